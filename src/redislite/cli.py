@@ -1,0 +1,69 @@
+"""`redislite-server [config-file] [--option value ...]`: start a server, the way redis-server starts."""
+
+import asyncio
+import resource
+import signal
+import sys
+
+from . import __version__
+from .config import load_settings
+from .errors import ConfigError
+from .observability.logs import configure_logging
+
+USAGE = """Usage: redislite-server [/path/to/redis.conf] [--port 6380] [--bind 127.0.0.1] [--dir ./data] ...
+Options are Redis's configuration parameters; REDISLITE_* environment variables and a .env file work too."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0] in ("-h", "--help"):
+        print(USAGE)
+        return 0
+    if args and args[0] in ("-v", "--version"):
+        print(f"RedisLite server v={__version__} (Redis {_compat_version()} compatible)")
+        return 0
+    try:
+        settings, config_file = load_settings(args)
+    except ConfigError as error:
+        print(f"redislite-server: {error}", file=sys.stderr)
+        return 2
+    configure_logging(settings.loglevel, settings.logfile)
+    _raise_open_file_limit(settings.maxclients + 32)
+    try:
+        import uvloop
+        uvloop.install()
+    except ImportError:
+        pass
+    try:
+        asyncio.run(_serve(settings, config_file))
+    except OSError as error:  # e.g. the port is taken
+        print(f"redislite-server: {error.strerror or error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _serve(settings, config_file) -> None:
+    from .server.app import RedisLiteServer
+
+    server = RedisLiteServer(settings, config_file)
+    await server.start()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, server.request_shutdown)
+    await server.serve_until_stopped()
+
+
+def _raise_open_file_limit(wanted: int) -> None:
+    """Like Redis: raise the soft limit on open files so maxclients can be honoured."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError):
+            pass
+
+
+def _compat_version() -> str:
+    from .engine.state import REDIS_COMPAT_VERSION
+    return REDIS_COMPAT_VERSION

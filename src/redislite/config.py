@@ -1,0 +1,391 @@
+"""The settings table: every configuration parameter, its type, default, and whether CONFIG SET may change it.
+
+Sources, lowest precedence first: built-in defaults, a `.env` file, `REDISLITE_*` environment variables
+(pydantic-settings reads both), an optional redis.conf-style file, then command-line flags
+(`--port 6380`, spelled as redis-server spells them). The seed's variable names (`REDISLITE_TCP_PORT`,
+`REDISLITE_MAX_MEMORY_MB`, ...) are translated to Redis's parameters. Validation messages are Redis's own,
+so CONFIG SET and start-up report the same text.
+"""
+
+import shlex
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .errors import ConfigError
+
+# -- value kinds: parse with Redis's messages, format as CONFIG GET prints ---------------------------------
+
+_MEMORY_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2, "g": 1000**3, "gb": 1024**3}
+
+
+def _int_between(low: int, high: int):
+    def parse(value: Any) -> int:
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            raise ValueError("argument couldn't be parsed into an integer") from None
+        if not low <= number <= high:
+            raise ValueError(f"argument must be between {low} and {high} inclusive")
+        return number
+    return BeforeValidator(parse)
+
+
+def parse_memory(value: Any) -> int:
+    text = str(value).strip().lower()
+    digits = text.rstrip("kmgb")
+    unit = text[len(digits):]
+    if not digits.lstrip("-").isdigit() or unit not in _MEMORY_UNITS or digits.startswith("-"):
+        raise ValueError("argument must be a memory value")
+    return int(digits) * _MEMORY_UNITS[unit]
+
+
+def _yes_no(value: Any) -> bool:
+    text = str(value).strip().lower()
+    if text in ("yes", "true", "1", "on"):
+        return True
+    if text in ("no", "false", "0", "off"):
+        return False
+    raise ValueError("argument must be 'yes' or 'no'")
+
+
+def _one_of(*choices: str):
+    def parse(value: Any) -> str:
+        text = str(value).strip().lower()
+        if text not in choices:
+            raise ValueError("argument(s) must be one of the following: " + ", ".join(choices))
+        return text
+    return BeforeValidator(parse)
+
+
+def _save_points(value: Any) -> str:
+    words = str(value).split()
+    if len(words) % 2 or not all(word.isdigit() for word in words):
+        raise ValueError("Invalid save parameters")
+    return " ".join(words)
+
+
+_BUFFER_CLASSES = ("normal", "slave", "pubsub")
+_BUFFER_ALIASES = {"replica": "slave"}
+
+
+def _buffer_limits(value: Any) -> str:
+    """client-output-buffer-limit: `<class> <hard> <soft> <seconds>` groups, memory values accepted."""
+    words = str(value).split()
+    if not words or len(words) % 4:
+        raise ValueError("Wrong number of arguments in buffer limit configuration.")
+    groups = []
+    for i in range(0, len(words), 4):
+        name = _BUFFER_ALIASES.get(words[i].lower(), words[i].lower())
+        if name not in _BUFFER_CLASSES:
+            raise ValueError("Invalid client class specified in buffer limit configuration.")
+        try:
+            hard, soft = parse_memory(words[i + 1]), parse_memory(words[i + 2])
+            seconds = int(words[i + 3])
+        except ValueError:
+            raise ValueError("Error in hard, soft or soft_seconds setting in buffer limit configuration.") from None
+        groups.append(f"{name} {hard} {soft} {seconds}")
+    return " ".join(groups)
+
+
+Port = Annotated[int, _int_between(0, 65535)]
+Count = Annotated[int, _int_between(0, 2**63 - 1)]
+Memory = Annotated[int, BeforeValidator(parse_memory)]
+YesNo = Annotated[bool, BeforeValidator(_yes_no)]
+
+EVICTION_POLICIES = ("volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
+                     "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction")
+SEED_POLICY_NAMES = {"lru": "allkeys-lru", "lfu": "allkeys-lfu", "random": "allkeys-random", "ttl": "volatile-ttl"}
+SEED_LOG_LEVELS = {"info": "notice", "warn": "warning", "error": "warning", "critical": "warning"}
+DEFAULT_BUFFER_LIMITS = "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
+
+
+def _mutable(default, **extra):
+    return Field(default, json_schema_extra={"mutable": True, **extra})
+
+
+def _fixed(default, **extra):
+    return Field(default, json_schema_extra={"mutable": False, **extra})
+
+
+class Settings(BaseSettings):
+    """Field names are Redis's parameter names with '-' as '_'."""
+
+    model_config = SettingsConfigDict(env_prefix="REDISLITE_", env_file=".env", extra="ignore",
+                                      validate_assignment=True, case_sensitive=False)
+
+    # network
+    bind: str = _fixed("127.0.0.1")
+    port: Port = _fixed(6379)
+    http_port: Port = _fixed(8000)
+    tcp_backlog: Annotated[int, _int_between(0, 2**31 - 1)] = _fixed(511)
+    timeout: Annotated[int, _int_between(0, 2**31 - 1)] = _mutable(0)
+    tcp_keepalive: Annotated[int, _int_between(0, 2**31 - 1)] = _mutable(300)
+    maxclients: Annotated[int, _int_between(1, 2**31 - 1)] = _mutable(10000)
+    protected_mode: YesNo = _mutable(True)
+    requirepass: str = _mutable("", sensitive=True)
+    # keyspace and expiry
+    databases: Annotated[int, _int_between(1, 2**31 - 1)] = _fixed(16)
+    hz: Annotated[int, _int_between(1, 500)] = _mutable(10)
+    active_expire_enabled: YesNo = _mutable(True, hidden=True)
+    # memory
+    maxmemory: Memory = _mutable(0)
+    maxmemory_policy: Annotated[str, _one_of(*EVICTION_POLICIES)] = _mutable("noeviction")
+    maxmemory_samples: Annotated[int, _int_between(1, 64)] = _mutable(5)
+    lfu_log_factor: Annotated[int, _int_between(0, 2**31 - 1)] = _mutable(10)
+    lfu_decay_time: Annotated[int, _int_between(0, 2**31 - 1)] = _mutable(1)
+    # persistence (the persistence issue implements the files; the parameters exist from the start)
+    dir: str = _mutable(".")
+    dbfilename: str = _mutable("dump.rdb")
+    save: Annotated[str, BeforeValidator(_save_points)] = _mutable("")
+    appendonly: YesNo = _mutable(False)
+    appendfilename: str = _fixed("appendonly.aof")
+    appenddirname: str = _fixed("appendonlydir")
+    appendfsync: Annotated[str, _one_of("always", "everysec", "no")] = _mutable("everysec")
+    # limits
+    proto_max_bulk_len: Annotated[int, BeforeValidator(parse_memory)] = _mutable(512 * 1024 * 1024)
+    client_query_buffer_limit: Memory = _mutable(1024 * 1024 * 1024)
+    client_output_buffer_limit: Annotated[str, BeforeValidator(_buffer_limits)] = _mutable(DEFAULT_BUFFER_LIMITS)
+    # observability
+    loglevel: Annotated[str, _one_of("debug", "verbose", "notice", "warning")] = _mutable("notice")
+    logfile: str = _fixed("")
+    slowlog_log_slower_than: Annotated[int, _int_between(-1, 2**63 - 1)] = _mutable(10000)
+    slowlog_max_len: Count = _mutable(128)
+    latency_monitor_threshold: Count = _mutable(0)
+    metrics_enabled: YesNo = _mutable(True)
+    notify_keyspace_events: str = _mutable("")
+    # scripting
+    busy_reply_threshold: Count = _mutable(5000, aliases=("lua-time-limit",))
+    # replication
+    replicaof: str = _mutable("")
+    replica_read_only: YesNo = _mutable(True)
+    masterauth: str = _mutable("", sensitive=True)
+    # encodings (OBJECT ENCODING thresholds, used by the aggregate types)
+    list_max_listpack_size: Annotated[int, _int_between(-5, 2**31 - 1)] = _mutable(-2)
+    hash_max_listpack_entries: Count = _mutable(128)
+    hash_max_listpack_value: Count = _mutable(64)
+    set_max_intset_entries: Count = _mutable(512)
+    set_max_listpack_entries: Count = _mutable(128)
+    set_max_listpack_value: Count = _mutable(64)
+    zset_max_listpack_entries: Count = _mutable(128)
+    zset_max_listpack_value: Count = _mutable(64)
+    # process
+    daemonize: YesNo = _fixed(False)
+    pidfile: str = _fixed("")
+
+    # The seed's variable names; each maps onto a Redis parameter unless that parameter was given itself.
+    tcp_port: str | None = Field(None, exclude=True)
+    host: str | None = Field(None, exclude=True)
+    max_memory_mb: str | None = Field(None, exclude=True)
+    eviction_policy: str | None = Field(None, exclude=True)
+    ttl_check_interval_ms: str | None = Field(None, exclude=True)
+    persistence_enabled: str | None = Field(None, exclude=True)
+    data_dir: str | None = Field(None, exclude=True)
+    aof_fsync_interval_secs: str | None = Field(None, exclude=True)
+    snapshot_interval_secs: str | None = Field(None, exclude=True)
+    replica_of: str | None = Field(None, exclude=True)
+    replica_host: str | None = Field(None, exclude=True)
+    replica_port: str | None = Field(None, exclude=True)
+    log_level: str | None = Field(None, exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _translate_seed_names(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = {key.lower().replace("-", "_"): value for key, value in data.items()}
+        seed = {key: data.pop(key) for key in SEED_FIELDS if data.get(key) not in (None, "")}
+
+        def put(name: str, value: Any) -> None:
+            data.setdefault(name, value)
+
+        if "tcp_port" in seed:
+            put("port", seed["tcp_port"])
+        if "host" in seed:
+            put("bind", seed["host"])
+        if "max_memory_mb" in seed:
+            megabytes = str(seed["max_memory_mb"]).strip()
+            put("maxmemory", f"{megabytes}mb" if megabytes.isdigit() else megabytes)
+        if "eviction_policy" in seed:
+            policy = str(seed["eviction_policy"]).strip().lower()
+            put("maxmemory_policy", SEED_POLICY_NAMES.get(policy, policy))
+        if "ttl_check_interval_ms" in seed:
+            interval = _int_between(1, 1000).func(seed["ttl_check_interval_ms"])
+            put("hz", max(1, min(500, round(1000 / interval))))
+        if "persistence_enabled" in seed:
+            put("appendonly", seed["persistence_enabled"])
+        if "data_dir" in seed:
+            put("dir", seed["data_dir"])
+        if "aof_fsync_interval_secs" in seed:
+            seconds = _int_between(0, 3600).func(seed["aof_fsync_interval_secs"])
+            put("appendfsync", "always" if seconds == 0 else "everysec")
+        if "snapshot_interval_secs" in seed:
+            seconds = _int_between(0, 2**31 - 1).func(seed["snapshot_interval_secs"])
+            put("save", f"{seconds} 1" if seconds else "")
+        if "replica_of" in seed:
+            put("replicaof", seed["replica_of"])
+        elif "replica_host" in seed:
+            put("replicaof", f"{seed['replica_host']} {seed.get('replica_port', 6379)}")
+        if "log_level" in seed:
+            level = str(seed["log_level"]).strip().lower()
+            put("loglevel", SEED_LOG_LEVELS.get(level, level))
+        return data
+
+
+SEED_FIELDS = ("tcp_port", "host", "max_memory_mb", "eviction_policy", "ttl_check_interval_ms",
+               "persistence_enabled", "data_dir", "aof_fsync_interval_secs", "snapshot_interval_secs",
+               "replica_of", "replica_host", "replica_port", "log_level")
+
+
+# -- the table as CONFIG sees it ----------------------------------------------------------------------------
+
+
+def _param_fields() -> dict[str, str]:
+    """Redis parameter name -> field name, aliases included."""
+    names = {}
+    for field_name, info in Settings.model_fields.items():
+        extra = info.json_schema_extra
+        if not isinstance(extra, dict):
+            continue  # a seed name, not a parameter
+        names[field_name.replace("_", "-")] = field_name
+        for alias in extra.get("aliases", ()):
+            names[alias] = field_name
+    return names
+
+
+PARAMETERS = _param_fields()
+
+
+def is_mutable(parameter: str) -> bool:
+    return Settings.model_fields[PARAMETERS[parameter]].json_schema_extra["mutable"]
+
+
+def format_value(settings: Settings, parameter: str) -> str:
+    value = getattr(settings, PARAMETERS[parameter])
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def matching_parameters(pattern: str) -> list[str]:
+    """CONFIG GET's glob: parameter names (aliases included) that match, in table order."""
+    from .storage.glob import glob_match
+
+    encoded = pattern.lower().encode()
+    return [name for name in PARAMETERS if glob_match(encoded, name.encode())]
+
+
+def validate_value(parameter: str, raw: str) -> Any:
+    """Parse one value as CONFIG SET would; ValueError carries Redis's message."""
+    field_name = PARAMETERS[parameter]
+    probe = Settings.model_construct()
+    try:
+        setattr(probe, field_name, raw)  # validate_assignment runs the field's validators
+    except ValidationError as error:
+        raise ValueError(first_message(error)) from None
+    return getattr(probe, field_name)
+
+
+def first_message(error: ValidationError) -> str:
+    return error.errors()[0]["msg"].removeprefix("Value error, ")
+
+
+# -- start-up: files and flags ---------------------------------------------------------------------------------
+
+
+def parse_config_text(text: str, origin: str) -> dict[str, str]:
+    """redis.conf syntax: `name value...` per line, '#' comments, quoted values allowed."""
+    values: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            words = shlex.split(line)
+        except ValueError:
+            raise ConfigError(f"{origin}:{number}: unbalanced quotes") from None
+        name = words[0].lower()
+        value = " ".join(words[1:])
+        if name == "save" and values.get("save") and value:
+            value = values["save"] + " " + value  # several `save` lines add up, as in redis.conf
+        values[name] = value
+    return values
+
+
+def parse_command_line(args: list[str]) -> tuple[Path | None, dict[str, str]]:
+    """`[config-file] [--name value ...]` as redis-server takes them; a flag's value may span several words
+    (`--save 900 1 300 10`) and may be empty (`--save ''`)."""
+    config_file = None
+    if args and not args[0].startswith("--"):
+        config_file = Path(args[0])
+        args = args[1:]
+    values: dict[str, str] = {}
+    name = None
+    for word in args:
+        if word.startswith("--") and len(word) > 2:
+            name = word[2:].lower()
+            values[name] = ""
+        elif name is None:
+            raise ConfigError(f"unexpected argument {word!r} (options look like --port 6380)")
+        else:
+            values[name] = f"{values[name]} {word}".strip()
+    return config_file, values
+
+
+def load_settings(args: list[str], env_file: str | Path | None = ".env") -> tuple[Settings, Path | None]:
+    """Build the settings from every source; ConfigError carries one line for the user."""
+    config_file, flags = parse_command_line(args)
+    explicit: dict[str, str] = {}
+    if config_file is not None:
+        try:
+            explicit.update(parse_config_text(config_file.read_text(), str(config_file)))
+        except OSError as error:
+            raise ConfigError(f"can't read config file {config_file}: {error.strerror}") from None
+    explicit.update(flags)
+    for name in explicit:
+        if name not in PARAMETERS and name.replace("-", "_") not in SEED_FIELDS:
+            raise ConfigError(f"unknown option '{name}'")
+    renamed = {PARAMETERS.get(name, name.replace("-", "_")): value for name, value in explicit.items()}
+    try:
+        settings = Settings(_env_file=env_file, **renamed)
+    except ValidationError as error:
+        detail = error.errors()[0]
+        field = str(detail["loc"][0]) if detail["loc"] else "configuration"
+        raise ConfigError(f"invalid value for '{field.replace('_', '-')}': {first_message(error)}") from None
+    if settings.daemonize:
+        raise ConfigError("daemonize yes is not supported: run under a process manager instead")
+    return settings, config_file
+
+
+def rewrite_config_file(path: Path, settings: Settings) -> None:
+    """CONFIG REWRITE: keep the file's comments and order, update changed parameters, append the rest."""
+    lines = path.read_text().splitlines() if path.exists() else []
+    defaults = Settings.model_construct()
+    written = set()
+    out = []
+    for line in lines:
+        words = line.strip().split(None, 1)
+        name = words[0].lower() if words and not words[0].startswith("#") else None
+        if name in PARAMETERS:
+            if name in written:
+                continue
+            written.add(name)
+            out.append(f"{name} {_quote(format_value(settings, name))}")
+        else:
+            out.append(line)
+    for name, field_name in PARAMETERS.items():
+        if name in written or field_name != name.replace("-", "_"):
+            continue
+        if getattr(settings, field_name) != getattr(defaults, field_name):
+            out.append(f"{name} {_quote(format_value(settings, name))}")
+    path.write_text("\n".join(out) + "\n")
+
+
+def _quote(value: str) -> str:
+    return value if value and " " not in value and '"' not in value else '"' + value.replace('"', '\\"') + '"'
+
+
+__all__ = ["Settings", "PARAMETERS", "load_settings", "validate_value", "format_value", "matching_parameters",
+           "is_mutable", "rewrite_config_file"]

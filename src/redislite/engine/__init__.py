@@ -1,0 +1,1 @@
+"""The one call path: every command, whatever door it came through, runs through `Engine.execute`."""

@@ -1,0 +1,57 @@
+"""Per-connection state that command handlers see as `ctx`."""
+
+import itertools
+
+from ..protocol.encoder import RESP2, RESP3
+
+
+class Client:
+    """One client: its database, protocol version, name and flags. The connection (socket side) is
+    optional, so the HTTP API, Lua and tests can run commands with a Client of their own."""
+
+    _ids = itertools.count(1)
+
+    def __init__(self, server, connection=None, addr: str = "", laddr: str = "", fd: int = -1):
+        self.id = next(self._ids) if server is None else server.next_client_id()
+        self.server = server
+        self.connection = connection
+        self.addr = addr
+        self.laddr = laddr
+        self.fd = fd
+        self.db_index = 0
+        self.db = server.databases[0]
+        self.resp = 2
+        self.encoder = RESP2
+        self.name = b""
+        self.lib_name = b""
+        self.lib_ver = b""
+        self.authenticated = not server.config.requirepass
+        self.user = b"default"
+        self.created_ms = server.clock_ms()
+        self.last_interaction_ms = self.created_ms
+        self.now_ms = self.created_ms
+        self.last_command = b"NULL"
+        self.reply_mode = "on"  # CLIENT REPLY on|off|skip
+        self.no_evict = False
+        self.no_touch = False
+        self.monitor = False
+        self.kind = "normal"  # normal | replica | master | pubsub (CLIENT LIST type, CLIENT KILL TYPE)
+        self.blocked = False
+
+    def select(self, index: int) -> None:
+        self.db_index = index
+        self.db = self.server.databases[index]
+
+    def set_protocol(self, version: int) -> None:
+        self.resp = version
+        self.encoder = RESP3 if version == 3 else RESP2
+
+    def close(self) -> None:
+        """Disconnect after pending replies are written (QUIT, CLIENT KILL)."""
+        if self.connection is not None:
+            self.connection.close_after_reply()
+
+    @property
+    def clock(self) -> int:
+        """The LRU clock value to stamp on keys this command touches (None with CLIENT NO-TOUCH)."""
+        return None if self.no_touch else self.now_ms // 1000

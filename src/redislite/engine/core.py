@@ -1,0 +1,158 @@
+"""Engine.execute: Redis's processCommand() + call(). Look the command up, check arity and the gates
+declared in its spec, run the handler, record stats and slow log. Errors come back as ErrorReply values."""
+
+import logging
+from time import time_ns
+
+from .. import errors
+from ..commands.registry import TABLE, CommandFlag, CommandSpec
+from ..errors import CommandError
+from ..protocol.values import ErrorReply
+
+log = logging.getLogger("redislite.engine")
+
+
+class Blocked:
+    """Returned instead of a reply when the client must wait (CLIENT PAUSE); the connection retries later."""
+
+
+BLOCKED = Blocked()
+
+
+class Command:
+    """A command as one server dispatches it: the static spec plus this server's counters."""
+
+    __slots__ = ("spec", "name", "handler", "arity", "flags", "subcommands", "calls", "usec",
+                 "rejected_calls", "failed_calls")
+
+    def __init__(self, spec: CommandSpec):
+        self.spec = spec
+        self.name = spec.name
+        self.handler = spec.handler
+        self.arity = spec.arity
+        self.flags = spec.flags
+        self.subcommands = {sub.encode(): Command(s) for sub, s in spec.subcommands.items()} or None
+        self.reset_stats()
+
+    def reset_stats(self) -> None:
+        self.calls = self.usec = self.rejected_calls = self.failed_calls = 0
+
+    def all_commands(self):
+        yield self
+        for sub in (self.subcommands or {}).values():
+            yield sub
+
+
+class Engine:
+    def __init__(self, state):
+        from .. import commands  # noqa: F401  (importing the package registers every family)
+
+        self.state = state
+        state.engine = self
+        self.commands: dict[str, Command] = {name: Command(spec) for name, spec in TABLE.specs.items()}
+        # Dispatch accepts the lower- and upper-case spellings without calling lower() on the hot path.
+        self.dispatch: dict[bytes, Command] = {}
+        for name, entry in self.commands.items():
+            self.dispatch[name.encode()] = entry
+            self.dispatch[name.upper().encode()] = entry
+
+    def lookup(self, argv: list[bytes]) -> Command | None:
+        """The command (or subcommand) argv names, without any checks: COMMAND GETKEYS, MULTI queueing."""
+        entry = self.dispatch.get(argv[0]) or self.dispatch.get(argv[0].lower())
+        if entry is not None and entry.subcommands is not None and len(argv) > 1:
+            return entry.subcommands.get(argv[1].lower())
+        return entry
+
+    def execute(self, client, argv: list[bytes]):
+        """Run one command for client; returns its reply value, an ErrorReply, or BLOCKED."""
+        command = self.dispatch.get(argv[0])
+        if command is None:
+            command = self.dispatch.get(argv[0].lower())
+            if command is None:
+                return self._reject(client, None, errors.unknown_command(argv))
+        if command.subcommands is not None and len(argv) > 1:
+            sub = command.subcommands.get(argv[1].lower())
+            if sub is None:
+                return self._reject(client, command, errors.unknown_subcommand(command.name, argv[1]))
+            command = sub
+        arity = command.arity
+        if len(argv) != arity and (arity > 0 or len(argv) < -arity):
+            return self._reject(client, command, errors.wrong_arity(command.name))
+        state = self.state
+        if not client.authenticated and not command.flags & CommandFlag.NO_AUTH:
+            return self._reject(client, command, errors.NOAUTH)
+        if state.pause_until_ms and self._paused(client, command):
+            return BLOCKED
+
+        start = time_ns()
+        client.now_ms = start // 1_000_000
+        try:
+            reply = command.handler(client, argv)
+        except CommandError as error:
+            command.failed_calls += 1
+            state.stats.count_error(error.message)
+            reply = ErrorReply(error.message)
+        except Exception:
+            log.exception("command_failed", extra={"command": command.name})
+            command.failed_calls += 1
+            state.stats.unexpected_error_replies += 1
+            reply = ErrorReply(b"ERR internal error while running '%s'" % command.name.encode())
+            state.stats.count_error(reply)
+        duration_us = (time_ns() - start) // 1000
+        command.calls += 1
+        command.usec += duration_us
+        client.last_command = command.name
+        if duration_us >= state.config.slowlog_log_slower_than >= 0 and not command.flags & CommandFlag.SKIP_SLOWLOG:
+            state.slowlog.add(argv, duration_us, client.now_ms // 1000, client.addr, client.name)
+        if state.monitors and not command.flags & (CommandFlag.SKIP_MONITOR | CommandFlag.ADMIN):
+            self._feed_monitors(client, argv)
+        return reply
+
+    def _reject(self, client, command: Command | None, message: bytes) -> ErrorReply:
+        """A command refused before it ran: counted as rejected, as Redis's errorstats do."""
+        if command is not None:
+            command.rejected_calls += 1
+        self.state.stats.count_error(message)
+        return ErrorReply(message)
+
+    def _paused(self, client, command: Command) -> bool:
+        state = self.state
+        if state.clock_ms() >= state.pause_until_ms:
+            state.pause_until_ms = 0
+            return False
+        if client.kind in ("replica", "master"):
+            return False
+        if state.pause_writes_only:
+            return bool(command.flags & (CommandFlag.WRITE | CommandFlag.MAY_REPLICATE))
+        return True
+
+    def _feed_monitors(self, client, argv: list[bytes]) -> None:
+        now_us = self.state.clock_ns() // 1000
+        line = b'+%d.%06d [%d %s] %s' % (
+            now_us // 1_000_000, now_us % 1_000_000, client.db_index, (client.addr or "lua").encode(),
+            b" ".join(_monitor_quote(arg) for arg in argv))
+        for monitor in list(self.state.monitors):
+            monitor.connection.send_raw(line + b"\r\n")
+
+
+def _monitor_quote(arg: bytes) -> bytes:
+    """sdscatrepr: a quoted, escaped rendering of one argument."""
+    out = bytearray(b'"')
+    for byte in arg:
+        if byte in (34, 92):
+            out += b"\\" + bytes([byte])
+        elif byte == 10:
+            out += b"\\n"
+        elif byte == 13:
+            out += b"\\r"
+        elif byte == 9:
+            out += b"\\t"
+        elif byte == 7:
+            out += b"\\a"
+        elif byte == 8:
+            out += b"\\b"
+        elif 32 <= byte < 127:
+            out.append(byte)
+        else:
+            out += b"\\x%02x" % byte
+    return bytes(out + b'"')

@@ -1,0 +1,56 @@
+"""Everything one server instance owns: settings, databases, clients, counters. Built per server, so a test can
+run several servers in one process."""
+
+import os
+import time
+from pathlib import Path
+
+from ..config import Settings
+from ..observability.latency import LatencyMonitor
+from ..observability.slowlog import Slowlog
+from ..observability.stats import Stats
+from ..storage.database import Database
+
+REDIS_COMPAT_VERSION = "7.0.15"
+
+
+class ServerState:
+    def __init__(self, settings: Settings, config_file: Path | None = None, clock_ns=time.time_ns):
+        self.config = settings
+        self.config_file = config_file
+        self.clock_ns = clock_ns
+        self.databases = [Database(i) for i in range(settings.databases)]
+        self.clients: dict[int, object] = {}  # client id -> Client
+        self.stats = Stats()
+        self.slowlog = Slowlog(settings.slowlog_max_len)
+        self.latency = LatencyMonitor()
+        self.run_id = os.urandom(20).hex()
+        self.started_ms = self.clock_ms()
+        self.started_monotonic = time.monotonic()
+        self.dirty = 0  # changes since the last save (rdb_changes_since_last_save)
+        self.last_save_s = self.started_ms // 1000
+        self.monitors: list = []  # clients in MONITOR mode
+        self.pause_until_ms = 0
+        self.pause_writes_only = False
+        self.tcp_port = settings.port  # the port actually bound (differs from config when it was 0 in tests)
+        self.shutdown_requested = None  # set by the server: callable(save: bool | None)
+        self.engine = None  # set by Engine: the command table and execute()
+        self._next_client_id = 0
+
+    def clock_ms(self) -> int:
+        return self.clock_ns() // 1_000_000
+
+    def next_client_id(self) -> int:
+        self._next_client_id += 1
+        return self._next_client_id
+
+    def uptime_seconds(self) -> int:
+        return int(time.monotonic() - self.started_monotonic)
+
+    @property
+    def expired_keys(self) -> int:
+        return sum(db.expired_keys for db in self.databases)
+
+    def flush_all(self) -> None:
+        for db in self.databases:
+            db.clear()

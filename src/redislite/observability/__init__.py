@@ -1,0 +1,1 @@
+"""Counters, slow log and latency monitor: plain objects read at INFO/scrape time."""

@@ -1,0 +1,45 @@
+"""SLOWLOG: the most recent commands slower than slowlog-log-slower-than microseconds."""
+
+from collections import deque
+from dataclasses import dataclass
+
+MAX_ARGS = 32
+MAX_ARG_BYTES = 128
+
+
+@dataclass
+class SlowlogEntry:
+    id: int
+    timestamp: int
+    duration_us: int
+    argv: list[bytes]
+    client_addr: bytes
+    client_name: bytes
+
+    def as_reply(self) -> list:
+        return [self.id, self.timestamp, self.duration_us, self.argv, self.client_addr, self.client_name]
+
+
+class Slowlog:
+    def __init__(self, max_len: int = 128):
+        self.entries: deque[SlowlogEntry] = deque(maxlen=max_len)
+        self.next_id = 0
+
+    def resize(self, max_len: int) -> None:
+        self.entries = deque(self.entries, maxlen=max_len)
+
+    def add(self, argv: list[bytes], duration_us: int, timestamp: int, addr: str, name: bytes) -> None:
+        self.entries.appendleft(SlowlogEntry(self.next_id, timestamp, duration_us, _trim(argv), addr.encode(), name))
+        self.next_id += 1
+
+    def reset(self) -> None:
+        self.entries.clear()
+
+
+def _trim(argv: list[bytes]) -> list[bytes]:
+    """Redis keeps at most 32 arguments of at most 128 bytes each, saying what it left out."""
+    kept = argv[:MAX_ARGS]
+    if len(argv) > MAX_ARGS:
+        kept[-1] = b"... (%d more arguments)" % (len(argv) - MAX_ARGS + 1)
+    return [arg if len(arg) <= MAX_ARG_BYTES else arg[:MAX_ARG_BYTES] + b"... (%d more bytes)" % (len(arg) - MAX_ARG_BYTES)
+            for arg in kept]

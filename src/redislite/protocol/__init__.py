@@ -1,0 +1,1 @@
+"""RESP: bytes in (reader), reply values out (encoder)."""

@@ -1,0 +1,110 @@
+"""Reply values -> RESP2 / RESP3 bytes. One encoder per protocol version, dispatching on the value's exact type."""
+
+from ..errors import CommandError
+from .values import ErrorReply, NullArray, Push, SetReply, SimpleString, Verbatim
+
+_SMALL_INTS = [b":%d\r\n" % i for i in range(1024)]
+
+
+def format_double(value: float) -> bytes:
+    """Redis 7.0's double formatting: %.17g (inf, -inf and nan come out as Redis spells them)."""
+    return b"%.17g" % value
+
+
+def sanitize_error(message: bytes) -> bytes:
+    # Redis never lets a newline into an error line: it would desynchronise the client.
+    return message.replace(b"\r", b" ").replace(b"\n", b" ")
+
+
+def _bulk(value: bytes) -> bytes:
+    return b"$%d\r\n%s\r\n" % (len(value), value)
+
+
+def _int(value: int) -> bytes:
+    if 0 <= value < 1024:
+        return _SMALL_INTS[value]
+    return b":%d\r\n" % value
+
+
+def _simple(value: bytes) -> bytes:
+    return b"+%s\r\n" % value
+
+
+def _error(value: bytes) -> bytes:
+    return b"-%s\r\n" % sanitize_error(value)
+
+
+class Encoder:
+    """Encodes reply values for one protocol version (2 or 3)."""
+
+    def __init__(self, resp3: bool):
+        self.resp3 = resp3
+        self.null = b"_\r\n" if resp3 else b"$-1\r\n"
+        self.null_array = b"_\r\n" if resp3 else b"*-1\r\n"
+        self.by_type = {
+            bytes: _bulk,
+            int: _int,
+            bool: self._bool,
+            SimpleString: _simple,
+            ErrorReply: _error,
+            list: self._array,
+            tuple: self._array,
+            SetReply: self._set,
+            Push: self._push,
+            dict: self._map,
+            float: self._double,
+            Verbatim: self._verbatim,
+            NullArray: self._null_array,
+            type(None): self._null,
+        }
+
+    def encode(self, value) -> bytes:
+        return self.by_type[type(value)](value)
+
+    def encode_error(self, error: CommandError) -> bytes:
+        return _error(error.message)
+
+    def _null(self, _value) -> bytes:
+        return self.null
+
+    def _null_array(self, _value) -> bytes:
+        return self.null_array
+
+    def _bool(self, value: bool) -> bytes:
+        if self.resp3:
+            return b"#t\r\n" if value else b"#f\r\n"
+        return _SMALL_INTS[int(value)]
+
+    def _items(self, values) -> bytes:
+        by_type = self.by_type
+        return b"".join([by_type[type(v)](v) for v in values])
+
+    def _array(self, values) -> bytes:
+        return b"*%d\r\n%s" % (len(values), self._items(values))
+
+    def _set(self, values) -> bytes:
+        return b"%c%d\r\n%s" % (126 if self.resp3 else 42, len(values), self._items(values))
+
+    def _push(self, values) -> bytes:
+        return b"%c%d\r\n%s" % (62 if self.resp3 else 42, len(values), self._items(values))
+
+    def _map(self, mapping: dict) -> bytes:
+        flat = [item for pair in mapping.items() for item in pair]
+        if self.resp3:
+            return b"%%%d\r\n%s" % (len(mapping), self._items(flat))
+        return b"*%d\r\n%s" % (len(flat), self._items(flat))
+
+    def _double(self, value: float) -> bytes:
+        text = format_double(value)
+        if self.resp3:
+            return b",%s\r\n" % text
+        return _bulk(text)
+
+    def _verbatim(self, value: bytes) -> bytes:
+        if self.resp3:
+            return b"=%d\r\ntxt:%s\r\n" % (len(value) + 4, value)
+        return _bulk(value)
+
+
+RESP2 = Encoder(resp3=False)
+RESP3 = Encoder(resp3=True)

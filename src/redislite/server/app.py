@@ -1,0 +1,86 @@
+"""Start-up, the cron (active expiry), and shutdown for one server instance."""
+
+import asyncio
+import logging
+import time
+
+from ..engine.core import Engine
+from ..engine.state import ServerState
+from .connection import Connection
+
+log = logging.getLogger("redislite.server")
+
+EXPIRE_SLICE_S = 0.001  # one active-expiry slice; I/O is served between slices, so clients never wait long
+
+
+class RedisLiteServer:
+    def __init__(self, settings, config_file=None):
+        self.state = ServerState(settings, config_file)
+        self.engine = Engine(self.state)
+        self.state.shutdown_requested = self.request_shutdown
+        self.listeners: list[asyncio.AbstractServer] = []
+        self.stopped: asyncio.Event | None = None
+        self.cron_handle = None
+        self.expire_pending = False
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.stopped = asyncio.Event()
+        config = self.state.config
+        if config.port:
+            hosts = [host.lstrip("-") for host in config.bind.split()] or None
+            listener = await loop.create_server(lambda: Connection(self), hosts, config.port,
+                                                backlog=config.tcp_backlog, reuse_address=True)
+            self.listeners.append(listener)
+            self.state.tcp_port = listener.sockets[0].getsockname()[1]
+        self.schedule_cron()
+        log.info("server_started", extra={"port": self.state.tcp_port, "bind": config.bind})
+
+    def schedule_cron(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.cron_handle = loop.call_later(1 / self.state.config.hz, self.cron)
+
+    def cron(self) -> None:
+        self.schedule_cron()
+        if self.state.config.active_expire_enabled and not self.expire_pending:
+            self.expire_slice()
+
+    def expire_slice(self) -> None:
+        """Reclaim expired keys for about a millisecond; if some are still due, continue on the next loop turn."""
+        self.expire_pending = False
+        state = self.state
+        now_ms = state.clock_ms()
+        deadline = time.perf_counter() + EXPIRE_SLICE_S
+        time_left = lambda: time.perf_counter() < deadline  # noqa: E731
+        more = False
+        for db in state.databases:
+            if db.heap:
+                db.expire_cycle(now_ms, time_left)
+                more = more or db.has_due_keys(now_ms)
+            if not time_left():
+                more = True
+                break
+        if more:
+            self.expire_pending = True
+            asyncio.get_running_loop().call_soon(self.expire_slice)
+
+    def request_shutdown(self, save: bool | None = None) -> None:
+        log.info("shutdown_requested", extra={"save": save})
+        if self.stopped is not None:
+            self.stopped.set()
+
+    async def serve_until_stopped(self) -> None:
+        await self.stopped.wait()
+        await self.stop()
+
+    async def stop(self) -> None:
+        if self.cron_handle is not None:
+            self.cron_handle.cancel()
+        for listener in self.listeners:
+            listener.close()
+        for client in list(self.state.clients.values()):
+            if client.connection is not None:
+                client.connection.kill()
+        for listener in self.listeners:
+            await listener.wait_closed()
+        log.info("server_stopped")

@@ -1,0 +1,152 @@
+"""One asyncio.Protocol per client connection: bytes in -> commands -> replies out, one write per read."""
+
+import asyncio
+import logging
+import socket
+
+from ..engine.client import Client
+from ..engine.core import BLOCKED
+from ..errors import ProtocolViolation
+from ..protocol.reader import QueryBufferExceeded, RequestLimits, RequestReader
+
+log = logging.getLogger("redislite.connection")
+
+MAX_CLIENTS_REACHED = b"-ERR max number of clients reached\r\n"
+
+
+class Connection(asyncio.Protocol):
+    def __init__(self, server):
+        self.server = server
+        self.state = server.state
+        self.execute = server.engine.execute
+        self.transport = None
+        self.client: Client | None = None
+        self.reader: RequestReader | None = None
+        self.waiting: list = []  # commands parsed while the client is blocked (CLIENT PAUSE)
+        self.closing = False
+
+    # -- asyncio callbacks -----------------------------------------------------------------------------
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        state = self.state
+        state.stats.connections_received += 1
+        if len(state.clients) >= state.config.maxclients:
+            state.stats.rejected_connections += 1
+            transport.write(MAX_CLIENTS_REACHED)
+            transport.close()
+            return
+        sock = transport.get_extra_info("socket")
+        peer = transport.get_extra_info("peername")
+        local = transport.get_extra_info("sockname")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.client = Client(state, self, addr=_format_addr(peer), laddr=_format_addr(local),
+                             fd=sock.fileno() if sock is not None else -1)
+        state.clients[self.client.id] = self.client
+        config = state.config
+        self.reader = RequestReader(RequestLimits(config.proto_max_bulk_len, config.client_query_buffer_limit,
+                                                  self.client.authenticated))
+
+    def connection_lost(self, exc) -> None:
+        client = self.client
+        if client is None:
+            return
+        self.state.clients.pop(client.id, None)
+        if client.monitor:
+            self.state.monitors.remove(client)
+        self.closing = True
+
+    def data_received(self, data: bytes) -> None:
+        if self.closing:
+            return
+        self.state.stats.net_input_bytes += len(data)
+        commands = self.waiting
+        violation = None
+        try:
+            self.reader.parse(data, commands)
+        except ProtocolViolation as error:
+            violation = error
+        except QueryBufferExceeded:
+            self.state.stats.client_query_buffer_limit_disconnections += 1
+            log.warning("client_query_buffer_limit", extra={"client_id": self.client.id})
+            self.transport.abort()
+            return
+        if self.client.blocked:
+            return
+        self.run(commands)
+        if violation is not None:
+            self.transport.write(b"-%s\r\n" % violation.message)
+            self.close_after_reply()
+
+    def pause_writing(self) -> None:
+        self.transport.pause_reading()  # back-pressure: stop reading while the client isn't reading
+
+    def resume_writing(self) -> None:
+        if not self.closing:
+            self.transport.resume_reading()
+
+    # -- running commands ------------------------------------------------------------------------------
+
+    def run(self, commands: list) -> None:
+        """Execute parsed commands in order; replies go out in one write."""
+        client = self.client
+        execute = self.execute
+        out = []
+        for index, argv in enumerate(commands):
+            reply = execute(client, argv)
+            if reply is BLOCKED:
+                self.waiting = commands[index:]
+                self.block()
+                break
+            if client.reply_mode == "on":
+                out.append(client.encoder.encode(reply))
+            elif client.reply_mode == "skip":
+                client.reply_mode = "on"
+            if self.closing:
+                break
+        else:
+            if self.waiting:
+                self.waiting = []
+        client.last_interaction_ms = client.now_ms
+        if out:
+            payload = b"".join(out)
+            self.state.stats.net_output_bytes += len(payload)
+            self.transport.write(payload)
+        if self.closing and not self.transport.is_closing():
+            self.transport.close()
+        elif self.reader.limits.authenticated != client.authenticated:
+            self.reader.limits.authenticated = client.authenticated
+
+    def block(self) -> None:
+        """Wait until the pause ends, then run what was queued."""
+        self.client.blocked = True
+        delay = max(self.state.pause_until_ms - self.state.clock_ms(), 0) / 1000
+        asyncio.get_running_loop().call_later(delay, self.unblock)
+
+    def unblock(self) -> None:
+        self.client.blocked = False
+        if not self.closing and self.waiting:
+            commands, self.waiting = self.waiting, []
+            self.run(commands)
+
+    # -- used by commands through Client --------------------------------------------------------------
+
+    def close_after_reply(self) -> None:
+        self.closing = True
+
+    def send_raw(self, payload: bytes) -> None:
+        if not self.transport.is_closing():
+            self.transport.write(payload)
+
+    def kill(self) -> None:
+        self.closing = True
+        self.transport.close()
+
+
+def _format_addr(addr) -> str:
+    if not addr:
+        return ""
+    if isinstance(addr, tuple):
+        return f"{addr[0]}:{addr[1]}"
+    return str(addr)

