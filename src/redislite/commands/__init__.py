@@ -1,3 +1,3 @@
 """Command families, one module each. Importing this package registers every command in the table."""
 
-from . import connection, strings  # noqa: F401
+from . import client, connection, introspection, keys, server, strings  # noqa: F401

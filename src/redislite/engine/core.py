@@ -18,6 +18,12 @@ class Blocked:
 
 BLOCKED = Blocked()
 
+# Flags as plain ints: IntFlag arithmetic is slow on the hot path.
+NO_AUTH = int(CommandFlag.NO_AUTH)
+SKIP_SLOWLOG = int(CommandFlag.SKIP_SLOWLOG)
+UNMONITORED = int(CommandFlag.SKIP_MONITOR | CommandFlag.ADMIN)
+WRITE_LIKE = int(CommandFlag.WRITE | CommandFlag.MAY_REPLICATE)
+
 
 class Command:
     """A command as one server dispatches it: the static spec plus this server's counters."""
@@ -30,7 +36,7 @@ class Command:
         self.name = spec.name
         self.handler = spec.handler
         self.arity = spec.arity
-        self.flags = spec.flags
+        self.flags = int(spec.flags)
         self.subcommands = {sub.encode(): Command(s) for sub, s in spec.subcommands.items()} or None
         self.reset_stats()
 
@@ -79,7 +85,7 @@ class Engine:
         if len(argv) != arity and (arity > 0 or len(argv) < -arity):
             return self._reject(client, command, errors.wrong_arity(command.name))
         state = self.state
-        if not client.authenticated and not command.flags & CommandFlag.NO_AUTH:
+        if not client.authenticated and not command.flags & NO_AUTH:
             return self._reject(client, command, errors.NOAUTH)
         if state.pause_until_ms and self._paused(client, command):
             return BLOCKED
@@ -93,19 +99,27 @@ class Engine:
             state.stats.count_error(error.message)
             reply = ErrorReply(error.message)
         except Exception:
-            log.exception("command_failed", extra={"command": command.name})
-            command.failed_calls += 1
-            state.stats.unexpected_error_replies += 1
-            reply = ErrorReply(b"ERR internal error while running '%s'" % command.name.encode())
-            state.stats.count_error(reply)
+            reply = self._internal_error(command)
         duration_us = (time_ns() - start) // 1000
         command.calls += 1
         command.usec += duration_us
         client.last_command = command.name
-        if duration_us >= state.config.slowlog_log_slower_than >= 0 and not command.flags & CommandFlag.SKIP_SLOWLOG:
-            state.slowlog.add(argv, duration_us, client.now_ms // 1000, client.addr, client.name)
-        if state.monitors and not command.flags & (CommandFlag.SKIP_MONITOR | CommandFlag.ADMIN):
+        if duration_us >= state.config.slowlog_log_slower_than >= 0:  # a negative threshold disables it
+            self._slow(client, command, argv, duration_us)
+        if state.monitors and not command.flags & UNMONITORED:
             self._feed_monitors(client, argv)
+        return reply
+
+    def _slow(self, client, command: "Command", argv: list[bytes], duration_us: int) -> None:
+        if not command.flags & SKIP_SLOWLOG:
+            self.state.slowlog.add(argv, duration_us, client.now_ms // 1000, client.addr, client.name)
+
+    def _internal_error(self, command: "Command") -> ErrorReply:
+        log.exception("command_failed", extra={"command": command.name})
+        command.failed_calls += 1
+        self.state.stats.unexpected_error_replies += 1
+        reply = ErrorReply(b"ERR internal error while running '%s'" % command.name.encode())
+        self.state.stats.count_error(reply)
         return reply
 
     def _reject(self, client, command: Command | None, message: bytes) -> ErrorReply:
@@ -123,7 +137,7 @@ class Engine:
         if client.kind in ("replica", "master"):
             return False
         if state.pause_writes_only:
-            return bool(command.flags & (CommandFlag.WRITE | CommandFlag.MAY_REPLICATE))
+            return bool(command.flags & WRITE_LIKE)
         return True
 
     def _feed_monitors(self, client, argv: list[bytes]) -> None:

@@ -100,7 +100,7 @@ class Connection(asyncio.Protocol):
                 self.block()
                 break
             if client.reply_mode == "on":
-                out.append(client.encoder.encode(reply))
+                out.append(client.encoder.by_type[reply.__class__](reply))
             elif client.reply_mode == "skip":
                 client.reply_mode = "on"
             if self.closing:
@@ -108,14 +108,15 @@ class Connection(asyncio.Protocol):
         else:
             if self.waiting:
                 self.waiting = []
-        client.last_interaction_ms = client.now_ms
         if out:
-            payload = b"".join(out)
+            payload = b"".join(out) if len(out) > 1 else out[0]
             self.state.stats.net_output_bytes += len(payload)
             self.transport.write(payload)
-        if self.closing and not self.transport.is_closing():
-            self.transport.close()
-        elif self.reader.limits.authenticated != client.authenticated:
+        client.last_interaction_ms = client.now_ms
+        if self.closing:
+            if not self.transport.is_closing():
+                self.transport.close()
+        elif self.reader.limits.authenticated is not client.authenticated:
             self.reader.limits.authenticated = client.authenticated
 
     def block(self) -> None:
