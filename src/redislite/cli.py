@@ -5,7 +5,7 @@ import resource
 import signal
 import sys
 
-from . import __version__
+from . import REDIS_COMPAT_VERSION, __version__
 from .config import load_settings
 from .errors import ConfigError
 from .observability.logs import configure_logging
@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE)
         return 0
     if args and args[0] in ("-v", "--version"):
-        print(f"RedisLite server v={__version__} (Redis {_compat_version()} compatible)")
+        print(f"RedisLite server v={__version__} (Redis {REDIS_COMPAT_VERSION} compatible)")
         return 0
     try:
         settings, config_file = load_settings(args)
@@ -63,7 +63,3 @@ def _raise_open_file_limit(wanted: int) -> None:
         except (ValueError, OSError):
             pass
 
-
-def _compat_version() -> str:
-    from .engine.state import REDIS_COMPAT_VERSION
-    return REDIS_COMPAT_VERSION

@@ -11,8 +11,8 @@ import shlex
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from .errors import ConfigError
 
@@ -49,6 +49,11 @@ def _yes_no(value: Any) -> bool:
     if text in ("no", "false", "0", "off"):
         return False
     raise ValueError("argument must be 'yes' or 'no'")
+
+
+def _clamped_hz(value: Any) -> int:
+    """hz: Redis caps values above 500 instead of refusing them."""
+    return min(_int_between(1, 2**31 - 1).func(value), 500)
 
 
 def _one_of(*choices: str):
@@ -128,7 +133,7 @@ class Settings(BaseSettings):
     requirepass: str = _mutable("", sensitive=True)
     # keyspace and expiry
     databases: Annotated[int, _int_between(1, 2**31 - 1)] = _fixed(16)
-    hz: Annotated[int, _int_between(1, 500)] = _mutable(10)
+    hz: Annotated[int, BeforeValidator(_clamped_hz)] = _mutable(10)
     active_expire_enabled: YesNo = _mutable(True, hidden=True)
     # memory
     maxmemory: Memory = _mutable(0)
@@ -190,49 +195,76 @@ class Settings(BaseSettings):
     replica_port: str | None = Field(None, exclude=True)
     log_level: str | None = Field(None, exclude=True)
 
-    @model_validator(mode="before")
     @classmethod
-    def _translate_seed_names(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        data = {key.lower().replace("-", "_"): value for key, value in data.items()}
-        seed = {key: data.pop(key) for key in SEED_FIELDS if data.get(key) not in (None, "")}
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings):
+        # Seed names are translated within each source, so that the environment beats .env (and flags beat
+        # both) whichever spelling each source uses.
+        return tuple(_SeedNames(source) for source in (init_settings, env_settings, dotenv_settings))
 
-        def put(name: str, value: Any) -> None:
-            data.setdefault(name, value)
 
-        if "tcp_port" in seed:
-            put("port", seed["tcp_port"])
-        if "host" in seed:
-            put("bind", seed["host"])
-        if "max_memory_mb" in seed:
-            megabytes = str(seed["max_memory_mb"]).strip()
-            put("maxmemory", f"{megabytes}mb" if megabytes.isdigit() else megabytes)
-        if "eviction_policy" in seed:
-            policy = str(seed["eviction_policy"]).strip().lower()
-            put("maxmemory_policy", SEED_POLICY_NAMES.get(policy, policy))
-        if "ttl_check_interval_ms" in seed:
-            interval = _int_between(1, 1000).func(seed["ttl_check_interval_ms"])
-            put("hz", max(1, min(500, round(1000 / interval))))
-        if "persistence_enabled" in seed:
-            put("appendonly", seed["persistence_enabled"])
-        if "data_dir" in seed:
-            put("dir", seed["data_dir"])
-        if "aof_fsync_interval_secs" in seed:
-            seconds = _int_between(0, 3600).func(seed["aof_fsync_interval_secs"])
-            put("appendfsync", "always" if seconds == 0 else "everysec")
-        if "snapshot_interval_secs" in seed:
-            seconds = _int_between(0, 2**31 - 1).func(seed["snapshot_interval_secs"])
-            put("save", f"{seconds} 1" if seconds else "")
-        if "replica_of" in seed:
-            put("replicaof", seed["replica_of"])
-        elif "replica_host" in seed:
-            put("replicaof", f"{seed['replica_host']} {seed.get('replica_port', 6379)}")
-        if "log_level" in seed:
-            level = str(seed["log_level"]).strip().lower()
-            put("loglevel", SEED_LOG_LEVELS.get(level, level))
-        return data
+class _SeedNames(PydanticBaseSettingsSource):
+    """Wraps a settings source and maps the seed's variable names onto Redis's parameters."""
 
+    def __init__(self, source: PydanticBaseSettingsSource):
+        super().__init__(source.settings_cls)
+        self.source = source
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - __call__ does the work
+        return self.source.get_field_value(field, field_name)
+
+    def __call__(self) -> dict[str, Any]:
+        return translate_seed_names(self.source())
+
+
+def translate_seed_names(data: dict[str, Any]) -> dict[str, Any]:
+    """One source's values with seed names (tcp_port, max_memory_mb, ...) turned into Redis's parameters;
+    a parameter given under its own name in the same source wins."""
+    data = {key.lower().replace("-", "_"): value for key, value in data.items()}
+    seed = {key: data.pop(key) for key in SEED_FIELDS if data.get(key) not in (None, "")}
+
+    def put(name: str, value: Any) -> None:
+        data.setdefault(name, value)
+
+    if "tcp_port" in seed:
+        put("port", seed["tcp_port"])
+    if "host" in seed:
+        put("bind", seed["host"])
+    if "max_memory_mb" in seed:
+        megabytes = str(seed["max_memory_mb"]).strip()
+        put("maxmemory", f"{megabytes}mb" if megabytes.isdigit() else megabytes)
+    if "eviction_policy" in seed:
+        policy = str(seed["eviction_policy"]).strip().lower()
+        put("maxmemory_policy", SEED_POLICY_NAMES.get(policy, policy))
+    if "ttl_check_interval_ms" in seed:
+        interval = _seed_int(seed, "ttl_check_interval_ms", 1, 1000)
+        put("hz", max(1, min(500, round(1000 / interval))))
+    if "persistence_enabled" in seed:
+        put("appendonly", seed["persistence_enabled"])
+    if "data_dir" in seed:
+        put("dir", seed["data_dir"])
+    if "aof_fsync_interval_secs" in seed:
+        seconds = _seed_int(seed, "aof_fsync_interval_secs", 0, 3600)
+        put("appendfsync", "always" if seconds == 0 else "everysec")
+    if "snapshot_interval_secs" in seed:
+        seconds = _seed_int(seed, "snapshot_interval_secs", 0, 2**31 - 1)
+        put("save", f"{seconds} 1" if seconds else "")
+    if "replica_of" in seed:
+        put("replicaof", seed["replica_of"])
+    elif "replica_host" in seed:
+        put("replicaof", f"{seed['replica_host']} {seed.get('replica_port', 6379)}")
+    if "log_level" in seed:
+        level = str(seed["log_level"]).strip().lower()
+        put("loglevel", SEED_LOG_LEVELS.get(level, level))
+    return data
+
+
+
+def _seed_int(seed: dict, name: str, low: int, high: int) -> int:
+    try:
+        return _int_between(low, high).func(seed[name])
+    except ValueError as error:
+        raise ConfigError(f"invalid value for 'REDISLITE_{name.upper()}': {error}") from None
 
 SEED_FIELDS = ("tcp_port", "host", "max_memory_mb", "eviction_policy", "ttl_check_interval_ms",
                "persistence_enabled", "data_dir", "aof_fsync_interval_secs", "snapshot_interval_secs",

@@ -51,13 +51,17 @@ def wrong_arity(name: str) -> bytes:
 
 
 def unknown_command(argv: list[bytes]) -> bytes:
-    # Redis caps the quoted-argument preview at about 128 bytes in total.
+    # Redis formats with %.*s: each argument stops at a NUL byte, and the preview at about 128 bytes.
     args = b""
     for arg in argv[1:]:
         if len(args) >= 128:
             break
-        args += b"'%s' " % arg[: 128 - len(args)]
-    return b"ERR unknown command '%s', with args beginning with: %s" % (argv[0][:128], args)
+        args += b"'%s' " % _c_string(arg)[: 128 - len(args)]
+    return b"ERR unknown command '%s', with args beginning with: %s" % (_c_string(argv[0])[:128], args)
+
+
+def _c_string(value: bytes) -> bytes:
+    return value.split(b"\0", 1)[0]
 
 
 def unknown_subcommand(container: str, sub: bytes) -> bytes:
@@ -66,3 +70,49 @@ def unknown_subcommand(container: str, sub: bytes) -> bytes:
 
 def invalid_expire(command: str) -> bytes:
     return b"ERR invalid expire time in '%s' command" % command.encode()
+
+# Connection, CLIENT, CONFIG, COMMAND and server commands.
+HELLO_PROTOVER = b"ERR Protocol version is not an integer or out of range"
+HELLO_NOAUTH = (
+    b"NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH "
+    b"<user> <pass> option can be used to authenticate the client and select the RESP protocol version at "
+    b"the same time"
+)
+CLIENT_NAME_CHARS = b"ERR Client names cannot contain spaces, newlines or special characters."
+NO_SUCH_CLIENT = b"ERR No such client"
+CLIENT_ID_POSITIVE = b"ERR client-id should be greater than 0"
+INVALID_CLIENT_ID = b"ERR Invalid client ID"
+TIMEOUT_NEGATIVE = b"ERR timeout is negative"
+PAUSE_MODE = b"ERR CLIENT PAUSE mode must be WRITE or ALL"
+INVALID_COMMAND = b"ERR Invalid command specified"
+INVALID_COMMAND_ARGS = b"ERR Invalid number of arguments specified for command"
+NO_KEY_ARGUMENTS = b"ERR The command has no key arguments"
+SLOWLOG_COUNT = b"ERR count should be greater than or equal to -1"
+CONFIG_SET_UNKNOWN = b"ERR Unknown option or number of arguments for CONFIG SET - '%s'"
+CONFIG_SET_FAILED = b"ERR CONFIG SET failed (possibly related to argument '%s') - %s"
+
+# Keyspace and string commands.
+DECR_OVERFLOW = b"ERR decrement would overflow"
+LCS_NOT_STRINGS = b"ERR The specified keys must contain string values"
+LCS_LEN_AND_IDX = b"ERR If you want both the length and indexes, please just use IDX."
+EXPIRE_NX_AND_OTHERS = b"ERR NX and XX, GT or LT options at the same time are not compatible"
+EXPIRE_GT_AND_LT = b"ERR GT and LT options at the same time are not compatible"
+INVALID_FIRST_DB_INDEX = b"ERR invalid first DB index"
+INVALID_SECOND_DB_INDEX = b"ERR invalid second DB index"
+LFU_NOT_SELECTED = (
+    b"ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when "
+    b"switching between policies at runtime LRU and LFU data will take some time to adjust."
+)
+LFU_SELECTED = (
+    b"ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching "
+    b"between policies at runtime LRU and LFU data will take some time to adjust."
+)
+
+
+def unsupported_option(option: bytes) -> bytes:
+    return b"ERR Unsupported option %s" % option
+
+
+def value_out_of_range(low: int, high: int) -> bytes:
+    """getRangeLongFromObjectOrReply without a custom message."""
+    return b"ERR value is out of range, value must between %d and %d" % (low, high)

@@ -1,1 +1,377 @@
-"""client commands."""
+"""CLIENT: ID, SETNAME, GETNAME, SETINFO, INFO, LIST, KILL, PAUSE, UNPAUSE, REPLY, NO-EVICT, NO-TOUCH, HELP."""
+
+from .. import errors
+from ..errors import CommandError
+from ..protocol.values import OK, SimpleString, Verbatim
+from .args import parse_int, to_int
+from .connection import valid_client_name
+from .registry import command
+
+CLIENT_TYPES = {b"normal": "normal", b"master": "master", b"replica": "replica", b"slave": "replica",
+                b"pubsub": "pubsub"}
+
+HELP = """\
+CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:
+CACHING (YES|NO)
+    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.
+GETREDIR
+    Return the client ID we are redirecting to when tracking is enabled.
+GETNAME
+    Return the name of the current connection.
+ID
+    Return the ID of the current connection.
+INFO
+    Return information about the current client connection.
+KILL <ip:port>
+    Kill connection made from <ip:port>.
+KILL <option> <value> [<option> <value> [...]]
+    Kill connections. Options are:
+    * ADDR (<ip:port>|<unixsocket>:0)
+      Kill connections made from the specified address
+    * LADDR (<ip:port>|<unixsocket>:0)
+      Kill connections made to specified local address
+    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)
+      Kill connections by type.
+    * USER <username>
+      Kill connections authenticated by <username>.
+    * SKIPME (YES|NO)
+      Skip killing current connection (default: yes).
+    * ID <client-id>
+      Kill connections by client id.
+LIST [options ...]
+    Return information about client connections. Options:
+    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)
+      Return clients of specified type.
+    * ID <client-id> [<client-id> ...]
+      Return clients of specified IDs.
+UNPAUSE
+    Stop the current client pause, resuming traffic.
+PAUSE <timeout> [WRITE|ALL]
+    Suspend all, or just write, clients for <timeout> milliseconds.
+REPLY (ON|OFF|SKIP)
+    Control the replies sent to the current connection.
+SETNAME <name>
+    Assign the name <name> to the current connection.
+SETINFO <option> <value>
+    Set client meta attr. Options are:
+    * LIB-NAME: the client lib name.
+    * LIB-VER: the client lib version.
+NO-EVICT (ON|OFF)
+    Protect current client connection from eviction.
+NO-TOUCH (ON|OFF)
+    Will not touch LRU/LFU stats when this mode is on.
+HELP
+    Prints this help."""
+
+
+def help_reply(text: str) -> list:
+    """Redis's addReplyHelp: one status line per line of text."""
+    return [SimpleString(line.encode()) for line in text.splitlines()]
+
+
+@command("client", arity=-2, group="connection", since="2.4.0", complexity="Depends on subcommand.")
+def client_command(ctx, argv):
+    """CLIENT — A container for client connection commands"""
+    raise CommandError(errors.wrong_arity("client"))
+
+
+@command("client|help", arity=2, flags="loading stale", group="connection", since="5.0.0", complexity="O(1)")
+def client_help_command(ctx, argv):
+    """CLIENT HELP — Show helpful text about the different subcommands"""
+    return help_reply(HELP)
+
+
+@command("client|id", arity=2, flags="noscript loading stale", group="connection", since="5.0.0",
+         complexity="O(1)")
+def client_id_command(ctx, argv):
+    """CLIENT ID — Returns the client ID for the current connection"""
+    return ctx.id
+
+
+@command("client|setname", arity=3, flags="noscript loading stale", group="connection", since="2.6.9",
+         complexity="O(1)")
+def client_setname_command(ctx, argv):
+    """CLIENT SETNAME connection-name — Set the current connection name"""
+    if not valid_client_name(argv[2]):
+        raise CommandError(errors.CLIENT_NAME_CHARS)
+    ctx.name = argv[2]
+    return OK
+
+
+@command("client|getname", arity=2, flags="noscript loading stale", group="connection", since="2.6.9",
+         complexity="O(1)")
+def client_getname_command(ctx, argv):
+    """CLIENT GETNAME — Get the current connection name"""
+    return ctx.name or None
+
+
+@command("client|setinfo", arity=4, flags="noscript loading stale", group="connection", since="7.2.0",
+         complexity="O(1)")
+def client_setinfo_command(ctx, argv):
+    """CLIENT SETINFO <LIB-NAME libname | LIB-VER libver> — Set client or connection specific info"""
+    attribute = argv[2].lower()
+    if attribute not in (b"lib-name", b"lib-ver"):
+        raise CommandError(b"ERR Unrecognized option '%s'" % argv[2])
+    if not valid_client_name(argv[3]):
+        raise CommandError(b"ERR %s cannot contain spaces, newlines or special characters." % argv[2])
+    if attribute == b"lib-name":
+        ctx.lib_name = argv[3]
+    else:
+        ctx.lib_ver = argv[3]
+    return OK
+
+
+@command("client|info", arity=2, flags="noscript loading stale", group="connection", since="6.2.0",
+         complexity="O(1)")
+def client_info_command(ctx, argv):
+    """CLIENT INFO — Returns information about the current client connection."""
+    return Verbatim(describe_client(ctx, ctx.now_ms, b"client|info") + b"\n")
+
+
+@command("client|list", arity=-2, flags="admin noscript loading stale", group="connection", since="2.4.0",
+         complexity="O(N) where N is the number of client connections")
+def client_list_command(ctx, argv):
+    """CLIENT LIST [TYPE <NORMAL | MASTER | REPLICA | PUBSUB>] [ID client-id [client-id ...]] — Get the list of client connections"""
+    clients = list(ctx.server.clients.values())
+    if len(argv) == 4 and argv[2].upper() == b"TYPE":
+        kind = parse_client_type(argv[3])
+        clients = [client for client in clients if client_kind(client) == kind]
+    elif len(argv) >= 4 and argv[2].upper() == b"ID":
+        wanted = []
+        for raw in argv[3:]:
+            client_id = parse_int(raw)
+            if client_id is None:
+                raise CommandError(errors.INVALID_CLIENT_ID)
+            wanted.append(client_id)
+        clients = [ctx.server.clients[i] for i in dict.fromkeys(wanted) if i in ctx.server.clients]
+    elif len(argv) != 2:
+        raise CommandError(errors.SYNTAX)
+    now_ms = ctx.now_ms
+    return Verbatim(b"".join(
+        describe_client(client, now_ms, b"client|list" if client is ctx else None) + b"\n" for client in clients))
+
+
+def parse_client_type(raw: bytes) -> str:
+    kind = CLIENT_TYPES.get(raw.lower())
+    if kind is None:
+        raise CommandError(b"ERR Unknown client type '%s'" % raw)
+    return kind
+
+
+def client_kind(client) -> str:
+    """CLIENT LIST TYPE's classes: a client with subscriptions counts as pubsub, as in getClientType."""
+    if client.kind == "normal" and subscription_counts(client) != (0, 0, 0):
+        return "pubsub"
+    return client.kind
+
+
+def subscription_counts(client) -> tuple[int, int, int]:
+    return (len(getattr(client, "channels", ()) or ()), len(getattr(client, "patterns", ()) or ()),
+            len(getattr(client, "shard_channels", ()) or ()))
+
+
+def client_flags(client) -> str:
+    flags = ""
+    kind = client.kind
+    if kind == "replica":
+        flags += "S"
+    elif kind == "master":
+        flags += "M"
+    if subscription_counts(client) != (0, 0, 0):
+        flags += "P"
+    if getattr(client, "in_multi", False):
+        flags += "x"
+    if client.blocked:
+        flags += "b"
+    if client.monitor:
+        flags += "O"
+    connection = client.connection
+    if connection is not None and getattr(connection, "closing", False):
+        flags += "c"
+    if client.no_evict:
+        flags += "e"
+    if client.no_touch:
+        flags += "T"
+    return flags or "N"
+
+
+def output_buffer_bytes(client) -> int:
+    transport = getattr(client.connection, "transport", None)
+    try:
+        return transport.get_write_buffer_size() if transport is not None else 0
+    except Exception:  # a transport that is already closed
+        return 0
+
+
+def describe_client(client, now_ms: int, running: bytes | None = None) -> bytes:
+    """One CLIENT LIST line, field for field as Redis 7 prints it (buffer sizes we do not track are 0).
+    `running` names the command the client is running now: Redis shows it as its `cmd`."""
+    sub, psub, ssub = subscription_counts(client)
+    multi = getattr(client, "multi_queue", None)
+    omem = output_buffer_bytes(client)
+    command_name = running or client.last_command
+    if isinstance(command_name, str):
+        command_name = command_name.encode()
+    fields = [
+        b"id=%d" % client.id,
+        b"addr=" + client.addr.encode(),
+        b"laddr=" + client.laddr.encode(),
+        b"fd=%d" % client.fd,
+        b"name=" + client.name,
+        b"age=%d" % max(0, (now_ms - client.created_ms) // 1000),
+        b"idle=%d" % max(0, (now_ms - client.last_interaction_ms) // 1000),
+        b"flags=" + client_flags(client).encode(),
+        b"db=%d" % client.db_index,
+        b"sub=%d" % sub,
+        b"psub=%d" % psub,
+        b"ssub=%d" % ssub,
+        b"multi=%d" % (len(multi) if multi is not None else -1),
+        b"qbuf=0",
+        b"qbuf-free=0",
+        b"argv-mem=0",
+        b"multi-mem=0",
+        b"rbs=0",
+        b"rbp=0",
+        b"obl=0",
+        b"oll=0",
+        b"omem=%d" % omem,
+        b"tot-mem=%d" % omem,
+        b"events=r",
+        b"cmd=" + command_name,
+        b"user=" + client.user,
+        b"redir=-1",
+        b"resp=%d" % client.resp,
+        b"lib-name=" + client.lib_name,
+        b"lib-ver=" + client.lib_ver,
+    ]
+    return b" ".join(fields)
+
+
+@command("client|kill", arity=-3, flags="admin noscript loading stale", group="connection", since="2.4.0",
+         complexity="O(N) where N is the number of client connections")
+def client_kill_command(ctx, argv):
+    """CLIENT KILL <ip:port | <[ID client-id] | [TYPE <NORMAL | MASTER | SLAVE | REPLICA | PUBSUB>] | [USER username] | [ADDR ip:port] | [LADDR ip:port] | [SKIPME <YES | NO>]> [...]> — Kill the connection of a client"""
+    clients = ctx.server.clients
+    if len(argv) == 3:
+        # The old form: one address, an error when nobody matches, and the caller may kill itself.
+        for client in list(clients.values()):
+            if client.addr.encode() == argv[2]:
+                disconnect(ctx, client)
+                return OK
+        raise CommandError(errors.NO_SUCH_CLIENT)
+    if len(argv) % 2:
+        raise CommandError(errors.SYNTAX)
+    tests = []
+    skip_me = True
+    for pos in range(2, len(argv), 2):
+        option, value = argv[pos].upper(), argv[pos + 1]
+        if option == b"ID":
+            client_id = parse_int(value)
+            if client_id is None or client_id <= 0:
+                raise CommandError(errors.CLIENT_ID_POSITIVE)
+            tests.append(lambda client, wanted=client_id: client.id == wanted)
+        elif option == b"TYPE":
+            kind = parse_client_type(value)
+            tests.append(lambda client, wanted=kind: client_kind(client) == wanted)
+        elif option == b"ADDR":
+            tests.append(lambda client, wanted=value: client.addr.encode() == wanted)
+        elif option == b"LADDR":
+            tests.append(lambda client, wanted=value: client.laddr.encode() == wanted)
+        elif option == b"USER":
+            if value != b"default":
+                raise CommandError(b"ERR No such user '%s'" % value)
+            tests.append(lambda client, wanted=value: client.user == wanted)
+        elif option == b"SKIPME":
+            answer = value.lower()
+            if answer not in (b"yes", b"no"):
+                raise CommandError(errors.SYNTAX)
+            skip_me = answer == b"yes"
+        else:
+            raise CommandError(errors.SYNTAX)
+    killed = 0
+    for client in list(clients.values()):
+        if (client is ctx and skip_me) or not all(test(client) for test in tests):
+            continue
+        disconnect(ctx, client)
+        killed += 1
+    return killed
+
+
+def disconnect(ctx, client) -> None:
+    """The caller's own connection closes after this reply is written; others close now."""
+    if client is ctx:
+        ctx.close()
+    elif client.connection is not None:
+        client.connection.kill()
+
+
+@command("client|pause", arity=-3, flags="admin noscript loading stale", group="connection", since="3.0.0",
+         complexity="O(1)")
+def client_pause_command(ctx, argv):
+    """CLIENT PAUSE timeout [WRITE | ALL] — Stop processing commands from clients for some time"""
+    timeout = to_int(argv[2], errors.TIMEOUT_NOT_INTEGER)
+    if timeout < 0:
+        raise CommandError(errors.TIMEOUT_NEGATIVE)
+    writes_only = False
+    if len(argv) == 4:
+        mode = argv[3].upper()
+        if mode not in (b"WRITE", b"ALL"):
+            raise CommandError(errors.PAUSE_MODE)
+        writes_only = mode == b"WRITE"
+    elif len(argv) > 4:
+        raise CommandError(errors.SYNTAX)
+    state = ctx.server
+    now_ms = state.clock_ms()
+    paused = state.pause_until_ms > now_ms
+    # As in Redis, a pause never gets shorter or weaker: the later end and the stronger mode win.
+    state.pause_writes_only = writes_only and (state.pause_writes_only or not paused)
+    state.pause_until_ms = max(state.pause_until_ms if paused else 0, now_ms + timeout)
+    return OK
+
+
+@command("client|unpause", arity=2, flags="admin noscript loading stale", group="connection", since="6.2.0",
+         complexity="O(N) Where N is the number of paused clients")
+def client_unpause_command(ctx, argv):
+    """CLIENT UNPAUSE — Resume processing of clients that were paused"""
+    state = ctx.server
+    state.pause_until_ms = 0
+    state.pause_writes_only = False
+    for client in list(state.clients.values()):
+        if client.blocked and client is not ctx and hasattr(client.connection, "unblock"):
+            client.connection.unblock()
+    return OK
+
+
+@command("client|reply", arity=3, flags="noscript loading stale", group="connection", since="3.2.0",
+         complexity="O(1)")
+def client_reply_command(ctx, argv):
+    """CLIENT REPLY <ON | OFF | SKIP> — Instruct the server whether to reply to commands"""
+    mode = argv[2].lower()
+    if mode not in (b"on", b"off", b"skip"):
+        raise CommandError(errors.SYNTAX)
+    # SKIP silences the reply of the command after this one; this command's own reply is silenced too.
+    ctx.reply_mode = "skip_next" if mode == b"skip" else mode.decode()
+    return OK
+
+
+def on_off(raw: bytes) -> bool:
+    answer = raw.lower()
+    if answer not in (b"on", b"off"):
+        raise CommandError(errors.SYNTAX)
+    return answer == b"on"
+
+
+@command("client|no-evict", arity=3, flags="admin noscript loading stale", group="connection", since="7.0.0",
+         complexity="O(1)")
+def client_no_evict_command(ctx, argv):
+    """CLIENT NO-EVICT <ON | OFF> — Set client eviction mode for the current connection"""
+    ctx.no_evict = on_off(argv[2])
+    return OK
+
+
+@command("client|no-touch", arity=3, flags="noscript loading stale", group="connection", since="7.2.0",
+         complexity="O(1)")
+def client_no_touch_command(ctx, argv):
+    """CLIENT NO-TOUCH <ON | OFF> — Controls whether commands sent by the client will alter the LRU/LFU of the keys they access."""
+    ctx.no_touch = on_off(argv[2])
+    return OK

@@ -1,29 +1,43 @@
 """Connection commands: PING, ECHO, SELECT, QUIT, RESET, HELLO, AUTH."""
 
-from .. import errors
+import hmac
+
+from .. import REDIS_COMPAT_VERSION, errors
 from ..errors import CommandError
 from ..protocol.values import OK, PONG, SimpleString
-from .args import ArgCursor, parse_int
+from .args import parse_int
 from .registry import command
 
+RESET_REPLY = SimpleString(b"RESET")
 
-@command("ping", arity=-1, flags="fast", group="connection")
+# What RESET undoes besides this module's own state. Other families (MULTI, pub/sub, tracking) append a
+# `step(ctx)` here at import time, so RESET stays in one place without knowing every family.
+RESET_STEPS: list = []
+
+
+def on_reset(step):
+    """Register `step(ctx)` to run when a client sends RESET."""
+    RESET_STEPS.append(step)
+    return step
+
+
+@command("ping", arity=-1, flags="fast", group="connection", complexity="O(1)")
 def ping_command(ctx, argv):
-    """PING [message] — Returns the server's liveliness response."""
+    """PING [message] — Ping the server"""
     if len(argv) > 2:
         raise CommandError(errors.wrong_arity("ping"))
     return PONG if len(argv) == 1 else argv[1]
 
 
-@command("echo", arity=2, flags="fast", group="connection")
+@command("echo", arity=2, flags="loading stale fast", group="connection", complexity="O(1)")
 def echo_command(ctx, argv):
-    """ECHO message — Returns the given string."""
+    """ECHO message — Echo the given string"""
     return argv[1]
 
 
-@command("select", arity=2, flags="loading stale fast", group="connection")
+@command("select", arity=2, flags="loading stale fast", group="connection", complexity="O(1)")
 def select_command(ctx, argv):
-    """SELECT index — Changes the selected database."""
+    """SELECT index — Change the selected database for the current connection"""
     index = parse_int(argv[1])
     if index is None or index > 2**31 - 1 or index < -(2**31):
         raise CommandError(errors.NOT_INTEGER)
@@ -33,8 +47,114 @@ def select_command(ctx, argv):
     return OK
 
 
-@command("quit", arity=-1, flags="allow_busy no_auth", group="connection")
+@command("quit", arity=-1, flags="noscript loading stale fast no_auth allow_busy", group="connection",
+         complexity="O(1)")
 def quit_command(ctx, argv):
-    """QUIT — Closes the connection."""
+    """QUIT — Close the connection"""
     ctx.close()
     return OK
+
+
+# -- authentication ----------------------------------------------------------------------------------------
+
+
+def check_credentials(ctx, username: bytes, password: bytes) -> bool:
+    """The only user is `default`: with no requirepass it takes any password (Redis's `nopass`)."""
+    if username != b"default":
+        return False
+    required = ctx.server.config.requirepass
+    return not required or hmac.compare_digest(password, required.encode())
+
+
+def authenticate(ctx, username: bytes, password: bytes) -> None:
+    if not check_credentials(ctx, username, password):
+        raise CommandError(errors.WRONGPASS)
+    ctx.authenticated = True
+    ctx.user = username
+
+
+@command("auth", arity=-2, flags="noscript loading stale fast no_auth allow_busy", group="connection",
+         since="1.0.0", complexity="O(N) where N is the number of passwords defined for the user")
+def auth_command(ctx, argv):
+    """AUTH [username] password — Authenticate to the server"""
+    if len(argv) > 3:
+        raise CommandError(errors.SYNTAX)
+    if len(argv) == 2:
+        # The one-argument form authenticates the default user; without requirepass that is a mistake.
+        if not ctx.server.config.requirepass:
+            raise CommandError(errors.NO_PASSWORD)
+        authenticate(ctx, b"default", argv[1])
+    else:
+        authenticate(ctx, argv[1], argv[2])
+    return OK
+
+
+@command("hello", arity=-1, flags="noscript loading stale fast no_auth allow_busy", group="connection",
+         since="6.0.0", complexity="O(1)")
+def hello_command(ctx, argv):
+    """HELLO [protover [AUTH username password] [SETNAME clientname]] — Handshake with Redis"""
+
+    version = ctx.resp
+    if len(argv) >= 2:
+        version = parse_int(argv[1])
+        if version is None:
+            raise CommandError(errors.HELLO_PROTOVER)
+        if version not in (2, 3):
+            raise CommandError(errors.NOPROTO)
+    credentials = name = None
+    pos = 2
+    while pos < len(argv):
+        option = argv[pos].upper()
+        more = len(argv) - 1 - pos
+        if option == b"AUTH" and more >= 2:
+            credentials = (argv[pos + 1], argv[pos + 2])
+            pos += 3
+        elif option == b"SETNAME" and more >= 1:
+            name = argv[pos + 1]
+            if not valid_client_name(name):
+                raise CommandError(errors.CLIENT_NAME_CHARS)
+            pos += 2
+        else:
+            raise CommandError(b"ERR Syntax error in HELLO option '%s'" % argv[pos])
+    if credentials is not None:
+        authenticate(ctx, *credentials)
+    elif not ctx.authenticated:
+        raise CommandError(errors.HELLO_NOAUTH)
+    if name is not None:
+        ctx.name = name
+    ctx.set_protocol(version)
+    return {
+        b"server": b"redis",
+        b"version": REDIS_COMPAT_VERSION.encode(),
+        b"proto": version,
+        b"id": ctx.id,
+        b"mode": b"standalone",
+        b"role": b"master",
+        b"modules": [],
+    }
+
+
+def valid_client_name(name: bytes) -> bool:
+    """Redis's validateClientName: printable ASCII without spaces ('!' .. '~')."""
+    return all(33 <= byte <= 126 for byte in name)
+
+
+@command("reset", arity=1, flags="noscript loading stale fast no_auth allow_busy", group="connection",
+         since="6.2.0", complexity="O(1)")
+def reset_command(ctx, argv):
+    """RESET — Reset the connection"""
+    for step in RESET_STEPS:
+        step(ctx)
+    if ctx.monitor:
+        ctx.monitor = False
+        if ctx in ctx.server.monitors:
+            ctx.server.monitors.remove(ctx)
+    ctx.select(0)
+    ctx.set_protocol(2)
+    ctx.name = b""
+    ctx.reply_mode = "on"
+    ctx.no_evict = False
+    ctx.no_touch = False
+    ctx.user = b"default"
+    ctx.authenticated = not ctx.server.config.requirepass
+    return RESET_REPLY

@@ -1,1 +1,525 @@
-"""keys commands."""
+"""Generic keyspace commands: DEL, UNLINK, EXISTS, TYPE, KEYS, SCAN, RANDOMKEY, RENAME, RENAMENX, COPY, MOVE,
+SWAPDB, EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT, TTL, PTTL, EXPIRETIME, PEXPIRETIME, PERSIST, TOUCH, OBJECT
+(ENCODING, REFCOUNT, IDLETIME, FREQ, HELP).
+
+Value types plug in through VALUE_TYPES: each class stored in a database declares its TYPE name, how
+OBJECT ENCODING names its representation and how COPY duplicates it.
+"""
+
+import copy
+import re
+from typing import Callable, NamedTuple
+
+from .. import errors
+from ..errors import CommandError
+from ..protocol.values import OK, SimpleString
+from ..storage.glob import compile_glob
+from .args import INT64_MAX, parse_int, to_int
+from .registry import command
+
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+UINT64_MAX = 2**64 - 1
+SHARED_INTEGERS = 10000  # OBJ_SHARED_INTEGERS: small integers are shared objects in Redis
+SHARED_REFCOUNT = 2**31 - 1  # OBJ_SHARED_REFCOUNT, what OBJECT REFCOUNT answers for them
+LFU_INIT_VAL = 5
+
+
+class ValueType(NamedTuple):
+    name: bytes  # TYPE's answer
+    encoding: Callable[[object], bytes]  # OBJECT ENCODING's answer
+    duplicate: Callable[[object], object]  # COPY's deep copy
+
+
+def string_encoding(value: bytes) -> bytes:
+    """tryObjectEncoding: int for a 64-bit integer of at most 20 chars, embstr up to 44 bytes, else raw."""
+    if len(value) <= 20 and parse_int(value) is not None:
+        return b"int"
+    return b"embstr" if len(value) <= 44 else b"raw"
+
+
+VALUE_TYPES: dict[type, ValueType] = {
+    bytes: ValueType(b"string", string_encoding, lambda value: value),
+}
+
+
+def value_type(value) -> ValueType:
+    entry = VALUE_TYPES.get(value.__class__)
+    if entry is None:
+        return ValueType(getattr(value, "type_name", b"none"), lambda v: b"raw", copy.deepcopy)
+    return entry
+
+
+def lookup_read(ctx, key: bytes, clock: int | None):
+    """lookupKeyRead: counts a keyspace hit or miss. `clock` None means LOOKUP_NOTOUCH."""
+    value = ctx.db.lookup(key, ctx.now_ms, clock)
+    if value is None:
+        ctx.server.stats.keyspace_misses += 1
+    else:
+        ctx.server.stats.keyspace_hits += 1
+    return value
+
+
+def to_int32(raw: bytes, error: bytes | None = None) -> int:
+    """getIntFromObjectOrReply: a 32-bit integer; `error` replaces both of Redis's default messages."""
+    value = parse_int(raw)
+    if value is None:
+        raise CommandError(error or errors.NOT_INTEGER)
+    if not INT32_MIN <= value <= INT32_MAX:
+        raise CommandError(error or errors.value_out_of_range(INT32_MIN, INT32_MAX))
+    return value
+
+
+def database_at(ctx, index: int):
+    databases = ctx.server.databases
+    if not 0 <= index < len(databases):
+        raise CommandError(errors.DB_INDEX_RANGE)
+    return databases[index]
+
+
+# -- deleting and inspecting --------------------------------------------------------------------------------
+
+
+def delete_keys(ctx, keys: list[bytes]) -> int:
+    db, now_ms = ctx.db, ctx.now_ms
+    deleted = 0
+    for key in keys:
+        if db.lookup(key, now_ms) is not None:  # an expired key is reclaimed but not counted
+            db.delete(key)
+            deleted += 1
+    ctx.server.dirty += deleted
+    return deleted
+
+
+@command("del", arity=-2, flags="write", keys=(1, -1, 1), group="generic",
+         complexity="O(N) where N is the number of keys that will be removed. When a key to remove holds a value "
+         "other than a string, the individual complexity for this key is O(M) where M is the number of elements in "
+         "the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).")
+def del_command(ctx, argv):
+    """DEL key [key ...] — Delete a key"""
+    return delete_keys(ctx, argv[1:])
+
+
+@command("unlink", arity=-2, flags="write fast", keys=(1, -1, 1), group="generic", since="4.0.0",
+         complexity="O(1) for each key removed regardless of its size. Then the command does O(N) work in a "
+         "different thread in order to reclaim memory, where N is the number of allocations the deleted objects "
+         "where composed of.")
+def unlink_command(ctx, argv):
+    """UNLINK key [key ...] — Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking."""
+    return delete_keys(ctx, argv[1:])
+
+
+@command("exists", arity=-2, flags="readonly fast", keys=(1, -1, 1), group="generic",
+         complexity="O(N) where N is the number of keys to check.")
+def exists_command(ctx, argv):
+    """EXISTS key [key ...] — Determine if a key exists"""
+    return sum(1 for key in argv[1:] if lookup_read(ctx, key, None) is not None)
+
+
+@command("type", arity=2, flags="readonly fast", keys=(1, 1, 1), group="generic", complexity="O(1)")
+def type_command(ctx, argv):
+    """TYPE key — Determine the type stored at key"""
+    value = lookup_read(ctx, argv[1], None)
+    return SimpleString(b"none" if value is None else value_type(value).name)
+
+
+@command("keys", arity=2, flags="readonly", group="generic", acl="@dangerous",
+         complexity="O(N) with N being the number of keys in the database, under the assumption that the key "
+         "names in the database and the given pattern have limited length.")
+def keys_command(ctx, argv):
+    """KEYS pattern — Find all keys matching the given pattern"""
+    return ctx.db.live_keys(ctx.now_ms, argv[1])
+
+
+_CURSOR = re.compile(rb"([+-]?)(\d+)")
+
+
+def parse_cursor(raw: bytes) -> int:
+    """parseScanCursorOrReply: strtoul's rules (an empty string is 0, '-1' wraps to 2**64-1), no spaces."""
+    if not raw:
+        return 0
+    match = _CURSOR.fullmatch(raw)
+    if match is None or int(match[2]) > UINT64_MAX:
+        raise CommandError(errors.INVALID_CURSOR)
+    value = int(match[2])
+    return (-value) % 2**64 if match[1] == b"-" else value
+
+
+@command("scan", arity=-2, flags="readonly", group="generic", since="2.8.0",
+         complexity="O(1) for every call. O(N) for a complete iteration, including enough command calls for the "
+         "cursor to return back to 0. N is the number of elements inside the collection.")
+def scan_command(ctx, argv):
+    """SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] — Incrementally iterate the keys space"""
+    cursor = parse_cursor(argv[1])
+    count, pattern, type_name = 10, None, None
+    pos = 2
+    while pos < len(argv):
+        option = argv[pos].upper()
+        if pos + 1 >= len(argv) or option not in (b"COUNT", b"MATCH", b"TYPE"):
+            raise CommandError(errors.SYNTAX)
+        if option == b"COUNT":
+            count = to_int(argv[pos + 1])
+            if count < 1:
+                raise CommandError(errors.SYNTAX)
+        elif option == b"MATCH":
+            pattern = argv[pos + 1]
+        else:
+            type_name = argv[pos + 1].lower()
+        pos += 2
+    db = ctx.db
+    next_cursor, candidates = db.scans.page(db.data, cursor, count)
+    if pattern is not None and pattern != b"*":
+        match = compile_glob(pattern).match
+        candidates = [key for key in candidates if match(key)]
+    keys = []
+    now_ms = ctx.now_ms
+    for key in candidates:
+        if type_name is not None:
+            value = lookup_read(ctx, key, None)  # Redis checks the type with a counted read lookup
+            if value is None or value_type(value).name != type_name:
+                continue
+        elif db.lookup(key, now_ms) is None:  # expired, or deleted since the scan's snapshot was taken
+            continue
+        keys.append(key)
+    return [b"%d" % next_cursor, keys]
+
+
+@command("randomkey", arity=1, flags="readonly", group="generic", complexity="O(1)")
+def randomkey_command(ctx, argv):
+    """RANDOMKEY — Return a random key from the keyspace"""
+    return ctx.db.random_key(ctx.now_ms)
+
+
+# -- moving keys ---------------------------------------------------------------------------------------------
+
+
+def move_key(source, key: bytes, target, new_key: bytes, value, clock: int | None) -> None:
+    """Put value at target[new_key] with the source key's TTL, and remove the source key."""
+    deadline = source.deadline(key)
+    source.delete(key)
+    target.store(new_key, value, clock=clock)
+    if deadline is not None:
+        target.set_deadline(new_key, deadline)
+
+
+def rename_generic(ctx, argv, nx: bool):
+    db, now_ms = ctx.db, ctx.now_ms
+    source, target = argv[1], argv[2]
+    value = db.lookup(source, now_ms, ctx.clock)
+    if value is None:
+        raise CommandError(errors.NO_SUCH_KEY)
+    if source == target:
+        return 0 if nx else OK
+    if db.lookup(target, now_ms) is not None:
+        if nx:
+            return 0
+        db.delete(target)
+    move_key(db, source, db, target, value, db.access.get(source))  # the object keeps its access time
+    ctx.server.dirty += 1
+    return 1 if nx else OK
+
+
+@command("rename", arity=3, flags="write", keys=(1, 2, 1), group="generic", complexity="O(1)")
+def rename_command(ctx, argv):
+    """RENAME key newkey — Rename a key"""
+    return rename_generic(ctx, argv, nx=False)
+
+
+@command("renamenx", arity=3, flags="write fast", keys=(1, 2, 1), group="generic", complexity="O(1)")
+def renamenx_command(ctx, argv):
+    """RENAMENX key newkey — Rename a key, only if the new key does not exist"""
+    return rename_generic(ctx, argv, nx=True)
+
+
+@command("copy", arity=-3, flags="write denyoom", keys=(1, 2, 1), group="generic", since="6.2.0",
+         complexity="O(N) worst case for collections, where N is the number of nested items. O(1) for string "
+         "values.")
+def copy_command(ctx, argv):
+    """COPY source destination [DB destination-db] [REPLACE] — Copy a key"""
+    source_db = target_db = ctx.db
+    replace = False
+    pos = 3
+    while pos < len(argv):
+        option = argv[pos].upper()
+        if option == b"REPLACE":
+            replace = True
+        elif option == b"DB" and pos + 1 < len(argv):
+            pos += 1
+            target_db = database_at(ctx, to_int32(argv[pos]))
+        else:
+            raise CommandError(errors.SYNTAX)
+        pos += 1
+    key, new_key = argv[1], argv[2]
+    if source_db is target_db and key == new_key:
+        raise CommandError(errors.SAME_OBJECT)
+    value = lookup_read(ctx, key, ctx.clock)
+    if value is None:
+        return 0
+    if target_db.lookup(new_key, ctx.now_ms) is not None:
+        if not replace:
+            return 0
+        target_db.delete(new_key)
+    deadline = source_db.deadline(key)
+    target_db.store(new_key, value_type(value).duplicate(value), clock=ctx.clock)
+    if deadline is not None:
+        target_db.set_deadline(new_key, deadline)
+    ctx.server.dirty += 1
+    return 1
+
+
+@command("move", arity=3, flags="write fast", keys=(1, 1, 1), group="generic", complexity="O(1)")
+def move_command(ctx, argv):
+    """MOVE key db — Move a key to another database"""
+    source_db = ctx.db
+    target_db = database_at(ctx, to_int32(argv[2]))
+    if target_db is source_db:
+        raise CommandError(errors.SAME_OBJECT)
+    key = argv[1]
+    value = source_db.lookup(key, ctx.now_ms, ctx.clock)
+    if value is None or target_db.lookup(key, ctx.now_ms) is not None:
+        return 0
+    move_key(source_db, key, target_db, key, value, source_db.access.get(key))
+    ctx.server.dirty += 1
+    return 1
+
+
+@command("swapdb", arity=3, flags="write fast", group="server", since="4.0.0", acl="@keyspace @dangerous",
+         complexity="O(N) where N is the count of clients watching or blocking on keys from both databases.")
+def swapdb_command(ctx, argv):
+    """SWAPDB index1 index2 — Swaps two Redis databases"""
+    first = to_int32(argv[1], errors.INVALID_FIRST_DB_INDEX)
+    second = to_int32(argv[2], errors.INVALID_SECOND_DB_INDEX)
+    databases = ctx.server.databases
+    if not (0 <= first < len(databases) and 0 <= second < len(databases)):
+        raise CommandError(errors.DB_INDEX_RANGE)
+    if first != second:
+        # Contents move, not Database objects: every client keeps its index, as in Redis.
+        databases[first].swap_contents(databases[second])
+    ctx.server.dirty += 1
+    return OK
+
+
+# -- expiry ---------------------------------------------------------------------------------------------------
+
+EXPIRE_NX, EXPIRE_XX, EXPIRE_GT, EXPIRE_LT = 1, 2, 4, 8
+EXPIRE_CONDITIONS = {b"NX": EXPIRE_NX, b"XX": EXPIRE_XX, b"GT": EXPIRE_GT, b"LT": EXPIRE_LT}
+
+
+def parse_expire_conditions(argv: list[bytes]) -> int:
+    """parseExtendedExpireArgumentsOrReply: NX | XX | GT | LT after the time."""
+    flags = 0
+    for option in argv[3:]:
+        flag = EXPIRE_CONDITIONS.get(option.upper())
+        if flag is None:
+            raise CommandError(errors.unsupported_option(option.replace(b"\r", b" ").replace(b"\n", b" ")))
+        flags |= flag
+    if flags & EXPIRE_NX and flags & (EXPIRE_XX | EXPIRE_GT | EXPIRE_LT):
+        raise CommandError(errors.EXPIRE_NX_AND_OTHERS)
+    if flags & EXPIRE_GT and flags & EXPIRE_LT:
+        raise CommandError(errors.EXPIRE_GT_AND_LT)
+    return flags
+
+
+def expire_generic(ctx, argv, name: str, unit_ms: int, relative: bool) -> int:
+    """expireGenericCommand. A deadline already past deletes the key (and still answers 1)."""
+    conditions = parse_expire_conditions(argv)
+    when = to_int(argv[2])
+    if unit_ms == 1000:
+        if when > INT64_MAX // 1000 or when < -(INT64_MAX // 1000):
+            raise CommandError(errors.invalid_expire(name))
+        when *= 1000
+    base = ctx.now_ms if relative else 0
+    if when > INT64_MAX - base:
+        raise CommandError(errors.invalid_expire(name))
+    when += base
+    db, key = ctx.db, argv[1]
+    if db.lookup(key, ctx.now_ms, ctx.clock) is None:
+        return 0
+    if conditions:
+        current = db.deadline(key)
+        if conditions & EXPIRE_NX and current is not None:
+            return 0
+        if conditions & EXPIRE_XX and current is None:
+            return 0
+        if conditions & EXPIRE_GT and (current is None or when <= current):  # no TTL counts as infinite
+            return 0
+        if conditions & EXPIRE_LT and current is not None and when >= current:
+            return 0
+    if when <= ctx.now_ms:
+        db.delete(key)
+    else:
+        db.set_deadline(key, when)
+    ctx.server.dirty += 1
+    return 1
+
+
+@command("expire", arity=-3, flags="write fast", keys=(1, 1, 1), group="generic", complexity="O(1)")
+def expire_command(ctx, argv):
+    """EXPIRE key seconds [NX | XX | GT | LT] — Set a key's time to live in seconds"""
+    return expire_generic(ctx, argv, "expire", 1000, relative=True)
+
+
+@command("pexpire", arity=-3, flags="write fast", keys=(1, 1, 1), group="generic", since="2.6.0",
+         complexity="O(1)")
+def pexpire_command(ctx, argv):
+    """PEXPIRE key milliseconds [NX | XX | GT | LT] — Set a key's time to live in milliseconds"""
+    return expire_generic(ctx, argv, "pexpire", 1, relative=True)
+
+
+@command("expireat", arity=-3, flags="write fast", keys=(1, 1, 1), group="generic", since="1.2.0",
+         complexity="O(1)")
+def expireat_command(ctx, argv):
+    """EXPIREAT key unix-time-seconds [NX | XX | GT | LT] — Set the expiration for a key as a UNIX timestamp"""
+    return expire_generic(ctx, argv, "expireat", 1000, relative=False)
+
+
+@command("pexpireat", arity=-3, flags="write fast", keys=(1, 1, 1), group="generic", since="2.6.0",
+         complexity="O(1)")
+def pexpireat_command(ctx, argv):
+    """PEXPIREAT key unix-time-milliseconds [NX | XX | GT | LT] — Set the expiration for a key as a UNIX timestamp specified in milliseconds"""
+    return expire_generic(ctx, argv, "pexpireat", 1, relative=False)
+
+
+def ttl_generic(ctx, key: bytes, in_ms: bool, absolute: bool) -> int:
+    """ttlGenericCommand: -2 when missing, -1 without a TTL; seconds are rounded to the nearest."""
+    if lookup_read(ctx, key, None) is None:
+        return -2
+    deadline = ctx.db.deadline(key)
+    if deadline is None:
+        return -1
+    ttl = max(deadline if absolute else deadline - ctx.now_ms, 0)
+    return ttl if in_ms else (ttl + 500) // 1000
+
+
+@command("ttl", arity=2, flags="readonly fast", keys=(1, 1, 1), group="generic", complexity="O(1)")
+def ttl_command(ctx, argv):
+    """TTL key — Get the time to live for a key in seconds"""
+    return ttl_generic(ctx, argv[1], in_ms=False, absolute=False)
+
+
+@command("pttl", arity=2, flags="readonly fast", keys=(1, 1, 1), group="generic", since="2.6.0",
+         complexity="O(1)")
+def pttl_command(ctx, argv):
+    """PTTL key — Get the time to live for a key in milliseconds"""
+    return ttl_generic(ctx, argv[1], in_ms=True, absolute=False)
+
+
+@command("expiretime", arity=2, flags="readonly fast", keys=(1, 1, 1), group="generic", since="7.0.0",
+         complexity="O(1)")
+def expiretime_command(ctx, argv):
+    """EXPIRETIME key — Get the expiration Unix timestamp for a key"""
+    return ttl_generic(ctx, argv[1], in_ms=False, absolute=True)
+
+
+@command("pexpiretime", arity=2, flags="readonly fast", keys=(1, 1, 1), group="generic", since="7.0.0",
+         complexity="O(1)")
+def pexpiretime_command(ctx, argv):
+    """PEXPIRETIME key — Get the expiration Unix timestamp for a key in milliseconds"""
+    return ttl_generic(ctx, argv[1], in_ms=True, absolute=True)
+
+
+@command("persist", arity=2, flags="write fast", keys=(1, 1, 1), group="generic", since="2.2.0",
+         complexity="O(1)")
+def persist_command(ctx, argv):
+    """PERSIST key — Remove the expiration from a key"""
+    db, key = ctx.db, argv[1]
+    if db.lookup(key, ctx.now_ms, ctx.clock) is None or not db.persist(key):
+        return 0
+    ctx.server.dirty += 1
+    return 1
+
+
+@command("touch", arity=-2, flags="readonly fast", keys=(1, -1, 1), group="generic", since="3.2.1",
+         complexity="O(N) where N is the number of keys that will be touched.")
+def touch_command(ctx, argv):
+    """TOUCH key [key ...] — Alters the last access time of a key(s). Returns the number of existing keys specified."""
+    clock = ctx.now_ms // 1000  # TOUCH stamps the access time even for a NO-TOUCH client
+    return sum(1 for key in argv[1:] if lookup_read(ctx, key, clock) is not None)
+
+
+# -- OBJECT ---------------------------------------------------------------------------------------------------
+
+OBJECT_HELP = """\
+OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:
+ENCODING <key>
+    Return the kind of internal representation used in order to store the value
+    associated with a <key>.
+FREQ <key>
+    Return the access frequency index of the <key>. The returned integer is
+    proportional to the logarithm of the recent access frequency of the key.
+IDLETIME <key>
+    Return the idle time of the <key>, that is the approximated number of
+    seconds elapsed since the last access to the key.
+REFCOUNT <key>
+    Return the number of references of the value associated with the specified
+    <key>.
+HELP
+    Prints this help."""
+
+
+def lfu_policy(ctx) -> bool:
+    return ctx.server.config.maxmemory_policy.endswith("-lfu")
+
+
+@command("object", arity=-2, group="generic", since="2.2.3", complexity="Depends on subcommand.")
+def object_command(ctx, argv):
+    """OBJECT — A container for object introspection commands"""
+    raise CommandError(errors.wrong_arity("object"))
+
+
+@command("object|help", arity=2, flags="loading stale", group="generic", since="6.2.0", complexity="O(1)")
+def object_help_command(ctx, argv):
+    """OBJECT HELP — Show helpful text about the different subcommands"""
+    return [SimpleString(line.encode()) for line in OBJECT_HELP.splitlines()]
+
+
+@command("object|encoding", arity=3, flags="readonly", keys=(2, 2, 1), group="generic", since="2.2.3",
+         complexity="O(1)")
+def object_encoding_command(ctx, argv):
+    """OBJECT ENCODING key — Inspect the internal encoding of a Redis object"""
+    value = lookup_read(ctx, argv[2], None)
+    return None if value is None else value_type(value).encoding(value)
+
+
+@command("object|refcount", arity=3, flags="readonly", keys=(2, 2, 1), group="generic", since="2.2.3",
+         complexity="O(1)")
+def object_refcount_command(ctx, argv):
+    """OBJECT REFCOUNT key — Get the number of references to the value of the key"""
+    value = lookup_read(ctx, argv[2], None)
+    if value is None:
+        return None
+    if value.__class__ is bytes and len(value) <= 20:
+        number = parse_int(value)
+        config = ctx.server.config
+        shared = not config.maxmemory or not config.maxmemory_policy.endswith(("-lru", "-lfu"))
+        if number is not None and 0 <= number < SHARED_INTEGERS and shared:
+            return SHARED_REFCOUNT
+    return 1
+
+
+@command("object|idletime", arity=3, flags="readonly", keys=(2, 2, 1), group="generic", since="2.2.3",
+         complexity="O(1)")
+def object_idletime_command(ctx, argv):
+    """OBJECT IDLETIME key — Get the time since a Redis object was last accessed"""
+    key = argv[2]
+    if lookup_read(ctx, key, None) is None:
+        return None
+    if lfu_policy(ctx):
+        raise CommandError(errors.LFU_SELECTED)
+    now_s = ctx.now_ms // 1000
+    return max(now_s - ctx.db.access.get(key, now_s), 0)
+
+
+@command("object|freq", arity=3, flags="readonly", keys=(2, 2, 1), group="generic", since="4.0.0",
+         complexity="O(1)")
+def object_freq_command(ctx, argv):
+    """OBJECT FREQ key — Get the logarithmic access frequency counter of a Redis object"""
+    key = argv[2]
+    if lookup_read(ctx, key, None) is None:
+        return None
+    if not lfu_policy(ctx):
+        raise CommandError(errors.LFU_NOT_SELECTED)
+    # No per-key LFU counter is kept yet: answer Redis's initial counter, decayed by idle minutes.
+    now_s = ctx.now_ms // 1000
+    idle_minutes = max(now_s - ctx.db.access.get(key, now_s), 0) // 60
+    decay = ctx.server.config.lfu_decay_time
+    return max(LFU_INIT_VAL - idle_minutes // decay, 0) if decay else LFU_INIT_VAL

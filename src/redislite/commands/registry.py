@@ -81,8 +81,10 @@ class CommandSpec:
 
     @property
     def acl_categories(self) -> list[str]:
-        """Explicit categories plus the ones Redis implies from flags and group."""
-        categories = [c for c in (GROUP_CATEGORIES.get(self.group, ""), *self.acl) if c]
+        """Explicit categories plus the ones Redis implies from flags and group (a container, like CLIENT,
+        does not take its group's category)."""
+        implied = "" if self.subcommands else GROUP_CATEGORIES.get(self.group, "")
+        categories = [c for c in (implied, *self.acl) if c]
         flags = self.flags
         if flags & CommandFlag.WRITE:
             categories.append("@write")

@@ -1,27 +1,499 @@
-"""String commands: GET, SET."""
+"""String commands: GET, SET, SETNX, SETEX, PSETEX, MGET, MSET, MSETNX, GETSET, GETDEL, GETEX, APPEND, STRLEN,
+INCR, DECR, INCRBY, DECRBY, INCRBYFLOAT, GETRANGE, SETRANGE, SUBSTR, LCS.
+
+Strings are stored as `bytes`. Reads that Redis does with lookupKeyRead count keyspace hits and misses;
+writes (lookupKeyWrite) do not.
+"""
 
 from .. import errors
 from ..errors import CommandError
 from ..protocol.values import OK
+from . import long_double
+from .args import INT64_MAX, INT64_MIN, parse_int, to_int
 from .registry import command
+
+# The extended SET / GETEX options, as flags (Redis's OBJ_SET_NX, OBJ_EX, ...).
+SET_NX, SET_XX, SET_GET, KEEPTTL, PERSIST = 1, 2, 4, 8, 16
+EX, PX, EXAT, PXAT = 32, 64, 128, 256
+EXPIRY = EX | PX | EXAT | PXAT
+EXPIRY_OPTIONS = {b"EX": EX, b"PX": PX, b"EXAT": EXAT, b"PXAT": PXAT}
 
 
 def lookup_string(ctx, key: bytes):
+    """A read lookup (lookupKeyRead): counts a keyspace hit or miss; WRONGTYPE for a non-string."""
+    value = ctx.db.lookup(key, ctx.now_ms, ctx.clock)
+    if value is None:
+        ctx.server.stats.keyspace_misses += 1
+        return None
+    ctx.server.stats.keyspace_hits += 1
+    if value.__class__ is not bytes:
+        raise CommandError(errors.WRONGTYPE)
+    return value
+
+
+def lookup_string_write(ctx, key: bytes):
+    """A write lookup (lookupKeyWrite): no keyspace statistics; WRONGTYPE for a non-string."""
     value = ctx.db.lookup(key, ctx.now_ms, ctx.clock)
     if value is not None and value.__class__ is not bytes:
         raise CommandError(errors.WRONGTYPE)
     return value
 
 
-@command("get", arity=2, flags="readonly fast", keys=(1, 1, 1), group="string")
+def parse_expiry_options(argv: list[bytes], start: int, for_set: bool) -> tuple[int, bytes | None]:
+    """Redis's parseExtendedStringArgumentsOrReply, shared by SET (NX XX GET EX PX EXAT PXAT KEEPTTL) and
+    GETEX (EX PX EXAT PXAT PERSIST). Returns (flags, the raw expire argument or None). A repeated option is
+    allowed (the last value wins); conflicting ones are a syntax error, checked as Redis checks them."""
+    flags, expire = 0, None
+    pos, end = start, len(argv)
+    while pos < end:
+        option = argv[pos].upper()
+        if option in EXPIRY_OPTIONS:
+            flag = EXPIRY_OPTIONS[option]
+            if flags & (KEEPTTL | PERSIST | (EXPIRY & ~flag)) or pos + 1 == end:
+                raise CommandError(errors.SYNTAX)
+            flags |= flag
+            pos += 1
+            expire = argv[pos]
+        elif for_set and option == b"NX" and not flags & SET_XX:
+            flags |= SET_NX
+        elif for_set and option == b"XX" and not flags & SET_NX:
+            flags |= SET_XX
+        elif for_set and option == b"GET":
+            flags |= SET_GET
+        elif for_set and option == b"KEEPTTL" and not flags & EXPIRY:
+            flags |= KEEPTTL
+        elif not for_set and option == b"PERSIST" and not flags & EXPIRY:
+            flags |= PERSIST
+        else:
+            raise CommandError(errors.SYNTAX)
+        pos += 1
+    return flags, expire
+
+
+def expire_deadline(raw: bytes, flags: int, now_ms: int, name: str) -> int:
+    """The absolute deadline (unix ms) an EX/PX/EXAT/PXAT argument names (getExpireMillisecondsOrReply)."""
+    value = parse_int(raw)
+    if value is None:
+        raise CommandError(errors.NOT_INTEGER)
+    in_seconds = flags & (EX | EXAT)
+    if value <= 0 or (in_seconds and value > INT64_MAX // 1000):
+        raise CommandError(errors.invalid_expire(name))
+    if in_seconds:
+        value *= 1000
+    if flags & (EX | PX):
+        value += now_ms
+    if value > INT64_MAX:  # Redis's signed addition wraps negative here and is refused the same way
+        raise CommandError(errors.invalid_expire(name))
+    return value
+
+
+def set_generic(ctx, key: bytes, value: bytes, flags: int, deadline: int | None):
+    """setGenericCommand. Returns (whether the value was stored, the old value when GET was given)."""
+    old = None
+    if flags & SET_GET:
+        old = lookup_string(ctx, key)
+        found = old is not None
+    else:
+        found = ctx.db.lookup(key, ctx.now_ms, ctx.clock) is not None
+    if (flags & SET_NX and found) or (flags & SET_XX and not found):
+        return False, old
+    db = ctx.db
+    db.store(key, value, keep_ttl=bool(flags & KEEPTTL), clock=ctx.clock)
+    if deadline is not None:
+        db.set_deadline(key, deadline)
+    ctx.server.dirty += 1
+    return True, old
+
+
+@command("get", arity=2, flags="readonly fast", keys=(1, 1, 1), group="string", complexity="O(1)")
 def get_command(ctx, argv):
-    """GET key — Returns the string value of a key."""
-    return lookup_string(ctx, argv[1])
+    """GET key — Get the value of a key"""
+    # lookup_string, inlined: GET is the benchmark's hot path.
+    value = ctx.db.lookup(argv[1], ctx.now_ms, ctx.clock)
+    if value is None:
+        ctx.server.stats.keyspace_misses += 1
+        return None
+    ctx.server.stats.keyspace_hits += 1
+    if value.__class__ is not bytes:
+        raise CommandError(errors.WRONGTYPE)
+    return value
 
 
-@command("set", arity=-3, flags="write denyoom", keys=(1, 1, 1), group="string")
+@command("set", arity=-3, flags="write denyoom", keys=(1, 1, 1), group="string", complexity="O(1)")
 def set_command(ctx, argv):
-    """SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL] — Sets the string value of a key."""
+    """SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL] — Set the string value of a key"""
+    if len(argv) == 3:
+        ctx.db.store(argv[1], argv[2], clock=ctx.clock)
+        ctx.server.dirty += 1
+        return OK
+    flags, expire = parse_expiry_options(argv, 3, for_set=True)
+    deadline = None if expire is None else expire_deadline(expire, flags, ctx.now_ms, "set")
+    stored, old = set_generic(ctx, argv[1], argv[2], flags, deadline)
+    if flags & SET_GET:
+        return old
+    return OK if stored else None
+
+
+@command("setnx", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string", complexity="O(1)")
+def setnx_command(ctx, argv):
+    """SETNX key value — Set the value of a key, only if the key does not exist"""
+    return 1 if set_generic(ctx, argv[1], argv[2], SET_NX, None)[0] else 0
+
+
+@command("setex", arity=4, flags="write denyoom", keys=(1, 1, 1), group="string", since="2.0.0",
+         complexity="O(1)")
+def setex_command(ctx, argv):
+    """SETEX key seconds value — Set the value and expiration of a key"""
+    set_generic(ctx, argv[1], argv[3], 0, expire_deadline(argv[2], EX, ctx.now_ms, "setex"))
+    return OK
+
+
+@command("psetex", arity=4, flags="write denyoom", keys=(1, 1, 1), group="string", since="2.6.0",
+         complexity="O(1)")
+def psetex_command(ctx, argv):
+    """PSETEX key milliseconds value — Set the value and expiration in milliseconds of a key"""
+    set_generic(ctx, argv[1], argv[3], 0, expire_deadline(argv[2], PX, ctx.now_ms, "psetex"))
+    return OK
+
+
+@command("mget", arity=-2, flags="readonly fast", keys=(1, -1, 1), group="string",
+         complexity="O(N) where N is the number of keys to retrieve.")
+def mget_command(ctx, argv):
+    """MGET key [key ...] — Get the values of all the given keys"""
+    db, now_ms, clock, stats = ctx.db, ctx.now_ms, ctx.clock, ctx.server.stats
+    values = []
+    for key in argv[1:]:
+        value = db.lookup(key, now_ms, clock)
+        if value is None:
+            stats.keyspace_misses += 1
+        else:
+            stats.keyspace_hits += 1
+            if value.__class__ is not bytes:
+                value = None  # MGET answers nil for a key of another type, never WRONGTYPE
+        values.append(value)
+    return values
+
+
+@command("mset", arity=-3, flags="write denyoom", keys=(1, -1, 2), group="string", since="1.0.1",
+         complexity="O(N) where N is the number of keys to set.")
+def mset_command(ctx, argv):
+    """MSET key value [key value ...] — Set multiple keys to multiple values"""
+    if len(argv) % 2 == 0:
+        raise CommandError(errors.wrong_arity("mset"))
+    store, clock = ctx.db.store, ctx.clock
+    for pos in range(1, len(argv), 2):
+        store(argv[pos], argv[pos + 1], clock=clock)
+    ctx.server.dirty += len(argv) // 2
+    return OK
+
+
+@command("msetnx", arity=-3, flags="write denyoom", keys=(1, -1, 2), group="string", since="1.0.1",
+         complexity="O(N) where N is the number of keys to set.")
+def msetnx_command(ctx, argv):
+    """MSETNX key value [key value ...] — Set multiple keys to multiple values, only if none of the keys exist"""
+    if len(argv) % 2 == 0:
+        raise CommandError(errors.wrong_arity("msetnx"))
+    db, now_ms = ctx.db, ctx.now_ms
+    if any(db.lookup(argv[pos], now_ms) is not None for pos in range(1, len(argv), 2)):
+        return 0
+    for pos in range(1, len(argv), 2):
+        db.store(argv[pos], argv[pos + 1], clock=ctx.clock)
+    ctx.server.dirty += len(argv) // 2
+    return 1
+
+
+@command("getset", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string", complexity="O(1)")
+def getset_command(ctx, argv):
+    """GETSET key value — Set the string value of a key and return its old value"""
+    old = lookup_string(ctx, argv[1])
     ctx.db.store(argv[1], argv[2], clock=ctx.clock)
     ctx.server.dirty += 1
-    return OK
+    return old
+
+
+@command("getdel", arity=2, flags="write fast", keys=(1, 1, 1), group="string", since="6.2.0",
+         complexity="O(1)")
+def getdel_command(ctx, argv):
+    """GETDEL key — Get the value of a key and delete the key"""
+    value = lookup_string(ctx, argv[1])
+    if value is not None:
+        ctx.db.delete(argv[1])
+        ctx.server.dirty += 1
+    return value
+
+
+@command("getex", arity=-2, flags="write fast", keys=(1, 1, 1), group="string", since="6.2.0",
+         complexity="O(1)")
+def getex_command(ctx, argv):
+    """GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST] — Get the value of a key and optionally set its expiration"""
+    flags, expire = parse_expiry_options(argv, 2, for_set=False)
+    key = argv[1]
+    value = lookup_string(ctx, key)
+    if value is None:
+        return None  # a missing key wins over a bad expire time, as in Redis
+    db = ctx.db
+    if expire is not None:
+        deadline = expire_deadline(expire, flags, ctx.now_ms, "getex")
+        if flags & (EXAT | PXAT) and deadline <= ctx.now_ms:
+            db.delete(key)  # an absolute time already past deletes the key (after replying with it)
+        else:
+            db.set_deadline(key, deadline)
+        ctx.server.dirty += 1
+    elif flags & PERSIST and db.persist(key):
+        ctx.server.dirty += 1
+    return value
+
+
+def check_string_length(ctx, size: int) -> None:
+    if size > ctx.server.config.proto_max_bulk_len:
+        raise CommandError(errors.STRING_TOO_LONG)
+
+
+@command("append", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string", since="2.0.0",
+         complexity="O(1). The amortized time complexity is O(1) assuming the appended value is small and the "
+         "already present value is of any size, since the dynamic string library used by Redis will double the "
+         "free space available on every reallocation.")
+def append_command(ctx, argv):
+    """APPEND key value — Append a value to a key"""
+    key, suffix = argv[1], argv[2]
+    value = lookup_string_write(ctx, key)
+    if value is None:
+        value = suffix
+    else:
+        check_string_length(ctx, len(value) + len(suffix))
+        value += suffix
+    ctx.db.store(key, value, keep_ttl=True, clock=ctx.clock)
+    ctx.server.dirty += 1
+    return len(value)
+
+
+@command("strlen", arity=2, flags="readonly fast", keys=(1, 1, 1), group="string", since="2.2.0",
+         complexity="O(1)")
+def strlen_command(ctx, argv):
+    """STRLEN key — Get the length of the value stored in a key"""
+    value = lookup_string(ctx, argv[1])
+    return 0 if value is None else len(value)
+
+
+def incr_by_generic(ctx, key: bytes, increment: int) -> int:
+    """incrDecrCommand: the TTL is kept."""
+    value = lookup_string_write(ctx, key)
+    if value is None:
+        current = 0
+    else:
+        current = parse_int(value)
+        if current is None:
+            raise CommandError(errors.NOT_INTEGER)
+    result = current + increment
+    if result > INT64_MAX or result < INT64_MIN:
+        raise CommandError(errors.INCR_OVERFLOW)
+    ctx.db.store(key, b"%d" % result, keep_ttl=True, clock=ctx.clock)
+    ctx.server.dirty += 1
+    return result
+
+
+@command("incr", arity=2, flags="write denyoom fast", keys=(1, 1, 1), group="string", complexity="O(1)")
+def incr_command(ctx, argv):
+    """INCR key — Increment the integer value of a key by one"""
+    return incr_by_generic(ctx, argv[1], 1)
+
+
+@command("decr", arity=2, flags="write denyoom fast", keys=(1, 1, 1), group="string", complexity="O(1)")
+def decr_command(ctx, argv):
+    """DECR key — Decrement the integer value of a key by one"""
+    return incr_by_generic(ctx, argv[1], -1)
+
+
+@command("incrby", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string", complexity="O(1)")
+def incrby_command(ctx, argv):
+    """INCRBY key increment — Increment the integer value of a key by the given amount"""
+    return incr_by_generic(ctx, argv[1], to_int(argv[2]))
+
+
+@command("decrby", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string", complexity="O(1)")
+def decrby_command(ctx, argv):
+    """DECRBY key decrement — Decrement the integer value of a key by the given number"""
+    decrement = to_int(argv[2])
+    if decrement == INT64_MIN:  # negating it would overflow
+        raise CommandError(errors.DECR_OVERFLOW)
+    return incr_by_generic(ctx, argv[1], -decrement)
+
+
+@command("incrbyfloat", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string", since="2.6.0",
+         complexity="O(1)")
+def incrbyfloat_command(ctx, argv):
+    """INCRBYFLOAT key increment — Increment the float value of a key by the given amount"""
+    key = argv[1]
+    value = lookup_string_write(ctx, key)
+    current = long_double.parse_long_double(value) if value is not None else 0
+    increment = long_double.parse_long_double(argv[2]) if current is not None else None
+    if increment is None:
+        raise CommandError(errors.NOT_FLOAT)
+    try:
+        result = long_double.format_human(long_double.add(current, increment))
+    except long_double.NotANumber:
+        raise CommandError(errors.INCRFLOAT_NAN) from None
+    ctx.db.store(key, result, keep_ttl=True, clock=ctx.clock)
+    ctx.server.dirty += 1
+    return result
+
+
+@command("getrange", arity=4, flags="readonly", keys=(1, 1, 1), group="string", since="2.4.0",
+         complexity="O(N) where N is the length of the returned string. The complexity is ultimately determined "
+         "by the returned length, but because creating a substring from an existing string is very cheap, it can "
+         "be considered O(1) for small strings.")
+def getrange_command(ctx, argv):
+    """GETRANGE key start end — Get a substring of the string stored at a key"""
+    start, end = to_int(argv[2]), to_int(argv[3])
+    value = lookup_string(ctx, argv[1])
+    if not value or (start < 0 and end < 0 and start > end):
+        return b""
+    length = len(value)
+    if start < 0:
+        start = max(length + start, 0)
+    if end < 0:
+        end = max(length + end, 0)
+    end = min(end, length - 1)
+    return value[start:end + 1] if start <= end else b""
+
+
+@command("substr", arity=4, flags="readonly", keys=(1, 1, 1), group="string",
+         complexity="O(N) where N is the length of the returned string. The complexity is ultimately determined "
+         "by the returned length, but because creating a substring from an existing string is very cheap, it can "
+         "be considered O(1) for small strings.")
+def substr_command(ctx, argv):
+    """SUBSTR key start end — Get a substring of the string stored at a key"""
+    return getrange_command(ctx, argv)
+
+
+@command("setrange", arity=4, flags="write denyoom", keys=(1, 1, 1), group="string", since="2.2.0",
+         complexity="O(1), not counting the time taken to copy the new string in place. Usually, this string is "
+         "very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length "
+         "of the value argument.")
+def setrange_command(ctx, argv):
+    """SETRANGE key offset value — Overwrite part of a string at key starting at the specified offset"""
+    key, patch = argv[1], argv[3]
+    offset = to_int(argv[2])
+    if offset < 0:
+        raise CommandError(errors.OFFSET_RANGE)
+    value = lookup_string_write(ctx, key)
+    if not patch:
+        return 0 if value is None else len(value)  # nothing to write: no key is created
+    check_string_length(ctx, offset + len(patch))
+    value = value or b""
+    head = value[:offset]
+    if len(head) < offset:
+        head += bytes(offset - len(head))
+    value = head + patch + value[offset + len(patch):]
+    ctx.db.store(key, value, keep_ttl=True, clock=ctx.clock)
+    ctx.server.dirty += 1
+    return len(value)
+
+
+@command("lcs", arity=-3, flags="readonly", keys=(1, 2, 1), group="string", since="7.0.0",
+         complexity="O(N*M) where N and M are the lengths of s1 and s2, respectively")
+def lcs_command(ctx, argv):
+    """LCS key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN] — Find longest common substring"""
+    db, now_ms, clock, stats = ctx.db, ctx.now_ms, ctx.clock, ctx.server.stats
+    values = []
+    for key in argv[1:3]:
+        value = db.lookup(key, now_ms, clock)
+        if value is None:
+            stats.keyspace_misses += 1
+        else:
+            stats.keyspace_hits += 1
+        values.append(value)
+    if any(value is not None and value.__class__ is not bytes for value in values):
+        raise CommandError(errors.LCS_NOT_STRINGS)
+    a, b = (value or b"" for value in values)
+    get_len = get_idx = with_match_len = False
+    min_match_len = 0
+    pos = 3
+    while pos < len(argv):
+        option = argv[pos].upper()
+        if option == b"IDX":
+            get_idx = True
+        elif option == b"LEN":
+            get_len = True
+        elif option == b"WITHMATCHLEN":
+            with_match_len = True
+        elif option == b"MINMATCHLEN" and pos + 1 < len(argv):
+            pos += 1
+            min_match_len = max(to_int(argv[pos]), 0)
+        else:
+            raise CommandError(errors.SYNTAX)
+        pos += 1
+    if get_idx and get_len:
+        raise CommandError(errors.LCS_LEN_AND_IDX)
+    rows = lcs_rows(a, b)
+    length = lcs_length(rows, len(a), len(b))
+    if get_len:
+        return length
+    sequence, matches = lcs_backtrack(a, b, rows, min_match_len, with_match_len)
+    if get_idx:
+        return {b"matches": matches, b"len": length}
+    return sequence
+
+
+def lcs_rows(a: bytes, b: bytes) -> list[int]:
+    """The LCS table of a and b, one bit vector per row (Hyyrö's bit-parallel algorithm): in rows[i], the zero
+    bits among the lowest j bits count LCS(a[:i], b[:j]). Same answers as Redis's uint32 table, computed a
+    machine word at a time by Python's big integers instead of one cell at a time."""
+    full = (1 << len(b)) - 1
+    masks: dict[int, int] = {}
+    for position, char in enumerate(b):
+        masks[char] = masks.get(char, 0) | (1 << position)
+    row = full
+    rows = [row]
+    for char in a:
+        matched = row & masks.get(char, 0)
+        row = ((row + matched) | (row - matched)) & full
+        rows.append(row)
+    return rows
+
+
+def lcs_length(rows: list[int], i: int, j: int) -> int:
+    """LCS(a[:i], b[:j])."""
+    return j - (rows[i] & ((1 << j) - 1)).bit_count()
+
+
+def lcs_backtrack(a: bytes, b: bytes, rows: list[int], min_match_len: int, with_match_len: bool):
+    """Walk the table back from the end as Redis's lcsCommand does, collecting the sequence and the ranges of
+    contiguous matches (last match first), in the same order and with the same range boundaries."""
+    i, j = len(a), len(b)
+    out = bytearray()
+    matches = []
+    a_start = a_end = b_start = b_end = None
+    while i > 0 and j > 0:
+        emit = False
+        if a[i - 1] == b[j - 1]:
+            out.append(a[i - 1])
+            if a_start is None:
+                a_start = a_end = i - 1
+                b_start = b_end = j - 1
+            elif a_start == i and b_start == j:
+                a_start -= 1
+                b_start -= 1
+            else:
+                emit = True
+            if a_start == 0 or b_start == 0:
+                emit = True
+            i -= 1
+            j -= 1
+        else:
+            if lcs_length(rows, i - 1, j) > lcs_length(rows, i, j - 1):
+                i -= 1
+            else:
+                j -= 1
+            if a_start is not None:
+                emit = True
+        if emit:
+            match_len = a_end - a_start + 1
+            if not min_match_len or match_len >= min_match_len:
+                match = [[a_start, a_end], [b_start, b_end]]
+                if with_match_len:
+                    match.append(match_len)
+                matches.append(match)
+            a_start = None
+    out.reverse()
+    return bytes(out), matches

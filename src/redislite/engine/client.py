@@ -31,7 +31,7 @@ class Client:
         self.last_interaction_ms = self.created_ms
         self.now_ms = self.created_ms
         self.last_command = b"NULL"
-        self.reply_mode = "on"  # CLIENT REPLY on|off|skip
+        self.reply_mode = "on"  # CLIENT REPLY: on | off | skip_next (set by SKIP) | skip (this reply)
         self.no_evict = False
         self.no_touch = False
         self.monitor = False

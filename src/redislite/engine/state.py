@@ -11,7 +11,6 @@ from ..observability.slowlog import Slowlog
 from ..observability.stats import Stats
 from ..storage.database import Database
 
-REDIS_COMPAT_VERSION = "7.0.15"
 
 
 class ServerState:
@@ -28,6 +27,7 @@ class ServerState:
         self.started_ms = self.clock_ms()
         self.started_monotonic = time.monotonic()
         self.dirty = 0  # changes since the last save (rdb_changes_since_last_save)
+        self.ops_sample = (0.0, 0, 0)  # (monotonic time, total commands, ops/s): INFO instantaneous_ops_per_sec
         self.last_save_s = self.started_ms // 1000
         self.monitors: list = []  # clients in MONITOR mode
         self.pause_until_ms = 0

