@@ -991,8 +991,9 @@ def draw_chart(report: dict, path: Path) -> str | None:
     width = 0.8 / max(1, len(servers))
 
     def grouped(axis, metric, title, ylabel, ratio_key):
+        values_by_server = {}
         for offset, server in enumerate(servers):
-            values = []
+            values = values_by_server[server] = []
             for name in names:
                 result = scenarios[name]["results"].get(server, {})
                 values.append(metric(result) if "failed" not in result and result else 0)
@@ -1003,7 +1004,12 @@ def draw_chart(report: dict, path: Path) -> str | None:
                     axis.annotate(f"{value:,.0f}" if value >= 100 else f"{value:.2g}",
                                   (bar.get_x() + bar.get_width() / 2, value), ha="center", va="bottom",
                                   fontsize=7, rotation=90, xytext=(0, 2), textcoords="offset points")
-        axis.set_yscale("log")
+        positive = [v for server in servers for v in values_by_server[server] if v > 0]
+        if positive and max(positive) / min(positive) > 20:  # log only when the values span orders of magnitude
+            axis.set_yscale("log")
+            axis.set_ylabel(ylabel + " (log)")
+        else:
+            axis.set_ylabel(ylabel)
         axis.set_xticks(range(len(names)))
         labels = []
         for name in names:
@@ -1012,13 +1018,12 @@ def draw_chart(report: dict, path: Path) -> str | None:
                           + (f"\n{ratio:.2f}x" if ratio else ""))
         axis.set_xticklabels(labels, fontsize=9)
         axis.set_title(title)
-        axis.set_ylabel(ylabel)
         axis.grid(axis="y", alpha=0.3, which="both")
         axis.legend(fontsize=8)
         axis.margins(y=0.25)
 
-    grouped(axes[0], lambda r: r["ops_per_sec"] or 0, "throughput (higher is better)", "ops/s (log)", "ops_per_sec")
-    grouped(axes[1], lambda r: r["latency_ms"]["p99"] or 0, "p99 latency (lower is better)", "ms (log)", "p99")
+    grouped(axes[0], lambda r: r["ops_per_sec"] or 0, "throughput (higher is better)", "ops/s", "ops_per_sec")
+    grouped(axes[1], lambda r: r["latency_ms"]["p99"] or 0, "p99 latency (lower is better)", "ms", "p99")
     if memory:
         axis = axes[2]
         for offset, server in enumerate(servers):
@@ -1038,7 +1043,8 @@ def draw_chart(report: dict, path: Path) -> str | None:
         axis.legend(fontsize=8, ncol=2, loc="upper center")
     git = report["git"]
     machine = report["machine"]
-    fig.suptitle(f"RedisLite vs Redis — {report['mode']} run, commit {(git['commit'] or '?')[:10]}"
+    fig.suptitle(f"{' vs '.join({'redislite': 'RedisLite', 'redis': 'Redis'}[s] for s in servers)} — "
+                 f"{report['mode']} run, commit {(git['commit'] or '?')[:10]}"
                  f"{' (dirty)' if git['dirty'] else ''}, {machine['cores']} cores, Python "
                  f"{machine['python_version']}, {report['generated_at'][:16]}\n"
                  f"under each scenario: RedisLite/Redis ratio; * = client-bound (the load generator saturated a core)",
@@ -1158,6 +1164,10 @@ def main(argv: list[str] | None = None) -> int:
     bound = [name for name, s in report["scenarios"].items() if s.get("client_bound")]
     print(f"\nclient-bound (the load generator used >= {CLIENT_BOUND_CPU:.0%} of a core, so the server may be faster "
           f"than shown): {', '.join(bound) if bound else 'none'}")
+    geomeans = (report["redis_benchmark"] or {}).get("geomean_ratio")
+    if geomeans:
+        print("redis-benchmark (compare.py) geomean RedisLite/Redis ratio over set,get,incr,mset -c 50: "
+              + ", ".join(f"-P {key[1:]} {value:.2f}" for key, value in geomeans.items()))
     print(f"wrote {json_path}" + (f" and {chart_path}" if report["chart"] else "")
           + f" in {report['elapsed_seconds']:.0f}s")
     failed = [name for name, s in report["scenarios"].items()
