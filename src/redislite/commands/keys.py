@@ -49,9 +49,9 @@ def value_type(value) -> ValueType:
     return entry
 
 
-def lookup_read(ctx, key: bytes, clock: int | None):
-    """lookupKeyRead: counts a keyspace hit or miss. `clock` None means LOOKUP_NOTOUCH."""
-    value = ctx.db.lookup(key, ctx.now_ms, clock)
+def lookup_read(ctx, key: bytes, touch: bool):
+    """lookupKeyRead: counts a keyspace hit or miss; touch=False is LOOKUP_NOTOUCH."""
+    value = ctx.db.lookup(key, ctx.now_ms, touch)
     if value is None:
         ctx.server.stats.keyspace_misses += 1
     else:
@@ -112,7 +112,7 @@ def unlink_command(ctx, argv):
          complexity="O(N) where N is the number of keys to check.")
 def exists_command(ctx, argv):
     """EXISTS key [key ...] — Determine if a key exists"""
-    return sum(1 for key in argv[1:] if lookup_read(ctx, key, None) is not None)
+    return sum(1 for key in argv[1:] if lookup_read(ctx, key, False) is not None)
 
 
 @command("type", arity=2, flags="readonly fast", keys=(1, 1, 1), group="generic", complexity="O(1)")
@@ -174,7 +174,7 @@ def scan_command(ctx, argv):
     now_ms = ctx.now_ms
     for key in candidates:
         if type_name is not None:
-            value = lookup_read(ctx, key, None)  # Redis checks the type with a counted read lookup
+            value = lookup_read(ctx, key, False)  # Redis checks the type with a counted read lookup
             if value is None or value_type(value).name != type_name:
                 continue
         elif db.lookup(key, now_ms) is None:  # expired, or deleted since the scan's snapshot was taken
@@ -192,11 +192,13 @@ def randomkey_command(ctx, argv):
 # -- moving keys ---------------------------------------------------------------------------------------------
 
 
-def move_key(source, key: bytes, target, new_key: bytes, value, clock: int | None) -> None:
-    """Put value at target[new_key] with the source key's TTL, and remove the source key."""
+def move_key(source, key: bytes, target, new_key: bytes, value, now_s: int) -> None:
+    """Put value at target[new_key] with the source key's TTL and access time; remove the source key."""
     deadline = source.deadline(key)
+    accessed = source.access_time(key, now_s)
     source.delete(key)
-    target.store(new_key, value, clock=clock)
+    target.store(new_key, value, touch=False)
+    target.set_access_time(new_key, accessed)
     if deadline is not None:
         target.set_deadline(new_key, deadline)
 
@@ -204,7 +206,7 @@ def move_key(source, key: bytes, target, new_key: bytes, value, clock: int | Non
 def rename_generic(ctx, argv, nx: bool):
     db, now_ms = ctx.db, ctx.now_ms
     source, target = argv[1], argv[2]
-    value = db.lookup(source, now_ms, ctx.clock)
+    value = db.lookup(source, now_ms, ctx.touch)
     if value is None:
         raise CommandError(errors.NO_SUCH_KEY)
     if source == target:
@@ -213,7 +215,7 @@ def rename_generic(ctx, argv, nx: bool):
         if nx:
             return 0
         db.delete(target)
-    move_key(db, source, db, target, value, db.access.get(source))  # the object keeps its access time
+    move_key(db, source, db, target, value, now_ms // 1000)  # the object keeps its access time
     ctx.server.dirty += 1
     return 1 if nx else OK
 
@@ -251,7 +253,7 @@ def copy_command(ctx, argv):
     key, new_key = argv[1], argv[2]
     if source_db is target_db and key == new_key:
         raise CommandError(errors.SAME_OBJECT)
-    value = lookup_read(ctx, key, ctx.clock)
+    value = lookup_read(ctx, key, ctx.touch)
     if value is None:
         return 0
     if target_db.lookup(new_key, ctx.now_ms) is not None:
@@ -259,7 +261,7 @@ def copy_command(ctx, argv):
             return 0
         target_db.delete(new_key)
     deadline = source_db.deadline(key)
-    target_db.store(new_key, value_type(value).duplicate(value), clock=ctx.clock)
+    target_db.store(new_key, value_type(value).duplicate(value), touch=ctx.touch)
     if deadline is not None:
         target_db.set_deadline(new_key, deadline)
     ctx.server.dirty += 1
@@ -274,10 +276,10 @@ def move_command(ctx, argv):
     if target_db is source_db:
         raise CommandError(errors.SAME_OBJECT)
     key = argv[1]
-    value = source_db.lookup(key, ctx.now_ms, ctx.clock)
+    value = source_db.lookup(key, ctx.now_ms, ctx.touch)
     if value is None or target_db.lookup(key, ctx.now_ms) is not None:
         return 0
-    move_key(source_db, key, target_db, key, value, source_db.access.get(key))
+    move_key(source_db, key, target_db, key, value, ctx.now_ms // 1000)
     ctx.server.dirty += 1
     return 1
 
@@ -332,7 +334,7 @@ def expire_generic(ctx, argv, name: str, unit_ms: int, relative: bool) -> int:
         raise CommandError(errors.invalid_expire(name))
     when += base
     db, key = ctx.db, argv[1]
-    if db.lookup(key, ctx.now_ms, ctx.clock) is None:
+    if db.lookup(key, ctx.now_ms, ctx.touch) is None:
         return 0
     if conditions:
         current = db.deadline(key)
@@ -381,7 +383,7 @@ def pexpireat_command(ctx, argv):
 
 def ttl_generic(ctx, key: bytes, in_ms: bool, absolute: bool) -> int:
     """ttlGenericCommand: -2 when missing, -1 without a TTL; seconds are rounded to the nearest."""
-    if lookup_read(ctx, key, None) is None:
+    if lookup_read(ctx, key, False) is None:
         return -2
     deadline = ctx.db.deadline(key)
     if deadline is None:
@@ -422,7 +424,7 @@ def pexpiretime_command(ctx, argv):
 def persist_command(ctx, argv):
     """PERSIST key — Remove the expiration from a key"""
     db, key = ctx.db, argv[1]
-    if db.lookup(key, ctx.now_ms, ctx.clock) is None or not db.persist(key):
+    if db.lookup(key, ctx.now_ms, ctx.touch) is None or not db.persist(key):
         return 0
     ctx.server.dirty += 1
     return 1
@@ -432,8 +434,8 @@ def persist_command(ctx, argv):
          complexity="O(N) where N is the number of keys that will be touched.")
 def touch_command(ctx, argv):
     """TOUCH key [key ...] — Alters the last access time of a key(s). Returns the number of existing keys specified."""
-    clock = ctx.now_ms // 1000  # TOUCH stamps the access time even for a NO-TOUCH client
-    return sum(1 for key in argv[1:] if lookup_read(ctx, key, clock) is not None)
+    # TOUCH stamps the access time even for a NO-TOUCH client.
+    return sum(1 for key in argv[1:] if lookup_read(ctx, key, True) is not None)
 
 
 # -- OBJECT ---------------------------------------------------------------------------------------------------
@@ -501,12 +503,12 @@ def object_refcount_command(ctx, argv):
 def object_idletime_command(ctx, argv):
     """OBJECT IDLETIME key — Get the time since a Redis object was last accessed"""
     key = argv[2]
-    if lookup_read(ctx, key, None) is None:
+    if lookup_read(ctx, key, False) is None:
         return None
     if lfu_policy(ctx):
         raise CommandError(errors.LFU_SELECTED)
     now_s = ctx.now_ms // 1000
-    return max(now_s - ctx.db.access.get(key, now_s), 0)
+    return max(now_s - ctx.db.access_time(key, now_s), 0)
 
 
 @command("object|freq", arity=3, flags="readonly", keys=(2, 2, 1), group="generic", since="4.0.0",
@@ -514,12 +516,12 @@ def object_idletime_command(ctx, argv):
 def object_freq_command(ctx, argv):
     """OBJECT FREQ key — Get the logarithmic access frequency counter of a Redis object"""
     key = argv[2]
-    if lookup_read(ctx, key, None) is None:
+    if lookup_read(ctx, key, False) is None:
         return None
     if not lfu_policy(ctx):
         raise CommandError(errors.LFU_NOT_SELECTED)
     # No per-key LFU counter is kept yet: answer Redis's initial counter, decayed by idle minutes.
     now_s = ctx.now_ms // 1000
-    idle_minutes = max(now_s - ctx.db.access.get(key, now_s), 0) // 60
+    idle_minutes = max(now_s - ctx.db.access_time(key, now_s), 0) // 60
     decay = ctx.server.config.lfu_decay_time
     return max(LFU_INIT_VAL - idle_minutes // decay, 0) if decay else LFU_INIT_VAL

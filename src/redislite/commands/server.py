@@ -393,6 +393,7 @@ def config_set_command(ctx, argv):
         apply = CONFIG_APPLY.get(name)
         if apply is not None:
             apply(state, value)
+    state.engine.configure()
     return OK
 
 
@@ -516,7 +517,7 @@ def debug_command(ctx, argv):
         value = ctx.db.lookup(argv[2], ctx.now_ms)
         if value is None:
             raise CommandError(errors.NO_SUCH_KEY)
-        access = ctx.db.access.get(argv[2], ctx.now_ms // 1000)
+        access = ctx.db.access_time(argv[2], ctx.now_ms // 1000)
         length = len(value) if isinstance(value, (bytes, bytearray)) else 0
         return SimpleString(b"Value at:0x%x refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d" % (
             id(value), value_encoding(value).encode(), length, access & (2**24 - 1),

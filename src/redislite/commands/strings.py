@@ -21,7 +21,7 @@ EXPIRY_OPTIONS = {b"EX": EX, b"PX": PX, b"EXAT": EXAT, b"PXAT": PXAT}
 
 def lookup_string(ctx, key: bytes):
     """A read lookup (lookupKeyRead): counts a keyspace hit or miss; WRONGTYPE for a non-string."""
-    value = ctx.db.lookup(key, ctx.now_ms, ctx.clock)
+    value = ctx.db.lookup(key, ctx.now_ms, ctx.touch)
     if value is None:
         ctx.server.stats.keyspace_misses += 1
         return None
@@ -33,7 +33,7 @@ def lookup_string(ctx, key: bytes):
 
 def lookup_string_write(ctx, key: bytes):
     """A write lookup (lookupKeyWrite): no keyspace statistics; WRONGTYPE for a non-string."""
-    value = ctx.db.lookup(key, ctx.now_ms, ctx.clock)
+    value = ctx.db.lookup(key, ctx.now_ms, ctx.touch)
     if value is not None and value.__class__ is not bytes:
         raise CommandError(errors.WRONGTYPE)
     return value
@@ -94,11 +94,11 @@ def set_generic(ctx, key: bytes, value: bytes, flags: int, deadline: int | None)
         old = lookup_string(ctx, key)
         found = old is not None
     else:
-        found = ctx.db.lookup(key, ctx.now_ms, ctx.clock) is not None
+        found = ctx.db.lookup(key, ctx.now_ms, ctx.touch) is not None
     if (flags & SET_NX and found) or (flags & SET_XX and not found):
         return False, old
     db = ctx.db
-    db.store(key, value, keep_ttl=bool(flags & KEEPTTL), clock=ctx.clock)
+    db.store(key, value, keep_ttl=bool(flags & KEEPTTL), touch=ctx.touch)
     if deadline is not None:
         db.set_deadline(key, deadline)
     ctx.server.dirty += 1
@@ -109,7 +109,7 @@ def set_generic(ctx, key: bytes, value: bytes, flags: int, deadline: int | None)
 def get_command(ctx, argv):
     """GET key — Get the value of a key"""
     # lookup_string, inlined: GET is the benchmark's hot path.
-    value = ctx.db.lookup(argv[1], ctx.now_ms, ctx.clock)
+    value = ctx.db.lookup(argv[1], ctx.now_ms, ctx.touch)
     if value is None:
         ctx.server.stats.keyspace_misses += 1
         return None
@@ -123,7 +123,7 @@ def get_command(ctx, argv):
 def set_command(ctx, argv):
     """SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL] — Set the string value of a key"""
     if len(argv) == 3:
-        ctx.db.store(argv[1], argv[2], clock=ctx.clock)
+        ctx.db.store(argv[1], argv[2], touch=ctx.touch)
         ctx.server.dirty += 1
         return OK
     flags, expire = parse_expiry_options(argv, 3, for_set=True)
@@ -160,10 +160,10 @@ def psetex_command(ctx, argv):
          complexity="O(N) where N is the number of keys to retrieve.")
 def mget_command(ctx, argv):
     """MGET key [key ...] — Get the values of all the given keys"""
-    db, now_ms, clock, stats = ctx.db, ctx.now_ms, ctx.clock, ctx.server.stats
+    db, now_ms, touch, stats = ctx.db, ctx.now_ms, ctx.touch, ctx.server.stats
     values = []
     for key in argv[1:]:
-        value = db.lookup(key, now_ms, clock)
+        value = db.lookup(key, now_ms, touch)
         if value is None:
             stats.keyspace_misses += 1
         else:
@@ -180,9 +180,9 @@ def mset_command(ctx, argv):
     """MSET key value [key value ...] — Set multiple keys to multiple values"""
     if len(argv) % 2 == 0:
         raise CommandError(errors.wrong_arity("mset"))
-    store, clock = ctx.db.store, ctx.clock
+    store, touch = ctx.db.store, ctx.touch
     for pos in range(1, len(argv), 2):
-        store(argv[pos], argv[pos + 1], clock=clock)
+        store(argv[pos], argv[pos + 1], touch=touch)
     ctx.server.dirty += len(argv) // 2
     return OK
 
@@ -197,7 +197,7 @@ def msetnx_command(ctx, argv):
     if any(db.lookup(argv[pos], now_ms) is not None for pos in range(1, len(argv), 2)):
         return 0
     for pos in range(1, len(argv), 2):
-        db.store(argv[pos], argv[pos + 1], clock=ctx.clock)
+        db.store(argv[pos], argv[pos + 1], touch=ctx.touch)
     ctx.server.dirty += len(argv) // 2
     return 1
 
@@ -206,7 +206,7 @@ def msetnx_command(ctx, argv):
 def getset_command(ctx, argv):
     """GETSET key value — Set the string value of a key and return its old value"""
     old = lookup_string(ctx, argv[1])
-    ctx.db.store(argv[1], argv[2], clock=ctx.clock)
+    ctx.db.store(argv[1], argv[2], touch=ctx.touch)
     ctx.server.dirty += 1
     return old
 
@@ -262,7 +262,7 @@ def append_command(ctx, argv):
     else:
         check_string_length(ctx, len(value) + len(suffix))
         value += suffix
-    ctx.db.store(key, value, keep_ttl=True, clock=ctx.clock)
+    ctx.db.store(key, value, keep_ttl=True, touch=ctx.touch)
     ctx.server.dirty += 1
     return len(value)
 
@@ -287,7 +287,7 @@ def incr_by_generic(ctx, key: bytes, increment: int) -> int:
     result = current + increment
     if result > INT64_MAX or result < INT64_MIN:
         raise CommandError(errors.INCR_OVERFLOW)
-    ctx.db.store(key, b"%d" % result, keep_ttl=True, clock=ctx.clock)
+    ctx.db.store(key, b"%d" % result, keep_ttl=True, touch=ctx.touch)
     ctx.server.dirty += 1
     return result
 
@@ -333,7 +333,7 @@ def incrbyfloat_command(ctx, argv):
         result = long_double.format_human(long_double.add(current, increment))
     except long_double.NotANumber:
         raise CommandError(errors.INCRFLOAT_NAN) from None
-    ctx.db.store(key, result, keep_ttl=True, clock=ctx.clock)
+    ctx.db.store(key, result, keep_ttl=True, touch=ctx.touch)
     ctx.server.dirty += 1
     return result
 
@@ -385,7 +385,7 @@ def setrange_command(ctx, argv):
     if len(head) < offset:
         head += bytes(offset - len(head))
     value = head + patch + value[offset + len(patch):]
-    ctx.db.store(key, value, keep_ttl=True, clock=ctx.clock)
+    ctx.db.store(key, value, keep_ttl=True, touch=ctx.touch)
     ctx.server.dirty += 1
     return len(value)
 
@@ -394,10 +394,10 @@ def setrange_command(ctx, argv):
          complexity="O(N*M) where N and M are the lengths of s1 and s2, respectively")
 def lcs_command(ctx, argv):
     """LCS key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN] — Find longest common substring"""
-    db, now_ms, clock, stats = ctx.db, ctx.now_ms, ctx.clock, ctx.server.stats
+    db, now_ms, touch, stats = ctx.db, ctx.now_ms, ctx.touch, ctx.server.stats
     values = []
     for key in argv[1:3]:
-        value = db.lookup(key, now_ms, clock)
+        value = db.lookup(key, now_ms, touch)
         if value is None:
             stats.keyspace_misses += 1
         else:

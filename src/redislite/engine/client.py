@@ -25,6 +25,8 @@ class Client:
         self.name = b""
         self.lib_name = b""
         self.lib_ver = b""
+        self.gated = False  # True when Engine.execute must run its per-client checks (see `authenticated`)
+        self._authenticated = True
         self.authenticated = not server.config.requirepass
         self.user = b"default"
         self.created_ms = server.clock_ms()
@@ -33,10 +35,31 @@ class Client:
         self.last_command = b"NULL"
         self.reply_mode = "on"  # CLIENT REPLY: on | off | skip_next (set by SKIP) | skip (this reply)
         self.no_evict = False
-        self.no_touch = False
+        self.touch = True  # whether this client's commands update keys' access times (CLIENT NO-TOUCH)
         self.monitor = False
         self.kind = "normal"  # normal | replica | master | pubsub (CLIENT LIST type, CLIENT KILL TYPE)
         self.blocked = False
+
+    @property
+    def no_touch(self) -> bool:
+        return not self.touch
+
+    @no_touch.setter
+    def no_touch(self, value: bool) -> None:
+        self.touch = not value
+
+    @property
+    def authenticated(self) -> bool:
+        return self._authenticated
+
+    @authenticated.setter
+    def authenticated(self, value: bool) -> None:
+        # Kept in step here so the hot path tests one flag, and the connection applies Redis's stricter
+        # request limits to clients that have not authenticated yet.
+        self._authenticated = value
+        self.gated = not value
+        if self.connection is not None:
+            self.connection.authentication_changed(value)
 
     def select(self, index: int) -> None:
         self.db_index = index
@@ -50,8 +73,3 @@ class Client:
         """Disconnect after pending replies are written (QUIT, CLIENT KILL)."""
         if self.connection is not None:
             self.connection.close_after_reply()
-
-    @property
-    def clock(self) -> int:
-        """The LRU clock value to stamp on keys this command touches (None with CLIENT NO-TOUCH)."""
-        return None if self.no_touch else self.now_ms // 1000

@@ -61,6 +61,7 @@ class Engine:
         for name, entry in self.commands.items():
             self.dispatch[name.encode()] = entry
             self.dispatch[name.upper().encode()] = entry
+        self.configure()
 
     def lookup(self, argv: list[bytes]) -> Command | None:
         """The command (or subcommand) argv names, without any checks: COMMAND GETKEYS, MULTI queueing."""
@@ -69,26 +70,23 @@ class Engine:
             return entry.subcommands.get(argv[1].lower())
         return entry
 
+    def configure(self) -> None:
+        """Cache settings read on every command; called at start and after CONFIG SET."""
+        threshold = self.state.config.slowlog_log_slower_than
+        self.slowlog_threshold_ns = threshold * 1000 if threshold >= 0 else float("inf")
+
     def execute(self, client, argv: list[bytes]):
         """Run one command for client; returns its reply value, an ErrorReply, or BLOCKED."""
         command = self.dispatch.get(argv[0])
-        if command is None:
-            command = self.dispatch.get(argv[0].lower())
-            if command is None:
-                return self._reject(client, None, errors.unknown_command(argv))
-        if command.subcommands is not None and len(argv) > 1:
-            sub = command.subcommands.get(argv[1].lower())
-            if sub is None:
-                return self._reject(client, command, errors.unknown_subcommand(command.name, argv[1]))
-            command = sub
+        if command is None or command.subcommands is not None:
+            command = self._resolve(argv, command)
+            if command.__class__ is ErrorReply:
+                return command
         arity = command.arity
         if len(argv) != arity and (arity > 0 or len(argv) < -arity):
-            return self._reject(client, command, errors.wrong_arity(command.name))
-        state = self.state
-        if not client.authenticated and not command.flags & NO_AUTH:
-            return self._reject(client, command, errors.NOAUTH)
-        if state.pause_until_ms and self._paused(client, command):
-            return BLOCKED
+            return self._reject(command, errors.wrong_arity(command.name))
+        if (client.gated or self.state.pause_until_ms) and (rejection := self._gate(client, command)) is not None:
+            return rejection
 
         start = time_ns()
         client.now_ms = start // 1_000_000
@@ -96,19 +94,40 @@ class Engine:
             reply = command.handler(client, argv)
         except CommandError as error:
             command.failed_calls += 1
-            state.stats.count_error(error.message)
+            self.state.stats.count_error(error.message)
             reply = ErrorReply(error.message)
         except Exception:
             reply = self._internal_error(command)
-        duration_us = (time_ns() - start) // 1000
+        elapsed_ns = time_ns() - start
         command.calls += 1
-        command.usec += duration_us
+        command.usec += elapsed_ns // 1000
         client.last_command = command.name
-        if duration_us >= state.config.slowlog_log_slower_than >= 0:  # a negative threshold disables it
-            self._slow(client, command, argv, duration_us)
-        if state.monitors and not command.flags & UNMONITORED:
+        if elapsed_ns >= self.slowlog_threshold_ns:
+            self._slow(client, command, argv, elapsed_ns // 1000)
+        if self.state.monitors and not command.flags & UNMONITORED:
             self._feed_monitors(client, argv)
         return reply
+
+    def _resolve(self, argv: list[bytes], command: "Command | None"):
+        """The slow half of the lookup: other spellings of the name, and subcommands."""
+        if command is None:
+            command = self.dispatch.get(argv[0].lower())
+            if command is None:
+                return self._reject(None, errors.unknown_command(argv))
+        if command.subcommands is not None and len(argv) > 1:
+            sub = command.subcommands.get(argv[1].lower())
+            if sub is None:
+                return self._reject(command, errors.unknown_subcommand(command.name, argv[1]))
+            return sub
+        return command
+
+    def _gate(self, client, command: "Command"):
+        """Checks that apply only to some clients or server states (client.gated says when to look)."""
+        if not client.authenticated and not command.flags & NO_AUTH:
+            return self._reject(command, errors.NOAUTH)
+        if self.state.pause_until_ms and self._paused(client, command):
+            return BLOCKED
+        return None
 
     def _slow(self, client, command: "Command", argv: list[bytes], duration_us: int) -> None:
         if not command.flags & SKIP_SLOWLOG:
@@ -122,7 +141,7 @@ class Engine:
         self.state.stats.count_error(reply)
         return reply
 
-    def _reject(self, client, command: Command | None, message: bytes) -> ErrorReply:
+    def _reject(self, command: Command | None, message: bytes) -> ErrorReply:
         """A command refused before it ran: counted as rejected, as Redis's errorstats do."""
         if command is not None:
             command.rejected_calls += 1

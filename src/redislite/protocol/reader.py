@@ -25,7 +25,28 @@ BIG_MULTIBULK = 1024 * 1024  # above this many arguments hiredis's preallocation
 STAR = 42
 
 # Shapes hiredis would accept but must not see: a multibulk count of 7+ digits, a `+` argument.
-_NEEDS_FRAMING = re.compile(rb"\*\d{7}|\r\n\+")
+_BIG_COUNT = re.compile(rb"\*\d{7}")
+_PLUS_ARGUMENT = re.compile(rb"\r\n\+")
+SCAN_BY_REGEX = 4096  # above this, chunks are usually mostly payload: hop between marker bytes instead
+
+
+def _needs_framing(data: bytes) -> bool:
+    if len(data) <= SCAN_BY_REGEX:
+        return (b"+" in data and b"\r\n+" in data) or _BIG_COUNT.search(data) is not None
+    return _marker_followed(data, b"+", _PLUS_ARGUMENT, -2) or _marker_followed(data, b"*", _BIG_COUNT, 0)
+
+
+def _marker_followed(data: bytes, marker: bytes, pattern: re.Pattern, back: int) -> bool:
+    """Whether `pattern` occurs in data, found by hopping between occurrences of its marker byte (memchr is
+    far faster than a regex over a large payload); falls back to the regex when markers are frequent."""
+    pos = data.find(marker)
+    for _ in range(32):
+        if pos < 0:
+            return False
+        if pattern.match(data, max(pos + back, 0)):
+            return True
+        pos = data.find(marker, pos + 1)
+    return pos >= 0 and pattern.search(data, max(pos + back, 0)) is not None
 
 
 @dataclass
@@ -216,6 +237,10 @@ class RequestReader:
     def parse(self, data: bytes, commands: list) -> None:
         """Append every complete command in `data` to `commands`; raise ProtocolViolation after appending the
         commands that came before the violation (Redis answers those first)."""
+        # The common case first: a small chunk of whole RESP commands after a command boundary.
+        if (data[0] == STAR and not self.pending and self.big is None and not self.inline_buffer
+                and self.limits.authenticated and not _needs_framing(data)):
+            data = self._parse_fast(data, commands)
         while data:
             if self.big is not None:
                 rest = self.big.feed(data, self.limits)
@@ -227,12 +252,15 @@ class RequestReader:
                 self.partial_bytes = 0
                 data = rest
                 continue
-            if self.unsure is not None and (data[0] != STAR or not self.limits.authenticated
-                                            or _NEEDS_FRAMING.search(data) is not None):
-                self._resolve_unsure()
+            odd = None  # whether the chunk needs the framer; computed at most once, and only when it matters
+            if self.unsure is not None:
+                odd = data[0] != STAR or not self.limits.authenticated or _needs_framing(data)
+                if odd:
+                    self._resolve_unsure()
             if self.inline_buffer or (data[0] != STAR and not self.pending):
                 data = self._parse_inline(data, commands)
-            elif not self.pending and self.limits.authenticated and _NEEDS_FRAMING.search(data) is None:
+            elif not self.pending and not (odd if odd is not None else
+                                           not self.limits.authenticated or _needs_framing(data)):
                 data = self._parse_fast(data, commands)
             else:
                 data = self._parse_framed(data, commands, 0)

@@ -47,6 +47,8 @@ class RedisLiteServer:
         if state.config.active_expire_enabled and not self.expire_pending:
             self.expire_slice()
         now_s = state.clock_ms() // 1000
+        for db in state.databases:
+            db.flush_access(now_s)
         if now_s != self.last_second:
             self.last_second = now_s
             self.close_idle_clients(now_s)

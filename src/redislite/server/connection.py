@@ -117,11 +117,8 @@ class Connection(asyncio.Protocol):
             self.state.stats.net_output_bytes += len(payload)
             self.transport.write(payload)
         client.last_interaction_ms = client.now_ms
-        if self.closing:
-            if not self.transport.is_closing():
-                self.transport.close()
-        elif self.reader.limits.authenticated is not client.authenticated:
-            self.reader.limits.authenticated = client.authenticated
+        if self.closing and not self.transport.is_closing():
+            self.transport.close()
 
     def block(self) -> None:
         """Wait until the pause ends, then run what was queued."""
@@ -136,6 +133,10 @@ class Connection(asyncio.Protocol):
             self.run(commands)
 
     # -- used by commands through Client --------------------------------------------------------------
+
+    def authentication_changed(self, authenticated: bool) -> None:
+        if self.reader is not None:
+            self.reader.limits.authenticated = authenticated
 
     def close_after_reply(self) -> None:
         self.closing = True
