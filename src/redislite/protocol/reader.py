@@ -32,7 +32,11 @@ SCAN_BY_REGEX = 4096  # above this, chunks are usually mostly payload: hop betwe
 
 def _needs_framing(data: bytes) -> bool:
     if len(data) <= SCAN_BY_REGEX:
-        return (b"+" in data and b"\r\n+" in data) or _BIG_COUNT.search(data) is not None
+        if b"+" in data and b"\r\n+" in data:
+            return True
+        if data.find(b"*", 1) < 0:  # one command: only its own count can be big
+            return data[1:8].isdigit()
+        return _BIG_COUNT.search(data) is not None
     return _marker_followed(data, b"+", _PLUS_ARGUMENT, -2) or _marker_followed(data, b"*", _BIG_COUNT, 0)
 
 

@@ -10,7 +10,7 @@ from .connection import Connection
 
 log = logging.getLogger("redislite.server")
 
-EXPIRE_SLICE_S = 0.001  # one active-expiry slice; I/O is served between slices, so clients never wait long
+EXPIRE_SLICE_S = 0.0005  # one active-expiry slice; I/O is served between slices, so clients never wait long
 
 
 class RedisLiteServer:

@@ -64,22 +64,21 @@ class Connection(asyncio.Protocol):
             return
         self.state.stats.net_input_bytes += len(data)
         commands = self.waiting
-        violation = None
         try:
             self.reader.parse(data, commands)
-        except ProtocolViolation as error:
-            violation = error
+        except ProtocolViolation as violation:
+            if not self.client.blocked:
+                self.run(commands)
+            self.transport.write(b"-%s\r\n" % violation.message)
+            self.kill()
+            return
         except QueryBufferExceeded:
             self.state.stats.client_query_buffer_limit_disconnections += 1
             log.warning("client_query_buffer_limit", extra={"client_id": self.client.id})
             self.transport.abort()
             return
-        if self.client.blocked:
-            return
-        self.run(commands)
-        if violation is not None:
-            self.transport.write(b"-%s\r\n" % violation.message)
-            self.kill()
+        if commands and not self.client.blocked:
+            self.run(commands)
 
     def pause_writing(self) -> None:
         self.transport.pause_reading()  # back-pressure: stop reading while the client isn't reading

@@ -1,8 +1,8 @@
 """One logical database: keys -> values, plus expiry deadlines and access bookkeeping.
 
 Access times (OBJECT IDLETIME, LRU eviction) are stamped in batches: a read or write only appends the key
-to `touched`; the cron stamps all of them with the current LRU clock in one C-speed dict update. A Python
-dict store per access cost a third of the server's throughput; an append is nearly free.
+to `touched`; the cron stamps the ones that still exist with the current LRU clock in C-speed set and dict
+operations. A Python dict store per access cost a third of the server's throughput; an append is nearly free.
 
 Expiry is exact: every read goes through `lookup`, which deletes a key whose deadline has passed (lazy
 expiry). `expire_cycle` reclaims expired keys nobody touches, in deadline order from a min-heap, and stops
@@ -16,7 +16,7 @@ from .glob import compile_glob
 
 
 class Database:
-    __slots__ = ("index", "data", "expires", "access", "touched", "removed", "heap", "expired_keys", "scans")
+    __slots__ = ("index", "data", "expires", "access", "touched", "heap", "expired_keys", "scans")
 
     def __init__(self, index: int):
         self.index = index
@@ -24,7 +24,6 @@ class Database:
         self.expires: dict[bytes, int] = {}  # key -> deadline, unix ms
         self.access: dict[bytes, int] = {}  # key -> LRU clock (unix seconds) of the last access, once flushed
         self.touched: list[bytes] = []  # keys accessed since the last flush
-        self.removed: list[bytes] = []  # keys deleted since the last flush (their stamps go then)
         self.heap: list[tuple[int, bytes]] = []  # (deadline, key); entries go stale when a TTL changes
         self.expired_keys = 0
         self.scans = ScanSnapshots()
@@ -89,7 +88,7 @@ class Database:
     def delete(self, key: bytes) -> bool:
         if self.data.pop(key, None) is None:
             return False
-        self.removed.append(key)
+        self.access.pop(key, None)
         if self.expires:
             self.expires.pop(key, None)
         return True
@@ -106,16 +105,10 @@ class Database:
     # -- access times ----------------------------------------------------------------------------------
 
     def flush_access(self, clock: int) -> None:
-        """Stamp every key touched since the last flush with `clock` (unix seconds); drop deleted keys' stamps."""
+        """Stamp every key touched since the last flush, and still present, with `clock` (unix seconds)."""
         if self.touched:
-            self.access.update(dict.fromkeys(self.touched, clock))
+            self.access.update(dict.fromkeys(self.data.keys() & self.touched, clock))
             self.touched = []
-        if self.removed:
-            data, access = self.data, self.access
-            for key in self.removed:
-                if key not in data:
-                    access.pop(key, None)
-            self.removed = []
 
     def access_time(self, key: bytes, now_s: int) -> int:
         """When key was last accessed (unix seconds); pending touches count as now."""
@@ -130,12 +123,11 @@ class Database:
         self.expires = {}
         self.access = {}
         self.touched = []
-        self.removed = []
         self.heap = []
         self.scans = ScanSnapshots()
 
     def swap_contents(self, other: "Database") -> None:
-        for name in ("data", "expires", "access", "touched", "removed", "heap", "scans"):
+        for name in ("data", "expires", "access", "touched", "heap", "scans"):
             mine, theirs = getattr(self, name), getattr(other, name)
             setattr(self, name, theirs)
             setattr(other, name, mine)
