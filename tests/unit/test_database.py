@@ -159,31 +159,27 @@ def test_swap_contents_exchanges_keys_and_deadlines():
     assert second.expire_cycle(T0 + 5, time_left=lambda: True) == 1
 
 
-def test_access_times_are_stamped_when_flushed_and_pending_touches_count_as_now():
+def test_reads_and_writes_stamp_the_current_lru_clock():
     db = Database(0)
+    db.set_clock(1000)
     db.store(b"k", b"v")
-    db.flush_access(1000)
+    db.set_clock(1200)
     assert db.access_time(b"k", 1500) == 1000
     db.lookup(b"k", now_ms=0, touch=True)
-    assert db.access_time(b"k", 1700) == 1700  # the pending touch is stamped with the time asked
+    assert db.access_time(b"k", 1500) == 1200
 
 
 def test_a_lookup_without_touch_leaves_the_access_time_alone():
     db = Database(0)
+    db.set_clock(1000)
     db.store(b"k", b"v")
-    db.flush_access(1000)
+    db.set_clock(2000)
     db.lookup(b"k", now_ms=0, touch=False)
     assert db.access_time(b"k", 2000) == 1000
 
 
-def test_a_deleted_key_loses_its_stamp_and_a_recreated_one_gets_a_fresh_one():
+def test_a_deleted_key_loses_its_access_stamp():
     db = Database(0)
     db.store(b"gone", b"v")
-    db.store(b"back", b"v")
-    db.flush_access(1000)
     db.delete(b"gone")
-    db.delete(b"back")
-    db.store(b"back", b"w")
-    db.flush_access(1100)
     assert b"gone" not in db.access
-    assert db.access[b"back"] == 1100

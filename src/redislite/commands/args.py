@@ -8,14 +8,17 @@ INT64_MAX = 2**63 - 1
 
 
 def parse_int(raw: bytes) -> int | None:
-    """Redis's string2ll: optional '-', no '+', no spaces, no leading zeros, signed 64-bit range."""
-    if not raw or len(raw) > 20:
+    """Redis's string2ll: optional '-', no '+', no spaces, no leading zeros, signed 64-bit range.
+    Python's int() is laxer ('+1', ' 1', '1_0'), so the result must print back as the input."""
+    if len(raw) > 20:
         return None
-    digits = raw[1:] if raw[0] == 45 else raw  # '-'
-    if not digits.isdigit() or (digits[0] == 48 and (len(digits) > 1 or digits is not raw)):
+    try:
+        value = int(raw)
+    except ValueError:
         return None
-    value = int(raw)
-    return value if INT64_MIN <= value <= INT64_MAX else None
+    if b"%d" % value != raw or not INT64_MIN <= value <= INT64_MAX:
+        return None
+    return value
 
 
 def parse_float(raw: bytes) -> float | None:

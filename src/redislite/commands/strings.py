@@ -32,8 +32,9 @@ def lookup_string(ctx, key: bytes):
 
 
 def lookup_string_write(ctx, key: bytes):
-    """A write lookup (lookupKeyWrite): no keyspace statistics; WRONGTYPE for a non-string."""
-    value = ctx.db.lookup(key, ctx.now_ms, ctx.touch)
+    """A write lookup (lookupKeyWrite): no keyspace statistics; WRONGTYPE for a non-string. It does not
+    touch the key: every caller stores it next, which does."""
+    value = ctx.db.lookup(key, ctx.now_ms)
     if value is not None and value.__class__ is not bytes:
         raise CommandError(errors.WRONGTYPE)
     return value
@@ -180,9 +181,7 @@ def mset_command(ctx, argv):
     """MSET key value [key value ...] — Set multiple keys to multiple values"""
     if len(argv) % 2 == 0:
         raise CommandError(errors.wrong_arity("mset"))
-    store, touch = ctx.db.store, ctx.touch
-    for pos in range(1, len(argv), 2):
-        store(argv[pos], argv[pos + 1], touch=touch)
+    ctx.db.store_many(argv[1::2], argv[2::2], touch=ctx.touch)
     ctx.server.dirty += len(argv) // 2
     return OK
 
@@ -278,14 +277,11 @@ def strlen_command(ctx, argv):
 def incr_by_generic(ctx, key: bytes, increment: int) -> int:
     """incrDecrCommand: the TTL is kept."""
     value = lookup_string_write(ctx, key)
-    if value is None:
-        current = 0
-    else:
-        current = parse_int(value)
-        if current is None:
-            raise CommandError(errors.NOT_INTEGER)
+    current = 0 if value is None else parse_int(value)
+    if current is None:
+        raise CommandError(errors.NOT_INTEGER)
     result = current + increment
-    if result > INT64_MAX or result < INT64_MIN:
+    if not INT64_MIN <= result <= INT64_MAX:
         raise CommandError(errors.INCR_OVERFLOW)
     ctx.db.store(key, b"%d" % result, keep_ttl=True, touch=ctx.touch)
     ctx.server.dirty += 1

@@ -19,6 +19,8 @@ class ServerState:
         self.config_file = config_file
         self.clock_ns = clock_ns
         self.databases = [Database(i) for i in range(settings.databases)]
+        for db in self.databases:
+            db.set_clock(self.clock_ms() // 1000)
         self.clients: dict[int, object] = {}  # client id -> Client
         self.stats = Stats()
         self.slowlog = Slowlog(settings.slowlog_max_len)

@@ -48,7 +48,7 @@ class RedisLiteServer:
             self.expire_slice()
         now_s = state.clock_ms() // 1000
         for db in state.databases:
-            db.flush_access(now_s)
+            db.set_clock(now_s)
         if now_s != self.last_second:
             self.last_second = now_s
             self.close_idle_clients(now_s)

@@ -1,8 +1,7 @@
 """One logical database: keys -> values, plus expiry deadlines and access bookkeeping.
 
-Access times (OBJECT IDLETIME, LRU eviction) are stamped in batches: a read or write only appends the key
-to `touched`; the cron stamps the ones that still exist with the current LRU clock in C-speed set and dict
-operations. A Python dict store per access cost a third of the server's throughput; an append is nearly free.
+Access times (OBJECT IDLETIME, LRU eviction) are stamped with `clock`, an LRU clock in unix seconds that the
+cron advances: every stamp shares one int object, so a stamp costs a dict slot and no allocation.
 
 Expiry is exact: every read goes through `lookup`, which deletes a key whose deadline has passed (lazy
 expiry). `expire_cycle` reclaims expired keys nobody touches, in deadline order from a min-heap, and stops
@@ -16,14 +15,14 @@ from .glob import compile_glob
 
 
 class Database:
-    __slots__ = ("index", "data", "expires", "access", "touched", "heap", "expired_keys", "scans")
+    __slots__ = ("index", "data", "expires", "access", "clock", "heap", "expired_keys", "scans")
 
     def __init__(self, index: int):
         self.index = index
         self.data: dict[bytes, object] = {}
         self.expires: dict[bytes, int] = {}  # key -> deadline, unix ms
-        self.access: dict[bytes, int] = {}  # key -> LRU clock (unix seconds) of the last access, once flushed
-        self.touched: list[bytes] = []  # keys accessed since the last flush
+        self.access: dict[bytes, int] = {}  # key -> LRU clock (unix seconds) of the last access
+        self.clock = 0
         self.heap: list[tuple[int, bytes]] = []  # (deadline, key); entries go stale when a TTL changes
         self.expired_keys = 0
         self.scans = ScanSnapshots()
@@ -44,7 +43,7 @@ class Database:
                 self._expire(key)
                 return None
         if touch:
-            self.touched.append(key)
+            self.access[key] = self.clock
         return value
 
     def contains(self, key: bytes, now_ms: int) -> bool:
@@ -83,7 +82,16 @@ class Database:
         if not keep_ttl and self.expires:
             self.expires.pop(key, None)
         if touch:
-            self.touched.append(key)
+            self.access[key] = self.clock
+
+    def store_many(self, keys: list[bytes], values: list, touch: bool = True) -> None:
+        """MSET: store pairs with C-speed dict updates; TTLs of the keys are dropped."""
+        self.data.update(zip(keys, values))
+        if self.expires:
+            for key in keys:
+                self.expires.pop(key, None)
+        if touch:
+            self.access.update(dict.fromkeys(keys, self.clock))
 
     def delete(self, key: bytes) -> bool:
         if self.data.pop(key, None) is None:
@@ -104,15 +112,12 @@ class Database:
 
     # -- access times ----------------------------------------------------------------------------------
 
-    def flush_access(self, clock: int) -> None:
-        """Stamp every key touched since the last flush, and still present, with `clock` (unix seconds)."""
-        if self.touched:
-            self.access.update(dict.fromkeys(self.data.keys() & self.touched, clock))
-            self.touched = []
+    def set_clock(self, clock: int) -> None:
+        """Advance the LRU clock (unix seconds) that new stamps get."""
+        self.clock = clock
 
     def access_time(self, key: bytes, now_s: int) -> int:
-        """When key was last accessed (unix seconds); pending touches count as now."""
-        self.flush_access(now_s)
+        """When key was last accessed (unix seconds)."""
         return self.access.get(key, now_s)
 
     def set_access_time(self, key: bytes, clock: int) -> None:
@@ -122,12 +127,11 @@ class Database:
         self.data = {}
         self.expires = {}
         self.access = {}
-        self.touched = []
         self.heap = []
         self.scans = ScanSnapshots()
 
     def swap_contents(self, other: "Database") -> None:
-        for name in ("data", "expires", "access", "touched", "heap", "scans"):
+        for name in ("data", "expires", "access", "heap", "scans"):
             mine, theirs = getattr(self, name), getattr(other, name)
             setattr(self, name, theirs)
             setattr(other, name, mine)
