@@ -28,7 +28,7 @@ WRITE_LIKE = int(CommandFlag.WRITE | CommandFlag.MAY_REPLICATE)
 class Command:
     """A command as one server dispatches it: the static spec plus this server's counters."""
 
-    __slots__ = ("spec", "name", "handler", "arity", "flags", "subcommands", "calls", "usec",
+    __slots__ = ("spec", "name", "handler", "arity", "flags", "subcommands", "calls", "nsec",
                  "rejected_calls", "failed_calls")
 
     def __init__(self, spec: CommandSpec):
@@ -41,7 +41,12 @@ class Command:
         self.reset_stats()
 
     def reset_stats(self) -> None:
-        self.calls = self.usec = self.rejected_calls = self.failed_calls = 0
+        self.calls = self.nsec = self.rejected_calls = self.failed_calls = 0
+
+    @property
+    def usec(self) -> int:
+        """Time spent in the handler, as INFO commandstats reports it."""
+        return self.nsec // 1000
 
     def all_commands(self):
         yield self
@@ -54,6 +59,7 @@ class Engine:
         from .. import commands  # noqa: F401  (importing the package registers every family)
 
         self.state = state
+        self.monitors = state.monitors  # the same list, read on every command
         state.engine = self
         self.commands: dict[str, Command] = {name: Command(spec) for name, spec in TABLE.specs.items()}
         # Dispatch accepts the lower- and upper-case spellings without calling lower() on the hot path.
@@ -100,11 +106,11 @@ class Engine:
             reply = self._internal_error(command)
         elapsed_ns = time_ns() - start
         command.calls += 1
-        command.usec += elapsed_ns // 1000
+        command.nsec += elapsed_ns
         client.last_command = command.name
         if elapsed_ns >= self.slowlog_threshold_ns:
             self._slow(client, command, argv, elapsed_ns // 1000)
-        if self.state.monitors and not command.flags & UNMONITORED:
+        if self.monitors and not command.flags & UNMONITORED:
             self._feed_monitors(client, argv)
         return reply
 

@@ -101,7 +101,7 @@ class Connection(asyncio.Protocol):
                 self.block()
                 break
             if client.reply_mode == "on":
-                out.append(client.encoder.by_type[reply.__class__](reply))
+                out.append(client.encoder.by_type[reply.__class__](reply))  # HELLO may change the encoder
             elif client.reply_mode == "skip":
                 client.reply_mode = "on"
             elif client.reply_mode == "skip_next":
