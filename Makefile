@@ -18,7 +18,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
-	$(PY) benchmarks/compare.py
+	$(PY) benchmarks/benchmark.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info
