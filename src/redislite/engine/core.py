@@ -21,6 +21,7 @@ BLOCKED = Blocked()
 # Flags as plain ints: IntFlag arithmetic is slow on the hot path.
 NO_AUTH = int(CommandFlag.NO_AUTH)
 SKIP_SLOWLOG = int(CommandFlag.SKIP_SLOWLOG)
+FAST = int(CommandFlag.FAST)
 UNMONITORED = int(CommandFlag.SKIP_MONITOR | CommandFlag.ADMIN)
 WRITE_LIKE = int(CommandFlag.WRITE | CommandFlag.MAY_REPLICATE)
 
@@ -78,8 +79,13 @@ class Engine:
 
     def configure(self) -> None:
         """Cache settings read on every command; called at start and after CONFIG SET."""
-        threshold = self.state.config.slowlog_log_slower_than
-        self.slowlog_threshold_ns = threshold * 1000 if threshold >= 0 else float("inf")
+        config = self.state.config
+        never = float("inf")
+        slowlog = config.slowlog_log_slower_than  # microseconds; negative disables
+        latency = config.latency_monitor_threshold  # milliseconds; 0 disables
+        self.slowlog_threshold_ns = slowlog * 1000 if slowlog >= 0 else never
+        self.latency_threshold_ns = latency * 1_000_000 if latency > 0 else never
+        self.slow_ns = min(self.slowlog_threshold_ns, self.latency_threshold_ns)
 
     def execute(self, client, argv: list[bytes]):
         """Run one command for client; returns its reply value, an ErrorReply, or BLOCKED."""
@@ -108,8 +114,8 @@ class Engine:
         command.calls += 1
         command.nsec += elapsed_ns
         client.last_command = command.name
-        if elapsed_ns >= self.slowlog_threshold_ns:
-            self._slow(client, command, argv, elapsed_ns // 1000)
+        if elapsed_ns >= self.slow_ns:
+            self._slow(client, command, argv, elapsed_ns)
         if self.monitors and not command.flags & UNMONITORED:
             self._feed_monitors(client, argv)
         return reply
@@ -135,9 +141,14 @@ class Engine:
             return BLOCKED
         return None
 
-    def _slow(self, client, command: "Command", argv: list[bytes], duration_us: int) -> None:
-        if not command.flags & SKIP_SLOWLOG:
-            self.state.slowlog.add(argv, duration_us, client.now_ms // 1000, client.addr, client.name)
+    def _slow(self, client, command: "Command", argv: list[bytes], elapsed_ns: int) -> None:
+        """SLOWLOG and the latency monitor's "command" / "fast-command" events."""
+        state = self.state
+        if elapsed_ns >= self.slowlog_threshold_ns and not command.flags & SKIP_SLOWLOG:
+            state.slowlog.add(argv, elapsed_ns // 1000, client.now_ms // 1000, client.addr, client.name)
+        if elapsed_ns >= self.latency_threshold_ns:
+            event = "fast-command" if command.flags & FAST else "command"
+            state.latency.record(event, elapsed_ns // 1_000_000, client.now_ms // 1000)
 
     def _internal_error(self, command: "Command") -> ErrorReply:
         log.exception("command_failed", extra={"command": command.name})

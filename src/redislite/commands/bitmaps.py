@@ -1,0 +1,1 @@
+"""bitmaps commands (the data-types issue builds them)."""

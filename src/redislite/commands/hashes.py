@@ -1,0 +1,1 @@
+"""hashes commands (the data-types issue builds them)."""

@@ -1,0 +1,1 @@
+"""hyperloglog commands (the data-types issue builds them)."""

@@ -1,0 +1,1 @@
+"""lists commands (the data-types issue builds them)."""

@@ -1,0 +1,1 @@
+"""sets commands (the data-types issue builds them)."""

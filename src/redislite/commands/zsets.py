@@ -1,0 +1,1 @@
+"""zsets commands (the data-types issue builds them)."""
