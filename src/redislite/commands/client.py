@@ -1,8 +1,9 @@
-"""CLIENT: ID, SETNAME, GETNAME, SETINFO, INFO, LIST, KILL, PAUSE, UNPAUSE, REPLY, NO-EVICT, NO-TOUCH, HELP."""
+"""CLIENT: ID, SETNAME, GETNAME, SETINFO, INFO, LIST, KILL, PAUSE, UNPAUSE, UNBLOCK, REPLY, NO-EVICT, NO-TOUCH,
+HELP."""
 
 from .. import errors
 from ..errors import CommandError
-from ..protocol.values import OK, SimpleString, Verbatim
+from ..protocol.values import ErrorReply, OK, SimpleString, Verbatim
 from .args import parse_int, to_int
 from .connection import valid_client_name
 from .registry import command
@@ -50,6 +51,8 @@ PAUSE <timeout> [WRITE|ALL]
     Suspend all, or just write, clients for <timeout> milliseconds.
 REPLY (ON|OFF|SKIP)
     Control the replies sent to the current connection.
+UNBLOCK <clientid> [TIMEOUT|ERROR]
+    Unblock the specified blocked client.
 SETNAME <name>
     Assign the name <name> to the current connection.
 SETINFO <option> <value>
@@ -337,9 +340,25 @@ def client_unpause_command(ctx, argv):
     state.pause_until_ms = 0
     state.pause_writes_only = False
     for client in list(state.clients.values()):
-        if client.blocked and client is not ctx and hasattr(client.connection, "unblock"):
+        if client.blocked and client.blocked_on is None and client is not ctx and client.connection:
             client.connection.unblock()
     return OK
+
+
+@command("client|unblock", arity=-3, flags="admin noscript loading stale", group="connection", since="5.0.0",
+         complexity="O(log N) where N is the number of client connections")
+def client_unblock_command(ctx, argv):
+    """CLIENT UNBLOCK client-id [TIMEOUT | ERROR] — Unblock a client blocked in a blocking command from a different connection"""
+    client_id = to_int(argv[2])
+    reason = argv[3].upper() if len(argv) > 3 else b"TIMEOUT"
+    if len(argv) > 4 or reason not in (b"TIMEOUT", b"ERROR"):
+        raise CommandError(errors.UNBLOCK_REASON)
+    client = ctx.server.clients.get(client_id)
+    if client is None or client.blocked_on is None:
+        return 0
+    error = ErrorReply(errors.UNBLOCKED) if reason == b"ERROR" else None
+    client.connection.resume(ctx.server.engine.unblock(client, error))
+    return 1
 
 
 @command("client|reply", arity=3, flags="noscript loading stale", group="connection", since="3.2.0",

@@ -186,9 +186,7 @@ def command_key_positions(ctx, argv: list[bytes]) -> tuple[CommandSpec, list[int
     spec = entry.spec
     if len(target) != spec.arity and (spec.arity > 0 or len(target) < -spec.arity):
         raise CommandError(errors.INVALID_COMMAND_ARGS)
-    # Commands whose keys move (numkeys, STORE ...) may attach their own finder to the handler.
-    finder = getattr(spec.handler, "key_positions", None)
-    positions = finder(target) if finder is not None else spec.key_positions(target)
+    positions = spec.key_positions(target)
     if not positions:
         raise CommandError(errors.NO_KEY_ARGUMENTS)
     return spec, positions

@@ -100,7 +100,11 @@ class CommandSpec:
         return list(dict.fromkeys(categories))
 
     def key_positions(self, argv: list[bytes]) -> list[int]:
-        """Indexes of the key arguments, from (first, last, step)."""
+        """Indexes of the key arguments, from (first, last, step); commands whose keys move (numkeys,
+        STORE ...) attach their own finder to the handler as `key_positions`."""
+        finder = getattr(self.handler, "key_positions", None)
+        if finder is not None:
+            return finder(argv)
         if not self.first_key:
             return []
         last = self.last_key if self.last_key >= 0 else len(argv) + self.last_key

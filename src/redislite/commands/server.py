@@ -107,7 +107,7 @@ def info_clients(ctx) -> list:
         ("maxclients", state.config.maxclients),
         ("client_recent_max_input_buffer", 0),
         ("client_recent_max_output_buffer", 0),
-        ("blocked_clients", sum(1 for client in clients if client.blocked)),
+        ("blocked_clients", sum(1 for client in clients if client.blocked_on is not None)),
         ("tracking_clients", 0),
         ("clients_in_timeout_table", 0),
     ]

@@ -38,7 +38,8 @@ class Client:
         self.touch = True  # whether this client's commands update keys' access times (CLIENT NO-TOUCH)
         self.monitor = False
         self.kind = "normal"  # normal | replica | master | pubsub (CLIENT LIST type, CLIENT KILL TYPE)
-        self.blocked = False
+        self.blocked = False  # waiting: CLIENT PAUSE, or a blocking command (then blocked_on says for what)
+        self.blocked_on = None
 
     @property
     def no_touch(self) -> bool:

@@ -5,6 +5,8 @@ import logging
 from time import time_ns
 
 from .. import errors
+from .blocking import BlockingRegistry
+from ..commands.blocking import Block
 from ..commands.registry import TABLE, CommandFlag, CommandSpec
 from ..errors import CommandError
 from ..protocol.values import ErrorReply
@@ -18,9 +20,18 @@ class Blocked:
 
 BLOCKED = Blocked()
 
+
+class Parked:
+    """Returned instead of a reply when the command waits for keys (BLPOP ...); the engine delivers its reply
+    later through client.connection.resume(reply)."""
+
+
+PARKED = Parked()
+
 # Flags as plain ints: IntFlag arithmetic is slow on the hot path.
 NO_AUTH = int(CommandFlag.NO_AUTH)
 SKIP_SLOWLOG = int(CommandFlag.SKIP_SLOWLOG)
+WRITE = int(CommandFlag.WRITE)
 FAST = int(CommandFlag.FAST)
 UNMONITORED = int(CommandFlag.SKIP_MONITOR | CommandFlag.ADMIN)
 WRITE_LIKE = int(CommandFlag.WRITE | CommandFlag.MAY_REPLICATE)
@@ -61,6 +72,7 @@ class Engine:
 
         self.state = state
         self.monitors = state.monitors  # the same list, read on every command
+        self.blocking = BlockingRegistry()
         state.engine = self
         self.commands: dict[str, Command] = {name: Command(spec) for name, spec in TABLE.specs.items()}
         # Dispatch accepts the lower- and upper-case spellings without calling lower() on the hot path.
@@ -88,7 +100,8 @@ class Engine:
         self.slow_ns = min(self.slowlog_threshold_ns, self.latency_threshold_ns)
 
     def execute(self, client, argv: list[bytes]):
-        """Run one command for client; returns its reply value, an ErrorReply, or BLOCKED."""
+        """Run one command for client; returns its reply value, an ErrorReply, BLOCKED (paused: retry it
+        later) or PARKED (waiting for keys: the engine delivers the reply later)."""
         command = self.dispatch.get(argv[0])
         if command is None or command.subcommands is not None:
             command = self._resolve(argv, command)
@@ -118,7 +131,40 @@ class Engine:
             self._slow(client, command, argv, elapsed_ns)
         if self.monitors and not command.flags & UNMONITORED:
             self._feed_monitors(client, argv)
+        if reply.__class__ is Block:
+            if client.blocked_on is None:
+                self.blocking.park(client, argv, reply)
+                return PARKED
+            return reply  # a retry that still finds nothing: the client keeps its place in line
+        if self.blocking.waiters and command.flags & WRITE:
+            self._wake_waiters(client, command, argv)
         return reply
+
+    # -- blocking on keys ------------------------------------------------------------------------------
+
+    def _wake_waiters(self, client, command: "Command", argv: list[bytes]) -> None:
+        """After a write: serve clients blocked on the keys it touched, in the order they blocked. A served
+        command that writes (BLMOVE) only signals: the loop already running serves its keys too."""
+        self.blocking.signal(client.db_index, [argv[i] for i in command.spec.key_positions(argv)])
+        if self.blocking.ready and not self.blocking.serving:
+            self.blocking.serve(self._retry_blocked)
+
+    def _retry_blocked(self, client, blocked_on):
+        """Run a blocked client's command again; None while there is still nothing for it."""
+        reply = self.execute(client, blocked_on.argv)
+        if reply.__class__ is Block or reply is BLOCKED:  # still nothing, or the server is paused
+            return None
+        self.blocking.remove(client)
+        return reply
+
+    def unblock(self, client, reply=None):
+        """End a client's wait: on timeout (its timeout reply), CLIENT UNBLOCK, or disconnect. Returns the
+        reply to send, or None when the client was not blocked on keys."""
+        blocked_on = client.blocked_on
+        if blocked_on is None:
+            return None
+        self.blocking.remove(client)
+        return blocked_on.timeout_reply if reply is None else reply
 
     def _resolve(self, argv: list[bytes], command: "Command | None"):
         """The slow half of the lookup: other spellings of the name, and subcommands."""

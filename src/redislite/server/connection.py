@@ -5,7 +5,7 @@ import logging
 import socket
 
 from ..engine.client import Client
-from ..engine.core import BLOCKED
+from ..engine.core import BLOCKED, PARKED
 from ..errors import ProtocolViolation
 from ..protocol.reader import QueryBufferExceeded, RequestLimits, RequestReader
 
@@ -22,7 +22,8 @@ class Connection(asyncio.Protocol):
         self.transport = None
         self.client: Client | None = None
         self.reader: RequestReader | None = None
-        self.waiting: list = []  # commands parsed while the client is blocked (CLIENT PAUSE)
+        self.waiting: list = []  # commands parsed while the client waits (CLIENT PAUSE, BLPOP ...)
+        self.block_timer = None  # the timeout of a blocking command
         self.closing = False
 
     # -- asyncio callbacks -----------------------------------------------------------------------------
@@ -55,6 +56,10 @@ class Connection(asyncio.Protocol):
         if client is None:
             return
         self.state.clients.pop(client.id, None)
+        if client.blocked_on is not None:
+            self.server.engine.unblock(client)
+            if self.block_timer is not None:
+                self.block_timer.cancel()
         if client.monitor:
             self.state.monitors.remove(client)
         self.closing = True
@@ -89,23 +94,25 @@ class Connection(asyncio.Protocol):
 
     # -- running commands ------------------------------------------------------------------------------
 
-    def run(self, commands: list) -> None:
-        """Execute parsed commands in order; replies go out in one write."""
+    def run(self, commands: list, out: list | None = None) -> None:
+        """Execute parsed commands in order; replies (after any already in `out`) go out in one write."""
         client = self.client
         execute = self.execute
-        out = []
+        out = [] if out is None else out
         for index, argv in enumerate(commands):
             reply = execute(client, argv)
             if reply is BLOCKED:
                 self.waiting = commands[index:]
                 self.block()
                 break
+            if reply is PARKED:
+                self.waiting = commands[index + 1:]
+                self.start_block_timer()
+                break
             if client.reply_mode == "on":
                 out.append(client.encoder.by_type[reply.__class__](reply))  # HELLO may change the encoder
-            elif client.reply_mode == "skip":
-                client.reply_mode = "on"
-            elif client.reply_mode == "skip_next":
-                client.reply_mode = "skip"
+            else:
+                self.step_reply_mode()
             if self.closing:
                 break
         else:
@@ -119,6 +126,15 @@ class Connection(asyncio.Protocol):
         if self.closing and not self.transport.is_closing():
             self.transport.close()
 
+    def step_reply_mode(self) -> None:
+        """CLIENT REPLY: this reply was silenced; SKIP silences only the one after the CLIENT command."""
+        if self.client.reply_mode == "skip":
+            self.client.reply_mode = "on"
+        elif self.client.reply_mode == "skip_next":
+            self.client.reply_mode = "skip"
+
+    # -- waiting: CLIENT PAUSE, and blocking commands --------------------------------------------------
+
     def block(self) -> None:
         """Wait until the pause ends, then run what was queued."""
         self.client.blocked = True
@@ -126,10 +142,38 @@ class Connection(asyncio.Protocol):
         asyncio.get_running_loop().call_later(delay, self.unblock)
 
     def unblock(self) -> None:
+        if self.client.blocked_on is not None:
+            return  # the pause is over, but a later blocking command is waiting for keys
         self.client.blocked = False
         if not self.closing and self.waiting:
             commands, self.waiting = self.waiting, []
             self.run(commands)
+
+    def start_block_timer(self) -> None:
+        timeout_ms = self.client.blocked_on.timeout_ms
+        if timeout_ms:
+            self.block_timer = asyncio.get_running_loop().call_later(timeout_ms / 1000, self.block_timed_out)
+
+    def block_timed_out(self) -> None:
+        self.block_timer = None
+        reply = self.server.engine.unblock(self.client)
+        if reply is not None:
+            self.resume(reply)
+
+    def resume(self, reply) -> None:
+        """A blocking command got its reply (served, timed out, CLIENT UNBLOCK): send it, then carry on."""
+        if self.block_timer is not None:
+            self.block_timer.cancel()
+            self.block_timer = None
+        if self.closing:
+            return
+        out = []
+        if self.client.reply_mode == "on":
+            out.append(self.client.encoder.by_type[reply.__class__](reply))
+        else:
+            self.step_reply_mode()
+        commands, self.waiting = self.waiting, []
+        self.run(commands, out)
 
     # -- used by commands through Client --------------------------------------------------------------
 
