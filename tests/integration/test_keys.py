@@ -7,7 +7,7 @@ import time
 import pytest
 import redis
 
-from ..servers import raw_client, reply
+from ..servers import reply
 
 
 

