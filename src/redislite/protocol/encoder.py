@@ -26,8 +26,16 @@ def _int(value: int) -> bytes:
     return b":%d\r\n" % value
 
 
+_STATUS_CACHE: dict[bytes, bytes] = {}  # +OK, +PONG, +QUEUED ...: a handful of constants, encoded once
+
+
 def _simple(value: bytes) -> bytes:
-    return b"+%s\r\n" % value
+    encoded = _STATUS_CACHE.get(value)
+    if encoded is None:
+        encoded = b"+%s\r\n" % value
+        if len(_STATUS_CACHE) < 64:
+            _STATUS_CACHE[value] = encoded
+    return encoded
 
 
 def _error(value: bytes) -> bytes:
