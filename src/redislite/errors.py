@@ -119,3 +119,15 @@ def unsupported_option(option: bytes) -> bytes:
 def value_out_of_range(low: int, high: int) -> bytes:
     """getRangeLongFromObjectOrReply without a custom message."""
     return b"ERR value is out of range, value must between %d and %d" % (low, high)
+
+# List commands.
+MUST_BE_POSITIVE = b"ERR value is out of range, must be positive"
+INDEX_OUT_OF_RANGE = b"ERR index out of range"
+LPOS_RANK_ZERO = (
+    b"ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to "
+    b"start from the end of the list"
+)
+LPOS_COUNT_NEGATIVE = b"ERR COUNT can't be negative"
+LPOS_MAXLEN_NEGATIVE = b"ERR MAXLEN can't be negative"
+NUMKEYS_NOT_POSITIVE = b"ERR numkeys should be greater than 0"
+COUNT_NOT_POSITIVE = b"ERR count should be greater than 0"

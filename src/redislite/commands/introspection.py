@@ -186,9 +186,11 @@ def command_key_positions(ctx, argv: list[bytes]) -> tuple[CommandSpec, list[int
     spec = entry.spec
     if len(target) != spec.arity and (spec.arity > 0 or len(target) < -spec.arity):
         raise CommandError(errors.INVALID_COMMAND_ARGS)
-    positions = spec.key_positions(target)
-    if not positions:
+    if not spec.first_key and getattr(spec.handler, "key_positions", None) is None:
         raise CommandError(errors.NO_KEY_ARGUMENTS)
+    positions = spec.key_positions(target)
+    if not positions:  # a command whose keys move, and these arguments name none
+        raise CommandError(errors.INVALID_COMMAND_ARGS)
     return spec, positions
 
 

@@ -1,1 +1,420 @@
-"""lists commands (the data-types issue builds them)."""
+"""List commands: LPUSH, RPUSH, LPUSHX, RPUSHX, LPOP, RPOP, LLEN, LRANGE, LINDEX, LSET, LINSERT, LREM, LTRIM,
+LPOS, LMOVE, RPOPLPUSH, LMPOP.
+
+Lists are `ListValue` deques (storage/lists.py); OBJECT ENCODING says "quicklist" for every list, as Redis
+7.0 does (listpack-encoded lists arrived in 7.2). A list that a command empties is deleted at once, so no
+key ever holds an empty list.
+
+The push, pop and move logic lives in `list_push`, `list_pop`, `list_move` and `list_mpop`, which the
+blocking commands reuse: each takes an already-parsed request and does the whole write (dirty counter,
+emptied-key deletion) or answers None when there was nothing to pop.
+
+Check order follows t_list.c, because it decides which error a bad request gets: LRANGE, LTRIM and LREM
+parse their integers before looking at the key; LINDEX and LSET look at the key first.
+"""
+
+from .. import errors
+from ..errors import CommandError
+from ..protocol.values import NULL_ARRAY, OK
+from ..storage.lists import ListValue
+from .args import INT64_MIN, parse_int, to_int
+from .keys import VALUE_TYPES, ValueType
+from .registry import command
+
+VALUE_TYPES[ListValue] = ValueType(b"list", lambda value: b"quicklist", ListValue)
+
+PUSH_COMPLEXITY = ("O(1) for each element added, so O(N) to add N elements when the command is called with "
+                   "multiple arguments.")
+POP_COMPLEXITY = "O(N) where N is the number of elements returned"
+
+
+# -- lookups ------------------------------------------------------------------------------------------------
+
+
+def lookup_list_read(ctx, key: bytes) -> ListValue | None:
+    """lookupKeyRead: counts a keyspace hit or miss; WRONGTYPE for a non-list."""
+    value = ctx.db.lookup(key, ctx.now_ms, ctx.touch)
+    if value is None:
+        ctx.server.stats.keyspace_misses += 1
+        return None
+    ctx.server.stats.keyspace_hits += 1
+    if value.__class__ is not ListValue:
+        raise CommandError(errors.WRONGTYPE)
+    return value
+
+
+def lookup_list_write(ctx, key: bytes) -> ListValue | None:
+    """lookupKeyWrite: no keyspace statistics; WRONGTYPE for a non-list. Lists change in place, so the
+    lookup itself stamps the access time."""
+    value = ctx.db.lookup(key, ctx.now_ms, ctx.touch)
+    if value is not None and value.__class__ is not ListValue:
+        raise CommandError(errors.WRONGTYPE)
+    return value
+
+
+def parse_side(raw: bytes) -> bool:
+    """LEFT -> True, RIGHT -> False (getListPositionFromObjectOrReply)."""
+    side = raw.upper()
+    if side == b"LEFT":
+        return True
+    if side == b"RIGHT":
+        return False
+    raise CommandError(errors.SYNTAX)
+
+
+def positive_count(raw: bytes, error: bytes) -> int:
+    """getPositiveLongFromObjectOrReply with a message: the same error for a non-integer and a negative."""
+    value = parse_int(raw)
+    if value is None or value < 0:
+        raise CommandError(error)
+    return value
+
+
+def count_above_zero(raw: bytes, error: bytes) -> int:
+    """getRangeLongFromObjectOrReply(1, LONG_MAX) with a message."""
+    value = parse_int(raw)
+    if value is None or value < 1:
+        raise CommandError(error)
+    return value
+
+
+def drop_if_empty(ctx, key: bytes, value: ListValue) -> None:
+    if not value:
+        ctx.db.delete(key)
+
+
+# -- the reusable writes (the blocking commands call these too) ---------------------------------------------
+
+
+def list_push(ctx, key: bytes, elements: list[bytes], left: bool, only_if_exists: bool = False) -> int:
+    """LPUSH / RPUSH (LPUSHX / RPUSHX with only_if_exists): the list's new length, 0 when XX found no key."""
+    value = lookup_list_write(ctx, key)
+    if value is None:
+        if only_if_exists:
+            return 0
+        value = ListValue()
+        ctx.db.store(key, value, touch=ctx.touch)
+    if left:
+        value.extendleft(elements)
+    else:
+        value.extend(elements)
+    ctx.server.dirty += len(elements)
+    return len(value)
+
+
+def list_pop(ctx, key: bytes, left: bool, count: int | None = None):
+    """LPOP / RPOP: one element (count None) or a list of up to count elements; None when the key is
+    missing. WRONGTYPE for a non-list. A list emptied by the pop is deleted."""
+    value = lookup_list_write(ctx, key)
+    if value is None:
+        return None
+    if count is None:
+        popped = value.popleft() if left else value.pop()
+        ctx.server.dirty += 1
+    else:
+        popped = value.pop_many(count, left)
+        ctx.server.dirty += len(popped)
+    drop_if_empty(ctx, key, value)
+    return popped
+
+
+def list_move(ctx, source: bytes, destination: bytes, from_left: bool, to_left: bool) -> bytes | None:
+    """LMOVE: pop from source, push to destination, return the element; None when source is missing.
+    The destination's type is checked only once the source is known to have an element, as Redis does,
+    and nothing moves when it is wrong."""
+    source_list = lookup_list_write(ctx, source)
+    if source_list is None:
+        return None
+    target = lookup_list_write(ctx, destination)
+    element = source_list.popleft() if from_left else source_list.pop()
+    if target is None:
+        target = ListValue()
+        ctx.db.store(destination, target, touch=ctx.touch)
+    if to_left:
+        target.appendleft(element)
+    else:
+        target.append(element)
+    drop_if_empty(ctx, source, source_list)  # source == destination never ends up empty
+    ctx.server.dirty += 1
+    return element
+
+
+def list_mpop(ctx, keys: list[bytes], left: bool, count: int) -> list | None:
+    """LMPOP: [key, [elements]] from the first non-empty list among keys; None when all are missing.
+    A key of another type met before a list is WRONGTYPE."""
+    for key in keys:
+        value = lookup_list_write(ctx, key)
+        if value is not None:
+            return [key, list_pop(ctx, key, left, count)]
+    return None
+
+
+def mpop_key_positions(argv: list[bytes], numkeys_index: int = 1) -> list[int]:
+    """Key positions of `... numkeys key [key ...] ...` (LMPOP; BLMPOP has its numkeys at 2)."""
+    numkeys = parse_int(argv[numkeys_index]) if len(argv) > numkeys_index else None
+    first = numkeys_index + 1
+    if numkeys is None or not 1 <= numkeys <= len(argv) - first:
+        return []
+    return list(range(first, first + numkeys))
+
+
+# -- push and pop -------------------------------------------------------------------------------------------
+
+
+@command("lpush", arity=-3, flags="write denyoom fast", keys=(1, 1, 1), group="list", complexity=PUSH_COMPLEXITY)
+def lpush_command(ctx, argv):
+    """LPUSH key element [element ...] — Prepend one or multiple elements to a list"""
+    return list_push(ctx, argv[1], argv[2:], left=True)
+
+
+@command("rpush", arity=-3, flags="write denyoom fast", keys=(1, 1, 1), group="list", complexity=PUSH_COMPLEXITY)
+def rpush_command(ctx, argv):
+    """RPUSH key element [element ...] — Append one or multiple elements to a list"""
+    return list_push(ctx, argv[1], argv[2:], left=False)
+
+
+@command("lpushx", arity=-3, flags="write denyoom fast", keys=(1, 1, 1), group="list", since="2.2.0",
+         complexity=PUSH_COMPLEXITY)
+def lpushx_command(ctx, argv):
+    """LPUSHX key element [element ...] — Prepend an element to a list, only if the list exists"""
+    return list_push(ctx, argv[1], argv[2:], left=True, only_if_exists=True)
+
+
+@command("rpushx", arity=-3, flags="write denyoom fast", keys=(1, 1, 1), group="list", since="2.2.0",
+         complexity=PUSH_COMPLEXITY)
+def rpushx_command(ctx, argv):
+    """RPUSHX key element [element ...] — Append an element to a list, only if the list exists"""
+    return list_push(ctx, argv[1], argv[2:], left=False, only_if_exists=True)
+
+
+def pop_generic(ctx, argv, left: bool):
+    """popGenericCommand: the count is parsed before the key is looked at; a missing key is a null bulk
+    without a count and a null array with one; COUNT 0 on an existing list is an empty array."""
+    if len(argv) > 3:
+        raise CommandError(errors.wrong_arity("lpop" if left else "rpop"))
+    if len(argv) == 2:
+        return list_pop(ctx, argv[1], left)
+    count = positive_count(argv[2], errors.MUST_BE_POSITIVE)
+    if count == 0:
+        return [] if lookup_list_write(ctx, argv[1]) is not None else NULL_ARRAY
+    popped = list_pop(ctx, argv[1], left, count)
+    return NULL_ARRAY if popped is None else popped
+
+
+@command("lpop", arity=-2, flags="write fast", keys=(1, 1, 1), group="list", complexity=POP_COMPLEXITY)
+def lpop_command(ctx, argv):
+    """LPOP key [count] — Remove and get the first elements in a list"""
+    return pop_generic(ctx, argv, left=True)
+
+
+@command("rpop", arity=-2, flags="write fast", keys=(1, 1, 1), group="list", complexity=POP_COMPLEXITY)
+def rpop_command(ctx, argv):
+    """RPOP key [count] — Remove and get the last elements in a list"""
+    return pop_generic(ctx, argv, left=False)
+
+
+# -- reading ------------------------------------------------------------------------------------------------
+
+
+@command("llen", arity=2, flags="readonly fast", keys=(1, 1, 1), group="list", complexity="O(1)")
+def llen_command(ctx, argv):
+    """LLEN key — Get the length of a list"""
+    value = lookup_list_read(ctx, argv[1])
+    return 0 if value is None else len(value)
+
+
+def clamp_range(start: int, stop: int, length: int) -> tuple[int, int] | None:
+    """Redis's range arithmetic: negative indexes count from the end; None for an empty range."""
+    if start < 0:
+        start += length
+    if stop < 0:
+        stop += length
+    if start < 0:
+        start = 0
+    if start > stop or start >= length:
+        return None
+    return start, min(stop, length - 1)
+
+
+@command("lrange", arity=4, flags="readonly", keys=(1, 1, 1), group="list",
+         complexity="O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end "
+         "(HEAD or TAIL) for large lists; and N is the number of elements in the specified range.")
+def lrange_command(ctx, argv):
+    """LRANGE key start stop — Get a range of elements from a list"""
+    start, stop = to_int(argv[2]), to_int(argv[3])
+    value = lookup_list_read(ctx, argv[1])
+    if value is None:
+        return []
+    bounds = clamp_range(start, stop, len(value))
+    return [] if bounds is None else value.range(*bounds)
+
+
+@command("lindex", arity=3, flags="readonly", keys=(1, 1, 1), group="list",
+         complexity="O(N) where N is the number of elements to traverse to get to the element at index. This "
+         "makes asking for the first or the last element of the list O(1).")
+def lindex_command(ctx, argv):
+    """LINDEX key index — Get an element from a list by its index"""
+    value = lookup_list_read(ctx, argv[1])
+    if value is None:
+        return None
+    index = to_int(argv[2])
+    if index < 0:
+        index += len(value)
+    return value[index] if 0 <= index < len(value) else None
+
+
+@command("lpos", arity=-3, flags="readonly", keys=(1, 1, 1), group="list", since="6.0.6",
+         complexity="O(N) where N is the number of elements in the list, for the average case. When searching for "
+         "elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may "
+         "run in constant time.")
+def lpos_command(ctx, argv):
+    """LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len] — Return the index of matching elements on a list"""
+    rank, count, maxlen = 1, None, 0
+    pos, end = 3, len(argv)
+    while pos < end:
+        option = argv[pos].upper()
+        if pos + 1 == end:
+            raise CommandError(errors.SYNTAX)
+        pos += 1
+        if option == b"RANK":
+            rank = to_int(argv[pos])
+            if rank == 0:
+                raise CommandError(errors.LPOS_RANK_ZERO)
+        elif option == b"COUNT":
+            count = positive_count(argv[pos], errors.LPOS_COUNT_NEGATIVE)
+        elif option == b"MAXLEN":
+            maxlen = positive_count(argv[pos], errors.LPOS_MAXLEN_NEGATIVE)
+        else:
+            raise CommandError(errors.SYNTAX)
+        pos += 1
+    value = lookup_list_read(ctx, argv[1])
+    if value is None:
+        return None if count is None else []
+    limit = 1 if count is None else count
+    if rank == INT64_MIN:
+        # Redis negates the rank in a C long: LONG_MIN stays negative, so every match from the tail
+        # counts, and the COUNT test overflows and never stops the scan.
+        rank, limit = -1, (1 if count is None else 0)
+    found = value.positions(argv[2], rank, limit, maxlen)
+    if count is not None:
+        return found
+    return found[0] if found else None
+
+
+# -- changing elements --------------------------------------------------------------------------------------
+
+
+@command("lset", arity=4, flags="write denyoom", keys=(1, 1, 1), group="list",
+         complexity="O(N) where N is the length of the list. Setting either the first or the last element of the "
+         "list is O(1).")
+def lset_command(ctx, argv):
+    """LSET key index element — Set the value of an element in a list by its index"""
+    value = lookup_list_write(ctx, argv[1])
+    if value is None:
+        raise CommandError(errors.NO_SUCH_KEY)
+    index = to_int(argv[2])
+    if index < 0:
+        index += len(value)
+    if not 0 <= index < len(value):
+        raise CommandError(errors.INDEX_OUT_OF_RANGE)
+    value[index] = argv[3]
+    ctx.server.dirty += 1
+    return OK
+
+
+@command("linsert", arity=5, flags="write denyoom", keys=(1, 1, 1), group="list", since="2.2.0",
+         complexity="O(N) where N is the number of elements to traverse before seeing the value pivot. This means "
+         "that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting "
+         "somewhere on the right end (tail) is O(N).")
+def linsert_command(ctx, argv):
+    """LINSERT key <BEFORE | AFTER> pivot element — Insert an element before or after another element in a list"""
+    where = argv[2].upper()
+    if where not in (b"BEFORE", b"AFTER"):
+        raise CommandError(errors.SYNTAX)
+    value = lookup_list_write(ctx, argv[1])
+    if value is None:
+        return 0
+    if not value.insert_near(argv[3], argv[4], after=where == b"AFTER"):
+        return -1
+    ctx.server.dirty += 1
+    return len(value)
+
+
+@command("lrem", arity=4, flags="write", keys=(1, 1, 1), group="list",
+         complexity="O(N+M) where N is the length of the list and M is the number of elements removed.")
+def lrem_command(ctx, argv):
+    """LREM key count element — Remove elements from a list"""
+    count = to_int(argv[2])
+    value = lookup_list_write(ctx, argv[1])
+    if value is None:
+        return 0
+    removed = value.remove_matching(argv[3], count)
+    if removed:
+        ctx.server.dirty += removed
+        drop_if_empty(ctx, argv[1], value)
+    return removed
+
+
+@command("ltrim", arity=4, flags="write", keys=(1, 1, 1), group="list",
+         complexity="O(N) where N is the number of elements to be removed by the operation.")
+def ltrim_command(ctx, argv):
+    """LTRIM key start stop — Trim a list to the specified range"""
+    start, stop = to_int(argv[2]), to_int(argv[3])
+    value = lookup_list_write(ctx, argv[1])
+    if value is None:
+        return OK
+    length = len(value)
+    if start < 0:
+        start += length
+    if stop < 0:
+        stop += length
+    ctx.server.dirty += value.trim(max(start, 0), stop)
+    drop_if_empty(ctx, argv[1], value)
+    return OK
+
+
+# -- moving between lists -----------------------------------------------------------------------------------
+
+
+@command("lmove", arity=5, flags="write denyoom", keys=(1, 2, 1), group="list", since="6.2.0", complexity="O(1)")
+def lmove_command(ctx, argv):
+    """LMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT> — Pop an element from a list, push it to another list and return it"""
+    from_left, to_left = parse_side(argv[3]), parse_side(argv[4])
+    return list_move(ctx, argv[1], argv[2], from_left, to_left)
+
+
+@command("rpoplpush", arity=3, flags="write denyoom", keys=(1, 2, 1), group="list", since="1.2.0",
+         complexity="O(1)")
+def rpoplpush_command(ctx, argv):
+    """RPOPLPUSH source destination — Remove the last element in a list, prepend it to another list and return it"""
+    return list_move(ctx, argv[1], argv[2], from_left=False, to_left=True)
+
+
+def parse_mpop(argv: list[bytes], numkeys_index: int) -> tuple[list[bytes], bool, int]:
+    """lmpopGenericCommand's parsing: numkeys, the keys, LEFT|RIGHT, then an optional COUNT (once)."""
+    numkeys = count_above_zero(argv[numkeys_index], errors.NUMKEYS_NOT_POSITIVE)
+    where_index = numkeys_index + numkeys + 1
+    if where_index >= len(argv):
+        raise CommandError(errors.SYNTAX)
+    left = parse_side(argv[where_index])
+    count = None
+    pos = where_index + 1
+    while pos < len(argv):
+        if count is None and argv[pos].upper() == b"COUNT" and pos + 1 < len(argv):
+            count = count_above_zero(argv[pos + 1], errors.COUNT_NOT_POSITIVE)
+            pos += 2
+        else:
+            raise CommandError(errors.SYNTAX)
+    return argv[numkeys_index + 1:where_index], left, 1 if count is None else count
+
+
+@command("lmpop", arity=-4, flags="write movablekeys", group="list", since="7.0.0",
+         complexity="O(N+M) where N is the number of provided keys and M is the number of elements returned.")
+def lmpop_command(ctx, argv):
+    """LMPOP numkeys key [key ...] <LEFT | RIGHT> [COUNT count] — Pop elements from a list"""
+    keys, left, count = parse_mpop(argv, 1)
+    popped = list_mpop(ctx, keys, left, count)
+    return NULL_ARRAY if popped is None else popped
+
+
+lmpop_command.key_positions = mpop_key_positions

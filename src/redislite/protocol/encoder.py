@@ -4,6 +4,8 @@ from ..errors import CommandError
 from .values import ErrorReply, NullArray, Push, SetReply, SimpleString, Verbatim
 
 _SMALL_INTS = [b":%d\r\n" % i for i in range(1024)]
+_BULK_HEADS = [b"$%d" % n for n in range(1024)]
+_ONLY_BYTES = {bytes}
 
 
 def format_double(value: float) -> bytes:
@@ -88,7 +90,17 @@ class Encoder:
         return b"".join([by_type[type(v)](v) for v in values])
 
     def _array(self, values) -> bytes:
-        return b"*%d\r\n%s" % (len(values), self._items(values))
+        count = len(values)
+        if count > 4 and set(map(type, values)) == _ONLY_BYTES:
+            # LRANGE & co.: length headers from a table and one join, instead of a call per element.
+            parts = [b""] * (2 * count)
+            try:
+                parts[0::2] = [_BULK_HEADS[len(value)] for value in values]
+            except IndexError:
+                parts[0::2] = [b"$%d" % len(value) for value in values]
+            parts[1::2] = values
+            return b"*%d\r\n%s\r\n" % (count, b"\r\n".join(parts))
+        return b"*%d\r\n%s" % (count, self._items(values))
 
     def _set(self, values) -> bytes:
         return b"%c%d\r\n%s" % (126 if self.resp3 else 42, len(values), self._items(values))
