@@ -131,3 +131,33 @@ LPOS_COUNT_NEGATIVE = b"ERR COUNT can't be negative"
 LPOS_MAXLEN_NEGATIVE = b"ERR MAXLEN can't be negative"
 NUMKEYS_NOT_POSITIVE = b"ERR numkeys should be greater than 0"
 COUNT_NOT_POSITIVE = b"ERR count should be greater than 0"
+
+# Bitmap and HyperLogLog commands.
+BIT_OFFSET = b"ERR bit offset is not an integer or out of range"
+BIT_VALUE = b"ERR bit is not an integer or out of range"
+BITPOS_BIT = b"ERR The bit argument must be 1 or 0."
+BITOP_NOT_ONE_KEY = b"ERR BITOP NOT must be called with a single source key."
+BITFIELD_TYPE = (
+    b"ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is."
+)
+BITFIELD_OVERFLOW = b"ERR Invalid OVERFLOW type specified"
+BITFIELD_RO_GET_ONLY = b"ERR BITFIELD_RO only supports the GET subcommand"
+HLL_WRONGTYPE = b"WRONGTYPE Key is not a valid HyperLogLog string value."
+HLL_CORRUPTED = b"INVALIDOBJ Corrupted HLL object detected"
+
+# Sorted set commands.
+ZADD_XX_AND_NX = b"ERR XX and NX options at the same time are not compatible"
+ZADD_GT_LT_NX = b"ERR GT, LT, and/or NX options at the same time are not compatible"
+ZADD_INCR_PAIR = b"ERR INCR option supports a single increment-element pair"
+ZSCORE_NAN = b"ERR resulting score is not a number (NaN)"
+MIN_MAX_NOT_FLOAT = b"ERR min or max is not a float"
+MIN_MAX_NOT_LEX = b"ERR min or max not valid string range item"
+ZRANGE_LIMIT_BY_RANK = b"ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+ZRANGE_WITHSCORES_BYLEX = b"ERR syntax error, WITHSCORES not supported in combination with BYLEX"
+WEIGHT_NOT_FLOAT = b"ERR weight value is not a float"
+LIMIT_NEGATIVE = b"ERR LIMIT can't be negative"
+VALUE_OUT_OF_RANGE = b"ERR value is out of range"
+
+
+def at_least_one_input_key(command: str) -> bytes:
+    return b"ERR at least 1 input key is needed for '%s' command" % command.encode()

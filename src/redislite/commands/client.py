@@ -357,7 +357,8 @@ def client_unblock_command(ctx, argv):
     if client is None or client.blocked_on is None:
         return 0
     error = ErrorReply(errors.UNBLOCKED) if reason == b"ERROR" else None
-    client.connection.resume(ctx.server.engine.unblock(client, error))
+    _, reply = ctx.server.engine.unblock(client, error)
+    client.connection.resume(reply)
     return 1
 
 

@@ -1,5 +1,5 @@
 """List commands: LPUSH, RPUSH, LPUSHX, RPUSHX, LPOP, RPOP, LLEN, LRANGE, LINDEX, LSET, LINSERT, LREM, LTRIM,
-LPOS, LMOVE, RPOPLPUSH, LMPOP.
+LPOS, LMOVE, RPOPLPUSH, LMPOP, and the blocking BLPOP, BRPOP, BRPOPLPUSH, BLMOVE, BLMPOP.
 
 Lists are `ListValue` deques (storage/lists.py); OBJECT ENCODING says "quicklist" for every list, as Redis
 7.0 does (listpack-encoded lists arrived in 7.2). A list that a command empties is deleted at once, so no
@@ -18,6 +18,7 @@ from ..errors import CommandError
 from ..protocol.values import NULL_ARRAY, OK
 from ..storage.lists import ListValue
 from .args import INT64_MIN, parse_int, to_int
+from .blocking import Block, parse_timeout
 from .keys import VALUE_TYPES, ValueType
 from .registry import command
 
@@ -418,3 +419,65 @@ def lmpop_command(ctx, argv):
 
 
 lmpop_command.key_positions = mpop_key_positions
+
+
+# -- blocking -----------------------------------------------------------------------------------------------
+# Each serves at once when it can; otherwise it returns a Block and the engine runs it again when one of its
+# keys is written. A key of another type is WRONGTYPE, whether met now or when the client is woken.
+
+
+def blocking_pop(ctx, keys: list[bytes], timeout_raw: bytes, left: bool):
+    timeout_ms = parse_timeout(timeout_raw)
+    for key in keys:
+        value = lookup_list_write(ctx, key)
+        if value is not None:
+            return [key, list_pop(ctx, key, left)]
+    return Block(keys, timeout_ms, NULL_ARRAY)
+
+
+@command("blpop", arity=-3, flags="write noscript blocking", keys=(1, -2, 1), group="list", since="2.0.0",
+         complexity="O(N) where N is the number of provided keys.")
+def blpop_command(ctx, argv):
+    """BLPOP key [key ...] timeout — Remove and get the first element in a list, or block until one is available"""
+    return blocking_pop(ctx, argv[1:-1], argv[-1], left=True)
+
+
+@command("brpop", arity=-3, flags="write noscript blocking", keys=(1, -2, 1), group="list", since="2.0.0",
+         complexity="O(N) where N is the number of provided keys.")
+def brpop_command(ctx, argv):
+    """BRPOP key [key ...] timeout — Remove and get the last element in a list, or block until one is available"""
+    return blocking_pop(ctx, argv[1:-1], argv[-1], left=False)
+
+
+def blocking_move(ctx, source: bytes, destination: bytes, from_left: bool, to_left: bool, timeout_raw: bytes):
+    timeout_ms = parse_timeout(timeout_raw)
+    moved = list_move(ctx, source, destination, from_left, to_left)
+    return Block([source], timeout_ms, NULL_ARRAY) if moved is None else moved  # Redis times out with *-1 here too
+
+
+@command("brpoplpush", arity=4, flags="write denyoom noscript blocking", keys=(1, 2, 1), group="list",
+         since="2.2.0", complexity="O(1)")
+def brpoplpush_command(ctx, argv):
+    """BRPOPLPUSH source destination timeout — Pop an element from a list, push it to another list and return it; or block until one is available"""
+    return blocking_move(ctx, argv[1], argv[2], False, True, argv[3])
+
+
+@command("blmove", arity=6, flags="write denyoom noscript blocking", keys=(1, 2, 1), group="list", since="6.2.0",
+         complexity="O(1)")
+def blmove_command(ctx, argv):
+    """BLMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout — Pop an element from a list, push it to another list and return it; or block until one is available"""
+    from_left, to_left = parse_side(argv[3]), parse_side(argv[4])
+    return blocking_move(ctx, argv[1], argv[2], from_left, to_left, argv[5])
+
+
+@command("blmpop", arity=-5, flags="write blocking movablekeys", group="list", since="7.0.0",
+         complexity="O(N+M) where N is the number of provided keys and M is the number of elements returned.")
+def blmpop_command(ctx, argv):
+    """BLMPOP timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count] — Pop elements from a list, or block until one is available"""
+    timeout_ms = parse_timeout(argv[1])
+    keys, left, count = parse_mpop(argv, 2)
+    popped = list_mpop(ctx, keys, left, count)
+    return Block(keys, timeout_ms, NULL_ARRAY) if popped is None else popped
+
+
+blmpop_command.key_positions = lambda argv: mpop_key_positions(argv, 2)

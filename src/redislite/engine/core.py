@@ -157,14 +157,14 @@ class Engine:
         self.blocking.remove(client)
         return reply
 
-    def unblock(self, client, reply=None):
-        """End a client's wait: on timeout (its timeout reply), CLIENT UNBLOCK, or disconnect. Returns the
-        reply to send, or None when the client was not blocked on keys."""
+    def unblock(self, client, error: ErrorReply | None = None) -> tuple[bool, object]:
+        """End a client's wait on keys: timeout, CLIENT UNBLOCK, or disconnect. Returns (whether it was
+        waiting, the reply to send it: the command's timeout reply, or `error`)."""
         blocked_on = client.blocked_on
         if blocked_on is None:
-            return None
+            return False, None
         self.blocking.remove(client)
-        return blocked_on.timeout_reply if reply is None else reply
+        return True, blocked_on.timeout_reply if error is None else error
 
     def _resolve(self, argv: list[bytes], command: "Command | None"):
         """The slow half of the lookup: other spellings of the name, and subcommands."""

@@ -156,8 +156,8 @@ class Connection(asyncio.Protocol):
 
     def block_timed_out(self) -> None:
         self.block_timer = None
-        reply = self.server.engine.unblock(self.client)
-        if reply is not None:
+        was_blocked, reply = self.server.engine.unblock(self.client)
+        if was_blocked:
             self.resume(reply)
 
     def resume(self, reply) -> None:
