@@ -161,3 +161,9 @@ VALUE_OUT_OF_RANGE = b"ERR value is out of range"
 
 def at_least_one_input_key(command: str) -> bytes:
     return b"ERR at least 1 input key is needed for '%s' command" % command.encode()
+
+# Hash and set commands.
+HASH_NOT_INTEGER = b"ERR hash value is not an integer"
+HASH_NOT_FLOAT = b"ERR hash value is not a float"
+VALUE_NAN_OR_INFINITY = b"ERR value is NaN or Infinity"
+NUMKEYS_TOO_MANY = b"ERR Number of keys can't be greater than number of args"

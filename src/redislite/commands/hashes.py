@@ -1,1 +1,344 @@
-"""hashes commands (the data-types issue builds them)."""
+"""Hash commands: HSET, HSETNX, HGET, HMSET, HMGET, HGETALL, HDEL, HEXISTS, HLEN, HKEYS, HVALS, HSTRLEN,
+HINCRBY, HINCRBYFLOAT, HRANDFIELD, HSCAN.
+
+Hashes are `HashValue` dicts (storage/hashes.py); OBJECT ENCODING says listpack or hashtable by Redis 7.0's
+rules (hash-max-listpack-entries / -value, one-way). A hash that a command empties is deleted at once.
+Check order follows t_hash.c: HINCRBY and HINCRBYFLOAT parse the increment before looking at the key.
+"""
+
+import random
+
+from .. import errors
+from ..errors import CommandError
+from ..protocol.values import OK
+from ..storage.database import ScanSnapshots
+from ..storage.glob import compile_glob
+from ..storage.hashes import HashValue, random_sample
+from . import long_double
+from .args import INT64_MAX, INT64_MIN, parse_int, to_int
+from .keys import VALUE_TYPES, ValueType, parse_cursor
+from .registry import command
+
+VALUE_TYPES[HashValue] = ValueType(b"hash", lambda value: value.encoding, HashValue.duplicate)
+
+LONG_MAX = INT64_MAX
+SCAN_COMPLEXITY = ("O(1) for every call. O(N) for a complete iteration, including enough command calls for the "
+                   "cursor to return back to 0. N is the number of elements inside the collection..")
+
+
+# -- lookups ------------------------------------------------------------------------------------------------
+
+
+def lookup_hash_read(ctx, key: bytes) -> HashValue | None:
+    """lookupKeyRead: counts a keyspace hit or miss; WRONGTYPE for a non-hash."""
+    value = ctx.db.lookup(key, ctx.now_ms, ctx.touch)
+    if value is None:
+        ctx.server.stats.keyspace_misses += 1
+        return None
+    ctx.server.stats.keyspace_hits += 1
+    if value.__class__ is not HashValue:
+        raise CommandError(errors.WRONGTYPE)
+    return value
+
+
+def lookup_hash_write(ctx, key: bytes) -> HashValue | None:
+    """lookupKeyWrite: WRONGTYPE for a non-hash. Hashes change in place, so the lookup stamps the access time."""
+    value = ctx.db.lookup(key, ctx.now_ms, ctx.touch)
+    if value is not None and value.__class__ is not HashValue:
+        raise CommandError(errors.WRONGTYPE)
+    return value
+
+
+def lookup_hash_create(ctx, key: bytes) -> HashValue:
+    """hashTypeLookupWriteOrCreate: the hash at key, created empty (and stored) when missing."""
+    value = lookup_hash_write(ctx, key)
+    if value is None:
+        value = HashValue()
+        ctx.db.store(key, value, touch=ctx.touch)
+    return value
+
+
+def set_field(ctx, value: HashValue, field: bytes, new: bytes) -> None:
+    """hashTypeSet for HINCRBY*: a long field or value converts the hash first, too many fields after."""
+    config = ctx.server.config
+    if value.listpack:
+        value.check_sizes((field, new), config.hash_max_listpack_value)
+    value[field] = new
+    value.check_length(config.hash_max_listpack_entries)
+
+
+# -- writes ---------------------------------------------------------------------------------------------------
+
+
+def hset_generic(ctx, argv, name: str) -> int:
+    if len(argv) % 2:
+        raise CommandError(errors.wrong_arity(name))
+    value = lookup_hash_create(ctx, argv[1])
+    config = ctx.server.config
+    if value.listpack:
+        value.check_sizes(argv[2:], config.hash_max_listpack_value)
+    before = len(value)
+    if len(argv) == 4:
+        value[argv[2]] = argv[3]
+    else:
+        value.update(zip(argv[2::2], argv[3::2]))
+    value.check_length(config.hash_max_listpack_entries)
+    ctx.server.dirty += (len(argv) - 2) // 2
+    return len(value) - before
+
+
+@command("hset", arity=-4, flags="write denyoom fast", keys=(1, 1, 1), group="hash", since="2.0.0",
+         complexity="O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is "
+         "called with multiple field/value pairs.")
+def hset_command(ctx, argv):
+    """HSET key field value [field value ...] — Set the string value of a hash field"""
+    return hset_generic(ctx, argv, "hset")
+
+
+@command("hmset", arity=-4, flags="write denyoom fast", keys=(1, 1, 1), group="hash", since="2.0.0",
+         complexity="O(N) where N is the number of fields being set.")
+def hmset_command(ctx, argv):
+    """HMSET key field value [field value ...] — Set multiple hash fields to multiple values"""
+    hset_generic(ctx, argv, "hmset")
+    return OK
+
+
+@command("hsetnx", arity=4, flags="write denyoom fast", keys=(1, 1, 1), group="hash", since="2.0.0",
+         complexity="O(1)")
+def hsetnx_command(ctx, argv):
+    """HSETNX key field value — Set the value of a hash field, only if the field does not exist"""
+    value = lookup_hash_create(ctx, argv[1])
+    field = argv[2]
+    if field in value:
+        return 0
+    set_field(ctx, value, field, argv[3])
+    ctx.server.dirty += 1
+    return 1
+
+
+@command("hdel", arity=-3, flags="write fast", keys=(1, 1, 1), group="hash", since="2.0.0",
+         complexity="O(N) where N is the number of fields to be removed.")
+def hdel_command(ctx, argv):
+    """HDEL key field [field ...] — Delete one or more hash fields"""
+    key = argv[1]
+    value = lookup_hash_write(ctx, key)
+    if value is None:
+        return 0
+    deleted = 0
+    for field in argv[2:]:
+        if value.pop(field, None) is not None:
+            deleted += 1
+            if not value:
+                ctx.db.delete(key)
+                break
+    ctx.server.dirty += deleted
+    return deleted
+
+
+@command("hincrby", arity=4, flags="write denyoom fast", keys=(1, 1, 1), group="hash", since="2.0.0",
+         complexity="O(1)")
+def hincrby_command(ctx, argv):
+    """HINCRBY key field increment — Increment the integer value of a hash field by the given number"""
+    increment = to_int(argv[3])
+    value = lookup_hash_create(ctx, argv[1])
+    field = argv[2]
+    current = value.get(field)
+    if current is None:
+        number = 0
+    else:
+        number = parse_int(current)
+        if number is None:
+            raise CommandError(errors.HASH_NOT_INTEGER)
+    result = number + increment
+    if not INT64_MIN <= result <= INT64_MAX:
+        raise CommandError(errors.INCR_OVERFLOW)
+    set_field(ctx, value, field, b"%d" % result)
+    ctx.server.dirty += 1
+    return result
+
+
+@command("hincrbyfloat", arity=4, flags="write denyoom fast", keys=(1, 1, 1), group="hash", since="2.6.0",
+         complexity="O(1)")
+def hincrbyfloat_command(ctx, argv):
+    """HINCRBYFLOAT key field increment — Increment the float value of a hash field by the given amount"""
+    increment = long_double.parse_long_double(argv[3])
+    if increment is None:
+        raise CommandError(errors.NOT_FLOAT)
+    if isinstance(increment, float):  # only the infinities are floats
+        raise CommandError(errors.VALUE_NAN_OR_INFINITY)
+    value = lookup_hash_create(ctx, argv[1])
+    field = argv[2]
+    raw = value.get(field)
+    current = 0 if raw is None else long_double.parse_long_double(raw)
+    if current is None:
+        raise CommandError(errors.HASH_NOT_FLOAT)
+    try:
+        result = long_double.format_human(long_double.add(current, increment))
+    except long_double.NotANumber:
+        raise CommandError(errors.INCRFLOAT_NAN) from None
+    set_field(ctx, value, field, result)
+    ctx.server.dirty += 1
+    return result
+
+
+# -- reads ----------------------------------------------------------------------------------------------------
+
+
+@command("hget", arity=3, flags="readonly fast", keys=(1, 1, 1), group="hash", since="2.0.0", complexity="O(1)")
+def hget_command(ctx, argv):
+    """HGET key field — Get the value of a hash field"""
+    value = lookup_hash_read(ctx, argv[1])
+    return None if value is None else value.get(argv[2])
+
+
+@command("hmget", arity=-3, flags="readonly fast", keys=(1, 1, 1), group="hash", since="2.0.0",
+         complexity="O(N) where N is the number of fields being requested.")
+def hmget_command(ctx, argv):
+    """HMGET key field [field ...] — Get the values of all the given hash fields"""
+    value = lookup_hash_read(ctx, argv[1])
+    if value is None:
+        return [None] * (len(argv) - 2)
+    get = value.get
+    return [get(field) for field in argv[2:]]
+
+
+@command("hgetall", arity=2, flags="readonly", keys=(1, 1, 1), group="hash", since="2.0.0",
+         complexity="O(N) where N is the size of the hash.")
+def hgetall_command(ctx, argv):
+    """HGETALL key — Get all the fields and values in a hash"""
+    value = lookup_hash_read(ctx, argv[1])
+    return {} if value is None else dict(value)
+
+
+@command("hexists", arity=3, flags="readonly fast", keys=(1, 1, 1), group="hash", since="2.0.0",
+         complexity="O(1)")
+def hexists_command(ctx, argv):
+    """HEXISTS key field — Determine if a hash field exists"""
+    value = lookup_hash_read(ctx, argv[1])
+    return 1 if value is not None and argv[2] in value else 0
+
+
+@command("hlen", arity=2, flags="readonly fast", keys=(1, 1, 1), group="hash", since="2.0.0", complexity="O(1)")
+def hlen_command(ctx, argv):
+    """HLEN key — Get the number of fields in a hash"""
+    value = lookup_hash_read(ctx, argv[1])
+    return 0 if value is None else len(value)
+
+
+@command("hkeys", arity=2, flags="readonly", keys=(1, 1, 1), group="hash", since="2.0.0",
+         complexity="O(N) where N is the size of the hash.")
+def hkeys_command(ctx, argv):
+    """HKEYS key — Get all the fields in a hash"""
+    value = lookup_hash_read(ctx, argv[1])
+    return [] if value is None else list(value)
+
+
+@command("hvals", arity=2, flags="readonly", keys=(1, 1, 1), group="hash", since="2.0.0",
+         complexity="O(N) where N is the size of the hash.")
+def hvals_command(ctx, argv):
+    """HVALS key — Get all the values in a hash"""
+    value = lookup_hash_read(ctx, argv[1])
+    return [] if value is None else list(value.values())
+
+
+@command("hstrlen", arity=3, flags="readonly fast", keys=(1, 1, 1), group="hash", since="3.2.0",
+         complexity="O(1)")
+def hstrlen_command(ctx, argv):
+    """HSTRLEN key field — Get the length of the value of a hash field"""
+    value = lookup_hash_read(ctx, argv[1])
+    if value is None:
+        return 0
+    field_value = value.get(argv[2])
+    return 0 if field_value is None else len(field_value)
+
+
+def random_count(raw: bytes) -> int:
+    """getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX) for HRANDFIELD's and SRANDMEMBER's count."""
+    count = to_int(raw)
+    if count < -LONG_MAX:
+        raise CommandError(errors.value_out_of_range(-LONG_MAX, LONG_MAX))
+    return count
+
+
+@command("hrandfield", arity=-2, flags="readonly", keys=(1, 1, 1), group="hash", since="6.2.0",
+         complexity="O(N) where N is the number of fields returned")
+def hrandfield_command(ctx, argv):
+    """HRANDFIELD key [count [WITHVALUES]] — Get one or multiple random fields from a hash"""
+    if len(argv) == 2:
+        value = lookup_hash_read(ctx, argv[1])
+        return None if value is None else value.random_field()
+    count = random_count(argv[2])
+    with_values = False
+    if len(argv) > 4 or (len(argv) == 4 and argv[3].upper() != b"WITHVALUES"):
+        raise CommandError(errors.SYNTAX)
+    if len(argv) == 4:
+        with_values = True
+        if count < -LONG_MAX // 2 or count > LONG_MAX // 2:
+            raise CommandError(errors.VALUE_OUT_OF_RANGE)
+    value = lookup_hash_read(ctx, argv[1])
+    if value is None or count == 0:
+        return []
+    if count < 0:  # repeats allowed
+        fields = random.choices(list(value), k=-count)
+    elif count >= len(value):
+        fields = list(value)
+    else:
+        fields = random_sample(value, count)
+    if not with_values:
+        return fields
+    if ctx.resp == 3:
+        return [[field, value[field]] for field in fields]
+    return [item for field in fields for item in (field, value[field])]
+
+
+# -- HSCAN (SSCAN shares the option parsing and paging) --------------------------------------------------------
+
+
+def parse_scan_options(argv: list[bytes], start: int) -> tuple[int, bytes | None]:
+    """scanGenericCommand's COUNT and MATCH (TYPE is SCAN's only)."""
+    count, pattern = 10, None
+    pos = start
+    while pos < len(argv):
+        option = argv[pos].upper()
+        if pos + 1 >= len(argv) or option not in (b"COUNT", b"MATCH"):
+            raise CommandError(errors.SYNTAX)
+        if option == b"COUNT":
+            count = to_int(argv[pos + 1])
+            if count < 1:
+                raise CommandError(errors.SYNTAX)
+        else:
+            pattern = argv[pos + 1]
+        pos += 2
+    return count, pattern
+
+
+def scan_container(value, cursor: int, count: int, compact: bool) -> tuple[int, list]:
+    """A compact encoding (listpack, intset) is returned whole with cursor 0, as Redis does; a hashtable is
+    paged through a snapshot kept on the value, so members present for the whole scan come back."""
+    if compact:
+        return 0, list(value)
+    if value.scans is None:
+        value.scans = ScanSnapshots()
+    next_cursor, candidates = value.scans.page(value, cursor, count)
+    return next_cursor, [item for item in candidates if item in value]
+
+
+def matching(items: list[bytes], pattern: bytes | None) -> list[bytes]:
+    if pattern is None or pattern == b"*":
+        return items
+    match = compile_glob(pattern).match
+    return [item for item in items if match(item)]
+
+
+@command("hscan", arity=-3, flags="readonly", keys=(1, 1, 1), group="hash", since="2.8.0",
+         complexity=SCAN_COMPLEXITY)
+def hscan_command(ctx, argv):
+    """HSCAN key cursor [MATCH pattern] [COUNT count] — Incrementally iterate hash fields and associated values"""
+    cursor = parse_cursor(argv[2])
+    value = lookup_hash_read(ctx, argv[1])
+    if value is None:
+        return [b"0", []]
+    count, pattern = parse_scan_options(argv, 3)
+    next_cursor, fields = scan_container(value, cursor, count, value.listpack)
+    fields = matching(fields, pattern)
+    return [b"%d" % next_cursor, [item for field in fields for item in (field, value[field])]]

@@ -1,1 +1,100 @@
-"""hyperloglog commands (the data-types issue builds them)."""
+"""HyperLogLog commands: PFADD, PFCOUNT, PFMERGE.
+
+An HLL is a string value in Redis's layout (see storage/hyperloglog.py), so TYPE answers "string" and GET/SET
+move it around like Redis's. PFCOUNT of one key caches the cardinality in the header, as Redis does: that
+rewrites the value, which is why Redis documents PFCOUNT as possibly modifying the key.
+"""
+
+from .. import errors
+from ..errors import CommandError
+from ..protocol.values import OK
+from ..storage import hyperloglog as hll
+from .keys import lookup_read
+from .registry import command
+from .strings import lookup_string_write
+
+
+def check_hll(value) -> bytes:
+    """isHLLObjectOrReply: WRONGTYPE for another type, then Redis's HyperLogLog-specific WRONGTYPE text."""
+    if value.__class__ is not bytes:
+        raise CommandError(errors.WRONGTYPE)
+    if not hll.is_hll(value):
+        raise CommandError(errors.HLL_WRONGTYPE)
+    return value
+
+
+def registers_or_error(value: bytes) -> bytearray:
+    try:
+        return hll.registers_of(value)
+    except hll.CorruptedHLL:
+        raise CommandError(errors.HLL_CORRUPTED) from None
+
+
+@command("pfadd", arity=-2, flags="write denyoom fast", keys=(1, 1, 1), group="hyperloglog", since="2.8.9",
+         complexity="O(1) to add every element.")
+def pfadd_command(ctx, argv):
+    """PFADD key [element [element ...]] — Adds the specified elements to the specified HyperLogLog."""
+    key = argv[1]
+    old = lookup_string_write(ctx, key)
+    updated = 0
+    if old is None:
+        value = bytearray(hll.EMPTY)
+        updated = 1  # creating the key counts as a change even with no elements
+    else:
+        check_hll(old)
+        if old[4] == hll.DENSE:
+            value = bytearray(old)
+        else:
+            value = bytearray(hll.dense_value(registers_or_error(old), hll.cached_count(old)))
+    add = hll.add_to_dense
+    for element in argv[2:]:
+        if add(value, element):
+            updated += 1
+    if updated:
+        value[15] |= hll.STALE_CACHE
+        ctx.db.store(key, bytes(value), keep_ttl=True, touch=ctx.touch)
+        ctx.server.dirty += updated
+    return 1 if updated else 0
+
+
+@command("pfcount", arity=-2, flags="readonly", keys=(1, -1, 1), group="hyperloglog", since="2.8.9",
+         complexity="O(1) with a very small average constant time when called with a single key. O(N) with N "
+         "being the number of keys, and much bigger constant times, when called with multiple keys.")
+def pfcount_command(ctx, argv):
+    """PFCOUNT key [key ...] — Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s)."""
+    if len(argv) > 2:  # the cardinality of the union: registers merged, no cache involved
+        registers = bytearray(hll.REGISTERS)
+        for key in argv[1:]:
+            value = lookup_read(ctx, key, ctx.touch)
+            if value is not None:
+                registers = hll.merge_registers(registers, registers_or_error(check_hll(value)))
+        return hll.count_registers(registers)
+    key = argv[1]
+    value = lookup_read(ctx, key, ctx.touch)
+    if value is None:
+        return 0
+    check_hll(value)
+    cached = hll.cached_count(value)
+    if cached is not None:
+        return cached
+    count = hll.count_registers(registers_or_error(value))
+    ctx.db.store(key, hll.with_cached_count(value, count), keep_ttl=True, touch=ctx.touch)
+    ctx.server.dirty += 1
+    return count
+
+
+@command("pfmerge", arity=-2, flags="write denyoom", keys=(1, -1, 1), group="hyperloglog", since="2.8.9",
+         complexity="O(N) to merge N HyperLogLogs, but with high constant times.")
+def pfmerge_command(ctx, argv):
+    """PFMERGE destkey [sourcekey [sourcekey ...]] — Merge N different HyperLogLogs into a single one."""
+    registers = bytearray(hll.REGISTERS)
+    # The destination is one of the sources, and every source is checked before anything is written.
+    for key in argv[1:]:
+        value = lookup_read(ctx, key, ctx.touch)
+        if value is not None:
+            registers = hll.merge_registers(registers, registers_or_error(check_hll(value)))
+    destination = argv[1]
+    lookup_string_write(ctx, destination)
+    ctx.db.store(destination, hll.dense_value(registers), keep_ttl=True, touch=ctx.touch)
+    ctx.server.dirty += 1
+    return OK

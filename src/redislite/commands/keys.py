@@ -507,7 +507,8 @@ def object_idletime_command(ctx, argv):
         return None
     if lfu_policy(ctx):
         raise CommandError(errors.LFU_SELECTED)
-    now_s = ctx.now_ms // 1000
+    # Measured on the same cron-driven clock that stamps accesses, as Redis's LRU_CLOCK, so a fresh touch reads 0.
+    now_s = ctx.db.clock or ctx.now_ms // 1000
     return max(now_s - ctx.db.access_time(key, now_s), 0)
 
 

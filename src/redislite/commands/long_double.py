@@ -116,8 +116,17 @@ def format_human(value: Fraction) -> bytes:
     if twice > scaled.denominator or (twice == scaled.denominator and units & 1):
         units += 1
     whole, fraction = divmod(units, 10**17)
-    text = b"%d.%017d" % (whole, fraction)
+    text = _decimal_digits(whole) + b".%017d" % fraction
     text = text.rstrip(b"0").rstrip(b".")
     if value < 0 and text != b"0":
         text = b"-" + text
     return text
+
+
+def _decimal_digits(number: int) -> bytes:
+    """str(number) for a non-negative int of any size: Python refuses to print more than 4300 digits at once
+    (sys.int_max_str_digits), and a long double reaches 4933."""
+    if number < 10**4000:
+        return b"%d" % number
+    high, low = divmod(number, 10**4000)
+    return _decimal_digits(high) + b"%04000d" % low

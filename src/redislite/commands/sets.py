@@ -1,1 +1,398 @@
-"""sets commands (the data-types issue builds them)."""
+"""Set commands: SADD, SREM, SMEMBERS, SISMEMBER, SMISMEMBER, SCARD, SPOP, SRANDMEMBER, SMOVE, SINTER,
+SINTERCARD, SINTERSTORE, SUNION, SUNIONSTORE, SDIFF, SDIFFSTORE, SSCAN.
+
+Sets are `SetValue` sets (storage/sets.py); OBJECT ENCODING says intset or hashtable by Redis 7.0's rules.
+A set that a command empties is deleted at once. The multi-key commands look every key up (and check its
+type) before computing anything, so a WRONGTYPE key anywhere fails the command, as in t_set.c.
+"""
+
+import random
+
+from .. import errors
+from ..errors import CommandError
+from ..protocol.values import SetReply
+from ..storage.sets import SetValue, is_integer
+from .args import parse_int
+from .hashes import (
+    SCAN_COMPLEXITY,
+    matching,
+    parse_scan_options,
+    random_count,
+    scan_container,
+)
+from .keys import VALUE_TYPES, ValueType, parse_cursor
+from .registry import command
+
+VALUE_TYPES[SetValue] = ValueType(b"set", lambda value: value.encoding, SetValue.duplicate)
+
+SPOP_MOVE_STRATEGY_MUL = 5  # t_set.c: rebuild the set from the survivors when few of them remain
+SET_OP_COMPLEXITY = "O(N) where N is the total number of elements in all given sets."
+INTER_COMPLEXITY = ("O(N*M) worst case where N is the cardinality of the smallest set and M is the number of "
+                    "sets.")
+
+
+# -- lookups ------------------------------------------------------------------------------------------------
+
+
+def lookup_set_read(ctx, key: bytes) -> SetValue | None:
+    """lookupKeyRead: counts a keyspace hit or miss; WRONGTYPE for a non-set."""
+    value = ctx.db.lookup(key, ctx.now_ms, ctx.touch)
+    if value is None:
+        ctx.server.stats.keyspace_misses += 1
+        return None
+    ctx.server.stats.keyspace_hits += 1
+    if value.__class__ is not SetValue:
+        raise CommandError(errors.WRONGTYPE)
+    return value
+
+
+def lookup_set_write(ctx, key: bytes) -> SetValue | None:
+    """lookupKeyWrite: WRONGTYPE for a non-set. Sets change in place, so the lookup stamps the access time."""
+    value = ctx.db.lookup(key, ctx.now_ms, ctx.touch)
+    if value is not None and value.__class__ is not SetValue:
+        raise CommandError(errors.WRONGTYPE)
+    return value
+
+
+def lookup_sets(ctx, keys: list[bytes]) -> list[SetValue | None]:
+    return [lookup_set_read(ctx, key) for key in keys]
+
+
+def max_intset_entries(ctx) -> int:
+    return ctx.server.config.set_max_intset_entries
+
+
+# -- single-key writes ----------------------------------------------------------------------------------------
+
+
+@command("sadd", arity=-3, flags="write denyoom fast", keys=(1, 1, 1), group="set",
+         complexity="O(1) for each element added, so O(N) to add N elements when the command is called with "
+         "multiple arguments.")
+def sadd_command(ctx, argv):
+    """SADD key member [member ...] — Add one or more members to a set"""
+    key = argv[1]
+    value = lookup_set_write(ctx, key)
+    members = argv[2:]
+    if value is None:
+        value = SetValue.built_from(members, max_intset_entries(ctx))
+        ctx.db.store(key, value, touch=ctx.touch)
+        added = len(value)
+    else:
+        added = value.add_members(members, max_intset_entries(ctx))
+    ctx.server.dirty += added
+    return added
+
+
+@command("srem", arity=-3, flags="write fast", keys=(1, 1, 1), group="set",
+         complexity="O(N) where N is the number of members to be removed.")
+def srem_command(ctx, argv):
+    """SREM key member [member ...] — Remove one or more members from a set"""
+    key = argv[1]
+    value = lookup_set_write(ctx, key)
+    if value is None:
+        return 0
+    before = len(value)
+    if len(argv) == 3:
+        value.discard(argv[2])
+    else:
+        value.difference_update(argv[2:])
+    removed = before - len(value)
+    if not value:
+        ctx.db.delete(key)
+    ctx.server.dirty += removed
+    return removed
+
+
+@command("smove", arity=4, flags="write fast", keys=(1, 2, 1), group="set", complexity="O(1)")
+def smove_command(ctx, argv):
+    """SMOVE source destination member — Move a member from one set to another"""
+    source_key, target_key, member = argv[1], argv[2], argv[3]
+    source = ctx.db.lookup(source_key, ctx.now_ms, ctx.touch)
+    target = ctx.db.lookup(target_key, ctx.now_ms, ctx.touch)
+    if source is None:
+        return 0
+    if source.__class__ is not SetValue or (target is not None and target.__class__ is not SetValue):
+        raise CommandError(errors.WRONGTYPE)
+    if source is target:
+        return 1 if member in source else 0
+    if member not in source:
+        return 0
+    source.remove(member)
+    if not source:
+        ctx.db.delete(source_key)
+    ctx.server.dirty += 1
+    if target is None:
+        ctx.db.store(target_key, SetValue.built_from((member,), max_intset_entries(ctx)), touch=ctx.touch)
+    elif member not in target:
+        target.add_members((member,), max_intset_entries(ctx))
+        ctx.server.dirty += 1
+    return 1
+
+
+def positive_count(raw: bytes) -> int:
+    """getPositiveLongFromObjectOrReply: one message for a non-integer and a negative."""
+    value = parse_int(raw)
+    if value is None or value < 0:
+        raise CommandError(errors.MUST_BE_POSITIVE)
+    return value
+
+
+@command("spop", arity=-2, flags="write fast", keys=(1, 1, 1), group="set",
+         complexity="Without the count argument O(1), otherwise O(N) where N is the value of the passed count.")
+def spop_command(ctx, argv):
+    """SPOP key [count] — Remove and return one or multiple random members from a set"""
+    if len(argv) > 3:
+        raise CommandError(errors.SYNTAX)
+    key = argv[1]
+    if len(argv) == 2:
+        value = lookup_set_write(ctx, key)
+        if value is None:
+            return None
+        member = value.random_member()
+        value.remove(member)
+        if not value:
+            ctx.db.delete(key)
+        ctx.server.dirty += 1
+        return member
+    count = positive_count(argv[2])
+    value = lookup_set_write(ctx, key)
+    if value is None or count == 0:
+        return SetReply()
+    size = len(value)
+    if count >= size:
+        ctx.db.delete(key)
+        ctx.server.dirty += 1
+        return SetReply(value)
+    remaining = size - count
+    if remaining * SPOP_MOVE_STRATEGY_MUL > count:
+        popped = value.random_members(count)
+        value.difference_update(popped)
+    else:
+        # Redis rebuilds the set from the survivors, so its encoding starts again from them.
+        kept = value.random_members(remaining)
+        survivors = SetValue.built_from(kept, max_intset_entries(ctx))
+        value.difference_update(kept)
+        popped = list(value)
+        ctx.db.store(key, survivors, keep_ttl=True, touch=ctx.touch)
+    ctx.server.dirty += 1
+    return SetReply(popped)
+
+
+@command("srandmember", arity=-2, flags="readonly", keys=(1, 1, 1), group="set",
+         complexity="Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed "
+         "count.")
+def srandmember_command(ctx, argv):
+    """SRANDMEMBER key [count] — Get one or multiple random members from a set"""
+    if len(argv) > 3:
+        raise CommandError(errors.SYNTAX)
+    if len(argv) == 2:
+        value = lookup_set_read(ctx, argv[1])
+        return None if value is None else value.random_member()
+    count = random_count(argv[2])
+    value = lookup_set_read(ctx, argv[1])
+    if value is None or count == 0:
+        return []
+    if count < 0:  # repeats allowed
+        return random.choices(list(value), k=-count)
+    if count >= len(value):
+        return list(value)
+    return value.random_members(count)
+
+
+# -- single-key reads -----------------------------------------------------------------------------------------
+
+
+@command("smembers", arity=2, flags="readonly", keys=(1, 1, 1), group="set",
+         complexity="O(N) where N is the set cardinality.")
+def smembers_command(ctx, argv):
+    """SMEMBERS key — Get all the members in a set"""
+    value = lookup_set_read(ctx, argv[1])
+    return SetReply() if value is None else SetReply(value)
+
+
+@command("sismember", arity=3, flags="readonly fast", keys=(1, 1, 1), group="set", complexity="O(1)")
+def sismember_command(ctx, argv):
+    """SISMEMBER key member — Determine if a given value is a member of a set"""
+    value = lookup_set_read(ctx, argv[1])
+    return 1 if value is not None and argv[2] in value else 0
+
+
+@command("smismember", arity=-3, flags="readonly fast", keys=(1, 1, 1), group="set", since="6.2.0",
+         complexity="O(N) where N is the number of elements being checked for membership")
+def smismember_command(ctx, argv):
+    """SMISMEMBER key member [member ...] — Returns the membership associated with the given elements for a set"""
+    value = lookup_set_read(ctx, argv[1])
+    if value is None:
+        return [0] * (len(argv) - 2)
+    return [1 if member in value else 0 for member in argv[2:]]
+
+
+@command("scard", arity=2, flags="readonly fast", keys=(1, 1, 1), group="set", complexity="O(1)")
+def scard_command(ctx, argv):
+    """SCARD key — Get the number of members in a set"""
+    value = lookup_set_read(ctx, argv[1])
+    return 0 if value is None else len(value)
+
+
+@command("sscan", arity=-3, flags="readonly", keys=(1, 1, 1), group="set", since="2.8.0",
+         complexity=SCAN_COMPLEXITY)
+def sscan_command(ctx, argv):
+    """SSCAN key cursor [MATCH pattern] [COUNT count] — Incrementally iterate Set elements"""
+    cursor = parse_cursor(argv[2])
+    value = lookup_set_read(ctx, argv[1])
+    if value is None:
+        return [b"0", []]
+    count, pattern = parse_scan_options(argv, 3)
+    next_cursor, members = scan_container(value, cursor, count, value.intset)
+    return [b"%d" % next_cursor, matching(members, pattern)]
+
+
+# -- intersection, union, difference --------------------------------------------------------------------------
+
+
+def intersection(sets: list[SetValue], limit: int = 0):
+    """The members of every set (sets are all present), or only their number, up to limit, when limit > 0."""
+    ordered = sorted(sets, key=len)
+    smallest, others = ordered[0], ordered[1:]
+    if not limit:
+        return smallest.intersection(*others)
+    found = 0
+    for member in smallest:
+        for other in others:
+            if member not in other:
+                break
+        else:
+            found += 1
+            if found >= limit:
+                break
+    return found
+
+
+def store_result(ctx, target_key: bytes, result: SetValue) -> int:
+    """setKey, or delete the target when the result is empty (SINTERSTORE, SUNIONSTORE, SDIFFSTORE)."""
+    if result:
+        ctx.db.store(target_key, result, touch=ctx.touch)
+        ctx.server.dirty += 1
+    elif ctx.db.lookup(target_key, ctx.now_ms) is not None:
+        ctx.db.delete(target_key)
+        ctx.server.dirty += 1
+    return len(result)
+
+
+def sinter_generic(ctx, keys: list[bytes], target_key: bytes | None = None):
+    sets = lookup_sets(ctx, keys)
+    if any(value is None for value in sets):
+        return store_result(ctx, target_key, SetValue()) if target_key is not None else SetReply()
+    members = intersection(sets)
+    if target_key is None:
+        return SetReply(members)
+    return store_result(ctx, target_key, SetValue.built_from(members, max_intset_entries(ctx)))
+
+
+@command("sinter", arity=-2, flags="readonly", keys=(1, -1, 1), group="set", complexity=INTER_COMPLEXITY)
+def sinter_command(ctx, argv):
+    """SINTER key [key ...] — Intersect multiple sets"""
+    return sinter_generic(ctx, argv[1:])
+
+
+@command("sinterstore", arity=-3, flags="write denyoom", keys=(1, -1, 1), group="set",
+         complexity=INTER_COMPLEXITY)
+def sinterstore_command(ctx, argv):
+    """SINTERSTORE destination key [key ...] — Intersect multiple sets and store the resulting set in a key"""
+    return sinter_generic(ctx, argv[2:], argv[1])
+
+
+def sintercard_key_positions(argv: list[bytes]) -> list[int]:
+    numkeys = parse_int(argv[1]) if len(argv) > 1 else None
+    if numkeys is None or not 1 <= numkeys <= len(argv) - 2:
+        return []
+    return list(range(2, 2 + numkeys))
+
+
+@command("sintercard", arity=-3, flags="readonly movablekeys", group="set", since="7.0.0",
+         complexity=INTER_COMPLEXITY)
+def sintercard_command(ctx, argv):
+    """SINTERCARD numkeys key [key ...] [LIMIT limit] — Intersect multiple sets and return the cardinality of the result"""
+    numkeys = parse_int(argv[1])
+    if numkeys is None or numkeys < 1:
+        raise CommandError(errors.NUMKEYS_NOT_POSITIVE)
+    if numkeys > len(argv) - 2:
+        raise CommandError(errors.NUMKEYS_TOO_MANY)
+    limit = 0
+    pos = 2 + numkeys
+    while pos < len(argv):
+        if argv[pos].upper() == b"LIMIT" and pos + 1 < len(argv):
+            pos += 1
+            limit = parse_int(argv[pos])
+            if limit is None or limit < 0:
+                raise CommandError(errors.LIMIT_NEGATIVE)
+        else:
+            raise CommandError(errors.SYNTAX)
+        pos += 1
+    sets = lookup_sets(ctx, argv[2:2 + numkeys])
+    if any(value is None for value in sets):
+        return 0
+    result = intersection(sets, limit)
+    return result if limit else len(result)
+
+
+sintercard_command.key_positions = sintercard_key_positions
+
+
+def sunion_generic(ctx, keys: list[bytes], target_key: bytes | None = None):
+    sets = [value for value in lookup_sets(ctx, keys) if value is not None]
+    members = set().union(*sets)
+    if target_key is None:
+        return SetReply(members)
+    return store_result(ctx, target_key, SetValue.built_from(members, max_intset_entries(ctx)))
+
+
+@command("sunion", arity=-2, flags="readonly", keys=(1, -1, 1), group="set", complexity=SET_OP_COMPLEXITY)
+def sunion_command(ctx, argv):
+    """SUNION key [key ...] — Add multiple sets"""
+    return sunion_generic(ctx, argv[1:])
+
+
+@command("sunionstore", arity=-3, flags="write denyoom", keys=(1, -1, 1), group="set",
+         complexity=SET_OP_COMPLEXITY)
+def sunionstore_command(ctx, argv):
+    """SUNIONSTORE destination key [key ...] — Add multiple sets and store the resulting set in a key"""
+    return sunion_generic(ctx, argv[2:], argv[1])
+
+
+def sdiff_generic(ctx, keys: list[bytes], target_key: bytes | None = None):
+    sets = lookup_sets(ctx, keys)
+    first, others = sets[0], [value for value in sets[1:] if value is not None]
+    if first is None or any(other is first for other in others):
+        members = set()
+    else:
+        members = first.difference(*others)
+    if target_key is None:
+        return SetReply(members)
+    limit = max_intset_entries(ctx)
+    result = SetValue.built_from(members, limit)
+    if first is not None and result.intset and diff_copies_first_set(first, others):
+        # Redis's second algorithm adds all of the first set and then removes: the first set's members
+        # decide the encoding.
+        result.intset = len(first) <= limit and all(map(is_integer, first))
+    return store_result(ctx, target_key, result)
+
+
+def diff_copies_first_set(first: SetValue, others: list[SetValue]) -> bool:
+    """Whether sunionDiffGenericCommand picks its algorithm 2 (copy the first set, remove the others)."""
+    algo_one_work = len(first) * (len(others) + 1) // 2
+    algo_two_work = len(first) + sum(map(len, others))
+    return algo_one_work > algo_two_work
+
+
+@command("sdiff", arity=-2, flags="readonly", keys=(1, -1, 1), group="set", complexity=SET_OP_COMPLEXITY)
+def sdiff_command(ctx, argv):
+    """SDIFF key [key ...] — Subtract multiple sets"""
+    return sdiff_generic(ctx, argv[1:])
+
+
+@command("sdiffstore", arity=-3, flags="write denyoom", keys=(1, -1, 1), group="set",
+         complexity=SET_OP_COMPLEXITY)
+def sdiffstore_command(ctx, argv):
+    """SDIFFSTORE destination key [key ...] — Subtract multiple sets and store the resulting set in a key"""
+    return sdiff_generic(ctx, argv[2:], argv[1])

@@ -1,1 +1,1014 @@
-"""zsets commands (the data-types issue builds them)."""
+"""Sorted set commands: ZADD, ZINCRBY, ZREM, ZSCORE, ZMSCORE, ZCARD, ZCOUNT, ZLEXCOUNT, ZRANGE, ZRANGESTORE,
+ZREVRANGE, ZRANGEBYSCORE, ZREVRANGEBYSCORE, ZRANGEBYLEX, ZREVRANGEBYLEX, ZRANK, ZREVRANK, ZREMRANGEBYRANK,
+ZREMRANGEBYSCORE, ZREMRANGEBYLEX, ZPOPMIN, ZPOPMAX, ZMPOP, ZUNION, ZINTER, ZDIFF, ZUNIONSTORE, ZINTERSTORE,
+ZDIFFSTORE, ZINTERCARD, ZRANDMEMBER, ZSCAN.
+
+Sorted sets are `ZSet` values (storage/zset.py). OBJECT ENCODING answers listpack until the set outgrows
+zset-max-listpack-entries / zset-max-listpack-value, then skiplist for good; a store (ZUNIONSTORE ...)
+picks the encoding from the result, as Redis 7.0 does. A set emptied by a command is deleted at once.
+
+Scores are doubles: handlers return Python floats, which the encoder writes as RESP3 doubles or RESP2 bulk
+strings with Redis 7.0's %.17g. WITHSCORES replies are flat in RESP2 and [member, score] pairs in RESP3.
+
+The pop logic lives in `zset_pop` and `zset_mpop` so the blocking commands (BZPOPMIN, BZPOPMAX, BZMPOP) can
+reuse it. Check order follows t_zset.c, because it decides which error a bad request gets: ranges and
+options are usually parsed before the key is looked at, while ZUNION & co. look the keys up first.
+"""
+
+import random
+import re
+
+from .. import errors
+from ..errors import CommandError
+from ..protocol.encoder import format_double
+from ..protocol.values import NULL_ARRAY
+from ..storage.glob import compile_glob
+from ..storage.zset import LexRange, ScoreRange, ZSet
+from .args import parse_int, to_int
+from .keys import VALUE_TYPES, ValueType, parse_cursor
+from .registry import command
+
+VALUE_TYPES[ZSet] = ValueType(b"zset", lambda value: b"listpack" if value.listpack else b"skiplist", ZSet.copy)
+
+LONG_MAX = 2**63 - 1
+LISTPACK_INT_LIMIT = float(2**62)  # LLONG_MAX/2 as a double
+RANGE_COMPLEXITY = ("O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
+                    "elements being returned. If M is constant (e.g. always asking for the first 10 elements "
+                    "with LIMIT), you can consider it O(log(N)).")
+REMRANGE_COMPLEXITY = ("O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
+                       "elements removed by the operation.")
+POP_COMPLEXITY = ("O(log(N)*M) with N being the number of elements in the sorted set, and M being the number "
+                  "of elements popped.")
+UNION_COMPLEXITY = ("O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being "
+                    "the number of elements in the resulting sorted set.")
+INTER_COMPLEXITY = ("O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the "
+                    "number of input sorted sets and M being the number of elements in the resulting sorted set.")
+DIFF_COMPLEXITY = ("O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is "
+                   "the size of the first set, and K is the size of the result set.")
+
+
+# -- numbers ------------------------------------------------------------------------------------------------
+
+# What C's strtod accepts at the start of a string (leading whitespace, hex floats, inf, nan).
+_STRTOD = re.compile(
+    rb"[ \t\n\v\f\r]*[+-]?(?:"
+    rb"(?P<hex>0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?[0-9]+)?)"
+    rb"|(?P<special>[iI][nN][fF](?:[iI][nN][iI][tT][yY])?|[nN][aA][nN](?:\([0-9A-Za-z_]*\))?)"
+    rb"|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
+)
+
+
+def strtod(raw: bytes) -> tuple[float, int, bool]:
+    """C's strtod on raw: (value, bytes consumed, ERANGE: overflow to inf or underflow to 0)."""
+    match = _STRTOD.match(raw)
+    if match is None:
+        return 0.0, 0, False
+    text = match.group().lstrip(b" \t\n\v\f\r")
+    if match["hex"]:
+        negative = text.startswith(b"-")
+        try:
+            value = float.fromhex(text.lstrip(b"+-").decode())
+        except OverflowError:
+            value = float("inf")
+        value = -value if negative else value
+    elif match["special"]:
+        value = float("nan") if text.lstrip(b"+-")[:1] in b"nN" else float("inf")
+        value = -value if text.startswith(b"-") else value
+    else:
+        value = float(text)
+    erange = False
+    if not match["special"]:
+        if value in (float("inf"), float("-inf")):
+            erange = True
+        elif value == 0.0:
+            mantissa = text.split(b"p")[0].split(b"P")[0] if match["hex"] else re.split(rb"[eE]", text)[0]
+            digits = mantissa[2:] if match["hex"] else mantissa
+            erange = any(ch not in b"0.+-xX" for ch in digits.lstrip(b"+-"))
+    return value, match.end(), erange
+
+
+def parse_score(raw: bytes) -> float | None:
+    """getDoubleFromObject: the whole string, no leading space, no overflow or underflow, no NaN."""
+    if not raw or raw[0] in b" \t\n\v\f\r":
+        return None
+    value, end, erange = strtod(raw)
+    if end != len(raw) or erange or value != value:
+        return None
+    return value
+
+
+def to_score(raw: bytes, error: bytes = errors.NOT_FLOAT) -> float:
+    value = parse_score(raw)
+    if value is None:
+        raise CommandError(error)
+    return value
+
+
+def _range_bound(raw: bytes) -> tuple[float, bool] | None:
+    """One side of zslParseRange: '(' makes it exclusive; strtod up to a NUL (or the end), no NaN."""
+    exclusive = raw[:1] == b"("
+    text = raw[1:] if exclusive else raw
+    value, end, _ = strtod(text)
+    if end < len(text) and text[end] != 0 or value != value:
+        return None
+    return value, exclusive
+
+
+def parse_score_range(min_raw: bytes, max_raw: bytes) -> ScoreRange:
+    low, high = _range_bound(min_raw), _range_bound(max_raw)
+    if low is None or high is None:
+        raise CommandError(errors.MIN_MAX_NOT_FLOAT)
+    return ScoreRange(low[0], high[0], low[1], high[1])
+
+
+def _lex_bound(raw: bytes):
+    """zslParseLexRangeItem: '+' / '-' alone (a NUL may follow), '[x' inclusive, '(x' exclusive."""
+    first = raw[:1]
+    if first in (b"+", b"-"):
+        if len(raw) > 1 and raw[1] != 0:
+            return None
+        return first.decode(), first == b"+"
+    if first == b"(":
+        return raw[1:], True
+    if first == b"[":
+        return raw[1:], False
+    return None
+
+
+def parse_lex_range(min_raw: bytes, max_raw: bytes) -> LexRange:
+    low, high = _lex_bound(min_raw), _lex_bound(max_raw)
+    if low is None or high is None:
+        raise CommandError(errors.MIN_MAX_NOT_LEX)
+    return LexRange(low[0], high[0], low[1], high[1])
+
+
+def positive_long(raw: bytes, error: bytes) -> int:
+    """getPositiveLongFromObjectOrReply with a message: the same error for a non-integer and a negative."""
+    value = parse_int(raw)
+    if value is None or value < 0:
+        raise CommandError(error)
+    return value
+
+
+def long_in_range(raw: bytes, low: int, high: int, error: bytes | None = None) -> int:
+    """getRangeLongFromObjectOrReply."""
+    value = parse_int(raw)
+    if value is None:
+        raise CommandError(error or errors.NOT_INTEGER)
+    if not low <= value <= high:
+        raise CommandError(error or errors.value_out_of_range(low, high))
+    return value
+
+
+# -- lookups and encodings ----------------------------------------------------------------------------------
+
+
+def lookup_zset_read(ctx, key: bytes) -> ZSet | None:
+    """lookupKeyRead: counts a keyspace hit or miss; WRONGTYPE for a non-zset."""
+    value = ctx.db.lookup(key, ctx.now_ms, ctx.touch)
+    if value is None:
+        ctx.server.stats.keyspace_misses += 1
+        return None
+    ctx.server.stats.keyspace_hits += 1
+    if value.__class__ is not ZSet:
+        raise CommandError(errors.WRONGTYPE)
+    return value
+
+
+def lookup_zset_write(ctx, key: bytes) -> ZSet | None:
+    """lookupKeyWrite: no keyspace statistics; WRONGTYPE for a non-zset. Sorted sets change in place, so
+    the lookup itself stamps the access time."""
+    value = ctx.db.lookup(key, ctx.now_ms, ctx.touch)
+    if value is not None and value.__class__ is not ZSet:
+        raise CommandError(errors.WRONGTYPE)
+    return value
+
+
+def listpack_limits(ctx) -> tuple[int, int]:
+    config = ctx.server.config
+    return config.zset_max_listpack_entries, config.zset_max_listpack_value
+
+
+def insert_member(ctx, zset: ZSet, member: bytes, score: float) -> None:
+    """Add a new member, converting a listpack that would outgrow its limits first (zsetAdd)."""
+    if zset.listpack:
+        entries, value_limit = listpack_limits(ctx)
+        if len(zset) + 1 > entries or len(member) > value_limit:
+            zset.listpack = False
+    zset.add(member, score)
+
+
+def store_result(ctx, key: bytes, pairs: list[tuple[float, bytes]]) -> int:
+    """Replace key with a sorted set of pairs (or delete it when there are none); the result's size.
+    The encoding follows zsetConvertToListpackIfNeeded: listpack when the result fits the limits."""
+    if not pairs:
+        if ctx.db.lookup(key, ctx.now_ms) is not None:
+            ctx.db.delete(key)
+            ctx.server.dirty += 1
+        return 0
+    entries, value_limit = listpack_limits(ctx)
+    fits = len(pairs) <= entries and max(len(member) for _, member in pairs) <= value_limit
+    ctx.db.store(key, ZSet(((member, score) for score, member in pairs), listpack=fits), touch=ctx.touch)
+    ctx.server.dirty += 1
+    return len(pairs)
+
+
+def drop_if_empty(ctx, key: bytes, zset: ZSet) -> None:
+    if not zset:
+        ctx.db.delete(key)
+
+
+def scored_reply(ctx, pairs, withscores: bool) -> list:
+    """Members, or members with scores: flat in RESP2, [member, score] pairs in RESP3."""
+    if not withscores:
+        return [member for _, member in pairs]
+    if ctx.resp == 3:
+        return [[member, score] for score, member in pairs]
+    flat = []
+    for score, member in pairs:
+        flat.append(member)
+        flat.append(score)
+    return flat
+
+
+# -- ZADD, ZINCRBY, ZREM ------------------------------------------------------------------------------------
+
+ZADD_NX, ZADD_XX, ZADD_CH, ZADD_INCR, ZADD_GT, ZADD_LT = 1, 2, 4, 8, 16, 32
+ZADD_OPTIONS = {b"NX": ZADD_NX, b"XX": ZADD_XX, b"CH": ZADD_CH, b"INCR": ZADD_INCR, b"GT": ZADD_GT,
+                b"LT": ZADD_LT}
+
+
+def zadd_generic(ctx, argv: list[bytes], flags: int):
+    """zaddGenericCommand (ZINCRBY is ZADD with INCR forced on, options parsed all the same)."""
+    argc = len(argv)
+    pos = 2
+    while pos < argc:
+        option = ZADD_OPTIONS.get(argv[pos].upper())
+        if option is None:
+            break
+        flags |= option
+        pos += 1
+    pairs = argc - pos
+    if pairs % 2 or not pairs:
+        raise CommandError(errors.SYNTAX)
+    nx, xx, incr = flags & ZADD_NX, flags & ZADD_XX, flags & ZADD_INCR
+    gt, lt = flags & ZADD_GT, flags & ZADD_LT
+    if nx and xx:
+        raise CommandError(errors.ZADD_XX_AND_NX)
+    if (gt and nx) or (lt and nx) or (gt and lt):
+        raise CommandError(errors.ZADD_GT_LT_NX)
+    if incr and pairs > 2:
+        raise CommandError(errors.ZADD_INCR_PAIR)
+    scores = [to_score(argv[index]) for index in range(pos, argc, 2)]
+    key = argv[1]
+    zset = lookup_zset_write(ctx, key)
+    if zset is None:
+        if xx:
+            return None if incr else 0
+        entries, value_limit = listpack_limits(ctx)
+        zset = ZSet(listpack=entries != 0 and len(argv[pos + 1]) <= value_limit)
+        ctx.db.store(key, zset, touch=ctx.touch)
+    added = updated = processed = 0
+    score = 0.0
+    members = zset.scores
+    for score, member in zip(scores, argv[pos + 1::2]):
+        current = members.get(member)
+        if current is not None:
+            if nx:
+                continue
+            if incr:
+                score += current
+                if score != score:
+                    raise CommandError(errors.ZSCORE_NAN)
+            if (lt and score >= current) or (gt and score <= current):
+                continue
+            processed += 1
+            if score != current:
+                zset.add(member, score)
+                updated += 1
+        elif not xx:
+            insert_member(ctx, zset, member, score)
+            added += 1
+            processed += 1
+    ctx.server.dirty += added + updated
+    if incr:
+        return score if processed else None
+    return added + updated if flags & ZADD_CH else added
+
+
+@command("zadd", arity=-4, flags="write denyoom fast", keys=(1, 1, 1), group="sorted-set", since="1.2.0",
+         complexity="O(log(N)) for each item added, where N is the number of elements in the sorted set.")
+def zadd_command(ctx, argv):
+    """ZADD key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...] — Add one or more members to a sorted set, or update its score if it already exists"""
+    return zadd_generic(ctx, argv, 0)
+
+
+@command("zincrby", arity=4, flags="write denyoom fast", keys=(1, 1, 1), group="sorted-set", since="1.2.0",
+         complexity="O(log(N)) where N is the number of elements in the sorted set.")
+def zincrby_command(ctx, argv):
+    """ZINCRBY key increment member — Increment the score of a member in a sorted set"""
+    return zadd_generic(ctx, argv, ZADD_INCR)
+
+
+@command("zrem", arity=-3, flags="write fast", keys=(1, 1, 1), group="sorted-set", since="1.2.0",
+         complexity="O(M*log(N)) with N being the number of elements in the sorted set and M the number of "
+         "elements to be removed.")
+def zrem_command(ctx, argv):
+    """ZREM key member [member ...] — Remove one or more members from a sorted set"""
+    key = argv[1]
+    zset = lookup_zset_write(ctx, key)
+    if zset is None:
+        return 0
+    deleted = 0
+    for member in argv[2:]:
+        if zset.discard(member):
+            deleted += 1
+            if not zset:
+                break
+    drop_if_empty(ctx, key, zset)
+    ctx.server.dirty += deleted
+    return deleted
+
+
+# -- single-member reads ------------------------------------------------------------------------------------
+
+
+@command("zscore", arity=3, flags="readonly fast", keys=(1, 1, 1), group="sorted-set", since="1.2.0",
+         complexity="O(1)")
+def zscore_command(ctx, argv):
+    """ZSCORE key member — Get the score associated with the given member in a sorted set"""
+    zset = lookup_zset_read(ctx, argv[1])
+    return None if zset is None else zset.scores.get(argv[2])
+
+
+@command("zmscore", arity=-3, flags="readonly fast", keys=(1, 1, 1), group="sorted-set", since="6.2.0",
+         complexity="O(N) where N is the number of members being requested.")
+def zmscore_command(ctx, argv):
+    """ZMSCORE key member [member ...] — Get the score associated with the given members in a sorted set"""
+    zset = lookup_zset_read(ctx, argv[1])
+    if zset is None:
+        return [None] * (len(argv) - 2)
+    get = zset.scores.get
+    return [get(member) for member in argv[2:]]
+
+
+@command("zcard", arity=2, flags="readonly fast", keys=(1, 1, 1), group="sorted-set", since="1.2.0",
+         complexity="O(1)")
+def zcard_command(ctx, argv):
+    """ZCARD key — Get the number of members in a sorted set"""
+    zset = lookup_zset_read(ctx, argv[1])
+    return 0 if zset is None else len(zset)
+
+
+def rank_generic(ctx, argv, reverse: bool):
+    zset = lookup_zset_read(ctx, argv[1])
+    return None if zset is None else zset.rank(argv[2], reverse)
+
+
+@command("zrank", arity=3, flags="readonly fast", keys=(1, 1, 1), group="sorted-set", since="2.0.0",
+         complexity="O(log(N))")
+def zrank_command(ctx, argv):
+    """ZRANK key member — Determine the index of a member in a sorted set"""
+    return rank_generic(ctx, argv, False)
+
+
+@command("zrevrank", arity=3, flags="readonly fast", keys=(1, 1, 1), group="sorted-set", since="2.0.0",
+         complexity="O(log(N))")
+def zrevrank_command(ctx, argv):
+    """ZREVRANK key member — Determine the index of a member in a sorted set, with scores ordered from high to low"""
+    return rank_generic(ctx, argv, True)
+
+
+# -- counting -----------------------------------------------------------------------------------------------
+
+
+@command("zcount", arity=4, flags="readonly fast", keys=(1, 1, 1), group="sorted-set", since="2.0.0",
+         complexity="O(log(N)) with N being the number of elements in the sorted set.")
+def zcount_command(ctx, argv):
+    """ZCOUNT key min max — Count the members in a sorted set with scores within the given values"""
+    spec = parse_score_range(argv[2], argv[3])
+    zset = lookup_zset_read(ctx, argv[1])
+    if zset is None:
+        return 0
+    lo, hi = zset.score_span(spec)
+    return hi - lo
+
+
+@command("zlexcount", arity=4, flags="readonly fast", keys=(1, 1, 1), group="sorted-set", since="2.8.9",
+         complexity="O(log(N)) with N being the number of elements in the sorted set.")
+def zlexcount_command(ctx, argv):
+    """ZLEXCOUNT key min max — Count the number of members in a sorted set between a given lexicographical range"""
+    spec = parse_lex_range(argv[2], argv[3])
+    zset = lookup_zset_read(ctx, argv[1])
+    if zset is None:
+        return 0
+    first = zset.lex_first(spec)
+    return 0 if first is None else zset.lex_run_end(first, spec) - first
+
+
+# -- ranges -------------------------------------------------------------------------------------------------
+
+BY_RANK, BY_SCORE, BY_LEX = 1, 2, 3
+
+
+def rank_span(size: int, start: int, stop: int) -> tuple[int, int] | None:
+    """Redis's index sanitising for ranges by rank: negative counts from the end; None when empty."""
+    if start < 0:
+        start += size
+    if stop < 0:
+        stop += size
+    if start < 0:
+        start = 0
+    if start > stop or start >= size:
+        return None
+    return start, min(stop, size - 1)
+
+
+def select_range(zset: ZSet, range_type: int, spec, reverse: bool, offset: int, limit: int):
+    """The (score, member) pairs a range names, in reply order. spec is (start, stop) for ranks."""
+    if range_type == BY_RANK:
+        span = rank_span(len(zset), *spec)
+        return [] if span is None else zset.by_rank(span[0], span[1], reverse)
+    if offset < 0 or (offset > 0 and offset >= len(zset)):
+        return []
+    if range_type == BY_SCORE:
+        lo, hi = zset.score_span(spec)
+        if reverse:
+            top = hi - offset
+            bottom = lo if limit < 0 else max(lo, top - limit)
+            return zset.slice(bottom, top, reverse=True) if top > bottom else []
+        start = lo + offset
+        end = hi if limit < 0 else min(hi, start + limit)
+        return zset.slice(start, end) if end > start else []
+    if reverse:
+        last = zset.lex_last(spec)
+        if last is None:
+            return []
+        top = last - offset
+        if top < 0:
+            return []
+        bottom = zset.lex_run_start(top, spec)
+        if limit >= 0:
+            bottom = max(bottom, top + 1 - limit)
+        return zset.slice(bottom, top + 1, reverse=True) if top + 1 > bottom else []
+    first = zset.lex_first(spec)
+    if first is None:
+        return []
+    start = first + offset
+    if start >= len(zset):
+        return []
+    end = zset.lex_run_end(start, spec)
+    if limit >= 0:
+        end = min(end, start + limit)
+    return zset.slice(start, end) if end > start else []
+
+
+def zrange_generic(ctx, argv: list[bytes], key_index: int, range_type: int = 0, reverse: bool | None = None,
+                   destination: bytes | None = None):
+    """zrangeGenericCommand: the options after `key min max`, the range, then the key."""
+    withscores = False
+    offset, limit = 0, -1
+    argc = len(argv)
+    pos = key_index + 3
+    while pos < argc:
+        option = argv[pos].upper()
+        left = argc - pos - 1
+        if destination is None and option == b"WITHSCORES":
+            withscores = True
+        elif option == b"LIMIT" and left >= 2:
+            offset = to_int(argv[pos + 1])
+            limit = to_int(argv[pos + 2])
+            pos += 2
+        elif reverse is None and option == b"REV":
+            reverse = True
+        elif not range_type and option == b"BYLEX":
+            range_type = BY_LEX
+        elif not range_type and option == b"BYSCORE":
+            range_type = BY_SCORE
+        else:
+            raise CommandError(errors.SYNTAX)
+        pos += 1
+    reverse = bool(reverse)
+    range_type = range_type or BY_RANK
+    if limit != -1 and range_type == BY_RANK:
+        raise CommandError(errors.ZRANGE_LIMIT_BY_RANK)
+    if withscores and range_type == BY_LEX:
+        raise CommandError(errors.ZRANGE_WITHSCORES_BYLEX)
+    low, high = argv[key_index + 1], argv[key_index + 2]
+    if reverse and range_type != BY_RANK:
+        low, high = high, low  # given as max, min
+    if range_type == BY_RANK:
+        spec = (to_int(low), to_int(high))
+    elif range_type == BY_SCORE:
+        spec = parse_score_range(low, high)
+    else:
+        spec = parse_lex_range(low, high)
+    zset = lookup_zset_read(ctx, argv[key_index])
+    pairs = [] if zset is None else select_range(zset, range_type, spec, reverse, offset, limit)
+    if destination is not None:
+        return store_result(ctx, destination, pairs)
+    return scored_reply(ctx, pairs, withscores)
+
+
+@command("zrange", arity=-4, flags="readonly", keys=(1, 1, 1), group="sorted-set", since="1.2.0",
+         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
+         "elements returned.")
+def zrange_command(ctx, argv):
+    """ZRANGE key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES] — Return a range of members in a sorted set"""
+    return zrange_generic(ctx, argv, 1)
+
+
+@command("zrangestore", arity=-5, flags="write denyoom", keys=(1, 2, 1), group="sorted-set", since="6.2.0",
+         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
+         "elements stored into the destination key.")
+def zrangestore_command(ctx, argv):
+    """ZRANGESTORE dst src min max [BYSCORE | BYLEX] [REV] [LIMIT offset count] — Store a range of members from sorted set into another key"""
+    return zrange_generic(ctx, argv, 2, destination=argv[1])
+
+
+@command("zrevrange", arity=-4, flags="readonly", keys=(1, 1, 1), group="sorted-set", since="1.2.0",
+         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
+         "elements returned.")
+def zrevrange_command(ctx, argv):
+    """ZREVRANGE key start stop [WITHSCORES] — Return a range of members in a sorted set, by index, with scores ordered from high to low"""
+    return zrange_generic(ctx, argv, 1, BY_RANK, True)
+
+
+@command("zrangebyscore", arity=-4, flags="readonly", keys=(1, 1, 1), group="sorted-set", since="1.0.5",
+         complexity=RANGE_COMPLEXITY)
+def zrangebyscore_command(ctx, argv):
+    """ZRANGEBYSCORE key min max [WITHSCORES] [LIMIT offset count] — Return a range of members in a sorted set, by score"""
+    return zrange_generic(ctx, argv, 1, BY_SCORE, False)
+
+
+@command("zrevrangebyscore", arity=-4, flags="readonly", keys=(1, 1, 1), group="sorted-set", since="2.2.0",
+         complexity=RANGE_COMPLEXITY)
+def zrevrangebyscore_command(ctx, argv):
+    """ZREVRANGEBYSCORE key max min [WITHSCORES] [LIMIT offset count] — Return a range of members in a sorted set, by score, with scores ordered from high to low"""
+    return zrange_generic(ctx, argv, 1, BY_SCORE, True)
+
+
+@command("zrangebylex", arity=-4, flags="readonly", keys=(1, 1, 1), group="sorted-set", since="2.8.9",
+         complexity=RANGE_COMPLEXITY)
+def zrangebylex_command(ctx, argv):
+    """ZRANGEBYLEX key min max [LIMIT offset count] — Return a range of members in a sorted set, by lexicographical range"""
+    return zrange_generic(ctx, argv, 1, BY_LEX, False)
+
+
+@command("zrevrangebylex", arity=-4, flags="readonly", keys=(1, 1, 1), group="sorted-set", since="2.8.9",
+         complexity=RANGE_COMPLEXITY)
+def zrevrangebylex_command(ctx, argv):
+    """ZREVRANGEBYLEX key max min [LIMIT offset count] — Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings."""
+    return zrange_generic(ctx, argv, 1, BY_LEX, True)
+
+
+# -- removing ranges ----------------------------------------------------------------------------------------
+
+
+def remove_range(ctx, key: bytes, zset: ZSet, lo: int, hi: int) -> int:
+    removed = zset.remove_span(lo, hi)
+    drop_if_empty(ctx, key, zset)
+    ctx.server.dirty += removed
+    return removed
+
+
+@command("zremrangebyrank", arity=4, flags="write", keys=(1, 1, 1), group="sorted-set", since="2.0.0",
+         complexity=REMRANGE_COMPLEXITY)
+def zremrangebyrank_command(ctx, argv):
+    """ZREMRANGEBYRANK key start stop — Remove all members in a sorted set within the given indexes"""
+    start, stop = to_int(argv[2]), to_int(argv[3])
+    zset = lookup_zset_write(ctx, argv[1])
+    if zset is None:
+        return 0
+    span = rank_span(len(zset), start, stop)
+    return 0 if span is None else remove_range(ctx, argv[1], zset, span[0], span[1] + 1)
+
+
+@command("zremrangebyscore", arity=4, flags="write", keys=(1, 1, 1), group="sorted-set", since="1.2.0",
+         complexity=REMRANGE_COMPLEXITY)
+def zremrangebyscore_command(ctx, argv):
+    """ZREMRANGEBYSCORE key min max — Remove all members in a sorted set within the given scores"""
+    spec = parse_score_range(argv[2], argv[3])
+    zset = lookup_zset_write(ctx, argv[1])
+    if zset is None:
+        return 0
+    return remove_range(ctx, argv[1], zset, *zset.score_span(spec))
+
+
+@command("zremrangebylex", arity=4, flags="write", keys=(1, 1, 1), group="sorted-set", since="2.8.9",
+         complexity=REMRANGE_COMPLEXITY)
+def zremrangebylex_command(ctx, argv):
+    """ZREMRANGEBYLEX key min max — Remove all members in a sorted set between the given lexicographical range"""
+    spec = parse_lex_range(argv[2], argv[3])
+    zset = lookup_zset_write(ctx, argv[1])
+    if zset is None:
+        return 0
+    first = zset.lex_first(spec)
+    if first is None:
+        return 0
+    return remove_range(ctx, argv[1], zset, first, zset.lex_run_end(first, spec))
+
+
+# -- popping (the blocking commands reuse zset_pop and zset_mpop) -------------------------------------------
+
+
+def zset_pop(ctx, key: bytes, count: int, from_max: bool) -> list[tuple[float, bytes]] | None:
+    """Pop up to count members from one key: (score, member) pairs in pop order, or None when the key is
+    missing. WRONGTYPE for a non-zset. Counts dirty and deletes an emptied key."""
+    zset = lookup_zset_write(ctx, key)
+    if zset is None:
+        return None
+    popped = zset.pop(count, from_max)
+    drop_if_empty(ctx, key, zset)
+    ctx.server.dirty += len(popped)
+    return popped
+
+
+def zset_mpop(ctx, keys: list[bytes], count: int, from_max: bool):
+    """genericZpopCommand over several keys: pop from the first key that exists, as (key, pairs); None when
+    none exists. A key of another type met before that is WRONGTYPE."""
+    for key in keys:
+        popped = zset_pop(ctx, key, count, from_max)
+        if popped is not None:
+            return key, popped
+    return None
+
+
+def pairs_reply(pairs, nested: bool) -> list:
+    """Popped pairs: [[member, score], ...] when nested, else flat [member, score, ...]."""
+    if nested:
+        return [[member, score] for score, member in pairs]
+    return [item for score, member in pairs for item in (member, score)]
+
+
+def zpop_generic(ctx, argv, from_max: bool):
+    if len(argv) > 3:
+        raise CommandError(errors.SYNTAX)
+    count = None if len(argv) < 3 else positive_long(argv[2], errors.MUST_BE_POSITIVE)
+    key = argv[1]
+    zset = lookup_zset_write(ctx, key)
+    if zset is None or count == 0:
+        return []
+    popped = zset_pop(ctx, key, 1 if count is None else count, from_max)
+    # RESP3 nests [member, score] pairs only when a count was given.
+    return pairs_reply(popped, ctx.resp == 3 and count is not None)
+
+
+@command("zpopmin", arity=-2, flags="write fast", keys=(1, 1, 1), group="sorted-set", since="5.0.0",
+         complexity=POP_COMPLEXITY)
+def zpopmin_command(ctx, argv):
+    """ZPOPMIN key [count] — Remove and return members with the lowest scores in a sorted set"""
+    return zpop_generic(ctx, argv, False)
+
+
+@command("zpopmax", arity=-2, flags="write fast", keys=(1, 1, 1), group="sorted-set", since="5.0.0",
+         complexity=POP_COMPLEXITY)
+def zpopmax_command(ctx, argv):
+    """ZPOPMAX key [count] — Remove and return members with the highest scores in a sorted set"""
+    return zpop_generic(ctx, argv, True)
+
+
+def parse_zmpop(argv: list[bytes], numkeys_index: int) -> tuple[list[bytes], bool, int]:
+    """zmpopGenericCommand's parsing: numkeys, the keys, MIN|MAX, then an optional COUNT (once)."""
+    numkeys = long_in_range(argv[numkeys_index], 1, LONG_MAX, errors.NUMKEYS_NOT_POSITIVE)
+    where_index = numkeys_index + numkeys + 1
+    if where_index >= len(argv):
+        raise CommandError(errors.SYNTAX)
+    where = argv[where_index].upper()
+    if where not in (b"MIN", b"MAX"):
+        raise CommandError(errors.SYNTAX)
+    count = None
+    pos = where_index + 1
+    while pos < len(argv):
+        if count is None and argv[pos].upper() == b"COUNT" and pos + 1 < len(argv):
+            count = long_in_range(argv[pos + 1], 1, LONG_MAX, errors.COUNT_NOT_POSITIVE)
+            pos += 2
+        else:
+            raise CommandError(errors.SYNTAX)
+    return argv[numkeys_index + 1:where_index], where == b"MAX", 1 if count is None else count
+
+
+def numkeys_key_positions(argv: list[bytes], numkeys_index: int = 1) -> list[int]:
+    """Key positions of `... numkeys key [key ...] ...`."""
+    numkeys = parse_int(argv[numkeys_index]) if len(argv) > numkeys_index else None
+    first = numkeys_index + 1
+    if numkeys is None or not 1 <= numkeys <= len(argv) - first:
+        return []
+    return list(range(first, first + numkeys))
+
+
+def store_key_positions(argv: list[bytes]) -> list[int]:
+    """ZUNIONSTORE & co.: the destination, then `numkeys key [key ...]` from index 2."""
+    keys = numkeys_key_positions(argv, 2)
+    return [1, *keys] if keys else []
+
+
+@command("zmpop", arity=-4, flags="write movablekeys", group="sorted-set", since="7.0.0",
+         complexity="O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements "
+         "in the sorted set, and M being the number of elements popped.")
+def zmpop_command(ctx, argv):
+    """ZMPOP numkeys key [key ...] <MIN | MAX> [COUNT count] — Remove and return members with scores in a sorted set"""
+    keys, from_max, count = parse_zmpop(argv, 1)
+    result = zset_mpop(ctx, keys, count, from_max)
+    if result is None:
+        return NULL_ARRAY
+    key, popped = result
+    return [key, pairs_reply(popped, True)]
+
+
+zmpop_command.key_positions = numkeys_key_positions
+
+
+# -- ZUNION, ZINTER, ZDIFF and their STORE and CARD forms ---------------------------------------------------
+
+OP_UNION, OP_INTER, OP_DIFF = 1, 2, 3
+AGGREGATES = {b"SUM": "sum", b"MIN": "min", b"MAX": "max"}
+ONE = 1.0
+
+
+class Source:
+    """One input of a set operation: a sorted set, a plain set (every score 1) or a missing key."""
+
+    __slots__ = ("value", "weight", "size")
+
+    def __init__(self, value):
+        self.value = value
+        self.weight = 1.0
+        self.size = 0 if value is None else len(value)
+
+    def items(self):
+        value = self.value
+        if value is None:
+            return ()
+        if value.__class__ is ZSet:
+            return value.scores.items()
+        return ((member, ONE) for member in value)
+
+    def find(self, member: bytes) -> float | None:
+        value = self.value
+        if value is None:
+            return None
+        if value.__class__ is ZSet:
+            return value.scores.get(member)
+        return ONE if member in value else None
+
+
+def read_sources(ctx, keys: list[bytes]) -> list[Source]:
+    """Sorted sets and sets are accepted as inputs; any other type is WRONGTYPE."""
+    sources = []
+    for key in keys:
+        value = ctx.db.lookup(key, ctx.now_ms, ctx.touch)
+        if value is None:
+            ctx.server.stats.keyspace_misses += 1
+        else:
+            ctx.server.stats.keyspace_hits += 1
+            if value.__class__ is not ZSet and not isinstance(value, (set, frozenset)):
+                raise CommandError(errors.WRONGTYPE)
+        sources.append(Source(value))
+    return sources
+
+
+def aggregate_into(accumulator: dict, member: bytes, value: float, how: str) -> None:
+    current = accumulator[member]
+    if how == "sum":
+        total = current + value
+        accumulator[member] = 0.0 if total != total else total  # inf + -inf is 0 by Redis's convention
+    elif how == "min":
+        if value < current:
+            accumulator[member] = value
+    elif value > current:
+        accumulator[member] = value
+
+
+def union_of(sources: list[Source], how: str) -> dict:
+    accumulator: dict = {}
+    for source in sources:
+        weight = source.weight
+        for member, score in source.items():
+            score = weight * score
+            if score != score:
+                score = 0.0
+            if member in accumulator:
+                aggregate_into(accumulator, member, score, how)
+            else:
+                accumulator[member] = score
+    return accumulator
+
+
+def inter_of(sources: list[Source], how: str, limit: int | None = None):
+    """The intersection as a dict; with a limit (ZINTERCARD), just the count (0 = no limit)."""
+    first, rest = sources[0], sources[1:]
+    result: dict = {}
+    count = 0
+    if not first.size:
+        return 0 if limit is not None else result
+    for member, base in first.items():
+        score = first.weight * base
+        if score != score:
+            score = 0.0
+        result[member] = score
+        for source in rest:
+            value = base if source.value is first.value else source.find(member)
+            if value is None:
+                del result[member]
+                break
+            aggregate_into(result, member, value * source.weight, how)
+        else:
+            if limit is not None:
+                count += 1
+                del result[member]
+                if limit and count >= limit:
+                    break
+    return count if limit is not None else result
+
+
+def diff_of(sources: list[Source]) -> dict:
+    first, rest = sources[0], [source for source in sources[1:] if source.size]
+    return {member: score for member, score in first.items()
+            if not any(source.find(member) is not None for source in rest)}
+
+
+def set_operation(ctx, argv: list[bytes], numkeys_index: int, op: int, destination: bytes | None = None,
+                  cardinality_only: bool = False):
+    """zunionInterDiffGenericCommand: numkeys, the keys (looked up first), then WEIGHTS / AGGREGATE /
+    WITHSCORES / LIMIT as the command allows."""
+    numkeys = to_int(argv[numkeys_index])
+    if numkeys < 1:
+        raise CommandError(errors.at_least_one_input_key(argv[0].decode("latin-1").lower()))
+    first_key = numkeys_index + 1
+    if numkeys > len(argv) - first_key:
+        raise CommandError(errors.SYNTAX)
+    sources = read_sources(ctx, argv[first_key:first_key + numkeys])
+    how, withscores, limit = "sum", False, 0
+    pos, argc = first_key + numkeys, len(argv)
+    while pos < argc:
+        option = argv[pos].upper()
+        remaining = argc - pos
+        if op != OP_DIFF and not cardinality_only and remaining >= numkeys + 1 and option == b"WEIGHTS":
+            for index, source in enumerate(sources):
+                source.weight = to_score(argv[pos + 1 + index], errors.WEIGHT_NOT_FLOAT)
+            pos += numkeys + 1
+        elif op != OP_DIFF and not cardinality_only and remaining >= 2 and option == b"AGGREGATE":
+            how = AGGREGATES.get(argv[pos + 1].upper())
+            if how is None:
+                raise CommandError(errors.SYNTAX)
+            pos += 2
+        elif destination is None and not cardinality_only and option == b"WITHSCORES":
+            withscores = True
+            pos += 1
+        elif cardinality_only and remaining >= 2 and option == b"LIMIT":
+            limit = positive_long(argv[pos + 1], errors.LIMIT_NEGATIVE)
+            pos += 2
+        else:
+            raise CommandError(errors.SYNTAX)
+    if op == OP_DIFF:
+        result = diff_of(sources)
+    else:
+        sources.sort(key=lambda source: source.size)  # smallest first, as Redis iterates them
+        if op == OP_INTER:
+            result = inter_of(sources, how, limit if cardinality_only else None)
+            if cardinality_only:
+                return result
+        else:
+            result = union_of(sources, how)
+    pairs = sorted((score, member) for member, score in result.items())
+    if destination is not None:
+        return store_result(ctx, destination, pairs)
+    return scored_reply(ctx, pairs, withscores)
+
+
+@command("zunion", arity=-3, flags="readonly movablekeys", group="sorted-set", since="6.2.0",
+         complexity=UNION_COMPLEXITY)
+def zunion_command(ctx, argv):
+    """ZUNION numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES] — Add multiple sorted sets"""
+    return set_operation(ctx, argv, 1, OP_UNION)
+
+
+@command("zinter", arity=-3, flags="readonly movablekeys", group="sorted-set", since="6.2.0",
+         complexity=INTER_COMPLEXITY)
+def zinter_command(ctx, argv):
+    """ZINTER numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES] — Intersect multiple sorted sets"""
+    return set_operation(ctx, argv, 1, OP_INTER)
+
+
+@command("zdiff", arity=-3, flags="readonly movablekeys", group="sorted-set", since="6.2.0",
+         complexity=DIFF_COMPLEXITY)
+def zdiff_command(ctx, argv):
+    """ZDIFF numkeys key [key ...] [WITHSCORES] — Subtract multiple sorted sets"""
+    return set_operation(ctx, argv, 1, OP_DIFF)
+
+
+@command("zunionstore", arity=-4, flags="write denyoom movablekeys", keys=(1, 1, 1), group="sorted-set",
+         since="2.0.0", complexity="O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, "
+         "and M being the number of elements in the resulting sorted set.")
+def zunionstore_command(ctx, argv):
+    """ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] — Add multiple sorted sets and store the resulting sorted set in a new key"""
+    return set_operation(ctx, argv, 2, OP_UNION, argv[1])
+
+
+@command("zinterstore", arity=-4, flags="write denyoom movablekeys", keys=(1, 1, 1), group="sorted-set",
+         since="2.0.0", complexity=INTER_COMPLEXITY)
+def zinterstore_command(ctx, argv):
+    """ZINTERSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] — Intersect multiple sorted sets and store the resulting sorted set in a new key"""
+    return set_operation(ctx, argv, 2, OP_INTER, argv[1])
+
+
+@command("zdiffstore", arity=-4, flags="write denyoom movablekeys", keys=(1, 1, 1), group="sorted-set",
+         since="6.2.0", complexity=DIFF_COMPLEXITY)
+def zdiffstore_command(ctx, argv):
+    """ZDIFFSTORE destination numkeys key [key ...] — Subtract multiple sorted sets and store the resulting sorted set in a new key"""
+    return set_operation(ctx, argv, 2, OP_DIFF, argv[1])
+
+
+@command("zintercard", arity=-3, flags="readonly movablekeys", group="sorted-set", since="7.0.0",
+         complexity="O(N*K) worst case with N being the smallest input sorted set, K being the number of input "
+         "sorted sets.")
+def zintercard_command(ctx, argv):
+    """ZINTERCARD numkeys key [key ...] [LIMIT limit] — Intersect multiple sorted sets and return the cardinality of the result"""
+    return set_operation(ctx, argv, 1, OP_INTER, cardinality_only=True)
+
+
+for _handler in (zunion_command, zinter_command, zdiff_command, zintercard_command):
+    _handler.key_positions = numkeys_key_positions
+for _handler in (zunionstore_command, zinterstore_command, zdiffstore_command):
+    _handler.key_positions = store_key_positions
+
+
+# -- ZRANDMEMBER, ZSCAN -------------------------------------------------------------------------------------
+
+
+@command("zrandmember", arity=-2, flags="readonly", keys=(1, 1, 1), group="sorted-set", since="6.2.0",
+         complexity="O(N) where N is the number of elements returned")
+def zrandmember_command(ctx, argv):
+    """ZRANDMEMBER key [count [WITHSCORES]] — Get one or multiple random elements from a sorted set"""
+    if len(argv) < 3:
+        zset = lookup_zset_read(ctx, argv[1])
+        if zset is None:
+            return None
+        return zset.ordered[random.randrange(len(zset))][1]
+    count = long_in_range(argv[2], -LONG_MAX, LONG_MAX)
+    withscores = False
+    if len(argv) > 4 or (len(argv) == 4 and argv[3].upper() != b"WITHSCORES"):
+        raise CommandError(errors.SYNTAX)
+    if len(argv) == 4:
+        withscores = True
+        if not -LONG_MAX // 2 <= count <= LONG_MAX // 2:
+            raise CommandError(errors.VALUE_OUT_OF_RANGE)
+    zset = lookup_zset_read(ctx, argv[1])
+    if zset is None or count == 0:
+        return []
+    ordered, size = zset.ordered, len(zset)
+    if count < 0:
+        pairs = [ordered[random.randrange(size)] for _ in range(-count)]
+    elif count >= size:
+        pairs = list(ordered)
+    else:
+        pairs = [ordered[index] for index in random.sample(range(size), count)]
+    return scored_reply(ctx, pairs, withscores)
+
+
+@command("zscan", arity=-3, flags="readonly", keys=(1, 1, 1), group="sorted-set", since="2.8.0",
+         complexity="O(1) for every call. O(N) for a complete iteration, including enough command calls for the "
+         "cursor to return back to 0. N is the number of elements inside the collection..")
+def zscan_command(ctx, argv):
+    """ZSCAN key cursor [MATCH pattern] [COUNT count] — Incrementally iterate sorted sets elements and associated scores"""
+    cursor = parse_cursor(argv[2])
+    zset = lookup_zset_read(ctx, argv[1])
+    if zset is None:
+        return [b"0", []]
+    count, pattern = 10, None
+    pos = 3
+    while pos < len(argv):
+        option = argv[pos].upper()
+        if pos + 1 >= len(argv) or option not in (b"COUNT", b"MATCH"):
+            raise CommandError(errors.SYNTAX)
+        if option == b"COUNT":
+            count = to_int(argv[pos + 1])
+            if count < 1:
+                raise CommandError(errors.SYNTAX)
+        else:
+            pattern = argv[pos + 1]
+        pos += 2
+    if zset.listpack:  # a listpack is returned whole, in order, whatever the cursor
+        next_cursor, members = 0, [member for _, member in zset.ordered]
+    else:
+        next_cursor, members = ctx.db.scans.page(zset.scores, cursor, count)
+    if pattern is not None and pattern != b"*":
+        match = compile_glob(pattern).match
+        members = [member for member in members if match(member)]
+    scores = zset.scores
+    text = listpack_score_text if zset.listpack else format_double
+    reply = []
+    for member in members:
+        score = scores.get(member)
+        if score is not None:  # skip members removed since the scan's snapshot
+            reply.append(member)
+            reply.append(text(score))
+    return [b"%d" % next_cursor, reply]
+
+
+def listpack_score_text(score: float) -> bytes:
+    """A listpack keeps an integral score within +-2**62 as an integer (double2ll), which ZSCAN shows."""
+    if -LISTPACK_INT_LIMIT <= score <= LISTPACK_INT_LIMIT and score == int(score):
+        return b"%d" % int(score)
+    return format_double(score)

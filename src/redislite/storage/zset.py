@@ -97,6 +97,10 @@ class ZSet:
         self.listpack = listpack
         if items:
             self.scores = dict(items)
+            if listpack:
+                for member, score in self.scores.items():
+                    if score == 0:
+                        self.scores[member] = 0.0
             self.ordered = SortedList((score, member) for member, score in self.scores.items())
 
     def __len__(self) -> int:
@@ -123,7 +127,10 @@ class ZSet:
         return self.scores.get(member)
 
     def add(self, member: bytes, score: float) -> None:
-        """Insert member, or move it to score."""
+        """Insert member, or move it to score. A listpack keeps a score as text made by d2string, which
+        writes -0 as "0", so there -0.0 is stored as 0.0."""
+        if score == 0 and self.listpack:
+            score = 0.0
         old = self.scores.get(member)
         if old is not None:
             self.ordered.remove((old, member))
