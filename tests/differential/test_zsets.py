@@ -267,6 +267,19 @@ def _zmpop(g):
     return argv
 
 
+@_builder("bzpop", 3)
+def _bzpop(g):
+    """Blocking pops: served at once, or a short timeout on missing keys (both servers reply nil)."""
+    timeout = g.rng.choice(["0.01", "0.01", "0.01", "-1", "abc"])
+    keys = [g.key() for _ in range(g.rng.randint(1, 2))]
+    if g.rng.random() < 0.6:
+        return [g.rng.choice(["BZPOPMIN", "BZPOPMAX"]), *keys, timeout]
+    argv = ["BZMPOP", timeout, str(len(keys)), *keys, g.rng.choice(["MIN", "MAX", "max", "UP"])]
+    if g.rng.random() < 0.4:
+        argv += ["COUNT", g.rng.choice([g.count(), "2", "10"])]
+    return argv
+
+
 @_builder("setops", 8)
 def _setops(g):
     name = g.rng.choice(["ZUNION", "ZINTER", "ZDIFF", "ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE", "ZINTERCARD"])

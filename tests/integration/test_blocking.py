@@ -139,7 +139,10 @@ def test_blmpop_and_brpoplpush_serve_at_once_when_data_is_there(r):
 @pytest.mark.parametrize("command", [
     ("BLPOP", "k", "-1"), ("BLPOP", "k", "soon"), ("BLPOP", "k", "inf"), ("BLMOVE", "a", "b", "UP", "LEFT", "0"),
     ("BLMPOP", "x", "1", "a", "LEFT"), ("BLMPOP", "0", "0", "a", "LEFT"), ("BLMPOP", "0", "1", "a", "LEFT", "COUNT", "0"),
-    ("BLPOP", "str", "0"), ("BRPOPLPUSH", "str", "dest", "0"), ("BLPOP",),
+    ("BLMPOP", "x", "0", "a", "LEFT"), ("BLPOP", "str", "0"), ("BRPOPLPUSH", "str", "dest", "0"), ("BLPOP",),
+    ("BZPOPMIN", "k", "-1"), ("BZPOPMAX", "k", "soon"), ("BZPOPMIN", "str", "0"), ("BZPOPMAX", "k"),
+    ("BZMPOP", "x", "0", "a", "MIN"), ("BZMPOP", "x", "1", "a", "MIN"), ("BZMPOP", "0", "1", "a", "MIN", "COUNT", "0"),
+    ("BZMPOP", "0", "1", "a", "UP"), ("BZMPOP", "0", "1", "str", "MAX"), ("BZMPOP", "0", "2", "a", "MIN"),
 ])
 def test_bad_requests_get_redis_errors(lite, o, command):
     for client in (lite, o):
@@ -153,7 +156,9 @@ def test_timeouts_reply_like_redis_in_resp2_and_resp3(server, oracle):
         for port in (server.port, oracle.port):
             with socket.create_connection(("127.0.0.1", port)) as sock:
                 hello = b"HELLO 3\r\n" if protocol == 3 else b""
-                sock.sendall(hello + b"BLPOP none 0.01\r\nBRPOPLPUSH none x 0.01\r\nBLMPOP 0.01 1 none LEFT\r\nPING\r\n")
+                sock.sendall(hello + b"BLPOP none 0.01\r\nBRPOPLPUSH none x 0.01\r\nBLMPOP 0.01 1 none LEFT\r\n"
+                             b"BZPOPMIN none 0.01\r\nBZMPOP 0.01 1 none MAX\r\nDEL z\r\nZADD z 1.5 a 2 b inf c\r\n"
+                             b"BZPOPMIN none z 0\r\nBZPOPMAX z 0\r\nBZMPOP 0 1 z MIN COUNT 3\r\nPING\r\n")
                 sock.settimeout(5)
                 data = b""
                 while not data.endswith(b"+PONG\r\n"):
@@ -162,3 +167,44 @@ def test_timeouts_reply_like_redis_in_resp2_and_resp3(server, oracle):
         if protocol == 3:  # the HELLO maps differ (server name, version, id); compare what follows them
             replies = [data[data.index(b"_\r\n"):] for data in replies]
         assert replies[0] == replies[1]
+
+
+def test_bzpopmin_waits_for_a_zadd_and_gets_key_member_and_score(r, clients):
+    waiting = in_background(clients().bzpopmin, ["zq", "other"], 0)
+    wait_for_blocked(r, 1)
+    r.zadd("zq", {"b": 2, "a": 1})
+    assert waiting() == (b"zq", b"a", 1.0)
+    assert r.zrange("zq", 0, -1) == [b"b"]
+
+
+def test_several_zset_waiters_are_served_in_order_one_member_each(r, clients):
+    getters = []
+    for index in range(4):
+        getters.append(in_background(clients().bzpopmax, ["scores"], 5))
+        wait_for_blocked(r, index + 1)
+    r.zadd("scores", {"low": 1, "mid": 2, "high": 3})
+    served = [get() for get in getters[:3]]
+    assert served == [(b"scores", b"high", 3.0), (b"scores", b"mid", 2.0), (b"scores", b"low", 1.0)]
+    wait_for_blocked(r, 1)  # the fourth still waits: the emptied key is gone
+    assert r.exists("scores") == 0
+    r.zadd("scores", {"late": 9})
+    assert getters[3]() == (b"scores", b"late", 9.0)
+
+
+def test_bzmpop_wakes_on_a_zunionstore_into_its_key(r, clients):
+    waiting = in_background(clients().execute_command, "BZMPOP", 0, 1, "dest", "MIN", "COUNT", 5)
+    wait_for_blocked(r, 1)
+    r.zadd("src", {"x": 1, "y": 2})
+    r.zunionstore("dest", ["src"])
+    assert waiting() == [b"dest", [[b"x", b"1"], [b"y", b"2"]]]
+
+
+def test_many_clients_racing_on_blocking_pops_each_get_exactly_one_member(r, clients):
+    getters = [in_background(clients().bzpopmin, ["race"], 5) for _ in range(20)]
+    wait_for_blocked(r, 20)
+    pusher = clients()
+    for index in range(20):
+        pusher.zadd("race", {f"m{index}": index})
+    members = sorted(get()[1] for get in getters)
+    assert members == sorted(f"m{index}".encode() for index in range(20))
+    assert r.exists("race") == 0

@@ -474,8 +474,8 @@ def blmove_command(ctx, argv):
          complexity="O(N+M) where N is the number of provided keys and M is the number of elements returned.")
 def blmpop_command(ctx, argv):
     """BLMPOP timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count] — Pop elements from a list, or block until one is available"""
+    keys, left, count = parse_mpop(argv, 2)  # Redis checks numkeys, LEFT|RIGHT and COUNT before the timeout
     timeout_ms = parse_timeout(argv[1])
-    keys, left, count = parse_mpop(argv, 2)
     popped = list_mpop(ctx, keys, left, count)
     return Block(keys, timeout_ms, NULL_ARRAY) if popped is None else popped
 

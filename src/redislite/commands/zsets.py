@@ -1,7 +1,7 @@
 """Sorted set commands: ZADD, ZINCRBY, ZREM, ZSCORE, ZMSCORE, ZCARD, ZCOUNT, ZLEXCOUNT, ZRANGE, ZRANGESTORE,
 ZREVRANGE, ZRANGEBYSCORE, ZREVRANGEBYSCORE, ZRANGEBYLEX, ZREVRANGEBYLEX, ZRANK, ZREVRANK, ZREMRANGEBYRANK,
 ZREMRANGEBYSCORE, ZREMRANGEBYLEX, ZPOPMIN, ZPOPMAX, ZMPOP, ZUNION, ZINTER, ZDIFF, ZUNIONSTORE, ZINTERSTORE,
-ZDIFFSTORE, ZINTERCARD, ZRANDMEMBER, ZSCAN.
+ZDIFFSTORE, ZINTERCARD, ZRANDMEMBER, ZSCAN, and the blocking BZPOPMIN, BZPOPMAX, BZMPOP.
 
 Sorted sets are `ZSet` values (storage/zset.py). OBJECT ENCODING answers listpack until the set outgrows
 zset-max-listpack-entries / zset-max-listpack-value, then skiplist for good; a store (ZUNIONSTORE ...)
@@ -25,6 +25,7 @@ from ..protocol.values import NULL_ARRAY
 from ..storage.glob import compile_glob
 from ..storage.zset import LexRange, ScoreRange, ZSet
 from .args import parse_int, to_int
+from .blocking import Block, parse_timeout
 from .keys import VALUE_TYPES, ValueType, parse_cursor
 from .registry import command
 
@@ -717,6 +718,50 @@ def zmpop_command(ctx, argv):
 
 
 zmpop_command.key_positions = numkeys_key_positions
+
+
+# -- blocking pops: served at once when a key has members, else parked until one of the keys is written --------
+
+
+def bzpop_generic(ctx, argv, from_max: bool):
+    timeout_ms = parse_timeout(argv[-1])
+    keys = argv[1:-1]
+    popped = zset_mpop(ctx, keys, 1, from_max)
+    if popped is None:
+        return Block(keys, timeout_ms, NULL_ARRAY)
+    key, ((score, member),) = popped
+    return [key, member, score]
+
+
+@command("bzpopmin", arity=-3, flags="write noscript blocking fast", keys=(1, -2, 1), group="sorted-set",
+         since="5.0.0", complexity="O(log(N)) with N being the number of elements in the sorted set.")
+def bzpopmin_command(ctx, argv):
+    """BZPOPMIN key [key ...] timeout — Remove and return the member with the lowest score from one or more sorted sets, or block until one is available"""
+    return bzpop_generic(ctx, argv, False)
+
+
+@command("bzpopmax", arity=-3, flags="write noscript blocking fast", keys=(1, -2, 1), group="sorted-set",
+         since="5.0.0", complexity="O(log(N)) with N being the number of elements in the sorted set.")
+def bzpopmax_command(ctx, argv):
+    """BZPOPMAX key [key ...] timeout — Remove and return the member with the highest score from one or more sorted sets, or block until one is available"""
+    return bzpop_generic(ctx, argv, True)
+
+
+@command("bzmpop", arity=-5, flags="write blocking movablekeys", group="sorted-set", since="7.0.0",
+         complexity="O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements "
+         "in the sorted set, and M being the number of elements popped.")
+def bzmpop_command(ctx, argv):
+    """BZMPOP timeout numkeys key [key ...] <MIN | MAX> [COUNT count] — Remove and return members with scores in a sorted set or block until one is available"""
+    keys, from_max, count = parse_zmpop(argv, 2)  # Redis checks numkeys, MIN|MAX and COUNT before the timeout
+    timeout_ms = parse_timeout(argv[1])
+    result = zset_mpop(ctx, keys, count, from_max)
+    if result is None:
+        return Block(keys, timeout_ms, NULL_ARRAY)
+    key, popped = result
+    return [key, pairs_reply(popped, True)]
+
+
+bzmpop_command.key_positions = lambda argv: numkeys_key_positions(argv, 2)
 
 
 # -- ZUNION, ZINTER, ZDIFF and their STORE and CARD forms ---------------------------------------------------
