@@ -10,6 +10,8 @@ INT64_MAX = 2**63 - 1
 def parse_int(raw: bytes) -> int | None:
     """Redis's string2ll: optional '-', no '+', no spaces, no leading zeros, signed 64-bit range.
     Python's int() is laxer ('+1', ' 1', '1_0'), so the result must print back as the input."""
+    if raw.isdigit() and len(raw) < 19 and (raw[0] != 48 or len(raw) == 1):  # the common case, in range
+        return int(raw)
     if len(raw) > 20:
         return None
     try:

@@ -33,6 +33,7 @@ class Client:
         self.last_interaction_ms = self.created_ms
         self.now_ms = self.created_ms
         self.last_command = b"NULL"
+        self.replies = RESP2.by_type  # the encoders for this client's replies; None while CLIENT REPLY mutes them
         self.reply_mode = "on"  # CLIENT REPLY: on | off | skip_next (set by SKIP) | skip (this reply)
         self.no_evict = False
         self.touch = True  # whether this client's commands update keys' access times (CLIENT NO-TOUCH)
@@ -48,6 +49,15 @@ class Client:
     @no_touch.setter
     def no_touch(self, value: bool) -> None:
         self.touch = not value
+
+    @property
+    def reply_mode(self) -> str:
+        return self._reply_mode
+
+    @reply_mode.setter
+    def reply_mode(self, mode: str) -> None:
+        self._reply_mode = mode
+        self.replies = self.encoder.by_type if mode == "on" else None
 
     @property
     def authenticated(self) -> bool:
@@ -69,6 +79,7 @@ class Client:
     def set_protocol(self, version: int) -> None:
         self.resp = version
         self.encoder = RESP3 if version == 3 else RESP2
+        self.reply_mode = self.reply_mode  # picks the new encoders
 
     def close(self) -> None:
         """Disconnect after pending replies are written (QUIT, CLIENT KILL)."""

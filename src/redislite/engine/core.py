@@ -73,6 +73,7 @@ class Engine:
         self.state = state
         self.monitors = state.monitors  # the same list, read on every command
         self.blocking = BlockingRegistry()
+        self.waiters = self.blocking.waiters  # the same dict, read on every command
         state.engine = self
         self.commands: dict[str, Command] = {name: Command(spec) for name, spec in TABLE.specs.items()}
         # Dispatch accepts the lower- and upper-case spellings without calling lower() on the hot path.
@@ -129,15 +130,18 @@ class Engine:
         client.last_command = command.name
         if elapsed_ns >= self.slow_ns:
             self._slow(client, command, argv, elapsed_ns)
-        if self.monitors and not command.flags & UNMONITORED:
-            self._feed_monitors(client, argv)
         if reply.__class__ is Block:
+            if self.monitors and not command.flags & UNMONITORED:
+                self._feed_monitors(client, argv)
             if client.blocked_on is None:
                 self.blocking.park(client, argv, reply)
                 return PARKED
             return reply  # a retry that still finds nothing: the client keeps its place in line
-        if self.blocking.waiters and command.flags & WRITE:
-            self._wake_waiters(client, command, argv)
+        if self.monitors or self.waiters:  # both empty on the hot path
+            if self.monitors and not command.flags & UNMONITORED:
+                self._feed_monitors(client, argv)
+            if self.waiters and command.flags & WRITE:
+                self._wake_waiters(client, command, argv)
         return reply
 
     # -- blocking on keys ------------------------------------------------------------------------------

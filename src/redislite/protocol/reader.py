@@ -12,6 +12,7 @@ At a command boundary, a first byte other than '*' starts an inline command (`PI
 
 import re
 from dataclasses import dataclass
+from itertools import chain
 
 import hiredis
 
@@ -51,6 +52,23 @@ def _marker_followed(data: bytes, marker: bytes, pattern: re.Pattern, back: int)
             return True
         pos = data.find(marker, pos + 1)
     return pos >= 0 and pattern.search(data, max(pos + back, 0)) is not None
+
+
+def _drop_from_bad_argument(commands: list, start: int) -> bool:
+    """Every argument hiredis returned in commands[start:] must be a bulk string (not an integer, nil or
+    nested array); one C-speed join finds out. If one is not, the commands from it on are dropped (so the
+    framer re-reads them and words Redis's error) and the answer is True."""
+    batch = commands if not start else commands[start:]
+    try:
+        b"".join(chain.from_iterable(batch))
+        return False
+    except TypeError:
+        pass
+    for index in range(start, len(commands)):
+        if any(arg.__class__ is not bytes for arg in commands[index]):
+            del commands[index:]
+            return True
+    return False
 
 
 @dataclass
@@ -283,18 +301,18 @@ class RequestReader:
         unsure, self.unsure = self.unsure, None
         reader = self.hiredis
         reader.feed(data)
-        parsed = 0
+        start = len(commands)
         try:
             while (argv := reader.gets()) is not False:
                 if argv.__class__ is list and argv:
-                    for arg in argv:
-                        if arg.__class__ is not bytes:
-                            raise hiredis.ProtocolError()
                     commands.append(argv)
-                    parsed += 1
                 elif argv is not None and argv != []:  # *-1 and *0 are skipped, as Redis does
                     raise hiredis.ProtocolError()
+            if _drop_from_bad_argument(commands, start):
+                raise hiredis.ProtocolError()
         except hiredis.ProtocolError:
+            _drop_from_bad_argument(commands, start)  # a bad shape after a bad argument: the first one counts
+            parsed = len(commands) - start
             self.hiredis = hiredis.Reader()
             self.checker.reset()
             self.pending = self.header_fed = False
@@ -302,6 +320,7 @@ class RequestReader:
                 data = unsure[0] + data
                 parsed += unsure[1]
             return self._parse_framed(data, commands, parsed)
+        parsed = len(commands) - start
         if unsure is not None and not parsed:
             data = unsure[0] + data  # still not known whether the previous chunk ended on a boundary
             parsed = unsure[1]

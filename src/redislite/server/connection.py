@@ -109,8 +109,9 @@ class Connection(asyncio.Protocol):
                 self.waiting = commands[index + 1:]
                 self.start_block_timer()
                 break
-            if client.reply_mode == "on":
-                out.append(client.encoder.by_type[reply.__class__](reply))  # HELLO may change the encoder
+            replies = client.replies  # read per command: HELLO and CLIENT REPLY change it
+            if replies is not None:
+                out.append(replies[reply.__class__](reply))
             else:
                 self.step_reply_mode()
             if self.closing:
@@ -168,8 +169,9 @@ class Connection(asyncio.Protocol):
         if self.closing:
             return
         out = []
-        if self.client.reply_mode == "on":
-            out.append(self.client.encoder.by_type[reply.__class__](reply))
+        replies = self.client.replies
+        if replies is not None:
+            out.append(replies[reply.__class__](reply))
         else:
             self.step_reply_mode()
         commands, self.waiting = self.waiting, []
