@@ -44,6 +44,11 @@ NOAUTH = b"NOAUTH Authentication required."
 NO_CONFIG_FILE = b"ERR The server is running without a config file"
 TIMEOUT_NOT_INTEGER = b"ERR timeout is not an integer or out of range"
 MULTI_NESTED = b"ERR MULTI calls can not be nested"
+EXEC_WITHOUT_MULTI = b"ERR EXEC without MULTI"
+DISCARD_WITHOUT_MULTI = b"ERR DISCARD without MULTI"
+WATCH_INSIDE_MULTI = b"ERR WATCH inside MULTI is not allowed"
+EXECABORT = b"EXECABORT Transaction discarded because of previous errors."
+NOT_ALLOWED_IN_MULTI = b"ERR Command not allowed inside a transaction"
 
 
 def wrong_arity(name: str) -> bytes:
@@ -62,6 +67,17 @@ def unknown_command(argv: list[bytes]) -> bytes:
 
 def _c_string(value: bytes) -> bytes:
     return value.split(b"\0", 1)[0]
+
+
+def pubsub_context(name: str) -> bytes:
+    return (b"ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed "
+            b"in this context" % name.encode())
+
+
+def unknown_subcommand_or_arity(container: str, sub: bytes) -> bytes:
+    """addReplySubcommandSyntaxError: a known subcommand with arguments its handler does not take."""
+    return b"ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP." % (
+        sub[:128], container.upper().encode())
 
 
 def unknown_subcommand(container: str, sub: bytes) -> bytes:
@@ -167,3 +183,6 @@ HASH_NOT_INTEGER = b"ERR hash value is not an integer"
 HASH_NOT_FLOAT = b"ERR hash value is not a float"
 VALUE_NAN_OR_INFINITY = b"ERR value is NaN or Infinity"
 NUMKEYS_TOO_MANY = b"ERR Number of keys can't be greater than number of args"
+
+# SORT.
+SORT_NOT_DOUBLE = b"ERR One or more scores can't be converted into double"

@@ -9,8 +9,11 @@ from . import (  # noqa: F401
     introspection,
     keys,
     lists,
+    pubsub,
     server,
     sets,
+    sort,
     strings,
+    transactions,
     zsets,
 )

@@ -14,14 +14,16 @@ from .args import INT64_MAX, parse_float
 
 class Block:
     """Park the client until one of `keys` (in its current database) is written, or `timeout_ms` passes
-    (0: forever); on timeout the client gets `timeout_reply`."""
+    (0: forever); on timeout the client gets `timeout_reply`. Where it may not wait (inside MULTI or a
+    script) it gets `no_wait_reply` at once, which is the timeout reply unless the command says otherwise."""
 
-    __slots__ = ("keys", "timeout_ms", "timeout_reply")
+    __slots__ = ("keys", "timeout_ms", "timeout_reply", "no_wait_reply")
 
-    def __init__(self, keys: list[bytes], timeout_ms: int, timeout_reply):
+    def __init__(self, keys: list[bytes], timeout_ms: int, timeout_reply, no_wait_reply=...):
         self.keys = keys
         self.timeout_ms = timeout_ms
         self.timeout_reply = timeout_reply
+        self.no_wait_reply = timeout_reply if no_wait_reply is ... else no_wait_reply
 
 
 def parse_timeout(raw: bytes) -> int:

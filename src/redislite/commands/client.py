@@ -169,8 +169,7 @@ def client_kind(client) -> str:
 
 
 def subscription_counts(client) -> tuple[int, int, int]:
-    return (len(getattr(client, "channels", ()) or ()), len(getattr(client, "patterns", ()) or ()),
-            len(getattr(client, "shard_channels", ()) or ()))
+    return len(client.channels), len(client.patterns), len(client.shard_channels)
 
 
 def client_flags(client) -> str:
@@ -182,10 +181,12 @@ def client_flags(client) -> str:
         flags += "M"
     if subscription_counts(client) != (0, 0, 0):
         flags += "P"
-    if getattr(client, "in_multi", False):
+    if client.multi is not None:
         flags += "x"
     if client.blocked:
         flags += "b"
+    if client.dirty_cas:
+        flags += "d"
     if client.monitor:
         flags += "O"
     connection = client.connection
@@ -210,7 +211,7 @@ def describe_client(client, now_ms: int, running: bytes | None = None) -> bytes:
     """One CLIENT LIST line, field for field as Redis 7 prints it (buffer sizes we do not track are 0).
     `running` names the command the client is running now: Redis shows it as its `cmd`."""
     sub, psub, ssub = subscription_counts(client)
-    multi = getattr(client, "multi_queue", None)
+    multi = client.multi
     omem = output_buffer_bytes(client)
     command_name = running or client.last_command
     if isinstance(command_name, str):

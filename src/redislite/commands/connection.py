@@ -26,6 +26,8 @@ def ping_command(ctx, argv):
     """PING [message] — Ping the server"""
     if len(argv) > 2:
         raise CommandError(errors.wrong_arity("ping"))
+    if ctx.subscribed and ctx.resp == 2:  # in the RESP2 pub/sub context PING answers like a message
+        return [b"pong", argv[1] if len(argv) > 1 else b""]
     return PONG if len(argv) == 1 else argv[1]
 
 

@@ -63,6 +63,8 @@ def find_spec(ctx, name: bytes) -> CommandSpec | None:
 
 
 def key_spec_flags(spec: CommandSpec) -> list[bytes]:
+    if spec.flags & CommandFlag.PUBSUB:  # SSUBSCRIBE & co.: shard channels sit where keys would
+        return [b"not_key"]
     if spec.flags & CommandFlag.WRITE:
         return [b"RW", b"update"]
     return [b"RO", b"access"]

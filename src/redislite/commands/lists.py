@@ -452,7 +452,9 @@ def brpop_command(ctx, argv):
 def blocking_move(ctx, source: bytes, destination: bytes, from_left: bool, to_left: bool, timeout_raw: bytes):
     timeout_ms = parse_timeout(timeout_raw)
     moved = list_move(ctx, source, destination, from_left, to_left)
-    return Block([source], timeout_ms, NULL_ARRAY) if moved is None else moved  # Redis times out with *-1 here too
+    if moved is not None:
+        return moved
+    return Block([source], timeout_ms, NULL_ARRAY, None)  # a timeout is *-1; inside MULTI it is a null bulk
 
 
 @command("brpoplpush", arity=4, flags="write denyoom noscript blocking", keys=(1, 2, 1), group="list",

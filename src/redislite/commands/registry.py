@@ -43,7 +43,7 @@ class CommandFlag(enum.IntFlag):
 GROUP_CATEGORIES = {
     "string": "@string", "generic": "@keyspace", "list": "@list", "hash": "@hash", "set": "@set",
     "sorted-set": "@sortedset", "bitmap": "@bitmap", "hyperloglog": "@hyperloglog", "stream": "@stream",
-    "pubsub": "@pubsub", "transactions": "@transaction", "scripting": "@scripting",
+    "pubsub": "", "transactions": "@transaction", "scripting": "@scripting",
     "connection": "@connection", "geo": "@geo", "server": "",
 }
 ALL_CATEGORIES = [

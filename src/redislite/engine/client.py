@@ -25,8 +25,10 @@ class Client:
         self.name = b""
         self.lib_name = b""
         self.lib_ver = b""
-        self.gated = False  # True when Engine.execute must run its per-client checks (see `authenticated`)
+        self.gated = False  # True when Engine.execute must run its per-client checks (auth, MULTI)
         self._authenticated = True
+        self.multi: list | None = None  # MULTI: the queued commands; None outside a transaction
+        self.subscribed = False  # has pub/sub subscriptions (RESP2 then allows only a few commands)
         self.authenticated = not server.config.requirepass
         self.user = b"default"
         self.created_ms = server.clock_ms()
@@ -41,6 +43,14 @@ class Client:
         self.kind = "normal"  # normal | replica | master | pubsub (CLIENT LIST type, CLIENT KILL TYPE)
         self.blocked = False  # waiting: CLIENT PAUSE, or a blocking command (then blocked_on says for what)
         self.blocked_on = None
+        self.multi_error = False  # a command was refused while queuing: EXEC answers EXECABORT
+        self.watching: list = []  # WATCH: (Database, key) pairs
+        self.dirty_cas = False  # a watched key changed: EXEC answers a null array
+        self.atomic = False  # running inside EXEC or a script: no blocking, no pause, waiters served after
+        self.exec_parts: list | None = None  # the encoded EXEC reply being built
+        self.channels: dict = {}  # pub/sub subscriptions, ordered sets: channel / pattern -> None
+        self.patterns: dict = {}
+        self.shard_channels: dict = {}
 
     @property
     def no_touch(self) -> bool:
@@ -68,9 +78,37 @@ class Client:
         # Kept in step here so the hot path tests one flag, and the connection applies Redis's stricter
         # request limits to clients that have not authenticated yet.
         self._authenticated = value
-        self.gated = not value
+        self._update_gate()
         if self.connection is not None:
             self.connection.authentication_changed(value)
+
+    def _update_gate(self) -> None:
+        self.gated = (not self._authenticated or self.multi is not None
+                      or (self.subscribed and self.resp == 2))
+
+    def pubsub_changed(self) -> None:
+        self.subscribed = bool(self.channels or self.patterns or self.shard_channels)
+        if self.kind in ("normal", "pubsub"):
+            self.kind = "pubsub" if self.subscribed else "normal"
+        self._update_gate()
+
+    def push(self, payload: bytes) -> None:
+        """An out-of-band message (pub/sub), already encoded for this client. While EXEC runs, messages
+        to the client itself go into its reply, after the replies before them, as in Redis."""
+        if self.exec_parts is not None:
+            self.exec_parts.append(payload)
+        elif self.connection is not None:
+            self.connection.deliver(payload)
+
+    def begin_multi(self) -> None:
+        self.multi = []
+        self.multi_error = False
+        self._update_gate()
+
+    def end_multi(self) -> None:
+        self.multi = None
+        self.multi_error = False
+        self._update_gate()
 
     def select(self, index: int) -> None:
         self.db_index = index
@@ -80,6 +118,7 @@ class Client:
         self.resp = version
         self.encoder = RESP3 if version == 3 else RESP2
         self.reply_mode = self.reply_mode  # picks the new encoders
+        self._update_gate()
 
     def close(self) -> None:
         """Disconnect after pending replies are written (QUIT, CLIENT KILL)."""

@@ -5,11 +5,12 @@ import logging
 from time import time_ns
 
 from .. import errors
+from ..config import DEFAULT_BUFFER_LIMITS
 from .blocking import BlockingRegistry
 from ..commands.blocking import Block
 from ..commands.registry import TABLE, CommandFlag, CommandSpec
 from ..errors import CommandError
-from ..protocol.values import ErrorReply
+from ..protocol.values import QUEUED, ErrorReply
 
 log = logging.getLogger("redislite.engine")
 
@@ -35,6 +36,12 @@ WRITE = int(CommandFlag.WRITE)
 FAST = int(CommandFlag.FAST)
 UNMONITORED = int(CommandFlag.SKIP_MONITOR | CommandFlag.ADMIN)
 WRITE_LIKE = int(CommandFlag.WRITE | CommandFlag.MAY_REPLICATE)
+NO_MULTI = int(CommandFlag.NO_MULTI)
+# What a client in MULTI runs at once instead of queuing (processCommand's list).
+TRANSACTION_CONTROL = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
+# What a RESP2 client with subscriptions may run.
+PUBSUB_CONTEXT = frozenset({"ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe",
+                            "punsubscribe", "quit", "reset"})
 
 
 class Command:
@@ -99,23 +106,34 @@ class Engine:
         self.slowlog_threshold_ns = slowlog * 1000 if slowlog >= 0 else never
         self.latency_threshold_ns = latency * 1_000_000 if latency > 0 else never
         self.slow_ns = min(self.slowlog_threshold_ns, self.latency_threshold_ns)
+        # client-output-buffer-limit: class -> (hard bytes, soft bytes, soft seconds); a setting names only
+        # the classes it changes
+        self.output_limits = {}
+        for value in (DEFAULT_BUFFER_LIMITS, config.client_output_buffer_limit):
+            words = value.split()
+            for i in range(0, len(words), 4):
+                self.output_limits[words[i]] = (int(words[i + 1]), int(words[i + 2]), int(words[i + 3]))
 
     def execute(self, client, argv: list[bytes]):
         """Run one command for client; returns its reply value, an ErrorReply, BLOCKED (paused: retry it
         later) or PARKED (waiting for keys: the engine delivers the reply later)."""
         command = self.dispatch.get(argv[0])
         if command is None or command.subcommands is not None:
-            command = self._resolve(argv, command)
+            command = self._resolve(client, argv, command)
             if command.__class__ is ErrorReply:
                 return command
         arity = command.arity
         if len(argv) != arity and (arity > 0 or len(argv) < -arity):
-            return self._reject(command, errors.wrong_arity(command.name))
-        if (client.gated or self.state.pause_until_ms) and (rejection := self._gate(client, command)) is not None:
-            return rejection
+            return self._reject(client, command, errors.wrong_arity(command.name))
+        if (client.gated or self.state.pause_until_ms) and (early := self._gate(client, command, argv)) is not None:
+            return early
 
         start = time_ns()
         client.now_ms = start // 1_000_000
+        db = client.db
+        watched = db.watched
+        if watched:
+            dirty = self.state.dirty
         try:
             reply = command.handler(client, argv)
         except CommandError as error:
@@ -133,14 +151,19 @@ class Engine:
         if reply.__class__ is Block:
             if self.monitors and not command.flags & UNMONITORED:
                 self._feed_monitors(client, argv)
+            if client.atomic:  # inside EXEC or a script a blocking command answers at once
+                return reply.no_wait_reply
             if client.blocked_on is None:
                 self.blocking.park(client, argv, reply)
                 return PARKED
             return reply  # a retry that still finds nothing: the client keeps its place in line
-        if self.monitors or self.waiters:  # both empty on the hot path
+        if self.monitors or self.waiters or watched:  # all empty on the hot path
             if self.monitors and not command.flags & UNMONITORED:
                 self._feed_monitors(client, argv)
-            if self.waiters and command.flags & WRITE:
+            if watched and command.flags & WRITE and self.state.dirty != dirty:
+                for index in command.spec.key_positions(argv):
+                    db.touch_watched(argv[index])
+            if self.waiters:
                 self._wake_waiters(client, command, argv)
         return reply
 
@@ -148,9 +171,11 @@ class Engine:
 
     def _wake_waiters(self, client, command: "Command", argv: list[bytes]) -> None:
         """After a write: serve clients blocked on the keys it touched, in the order they blocked. A served
-        command that writes (BLMOVE) only signals: the loop already running serves its keys too."""
-        self.blocking.signal(client.db_index, [argv[i] for i in command.spec.key_positions(argv)])
-        if self.blocking.ready and not self.blocking.serving:
+        command that writes (BLMOVE) only signals: the loop already running serves its keys too. Inside
+        EXEC or a script keys are only signalled; they are served once the whole transaction is done."""
+        if command.flags & WRITE:
+            self.blocking.signal(client.db_index, [argv[i] for i in command.spec.key_positions(argv)])
+        if self.blocking.ready and not self.blocking.serving and not client.atomic:
             self.blocking.serve(self._retry_blocked)
 
     def _retry_blocked(self, client, blocked_on):
@@ -170,25 +195,34 @@ class Engine:
         self.blocking.remove(client)
         return True, blocked_on.timeout_reply if error is None else error
 
-    def _resolve(self, argv: list[bytes], command: "Command | None"):
+    def _resolve(self, client, argv: list[bytes], command: "Command | None"):
         """The slow half of the lookup: other spellings of the name, and subcommands."""
         if command is None:
             command = self.dispatch.get(argv[0].lower())
             if command is None:
-                return self._reject(None, errors.unknown_command(argv))
+                return self._reject(client, None, errors.unknown_command(argv))
         if command.subcommands is not None and len(argv) > 1:
             sub = command.subcommands.get(argv[1].lower())
             if sub is None:
-                return self._reject(command, errors.unknown_subcommand(command.name, argv[1]))
+                return self._reject(client, command, errors.unknown_subcommand(command.name, argv[1]))
             return sub
         return command
 
-    def _gate(self, client, command: "Command"):
-        """Checks that apply only to some clients or server states (client.gated says when to look)."""
+    def _gate(self, client, command: "Command", argv: list[bytes]):
+        """Checks that apply only to some clients or server states (client.gated says when to look), in
+        processCommand's order. Returns a reply that stands instead of running the command, or None."""
         if not client.authenticated and not command.flags & NO_AUTH:
-            return self._reject(command, errors.NOAUTH)
-        if self.state.pause_until_ms and self._paused(client, command):
+            return self._reject(client, command, errors.NOAUTH)
+        in_multi = client.multi is not None and command.name not in TRANSACTION_CONTROL
+        if in_multi and command.flags & NO_MULTI:
+            return self._reject(client, command, errors.NOT_ALLOWED_IN_MULTI)
+        if client.subscribed and client.resp == 2 and command.name not in PUBSUB_CONTEXT:
+            return self._reject(client, command, errors.pubsub_context(command.name))
+        if self.state.pause_until_ms and not client.atomic and self._paused(client, command):
             return BLOCKED
+        if in_multi:
+            client.multi.append(argv)
+            return QUEUED
         return None
 
     def _slow(self, client, command: "Command", argv: list[bytes], elapsed_ns: int) -> None:
@@ -208,8 +242,11 @@ class Engine:
         self.state.stats.count_error(reply)
         return reply
 
-    def _reject(self, command: Command | None, message: bytes) -> ErrorReply:
-        """A command refused before it ran: counted as rejected, as Redis's errorstats do."""
+    def _reject(self, client, command: Command | None, message: bytes) -> ErrorReply:
+        """A command refused before it ran: counted as rejected, as Redis's errorstats do. Inside MULTI it
+        dooms the transaction: EXEC will answer EXECABORT."""
+        if client.multi is not None:
+            client.multi_error = True
         if command is not None:
             command.rejected_calls += 1
         self.state.stats.count_error(message)
@@ -223,6 +260,9 @@ class Engine:
         if client.kind in ("replica", "master"):
             return False
         if state.pause_writes_only:
+            if command.name == "exec" and client.multi:  # EXEC counts as a write when it would run one
+                return any((queued := self.lookup(argv)) is not None and queued.flags & WRITE_LIKE
+                           for argv in client.multi)
             return bool(command.flags & WRITE_LIKE)
         return True
 

@@ -32,6 +32,10 @@ class ServerState:
         self.ops_sample = (0.0, 0, 0)  # (monotonic time, total commands, ops/s): INFO instantaneous_ops_per_sec
         self.last_save_s = self.started_ms // 1000
         self.monitors: list = []  # clients in MONITOR mode
+        # pub/sub: channel (or pattern) -> {client: None}, an ordered set of subscribers
+        self.channels: dict[bytes, dict] = {}
+        self.patterns: dict[bytes, dict] = {}
+        self.shard_channels: dict[bytes, dict] = {}
         self.pause_until_ms = 0
         self.pause_writes_only = False
         self.tcp_port = settings.port  # the port actually bound (differs from config when it was 0 in tests)

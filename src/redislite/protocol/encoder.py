@@ -1,7 +1,7 @@
 """Reply values -> RESP2 / RESP3 bytes. One encoder per protocol version, dispatching on the value's exact type."""
 
 from ..errors import CommandError
-from .values import ErrorReply, NullArray, Push, SetReply, SimpleString, Verbatim
+from .values import Encoded, ErrorReply, NullArray, Push, Replies, SetReply, SimpleString, Verbatim
 
 _SMALL_INTS = [b":%d\r\n" % i for i in range(1024)]
 _BULK_HEADS = [b"$%d" % n for n in range(1024)]
@@ -65,6 +65,8 @@ class Encoder:
             float: self._double,
             Verbatim: self._verbatim,
             NullArray: self._null_array,
+            Encoded: bytes,
+            Replies: self._items,
             type(None): self._null,
         }
 

@@ -26,6 +26,14 @@ class Push(list):
     """An out-of-band push (`>` in RESP3, array in RESP2): pub/sub messages, invalidations."""
 
 
+class Replies(list):
+    """Several top-level replies to one command (SUBSCRIBE a b confirms each channel on its own)."""
+
+
+class Encoded(bytes):
+    """A reply already encoded for its client (EXEC's array of results); sent as it is."""
+
+
 class NullArray:
     """`*-1` in RESP2 (`_` in RESP3): what a few commands answer instead of a null bulk."""
 

@@ -3,7 +3,10 @@
 import asyncio
 import logging
 import socket
+import time
 
+from ..commands.pubsub import unsubscribe_all
+from ..commands.transactions import unwatch_all
 from ..engine.client import Client
 from ..engine.core import BLOCKED, PARKED
 from ..errors import ProtocolViolation
@@ -24,6 +27,8 @@ class Connection(asyncio.Protocol):
         self.reader: RequestReader | None = None
         self.waiting: list = []  # commands parsed while the client waits (CLIENT PAUSE, BLPOP ...)
         self.block_timer = None  # the timeout of a blocking command
+        self.pending: list | None = None  # the replies being collected by run(), while it runs
+        self.soft_limit_since: float | None = None  # when the output buffer went over its soft limit
         self.closing = False
 
     # -- asyncio callbacks -----------------------------------------------------------------------------
@@ -62,6 +67,10 @@ class Connection(asyncio.Protocol):
                 self.block_timer.cancel()
         if client.monitor:
             self.state.monitors.remove(client)
+        if client.watching:
+            unwatch_all(client)
+        if client.subscribed:
+            unsubscribe_all(client)
         self.closing = True
 
     def data_received(self, data: bytes) -> None:
@@ -99,6 +108,7 @@ class Connection(asyncio.Protocol):
         client = self.client
         execute = self.execute
         out = [] if out is None else out
+        self.pending = out  # pub/sub messages for this client, raised by these commands, go in order
         for index, argv in enumerate(commands):
             reply = execute(client, argv)
             if reply is BLOCKED:
@@ -119,6 +129,7 @@ class Connection(asyncio.Protocol):
         else:
             if self.waiting:
                 self.waiting = []
+        self.pending = None
         if out:
             payload = b"".join(out) if len(out) > 1 else out[0]
             self.state.stats.net_output_bytes += len(payload)
@@ -185,6 +196,35 @@ class Connection(asyncio.Protocol):
 
     def close_after_reply(self) -> None:
         self.closing = True
+
+    def deliver(self, payload: bytes) -> None:
+        """A pub/sub message: after the replies already due, then subject to client-output-buffer-limit."""
+        if self.closing:
+            return
+        if self.pending is not None:
+            self.pending.append(payload)
+            return
+        self.state.stats.net_output_bytes += len(payload)
+        self.transport.write(payload)
+        self.check_output_limit()
+
+    def check_output_limit(self) -> None:
+        """Redis's checkClientOutputBufferLimits: past the hard limit, or over the soft one for longer than
+        its seconds, the client is disconnected (a slow subscriber must not grow the server without bound)."""
+        hard, soft, seconds = self.server.engine.output_limits["pubsub" if self.client.subscribed else "normal"]
+        if not hard and not soft:
+            return
+        size = self.transport.get_write_buffer_size()
+        over_soft = soft and size > soft
+        if over_soft and self.soft_limit_since is None:
+            self.soft_limit_since = time.monotonic()
+        elif not over_soft:
+            self.soft_limit_since = None
+        if (hard and size > hard) or (over_soft and time.monotonic() - self.soft_limit_since > seconds):
+            log.warning("client_output_buffer_limit", extra={"client_id": self.client.id, "bytes": size})
+            self.state.stats.client_output_buffer_limit_disconnections += 1
+            self.closing = True
+            self.transport.abort()
 
     def send_raw(self, payload: bytes) -> None:
         if not self.transport.is_closing():

@@ -15,7 +15,7 @@ from .glob import compile_glob
 
 
 class Database:
-    __slots__ = ("index", "data", "expires", "access", "clock", "heap", "expired_keys", "scans")
+    __slots__ = ("index", "data", "expires", "access", "clock", "heap", "expired_keys", "scans", "watched")
 
     def __init__(self, index: int):
         self.index = index
@@ -23,6 +23,8 @@ class Database:
         self.expires: dict[bytes, int] = {}  # key -> deadline, unix ms
         self.access: dict[bytes, int] = {}  # key -> LRU clock (unix seconds) of the last access
         self.clock = 0
+        # WATCH: key -> {client: whether the key was already (logically) expired when watched}
+        self.watched: dict[bytes, dict] = {}
         self.heap: list[tuple[int, bytes]] = []  # (deadline, key); entries go stale when a TTL changes
         self.expired_keys = 0
         self.scans = ScanSnapshots()
@@ -124,6 +126,8 @@ class Database:
         self.access[key] = clock
 
     def clear(self) -> None:
+        if self.watched:
+            self.touch_all_watched()
         self.data = {}
         self.expires = {}
         self.access = {}
@@ -131,16 +135,53 @@ class Database:
         self.scans = ScanSnapshots()
 
     def swap_contents(self, other: "Database") -> None:
+        self.touch_all_watched(other)
+        other.touch_all_watched(self)
         for name in ("data", "expires", "access", "heap", "scans"):
             mine, theirs = getattr(self, name), getattr(other, name)
             setattr(self, name, theirs)
             setattr(other, name, mine)
+
+    # -- WATCH: the storage side of Redis's watched_keys; a touched watcher gets `dirty_cas` set -----------
+
+    def watch(self, key: bytes, client, now_ms: int) -> None:
+        deadline = self.expires.get(key) if key in self.data else None
+        self.watched.setdefault(key, {}).setdefault(client, deadline is not None and deadline <= now_ms)
+
+    def unwatch(self, key: bytes, client) -> None:
+        clients = self.watched.get(key)
+        if clients is not None:
+            clients.pop(client, None)
+            if not clients:
+                del self.watched[key]
+
+    def touch_watched(self, key: bytes) -> None:
+        """key changed: its watchers' transactions will fail. A key that was already expired when watched
+        and has now been deleted is no logical change (Redis 7's rule)."""
+        clients = self.watched.get(key)
+        if not clients:
+            return
+        for client, expired in list(clients.items()):
+            if expired and key not in self.data:
+                clients[client] = False
+            else:
+                client.dirty_cas = True
+
+    def touch_all_watched(self, replaced_with: "Database | None" = None) -> None:
+        """FLUSHDB, FLUSHALL, SWAPDB: touch the watched keys that exist here, or in the database whose
+        contents replace these."""
+        for key in list(self.watched):
+            if key in self.data or (replaced_with is not None and key in replaced_with.data):
+                for client in self.watched[key]:
+                    client.dirty_cas = True
 
     # -- expiry ----------------------------------------------------------------------------------------
 
     def _expire(self, key: bytes) -> None:
         self.delete(key)
         self.expired_keys += 1
+        if self.watched:
+            self.touch_watched(key)
 
     def expire_cycle(self, now_ms: int, time_left, batch: int = 64) -> int:
         """Delete keys whose deadline has passed, earliest first, until none is due or `time_left()` is

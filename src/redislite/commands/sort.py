@@ -1,0 +1,408 @@
+"""Sorting: SORT and SORT_RO.
+
+SORT reads a list, set or sorted set (a missing key sorts as an empty list), orders its elements, keeps a
+LIMIT window and replies the elements, or what GET patterns find for them, or stores that as a list.
+
+Compatibility notes, all following sort.c in Redis 7.0:
+
+- Options are matched as C strings: Redis compares them with strcasecmp and looks for `*` / `->` in
+  patterns with strchr / strstr, so everything after a NUL byte is invisible to those checks.
+- Numeric sorting parses each weight with strtod: leading whitespace, hex and `inf` are accepted; trailing
+  bytes, NaN, overflow and underflow (subnormal results included) make the whole command fail. Equal scores
+  are ordered by comparing the elements as binary strings, so the order is always fully determined.
+- ALPHA compares with strcoll, which in the C (and C.UTF-8) locale is strcmp: a NUL byte ends the
+  comparison. With STORE Redis compares binary-safe instead. Elements whose BY weight is missing sort first.
+- Redis sorts with the C library's qsort (glibc: a stable merge sort), except with BY and a LIMIT that
+  leaves elements out, where it uses its own partial quicksort (pqsort.c). That one is not stable, so
+  ALPHA ties (equal or missing weights) come out in the order its partitioning leaves them; it is
+  reproduced step by step in `partial_quicksort` for exactly that case.
+- `BY pattern` without `*` skips sorting: lists and sorted sets keep their order (reversed by DESC) with
+  LIMIT applied to that order; a set keeps its iteration order, except with STORE, where Redis sorts it
+  ALPHA so replicas store the same list. A sorted set is converted to the skiplist encoding by any SORT.
+"""
+
+import heapq
+import math
+from dataclasses import dataclass, field, fields
+
+from .. import errors
+from ..errors import CommandError
+from ..storage.hashes import HashValue
+from ..storage.lists import ListValue
+from ..storage.sets import SetValue
+from ..storage.zset import ZSet
+from .args import to_int
+from .keys import lookup_read
+from .registry import TABLE, CommandSpec, command
+from .zsets import strtod
+
+SORT_COMPLEXITY = ("O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of "
+                   "returned elements. When the elements are not sorted, complexity is O(N).")
+SMALLEST_NORMAL = 2.2250738585072014e-308  # DBL_MIN: glibc's strtod reports ERANGE below it
+DECIMAL_CHARACTERS = b"0123456789.-"
+
+
+@dataclass(slots=True)
+class SortRequest:
+    """SORT's options as parsed; `dontsort` is set by a BY pattern without `*` and never reset."""
+
+    desc: bool = False
+    alpha: bool = False
+    limit_start: int = 0
+    limit_count: int = -1
+    by: bytes | None = None
+    dontsort: bool = False
+    gets: list = field(default_factory=list)
+    store: bytes | None = None
+
+
+def c_string(raw: bytes) -> bytes:
+    """What C string functions see of an argument: the bytes before the first NUL."""
+    return raw.split(b"\0", 1)[0] if b"\0" in raw else raw
+
+
+def parse_sort_request(argv: list[bytes], readonly: bool) -> SortRequest:
+    """The options after the key, left to right; the first bad one decides the error. STORE is not an
+    option of SORT_RO at all, so there it is a syntax error."""
+    request = SortRequest()
+    pos, argc = 2, len(argv)
+    while pos < argc:
+        option = c_string(argv[pos]).upper()
+        left = argc - pos - 1
+        if option == b"ASC":
+            request.desc = False
+        elif option == b"DESC":
+            request.desc = True
+        elif option == b"ALPHA":
+            request.alpha = True
+        elif option == b"LIMIT" and left >= 2:
+            request.limit_start = to_int(argv[pos + 1])
+            request.limit_count = to_int(argv[pos + 2])
+            pos += 2
+        elif option == b"STORE" and not readonly and left >= 1:
+            request.store = argv[pos + 1]
+            pos += 1
+        elif option == b"BY" and left >= 1:
+            request.by = argv[pos + 1]
+            if b"*" not in c_string(request.by):
+                request.dontsort = True
+            pos += 1
+        elif option == b"GET" and left >= 1:
+            request.gets.append(argv[pos + 1])
+            pos += 1
+        else:
+            raise CommandError(errors.SYNTAX)
+        pos += 1
+    return request
+
+
+def sort_key_positions(argv: list[bytes]) -> list[int]:
+    """sortGetKeys: the sorted key, plus the last STORE destination. LIMIT, GET and BY skip their
+    arguments; any other word is taken to have none (STORE's own argument is looked at as an option)."""
+    store = None
+    pos = 2
+    while pos < len(argv):
+        option = c_string(argv[pos]).lower()
+        if option == b"limit":
+            pos += 2
+        elif option in (b"get", b"by"):
+            pos += 1
+        elif option == b"store" and pos + 1 < len(argv):
+            store = pos + 1
+        pos += 1
+    return [1] if store is None else [1, store]
+
+
+# -- looking up weights and GET values ---------------------------------------------------------------------
+
+
+def lookup_by_pattern(ctx, pattern: bytes, element: bytes) -> bytes | None:
+    """lookupKeyByPattern: `#` is the element itself; otherwise the first `*` becomes the element and the
+    key's string value (or, with `key->field`, the hash field's value) is the answer. A pattern without
+    `*`, a missing key or field, or a key of another type answers None."""
+    if pattern[:1] == b"#" and (len(pattern) == 1 or pattern[1] == 0):
+        return element
+    visible = c_string(pattern)
+    star = visible.find(b"*")
+    if star < 0:
+        return None
+    arrow = visible.find(b"->", star + 1)
+    if arrow >= 0 and arrow + 2 < len(visible):
+        key = pattern[:star] + element + pattern[star + 1:arrow]
+        field = pattern[arrow + 2:]
+    else:
+        key = pattern[:star] + element + pattern[star + 1:]
+        field = None
+    value = lookup_read(ctx, key, ctx.touch)
+    if value is None:
+        return None
+    if field is not None:
+        return value.get(field) if value.__class__ is HashValue else None
+    return value if value.__class__ is bytes else None
+
+
+def sort_score(raw: bytes) -> float | None:
+    """The double SORT sorts by: strtod must stop at the end (or at a NUL), without ERANGE or NaN."""
+    if len(raw) <= 30 and not raw.translate(None, DECIMAL_CHARACTERS):
+        try:  # plain decimals, the common case: short enough that they cannot overflow or underflow
+            return float(raw)
+        except ValueError:
+            pass  # "-", "1.2.3", "" ...: strtod decides
+    value, end, erange = strtod(raw)
+    if end < len(raw) and raw[end] != 0:
+        return None
+    if math.isnan(value) or erange or (value and abs(value) < SMALLEST_NORMAL):
+        return None
+    return value
+
+
+# -- ordering ----------------------------------------------------------------------------------------------
+
+
+def compare(a, b) -> int:
+    return (a > b) - (a < b)
+
+
+def partial_quicksort(keys: list, desc: bool, low: int, high: int) -> list[int]:
+    """The order (indexes into keys, descending when desc) that Redis's pqsort leaves: a Bentley-McIlroy
+    quicksort that only recurses into partitions overlapping positions low..high, which are then sorted.
+    It is not stable and its tie order shows in SORT's reply, so this takes Redis 7.0's steps: insertion
+    sort below 7 items, a median-of-three pivot (ninther above 40 items), keys equal to the pivot swapped
+    to both ends and then into the middle. (Later Redis versions switch to insertion sort after a
+    partition pass that swaps nothing; 7.0 does not.)"""
+    keys = list(keys)
+    items = list(range(len(keys)))
+    sign = -1 if desc else 1
+
+    def cmp(i: int, j: int) -> int:
+        return sign * compare(keys[i], keys[j])
+
+    def swap(i: int, j: int) -> None:
+        items[i], items[j] = items[j], items[i]
+        keys[i], keys[j] = keys[j], keys[i]
+
+    def block_swap(i: int, j: int, count: int) -> None:
+        for offset in range(count):
+            swap(i + offset, j + offset)
+
+    def insertion_sort(base: int, n: int) -> None:
+        for m in range(base + 1, base + n):
+            pos = m
+            while pos > base and cmp(pos - 1, pos) > 0:
+                swap(pos, pos - 1)
+                pos -= 1
+
+    def median(a: int, b: int, c: int) -> int:
+        if cmp(a, b) < 0:
+            return b if cmp(b, c) < 0 else (c if cmp(a, c) < 0 else a)
+        return b if cmp(b, c) > 0 else (a if cmp(a, c) < 0 else c)
+
+    def overlaps(first: int, last: int) -> bool:
+        return not (high < first or low > last)
+
+    def quicksort(base: int, n: int) -> None:
+        while True:
+            if n < 7:
+                insertion_sort(base, n)
+                return
+            middle = base + n // 2
+            if n > 7:
+                left, right = base, base + n - 1
+                if n > 40:
+                    step = n // 8
+                    left = median(left, left + step, left + 2 * step)
+                    middle = median(middle - step, middle, middle + step)
+                    right = median(right - 2 * step, right - step, right)
+                middle = median(left, middle, right)
+            swap(base, middle)
+            pa = pb = base + 1
+            pc = pd = base + n - 1
+            while True:
+                while pb <= pc and (result := cmp(pb, base)) <= 0:
+                    if result == 0:
+                        swap(pa, pb)
+                        pa += 1
+                    pb += 1
+                while pb <= pc and (result := cmp(pc, base)) >= 0:
+                    if result == 0:
+                        swap(pc, pd)
+                        pd -= 1
+                    pc -= 1
+                if pb > pc:
+                    break
+                swap(pb, pc)
+                pb += 1
+                pc -= 1
+            end = base + n
+            count = min(pa - base, pb - pa)
+            block_swap(base, pb - count, count)
+            count = min(pd - pc, end - pd - 1)
+            block_swap(pb, end - count, count)
+            count = pb - pa
+            if count > 1 and overlaps(base, base + count - 1):
+                quicksort(base, count)
+            count = pd - pc
+            if count <= 1:
+                return
+            base, n = end - count, count
+            if not overlaps(base, base + n - 1):
+                return
+
+    quicksort(0, len(items))
+    return items
+
+
+def limit_window(request: SortRequest, length: int) -> tuple[int, int]:
+    """LIMIT's sanity rules: a negative offset is 0, a negative count means all, a window past the end
+    is empty. Returns inclusive (start, end); end < start when nothing is left."""
+    start = min(max(request.limit_start, 0), length)
+    count = min(max(request.limit_count, -1), length)
+    end = length - 1 if count < 0 else start + count - 1
+    if start >= length:
+        start, end = length - 1, length - 2
+    return start, min(end, length - 1)
+
+
+def set_members(value: SetValue) -> list[bytes]:
+    """A set in iteration order; for an intset that is Redis's order too (ascending integers)."""
+    return sorted(value, key=int) if value.intset else list(value)
+
+
+def unsorted_window(source, request: SortRequest, start: int, end: int) -> list[bytes]:
+    """BY without `*`: the source's own order, reversed by DESC for lists and sorted sets."""
+    if end < start:
+        return []
+    if source.__class__ is ListValue:
+        if request.desc:
+            length = len(source)
+            window = source.range(length - 1 - end, length - 1 - start)
+            window.reverse()
+            return window
+        return source.range(start, end)
+    if source.__class__ is ZSet:
+        return [member for _, member in source.by_rank(start, end, reverse=request.desc)]
+    return set_members(source)[start:end + 1]
+
+
+def sorted_window(ctx, source, request: SortRequest, start: int, end: int, alpha: bool, by) -> list[bytes]:
+    """Load every element, look up its weight, sort, and keep start..end."""
+    if source.__class__ is SetValue:
+        elements = set_members(source)
+    elif source.__class__ is ZSet:
+        elements = list(source.scores)
+    else:
+        elements = list(source)
+    if by is not None:
+        weights = [lookup_by_pattern(ctx, by, element) for element in elements]
+    else:
+        weights = elements
+    binary = request.store is not None  # with STORE Redis compares binary-safe instead of with strcoll
+    if alpha:
+        if by is None:
+            keys = weights if binary else [c_string(element) for element in elements]
+        else:
+            keys = [(0, b"") if weight is None else (1, weight if binary else c_string(weight))
+                    for weight in weights]
+    else:
+        keys = [0.0 if weight is None else sort_score(weight) for weight in weights]
+        if None in keys:
+            raise CommandError(errors.SORT_NOT_DOUBLE)
+        if len(set(keys)) < len(keys):  # equal scores: the elements decide, as binary strings
+            keys = list(zip(keys, elements))
+    if end < start:
+        return []
+    if by is not None and alpha and (start != 0 or end != len(keys) - 1) and len(set(keys)) < len(keys):
+        order = partial_quicksort(keys, request.desc, start, end)[start:end + 1]
+    else:
+        order = sorted_positions(keys, request.desc, end + 1)[start:]
+    return [elements[index] for index in order]
+
+
+def sorted_positions(keys: list, desc: bool, count: int) -> list[int]:
+    """The first count indexes of keys in stable sorted order (glibc's qsort is a stable merge sort)."""
+    if count * 8 < len(keys):
+        select = heapq.nlargest if desc else heapq.nsmallest  # documented to equal sorted(...)[:count]
+        return select(count, range(len(keys)), key=keys.__getitem__)
+    return sorted(range(len(keys)), key=keys.__getitem__, reverse=desc)[:count]
+
+
+# -- the commands ------------------------------------------------------------------------------------------
+
+
+def sort_generic(ctx, argv: list[bytes], readonly: bool):
+    request = parse_sort_request(argv, readonly)
+    source = lookup_read(ctx, argv[1], ctx.touch)
+    if source is None:
+        source = ListValue()
+    elif source.__class__ not in (ListValue, SetValue, ZSet):
+        raise CommandError(errors.WRONGTYPE)
+    dontsort, alpha, by = request.dontsort, request.alpha, request.by
+    if dontsort and source.__class__ is SetValue and request.store is not None:
+        dontsort, alpha, by = False, True, None  # a stored set must not depend on hash-table order
+    if source.__class__ is ZSet:
+        source.listpack = False
+    start, end = limit_window(request, len(source))
+    if dontsort:
+        window = unsorted_window(source, request, start, end)
+    else:
+        window = sorted_window(ctx, source, request, start, end, alpha, by)
+    if request.store is not None:
+        return store_sorted(ctx, request, window)
+    if not request.gets:
+        return window
+    reply = []
+    for element in window:
+        for pattern in request.gets:
+            reply.append(lookup_by_pattern(ctx, pattern, element))
+    return reply
+
+
+def store_sorted(ctx, request: SortRequest, window: list[bytes]) -> int:
+    """STORE: replace the destination (any type, any TTL) with the result as a list, a missing GET value
+    stored as an empty string; an empty result deletes the destination."""
+    if request.gets:
+        items = [lookup_by_pattern(ctx, pattern, element) or b"" for element in window for pattern in request.gets]
+    else:
+        items = window
+    if items:
+        ctx.db.store(request.store, ListValue(items), touch=ctx.touch)
+        ctx.server.dirty += len(items)
+    elif ctx.db.lookup(request.store, ctx.now_ms) is not None:
+        ctx.db.delete(request.store)
+        ctx.server.dirty += 1
+    return len(items)
+
+
+@command("sort", arity=-2, flags="write denyoom movablekeys", keys=(1, 1, 1), group="generic",
+         acl="@set @sortedset @list @dangerous", complexity=SORT_COMPLEXITY)
+def sort_command(ctx, argv):
+    """SORT key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA] [STORE destination] — Sort the elements in a list, set or sorted set"""
+    return sort_generic(ctx, argv, readonly=False)
+
+
+sort_command.key_positions = sort_key_positions
+
+
+@command("sort_ro", arity=-2, flags="readonly movablekeys", keys=(1, 1, 1), group="generic", since="7.0.0",
+         acl="@set @sortedset @list @dangerous", complexity=SORT_COMPLEXITY)
+def sort_ro_command(ctx, argv):
+    """SORT_RO key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA] — Sort the elements in a list, set or sorted set. Read-only variant of SORT."""
+    return sort_generic(ctx, argv, readonly=True)
+
+
+class NoKeyspaceCategorySpec(CommandSpec):
+    """SORT and SORT_RO belong to Redis's generic group but, unlike the rest of it, not to @keyspace
+    (their JSON files list @set @sortedset @list @dangerous); the table implies @keyspace from the group."""
+
+    @property
+    def acl_categories(self) -> list[str]:
+        return [category for category in super().acl_categories if category != "@keyspace"]
+
+
+def _without_keyspace_category(name: str) -> None:
+    spec = TABLE.specs[name]
+    TABLE.specs[name] = NoKeyspaceCategorySpec(**{item.name: getattr(spec, item.name) for item in fields(spec)})
+
+
+_without_keyspace_category("sort")
+_without_keyspace_category("sort_ro")
