@@ -95,6 +95,50 @@ def _buffer_limits(value: Any) -> str:
     return " ".join(groups)
 
 
+# notify-keyspace-events: the class letters and Redis's NOTIFY_* bits (server.h). "A" is every class but
+# key-miss and new-key events; CONFIG GET spells the flags as keyspaceEventsFlagsToString does.
+NOTIFY_KEYSPACE, NOTIFY_KEYEVENT, NOTIFY_GENERIC, NOTIFY_STRING = 1, 2, 4, 8
+NOTIFY_LIST, NOTIFY_SET, NOTIFY_HASH, NOTIFY_ZSET = 16, 32, 64, 128
+NOTIFY_EXPIRED, NOTIFY_EVICTED, NOTIFY_STREAM, NOTIFY_KEY_MISS = 256, 512, 1024, 2048
+NOTIFY_MODULE, NOTIFY_NEW = 8192, 16384
+NOTIFY_ALL = (NOTIFY_GENERIC | NOTIFY_STRING | NOTIFY_LIST | NOTIFY_SET | NOTIFY_HASH | NOTIFY_ZSET
+              | NOTIFY_EXPIRED | NOTIFY_EVICTED | NOTIFY_STREAM | NOTIFY_MODULE)
+_EVENT_CLASSES = {"A": NOTIFY_ALL, "g": NOTIFY_GENERIC, "$": NOTIFY_STRING, "l": NOTIFY_LIST, "s": NOTIFY_SET,
+                  "h": NOTIFY_HASH, "z": NOTIFY_ZSET, "x": NOTIFY_EXPIRED, "e": NOTIFY_EVICTED,
+                  "K": NOTIFY_KEYSPACE, "E": NOTIFY_KEYEVENT, "t": NOTIFY_STREAM, "m": NOTIFY_KEY_MISS,
+                  "d": NOTIFY_MODULE, "n": NOTIFY_NEW}
+_CLASS_ORDER = "g$lshzxetdn"  # inside the A group, in keyspaceEventsFlagsToString's order
+
+
+def parse_keyspace_events(value: Any) -> int:
+    """keyspaceEventsStringToFlags: any mix of the class letters (case matters); ValueError otherwise."""
+    flags = 0
+    for letter in str(value):
+        bit = _EVENT_CLASSES.get(letter)
+        if bit is None:
+            raise ValueError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
+        flags |= bit
+    return flags
+
+
+def format_keyspace_events(flags: int) -> str:
+    """keyspaceEventsFlagsToString: "A" stands for the whole group (and then, as in Redis, hides "n")."""
+    if flags & NOTIFY_ALL == NOTIFY_ALL:
+        text = "A"
+    else:
+        text = "".join(letter for letter in _CLASS_ORDER if flags & _EVENT_CLASSES[letter])
+    for letter in "KEm":
+        if flags & _EVENT_CLASSES[letter]:
+            text += letter
+    return text
+
+
+def _keyspace_events(value: Any) -> str:
+    """Validated, but kept as given: "n" survives in the setting even where CONFIG GET's spelling drops it."""
+    parse_keyspace_events(value)
+    return str(value)
+
+
 Port = Annotated[int, _int_between(0, 65535)]
 Count = Annotated[int, _int_between(0, 2**63 - 1)]
 Memory = Annotated[int, BeforeValidator(parse_memory)]
@@ -160,7 +204,7 @@ class Settings(BaseSettings):
     slowlog_max_len: Count = _mutable(128)
     latency_monitor_threshold: Count = _mutable(0)
     metrics_enabled: YesNo = _mutable(True)
-    notify_keyspace_events: str = _mutable("")
+    notify_keyspace_events: Annotated[str, BeforeValidator(_keyspace_events)] = _mutable("")
     # scripting
     busy_reply_threshold: Count = _mutable(5000, aliases=("lua-time-limit",))
     # replication
@@ -296,6 +340,8 @@ def is_mutable(parameter: str) -> bool:
 
 def format_value(settings: Settings, parameter: str) -> str:
     value = getattr(settings, PARAMETERS[parameter])
+    if parameter == "notify-keyspace-events":
+        return format_keyspace_events(parse_keyspace_events(value))
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)

@@ -10,10 +10,12 @@ from . import (  # noqa: F401
     keys,
     lists,
     pubsub,
+    scripting,
     server,
     sets,
     sort,
     strings,
+    tracking,
     transactions,
     zsets,
 )

@@ -9,6 +9,7 @@ from .. import errors
 from ..errors import CommandError
 from .args import INT64_MAX, parse_int, to_int
 from .keys import lookup_read
+from .notifications import NOTIFY_GENERIC, NOTIFY_STRING, new_key, notify
 from .registry import command
 from .strings import lookup_string_write
 
@@ -68,6 +69,10 @@ def setbit_command(ctx, argv):
         patched = (current & ~(1 << shift)) | (on << shift)
         ctx.db.store(key, value[:byte] + bytes((patched,)) + value[byte + 1:], keep_ttl=True, touch=ctx.touch)
         ctx.server.dirty += 1
+        if ctx.server.notify_flags:
+            if old is None:
+                new_key(ctx, key)
+            notify(ctx, NOTIFY_STRING, b"setbit", key)
     return bit
 
 
@@ -204,6 +209,8 @@ def bitop_command(ctx, argv):
     if not size:
         if ctx.db.delete(destination):
             ctx.server.dirty += 1
+            if ctx.server.notify_flags:
+                notify(ctx, NOTIFY_GENERIC, b"del", destination)
         return 0
     # Shorter strings are zero-padded on the right: pad, then operate on big integers.
     numbers = [int.from_bytes(source.ljust(size, b"\0"), "big") for source in sources]
@@ -219,8 +226,15 @@ def bitop_command(ctx, argv):
             result ^= number
     else:
         result ^= (1 << (size * 8)) - 1
+    notifying = ctx.server.notify_flags
+    if notifying:  # setKey's lookupKeyWrite: an expired target goes first, then "new"
+        created = ctx.db.lookup(destination, ctx.now_ms) is None
     ctx.db.store(destination, result.to_bytes(size, "big"), touch=ctx.touch)
     ctx.server.dirty += 1
+    if notifying:
+        if created:
+            new_key(ctx, destination)
+        notify(ctx, NOTIFY_STRING, b"set", destination)
     return size
 
 
@@ -335,7 +349,12 @@ def bitfield_generic(ctx, argv, read_only_command: bool):
         return [read_field(value, offset, bits, signed) for _, signed, bits, offset, _, _ in operations]
     if read_only_command:
         raise CommandError(errors.BITFIELD_RO_GET_ONLY)
-    buffer = bytearray(grown(lookup_string_write(ctx, key), (highest_write >> 3) + 1))
+    old_value = lookup_string_write(ctx, key)
+    buffer = bytearray(grown(old_value, (highest_write >> 3) + 1))
+    # Redis tells of the write ("setbit") when a SET or INCRBY is carried out (not failed) and the key was
+    # created or grew, or the field changed.
+    grew = old_value is None or len(buffer) != len(old_value)
+    changed = False
     replies = []
     for opcode, signed, bits, offset, operand, overflow in operations:
         if opcode == b"GET":
@@ -354,8 +373,14 @@ def bitfield_generic(ctx, argv, read_only_command: bool):
         else:
             replies.append(answer)
             write_field(buffer, offset, bits, new)
+            changed = changed or grew or new != old
     ctx.db.store(key, bytes(buffer), keep_ttl=True, touch=ctx.touch)
     ctx.server.dirty += sum(1 for operation in operations if operation[0] != b"GET")
+    if ctx.server.notify_flags:
+        if old_value is None:
+            new_key(ctx, key)
+        if changed:
+            notify(ctx, NOTIFY_STRING, b"setbit", key)
     return replies
 
 

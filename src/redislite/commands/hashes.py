@@ -17,6 +17,7 @@ from ..storage.hashes import HashValue, random_sample
 from . import long_double
 from .args import INT64_MAX, INT64_MIN, parse_int, to_int
 from .keys import VALUE_TYPES, ValueType, parse_cursor
+from .notifications import NOTIFY_GENERIC, NOTIFY_HASH, keymiss, new_key, notify
 from .registry import command
 
 VALUE_TYPES[HashValue] = ValueType(b"hash", lambda value: value.encoding, HashValue.duplicate)
@@ -34,6 +35,8 @@ def lookup_hash_read(ctx, key: bytes) -> HashValue | None:
     value = ctx.db.lookup(key, ctx.now_ms, ctx.touch)
     if value is None:
         ctx.server.stats.keyspace_misses += 1
+        if ctx.server.notify_flags:
+            keymiss(ctx, key)
         return None
     ctx.server.stats.keyspace_hits += 1
     if value.__class__ is not HashValue:
@@ -55,6 +58,8 @@ def lookup_hash_create(ctx, key: bytes) -> HashValue:
     if value is None:
         value = HashValue()
         ctx.db.store(key, value, touch=ctx.touch)
+        if ctx.server.notify_flags:
+            new_key(ctx, key)
     return value
 
 
@@ -84,6 +89,8 @@ def hset_generic(ctx, argv, name: str) -> int:
         value.update(zip(argv[2::2], argv[3::2]))
     value.check_length(config.hash_max_listpack_entries)
     ctx.server.dirty += (len(argv) - 2) // 2
+    if ctx.server.notify_flags:
+        notify(ctx, NOTIFY_HASH, b"hset", argv[1])
     return len(value) - before
 
 
@@ -113,6 +120,8 @@ def hsetnx_command(ctx, argv):
         return 0
     set_field(ctx, value, field, argv[3])
     ctx.server.dirty += 1
+    if ctx.server.notify_flags:
+        notify(ctx, NOTIFY_HASH, b"hset", argv[1])
     return 1
 
 
@@ -132,6 +141,10 @@ def hdel_command(ctx, argv):
                 ctx.db.delete(key)
                 break
     ctx.server.dirty += deleted
+    if deleted and ctx.server.notify_flags:
+        notify(ctx, NOTIFY_HASH, b"hdel", key)
+        if not value:
+            notify(ctx, NOTIFY_GENERIC, b"del", key)
     return deleted
 
 
@@ -154,6 +167,8 @@ def hincrby_command(ctx, argv):
         raise CommandError(errors.INCR_OVERFLOW)
     set_field(ctx, value, field, b"%d" % result)
     ctx.server.dirty += 1
+    if ctx.server.notify_flags:
+        notify(ctx, NOTIFY_HASH, b"hincrby", argv[1])
     return result
 
 
@@ -178,6 +193,8 @@ def hincrbyfloat_command(ctx, argv):
         raise CommandError(errors.INCRFLOAT_NAN) from None
     set_field(ctx, value, field, result)
     ctx.server.dirty += 1
+    if ctx.server.notify_flags:
+        notify(ctx, NOTIFY_HASH, b"hincrbyfloat", argv[1])
     return result
 
 

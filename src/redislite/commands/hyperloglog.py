@@ -10,6 +10,7 @@ from ..errors import CommandError
 from ..protocol.values import OK
 from ..storage import hyperloglog as hll
 from .keys import lookup_read
+from .notifications import NOTIFY_STRING, new_key, notify
 from .registry import command
 from .strings import lookup_string_write
 
@@ -54,6 +55,10 @@ def pfadd_command(ctx, argv):
         value[15] |= hll.STALE_CACHE
         ctx.db.store(key, bytes(value), keep_ttl=True, touch=ctx.touch)
         ctx.server.dirty += updated
+        if ctx.server.notify_flags:
+            if old is None:
+                new_key(ctx, key)
+            notify(ctx, NOTIFY_STRING, b"pfadd", key)
     return 1 if updated else 0
 
 
@@ -94,7 +99,11 @@ def pfmerge_command(ctx, argv):
         if value is not None:
             registers = hll.merge_registers(registers, registers_or_error(check_hll(value)))
     destination = argv[1]
-    lookup_string_write(ctx, destination)
+    created = lookup_string_write(ctx, destination) is None
     ctx.db.store(destination, hll.dense_value(registers), keep_ttl=True, touch=ctx.touch)
     ctx.server.dirty += 1
+    if ctx.server.notify_flags:  # PFMERGE tells of a "pfadd", as Redis does
+        if created:
+            new_key(ctx, destination)
+        notify(ctx, NOTIFY_STRING, b"pfadd", destination)
     return OK

@@ -63,6 +63,9 @@ def find_spec(ctx, name: bytes) -> CommandSpec | None:
 
 
 def key_spec_flags(spec: CommandSpec) -> list[bytes]:
+    custom = getattr(spec.handler, "key_spec_flags", None)  # commands whose keys move may declare their own
+    if custom is not None:
+        return custom
     if spec.flags & CommandFlag.PUBSUB:  # SSUBSCRIBE & co.: shard channels sit where keys would
         return [b"not_key"]
     if spec.flags & CommandFlag.WRITE:
@@ -71,7 +74,11 @@ def key_spec_flags(spec: CommandSpec) -> list[bytes]:
 
 
 def key_specs(spec: CommandSpec) -> list[dict]:
-    """One index+range key spec from (first, last, step): simple, but the shape Redis 7 replies."""
+    """One index+range key spec from (first, last, step): simple, but the shape Redis 7 replies. A handler
+    whose keys the triple cannot describe (EVAL's keynum) attaches Redis's specs as `key_specs`."""
+    custom = getattr(spec.handler, "key_specs", None)
+    if custom is not None:
+        return custom
     if not spec.first_key:
         return []
     last = spec.last_key - spec.first_key if spec.last_key >= 0 else spec.last_key
@@ -92,7 +99,7 @@ def command_info(spec: CommandSpec) -> list:
         spec.last_key,
         spec.key_step,
         SetReply([SimpleString(category.encode()) for category in spec.acl_categories]),
-        SetReply(),  # tips
+        SetReply(getattr(spec.handler, "tips", ())),  # tips (command hints), when the handler declares any
         SetReply(key_specs(spec)),
         subcommands if subcommands else SetReply(),  # Redis: an array when there are some, else an empty set
     ]
@@ -191,6 +198,8 @@ def command_key_positions(ctx, argv: list[bytes]) -> tuple[CommandSpec, list[int
     if not spec.first_key and getattr(spec.handler, "key_positions", None) is None:
         raise CommandError(errors.NO_KEY_ARGUMENTS)
     positions = spec.key_positions(target)
+    if not positions and spec.flags & CommandFlag.NO_MANDATORY_KEYS:
+        return spec, positions  # EVAL with no keys: Redis answers an empty list
     if not positions:  # a command whose keys move, and these arguments name none
         raise CommandError(errors.INVALID_COMMAND_ARGS)
     return spec, positions

@@ -15,6 +15,8 @@ from ..errors import CommandError
 from ..protocol.values import OK, SimpleString
 from ..storage.glob import compile_glob
 from .args import INT64_MAX, parse_int, to_int
+from .notifications import NOTIFY_GENERIC, keymiss, notify
+from .notifications import new_key as notify_new_key
 from .registry import command
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
@@ -49,11 +51,14 @@ def value_type(value) -> ValueType:
     return entry
 
 
-def lookup_read(ctx, key: bytes, touch: bool):
-    """lookupKeyRead: counts a keyspace hit or miss; touch=False is LOOKUP_NOTOUCH."""
+def lookup_read(ctx, key: bytes, touch: bool, notify_miss: bool = True):
+    """lookupKeyRead: counts a keyspace hit or miss; touch=False is LOOKUP_NOTOUCH, notify_miss=False is
+    LOOKUP_NONOTIFY (no "keymiss" event)."""
     value = ctx.db.lookup(key, ctx.now_ms, touch)
     if value is None:
         ctx.server.stats.keyspace_misses += 1
+        if notify_miss and ctx.server.notify_flags:
+            keymiss(ctx, key)
     else:
         ctx.server.stats.keyspace_hits += 1
     return value
@@ -86,6 +91,8 @@ def delete_keys(ctx, keys: list[bytes]) -> int:
         if db.lookup(key, now_ms) is not None:  # an expired key is reclaimed but not counted
             db.delete(key)
             deleted += 1
+            if ctx.server.notify_flags:
+                notify(ctx, NOTIFY_GENERIC, b"del", key)
     ctx.server.dirty += deleted
     return deleted
 
@@ -217,6 +224,10 @@ def rename_generic(ctx, argv, nx: bool):
         db.delete(target)
     move_key(db, source, db, target, value, now_ms // 1000)  # the object keeps its access time
     ctx.server.dirty += 1
+    if ctx.server.notify_flags:  # the target is always added anew (a replaced one was deleted first)
+        notify_new_key(ctx, target)
+        notify(ctx, NOTIFY_GENERIC, b"rename_from", source)
+        notify(ctx, NOTIFY_GENERIC, b"rename_to", target)
     return 1 if nx else OK
 
 
@@ -265,6 +276,9 @@ def copy_command(ctx, argv):
     if deadline is not None:
         target_db.set_deadline(new_key, deadline)
     ctx.server.dirty += 1
+    if ctx.server.notify_flags:
+        notify_new_key(ctx, new_key, target_db)
+        notify(ctx, NOTIFY_GENERIC, b"copy_to", new_key, target_db)
     return 1
 
 
@@ -281,6 +295,10 @@ def move_command(ctx, argv):
         return 0
     move_key(source_db, key, target_db, key, value, ctx.now_ms // 1000)
     ctx.server.dirty += 1
+    if ctx.server.notify_flags:
+        notify_new_key(ctx, key, target_db)
+        notify(ctx, NOTIFY_GENERIC, b"move_from", key, source_db)
+        notify(ctx, NOTIFY_GENERIC, b"move_to", key, target_db)
     return 1
 
 
@@ -351,6 +369,8 @@ def expire_generic(ctx, argv, name: str, unit_ms: int, relative: bool) -> int:
     else:
         db.set_deadline(key, when)
     ctx.server.dirty += 1
+    if ctx.server.notify_flags:
+        notify(ctx, NOTIFY_GENERIC, b"del" if when <= ctx.now_ms else b"expire", key)
     return 1
 
 
@@ -427,6 +447,8 @@ def persist_command(ctx, argv):
     if db.lookup(key, ctx.now_ms, ctx.touch) is None or not db.persist(key):
         return 0
     ctx.server.dirty += 1
+    if ctx.server.notify_flags:
+        notify(ctx, NOTIFY_GENERIC, b"persist", key)
     return 1
 
 
@@ -478,7 +500,7 @@ def object_help_command(ctx, argv):
          complexity="O(1)")
 def object_encoding_command(ctx, argv):
     """OBJECT ENCODING key — Inspect the internal encoding of a Redis object"""
-    value = lookup_read(ctx, argv[2], None)
+    value = lookup_read(ctx, argv[2], None, notify_miss=False)
     return None if value is None else value_type(value).encoding(value)
 
 
@@ -486,7 +508,7 @@ def object_encoding_command(ctx, argv):
          complexity="O(1)")
 def object_refcount_command(ctx, argv):
     """OBJECT REFCOUNT key — Get the number of references to the value of the key"""
-    value = lookup_read(ctx, argv[2], None)
+    value = lookup_read(ctx, argv[2], None, notify_miss=False)
     if value is None:
         return None
     if value.__class__ is bytes and len(value) <= 20:
@@ -503,7 +525,7 @@ def object_refcount_command(ctx, argv):
 def object_idletime_command(ctx, argv):
     """OBJECT IDLETIME key — Get the time since a Redis object was last accessed"""
     key = argv[2]
-    if lookup_read(ctx, key, False) is None:
+    if lookup_read(ctx, key, False, notify_miss=False) is None:
         return None
     if lfu_policy(ctx):
         raise CommandError(errors.LFU_SELECTED)
@@ -517,7 +539,7 @@ def object_idletime_command(ctx, argv):
 def object_freq_command(ctx, argv):
     """OBJECT FREQ key — Get the logarithmic access frequency counter of a Redis object"""
     key = argv[2]
-    if lookup_read(ctx, key, False) is None:
+    if lookup_read(ctx, key, False, notify_miss=False) is None:
         return None
     if not lfu_policy(ctx):
         raise CommandError(errors.LFU_NOT_SELECTED)

@@ -20,6 +20,7 @@ from ..storage.lists import ListValue
 from .args import INT64_MIN, parse_int, to_int
 from .blocking import Block, parse_timeout
 from .keys import VALUE_TYPES, ValueType
+from .notifications import NOTIFY_GENERIC, NOTIFY_LIST, keymiss, new_key, notify
 from .registry import command
 
 VALUE_TYPES[ListValue] = ValueType(b"list", lambda value: b"quicklist", ListValue)
@@ -37,6 +38,8 @@ def lookup_list_read(ctx, key: bytes) -> ListValue | None:
     value = ctx.db.lookup(key, ctx.now_ms, ctx.touch)
     if value is None:
         ctx.server.stats.keyspace_misses += 1
+        if ctx.server.notify_flags:
+            keymiss(ctx, key)
         return None
     ctx.server.stats.keyspace_hits += 1
     if value.__class__ is not ListValue:
@@ -80,8 +83,11 @@ def count_above_zero(raw: bytes, error: bytes) -> int:
 
 
 def drop_if_empty(ctx, key: bytes, value: ListValue) -> None:
+    """Delete an emptied list; its "del" event follows the command's own."""
     if not value:
         ctx.db.delete(key)
+        if ctx.server.notify_flags:
+            notify(ctx, NOTIFY_GENERIC, b"del", key)
 
 
 # -- the reusable writes (the blocking commands call these too) ---------------------------------------------
@@ -90,7 +96,8 @@ def drop_if_empty(ctx, key: bytes, value: ListValue) -> None:
 def list_push(ctx, key: bytes, elements: list[bytes], left: bool, only_if_exists: bool = False) -> int:
     """LPUSH / RPUSH (LPUSHX / RPUSHX with only_if_exists): the list's new length, 0 when XX found no key."""
     value = lookup_list_write(ctx, key)
-    if value is None:
+    created = value is None
+    if created:
         if only_if_exists:
             return 0
         value = ListValue()
@@ -100,6 +107,10 @@ def list_push(ctx, key: bytes, elements: list[bytes], left: bool, only_if_exists
     else:
         value.extend(elements)
     ctx.server.dirty += len(elements)
+    if ctx.server.notify_flags:
+        if created:
+            new_key(ctx, key)
+        notify(ctx, NOTIFY_LIST, b"lpush" if left else b"rpush", key)
     return len(value)
 
 
@@ -115,6 +126,8 @@ def list_pop(ctx, key: bytes, left: bool, count: int | None = None):
     else:
         popped = value.pop_many(count, left)
         ctx.server.dirty += len(popped)
+    if ctx.server.notify_flags:
+        notify(ctx, NOTIFY_LIST, b"lpop" if left else b"rpop", key)
     drop_if_empty(ctx, key, value)
     return popped
 
@@ -128,13 +141,19 @@ def list_move(ctx, source: bytes, destination: bytes, from_left: bool, to_left: 
         return None
     target = lookup_list_write(ctx, destination)
     element = source_list.popleft() if from_left else source_list.pop()
-    if target is None:
+    created = target is None
+    if created:
         target = ListValue()
         ctx.db.store(destination, target, touch=ctx.touch)
     if to_left:
         target.appendleft(element)
     else:
         target.append(element)
+    if ctx.server.notify_flags:  # Redis pushes (and tells) before it tells of the pop
+        if created:
+            new_key(ctx, destination)
+        notify(ctx, NOTIFY_LIST, b"lpush" if to_left else b"rpush", destination)
+        notify(ctx, NOTIFY_LIST, b"lpop" if from_left else b"rpop", source)
     drop_if_empty(ctx, source, source_list)  # source == destination never ends up empty
     ctx.server.dirty += 1
     return element
@@ -320,6 +339,8 @@ def lset_command(ctx, argv):
         raise CommandError(errors.INDEX_OUT_OF_RANGE)
     value[index] = argv[3]
     ctx.server.dirty += 1
+    if ctx.server.notify_flags:
+        notify(ctx, NOTIFY_LIST, b"lset", argv[1])
     return OK
 
 
@@ -338,6 +359,8 @@ def linsert_command(ctx, argv):
     if not value.insert_near(argv[3], argv[4], after=where == b"AFTER"):
         return -1
     ctx.server.dirty += 1
+    if ctx.server.notify_flags:
+        notify(ctx, NOTIFY_LIST, b"linsert", argv[1])
     return len(value)
 
 
@@ -352,6 +375,8 @@ def lrem_command(ctx, argv):
     removed = value.remove_matching(argv[3], count)
     if removed:
         ctx.server.dirty += removed
+        if ctx.server.notify_flags:
+            notify(ctx, NOTIFY_LIST, b"lrem", argv[1])
         drop_if_empty(ctx, argv[1], value)
     return removed
 
@@ -370,6 +395,8 @@ def ltrim_command(ctx, argv):
     if stop < 0:
         stop += length
     ctx.server.dirty += value.trim(max(start, 0), stop)
+    if ctx.server.notify_flags:
+        notify(ctx, NOTIFY_LIST, b"ltrim", argv[1])
     drop_if_empty(ctx, argv[1], value)
     return OK
 

@@ -21,6 +21,7 @@ from .hashes import (
     scan_container,
 )
 from .keys import VALUE_TYPES, ValueType, parse_cursor
+from .notifications import NOTIFY_GENERIC, NOTIFY_SET, keymiss, new_key, notify
 from .registry import command
 
 VALUE_TYPES[SetValue] = ValueType(b"set", lambda value: value.encoding, SetValue.duplicate)
@@ -39,6 +40,8 @@ def lookup_set_read(ctx, key: bytes) -> SetValue | None:
     value = ctx.db.lookup(key, ctx.now_ms, ctx.touch)
     if value is None:
         ctx.server.stats.keyspace_misses += 1
+        if ctx.server.notify_flags:
+            keymiss(ctx, key)
         return None
     ctx.server.stats.keyspace_hits += 1
     if value.__class__ is not SetValue:
@@ -73,13 +76,19 @@ def sadd_command(ctx, argv):
     key = argv[1]
     value = lookup_set_write(ctx, key)
     members = argv[2:]
-    if value is None:
+    created = value is None
+    if created:
         value = SetValue.built_from(members, max_intset_entries(ctx))
         ctx.db.store(key, value, touch=ctx.touch)
         added = len(value)
     else:
         added = value.add_members(members, max_intset_entries(ctx))
     ctx.server.dirty += added
+    if ctx.server.notify_flags:
+        if created:
+            new_key(ctx, key)
+        if added:
+            notify(ctx, NOTIFY_SET, b"sadd", key)
     return added
 
 
@@ -100,6 +109,10 @@ def srem_command(ctx, argv):
     if not value:
         ctx.db.delete(key)
     ctx.server.dirty += removed
+    if removed and ctx.server.notify_flags:
+        notify(ctx, NOTIFY_SET, b"srem", key)
+        if not value:
+            notify(ctx, NOTIFY_GENERIC, b"del", key)
     return removed
 
 
@@ -121,11 +134,21 @@ def smove_command(ctx, argv):
     if not source:
         ctx.db.delete(source_key)
     ctx.server.dirty += 1
+    notifying = ctx.server.notify_flags
+    if notifying:
+        notify(ctx, NOTIFY_SET, b"srem", source_key)
+        if not source:
+            notify(ctx, NOTIFY_GENERIC, b"del", source_key)
     if target is None:
         ctx.db.store(target_key, SetValue.built_from((member,), max_intset_entries(ctx)), touch=ctx.touch)
+        if notifying:
+            new_key(ctx, target_key)
+            notify(ctx, NOTIFY_SET, b"sadd", target_key)
     elif member not in target:
         target.add_members((member,), max_intset_entries(ctx))
         ctx.server.dirty += 1
+        if notifying:
+            notify(ctx, NOTIFY_SET, b"sadd", target_key)
     return 1
 
 
@@ -153,6 +176,10 @@ def spop_command(ctx, argv):
         if not value:
             ctx.db.delete(key)
         ctx.server.dirty += 1
+        if ctx.server.notify_flags:
+            notify(ctx, NOTIFY_SET, b"spop", key)
+            if not value:
+                notify(ctx, NOTIFY_GENERIC, b"del", key)
         return member
     count = positive_count(argv[2])
     value = lookup_set_write(ctx, key)
@@ -162,6 +189,9 @@ def spop_command(ctx, argv):
     if count >= size:
         ctx.db.delete(key)
         ctx.server.dirty += 1
+        if ctx.server.notify_flags:
+            notify(ctx, NOTIFY_SET, b"spop", key)
+            notify(ctx, NOTIFY_GENERIC, b"del", key)
         return SetReply(value)
     remaining = size - count
     if remaining * SPOP_MOVE_STRATEGY_MUL > count:
@@ -175,6 +205,8 @@ def spop_command(ctx, argv):
         popped = list(value)
         ctx.db.store(key, survivors, keep_ttl=True, touch=ctx.touch)
     ctx.server.dirty += 1
+    if ctx.server.notify_flags:
+        notify(ctx, NOTIFY_SET, b"spop", key)
     return SetReply(popped)
 
 
@@ -268,25 +300,36 @@ def intersection(sets: list[SetValue], limit: int = 0):
     return found
 
 
-def store_result(ctx, target_key: bytes, result: SetValue) -> int:
-    """setKey, or delete the target when the result is empty (SINTERSTORE, SUNIONSTORE, SDIFFSTORE)."""
+def store_result(ctx, target_key: bytes, result: SetValue, event: bytes) -> int:
+    """setKey, or delete the target when the result is empty (SINTERSTORE, SUNIONSTORE, SDIFFSTORE);
+    `event` names the store for keyspace notifications."""
     if result:
+        notifying = ctx.server.notify_flags
+        if notifying:  # setKey's lookupKeyWrite: an expired target goes first, then "new"
+            created = ctx.db.lookup(target_key, ctx.now_ms) is None
         ctx.db.store(target_key, result, touch=ctx.touch)
         ctx.server.dirty += 1
-    elif ctx.db.lookup(target_key, ctx.now_ms) is not None:
-        ctx.db.delete(target_key)
+        if notifying:
+            if created:
+                new_key(ctx, target_key)
+            notify(ctx, NOTIFY_SET, event, target_key)
+    elif ctx.db.delete(target_key):  # dbDelete: a target already expired but not yet reclaimed counts too
         ctx.server.dirty += 1
+        if ctx.server.notify_flags:
+            notify(ctx, NOTIFY_GENERIC, b"del", target_key)
     return len(result)
 
 
 def sinter_generic(ctx, keys: list[bytes], target_key: bytes | None = None):
     sets = lookup_sets(ctx, keys)
     if any(value is None for value in sets):
-        return store_result(ctx, target_key, SetValue()) if target_key is not None else SetReply()
+        if target_key is None:
+            return SetReply()
+        return store_result(ctx, target_key, SetValue(), b"sinterstore")
     members = intersection(sets)
     if target_key is None:
         return SetReply(members)
-    return store_result(ctx, target_key, SetValue.built_from(members, max_intset_entries(ctx)))
+    return store_result(ctx, target_key, SetValue.built_from(members, max_intset_entries(ctx)), b"sinterstore")
 
 
 @command("sinter", arity=-2, flags="readonly", keys=(1, -1, 1), group="set", complexity=INTER_COMPLEXITY)
@@ -344,7 +387,7 @@ def sunion_generic(ctx, keys: list[bytes], target_key: bytes | None = None):
     members = set().union(*sets)
     if target_key is None:
         return SetReply(members)
-    return store_result(ctx, target_key, SetValue.built_from(members, max_intset_entries(ctx)))
+    return store_result(ctx, target_key, SetValue.built_from(members, max_intset_entries(ctx)), b"sunionstore")
 
 
 @command("sunion", arity=-2, flags="readonly", keys=(1, -1, 1), group="set", complexity=SET_OP_COMPLEXITY)
@@ -375,7 +418,7 @@ def sdiff_generic(ctx, keys: list[bytes], target_key: bytes | None = None):
         # Redis's second algorithm adds all of the first set and then removes: the first set's members
         # decide the encoding.
         result.intset = len(first) <= limit and all(map(is_integer, first))
-    return store_result(ctx, target_key, result)
+    return store_result(ctx, target_key, result, b"sdiffstore")
 
 
 def diff_copies_first_set(first: SetValue, others: list[SetValue]) -> bool:

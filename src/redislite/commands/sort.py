@@ -33,6 +33,7 @@ from ..storage.sets import SetValue
 from ..storage.zset import ZSet
 from .args import to_int
 from .keys import lookup_read
+from .notifications import NOTIFY_GENERIC, NOTIFY_LIST, new_key, notify
 from .registry import TABLE, CommandSpec, command
 from .zsets import strtod
 
@@ -364,12 +365,21 @@ def store_sorted(ctx, request: SortRequest, window: list[bytes]) -> int:
         items = [lookup_by_pattern(ctx, pattern, element) or b"" for element in window for pattern in request.gets]
     else:
         items = window
+    destination = request.store
     if items:
-        ctx.db.store(request.store, ListValue(items), touch=ctx.touch)
+        notifying = ctx.server.notify_flags
+        if notifying:  # setKey's lookupKeyWrite: an expired destination goes first, then "new"
+            created = ctx.db.lookup(destination, ctx.now_ms) is None
+        ctx.db.store(destination, ListValue(items), touch=ctx.touch)
         ctx.server.dirty += len(items)
-    elif ctx.db.lookup(request.store, ctx.now_ms) is not None:
-        ctx.db.delete(request.store)
+        if notifying:
+            if created:
+                new_key(ctx, destination)
+            notify(ctx, NOTIFY_LIST, b"sortstore", destination)
+    elif ctx.db.delete(destination):  # dbDelete: a destination already expired but not yet reclaimed too
         ctx.server.dirty += 1
+        if ctx.server.notify_flags:
+            notify(ctx, NOTIFY_GENERIC, b"del", destination)
     return len(items)
 
 

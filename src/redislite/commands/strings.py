@@ -10,6 +10,7 @@ from ..errors import CommandError
 from ..protocol.values import OK
 from . import long_double
 from .args import INT64_MAX, INT64_MIN, parse_int, to_int
+from .notifications import NOTIFY_GENERIC, NOTIFY_STRING, keymiss, new_key, notify
 from .registry import command
 
 # The extended SET / GETEX options, as flags (Redis's OBJ_SET_NX, OBJ_EX, ...).
@@ -24,6 +25,8 @@ def lookup_string(ctx, key: bytes):
     value = ctx.db.lookup(key, ctx.now_ms, ctx.touch)
     if value is None:
         ctx.server.stats.keyspace_misses += 1
+        if ctx.server.notify_flags:
+            keymiss(ctx, key)
         return None
     ctx.server.stats.keyspace_hits += 1
     if value.__class__ is not bytes:
@@ -103,6 +106,12 @@ def set_generic(ctx, key: bytes, value: bytes, flags: int, deadline: int | None)
     if deadline is not None:
         db.set_deadline(key, deadline)
     ctx.server.dirty += 1
+    if ctx.server.notify_flags:
+        if not found:
+            new_key(ctx, key)
+        notify(ctx, NOTIFY_STRING, b"set", key)
+        if deadline is not None:
+            notify(ctx, NOTIFY_GENERIC, b"expire", key)
     return True, old
 
 
@@ -113,6 +122,8 @@ def get_command(ctx, argv):
     value = ctx.db.lookup(argv[1], ctx.now_ms, ctx.touch)
     if value is None:
         ctx.server.stats.keyspace_misses += 1
+        if ctx.server.notify_flags:
+            keymiss(ctx, argv[1])
         return None
     ctx.server.stats.keyspace_hits += 1
     if value.__class__ is not bytes:
@@ -124,6 +135,9 @@ def get_command(ctx, argv):
 def set_command(ctx, argv):
     """SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL] — Set the string value of a key"""
     if len(argv) == 3:
+        if ctx.server.notify_flags:  # the general path looks the key up first, for "expired" and "new"
+            set_generic(ctx, argv[1], argv[2], 0, None)
+            return OK
         ctx.db.store(argv[1], argv[2], touch=ctx.touch)
         ctx.server.dirty += 1
         return OK
@@ -167,6 +181,8 @@ def mget_command(ctx, argv):
         value = db.lookup(key, now_ms, touch)
         if value is None:
             stats.keyspace_misses += 1
+            if ctx.server.notify_flags:
+                keymiss(ctx, key)
         else:
             stats.keyspace_hits += 1
             if value.__class__ is not bytes:
@@ -181,6 +197,10 @@ def mset_command(ctx, argv):
     """MSET key value [key value ...] — Set multiple keys to multiple values"""
     if len(argv) % 2 == 0:
         raise CommandError(errors.wrong_arity("mset"))
+    if ctx.server.notify_flags:  # setKey per key: "new" and "set" interleaved, as Redis sends them
+        for pos in range(1, len(argv), 2):
+            set_generic(ctx, argv[pos], argv[pos + 1], 0, None)
+        return OK
     ctx.db.store_many(argv[1::2], argv[2::2], touch=ctx.touch)
     ctx.server.dirty += len(argv) // 2
     return OK
@@ -195,8 +215,15 @@ def msetnx_command(ctx, argv):
     db, now_ms = ctx.db, ctx.now_ms
     if any(db.lookup(argv[pos], now_ms) is not None for pos in range(1, len(argv), 2)):
         return 0
+    notifying = ctx.server.notify_flags
     for pos in range(1, len(argv), 2):
+        if notifying:
+            created = db.lookup(argv[pos], now_ms) is None  # a key given twice is new only once
         db.store(argv[pos], argv[pos + 1], touch=ctx.touch)
+        if notifying:
+            if created:
+                new_key(ctx, argv[pos])
+            notify(ctx, NOTIFY_STRING, b"set", argv[pos])
     ctx.server.dirty += len(argv) // 2
     return 1
 
@@ -207,6 +234,10 @@ def getset_command(ctx, argv):
     old = lookup_string(ctx, argv[1])
     ctx.db.store(argv[1], argv[2], touch=ctx.touch)
     ctx.server.dirty += 1
+    if ctx.server.notify_flags:
+        if old is None:
+            new_key(ctx, argv[1])
+        notify(ctx, NOTIFY_STRING, b"set", argv[1])
     return old
 
 
@@ -218,6 +249,8 @@ def getdel_command(ctx, argv):
     if value is not None:
         ctx.db.delete(argv[1])
         ctx.server.dirty += 1
+        if ctx.server.notify_flags:
+            notify(ctx, NOTIFY_GENERIC, b"del", argv[1])
     return value
 
 
@@ -235,11 +268,17 @@ def getex_command(ctx, argv):
         deadline = expire_deadline(expire, flags, ctx.now_ms, "getex")
         if flags & (EXAT | PXAT) and deadline <= ctx.now_ms:
             db.delete(key)  # an absolute time already past deletes the key (after replying with it)
+            event = b"del"
         else:
             db.set_deadline(key, deadline)
+            event = b"expire"
         ctx.server.dirty += 1
+        if ctx.server.notify_flags:
+            notify(ctx, NOTIFY_GENERIC, event, key)
     elif flags & PERSIST and db.persist(key):
         ctx.server.dirty += 1
+        if ctx.server.notify_flags:
+            notify(ctx, NOTIFY_GENERIC, b"persist", key)
     return value
 
 
@@ -256,13 +295,18 @@ def append_command(ctx, argv):
     """APPEND key value — Append a value to a key"""
     key, suffix = argv[1], argv[2]
     value = lookup_string_write(ctx, key)
-    if value is None:
+    created = value is None
+    if created:
         value = suffix
     else:
         check_string_length(ctx, len(value) + len(suffix))
         value += suffix
     ctx.db.store(key, value, keep_ttl=True, touch=ctx.touch)
     ctx.server.dirty += 1
+    if ctx.server.notify_flags:
+        if created:
+            new_key(ctx, key)
+        notify(ctx, NOTIFY_STRING, b"append", key)
     return len(value)
 
 
@@ -291,6 +335,10 @@ def incr_by_generic(ctx, key: bytes, increment: int) -> int:
             raise CommandError(errors.INCR_OVERFLOW)
     db.store(key, b"%d" % result, True, ctx.touch)  # keep_ttl
     ctx.server.dirty += 1
+    if ctx.server.notify_flags:
+        if value is None:
+            new_key(ctx, key)
+        notify(ctx, NOTIFY_STRING, b"incrby", key)
     return result
 
 
@@ -337,6 +385,10 @@ def incrbyfloat_command(ctx, argv):
         raise CommandError(errors.INCRFLOAT_NAN) from None
     ctx.db.store(key, result, keep_ttl=True, touch=ctx.touch)
     ctx.server.dirty += 1
+    if ctx.server.notify_flags:
+        if value is None:
+            new_key(ctx, key)
+        notify(ctx, NOTIFY_STRING, b"incrbyfloat", key)
     return result
 
 
@@ -382,6 +434,7 @@ def setrange_command(ctx, argv):
     if not patch:
         return 0 if value is None else len(value)  # nothing to write: no key is created
     check_string_length(ctx, offset + len(patch))
+    created = value is None
     value = value or b""
     head = value[:offset]
     if len(head) < offset:
@@ -389,6 +442,10 @@ def setrange_command(ctx, argv):
     value = head + patch + value[offset + len(patch):]
     ctx.db.store(key, value, keep_ttl=True, touch=ctx.touch)
     ctx.server.dirty += 1
+    if ctx.server.notify_flags:
+        if created:
+            new_key(ctx, key)
+        notify(ctx, NOTIFY_STRING, b"setrange", key)
     return len(value)
 
 
@@ -402,6 +459,8 @@ def lcs_command(ctx, argv):
         value = db.lookup(key, now_ms, touch)
         if value is None:
             stats.keyspace_misses += 1
+            if ctx.server.notify_flags:
+                keymiss(ctx, key)
         else:
             stats.keyspace_hits += 1
         values.append(value)

@@ -27,6 +27,7 @@ from ..storage.zset import LexRange, ScoreRange, ZSet
 from .args import parse_int, to_int
 from .blocking import Block, parse_timeout
 from .keys import VALUE_TYPES, ValueType, parse_cursor
+from .notifications import NOTIFY_GENERIC, NOTIFY_ZSET, keymiss, new_key, notify
 from .registry import command
 
 VALUE_TYPES[ZSet] = ValueType(b"zset", lambda value: b"listpack" if value.listpack else b"skiplist", ZSet.copy)
@@ -169,6 +170,8 @@ def lookup_zset_read(ctx, key: bytes) -> ZSet | None:
     value = ctx.db.lookup(key, ctx.now_ms, ctx.touch)
     if value is None:
         ctx.server.stats.keyspace_misses += 1
+        if ctx.server.notify_flags:
+            keymiss(ctx, key)
         return None
     ctx.server.stats.keyspace_hits += 1
     if value.__class__ is not ZSet:
@@ -199,24 +202,36 @@ def insert_member(ctx, zset: ZSet, member: bytes, score: float) -> None:
     zset.add(member, score)
 
 
-def store_result(ctx, key: bytes, pairs: list[tuple[float, bytes]]) -> int:
+def store_result(ctx, key: bytes, pairs: list[tuple[float, bytes]], event: bytes) -> int:
     """Replace key with a sorted set of pairs (or delete it when there are none); the result's size.
-    The encoding follows zsetConvertToListpackIfNeeded: listpack when the result fits the limits."""
+    The encoding follows zsetConvertToListpackIfNeeded: listpack when the result fits the limits.
+    `event` names the store (zunionstore, zrangestore, ...) for keyspace notifications."""
     if not pairs:
-        if ctx.db.lookup(key, ctx.now_ms) is not None:
-            ctx.db.delete(key)
+        if ctx.db.delete(key):  # dbDelete: a key already expired but not yet reclaimed counts too
             ctx.server.dirty += 1
+            if ctx.server.notify_flags:
+                notify(ctx, NOTIFY_GENERIC, b"del", key)
         return 0
     entries, value_limit = listpack_limits(ctx)
     fits = len(pairs) <= entries and max(len(member) for _, member in pairs) <= value_limit
+    notifying = ctx.server.notify_flags
+    if notifying:  # setKey's lookupKeyWrite: an expired target goes first, then "new"
+        created = ctx.db.lookup(key, ctx.now_ms) is None
     ctx.db.store(key, ZSet(((member, score) for score, member in pairs), listpack=fits), touch=ctx.touch)
     ctx.server.dirty += 1
+    if notifying:
+        if created:
+            new_key(ctx, key)
+        notify(ctx, NOTIFY_ZSET, event, key)
     return len(pairs)
 
 
 def drop_if_empty(ctx, key: bytes, zset: ZSet) -> None:
+    """Delete an emptied sorted set; its "del" event follows the command's own."""
     if not zset:
         ctx.db.delete(key)
+        if ctx.server.notify_flags:
+            notify(ctx, NOTIFY_GENERIC, b"del", key)
 
 
 def scored_reply(ctx, pairs, withscores: bool) -> list:
@@ -269,6 +284,8 @@ def zadd_generic(ctx, argv: list[bytes], flags: int):
         entries, value_limit = listpack_limits(ctx)
         zset = ZSet(listpack=entries != 0 and len(argv[pos + 1]) <= value_limit)
         ctx.db.store(key, zset, touch=ctx.touch)
+        if ctx.server.notify_flags:
+            new_key(ctx, key)
     added = updated = processed = 0
     score = 0.0
     members = zset.scores
@@ -292,6 +309,8 @@ def zadd_generic(ctx, argv: list[bytes], flags: int):
             added += 1
             processed += 1
     ctx.server.dirty += added + updated
+    if (added or updated) and ctx.server.notify_flags:
+        notify(ctx, NOTIFY_ZSET, b"zincr" if incr else b"zadd", key)
     if incr:
         return score if processed else None
     return added + updated if flags & ZADD_CH else added
@@ -326,6 +345,8 @@ def zrem_command(ctx, argv):
             deleted += 1
             if not zset:
                 break
+    if deleted and ctx.server.notify_flags:
+        notify(ctx, NOTIFY_ZSET, b"zrem", key)
     drop_if_empty(ctx, key, zset)
     ctx.server.dirty += deleted
     return deleted
@@ -507,7 +528,7 @@ def zrange_generic(ctx, argv: list[bytes], key_index: int, range_type: int = 0, 
     zset = lookup_zset_read(ctx, argv[key_index])
     pairs = [] if zset is None else select_range(zset, range_type, spec, reverse, offset, limit)
     if destination is not None:
-        return store_result(ctx, destination, pairs)
+        return store_result(ctx, destination, pairs, b"zrangestore")
     return scored_reply(ctx, pairs, withscores)
 
 
@@ -566,8 +587,10 @@ def zrevrangebylex_command(ctx, argv):
 # -- removing ranges ----------------------------------------------------------------------------------------
 
 
-def remove_range(ctx, key: bytes, zset: ZSet, lo: int, hi: int) -> int:
+def remove_range(ctx, key: bytes, zset: ZSet, lo: int, hi: int, event: bytes) -> int:
     removed = zset.remove_span(lo, hi)
+    if removed and ctx.server.notify_flags:
+        notify(ctx, NOTIFY_ZSET, event, key)
     drop_if_empty(ctx, key, zset)
     ctx.server.dirty += removed
     return removed
@@ -582,7 +605,7 @@ def zremrangebyrank_command(ctx, argv):
     if zset is None:
         return 0
     span = rank_span(len(zset), start, stop)
-    return 0 if span is None else remove_range(ctx, argv[1], zset, span[0], span[1] + 1)
+    return 0 if span is None else remove_range(ctx, argv[1], zset, span[0], span[1] + 1, b"zremrangebyrank")
 
 
 @command("zremrangebyscore", arity=4, flags="write", keys=(1, 1, 1), group="sorted-set", since="1.2.0",
@@ -593,7 +616,7 @@ def zremrangebyscore_command(ctx, argv):
     zset = lookup_zset_write(ctx, argv[1])
     if zset is None:
         return 0
-    return remove_range(ctx, argv[1], zset, *zset.score_span(spec))
+    return remove_range(ctx, argv[1], zset, *zset.score_span(spec), b"zremrangebyscore")
 
 
 @command("zremrangebylex", arity=4, flags="write", keys=(1, 1, 1), group="sorted-set", since="2.8.9",
@@ -607,7 +630,7 @@ def zremrangebylex_command(ctx, argv):
     first = zset.lex_first(spec)
     if first is None:
         return 0
-    return remove_range(ctx, argv[1], zset, first, zset.lex_run_end(first, spec))
+    return remove_range(ctx, argv[1], zset, first, zset.lex_run_end(first, spec), b"zremrangebylex")
 
 
 # -- popping (the blocking commands reuse zset_pop and zset_mpop) -------------------------------------------
@@ -620,6 +643,8 @@ def zset_pop(ctx, key: bytes, count: int, from_max: bool) -> list[tuple[float, b
     if zset is None:
         return None
     popped = zset.pop(count, from_max)
+    if ctx.server.notify_flags:
+        notify(ctx, NOTIFY_ZSET, b"zpopmax" if from_max else b"zpopmin", key)
     drop_if_empty(ctx, key, zset)
     ctx.server.dirty += len(popped)
     return popped
@@ -767,6 +792,7 @@ bzmpop_command.key_positions = lambda argv: numkeys_key_positions(argv, 2)
 # -- ZUNION, ZINTER, ZDIFF and their STORE and CARD forms ---------------------------------------------------
 
 OP_UNION, OP_INTER, OP_DIFF = 1, 2, 3
+STORE_EVENTS = {OP_UNION: b"zunionstore", OP_INTER: b"zinterstore", OP_DIFF: b"zdiffstore"}
 AGGREGATES = {b"SUM": "sum", b"MIN": "min", b"MAX": "max"}
 ONE = 1.0
 
@@ -805,6 +831,8 @@ def read_sources(ctx, keys: list[bytes]) -> list[Source]:
         value = ctx.db.lookup(key, ctx.now_ms, ctx.touch)
         if value is None:
             ctx.server.stats.keyspace_misses += 1
+            if ctx.server.notify_flags:
+                keymiss(ctx, key)
         else:
             ctx.server.stats.keyspace_hits += 1
             if value.__class__ is not ZSet and not isinstance(value, (set, frozenset)):
@@ -918,7 +946,7 @@ def set_operation(ctx, argv: list[bytes], numkeys_index: int, op: int, destinati
             result = union_of(sources, how)
     pairs = sorted((score, member) for member, score in result.items())
     if destination is not None:
-        return store_result(ctx, destination, pairs)
+        return store_result(ctx, destination, pairs, STORE_EVENTS[op])
     return scored_reply(ctx, pairs, withscores)
 
 

@@ -9,8 +9,10 @@ from ..config import DEFAULT_BUFFER_LIMITS
 from .blocking import BlockingRegistry
 from ..commands.blocking import Block
 from ..commands.registry import TABLE, CommandFlag, CommandSpec
+from ..commands.notifications import configure_notifications
 from ..errors import CommandError
-from ..protocol.values import QUEUED, ErrorReply
+from ..commands.tracking import Tracking
+from ..protocol.values import QUEUED, Encoded, ErrorReply, Replies
 
 log = logging.getLogger("redislite.engine")
 
@@ -37,6 +39,7 @@ FAST = int(CommandFlag.FAST)
 UNMONITORED = int(CommandFlag.SKIP_MONITOR | CommandFlag.ADMIN)
 WRITE_LIKE = int(CommandFlag.WRITE | CommandFlag.MAY_REPLICATE)
 NO_MULTI = int(CommandFlag.NO_MULTI)
+READONLY = int(CommandFlag.READONLY)
 # What a client in MULTI runs at once instead of queuing (processCommand's list).
 TRANSACTION_CONTROL = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
 # What a RESP2 client with subscriptions may run.
@@ -81,6 +84,7 @@ class Engine:
         self.monitors = state.monitors  # the same list, read on every command
         self.blocking = BlockingRegistry()
         self.waiters = self.blocking.waiters  # the same dict, read on every command
+        self.tracking = state.tracking = Tracking(state)
         state.engine = self
         self.commands: dict[str, Command] = {name: Command(spec) for name, spec in TABLE.specs.items()}
         # Dispatch accepts the lower- and upper-case spellings without calling lower() on the hot path.
@@ -106,6 +110,7 @@ class Engine:
         self.slowlog_threshold_ns = slowlog * 1000 if slowlog >= 0 else never
         self.latency_threshold_ns = latency * 1_000_000 if latency > 0 else never
         self.slow_ns = min(self.slowlog_threshold_ns, self.latency_threshold_ns)
+        configure_notifications(self.state)  # notify-keyspace-events -> state.notify_flags, expiry hook
         # client-output-buffer-limit: class -> (hard bytes, soft bytes, soft seconds); a setting names only
         # the classes it changes
         self.output_limits = {}
@@ -131,9 +136,9 @@ class Engine:
         start = time_ns()
         client.now_ms = start // 1_000_000
         db = client.db
-        watched = db.watched
-        if watched:
-            dirty = self.state.dirty
+        observed = db.watched or self.tracking.clients  # WATCH or CLIENT TRACKING in use
+        if observed:  # note what this command may change
+            before = self._snapshot(db, command, argv)
         try:
             reply = command.handler(client, argv)
         except CommandError as error:
@@ -157,15 +162,42 @@ class Engine:
                 self.blocking.park(client, argv, reply)
                 return PARKED
             return reply  # a retry that still finds nothing: the client keeps its place in line
-        if self.monitors or self.waiters or watched:  # all empty on the hot path
+        if self.monitors or self.waiters or observed:  # all empty on the hot path
             if self.monitors and not command.flags & UNMONITORED:
                 self._feed_monitors(client, argv)
-            if watched and command.flags & WRITE and self.state.dirty != dirty:
-                for index in command.spec.key_positions(argv):
-                    db.touch_watched(argv[index])
+            if observed:
+                changed = self._changed_keys(db, before)
+                if db.watched:
+                    for key in changed:
+                        db.touch_watched(key)
+                if self.tracking.clients:
+                    self.tracking.after_command(client, command, argv, changed, command.flags & READONLY)
+                    if client.deferred_pushes and not client.atomic:
+                        reply = Replies([reply, *map(Encoded, client.deferred_pushes)])
+                        client.deferred_pushes = []
             if self.waiters:
                 self._wake_waiters(client, command, argv)
         return reply
+
+    # -- what a command changed (WATCH, CLIENT TRACKING) --------------------------------------------------
+
+    def _snapshot(self, db, command: "Command", argv: list[bytes]):
+        """Before a write: its keys with their value objects and deadlines, and the dirty counter."""
+        if not command.flags & WRITE:
+            return None
+        keys = [argv[index] for index in command.spec.key_positions(argv)]
+        return self.state.dirty, [(key, db.data.get(key), db.expires.get(key)) for key in keys]
+
+    def _changed_keys(self, db, before) -> list[bytes]:
+        """The keys a write really changed (Redis's signalModifiedKey): none unless it counted a change; then
+        each key whose value was replaced or removed, whose deadline moved, or that holds an aggregate
+        (changed in place). So DEL of a missing key or SET NX on an existing one touches nothing."""
+        if before is None or self.state.dirty == before[0]:
+            return []
+        data, expires = db.data, db.expires
+        return [key for key, value, deadline in before[1]
+                if (now := data.get(key)) is not value or expires.get(key) != deadline
+                or (now is not None and now.__class__ is not bytes)]
 
     # -- blocking on keys ------------------------------------------------------------------------------
 

@@ -41,6 +41,7 @@ class ServerState:
         self.tcp_port = settings.port  # the port actually bound (differs from config when it was 0 in tests)
         self.shutdown_requested = None  # set by the server: callable(save: bool | None)
         self.engine = None  # set by Engine: the command table and execute()
+        self.notify_flags = 0  # notify-keyspace-events as NOTIFY_* bits, 0 when off (set by Engine.configure)
         self._next_client_id = 0
 
     def clock_ms(self) -> int:

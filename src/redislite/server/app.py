@@ -6,6 +6,7 @@ import time
 
 from ..engine.core import Engine
 from ..engine.state import ServerState
+from .busy import EventsWhileBlocked
 from .connection import Connection
 
 log = logging.getLogger("redislite.server")
@@ -18,6 +19,7 @@ class RedisLiteServer:
         self.state = ServerState(settings, config_file)
         self.engine = Engine(self.state)
         self.state.shutdown_requested = self.request_shutdown
+        self.state.process_events_while_blocked = EventsWhileBlocked(self)  # serves clients during busy scripts
         self.listeners: list[asyncio.AbstractServer] = []
         self.stopped: asyncio.Event | None = None
         self.cron_handle = None
@@ -34,6 +36,8 @@ class RedisLiteServer:
                                                 backlog=config.tcp_backlog, reuse_address=True)
             self.listeners.append(listener)
             self.state.tcp_port = listener.sockets[0].getsockname()[1]
+        tracking = self.state.tracking
+        tracking.schedule = lambda: loop.call_soon(tracking.flush_broadcasts)  # BCAST: once per loop turn
         self.schedule_cron()
         log.info("server_started", extra={"port": self.state.tcp_port, "bind": config.bind})
 

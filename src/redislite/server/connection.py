@@ -71,6 +71,8 @@ class Connection(asyncio.Protocol):
             unwatch_all(client)
         if client.subscribed:
             unsubscribe_all(client)
+        if client.tracking is not None:
+            self.state.tracking.disable(client)
         self.closing = True
 
     def data_received(self, data: bytes) -> None:

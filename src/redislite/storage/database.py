@@ -15,7 +15,8 @@ from .glob import compile_glob
 
 
 class Database:
-    __slots__ = ("index", "data", "expires", "access", "clock", "heap", "expired_keys", "scans", "watched")
+    __slots__ = ("index", "data", "expires", "access", "clock", "heap", "expired_keys", "scans", "watched",
+                 "on_expired")
 
     def __init__(self, index: int):
         self.index = index
@@ -28,6 +29,9 @@ class Database:
         self.heap: list[tuple[int, bytes]] = []  # (deadline, key); entries go stale when a TTL changes
         self.expired_keys = 0
         self.scans = ScanSnapshots()
+        # Called as on_expired(db, key) after an expired key is deleted (keyspace notifications install
+        # it while "expired" events are on); None otherwise, so expiry pays one test.
+        self.on_expired = None
 
     def __len__(self) -> int:
         return len(self.data)
@@ -182,6 +186,8 @@ class Database:
         self.expired_keys += 1
         if self.watched:
             self.touch_watched(key)
+        if self.on_expired is not None:
+            self.on_expired(self, key)
 
     def expire_cycle(self, now_ms: int, time_left, batch: int = 64) -> int:
         """Delete keys whose deadline has passed, earliest first, until none is due or `time_left()` is

@@ -1,0 +1,38 @@
+"""How the Python side of the Lua API raises Lua errors.
+
+A Python function called from Lua cannot raise a Lua error value directly: lupa turns the exception into a
+userdata. The sandbox (prelude.py) unwraps it wherever Lua code can see an error (the script's error handler,
+pcall, xpcall, coroutine.resume) and, like luaL_error, prefixes "chunk:line: " of the calling Lua function
+when `positioned` is set.
+"""
+
+
+class LuaRaise(Exception):
+    """Raise `value` (bytes or a Lua table) as a Lua error from a Python API function."""
+
+    def __init__(self, value, positioned: bool = False):
+        super().__init__(value)
+        self.value = value
+        self.positioned = positioned
+
+
+def lua_error(message: str | bytes) -> LuaRaise:
+    """luaL_error: a message with the caller's position."""
+    return LuaRaise(message.encode() if isinstance(message, str) else message, positioned=True)
+
+
+def arg_error(number: int, function: str, message: str) -> LuaRaise:
+    """luaL_argerror: "bad argument #n to 'f' (message)", with the caller's position."""
+    return lua_error(f"bad argument #{number} to '{function}' ({message})")
+
+
+def type_error(number: int, function: str, expected: str, got: str) -> LuaRaise:
+    """luaL_typerror."""
+    return arg_error(number, function, f"{expected} expected, got {got}")
+
+
+def unwrap(error):
+    """The Lua value and the position flag of an error raised by a Python API function (for the prelude)."""
+    if isinstance(error, LuaRaise):
+        return error.value, error.positioned
+    return str(error).encode(), False

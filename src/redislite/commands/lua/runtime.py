@@ -1,0 +1,593 @@
+"""One sandboxed Lua 5.1 state (lupa.lua51: the Lua version Redis embeds) and the Python side of its API.
+
+`LuaEngine` owns the state, compiles scripts, runs them, and converts values both ways. Everything that needs
+the server (running a command, the random generator, logging, the busy-script hook) goes through its `host`,
+the scripting state in commands/scripting.py, so this module knows nothing about commands.
+"""
+
+import hashlib
+import logging
+import math
+import struct
+
+from lupa.lua51 import LuaError, LuaRuntime, lua_type
+
+from ...protocol.encoder import format_double
+from ...protocol.values import ErrorReply, NullArray, Push, SetReply, SimpleString, Verbatim
+from . import bitlib, structlib
+from .cjson import NULL, CJson
+from .errors import LuaRaise, arg_error, lua_error, type_error
+from .errors import unwrap as unwrap_error
+from .msgpack import MsgPack
+from .numbers import format_argument, format_number, lua_type_name, to_int32, to_int64, to_number
+from .prelude import PRELUDE
+from .replies import BigNumber, FormattedVerbatim, PairsMap, ScriptDouble
+
+log = logging.getLogger("redislite.scripting")
+
+HOOK_INSTRUCTIONS = 100_000  # how often a running script checks the clock (Redis's count hook)
+UNPACK_CHUNK = 4000  # values fetched per call when reading a Lua array (below Lua 5.1's C stack limit)
+MAX_REPLY_DEPTH = 400  # nested tables deeper than this reply "reached lua stack limit"
+_STRINGS = {bytes}
+_PLAIN = {bytes, int}
+LOG_LEVELS = {0: logging.DEBUG, 1: logging.DEBUG, 2: logging.INFO, 3: logging.WARNING}
+
+
+def _deny_attributes(obj, name, is_setting):
+    """Scripts may not reach Python attributes through the userdata that stand for API functions."""
+    raise AttributeError("not accessible from scripts")
+
+
+def c_string(data: bytes) -> bytes:
+    """What C code sees of a Lua string: up to the first NUL."""
+    nul = data.find(b"\0")
+    return data if nul < 0 else data[:nul]
+
+
+def lua_error_text(error: LuaError) -> bytes:
+    """The message of a Lua error that surfaced in Python, without the traceback lupa appends."""
+    return str(error).split("\nstack traceback:", 1)[0].encode("utf-8", "surrogateescape")
+
+
+def error_message(message: bytes) -> bytes:
+    """Redis's luaPushErrorBuff: "-CODE text" or "text" -> "CODE text" (ERR by default), newlines trimmed."""
+    message = c_string(message)
+    code, text = b"ERR", message
+    if message.startswith(b"-"):
+        head, space, rest = message[1:].partition(b" ")
+        if space:
+            code, text = head, rest
+        else:
+            text = message[1:]
+    return code + b" " + text.strip(b"\r\n")
+
+
+class LuaEngine:
+    """A Lua state with Redis's sandbox: `kind` is "eval" (EVAL scripts) or "function" (FUNCTION libraries)."""
+
+    def __init__(self, host, kind: str):
+        self.host = host
+        self.kind = kind
+        self.lua = LuaRuntime(encoding=None, unpack_returned_tuples=True, register_eval=False,
+                              register_builtins=False, attribute_filter=_deny_attributes)
+        self.table_from = self.lua.table_from
+        self.nil_marker = object()
+        self.builtins: set[int] = set()
+        globals_ = self.lua.globals()
+        globals_.python = None
+        # The prelude runs without line information, so its frames never show in error positions (see prelude).
+        compiled = globals_.loadstring(PRELUDE.encode(), b"=redislite")
+        stripped = strip_debug_info(globals_.string.dump(compiled))
+        prelude = globals_.loadstring(stripped, b"=redislite")
+        helpers = prelude(self._api_table(), kind.encode())
+        self.compile_chunk = helpers.compile
+        self.run_eval_chunk = helpers.run_eval
+        self.run_function_chunk = helpers.run_function
+        self.load_library_chunk = helpers.load_library
+        self.describe = helpers.describe
+        self.error_info = helpers.error_info
+        self.build_map_chunk = helpers.build_map
+        self.unpack = helpers.unpack
+        self.new_library = helpers.new_library
+
+    # -- the API table handed to the prelude -------------------------------------------------------------
+
+    def _api_table(self):
+        self.cjson = CJson(self.new_array, self.new_object, self.builtin_type)
+        self.msgpack = MsgPack(self.new_array, self.new_map)
+        cjson_functions = dict(self.cjson.functions())
+        cjson_functions["new"] = self.cjson_new
+        cjson_functions["_NAME"] = b"cjson"
+        cjson_functions["_VERSION"] = b"2.1.0"
+        cmsgpack_functions = dict(self.msgpack.functions())
+        cmsgpack_functions.update({"_NAME": b"cmsgpack", "_VERSION": b"lua-cmsgpack 0.4.0",
+                                   "_COPYRIGHT": b"Copyright (C) 2012, Salvatore Sanfilippo",
+                                   "_DESCRIPTION": b"MessagePack C implementation for Lua"})
+        api = {
+            "unwrap": unwrap_error, "interrupt": self.host.interrupt, "address": self.address,
+            "call": self.call, "pcall": self.pcall, "sha1hex": self.sha1hex, "log": self.log,
+            "setresp": self.setresp, "set_repl": self.set_repl, "acl_check_cmd": self.acl_check_cmd,
+            "random": self.random, "randomseed": self.randomseed, "register_function": self.register_function,
+            "version": self.host.redis_version.encode(), "version_num": self.host.redis_version_num,
+            "cjson": self._table(cjson_functions), "cjson_null": NULL,
+            "cmsgpack": self._table(cmsgpack_functions),
+            "struct": self._table(structlib.FUNCTIONS), "bit": self._table(bitlib.FUNCTIONS),
+        }
+        return self._table(api)
+
+    def _table(self, mapping: dict):
+        table = self.table_from({})
+        for name, value in mapping.items():
+            table[name.encode()] = value
+        return table
+
+    def address(self, fn) -> bytes:
+        self.builtins.add(id(fn))
+        return b"0x%x" % id(fn)
+
+    def builtin_type(self, value) -> str | None:
+        """The Lua type Redis would report for a value that is a Python object here."""
+        if value is NULL:
+            return "userdata"
+        if callable(value) and lua_type(value) is None:
+            return "function"
+        return None
+
+    def cjson_new(self, *args):
+        instance = CJson(self.new_array, self.new_object, self.builtin_type)
+        fields = dict(instance.functions())
+        fields.update({"new": self.cjson_new, "null": NULL, "_NAME": b"cjson", "_VERSION": b"2.1.0"})
+        return self.new_library(self._table(fields))
+
+    # -- building Lua values ---------------------------------------------------------------------------
+
+    def new_array(self, values: list):
+        return self.table_from(values)
+
+    def new_object(self, items: dict):
+        return self.table_from(items)
+
+    def new_map(self, flat: list):
+        marker = self.nil_marker
+        try:
+            return self.build_map_chunk(self.table_from([marker if v is None else v for v in flat]), len(flat),
+                                        marker)
+        except LuaError as error:
+            raise LuaRaise(lua_error_text(error)) from None
+
+    def error_table(self, message: bytes, ignore_stats: bool = False):
+        fields = {b"err": error_message(message)}
+        if ignore_stats:
+            fields[b"ignore_error_stats_update"] = True
+        return self.table_from(fields)
+
+    def to_lua(self, value, resp3: bool):
+        """A command's reply as redis.call returns it (Redis's redisProtocolToLuaType)."""
+        cls = value.__class__
+        if cls is bytes:
+            return value
+        if cls is int:
+            return value
+        if value is None or cls is NullArray:
+            return None if resp3 else False
+        if cls is list or cls is tuple or cls is Push or (cls is SetReply and not resp3):
+            if set(map(type, value)) <= _PLAIN:  # LRANGE & co.: no element needs converting
+                return self.table_from(list(value))
+            return self.table_from([self.to_lua(item, resp3) for item in value])
+        if cls is SimpleString:
+            return self.table_from({b"ok": bytes(value)})
+        if cls is ErrorReply:
+            return self.error_table(b"-" + bytes(value), ignore_stats=True)
+        if cls is bool:
+            return value if resp3 else int(value)
+        if cls is float:
+            return self.table_from({b"double": value}) if resp3 else format_double(value)
+        if cls is dict:
+            if resp3:
+                items = {self.to_lua(k, resp3): self.to_lua(v, resp3) for k, v in value.items()}
+                return self.table_from({b"map": self.table_from(items)})
+            return self.table_from([self.to_lua(item, resp3) for pair in value.items() for item in pair])
+        if cls is SetReply:
+            return self.table_from({b"set": self.table_from({self.to_lua(m, resp3): True for m in value})})
+        if cls is Verbatim:
+            if resp3:
+                return self.table_from({b"verbatim_string": self.table_from({b"format": b"txt",
+                                                                              b"string": bytes(value)})})
+            return bytes(value)
+        if isinstance(value, bytes):
+            return bytes(value)
+        return self.table_from([])
+
+    # -- reading Lua values --------------------------------------------------------------------------
+
+    def array_values(self, table, count: int) -> list:
+        values = []
+        for start in range(1, count + 1, UNPACK_CHUNK):
+            end = min(start + UNPACK_CHUNK - 1, count)
+            chunk = self.unpack(table, start, end)
+            if end == start:
+                values.append(chunk)
+            else:
+                values.extend(chunk)
+        return values
+
+    def to_reply(self, value, resp3: bool, errors: list | None = None, depth: int = 0):
+        """A script's return value as a reply (Redis's luaReplyToRedisReply). Errors, at any depth, come back as
+        ErrorReply whose `ignore_stats` says whether Redis already counted them; they are also appended to
+        `errors`, for the caller's error statistics."""
+        cls = value.__class__
+        if cls is bytes:
+            return value
+        if cls is int or cls is float:
+            return to_int64(value)
+        if cls is bool:
+            if resp3:
+                return value
+            return 1 if value else None
+        if value is None or lua_type(value) != "table":
+            return None
+        if depth > MAX_REPLY_DEPTH:
+            reply = ErrorReply(b"ERR reached lua stack limit")
+            reply.ignore_stats = False
+            if errors is not None:
+                errors.append(reply)
+            return reply
+        described = self.describe(value)
+        kind = described[0]
+        if kind == 8:
+            items = self.array_values(value, described[2])
+            kinds = set(map(type, items))
+            if kinds <= _STRINGS:  # the common case: strings only, nothing to convert
+                return items
+            if kinds <= _PLAIN:
+                return [item if item.__class__ is bytes else to_int64(item) for item in items]
+            return [self.to_reply(item, resp3, errors, depth + 1) for item in items]
+        if kind == 1:
+            reply = ErrorReply(c_string(described[1]).strip(b"\r\n"))
+            reply.ignore_stats = described[2]
+            if errors is not None:
+                errors.append(reply)
+            return reply
+        if kind == 2:
+            return SimpleString(c_string(described[1]).replace(b"\r", b" ").replace(b"\n", b" "))
+        if kind == 3:
+            return ScriptDouble(described[1])
+        if kind == 4:
+            return BigNumber(described[1].replace(b"\r", b" ").replace(b"\n", b" "))
+        if kind == 5:
+            return FormattedVerbatim.of(described[1], c_string(described[2]))
+        if kind == 6:
+            flat = self.array_values(described[1], described[2])
+            return PairsMap((self.to_reply(flat[i], resp3, errors, depth + 1),
+                             self.to_reply(flat[i + 1], resp3, errors, depth + 1)) for i in range(0, len(flat), 2))
+        members = self.array_values(described[1], described[2])
+        return SetReply(self.to_reply(member, resp3, errors, depth + 1) for member in members)
+
+    # -- compiling and running -------------------------------------------------------------------------
+
+    def compile(self, body: bytes, chunkname: bytes):
+        """(function, None) or (None, Lua's error message)."""
+        result = self.compile_chunk(body, chunkname)
+        if isinstance(result, tuple):
+            return None, result[1]
+        return result, None
+
+    def run_eval(self, function, keys: list, argv: list, hook: bool):
+        return self.run_eval_chunk(function, self.table_from(keys), self.table_from(argv),
+                                   HOOK_INSTRUCTIONS if hook else 0)
+
+    def run_function(self, function, keys: list, args: list, hook: bool):
+        return self.run_function_chunk(function, self.table_from(keys), self.table_from(args),
+                                       HOOK_INSTRUCTIONS if hook else 0)
+
+    def load_library(self, function):
+        return self.load_library_chunk(function, HOOK_INSTRUCTIONS)
+
+    def failure(self, error) -> tuple[bytes | None, bytes | None, bytes | None, bool]:
+        """(message, source, line, ignore_stats) of the error a failed run returned."""
+        info = self.error_info(error)
+        if not isinstance(info, tuple):
+            return info, None, None, False
+        message, source, line, ignore = (tuple(info) + (None, None, None, False))[:4]
+        return message, source, line, bool(ignore)
+
+    # -- the redis.* API -------------------------------------------------------------------------------
+
+    def call(self, *args):
+        return self._redis_call(args, raise_error=True)
+
+    def pcall(self, *args):
+        return self._redis_call(args, raise_error=False)
+
+    def _fail(self, table, raise_error: bool):
+        if raise_error:
+            raise LuaRaise(table)
+        return table
+
+    def _arguments(self, args: tuple) -> list[bytes] | bytes:
+        """redis.call's arguments as argv, or the error message."""
+        if not args:
+            return b"Please specify at least one argument for this redis lib call"
+        argv = []
+        for value in args:
+            cls = value.__class__
+            if cls is bytes:
+                argv.append(value)
+            elif cls is int or cls is float:
+                argv.append(format_argument(value))
+            else:
+                return b"Lua redis lib command arguments must be strings or integers"
+        return argv
+
+    def _redis_call(self, args: tuple, raise_error: bool):
+        run = self.host.run
+        if run is None:
+            raise LuaRaise(self.error_table(b"redis.call/pcall can only be called inside a script invocation"))
+        argv = self._arguments(args)
+        if argv.__class__ is bytes:
+            return self._fail(self.error_table(argv), raise_error)
+        reply, refused = self.host.script_call(argv)
+        if refused is not None:
+            return self._fail(self.error_table(refused, ignore_stats=True), raise_error)
+        value = self.to_lua(reply, run.resp == 3)
+        if raise_error and reply.__class__ is ErrorReply:
+            raise LuaRaise(value)
+        return value
+
+    def sha1hex(self, *args):
+        if len(args) != 1:
+            raise LuaRaise(self.error_table(b"wrong number of arguments"))
+        value = args[0]
+        cls = value.__class__
+        data = value if cls is bytes else format_number(value) if cls is int or cls is float else b""
+        return hashlib.sha1(data).hexdigest().encode()
+
+    def log(self, *args):
+        if len(args) < 2:
+            raise LuaRaise(self.error_table(b"redis.log() requires two arguments or more."))
+        level = to_number(args[0])
+        if level is None:
+            raise LuaRaise(self.error_table(b"First argument must be a number (log level)."))
+        level = to_int32(level)
+        if not 0 <= level <= 3:
+            raise LuaRaise(self.error_table(b"Invalid debug level."))
+        if level < self.host.log_verbosity():
+            return None
+        parts = []
+        for value in args[1:]:
+            cls = value.__class__
+            if cls is bytes:
+                parts.append(value)
+            elif cls is int or cls is float:
+                parts.append(format_number(value))
+        message = b" ".join(parts).decode("utf-8", "replace")
+        log.log(LOG_LEVELS[level], "script_log", extra={"message_text": message})
+        return None
+
+    def setresp(self, *args):
+        run = self.host.run
+        if run is None:
+            raise LuaRaise(self.error_table(b"redis.setresp can only be called inside a script invocation"))
+        if len(args) != 1:
+            raise LuaRaise(self.error_table(b"redis.setresp() requires one argument."))
+        number = to_number(args[0])
+        resp = to_int32(number) if number is not None else 0
+        if resp not in (2, 3):
+            raise LuaRaise(self.error_table(b"RESP version must be 2 or 3."))
+        run.set_resp(resp)
+        return None
+
+    def set_repl(self, *args):
+        if self.host.run is None:
+            raise LuaRaise(self.error_table(b"redis.set_repl can only be called inside a script invocation"))
+        if len(args) != 1:
+            raise LuaRaise(self.error_table(b"redis.set_repl() requires two arguments."))
+        number = to_number(args[0])
+        flags = to_int32(number) if number is not None else 0
+        if flags & ~3:
+            raise LuaRaise(self.error_table(
+                b"Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE."))
+        return None  # nothing to propagate to until replication and AOF exist
+
+    def acl_check_cmd(self, *args):
+        if self.host.run is None:
+            raise LuaRaise(self.error_table(b"redis.acl_check_cmd can only be called inside a script invocation"))
+        argv = self._arguments(args)
+        if argv.__class__ is bytes:
+            raise LuaRaise(self.error_table(argv))
+        if not self.host.command_exists(argv):
+            raise LuaRaise(self.error_table(b"Invalid command passed to redis.acl_check_cmd()"))
+        return True  # there are no ACL rules yet: the default user may run everything
+
+    # -- math.random (Redis's rand48, shared by every script) ----------------------------------------------
+
+    @staticmethod
+    def _int_arg(args: tuple, index: int) -> int:
+        value = to_number(args[index])
+        if value is None:
+            raise type_error(index + 1, "random", "number", lua_type_name(args[index]))
+        return to_int32(value)
+
+    def random(self, *args):
+        r = self.host.random_fraction()
+        if not args:
+            return r
+        if len(args) == 1:
+            upper = self._int_arg(args, 0)
+            if upper < 1:
+                raise arg_error(1, "random", "interval is empty")
+            return math.floor(r * upper) + 1
+        if len(args) == 2:
+            lower, upper = self._int_arg(args, 0), self._int_arg(args, 1)
+            if lower > upper:
+                raise arg_error(2, "random", "interval is empty")
+            return math.floor(r * (upper - lower + 1)) + lower
+        raise lua_error("wrong number of arguments")
+
+    def randomseed(self, *args):
+        value = to_number(args[0]) if args else None
+        if value is None:
+            raise type_error(1, "randomseed", "number", lua_type_name(args[0]) if args else "no value")
+        self.host.random_seed(to_int32(value))
+        return None
+
+    # -- redis.register_function (FUNCTION LOAD only) ---------------------------------------------------
+
+    def register_function(self, *args):
+        library = self.host.loading
+        if library is None:
+            raise LuaRaise(self.error_table(
+                b"redis.register_function can only be called on FUNCTION LOAD command"))
+        if not 1 <= len(args) <= 2:
+            raise LuaRaise(self.error_table(b"wrong number of arguments to redis.register_function"))
+        if len(args) == 1:
+            name, callback, description, flags = self._named_registration(args[0])
+        else:
+            name = self._lua_string(args[0])
+            if name is None:
+                raise LuaRaise(self.error_table(b"first argument to redis.register_function must be a string"))
+            if lua_type(args[1]) != "function":
+                raise LuaRaise(self.error_table(b"second argument to redis.register_function must be a function"))
+            callback, description, flags = args[1], None, []
+        refused = library.add_function(name, callback, description, flags)
+        if refused is not None:
+            raise LuaRaise(self.error_table(refused))
+        return None
+
+    @staticmethod
+    def _lua_string(value) -> bytes | None:
+        cls = value.__class__
+        if cls is bytes:
+            return value
+        if cls is int or cls is float:
+            return format_number(value)
+        return None
+
+    def _named_registration(self, table):
+        def refuse(message: bytes):
+            return LuaRaise(self.error_table(message))
+
+        if lua_type(table) != "table":
+            raise refuse(b"calling redis.register_function with a single argument is only applicable to Lua "
+                         b"table (representing named arguments).")
+        name = description = callback = None
+        flags: list[bytes] = []
+        for key, value in table.items():
+            key_text = self._lua_string(key)
+            if key_text is None:
+                raise refuse(b"named argument key given to redis.register_function is not a string")
+            key_text = key_text.lower()
+            if key_text == b"function_name":
+                name = self._lua_string(value)
+                if name is None:
+                    raise refuse(b"function_name argument given to redis.register_function must be a string")
+            elif key_text == b"description":
+                description = self._lua_string(value)
+                if description is None:
+                    raise refuse(b"description argument given to redis.register_function must be a string")
+            elif key_text == b"callback":
+                if lua_type(value) != "function":
+                    raise refuse(b"callback argument given to redis.register_function must be a function")
+                callback = value
+            elif key_text == b"flags":
+                if lua_type(value) != "table":
+                    raise refuse(b"flags argument to redis.register_function must be a table representing "
+                                 b"function flags")
+                flags = self._flags(value)
+                if flags is None:
+                    raise refuse(b"unknown flag given")
+            else:
+                raise refuse(b"unknown argument given to redis.register_function")
+        if name is None:
+            raise refuse(b"redis.register_function must get a function name argument")
+        if callback is None:
+            raise refuse(b"redis.register_function must get a callback argument")
+        return name, callback, description, flags
+
+    def _flags(self, table) -> list[bytes] | None:
+        flags = []
+        index = 1
+        while True:
+            value = table[index]
+            if value is None:
+                return flags
+            text = self._lua_string(value)
+            if text is None:
+                return None
+            flag = self.host.known_flag(text)
+            if flag is None:
+                return None
+            if flag not in flags:
+                flags.append(flag)
+            index += 1
+
+
+# -- stripping line information from the prelude -------------------------------------------------------------
+
+
+def strip_debug_info(dump: bytes) -> bytes:
+    """A Lua 5.1 binary chunk without line info, local and upvalue names (what `luac -s` writes)."""
+    header = dump[:12]
+    if header[:5] != b"\x1bLuaQ":
+        raise ValueError("not a Lua 5.1 chunk")
+    int_size, size_t_size, number_size = header[7], header[8], header[10]
+    endian = "<" if header[6] == 1 else ">"
+    int_format = endian + {4: "i", 8: "q"}[int_size]
+    size_format = endian + {4: "I", 8: "Q"}[size_t_size]
+    out = bytearray(header)
+    pos = 12
+
+    def read_int():
+        nonlocal pos
+        value = struct.unpack_from(int_format, dump, pos)[0]
+        pos += int_size
+        return value
+
+    def copy_int():
+        value = read_int()
+        out.extend(struct.pack(int_format, value))
+        return value
+
+    def read_string() -> bytes:
+        nonlocal pos
+        size = struct.unpack_from(size_format, dump, pos)[0]
+        raw = dump[pos:pos + size_t_size + size]
+        pos += size_t_size + size
+        return raw
+
+    def function():
+        nonlocal pos
+        out.extend(read_string())  # source
+        copy_int()  # linedefined
+        copy_int()  # lastlinedefined
+        out.extend(dump[pos:pos + 4])  # nups, numparams, is_vararg, maxstacksize
+        pos += 4
+        code_size = copy_int()
+        out.extend(dump[pos:pos + 4 * code_size])
+        pos += 4 * code_size
+        for _ in range(copy_int()):  # constants
+            kind = dump[pos]
+            out.append(kind)
+            pos += 1
+            if kind == 1:
+                out.append(dump[pos])
+                pos += 1
+            elif kind == 3:
+                out.extend(dump[pos:pos + number_size])
+                pos += number_size
+            elif kind == 4:
+                out.extend(read_string())
+        for _ in range(copy_int()):  # nested functions
+            function()
+        line_count = read_int()  # line info
+        pos += 4 * line_count
+        for _ in range(read_int()):  # local names
+            read_string()
+            read_int()
+            read_int()
+        for _ in range(read_int()):  # upvalue names
+            read_string()
+        out.extend(struct.pack(int_format, 0) * 3)
+
+    function()
+    return bytes(out)
