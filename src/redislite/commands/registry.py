@@ -33,6 +33,7 @@ class CommandFlag(enum.IntFlag):
     NO_MULTI = enum.auto()
     MOVABLEKEYS = enum.auto()
     ALLOW_BUSY = enum.auto()
+    NO_ASYNC_LOADING = enum.auto()
 
     @property
     def redis_names(self) -> list[str]:

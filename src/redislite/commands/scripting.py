@@ -15,8 +15,7 @@ import hashlib
 import logging
 import time
 
-from .. import REDIS_COMPAT_VERSION
-from .. import errors
+from .. import REDIS_COMPAT_VERSION, errors
 from ..errors import CommandError
 from ..protocol.reader import split_inline_args
 from ..protocol.values import OK, ErrorReply, SetReply, SimpleString
@@ -76,7 +75,7 @@ class RunContext:
 class Script:
     """An EVAL script in the cache: its body, compiled function and shebang flags (None: no shebang)."""
 
-    __slots__ = ("body", "function", "flags")
+    __slots__ = ("body", "flags", "function")
 
     def __init__(self, body: bytes, function, flags: list[bytes] | None):
         self.body = body
@@ -85,7 +84,7 @@ class Script:
 
 
 class Function:
-    __slots__ = ("name", "library", "callback", "description", "flags")
+    __slots__ = ("callback", "description", "flags", "library", "name")
 
     def __init__(self, name: bytes, library, callback, description: bytes | None, flags: list[bytes]):
         self.name = name
@@ -520,17 +519,28 @@ def parse_numkeys(argv: list[bytes], error: bytes = errors.NOT_INTEGER) -> int:
 
 
 def eval_generic(ctx, argv: list[bytes], by_sha: bool, read_only: bool):
+    feed_monitors(ctx, argv)
+    if by_sha and len(argv[1]) != 40:
+        raise CommandError(NOSCRIPT)  # Redis answers this before looking at numkeys
     numkeys = parse_numkeys(argv)
     scripting = scripting_of(ctx)
     if by_sha:
         sha = argv[1].lower()
-        script = scripting.scripts.get(sha) if len(sha) == 40 else None
+        script = scripting.scripts.get(sha)
         if script is None:
             raise CommandError(NOSCRIPT)
     else:
         sha, script = scripting.eval_script(argv[1])
     keys, args = argv[3:3 + numkeys], argv[3 + numkeys:]
     return scripting.run_script(ctx, sha, script, keys, args, read_only, argv)
+
+
+def feed_monitors(ctx, argv: list[bytes]) -> None:
+    """EVAL and EVALSHA are skip_monitor commands that feed MONITOR themselves, before the commands their script
+    runs, so a monitor sees the script first (as in Redis)."""
+    engine = ctx.server.engine
+    if engine.monitors:
+        engine._feed_monitors(ctx, argv)
 
 
 @command("eval", arity=-3, flags="noscript stale skip_monitor no_mandatory_keys movablekeys", group="scripting",

@@ -140,6 +140,8 @@ def info_memory(ctx) -> list:
 
 def info_persistence(ctx) -> list:
     state = ctx.server
+    if state.persistence is not None:
+        return state.persistence.info_fields()
     return [
         ("loading", 0),
         ("async_loading", 0),
@@ -197,8 +199,8 @@ def info_stats(ctx) -> list:
         ("keyspace_misses", stats.keyspace_misses),
         ("pubsub_channels", 0),
         ("pubsub_patterns", 0),
-        ("latest_fork_usec", 0),
-        ("total_forks", 0),
+        ("latest_fork_usec", state.persistence.latest_fork_usec if state.persistence else 0),
+        ("total_forks", state.persistence.total_forks if state.persistence else 0),
         ("unexpected_error_replies", stats.unexpected_error_replies),
         ("total_error_replies", stats.total_error_replies),
         ("client_query_buffer_limit_disconnections", stats.client_query_buffer_limit_disconnections),
@@ -483,6 +485,19 @@ LOG <message>
     Write <message> to the server log.
 OBJECT <key>
     Show low level info about the <key> and associated value.
+RELOAD [option ...]
+    Save the RDB on disk and reload it back to memory. Valid <option> values:
+    * MERGE: conflicting keys will be loaded from RDB.
+    * NOFLUSH: the existing database will not be removed before load, but
+      conflicting keys will generate an exception and kill the server.
+    * NOSAVE: the database will be loaded from an existing RDB file.
+    Examples:
+    * DEBUG RELOAD: verify that the server is able to persist, flush and reload
+      the database.
+    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an
+      existing RDB file.
+    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB
+      file to the database.
 SET-ACTIVE-EXPIRE <0|1>
     Setting it to 0 disables expiring keys in background when they are not
     accessed (otherwise the Redis behavior). Setting it to 1 reenables back the
@@ -528,6 +543,8 @@ def debug_command(ctx, argv):
             raise CommandError(errors.NOT_INTEGER)
         ctx.server.config.active_expire_enabled = bool(flag)
         return OK
+    if sub == b"reload":
+        return ctx.server.persistence.debug_reload([option.upper() for option in argv[2:]])
     if sub == b"log" and len(argv) == 3:
         log.warning("debug_log", extra={"message_text": argv[2].decode("utf-8", "replace")})
         return OK
@@ -695,14 +712,16 @@ def latency_doctor_command(ctx, argv):
 def shutdown_command(ctx, argv):
     """SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT] — Synchronously save the dataset to disk and then shut down the server"""
     save = None
-    abort = False
+    abort = force = False
     for option in (arg.upper() for arg in argv[1:]):
         if option == b"NOSAVE" and save is None:
             save = False
         elif option == b"SAVE" and save is None:
             save = True
-        elif option in (b"NOW", b"FORCE"):
-            pass  # there is no replica to wait for and nothing that can fail to save yet
+        elif option == b"NOW":
+            pass  # there is no replica to wait for
+        elif option == b"FORCE":
+            force = True  # a failed save does not stop the shutdown
         elif option == b"ABORT":
             abort = True
         else:
@@ -714,7 +733,8 @@ def shutdown_command(ctx, argv):
     requested = ctx.server.shutdown_requested
     if requested is None:
         raise CommandError(b"ERR Errors trying to SHUTDOWN. Check logs.")
-    requested(save)
+    if requested(save, force) is False:
+        raise CommandError(errors.SHUTDOWN_FAILED)
     # Like Redis, a successful SHUTDOWN never answers: the connection just closes.
     ctx.reply_mode = "off"
     ctx.close()

@@ -20,8 +20,8 @@ from .hashes import (
     random_count,
     scan_container,
 )
-from .keys import VALUE_TYPES, ValueType, parse_cursor
-from .notifications import NOTIFY_GENERIC, NOTIFY_SET, keymiss, new_key, notify
+from .keys import VALUE_TYPES, ValueType, lookup_read_as, lookup_write_as, parse_cursor
+from .notifications import NOTIFY_GENERIC, NOTIFY_SET, new_key, notify
 from .registry import command
 
 VALUE_TYPES[SetValue] = ValueType(b"set", lambda value: value.encoding, SetValue.duplicate)
@@ -36,25 +36,11 @@ INTER_COMPLEXITY = ("O(N*M) worst case where N is the cardinality of the smalles
 
 
 def lookup_set_read(ctx, key: bytes) -> SetValue | None:
-    """lookupKeyRead: counts a keyspace hit or miss; WRONGTYPE for a non-set."""
-    value = ctx.db.lookup(key, ctx.now_ms, ctx.touch)
-    if value is None:
-        ctx.server.stats.keyspace_misses += 1
-        if ctx.server.notify_flags:
-            keymiss(ctx, key)
-        return None
-    ctx.server.stats.keyspace_hits += 1
-    if value.__class__ is not SetValue:
-        raise CommandError(errors.WRONGTYPE)
-    return value
+    return lookup_read_as(ctx, key, SetValue)
 
 
 def lookup_set_write(ctx, key: bytes) -> SetValue | None:
-    """lookupKeyWrite: WRONGTYPE for a non-set. Sets change in place, so the lookup stamps the access time."""
-    value = ctx.db.lookup(key, ctx.now_ms, ctx.touch)
-    if value is not None and value.__class__ is not SetValue:
-        raise CommandError(errors.WRONGTYPE)
-    return value
+    return lookup_write_as(ctx, key, SetValue)
 
 
 def lookup_sets(ctx, keys: list[bytes]) -> list[SetValue | None]:

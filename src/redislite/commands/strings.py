@@ -10,6 +10,7 @@ from ..errors import CommandError
 from ..protocol.values import OK
 from . import long_double
 from .args import INT64_MAX, INT64_MIN, parse_int, to_int
+from .keys import lookup_read_as, lookup_write_as
 from .notifications import NOTIFY_GENERIC, NOTIFY_STRING, keymiss, new_key, notify
 from .registry import command
 
@@ -22,25 +23,13 @@ EXPIRY_OPTIONS = {b"EX": EX, b"PX": PX, b"EXAT": EXAT, b"PXAT": PXAT}
 
 def lookup_string(ctx, key: bytes):
     """A read lookup (lookupKeyRead): counts a keyspace hit or miss; WRONGTYPE for a non-string."""
-    value = ctx.db.lookup(key, ctx.now_ms, ctx.touch)
-    if value is None:
-        ctx.server.stats.keyspace_misses += 1
-        if ctx.server.notify_flags:
-            keymiss(ctx, key)
-        return None
-    ctx.server.stats.keyspace_hits += 1
-    if value.__class__ is not bytes:
-        raise CommandError(errors.WRONGTYPE)
-    return value
+    return lookup_read_as(ctx, key, bytes)
 
 
 def lookup_string_write(ctx, key: bytes):
-    """A write lookup (lookupKeyWrite): no keyspace statistics; WRONGTYPE for a non-string. It does not
-    touch the key: every caller stores it next, which does."""
-    value = ctx.db.lookup(key, ctx.now_ms)
-    if value is not None and value.__class__ is not bytes:
-        raise CommandError(errors.WRONGTYPE)
-    return value
+    """A write lookup (lookupKeyWrite): WRONGTYPE for a non-string. It does not touch the key: every caller
+    stores it next, which does."""
+    return lookup_write_as(ctx, key, bytes, touch=False)
 
 
 def parse_expiry_options(argv: list[bytes], start: int, for_set: bool) -> tuple[int, bytes | None]:

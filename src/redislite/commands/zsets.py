@@ -26,7 +26,7 @@ from ..storage.glob import compile_glob
 from ..storage.zset import LexRange, ScoreRange, ZSet
 from .args import parse_int, to_int
 from .blocking import Block, parse_timeout
-from .keys import VALUE_TYPES, ValueType, parse_cursor
+from .keys import VALUE_TYPES, ValueType, lookup_read_as, lookup_write_as, parse_cursor
 from .notifications import NOTIFY_GENERIC, NOTIFY_ZSET, keymiss, new_key, notify
 from .registry import command
 
@@ -166,26 +166,11 @@ def long_in_range(raw: bytes, low: int, high: int, error: bytes | None = None) -
 
 
 def lookup_zset_read(ctx, key: bytes) -> ZSet | None:
-    """lookupKeyRead: counts a keyspace hit or miss; WRONGTYPE for a non-zset."""
-    value = ctx.db.lookup(key, ctx.now_ms, ctx.touch)
-    if value is None:
-        ctx.server.stats.keyspace_misses += 1
-        if ctx.server.notify_flags:
-            keymiss(ctx, key)
-        return None
-    ctx.server.stats.keyspace_hits += 1
-    if value.__class__ is not ZSet:
-        raise CommandError(errors.WRONGTYPE)
-    return value
+    return lookup_read_as(ctx, key, ZSet)
 
 
 def lookup_zset_write(ctx, key: bytes) -> ZSet | None:
-    """lookupKeyWrite: no keyspace statistics; WRONGTYPE for a non-zset. Sorted sets change in place, so
-    the lookup itself stamps the access time."""
-    value = ctx.db.lookup(key, ctx.now_ms, ctx.touch)
-    if value is not None and value.__class__ is not ZSet:
-        raise CommandError(errors.WRONGTYPE)
-    return value
+    return lookup_write_as(ctx, key, ZSet)
 
 
 def listpack_limits(ctx) -> tuple[int, int]:

@@ -130,7 +130,8 @@ class Engine:
         arity = command.arity
         if len(argv) != arity and (arity > 0 or len(argv) < -arity):
             return self._reject(client, command, errors.wrong_arity(command.name))
-        if (client.gated or self.state.pause_until_ms) and (early := self._gate(client, command, argv)) is not None:
+        if (client.gated or self.state.pause_until_ms or self.state.refusal) and \
+                (early := self._gate(client, command, argv)) is not None:
             return early
 
         start = time_ns()
@@ -248,6 +249,9 @@ class Engine:
         in_multi = client.multi is not None and command.name not in TRANSACTION_CONTROL
         if in_multi and command.flags & NO_MULTI:
             return self._reject(client, command, errors.NOT_ALLOWED_IN_MULTI)
+        refusal = self.state.refusal  # persistence: -LOADING while loading, -MISCONF after a failed save
+        if refusal is not None and (message := refusal(client, command)) is not None:
+            return self._reject(client, command, message)
         if client.subscribed and client.resp == 2 and command.name not in PUBSUB_CONTEXT:
             return self._reject(client, command, errors.pubsub_context(command.name))
         if self.state.pause_until_ms and not client.atomic and self._paused(client, command):

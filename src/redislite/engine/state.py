@@ -42,6 +42,10 @@ class ServerState:
         self.shutdown_requested = None  # set by the server: callable(save: bool | None)
         self.engine = None  # set by Engine: the command table and execute()
         self.notify_flags = 0  # notify-keyspace-events as NOTIFY_* bits, 0 when off (set by Engine.configure)
+        self.persistence = None  # persistence/service.py's Persistence, installed by the server
+        # callable(client, command) -> error bytes | None, set by persistence only while it refuses some
+        # commands (-LOADING, -MISCONF); None otherwise, so the engine pays one test per command
+        self.refusal = None
         self._next_client_id = 0
 
     def clock_ms(self) -> int:

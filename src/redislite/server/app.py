@@ -1,4 +1,5 @@
-"""Start-up, the cron (active expiry), and shutdown for one server instance."""
+"""Start-up (loading dump.rdb while answering -LOADING), the cron (active expiry, background saves and save
+points), and shutdown (saving first when asked or when save points are set) for one server instance."""
 
 import asyncio
 import logging
@@ -6,6 +7,7 @@ import time
 
 from ..engine.core import Engine
 from ..engine.state import ServerState
+from ..persistence.service import Persistence
 from .busy import EventsWhileBlocked
 from .connection import Connection
 
@@ -18,6 +20,7 @@ class RedisLiteServer:
     def __init__(self, settings, config_file=None):
         self.state = ServerState(settings, config_file)
         self.engine = Engine(self.state)
+        self.persistence = Persistence(self.state)
         self.state.shutdown_requested = self.request_shutdown
         self.state.process_events_while_blocked = EventsWhileBlocked(self)  # serves clients during busy scripts
         self.listeners: list[asyncio.AbstractServer] = []
@@ -36,10 +39,25 @@ class RedisLiteServer:
                                                 backlog=config.tcp_backlog, reuse_address=True)
             self.listeners.append(listener)
             self.state.tcp_port = listener.sockets[0].getsockname()[1]
+        try:
+            await self.load_dataset()
+        except BaseException:
+            for listener in self.listeners:
+                listener.close()
+            raise
         tracking = self.state.tracking
         tracking.schedule = lambda: loop.call_soon(tracking.flush_broadcasts)  # BCAST: once per loop turn
         self.schedule_cron()
         log.info("server_started", extra={"port": self.state.tcp_port, "bind": config.bind})
+
+    async def load_dataset(self) -> None:
+        """Load dump.rdb before serving: clients may connect meanwhile, and get -LOADING (the loader hands
+        the loop back between slices of about 10 ms). LoadError when the file is unreadable."""
+        loader = self.persistence.startup_loader()
+        if loader is None:
+            return
+        for _ in loader:
+            await asyncio.sleep(0)
 
     def schedule_cron(self) -> None:
         loop = asyncio.get_running_loop()
@@ -50,6 +68,7 @@ class RedisLiteServer:
         state = self.state
         if state.config.active_expire_enabled and not self.expire_pending:
             self.expire_slice()
+        self.persistence.cron()
         now_s = state.clock_ms() // 1000
         for db in state.databases:
             db.set_clock(now_s)
@@ -87,10 +106,15 @@ class RedisLiteServer:
             self.expire_pending = True
             asyncio.get_running_loop().call_soon(self.expire_slice)
 
-    def request_shutdown(self, save: bool | None = None) -> None:
+    def request_shutdown(self, save: bool | None = None, force: bool = False) -> bool:
+        """SHUTDOWN and SIGTERM: save when asked to, or when save points are set and NOSAVE was not given,
+        then stop. False (and the server goes on) when that save failed and FORCE was not given."""
         log.info("shutdown_requested", extra={"save": save})
+        if not self.persistence.prepare_shutdown(save, force):
+            return False
         if self.stopped is not None:
             self.stopped.set()
+        return True
 
     async def serve_until_stopped(self) -> None:
         await self.stopped.wait()
@@ -99,6 +123,7 @@ class RedisLiteServer:
     async def stop(self) -> None:
         if self.cron_handle is not None:
             self.cron_handle.cancel()
+        self.persistence.kill_child()
         for listener in self.listeners:
             listener.close()
         for client in list(self.state.clients.values()):

@@ -111,26 +111,32 @@ class Connection(asyncio.Protocol):
         execute = self.execute
         out = [] if out is None else out
         self.pending = out  # pub/sub messages for this client, raised by these commands, go in order
-        for index, argv in enumerate(commands):
-            reply = execute(client, argv)
-            if reply is BLOCKED:
-                self.waiting = commands[index:]
-                self.block()
-                break
-            if reply is PARKED:
-                self.waiting = commands[index + 1:]
-                self.start_block_timer()
-                break
-            replies = client.replies  # read per command: HELLO and CLIENT REPLY change it
-            if replies is not None:
-                out.append(replies[reply.__class__](reply))
+        try:
+            for index, argv in enumerate(commands):
+                reply = execute(client, argv)
+                if reply is BLOCKED:
+                    self.waiting = commands[index:]
+                    self.block()
+                    break
+                if reply is PARKED:
+                    self.waiting = commands[index + 1:]
+                    self.start_block_timer()
+                    break
+                replies = client.replies  # read per command: HELLO and CLIENT REPLY change it
+                if replies is not None:
+                    out.append(replies[reply.__class__](reply))
+                else:
+                    self.step_reply_mode()
+                if self.closing:
+                    break
             else:
-                self.step_reply_mode()
-            if self.closing:
-                break
-        else:
-            if self.waiting:
-                self.waiting = []
+                if self.waiting:
+                    self.waiting = []
+        except Exception:  # a bug outside any handler: this client gets an error and is closed, the server lives
+            log.exception("connection_failed", extra={"client_id": client.id})
+            out.append(b"-ERR internal error\r\n")
+            self.waiting = []
+            self.closing = True
         self.pending = None
         if out:
             payload = b"".join(out) if len(out) > 1 else out[0]

@@ -3,7 +3,7 @@ the way LuaBitOp does it (adding 2^52 + 2^51 and keeping the low word), results 
 
 import struct
 
-from .errors import arg_error, type_error
+from .errors import type_error
 from .numbers import lua_type_name, to_number
 
 _MAGIC = 6755399441055744.0  # 2^52 + 2^51

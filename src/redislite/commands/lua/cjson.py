@@ -51,7 +51,7 @@ class _ParseError(Exception):
 
 
 class _Token:
-    __slots__ = ("kind", "value", "index")
+    __slots__ = ("index", "kind", "value")
 
     def __init__(self, kind: str, value, index: int):
         self.kind = kind
@@ -113,11 +113,11 @@ class CJson:
         return name if name is not None else lua_type_name(value)
 
     def _number(self, value) -> bytes:
-        if value.__class__ is float and (math.isinf(value) or value != value):
+        if value.__class__ is float and not math.isfinite(value):
             if self.encode_invalid == 0:
                 raise lua_error("Cannot serialise number: must not be NaN or Inf")
             if self.encode_invalid == 1:
-                return b"NaN" if value != value else (b"-Infinity" if value < 0 else b"Infinity")
+                return b"NaN" if math.isnan(value) else (b"-Infinity" if value < 0 else b"Infinity")
             return b"null"
         if self.precision == 14:
             return format_number(value)
@@ -152,7 +152,7 @@ class CJson:
 
     def _array_length(self, table) -> int:
         largest = items = 0
-        for key, _ in table.items():
+        for key in table.keys():
             cls = key.__class__
             if (cls is int or cls is float) and key and math.floor(key) == key and key >= 1:
                 largest = max(largest, key)

@@ -27,13 +27,13 @@ def _int_equivalent(value) -> bool:
     """IS_INT_EQUIVALENT: (int)x == x for a 32-bit int."""
     if value.__class__ is int:
         return -2**31 <= value < 2**31
-    return not math.isinf(value) and value == value and -2**31 <= value < 2**31 and int(value) == value
+    return math.isfinite(value) and -2**31 <= value < 2**31 and int(value) == value
 
 
 def _int64_equivalent(value) -> bool:
     if value.__class__ is int:
         return -2**63 <= value < 2**63
-    return not math.isinf(value) and value == value and -2**63 <= value < 2**63 and int(value) == value
+    return math.isfinite(value) and -2**63 <= value < 2**63 and int(value) == value
 
 
 def _encode_int(out: bytearray, n: int) -> None:
@@ -99,7 +99,7 @@ def _header(out: bytearray, count: int, small: int, code16: bytes, code32: bytes
 
 def _is_array(table) -> bool:
     count = largest = 0
-    for key, _ in table.items():
+    for key in table.keys():
         cls = key.__class__
         if cls is not int and cls is not float:
             return False
@@ -297,4 +297,4 @@ class MsgPack:
                 "unpack_limit": self.unpack_limit}
 
 
-__all__ = ["MsgPack", "pack", "LuaRaise"]
+__all__ = ["LuaRaise", "MsgPack", "pack"]

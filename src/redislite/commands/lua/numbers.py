@@ -97,14 +97,14 @@ def format_argument(value) -> bytes:
 
 
 def _format_g(value: float, fmt: bytes) -> bytes:
-    if value != value:  # glibc prints the sign of a NaN, and Lua's 0/0 is negative
+    if math.isnan(value):  # glibc prints the sign of a NaN, and Lua's 0/0 is negative
         return b"-nan" if math.copysign(1.0, value) < 0 else b"nan"
     return fmt % value
 
 
 def to_int32(value: float) -> int:
     """C's (int) conversion of a Lua number, as luaL_checkint does on x86-64 (truncation)."""
-    if value != value or math.isinf(value):
+    if not math.isfinite(value):
         return -2**31
     result = int(value)
     return ((result + 2**31) % 2**32) - 2**31
@@ -118,6 +118,6 @@ def to_int64(value) -> int:
     """C's (long long) cast of a Lua number, as Redis converts script results (out of range: INT64_MIN)."""
     if value.__class__ is int:
         return value if INT64_MIN <= value <= INT64_MAX else INT64_MIN
-    if value != value or math.isinf(value) or not -9.223372036854775808e18 <= value < 9.223372036854775808e18:
+    if not math.isfinite(value) or not -9.223372036854775808e18 <= value < 9.223372036854775808e18:
         return INT64_MIN
     return int(value)

@@ -114,11 +114,21 @@ end
 
 -- -- Redis's replacements of Lua builtins ---------------------------------------------------------------
 
+-- luaL_checktype's message, raised at the caller of the builtin `name`.
+local function check_table(value, name)
+  if type(value) ~= "table" then
+    local got = value == nil and "nil" or type(value)
+    error("bad argument #1 to '" .. name .. "' (table expected, got " .. got .. ")", 3)
+  end
+end
+
 local function safe_next(t, k)
+  check_table(t, "next")
   return next(proxies[t] or t, k)
 end
 
 local function safe_pairs(t)
+  check_table(t, "pairs")
   if proxies[t] then
     return safe_next, t, nil
   end
@@ -126,10 +136,12 @@ local function safe_pairs(t)
 end
 
 local function safe_rawget(t, k)
+  check_table(t, "rawget")
   return rawget(proxies[t] or t, k)
 end
 
 local function safe_rawset(t, k, v)
+  check_table(t, "rawset")
   if proxies[t] then
     error("Attempt to modify a readonly table", 0)
   end
@@ -190,19 +202,32 @@ local function pcall_handler(e)
   return unwrap(e)
 end
 
-local function safe_pcall(f, ...)
+local function callable(f, t)
+  if t == "function" or builtin_names[f] then
+    return true
+  end
+  local meta = t == "table" and getmetatable(f)
+  return type(meta) == "table" and rawget(meta, "__call") ~= nil
+end
+
+local function safe_pcall(...)
+  if select("#", ...) == 0 then
+    return false, "attempt to call a boolean value"  -- what Redis's pcall answers
+  end
+  local f = ...
   local t = type(f)
-  if t ~= "function" and t ~= "table" and t ~= "userdata" then
-    if select("#", ...) == 0 and f == nil and t == "nil" then
-      return false, "attempt to call a nil value"
-    end
+  if not callable(f, t) then
     return false, "attempt to call a " .. t .. " value"
   end
-  local n, args = select("#", ...), {...}
+  local n, args = select("#", ...) - 1, {select(2, ...)}
   return pcall_result(xpcall(function() return f(unpack(args, 1, n)) end, pcall_handler))
 end
 
-local function safe_xpcall(f, handler)
+local function safe_xpcall(...)
+  local f, handler = ...
+  if select("#", ...) < 2 then
+    error("bad argument #2 to 'xpcall' (value expected)", 2)
+  end
   return xpcall(f, function(e) return handler(unwrap(e)) end)
 end
 

@@ -35,7 +35,7 @@ class ScriptDouble(float):
 
 
 def _double_text(value: float) -> bytes:
-    if value != value:
+    if math.isnan(value):
         return b"-nan" if math.copysign(1.0, value) < 0 else b"nan"
     return format_double(float(value))
 

@@ -13,13 +13,27 @@ import struct
 from lupa.lua51 import LuaError, LuaRuntime, lua_type
 
 from ...protocol.encoder import format_double
-from ...protocol.values import ErrorReply, NullArray, Push, SetReply, SimpleString, Verbatim
+from ...protocol.values import (
+    ErrorReply,
+    NullArray,
+    Push,
+    SetReply,
+    SimpleString,
+    Verbatim,
+)
 from . import bitlib, structlib
 from .cjson import NULL, CJson
 from .errors import LuaRaise, arg_error, lua_error, type_error
 from .errors import unwrap as unwrap_error
 from .msgpack import MsgPack
-from .numbers import format_argument, format_number, lua_type_name, to_int32, to_int64, to_number
+from .numbers import (
+    format_argument,
+    format_number,
+    lua_type_name,
+    to_int32,
+    to_int64,
+    to_number,
+)
 from .prelude import PRELUDE
 from .replies import BigNumber, FormattedVerbatim, PairsMap, ScriptDouble
 
@@ -352,7 +366,7 @@ class LuaEngine:
         if not 0 <= level <= 3:
             raise LuaRaise(self.error_table(b"Invalid debug level."))
         if level < self.host.log_verbosity():
-            return None
+            return
         parts = []
         for value in args[1:]:
             cls = value.__class__
@@ -362,7 +376,7 @@ class LuaEngine:
                 parts.append(format_number(value))
         message = b" ".join(parts).decode("utf-8", "replace")
         log.log(LOG_LEVELS[level], "script_log", extra={"message_text": message})
-        return None
+        return
 
     def setresp(self, *args):
         run = self.host.run
@@ -375,7 +389,6 @@ class LuaEngine:
         if resp not in (2, 3):
             raise LuaRaise(self.error_table(b"RESP version must be 2 or 3."))
         run.set_resp(resp)
-        return None
 
     def set_repl(self, *args):
         if self.host.run is None:
@@ -387,7 +400,7 @@ class LuaEngine:
         if flags & ~3:
             raise LuaRaise(self.error_table(
                 b"Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE."))
-        return None  # nothing to propagate to until replication and AOF exist
+        # nothing to propagate to until replication and AOF exist
 
     def acl_check_cmd(self, *args):
         if self.host.run is None:
@@ -429,7 +442,6 @@ class LuaEngine:
         if value is None:
             raise type_error(1, "randomseed", "number", lua_type_name(args[0]) if args else "no value")
         self.host.random_seed(to_int32(value))
-        return None
 
     # -- redis.register_function (FUNCTION LOAD only) ---------------------------------------------------
 
@@ -452,7 +464,6 @@ class LuaEngine:
         refused = library.add_function(name, callback, description, flags)
         if refused is not None:
             raise LuaRaise(self.error_table(refused))
-        return None
 
     @staticmethod
     def _lua_string(value) -> bytes | None:

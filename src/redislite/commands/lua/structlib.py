@@ -2,6 +2,7 @@
 records. Formats: < > ![n] (endianness, alignment), x (pad), b/B h/H l/L T i[n]/I[n] (integers), f d (floats),
 c[n] (fixed strings; c0 = whole string / previous number), s (zero-terminated), spaces ignored."""
 
+import math
 import struct
 
 from .errors import arg_error, lua_error, type_error
@@ -113,7 +114,7 @@ def pack(*args):
         if opt in _INTEGERS:
             number = _number_arg(args, arg, "pack")
             arg += 1
-            value = int(number) if number == number and abs(number) != float("inf") else 0
+            value = int(number) if math.isfinite(number) else 0
             value &= 0xFFFFFFFFFFFFFFFF
             raw = bytes((value >> (8 * i)) & 0xFF if i < 8 else 0 for i in range(size))
             out += raw if fmt.little else raw[::-1]

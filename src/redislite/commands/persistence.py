@@ -1,0 +1,166 @@
+"""Persistence commands: SAVE, BGSAVE, DUMP, RESTORE. (LASTSAVE, DEBUG RELOAD, SHUTDOWN and INFO persistence
+live with the other server commands in server.py.)
+
+The RDB code sits above the commands layer, so handlers reach it through `ctx.server.persistence`, the
+service the server installs at start-up (persistence/service.py).
+"""
+
+from .. import errors
+from ..errors import CommandError
+from ..protocol.values import OK, SimpleString
+from .args import INT64_MAX, to_int
+from .keys import lfu_policy, lookup_read
+from .notifications import NOTIFY_GENERIC, notify
+from .notifications import new_key as notify_new_key
+from .registry import command
+
+
+def persistence_of(ctx):
+    service = ctx.server.persistence
+    if service is None:
+        raise CommandError(b"ERR persistence is not available in this server")
+    return service
+
+
+@command("save", arity=1, flags="admin noscript no_async_loading no_multi", group="server",
+         complexity="O(N) where N is the total number of keys in all databases")
+def save_command(ctx, argv):
+    """SAVE — Synchronously save the dataset to disk"""
+    service = persistence_of(ctx)
+    if service.bgsave_in_progress():
+        raise CommandError(errors.BGSAVE_IN_PROGRESS)
+    service.saves += 1
+    if not service.save():
+        raise CommandError(errors.SAVE_FAILED)
+    return OK
+
+
+@command("bgsave", arity=-1, flags="admin noscript no_async_loading", group="server", complexity="O(1)")
+def bgsave_command(ctx, argv):
+    """BGSAVE [SCHEDULE] — Asynchronously save the dataset to disk"""
+    if len(argv) > 1 and (len(argv) > 2 or argv[1].lower() != b"schedule"):
+        raise CommandError(errors.SYNTAX)
+    service = persistence_of(ctx)
+    if service.bgsave_in_progress():
+        raise CommandError(errors.BGSAVE_IN_PROGRESS)
+    if ctx.atomic:  # inside EXEC: never fork in the middle of a transaction; the cron starts it
+        service.bgsave_scheduled = True
+        return SimpleString(b"Background saving scheduled")
+    if not service.bgsave():
+        raise CommandError(errors.SAVE_FAILED)
+    return SimpleString(b"Background saving started")
+
+
+@command("dump", arity=2, flags="readonly", keys=(1, 1, 1), group="generic", since="2.6.0",
+         complexity="O(1) to access the key and additional O(N*M) to serialize it, where N is the number of "
+         "Redis objects composing the value and M their average size. For small string values the time "
+         "complexity is thus O(1)+O(1*M) where M is small, so simply O(1).")
+def dump_command(ctx, argv):
+    """DUMP key — Return a serialized version of the value stored at the specified key."""
+    value = lookup_read(ctx, argv[1], ctx.touch)
+    if value is None:
+        return None
+    return persistence_of(ctx).dump(value)
+
+
+dump_command.tips = [b"nondeterministic_output"]
+
+
+@command("restore", arity=-4, flags="write denyoom", keys=(1, 1, 1), group="generic", since="2.6.0",
+         acl="@dangerous",
+         complexity="O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N "
+         "is the number of Redis objects composing the value and M their average size. For small string values the "
+         "time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the "
+         "complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).")
+def restore_command(ctx, argv):
+    """RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency] — Create a key using the provided serialized value, previously obtained using DUMP."""
+    replace = absttl = False
+    idle = freq = None
+    pos = 4
+    while pos < len(argv):
+        option = argv[pos].upper()
+        more = len(argv) - pos - 1
+        if option == b"REPLACE":
+            replace = True
+        elif option == b"ABSTTL":
+            absttl = True
+        elif option == b"IDLETIME" and more and freq is None:
+            pos += 1
+            idle = to_int(argv[pos])
+            if idle < 0:
+                raise CommandError(errors.RESTORE_IDLETIME_NEGATIVE)
+        elif option == b"FREQ" and more and idle is None:
+            pos += 1
+            freq = to_int(argv[pos])
+            if not 0 <= freq <= 255:
+                raise CommandError(errors.RESTORE_FREQ_RANGE)
+        else:
+            raise CommandError(errors.SYNTAX)
+        pos += 1
+    db, key, now_ms = ctx.db, argv[1], ctx.now_ms
+    if not replace and db.lookup(key, now_ms) is not None:
+        raise CommandError(errors.BUSYKEY)
+    ttl = to_int(argv[2])
+    if ttl < 0:
+        raise CommandError(errors.RESTORE_TTL_NEGATIVE)
+    service = persistence_of(ctx)
+    if not service.verify_payload(argv[3]):
+        raise CommandError(errors.DUMP_PAYLOAD_INVALID)
+    value = service.restore_value(argv[3])
+    if value is None:
+        raise CommandError(errors.BAD_DATA_FORMAT)
+    deleted = replace and db.delete(key)
+    if ttl and not absttl:
+        ttl = ttl + now_ms if ttl <= INT64_MAX - now_ms else -1  # C's overflow: a deadline in the past
+    if ttl and ttl <= now_ms:  # already expired: nothing is created (an old key REPLACE removed stays gone)
+        if deleted:
+            ctx.server.dirty += 1
+            if ctx.server.notify_flags:
+                notify(ctx, NOTIFY_GENERIC, b"del", key)
+        return OK
+    db.store(key, value)
+    if ttl:
+        db.set_deadline(key, ttl)
+    if idle is not None and not lfu_policy(ctx):
+        db.set_access_time(key, db.clock - idle)
+    ctx.server.dirty += 1
+    if ctx.server.notify_flags:
+        notify_new_key(ctx, key)
+        notify(ctx, NOTIFY_GENERIC, b"restore", key)
+    return OK
+
+
+restore_command.key_spec_flags = [b"OW", b"update"]
+
+
+# -- snapshot transfer: what `redis-cli --rdb <file>` (a backup) asks for -------------------------------------
+
+REPLCONF_OPTIONS = (b"listening-port", b"ip-address", b"capa", b"rdb-only", b"rdb-filter-only")
+
+
+@command("sync", arity=1, flags="admin noscript no_async_loading no_multi", group="server")
+def sync_command(ctx, argv):
+    """SYNC — Internal command used for replication"""
+    # The answer is the snapshot itself ($<size> then the RDB bytes, as Redis's disk-based full sync sends
+    # it), written by the server once a BGSAVE made for it is done; then the connection closes. Streaming
+    # the changes after the snapshot is replication's part.
+    if not persistence_of(ctx).sync(ctx):
+        raise CommandError(errors.SAVE_FAILED)
+    ctx.reply_mode = "off"
+    return OK
+
+
+@command("replconf", arity=-1, flags="admin noscript loading stale allow_busy", group="server", since="3.0.0",
+         complexity="O(1)")
+def replconf_command(ctx, argv):
+    """REPLCONF — An internal command for configuring the replication stream"""
+    if len(argv) % 2 == 0:
+        raise CommandError(errors.SYNTAX)
+    for pos in range(1, len(argv), 2):
+        option = argv[pos].lower()
+        if option not in REPLCONF_OPTIONS:
+            raise CommandError(b"ERR Unrecognized REPLCONF option: %s" % argv[pos])
+        if option == b"rdb-only" and argv[pos + 1] not in (b"0", b"1"):
+            raise CommandError(b"ERR value is out of range, must be positive" if argv[pos + 1].startswith(b"-")
+                               else errors.NOT_INTEGER)
+    return OK

@@ -1,0 +1,479 @@
+"""The persistence service one server owns, installed as `ServerState.persistence`: the commands (SAVE, BGSAVE,
+DUMP, RESTORE, DEBUG RELOAD, SHUTDOWN) reach the RDB code through it, the server's cron drives background
+saves and save points through it, and the engine asks it whether a command must be refused (`refusal`):
+
+    -LOADING   while the dataset is being loaded, for commands without the `loading` flag;
+    -MISCONF   after a failed background save, for write commands (and PING), while save points are set
+               and stop-writes-on-bgsave-error is yes, until a save succeeds (rdb.c's writeCommandsDeniedByDiskError).
+"""
+
+import logging
+import os
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+from .. import REDIS_COMPAT_VERSION, errors
+from ..errors import CommandError
+from ..protocol.values import OK
+from ..commands.registry import CommandFlag
+from .rdb import RdbError, SaveOptions, dump_payload, load_payload, verify_payload
+from .snapshot import BackgroundSave, LoadProgress, load_records, private_dirty_bytes, write_snapshot
+
+log = logging.getLogger("redislite.persistence")
+
+BGSAVE_RETRY_DELAY_S = 5  # CONFIG_BGSAVE_RETRY_DELAY: after a failed BGSAVE, save points wait this long
+LOADING_FLAG = int(CommandFlag.LOADING)
+WRITE_FLAG = int(CommandFlag.WRITE)
+
+
+class LoadError(Exception):
+    """The RDB file at start-up cannot be read: the server must not start."""
+
+
+class Persistence:
+    def __init__(self, state):
+        self.state = state
+        self.child: BackgroundSave | None = None
+        self.bgsave_scheduled = False
+        self.last_bgsave_ok = True
+        self.last_bgsave_try_s = 0
+        self.last_bgsave_seconds = -1
+        self.saves = 0  # rdb_saves: SAVE and BGSAVE calls that started a save
+        self.last_cow_bytes = 0
+        self.latest_fork_usec = 0
+        self.total_forks = 0
+        self.loading: LoadProgress | None = None
+        self.last_load = LoadProgress()
+        # SYNC clients (redis-cli --rdb): waiting for the running BGSAVE, and waiting for the next one
+        self.sync_attached: list = []
+        self.sync_pending: list = []
+        state.persistence = self
+
+    # -- configuration ---------------------------------------------------------------------------------
+
+    @property
+    def config(self):
+        return self.state.config
+
+    def rdb_path(self) -> Path:
+        return Path(self.config.dir) / self.config.dbfilename
+
+    def save_points(self) -> list[tuple[int, int]]:
+        words = [int(word) for word in self.config.save.split()]
+        return list(zip(words[::2], words[1::2]))
+
+    def save_options(self, with_idle: bool = True) -> SaveOptions:
+        config = self.config
+        idle_clock = None
+        if with_idle and config.maxmemory_policy.endswith("-lru"):
+            idle_clock = self.state.clock_ms() // 1000
+        return SaveOptions(compression=config.rdbcompression, checksum=config.rdbchecksum,
+                           list_fill=config.list_max_listpack_size, idle_clock_s=idle_clock,
+                           key_save_delay_us=max(config.rdb_key_save_delay, 0),
+                           incremental_fsync=config.rdb_save_incremental_fsync)
+
+    def aux_fields(self) -> list[tuple[bytes, bytes]]:
+        """rdbSaveInfoAuxFields, in Redis's order."""
+        return [
+            (b"redis-ver", REDIS_COMPAT_VERSION.encode()),
+            (b"redis-bits", b"64"),
+            (b"ctime", b"%d" % int(time.time())),
+            (b"used-mem", b"%d" % _resident_bytes()),
+            (b"aof-base", b"0"),
+        ]
+
+    def function_codes(self) -> list[bytes]:
+        scripting = getattr(self.state, "scripting", None)
+        libraries = getattr(scripting, "libraries", None) or {}
+        return [library.code for library in libraries.values()]
+
+    # -- saving ----------------------------------------------------------------------------------------
+
+    def save(self) -> bool:
+        """rdbSave: write the snapshot in this process (the server waits). True on success."""
+        state = self.state
+        path = self.rdb_path()
+        started = time.monotonic()
+        try:
+            size, keys = write_snapshot(path, state.databases, self.save_options(), self.aux_fields(),
+                                        self.function_codes())
+        except (OSError, RdbError) as error:
+            log.warning("rdb_save_failed", extra={"path": str(path), "error": _describe(error)})
+            return False
+        state.dirty = 0
+        state.last_save_s = int(time.time())
+        self._set_bgsave_status(True)
+        log.info("rdb_saved", extra={"path": str(path), "bytes": size, "keys": keys,
+                                     "seconds": round(time.monotonic() - started, 3)})
+        return True
+
+    def bgsave(self) -> bool:
+        """rdbSaveBackground: fork a child that writes the snapshot. False when the fork failed."""
+        state = self.state
+        path = self.rdb_path()
+        self.last_bgsave_try_s = int(time.time())
+        self.saves += 1
+        try:
+            child, fork_usec = BackgroundSave.start(path, state.databases, self.save_options(), self.aux_fields(),
+                                                    self.function_codes(), state.dirty)
+        except OSError as error:
+            self._set_bgsave_status(False)
+            log.warning("bgsave_fork_failed", extra={"error": _describe(error)})
+            return False
+        self.child = child
+        self.latest_fork_usec = fork_usec
+        self.total_forks += 1
+        log.info("bgsave_started", extra={"pid": child.pid, "fork_usec": fork_usec})
+        return True
+
+    def bgsave_in_progress(self) -> bool:
+        return self.child is not None
+
+    def check_child(self) -> None:
+        """Reap a finished BGSAVE child (backgroundSaveDoneHandler)."""
+        child = self.child
+        if child is None:
+            return
+        result = child.poll()
+        if result is None:
+            return
+        self.child = None
+        state = self.state
+        self.last_bgsave_seconds = int(result.seconds)
+        if result.ok:
+            state.dirty = max(state.dirty - child.dirty_before, 0)
+            state.last_save_s = int(time.time())
+            self.last_cow_bytes = result.cow_bytes
+            self._set_bgsave_status(True)
+            log.info("bgsave_done", extra={"pid": child.pid, "bytes": result.size, "keys": result.keys,
+                                           "seconds": round(result.seconds, 3), "cow_bytes": result.cow_bytes})
+        else:
+            if result.by_signal != 10:  # SIGUSR1: stopped on purpose, which is not a failure
+                self._set_bgsave_status(False)
+            log.warning("bgsave_failed", extra={"pid": child.pid, "error": result.error,
+                                                "path": str(child.path)})
+        attached, self.sync_attached = self.sync_attached, []
+        if attached:
+            self._send_snapshot(attached, child.path if result.ok else None)
+        self._start_pending_syncs()
+
+    # -- SYNC: the snapshot for redis-cli --rdb ----------------------------------------------------------
+
+    def sync(self, client) -> bool:
+        """Send client a snapshot taken from now on: attach it to a new BGSAVE, or queue it for the one
+        after the running one. False when no BGSAVE could be started."""
+        if self.child is not None:
+            self.sync_pending.append(client)
+            return True
+        if not self.bgsave():
+            return False
+        self.sync_attached.append(client)
+        return True
+
+    def _start_pending_syncs(self) -> None:
+        if self.sync_pending and self.child is None:
+            pending, self.sync_pending = self.sync_pending, []
+            if self.bgsave():
+                self.sync_attached = pending
+            else:
+                self._send_snapshot(pending, None)
+
+    def _send_snapshot(self, clients: list, path: Path | None) -> None:
+        payload = None
+        if path is not None:
+            try:
+                payload = path.read_bytes()
+            except OSError as error:
+                log.warning("sync_snapshot_unreadable", extra={"path": str(path), "error": _describe(error)})
+        for client in clients:
+            connection = client.connection
+            if connection is None or connection.closing:
+                continue
+            if payload is None:
+                connection.send_raw(b"-ERR the snapshot for SYNC could not be written\r\n")
+            else:
+                connection.send_raw(b"$%d\r\n" % len(payload))
+                connection.send_raw(payload)
+            log.info("sync_snapshot_sent", extra={"client_id": client.id, "bytes": len(payload or b"")})
+            connection.kill()  # the transport sends what it holds, then closes
+
+    def kill_child(self) -> None:
+        if self.child is not None:
+            log.info("bgsave_killed", extra={"pid": self.child.pid})
+            self.child.kill()
+            self.child = None
+            attached, self.sync_attached = self.sync_attached, []
+            self._send_snapshot(attached, None)
+
+    def cron(self) -> None:
+        """serverCron's persistence part: reap the child, run a scheduled BGSAVE, check the save points."""
+        self.check_child()
+        if self.child is not None or self.loading is not None:
+            return
+        self._start_pending_syncs()
+        if self.child is not None:
+            return
+        if self.bgsave_scheduled:
+            self.bgsave_scheduled = False
+            self.bgsave()
+            return
+        points = self.save_points() if self.config.save else ()
+        if not points:
+            return
+        state = self.state
+        now_s = int(time.time())
+        for seconds, changes in points:
+            if (state.dirty >= changes and now_s - state.last_save_s > seconds
+                    and (now_s - self.last_bgsave_try_s > BGSAVE_RETRY_DELAY_S or self.last_bgsave_ok)):
+                log.info("save_point_reached", extra={"changes": changes, "seconds": seconds})
+                self.bgsave()
+                return
+
+    def _set_bgsave_status(self, ok: bool) -> None:
+        self.last_bgsave_ok = ok
+        self._update_refusal()
+
+    # -- shutdown --------------------------------------------------------------------------------------
+
+    def prepare_shutdown(self, save: bool | None, force: bool = False) -> bool:
+        """prepareForShutdown's saving part: stop a BGSAVE child, then save when asked to (SAVE), or when save
+        points are set and NOSAVE was not given. False when the save failed (and FORCE was not given)."""
+        self.kill_child()
+        if save is False or (save is None and not self.config.save):
+            return True
+        if self.save():
+            return True
+        if force:
+            log.warning("shutdown_save_failed_forced")
+            return True
+        log.warning("shutdown_aborted_save_failed")
+        return False
+
+    # -- loading ---------------------------------------------------------------------------------------
+
+    def startup_loader(self):
+        """The start-up load of dump.rdb (when AOF is off) as a generator of time slices, or None when there
+        is nothing to load. LoadError when the file exists but cannot be read."""
+        if self.config.appendonly:
+            return None
+        path = self.rdb_path()
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            log.info("rdb_not_found", extra={"path": str(path)})
+            return None
+        except OSError as error:
+            raise LoadError(f"can't read {path}: {error.strerror or error}") from None
+        return self._load_slices(data, path)
+
+    def _load_slices(self, data: bytes, path: Path):
+        started = time.monotonic()
+        progress = self._begin_loading(len(data))
+        summary = None
+        try:
+            for summary in load_records(data, self.state, progress, key_load_delay_us=self.config.key_load_delay):
+                if summary is None:
+                    yield
+        except RdbError as error:
+            log.warning("rdb_load_failed", extra={"path": str(path), "error": str(error)})
+            raise LoadError(f"can't load {path}: {error}") from None
+        finally:
+            self._end_loading(progress)
+        self._after_load(summary, progress, path, time.monotonic() - started)
+
+    def load_file(self, merge: bool = False) -> None:
+        """Load dump.rdb now, in one go (DEBUG RELOAD). LoadError when it cannot be read."""
+        path = self.rdb_path()
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise LoadError(f"can't read {path}: {error.strerror or error}") from None
+        started = time.monotonic()
+        progress = self._begin_loading(len(data))
+        try:
+            for summary in load_records(data, self.state, progress, merge=merge):
+                pass
+        except RdbError as error:
+            log.warning("rdb_load_failed", extra={"path": str(path), "error": str(error)})
+            raise LoadError(f"can't load {path}: {error}") from None
+        finally:
+            self._end_loading(progress)
+        self._after_load(summary, progress, path, time.monotonic() - started)
+
+    def _begin_loading(self, total: int) -> LoadProgress:
+        progress = LoadProgress(total_bytes=total, started_s=int(time.time()))
+        self.loading = progress
+        self._update_refusal()
+        return progress
+
+    def _end_loading(self, progress: LoadProgress) -> None:
+        self.loading = None
+        self.last_load = progress
+        self._update_refusal()
+
+    def _after_load(self, summary, progress: LoadProgress, path: Path, seconds: float) -> None:
+        if summary is not None and summary.functions:
+            self._install_functions(summary.functions)
+        log.info("rdb_loaded", extra={"path": str(path), "keys": progress.keys_loaded,
+                                      "expired_skipped": progress.keys_expired, "empty_skipped": progress.keys_empty,
+                                      "seconds": round(seconds, 3),
+                                      "rdb_version": summary.version if summary else None})
+
+    def _install_functions(self, codes: list[bytes]) -> None:
+        """Function libraries saved in the file (RDB_OPCODE_FUNCTION2), loaded as FUNCTION LOAD REPLACE would."""
+        from ..commands.scripting import scripting_of
+
+        scripting = scripting_of(SimpleNamespace(server=self.state))
+        for code in codes:
+            try:
+                scripting.create_library(code, True)
+            except CommandError as error:
+                raise LoadError("a function library in the RDB file does not load: "
+                                + error.message.decode("utf-8", "replace")) from None
+
+    def debug_reload(self, options: list[bytes]):
+        """DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, empty the dataset (functions included), load back."""
+        merge, flush, save = False, True, True
+        for option in options:
+            if option == b"MERGE":
+                merge = True
+            elif option == b"NOFLUSH":
+                flush = False
+            elif option == b"NOSAVE":
+                save = False
+            else:
+                raise CommandError(errors.DEBUG_RELOAD_OPTIONS)
+        if save and not self.save():
+            raise CommandError(errors.SAVE_FAILED)
+        if flush:
+            self.kill_child()
+            self.state.flush_all()
+            scripting = getattr(self.state, "scripting", None)
+            if scripting is not None:
+                scripting.libraries.clear()
+                scripting.functions.clear()
+        try:
+            self.load_file(merge=merge)
+        except LoadError:
+            raise CommandError(errors.DEBUG_RELOAD_FAILED) from None
+        log.warning("debug_reload_done")
+        return OK
+
+    # -- refusing commands -----------------------------------------------------------------------------
+
+    def _update_refusal(self) -> None:
+        self.state.refusal = self.refusal if (self.loading is not None or not self.last_bgsave_ok) else None
+
+    def misconf(self) -> bool:
+        config = self.config
+        return not self.last_bgsave_ok and config.stop_writes_on_bgsave_error and bool(config.save)
+
+    def refusal(self, client, command) -> bytes | None:
+        """The error that stands instead of running this command now, or None (called by the engine only
+        while loading or after a failed save)."""
+        if client.kind == "master":
+            return None
+        if self.loading is not None:
+            if not command.flags & LOADING_FLAG or (command.name == "exec" and self._queued(client, LOADING_FLAG,
+                                                                                               missing=True)):
+                return errors.LOADING
+            return None
+        if self.misconf() and (command.flags & WRITE_FLAG or command.name == "ping"
+                               or (command.name == "exec" and self._queued(client, WRITE_FLAG))):
+            return errors.MISCONF
+        return None
+
+    def _queued(self, client, flag: int, missing: bool = False) -> bool:
+        """Whether a queued command of client's MULTI has (or, with missing, lacks) the flag."""
+        if not client.multi:
+            return False
+        lookup = self.state.engine.lookup
+        for argv in client.multi:
+            queued = lookup(argv)
+            if queued is not None and bool(queued.flags & flag) != missing:
+                return True
+        return False
+
+    # -- DUMP / RESTORE --------------------------------------------------------------------------------
+
+    def dump(self, value) -> bytes:
+        return dump_payload(value, self.save_options(with_idle=False))
+
+    def verify_payload(self, payload: bytes) -> bool:
+        return verify_payload(payload)
+
+    def restore_value(self, payload: bytes):
+        """The value in a verified payload, or None when it is not a well-formed value."""
+        try:
+            return load_payload(payload, self.config)
+        except RdbError:
+            return None
+
+    # -- INFO ------------------------------------------------------------------------------------------
+
+    def info_fields(self) -> list:
+        state = self.state
+        child = self.child
+        now = time.monotonic()
+        fields = [
+            ("loading", int(self.loading is not None)),
+            ("async_loading", 0),
+            ("current_cow_peak", 0),
+            ("current_cow_size", private_dirty_bytes(child.pid) if child else 0),
+            ("current_cow_size_age", 0),
+            ("current_fork_perc", "0.00"),
+            ("current_save_keys_processed", 0),
+            ("current_save_keys_total", 0),
+            ("rdb_changes_since_last_save", state.dirty),
+            ("rdb_bgsave_in_progress", int(child is not None)),
+            ("rdb_last_save_time", state.last_save_s),
+            ("rdb_last_bgsave_status", "ok" if self.last_bgsave_ok else "err"),
+            ("rdb_last_bgsave_time_sec", self.last_bgsave_seconds),
+            ("rdb_current_bgsave_time_sec", int(now - child.started) if child else -1),
+            ("rdb_saves", self.saves),
+            ("rdb_last_cow_size", self.last_cow_bytes),
+            ("rdb_last_load_keys_expired", self.last_load.keys_expired),
+            ("rdb_last_load_keys_loaded", self.last_load.keys_loaded),
+            ("aof_enabled", int(self.config.appendonly)),
+            ("aof_rewrite_in_progress", 0),
+            ("aof_rewrite_scheduled", 0),
+            ("aof_last_rewrite_time_sec", -1),
+            ("aof_current_rewrite_time_sec", -1),
+            ("aof_last_bgrewrite_status", "ok"),
+            ("aof_rewrites", 0),
+            ("aof_rewrites_consecutive_failures", 0),
+            ("aof_last_write_status", "ok"),
+            ("aof_last_cow_size", 0),
+            ("module_fork_in_progress", 0),
+            ("module_fork_last_cow_size", 0),
+        ]
+        loading = self.loading
+        if loading is not None:
+            elapsed = max(time.time() - loading.started_s, 0)
+            share = loading.loaded_bytes / loading.total_bytes if loading.total_bytes else 0
+            eta = int(elapsed * (1 - share) / share) if share else 1
+            fields += [
+                ("loading_start_time", loading.started_s),
+                ("loading_total_bytes", loading.total_bytes),
+                ("loading_rdb_used_mem", 0),
+                ("loading_loaded_bytes", loading.loaded_bytes),
+                ("loading_loaded_perc", f"{share * 100:.2f}"),
+                ("loading_eta_seconds", eta),
+            ]
+        return fields
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, OSError):
+        where = f" ({error.filename})" if error.filename else ""
+        return f"{error.strerror or error}{where}"
+    return str(error)
+
+
+def _resident_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0

@@ -1,0 +1,265 @@
+"""Snapshots on disk: write an RDB file atomically, in this process (SAVE) or in a forked child (BGSAVE), and
+load one back into the databases.
+
+Writing goes to `temp-<pid>.rdb` in the target directory, is fsynced, renamed over the target and the
+directory is fsynced, so a crash at any point leaves either the old file or the new one, never half of one.
+
+BGSAVE forks. The child sees the dataset frozen at the fork (the kernel copies a page only when one of the
+two processes writes it), writes the file, reports through a pipe and leaves with os._exit; the parent keeps
+serving and reaps the child from its cron. CPython touches reference counts as the child walks the data,
+so the child ends up owning a copy of most pages it reads (measured and reported as the CoW size); the
+parent's collector is frozen meanwhile (gc.freeze) so that it, at least, does not dirty every page too.
+"""
+
+import gc
+import json
+import logging
+import os
+import resource
+import signal
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .rdb import FileSummary, RdbError, RdbFileWriter, RdbReader, SaveOptions, is_empty
+
+log = logging.getLogger("redislite.persistence")
+
+
+def fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_snapshot(path: Path, databases, options: SaveOptions, aux, functions=()) -> tuple[int, int]:
+    """Write the databases to path through a temporary file; returns (bytes, keys). OSError / RdbError on
+    failure, with the temporary file removed."""
+    directory = path.parent
+    temp = directory / f"temp-{os.getpid()}.rdb"
+    try:
+        with open(temp, "wb") as file:
+            writer = RdbFileWriter(file, options)
+            size = writer.write_file(databases, aux, functions)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, path)
+        fsync_directory(directory)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
+    return size, writer.keys
+
+
+def private_dirty_bytes(pid: int | str = "self") -> int:
+    """Pages a process has written since it was forked (its copies): Private_Dirty of smaps_rollup."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as smaps:
+            for line in smaps:
+                if line.startswith("Private_Dirty:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+@dataclass
+class ChildResult:
+    ok: bool
+    error: str = ""
+    size: int = 0
+    keys: int = 0
+    cow_bytes: int = 0
+    seconds: float = 0.0
+    by_signal: int = 0
+
+
+class BackgroundSave:
+    """One forked child writing a snapshot."""
+
+    def __init__(self, pid: int, pipe_fd: int, dirty_before: int, path: Path):
+        self.pid = pid
+        self.pipe_fd = pipe_fd
+        self.dirty_before = dirty_before
+        self.path = path
+        self.started = time.monotonic()
+        self.started_s = int(time.time())
+
+    @classmethod
+    def start(cls, path: Path, databases, options: SaveOptions, aux, functions, dirty: int
+              ) -> tuple["BackgroundSave", int]:
+        """Fork a child that writes the snapshot; returns (the child, fork time in µs). OSError when the
+        fork fails."""
+        read_fd, write_fd = os.pipe()
+        gc.freeze()  # the parent's collector must not dirty every page while the child runs
+        started = time.perf_counter_ns()
+        try:
+            pid = os.fork()
+        except OSError:
+            gc.unfreeze()
+            os.close(read_fd)
+            os.close(write_fd)
+            raise
+        if pid == 0:  # the child: never returns
+            _child_main(read_fd, write_fd, path, databases, options, aux, functions)
+        fork_usec = (time.perf_counter_ns() - started) // 1000
+        os.close(write_fd)
+        os.set_blocking(read_fd, False)
+        return cls(pid, read_fd, dirty, path), fork_usec
+
+    def poll(self) -> ChildResult | None:
+        """The child's result once it has exited, else None."""
+        try:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:
+            pid, status = self.pid, 1 << 8
+        if pid == 0:
+            return None
+        return self._finish(status)
+
+    def kill(self) -> None:
+        """Stop the child (SHUTDOWN, FLUSHALL): SIGUSR1, as Redis's killRDBChild, then reap it."""
+        try:
+            os.kill(self.pid, signal.SIGUSR1)
+            os.waitpid(self.pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        self._remove_temp()
+        self._close()
+
+    def _finish(self, status: int) -> ChildResult:
+        report = self._read_report()
+        self._close()
+        seconds = time.monotonic() - self.started
+        if os.WIFSIGNALED(status):
+            self._remove_temp()
+            return ChildResult(False, f"terminated by signal {os.WTERMSIG(status)}", seconds=seconds,
+                               by_signal=os.WTERMSIG(status))
+        if os.waitstatus_to_exitcode(status) != 0 or not report.get("ok"):
+            self._remove_temp()
+            return ChildResult(False, report.get("error", "the child failed"), seconds=seconds)
+        return ChildResult(True, size=report.get("size", 0), keys=report.get("keys", 0),
+                           cow_bytes=report.get("cow", 0), seconds=seconds)
+
+    def _read_report(self) -> dict:
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(self.pipe_fd, 65536)
+            except BlockingIOError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        try:
+            return json.loads(b"".join(chunks) or b"{}")
+        except ValueError:
+            return {}
+
+    def _remove_temp(self) -> None:
+        try:
+            os.unlink(self.path.parent / f"temp-{self.pid}.rdb")
+        except OSError:
+            pass
+
+    def _close(self) -> None:
+        if self.pipe_fd >= 0:
+            os.close(self.pipe_fd)
+            self.pipe_fd = -1
+        gc.unfreeze()
+
+
+def _child_main(read_fd: int, write_fd: int, path: Path, databases, options, aux, functions) -> None:
+    status = 1
+    report: dict = {"ok": False, "error": "the child failed"}
+    try:
+        gc.disable()  # a collection would write to every object header: copies for nothing
+        os.close(read_fd)
+        # The loop's signal handlers and wake-up fd belong to the parent; the parent stops a child with SIGUSR1.
+        try:
+            signal.set_wakeup_fd(-1)
+            for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1):
+                signal.signal(signum, signal.SIG_DFL)
+        except ValueError:  # not the main thread: the handlers were never ours to reset
+            pass
+        # Listening and client sockets stay the parent's: a child that outlives a shutdown must not hold the port.
+        os.closerange(3, write_fd)
+        soft_limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        os.closerange(write_fd + 1, soft_limit if 0 < soft_limit < 1 << 20 else 1 << 16)
+        size, keys = write_snapshot(path, databases, options, aux, functions)
+        report = {"ok": True, "size": size, "keys": keys, "cow": private_dirty_bytes()}
+        status = 0
+    except BaseException as error:  # noqa: BLE001 - whatever happens, the child must leave through _exit
+        report = {"ok": False, "error": f"{type(error).__name__}: {error}"}
+    finally:
+        try:
+            os.write(write_fd, json.dumps(report).encode())
+        finally:
+            os._exit(status)
+
+
+# -- loading ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LoadProgress:
+    """What INFO shows while loading, and the counts it keeps after."""
+
+    total_bytes: int = 0
+    loaded_bytes: int = 0
+    started_s: int = 0
+    keys_loaded: int = 0
+    keys_expired: int = 0
+    keys_empty: int = 0
+
+
+class DuplicateKey(RdbError):
+    pass
+
+
+def load_records(data: bytes, state, progress: LoadProgress, *, merge: bool = False, skip_expired: bool = True,
+                 key_load_delay_us: int = 0, slice_s: float = 0.01) -> Iterator[FileSummary | None]:
+    """Load an RDB file held in memory into state.databases. A generator: it yields None about every
+    `slice_s` seconds so the caller can serve clients (who get -LOADING), and finally the file summary.
+    RdbError on a bad file (the databases then hold what was loaded so far)."""
+    databases = state.databases
+    config = state.config
+    summary = FileSummary()
+    reader = RdbReader(data, config)
+    now_ms = state.clock_ms()
+    delay = key_load_delay_us / 1_000_000 if key_load_delay_us > 0 else 0
+    progress.total_bytes = len(data)
+    deadline = time.perf_counter() + slice_s
+    count = 0
+    for record in reader.records(summary, len(databases), check_crc=config.rdbchecksum):
+        count += 1
+        if is_empty(record.value):
+            progress.keys_empty += 1
+        elif skip_expired and record.expire_ms is not None and record.expire_ms < now_ms:
+            progress.keys_expired += 1
+        else:
+            db = databases[record.db]
+            key = record.key
+            if key in db.data:
+                if not merge:
+                    raise DuplicateKey(f"duplicate key {key[:64]!r} in database {record.db}", reader.pos)
+                db.delete(key)
+            db.data[key] = record.value
+            if record.expire_ms is not None:
+                db.set_deadline(key, record.expire_ms)
+            db.access[key] = db.clock - record.idle_s if record.idle_s else db.clock
+            progress.keys_loaded += 1
+        if delay:
+            time.sleep(delay)
+        if (delay or not count & 63) and time.perf_counter() >= deadline:
+            progress.loaded_bytes = reader.pos
+            yield None
+            deadline = time.perf_counter() + slice_s
+    progress.loaded_bytes = reader.pos
+    yield summary
