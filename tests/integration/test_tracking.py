@@ -123,3 +123,13 @@ def test_redis_py_client_side_cache_sees_other_clients_changes(server, r, monkey
         assert time.monotonic() < deadline, "the cache was never invalidated"
         time.sleep(0.01)
     cached.close()
+
+
+def test_keys_a_script_reads_are_tracked_for_its_caller(server, r):
+    client = RawClient(server.port)
+    client.call("HELLO", "3")
+    client.call("CLIENT", "TRACKING", "ON")
+    client.call("EVAL", "return redis.call('GET', KEYS[1])", "1", "scripted")
+    r.set("scripted", "changed")
+    assert client.read_reply() == b">2\r\n$10\r\ninvalidate\r\n*1\r\n$8\r\nscripted\r\n"
+    client.close()

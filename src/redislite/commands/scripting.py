@@ -214,6 +214,7 @@ class Scripting:
             if run.read_only:
                 return None, self._refuse(b"Write commands are not allowed from read-only scripts.")
             run.wrote = True
+        run.client.script_caller = run.caller  # keys read and changed count as the caller's (CLIENT TRACKING)
         return engine.execute(run.client, argv), None
 
     def _refuse(self, message: bytes) -> bytes:

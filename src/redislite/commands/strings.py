@@ -124,11 +124,12 @@ def get_command(ctx, argv):
 def set_command(ctx, argv):
     """SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL] — Set the string value of a key"""
     if len(argv) == 3:
-        if ctx.server.notify_flags:  # the general path looks the key up first, for "expired" and "new"
+        server = ctx.server
+        if server.notify_flags:  # the general path looks the key up first, for "expired" and "new"
             set_generic(ctx, argv[1], argv[2], 0, None)
             return OK
         ctx.db.store(argv[1], argv[2], touch=ctx.touch)
-        ctx.server.dirty += 1
+        server.dirty += 1
         return OK
     flags, expire = parse_expiry_options(argv, 3, for_set=True)
     deadline = None if expire is None else expire_deadline(expire, flags, ctx.now_ms, "set")
@@ -323,8 +324,9 @@ def incr_by_generic(ctx, key: bytes, increment: int) -> int:
         if not INT64_MIN <= result <= INT64_MAX:
             raise CommandError(errors.INCR_OVERFLOW)
     db.store(key, b"%d" % result, True, ctx.touch)  # keep_ttl
-    ctx.server.dirty += 1
-    if ctx.server.notify_flags:
+    server = ctx.server
+    server.dirty += 1
+    if server.notify_flags:
         if value is None:
             new_key(ctx, key)
         notify(ctx, NOTIFY_STRING, b"incrby", key)

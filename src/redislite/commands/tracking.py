@@ -72,7 +72,9 @@ class Tracking:
     # -- the engine's hook ---------------------------------------------------------------------------------
 
     def after_command(self, client, command, argv: list[bytes], changed: list[bytes], reads: bool) -> None:
-        """Remember what a tracking client read; invalidate the keys a command changed."""
+        """Remember what a tracking client read; invalidate the keys a command changed. A script's commands
+        count as its caller's, as in Redis."""
+        client = client.script_caller or client
         mode = client.tracking
         if mode is not None:
             if reads and not mode.bcast and (mode.caching if mode.optin else not (mode.optout and mode.caching)):

@@ -49,6 +49,7 @@ class Client:
         self.atomic = False  # running inside EXEC or a script: no blocking, no pause, waiters served after
         self.exec_parts: list | None = None  # the encoded EXEC reply being built
         self.tracking = None  # CLIENT TRACKING options (commands/tracking.py), None when off
+        self.script_caller = None  # for the scripts' own client: the client whose script is running
         self.deferred_pushes: list[bytes] = []  # invalidations of this client's own changes: after its reply
         self.channels: dict = {}  # pub/sub subscriptions, ordered sets: channel / pattern -> None
         self.patterns: dict = {}
