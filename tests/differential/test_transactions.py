@@ -38,6 +38,10 @@ class TransactionGenerator:
             ["PERSIST", key], ["APPEND", key, "z"], ["RENAME", key, self.key()], ["MSET", key, "m", self.key(), "n"],
             ["SADD", key, "s"], ["SREM", key, "nothing"], ["HSET", key, "f", "v"], ["TYPE", key],
             ["BLPOP", key, "0"], ["BLMOVE", key, self.key(), "LEFT", "RIGHT", "0"], ["SELECT", rng.choice("01")],
+            ["EVAL", "return redis.call('INCR', KEYS[1])", "1", key],
+            ["EVAL", "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('GET', KEYS[1])", "1", key, "s"],
+            ["EVAL", "return redis.pcall('LPUSH', KEYS[1], 'e')", "1", key],
+            ["EVAL", "return redis.call('EXISTS', KEYS[1], 'k2')", "1", key],
         ])
 
     def bad_command(self) -> list:
