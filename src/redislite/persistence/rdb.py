@@ -456,6 +456,17 @@ class RdbReader:
         return value
 
     def string(self) -> bytes:
+        pos = self.pos
+        if pos < self.end:  # the common case first: a raw string of fewer than 64 bytes
+            first = self.data[pos]
+            if first < 64:
+                stop = pos + 1 + first
+                if stop <= self.end:
+                    self.pos = stop
+                    return self.data[pos + 1:stop]
+        return self._encoded_string()
+
+    def _encoded_string(self) -> bytes:
         start = self.pos
         value, encoded = self.length_or_encoding()
         if not encoded:
@@ -649,22 +660,30 @@ class RdbReader:
             self.fail(f"RDB format version {version} is not supported", 5)
         return version
 
-    def records(self, summary: FileSummary, databases: int, check_crc: bool = True) -> Iterator[LoadedKey]:
-        """Read a whole file: yields every key (values may be None: empty keys, to skip), fills summary."""
+    def records(self, summary: FileSummary, databases: int, check_crc: bool = True) -> Iterator[tuple]:
+        """Read a whole file: yields (db, key, value, expire_ms, idle_s, freq) for every key (a value may be
+        empty: Redis skips those), and fills summary."""
         summary.version = self.header()
         db = 0
         expire_ms = idle_s = freq = None
+        string, byte, value_of = self.string, self.byte, self.value
         while True:
             opcode_offset = self.pos
-            opcode = self.byte()
-            if opcode == OPCODE_EXPIRETIME_MS:
+            opcode = byte()
+            if opcode < OPCODE_FUNCTION2:  # a key and its value
+                key = string()
+                value = string() if opcode == TYPE_STRING else value_of(opcode)
+                yield db, key, value, expire_ms, idle_s, freq
+                if expire_ms is not None or idle_s is not None or freq is not None:
+                    expire_ms = idle_s = freq = None
+            elif opcode == OPCODE_EXPIRETIME_MS:
                 expire_ms = int.from_bytes(self.take(8), "little", signed=True)
             elif opcode == OPCODE_EXPIRETIME:
                 expire_ms = int.from_bytes(self.take(4), "little", signed=True) * 1000
             elif opcode == OPCODE_IDLE:
                 idle_s = self.length()
             elif opcode == OPCODE_FREQ:
-                freq = self.byte()
+                freq = byte()
             elif opcode == OPCODE_SELECTDB:
                 db = self.length()
                 if db >= databases:
@@ -674,21 +693,16 @@ class RdbReader:
                 self.length()
                 self.length()
             elif opcode == OPCODE_AUX:
-                name = self.string()
-                summary.aux[name] = self.string()
+                name = string()
+                summary.aux[name] = string()
             elif opcode == OPCODE_FUNCTION2:
-                summary.functions.append(self.string())
+                summary.functions.append(string())
             elif opcode == OPCODE_FUNCTION_PRE_GA:
                 self.fail("function libraries in the pre-release 7.0 format are not supported", opcode_offset)
             elif opcode == OPCODE_MODULE_AUX:
                 self.fail("the RDB holds module auxiliary data, which RedisLite does not support", opcode_offset)
-            elif opcode == OPCODE_EOF:
+            else:  # OPCODE_EOF
                 break
-            else:
-                key = self.string()
-                value = self.value(opcode)
-                yield LoadedKey(db, key, value, expire_ms, idle_s, freq)
-                expire_ms = idle_s = freq = None
         if summary.version >= 5:
             crc_offset = self.pos
             expected = int.from_bytes(self.take(8), "little")
@@ -760,6 +774,6 @@ def read_file(data: bytes, limits=None, databases: int = 16, check_crc: bool = T
               ) -> tuple[FileSummary, list[LoadedKey]]:
     """A whole file at once (tests, tools): its summary and every key, empty ones dropped."""
     summary = FileSummary()
-    keys = [record for record in RdbReader(data, limits).records(summary, databases, check_crc)
-            if not is_empty(record.value)]
+    keys = [LoadedKey(*record) for record in RdbReader(data, limits).records(summary, databases, check_crc)
+            if not is_empty(record[2])]
     return summary, keys

@@ -9,6 +9,7 @@ saves and save points through it, and the engine asks it whether a command must 
 
 import logging
 import os
+import signal
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,7 +19,7 @@ from ..errors import CommandError
 from ..protocol.values import OK
 from ..commands.registry import CommandFlag
 from .rdb import RdbError, SaveOptions, dump_payload, load_payload, verify_payload
-from .snapshot import BackgroundSave, LoadProgress, load_records, private_dirty_bytes, write_snapshot
+from .snapshot import BackgroundSave, LoadProgress, load_records, write_snapshot
 
 log = logging.getLogger("redislite.persistence")
 
@@ -101,6 +102,9 @@ class Persistence:
         except (OSError, RdbError) as error:
             log.warning("rdb_save_failed", extra={"path": str(path), "error": _describe(error)})
             return False
+        except Exception:  # a bug must fail the save, not the server
+            log.exception("rdb_save_crashed", extra={"path": str(path)})
+            return False
         state.dirty = 0
         state.last_save_s = int(time.time())
         self._set_bgsave_status(True)
@@ -124,6 +128,9 @@ class Persistence:
         self.child = child
         self.latest_fork_usec = fork_usec
         self.total_forks += 1
+        threshold = self.config.latency_monitor_threshold
+        if threshold and fork_usec // 1000 >= threshold:  # LATENCY's "fork" event, as Redis records it
+            state.latency.record("fork", fork_usec // 1000, int(time.time()))
         log.info("bgsave_started", extra={"pid": child.pid, "fork_usec": fork_usec})
         return True
 
@@ -149,7 +156,7 @@ class Persistence:
             log.info("bgsave_done", extra={"pid": child.pid, "bytes": result.size, "keys": result.keys,
                                            "seconds": round(result.seconds, 3), "cow_bytes": result.cow_bytes})
         else:
-            if result.by_signal != 10:  # SIGUSR1: stopped on purpose, which is not a failure
+            if result.by_signal != signal.SIGUSR1:  # stopped on purpose, which is not a failure
                 self._set_bgsave_status(False)
             log.warning("bgsave_failed", extra={"pid": child.pid, "error": result.error,
                                                 "path": str(child.path)})
@@ -234,6 +241,16 @@ class Persistence:
         self.last_bgsave_ok = ok
         self._update_refusal()
 
+    def flushed_all(self) -> None:
+        """FLUSHALL (flushAllDataAndResetRDB): a running BGSAVE would write the old data back, so it is
+        stopped; with save points set the empty dataset is saved at once, so a restart cannot resurrect it.
+        The dirty counter is kept: the flush itself still counts as a change."""
+        self.kill_child()
+        if self.config.save:
+            dirty = self.state.dirty
+            self.save()
+            self.state.dirty = dirty
+
     # -- shutdown --------------------------------------------------------------------------------------
 
     def prepare_shutdown(self, save: bool | None, force: bool = False) -> bool:
@@ -241,6 +258,9 @@ class Persistence:
         points are set and NOSAVE was not given. False when the save failed (and FORCE was not given)."""
         self.kill_child()
         if save is False or (save is None and not self.config.save):
+            return True
+        if self.loading is not None:  # half a dataset must never replace the file it is being loaded from
+            log.warning("shutdown_while_loading_skips_save")
             return True
         if self.save():
             return True
@@ -278,6 +298,9 @@ class Persistence:
         except RdbError as error:
             log.warning("rdb_load_failed", extra={"path": str(path), "error": str(error)})
             raise LoadError(f"can't load {path}: {error}") from None
+        except Exception as error:  # a bug, not the file: still one line for the user, details in the log
+            log.exception("rdb_load_crashed", extra={"path": str(path)})
+            raise LoadError(f"can't load {path}: unexpected {type(error).__name__}: {error}") from None
         finally:
             self._end_loading(progress)
         self._after_load(summary, progress, path, time.monotonic() - started)
@@ -297,6 +320,9 @@ class Persistence:
         except RdbError as error:
             log.warning("rdb_load_failed", extra={"path": str(path), "error": str(error)})
             raise LoadError(f"can't load {path}: {error}") from None
+        except Exception as error:
+            log.exception("rdb_load_crashed", extra={"path": str(path)})
+            raise LoadError(f"can't load {path}: unexpected {type(error).__name__}: {error}") from None
         finally:
             self._end_loading(progress)
         self._after_load(summary, progress, path, time.monotonic() - started)
@@ -344,10 +370,10 @@ class Persistence:
                 save = False
             else:
                 raise CommandError(errors.DEBUG_RELOAD_OPTIONS)
+        self.kill_child()  # its older snapshot would otherwise land on top of this one
         if save and not self.save():
             raise CommandError(errors.SAVE_FAILED)
         if flush:
-            self.kill_child()
             self.state.flush_all()
             scripting = getattr(self.state, "scripting", None)
             if scripting is not None:
@@ -420,7 +446,7 @@ class Persistence:
             ("loading", int(self.loading is not None)),
             ("async_loading", 0),
             ("current_cow_peak", 0),
-            ("current_cow_size", private_dirty_bytes(child.pid) if child else 0),
+            ("current_cow_size", 0),  # reading the child's smaps would stall this INFO for milliseconds
             ("current_cow_size_age", 0),
             ("current_fork_perc", "0.00"),
             ("current_save_keys_processed", 0),

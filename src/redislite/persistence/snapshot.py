@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .rdb import FileSummary, RdbError, RdbFileWriter, RdbReader, SaveOptions, is_empty
+from .rdb import FileSummary, RdbError, RdbFileWriter, RdbReader, SaveOptions
 
 log = logging.getLogger("redislite.persistence")
 
@@ -237,27 +237,35 @@ def load_records(data: bytes, state, progress: LoadProgress, *, merge: bool = Fa
     progress.total_bytes = len(data)
     deadline = time.perf_counter() + slice_s
     count = 0
-    for record in reader.records(summary, len(databases), check_crc=config.rdbchecksum):
+    current = None  # the database of the previous key, and its dicts, cached across the run of its keys
+    for index, key, value, expire_ms, idle_s, _freq in reader.records(summary, len(databases),
+                                                                       check_crc=config.rdbchecksum):
         count += 1
-        if is_empty(record.value):
+        if index is not current:
+            current = index
+            db = databases[index]
+            data_of_db, access, clock = db.data, db.access, db.clock
+        if value.__class__ is not bytes and not value:
             progress.keys_empty += 1
-        elif skip_expired and record.expire_ms is not None and record.expire_ms < now_ms:
+        elif expire_ms is not None and skip_expired and expire_ms < now_ms:
             progress.keys_expired += 1
         else:
-            db = databases[record.db]
-            key = record.key
-            if key in db.data:
+            if key in data_of_db:
                 if not merge:
-                    raise DuplicateKey(f"duplicate key {key[:64]!r} in database {record.db}", reader.pos)
+                    raise DuplicateKey(f"duplicate key {key[:64]!r} in database {index}", reader.pos)
                 db.delete(key)
-            db.data[key] = record.value
-            if record.expire_ms is not None:
-                db.set_deadline(key, record.expire_ms)
-            db.access[key] = db.clock - record.idle_s if record.idle_s else db.clock
+            data_of_db[key] = value
+            if expire_ms is not None:
+                db.set_deadline(key, expire_ms)
+            access[key] = clock - idle_s if idle_s else clock
             progress.keys_loaded += 1
         if delay:
             time.sleep(delay)
-        if (delay or not count & 63) and time.perf_counter() >= deadline:
+            if time.perf_counter() >= deadline:
+                progress.loaded_bytes = reader.pos
+                yield None
+                deadline = time.perf_counter() + slice_s
+        elif not count & 255 and time.perf_counter() >= deadline:
             progress.loaded_bytes = reader.pos
             yield None
             deadline = time.perf_counter() + slice_s

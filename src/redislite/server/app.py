@@ -58,6 +58,9 @@ class RedisLiteServer:
             return
         for _ in loader:
             await asyncio.sleep(0)
+            if self.stopped.is_set():  # SHUTDOWN while loading
+                loader.close()
+                return
 
     def schedule_cron(self) -> None:
         loop = asyncio.get_running_loop()
