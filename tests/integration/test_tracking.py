@@ -133,3 +133,14 @@ def test_keys_a_script_reads_are_tracked_for_its_caller(server, r):
     r.set("scripted", "changed")
     assert client.read_reply() == b">2\r\n$10\r\ninvalidate\r\n*1\r\n$8\r\nscripted\r\n"
     client.close()
+
+
+def test_a_tracked_key_that_expires_is_invalidated(server, r):
+    client = RawClient(server.port)
+    client.call("HELLO", "3")
+    client.call("CLIENT", "TRACKING", "ON")
+    r.set("short", "lived", px=50)
+    client.call("GET", "short")
+    # Nobody touches the key again: the active expiry cycle deletes it and tells the tracking client.
+    assert client.read_reply() == b">2\r\n$10\r\ninvalidate\r\n*1\r\n$5\r\nshort\r\n"
+    client.close()

@@ -11,7 +11,7 @@ that int before building anything, so with notifications off a write pays one at
 Handlers raise events at the points Redis's t_*.c files do, in the same order: "new" when a key is
 created (dbAdd), "keymiss" on a counted read lookup that finds nothing, the command's own event, then
 "del" when the command emptied an aggregate. "expired" comes from storage (lazy and active expiry) through
-the Database.on_expired hook that `configure_notifications` installs only while flag x is on; "evicted"
+the engine's Database.on_expired hook, installed only while flag x is on (or CLIENT TRACKING is used); "evicted"
 is for the eviction code, through `notify_in_db`.
 """
 
@@ -35,7 +35,7 @@ from .pubsub import publish
 
 __all__ = [
     "NOTIFY_EVICTED", "NOTIFY_EXPIRED", "NOTIFY_GENERIC", "NOTIFY_HASH", "NOTIFY_KEY_MISS", "NOTIFY_LIST",
-    "NOTIFY_NEW", "NOTIFY_SET", "NOTIFY_STREAM", "NOTIFY_STRING", "NOTIFY_ZSET", "configure_notifications",
+    "NOTIFY_NEW", "NOTIFY_SET", "NOTIFY_STREAM", "NOTIFY_STRING", "NOTIFY_ZSET", "configure_notifications", "expired",
     "keymiss", "new_key", "notify", "notify_in_db",
 ]
 
@@ -73,15 +73,14 @@ def keymiss(ctx, key: bytes) -> None:
 
 
 def configure_notifications(state) -> None:
-    """Parse notify-keyspace-events into state.notify_flags and (un)install the expiry hook on every
-    database. Called by Engine.configure at start and after CONFIG SET."""
+    """Parse notify-keyspace-events into state.notify_flags. Called by Engine.configure at start and after
+    CONFIG SET; the engine then installs its expiry hook, which calls `expired` while flag x is on."""
     flags = parse_keyspace_events(state.config.notify_keyspace_events)
     if not flags & (NOTIFY_KEYSPACE | NOTIFY_KEYEVENT) or not flags & ~(NOTIFY_KEYSPACE | NOTIFY_KEYEVENT):
         flags = 0  # nothing could ever be published: keep every handler on its fast path
     state.notify_flags = flags
-    hook = None
-    if flags & NOTIFY_EXPIRED:
-        def hook(db, key: bytes) -> None:
-            notify_in_db(state, NOTIFY_EXPIRED, b"expired", key, db.index)
-    for db in state.databases:
-        db.on_expired = hook
+
+
+def expired(state, db, key: bytes) -> None:
+    """The "expired" event of a key that lazy or active expiry deleted."""
+    notify_in_db(state, NOTIFY_EXPIRED, b"expired", key, db.index)

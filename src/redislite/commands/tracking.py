@@ -49,6 +49,8 @@ class Tracking:
     def enable(self, client, mode: TrackingMode, new_prefixes: list[bytes]) -> None:
         if client.tracking is None:
             self.clients += 1
+            if self.clients == 1:
+                self.state.engine.update_expiry_hook()  # expired keys invalidate too
         client.tracking = mode
         if mode.bcast:
             for prefix in new_prefixes or ([] if mode.prefixes else [b""]):
@@ -68,6 +70,8 @@ class Tracking:
                     self.broadcast_due.pop(prefix, None)
         client.tracking = None
         self.clients -= 1
+        if not self.clients:
+            self.state.engine.update_expiry_hook()
 
     # -- the engine's hook ---------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from ..config import DEFAULT_BUFFER_LIMITS
 from .blocking import BlockingRegistry
 from ..commands.blocking import Block
 from ..commands.registry import TABLE, CommandFlag, CommandSpec
-from ..commands.notifications import configure_notifications
+from ..commands.notifications import NOTIFY_EXPIRED, configure_notifications, expired
 from ..errors import CommandError
 from ..commands.tracking import Tracking
 from ..protocol.values import QUEUED, Encoded, ErrorReply, Replies
@@ -110,7 +110,8 @@ class Engine:
         self.slowlog_threshold_ns = slowlog * 1000 if slowlog >= 0 else never
         self.latency_threshold_ns = latency * 1_000_000 if latency > 0 else never
         self.slow_ns = min(self.slowlog_threshold_ns, self.latency_threshold_ns)
-        configure_notifications(self.state)  # notify-keyspace-events -> state.notify_flags, expiry hook
+        configure_notifications(self.state)  # notify-keyspace-events -> state.notify_flags
+        self.update_expiry_hook()
         # client-output-buffer-limit: class -> (hard bytes, soft bytes, soft seconds); a setting names only
         # the classes it changes
         self.output_limits = {}
@@ -179,6 +180,21 @@ class Engine:
             if self.waiters:
                 self._wake_waiters(client, command, argv)
         return reply
+
+    # -- expiry side effects ---------------------------------------------------------------------------
+
+    def update_expiry_hook(self) -> None:
+        """Install the hook storage calls for each expired key only while something needs it ("expired"
+        events, CLIENT TRACKING invalidations); otherwise expiry pays one test."""
+        needed = self.state.notify_flags & NOTIFY_EXPIRED or self.tracking.clients
+        for db in self.state.databases:
+            db.on_expired = self._key_expired if needed else None
+
+    def _key_expired(self, db, key: bytes) -> None:
+        if self.state.notify_flags & NOTIFY_EXPIRED:
+            expired(self.state, db, key)
+        if self.tracking.clients:
+            self.tracking.invalidate(key)
 
     # -- what a command changed (WATCH, CLIENT TRACKING) --------------------------------------------------
 

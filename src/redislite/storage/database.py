@@ -29,8 +29,8 @@ class Database:
         self.heap: list[tuple[int, bytes]] = []  # (deadline, key); entries go stale when a TTL changes
         self.expired_keys = 0
         self.scans = ScanSnapshots()
-        # Called as on_expired(db, key) after an expired key is deleted (keyspace notifications install
-        # it while "expired" events are on); None otherwise, so expiry pays one test.
+        # Called as on_expired(db, key) after an expired key is deleted (the engine installs it while
+        # "expired" events or CLIENT TRACKING need it); None otherwise, so expiry pays one test.
         self.on_expired = None
 
     def __len__(self) -> int:
