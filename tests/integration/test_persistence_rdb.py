@@ -406,7 +406,7 @@ def test_restore_replies_as_redis(lite, o, command):
     corrupt = bytearray(payload)
     corrupt[1] ^= 1
     bad_format = b"\x12\x05\x0a\x00"  # a quicklist of five nodes, none there; the CRC added below
-    from redislite.persistence.crc64 import crc64
+    from redislite.storage.crc64 import crc64
 
     bad_format += crc64(bad_format).to_bytes(8, "little")
     values = {"<payload>": payload, "<corrupt>": bytes(corrupt), "<bad-format>": bad_format}

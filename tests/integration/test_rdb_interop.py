@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from redislite.persistence import lzf
+from redislite.storage import lzf
 
 from ..servers import raw_client, real_redis, redis_server_path, redislite
 

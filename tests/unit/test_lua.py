@@ -17,6 +17,7 @@ from redislite.commands.lua.numbers import (
 )
 from redislite.commands.lua.runtime import strip_debug_info
 from redislite.config import load_settings
+from redislite.storage.crc64 import crc64
 from redislite.engine.client import Client
 from redislite.engine.core import Engine
 from redislite.engine.state import ServerState
@@ -112,7 +113,7 @@ REDIS_PAYLOAD = bytes.fromhex(
 
 
 def test_payloads_use_redis_crc64_and_read_redis_lzf_strings():
-    assert payload.crc64(b"123456789") == 0xE9C6D914C4B8D9CA
+    assert crc64(b"123456789") == 0xE9C6D914C4B8D9CA
     assert payload.verify(REDIS_PAYLOAD)
     code = (b'#!lua name=lzf\nredis.register_function("repeat_me", function() return "repeat repeat repeat repeat '
             b'repeat" end)')

@@ -8,8 +8,8 @@ import struct
 
 import pytest
 
-from redislite.persistence import lzf
-from redislite.persistence.crc64 import crc64, crc64_python
+from redislite.storage import lzf
+from redislite.storage.crc64 import crc64, crc64_python
 from redislite.persistence.encodings import (
     EncodingError,
     as_integer,

@@ -32,8 +32,8 @@ from ..storage.hashes import HashValue
 from ..storage.lists import ListValue
 from ..storage.sets import SetValue
 from ..storage.zset import ZSet
-from . import lzf
-from .crc64 import crc64
+from ..storage import lzf
+from ..storage.crc64 import crc64
 from .encodings import (
     EncodingError,
     as_integer,

@@ -7,6 +7,9 @@ RedisLite writes the code uncompressed; reading also accepts the LZF-compressed 
 Redis writes.
 """
 
+from ...storage import lzf
+from ...storage.crc64 import crc64
+
 RDB_VERSION = 10  # Redis 7.0
 OPCODE_FUNCTION2 = 245
 OPCODE_FUNCTION_PRE_GA = 246
@@ -14,28 +17,6 @@ OPCODE_FUNCTION_PRE_GA = 246
 
 class PayloadError(Exception):
     pass
-
-
-def _crc64_table() -> list[int]:
-    reflected_poly = int(f"{0xAD93D23594C935A9:064b}"[::-1], 2)
-    table = []
-    for byte in range(256):
-        crc = byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ reflected_poly if crc & 1 else crc >> 1
-        table.append(crc)
-    return table
-
-
-_CRC_TABLE = _crc64_table()
-
-
-def crc64(data: bytes, crc: int = 0) -> int:
-    """Redis's crc64 (Jones polynomial, reflected, no final xor); crc64(b"123456789") == 0xe9c6d914c4b8d9ca."""
-    table = _CRC_TABLE
-    for byte in data:
-        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-    return crc
 
 
 def _length(value: int) -> bytes:
@@ -92,35 +73,11 @@ class _Reader:
         if length == 3:
             compressed_length, _ = self.length()
             original_length, _ = self.length()
-            return lzf_decompress(self.take(compressed_length), original_length)
+            try:
+                return lzf.decompress(self.take(compressed_length), original_length)
+            except lzf.LzfError:
+                raise PayloadError("bad LZF data") from None
         raise PayloadError("unknown string encoding")
-
-
-def lzf_decompress(data: bytes, expected: int) -> bytes:
-    out = bytearray()
-    pos = 0
-    while pos < len(data):
-        control = data[pos]
-        pos += 1
-        if control < 32:
-            run = control + 1
-            out += data[pos:pos + run]
-            pos += run
-        else:
-            length = control >> 5
-            if length == 7:
-                length += data[pos]
-                pos += 1
-            back = ((control & 0x1F) << 8) + data[pos] + 1
-            pos += 1
-            start = len(out) - back
-            if start < 0:
-                raise PayloadError("bad LZF data")
-            for index in range(length + 2):
-                out.append(out[start + index])
-    if len(out) != expected:
-        raise PayloadError("bad LZF data")
-    return bytes(out)
 
 
 def verify(payload: bytes) -> bool:
