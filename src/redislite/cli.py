@@ -50,11 +50,23 @@ async def _serve(settings, config_file) -> None:
     from .server.app import RedisLiteServer
 
     server = RedisLiteServer(settings, config_file)
-    await server.start()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, server.request_shutdown)
-    await server.serve_until_stopped()
+    http = None
+    if settings.http_port:  # before loading, so /ready can say "not yet" while dump.rdb loads
+        from .http.door import HttpDoor
+
+        host = (settings.bind.split() or ["127.0.0.1"])[0].lstrip("-")  # the first bind address
+        host = "0.0.0.0" if host == "*" else host
+        http = HttpDoor(server, host, settings.http_port, settings.http_max_body_size)
+        await http.start()
+    try:
+        await server.start()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, server.request_shutdown)
+        await server.serve_until_stopped()
+    finally:
+        if http is not None:
+            await http.stop()
 
 
 def _raise_open_file_limit(wanted: int) -> None:

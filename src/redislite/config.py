@@ -169,6 +169,7 @@ class Settings(BaseSettings):
     bind: str = _fixed("127.0.0.1")
     port: Port = _fixed(6379)
     http_port: Port = _fixed(8000)
+    http_max_body_size: Memory = _fixed(1024 * 1024)  # HTTP API request bodies; larger ones get 413
     tcp_backlog: Annotated[int, _int_between(0, 2**31 - 1)] = _fixed(511)
     timeout: Annotated[int, _int_between(0, 2**31 - 1)] = _mutable(0)
     tcp_keepalive: Annotated[int, _int_between(0, 2**31 - 1)] = _mutable(300)

@@ -85,6 +85,7 @@ class Engine:
         self.blocking = BlockingRegistry()
         self.waiters = self.blocking.waiters  # the same dict, read on every command
         self.tracking = state.tracking = Tracking(state)
+        self.aof = None  # persistence/aof.py's AppendOnlyFile while appendonly is on: writes are fed to it
         state.engine = self
         self.commands: dict[str, Command] = {name: Command(spec) for name, spec in TABLE.specs.items()}
         # Dispatch accepts the lower- and upper-case spellings without calling lower() on the hot path.
@@ -141,6 +142,9 @@ class Engine:
         observed = db.watched or self.tracking.clients  # WATCH or CLIENT TRACKING in use
         if observed:  # note what this command may change
             before = self._snapshot(db, command, argv)
+        aof = self.aof
+        if aof is not None:
+            dirty_before = self.state.dirty
         try:
             reply = command.handler(client, argv)
         except CommandError as error:
@@ -164,6 +168,10 @@ class Engine:
                 self.blocking.park(client, argv, reply)
                 return PARKED
             return reply  # a retry that still finds nothing: the client keeps its place in line
+        if aof is not None:  # a write that changed data is logged before any waiter it wakes
+            if command.flags & WRITE and self.state.dirty != dirty_before:
+                aof.feed(client, command, argv, reply)
+            aof.command_done(client)
         if self.monitors or self.waiters or observed:  # all empty on the hot path
             if self.monitors and not command.flags & UNMONITORED:
                 self._feed_monitors(client, argv)
@@ -186,7 +194,7 @@ class Engine:
     def update_expiry_hook(self) -> None:
         """Install the hook storage calls for each expired key only while something needs it ("expired"
         events, CLIENT TRACKING invalidations); otherwise expiry pays one test."""
-        needed = self.state.notify_flags & NOTIFY_EXPIRED or self.tracking.clients
+        needed = self.state.notify_flags & NOTIFY_EXPIRED or self.tracking.clients or self.aof is not None
         for db in self.state.databases:
             db.on_expired = self._key_expired if needed else None
 
@@ -195,6 +203,8 @@ class Engine:
             expired(self.state, db, key)
         if self.tracking.clients:
             self.tracking.invalidate(key)
+        if self.aof is not None:  # an expired key is logged as its deletion
+            self.aof.feed_raw(db.index, [b"DEL", key])
 
     # -- what a command changed (WATCH, CLIENT TRACKING) --------------------------------------------------
 

@@ -49,6 +49,7 @@ class Persistence:
         # SYNC clients (redis-cli --rdb): waiting for the running BGSAVE, and waiting for the next one
         self.sync_attached: list = []
         self.sync_pending: list = []
+        self.aof = None  # aof.py's AppendOnlyFile while appendonly is on (installed by the server)
         state.persistence = self
 
     # -- configuration ---------------------------------------------------------------------------------
@@ -469,11 +470,13 @@ class Persistence:
             ("aof_last_bgrewrite_status", "ok"),
             ("aof_rewrites", 0),
             ("aof_rewrites_consecutive_failures", 0),
-            ("aof_last_write_status", "ok"),
+            ("aof_last_write_status", "ok" if self.aof is None or self.aof.last_write_ok else "err"),
             ("aof_last_cow_size", 0),
             ("module_fork_in_progress", 0),
             ("module_fork_last_cow_size", 0),
         ]
+        if self.aof is not None:
+            fields += self.aof.info_fields()
         loading = self.loading
         if loading is not None:
             elapsed = max(time.time() - loading.started_s, 0)

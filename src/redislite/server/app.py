@@ -53,6 +53,9 @@ class RedisLiteServer:
     async def load_dataset(self) -> None:
         """Load dump.rdb before serving: clients may connect meanwhile, and get -LOADING (the loader hands
         the loop back between slices of about 10 ms). LoadError when the file is unreadable."""
+        if self.state.config.appendonly:
+            self.open_aof()
+            return
         loader = self.persistence.startup_loader()
         if loader is None:
             return
@@ -61,6 +64,16 @@ class RedisLiteServer:
             if self.stopped.is_set():  # SHUTDOWN while loading
                 loader.close()
                 return
+
+    def open_aof(self) -> None:
+        """appendonly yes: replay the AOF directory (instead of dump.rdb), then log every change to it."""
+        from ..persistence.aof import AppendOnlyFile
+
+        aof = AppendOnlyFile(self.state, self.persistence)
+        aof.load()
+        aof.open()
+        self.persistence.aof = self.engine.aof = aof
+        self.engine.update_expiry_hook()
 
     def schedule_cron(self) -> None:
         loop = asyncio.get_running_loop()
@@ -127,6 +140,8 @@ class RedisLiteServer:
         if self.cron_handle is not None:
             self.cron_handle.cancel()
         self.persistence.kill_child()
+        if self.engine.aof is not None:
+            self.engine.aof.close()
         for listener in self.listeners:
             listener.close()
         for client in list(self.state.clients.values()):

@@ -138,12 +138,15 @@ class Connection(asyncio.Protocol):
             self.waiting = []
             self.closing = True
         self.pending = None
+        held = False
         if out:
             payload = b"".join(out) if len(out) > 1 else out[0]
             self.state.stats.net_output_bytes += len(payload)
-            self.transport.write(payload)
+            aof = self.server.engine.aof  # appendfsync always: replies wait for the fsync of this turn's changes
+            if aof is None or not (held := aof.hold(self, payload, self.closing)):
+                self.transport.write(payload)
         client.last_interaction_ms = client.now_ms
-        if self.closing and not self.transport.is_closing():
+        if self.closing and not held and not self.transport.is_closing():
             self.transport.close()
 
     def step_reply_mode(self) -> None:

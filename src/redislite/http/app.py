@@ -1,0 +1,428 @@
+"""The HTTP API (FastAPI): every endpoint runs Redis commands through `Engine.execute` with a client of its
+own, so limits, errors, persistence and statistics are those of a RESP client. `create_app()` builds the
+app; the running server is `app.state.redislite` (set by `http/door.py` or `api/index.py`)."""
+
+import asyncio
+import json
+from typing import Annotated, Literal, Union
+
+from fastapi import Body, FastAPI, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..engine.client import Client
+from ..engine.core import BLOCKED, PARKED
+from ..protocol.values import ErrorReply
+from .values import (BASE64, UTF8, BadInput, decode_text, error_status, pair_encoding, reply_to_json,
+                     text_or_base64)
+
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+PAUSE_RETRY_S = 0.01
+
+Encoding = Literal["utf-8", "base64"]
+Argument = Union[str, int, float]
+
+
+# -- bodies ----------------------------------------------------------------------------------------------
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(description="The Redis error text, or what was wrong with the request")
+
+
+class SetRequest(BaseModel):
+    key: str
+    value: str
+    ttl: int | None = Field(None, gt=0, description="Seconds until the key expires")
+    encoding: Encoding = Field(UTF8, description="How key and value are written: utf-8 text or base64")
+
+
+class KeyValue(BaseModel):
+    key: str
+    value: str
+    encoding: Encoding = Field(description="base64 when the key or the value is not UTF-8")
+
+
+class KeyResult(BaseModel):
+    key: str
+    encoding: Encoding
+
+
+class SetResult(KeyResult):
+    result: Literal["OK"] = "OK"
+
+
+class DeleteResult(KeyResult):
+    deleted: int
+
+
+class TtlResult(KeyResult):
+    ttl: int = Field(description="Seconds left; -1 when the key has no expiry")
+
+
+class ExpireRequest(BaseModel):
+    seconds: int = Field(description="Seconds from now; 0 or less deletes the key, as EXPIRE does")
+
+
+class ExpireResult(KeyResult):
+    result: bool
+
+
+class Base64Bytes(BaseModel):
+    encoding: Literal["base64"]
+    data: str
+
+
+class KeysPage(BaseModel):
+    cursor: int = Field(description="Pass it back for the next page; 0 when the scan is complete")
+    keys: list[Union[str, Base64Bytes]] = Field(description="Keys that are not UTF-8 come as base64 objects")
+
+
+class Replication(BaseModel):
+    role: str
+    connected_replicas: int
+
+
+class InfoResult(BaseModel):
+    keys: int
+    memory_bytes: int
+    memory_human: str
+    max_memory_bytes: int
+    eviction_policy: str
+    operations_total: int
+    sets_total: int
+    gets_total: int
+    deletes_total: int
+    evictions_total: int
+    expirations_total: int
+    replication: Replication
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(BaseModel):
+    ready: bool
+    loading: bool
+
+
+class CommandBatch(BaseModel):
+    commands: list[list[Argument]] = Field(min_length=1, description="One command per array: a pipeline")
+    transaction: bool = Field(False, description="Run the commands in MULTI/EXEC")
+    encoding: Encoding = Field(UTF8, description="How every argument is written")
+
+
+class CommandResult(BaseModel):
+    result: object = Field(None, description="The reply mapped to JSON (maps as objects, sets as lists, "
+                                             "non-UTF-8 strings as {encoding: base64, data})")
+    error: str | None = Field(None, description="The Redis error, when this command failed")
+
+
+CommandRequest = Union[list[Argument], list[list[Argument]], CommandBatch]
+
+ERRORS = {400: {"model": ErrorBody}, 409: {"model": ErrorBody}, 413: {"model": ErrorBody},
+          503: {"model": ErrorBody}}
+KEY_ERRORS = {**ERRORS, 404: {"model": ErrorBody}}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str):
+        self.status = status
+        self.message = message
+
+
+# -- running commands ------------------------------------------------------------------------------------
+
+
+def _client(request: Request) -> Client:
+    """A client of the request's own (RESP3 replies, so maps and doubles keep their types)."""
+    server = request.app.state.redislite
+    peer = request.client
+    client = Client(server.state, addr=f"{peer.host}:{peer.port}" if peer else "http")
+    client.set_protocol(3)
+    return client
+
+
+async def _execute(request: Request, client: Client, argv: list[bytes]):
+    engine = request.app.state.redislite.engine
+    while True:
+        reply = engine.execute(client, argv)
+        if reply is BLOCKED:  # CLIENT PAUSE: wait as a RESP client would
+            await asyncio.sleep(PAUSE_RETRY_S)
+            continue
+        if reply is PARKED:  # a blocking command with nothing to serve: answer as its timeout would
+            _, reply = engine.unblock(client)
+        return reply
+
+
+async def _run(request: Request, *argv: bytes):
+    """One command; a Redis error becomes an ApiError with its fitting status."""
+    reply = await _execute(request, _client(request), list(argv))
+    if isinstance(reply, ErrorReply):
+        message = reply.decode("utf-8", "replace")
+        raise ApiError(error_status(message), message)
+    return reply
+
+
+def _key(key: str, encoding: str) -> bytes:
+    try:
+        return decode_text(key, encoding)
+    except BadInput as error:
+        raise ApiError(400, str(error)) from None
+
+
+def _key_result(key: bytes) -> dict:
+    text, encoding = text_or_base64(key)
+    return {"key": text, "encoding": encoding}
+
+
+def _argv(command: list, encoding: str) -> list[bytes]:
+    if not command:
+        raise ApiError(400, "empty command")
+    argv = []
+    for argument in command:
+        if isinstance(argument, str):
+            argv.append(_key(argument, encoding))
+        else:
+            argv.append(repr(argument).encode() if isinstance(argument, float) else b"%d" % argument)
+    return argv
+
+
+# -- the app ---------------------------------------------------------------------------------------------
+
+
+def create_app(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, lifespan=None) -> FastAPI:
+    app = FastAPI(title="RedisLite HTTP API", version="1", lifespan=lifespan,
+                  description="Redis commands over HTTP, run by the same engine as RESP clients.")
+    app.state.max_body_bytes = max_body_bytes
+    app.add_middleware(BodyLimit)
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, error: ApiError):
+        return JSONResponse({"error": error.message}, status_code=error.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, error: RequestValidationError):
+        problems = "; ".join(f"{'.'.join(map(str, item['loc']))}: {item['msg']}" for item in error.errors())
+        return JSONResponse({"error": problems or "invalid request"}, status_code=400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException):
+        return JSONResponse({"error": str(error.detail)}, status_code=error.status_code)
+
+    @app.get("/health", response_model=Health, tags=["probes"], summary="Liveness: the process answers")
+    async def health():
+        return Health()
+
+    @app.get("/ready", response_model=Readiness, responses={503: {"model": Readiness}}, tags=["probes"],
+             summary="Readiness: 503 while the dataset is loading")
+    async def ready(request: Request):
+        server = request.app.state.redislite
+        loading = server.persistence.loading is not None or server.cron_handle is None
+        body = Readiness(ready=not loading, loading=loading)
+        return JSONResponse(body.model_dump(), status_code=503 if loading else 200)
+
+    @app.post("/api/set", response_model=SetResult, responses=ERRORS, tags=["keys"], summary="SET key value")
+    async def set_key(request: Request, body: SetRequest):
+        key, value = _key(body.key, body.encoding), _key(body.value, body.encoding)
+        ttl = [b"EX", b"%d" % body.ttl] if body.ttl is not None else []
+        await _run(request, b"SET", key, value, *ttl)
+        return _key_result(key)
+
+    @app.get("/api/get/{key:path}", response_model=KeyValue, responses=KEY_ERRORS, tags=["keys"],
+             summary="GET key (404 when missing)")
+    async def get_key(request: Request, key: Annotated[str, Path()], encoding: Encoding = UTF8):
+        name = _key(key, encoding)
+        value = await _run(request, b"GET", name)
+        if value is None:
+            raise ApiError(404, "key not found")
+        (key_text, value_text), used = pair_encoding(name, value)
+        return {"key": key_text, "value": value_text, "encoding": used}
+
+    @app.delete("/api/delete/{key:path}", response_model=DeleteResult, responses=KEY_ERRORS, tags=["keys"],
+                summary="DEL key (404 when missing)")
+    async def delete_key(request: Request, key: Annotated[str, Path()], encoding: Encoding = UTF8):
+        name = _key(key, encoding)
+        if not await _run(request, b"DEL", name):
+            raise ApiError(404, "key not found")
+        return {**_key_result(name), "deleted": 1}
+
+    @app.get("/api/ttl/{key:path}", response_model=TtlResult, responses=KEY_ERRORS, tags=["keys"],
+             summary="TTL key (404 when missing)")
+    async def ttl_key(request: Request, key: Annotated[str, Path()], encoding: Encoding = UTF8):
+        name = _key(key, encoding)
+        seconds = await _run(request, b"TTL", name)
+        if seconds == -2:
+            raise ApiError(404, "key not found")
+        return {**_key_result(name), "ttl": seconds}
+
+    @app.post("/api/expire/{key:path}", response_model=ExpireResult, responses=KEY_ERRORS, tags=["keys"],
+              summary="EXPIRE key seconds (404 when missing)")
+    async def expire_key(request: Request, key: Annotated[str, Path()], body: ExpireRequest,
+                         encoding: Encoding = UTF8):
+        name = _key(key, encoding)
+        if not await _run(request, b"EXPIRE", name, b"%d" % body.seconds):
+            raise ApiError(404, "key not found")
+        return {**_key_result(name), "result": True}
+
+    @app.get("/api/keys", response_model=KeysPage, responses=ERRORS, tags=["keys"],
+             summary="One SCAN page of keys matching a glob pattern")
+    async def list_keys(request: Request, pattern: str = "*", cursor: Annotated[int, Query(ge=0)] = 0,
+                        count: Annotated[int, Query(ge=1, le=100_000)] = 100):
+        reply = await _run(request, b"SCAN", b"%d" % cursor, b"MATCH", pattern.encode(), b"COUNT",
+                           b"%d" % count)
+        next_cursor, keys = reply
+        return {"cursor": int(next_cursor), "keys": [reply_to_json(key) for key in keys]}
+
+    @app.get("/api/info", response_model=InfoResult, responses=ERRORS, tags=["server"],
+             summary="Key count, memory, counters and replication, from INFO")
+    async def info(request: Request):
+        text = await _run(request, b"INFO", b"memory", b"stats", b"replication", b"keyspace",
+                          b"commandstats")
+        return info_summary(bytes(text).decode("utf-8", "replace"))
+
+    @app.post("/api/command", response_model=Union[CommandResult, list[CommandResult]],
+              responses=ERRORS, tags=["commands"],
+              summary="Any command, a pipeline of commands, or a MULTI/EXEC transaction")
+    async def run_command(request: Request, body: Annotated[CommandRequest, Body(examples=[
+            ["HSET", "h", "f", "v"], [["SET", "a", "1"], ["INCR", "a"]],
+            {"commands": [["INCR", "n"], ["GET", "n"]], "transaction": True}])]):
+        if isinstance(body, CommandBatch):
+            commands, transaction, encoding = body.commands, body.transaction, body.encoding
+        elif body and all(isinstance(item, list) for item in body):
+            commands, transaction, encoding = body, False, UTF8
+        else:
+            return JSONResponse(await _single(request, _argv(body, UTF8)))
+        # JSONResponse directly: {"result": null} must keep its null, which the response model would drop
+        batch = [_argv(command, encoding) for command in commands]
+        if transaction:
+            return JSONResponse(await _transaction(request, batch))
+        client = _client(request)
+        return JSONResponse([_command_result(await _execute(request, client, argv)) for argv in batch])
+
+    return app
+
+
+async def _single(request: Request, argv: list[bytes]) -> dict:
+    reply = await _execute(request, _client(request), argv)
+    if isinstance(reply, ErrorReply):
+        message = reply.decode("utf-8", "replace")
+        raise ApiError(error_status(message), message)
+    return {"result": reply_to_json(reply)}
+
+
+async def _transaction(request: Request, batch: list[list[bytes]]) -> list[dict]:
+    """MULTI, the commands, EXEC on one client; a command refused while queuing aborts it all (EXECABORT)."""
+    client = _client(request)
+    await _execute(request, client, [b"MULTI"])
+    queuing_errors = []
+    for argv in batch:
+        queued = await _execute(request, client, argv)
+        if isinstance(queued, ErrorReply):
+            queuing_errors.append(queued.decode("utf-8", "replace"))
+    reply = await _execute(request, client, [b"EXEC"])
+    if isinstance(reply, ErrorReply):
+        message = reply.decode("utf-8", "replace")
+        detail = f"{message} ({'; '.join(queuing_errors)})" if queuing_errors else message
+        raise ApiError(error_status(queuing_errors[0] if queuing_errors else message), detail)
+    results = reply_to_json(reply)
+    return [{"error": item["error"]} if isinstance(item, dict) and set(item) == {"error"}
+            else {"result": item} for item in (results or [])]
+
+
+def _command_result(reply) -> dict:
+    if isinstance(reply, ErrorReply):
+        return {"error": reply.decode("utf-8", "replace")}
+    return {"result": reply_to_json(reply)}
+
+
+SETS = ("set", "setnx", "setex", "psetex", "mset", "msetnx", "getset")
+GETS = ("get", "mget", "getex", "getdel")
+DELETES = ("del", "unlink")
+
+
+def info_summary(text: str) -> dict:
+    """The /api/info body from INFO's text (memory, stats, replication, keyspace, commandstats)."""
+    fields, calls, keys = {}, {}, 0
+    for line in text.splitlines():
+        if not line or line.startswith("#") or ":" not in line:
+            continue
+        name, value = line.split(":", 1)
+        if name.startswith("cmdstat_"):
+            stats = dict(part.split("=", 1) for part in value.split(","))
+            calls[name.removeprefix("cmdstat_")] = int(stats.get("calls", 0))
+        elif name.startswith("db") and name[2:].isdigit():
+            keys += int(dict(part.split("=", 1) for part in value.split(","))["keys"])
+        else:
+            fields[name] = value
+    number = lambda name: int(fields.get(name, 0) or 0)  # noqa: E731
+    return {
+        "keys": keys,
+        "memory_bytes": number("used_memory"),
+        "memory_human": fields.get("used_memory_human", ""),
+        "max_memory_bytes": number("maxmemory"),
+        "eviction_policy": fields.get("maxmemory_policy", ""),
+        "operations_total": number("total_commands_processed"),
+        "sets_total": sum(calls.get(name, 0) for name in SETS),
+        "gets_total": sum(calls.get(name, 0) for name in GETS),
+        "deletes_total": sum(calls.get(name, 0) for name in DELETES),
+        "evictions_total": number("evicted_keys"),
+        "expirations_total": number("expired_keys"),
+        "replication": {"role": fields.get("role", "master"),
+                        "connected_replicas": number("connected_slaves")},
+    }
+
+
+class BodyLimit:
+    """413 for request bodies over `app.state.max_body_bytes`, by Content-Length or while streaming."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        limit = scope["app"].state.max_body_bytes
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                return await _too_large(send, limit)
+        received = 0
+        started = False
+
+        async def counting_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(413, f"request body larger than {limit} bytes")
+            return message
+
+        async def tracking_send(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except BodyTooLarge:
+            if not started:
+                await _too_large(send, limit)
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """Raised while the body streams in; FastAPI passes HTTP exceptions on to the JSON error handler."""
+
+
+async def _too_large(send, limit: int) -> None:
+    body = json.dumps({"error": f"request body larger than {limit} bytes"}).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]})
+    await send({"type": "http.response.body", "body": body})
+
+
+__all__ = ["create_app", "BASE64", "UTF8"]

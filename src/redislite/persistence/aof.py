@@ -1,0 +1,459 @@
+"""The append-only file, Redis 7's multi-part layout: `<dir>/<appenddirname>/` holds a base file (an RDB,
+`<appendfilename>.1.base.rdb`, or RESP, `.base.aof`), an incremental RESP file `<appendfilename>.1.incr.aof`,
+and the manifest `<appendfilename>.manifest` naming them.
+
+The engine hands every write that changed data to `AppendOnlyFile.feed` (rewritten into a deterministic form:
+absolute PEXPIREAT / SET PXAT, SPOP as SREM, blocking pops as plain pops, INCRBYFLOAT as SET KEEPTTL, EXEC and
+script effects wrapped in MULTI ... EXEC). Fed commands are buffered and written once per event-loop turn:
+
+    always     the turn's changes are written and fsynced before any of that turn's replies leave (connections
+               hand their replies to `hold`, released after the fsync: group commit);
+    everysec   written each turn; a background thread fsyncs at most once a second (never the loop);
+    no         written each turn, the kernel decides when to flush.
+
+At start-up `load` replays the manifest's base and incremental files through Engine.execute with a client of
+its own. A truncated last command is dropped with a warning (aof-load-truncated yes); any other damage raises
+LoadError naming the file and the byte offset. Not done yet: BGREWRITEAOF and automatic rewrites.
+"""
+
+import asyncio
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+
+from .service import LoadError
+from .snapshot import write_snapshot
+
+log = logging.getLogger("redislite.persistence.aof")
+
+# Blocking commands: what they are logged as (the reply tells which key was served).
+BLOCKING_POPS = {"blpop": b"LPOP", "brpop": b"RPOP", "bzpopmin": b"ZPOPMIN", "bzpopmax": b"ZPOPMAX"}
+RELATIVE_EXPIRY = frozenset({"expire", "pexpire", "expireat", "pexpireat"})
+
+
+def encode_command(argv) -> bytes:
+    parts = [b"*%d\r\n" % len(argv)]
+    for arg in argv:
+        parts.append(b"$%d\r\n%s\r\n" % (len(arg), arg))
+    return b"".join(parts)
+
+
+class AofFormatError(Exception):
+    def __init__(self, message: str, offset: int, truncated: bool = False):
+        super().__init__(message)
+        self.offset = offset
+        self.truncated = truncated
+
+
+def parse_commands(data: bytes):
+    """Yield (argv, end offset) for each RESP command in data. AofFormatError (truncated=True when the data
+    simply ends inside a command) on damage."""
+    pos, size = 0, len(data)
+    while pos < size:
+        start = pos
+        if data[pos] != 0x2A:  # '*'
+            raise AofFormatError("expected '*'", start)
+        eol = data.find(b"\r\n", pos)
+        if eol < 0:
+            raise AofFormatError("truncated command", start, True)
+        try:
+            count = int(data[pos + 1:eol])
+        except ValueError:
+            raise AofFormatError("bad argument count", start) from None
+        if count < 1:
+            raise AofFormatError("bad argument count", start)
+        pos = eol + 2
+        argv = []
+        for _ in range(count):
+            if pos >= size:
+                raise AofFormatError("truncated command", start, True)
+            if data[pos] != 0x24:  # '$'
+                raise AofFormatError("expected '$'", pos)
+            eol = data.find(b"\r\n", pos)
+            if eol < 0:
+                raise AofFormatError("truncated command", start, True)
+            try:
+                length = int(data[pos + 1:eol])
+            except ValueError:
+                raise AofFormatError("bad bulk length", pos) from None
+            pos = eol + 2
+            if pos + length + 2 > size:
+                raise AofFormatError("truncated command", start, True)
+            if data[pos + length:pos + length + 2] != b"\r\n":
+                raise AofFormatError("bulk string not terminated by CRLF", pos + length)
+            argv.append(data[pos:pos + length])
+            pos += length + 2
+        yield argv, start, pos
+
+
+class Manifest:
+    """The manifest's lines: `file <name> seq <n> type <b|h|i>`."""
+
+    def __init__(self, entries: list[tuple[str, int, str]]):
+        self.entries = entries
+
+    @classmethod
+    def parse(cls, text: str, path: Path) -> "Manifest":
+        entries = []
+        for number, line in enumerate(text.splitlines(), 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            words = line.split()
+            fields = dict(zip(words[::2], words[1::2]))
+            if len(words) % 2 or not {"file", "seq", "type"} <= fields.keys():
+                raise AofLoadError(f"invalid AOF manifest {path} line {number}: {line!r}")
+            entries.append((fields["file"], int(fields["seq"]), fields["type"]))
+        return cls(entries)
+
+    def render(self) -> bytes:
+        return "".join(f"file {name} seq {seq} type {kind}\n" for name, seq, kind in self.entries).encode()
+
+    @property
+    def base(self):
+        return next((entry for entry in self.entries if entry[2] == "b"), None)
+
+    @property
+    def incrs(self):
+        return [entry for entry in self.entries if entry[2] == "i"]
+
+
+class AofLoadError(LoadError):
+    """The AOF cannot be loaded: the server must not start."""
+
+
+class AppendOnlyFile:
+    def __init__(self, state, persistence):
+        self.state = state
+        self.persistence = persistence
+        config = state.config
+        self.directory = Path(config.dir) / config.appenddirname
+        self.filename = config.appendfilename
+        self.buffer: list[bytes] = []
+        self.db_index = -1  # the database the file's last SELECT chose
+        self.in_multi = False
+        self.fd = -1
+        self.scheduled = False
+        self.held: list = []  # (connection, payload, close) waiting for the fsync (always)
+        self.last_write_ok = True
+        self.current_size = 0
+        self.base_size = 0
+        self.unsynced = False
+        self.sync_lock = threading.Lock()
+        self.stop_event = threading.Event()
+        self.sync_thread: threading.Thread | None = None
+        self.loop = None
+
+    # -- files -----------------------------------------------------------------------------------------
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.directory / f"{self.filename}.manifest"
+
+    def read_manifest(self) -> Manifest | None:
+        try:
+            text = self.manifest_path.read_text()
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            raise AofLoadError(f"can't read {self.manifest_path}: {error.strerror or error}") from None
+        return Manifest.parse(text, self.manifest_path)
+
+    def open(self) -> None:
+        """Open (creating when missing: an RDB base of the current data, an empty incr file, the manifest) the
+        incremental file for appending, and start the fsync thread for everysec."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        manifest = self.read_manifest()
+        if manifest is None or not manifest.incrs:
+            manifest = self._create()
+        incr_name = manifest.incrs[-1][0]
+        self.fd = os.open(self.directory / incr_name, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self.current_size = os.fstat(self.fd).st_size
+        base = manifest.base
+        if base is not None:
+            try:
+                self.base_size = (self.directory / base[0]).stat().st_size
+            except OSError:
+                self.base_size = 0
+        self.loop = asyncio.get_running_loop()
+        # always running (it only fsyncs in everysec mode), so CONFIG SET appendfsync takes effect at once
+        self.sync_thread = threading.Thread(target=self._sync_every_second, name="aof-fsync", daemon=True)
+        self.sync_thread.start()
+
+    def _create(self) -> Manifest:
+        base_name = f"{self.filename}.1.base.rdb"
+        incr_name = f"{self.filename}.1.incr.aof"
+        persistence = self.persistence
+        aux = [(name, b"1" if name == b"aof-base" else value) for name, value in persistence.aux_fields()]
+        write_snapshot(self.directory / base_name, self.state.databases, persistence.save_options(), aux,
+                       persistence.function_codes())
+        fd = os.open(self.directory / incr_name, os.O_WRONLY | os.O_CREAT, 0o644)
+        os.fsync(fd)
+        os.close(fd)
+        manifest = Manifest([(base_name, 1, "b"), (incr_name, 1, "i")])
+        self._write_manifest(manifest)
+        log.info("aof_created", extra={"dir": str(self.directory)})
+        return manifest
+
+    def _write_manifest(self, manifest: Manifest) -> None:
+        temp = self.directory / f"temp-{self.filename}.manifest"
+        with open(temp, "wb") as file:
+            file.write(manifest.render())
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, self.manifest_path)
+        dir_fd = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+    def close(self) -> None:
+        self.flush()
+        self.stop_event.set()
+        if self.fd >= 0:
+            try:
+                os.fsync(self.fd)
+            except OSError:
+                pass
+            os.close(self.fd)
+            self.fd = -1
+
+    # -- feeding -----------------------------------------------------------------------------------------
+
+    def feed(self, client, command, argv, reply) -> None:
+        """A write that changed data (called by the engine): buffer its deterministic form."""
+        rewritten = self._rewrite(client, command.name, argv, reply)
+        if not rewritten:
+            return
+        buffer = self.buffer
+        if client.atomic and not self.in_multi:
+            self._select(client.db_index)
+            buffer.append(b"*1\r\n$5\r\nMULTI\r\n")
+            self.in_multi = True
+        self._select(client.db_index)
+        for item in rewritten:
+            buffer.append(encode_command(item))
+        self._schedule()
+
+    def feed_raw(self, db_index: int, argv) -> None:
+        """An effect outside a command (an expired key's DEL)."""
+        self._select(db_index)
+        self.buffer.append(encode_command(argv))
+        self._schedule()
+
+    def command_done(self, client) -> None:
+        """A top-level command finished: close the MULTI its nested writes opened (EXEC, scripts)."""
+        if self.in_multi and not client.atomic:
+            self.buffer.append(b"*1\r\n$4\r\nEXEC\r\n")
+            self.in_multi = False
+            self._schedule()
+
+    def _select(self, index: int) -> None:
+        if index != self.db_index:
+            self.buffer.append(encode_command([b"SELECT", b"%d" % index]))
+            self.db_index = index
+
+    def _schedule(self) -> None:
+        if not self.scheduled and self.loop is not None:
+            self.scheduled = True
+            self.loop.call_soon(self.flush)
+
+    def _rewrite(self, client, name: str, argv, reply) -> list:
+        """The commands that replay this write deterministically."""
+        db = client.db
+        if name in RELATIVE_EXPIRY or name == "getex":
+            key = argv[1]
+            deadline = db.expires.get(key)
+            if deadline is not None:
+                return [[b"PEXPIREAT", key, b"%d" % deadline]]
+            if key not in db.data:
+                return [[b"DEL", key]]
+            return [[b"PERSIST", key]] if name == "getex" else [argv]
+        if name in ("set", "setex", "psetex"):
+            key = argv[1]
+            deadline = db.expires.get(key)
+            if name != "set":
+                value = argv[3]
+                return [[b"SET", key, value, b"PXAT", b"%d" % deadline]] if deadline is not None else \
+                    [[b"SET", key, value]]
+            out, skip = [], False
+            for index, arg in enumerate(argv):
+                if skip:
+                    skip = False
+                    continue
+                upper = arg.upper() if index >= 3 else arg
+                if index >= 3 and upper in (b"EX", b"PX", b"EXAT", b"PXAT"):
+                    skip = True
+                    out[0] = b"SET"  # Redis writes the command it rebuilt in capitals
+                    if deadline is not None:
+                        out += [b"PXAT", b"%d" % deadline]
+                    continue
+                out.append(arg)
+            return [out]
+        if name == "restore":  # a relative TTL becomes absolute, as restoreCommand rewrites it
+            deadline = db.expires.get(argv[1])
+            if deadline is not None and b"ABSTTL" not in (arg.upper() for arg in argv[4:]):
+                return [[argv[0], argv[1], b"%d" % deadline, *argv[3:], b"ABSTTL"]]
+            return [argv]
+        if name == "incrbyfloat":
+            value = db.data.get(argv[1])
+            return [[b"SET", argv[1], value if value.__class__ is bytes else reply, b"KEEPTTL"]]
+        if name == "spop":
+            members = [reply] if reply.__class__ is bytes else list(reply or ())
+            return [[b"SREM", argv[1], *members]] if members else []
+        if name in BLOCKING_POPS:
+            if not isinstance(reply, (list, tuple)) or not reply:
+                return []
+            return [[BLOCKING_POPS[name], reply[0]]]
+        if name == "brpoplpush":
+            return [[b"RPOPLPUSH", argv[1], argv[2]]]
+        if name == "blmove":
+            return [[b"LMOVE", *argv[1:5]]]
+        if name in ("blmpop", "bzmpop"):
+            if not isinstance(reply, (list, tuple)) or len(reply) != 2:
+                return []
+            where = next((arg.upper() for arg in argv if arg.upper() in (b"LEFT", b"RIGHT", b"MIN", b"MAX")), b"")
+            verb = {b"LEFT": b"LPOP", b"RIGHT": b"RPOP", b"MIN": b"ZPOPMIN", b"MAX": b"ZPOPMAX"}.get(where)
+            if verb is None:
+                return [argv]
+            return [[verb, reply[0], b"%d" % len(reply[1])]]
+        return [argv]
+
+    # -- writing -----------------------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Write the buffered commands (and fsync them in always mode), then release the held replies."""
+        self.scheduled = False
+        if self.buffer and self.fd >= 0:
+            data = b"".join(self.buffer)
+            self.buffer = []
+            try:
+                view = memoryview(data)
+                while view:
+                    written = os.write(self.fd, view)
+                    view = view[written:]
+                if self.state.config.appendfsync == "always":
+                    os.fsync(self.fd)
+                else:
+                    self.unsynced = True
+                self.current_size += len(data)
+                self.last_write_ok = True
+            except OSError as error:  # MISCONF on AOF write errors is a later step
+                self.last_write_ok = False
+                log.error("aof_write_failed", extra={"error": error.strerror or str(error)})
+        held, self.held = self.held, []
+        for connection, payload, close in held:
+            transport = connection.transport
+            if not transport.is_closing():
+                transport.write(payload)
+                if close:
+                    transport.close()
+
+    def hold(self, connection, payload: bytes, close: bool) -> bool:
+        """Whether a reply must wait for the fsync of this turn's changes (always mode); then it is kept."""
+        if not (self.buffer or self.held) or self.state.config.appendfsync != "always":
+            return False
+        self.held.append((connection, payload, close))
+        self._schedule()
+        return True
+
+    def _sync_every_second(self) -> None:
+        while not self.stop_event.wait(1.0):
+            if self.unsynced and self.fd >= 0 and self.state.config.appendfsync == "everysec":
+                self.unsynced = False
+                try:
+                    os.fsync(self.fd)
+                except OSError as error:
+                    log.warning("aof_fsync_failed", extra={"error": error.strerror or str(error)})
+
+    # -- loading -----------------------------------------------------------------------------------------
+
+    def load(self) -> None:
+        """Replay the manifest's files into the (empty) databases. AofLoadError when they cannot be read."""
+        manifest = self.read_manifest()
+        if manifest is None:
+            log.info("aof_not_found", extra={"dir": str(self.directory)})
+            return
+        started = time.monotonic()
+        base = manifest.base
+        files = ([base] if base else []) + manifest.incrs
+        commands = 0
+        for index, (name, _seq, kind) in enumerate(files):
+            path = self.directory / name
+            try:
+                data = path.read_bytes()
+            except OSError as error:
+                raise AofLoadError(f"can't read {path}: {error.strerror or error}") from None
+            if data.startswith(b"REDIS"):
+                self._load_rdb(data, path)
+                continue
+            commands += self._replay(data, path, last=index == len(files) - 1)
+        log.info("aof_loaded", extra={"dir": str(self.directory), "commands": commands,
+                                      "seconds": round(time.monotonic() - started, 3)})
+
+    def _load_rdb(self, data: bytes, path: Path) -> None:
+        try:
+            for _ in self.persistence._load_slices(data, path):
+                pass
+        except LoadError as error:
+            raise AofLoadError(str(error)) from None
+
+    def _replay(self, data: bytes, path: Path, last: bool) -> int:
+        from ..engine.client import Client
+        from ..protocol.values import ErrorReply
+
+        state = self.state
+        client = Client(state)
+        client.kind = "master"  # neither -LOADING nor -MISCONF applies
+        client.authenticated = True
+        execute = state.engine.execute
+        count = 0
+        valid_before_multi = 0
+        try:
+            for argv, start, _end in parse_commands(data):
+                if client.multi is None:
+                    valid_before_multi = start
+                reply = execute(client, argv)
+                if reply.__class__ is ErrorReply and argv[0].lower() in (b"multi", b"exec"):
+                    raise AofFormatError(f"{argv[0].decode(errors='replace')} failed: "
+                                         f"{bytes(reply).decode(errors='replace')}", start)
+                count += 1
+        except AofFormatError as error:
+            if error.truncated and last and getattr(state.config, "aof_load_truncated", True):
+                log.warning("aof_truncated_tail_dropped", extra={"path": str(path), "offset": error.offset,
+                                                                  "dropped_bytes": len(data) - error.offset})
+                self._truncate(path, valid_before_multi if client.multi is not None else error.offset)
+                return count
+            raise AofLoadError(f"Bad file format reading the append only file {path} at offset {error.offset}: "
+                               f"{error}. Make a backup of your AOF file, then use redis-check-aof --fix "
+                               f"{self.manifest_path}") from None
+        if client.multi is not None:  # a MULTI without its EXEC at the very end: dropped, as a truncation
+            if last and getattr(state.config, "aof_load_truncated", True):
+                log.warning("aof_unfinished_multi_dropped", extra={"path": str(path), "offset": valid_before_multi})
+                self._truncate(path, valid_before_multi)
+            else:
+                raise AofLoadError(f"Unexpected end of file reading the append only file {path} "
+                                   f"(MULTI without EXEC at offset {valid_before_multi})")
+        return count
+
+    def _truncate(self, path: Path, size: int) -> None:
+        """Cut a damaged tail so the commands appended from now on follow a valid one."""
+        try:
+            os.truncate(path, size)
+        except OSError as error:
+            raise AofLoadError(f"can't truncate {path} to {size} bytes: {error.strerror or error}") from None
+
+    # -- INFO --------------------------------------------------------------------------------------------
+
+    def info_fields(self) -> list:
+        return [
+            ("aof_current_size", self.current_size + self.base_size),
+            ("aof_base_size", self.base_size),
+            ("aof_pending_rewrite", 0),
+            ("aof_buffer_length", sum(map(len, self.buffer))),
+            ("aof_pending_bio_fsync", 0),
+            ("aof_delayed_fsync", 0),
+        ]
