@@ -16,7 +16,7 @@ from ..storage.glob import compile_glob
 from ..storage.hashes import HashValue, random_sample
 from . import long_double
 from .args import INT64_MAX, INT64_MIN, parse_int, to_int
-from .keys import VALUE_TYPES, ValueType, lookup_read_as, lookup_write_as, parse_cursor
+from .keys import VALUE_TYPES, ValueType, lookup_read_as, lookup_write_as, parse_cursor, parse_scan_options
 from .notifications import NOTIFY_GENERIC, NOTIFY_HASH, new_key, notify
 from .registry import command
 
@@ -295,24 +295,6 @@ def hrandfield_command(ctx, argv):
 
 
 # -- HSCAN (SSCAN shares the option parsing and paging) --------------------------------------------------------
-
-
-def parse_scan_options(argv: list[bytes], start: int) -> tuple[int, bytes | None]:
-    """scanGenericCommand's COUNT and MATCH (TYPE is SCAN's only)."""
-    count, pattern = 10, None
-    pos = start
-    while pos < len(argv):
-        option = argv[pos].upper()
-        if pos + 1 >= len(argv) or option not in (b"COUNT", b"MATCH"):
-            raise CommandError(errors.SYNTAX)
-        if option == b"COUNT":
-            count = to_int(argv[pos + 1])
-            if count < 1:
-                raise CommandError(errors.SYNTAX)
-        else:
-            pattern = argv[pos + 1]
-        pos += 2
-    return count, pattern
 
 
 def scan_container(value, cursor: int, count: int, compact: bool) -> tuple[int, list]:

@@ -82,6 +82,24 @@ def lookup_write_as(ctx, key: bytes, value_class, touch: bool = True):
     return value
 
 
+def parse_scan_options(argv: list[bytes], start: int) -> tuple[int, bytes | None]:
+    """scanGenericCommand's COUNT and MATCH (TYPE is SCAN's only)."""
+    count, pattern = 10, None
+    pos = start
+    while pos < len(argv):
+        option = argv[pos].upper()
+        if pos + 1 >= len(argv) or option not in (b"COUNT", b"MATCH"):
+            raise CommandError(errors.SYNTAX)
+        if option == b"COUNT":
+            count = to_int(argv[pos + 1])
+            if count < 1:
+                raise CommandError(errors.SYNTAX)
+        else:
+            pattern = argv[pos + 1]
+        pos += 2
+    return count, pattern
+
+
 def to_int32(raw: bytes, error: bytes | None = None) -> int:
     """getIntFromObjectOrReply: a 32-bit integer; `error` replaces both of Redis's default messages."""
     value = parse_int(raw)

@@ -16,11 +16,10 @@ from .args import parse_int
 from .hashes import (
     SCAN_COMPLEXITY,
     matching,
-    parse_scan_options,
     random_count,
     scan_container,
 )
-from .keys import VALUE_TYPES, ValueType, lookup_read_as, lookup_write_as, parse_cursor
+from .keys import VALUE_TYPES, ValueType, lookup_read_as, lookup_write_as, parse_cursor, parse_scan_options
 from .notifications import NOTIFY_GENERIC, NOTIFY_SET, new_key, notify
 from .registry import command
 

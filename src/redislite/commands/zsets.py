@@ -26,7 +26,8 @@ from ..storage.glob import compile_glob
 from ..storage.zset import LexRange, ScoreRange, ZSet
 from .args import parse_int, to_int
 from .blocking import Block, parse_timeout
-from .keys import VALUE_TYPES, ValueType, lookup_read_as, lookup_write_as, parse_cursor
+from .keys import (VALUE_TYPES, ValueType, lookup_read_as, lookup_write_as, parse_cursor,
+                   parse_scan_options)
 from .notifications import NOTIFY_GENERIC, NOTIFY_ZSET, keymiss, new_key, notify
 from .registry import command
 
@@ -1034,19 +1035,7 @@ def zscan_command(ctx, argv):
     zset = lookup_zset_read(ctx, argv[1])
     if zset is None:
         return [b"0", []]
-    count, pattern = 10, None
-    pos = 3
-    while pos < len(argv):
-        option = argv[pos].upper()
-        if pos + 1 >= len(argv) or option not in (b"COUNT", b"MATCH"):
-            raise CommandError(errors.SYNTAX)
-        if option == b"COUNT":
-            count = to_int(argv[pos + 1])
-            if count < 1:
-                raise CommandError(errors.SYNTAX)
-        else:
-            pattern = argv[pos + 1]
-        pos += 2
+    count, pattern = parse_scan_options(argv, 3)
     if zset.listpack:  # a listpack is returned whole, in order, whatever the cursor
         next_cursor, members = 0, [member for _, member in zset.ordered]
     else:
