@@ -15,6 +15,7 @@ from pydantic import BeforeValidator, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from .errors import ConfigError
+from .observability.histogram import format_percentile
 
 # -- value kinds: parse with Redis's messages, format as CONFIG GET prints ---------------------------------
 
@@ -139,6 +140,25 @@ def _keyspace_events(value: Any) -> str:
     return str(value)
 
 
+def parse_percentiles(value: Any) -> list[float]:
+    """latency-tracking-info-percentiles: space-separated numbers in [0, 100], with Redis's messages."""
+    percentiles = []
+    for word in str(value).split():
+        try:
+            percentile = float(word)
+        except ValueError:
+            raise ValueError("Invalid latency-tracking-info-percentiles parameters") from None
+        if not 0.0 <= percentile <= 100.0:
+            raise ValueError("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]")
+        percentiles.append(percentile)
+    return percentiles
+
+
+def _percentiles(value: Any) -> str:
+    """Kept as CONFIG GET prints it: each number as "%f" with the zeros trimmed ("99.90 050" -> "99.9 50")."""
+    return " ".join(map(format_percentile, parse_percentiles(value)))
+
+
 Port = Annotated[int, _int_between(0, 65535)]
 Count = Annotated[int, _int_between(0, 2**63 - 1)]
 Memory = Annotated[int, BeforeValidator(parse_memory)]
@@ -186,6 +206,7 @@ class Settings(BaseSettings):
     maxmemory_samples: Annotated[int, _int_between(1, 64)] = _mutable(5)
     lfu_log_factor: Annotated[int, _int_between(0, 2**31 - 1)] = _mutable(10)
     lfu_decay_time: Annotated[int, _int_between(0, 2**31 - 1)] = _mutable(1)
+    maxmemory_eviction_tenacity: Annotated[int, _int_between(0, 100)] = _mutable(10)
     # persistence (the persistence issue implements the files; the parameters exist from the start)
     dir: str = _mutable(".")
     dbfilename: str = _mutable("dump.rdb")
@@ -200,6 +221,10 @@ class Settings(BaseSettings):
     appendfilename: str = _fixed("appendonly.aof")
     appenddirname: str = _fixed("appendonlydir")
     appendfsync: Annotated[str, _one_of("always", "everysec", "no")] = _mutable("everysec")
+    aof_use_rdb_preamble: YesNo = _mutable(True)  # a rewrite writes the base as an RDB (.base.rdb), else RESP
+    aof_load_truncated: YesNo = _mutable(True)  # drop a truncated last command at start-up (no: refuse)
+    auto_aof_rewrite_percentage: Annotated[int, _int_between(0, 2**31 - 1)] = _mutable(100)
+    auto_aof_rewrite_min_size: Memory = _mutable(64 * 1024 * 1024)
     # limits
     proto_max_bulk_len: Annotated[int, BeforeValidator(parse_memory)] = _mutable(512 * 1024 * 1024)
     client_query_buffer_limit: Memory = _mutable(1024 * 1024 * 1024)
@@ -210,6 +235,8 @@ class Settings(BaseSettings):
     slowlog_log_slower_than: Annotated[int, _int_between(-1, 2**63 - 1)] = _mutable(10000)
     slowlog_max_len: Count = _mutable(128)
     latency_monitor_threshold: Count = _mutable(0)
+    latency_tracking: YesNo = _mutable(True)  # per-command histograms: INFO latencystats, /metrics
+    latency_tracking_info_percentiles: Annotated[str, BeforeValidator(_percentiles)] = _mutable("50 99 99.9")
     metrics_enabled: YesNo = _mutable(True)
     notify_keyspace_events: Annotated[str, BeforeValidator(_keyspace_events)] = _mutable("")
     # scripting

@@ -41,6 +41,7 @@ NO_PASSWORD = (
 )
 WRONGPASS = b"WRONGPASS invalid username-password pair or user is disabled."
 NOAUTH = b"NOAUTH Authentication required."
+OOM = b"OOM command not allowed when used memory > 'maxmemory'."
 NO_CONFIG_FILE = b"ERR The server is running without a config file"
 TIMEOUT_NOT_INTEGER = b"ERR timeout is not an integer or out of range"
 MULTI_NESTED = b"ERR MULTI calls can not be nested"
@@ -201,6 +202,9 @@ BGSAVE_CHILD_ACTIVE = (
     b"ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to "
     b"schedule a BGSAVE whenever possible."
 )
+AOF_REWRITE_IN_PROGRESS = b"ERR Background append only file rewriting already in progress"
+AOF_REWRITE_FAILED = b"ERR Can't execute an AOF background rewriting. Please check the server logs for more information."
+AOF_ENABLE_FAILED = b"Unable to turn on AOF. Check server logs."  # CONFIG SET appendonly yes: the reason part
 BUSYKEY = b"BUSYKEY Target key name already exists."
 DUMP_PAYLOAD_INVALID = b"ERR DUMP payload version or checksum are wrong"
 BAD_DATA_FORMAT = b"ERR Bad data format"

@@ -167,7 +167,7 @@ def test_config_get_takes_several_glob_patterns(raw):
     reply = raw.execute_command("CONFIG", "GET", "maxmemory*", "hz")
     pairs = dict(zip(reply[::2], reply[1::2]))
     assert pairs == {b"maxmemory": b"0", b"maxmemory-policy": b"noeviction", b"maxmemory-samples": b"5",
-                     b"hz": b"10"}
+                     b"maxmemory-eviction-tenacity": b"10", b"hz": b"10"}
 
 
 def test_config_get_answers_a_map_in_resp3(server):

@@ -9,6 +9,7 @@ from . import (  # noqa: F401
     introspection,
     keys,
     lists,
+    memory,
     persistence,
     pubsub,
     scripting,

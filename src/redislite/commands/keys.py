@@ -13,6 +13,7 @@ from typing import Callable, NamedTuple
 from .. import errors
 from ..errors import CommandError
 from ..protocol.values import OK, SimpleString
+from ..storage.eviction import LFU_INIT_VAL
 from ..storage.glob import compile_glob
 from .args import INT64_MAX, parse_int, to_int
 from .notifications import NOTIFY_GENERIC, keymiss, notify
@@ -23,7 +24,6 @@ INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 UINT64_MAX = 2**64 - 1
 SHARED_INTEGERS = 10000  # OBJ_SHARED_INTEGERS: small integers are shared objects in Redis
 SHARED_REFCOUNT = 2**31 - 1  # OBJ_SHARED_REFCOUNT, what OBJECT REFCOUNT answers for them
-LFU_INIT_VAL = 5
 
 
 class ValueType(NamedTuple):
@@ -577,10 +577,8 @@ def object_freq_command(ctx, argv):
     key = argv[2]
     if lookup_read(ctx, key, False, notify_miss=False) is None:
         return None
-    if not lfu_policy(ctx):
+    db = ctx.db
+    if not lfu_policy(ctx) or db.lfu is None:
         raise CommandError(errors.LFU_NOT_SELECTED)
-    # No per-key LFU counter is kept yet: answer Redis's initial counter, decayed by idle minutes.
-    now_s = ctx.now_ms // 1000
-    idle_minutes = max(now_s - ctx.db.access_time(key, now_s), 0) // 60
-    decay = ctx.server.config.lfu_decay_time
-    return max(LFU_INIT_VAL - idle_minutes // decay, 0) if decay else LFU_INIT_VAL
+    word = db.access.get(key)
+    return LFU_INIT_VAL if word is None else db.lfu.decayed(word, db.clock or ctx.now_ms // 1000)

@@ -1,4 +1,4 @@
-"""Persistence commands: SAVE, BGSAVE, DUMP, RESTORE. (LASTSAVE, DEBUG RELOAD, SHUTDOWN and INFO persistence
+"""Persistence commands: SAVE, BGSAVE, BGREWRITEAOF, DUMP, RESTORE. (LASTSAVE, DEBUG RELOAD, SHUTDOWN and INFO persistence
 live with the other server commands in server.py.)
 
 The RDB code sits above the commands layer, so handlers reach it through `ctx.server.persistence`, the
@@ -43,12 +43,30 @@ def bgsave_command(ctx, argv):
     service = persistence_of(ctx)
     if service.bgsave_in_progress():
         raise CommandError(errors.BGSAVE_IN_PROGRESS)
-    if ctx.atomic:  # inside EXEC: never fork in the middle of a transaction; the cron starts it
+    if service.aof_rewrite_in_progress() and len(argv) == 1 and not ctx.atomic:
+        raise CommandError(errors.BGSAVE_CHILD_ACTIVE)
+    if ctx.atomic or service.aof_rewrite_in_progress():
+        # inside EXEC never fork in the middle of a transaction; with SCHEDULE, wait for the AOF rewrite child
         service.bgsave_scheduled = True
         return SimpleString(b"Background saving scheduled")
     if not service.bgsave():
         raise CommandError(errors.SAVE_FAILED)
     return SimpleString(b"Background saving started")
+
+
+@command("bgrewriteaof", arity=1, flags="admin noscript no_async_loading", group="server", complexity="O(1)")
+def bgrewriteaof_command(ctx, argv):
+    """BGREWRITEAOF — Asynchronously rewrite the append-only file"""
+    # Works with appendonly off too (the directory then gets a base and a manifest only), as in Redis 7.0.
+    service = persistence_of(ctx)
+    if service.aof_rewrite_in_progress():
+        raise CommandError(errors.AOF_REWRITE_IN_PROGRESS)
+    if service.has_active_child() or ctx.atomic:  # one child at a time; never fork inside EXEC
+        service.schedule_aof_rewrite()
+        return SimpleString(b"Background append only file rewriting scheduled")
+    if not service.rewrite_aof():
+        raise CommandError(errors.AOF_REWRITE_FAILED)
+    return SimpleString(b"Background append only file rewriting started")
 
 
 @command("dump", arity=2, flags="readonly", keys=(1, 1, 1), group="generic", since="2.6.0",
@@ -123,6 +141,8 @@ def restore_command(ctx, argv):
         db.set_deadline(key, ttl)
     if idle is not None and not lfu_policy(ctx):
         db.set_access_time(key, db.clock - idle)
+    if freq is not None:
+        db.set_frequency(key, freq)
     ctx.server.dirty += 1
     if ctx.server.notify_flags:
         notify_new_key(ctx, key)

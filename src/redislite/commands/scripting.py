@@ -46,6 +46,7 @@ INITIAL_RAND48 = 0x1234ABCD330E  # Redis's rand48 state before any math.randomse
 
 WRITE = int(CommandFlag.WRITE)
 NOSCRIPT_FLAG = int(CommandFlag.NOSCRIPT)
+DENYOOM = int(CommandFlag.DENYOOM)
 
 
 class RunContext:
@@ -60,6 +61,7 @@ class RunContext:
         self.argv = argv
         self.resp = 2
         self.wrote = False
+        self.out_of_memory = False  # over maxmemory when the script started: its first write may be refused
         self.timed_out = False
         self.killed = False
         self.start_ns = time.monotonic_ns()
@@ -210,6 +212,10 @@ class Scripting:
         if flags & NOSCRIPT_FLAG:
             command.rejected_calls += 1
             return None, self._refuse(b"This Redis command is not allowed from script")
+        if flags & DENYOOM and run.out_of_memory and not run.wrote:  # a script is never stopped half way
+            command.rejected_calls += 1
+            self.state.stats.count_error(errors.OOM)
+            return None, b"-" + errors.OOM
         if flags & WRITE:
             if run.read_only:
                 return None, self._refuse(b"Write commands are not allowed from read-only scripts.")
@@ -253,6 +259,9 @@ class Scripting:
         client.set_protocol(2)
         client.frozen_ms = ctx.now_ms
         run = RunContext(client, ctx, name, is_eval, read_only, argv)
+        maxmemory = self.state.config.maxmemory
+        if maxmemory and (flags is None or b"allow-oom" not in flags):
+            run.out_of_memory = self.state.memory.used_memory() > maxmemory
         self.run = run
         return run
 

@@ -12,8 +12,10 @@ import time
 from .. import REDIS_COMPAT_VERSION, __version__, config as settings_table
 from .. import errors
 from ..errors import CommandError
+from ..observability.histogram import format_percentile, value_at_percentile_ns
 from ..observability.logs import LEVELS
 from ..protocol.values import OK, SimpleString, Verbatim
+from ..storage.memory import STARTUP_BYTES
 from .args import parse_int, to_float
 from .client import help_reply
 from .registry import command
@@ -25,7 +27,7 @@ log = logging.getLogger("redislite.server")
 DEFAULT_SECTIONS = ("server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules",
                     "errorstats", "cluster", "keyspace")
 ALL_SECTIONS = ("server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules",
-                "commandstats", "errorstats", "cluster", "keyspace")
+                "commandstats", "errorstats", "latencystats", "cluster", "keyspace")
 SECTION_TITLES = {"cpu": "CPU"}
 
 
@@ -45,14 +47,9 @@ def resident_bytes() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def peak_resident_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
 def used_memory(state) -> int:
-    """What maxmemory is compared with. Until the eviction work provides a dataset estimate, the RSS."""
-    estimate = getattr(state, "used_memory", None)
-    return estimate() if callable(estimate) else resident_bytes()
+    """What maxmemory is compared with: the dataset as engine/memory.py prices it."""
+    return state.memory.used_memory()
 
 
 def all_command_entries(state):
@@ -115,9 +112,11 @@ def info_clients(ctx) -> list:
 
 def info_memory(ctx) -> list:
     state = ctx.server
-    used = used_memory(state)
+    memory = state.memory
+    used = memory.used_memory()
     rss = resident_bytes()
-    peak = max(used, peak_resident_bytes())
+    peak = memory.peak
+    dataset = used - STARTUP_BYTES
     maxmemory = state.config.maxmemory
     return [
         ("used_memory", used),
@@ -127,6 +126,11 @@ def info_memory(ctx) -> list:
         ("used_memory_peak", peak),
         ("used_memory_peak_human", human_bytes(peak)),
         ("used_memory_peak_perc", f"{100 * used / peak if peak else 100:.2f}%"),
+        ("used_memory_overhead", STARTUP_BYTES),
+        ("used_memory_startup", STARTUP_BYTES),
+        ("used_memory_dataset", dataset),
+        ("used_memory_dataset_perc", f"{100 * dataset / used:.2f}%"),
+        ("used_memory_lua", 0),
         ("maxmemory", maxmemory),
         ("maxmemory_human", human_bytes(maxmemory)),
         ("maxmemory_policy", state.config.maxmemory_policy),
@@ -193,8 +197,10 @@ def info_stats(ctx) -> list:
         ("expired_stale_perc", f"{stats.expired_stale_perc:.2f}"),
         ("expired_time_cap_reached_count", 0),
         ("expire_cycle_cpu_milliseconds", stats.expire_cycle_cpu_ms),
-        ("evicted_keys", getattr(stats, "evicted_keys", 0)),
+        ("evicted_keys", stats.evicted_keys),
         ("evicted_clients", 0),
+        ("total_eviction_exceeded_time", stats.total_eviction_exceeded_time_ms),
+        ("current_eviction_exceeded_time", state.memory.exceeded_time_ms()),
         ("keyspace_hits", stats.keyspace_hits),
         ("keyspace_misses", stats.keyspace_misses),
         ("pubsub_channels", 0),
@@ -256,6 +262,24 @@ def info_errorstats(ctx) -> list:
     return [(f"errorstat_{prefix}", f"count={count}") for prefix, count in sorted(ctx.server.stats.errors.items())]
 
 
+def info_latencystats(ctx) -> list:
+    """latency_percentiles_usec_<command>:p50=...,p99=...: the latency-tracking histograms' percentiles
+    (bucket upper bounds, observability/histogram.py), for commands that recorded a call."""
+    percentiles = settings_table.parse_percentiles(ctx.server.config.latency_tracking_info_percentiles)
+    if not percentiles:  # Redis prints the bare section then
+        return []
+    lines = []
+    for entry in all_command_entries(ctx.server):
+        counts = entry.latency_counts
+        if not entry.calls or not any(counts):
+            continue
+        lines.append((f"latency_percentiles_usec_{entry.name}",
+                      ",".join(f"p{format_percentile(percentile)}="
+                               f"{value_at_percentile_ns(counts, percentile) / 1000:.3f}"
+                               for percentile in percentiles)))
+    return lines
+
+
 def info_keyspace(ctx) -> list:
     lines = []
     now_ms = ctx.now_ms
@@ -273,7 +297,7 @@ def info_keyspace(ctx) -> list:
 SECTIONS = {
     "server": info_server, "clients": info_clients, "memory": info_memory, "persistence": info_persistence,
     "stats": info_stats, "replication": info_replication, "cpu": info_cpu, "modules": lambda ctx: [],
-    "commandstats": info_commandstats, "errorstats": info_errorstats,
+    "commandstats": info_commandstats, "errorstats": info_errorstats, "latencystats": info_latencystats,
     "cluster": lambda ctx: [("cluster_enabled", 0)], "keyspace": info_keyspace,
 }
 
@@ -362,8 +386,17 @@ def apply_loglevel(state, value) -> None:
     logging.getLogger("redislite").setLevel(LEVELS.get(value, logging.INFO))
 
 
+def apply_appendonly(state, value) -> None:
+    # Turning it on writes the first base with a rewrite (started even inside EXEC: the transaction's later
+    # writes land in the new incremental file wrapped in their own MULTI ... EXEC, so nothing is split).
+    if state.persistence is not None and not state.persistence.set_appendonly(value):
+        state.config.appendonly = False
+        raise CommandError(errors.CONFIG_SET_FAILED % (b"appendonly", errors.AOF_ENABLE_FAILED))
+
+
 # Side effects of changing a parameter at run time; the rest are read where they are used.
-CONFIG_APPLY = {"slowlog-max-len": apply_slowlog_max_len, "loglevel": apply_loglevel}
+CONFIG_APPLY = {"slowlog-max-len": apply_slowlog_max_len, "loglevel": apply_loglevel,
+                "appendonly": apply_appendonly}
 
 
 @command("config|set", arity=-4, flags="admin noscript loading stale", group="server", since="2.0.0",

@@ -2,15 +2,18 @@
 declared in its spec, run the handler, record stats and slow log. Errors come back as ErrorReply values."""
 
 import logging
+from bisect import bisect_left
 from time import time_ns
 
 from .. import errors
 from ..config import DEFAULT_BUFFER_LIMITS
 from .blocking import BlockingRegistry
+from .memory import MemoryManager
 from ..commands.blocking import Block
 from ..commands.registry import TABLE, CommandFlag, CommandSpec
 from ..commands.notifications import NOTIFY_EXPIRED, configure_notifications, expired
 from ..errors import CommandError
+from ..observability.histogram import LATENCY_BOUNDS_NS, new_latency_counts
 from ..commands.tracking import Tracking
 from ..protocol.values import QUEUED, Encoded, ErrorReply, Replies
 
@@ -40,6 +43,11 @@ UNMONITORED = int(CommandFlag.SKIP_MONITOR | CommandFlag.ADMIN)
 WRITE_LIKE = int(CommandFlag.WRITE | CommandFlag.MAY_REPLICATE)
 NO_MULTI = int(CommandFlag.NO_MULTI)
 READONLY = int(CommandFlag.READONLY)
+DENYOOM = int(CommandFlag.DENYOOM)
+# Command groups whose values change in place: their keys are re-priced after a write (storage/memory.py).
+IN_PLACE_GROUPS = frozenset({"list", "hash", "set", "sorted-set"})
+# What a client in MULTI may still run while out of memory (processCommand's reject_cmd_on_oom).
+OOM_EXEMPT_IN_MULTI = frozenset({"exec", "discard", "quit", "reset"})
 # What a client in MULTI runs at once instead of queuing (processCommand's list).
 TRANSACTION_CONTROL = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
 # What a RESP2 client with subscriptions may run.
@@ -51,7 +59,8 @@ class Command:
     """A command as one server dispatches it: the static spec plus this server's counters."""
 
     __slots__ = ("spec", "name", "handler", "arity", "flags", "subcommands", "calls", "nsec",
-                 "rejected_calls", "failed_calls")
+                 "rejected_calls", "failed_calls", "in_place", "single_key",
+                 "latency_counts")
 
     def __init__(self, spec: CommandSpec):
         self.spec = spec
@@ -59,11 +68,16 @@ class Command:
         self.handler = spec.handler
         self.arity = spec.arity
         self.flags = int(spec.flags)
+        self.in_place = bool(self.flags & WRITE) and spec.group in IN_PLACE_GROUPS
+        # the index of the command's only key when it sits at a fixed place (most commands), else 0
+        fixed = spec.first_key and spec.first_key == spec.last_key and not hasattr(spec.handler, "key_positions")
+        self.single_key = spec.first_key if fixed else 0
         self.subcommands = {sub.encode(): Command(s) for sub, s in spec.subcommands.items()} or None
         self.reset_stats()
 
     def reset_stats(self) -> None:
         self.calls = self.nsec = self.rejected_calls = self.failed_calls = 0
+        self.latency_counts = new_latency_counts()  # INFO latencystats and /metrics histograms
 
     @property
     def usec(self) -> int:
@@ -87,6 +101,7 @@ class Engine:
         self.tracking = state.tracking = Tracking(state)
         self.aof = None  # persistence/aof.py's AppendOnlyFile while appendonly is on: writes are fed to it
         state.engine = self
+        self.memory = state.memory = MemoryManager(state, self)
         self.commands: dict[str, Command] = {name: Command(spec) for name, spec in TABLE.specs.items()}
         # Dispatch accepts the lower- and upper-case spellings without calling lower() on the hot path.
         self.dispatch: dict[bytes, Command] = {}
@@ -111,7 +126,10 @@ class Engine:
         self.slowlog_threshold_ns = slowlog * 1000 if slowlog >= 0 else never
         self.latency_threshold_ns = latency * 1_000_000 if latency > 0 else never
         self.slow_ns = min(self.slowlog_threshold_ns, self.latency_threshold_ns)
+        self.latency_tracking = config.latency_tracking  # latency-tracking: per-command histograms
         configure_notifications(self.state)  # notify-keyspace-events -> state.notify_flags
+        self.memory.configure()
+        self.maxmemory = config.maxmemory
         self.update_expiry_hook()
         # client-output-buffer-limit: class -> (hard bytes, soft bytes, soft seconds); a setting names only
         # the classes it changes
@@ -132,7 +150,7 @@ class Engine:
         arity = command.arity
         if len(argv) != arity and (arity > 0 or len(argv) < -arity):
             return self._reject(client, command, errors.wrong_arity(command.name))
-        if (client.gated or self.state.pause_until_ms or self.state.refusal) and \
+        if (client.gated or self.state.pause_until_ms or self.state.refusal or self.maxmemory) and \
                 (early := self._gate(client, command, argv)) is not None:
             return early
 
@@ -153,9 +171,17 @@ class Engine:
             reply = ErrorReply(error.message)
         except Exception:
             reply = self._internal_error(command)
+        if command.in_place:  # aggregates changed in place: re-price them
+            if command.single_key:
+                db.settle(argv[command.single_key])
+            else:
+                for index in command.spec.key_positions(argv):
+                    db.settle(argv[index])
         elapsed_ns = time_ns() - start
         command.calls += 1
         command.nsec += elapsed_ns
+        if self.latency_tracking:
+            command.latency_counts[bisect_left(LATENCY_BOUNDS_NS, elapsed_ns)] += 1
         client.last_command = command.name
         if elapsed_ns >= self.slow_ns:
             self._slow(client, command, argv, elapsed_ns)
@@ -275,6 +301,10 @@ class Engine:
         in_multi = client.multi is not None and command.name not in TRANSACTION_CONTROL
         if in_multi and command.flags & NO_MULTI:
             return self._reject(client, command, errors.NOT_ALLOWED_IN_MULTI)
+        if self.maxmemory and not client.atomic and not self.memory.perform_evictions() and (
+                command.flags & DENYOOM or self._queued_denyoom(client, command)
+                or (client.multi is not None and command.name not in OOM_EXEMPT_IN_MULTI)):
+            return self._reject(client, command, errors.OOM)
         refusal = self.state.refusal  # persistence: -LOADING while loading, -MISCONF after a failed save
         if refusal is not None and (message := refusal(client, command)) is not None:
             return self._reject(client, command, message)
@@ -286,6 +316,11 @@ class Engine:
             client.multi.append(argv)
             return QUEUED
         return None
+
+    def _queued_denyoom(self, client, command: "Command") -> bool:
+        """EXEC counts as denyoom when a queued command is (Redis keeps the queued commands' flags)."""
+        return command.name == "exec" and client.multi is not None and any(
+            (queued := self.lookup(argv)) is not None and queued.flags & DENYOOM for argv in client.multi)
 
     def _slow(self, client, command: "Command", argv: list[bytes], elapsed_ns: int) -> None:
         """SLOWLOG and the latency monitor's "command" / "fast-command" events."""

@@ -8,13 +8,14 @@ from typing import Annotated, Literal, Union
 
 from fastapi import Body, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..engine.client import Client
 from ..engine.core import BLOCKED, PARKED
 from ..protocol.values import ErrorReply
+from .metrics import evicted_keys, exposition, metrics_registry
 from .values import (BASE64, UTF8, BadInput, decode_text, error_status, pair_encoding, reply_to_json,
                      text_or_base64)
 
@@ -198,6 +199,7 @@ def create_app(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, lifespan=None) -> F
     app = FastAPI(title="RedisLite HTTP API", version="1", lifespan=lifespan,
                   description="Redis commands over HTTP, run by the same engine as RESP clients.")
     app.state.max_body_bytes = max_body_bytes
+    app.state.metrics_registry = None
     app.add_middleware(BodyLimit)
 
     @app.exception_handler(ApiError)
@@ -282,7 +284,23 @@ def create_app(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, lifespan=None) -> F
     async def info(request: Request):
         text = await _run(request, b"INFO", b"memory", b"stats", b"replication", b"keyspace",
                           b"commandstats")
-        return info_summary(bytes(text).decode("utf-8", "replace"))
+        summary = info_summary(bytes(text).decode("utf-8", "replace"))
+        summary["evictions_total"] = evicted_keys(request.app.state.redislite.state)  # the counter /metrics reads
+        return summary
+
+    # Prometheus text, not JSON: kept out of the OpenAPI schema, which describes the JSON API
+    @app.get("/metrics", include_in_schema=False)
+    @app.get("/api/metrics", include_in_schema=False)
+    async def metrics(request: Request):
+        """Prometheus metrics (text format; OpenMetrics when the Accept header asks for it)."""
+        server = request.app.state.redislite
+        if not server.state.config.metrics_enabled:
+            raise ApiError(404, "metrics are disabled (metrics-enabled no)")
+        cached = request.app.state.metrics_registry  # (server, registry), built on the first scrape
+        if cached is None or cached[0] is not server:
+            cached = request.app.state.metrics_registry = (server, metrics_registry(server))
+        body, content_type = exposition(cached[1], request.headers.get("accept"))
+        return Response(body, media_type=content_type)
 
     @app.post("/api/command", response_model=Union[CommandResult, list[CommandResult]],
               responses=ERRORS, tags=["commands"],

@@ -11,6 +11,8 @@ class Stats:
     net_output_bytes: int = 0
     keyspace_hits: int = 0
     keyspace_misses: int = 0
+    evicted_keys: int = 0
+    total_eviction_exceeded_time_ms: int = 0
     expired_stale_perc: float = 0.0
     expire_cycle_cpu_ms: int = 0
     total_error_replies: int = 0

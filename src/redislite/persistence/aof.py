@@ -12,8 +12,11 @@ script effects wrapped in MULTI ... EXEC). Fed commands are buffered and written
     no         written each turn, the kernel decides when to flush.
 
 At start-up `load` replays the manifest's base and incremental files through Engine.execute with a client of
-its own. A truncated last command is dropped with a warning (aof-load-truncated yes); any other damage raises
-LoadError naming the file and the byte offset. Not done yet: BGREWRITEAOF and automatic rewrites.
+its own. A truncated last command is dropped with a warning (aof-load-truncated yes; with no, and for any other
+damage, LoadError names the file and the byte offset). Rewrites (BGREWRITEAOF, automatic ones, CONFIG SET
+appendonly yes) are aof_rewrite.py's: this module gives them a new incremental file (`switch_to_new_incr`), or a
+temporary one while the first base is being written (`open_temp_incr`), and `write_resp_base` for
+aof-use-rdb-preamble no.
 """
 
 import asyncio
@@ -23,14 +26,20 @@ import threading
 import time
 from pathlib import Path
 
+from ..storage.hashes import HashValue
+from ..storage.lists import ListValue
+from ..storage.sets import SetValue
+from ..storage.zset import ZSet
+from .rdb import score_text
 from .service import LoadError
-from .snapshot import write_snapshot
+from .snapshot import fsync_directory, write_snapshot
 
 log = logging.getLogger("redislite.persistence.aof")
 
 # Blocking commands: what they are logged as (the reply tells which key was served).
 BLOCKING_POPS = {"blpop": b"LPOP", "brpop": b"RPOP", "bzpopmin": b"ZPOPMIN", "bzpopmax": b"ZPOPMAX"}
 RELATIVE_EXPIRY = frozenset({"expire", "pexpire", "expireat", "pexpireat"})
+ITEMS_PER_COMMAND = 64  # AOF_REWRITE_ITEMS_PER_CMD: elements per RPUSH/SADD/ZADD/HMSET in a RESP base
 
 
 def encode_command(argv) -> bytes:
@@ -119,6 +128,105 @@ class Manifest:
     def incrs(self):
         return [entry for entry in self.entries if entry[2] == "i"]
 
+    @property
+    def history(self):
+        return [entry for entry in self.entries if entry[2] == "h"]
+
+    def next_seq(self, kind: str) -> int:
+        """The sequence number of the next base ("b") or incremental ("i") file, as Redis counts them: one
+        more than the current one (so incremental files start again at 1 after a rewrite that kept none)."""
+        current = self.base if kind == "b" else (self.incrs[-1] if self.incrs else None)
+        return current[1] + 1 if current else 1
+
+
+def write_manifest(directory: Path, filename: str, manifest: Manifest) -> None:
+    """Replace the manifest atomically: a temporary file, fsynced, renamed over it, then the directory fsynced,
+    so a crash leaves the old manifest or the new one (never half of one)."""
+    temp = directory / f"temp-{filename}.manifest"
+    with open(temp, "wb") as file:
+        file.write(manifest.render())
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temp, directory / f"{filename}.manifest")
+    fsync_directory(directory)
+
+
+def read_manifest(directory: Path, filename: str) -> Manifest | None:
+    path = directory / f"{filename}.manifest"
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise AofLoadError(f"can't read {path}: {error.strerror or error}") from None
+    return Manifest.parse(text, path)
+
+
+def file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def value_commands(key: bytes, value):
+    """The commands that rebuild one value (rewriteAppendOnlyFileRio's forms: SET, RPUSH, SADD, ZADD, HMSET,
+    at most 64 elements per command)."""
+    cls = value.__class__
+    if cls is bytes or cls is bytearray:
+        return [[b"SET", key, bytes(value)]]
+    if isinstance(value, ListValue):
+        verb, items = b"RPUSH", [[item] for item in value]
+    elif isinstance(value, SetValue):
+        verb, items = b"SADD", [[member] for member in value]
+    elif isinstance(value, ZSet):
+        verb, items = b"ZADD", [[score_text(score), member] for score, member in value.pairs()]
+    elif isinstance(value, HashValue):
+        verb, items = b"HMSET", [[field, field_value] for field, field_value in value.items()]
+    else:
+        raise TypeError(f"no AOF form for a {cls.__name__} value")
+    commands = []
+    for start in range(0, len(items), ITEMS_PER_COMMAND):
+        argv = [verb, key]
+        for item in items[start:start + ITEMS_PER_COMMAND]:
+            argv += item
+        commands.append(argv)
+    return commands
+
+
+def write_resp_base(path: Path, databases, options, aux, functions=()) -> tuple[int, int]:
+    """A base file of RESP commands (aof-use-rdb-preamble no), written and fsynced at path (a temporary name:
+    the parent renames it into place); returns (bytes, keys). Same signature as write_snapshot."""
+    delay = options.key_save_delay_us / 1_000_000 if options.key_save_delay_us else 0
+    size = keys = 0
+    with open(path, "wb") as file:
+        out = bytearray()
+        for code in functions:
+            out += encode_command([b"FUNCTION", b"LOAD", code])
+        for db in databases:
+            if not db.data:
+                continue
+            out += encode_command([b"SELECT", b"%d" % db.index])
+            expires = db.expires
+            for key, value in db.data.items():
+                for argv in value_commands(key, value):
+                    out += encode_command(argv)
+                deadline = expires.get(key)
+                if deadline is not None:
+                    out += encode_command([b"PEXPIREAT", key, b"%d" % deadline])
+                keys += 1
+                if delay:
+                    time.sleep(delay)
+                if len(out) >= 1 << 20:
+                    file.write(out)
+                    size += len(out)
+                    out.clear()
+        file.write(out)
+        size += len(out)
+        file.flush()
+        os.fsync(file.fileno())
+    return size, keys
+
 
 class AofLoadError(LoadError):
     """The AOF cannot be loaded: the server must not start."""
@@ -138,8 +246,10 @@ class AppendOnlyFile:
         self.scheduled = False
         self.held: list = []  # (connection, payload, close) waiting for the fsync (always)
         self.last_write_ok = True
-        self.current_size = 0
-        self.base_size = 0
+        self.manifest: Manifest | None = None  # None while the first base is being written (open_temp_incr)
+        self.current_size = 0  # aof_current_size: the base and every incremental file
+        self.base_size = 0  # aof_base_size: the size when the last rewrite ended (the base alone after a restart)
+        self.rewrite_scheduled = False  # aof_pending_rewrite, kept up to date by aof_rewrite.py
         self.unsynced = False
         self.sync_lock = threading.Lock()
         self.stop_event = threading.Event()
@@ -152,31 +262,73 @@ class AppendOnlyFile:
     def manifest_path(self) -> Path:
         return self.directory / f"{self.filename}.manifest"
 
+    @property
+    def temp_incr_path(self) -> Path:
+        return self.directory / f"temp-{self.filename}.incr"
+
     def read_manifest(self) -> Manifest | None:
-        try:
-            text = self.manifest_path.read_text()
-        except FileNotFoundError:
-            return None
-        except OSError as error:
-            raise AofLoadError(f"can't read {self.manifest_path}: {error.strerror or error}") from None
-        return Manifest.parse(text, self.manifest_path)
+        return read_manifest(self.directory, self.filename)
 
     def open(self) -> None:
         """Open (creating when missing: an RDB base of the current data, an empty incr file, the manifest) the
         incremental file for appending, and start the fsync thread for everysec."""
         self.directory.mkdir(parents=True, exist_ok=True)
         manifest = self.read_manifest()
-        if manifest is None or not manifest.incrs:
+        if manifest is None:
             manifest = self._create()
-        incr_name = manifest.incrs[-1][0]
-        self.fd = os.open(self.directory / incr_name, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        self.current_size = os.fstat(self.fd).st_size
+        elif not manifest.incrs:  # a BGREWRITEAOF while appendonly was off left a base alone
+            manifest = self._add_incr(manifest)
+        self.manifest = manifest
+        self.fd = os.open(self.directory / manifest.incrs[-1][0], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         base = manifest.base
-        if base is not None:
-            try:
-                self.base_size = (self.directory / base[0]).stat().st_size
-            except OSError:
-                self.base_size = 0
+        self.base_size = file_size(self.directory / base[0]) if base else 0
+        self.current_size = self.base_size + sum(file_size(self.directory / name) for name, _, _ in manifest.incrs)
+        self._start_sync_thread()
+
+    def open_temp_incr(self) -> None:
+        """CONFIG SET appendonly yes: until the rewrite has written the first base, writes go to a temporary
+        incremental file that no manifest names (Redis's temp-appendonly.aof.incr); the rewrite renames it."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.fd = os.open(self.temp_incr_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_TRUNC, 0o644)
+        self.db_index = -1
+        if self.sync_thread is None:
+            self._start_sync_thread()
+
+    def discard_temp_incr(self) -> None:
+        """The first rewrite failed or was stopped: its temporary incremental file goes."""
+        self._close_fd()
+        try:
+            os.unlink(self.temp_incr_path)
+        except OSError:
+            pass
+        self.buffer = []
+        self.db_index = -1
+
+    def switch_to_new_incr(self) -> Manifest:
+        """At a rewrite's start: the buffered writes go to the current incremental file, then a new one is
+        created and named in the manifest before anything is written to it, so the child's snapshot holds
+        exactly what the older files hold."""
+        self.flush()
+        manifest = self._add_incr(self.manifest)
+        new_fd = os.open(self.directory / manifest.incrs[-1][0], os.O_WRONLY | os.O_APPEND, 0o644)
+        self._close_fd()
+        self.fd = new_fd
+        self.db_index = -1  # the new file starts with its own SELECT
+        self.manifest = manifest
+        return manifest
+
+    def _add_incr(self, manifest: Manifest) -> Manifest:
+        seq = manifest.next_seq("i")
+        name = f"{self.filename}.{seq}.incr.aof"
+        fd = os.open(self.directory / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.fsync(fd)
+        os.close(fd)
+        manifest = Manifest([*manifest.entries, (name, seq, "i")])
+        write_manifest(self.directory, self.filename, manifest)
+        log.info("aof_incr_created", extra={"file": name})
+        return manifest
+
+    def _start_sync_thread(self) -> None:
         self.loop = asyncio.get_running_loop()
         # always running (it only fsyncs in everysec mode), so CONFIG SET appendfsync takes effect at once
         self.sync_thread = threading.Thread(target=self._sync_every_second, name="aof-fsync", daemon=True)
@@ -198,28 +350,24 @@ class AppendOnlyFile:
         return manifest
 
     def _write_manifest(self, manifest: Manifest) -> None:
-        temp = self.directory / f"temp-{self.filename}.manifest"
-        with open(temp, "wb") as file:
-            file.write(manifest.render())
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, self.manifest_path)
-        dir_fd = os.open(self.directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        write_manifest(self.directory, self.filename, manifest)
 
     def close(self) -> None:
         self.flush()
         self.stop_event.set()
-        if self.fd >= 0:
-            try:
-                os.fsync(self.fd)
-            except OSError:
-                pass
-            os.close(self.fd)
-            self.fd = -1
+        self._close_fd()
+
+    def _close_fd(self) -> None:
+        """fsync and close the file being appended to; under the lock, so the fsync thread never fsyncs a
+        descriptor number that has just been closed (or reused)."""
+        with self.sync_lock:
+            if self.fd >= 0:
+                try:
+                    os.fsync(self.fd)
+                except OSError:
+                    pass
+                os.close(self.fd)
+                self.fd = -1
 
     # -- feeding -----------------------------------------------------------------------------------------
 
@@ -364,10 +512,12 @@ class AppendOnlyFile:
         while not self.stop_event.wait(1.0):
             if self.unsynced and self.fd >= 0 and self.state.config.appendfsync == "everysec":
                 self.unsynced = False
-                try:
-                    os.fsync(self.fd)
-                except OSError as error:
-                    log.warning("aof_fsync_failed", extra={"error": error.strerror or str(error)})
+                with self.sync_lock:
+                    try:
+                        if self.fd >= 0:
+                            os.fsync(self.fd)
+                    except OSError as error:
+                        log.warning("aof_fsync_failed", extra={"error": error.strerror or str(error)})
 
     # -- loading -----------------------------------------------------------------------------------------
 
@@ -422,16 +572,21 @@ class AppendOnlyFile:
                                          f"{bytes(reply).decode(errors='replace')}", start)
                 count += 1
         except AofFormatError as error:
-            if error.truncated and last and getattr(state.config, "aof_load_truncated", True):
+            if error.truncated and last and state.config.aof_load_truncated:
                 log.warning("aof_truncated_tail_dropped", extra={"path": str(path), "offset": error.offset,
                                                                   "dropped_bytes": len(data) - error.offset})
                 self._truncate(path, valid_before_multi if client.multi is not None else error.offset)
                 return count
+            if error.truncated and last:
+                raise AofLoadError(f"Unexpected end of file reading the append only file {path} at offset "
+                                   f"{error.offset} (aof-load-truncated is no). Make a backup of your AOF file, "
+                                   f"then use redislite-check-aof --fix {self.manifest_path}, or set "
+                                   f"aof-load-truncated yes") from None
             raise AofLoadError(f"Bad file format reading the append only file {path} at offset {error.offset}: "
                                f"{error}. Make a backup of your AOF file, then use redis-check-aof --fix "
                                f"{self.manifest_path}") from None
         if client.multi is not None:  # a MULTI without its EXEC at the very end: dropped, as a truncation
-            if last and getattr(state.config, "aof_load_truncated", True):
+            if last and state.config.aof_load_truncated:
                 log.warning("aof_unfinished_multi_dropped", extra={"path": str(path), "offset": valid_before_multi})
                 self._truncate(path, valid_before_multi)
             else:
@@ -450,9 +605,9 @@ class AppendOnlyFile:
 
     def info_fields(self) -> list:
         return [
-            ("aof_current_size", self.current_size + self.base_size),
+            ("aof_current_size", self.current_size),
             ("aof_base_size", self.base_size),
-            ("aof_pending_rewrite", 0),
+            ("aof_pending_rewrite", int(self.rewrite_scheduled)),
             ("aof_buffer_length", sum(map(len, self.buffer))),
             ("aof_pending_bio_fsync", 0),
             ("aof_delayed_fsync", 0),

@@ -98,6 +98,7 @@ class SaveOptions:
     checksum: bool = True  # rdbchecksum
     list_fill: int = -2  # list-max-listpack-size
     idle_clock_s: int | None = None  # when set (an LRU maxmemory-policy), keys carry their idle time
+    freq_clock_s: int | None = None  # when set (an LFU maxmemory-policy), keys carry their LFU counter
     key_save_delay_us: int = 0  # rdb-key-save-delay, to slow saves down in tests
     incremental_fsync: bool = False  # rdb-save-incremental-fsync: fsync every 4 MB, so the flush at the end is short
 
@@ -351,6 +352,7 @@ class RdbFileWriter:
         compress = options.compression
         expires = db.expires
         idle_clock = options.idle_clock_s
+        freq_clock = options.freq_clock_s if db.lfu is not None else None
         access = db.access
         delay = options.key_save_delay_us / 1_000_000 if options.key_save_delay_us else 0
         writers = VALUE_WRITERS
@@ -364,6 +366,10 @@ class RdbFileWriter:
             if idle_clock is not None:
                 out.append(OPCODE_IDLE)
                 out += length_bytes(max(idle_clock - access.get(key, idle_clock), 0))
+            elif freq_clock is not None:
+                out.append(OPCODE_FREQ)
+                word = access.get(key)
+                out.append(5 if word is None else db.lfu.decayed(word, freq_clock))
             if value.__class__ is bytes:
                 out.append(TYPE_STRING)
                 write_string(out, key, compress)

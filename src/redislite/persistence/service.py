@@ -50,6 +50,9 @@ class Persistence:
         self.sync_attached: list = []
         self.sync_pending: list = []
         self.aof = None  # aof.py's AppendOnlyFile while appendonly is on (installed by the server)
+        from .aof_rewrite import AofRewriter  # here: aof.py imports this module
+
+        self.rewriter = AofRewriter(self)  # BGREWRITEAOF, automatic rewrites, CONFIG SET appendonly
         state.persistence = self
 
     # -- configuration ---------------------------------------------------------------------------------
@@ -67,11 +70,14 @@ class Persistence:
 
     def save_options(self, with_idle: bool = True) -> SaveOptions:
         config = self.config
-        idle_clock = None
+        idle_clock = freq_clock = None
         if with_idle and config.maxmemory_policy.endswith("-lru"):
             idle_clock = self.state.clock_ms() // 1000
+        if with_idle and config.maxmemory_policy.endswith("-lfu"):
+            freq_clock = self.state.clock_ms() // 1000
         return SaveOptions(compression=config.rdbcompression, checksum=config.rdbchecksum,
                            list_fill=config.list_max_listpack_size, idle_clock_s=idle_clock,
+                           freq_clock_s=freq_clock,
                            key_save_delay_us=max(config.rdb_key_save_delay, 0),
                            incremental_fsync=config.rdb_save_incremental_fsync)
 
@@ -127,16 +133,46 @@ class Persistence:
             log.warning("bgsave_fork_failed", extra={"error": _describe(error)})
             return False
         self.child = child
+        self.note_fork(fork_usec)
+        log.info("bgsave_started", extra={"pid": child.pid, "fork_usec": fork_usec})
+        return True
+
+    def note_fork(self, fork_usec: int) -> None:
+        """INFO's fork counters and LATENCY's "fork" event, for a BGSAVE or an AOF rewrite child."""
         self.latest_fork_usec = fork_usec
         self.total_forks += 1
         threshold = self.config.latency_monitor_threshold
         if threshold and fork_usec // 1000 >= threshold:  # LATENCY's "fork" event, as Redis records it
-            state.latency.record("fork", fork_usec // 1000, int(time.time()))
-        log.info("bgsave_started", extra={"pid": child.pid, "fork_usec": fork_usec})
-        return True
+            self.state.latency.record("fork", fork_usec // 1000, int(time.time()))
 
     def bgsave_in_progress(self) -> bool:
         return self.child is not None
+
+    def has_active_child(self) -> bool:
+        """hasActiveChildProcess: a BGSAVE or an AOF rewrite runs (Redis runs one child at a time)."""
+        return self.child is not None or self.rewriter.child is not None
+
+    # -- AOF rewrite (aof_rewrite.py) --------------------------------------------------------------------
+
+    def aof_rewrite_in_progress(self) -> bool:
+        return self.rewriter.child is not None
+
+    def schedule_aof_rewrite(self) -> None:
+        self.rewriter.schedule()
+
+    def rewrite_aof(self) -> bool:
+        """Start a rewrite now (BGREWRITEAOF). False when it could not be started."""
+        return self.rewriter.start()
+
+    def set_appendonly(self, enabled: bool, atomic: bool = False) -> bool:
+        """CONFIG SET appendonly: turning it on starts the rewrite that writes the first base; turning it off
+        closes the AOF. False when the AOF could not be turned on."""
+        rewriter = self.rewriter
+        if enabled and self.aof is None:
+            return rewriter.enable(atomic)
+        if not enabled and self.aof is not None:
+            rewriter.disable()
+        return True
 
     def check_child(self) -> None:
         """Reap a finished BGSAVE child (backgroundSaveDoneHandler)."""
@@ -171,7 +207,7 @@ class Persistence:
     def sync(self, client) -> bool:
         """Send client a snapshot taken from now on: attach it to a new BGSAVE, or queue it for the one
         after the running one. False when no BGSAVE could be started."""
-        if self.child is not None:
+        if self.has_active_child():
             self.sync_pending.append(client)
             return True
         if not self.bgsave():
@@ -180,7 +216,7 @@ class Persistence:
         return True
 
     def _start_pending_syncs(self) -> None:
-        if self.sync_pending and self.child is None:
+        if self.sync_pending and not self.has_active_child():
             pending, self.sync_pending = self.sync_pending, []
             if self.bgsave():
                 self.sync_attached = pending
@@ -215,16 +251,22 @@ class Persistence:
             self._send_snapshot(attached, None)
 
     def cron(self) -> None:
-        """serverCron's persistence part: reap the child, run a scheduled BGSAVE, check the save points."""
+        """serverCron's persistence part: reap the children, run a scheduled BGSAVE or AOF rewrite, check the
+        save points and whether the AOF grew enough to be rewritten."""
         self.check_child()
-        if self.child is not None or self.loading is not None:
+        self.rewriter.check_child()
+        if self.has_active_child() or self.loading is not None:
             return
         self._start_pending_syncs()
         if self.child is not None:
             return
+        if self.rewriter.scheduled and self.rewriter.cron():
+            return
         if self.bgsave_scheduled:
             self.bgsave_scheduled = False
             self.bgsave()
+            return
+        if self.rewriter.cron():
             return
         points = self.save_points() if self.config.save else ()
         if not points:
@@ -257,7 +299,15 @@ class Persistence:
     def prepare_shutdown(self, save: bool | None, force: bool = False) -> bool:
         """prepareForShutdown's saving part: stop a BGSAVE child, then save when asked to (SAVE), or when save
         points are set and NOSAVE was not given. False when the save failed (and FORCE was not given)."""
+        rewriter = self.rewriter
+        if rewriter.enabling is not None and rewriter.child is not None:
+            # the first base is not written yet: stopping now would leave no AOF at all
+            if not force:
+                log.warning("shutdown_refused_writing_initial_aof")
+                return False
+            log.warning("shutdown_forced_writing_initial_aof")
         self.kill_child()
+        rewriter.kill()
         if save is False or (save is None and not self.config.save):
             return True
         if self.loading is not None:  # half a dataset must never replace the file it is being loaded from
@@ -462,16 +512,10 @@ class Persistence:
             ("rdb_last_cow_size", self.last_cow_bytes),
             ("rdb_last_load_keys_expired", self.last_load.keys_expired),
             ("rdb_last_load_keys_loaded", self.last_load.keys_loaded),
-            ("aof_enabled", int(self.config.appendonly)),
-            ("aof_rewrite_in_progress", 0),
-            ("aof_rewrite_scheduled", 0),
-            ("aof_last_rewrite_time_sec", -1),
-            ("aof_current_rewrite_time_sec", -1),
-            ("aof_last_bgrewrite_status", "ok"),
-            ("aof_rewrites", 0),
-            ("aof_rewrites_consecutive_failures", 0),
+            ("aof_enabled", int(self.aof is not None)),
+            *self.rewriter.info_fields(),
             ("aof_last_write_status", "ok" if self.aof is None or self.aof.last_write_ok else "err"),
-            ("aof_last_cow_size", 0),
+            ("aof_last_cow_size", self.rewriter.last_cow_bytes),
             ("module_fork_in_progress", 0),
             ("module_fork_last_cow_size", 0),
         ]

@@ -92,10 +92,10 @@ class BackgroundSave:
         self.started_s = int(time.time())
 
     @classmethod
-    def start(cls, path: Path, databases, options: SaveOptions, aux, functions, dirty: int
+    def start(cls, path: Path, databases, options: SaveOptions, aux, functions, dirty: int, write=None
               ) -> tuple["BackgroundSave", int]:
-        """Fork a child that writes the snapshot; returns (the child, fork time in µs). OSError when the
-        fork fails."""
+        """Fork a child that writes the snapshot (with `write`, write_snapshot's signature: how the AOF
+        rewrite writes its base); returns (the child, fork time in µs). OSError when the fork fails."""
         read_fd, write_fd = os.pipe()
         gc.freeze()  # the parent's collector must not dirty every page while the child runs
         started = time.perf_counter_ns()
@@ -107,7 +107,7 @@ class BackgroundSave:
             os.close(write_fd)
             raise
         if pid == 0:  # the child: never returns
-            _child_main(read_fd, write_fd, path, databases, options, aux, functions)
+            _child_main(read_fd, write_fd, path, databases, options, aux, functions, write or write_snapshot)
         fork_usec = (time.perf_counter_ns() - started) // 1000
         os.close(write_fd)
         os.set_blocking(read_fd, False)
@@ -175,7 +175,7 @@ class BackgroundSave:
         gc.unfreeze()
 
 
-def _child_main(read_fd: int, write_fd: int, path: Path, databases, options, aux, functions) -> None:
+def _child_main(read_fd: int, write_fd: int, path: Path, databases, options, aux, functions, write) -> None:
     status = 1
     report: dict = {"ok": False, "error": "the child failed"}
     try:
@@ -192,7 +192,7 @@ def _child_main(read_fd: int, write_fd: int, path: Path, databases, options, aux
         os.closerange(3, write_fd)
         soft_limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
         os.closerange(write_fd + 1, soft_limit if 0 < soft_limit < 1 << 20 else 1 << 16)
-        size, keys = write_snapshot(path, databases, options, aux, functions)
+        size, keys = write(path, databases, options, aux, functions)
         report = {"ok": True, "size": size, "keys": keys, "cow": private_dirty_bytes()}
         status = 0
     except BaseException as error:  # noqa: BLE001 - whatever happens, the child must leave through _exit
@@ -238,13 +238,14 @@ def load_records(data: bytes, state, progress: LoadProgress, *, merge: bool = Fa
     deadline = time.perf_counter() + slice_s
     count = 0
     current = None  # the database of the previous key, and its dicts, cached across the run of its keys
-    for index, key, value, expire_ms, idle_s, _freq in reader.records(summary, len(databases),
-                                                                       check_crc=config.rdbchecksum):
+    for index, key, value, expire_ms, idle_s, freq in reader.records(summary, len(databases),
+                                                                      check_crc=config.rdbchecksum):
         count += 1
         if index is not current:
             current = index
             db = databases[index]
             data_of_db, access, clock = db.data, db.access, db.clock
+            lfu = db.lfu
         if value.__class__ is not bytes and not value:
             progress.keys_empty += 1
         elif expire_ms is not None and skip_expired and expire_ms < now_ms:
@@ -254,10 +255,13 @@ def load_records(data: bytes, state, progress: LoadProgress, *, merge: bool = Fa
                 if not merge:
                     raise DuplicateKey(f"duplicate key {key[:64]!r} in database {index}", reader.pos)
                 db.delete(key)
-            data_of_db[key] = value
+            db.store(key, value, touch=False)
             if expire_ms is not None:
                 db.set_deadline(key, expire_ms)
-            access[key] = clock - idle_s if idle_s else clock
+            if lfu is None:
+                access[key] = clock - idle_s if idle_s else clock
+            else:
+                access[key] = lfu.new_word(clock, 5 if freq is None else freq)
             progress.keys_loaded += 1
         if delay:
             time.sleep(delay)

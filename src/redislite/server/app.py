@@ -47,6 +47,8 @@ class RedisLiteServer:
             raise
         tracking = self.state.tracking
         tracking.schedule = lambda: loop.call_soon(tracking.flush_broadcasts)  # BCAST: once per loop turn
+        memory = self.state.memory
+        memory.schedule = lambda: loop.call_soon(memory.evict_slice)  # eviction beyond one time slice
         self.schedule_cron()
         log.info("server_started", extra={"port": self.state.tcp_port, "bind": config.bind})
 
@@ -140,6 +142,7 @@ class RedisLiteServer:
         if self.cron_handle is not None:
             self.cron_handle.cancel()
         self.persistence.kill_child()
+        self.persistence.rewriter.kill()  # the files it would have replaced stay valid
         if self.engine.aof is not None:
             self.engine.aof.close()
         for listener in self.listeners:

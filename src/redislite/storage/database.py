@@ -1,7 +1,13 @@
 """One logical database: keys -> values, plus expiry deadlines and access bookkeeping.
 
 Access times (OBJECT IDLETIME, LRU eviction) are stamped with `clock`, an LRU clock in unix seconds that the
-cron advances: every stamp shares one int object, so a stamp costs a dict slot and no allocation.
+cron advances: every stamp shares one int object, so a stamp costs a dict slot and no allocation. Under an
+LFU policy (`lfu` set) the same table holds each key's LFU word instead (storage/eviction.py).
+
+`used` is what the keys and values cost (storage/memory.py), kept up to date by every store and delete;
+aggregates changed in place are re-priced by `settle`. `roster` lists the keys for uniform random sampling
+(eviction); it is built on first use and then kept: a new key is appended, a deleted one is dropped when a
+sample meets it.
 
 Expiry is exact: every read goes through `lookup`, which deletes a key whose deadline has passed (lazy
 expiry). `expire_cycle` reclaims expired keys nobody touches, in deadline order from a min-heap, and stops
@@ -10,13 +16,18 @@ at a deadline the caller gives, so one cycle never stalls the server (active exp
 
 import heapq
 import random
+from sys import getsizeof
 
 from .glob import compile_glob
+from .memory import (EXACT_MEMBERS, HEAP_ENTRY_BYTES, RESAMPLE_CHANCE, TABLE_SLOT_BYTES, bytes_size, price,
+                     value_size)
+
+COMPACT_MAX_KEYS = 20_000  # about 3 ms of rebuilding, see compact_one_table
 
 
 class Database:
     __slots__ = ("index", "data", "expires", "access", "clock", "heap", "expired_keys", "scans", "watched",
-                 "on_expired")
+                 "on_expired", "used", "roster", "lfu")
 
     def __init__(self, index: int):
         self.index = index
@@ -32,6 +43,9 @@ class Database:
         # Called as on_expired(db, key) after an expired key is deleted (the engine installs it while
         # "expired" events or CLIENT TRACKING need it); None otherwise, so expiry pays one test.
         self.on_expired = None
+        self.used = 0  # bytes of keys and values (storage/memory.py)
+        self.roster: list[bytes] | None = None  # keys to sample from, once eviction needs it
+        self.lfu = None  # an LfuCounter while an LFU maxmemory-policy is set
 
     def __len__(self) -> int:
         return len(self.data)
@@ -49,7 +63,10 @@ class Database:
                 self._expire(key)
                 return None
         if touch:
-            self.access[key] = self.clock
+            if self.lfu is None:
+                self.access[key] = self.clock
+            else:
+                self.access[key] = self.lfu.touched(self.access.get(key), self.clock)
         return value
 
     def contains(self, key: bytes, now_ms: int) -> bool:
@@ -84,28 +101,143 @@ class Database:
 
     def store(self, key: bytes, value, keep_ttl: bool = False, touch: bool = True) -> None:
         """Set key to value; any TTL is dropped unless keep_ttl."""
-        self.data[key] = value
+        data = self.data
+        old = data.get(key)
+        if value.__class__ is bytes:
+            size = (len(value) + 48) & -16
+        else:
+            size = price(value)
+        if old is None:
+            self.used += size + ((len(key) + 48) & -16)
+            if self.roster is not None:
+                self.roster.append(key)
+        else:
+            self.used += size - value_size(old)
+        data[key] = value
         if not keep_ttl and self.expires:
             self.expires.pop(key, None)
         if touch:
-            self.access[key] = self.clock
+            if self.lfu is None:
+                self.access[key] = self.clock
+            else:
+                self.access[key] = self.lfu.touched(self.access.get(key), self.clock)
 
     def store_many(self, keys: list[bytes], values: list, touch: bool = True) -> None:
-        """MSET: store pairs with C-speed dict updates; TTLs of the keys are dropped."""
-        self.data.update(zip(keys, values))
+        """MSET (bytes values only): store pairs; TTLs of the keys are dropped."""
+        data = self.data
+        added = 0
+        for key, value in zip(keys, values):
+            old = data.get(key)
+            if old is None:
+                added += bytes_size(key) + bytes_size(value)
+                if self.roster is not None:
+                    self.roster.append(key)
+            else:
+                added += bytes_size(value) - value_size(old)
+            data[key] = value
+        self.used += added
         if self.expires:
             for key in keys:
                 self.expires.pop(key, None)
         if touch:
-            self.access.update(dict.fromkeys(keys, self.clock))
+            if self.lfu is None:
+                self.access.update(dict.fromkeys(keys, self.clock))
+            else:
+                for key in keys:
+                    self.access[key] = self.lfu.touched(self.access.get(key), self.clock)
 
     def delete(self, key: bytes) -> bool:
-        if self.data.pop(key, None) is None:
+        value = self.data.pop(key, None)
+        if value is None:
             return False
+        self.used -= value_size(value) + ((len(key) + 48) & -16)
         self.access.pop(key, None)
         if self.expires:
             self.expires.pop(key, None)
         return True
+
+    # -- memory ----------------------------------------------------------------------------------------
+
+    def settle(self, key: bytes) -> None:
+        """Re-price the aggregate at key after a command changed it in place (storage/memory.py)."""
+        value = self.data.get(key)
+        if value is None or value.__class__ is bytes:
+            return
+        count, last, before = len(value), value.counted, value.accounted
+        if random.random() < RESAMPLE_CHANCE:
+            self.used += price(value) - before
+        elif count != last:
+            if count > EXACT_MEMBERS and last >> 1 < count < last << 1:
+                value.counted = count
+                value.accounted = now = before * count // last
+                self.used += now - before
+            else:
+                self.used += price(value) - before
+
+    def memory(self) -> int:
+        """Bytes this database costs: keys and values, plus its tables (priced as they are now)."""
+        main, expires = self.table_bytes()
+        return self.used + main + expires
+
+    def table_bytes(self) -> tuple[int, int]:
+        """The tables' own bytes: (keys and access times with the eviction roster, deadlines with the heap)."""
+        main = _table_cost(self.data) + _table_cost(self.access)
+        if self.roster is not None:
+            main += getsizeof(self.roster)
+        expires = 0
+        if self.heap or self.expires:
+            expires = _table_cost(self.expires) + getsizeof(self.heap) + len(self.heap) * HEAP_ENTRY_BYTES
+        return main, expires
+
+    def compact_one_table(self, max_keys: int | None = COMPACT_MAX_KEYS) -> bool:
+        """Python's dicts only shrink when an insertion makes them resize: rebuild one table that is mostly
+        empty slots (after mass eviction or deletion), so the memory is given back now. A rebuild costs
+        about 0.15 us per key, so only tables of at most max_keys keys are rebuilt here (MEMORY PURGE
+        rebuilds any). Returns whether one was rebuilt."""
+        for name in ("data", "access", "expires"):
+            table = getattr(self, name)
+            if (max_keys is None or len(table) <= max_keys) and getsizeof(table) > _slack_limit(table):
+                setattr(self, name, dict(table))
+                return True
+        return False
+
+    def sample(self, count: int) -> list[bytes]:
+        """Up to count random keys (with repetition), uniform over the keys; expired ones included."""
+        data = self.data
+        if not data:
+            return []
+        roster = self.roster
+        if roster is None or len(roster) > 2 * len(data) + 1024:
+            roster = self.roster = list(data)
+        picked = []
+        while roster and len(picked) < count:  # each miss drops a deleted key's entry, so this ends
+            index = random.randrange(len(roster))
+            key = roster[index]
+            if key in data:
+                picked.append(key)
+            else:
+                roster[index] = roster[-1]
+                roster.pop()
+        return picked
+
+    def sample_volatile(self, count: int) -> list[bytes]:
+        """Up to count random keys that have a deadline, from the expiry heap (stale entries skipped)."""
+        heap, expires = self.heap, self.expires
+        if not expires:
+            return []
+        picked = []
+        misses = 0
+        while len(picked) < count:
+            deadline, key = heap[random.randrange(len(heap))]
+            if expires.get(key) == deadline:
+                picked.append(key)
+            else:
+                misses += 1
+                if misses > 8 + 2 * count:  # mostly stale entries: rebuild the heap from the live deadlines
+                    self._rebuild_heap()
+                    heap = self.heap
+                    misses = -len(heap)  # a fresh heap has no stale entries
+        return picked
 
     def set_deadline(self, key: bytes, deadline_ms: int) -> None:
         self.expires[key] = deadline_ms
@@ -129,6 +261,11 @@ class Database:
     def set_access_time(self, key: bytes, clock: int) -> None:
         self.access[key] = clock
 
+    def set_frequency(self, key: bytes, counter: int) -> None:
+        """An LFU counter from a file or RESTORE ... FREQ (ignored unless an LFU policy is set)."""
+        if self.lfu is not None:
+            self.access[key] = self.lfu.new_word(self.clock, counter)
+
     def clear(self) -> None:
         if self.watched:
             self.touch_all_watched()
@@ -137,11 +274,13 @@ class Database:
         self.access = {}
         self.heap = []
         self.scans = ScanSnapshots()
+        self.used = 0
+        self.roster = None
 
     def swap_contents(self, other: "Database") -> None:
         self.touch_all_watched(other)
         other.touch_all_watched(self)
-        for name in ("data", "expires", "access", "heap", "scans"):
+        for name in ("data", "expires", "access", "heap", "scans", "used", "roster"):
             mine, theirs = getattr(self, name), getattr(other, name)
             setattr(self, name, theirs)
             setattr(other, name, mine)
@@ -212,6 +351,17 @@ class Database:
     def _rebuild_heap(self) -> None:
         self.heap = [(deadline, key) for key, deadline in self.expires.items()]
         heapq.heapify(self.heap)
+
+
+def _slack_limit(table: dict) -> int:
+    """The most a table of this many keys occupies when freshly sized (twice the average slot)."""
+    return 2 * TABLE_SLOT_BYTES * len(table) + 4096
+
+
+def _table_cost(table: dict) -> int:
+    """A table's bytes, not counting the empty slots beyond what a fresh table would have: those are
+    given back by the next resize (or compact_one_table), as Redis gives them back by shrinking."""
+    return min(getsizeof(table), _slack_limit(table))
 
 
 def _random_dict_key(data: dict) -> bytes:

@@ -13,10 +13,11 @@ from itertools import islice
 class HashValue(dict):
     """A Redis hash. Never stored empty: the commands delete a key whose hash they emptied."""
 
-    __slots__ = ("listpack", "scans")
+    __slots__ = ("listpack", "scans", "accounted", "counted")  # pricing state, see storage/memory.py
 
     def __init__(self, *args):
         super().__init__(*args)
+        self.accounted = self.counted = 0
         self.listpack = True
         self.scans = None  # ScanSnapshots for HSCAN over a hashtable, made on first use
 

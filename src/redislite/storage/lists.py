@@ -13,7 +13,11 @@ from itertools import islice
 class ListValue(deque):
     """A Redis list. Never stored empty: the commands delete a key whose list they emptied."""
 
-    __slots__ = ()
+    __slots__ = ("accounted", "counted")  # pricing state, see storage/memory.py
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.accounted = self.counted = 0
 
     def range(self, start: int, stop: int) -> list[bytes]:
         """Elements start..stop inclusive (0 <= start <= stop < len), walking from the nearer end."""

@@ -26,10 +26,11 @@ def is_integer(member: bytes) -> bool:
 class SetValue(set):
     """A Redis set. Never stored empty: the commands delete a key whose set they emptied."""
 
-    __slots__ = ("intset", "scans")
+    __slots__ = ("intset", "scans", "accounted", "counted")  # pricing state, see storage/memory.py
 
     def __init__(self, *args):
         super().__init__(*args)
+        self.accounted = self.counted = 0
         self.intset = True
         self.scans = None  # ScanSnapshots for SSCAN over a hashtable, made on first use
 

@@ -88,10 +88,11 @@ def _lex_compare(a, b) -> int:
 class ZSet:
     """A sorted set. Callers keep NaN out; `add` overwrites, `discard` removes."""
 
-    __slots__ = ("scores", "ordered", "listpack")
+    __slots__ = ("scores", "ordered", "listpack", "accounted", "counted")  # pricing: storage/memory.py
     type_name = b"zset"
 
     def __init__(self, items=(), listpack: bool = True):
+        self.accounted = self.counted = 0
         self.scores: dict[bytes, float] = {}
         self.ordered = SortedList()
         self.listpack = listpack
