@@ -3,6 +3,7 @@ evicts the right class of keys; OOM under noeviction; lowering maxmemory at run 
 evictions are counted, announced ("evicted" events), fail WATCHed transactions and reach the AOF as DEL;
 OBJECT FREQ / IDLETIME follow the policy."""
 
+import socket
 import time
 
 import pytest
@@ -181,6 +182,26 @@ def test_evictions_raise_evicted_events_and_fail_watched_transactions(r, server)
     assert r.exists(*names) == 0
     subscriber.close()
     watcher.close()
+
+
+def test_evicting_a_tracked_key_invalidates_it_for_tracking_clients(r, server):
+    listener = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    listener.sendall(b"CLIENT ID\r\n")
+    listener_id = int(listener.recv(100)[1:-2])
+    listener.sendall(b"SUBSCRIBE __redis__:invalidate\r\n")
+    assert listener.recv(1000).startswith(b"*3\r\n$9\r\nsubscribe")
+    reader = redis.Redis(port=server.port, single_connection_client=True)
+    reader.execute_command("CLIENT", "TRACKING", "ON", "REDIRECT", listener_id)
+    r.set("tracked", "v")
+    assert reader.get("tracked") == b"v"
+    r.config_set("maxmemory-policy", "allkeys-random")
+    r.config_set("maxmemory", used_memory(r) - 10)  # one eviction is enough: the only key goes
+    assert r.exists("tracked") == 0
+    message = listener.recv(1000)
+    assert message == b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n*1\r\n$7\r\ntracked\r\n"
+    assert r.info("stats")["evicted_keys"] == 1
+    reader.close()
+    listener.close()
 
 
 def test_object_freq_counts_accesses_under_lfu_and_idletime_is_refused(r):

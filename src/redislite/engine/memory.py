@@ -33,6 +33,7 @@ class MemoryManager:
     def configure(self) -> None:
         """Apply maxmemory-* settings (at start and after CONFIG SET)."""
         config = self.state.config
+        changed = config.maxmemory != self.maxmemory
         self.maxmemory = config.maxmemory
         self.policy = config.maxmemory_policy
         self.samples = config.maxmemory_samples
@@ -44,7 +45,8 @@ class MemoryManager:
             db.lfu = lfu
         self.pool.clear()
         if self.maxmemory and self.used_memory() > self.maxmemory:
-            log.warning("maxmemory_below_used_memory", extra={"maxmemory": self.maxmemory})
+            if changed:
+                log.warning("maxmemory_below_used_memory", extra={"maxmemory": self.maxmemory})
             self.perform_evictions()
 
     def used_memory(self) -> int:
@@ -56,9 +58,6 @@ class MemoryManager:
         if used > self.peak:
             self.peak = used
         return used
-
-    def dataset_bytes(self) -> int:
-        return sum(db.memory() for db in self.state.databases)
 
     def perform_evictions(self) -> bool:
         """Evict until used memory is under maxmemory. False when that is impossible (noeviction, or no key
