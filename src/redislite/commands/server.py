@@ -520,6 +520,11 @@ LOG <message>
     Write <message> to the server log.
 OBJECT <key>
     Show low level info about the <key> and associated value.
+POPULATE <count> [<prefix>] [<size>]
+    Create <count> string keys named key:<num>. If <prefix> is specified then
+    it is used instead of the 'key' prefix. These are not propagated to
+    replicas. Cluster slots are not respected so keys not belonging to the
+    current node can be created in cluster mode.
 RELOAD [option ...]
     Save the RDB on disk and reload it back to memory. Valid <option> values:
     * MERGE: conflicting keys will be loaded from RDB.
@@ -583,7 +588,34 @@ def debug_command(ctx, argv):
     if sub == b"log" and len(argv) == 3:
         log.warning("debug_log", extra={"message_text": argv[2].decode("utf-8", "replace")})
         return OK
-    raise CommandError(errors.unknown_subcommand("debug", argv[1]))
+    if sub == b"populate" and 3 <= len(argv) <= 5:
+        return debug_populate(ctx, argv)
+    raise CommandError(errors.unknown_subcommand_or_arity("debug", argv[1]))
+
+
+def debug_populate(ctx, argv):
+    """DEBUG POPULATE count [prefix [size]]: string keys prefix:0.. holding value:0.. (cut or zero-padded
+    to size), skipping keys that exist."""
+    count = positive_long(argv[2])
+    size = positive_long(argv[4]) if len(argv) == 5 else 0
+    prefix = argv[3] if len(argv) > 3 else b"key"
+    db, now_ms = ctx.db, ctx.now_ms
+    for index in range(count):
+        key = b"%s:%d" % (prefix, index)
+        if db.lookup(key, now_ms) is not None:
+            continue
+        value = b"value:%d" % index
+        db.store(key, value[:size].ljust(size, b"\0") if size else value)
+        ctx.server.dirty += 1
+    return OK
+
+
+def positive_long(arg: bytes) -> int:
+    """getPositiveLongFromObjectOrReply, whose one message covers non-numbers too."""
+    number = parse_int(arg)
+    if number is None or number < 0:
+        raise CommandError(b"ERR value is out of range, must be positive")
+    return number
 
 
 # -- MONITOR -------------------------------------------------------------------------------------------------
