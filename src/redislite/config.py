@@ -217,6 +217,8 @@ class Settings(BaseSettings):
     stop_writes_on_bgsave_error: YesNo = _mutable(True)
     key_load_delay: Annotated[int, _int_between(-(2**31), 2**31 - 1)] = _mutable(0, hidden=True)  # µs per key
     rdb_key_save_delay: Annotated[int, _int_between(-(2**31), 2**31 - 1)] = _mutable(0, hidden=True)  # µs per key
+    # debug: while non-zero, writes to the AOF fail with this errno (28 = ENOSPC), to test disk failures
+    aof_write_fault_errno: Annotated[int, _int_between(0, 4095)] = _mutable(0, hidden=True)
     appendonly: YesNo = _mutable(False)
     appendfilename: str = _fixed("appendonly.aof")
     appenddirname: str = _fixed("appendonlydir")
@@ -232,6 +234,7 @@ class Settings(BaseSettings):
     # observability
     loglevel: Annotated[str, _one_of("debug", "verbose", "notice", "warning")] = _mutable("notice")
     logfile: str = _fixed("")
+    log_commands: YesNo = _mutable(False)  # a command_executed event per command: costs throughput
     slowlog_log_slower_than: Annotated[int, _int_between(-1, 2**63 - 1)] = _mutable(10000)
     slowlog_max_len: Count = _mutable(128)
     latency_monitor_threshold: Count = _mutable(0)

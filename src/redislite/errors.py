@@ -1,5 +1,7 @@
 """Redis's error replies, byte for byte. Client libraries branch on these texts, so they live in one place."""
 
+import os
+
 
 class CommandError(Exception):
     """A command failed; `message` is the full error line without the leading '-' (e.g. b'ERR syntax error')."""
@@ -50,6 +52,11 @@ DISCARD_WITHOUT_MULTI = b"ERR DISCARD without MULTI"
 WATCH_INSIDE_MULTI = b"ERR WATCH inside MULTI is not allowed"
 EXECABORT = b"EXECABORT Transaction discarded because of previous errors."
 NOT_ALLOWED_IN_MULTI = b"ERR Command not allowed inside a transaction"
+
+
+def misconf_aof(errno: int) -> bytes:
+    """writeCommandsGetDiskErrorMessage for an AOF that cannot be written (or fsynced): strerror's text."""
+    return b"MISCONF Errors writing to the AOF file: %s" % os.strerror(errno).encode()
 
 
 def wrong_arity(name: str) -> bytes:

@@ -4,8 +4,10 @@ deterministic forms Redis logs, interop with real redis-server 7.0 both ways, a 
 corrupt middle refused."""
 
 import signal
+import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -189,3 +191,22 @@ def test_restore_ttl_and_expired_keys_are_absolute(tmp_path):
     restore = next(argv for argv in logged if argv[0].upper() == b"RESTORE")
     assert restore[-1] == b"ABSTTL" and int(restore[2]) > time.time() * 1000
     assert [b"DEL", b"short"] in logged
+
+
+def test_clients_get_loading_while_the_aof_replays(tmp_path):
+    """The RESP part of the AOF replays in slices: a client connecting meanwhile gets -LOADING, then data."""
+    (tmp_path / AOF_DIR).mkdir()
+    (tmp_path / AOF_DIR / "appendonly.aof.1.incr.aof").write_bytes(
+        b"".join(b"*3\r\n$3\r\nSET\r\n$%d\r\nk%d\r\n$1\r\nv\r\n" % (len(b"k%d" % i), i) for i in range(300_000)))
+    (tmp_path / AOF_DIR / "appendonly.aof.manifest").write_bytes(b"file appendonly.aof.1.incr.aof seq 1 type i\n")
+    with aof_server(tmp_path) as server:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall(b"GET k1\r\n")
+            assert sock.recv(100) == b"-LOADING Redis is loading the dataset in memory\r\n"
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                sock.sendall(b"GET k1\r\n")
+                if sock.recv(100) == b"$1\r\nv\r\n":
+                    break
+                time.sleep(0.05)
+        assert raw_client(server.port).dbsize() == 300_000

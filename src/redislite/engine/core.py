@@ -14,6 +14,7 @@ from ..commands.registry import TABLE, CommandFlag, CommandSpec
 from ..commands.notifications import NOTIFY_EXPIRED, configure_notifications, expired
 from ..errors import CommandError
 from ..observability.histogram import LATENCY_BOUNDS_NS, new_latency_counts
+from ..observability.logs import log_command
 from ..commands.tracking import Tracking
 from ..protocol.values import QUEUED, Encoded, ErrorReply, Replies
 
@@ -127,6 +128,7 @@ class Engine:
         self.latency_threshold_ns = latency * 1_000_000 if latency > 0 else never
         self.slow_ns = min(self.slowlog_threshold_ns, self.latency_threshold_ns)
         self.latency_tracking = config.latency_tracking  # latency-tracking: per-command histograms
+        self.log_commands = config.log_commands  # log-commands: a command_executed event per command
         configure_notifications(self.state)  # notify-keyspace-events -> state.notify_flags
         self.memory.configure()
         self.maxmemory = config.maxmemory
@@ -183,6 +185,8 @@ class Engine:
         if self.latency_tracking:
             command.latency_counts[bisect_left(LATENCY_BOUNDS_NS, elapsed_ns)] += 1
         client.last_command = command.name
+        if self.log_commands:  # opt-in: a JSON line per command costs far more than the command
+            log_command(command, argv, reply.__class__ is ErrorReply, elapsed_ns)
         if elapsed_ns >= self.slow_ns:
             self._slow(client, command, argv, elapsed_ns)
         if reply.__class__ is Block:

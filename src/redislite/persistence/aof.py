@@ -8,11 +8,17 @@ script effects wrapped in MULTI ... EXEC). Fed commands are buffered and written
 
     always     the turn's changes are written and fsynced before any of that turn's replies leave (connections
                hand their replies to `hold`, released after the fsync: group commit);
-    everysec   written each turn; a background thread fsyncs at most once a second (never the loop);
-    no         written each turn, the kernel decides when to flush.
+    everysec   written each turn, before the turn's replies leave; a background thread fsyncs at most once a
+               second (never the loop);
+    no         written each turn, before the replies; the kernel decides when to flush.
+
+When a write fails (a full disk), the data stays buffered and is tried again each turn and from the cron; the
+server refuses writes with `-MISCONF Errors writing to the AOF file: <strerror>` until a write succeeds. With
+always the server exits instead, as Redis does (a reply may not leave before its write is on disk, and a
+change in memory cannot be undone).
 
 At start-up `load` replays the manifest's base and incremental files through Engine.execute with a client of
-its own. A truncated last command is dropped with a warning (aof-load-truncated yes; with no, and for any other
+its own, in slices of about 10 ms (clients get -LOADING meanwhile). A truncated last command is dropped with a warning (aof-load-truncated yes; with no, and for any other
 damage, LoadError names the file and the byte offset). Rewrites (BGREWRITEAOF, automatic ones, CONFIG SET
 appendonly yes) are aof_rewrite.py's: this module gives them a new incremental file (`switch_to_new_incr`), or a
 temporary one while the first base is being written (`open_temp_incr`), and `write_resp_base` for
@@ -20,6 +26,7 @@ aof-use-rdb-preamble no.
 """
 
 import asyncio
+import errno
 import logging
 import os
 import threading
@@ -40,6 +47,8 @@ log = logging.getLogger("redislite.persistence.aof")
 BLOCKING_POPS = {"blpop": b"LPOP", "brpop": b"RPOP", "bzpopmin": b"ZPOPMIN", "bzpopmax": b"ZPOPMAX"}
 RELATIVE_EXPIRY = frozenset({"expire", "pexpire", "expireat", "pexpireat"})
 ITEMS_PER_COMMAND = 64  # AOF_REWRITE_ITEMS_PER_CMD: elements per RPUSH/SADD/ZADD/HMSET in a RESP base
+LOAD_SLICE_S = 0.01  # loading hands the loop back this often, so clients get -LOADING instead of waiting
+WRITE_ERROR_LOG_INTERVAL_S = 30  # AOF_WRITE_LOG_ERROR_RATE: a failing write is logged at most this often
 
 
 def encode_command(argv) -> bytes:
@@ -245,7 +254,10 @@ class AppendOnlyFile:
         self.fd = -1
         self.scheduled = False
         self.held: list = []  # (connection, payload, close) waiting for the fsync (always)
-        self.last_write_ok = True
+        self.last_write_ok = True  # aof_last_write_status: False refuses writes (-MISCONF) until a write succeeds
+        self.write_errno = 0  # why the last write failed: the -MISCONF text
+        self.last_error_log = 0.0
+        self.last_retry = 0.0
         self.manifest: Manifest | None = None  # None while the first base is being written (open_temp_incr)
         self.current_size = 0  # aof_current_size: the base and every incremental file
         self.base_size = 0  # aof_base_size: the size when the last rewrite ended (the base alone after a restart)
@@ -271,15 +283,25 @@ class AppendOnlyFile:
 
     def open(self) -> None:
         """Open (creating when missing: an RDB base of the current data, an empty incr file, the manifest) the
-        incremental file for appending, and start the fsync thread for everysec."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        manifest = self.read_manifest()
-        if manifest is None:
-            manifest = self._create()
-        elif not manifest.incrs:  # a BGREWRITEAOF while appendonly was off left a base alone
-            manifest = self._add_incr(manifest)
+        incremental file for appending, and start the fsync thread for everysec. AofLoadError when the
+        directory or its files cannot be created (a read-only or full disk): the server must not start."""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise AofLoadError(f"Can't open or create append-only dir {self.directory}: "
+                               f"{error.strerror or error}") from None
+        try:
+            manifest = self.read_manifest()
+            if manifest is None:
+                manifest = self._create()
+            elif not manifest.incrs:  # a BGREWRITEAOF while appendonly was off left a base alone
+                manifest = self._add_incr(manifest)
+            self.fd = os.open(self.directory / manifest.incrs[-1][0], os.O_WRONLY | os.O_APPEND | os.O_CREAT,
+                              0o644)
+        except OSError as error:
+            raise AofLoadError(f"Can't open the append only file in {self.directory}: "
+                               f"{error.strerror or error}") from None
         self.manifest = manifest
-        self.fd = os.open(self.directory / manifest.incrs[-1][0], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         base = manifest.base
         self.base_size = file_size(self.directory / base[0]) if base else 0
         self.current_size = self.base_size + sum(file_size(self.directory / name) for name, _, _ in manifest.incrs)
@@ -309,6 +331,8 @@ class AppendOnlyFile:
         created and named in the manifest before anything is written to it, so the child's snapshot holds
         exactly what the older files hold."""
         self.flush()
+        if self.buffer:  # the write failed: the new base would hold these writes, and the new incr file again
+            raise OSError(self.write_errno, os.strerror(self.write_errno))
         manifest = self._add_incr(self.manifest)
         new_fd = os.open(self.directory / manifest.incrs[-1][0], os.O_WRONLY | os.O_APPEND, 0o644)
         self._close_fd()
@@ -476,22 +500,7 @@ class AppendOnlyFile:
         """Write the buffered commands (and fsync them in always mode), then release the held replies."""
         self.scheduled = False
         if self.buffer and self.fd >= 0:
-            data = b"".join(self.buffer)
-            self.buffer = []
-            try:
-                view = memoryview(data)
-                while view:
-                    written = os.write(self.fd, view)
-                    view = view[written:]
-                if self.state.config.appendfsync == "always":
-                    os.fsync(self.fd)
-                else:
-                    self.unsynced = True
-                self.current_size += len(data)
-                self.last_write_ok = True
-            except OSError as error:  # MISCONF on AOF write errors is a later step
-                self.last_write_ok = False
-                log.error("aof_write_failed", extra={"error": error.strerror or str(error)})
+            self._write_buffer()
         held, self.held = self.held, []
         for connection, payload, close in held:
             transport = connection.transport
@@ -500,9 +509,80 @@ class AppendOnlyFile:
                 if close:
                     transport.close()
 
+    def _write_buffer(self) -> None:
+        """Append the buffer to the file. On failure (flushAppendOnlyFile) the data stays buffered for the next
+        try, and the server refuses writes with -MISCONF until one succeeds; with always, it exits."""
+        data = b"".join(self.buffer)
+        always = self.state.config.appendfsync == "always"
+        written = 0
+        try:
+            fault = self.state.config.aof_write_fault_errno
+            if fault:
+                raise OSError(fault, os.strerror(fault))
+            view = memoryview(data)
+            while written < len(data):
+                written += os.write(self.fd, view[written:])
+        except OSError as error:
+            self._write_failed(error, data, written, always)
+            return
+        if always:
+            try:
+                os.fsync(self.fd)
+            except OSError as error:
+                self._exit_on_always_failure("aof_fsync_failed_exiting", error)
+        else:
+            self.unsynced = True
+        self.buffer = []
+        self.current_size += len(data)
+        if not self.last_write_ok:
+            self.last_write_ok = True
+            log.warning("aof_write_error_solved")
+            self.persistence.aof_status_changed()
+
+    def _write_failed(self, error: OSError, data: bytes, written: int, always: bool) -> None:
+        if written:  # a short write: cut it off, so the file still ends with a whole command
+            try:
+                os.ftruncate(self.fd, os.fstat(self.fd).st_size - written)
+                written = 0
+            except OSError as truncate_error:
+                log.warning("aof_short_write_not_removed", extra={"error": truncate_error.strerror})
+        if always:
+            self._exit_on_always_failure("aof_write_failed_exiting", error)
+        self.current_size += written
+        self.buffer = [data[written:]]
+        self.write_errno = error.errno or errno.EIO
+        now = time.monotonic()
+        if self.last_write_ok or now - self.last_error_log >= WRITE_ERROR_LOG_INTERVAL_S:
+            self.last_error_log = now
+            log.error("aof_write_failed", extra={"error": error.strerror or str(error), "written": written,
+                                                 "buffered_bytes": len(data) - written})
+        if self.last_write_ok:
+            self.last_write_ok = False
+            self.persistence.aof_status_changed()
+
+    def _exit_on_always_failure(self, event: str, error: OSError) -> None:
+        """appendfsync always promises that a reply (to a write, or to a read that saw it) leaves only once the
+        write is on disk, and a change in memory cannot be undone: Redis exits (status 1), so do we. The held
+        replies of this turn are never sent, and what the AOF holds is exactly what was acknowledged."""
+        log.critical(event, extra={"error": error.strerror or str(error)})
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        os._exit(1)
+
+    def retry_failed_write(self) -> None:
+        """From the cron after a write error: try the buffered data again once a second, as serverCron does
+        (writes are refused meanwhile, so nothing else would schedule a flush)."""
+        now = time.monotonic()
+        if now - self.last_retry >= 1.0:
+            self.last_retry = now
+            self.flush()
+
     def hold(self, connection, payload: bytes, close: bool) -> bool:
-        """Whether a reply must wait for the fsync of this turn's changes (always mode); then it is kept."""
-        if not (self.buffer or self.held) or self.state.config.appendfsync != "always":
+        """Whether a reply must wait for this turn's changes to be written (and fsynced, in always mode); then
+        it is kept. As in Redis (flushAppendOnlyFile before the replies in beforeSleep), in every mode a reply
+        leaves only after the changes it may depend on reached the kernel, so killing the process loses
+        nothing acknowledged; only a machine crash can lose what was not fsynced yet."""
+        if not (self.buffer or self.held):
             return False
         self.held.append((connection, payload, close))
         self._schedule()
@@ -517,12 +597,14 @@ class AppendOnlyFile:
                         if self.fd >= 0:
                             os.fsync(self.fd)
                     except OSError as error:
+                        self.unsynced = True  # tried again next second
                         log.warning("aof_fsync_failed", extra={"error": error.strerror or str(error)})
 
     # -- loading -----------------------------------------------------------------------------------------
 
-    def load(self) -> None:
-        """Replay the manifest's files into the (empty) databases. AofLoadError when they cannot be read."""
+    def load(self):
+        """Replay the manifest's files into the (empty) databases, as a generator of time slices of about
+        10 ms (clients get -LOADING meanwhile). AofLoadError when they cannot be read."""
         manifest = self.read_manifest()
         if manifest is None:
             log.info("aof_not_found", extra={"dir": str(self.directory)})
@@ -538,20 +620,21 @@ class AppendOnlyFile:
             except OSError as error:
                 raise AofLoadError(f"can't read {path}: {error.strerror or error}") from None
             if data.startswith(b"REDIS"):
-                self._load_rdb(data, path)
+                try:
+                    yield from self.persistence._load_slices(data, path)
+                except LoadError as error:
+                    raise AofLoadError(str(error)) from None
                 continue
-            commands += self._replay(data, path, last=index == len(files) - 1)
+            progress = self.persistence._begin_loading(len(data))
+            try:
+                commands += yield from self._replay(data, path, index == len(files) - 1, progress)
+            finally:
+                self.persistence._end_loading(progress)
         log.info("aof_loaded", extra={"dir": str(self.directory), "commands": commands,
                                       "seconds": round(time.monotonic() - started, 3)})
 
-    def _load_rdb(self, data: bytes, path: Path) -> None:
-        try:
-            for _ in self.persistence._load_slices(data, path):
-                pass
-        except LoadError as error:
-            raise AofLoadError(str(error)) from None
-
-    def _replay(self, data: bytes, path: Path, last: bool) -> int:
+    def _replay(self, data: bytes, path: Path, last: bool, progress):
+        """Run one RESP file's commands; yields between slices, returns how many ran."""
         from ..engine.client import Client
         from ..protocol.values import ErrorReply
 
@@ -562,6 +645,7 @@ class AppendOnlyFile:
         execute = state.engine.execute
         count = 0
         valid_before_multi = 0
+        slice_end = time.perf_counter() + LOAD_SLICE_S
         try:
             for argv, start, _end in parse_commands(data):
                 if client.multi is None:
@@ -571,6 +655,10 @@ class AppendOnlyFile:
                     raise AofFormatError(f"{argv[0].decode(errors='replace')} failed: "
                                          f"{bytes(reply).decode(errors='replace')}", start)
                 count += 1
+                if not count & 255 and time.perf_counter() >= slice_end:
+                    progress.loaded_bytes = start
+                    yield
+                    slice_end = time.perf_counter() + LOAD_SLICE_S
         except AofFormatError as error:
             if error.truncated and last and state.config.aof_load_truncated:
                 log.warning("aof_truncated_tail_dropped", extra={"path": str(path), "offset": error.offset,
@@ -583,7 +671,7 @@ class AppendOnlyFile:
                                    f"then use redislite-check-aof --fix {self.manifest_path}, or set "
                                    f"aof-load-truncated yes") from None
             raise AofLoadError(f"Bad file format reading the append only file {path} at offset {error.offset}: "
-                               f"{error}. Make a backup of your AOF file, then use redis-check-aof --fix "
+                               f"{error}. Make a backup of your AOF file, then use redislite-check-aof --fix "
                                f"{self.manifest_path}") from None
         if client.multi is not None:  # a MULTI without its EXEC at the very end: dropped, as a truncation
             if last and state.config.aof_load_truncated:

@@ -278,6 +278,7 @@ class AofRewriter:
             aof.close()
         self._uninstall()
         persistence.aof = None
+        persistence.aof_status_changed()  # a write error of the closed AOF no longer refuses writes
         self.scheduled = False
         log.info("aof_disabled")
 

@@ -4,7 +4,8 @@ saves and save points through it, and the engine asks it whether a command must 
 
     -LOADING   while the dataset is being loaded, for commands without the `loading` flag;
     -MISCONF   after a failed background save, for write commands (and PING), while save points are set
-               and stop-writes-on-bgsave-error is yes, until a save succeeds (rdb.c's writeCommandsDeniedByDiskError).
+               and stop-writes-on-bgsave-error is yes, until a save succeeds (writeCommandsDeniedByDiskError);
+               and while the AOF cannot be written, until a retry (from the cron, once a second) succeeds.
 """
 
 import logging
@@ -253,6 +254,8 @@ class Persistence:
     def cron(self) -> None:
         """serverCron's persistence part: reap the children, run a scheduled BGSAVE or AOF rewrite, check the
         save points and whether the AOF grew enough to be rewritten."""
+        if self.aof is not None and not self.aof.last_write_ok:
+            self.aof.retry_failed_write()
         self.check_child()
         self.rewriter.check_child()
         if self.has_active_child() or self.loading is not None:
@@ -440,11 +443,27 @@ class Persistence:
     # -- refusing commands -----------------------------------------------------------------------------
 
     def _update_refusal(self) -> None:
-        self.state.refusal = self.refusal if (self.loading is not None or not self.last_bgsave_ok) else None
+        refusing = self.loading is not None or not self.last_bgsave_ok or self.aof_write_failed()
+        self.state.refusal = self.refusal if refusing else None
+
+    def aof_status_changed(self) -> None:
+        """The AOF's writes started failing, or work again (or appendonly was turned off)."""
+        self._update_refusal()
+
+    def aof_write_failed(self) -> bool:
+        return self.aof is not None and not self.aof.last_write_ok
 
     def misconf(self) -> bool:
         config = self.config
         return not self.last_bgsave_ok and config.stop_writes_on_bgsave_error and bool(config.save)
+
+    def misconf_message(self) -> bytes | None:
+        """writeCommandsDeniedByDiskError: the failed background save first, then the AOF."""
+        if self.misconf():
+            return errors.MISCONF
+        if self.aof_write_failed():
+            return errors.misconf_aof(self.aof.write_errno)
+        return None
 
     def refusal(self, client, command) -> bytes | None:
         """The error that stands instead of running this command now, or None (called by the engine only
@@ -456,9 +475,10 @@ class Persistence:
                                                                                                missing=True)):
                 return errors.LOADING
             return None
-        if self.misconf() and (command.flags & WRITE_FLAG or command.name == "ping"
-                               or (command.name == "exec" and self._queued(client, WRITE_FLAG))):
-            return errors.MISCONF
+        message = self.misconf_message()
+        if message is not None and (command.flags & WRITE_FLAG or command.name == "ping"
+                                    or (command.name == "exec" and self._queued(client, WRITE_FLAG))):
+            return message
         return None
 
     def _queued(self, client, flag: int, missing: bool = False) -> bool:

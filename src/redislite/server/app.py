@@ -53,29 +53,30 @@ class RedisLiteServer:
         log.info("server_started", extra={"port": self.state.tcp_port, "bind": config.bind})
 
     async def load_dataset(self) -> None:
-        """Load dump.rdb before serving: clients may connect meanwhile, and get -LOADING (the loader hands
-        the loop back between slices of about 10 ms). LoadError when the file is unreadable."""
+        """Load the AOF directory (appendonly yes) or dump.rdb before serving: clients may connect meanwhile,
+        and get -LOADING (the loaders hand the loop back between slices of about 10 ms). LoadError when the
+        files are unreadable."""
         if self.state.config.appendonly:
-            self.open_aof()
+            from ..persistence.aof import AppendOnlyFile
+
+            aof = AppendOnlyFile(self.state, self.persistence)
+            if await self.run_loader(aof.load()):
+                aof.open()  # then every change is logged to it
+                self.persistence.aof = self.engine.aof = aof
+                self.engine.update_expiry_hook()
             return
         loader = self.persistence.startup_loader()
-        if loader is None:
-            return
+        if loader is not None:
+            await self.run_loader(loader)
+
+    async def run_loader(self, loader) -> bool:
+        """Run a loader's slices, serving clients between them; False when SHUTDOWN came meanwhile."""
         for _ in loader:
             await asyncio.sleep(0)
-            if self.stopped.is_set():  # SHUTDOWN while loading
+            if self.stopped.is_set():
                 loader.close()
-                return
-
-    def open_aof(self) -> None:
-        """appendonly yes: replay the AOF directory (instead of dump.rdb), then log every change to it."""
-        from ..persistence.aof import AppendOnlyFile
-
-        aof = AppendOnlyFile(self.state, self.persistence)
-        aof.load()
-        aof.open()
-        self.persistence.aof = self.engine.aof = aof
-        self.engine.update_expiry_hook()
+                return False
+        return True
 
     def schedule_cron(self) -> None:
         loop = asyncio.get_running_loop()

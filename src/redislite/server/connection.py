@@ -10,6 +10,7 @@ from ..commands.transactions import unwatch_all
 from ..engine.client import Client
 from ..engine.core import BLOCKED, PARKED
 from ..errors import ProtocolViolation
+from ..observability.logs import VERBOSE
 from ..protocol.reader import QueryBufferExceeded, RequestLimits, RequestReader
 
 log = logging.getLogger("redislite.connection")
@@ -52,6 +53,8 @@ class Connection(asyncio.Protocol):
         self.client = Client(state, self, addr=_format_addr(peer), laddr=_format_addr(local),
                              fd=sock.fileno() if sock is not None else -1)
         state.clients[self.client.id] = self.client
+        # verbose, as Redis logs "Accepted": one line per connection would flood the default level
+        log.log(VERBOSE, "client_connected", extra={"client_id": self.client.id, "addr": self.client.addr})
         config = state.config
         self.reader = RequestReader(RequestLimits(config.proto_max_bulk_len, config.client_query_buffer_limit,
                                                   self.client.authenticated))
@@ -61,6 +64,7 @@ class Connection(asyncio.Protocol):
         if client is None:
             return
         self.state.clients.pop(client.id, None)
+        log.log(VERBOSE, "client_disconnected", extra={"client_id": client.id, "addr": client.addr})
         if client.blocked_on is not None:
             self.server.engine.unblock(client)
             if self.block_timer is not None:

