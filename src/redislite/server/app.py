@@ -26,11 +26,24 @@ class RedisLiteServer:
         self.listeners: list[asyncio.AbstractServer] = []
         self.stopped: asyncio.Event | None = None
         self.cron_handle = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.write_queue: list[Connection] = []  # connections with replies to write at the end of this turn
         self.expire_pending = False
         self.last_second = 0
 
+    def want_write(self, connection: Connection) -> None:
+        if not self.write_queue:
+            self.loop.call_soon(self.write_replies)
+        self.write_queue.append(connection)
+
+    def write_replies(self) -> None:
+        """The end of a loop turn: every connection's queued replies go out (Connection.send)."""
+        queue, self.write_queue = self.write_queue, []
+        for connection in queue:
+            connection.write_unsent()
+
     async def start(self) -> None:
-        loop = asyncio.get_running_loop()
+        loop = self.loop = asyncio.get_running_loop()
         self.stopped = asyncio.Event()
         config = self.state.config
         if config.port:

@@ -53,6 +53,7 @@ class EventsWhileBlocked:
                     connection.data_received(data)
                 finally:
                     connection.execute = original
+        self.server.write_replies()  # the loop cannot run: write the replies (-BUSY ...) now
         stopped = self.server.stopped
         return stopped is not None and stopped.is_set()
 
