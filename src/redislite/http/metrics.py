@@ -155,6 +155,10 @@ class RedisLiteCollector:
                          _number(fields, "aof_current_size"))
             yield _gauge("redislite_aof_last_write_ok", "1 when the last AOF write succeeded",
                          1.0 if fields.get("aof_last_write_status", "ok") == "ok" else 0.0)
+            aof = self.server.state.persistence.aof
+            if aof is not None:
+                yield _gauge("redislite_aof_fsync_lag_seconds", "Age of the oldest AOF write not yet fsynced",
+                             aof.fsync_lag_seconds())
 
     def _replication(self, fields):
         role = GaugeMetricFamily("redislite_replication_role", "1 for this server's role (INFO replication)",
@@ -163,6 +167,8 @@ class RedisLiteCollector:
         yield role
         yield _gauge("redislite_connected_replicas", "Replicas connected to this master",
                      _number(fields, "connected_slaves"))
+        yield _gauge("redislite_replication_offset_bytes", "The replication offset (master_repl_offset)",
+                     _number(fields, "master_repl_offset"))
 
 
 def evicted_keys(state) -> int:

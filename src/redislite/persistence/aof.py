@@ -262,7 +262,8 @@ class AppendOnlyFile:
         self.current_size = 0  # aof_current_size: the base and every incremental file
         self.base_size = 0  # aof_base_size: the size when the last rewrite ended (the base alone after a restart)
         self.rewrite_scheduled = False  # aof_pending_rewrite, kept up to date by aof_rewrite.py
-        self.unsynced = False
+        self.unsynced = False  # written but not fsynced yet (everysec, no)
+        self.unsynced_since = 0.0  # when the oldest write not yet fsynced was made (fsync_lag_seconds)
         self.sync_lock = threading.Lock()
         self.stop_event = threading.Event()
         self.sync_thread: threading.Thread | None = None
@@ -527,8 +528,9 @@ class AppendOnlyFile:
                 os.fsync(self.fd)
             except OSError as error:
                 self._exit_on_always_failure("aof_fsync_failed_exiting", error)
-        else:
+        elif not self.unsynced:
             self.unsynced = True
+            self.unsynced_since = time.monotonic()
         self.buffer = []
         self.current_size += len(data)
         if not self.last_write_ok:
@@ -687,6 +689,10 @@ class AppendOnlyFile:
             raise AofLoadError(f"can't truncate {path} to {size} bytes: {error.strerror or error}") from None
 
     # -- INFO --------------------------------------------------------------------------------------------
+
+    def fsync_lag_seconds(self) -> float:
+        """How long the oldest write not yet fsynced has waited (0 when everything is on disk)."""
+        return time.monotonic() - self.unsynced_since if self.unsynced else 0.0
 
     def info_fields(self) -> list:
         return [
