@@ -203,7 +203,7 @@ class Settings(BaseSettings):
     # memory
     maxmemory: Memory = _mutable(0)
     maxmemory_policy: Annotated[str, _one_of(*EVICTION_POLICIES)] = _mutable("noeviction")
-    maxmemory_samples: Annotated[int, _int_between(1, 64)] = _mutable(5)
+    maxmemory_samples: Annotated[int, _int_between(1, 2**31 - 1)] = _mutable(5)
     lfu_log_factor: Annotated[int, _int_between(0, 2**31 - 1)] = _mutable(10)
     lfu_decay_time: Annotated[int, _int_between(0, 2**31 - 1)] = _mutable(1)
     maxmemory_eviction_tenacity: Annotated[int, _int_between(0, 100)] = _mutable(10)

@@ -74,3 +74,28 @@ def test_out_of_memory_replies_match_real_redis(servers, policy, seed):
         for client in (*ours, *theirs):
             client.call("CONFIG", "SET", "maxmemory", "0")
             client.close()
+
+
+BAD_INPUT = [
+    ["MEMORY", "USAGE", "k", "SAMPLES", "x"], ["MEMORY", "USAGE", "k", "SAMPLES"],
+    ["MEMORY", "USAGE", "k", "SAMPLES", "-1"], ["MEMORY", "USAGE", "k", "EXTRA"], ["MEMORY", "NOSUCH"], ["MEMORY", "USAGE"], ["MEMORY", "STATS", "EXTRA"],
+    ["MEMORY", "DOCTOR", "x"], ["MEMORY"], ["OBJECT", "FREQ"], ["OBJECT", "FREQ", "k"],
+    ["CONFIG", "SET", "maxmemory-eviction-tenacity", "101"], ["CONFIG", "SET", "maxmemory-eviction-tenacity", "x"],
+    ["CONFIG", "SET", "maxmemory-policy", "bogus"], ["CONFIG", "SET", "maxmemory-samples", "0"],
+    ["CONFIG", "SET", "maxmemory", "-1"], ["CONFIG", "SET", "maxmemory", "10zb"],
+    ["CONFIG", "SET", "lfu-log-factor", "-1"], ["CONFIG", "SET", "lfu-decay-time", "x"],
+]
+
+
+def test_bad_memory_and_eviction_input_gets_redis_errors(servers):
+    """Every new surface of the memory work refuses bad input with Redis's exact error."""
+    lite, real = servers
+    ours, theirs = RawClient(lite.port), RawClient(real.port)
+    try:
+        for client in (ours, theirs):
+            client.call("SET", "k", "v")
+        compare_replies("bad input", BAD_INPUT, [theirs.call(*argv) for argv in BAD_INPUT],
+                        [ours.call(*argv) for argv in BAD_INPUT])
+    finally:
+        ours.close()
+        theirs.close()
