@@ -1,3 +1,4 @@
+import httpx
 import pytest
 import redis
 
@@ -44,3 +45,10 @@ def o(oracle):
     client.flushall()
     yield client
     client.close()
+
+
+@pytest.fixture
+def api(server):
+    """An HTTP client on the HTTP API of the module's `server` (one started with redislite_with_http)."""
+    with httpx.Client(base_url=f"http://127.0.0.1:{server.http_port}", timeout=10) as client:
+        yield client

@@ -78,7 +78,8 @@ def test_out_of_memory_replies_match_real_redis(servers, policy, seed):
 
 BAD_INPUT = [
     ["MEMORY", "USAGE", "k", "SAMPLES", "x"], ["MEMORY", "USAGE", "k", "SAMPLES"],
-    ["MEMORY", "USAGE", "k", "SAMPLES", "-1"], ["MEMORY", "USAGE", "k", "EXTRA"], ["MEMORY", "NOSUCH"], ["MEMORY", "USAGE"], ["MEMORY", "STATS", "EXTRA"],
+    ["MEMORY", "USAGE", "k", "SAMPLES", "-1"], ["MEMORY", "USAGE", "k", "EXTRA"], ["MEMORY", "NOSUCH"],
+    ["MEMORY", "USAGE"], ["MEMORY", "STATS", "EXTRA"],
     ["MEMORY", "DOCTOR", "x"], ["MEMORY"], ["OBJECT", "FREQ"], ["OBJECT", "FREQ", "k"],
     ["CONFIG", "SET", "maxmemory-eviction-tenacity", "101"], ["CONFIG", "SET", "maxmemory-eviction-tenacity", "x"],
     ["CONFIG", "SET", "maxmemory-policy", "bogus"], ["CONFIG", "SET", "maxmemory-samples", "0"],

@@ -22,12 +22,6 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture
-def api(server):
-    with httpx.Client(base_url=f"http://127.0.0.1:{server.http_port}", timeout=10) as client:
-        yield client
-
-
-@pytest.fixture
 def resp(server):
     client = redis.Redis(port=server.port)
     yield client
