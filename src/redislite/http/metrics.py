@@ -80,7 +80,7 @@ class RedisLiteCollector:
                        _number(fields, "total_commands_processed"))
         yield _gauge("redislite_ops_per_sec", "Commands per second since the previous sample "
                      "(instantaneous_ops_per_sec)", _number(fields, "instantaneous_ops_per_sec"))
-        yield _counter("redislite_evictions", "Keys evicted by maxmemory (evicted_keys)", evicted_keys(state))
+        yield _counter("redislite_evictions", "Keys evicted by maxmemory (evicted_keys)", state.stats.evicted_keys)
         yield _counter("redislite_expirations", "Keys deleted because their TTL passed (expired_keys)",
                        state.expired_keys)
         hits, misses = state.stats.keyspace_hits, state.stats.keyspace_misses
@@ -169,11 +169,6 @@ class RedisLiteCollector:
                      _number(fields, "connected_slaves"))
         yield _gauge("redislite_replication_offset_bytes", "The replication offset (master_repl_offset)",
                      _number(fields, "master_repl_offset"))
-
-
-def evicted_keys(state) -> int:
-    """The eviction counter that /metrics and /api/info report (0 on a build without eviction)."""
-    return getattr(state.stats, "evicted_keys", 0)
 
 
 def _le(bound: float) -> str:
