@@ -5,7 +5,11 @@ Settings come from the usual sources: `REDISLITE_*` environment variables (`REDI
 `REDISLITE_PORT` is the RESP port, 6379 by default; 0 turns RESP off), `.env`, and a config file named by `REDISLITE_CONFIG_FILE`.
 The HTTP port is uvicorn's `--port`; `REDISLITE_HTTP_PORT` is not used in this mode. The dataset is loaded
 before uvicorn starts answering, so in this mode `/ready` is true as soon as HTTP is up. SHUTDOWN over
-RESP ends the whole process (uvicorn gets SIGTERM)."""
+RESP ends the whole process (uvicorn gets SIGTERM).
+
+Logging is configured when uvicorn imports this module, before its first line ("Started server process"),
+so every line on stderr is JSON, uvicorn's included (with `--reload` or `--workers`, the supervising process
+never imports the app: its own lines stay uvicorn's text)."""
 
 import asyncio
 import contextlib
@@ -18,11 +22,14 @@ from redislite.observability.logs import configure_logging
 from redislite.server.app import RedisLiteServer
 
 
+def _load_settings():
+    config_file = os.environ.get("REDISLITE_CONFIG_FILE")
+    return load_settings([config_file] if config_file else [])
+
+
 @contextlib.asynccontextmanager
 async def lifespan(app):
-    config_file = os.environ.get("REDISLITE_CONFIG_FILE")
-    settings, config_path = load_settings([config_file] if config_file else [])
-    configure_logging(settings.loglevel, settings.logfile)
+    settings, config_path = _load_settings()
     server = RedisLiteServer(settings, config_path)
     app.state.redislite = server
     app.state.max_body_bytes = settings.http_max_body_size
@@ -42,4 +49,10 @@ async def _end_process_on_shutdown(server) -> None:
     os.kill(os.getpid(), signal.SIGTERM)  # uvicorn's own graceful exit, which then runs the lifespan's end
 
 
+def _configure_logging() -> None:
+    settings, _ = _load_settings()
+    configure_logging(settings.loglevel, settings.logfile)
+
+
+_configure_logging()  # at import: uvicorn imports the app before it logs its first line
 app = create_app(lifespan=lifespan)

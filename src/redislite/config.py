@@ -219,6 +219,8 @@ class Settings(BaseSettings):
     rdb_key_save_delay: Annotated[int, _int_between(-(2**31), 2**31 - 1)] = _mutable(0, hidden=True)  # µs per key
     # debug: while non-zero, writes to the AOF fail with this errno (28 = ENOSPC), to test disk failures
     aof_write_fault_errno: Annotated[int, _int_between(0, 4095)] = _mutable(0, hidden=True)
+    # debug: while non-zero, the background (everysec) fsync of the AOF fails with this errno (5 = EIO)
+    aof_fsync_fault_errno: Annotated[int, _int_between(0, 4095)] = _mutable(0, hidden=True)
     appendonly: YesNo = _mutable(False)
     appendfilename: str = _fixed("appendonly.aof")
     appenddirname: str = _fixed("appendonlydir")
@@ -227,6 +229,7 @@ class Settings(BaseSettings):
     aof_load_truncated: YesNo = _mutable(True)  # drop a truncated last command at start-up (no: refuse)
     auto_aof_rewrite_percentage: Annotated[int, _int_between(0, 2**31 - 1)] = _mutable(100)
     auto_aof_rewrite_min_size: Memory = _mutable(64 * 1024 * 1024)
+    aof_timestamp_enabled: YesNo = _mutable(False)  # a `#TS:<unix time>` line before the first write of each second
     # limits
     proto_max_bulk_len: Annotated[int, BeforeValidator(parse_memory)] = _mutable(512 * 1024 * 1024)
     client_query_buffer_limit: Memory = _mutable(1024 * 1024 * 1024)

@@ -27,8 +27,8 @@ def server(tmp_path_factory):
         yield process
 
 
-@pytest.fixture(scope="module")
-def browser():
+def start_chromium(bidi: bool = False):
+    """Headless Chromium; with `bidi`, WebDriver BiDi too (what answers sign-in prompts in a test)."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     driver_path = shutil.which("chromedriver")
     if not chromium or not driver_path:
@@ -39,9 +39,16 @@ def browser():
                      "--window-size=1400,1000"):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "SEVERE"})
+    options.enable_bidi = bidi
     # An explicit driver path: Selenium Manager would otherwise try to download a browser
     driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
     driver.set_page_load_timeout(WAIT_S)
+    return driver
+
+
+@pytest.fixture(scope="module")
+def browser():
+    driver = start_chromium()
     yield driver
     driver.quit()
 
@@ -148,3 +155,36 @@ def test_other_types_are_shown_and_edited_through_the_command_line(page, resp):
 
 def test_the_page_logged_no_script_errors(page):
     assert [entry for entry in page.get_log("browser") if entry["level"] == "SEVERE"] == []
+
+
+def test_with_a_password_the_page_works_after_the_browser_asks_for_it(tmp_path):
+    """The page at / is open; its API calls get a Basic challenge, which the browser answers with what the user
+    types in its prompt (here a BiDi authentication handler), then sends with every fetch. A cancelled prompt
+    shows NOAUTH and is not raised again every second. The page keeps no password."""
+    with redislite_with_http("--save", "", "--requirepass", "s3cret", cwd=tmp_path) as server:
+        driver = start_chromium(bidi=True)
+        try:
+            prompts = []
+            typed = None  # what the user types in the prompt; None: Cancel
+
+            def prompt(challenge):
+                prompts.append(challenge)
+                challenge.cancel() if typed is None else challenge.provide_credentials(*typed)
+
+            driver.network.add_authentication_handler(prompt)
+            url = f"http://127.0.0.1:{server.http_port}/"
+            driver.get(url)
+            wait_until(driver, lambda: "NOAUTH" in text(driver, "status"), "the page never showed NOAUTH")
+            assert "reload the page to sign in" in text(driver, "status")
+            prompted = len(prompts)
+            time.sleep(2.5)  # more than both polling intervals
+            assert len(prompts) == prompted
+
+            typed = ("default", "s3cret")
+            driver.get(url)
+            wait_until(driver, lambda: text(driver, "status").startswith("live"), "the page never signed in")
+            wait_until(driver, lambda: "redis_version:7.0" in
+                       driver.find_element(By.ID, "info").get_attribute("textContent"), "INFO never shown")
+            assert driver.execute_script("return localStorage.length + sessionStorage.length") == 0
+        finally:
+            driver.quit()

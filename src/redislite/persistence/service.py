@@ -5,7 +5,8 @@ saves and save points through it, and the engine asks it whether a command must 
     -LOADING   while the dataset is being loaded, for commands without the `loading` flag;
     -MISCONF   after a failed background save, for write commands (and PING), while save points are set
                and stop-writes-on-bgsave-error is yes, until a save succeeds (writeCommandsDeniedByDiskError);
-               and while the AOF cannot be written, until a retry (from the cron, once a second) succeeds.
+               and while the AOF cannot be written, until a retry (from the cron, once a second) succeeds,
+               or its background fsync fails (everysec), until a later fsync succeeds.
 """
 
 import logging
@@ -20,7 +21,7 @@ from ..errors import CommandError
 from ..protocol.values import OK
 from ..commands.registry import CommandFlag
 from .rdb import RdbError, SaveOptions, dump_payload, load_payload, verify_payload
-from .snapshot import BackgroundSave, LoadProgress, load_records, write_snapshot
+from .snapshot import BackgroundSave, LoadProgress, child_info_fields, load_records, write_snapshot
 
 log = logging.getLogger("redislite.persistence")
 
@@ -443,15 +444,15 @@ class Persistence:
     # -- refusing commands -----------------------------------------------------------------------------
 
     def _update_refusal(self) -> None:
-        refusing = self.loading is not None or not self.last_bgsave_ok or self.aof_write_failed()
+        refusing = self.loading is not None or not self.last_bgsave_ok or self.aof_failed()
         self.state.refusal = self.refusal if refusing else None
 
     def aof_status_changed(self) -> None:
-        """The AOF's writes started failing, or work again (or appendonly was turned off)."""
+        """The AOF's writes or fsyncs started failing, or work again (or appendonly was turned off)."""
         self._update_refusal()
 
-    def aof_write_failed(self) -> bool:
-        return self.aof is not None and not self.aof.last_write_ok
+    def aof_failed(self) -> bool:
+        return self.aof is not None and not self.aof.healthy()
 
     def misconf(self) -> bool:
         config = self.config
@@ -461,8 +462,8 @@ class Persistence:
         """writeCommandsDeniedByDiskError: the failed background save first, then the AOF."""
         if self.misconf():
             return errors.MISCONF
-        if self.aof_write_failed():
-            return errors.misconf_aof(self.aof.write_errno)
+        if self.aof_failed():
+            return errors.misconf_aof(self.aof.error_errno())
         return None
 
     def refusal(self, client, command) -> bytes | None:
@@ -516,12 +517,7 @@ class Persistence:
         fields = [
             ("loading", int(self.loading is not None)),
             ("async_loading", 0),
-            ("current_cow_peak", 0),
-            ("current_cow_size", 0),  # reading the child's smaps would stall this INFO for milliseconds
-            ("current_cow_size_age", 0),
-            ("current_fork_perc", "0.00"),
-            ("current_save_keys_processed", 0),
-            ("current_save_keys_total", 0),
+            *child_info_fields(child or self.rewriter.child),
             ("rdb_changes_since_last_save", state.dirty),
             ("rdb_bgsave_in_progress", int(child is not None)),
             ("rdb_last_save_time", state.last_save_s),
@@ -534,7 +530,7 @@ class Persistence:
             ("rdb_last_load_keys_loaded", self.last_load.keys_loaded),
             ("aof_enabled", int(self.aof is not None)),
             *self.rewriter.info_fields(),
-            ("aof_last_write_status", "ok" if self.aof is None or self.aof.last_write_ok else "err"),
+            ("aof_last_write_status", "ok" if self.aof is None or self.aof.healthy() else "err"),
             ("aof_last_cow_size", self.rewriter.last_cow_bytes),
             ("module_fork_in_progress", 0),
             ("module_fork_last_cow_size", 0),

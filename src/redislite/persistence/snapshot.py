@@ -6,11 +6,14 @@ directory is fsynced, so a crash at any point leaves either the old file or the 
 
 BGSAVE forks. The child sees the dataset frozen at the fork (the kernel copies a page only when one of the
 two processes writes it), writes the file, reports through a pipe and leaves with os._exit; the parent keeps
-serving and reaps the child from its cron. CPython touches reference counts as the child walks the data,
+serving and reaps the child from its cron. While it writes, the child reports its progress about once a second
+(keys written, copy-on-write size), one JSON line per report, as Redis's sendChildInfo does; the parent reads
+them from the cron without waiting (the pipe is non-blocking) for INFO's current_* fields. CPython touches reference counts as the child walks the data,
 so the child ends up owning a copy of most pages it reads (measured and reported as the CoW size); the
 parent's collector is frozen meanwhile (gc.freeze) so that it, at least, does not dirty every page too.
 """
 
+import dataclasses
 import gc
 import json
 import logging
@@ -69,6 +72,42 @@ def private_dirty_bytes(pid: int | str = "self") -> int:
     return 0
 
 
+PROGRESS_INTERVAL_S = 1.0  # rdbSaveDb: the child reports its progress at most about once a second
+
+
+class ChildReporter:
+    """The child's end of the pipe: progress lines while it writes, the result line at the end."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.last_report = 0.0
+
+    def progress(self, keys: int) -> None:
+        now = time.monotonic()
+        if now - self.last_report >= PROGRESS_INTERVAL_S:
+            self.last_report = now
+            self.send({"keys": keys, "cow": private_dirty_bytes(), "cow_at": time.monotonic()})
+
+    def send(self, message: dict) -> None:
+        os.write(self.fd, json.dumps(message).encode() + b"\n")  # under PIPE_BUF: one atomic write
+
+
+def child_info_fields(child: "BackgroundSave | None") -> list:
+    """INFO persistence's current_* fields for the running fork child (all 0 when none runs)."""
+    if child is None:
+        return [("current_cow_peak", 0), ("current_cow_size", 0), ("current_cow_size_age", 0),
+                ("current_fork_perc", "0.00"), ("current_save_keys_processed", 0), ("current_save_keys_total", 0)]
+    share = child.keys_processed / child.keys_total if child.keys_total else 0.0
+    return [
+        ("current_cow_peak", child.cow_peak),
+        ("current_cow_size", child.cow_bytes),
+        ("current_cow_size_age", int(time.monotonic() - child.cow_at) if child.cow_at else 0),
+        ("current_fork_perc", f"{share * 100:.2f}"),
+        ("current_save_keys_processed", child.keys_processed),
+        ("current_save_keys_total", child.keys_total),
+    ]
+
+
 @dataclass
 class ChildResult:
     ok: bool
@@ -83,13 +122,20 @@ class ChildResult:
 class BackgroundSave:
     """One forked child writing a snapshot."""
 
-    def __init__(self, pid: int, pipe_fd: int, dirty_before: int, path: Path):
+    def __init__(self, pid: int, pipe_fd: int, dirty_before: int, path: Path, keys_total: int = 0):
         self.pid = pid
         self.pipe_fd = pipe_fd
         self.dirty_before = dirty_before
         self.path = path
         self.started = time.monotonic()
         self.started_s = int(time.time())
+        self.keys_total = keys_total  # the keys at the fork (current_save_keys_total)
+        self.keys_processed = 0
+        self.cow_bytes = 0  # the child's latest copy-on-write size, and when it measured it (monotonic clock)
+        self.cow_at = 0.0
+        self.cow_peak = 0
+        self.unread = b""  # a report line the pipe has delivered only part of
+        self.result: dict = {}
 
     @classmethod
     def start(cls, path: Path, databases, options: SaveOptions, aux, functions, dirty: int, write=None
@@ -111,10 +157,12 @@ class BackgroundSave:
         fork_usec = (time.perf_counter_ns() - started) // 1000
         os.close(write_fd)
         os.set_blocking(read_fd, False)
-        return cls(pid, read_fd, dirty, path), fork_usec
+        keys_total = sum(len(db.data) for db in databases)
+        return cls(pid, read_fd, dirty, path, keys_total), fork_usec
 
     def poll(self) -> ChildResult | None:
-        """The child's result once it has exited, else None."""
+        """Take in the child's progress reports; its result once it has exited, else None."""
+        self.read_reports()
         try:
             pid, status = os.waitpid(self.pid, os.WNOHANG)
         except ChildProcessError:
@@ -134,7 +182,8 @@ class BackgroundSave:
         self._close()
 
     def _finish(self, status: int) -> ChildResult:
-        report = self._read_report()
+        self.read_reports()
+        report = self.result
         self._close()
         seconds = time.monotonic() - self.started
         if os.WIFSIGNALED(status):
@@ -144,23 +193,33 @@ class BackgroundSave:
         if os.waitstatus_to_exitcode(status) != 0 or not report.get("ok"):
             self._remove_temp()
             return ChildResult(False, report.get("error", "the child failed"), seconds=seconds)
+        # the peak, as Redis's rdb_last_cow_size / aof_last_cow_size
         return ChildResult(True, size=report.get("size", 0), keys=report.get("keys", 0),
-                           cow_bytes=report.get("cow", 0), seconds=seconds)
+                           cow_bytes=self.cow_peak, seconds=seconds)
 
-    def _read_report(self) -> dict:
-        chunks = []
-        while True:
+    def read_reports(self) -> None:
+        """Read what the child has written so far, never waiting for more (receiveChildInfo)."""
+        while self.pipe_fd >= 0:
             try:
                 chunk = os.read(self.pipe_fd, 65536)
             except BlockingIOError:
                 break
             if not chunk:
                 break
-            chunks.append(chunk)
-        try:
-            return json.loads(b"".join(chunks) or b"{}")
-        except ValueError:
-            return {}
+            self.unread += chunk
+        *lines, self.unread = self.unread.split(b"\n")
+        for line in lines:
+            try:
+                report = json.loads(line)
+            except ValueError:
+                continue
+            if "ok" in report:  # the result, sent last
+                self.result = report
+            else:
+                self.keys_processed = report["keys"]
+                self.cow_at = report["cow_at"]
+            self.cow_bytes = report.get("cow", 0)
+            self.cow_peak = max(self.cow_peak, self.cow_bytes)
 
     def _remove_temp(self) -> None:
         try:
@@ -178,6 +237,7 @@ class BackgroundSave:
 def _child_main(read_fd: int, write_fd: int, path: Path, databases, options, aux, functions, write) -> None:
     status = 1
     report: dict = {"ok": False, "error": "the child failed"}
+    reporter = ChildReporter(write_fd)
     try:
         gc.disable()  # a collection would write to every object header: copies for nothing
         os.close(read_fd)
@@ -192,6 +252,7 @@ def _child_main(read_fd: int, write_fd: int, path: Path, databases, options, aux
         os.closerange(3, write_fd)
         soft_limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
         os.closerange(write_fd + 1, soft_limit if 0 < soft_limit < 1 << 20 else 1 << 16)
+        options = dataclasses.replace(options, key_progress=reporter.progress)
         size, keys = write(path, databases, options, aux, functions)
         report = {"ok": True, "size": size, "keys": keys, "cow": private_dirty_bytes()}
         status = 0
@@ -199,7 +260,7 @@ def _child_main(read_fd: int, write_fd: int, path: Path, databases, options, aux
         report = {"ok": False, "error": f"{type(error).__name__}: {error}"}
     finally:
         try:
-            os.write(write_fd, json.dumps(report).encode())
+            reporter.send(report)
         finally:
             os._exit(status)
 

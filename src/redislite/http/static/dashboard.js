@@ -19,9 +19,14 @@ async function api(method, path, body) {
     options.headers["Content-Type"] = "application/json";
     options.body = JSON.stringify(body);
   }
+  // Same-origin fetches carry the credentials the browser asked for after a 401 (Basic): the page keeps none
   const response = await fetch(path, options);
   const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(data.error || `${response.status} ${response.statusText}`);
+  if (!response.ok) {
+    const error = new Error(data.error || `${response.status} ${response.statusText}`);
+    error.status = response.status;
+    throw error;
+  }
   return data;
 }
 
@@ -274,6 +279,7 @@ async function pollServer() {
 // Run `task` every `interval` ms, never two at once; errors show in the header.
 function every(interval, task) {
   let running = false;
+  let timer;
   const tick = async () => {
     if (running) return;
     running = true;
@@ -284,12 +290,16 @@ function every(interval, task) {
     } catch (error) {
       $("status").textContent = `error: ${error.message}`;
       $("status").className = "status error";
+      if (error.status === 401) {  // the sign-in prompt was cancelled: don't raise it again every second
+        clearInterval(timer);
+        $("status").textContent += " (reload the page to sign in)";
+      }
     } finally {
       running = false;
     }
   };
   tick();
-  setInterval(tick, interval);
+  timer = setInterval(tick, interval);
 }
 
 // -- key browser -------------------------------------------------------------------------------------------
