@@ -59,15 +59,17 @@ PUBSUB_CONTEXT = frozenset({"ping", "subscribe", "ssubscribe", "unsubscribe", "s
 class Command:
     """A command as one server dispatches it: the static spec plus this server's counters."""
 
-    __slots__ = ("spec", "name", "handler", "arity", "flags", "subcommands", "calls", "nsec",
-                 "rejected_calls", "failed_calls", "in_place", "single_key",
-                 "latency_counts")
+    __slots__ = ("spec", "name", "handler", "arity", "min_args", "max_args", "flags", "subcommands", "calls",
+                 "nsec", "rejected_calls", "failed_calls", "in_place", "single_key", "latency_counts")
 
     def __init__(self, spec: CommandSpec):
         self.spec = spec
         self.name = spec.name
         self.handler = spec.handler
         self.arity = spec.arity
+        # Redis's arity: N means exactly N arguments (the name included), -N at least N
+        self.min_args = abs(spec.arity)
+        self.max_args = spec.arity if spec.arity > 0 else 2**62
         self.flags = int(spec.flags)
         self.in_place = bool(self.flags & WRITE) and spec.group in IN_PLACE_GROUPS
         # the index of the command's only key when it sits at a fixed place (most commands), else 0
@@ -132,6 +134,7 @@ class Engine:
         configure_notifications(self.state)  # notify-keyspace-events -> state.notify_flags
         self.memory.configure()
         self.maxmemory = config.maxmemory
+        self.update_gate()
         self.update_expiry_hook()
         # client-output-buffer-limit: class -> (hard bytes, soft bytes, soft seconds); a setting names only
         # the classes it changes
@@ -141,6 +144,11 @@ class Engine:
             for i in range(0, len(words), 4):
                 self.output_limits[words[i]] = (int(words[i + 1]), int(words[i + 2]), int(words[i + 3]))
 
+    def update_gate(self) -> None:
+        """Whether a server-wide check applies to every command: CLIENT PAUSE, -LOADING/-MISCONF, maxmemory."""
+        state = self.state
+        self.gated = bool(state.pause_until_ms or state.refusal is not None or self.maxmemory)
+
     def execute(self, client, argv: list[bytes]):
         """Run one command for client; returns its reply value, an ErrorReply, BLOCKED (paused: retry it
         later) or PARKED (waiting for keys: the engine delivers the reply later)."""
@@ -149,11 +157,9 @@ class Engine:
             command = self._resolve(client, argv, command)
             if command.__class__ is ErrorReply:
                 return command
-        arity = command.arity
-        if len(argv) != arity and (arity > 0 or len(argv) < -arity):
+        if not command.min_args <= len(argv) <= command.max_args:
             return self._reject(client, command, errors.wrong_arity(command.name))
-        if (client.gated or self.state.pause_until_ms or self.state.refusal or self.maxmemory) and \
-                (early := self._gate(client, command, argv)) is not None:
+        if (client.gated or self.gated) and (early := self._gate(client, command, argv)) is not None:
             return early
 
         start = time_ns()

@@ -36,7 +36,7 @@ class ServerState:
         self.channels: dict[bytes, dict] = {}
         self.patterns: dict[bytes, dict] = {}
         self.shard_channels: dict[bytes, dict] = {}
-        self.pause_until_ms = 0
+        self._pause_until_ms = 0
         self.pause_writes_only = False
         self.tcp_port = settings.port  # the port actually bound (differs from config when it was 0 in tests)
         self.shutdown_requested = None  # set by the server: callable(save: bool | None, force: bool) -> bool
@@ -45,8 +45,29 @@ class ServerState:
         self.persistence = None  # persistence/service.py's Persistence, installed by the server
         # callable(client, command) -> error bytes | None, set by persistence only while it refuses some
         # commands (-LOADING, -MISCONF); None otherwise, so the engine pays one test per command
-        self.refusal = None
+        self._refusal = None
         self._next_client_id = 0
+
+    # CLIENT PAUSE and persistence's refusals are rare: while neither is in force, Engine.execute tests one flag.
+    @property
+    def pause_until_ms(self) -> int:
+        return self._pause_until_ms
+
+    @pause_until_ms.setter
+    def pause_until_ms(self, value: int) -> None:
+        self._pause_until_ms = value
+        if self.engine is not None:
+            self.engine.update_gate()
+
+    @property
+    def refusal(self):
+        return self._refusal
+
+    @refusal.setter
+    def refusal(self, value) -> None:
+        self._refusal = value
+        if self.engine is not None:
+            self.engine.update_gate()
 
     def clock_ms(self) -> int:
         return self.clock_ns() // 1_000_000

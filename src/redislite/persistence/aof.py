@@ -271,7 +271,7 @@ class AppendOnlyFile:
         self.in_multi = False
         self.fd = -1
         self.scheduled = False
-        self.held: list = []  # (connection, payload) waiting for this turn's write (and fsync, in always mode)
+        self.held: list = []  # (connection, replies) waiting for this turn's write (and fsync, in always mode)
         self.last_write_ok = True  # aof_last_write_status: False refuses writes (-MISCONF) until a write succeeds
         self.write_errno = 0  # why the last write failed: the -MISCONF text
         # aof_bio_fsync_status: set by the fsync thread; False refuses writes until a later fsync succeeds
@@ -537,9 +537,9 @@ class AppendOnlyFile:
         if self.buffer and self.fd >= 0:
             self._write_buffer()
         held, self.held = self.held, []
-        for connection, payload in held:
+        for connection, replies in held:
             if not connection.transport.is_closing():
-                connection.send(payload)  # and a closing connection closes once it is written
+                connection.send_all(replies)  # and a closing connection closes once it is written
 
     def _write_buffer(self) -> None:
         """Append the buffer to the file. On failure (flushAppendOnlyFile) the data stays buffered for the next
@@ -610,14 +610,14 @@ class AppendOnlyFile:
             self.last_retry = now
             self.flush()
 
-    def hold(self, connection, payload: bytes) -> bool:
+    def hold(self, connection, replies: list[bytes]) -> bool:
         """Whether a reply must wait for this turn's changes to be written (and fsynced, in always mode); then
         it is kept. As in Redis (flushAppendOnlyFile before the replies in beforeSleep), in every mode a reply
         leaves only after the changes it may depend on reached the kernel, so killing the process loses
         nothing acknowledged; only a machine crash can lose what was not fsynced yet."""
         if not (self.buffer or self.held):
             return False
-        self.held.append((connection, payload))
+        self.held.append((connection, replies))
         self._schedule()
         return True
 

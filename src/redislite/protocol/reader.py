@@ -56,14 +56,8 @@ def _marker_followed(data: bytes, marker: bytes, pattern: re.Pattern, back: int)
 
 def _drop_from_bad_argument(commands: list, start: int) -> bool:
     """Every argument hiredis returned in commands[start:] must be a bulk string (not an integer, nil or
-    nested array); one C-speed join finds out. If one is not, the commands from it on are dropped (so the
-    framer re-reads them and words Redis's error) and the answer is True."""
-    batch = commands if not start else commands[start:]
-    try:
-        b"".join(chain.from_iterable(batch))
-        return False
-    except TypeError:
-        pass
+    nested array). If one is not, the commands from it on are dropped (so the framer re-reads them and words
+    Redis's error) and the answer is True."""
     for index in range(start, len(commands)):
         if any(arg.__class__ is not bytes for arg in commands[index]):
             del commands[index:]
@@ -308,8 +302,11 @@ class RequestReader:
                     commands.append(argv)
                 elif argv is not None and argv != []:  # *-1 and *0 are skipped, as Redis does
                     raise hiredis.ProtocolError()
-            if _drop_from_bad_argument(commands, start):
-                raise hiredis.ProtocolError()
+            try:  # every argument must be a bytes object: one C-level join tells
+                b"".join(chain.from_iterable(commands[start:] if start else commands))
+            except TypeError:
+                _drop_from_bad_argument(commands, start)
+                raise hiredis.ProtocolError() from None
         except hiredis.ProtocolError:
             _drop_from_bad_argument(commands, start)  # a bad shape after a bad argument: the first one counts
             parsed = len(commands) - start

@@ -22,6 +22,8 @@ class Connection(asyncio.Protocol):
     def __init__(self, server):
         self.server = server
         self.state = server.state
+        self.stats = server.state.stats
+        self.engine = server.engine
         self.execute = server.engine.execute
         self.transport = None
         self.client: Client | None = None
@@ -83,7 +85,7 @@ class Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.closing:
             return
-        self.state.stats.net_input_bytes += len(data)
+        self.stats.net_input_bytes += len(data)
         commands = self.waiting
         try:
             self.reader.parse(data, commands)
@@ -111,10 +113,12 @@ class Connection(asyncio.Protocol):
     # -- running commands ------------------------------------------------------------------------------
 
     def run(self, commands: list, out: list | None = None) -> None:
-        """Execute parsed commands in order; replies (after any already in `out`) go out in one write."""
+        """Execute parsed commands in order; their replies (after any already in `out`) are queued for the end
+        of this loop turn (see send)."""
         client = self.client
         execute = self.execute
-        out = [] if out is None else out
+        if out is None:
+            out = []
         self.pending = out  # pub/sub messages for this client, raised by these commands, go in order
         try:
             for index, argv in enumerate(commands):
@@ -145,11 +149,9 @@ class Connection(asyncio.Protocol):
         self.pending = None
         held = False
         if out:
-            payload = b"".join(out) if len(out) > 1 else out[0]
-            self.state.stats.net_output_bytes += len(payload)
-            aof = self.server.engine.aof  # replies wait until this turn's changes are in the AOF
-            if aof is None or not (held := aof.hold(self, payload)):
-                self.send(payload)
+            aof = self.engine.aof  # replies wait until this turn's changes are in the AOF
+            if aof is None or not (held := aof.hold(self, out)):
+                self.send_all(out)
         client.last_interaction_ms = client.now_ms
         if self.closing and not held and self.unsent is None and not self.transport.is_closing():
             self.transport.close()
@@ -220,13 +222,12 @@ class Connection(asyncio.Protocol):
         if self.pending is not None:
             self.pending.append(payload)
             return
-        self.state.stats.net_output_bytes += len(payload)
         self.send(payload)
 
     def check_output_limit(self) -> None:
         """Redis's checkClientOutputBufferLimits: past the hard limit, or over the soft one for longer than
         its seconds, the client is disconnected (a slow subscriber must not grow the server without bound)."""
-        hard, soft, seconds = self.server.engine.output_limits["pubsub" if self.client.subscribed else "normal"]
+        hard, soft, seconds = self.engine.output_limits["pubsub" if self.client.subscribed else "normal"]
         if not hard and not soft:
             return
         size = self.transport.get_write_buffer_size()
@@ -251,17 +252,29 @@ class Connection(asyncio.Protocol):
         """Queue bytes for this connection; the server writes every connection's queue at the end of the
         loop turn (one write each). Fewer wake-ups of the clients while the server still has work measured
         10-30% more throughput on two cores."""
-        if self.unsent is None:
+        unsent = self.unsent
+        if unsent is None:
             self.unsent = [payload]
             self.server.want_write(self)
         else:
-            self.unsent.append(payload)
+            unsent.append(payload)
+
+    def send_all(self, payloads: list) -> None:
+        """send() for a list of replies (run's), which becomes the queue when nothing is queued yet."""
+        unsent = self.unsent
+        if unsent is None:
+            self.unsent = payloads
+            self.server.want_write(self)
+        else:
+            unsent.extend(payloads)
 
     def write_unsent(self) -> None:
         unsent, self.unsent = self.unsent, None
         transport = self.transport
         if unsent and not transport.is_closing():
-            transport.write(unsent[0] if len(unsent) == 1 else b"".join(unsent))
+            data = b"".join(unsent)  # one item comes back as itself
+            self.stats.net_output_bytes += len(data)
+            transport.write(data)
             if transport.get_write_buffer_size():  # the client is not keeping up
                 self.check_output_limit()
         if self.closing and not transport.is_closing():
