@@ -15,6 +15,7 @@ from ..commands.notifications import NOTIFY_EXPIRED, configure_notifications, ex
 from ..errors import CommandError
 from ..observability.histogram import LATENCY_BOUNDS_NS, new_latency_counts
 from ..observability.logs import log_command
+from ..observability.slowlog import redact
 from ..commands.tracking import Tracking
 from ..protocol.values import QUEUED, Encoded, ErrorReply, Replies
 
@@ -336,7 +337,7 @@ class Engine:
         """SLOWLOG and the latency monitor's "command" / "fast-command" events."""
         state = self.state
         if elapsed_ns >= self.slowlog_threshold_ns and not command.flags & SKIP_SLOWLOG:
-            state.slowlog.add(argv, elapsed_ns // 1000, client.now_ms // 1000, client.addr, client.name)
+            state.slowlog.add(redact(argv), elapsed_ns // 1000, client.now_ms // 1000, client.addr, client.name)
         if elapsed_ns >= self.latency_threshold_ns:
             event = "fast-command" if command.flags & FAST else "command"
             state.latency.record(event, elapsed_ns // 1_000_000, client.now_ms // 1000)
@@ -377,7 +378,7 @@ class Engine:
         now_us = self.state.clock_ns() // 1000
         line = b'+%d.%06d [%d %s] %s' % (
             now_us // 1_000_000, now_us % 1_000_000, client.db_index, (client.addr or "lua").encode(),
-            b" ".join(_monitor_quote(arg) for arg in argv))
+            b" ".join(_monitor_quote(arg) for arg in redact(argv)))
         for monitor in list(self.state.monitors):
             monitor.connection.send_raw(line + b"\r\n")
 

@@ -5,6 +5,35 @@ from dataclasses import dataclass
 
 MAX_ARGS = 32
 MAX_ARG_BYTES = 128
+REDACTED = b"(redacted)"
+SENSITIVE_CONFIGS = frozenset({b"requirepass", b"masterauth", b"masteruser"})
+
+
+def redact(argv: list[bytes]) -> list[bytes]:
+    """argv as SLOWLOG and MONITOR show it: passwords replaced by "(redacted)", as Redis's
+    redactClientCommandArgument does for AUTH, HELLO ... AUTH and CONFIG SET of requirepass, masterauth and
+    masteruser."""
+    name = argv[0].lower()
+    if name == b"auth":
+        return argv[:1] + [REDACTED] * (len(argv) - 1)
+    hidden = []  # positions to redact
+    if name == b"config" and len(argv) > 3 and argv[1].lower() == b"set":
+        hidden = [i + 1 for i in range(2, len(argv) - 1, 2) if argv[i].lower() in SENSITIVE_CONFIGS]
+    elif name == b"hello":  # HELLO protover [AUTH username password] [SETNAME name], parsed as Redis does
+        i = 2
+        while i < len(argv):
+            option, more = argv[i].lower(), len(argv) - i - 1
+            if option == b"auth" and more >= 2:
+                hidden += [i + 1, i + 2]
+                i += 2
+            elif option == b"setname" and more >= 1:
+                i += 1
+            else:
+                break
+            i += 1
+    if not hidden:
+        return argv
+    return [REDACTED if i in hidden else arg for i, arg in enumerate(argv)]
 
 
 @dataclass
