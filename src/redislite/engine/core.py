@@ -208,7 +208,8 @@ class Engine:
         if aof is not None:  # a write that changed data is logged before any waiter it wakes
             if command.flags & WRITE and self.state.dirty != dirty_before:
                 aof.feed(client, command, argv, reply)
-            aof.command_done(client)
+            if aof.in_multi:
+                aof.command_done(client)
         if self.monitors or self.waiters or observed:  # all empty on the hot path
             if self.monitors and not command.flags & UNMONITORED:
                 self._feed_monitors(client, argv)

@@ -48,16 +48,16 @@ log = logging.getLogger("redislite.persistence.aof")
 # Blocking commands: what they are logged as (the reply tells which key was served).
 BLOCKING_POPS = {"blpop": b"LPOP", "brpop": b"RPOP", "bzpopmin": b"ZPOPMIN", "bzpopmax": b"ZPOPMAX"}
 RELATIVE_EXPIRY = frozenset({"expire", "pexpire", "expireat", "pexpireat"})
+# The writes whose logged form may differ from what the client sent (see _rewrite); the rest are logged as sent.
+REWRITTEN = RELATIVE_EXPIRY | {"getex", "set", "setex", "psetex", "restore", "incrbyfloat", "spop", "brpoplpush",
+                               "blmove", "blmpop", "bzmpop", *BLOCKING_POPS}
 ITEMS_PER_COMMAND = 64  # AOF_REWRITE_ITEMS_PER_CMD: elements per RPUSH/SADD/ZADD/HMSET in a RESP base
 LOAD_SLICE_S = 0.01  # loading hands the loop back this often, so clients get -LOADING instead of waiting
 WRITE_ERROR_LOG_INTERVAL_S = 30  # AOF_WRITE_LOG_ERROR_RATE: a failing write is logged at most this often
 
 
 def encode_command(argv) -> bytes:
-    parts = [b"*%d\r\n" % len(argv)]
-    for arg in argv:
-        parts.append(b"$%d\r\n%s\r\n" % (len(arg), arg))
-    return b"".join(parts)
+    return b"*%d\r\n" % len(argv) + b"".join([b"$%d\r\n%s\r\n" % (len(arg), arg) for arg in argv])
 
 
 class AofFormatError(Exception):
@@ -430,10 +430,12 @@ class AppendOnlyFile:
             self._select(client.db_index)
             buffer.append(b"*1\r\n$5\r\nMULTI\r\n")
             self.in_multi = True
-        self._select(client.db_index)
+        if client.db_index != self.db_index:
+            self._select(client.db_index)
         for item in rewritten:
             buffer.append(encode_command(item))
-        self._schedule()
+        if not self.scheduled:
+            self._schedule()
 
     def feed_raw(self, db_index: int, argv) -> None:
         """An effect outside a command (an expired key's DEL)."""
@@ -470,6 +472,8 @@ class AppendOnlyFile:
 
     def _rewrite(self, client, name: str, argv, reply) -> list:
         """The commands that replay this write deterministically."""
+        if name not in REWRITTEN or (name == "set" and len(argv) == 3):
+            return [argv]
         db = client.db
         if name in RELATIVE_EXPIRY or name == "getex":
             key = argv[1]
@@ -539,7 +543,8 @@ class AppendOnlyFile:
         held, self.held = self.held, []
         for connection, replies in held:
             if not connection.transport.is_closing():
-                connection.send_all(replies)  # and a closing connection closes once it is written
+                connection.send_all(replies)
+                connection.write_unsent()  # now, as beforeSleep does (and a closing connection closes)
 
     def _write_buffer(self) -> None:
         """Append the buffer to the file. On failure (flushAppendOnlyFile) the data stays buffered for the next
