@@ -196,8 +196,7 @@ def _client(request: Request) -> Client:
 async def authenticate_request(request: Request) -> None:
     """The gate of /api/* and /metrics: a client of the request's own (RESP3 replies, so maps and doubles keep
     their types), logged in with the Authorization header's credentials when there are some. AUTH's check is
-    called directly, not AUTH itself: a command would put the password in SLOWLOG and MONITOR (RedisLite does
-    not redact them yet) and count an AUTH call per request."""
+    called directly, not AUTH itself, so that requests do not count an AUTH call each in the statistics."""
     server = request.app.state.redislite
     peer = request.client
     client = Client(server.state, addr=f"{peer.host}:{peer.port}" if peer else "http")

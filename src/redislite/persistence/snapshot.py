@@ -8,9 +8,10 @@ BGSAVE forks. The child sees the dataset frozen at the fork (the kernel copies a
 two processes writes it), writes the file, reports through a pipe and leaves with os._exit; the parent keeps
 serving and reaps the child from its cron. While it writes, the child reports its progress about once a second
 (keys written, copy-on-write size), one JSON line per report, as Redis's sendChildInfo does; the parent reads
-them from the cron without waiting (the pipe is non-blocking) for INFO's current_* fields. CPython touches reference counts as the child walks the data,
-so the child ends up owning a copy of most pages it reads (measured and reported as the CoW size); the
-parent's collector is frozen meanwhile (gc.freeze) so that it, at least, does not dirty every page too.
+them from the cron without waiting (the pipe is non-blocking) for INFO's current_* fields. CPython touches
+reference counts as the child walks the data, so the child ends up owning a copy of most pages it reads
+(measured and reported as the CoW size); the parent's collector is frozen meanwhile (gc.freeze) so that it,
+at least, does not dirty every page too.
 """
 
 import dataclasses
