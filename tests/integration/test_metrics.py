@@ -219,6 +219,7 @@ def test_persistence_and_replication_follow_info(api, resp):
     assert metrics.value("redislite_aof_enabled") == 0
     assert metrics.value("redislite_replication_role", role="master") == 1
     assert metrics.value("redislite_connected_replicas") == 0
+    assert metrics.value("redislite_replication_max_lag_seconds") == 0
     saved_before = metrics.value("redislite_rdb_saves_total")
     resp.save()
     metrics = scrape(api)

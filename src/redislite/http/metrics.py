@@ -169,6 +169,25 @@ class RedisLiteCollector:
                      _number(fields, "connected_slaves"))
         yield _gauge("redislite_replication_offset_bytes", "The replication offset (master_repl_offset)",
                      _number(fields, "master_repl_offset"))
+        lags = replica_lags(fields)
+        per_replica = GaugeMetricFamily("redislite_replica_lag_seconds",
+                                        "Seconds since each connected replica last acknowledged (INFO slaveN lag)",
+                                        labels=["replica"])
+        for replica, lag in lags.items():
+            per_replica.add_metric([replica], lag)
+        yield per_replica
+        yield _gauge("redislite_replication_max_lag_seconds", "The largest replica lag; 0 without replicas",
+                     max(lags.values(), default=0.0))
+
+
+def replica_lags(fields: dict) -> dict[str, float]:
+    """INFO replication's `slaveN:ip=...,port=...,state=...,offset=...,lag=...` lines as {"ip:port": lag}."""
+    lags = {}
+    for name, value in fields.items():
+        if name.startswith("slave") and name[5:].isdigit():
+            parts = dict(part.split("=", 1) for part in str(value).split(",") if "=" in part)
+            lags[f"{parts.get('ip', '')}:{parts.get('port', '')}"] = float(parts.get("lag", 0))
+    return lags
 
 
 def _le(bound: float) -> str:
