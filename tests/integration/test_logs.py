@@ -130,11 +130,11 @@ def test_command_events_appear_only_while_log_commands_is_yes(tmp_path, log_path
         client.set("after", "1")
         client.close()
     commands = [event for event in log_lines(log_path) if event["event"] == "command_executed"]
-    # the setting is read after each command: the CONFIG SET that turns it on is logged, the one that
-    # turns it off is not
+    # the setting is read before each command: the CONFIG SET that turns it on is not logged, the one that
+    # turns it off is (an audit trail shows who stopped it)
     assert [(event["command"], event["key"], event["status"]) for event in commands] == [
-        ("config|set", None, "ok"), ("set", "greeting", "ok"), ("mset", "first", "ok"), ("ping", None, "ok"),
-        ("lpush", "greeting", "error")]
+        ("set", "greeting", "ok"), ("mset", "first", "ok"), ("ping", None, "ok"), ("lpush", "greeting", "error"),
+        ("config|set", None, "ok")]
     for event in commands:
         assert REQUIRED_KEYS | {"command", "key", "status", "latency_ms"} <= set(event), event
         assert event["level"] == "info" and event["logger"] == "redislite.commands"

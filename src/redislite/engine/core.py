@@ -13,7 +13,8 @@ from ..commands.blocking import Block
 from ..commands.registry import TABLE, CommandFlag, CommandSpec
 from ..commands.notifications import NOTIFY_EXPIRED, configure_notifications, expired
 from ..errors import CommandError
-from ..observability.histogram import LATENCY_BOUNDS_NS, new_latency_counts
+from ..observability.histogram import (BUCKET_BY_100NS, BUCKET_TABLE_LIMIT_NS, LATENCY_BOUNDS_NS,
+                                       new_latency_counts)
 from ..observability.logs import log_command
 from ..observability.slowlog import redact
 from ..commands.tracking import Tracking
@@ -22,19 +23,18 @@ from ..protocol.values import QUEUED, Encoded, ErrorReply, Replies
 log = logging.getLogger("redislite.engine")
 
 
-class Blocked:
-    """Returned instead of a reply when the client must wait (CLIENT PAUSE); the connection retries later."""
+class Wait:
+    """Returned instead of a reply when the client must wait: one class, so the connection tests once."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return self.reason
 
 
-BLOCKED = Blocked()
-
-
-class Parked:
-    """Returned instead of a reply when the command waits for keys (BLPOP ...); the engine delivers its reply
-    later through client.connection.resume(reply)."""
-
-
-PARKED = Parked()
+BLOCKED = Wait("BLOCKED")  # CLIENT PAUSE: the connection retries the command later
+PARKED = Wait("PARKED")  # waiting for keys (BLPOP ...): the engine delivers the reply through resume(reply)
 
 # Flags as plain ints: IntFlag arithmetic is slow on the hot path.
 NO_AUTH = int(CommandFlag.NO_AUTH)
@@ -60,7 +60,7 @@ PUBSUB_CONTEXT = frozenset({"ping", "subscribe", "ssubscribe", "unsubscribe", "s
 class Command:
     """A command as one server dispatches it: the static spec plus this server's counters."""
 
-    __slots__ = ("spec", "name", "handler", "arity", "min_args", "max_args", "flags", "subcommands", "calls",
+    __slots__ = ("spec", "name", "handler", "arity", "arg_counts", "flags", "subcommands", "calls",
                  "nsec", "rejected_calls", "failed_calls", "in_place", "single_key", "latency_counts")
 
     def __init__(self, spec: CommandSpec):
@@ -68,9 +68,8 @@ class Command:
         self.name = spec.name
         self.handler = spec.handler
         self.arity = spec.arity
-        # Redis's arity: N means exactly N arguments (the name included), -N at least N
-        self.min_args = abs(spec.arity)
-        self.max_args = spec.arity if spec.arity > 0 else 2**62
+        # Redis's arity: N means exactly N arguments (the name included), -N at least N; `in range` is O(1)
+        self.arg_counts = range(spec.arity, spec.arity + 1) if spec.arity > 0 else range(-spec.arity, 2**62)
         self.flags = int(spec.flags)
         self.in_place = bool(self.flags & WRITE) and spec.group in IN_PLACE_GROUPS
         # the index of the command's only key when it sits at a fixed place (most commands), else 0
@@ -112,6 +111,8 @@ class Engine:
         for name, entry in self.commands.items():
             self.dispatch[name.encode()] = entry
             self.dispatch[name.upper().encode()] = entry
+        # ... and the commands without subcommands, so execute's first lookup settles the common case
+        self.direct = {name: entry for name, entry in self.dispatch.items() if entry.subcommands is None}
         self.configure()
 
     def lookup(self, argv: list[bytes]) -> Command | None:
@@ -136,7 +137,7 @@ class Engine:
         self.memory.configure()
         self.maxmemory = config.maxmemory
         self.update_gate()
-        self.update_expiry_hook()
+        self.update_hooks()
         # client-output-buffer-limit: class -> (hard bytes, soft bytes, soft seconds); a setting names only
         # the classes it changes
         self.output_limits = {}
@@ -153,25 +154,21 @@ class Engine:
     def execute(self, client, argv: list[bytes]):
         """Run one command for client; returns its reply value, an ErrorReply, BLOCKED (paused: retry it
         later) or PARKED (waiting for keys: the engine delivers the reply later)."""
-        command = self.dispatch.get(argv[0])
-        if command is None or command.subcommands is not None:
-            command = self._resolve(client, argv, command)
+        command = self.direct.get(argv[0])
+        if command is None:
+            command = self._resolve(client, argv)
             if command.__class__ is ErrorReply:
                 return command
-        if not command.min_args <= len(argv) <= command.max_args:
+        if len(argv) not in command.arg_counts:
             return self._reject(client, command, errors.wrong_arity(command.name))
         if (client.gated or self.gated) and (early := self._gate(client, command, argv)) is not None:
             return early
 
+        hooks = self.hooks
+        if hooks:  # WATCH, CLIENT TRACKING, AOF, MONITOR, blocked clients or log-commands: see update_hooks
+            before = self._before(client, command, argv)
         start = time_ns()
         client.now_ms = start // 1_000_000
-        db = client.db
-        observed = db.watched or self.tracking.clients  # WATCH or CLIENT TRACKING in use
-        if observed:  # note what this command may change
-            before = self._snapshot(db, command, argv)
-        aof = self.aof
-        if aof is not None:
-            dirty_before = self.state.dirty
         try:
             reply = command.handler(client, argv)
         except CommandError as error:
@@ -182,56 +179,86 @@ class Engine:
             reply = self._internal_error(command)
         if command.in_place:  # aggregates changed in place: re-price them
             if command.single_key:
-                db.settle(argv[command.single_key])
+                client.db.settle(argv[command.single_key])
             else:
                 for index in command.spec.key_positions(argv):
-                    db.settle(argv[index])
+                    client.db.settle(argv[index])
         elapsed_ns = time_ns() - start
         command.calls += 1
         command.nsec += elapsed_ns
         if self.latency_tracking:
-            command.latency_counts[bisect_left(LATENCY_BOUNDS_NS, elapsed_ns)] += 1
+            command.latency_counts[BUCKET_BY_100NS[(elapsed_ns + 99) // 100] if 0 <= elapsed_ns < BUCKET_TABLE_LIMIT_NS
+                                   else bisect_left(LATENCY_BOUNDS_NS, elapsed_ns)] += 1
         client.last_command = command.name
-        if self.log_commands:  # opt-in: a JSON line per command costs far more than the command
-            log_command(command, argv, reply.__class__ is ErrorReply, elapsed_ns)
         if elapsed_ns >= self.slow_ns:
             self._slow(client, command, argv, elapsed_ns)
         if reply.__class__ is Block:
-            if self.monitors and not command.flags & UNMONITORED:
-                self._feed_monitors(client, argv)
-            if client.atomic:  # inside EXEC or a script a blocking command answers at once
-                return reply.no_wait_reply
-            if client.blocked_on is None:
-                self.blocking.park(client, argv, reply)
-                return PARKED
-            return reply  # a retry that still finds nothing: the client keeps its place in line
+            return self._block(client, command, argv, reply, elapsed_ns)
+        if hooks:
+            return self._after(client, command, argv, reply, before, elapsed_ns)
+        return reply
+
+    # -- what runs only while a hook is active -----------------------------------------------------------
+
+    def _before(self, client, command: "Command", argv: list[bytes]):
+        """What the hooks need to know from before the command: its database, whether its keys are observed
+        (WATCH or CLIENT TRACKING) and then their state, the dirty counter (the AOF logs real changes), and
+        log-commands as it was (so the CONFIG SET that turns it off is logged, the one turning it on is not)."""
+        db = client.db
+        observed = bool(db.watched or self.tracking.clients)
+        snapshot = self._snapshot(db, command, argv) if observed else None
+        return db, observed, snapshot, self.state.dirty, self.log_commands
+
+    def _after(self, client, command: "Command", argv: list[bytes], reply, before, elapsed_ns: int):
+        db, observed, snapshot, dirty_before, log_commands = before
+        if log_commands:  # opt-in: a JSON line per command costs far more than the command
+            log_command(command, argv, reply.__class__ is ErrorReply, elapsed_ns)
+        aof = self.aof
         if aof is not None:  # a write that changed data is logged before any waiter it wakes
             if command.flags & WRITE and self.state.dirty != dirty_before:
                 aof.feed(client, command, argv, reply)
             if aof.in_multi:
                 aof.command_done(client)
-        if self.monitors or self.waiters or observed:  # all empty on the hot path
-            if self.monitors and not command.flags & UNMONITORED:
-                self._feed_monitors(client, argv)
-            if observed:
-                changed = self._changed_keys(db, before)
-                if db.watched:
-                    for key in changed:
-                        db.touch_watched(key)
-                if self.tracking.clients:
-                    self.tracking.after_command(client, command, argv, changed, command.flags & READONLY)
-                    if client.deferred_pushes and not client.atomic:
-                        reply = Replies([reply, *map(Encoded, client.deferred_pushes)])
-                        client.deferred_pushes = []
-            if self.waiters:
-                self._wake_waiters(client, command, argv)
+        if self.monitors and not command.flags & UNMONITORED:
+            self._feed_monitors(client, argv)
+        if observed:
+            changed = self._changed_keys(db, snapshot)
+            if db.watched:
+                for key in changed:
+                    db.touch_watched(key)
+            if self.tracking.clients:
+                self.tracking.after_command(client, command, argv, changed, command.flags & READONLY)
+                if client.deferred_pushes and not client.atomic:
+                    reply = Replies([reply, *map(Encoded, client.deferred_pushes)])
+                    client.deferred_pushes = []
+        if self.waiters:
+            self._wake_waiters(client, command, argv)
         return reply
 
-    # -- expiry side effects ---------------------------------------------------------------------------
+    def _block(self, client, command: "Command", argv: list[bytes], reply: Block, elapsed_ns: int):
+        """A blocking command found nothing to serve."""
+        if self.log_commands:
+            log_command(command, argv, False, elapsed_ns)
+        if self.monitors and not command.flags & UNMONITORED:
+            self._feed_monitors(client, argv)
+        if client.atomic:  # inside EXEC or a script a blocking command answers at once
+            return reply.no_wait_reply
+        if client.blocked_on is None:
+            self.blocking.park(client, argv, reply)
+            self.hooks = True  # writes must now wake it
+            return PARKED
+        return reply  # a retry that still finds nothing: the client keeps its place in line
 
-    def update_expiry_hook(self) -> None:
-        """Install the hook storage calls for each expired key only while something needs it ("expired"
-        events, CLIENT TRACKING invalidations); otherwise expiry pays one test."""
+    # -- hooks: what observes commands and expiries ---------------------------------------------------------
+
+    def update_hooks(self) -> None:
+        """Recompute `hooks`, whether anything observes commands as they run (WATCH, CLIENT TRACKING, the
+        AOF, MONITOR, a blocked client, log-commands): while nothing does, execute skips them all. Whoever adds
+        an observer calls this (or sets `hooks`); the cron calls it to clear the flag once they are gone.
+        Also installs the hook storage calls for each expired key only while something needs it ("expired"
+        events, CLIENT TRACKING invalidations, the AOF); otherwise expiry pays one test."""
+        self.hooks = bool(self.aof is not None or self.monitors or self.waiters or self.tracking.clients
+                          or self.log_commands or any(db.watched for db in self.state.databases))
         needed = self.state.notify_flags & NOTIFY_EXPIRED or self.tracking.clients or self.aof is not None
         for db in self.state.databases:
             db.on_expired = self._key_expired if needed else None
@@ -292,12 +319,11 @@ class Engine:
         self.blocking.remove(client)
         return True, blocked_on.timeout_reply if error is None else error
 
-    def _resolve(self, client, argv: list[bytes], command: "Command | None"):
+    def _resolve(self, client, argv: list[bytes]):
         """The slow half of the lookup: other spellings of the name, and subcommands."""
+        command = self.dispatch.get(argv[0]) or self.dispatch.get(argv[0].lower())
         if command is None:
-            command = self.dispatch.get(argv[0].lower())
-            if command is None:
-                return self._reject(client, None, errors.unknown_command(argv))
+            return self._reject(client, None, errors.unknown_command(argv))
         if command.subcommands is not None and len(argv) > 1:
             sub = command.subcommands.get(argv[1].lower())
             if sub is None:

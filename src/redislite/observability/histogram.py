@@ -1,5 +1,5 @@
-"""Per-command latency histograms: a fixed list of bucket counters on each command, bumped with one bisect per
-call (engine/core.py), read at INFO latencystats and /metrics scrape time.
+"""Per-command latency histograms: a fixed list of bucket counters on each command, bumped once per call
+(engine/core.py), read at INFO latencystats and /metrics scrape time.
 
 Redis 7.0 keeps an HDR histogram per command (2 significant digits); a Python list of ~70 counters with
 bounds at 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 and 8 per decade costs one C-level bisect and one increment per
@@ -7,6 +7,7 @@ command, and still reports a percentile at most a third above its true value. Th
 decade are what the Prometheus histogram exports (cumulative buckets may skip bounds and stay exact).
 """
 
+from bisect import bisect_left
 from itertools import accumulate
 
 DECADE_STEPS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)
@@ -19,6 +20,11 @@ LATENCY_BOUNDS_NS = [round(step * 10**exponent) for exponent in range(3, 10) for
 # The bounds Prometheus sees: 10 µs, 25 µs, 50 µs, 100 µs, ..., 10 s.
 EXPORTED_BOUNDS_NS = [round(step * 10**exponent) for exponent in range(4, 10) for step in EXPORTED_STEPS] + [10**10]
 DEFAULT_INFO_PERCENTILES = (50.0, 99.0, 99.9)
+
+# Every bound is a multiple of 100 ns, so below 1 ms the bucket of a duration is a list index by
+# ceil(elapsed / 100 ns): cheaper than the bisect, which the slower calls still take.
+BUCKET_TABLE_LIMIT_NS = 1_000_000
+BUCKET_BY_100NS = [bisect_left(LATENCY_BOUNDS_NS, units * 100) for units in range(BUCKET_TABLE_LIMIT_NS // 100 + 1)]
 
 
 def new_latency_counts() -> list[int]:

@@ -286,13 +286,13 @@ class AofRewriter:
     def _install(self, aof) -> None:
         engine = self.state.engine
         engine.aof = aof
-        engine.update_expiry_hook()
+        engine.update_hooks()
 
     def _uninstall(self) -> None:
         engine = self.state.engine
         if engine.aof is not None:
             engine.aof = None
-            engine.update_expiry_hook()
+            engine.update_hooks()
 
     # -- INFO --------------------------------------------------------------------------------------------
 

@@ -22,22 +22,26 @@ def _bulk(value: bytes) -> bytes:
     return b"$%d\r\n%s\r\n" % (len(value), value)
 
 
-def _int(value: int) -> bytes:
-    if 0 <= value < 1024:
-        return _SMALL_INTS[value]
-    return b":%d\r\n" % value
+class _IntReplies(dict):
+    """`:n\r\n` by integer: the first 1024 encoded once, so the common reply is one C-level lookup."""
+
+    def __missing__(self, value: int) -> bytes:
+        return b":%d\r\n" % value
 
 
-_STATUS_CACHE: dict[bytes, bytes] = {}  # +OK, +PONG, +QUEUED ...: a handful of constants, encoded once
+class _StatusReplies(dict):
+    """`+OK\r\n` by status: a handful of constants (OK, PONG, QUEUED ...) encoded once; scripts can return
+    any status, so the table stops growing at 64."""
 
-
-def _simple(value: bytes) -> bytes:
-    encoded = _STATUS_CACHE.get(value)
-    if encoded is None:
+    def __missing__(self, value: bytes) -> bytes:
         encoded = b"+%s\r\n" % value
-        if len(_STATUS_CACHE) < 64:
-            _STATUS_CACHE[value] = encoded
-    return encoded
+        if len(self) < 64:
+            self[value] = encoded
+        return encoded
+
+
+_int = _IntReplies(enumerate(_SMALL_INTS)).__getitem__
+_simple = _StatusReplies().__getitem__
 
 
 def _error(value: bytes) -> bytes:

@@ -54,15 +54,21 @@ def _marker_followed(data: bytes, marker: bytes, pattern: re.Pattern, back: int)
     return pos >= 0 and pattern.search(data, max(pos + back, 0)) is not None
 
 
-def _drop_from_bad_argument(commands: list, start: int) -> bool:
-    """Every argument hiredis returned in commands[start:] must be a bulk string (not an integer, nil or
-    nested array). If one is not, the commands from it on are dropped (so the framer re-reads them and words
-    Redis's error) and the answer is True."""
-    for index in range(start, len(commands)):
-        if any(arg.__class__ is not bytes for arg in commands[index]):
-            del commands[index:]
-            return True
-    return False
+def _keep_valid_prefix(commands: list, start: int) -> bool:
+    """Of what hiredis returned in commands[start:], keep the commands before the first one that is not a list
+    of bulk strings (an integer, a nil or a nested array as an argument, a top-level non-array); *-1 and *0
+    are skipped, as Redis does. True if something was cut: the framer re-reads it and words Redis's error."""
+    kept = []
+    cut = False
+    for argv in commands[start:]:
+        if argv is None or argv == []:
+            continue
+        if argv.__class__ is not list or any(arg.__class__ is not bytes for arg in argv):
+            cut = True
+            break
+        kept.append(argv)
+    commands[start:] = kept
+    return cut
 
 
 @dataclass
@@ -297,18 +303,17 @@ class RequestReader:
         reader.feed(data)
         start = len(commands)
         try:
-            while (argv := reader.gets()) is not False:
-                if argv.__class__ is list and argv:
-                    commands.append(argv)
-                elif argv is not None and argv != []:  # *-1 and *0 are skipped, as Redis does
-                    raise hiredis.ProtocolError()
-            try:  # every argument must be a bytes object: one C-level join tells
-                b"".join(chain.from_iterable(commands[start:] if start else commands))
+            commands.extend(iter(reader.gets, False))  # C-level loop; a ProtocolError keeps what came before
+            new = commands[start:] if start else commands
+            try:  # every command must be a non-empty list of bytes objects: two C-level passes tell
+                b"".join(chain.from_iterable(new))
+                if not all(map(list.__len__, new)):
+                    raise TypeError
             except TypeError:
-                _drop_from_bad_argument(commands, start)
-                raise hiredis.ProtocolError() from None
+                if _keep_valid_prefix(commands, start):
+                    raise hiredis.ProtocolError() from None
         except hiredis.ProtocolError:
-            _drop_from_bad_argument(commands, start)  # a bad shape after a bad argument: the first one counts
+            _keep_valid_prefix(commands, start)  # a bad shape before hiredis's error: the first one counts
             parsed = len(commands) - start
             self.hiredis = hiredis.Reader()
             self.checker.reset()

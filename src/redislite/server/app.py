@@ -76,7 +76,7 @@ class RedisLiteServer:
             if await self.run_loader(aof.load()):
                 aof.open()  # then every change is logged to it
                 self.persistence.aof = self.engine.aof = aof
-                self.engine.update_expiry_hook()
+                self.engine.update_hooks()
             return
         loader = self.persistence.startup_loader()
         if loader is not None:
@@ -101,6 +101,7 @@ class RedisLiteServer:
         if state.config.active_expire_enabled and not self.expire_pending:
             self.expire_slice()
         self.persistence.cron()
+        self.engine.update_hooks()  # clears the flag once the last watcher, monitor, ... is gone
         now_s = state.clock_ms() // 1000
         for db in state.databases:
             db.set_clock(now_s)

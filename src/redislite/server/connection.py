@@ -8,7 +8,7 @@ import time
 from ..commands.pubsub import unsubscribe_all
 from ..commands.transactions import unwatch_all
 from ..engine.client import Client
-from ..engine.core import BLOCKED, PARKED
+from ..engine.core import BLOCKED, Wait
 from ..errors import ProtocolViolation
 from ..observability.logs import VERBOSE
 from ..protocol.reader import QueryBufferExceeded, RequestLimits, RequestReader
@@ -120,20 +120,16 @@ class Connection(asyncio.Protocol):
         if out is None:
             out = []
         self.pending = out  # pub/sub messages for this client, raised by these commands, go in order
+        append = out.append
         try:
-            for index, argv in enumerate(commands):
+            for argv in commands:
                 reply = execute(client, argv)
-                if reply is BLOCKED:
-                    self.waiting = commands[index:]
-                    self.block()
-                    break
-                if reply is PARKED:
-                    self.waiting = commands[index + 1:]
-                    self.start_block_timer()
+                if reply.__class__ is Wait:
+                    self.wait(commands, argv, reply)
                     break
                 replies = client.replies  # read per command: HELLO and CLIENT REPLY change it
                 if replies is not None:
-                    out.append(replies[reply.__class__](reply))
+                    append(replies[reply.__class__](reply))
                 else:
                     self.step_reply_mode()
                 if self.closing:
@@ -147,13 +143,18 @@ class Connection(asyncio.Protocol):
             self.waiting = []
             self.closing = True
         self.pending = None
-        held = False
+        client.last_interaction_ms = client.now_ms
         if out:
             aof = self.engine.aof  # replies wait until this turn's changes are in the AOF
-            if aof is None or not (held := aof.hold(self, out)):
-                self.send_all(out)
-        client.last_interaction_ms = client.now_ms
-        if self.closing and not held and self.unsent is None and not self.transport.is_closing():
+            if aof is not None and aof.hold(self, out):
+                return
+            unsent = self.unsent  # send_all, inlined
+            if unsent is None:
+                self.unsent = out
+                self.server.want_write(self)
+                return  # write_unsent closes a closing connection after the write
+            unsent.extend(out)
+        if self.closing and self.unsent is None and not self.transport.is_closing():
             self.transport.close()
 
     def step_reply_mode(self) -> None:
@@ -164,6 +165,17 @@ class Connection(asyncio.Protocol):
             self.client.reply_mode = "skip"
 
     # -- waiting: CLIENT PAUSE, and blocking commands --------------------------------------------------
+
+    def wait(self, commands: list, argv: list[bytes], reply: Wait) -> None:
+        """argv must wait: paused (retried later, with what follows it) or parked (what follows it runs after
+        its reply)."""
+        index = next(i for i, queued in enumerate(commands) if queued is argv)  # by identity: repeats are equal
+        if reply is BLOCKED:
+            self.waiting = commands[index:]
+            self.block()
+        else:
+            self.waiting = commands[index + 1:]
+            self.start_block_timer()
 
     def block(self) -> None:
         """Wait until the pause ends, then run what was queued."""
