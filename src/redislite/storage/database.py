@@ -19,9 +19,11 @@ import random
 from sys import getsizeof
 
 from .glob import compile_glob
-from .memory import (EXACT_MEMBERS, HEAP_ENTRY_BYTES, RESAMPLE_CHANCE, TABLE_SLOT_BYTES, price,
-                     value_size)
+from .memory import (EXACT_MEMBERS, HEAP_ENTRY_BYTES, RESAMPLE_CHANCE, SIZE_BY_LENGTH, TABLE_SLOT_BYTES,
+                     price, value_size)
 
+_ONLY_BYTES = {bytes}
+_STRING_SIZES = SIZE_BY_LENGTH.__getitem__
 COMPACT_MAX_KEYS = 20_000  # about 3 ms of rebuilding, see compact_one_table
 
 
@@ -128,10 +130,33 @@ class Database:
     def store_many(self, keys: list[bytes], values: list, touch: bool = True) -> None:
         """MSET (bytes values only): store pairs; TTLs of the keys are dropped."""
         data = self.data
+        pairs = dict(zip(keys, values))  # a key given twice takes its last value, as in Redis
+        olds = list(map(data.get, pairs))
+        if set(map(type, olds)) == _ONLY_BYTES:  # strings over strings: sized by C-level passes
+            try:
+                self.used += (sum(map(_STRING_SIZES, map(len, pairs.values())))
+                              - sum(map(_STRING_SIZES, map(len, olds))))
+                data.update(pairs)
+            except IndexError:  # a long string: priced one by one below
+                self._store_pairs(pairs)
+        else:
+            self._store_pairs(pairs)
+        if self.expires:
+            for key in pairs:
+                self.expires.pop(key, None)
+        if touch:
+            if self.lfu is None:
+                self.access.update(dict.fromkeys(pairs, self.clock))
+            else:
+                for key in pairs:
+                    self.access[key] = self.lfu.touched(self.access.get(key), self.clock)
+
+    def _store_pairs(self, pairs: dict) -> None:
+        data = self.data
         get = data.get
         roster = self.roster
         added = 0
-        for key, value in zip(keys, values):  # bytes_size and value_size inlined: MSET is a benchmark
+        for key, value in pairs.items():  # bytes_size and value_size inlined
             old = get(key)
             if old is None:
                 added += ((len(key) + 48) & -16) + ((len(value) + 48) & -16)
@@ -143,15 +168,6 @@ class Database:
                 added += ((len(value) + 48) & -16) - old.accounted
             data[key] = value
         self.used += added
-        if self.expires:
-            for key in keys:
-                self.expires.pop(key, None)
-        if touch:
-            if self.lfu is None:
-                self.access.update(dict.fromkeys(keys, self.clock))
-            else:
-                for key in keys:
-                    self.access[key] = self.lfu.touched(self.access.get(key), self.clock)
 
     def delete(self, key: bytes) -> bool:
         value = self.data.pop(key, None)
