@@ -5,6 +5,7 @@ from .values import Encoded, ErrorReply, NullArray, Push, Replies, SetReply, Sim
 
 _SMALL_INTS = [b":%d\r\n" % i for i in range(1024)]
 _BULK_HEADS = [b"$%d" % n for n in range(1024)]
+_BULK_LINES = [b"$%d\r\n" % n for n in range(1024)]
 _ONLY_BYTES = {bytes}
 
 
@@ -19,7 +20,10 @@ def sanitize_error(message: bytes) -> bytes:
 
 
 def _bulk(value: bytes) -> bytes:
-    return b"$%d\r\n%s\r\n" % (len(value), value)
+    length = len(value)
+    if length < 1024:  # two concatenations cost less than the % formatting (GET's reply)
+        return _BULK_LINES[length] + value + b"\r\n"
+    return b"$%d\r\n%s\r\n" % (length, value)
 
 
 class _IntReplies(dict):
