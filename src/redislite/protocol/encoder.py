@@ -26,11 +26,10 @@ def _bulk(value: bytes) -> bytes:
     return b"$%d\r\n%s\r\n" % (length, value)
 
 
-class _IntReplies(dict):
-    """`:n\r\n` by integer: the first 1024 encoded once, so the common reply is one C-level lookup."""
-
-    def __missing__(self, value: int) -> bytes:
-        return b":%d\r\n" % value
+def _int(value: int) -> bytes:
+    if 0 <= value < 1024:
+        return _SMALL_INTS[value]
+    return b":%d\r\n" % value  # a dict with __missing__ would cost a counter's reply twice this
 
 
 class _StatusReplies(dict):
@@ -44,7 +43,6 @@ class _StatusReplies(dict):
         return encoded
 
 
-_int = _IntReplies(enumerate(_SMALL_INTS)).__getitem__
 _simple = _StatusReplies().__getitem__
 
 
