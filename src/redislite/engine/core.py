@@ -187,8 +187,9 @@ class Engine:
         command.calls += 1
         command.nsec += elapsed_ns
         if self.latency_tracking:
-            command.latency_counts[BUCKET_BY_100NS[(elapsed_ns + 99) // 100] if 0 <= elapsed_ns < BUCKET_TABLE_LIMIT_NS
-                                   else bisect_left(LATENCY_BOUNDS_NS, elapsed_ns)] += 1
+            bucket = (BUCKET_BY_100NS[(elapsed_ns + 99) // 100] if 0 <= elapsed_ns < BUCKET_TABLE_LIMIT_NS
+                      else bisect_left(LATENCY_BOUNDS_NS, elapsed_ns))
+            command.latency_counts[bucket] += 1
         client.last_command = command.name
         if elapsed_ns >= self.slow_ns:
             self._slow(client, command, argv, elapsed_ns)
