@@ -86,3 +86,29 @@ def test_quick_benchmark_draws_the_chart_next_to_the_json(quick_run):
     _, report, output = quick_run
     assert report["chart"] == "benchmark_results.png"
     assert (output / "benchmark_results.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def run_hotpath(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "benchmarks" / "hotpath.py"), *args],
+                          capture_output=True, text=True, timeout=240)
+
+
+def test_hotpath_drives_the_real_connections_and_counts_what_pipelining_saves():
+    figures = {}
+    for mode in ([], ["--bytecodes"]):
+        completed = run_hotpath("--tests", "get,incr", "--pipelines", "1,16", "--commands", "1600",
+                                "--repeats", "1", "--json-only", *mode)
+        assert completed.returncode == 0, completed.stderr[-3000:]
+        figures[bool(mode)] = json.loads(completed.stdout)
+    for values in figures.values():
+        assert set(values) == {"get -P 1", "get -P 16", "incr -P 1", "incr -P 16"}
+        assert all(value > 0 for value in values.values())
+    bytecodes = figures[True]
+    # one read per 16 commands instead of one per command: the per-read work is shared
+    assert bytecodes["get -P 16"] < bytecodes["get -P 1"] and bytecodes["incr -P 16"] < bytecodes["incr -P 1"]
+
+
+def test_hotpath_names_an_unknown_test_in_one_line():
+    completed = run_hotpath("--tests", "set,nosuch")
+    assert completed.returncode == 2
+    assert completed.stderr.strip() == "hotpath.py: unknown test(s) nosuch; known: set, get, incr, mset"
