@@ -13,8 +13,7 @@ from ..commands.blocking import Block
 from ..commands.registry import TABLE, CommandFlag, CommandSpec
 from ..commands.notifications import NOTIFY_EXPIRED, configure_notifications, expired
 from ..errors import CommandError
-from ..observability.histogram import (BUCKET_BY_100NS, BUCKET_TABLE_LIMIT_NS, LATENCY_BOUNDS_NS,
-                                       new_latency_counts)
+from ..observability.histogram import BUCKET_BY_100NS, LATENCY_BOUNDS_NS, new_latency_counts
 from ..observability.logs import log_command
 from ..observability.slowlog import redact
 from ..commands.tracking import Tracking
@@ -187,9 +186,11 @@ class Engine:
         command.calls += 1
         command.nsec += elapsed_ns
         if self.latency_tracking:
-            bucket = (BUCKET_BY_100NS[(elapsed_ns + 99) // 100] if 0 <= elapsed_ns < BUCKET_TABLE_LIMIT_NS
-                      else bisect_left(LATENCY_BOUNDS_NS, elapsed_ns))
-            command.latency_counts[bucket] += 1
+            try:  # below 1 ms (nearly always) a table lookup, else a bisect (a wall clock stepping back
+                # mid-command can misfile that one call, as it already skews nsec)
+                command.latency_counts[BUCKET_BY_100NS[(elapsed_ns + 99) // 100]] += 1
+            except IndexError:
+                command.latency_counts[bisect_left(LATENCY_BOUNDS_NS, elapsed_ns)] += 1
         client.last_command = command.name
         if elapsed_ns >= self.slow_ns:
             self._slow(client, command, argv, elapsed_ns)
