@@ -249,11 +249,12 @@ def info_cpu(ctx) -> list:
 def info_commandstats(ctx) -> list:
     lines = []
     for entry in all_command_entries(ctx.server):
-        if not (entry.calls or entry.failed_calls or entry.rejected_calls):
+        calls = entry.calls
+        if not (calls or entry.failed_calls or entry.rejected_calls):
             continue
-        per_call = entry.usec / entry.calls if entry.calls else 0
+        per_call = entry.usec / calls if calls else 0
         lines.append((f"cmdstat_{entry.name}",
-                      f"calls={entry.calls},usec={entry.usec},usec_per_call={per_call:.2f},"
+                      f"calls={calls},usec={entry.usec},usec_per_call={per_call:.2f},"
                       f"rejected_calls={entry.rejected_calls},failed_calls={entry.failed_calls}"))
     return lines
 

@@ -314,6 +314,7 @@ def incr_by_generic(ctx, key: bytes, increment: int) -> int:
     value = db.lookup(key, ctx.now_ms)  # lookup_string_write, inlined: INCR is a benchmark's hot path
     if value is None:
         result = increment
+        db.store(key, b"%d" % result, True, ctx.touch)
     elif value.__class__ is not bytes:
         raise CommandError(errors.WRONGTYPE)
     else:
@@ -323,7 +324,7 @@ def incr_by_generic(ctx, key: bytes, increment: int) -> int:
         result = current + increment
         if not INT64_MIN <= result <= INT64_MAX:
             raise CommandError(errors.INCR_OVERFLOW)
-    db.store(key, b"%d" % result, True, ctx.touch)  # keep_ttl
+        db.replace_string(key, value, b"%d" % result, ctx.touch)  # the TTL stays
     server = ctx.server
     server.dirty += 1
     if server.notify_flags:

@@ -59,7 +59,7 @@ PUBSUB_CONTEXT = frozenset({"ping", "subscribe", "ssubscribe", "unsubscribe", "s
 class Command:
     """A command as one server dispatches it: the static spec plus this server's counters."""
 
-    __slots__ = ("spec", "name", "handler", "arity", "arg_counts", "flags", "subcommands", "calls",
+    __slots__ = ("spec", "name", "handler", "arity", "arg_counts", "flags", "subcommands", "untracked_calls",
                  "nsec", "rejected_calls", "failed_calls", "in_place", "single_key", "latency_counts")
 
     def __init__(self, spec: CommandSpec):
@@ -78,8 +78,14 @@ class Command:
         self.reset_stats()
 
     def reset_stats(self) -> None:
-        self.calls = self.nsec = self.rejected_calls = self.failed_calls = 0
+        self.untracked_calls = self.nsec = self.rejected_calls = self.failed_calls = 0
         self.latency_counts = new_latency_counts()  # INFO latencystats and /metrics histograms
+
+    @property
+    def calls(self) -> int:
+        """Each call is counted in its latency bucket, or in untracked_calls while latency-tracking is off (one
+        counter less to bump per command)."""
+        return self.untracked_calls + sum(self.latency_counts)
 
     @property
     def usec(self) -> int:
@@ -183,14 +189,15 @@ class Engine:
                 for index in command.spec.key_positions(argv):
                     client.db.settle(argv[index])
         elapsed_ns = time_ns() - start
-        command.calls += 1
         command.nsec += elapsed_ns
-        if self.latency_tracking:
+        if self.latency_tracking:  # the bucket counts the call (Command.calls)
             try:  # below 1 ms (nearly always) a table lookup, else a bisect (a wall clock stepping back
                 # mid-command can misfile that one call, as it already skews nsec)
                 command.latency_counts[BUCKET_BY_100NS[(elapsed_ns + 99) // 100]] += 1
             except IndexError:
                 command.latency_counts[bisect_left(LATENCY_BOUNDS_NS, elapsed_ns)] += 1
+        else:
+            command.untracked_calls += 1
         client.last_command = command.name
         if elapsed_ns >= self.slow_ns:
             self._slow(client, command, argv, elapsed_ns)

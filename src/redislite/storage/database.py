@@ -118,6 +118,17 @@ class Database:
             else:
                 self.access[key] = self.lfu.touched(self.access.get(key), self.clock)
 
+    def replace_string(self, key: bytes, old: bytes, value: bytes, touch: bool) -> None:
+        """Store the string value where key holds the string old (the caller just looked it up); the TTL stays.
+        INCR's path: store() without the lookup and the type tests."""
+        self.used += ((len(value) + 48) & -16) - ((len(old) + 48) & -16)
+        self.data[key] = value
+        if touch:
+            if self.lfu is None:
+                self.access[key] = self.clock
+            else:
+                self.access[key] = self.lfu.touched(self.access.get(key), self.clock)
+
     def _account_store(self, key: bytes, old, value) -> None:
         size = (len(value) + 48) & -16 if value.__class__ is bytes else price(value)
         if old is None:
