@@ -128,7 +128,7 @@ def set_command(ctx, argv):
         if server.notify_flags:  # the general path looks the key up first, for "expired" and "new"
             set_generic(ctx, argv[1], argv[2], 0, None)
             return OK
-        ctx.db.store(argv[1], argv[2], touch=ctx.touch)
+        ctx.db.store(argv[1], argv[2], False, ctx.touch)  # positional: a call with keywords costs more
         server.dirty += 1
         return OK
     flags, expire = parse_expiry_options(argv, 3, for_set=True)
@@ -191,7 +191,7 @@ def mset_command(ctx, argv):
         for pos in range(1, len(argv), 2):
             set_generic(ctx, argv[pos], argv[pos + 1], 0, None)
         return OK
-    ctx.db.store_many(argv[1::2], argv[2::2], touch=ctx.touch)
+    ctx.db.store_many(argv[1::2], argv[2::2], ctx.touch)
     ctx.server.dirty += len(argv) // 2
     return OK
 

@@ -35,7 +35,7 @@ class Client:
         self.last_interaction_ms = self.created_ms
         self.now_ms = self.created_ms
         self.last_command = b"NULL"
-        self.replies = RESP2.by_type  # the encoders for this client's replies; None while CLIENT REPLY mutes them
+        self.replies = RESP2.by_type  # the encoders for this client's replies (class -> function): see reply_mode
         self.reply_mode = "on"  # CLIENT REPLY: on | off | skip_next (set by SKIP) | skip (this reply)
         self.no_evict = False
         self.touch = True  # whether this client's commands update keys' access times (CLIENT NO-TOUCH)
@@ -70,7 +70,16 @@ class Client:
     @reply_mode.setter
     def reply_mode(self, mode: str) -> None:
         self._reply_mode = mode
-        self.replies = self.encoder.by_type if mode == "on" else None
+        # muted, every reply encodes as nothing (so the connection's loop tests nothing per reply)
+        self.replies = self.encoder.by_type if mode == "on" else dict.fromkeys(self.encoder.by_type, self._mute)
+
+    def _mute(self, _reply) -> bytes:
+        """A reply that CLIENT REPLY silences; SKIP silences only the one after the CLIENT command."""
+        if self._reply_mode == "skip":
+            self.reply_mode = "on"
+        elif self._reply_mode == "skip_next":
+            self.reply_mode = "skip"
+        return b""
 
     @property
     def authenticated(self) -> bool:

@@ -52,6 +52,8 @@ OOM_EXEMPT_IN_MULTI = frozenset({"exec", "discard", "quit", "reset"})
 # What a client in MULTI runs at once instead of queuing (processCommand's list).
 TRANSACTION_CONTROL = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
 # What a RESP2 client with subscriptions may run.
+MANY_ARGS = 64  # arg_counts lists the counts below this
+
 PUBSUB_CONTEXT = frozenset({"ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe",
                             "punsubscribe", "quit", "reset"})
 
@@ -59,16 +61,21 @@ PUBSUB_CONTEXT = frozenset({"ping", "subscribe", "ssubscribe", "unsubscribe", "s
 class Command:
     """A command as one server dispatches it: the static spec plus this server's counters."""
 
-    __slots__ = ("spec", "name", "handler", "arity", "arg_counts", "flags", "subcommands", "untracked_calls",
-                 "nsec", "rejected_calls", "failed_calls", "in_place", "single_key", "latency_counts")
+    __slots__ = ("spec", "name", "handler", "arity", "arg_counts", "many_args", "flags", "subcommands",
+                 "untracked_calls", "nsec", "rejected_calls", "failed_calls", "in_place", "single_key", "latency_counts")
 
     def __init__(self, spec: CommandSpec):
         self.spec = spec
         self.name = spec.name
         self.handler = spec.handler
         self.arity = spec.arity
-        # Redis's arity: N means exactly N arguments (the name included), -N at least N; `in range` is O(1)
-        self.arg_counts = range(spec.arity, spec.arity + 1) if spec.arity > 0 else range(-spec.arity, 2**62)
+        # Redis's arity: N means exactly N arguments (the name included), -N at least N. A count is accepted
+        # when in arg_counts (a frozenset test is cheaper than a range's) or, variadic, from many_args on.
+        if spec.arity > 0:
+            self.arg_counts, self.many_args = frozenset({spec.arity}), 2**62
+        else:
+            self.many_args = max(-spec.arity, MANY_ARGS)
+            self.arg_counts = frozenset(range(-spec.arity, self.many_args))
         self.flags = int(spec.flags)
         self.in_place = bool(self.flags & WRITE) and spec.group in IN_PLACE_GROUPS
         # the index of the command's only key when it sits at a fixed place (most commands), else 0
@@ -164,7 +171,8 @@ class Engine:
             command = self._resolve(client, argv)
             if command.__class__ is ErrorReply:
                 return command
-        if len(argv) not in command.arg_counts:
+        argc = len(argv)
+        if argc not in command.arg_counts and argc < command.many_args:
             return self._reject(client, command, errors.wrong_arity(command.name))
         if (client.gated or self.gated) and (early := self._gate(client, command, argv)) is not None:
             return early

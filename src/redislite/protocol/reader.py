@@ -12,7 +12,6 @@ At a command boundary, a first byte other than '*' starts an inline command (`PI
 
 import re
 from dataclasses import dataclass
-from itertools import chain
 
 import hiredis
 
@@ -28,6 +27,8 @@ STAR = 42
 # Shapes hiredis would accept but must not see: a multibulk count of 7+ digits, a `+` argument.
 _BIG_COUNT = re.compile(rb"\*\d{7}")
 _PLUS_ARGUMENT = re.compile(rb"\r\n\+")
+_LISTS_ONLY = {list}
+_JOIN = b"".join
 SCAN_BY_REGEX = 4096  # above this, chunks are usually mostly payload: hop between marker bytes instead
 
 
@@ -318,9 +319,9 @@ class RequestReader:
         try:
             commands.extend(iter(reader.gets, False))  # C-level loop; a ProtocolError keeps what came before
             new = commands[start:] if start else commands
-            try:  # every command must be a non-empty list of bytes objects: two C-level passes tell
-                b"".join(chain.from_iterable(new))
-                if not all(map(list.__len__, new)):
+            try:  # every command must be a non-empty list of bytes objects: C-level passes tell (joining a
+                # command's arguments type-checks them; an empty join, also from `*1 $0`, is looked at closer)
+                if set(map(type, new)) != _LISTS_ONLY or not all(map(_JOIN, new)):
                     raise TypeError
             except TypeError:
                 if _keep_valid_prefix(commands, start):

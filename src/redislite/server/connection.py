@@ -121,27 +121,24 @@ class Connection(asyncio.Protocol):
             out = []
         self.pending = out  # pub/sub messages for this client, raised by these commands, go in order
         append = out.append
+        reply = None
         try:
             for argv in commands:
                 reply = execute(client, argv)
-                if reply.__class__ is Wait:
-                    self.wait(commands, argv, reply)
-                    break
-                replies = client.replies  # read per command: HELLO and CLIENT REPLY change it
-                if replies is not None:
-                    append(replies[reply.__class__](reply))
-                else:
-                    self.step_reply_mode()
+                # the encoders are read per command (HELLO and CLIENT REPLY change them); a Wait has none
+                append(client.replies[reply.__class__](reply))
                 if self.closing:
                     break
             else:
                 if self.waiting:
                     self.waiting = []
-        except Exception:  # a bug outside any handler: this client gets an error and is closed, the server lives
-            log.exception("connection_failed", extra={"client_id": client.id})
-            out.append(b"-ERR internal error\r\n")
-            self.waiting = []
-            self.closing = True
+        except KeyError:
+            if reply.__class__ is Wait:
+                self.wait(commands, argv, reply)
+            else:
+                self.failed(client, out)
+        except Exception:
+            self.failed(client, out)
         self.pending = None
         client.last_interaction_ms = client.now_ms
         if out:
@@ -157,12 +154,12 @@ class Connection(asyncio.Protocol):
         if self.closing and self.unsent is None and not self.transport.is_closing():
             self.transport.close()
 
-    def step_reply_mode(self) -> None:
-        """CLIENT REPLY: this reply was silenced; SKIP silences only the one after the CLIENT command."""
-        if self.client.reply_mode == "skip":
-            self.client.reply_mode = "on"
-        elif self.client.reply_mode == "skip_next":
-            self.client.reply_mode = "skip"
+    def failed(self, client, out: list) -> None:
+        """A bug outside any handler: this client gets an error and is closed, the server lives."""
+        log.exception("connection_failed", extra={"client_id": client.id})
+        out.append(b"-ERR internal error\r\n")
+        self.waiting = []
+        self.closing = True
 
     # -- waiting: CLIENT PAUSE, and blocking commands --------------------------------------------------
 
@@ -209,12 +206,7 @@ class Connection(asyncio.Protocol):
             self.block_timer = None
         if self.closing:
             return
-        out = []
-        replies = self.client.replies
-        if replies is not None:
-            out.append(replies[reply.__class__](reply))
-        else:
-            self.step_reply_mode()
+        out = [self.client.replies[reply.__class__](reply)]
         commands, self.waiting = self.waiting, []
         self.run(commands, out)
 

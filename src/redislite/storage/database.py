@@ -106,7 +106,8 @@ class Database:
         data = self.data
         old = data.get(key)
         if old.__class__ is bytes and value.__class__ is bytes:  # a string over a string: SET's hot path
-            self.used += ((len(value) + 48) & -16) - ((len(old) + 48) & -16)  # value_size, inlined
+            if len(value) != len(old):  # (overwrites of the same length are common: counters, fixed-size values)
+                self.used += ((len(value) + 48) & -16) - ((len(old) + 48) & -16)  # value_size, inlined
         else:
             self._account_store(key, old, value)
         data[key] = value
@@ -121,7 +122,8 @@ class Database:
     def replace_string(self, key: bytes, old: bytes, value: bytes, touch: bool) -> None:
         """Store the string value where key holds the string old (the caller just looked it up); the TTL stays.
         INCR's path: store() without the lookup and the type tests."""
-        self.used += ((len(value) + 48) & -16) - ((len(old) + 48) & -16)
+        if len(value) != len(old):
+            self.used += ((len(value) + 48) & -16) - ((len(old) + 48) & -16)
         self.data[key] = value
         if touch:
             if self.lfu is None:
