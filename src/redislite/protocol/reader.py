@@ -33,10 +33,12 @@ SCAN_BY_REGEX = 4096  # above this, chunks are usually mostly payload: hop betwe
 
 
 def _needs_framing(data: bytes) -> bool:
+    # Byte tests by code (`43 in data`): `b"+" in data` first tries the needle as an integer, and pays for
+    # formatting that TypeError; find() pays for parsing its arguments.
     if len(data) <= SCAN_BY_REGEX:
-        if b"+" in data and b"\r\n+" in data:
+        if 43 in data and b"\r\n+" in data:
             return True
-        if data.find(b"*", 1) < 0:  # one command: only its own count can be big
+        if 42 not in data[1:]:  # one command: only its own count can be big
             return data[1:8].isdigit()
         return _BIG_COUNT.search(data) is not None
     return _marker_followed(data, b"+", _PLUS_ARGUMENT, -2) or _big_count_hopping(data)
