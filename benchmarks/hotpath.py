@@ -76,6 +76,8 @@ def build_server():
         connection = Connection(server)
         connection.connection_made(CountingTransport())
         connections.append(connection)
+    connections[0].data_received(REQUESTS["set"])  # redis-benchmark's GET test finds the key its SET test set
+    server.write_replies()
     return server, connections
 
 

@@ -318,8 +318,9 @@ def incr_by_generic(ctx, key: bytes, increment: int) -> int:
     elif value.__class__ is not bytes:
         raise CommandError(errors.WRONGTYPE)
     else:
-        current = parse_int(value)
-        if current is None:
+        if value.isdigit() and len(value) < 19 and (value[0] != 48 or len(value) == 1):  # parse_int's fast case
+            current = int(value)
+        elif (current := parse_int(value)) is None:
             raise CommandError(errors.NOT_INTEGER)
         result = current + increment
         if not INT64_MIN <= result <= INT64_MAX:

@@ -13,7 +13,7 @@ from ..commands.blocking import Block
 from ..commands.registry import TABLE, CommandFlag, CommandSpec
 from ..commands.notifications import NOTIFY_EXPIRED, configure_notifications, expired
 from ..errors import CommandError
-from ..observability.histogram import BUCKET_BY_100NS, LATENCY_BOUNDS_NS, new_latency_counts
+from ..observability.histogram import BUCKET_BY_NS, LATENCY_BOUNDS_NS, new_latency_counts
 from ..observability.logs import log_command
 from ..observability.slowlog import redact
 from ..commands.tracking import Tracking
@@ -199,9 +199,9 @@ class Engine:
         elapsed_ns = time_ns() - start
         command.nsec += elapsed_ns
         if self.latency_tracking:  # the bucket counts the call (Command.calls)
-            try:  # below 1 ms (nearly always) a table lookup, else a bisect (a wall clock stepping back
+            try:  # below 100 µs (nearly always) a table lookup, else a bisect (a wall clock stepping back
                 # mid-command can misfile that one call, as it already skews nsec)
-                command.latency_counts[BUCKET_BY_100NS[(elapsed_ns + 99) // 100]] += 1
+                command.latency_counts[BUCKET_BY_NS[elapsed_ns]] += 1
             except IndexError:
                 command.latency_counts[bisect_left(LATENCY_BOUNDS_NS, elapsed_ns)] += 1
         else:

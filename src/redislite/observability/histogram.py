@@ -8,7 +8,6 @@ bounds of every decade are what the Prometheus histogram exports (cumulative buc
 exact).
 """
 
-from bisect import bisect_left
 from itertools import accumulate
 
 DECADE_STEPS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)
@@ -22,10 +21,12 @@ LATENCY_BOUNDS_NS = [round(step * 10**exponent) for exponent in range(3, 10) for
 EXPORTED_BOUNDS_NS = [round(step * 10**exponent) for exponent in range(4, 10) for step in EXPORTED_STEPS] + [10**10]
 DEFAULT_INFO_PERCENTILES = (50.0, 99.0, 99.9)
 
-# Every bound is a multiple of 100 ns, so below 1 ms the bucket of a duration is a list index by
-# ceil(elapsed / 100 ns): cheaper than the bisect, which the slower calls still take.
-BUCKET_TABLE_LIMIT_NS = 1_000_000
-BUCKET_BY_100NS = [bisect_left(LATENCY_BOUNDS_NS, units * 100) for units in range(BUCKET_TABLE_LIMIT_NS // 100 + 1)]
+# Below 100 µs (nearly every call) the bucket of a duration is one index into a table by nanosecond (a bytes
+# object of 100 KB): cheaper than the bisect, which the slower calls still take.
+BUCKET_TABLE_LIMIT_NS = 100_000
+BUCKET_BY_NS = b"".join(bytes([index]) * (min(bound, BUCKET_TABLE_LIMIT_NS) - low)
+                        for index, (low, bound) in enumerate(zip([-1, *LATENCY_BOUNDS_NS], LATENCY_BOUNDS_NS))
+                        if low < BUCKET_TABLE_LIMIT_NS)
 
 
 def new_latency_counts() -> list[int]:
