@@ -2,7 +2,7 @@
 (engine/core.py), read at INFO latencystats and /metrics scrape time.
 
 Redis 7.0 keeps an HDR histogram per command (2 significant digits); a Python list of ~70 counters with
-bounds at 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 and 8 per decade costs one table lookup (a bisect above 1 ms) and
+bounds at 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 and 8 per decade costs one table lookup (a bisect above 100 µs) and
 one increment per command, and still reports a percentile at most a third above its true value. The 1-2.5-5
 bounds of every decade are what the Prometheus histogram exports (cumulative buckets may skip bounds and stay
 exact).
