@@ -308,8 +308,12 @@ def strlen_command(ctx, argv):
     return 0 if value is None else len(value)
 
 
-def incr_by_generic(ctx, key: bytes, increment: int) -> int:
-    """incrDecrCommand: the TTL is kept."""
+@command("incr", arity=2, flags="write denyoom fast", keys=(1, 1, 1), group="string", complexity="O(1)")
+def incr_command(ctx, argv, increment: int = 1) -> int:
+    """INCR key — Increment the integer value of a key by one"""
+    # Redis's incrDecrCommand: DECR, INCRBY and DECRBY call this with their increment (INCR, the common one,
+    # pays no second call). The TTL is kept.
+    key = argv[1]
     db = ctx.db
     value = db.lookup(key, ctx.now_ms)  # lookup_string_write, inlined: INCR is a benchmark's hot path
     if value is None:
@@ -335,22 +339,16 @@ def incr_by_generic(ctx, key: bytes, increment: int) -> int:
     return result
 
 
-@command("incr", arity=2, flags="write denyoom fast", keys=(1, 1, 1), group="string", complexity="O(1)")
-def incr_command(ctx, argv):
-    """INCR key — Increment the integer value of a key by one"""
-    return incr_by_generic(ctx, argv[1], 1)
-
-
 @command("decr", arity=2, flags="write denyoom fast", keys=(1, 1, 1), group="string", complexity="O(1)")
 def decr_command(ctx, argv):
     """DECR key — Decrement the integer value of a key by one"""
-    return incr_by_generic(ctx, argv[1], -1)
+    return incr_command(ctx, argv, -1)
 
 
 @command("incrby", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string", complexity="O(1)")
 def incrby_command(ctx, argv):
     """INCRBY key increment — Increment the integer value of a key by the given amount"""
-    return incr_by_generic(ctx, argv[1], to_int(argv[2]))
+    return incr_command(ctx, argv, to_int(argv[2]))
 
 
 @command("decrby", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string", complexity="O(1)")
@@ -359,7 +357,7 @@ def decrby_command(ctx, argv):
     decrement = to_int(argv[2])
     if decrement == INT64_MIN:  # negating it would overflow
         raise CommandError(errors.DECR_OVERFLOW)
-    return incr_by_generic(ctx, argv[1], -decrement)
+    return incr_command(ctx, argv, -decrement)
 
 
 @command("incrbyfloat", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string", since="2.6.0",
