@@ -166,8 +166,9 @@ class Engine:
     def execute(self, client, argv: list[bytes]):
         """Run one command for client; returns its reply value, an ErrorReply, BLOCKED (paused: retry it
         later) or PARKED (waiting for keys: the engine delivers the reply later)."""
-        command = self.direct.get(argv[0])
-        if command is None:
+        try:
+            command = self.direct[argv[0]]
+        except KeyError:  # another spelling, a command with subcommands, or none: rare enough to pay a raise
             command = self._resolve(client, argv)
             if command.__class__ is ErrorReply:
                 return command
