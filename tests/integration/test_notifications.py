@@ -349,6 +349,7 @@ def test_lazy_expiry_sends_expired_where_redis_does(ports, flags):
 def test_active_expiry_sends_expired_without_any_client_touching_the_key(ports, flags):
     for port in ports:
         setter, subscriber = redis.Redis(port=port), redis.Redis(port=port)
+        setter.flushdb()  # the servers are shared: earlier tests may have left keys (DBSIZE below counts all)
         setter.config_set("notify-keyspace-events", flags)
         pubsub = subscriber.pubsub()
         pubsub.psubscribe("__key*__:*")
