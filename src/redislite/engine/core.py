@@ -49,11 +49,10 @@ DENYOOM = int(CommandFlag.DENYOOM)
 IN_PLACE_GROUPS = frozenset({"list", "hash", "set", "sorted-set"})
 # What a client in MULTI may still run while out of memory (processCommand's reject_cmd_on_oom).
 OOM_EXEMPT_IN_MULTI = frozenset({"exec", "discard", "quit", "reset"})
+MANY_ARGS = 64  # Command.arg_counts lists the argument counts below this
 # What a client in MULTI runs at once instead of queuing (processCommand's list).
 TRANSACTION_CONTROL = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
 # What a RESP2 client with subscriptions may run.
-MANY_ARGS = 64  # arg_counts lists the counts below this
-
 PUBSUB_CONTEXT = frozenset({"ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe",
                             "punsubscribe", "quit", "reset"})
 
@@ -62,7 +61,8 @@ class Command:
     """A command as one server dispatches it: the static spec plus this server's counters."""
 
     __slots__ = ("spec", "name", "handler", "arity", "arg_counts", "many_args", "flags", "subcommands",
-                 "untracked_calls", "nsec", "rejected_calls", "failed_calls", "in_place", "single_key", "latency_counts")
+                 "untracked_calls", "nsec", "rejected_calls", "failed_calls", "in_place", "single_key",
+                 "latency_counts")
 
     def __init__(self, spec: CommandSpec):
         self.spec = spec
