@@ -28,13 +28,12 @@ class RedisLiteServer:
         self.cron_handle = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.write_queue: list[Connection] = []  # connections with replies to write at the end of this turn
-        self.connections = 0  # open client connections (a lone one has nothing to share its turn with)
         self.expire_pending = False
         self.last_second = 0
 
     def want_write(self, connection: Connection) -> None:
-        if self.connections == 1:  # no other client to batch with: write now (the deferral costs a lone
-            connection.write_unsent()  # client's request ~5 µs of CPU, about a fifth of its round trip)
+        if len(self.state.clients) == 1:  # no other client to batch with: write now (the deferral costs a
+            connection.write_unsent()  # lone client's request ~5 µs of CPU, about a fifth of its round trip)
             return
         if not self.write_queue:
             self.loop.call_soon(self.write_replies)

@@ -55,7 +55,6 @@ class Connection(asyncio.Protocol):
             _set_keepalive(sock, state.config.tcp_keepalive)
         self.client = Client(state, self, addr=_format_addr(peer), laddr=_format_addr(local),
                              fd=sock.fileno() if sock is not None else -1)
-        self.server.connections += 1
         state.clients[self.client.id] = self.client
         # verbose, as Redis logs "Accepted": one line per connection would flood the default level
         log.log(VERBOSE, "client_connected", extra={"client_id": self.client.id, "addr": self.client.addr})
@@ -67,7 +66,6 @@ class Connection(asyncio.Protocol):
         client = self.client
         if client is None:
             return
-        self.server.connections -= 1
         self.state.clients.pop(client.id, None)
         log.log(VERBOSE, "client_disconnected", extra={"client_id": client.id, "addr": client.addr})
         if client.blocked_on is not None:
