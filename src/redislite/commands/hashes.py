@@ -178,6 +178,7 @@ def hincrbyfloat_command(ctx, argv):
     except long_double.NotANumber:
         raise CommandError(errors.INCRFLOAT_NAN) from None
     set_field(ctx, value, field, result)
+    ctx.propagate_as([b"HSET", argv[1], field, result])  # the sum as stored, as Redis propagates it
     ctx.server.dirty += 1
     if ctx.server.notify_flags:
         notify(ctx, NOTIFY_HASH, b"hincrbyfloat", argv[1])

@@ -84,6 +84,7 @@ def pfcount_command(ctx, argv):
         return cached
     count = hll.count_registers(registers_or_error(value))
     ctx.db.store(key, hll.with_cached_count(value, count), keep_ttl=True, touch=ctx.touch)
+    ctx.propagate_as(argv)  # a read that rewrote its key's cached count: replay caches it too, as Redis's does
     ctx.server.dirty += 1
     return count
 

@@ -402,8 +402,11 @@ def expire_generic(ctx, argv, name: str, unit_ms: int, relative: bool) -> int:
             return 0
     if when <= ctx.now_ms:
         db.delete(key)
+        ctx.propagate_as([b"DEL", key])
     else:
         db.set_deadline(key, when)
+        if relative or unit_ms != 1:  # replay must give the same deadline, whenever it runs
+            ctx.propagate_as([b"PEXPIREAT", key, b"%d" % when])
     ctx.server.dirty += 1
     if ctx.server.notify_flags:
         notify(ctx, NOTIFY_GENERIC, b"del" if when <= ctx.now_ms else b"expire", key)

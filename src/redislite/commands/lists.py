@@ -150,7 +150,10 @@ def list_mpop(ctx, keys: list[bytes], left: bool, count: int) -> list | None:
     for key in keys:
         value = lookup_list_write(ctx, key)
         if value is not None:
-            return [key, list_pop(ctx, key, left, count)]
+            popped = list_pop(ctx, key, left, count)
+            # what was popped, from where, is settled: replay pops the same (a key named LEFT is no option)
+            ctx.propagate_as([b"LPOP" if left else b"RPOP", key, b"%d" % len(popped)])
+            return [key, popped]
     return None
 
 
@@ -443,6 +446,7 @@ def blocking_pop(ctx, keys: list[bytes], timeout_raw: bytes, left: bool):
     for key in keys:
         value = lookup_list_write(ctx, key)
         if value is not None:
+            ctx.propagate_as([b"LPOP" if left else b"RPOP", key])  # the key served, not the whole wait
             return [key, list_pop(ctx, key, left)]
     return Block(keys, timeout_ms, NULL_ARRAY)
 
@@ -461,10 +465,13 @@ def brpop_command(ctx, argv):
     return blocking_pop(ctx, argv[1:-1], argv[-1], left=False)
 
 
-def blocking_move(ctx, source: bytes, destination: bytes, from_left: bool, to_left: bool, timeout_raw: bytes):
+def blocking_move(ctx, source: bytes, destination: bytes, from_left: bool, to_left: bool, timeout_raw: bytes,
+                  served_as: list[bytes]):
+    """BRPOPLPUSH and BLMOVE; a served move propagates as served_as, its non-blocking form."""
     timeout_ms = parse_timeout(timeout_raw)
     moved = list_move(ctx, source, destination, from_left, to_left)
     if moved is not None:
+        ctx.propagate_as(served_as)
         return moved
     return Block([source], timeout_ms, NULL_ARRAY, None)  # a timeout is *-1; inside MULTI it is a null bulk
 
@@ -473,7 +480,7 @@ def blocking_move(ctx, source: bytes, destination: bytes, from_left: bool, to_le
          since="2.2.0", complexity="O(1)")
 def brpoplpush_command(ctx, argv):
     """BRPOPLPUSH source destination timeout — Pop an element from a list, push it to another list and return it; or block until one is available"""
-    return blocking_move(ctx, argv[1], argv[2], False, True, argv[3])
+    return blocking_move(ctx, argv[1], argv[2], False, True, argv[3], [b"RPOPLPUSH", argv[1], argv[2]])
 
 
 @command("blmove", arity=6, flags="write denyoom noscript blocking", keys=(1, 2, 1), group="list", since="6.2.0",
@@ -481,7 +488,7 @@ def brpoplpush_command(ctx, argv):
 def blmove_command(ctx, argv):
     """BLMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout — Pop an element from a list, push it to another list and return it; or block until one is available"""
     from_left, to_left = parse_side(argv[3]), parse_side(argv[4])
-    return blocking_move(ctx, argv[1], argv[2], from_left, to_left, argv[5])
+    return blocking_move(ctx, argv[1], argv[2], from_left, to_left, argv[5], [b"LMOVE", *argv[1:5]])
 
 
 @command("blmpop", arity=-5, flags="write blocking movablekeys", group="list", since="7.0.0",

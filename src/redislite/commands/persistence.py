@@ -130,8 +130,10 @@ def restore_command(ctx, argv):
     deleted = replace and db.delete(key)
     if ttl and not absttl:
         ttl = ttl + now_ms if ttl <= INT64_MAX - now_ms else -1  # C's overflow: a deadline in the past
+        ctx.propagate_as([*argv[:2], b"%d" % ttl, *argv[3:], b"ABSTTL"])  # replay gives the same deadline
     if ttl and ttl <= now_ms:  # already expired: nothing is created (an old key REPLACE removed stays gone)
         if deleted:
+            ctx.propagate_as([b"DEL", key])
             ctx.server.dirty += 1
             if ctx.server.notify_flags:
                 notify(ctx, NOTIFY_GENERIC, b"del", key)

@@ -263,11 +263,13 @@ class Scripting:
         if maxmemory and (flags is None or b"allow-oom" not in flags):
             run.out_of_memory = self.state.memory.used_memory() > maxmemory
         self.run = run
+        self.state.propagation.begin()  # the script's effects propagate as one MULTI ... EXEC
         return run
 
     def finish(self, run: RunContext) -> None:
         self.run = None
         run.client.frozen_ms = None
+        self.state.propagation.end()
 
     def outcome(self, engine: LuaEngine, run: RunContext, ok: bool, result):
         """The command's reply for a finished run: the converted result, or the error (Redis's formats)."""

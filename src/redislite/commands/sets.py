@@ -26,6 +26,7 @@ from .registry import command
 VALUE_TYPES[SetValue] = ValueType(b"set", lambda value: value.encoding, SetValue.duplicate)
 
 SPOP_MOVE_STRATEGY_MUL = 5  # t_set.c: rebuild the set from the survivors when few of them remain
+SPOP_PROPAGATION_BATCH = 1024  # t_set.c: members per propagated SREM
 SET_OP_COMPLEXITY = "O(N) where N is the total number of elements in all given sets."
 INTER_COMPLEXITY = ("O(N*M) worst case where N is the cardinality of the smallest set and M is the number of "
                     "sets.")
@@ -160,6 +161,7 @@ def spop_command(ctx, argv):
         value.remove(member)
         if not value:
             ctx.db.delete(key)
+        ctx.propagate_as([b"SREM", key, member])  # the member chosen, not another random draw
         ctx.server.dirty += 1
         if ctx.server.notify_flags:
             notify(ctx, NOTIFY_SET, b"spop", key)
@@ -173,6 +175,7 @@ def spop_command(ctx, argv):
     size = len(value)
     if count >= size:
         ctx.db.delete(key)
+        ctx.propagate_as([b"DEL", key])
         ctx.server.dirty += 1
         if ctx.server.notify_flags:
             notify(ctx, NOTIFY_SET, b"spop", key)
@@ -189,6 +192,9 @@ def spop_command(ctx, argv):
         value.difference_update(kept)
         popped = list(value)
         ctx.db.store(key, survivors, keep_ttl=True, touch=ctx.touch)
+    # SREM in batches of SPOP_PROPAGATION_BATCH members, as Redis propagates them (in MULTI ... EXEC)
+    ctx.propagate_as(*([b"SREM", key, *popped[start:start + SPOP_PROPAGATION_BATCH]]
+                       for start in range(0, len(popped), SPOP_PROPAGATION_BATCH)))
     ctx.server.dirty += 1
     if ctx.server.notify_flags:
         notify(ctx, NOTIFY_SET, b"spop", key)

@@ -134,6 +134,8 @@ def set_command(ctx, argv):
     flags, expire = parse_expiry_options(argv, 3, for_set=True)
     deadline = None if expire is None else expire_deadline(expire, flags, ctx.now_ms, "set")
     stored, old = set_generic(ctx, argv[1], argv[2], flags, deadline)
+    if deadline is not None:
+        ctx.propagate_as([b"SET", argv[1], argv[2], b"PXAT", b"%d" % deadline])
     if flags & SET_GET:
         return old
     return OK if stored else None
@@ -149,7 +151,13 @@ def setnx_command(ctx, argv):
          complexity="O(1)")
 def setex_command(ctx, argv):
     """SETEX key seconds value — Set the value and expiration of a key"""
-    set_generic(ctx, argv[1], argv[3], 0, expire_deadline(argv[2], EX, ctx.now_ms, "setex"))
+    return set_with_deadline(ctx, argv[1], argv[3], expire_deadline(argv[2], EX, ctx.now_ms, "setex"))
+
+
+def set_with_deadline(ctx, key: bytes, value: bytes, deadline: int):
+    """SETEX and PSETEX: propagated as SET with the absolute deadline, so replay gives the same one."""
+    set_generic(ctx, key, value, 0, deadline)
+    ctx.propagate_as([b"SET", key, value, b"PXAT", b"%d" % deadline])
     return OK
 
 
@@ -157,8 +165,7 @@ def setex_command(ctx, argv):
          complexity="O(1)")
 def psetex_command(ctx, argv):
     """PSETEX key milliseconds value — Set the value and expiration in milliseconds of a key"""
-    set_generic(ctx, argv[1], argv[3], 0, expire_deadline(argv[2], PX, ctx.now_ms, "psetex"))
-    return OK
+    return set_with_deadline(ctx, argv[1], argv[3], expire_deadline(argv[2], PX, ctx.now_ms, "psetex"))
 
 
 @command("mget", arity=-2, flags="readonly fast", keys=(1, -1, 1), group="string",
@@ -259,13 +266,16 @@ def getex_command(ctx, argv):
         if flags & (EXAT | PXAT) and deadline <= ctx.now_ms:
             db.delete(key)  # an absolute time already past deletes the key (after replying with it)
             event = b"del"
+            ctx.propagate_as([b"DEL", key])
         else:
             db.set_deadline(key, deadline)
             event = b"expire"
+            ctx.propagate_as([b"PEXPIREAT", key, b"%d" % deadline])
         ctx.server.dirty += 1
         if ctx.server.notify_flags:
             notify(ctx, NOTIFY_GENERIC, event, key)
     elif flags & PERSIST and db.persist(key):
+        ctx.propagate_as([b"PERSIST", key])
         ctx.server.dirty += 1
         if ctx.server.notify_flags:
             notify(ctx, NOTIFY_GENERIC, b"persist", key)
@@ -375,6 +385,7 @@ def incrbyfloat_command(ctx, argv):
     except long_double.NotANumber:
         raise CommandError(errors.INCRFLOAT_NAN) from None
     ctx.db.store(key, result, keep_ttl=True, touch=ctx.touch)
+    ctx.propagate_as([b"SET", key, result, b"KEEPTTL"])  # the sum as stored: no float arithmetic on replay
     ctx.server.dirty += 1
     if ctx.server.notify_flags:
         if value is None:

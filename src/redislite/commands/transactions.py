@@ -75,12 +75,15 @@ def exec_command(ctx, argv):
     # transaction cannot change what an earlier one answered.
     parts = [b"*%d\r\n" % len(queued)]
     ctx.atomic, ctx.exec_parts = True, parts
+    propagation = ctx.server.propagation
+    propagation.begin()  # what the transaction writes propagates as one MULTI ... EXEC
     try:
         for argv in queued:
             reply = execute(ctx, argv)
             parts.append(ctx.encoder.by_type[reply.__class__](reply))
     finally:
         ctx.atomic, ctx.exec_parts = False, None
+        propagation.end()
     return Encoded(b"".join(parts))
 
 

@@ -642,6 +642,8 @@ def zset_mpop(ctx, keys: list[bytes], count: int, from_max: bool):
     for key in keys:
         popped = zset_pop(ctx, key, count, from_max)
         if popped is not None:
+            # what was popped, from where, is settled: replay pops the same (served blocking pops too)
+            ctx.propagate_as([b"ZPOPMAX" if from_max else b"ZPOPMIN", key, b"%d" % len(popped)])
             return key, popped
     return None
 

@@ -51,6 +51,7 @@ class Client:
         self.tracking = None  # CLIENT TRACKING options (commands/tracking.py), None when off
         self.script_caller = None  # for the scripts' own client: the client whose script is running
         self.deferred_pushes: list[bytes] = []  # invalidations of this client's own changes: after its reply
+        self.propagate_instead: tuple | None = None  # what the running write propagates: see propagate_as
         self.channels: dict = {}  # pub/sub subscriptions, ordered sets: channel / pattern -> None
         self.patterns: dict = {}
         self.shard_channels: dict = {}
@@ -121,6 +122,12 @@ class Client:
         self.multi = None
         self.multi_error = False
         self._update_gate()
+
+    def propagate_as(self, *commands: list) -> None:
+        """State what the running write sends to the AOF and replicas instead of its own arguments, where it
+        parsed them (Redis's rewriteClientCommandVector; with no command, nothing: preventCommandPropagation).
+        Only commands that changed data propagate (the engine compares the dirty counter)."""
+        self.propagate_instead = commands
 
     def select(self, index: int) -> None:
         self.db_index = index

@@ -9,6 +9,7 @@ from .. import errors
 from ..config import DEFAULT_BUFFER_LIMITS
 from .blocking import BlockingRegistry
 from .memory import MemoryManager
+from .propagation import Propagation
 from ..commands.blocking import Block
 from ..commands.registry import TABLE, CommandFlag, CommandSpec
 from ..commands.notifications import NOTIFY_EXPIRED, configure_notifications, expired
@@ -114,7 +115,8 @@ class Engine:
         self.blocking = BlockingRegistry()
         self.waiters = self.blocking.waiters  # the same dict, read on every command
         self.tracking = state.tracking = Tracking(state)
-        self.aof = None  # persistence/aof.py's AppendOnlyFile while appendonly is on: writes are fed to it
+        self.aof = None  # persistence/aof.py's AppendOnlyFile while appendonly is on (attach_aof)
+        self.propagation = state.propagation = Propagation()  # what writes propagate, to the AOF (and replicas)
         state.engine = self
         self.memory = state.memory = MemoryManager(state, self)
         self.commands: dict[str, Command] = {name: Command(spec) for name, spec in TABLE.specs.items()}
@@ -225,18 +227,26 @@ class Engine:
         db = client.db
         observed = bool(db.watched or self.tracking.clients)
         snapshot = self._snapshot(db, command, argv) if observed else None
+        client.propagate_instead = None  # what the handler states (Client.propagate_as), else its arguments
         return db, observed, snapshot, self.state.dirty, self.log_commands
 
     def _after(self, client, command: "Command", argv: list[bytes], reply, before, elapsed_ns: int):
         db, observed, snapshot, dirty_before, log_commands = before
         if log_commands:  # opt-in: a JSON line per command costs far more than the command
             log_command(command, argv, reply.__class__ is ErrorReply, elapsed_ns)
-        aof = self.aof
-        if aof is not None:  # a write that changed data is logged before any waiter it wakes
-            if command.flags & WRITE and self.state.dirty != dirty_before:
-                aof.feed(client, command, argv, reply)
-            if aof.in_multi:
-                aof.command_done(client)
+        propagation = self.propagation
+        if propagation.consumers and self.state.dirty > dirty_before:
+            # a command that changed data propagates (before any waiter it wakes): a write its arguments unless
+            # it stated other ops; another command (PFCOUNT caching its count) only what it stated
+            stated = client.propagate_instead
+            if stated is not None:
+                for op in stated:
+                    propagation.add(db.index, op)
+                client.propagate_instead = None
+            elif command.flags & WRITE:
+                propagation.add(db.index, argv)
+        if propagation.pending and not propagation.nesting:
+            propagation.flush()
         if self.monitors and not command.flags & UNMONITORED:
             self._feed_monitors(client, argv)
         if observed:
@@ -275,9 +285,10 @@ class Engine:
         an observer calls this (or sets `hooks`); the cron calls it to clear the flag once they are gone.
         Also installs the hook storage calls for each expired key only while something needs it ("expired"
         events, CLIENT TRACKING invalidations, the AOF); otherwise expiry pays one test."""
-        self.hooks = bool(self.aof is not None or self.monitors or self.waiters or self.tracking.clients
+        propagating = bool(self.propagation.consumers)
+        self.hooks = bool(propagating or self.monitors or self.waiters or self.tracking.clients
                           or self.log_commands or any(db.watched for db in self.state.databases))
-        needed = self.state.notify_flags & NOTIFY_EXPIRED or self.tracking.clients or self.aof is not None
+        needed = self.state.notify_flags & NOTIFY_EXPIRED or self.tracking.clients or propagating
         for db in self.state.databases:
             db.on_expired = self._key_expired if needed else None
 
@@ -286,8 +297,18 @@ class Engine:
             expired(self.state, db, key)
         if self.tracking.clients:
             self.tracking.invalidate(key)
-        if self.aof is not None:  # an expired key is logged as its deletion
-            self.aof.feed_raw(db.index, [b"DEL", key])
+        if self.propagation.consumers:  # an expired key propagates as its deletion, outside any transaction
+            self.propagation.emit_now(db.index, [b"DEL", key])
+
+    def attach_aof(self, aof) -> None:
+        """appendonly on (an AppendOnlyFile) or off (None): the AOF consumes the propagation stream."""
+        consumers = self.propagation.consumers
+        if self.aof is not None:
+            consumers.remove(self.aof)
+        self.aof = aof
+        if aof is not None:
+            consumers.append(aof)
+        self.update_hooks()
 
     # -- what a command changed (WATCH, CLIENT TRACKING) --------------------------------------------------
 

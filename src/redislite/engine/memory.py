@@ -127,8 +127,8 @@ class MemoryManager:
         engine = self.engine
         if engine.tracking.clients:
             engine.tracking.invalidate(key)
-        if engine.aof is not None:
-            engine.aof.feed_raw(db.index, [b"DEL", key])
+        if engine.propagation.consumers:
+            engine.propagation.emit_now(db.index, [b"DEL", key])
         if state.notify_flags & NOTIFY_EVICTED:
             notify_in_db(state, NOTIFY_EVICTED, b"evicted", key, db.index)
 

@@ -41,6 +41,7 @@ class ServerState:
         self.tcp_port = settings.port  # the port actually bound (differs from config when it was 0 in tests)
         self.shutdown_requested = None  # set by the server: callable(save: bool | None, force: bool) -> bool
         self.engine = None  # set by Engine: the command table and execute()
+        self.propagation = None  # set by Engine: what writes propagate (engine/propagation.py)
         self.notify_flags = 0  # notify-keyspace-events as NOTIFY_* bits, 0 when off (set by Engine.configure)
         self.persistence = None  # persistence/service.py's Persistence, installed by the server
         # callable(client, command) -> error bytes | None, set by persistence only while it refuses some

@@ -2,9 +2,9 @@
 `<appendfilename>.1.base.rdb`, or RESP, `.base.aof`), an incremental RESP file `<appendfilename>.1.incr.aof`,
 and the manifest `<appendfilename>.manifest` naming them.
 
-The engine hands every write that changed data to `AppendOnlyFile.feed` (rewritten into a deterministic form:
-absolute PEXPIREAT / SET PXAT, SPOP as SREM, blocking pops as plain pops, INCRBYFLOAT as SET KEEPTTL, EXEC and
-script effects wrapped in MULTI ... EXEC). Fed commands are buffered and written once per event-loop turn:
+The AOF consumes the engine's propagation stream (engine/propagation.py: each write as it states itself, in a
+deterministic form such as SET PXAT or SREM, EXEC and script effects in MULTI ... EXEC, expired and evicted
+keys as DEL): `AppendOnlyFile.feed`. Fed commands are buffered and written once per event-loop turn:
 
     always     the turn's changes are written and fsynced before any of that turn's replies leave (connections
                hand their replies to `hold`, released after the fsync: group commit);
@@ -45,12 +45,6 @@ from .snapshot import fsync_directory, write_snapshot
 
 log = logging.getLogger("redislite.persistence.aof")
 
-# Blocking commands: what they are logged as (the reply tells which key was served).
-BLOCKING_POPS = {"blpop": b"LPOP", "brpop": b"RPOP", "bzpopmin": b"ZPOPMIN", "bzpopmax": b"ZPOPMAX"}
-RELATIVE_EXPIRY = frozenset({"expire", "pexpire", "expireat", "pexpireat"})
-# The writes whose logged form may differ from what the client sent (see _rewrite); the rest are logged as sent.
-REWRITTEN = RELATIVE_EXPIRY | {"getex", "set", "setex", "psetex", "restore", "incrbyfloat", "spop", "brpoplpush",
-                               "blmove", "blmpop", "bzmpop", *BLOCKING_POPS}
 ITEMS_PER_COMMAND = 64  # AOF_REWRITE_ITEMS_PER_CMD: elements per RPUSH/SADD/ZADD/HMSET in a RESP base
 LOAD_SLICE_S = 0.01  # loading hands the loop back this often, so clients get -LOADING instead of waiting
 WRITE_ERROR_LOG_INTERVAL_S = 30  # AOF_WRITE_LOG_ERROR_RATE: a failing write is logged at most this often
@@ -268,7 +262,6 @@ class AppendOnlyFile:
         self.filename = config.appendfilename
         self.buffer: list[bytes] = []
         self.db_index = -1  # the database the file's last SELECT chose
-        self.in_multi = False
         self.fd = -1
         self.scheduled = False
         self.held: list = []  # (connection, replies) waiting for this turn's write (and fsync, in always mode)
@@ -418,38 +411,17 @@ class AppendOnlyFile:
 
     # -- feeding -----------------------------------------------------------------------------------------
 
-    def feed(self, client, command, argv, reply) -> None:
-        """A write that changed data (called by the engine): buffer its deterministic form."""
-        rewritten = self._rewrite(client, command.name, argv, reply)
-        if not rewritten:
-            return
+    def feed(self, ops) -> None:
+        """Ops of the propagation stream (engine/propagation.py): (db index, argv), buffered for this turn's
+        write, with SELECT where the database changes (-1: any database, for EXEC)."""
         buffer = self.buffer
-        if not self.in_multi and self.state.config.aof_timestamp_enabled:
+        if self.state.config.aof_timestamp_enabled:
             self._annotate_time()
-        if client.atomic and not self.in_multi:
-            self._select(client.db_index)
-            buffer.append(b"*1\r\n$5\r\nMULTI\r\n")
-            self.in_multi = True
-        if client.db_index != self.db_index:
-            self._select(client.db_index)
-        for item in rewritten:
-            buffer.append(encode_command(item))
+        for db_index, argv in ops:
+            if db_index >= 0:
+                self._select(db_index)
+            buffer.append(encode_command(argv))
         if not self.scheduled:
-            self._schedule()
-
-    def feed_raw(self, db_index: int, argv) -> None:
-        """An effect outside a command (an expired key's DEL)."""
-        if not self.in_multi and self.state.config.aof_timestamp_enabled:
-            self._annotate_time()
-        self._select(db_index)
-        self.buffer.append(encode_command(argv))
-        self._schedule()
-
-    def command_done(self, client) -> None:
-        """A top-level command finished: close the MULTI its nested writes opened (EXEC, scripts)."""
-        if self.in_multi and not client.atomic:
-            self.buffer.append(b"*1\r\n$4\r\nEXEC\r\n")
-            self.in_multi = False
             self._schedule()
 
     def _annotate_time(self) -> None:
@@ -469,69 +441,6 @@ class AppendOnlyFile:
         if not self.scheduled and self.loop is not None:
             self.scheduled = True
             self.loop.call_soon(self.flush)
-
-    def _rewrite(self, client, name: str, argv, reply) -> list:
-        """The commands that replay this write deterministically."""
-        if name not in REWRITTEN or (name == "set" and len(argv) == 3):
-            return [argv]
-        db = client.db
-        if name in RELATIVE_EXPIRY or name == "getex":
-            key = argv[1]
-            deadline = db.expires.get(key)
-            if deadline is not None:
-                return [[b"PEXPIREAT", key, b"%d" % deadline]]
-            if key not in db.data:
-                return [[b"DEL", key]]
-            return [[b"PERSIST", key]] if name == "getex" else [argv]
-        if name in ("set", "setex", "psetex"):
-            key = argv[1]
-            deadline = db.expires.get(key)
-            if name != "set":
-                value = argv[3]
-                return [[b"SET", key, value, b"PXAT", b"%d" % deadline]] if deadline is not None else \
-                    [[b"SET", key, value]]
-            out, skip = [], False
-            for index, arg in enumerate(argv):
-                if skip:
-                    skip = False
-                    continue
-                upper = arg.upper() if index >= 3 else arg
-                if index >= 3 and upper in (b"EX", b"PX", b"EXAT", b"PXAT"):
-                    skip = True
-                    out[0] = b"SET"  # Redis writes the command it rebuilt in capitals
-                    if deadline is not None:
-                        out += [b"PXAT", b"%d" % deadline]
-                    continue
-                out.append(arg)
-            return [out]
-        if name == "restore":  # a relative TTL becomes absolute, as restoreCommand rewrites it
-            deadline = db.expires.get(argv[1])
-            if deadline is not None and b"ABSTTL" not in (arg.upper() for arg in argv[4:]):
-                return [[argv[0], argv[1], b"%d" % deadline, *argv[3:], b"ABSTTL"]]
-            return [argv]
-        if name == "incrbyfloat":
-            value = db.data.get(argv[1])
-            return [[b"SET", argv[1], value if value.__class__ is bytes else reply, b"KEEPTTL"]]
-        if name == "spop":
-            members = [reply] if reply.__class__ is bytes else list(reply or ())
-            return [[b"SREM", argv[1], *members]] if members else []
-        if name in BLOCKING_POPS:
-            if not isinstance(reply, (list, tuple)) or not reply:
-                return []
-            return [[BLOCKING_POPS[name], reply[0]]]
-        if name == "brpoplpush":
-            return [[b"RPOPLPUSH", argv[1], argv[2]]]
-        if name == "blmove":
-            return [[b"LMOVE", *argv[1:5]]]
-        if name in ("blmpop", "bzmpop"):
-            if not isinstance(reply, (list, tuple)) or len(reply) != 2:
-                return []
-            where = next((arg.upper() for arg in argv if arg.upper() in (b"LEFT", b"RIGHT", b"MIN", b"MAX")), b"")
-            verb = {b"LEFT": b"LPOP", b"RIGHT": b"RPOP", b"MIN": b"ZPOPMIN", b"MAX": b"ZPOPMAX"}.get(where)
-            if verb is None:
-                return [argv]
-            return [[verb, reply[0], b"%d" % len(reply[1])]]
-        return [argv]
 
     # -- writing -----------------------------------------------------------------------------------------
 

@@ -284,15 +284,11 @@ class AofRewriter:
         log.info("aof_disabled")
 
     def _install(self, aof) -> None:
-        engine = self.state.engine
-        engine.aof = aof
-        engine.update_hooks()
+        self.state.engine.attach_aof(aof)
 
     def _uninstall(self) -> None:
-        engine = self.state.engine
-        if engine.aof is not None:
-            engine.aof = None
-            engine.update_hooks()
+        if self.state.engine.aof is not None:
+            self.state.engine.attach_aof(None)
 
     # -- INFO --------------------------------------------------------------------------------------------
 

@@ -80,8 +80,8 @@ class RedisLiteServer:
             aof = AppendOnlyFile(self.state, self.persistence)
             if await self.run_loader(aof.load()):
                 aof.open()  # then every change is logged to it
-                self.persistence.aof = self.engine.aof = aof
-                self.engine.update_hooks()
+                self.persistence.aof = aof
+                self.engine.attach_aof(aof)
             return
         loader = self.persistence.startup_loader()
         if loader is not None:

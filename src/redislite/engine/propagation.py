@@ -1,0 +1,52 @@
+"""What writes propagate: one ordered stream of commands for the AOF (and replicas), Redis's alsoPropagate /
+propagatePendingCommands.
+
+A write command states what it propagates where it parsed its arguments (`Client.propagate_as`: SET EX as SET
+PXAT, SPOP as SREM, a served BLPOP as LPOP, ...); a write that states nothing propagates its own arguments, and
+one that changed nothing (the dirty counter did not move) propagates nothing. The engine collects the ops of
+one top-level command (an EXEC or a script collects those of every write it ran) and emits them when it ends,
+in MULTI ... EXEC when there are several, as Redis does. What happens outside any command's own logic (a key
+that expires, lazily or from the cron, or is evicted) is emitted at once as its DEL, never inside a
+transaction.
+
+Each op carries the database it applies to; every consumer (`feed(ops)`) emits SELECT where the database
+changes, since each consumer's stream has its own current database.
+"""
+
+MULTI = [b"MULTI"]
+EXEC = [b"EXEC"]
+
+
+class Propagation:
+    def __init__(self):
+        self.consumers: list = []  # what reads the stream (the AOF; replicas later): objects with feed(ops)
+        self.pending: list[tuple[int, list[bytes]]] = []  # (db index, argv) of the running top-level command
+        self.nesting = 0  # EXEC and scripts running their commands: emitted together when the outermost ends
+
+    def add(self, db_index: int, argv: list[bytes]) -> None:
+        """One op of the running command; emitted when the top-level command ends."""
+        self.pending.append((db_index, argv))
+
+    def begin(self) -> None:
+        """EXEC or a script starts running commands: their ops go out together."""
+        self.nesting += 1
+
+    def end(self) -> None:
+        self.nesting -= 1
+        if not self.nesting and self.pending:
+            self.flush()
+
+    def flush(self) -> None:
+        """The top-level command ended: emit its ops, in MULTI ... EXEC when there are several (the first
+        op's database selected before the MULTI)."""
+        ops, self.pending = self.pending, []
+        if len(ops) > 1:
+            ops = [(ops[0][0], MULTI), *ops, (-1, EXEC)]
+        for consumer in self.consumers:
+            consumer.feed(ops)
+
+    def emit_now(self, db_index: int, argv: list[bytes]) -> None:
+        """An effect outside a command's logic (an expired or evicted key's DEL): out at once, so it never
+        lands inside the MULTI ... EXEC of the transaction during which it happened."""
+        for consumer in self.consumers:
+            consumer.feed([(db_index, argv)])
