@@ -140,3 +140,12 @@ def send_raw(port: int, payload: bytes, wait: float = 0.3) -> bytes:
         except TimeoutError:
             pass
         return data
+
+
+def wait_until(condition, timeout: float = 5.0, interval: float = 0.01) -> None:
+    """Poll condition() until it is true; AssertionError after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(interval)

