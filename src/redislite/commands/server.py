@@ -539,6 +539,8 @@ RELOAD [option ...]
       existing RDB file.
     * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB
       file to the database.
+LOADAOF
+    Flush the AOF buffers on disk and reload the AOF in memory.
 SET-ACTIVE-EXPIRE <0|1>
     Setting it to 0 disables expiring keys in background when they are not
     accessed (otherwise the Redis behavior). Setting it to 1 reenables back the
@@ -586,6 +588,8 @@ def debug_command(ctx, argv):
         return OK
     if sub == b"reload":
         return ctx.server.persistence.debug_reload([option.upper() for option in argv[2:]])
+    if sub == b"loadaof" and len(argv) == 2:
+        return ctx.server.persistence.debug_load_aof()
     if sub == b"log" and len(argv) == 3:
         log.warning("debug_log", extra={"message_text": argv[2].decode("utf-8", "replace")})
         return OK

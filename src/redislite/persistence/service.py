@@ -429,17 +429,43 @@ class Persistence:
         if save and not self.save():
             raise CommandError(errors.SAVE_FAILED)
         if flush:
-            self.state.flush_all()
-            scripting = getattr(self.state, "scripting", None)
-            if scripting is not None:
-                scripting.libraries.clear()
-                scripting.functions.clear()
+            self._empty_dataset()
         try:
             self.load_file(merge=merge)
         except LoadError:
             raise CommandError(errors.DEBUG_RELOAD_FAILED) from None
         log.warning("debug_reload_done")
         return OK
+
+    def debug_load_aof(self):
+        """DEBUG LOADAOF: write what the AOF has buffered, empty the dataset, replay the AOF directory (what a
+        restart would load). The replayed writes are not appended again, and count as no change."""
+        from .aof import AppendOnlyFile  # here: aof.py imports this module
+
+        engine = self.state.engine
+        attached = engine.aof
+        if attached is not None:
+            attached.flush()
+        self._empty_dataset()
+        engine.attach_aof(None)
+        try:
+            for _ in (attached or AppendOnlyFile(self.state, self)).load():
+                pass
+        except LoadError as error:
+            raise CommandError(b"ERR " + str(error).encode()) from None
+        finally:
+            engine.attach_aof(attached)
+        self.state.dirty = 0
+        log.warning("debug_loadaof_done")
+        return OK
+
+    def _empty_dataset(self) -> None:
+        """Every database and function library gone, as before a load."""
+        self.state.flush_all()
+        scripting = getattr(self.state, "scripting", None)
+        if scripting is not None:
+            scripting.libraries.clear()
+            scripting.functions.clear()
 
     # -- refusing commands -----------------------------------------------------------------------------
 
