@@ -149,6 +149,22 @@ def test_lazily_expired_keys_are_deleted_outside_transactions(tmp_path):
     assert logged.count([b"MULTI"]) == 1 and logged[-2:] == [[b"DEL", b"a", b"b"], [b"DEL", b"in-randomkey"]]
 
 
+def test_debug_loadaof_replays_the_aof_in_place(tmp_path):
+    """Redis's suite checks replays with DEBUG LOADAOF: the dataset is emptied and loaded back from the AOF, and
+    the replayed writes are not appended again."""
+    with aof_server(tmp_path) as server:
+        client = raw_client(server.port)
+        client.set("foo", "bar", ex=100)
+        client.set("foo", "bar2", keepttl=True)
+        client.set("gone", "v", ex=100)
+        client.execute_command("GETEX", "gone", "PERSIST")
+        size = incr_file(tmp_path).stat().st_size
+        assert client.execute_command("DEBUG", "LOADAOF") == b"OK"
+        assert client.get("foo") == b"bar2" and 98 <= int(client.ttl("foo")) <= 100
+        assert int(client.ttl("gone")) == -1 and client.dbsize() == 2
+        assert incr_file(tmp_path).stat().st_size == size
+
+
 def test_kill_9_with_always_loses_nothing(tmp_path):
     port = free_port()
     acknowledged = 0
