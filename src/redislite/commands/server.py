@@ -19,6 +19,7 @@ from ..storage.memory import STARTUP_BYTES
 from .args import parse_int, to_float
 from .client import help_reply
 from .registry import command
+from .scripting import scripting_of
 
 log = logging.getLogger("redislite.server")
 
@@ -799,6 +800,9 @@ def shutdown_command(ctx, argv):
         if len(argv) > 2:
             raise CommandError(errors.SYNTAX)
         raise CommandError(b"ERR No shutdown in progress.")
+    busy = scripting_of(ctx).busy_error()
+    if busy is not None and save is not False:
+        raise CommandError(busy)  # saving would wait for the script: only SHUTDOWN NOSAVE ends a busy server
     requested = ctx.server.shutdown_requested
     if requested is None:
         raise CommandError(b"ERR Errors trying to SHUTDOWN. Check logs.")
