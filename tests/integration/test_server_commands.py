@@ -298,6 +298,28 @@ def test_debug_sleep_blocks_for_the_given_seconds(raw):
     assert time.monotonic() - started >= 0.2
 
 
+# Redis 7.0 parses with strtod (junk is 0, "0x1p-4" is 1/16) and converts to microseconds in a C long long:
+# NaN and anything past LLONG_MAX microseconds (inf, 1e13) overflow to a negative time, which nanosleep
+# refuses at once, as it refuses every negative time. All of these answer +OK without sleeping long.
+ODD_SLEEPS = ["inf", "-inf", "+inf", "INFINITY", "nan", "-nan", "nan(1)", "1e13", "9223372036854.775807", "-1",
+              "-0.5", "-1e300", "abc", "", " 0", "0x1p-6", "1e-400", "0.5e-6"]
+
+
+def test_debug_sleep_with_odd_seconds_answers_like_redis(raw, tmp_path):
+    if redis_server_path() is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    with real_redis("--enable-debug-command", "yes", cwd=tmp_path) as oracle:
+        theirs = raw_client(oracle.port)
+        for seconds in ODD_SLEEPS:
+            started = time.monotonic()
+            ours = reply(raw, "DEBUG", "SLEEP", seconds)
+            assert ours == reply(theirs, "DEBUG", "SLEEP", seconds) == b"OK", seconds
+            assert time.monotonic() - started < 1, seconds
+        for args in (["SLEEP"], ["SLEEP", "1", "2"]):
+            assert reply(raw, "DEBUG", *args) == reply(theirs, "DEBUG", *args)
+        theirs.close()
+
+
 def test_debug_object_describes_a_key(raw):
     raw.execute_command("SET", "counter", "12345")
     description = raw.execute_command("DEBUG", "OBJECT", "counter").decode()

@@ -47,6 +47,33 @@ def test_misuse_gets_redis_errors(lite, o, commands):
     assert [reply(lite, *command) for command in commands] == [reply(o, *command) for command in commands]
 
 
+@pytest.mark.parametrize("commands", [
+    [("MULTI",), ("SET", "a", "1"), ("EXEC", "extra"), ("EXEC",), ("GET", "a")],
+    [("WATCH", "a"), ("EXEC", "extra"), ("SET", "a", "2"), ("MULTI",), ("SET", "b", "1"), ("EXEC",)],
+])
+def test_a_refused_exec_aborts_and_discards_the_transaction(lite, o, commands):
+    """processCommand's rejectCommand: EXEC refused before it runs (arity, OOM, BUSY ...) answers "EXECABORT
+    Transaction discarded because of: <the refusal>" and leaves MULTI and every WATCH."""
+    assert [reply(lite, *command) for command in commands] == [reply(o, *command) for command in commands]
+
+
+def test_exec_refused_for_memory_names_the_oom(server, oracle, lite, o):
+    observed = []
+    for process, client in ((server, lite), (oracle, o)):
+        admin = redis.Redis(port=process.port)
+        try:
+            steps = [reply(client, "MULTI"), reply(client, "SET", "a", "1")]
+            admin.config_set("maxmemory", 1)
+            steps += [reply(client, "EXEC"), reply(client, "EXEC")]
+        finally:
+            admin.config_set("maxmemory", 0)
+            admin.close()
+        observed.append(steps + [reply(client, "GET", "a")])
+    assert observed[0] == observed[1]
+    assert observed[0][2] == ("error", "Transaction discarded because of: OOM command not allowed when used memory "
+                                       "> 'maxmemory'.")
+
+
 def test_watch_retry_loops_under_contention_lose_no_increment(server, r):
     workers, rounds = 4, 30
 

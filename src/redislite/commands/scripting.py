@@ -29,11 +29,6 @@ from .registry import CommandFlag, command
 log = logging.getLogger("redislite.scripting")
 
 NOSCRIPT = b"NOSCRIPT No matching script. Please use EVAL."
-NOTBUSY = b"NOTBUSY No scripts in execution right now."
-UNKILLABLE = (b"UNKILLABLE Sorry the script already executed write commands against the dataset. You can either "
-              b"wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.")
-BUSY_EVAL = b"BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
-BUSY_FUNCTION = b"BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
 NUMKEYS_NEGATIVE = b"ERR Number of keys can't be negative"
 RO_WITH_WRITE_FLAG = b"ERR Can not execute a script with write flag using *_ro command."
 LIBRARY_NAME_RULE = (b"Library names can only contain letters, numbers, or underscores(_) and must be at least one "
@@ -242,9 +237,17 @@ class Scripting:
             log.warning("slow_script_detected", extra={"elapsed_ms": elapsed,
                                                         "kill_with": "SCRIPT KILL" if run.is_eval else "FUNCTION KILL"})
         process = getattr(self.state, "process_events_while_blocked", None)
-        if process is not None and process(BUSY_EVAL if run.is_eval else BUSY_FUNCTION, run.caller):
+        if process is not None and process(self.busy_error(), run.caller):
             run.killed = True  # SHUTDOWN NOSAVE arrived: stop whatever the script did
         return run.killed
+
+    def busy_error(self) -> bytes | None:
+        """What other clients are told while a script runs past busy-reply-threshold (Redis's
+        isInsideYieldingLongCommand), or None while none does."""
+        run = self.run
+        if run is None or not run.timed_out:
+            return None
+        return errors.BUSY_EVAL if run.is_eval else errors.BUSY_FUNCTION
 
     # -- running -------------------------------------------------------------------------------------
 
@@ -405,13 +408,13 @@ class Scripting:
     def kill(self, is_eval: bool):
         run = self.run
         if run is None:
-            raise CommandError(NOTBUSY)
+            raise CommandError(errors.NOTBUSY)
         if run.wrote:
-            raise CommandError(UNKILLABLE)
+            raise CommandError(errors.UNKILLABLE)
         if is_eval and not run.is_eval:
-            raise CommandError(BUSY_FUNCTION)
+            raise CommandError(errors.BUSY_FUNCTION)
         if not is_eval and run.is_eval:
-            raise CommandError(BUSY_EVAL)
+            raise CommandError(errors.BUSY_EVAL)
         run.killed = True
         return OK
 
@@ -899,7 +902,7 @@ def function_stats_command(ctx, argv):
     scripting = scripting_of(ctx)
     run = scripting.run
     if run is not None and run.is_eval:
-        raise CommandError(BUSY_EVAL)  # Redis reports running functions only
+        raise CommandError(errors.BUSY_EVAL)  # Redis reports running functions only
     running = None
     if run is not None:
         running = {b"name": run.name, b"command": list(run.argv), b"duration_ms": run.elapsed_ms()}

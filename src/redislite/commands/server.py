@@ -16,9 +16,11 @@ from ..observability.histogram import format_percentile, value_at_percentile_ns
 from ..observability.logs import LEVELS
 from ..protocol.values import OK, SimpleString, Verbatim
 from ..storage.memory import STARTUP_BYTES
-from .args import parse_int, to_float
+from .args import parse_int
 from .client import help_reply
 from .registry import command
+from .scripting import scripting_of
+from .zsets import strtod
 
 log = logging.getLogger("redislite.server")
 
@@ -568,8 +570,7 @@ def debug_command(ctx, argv):
     if sub == b"help" and len(argv) == 2:
         return help_reply(DEBUG_HELP)
     if sub == b"sleep" and len(argv) == 3:
-        seconds = to_float(argv[2])
-        time.sleep(max(seconds, 0))  # blocking the whole server is the point of DEBUG SLEEP
+        debug_sleep(argv[2])
         return OK
     if sub == b"object" and len(argv) == 3:
         value = ctx.db.lookup(argv[2], ctx.now_ms)
@@ -596,6 +597,19 @@ def debug_command(ctx, argv):
     if sub == b"populate" and 3 <= len(argv) <= 5:
         return debug_populate(ctx, argv)
     raise CommandError(errors.unknown_subcommand_or_arity("debug", argv[1]))
+
+
+LONGEST_SLEEP_S = 2**32  # time.sleep's limit is about 2**33 seconds; Redis would sleep for centuries
+
+
+def debug_sleep(argument: bytes) -> None:
+    """DEBUG SLEEP seconds, as Redis 7.0 does it: strtod (so junk is 0 and "1e3x" is 1000), then microseconds
+    as a C long long. NaN and anything past LLONG_MAX microseconds (inf included) overflow to a negative time,
+    which nanosleep refuses at once, as it refuses any negative time: all of those answer OK without
+    sleeping. Blocking the whole server is the point of the command."""
+    micros = strtod(argument)[0] * 1_000_000
+    if micros == micros and 1 <= micros < 2**63:
+        time.sleep(min(int(micros) / 1_000_000, LONGEST_SLEEP_S))
 
 
 def debug_populate(ctx, argv):
@@ -803,6 +817,9 @@ def shutdown_command(ctx, argv):
         if len(argv) > 2:
             raise CommandError(errors.SYNTAX)
         raise CommandError(b"ERR No shutdown in progress.")
+    busy = scripting_of(ctx).busy_error()
+    if busy is not None and save is not False:
+        raise CommandError(busy)  # saving would wait for the script: only SHUTDOWN NOSAVE ends a busy server
     requested = ctx.server.shutdown_requested
     if requested is None:
         raise CommandError(b"ERR Errors trying to SHUTDOWN. Check logs.")

@@ -1,10 +1,12 @@
 """Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH.
 
 The engine queues a client's commands while it is in MULTI (Engine._gate) and flags the transaction when
-it refuses one (unknown command, arity), so EXEC then answers EXECABORT. EXEC runs the queue through the
-same Engine.execute as every other command, with the client marked `atomic`: blocking commands answer at
-once, CLIENT PAUSE does not hold them, and clients blocked on keys are served only after the whole
-transaction. Nothing else runs in between, because handlers never await.
+it refuses one (unknown command, arity, -BUSY while a script runs), so EXEC then answers EXECABORT. EXEC
+itself refused (arity, OOM, -BUSY) answers "EXECABORT ... because of: <refusal>" and discards the
+transaction (Engine._reject calls discard_transaction). EXEC runs the queue through the same
+Engine.execute as every other command, with the client marked `atomic`: blocking commands answer at once,
+CLIENT PAUSE does not hold them, and clients blocked on keys are served only after the whole transaction.
+Nothing else runs in between, because handlers never await.
 
 WATCH registers the client on the key in its database (Database.watch); any change to the key sets the
 client's `dirty_cas` (the engine touches the keys of every write command that changed something, and

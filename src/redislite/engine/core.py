@@ -18,6 +18,7 @@ from ..observability.histogram import BUCKET_BY_NS, LATENCY_BOUNDS_NS, new_laten
 from ..observability.logs import log_command
 from ..observability.slowlog import redact
 from ..commands.tracking import Tracking
+from ..commands.transactions import discard_transaction
 from ..protocol.values import QUEUED, Encoded, ErrorReply, Replies
 
 log = logging.getLogger("redislite.engine")
@@ -418,8 +419,12 @@ class Engine:
 
     def _reject(self, client, command: Command | None, message: bytes) -> ErrorReply:
         """A command refused before it ran: counted as rejected, as Redis's errorstats do. Inside MULTI it
-        dooms the transaction: EXEC will answer EXECABORT."""
-        if client.multi is not None:
+        dooms the transaction: EXEC will answer EXECABORT. EXEC itself is refused as EXECABORT, discarding
+        the transaction."""
+        if command is not None and command.name == "exec":
+            discard_transaction(client)
+            message = errors.exec_abort(message)
+        elif client.multi is not None:
             client.multi_error = True
         if command is not None:
             command.rejected_calls += 1

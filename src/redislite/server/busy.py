@@ -5,8 +5,9 @@ A script runs inside its command handler, so the event loop is stopped while it 
 100,000 Lua instructions. That reads what the other clients sent straight from their sockets (the loop cannot
 run: it is the loop's own callback that is running the script), accepts new connections, and feeds the bytes
 to their Connection as if the loop had. Their commands get `busy_error` (-BUSY ...), except those Redis allows
-while busy (SCRIPT KILL, FUNCTION KILL, SHUTDOWN NOSAVE, AUTH, HELLO, ...). The client running the script is
-left alone: its input waits until the script ends, as in Redis.
+while busy (the `allow_busy` flag: SCRIPT KILL, FUNCTION KILL, SHUTDOWN, AUTH, HELLO, MULTI, DISCARD, WATCH, ...;
+SHUTDOWN itself insists on NOSAVE). The client running the script is left alone: its input waits until the
+script ends, as in Redis.
 
 Writes go through the transports as usual (they send at once when the socket can take it). A connection
 accepted while blocked has no asyncio transport yet: it gets a small socket-backed one, and is handed to the
@@ -19,7 +20,6 @@ import os
 import socket
 
 from ..commands.registry import CommandFlag
-from ..protocol.values import ErrorReply
 from .connection import Connection
 
 log = logging.getLogger("redislite.server")
@@ -40,38 +40,59 @@ class EventsWhileBlocked:
     def __call__(self, busy_error: bytes, protected_client) -> bool:
         """Serve other clients once; returns whether a shutdown was requested meanwhile."""
         execute = self._gate(busy_error)
-        self._accept()
-        for client in list(self.state.clients.values()):
-            connection = client.connection
-            if connection is None or client is protected_client or connection.closing:
-                continue
-            data = _read(connection)
-            if data:
-                original = connection.execute
-                connection.execute = execute
-                try:
-                    connection.data_received(data)
-                finally:
-                    connection.execute = original
+        engine = self.state.engine
+        blocking = engine.blocking
+        # Clients blocked on keys the script wrote are served after the script, never by a command that runs
+        # meanwhile (a HELLO or MULTI would otherwise hand them half of the script's effects).
+        serving, blocking.serving = blocking.serving, True
+        try:
+            self._accept()
+            for client in list(self.state.clients.values()):
+                connection = client.connection
+                if connection is None or client is protected_client or connection.closing:
+                    continue
+                data = _read(connection)
+                if data:
+                    self._serve(connection, data, execute, engine.aof)
+        finally:
+            blocking.serving = serving
         self.server.write_replies()  # the loop cannot run: write the replies (-BUSY ...) now
         stopped = self.server.stopped
         return stopped is not None and stopped.is_set()
 
+    @staticmethod
+    def _serve(connection, data: bytes, execute, aof) -> None:
+        """Run what a client sent, through the busy gate. What runs while a script is busy reads and writes no
+        data (everything else is refused), so its replies need not wait for the AOF to write the script's
+        changes: they go out now, as Redis writes them during processEventsWhileBlocked, unless replies from
+        before the script are still held for this connection (its replies keep their order)."""
+        unheld = aof is not None and not any(entry[0] is connection for entry in aof.held)
+        original = connection.execute
+        connection.execute = execute
+        try:
+            connection.data_received(data)
+        finally:
+            connection.execute = original
+        if unheld:
+            released = []
+            while aof.held and aof.held[-1][0] is connection:
+                released.append(aof.held.pop()[1])
+            for replies in reversed(released):
+                connection.send_all(replies)
+
     def _gate(self, busy_error: bytes):
         """Engine.execute, but -BUSY for what Redis refuses while a script is busy (after the checks Redis makes
-        first: unknown command, arity, authentication)."""
+        first: unknown command, arity, authentication). The refusal is the engine's: inside MULTI it dooms the
+        transaction, and EXEC itself is refused as EXECABORT and discards it (processCommand's rejectCommand)."""
         engine = self.state.engine
-        stats = self.state.stats
 
         def execute(client, argv):
             command = engine.lookup(argv)
-            if command is not None:
+            if command is not None and not command.flags & ALLOW_BUSY:
                 arity = command.arity
                 arity_ok = len(argv) == arity or (arity < 0 and len(argv) >= -arity)
-                if arity_ok and (client.authenticated or command.flags & NO_AUTH) and not _allowed(command, argv):
-                    command.rejected_calls += 1
-                    stats.count_error(busy_error)
-                    return ErrorReply(busy_error)
+                if arity_ok and (client.authenticated or command.flags & NO_AUTH):
+                    return engine._reject(client, command, busy_error)
             return engine.execute(client, argv)
 
         return execute
@@ -110,13 +131,6 @@ class EventsWhileBlocked:
         transport.handed_over = True
         loop = asyncio.get_running_loop()
         loop.create_task(loop.connect_accepted_socket(lambda: _HandOver(connection, transport), transport.sock))
-
-
-def _allowed(command, argv: list[bytes]) -> bool:
-    if not command.flags & ALLOW_BUSY:
-        return False
-    # While a script is busy SHUTDOWN must say NOSAVE: saving would block behind the script.
-    return command.name != "shutdown" or any(arg.lower() == b"nosave" for arg in argv[1:])
 
 
 def _read(connection) -> bytes | None:

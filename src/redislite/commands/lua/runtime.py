@@ -42,7 +42,8 @@ log = logging.getLogger("redislite.scripting")
 
 HOOK_INSTRUCTIONS = 100_000  # how often a running script checks the clock (Redis's count hook)
 UNPACK_CHUNK = 4000  # values fetched per call when reading a Lua array (below Lua 5.1's C stack limit)
-MAX_REPLY_DEPTH = 400  # nested tables deeper than this reply "reached lua stack limit"
+MAX_REPLY_DEPTH = 200  # nested tables deeper than this reply "reached lua stack limit" (Redis: its Lua stack,
+# about 8000 levels; the encoders recurse a few Python frames per level, so ours must stay well below 1000)
 _STRINGS = {bytes}
 _PLAIN = {bytes, int}
 LOG_LEVELS = {0: logging.DEBUG, 1: VERBOSE, 2: logging.INFO, 3: logging.WARNING}  # redis.LOG_* levels
