@@ -79,7 +79,8 @@ PAYLOAD = object()  # where a DUMP payload goes in a "restore" step
 
 # -- scripts and functions ---------------------------------------------------------------------------------
 
-# (body, key types, argument builder): bodies whose effects differ from the command the script is, when run again
+# (body, key types, argument builder): scripts whose effects running them again would not reproduce (TIME,
+# SPOP, SRANDMEMBER, relative TTLs, a pop whose direction is an argument, SELECT inside the script)
 SCRIPTS = [
     ("return redis.call('SET', KEYS[1], ARGV[1], 'EX', 100)", ["string"], lambda g: [g.value()]),
     ("return redis.call('SPOP', KEYS[1])", ["set"], lambda g: []),
@@ -123,8 +124,10 @@ redis.register_function('other_push', function(keys, args) return redis.call('RP
 redis.register_function('other_zadd', function(keys, args) return redis.call('ZADD', keys[1], 'INCR', 1, 'o') end)
 """,
 ]
-FUNCTIONS = [("set_ex", ["string"], True), ("spop_one", ["set"], False), ("add_float", ["string"], None),
-             ("stamp", ["string"], False), ("other_push", ["list"], False), ("other_zadd", ["zset"], False)]
+# (function, key types, argument builder)
+FUNCTIONS = [("set_ex", ["string"], lambda g: [g.value()]), ("spop_one", ["set"], lambda g: []),
+             ("add_float", ["string"], lambda g: [g.rng.choice(FLOAT_INCREMENTS)]), ("stamp", ["string"], lambda g: []),
+             ("other_push", ["list"], lambda g: []), ("other_zadd", ["zset"], lambda g: [])]
 
 
 def sha1_hex(body: str) -> str:
@@ -486,17 +489,22 @@ def _restore(g):
 
 @builder("sort", 1.5)
 def _sort(g):
+    """SORT ... STORE, and SORT alone (a read). A BY pattern goes only with the read: elements of equal weight
+    are left in an order each implementation chooses (redis-server's pqsort is not stable), and Redis logs
+    SORT ... STORE as sent, so redis-server replaying the file would store another order than RedisLite held.
+    That is a compatibility question of its own (see the report of issue 16), not one of replay."""
     source = g.rng.choice(LISTS + SETS + ZSETS)
+    store = g.rng.random() < 0.85
     options = []
     if g.rng.random() < 0.3:
-        options += ["BY", g.rng.choice(["nosort", "str:*", "hash:*->f"])]
+        options += ["BY", g.rng.choice(["nosort"] if store else ["nosort", "str:*", "hash:*->f"])]
     if g.rng.random() < 0.3:
         options += ["LIMIT", str(g.rng.randint(0, 2)), str(g.rng.randint(1, 5))]
     if g.rng.random() < 0.3:
         options += ["GET", g.rng.choice(["#", "str:*"])]
     options += ["ALPHA"] if g.rng.random() < 0.8 else []
     options += ["DESC"] if g.rng.random() < 0.3 else []
-    if g.rng.random() < 0.85:
+    if store:
         options += ["STORE", g.rng.choice(LISTS + [b"sorted"])]
     return ["SORT", source, *options]
 
@@ -870,10 +878,9 @@ def _eval_ro(g):
 
 @builder("fcall", 2)
 def _fcall(g):
-    name, kinds, float_argument = g.rng.choice(FUNCTIONS)
+    name, kinds, arguments = g.rng.choice(FUNCTIONS)
     keys = [g.key(kind) for kind in kinds]
-    argument = g.rng.choice(FLOAT_INCREMENTS) if float_argument is None else g.value()
-    return ["FCALL", name, str(len(keys)), *keys, argument]
+    return ["FCALL", name, str(len(keys)), *keys, *arguments(g)]
 
 
 @builder("fcall_ro", 0.5)

@@ -576,6 +576,14 @@ KNOWN_CASES = [
         Step("run", [["RPOPLPUSH", "source:short", "moved"]]),  # `moved` keeps b
     ]),
     Step("run", [["SADD", "set:a", "x", "y", "z"]]),
+    # a deadline already past: the key is gone at once, and what is logged must say so (Redis logs a DEL, or
+    # nothing when there was nothing to delete), or a loader that does not expire while it loads, as Redis's,
+    # finds the key still there when the next command of the file looks
+    Step("run", [["SET", "past:set", "v", "PXAT", "1000"]]),
+    Step("run", [["SET", "past:set", "w", "NX"]]),
+    Step("run", [["SET", "past:restore", "replaced"]]),
+    Step("restore", [["RESTORE", "past:restore", "1000", PAYLOAD, "ABSTTL", "REPLACE"]], source=b"set:a"),
+    Step("restore", [["RESTORE", "past:restore", At(300_000), PAYLOAD, "ABSTTL"]], source=b"set:a"),
     # a served BLMPOP or BZMPOP whose key is named like a direction
     Step("served", [["BLMPOP", "0", "1", "left", "RIGHT"]], db=0, setup=["DEL", "left"],
          push=["RPUSH", "left", "a", "b", "c"]),
@@ -610,10 +618,10 @@ def test_replay_of_the_known_cases(tmp_path):
 
 
 def test_replay_after_evictions(tmp_path):
-    """allkeys-lru under a small maxmemory: evicted keys are logged as DEL (outside any transaction), so a
-    restart without the limit reads back what the server held, not what it was sent. (The restarts run without
-    maxmemory: with it, a server that prices the loaded data higher would evict on its first command, which
-    is eviction, not replay.)"""
+    """allkeys-lru under a small maxmemory, written past it again and again: the evicted keys must be logged
+    (as DEL), so that a restart reads back what the server held, not everything it was sent. The restarts run
+    without maxmemory: with it, a server that prices the loaded data higher would evict on its first command,
+    which is eviction, not replay."""
     source = tmp_path / "source"
     source.mkdir()
     steps = eviction_sequence(seed=99, length=int(os.environ.get("REPLAY_EVICTION_LENGTH", 2500)))
