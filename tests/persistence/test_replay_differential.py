@@ -16,7 +16,11 @@ replayed relative to the load time cannot pass. A difference names the key, what
 the run that named the key (or the whole keyspace). Eviction under maxmemory is a scenario of its own; fixed
 sequences hold the cases issue 16 names; one more test checks where the AOF logs lazily expired keys.
 
-REPLAY_SEEDS=20 (or "5,9,11") and REPLAY_LENGTH=1500 make longer local runs."""
+Runs are seeded but not exactly repeatable (timing decides which short TTLs lapse before a command, SPOP picks,
+TIME differs); a failure names the directory that keeps the run's files (pytest keeps only its last few
+base directories: --basetemp=DIR keeps them for sure). For longer local runs:
+REPLAY_SEEDS=40 (seeds 1..40), REPLAY_SEEDS=5,9,11 or REPLAY_SEEDS=9, (one seed); REPLAY_LENGTH=1000 (steps
+per seed, default 350); REPLAY_EVICTION_LENGTH=10000."""
 
 import os
 import select
@@ -48,7 +52,10 @@ ALSO_COVERED = {"multi", "select", "eval", "evalsha", "eval_ro", "fcall", "fcall
 
 def seeds() -> list[int]:
     text = os.environ.get("REPLAY_SEEDS", DEFAULT_SEEDS)
-    return [int(part) for part in text.split(",")] if "," in text else list(range(1, int(text) + 1))
+    """REPLAY_SEEDS: a count N (seeds 1..N) or a list with commas ("9," is seed 9 alone)."""
+    if "," in text:
+        return [int(part) for part in text.split(",") if part.strip()]
+    return list(range(1, int(text) + 1))
 
 
 def sequence_length() -> int:
