@@ -21,12 +21,12 @@ from .hashes import (
 )
 from .keys import VALUE_TYPES, ValueType, lookup_read_as, lookup_write_as, parse_cursor, parse_scan_options
 from .notifications import NOTIFY_GENERIC, NOTIFY_SET, new_key, notify
+from .propagate import in_batches
 from .registry import command
 
 VALUE_TYPES[SetValue] = ValueType(b"set", lambda value: value.encoding, SetValue.duplicate)
 
 SPOP_MOVE_STRATEGY_MUL = 5  # t_set.c: rebuild the set from the survivors when few of them remain
-SPOP_PROPAGATION_BATCH = 1024  # t_set.c: members per propagated SREM
 SET_OP_COMPLEXITY = "O(N) where N is the total number of elements in all given sets."
 INTER_COMPLEXITY = ("O(N*M) worst case where N is the cardinality of the smallest set and M is the number of "
                     "sets.")
@@ -192,9 +192,7 @@ def spop_command(ctx, argv):
         value.difference_update(kept)
         popped = list(value)
         ctx.db.store(key, survivors, keep_ttl=True, touch=ctx.touch)
-    # SREM in batches of SPOP_PROPAGATION_BATCH members, as Redis propagates them (in MULTI ... EXEC)
-    ctx.propagate_as(*([b"SREM", key, *popped[start:start + SPOP_PROPAGATION_BATCH]]
-                       for start in range(0, len(popped), SPOP_PROPAGATION_BATCH)))
+    ctx.propagate_as(*in_batches(b"SREM", key, popped))  # as Redis propagates them (in MULTI ... EXEC)
     ctx.server.dirty += 1
     if ctx.server.notify_flags:
         notify(ctx, NOTIFY_SET, b"spop", key)

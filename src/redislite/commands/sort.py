@@ -34,6 +34,7 @@ from ..storage.zset import ZSet
 from .args import to_int
 from .keys import lookup_read
 from .notifications import NOTIFY_GENERIC, NOTIFY_LIST, new_key, notify
+from .propagate import in_batches
 from .registry import TABLE, CommandSpec, command
 from .zsets import strtod
 
@@ -371,6 +372,8 @@ def store_sorted(ctx, request: SortRequest, window: list[bytes]) -> int:
         if notifying:  # setKey's lookupKeyWrite: an expired destination goes first, then "new"
             created = ctx.db.lookup(destination, ctx.now_ms) is None
         ctx.db.store(destination, ListValue(items), touch=ctx.touch)
+        # the list it stored, not the SORT: ties may order differently elsewhere (a replica that is a Redis)
+        ctx.propagate_as([b"DEL", destination], *in_batches(b"RPUSH", destination, items))
         ctx.server.dirty += len(items)
         if notifying:
             if created:

@@ -249,6 +249,23 @@ def write_resp_base(path: Path, databases, options, aux, functions=(), timestamp
     return size, keys
 
 
+def _replay_client_class(base):
+    """The loader's client: nothing expires while the AOF loads, as in Redis (keyIsExpired and
+    checkAlreadyExpired answer no while loading). The file's commands ran while their keys were alive; a
+    deadline that passed since is applied once the server runs. The file holds absolute deadlines only."""
+
+    class ReplayClient(base):
+        @property
+        def now_ms(self) -> int:
+            return 0
+
+        @now_ms.setter
+        def now_ms(self, _value: int) -> None:
+            pass
+
+    return ReplayClient
+
+
 class AofLoadError(LoadError):
     """The AOF cannot be loaded: the server must not start."""
 
@@ -601,7 +618,7 @@ class AppendOnlyFile:
                 raise AofLoadError(f"can't read {path}: {error.strerror or error}") from None
             if data.startswith(b"REDIS"):
                 try:
-                    yield from self.persistence._load_slices(data, path)
+                    yield from self.persistence._load_slices(data, path, skip_expired=False)
                 except LoadError as error:
                     raise AofLoadError(str(error)) from None
                 continue
@@ -619,7 +636,7 @@ class AppendOnlyFile:
         from ..protocol.values import ErrorReply
 
         state = self.state
-        client = Client(state)
+        client = _replay_client_class(Client)(state)
         client.kind = "master"  # neither -LOADING nor -MISCONF applies
         client.authenticated = True
         execute = state.engine.execute

@@ -342,12 +342,15 @@ class Persistence:
             raise LoadError(f"can't read {path}: {error.strerror or error}") from None
         return self._load_slices(data, path)
 
-    def _load_slices(self, data: bytes, path: Path):
+    def _load_slices(self, data: bytes, path: Path, skip_expired: bool = True):
+        """Load an RDB file in slices. An AOF's base keeps keys whose deadline has passed (skip_expired False),
+        as Redis loads an AOF preamble: the AOF's later commands ran while they were alive."""
         started = time.monotonic()
         progress = self._begin_loading(len(data))
         summary = None
         try:
-            for summary in load_records(data, self.state, progress, key_load_delay_us=self.config.key_load_delay):
+            for summary in load_records(data, self.state, progress, skip_expired=skip_expired,
+                                        key_load_delay_us=self.config.key_load_delay):
                 if summary is None:
                     yield
         except RdbError as error:
