@@ -121,7 +121,7 @@ def test_served_pops_and_ttl_options_replay_to_the_data_the_server_held(tmp_path
         client = raw_client(server.port)
         assert {key: client.execute_command("DUMP", key) for key in client.keys()} == before
         assert client.lrange("left", 0, -1) == [b"a", b"b"] and client.lrange("RIGHT", 0, -1) == [b"z"]
-        assert ttl - 2000 < int(client.pttl("kept")) <= ttl and int(client.pttl("persisted")) == -1
+        assert ttl - 10_000 < int(client.pttl("kept")) <= ttl and int(client.pttl("persisted")) == -1  # a slow restart
 
 
 def test_lazily_expired_keys_are_deleted_outside_transactions(tmp_path):
