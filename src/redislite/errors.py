@@ -232,3 +232,25 @@ RESTORE_FREQ_RANGE = b"ERR Invalid FREQ value, must be >= 0 and <= 255"
 DEBUG_RELOAD_OPTIONS = b"ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."
 DEBUG_RELOAD_FAILED = b"ERR Error trying to load the RDB dump, check server logs."
 SHUTDOWN_FAILED = b"ERR Errors trying to SHUTDOWN. Check logs."
+
+
+# -- the HTTP API's own errors (not Redis's: texts of the `{"error": ...}` bodies) ------------------------------
+def not_over_http(command: str) -> bytes:
+    """A command the HTTP API refuses: it needs a connection that outlives the request (`client|reply` is
+    printed as CLIENT REPLY)."""
+    return b"ERR %s is not available over the HTTP API" % command.replace("|", " ").upper().encode()
+
+
+HTTP_KEY_NOT_FOUND = "key not found"
+HTTP_EMPTY_COMMAND = "empty command"
+HTTP_NOT_UNICODE = "not valid Unicode (a lone surrogate): send bytes that are not UTF-8 as base64"
+HTTP_URL_NOT_UTF8 = "the URL is not UTF-8 once percent-decoded: send keys that are not UTF-8 with ?encoding=base64"
+HTTP_METRICS_DISABLED = "metrics are disabled (metrics-enabled no)"
+
+
+def http_invalid_base64(text: str) -> str:
+    return f"invalid base64: {text!r}"
+
+
+def http_body_too_large(limit: int) -> str:
+    return f"request body larger than {limit} bytes"

@@ -11,16 +11,17 @@ import base64
 import json
 import pathlib
 from typing import Annotated, Literal, Union
+from urllib.parse import unquote_to_bytes
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from pydantic import AllowInfNan, BaseModel, BeforeValidator, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
 from .. import errors
-from ..commands.connection import authenticate
+from ..commands.connection import RESET_STEPS, authenticate
 from ..engine.client import Client
 from ..engine.core import BLOCKED, PARKED
 from ..protocol.values import ErrorReply
@@ -33,11 +34,19 @@ PAUSE_RETRY_S = 0.01
 STATIC_DIR = pathlib.Path(__file__).parent / "static"  # the dashboard page served at /
 
 Encoding = Literal["utf-8", "base64"]
-Argument = Union[StrictStr, StrictInt, StrictFloat]  # strict: true or "5" is not an integer, as the schema says
+# strict: true or "5" is not an integer, as the schema says; NaN and Infinity (which Python's JSON reader takes,
+# and 1e400 reads as) are not JSON numbers
+Argument = Union[StrictStr, StrictInt, Annotated[StrictFloat, AllowInfNan(False)]]
 Command = Annotated[list[Argument], Field(min_length=1)]  # the name, then its arguments
 # Larger expiry times overflow Redis's millisecond deadlines ("invalid expire time"); 10^15 s is 31 million years.
 MAX_EXPIRE_SECONDS = 10**15
 MAX_CURSOR = 2**64 - 1  # SCAN cursors are unsigned 64-bit integers
+# Commands whose effect needs the connection to stay open after their reply (a MONITOR feed, pub/sub messages,
+# tracking invalidations, a SYNC snapshot) or that change how later replies are sent (CLIENT REPLY). A request's
+# client ends with its response, so the API refuses them before they run. Names as in the command table.
+CONNECTION_COMMANDS = frozenset({
+    "monitor", "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe",
+    "client|reply", "client|tracking", "sync"})
 
 
 def _json_integer(value):
@@ -231,8 +240,23 @@ def _credentials(authorization: str) -> tuple[bytes, bytes] | None:
     return None
 
 
+async def require_utf8_url(request: Request) -> None:
+    """Starlette percent-decodes the path and the query with errors="replace", so %FF would silently name
+    the key "\ufffd": such URLs are refused instead (non-UTF-8 keys travel as base64)."""
+    try:
+        unquote_to_bytes(request.scope.get("raw_path") or b"").decode()
+        unquote_to_bytes(request.scope.get("query_string", b"")).decode()
+    except UnicodeDecodeError:
+        raise ApiError(400, errors.HTTP_URL_NOT_UTF8) from None
+
+
 async def _execute(request: Request, client: Client, argv: list[bytes]):
     engine = request.app.state.redislite.engine
+    command = engine.lookup(argv)
+    if command is not None and command.name in CONNECTION_COMMANDS:
+        if client.multi is not None:  # as Redis flags a transaction whose command was refused while queuing
+            client.multi_error = True
+        return ErrorReply(errors.not_over_http(command.name))
     while True:
         reply = engine.execute(client, argv)
         if reply is BLOCKED:  # CLIENT PAUSE: wait as a RESP client would
@@ -252,6 +276,13 @@ async def _run(request: Request, *argv: bytes):
     return reply
 
 
+def _release(client: Client) -> None:
+    """What RESET clears (an unfinished MULTI, WATCHed keys, and anything else a command left in the server's
+    tables for this client), cleared when the request ends, as a disconnect does: its client ends with it."""
+    for step in RESET_STEPS:
+        step(client)
+
+
 def _key(key: str, encoding: str) -> bytes:
     try:
         return decode_text(key, encoding)
@@ -266,7 +297,7 @@ def _key_result(key: bytes) -> dict:
 
 def _argv(command: list, encoding: str) -> list[bytes]:
     if not command:
-        raise ApiError(400, "empty command")
+        raise ApiError(400, errors.HTTP_EMPTY_COMMAND)
     argv = []
     for argument in command:
         if isinstance(argument, str):
@@ -286,7 +317,7 @@ def create_app(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, lifespan=None) -> F
     app.state.metrics_registry = None
     app.add_middleware(BodyLimit)
     # Everything but the probes and the dashboard's files needs credentials while a password is set
-    api = APIRouter(dependencies=[Depends(authenticate_request)])
+    api = APIRouter(dependencies=[Depends(require_utf8_url), Depends(authenticate_request)])
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, error: ApiError):
@@ -327,7 +358,7 @@ def create_app(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, lifespan=None) -> F
         name = _key(key, encoding)
         value = await _run(request, b"GET", name)
         if value is None:
-            raise ApiError(404, "key not found")
+            raise ApiError(404, errors.HTTP_KEY_NOT_FOUND)
         (key_text, value_text), used = pair_encoding(name, value)
         return {"key": key_text, "value": value_text, "encoding": used}
 
@@ -336,7 +367,7 @@ def create_app(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, lifespan=None) -> F
     async def delete_key(request: Request, key: Annotated[str, Path()], encoding: Encoding = UTF8):
         name = _key(key, encoding)
         if not await _run(request, b"DEL", name):
-            raise ApiError(404, "key not found")
+            raise ApiError(404, errors.HTTP_KEY_NOT_FOUND)
         return {**_key_result(name), "deleted": 1}
 
     @api.get("/api/ttl/{key:path}", response_model=TtlResult, responses=KEY_ERRORS, tags=["keys"],
@@ -345,7 +376,7 @@ def create_app(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, lifespan=None) -> F
         name = _key(key, encoding)
         seconds = await _run(request, b"TTL", name)
         if seconds == -2:
-            raise ApiError(404, "key not found")
+            raise ApiError(404, errors.HTTP_KEY_NOT_FOUND)
         return {**_key_result(name), "ttl": seconds}
 
     @api.post("/api/expire/{key:path}", response_model=ExpireResult, responses=KEY_ERRORS, tags=["keys"],
@@ -354,14 +385,14 @@ def create_app(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, lifespan=None) -> F
                          encoding: Encoding = UTF8):
         name = _key(key, encoding)
         if not await _run(request, b"EXPIRE", name, b"%d" % body.seconds):
-            raise ApiError(404, "key not found")
+            raise ApiError(404, errors.HTTP_KEY_NOT_FOUND)
         return {**_key_result(name), "result": True}
 
     @api.get("/api/keys", response_model=KeysPage, responses=ERRORS, tags=["keys"],
              summary="One SCAN page of keys matching a glob pattern")
     async def list_keys(request: Request, pattern: str = "*", cursor: Annotated[int, Query(ge=0, le=MAX_CURSOR)] = 0,
                         count: Annotated[int, Query(ge=1, le=100_000)] = 100):
-        reply = await _run(request, b"SCAN", b"%d" % cursor, b"MATCH", pattern.encode(), b"COUNT",
+        reply = await _run(request, b"SCAN", b"%d" % cursor, b"MATCH", _key(pattern, UTF8), b"COUNT",
                            b"%d" % count)
         next_cursor, keys = reply
         return {"cursor": int(next_cursor), "keys": [reply_to_json(key) for key in keys]}
@@ -380,7 +411,7 @@ def create_app(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, lifespan=None) -> F
         """Prometheus metrics (text format; OpenMetrics when the Accept header asks for it)."""
         server = request.app.state.redislite
         if not server.state.config.metrics_enabled:
-            raise ApiError(404, "metrics are disabled (metrics-enabled no)")
+            raise ApiError(404, errors.HTTP_METRICS_DISABLED)
         cached = request.app.state.metrics_registry  # (server, registry), built on the first scrape
         if cached is None or cached[0] is not server:
             cached = request.app.state.metrics_registry = (server, metrics_registry(server))
@@ -393,18 +424,15 @@ def create_app(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, lifespan=None) -> F
     async def run_command(request: Request, body: Annotated[CommandRequest, Body(examples=[
             ["HSET", "h", "f", "v"], [["SET", "a", "1"], ["INCR", "a"]],
             {"commands": [["INCR", "n"], ["GET", "n"]], "transaction": True}])]):
-        if isinstance(body, CommandBatch):
-            commands, transaction, encoding = body.commands, body.transaction, body.encoding
-        elif body and all(isinstance(item, list) for item in body):
-            commands, transaction, encoding = body, False, UTF8
-        else:
-            return JSONResponse(await _single(request, _argv(body, UTF8)))
         # JSONResponse directly: {"result": null} must keep its null, which the response model would drop
-        batch = [_argv(command, encoding) for command in commands]
-        if transaction:
-            return JSONResponse(await _transaction(request, batch))
-        client = _client(request)
-        return JSONResponse([_command_result(await _execute(request, client, argv)) for argv in batch])
+        try:
+            if isinstance(body, CommandBatch):
+                return JSONResponse(await _batch(request, body.commands, body.transaction, body.encoding))
+            if body and all(isinstance(item, list) for item in body):
+                return JSONResponse(await _batch(request, body, False, UTF8))
+            return JSONResponse(await _single(request, _argv(body, UTF8)))
+        finally:
+            _release(_client(request))
 
     app.include_router(api)
     app.openapi = _documented(app.openapi, {route.path_format for route in api.routes})
@@ -441,6 +469,15 @@ def _documented(generate, gated_paths: set[str]):
 
 async def _single(request: Request, argv: list[bytes]) -> dict:
     return {"result": reply_to_json(await _run(request, *argv))}
+
+
+async def _batch(request: Request, commands: list[list], transaction: bool, encoding: str) -> list[dict]:
+    """A pipeline on the request's client (an answer per command), or a transaction."""
+    batch = [_argv(command, encoding) for command in commands]
+    if transaction:
+        return await _transaction(request, batch)
+    client = _client(request)
+    return [_command_result(await _execute(request, client, argv)) for argv in batch]
 
 
 async def _transaction(request: Request, batch: list[list[bytes]]) -> list[dict]:
@@ -527,7 +564,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise BodyTooLarge(413, f"request body larger than {limit} bytes")
+                    raise BodyTooLarge(413, errors.http_body_too_large(limit))
             return message
 
         async def tracking_send(message):
@@ -548,7 +585,7 @@ class BodyTooLarge(StarletteHTTPException):
 
 
 async def _too_large(send, limit: int) -> None:
-    body = json.dumps({"error": f"request body larger than {limit} bytes"}).encode()
+    body = json.dumps({"error": errors.http_body_too_large(limit)}).encode()
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]})
     await send({"type": "http.response.body", "body": body})

@@ -7,6 +7,7 @@ import math
 
 import hiredis
 
+from .. import errors
 from ..protocol.values import Encoded, ErrorReply, NullArray, Replies
 
 UTF8 = "utf-8"
@@ -22,13 +23,17 @@ class BadInput(ValueError):
 
 
 def decode_text(text: str, encoding: str) -> bytes:
-    """A key, value or argument as sent: UTF-8 text, or base64 (standard or URL-safe alphabet)."""
+    """A key, value or argument as sent: UTF-8 text, or base64 (standard or URL-safe alphabet). JSON's
+    escapes can spell a lone surrogate ("\\ud800"), which has no UTF-8 form."""
     if encoding == UTF8:
-        return text.encode()
+        try:
+            return text.encode()
+        except UnicodeEncodeError:
+            raise BadInput(errors.HTTP_NOT_UNICODE) from None
     try:
         return base64.b64decode(text.replace("-", "+").replace("_", "/"), validate=True)
     except (binascii.Error, ValueError):
-        raise BadInput(f"invalid base64: {text!r}") from None
+        raise BadInput(errors.http_invalid_base64(text)) from None
 
 
 def text_or_base64(data: bytes) -> tuple[str, str]:
