@@ -451,7 +451,8 @@ class Engine:
             now_us // 1_000_000, now_us % 1_000_000, client.db_index, (client.addr or "lua").encode(),
             b" ".join(_monitor_quote(arg) for arg in redact(argv)))
         for monitor in list(self.state.monitors):
-            monitor.connection.send_raw(line + b"\r\n")
+            if monitor.connection is not None:  # (a client without a connection cannot MONITOR: belt and braces)
+                monitor.connection.send_raw(line + b"\r\n")
 
 
 def _monitor_quote(arg: bytes) -> bytes:
