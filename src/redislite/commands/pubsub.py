@@ -56,6 +56,8 @@ def unsubscribe(ctx, kind, names: list[bytes]) -> Replies:
             del subscribers[ctx]
             if not subscribers:
                 del server[name]
+                if kind is PATTERNS:
+                    ctx.server.pattern_matchers.pop(name, None)
         replies.append(Push([verb, name, subscription_count(ctx, kind)]))
     if not replies:
         replies.append(Push([verb, None, subscription_count(ctx, kind)]))
@@ -88,8 +90,12 @@ def publish(state, channel: bytes, message: bytes) -> int:
     if subscribers:
         deliver(subscribers, [b"message", channel, message])
         receivers += len(subscribers)
+    matchers = state.pattern_matchers  # compiled once per subscribed pattern, not once per message
     for pattern, subscribers in list(state.patterns.items()):
-        if compile_glob(pattern).match(channel):
+        match = matchers.get(pattern)
+        if match is None:
+            match = matchers[pattern] = compile_glob(pattern).match
+        if match(channel):
             deliver(subscribers, [b"pmessage", pattern, channel, message])
             receivers += len(subscribers)
     return receivers
