@@ -40,6 +40,8 @@ def subscribe(ctx, kind, names: list[bytes]) -> Replies:
         if name not in mine:
             mine[name] = None
             server.setdefault(name, {})[ctx] = None
+            if kind is PATTERNS and name not in ctx.server.pattern_matchers:  # compiled here, not per PUBLISH
+                ctx.server.pattern_matchers[name] = compile_glob(name).match
         replies.append(Push([verb, name, subscription_count(ctx, kind)]))
     ctx.pubsub_changed()
     return replies
@@ -90,12 +92,9 @@ def publish(state, channel: bytes, message: bytes) -> int:
     if subscribers:
         deliver(subscribers, [b"message", channel, message])
         receivers += len(subscribers)
-    matchers = state.pattern_matchers  # compiled once per subscribed pattern, not once per message
+    matchers = state.pattern_matchers
     for pattern, subscribers in list(state.patterns.items()):
-        match = matchers.get(pattern)
-        if match is None:
-            match = matchers[pattern] = compile_glob(pattern).match
-        if match(channel):
+        if matchers[pattern](channel):
             deliver(subscribers, [b"pmessage", pattern, channel, message])
             receivers += len(subscribers)
     return receivers
