@@ -10,9 +10,10 @@ len(pattern) × len(subject). A plain translation (`*` -> `.*`) backtracks expon
 - So seg0 is anchored at the start, each middle segment is found at its leftmost occurrence inside an atomic
   group (no backtracking into it), and segN is anchored at the end (`.*segN\\Z`, or `.*segN` when the pattern
   ends with `*`, where any occurrence will do). Each part scans the subject once per segment byte at most.
-- A one-byte middle segment `c` is found by skipping the bytes that are not `c` (`[^c]*c`, a fast loop in
-  CPython's `re`); a longer one by a lazy `.*?seg` that tries each position in turn. No possessive quantifiers:
-  CPython 3.11.2 mismatches a possessive repeat of a group whose body starts with a lookahead.
+- A one-byte middle segment `c` is found by skipping the bytes that are not `c`: `[^c]*c`, a fast loop in
+  CPython's `re`, and needing no atomic group: `[^c]*` giving back a byte leaves a non-`c` for `c`, which fails
+  at once, so backtracking through it costs its length, once. A longer segment is `(?>.*?seg)`, a lazy scan
+  that tries each position in turn. No possessive quantifiers: CPython 3.11.2 mismatches some of them.
 
 stringmatchlen's exact rules, kept here: a class member range `[z-a]` is swapped, and compared as C's signed
 `char` (so `[a-\\xff]` is -1..'a'); `\\` escapes inside a class too; an unclosed `[` ends with the pattern; a
@@ -151,8 +152,8 @@ def _escaped(byte: int) -> bytes:
 
 
 def _leftmost(segment: list[tuple]) -> bytes:
-    """The shortest run of bytes that ends with the segment's first occurrence, matched atomically."""
+    """The shortest run of bytes that ends with the segment's first occurrence."""
     if len(segment) == 1:
         negated, ranges = segment[0]
-        return b"(?>%s*)%s" % (_class_text((not negated, ranges)), _class_text(segment[0]))
+        return b"%s*%s" % (_class_text((not negated, ranges)), _class_text(segment[0]))
     return b"(?>.*?%s)" % _text(segment)
