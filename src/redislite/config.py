@@ -387,12 +387,16 @@ def format_value(settings: Settings, parameter: str) -> str:
     return str(value)
 
 
-def matching_parameters(pattern: str) -> list[str]:
-    """CONFIG GET's glob: parameter names (aliases included) that match, in table order."""
-    from .storage.glob import glob_match
+def matching_parameters(pattern: bytes) -> list[str]:
+    """CONFIG GET's glob: parameter names (aliases included) that match, in table order. As in Redis (a C
+    string, case folded) the pattern ends at a NUL, and one without `[`, `*` or `?` is a name, not a glob."""
+    from .storage.glob import compile_glob
 
-    encoded = pattern.lower().encode()
-    return [name for name in PARAMETERS if glob_match(encoded, name.encode())]
+    pattern = pattern.split(b"\0", 1)[0]
+    if not any(special in pattern for special in (b"[", b"*", b"?")):
+        return []
+    match = compile_glob(pattern, nocase=True).match
+    return [name for name in PARAMETERS if match(name.encode())]
 
 
 def validate_value(parameter: str, raw: str) -> Any:

@@ -270,6 +270,36 @@ def test_error_replies_match_redis(lite, o, case):
     assert reply(lite, "EVAL", *case) == reply(o, "EVAL", *case)
 
 
+def with_depths(body: str) -> str:
+    """A script raising cjson's depth limits for `body` only (they outlive the script otherwise)."""
+    return ("cjson.encode_max_depth(1000000) cjson.decode_max_depth(1000000) "
+            f"local ok, result = pcall(function() {body} end) "
+            "cjson.encode_max_depth(1000) cjson.decode_max_depth(1000) return {tostring(ok), result}")
+
+
+NESTING_CASES = [  # the Lua stack (LUAI_MAXCSTACK slots) is what stops Redis's C libraries
+    "return #cmsgpack.unpack(string.rep('\\145', 3999) .. '\\192')",
+    "return #cmsgpack.unpack(string.rep('\\145', 4000) .. '\\192')",
+    "return #cmsgpack.unpack(string.rep('\\145', 3999) .. '\\192', 'extra')",
+    "return #cmsgpack.unpack(string.rep('\\129\\1', 3999) .. '\\192')",
+    "return #cmsgpack.unpack(string.rep('\\129\\1', 4000) .. '\\192')",
+    "return select('#', cmsgpack.unpack(string.rep('\\1', 7999)))",
+    "return select('#', cmsgpack.unpack(string.rep('\\1', 8000)))",
+    "return select('#', cmsgpack.unpack_limit(string.rep('\\1', 7999), 7999))",
+    with_depths("return #cjson.decode(string.rep('[', 7998) .. string.rep(']', 7998))"),
+    with_depths("return #cjson.decode(string.rep('[', 7999) .. string.rep(']', 7999))"),
+    with_depths("return type(cjson.decode(string.rep('{\"a\":', 4000) .. '1' .. string.rep('}', 4000)))"),
+    with_depths("local t = {} t[1] = t return cjson.encode(t)"),
+    with_depths("local t = {} t.a = t return cjson.encode(t)"),
+    with_depths("local t, u = {}, {} t.a = u u[1] = t return cjson.encode(t)"),
+]
+
+
+@pytest.mark.parametrize("script", NESTING_CASES, ids=range(len(NESTING_CASES)))
+def test_deep_nesting_in_cjson_and_cmsgpack_stops_where_redis_does(lite, o, script):
+    assert reply(lite, "EVAL", script, 0) == reply(o, "EVAL", script, 0)
+
+
 @pytest.mark.parametrize("args", [
     ("SCRIPT", "FLUSH", "BOGUS"), ("SCRIPT", "KILL"), ("SCRIPT", "NOSUCH"), ("SCRIPT", "EXISTS"),
     ("FUNCTION", "KILL"), ("FUNCTION", "DELETE", "nolib"), ("FUNCTION", "RESTORE", "garbage"),

@@ -181,7 +181,7 @@ def command_list_command(ctx, argv):
         category = "@" + value.decode("latin-1").lower()
         return [spec.name.encode() for spec in specs if category in spec.acl_categories]
     if kind == b"PATTERN":
-        match = compile_glob(value.lower()).match
+        match = compile_glob(value, nocase=True).match
         return [spec.name.encode() for spec in specs if match(spec.name.encode())]
     raise CommandError(errors.SYNTAX)
 

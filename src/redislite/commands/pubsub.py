@@ -40,6 +40,8 @@ def subscribe(ctx, kind, names: list[bytes]) -> Replies:
         if name not in mine:
             mine[name] = None
             server.setdefault(name, {})[ctx] = None
+            if kind is PATTERNS and name not in ctx.server.pattern_matchers:  # compiled here, not per PUBLISH
+                ctx.server.pattern_matchers[name] = compile_glob(name).match
         replies.append(Push([verb, name, subscription_count(ctx, kind)]))
     ctx.pubsub_changed()
     return replies
@@ -56,6 +58,8 @@ def unsubscribe(ctx, kind, names: list[bytes]) -> Replies:
             del subscribers[ctx]
             if not subscribers:
                 del server[name]
+                if kind is PATTERNS:
+                    ctx.server.pattern_matchers.pop(name, None)
         replies.append(Push([verb, name, subscription_count(ctx, kind)]))
     if not replies:
         replies.append(Push([verb, None, subscription_count(ctx, kind)]))
@@ -88,8 +92,9 @@ def publish(state, channel: bytes, message: bytes) -> int:
     if subscribers:
         deliver(subscribers, [b"message", channel, message])
         receivers += len(subscribers)
+    matchers = state.pattern_matchers
     for pattern, subscribers in list(state.patterns.items()):
-        if compile_glob(pattern).match(channel):
+        if matchers[pattern](channel):
             deliver(subscribers, [b"pmessage", pattern, channel, message])
             receivers += len(subscribers)
     return receivers

@@ -375,7 +375,7 @@ def config_get_command(ctx, argv):
         if pattern in settings_table.PARAMETERS:
             names = [pattern]  # an exact name, hidden ones included
         else:
-            names = [name for name in settings_table.matching_parameters(pattern) if not is_hidden(name)]
+            names = [name for name in settings_table.matching_parameters(raw) if not is_hidden(name)]
         for name in names:
             reply[name.encode()] = settings_table.format_value(settings, name).encode()
     return reply

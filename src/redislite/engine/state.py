@@ -3,6 +3,7 @@ run several servers in one process."""
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ..config import Settings
@@ -36,6 +37,7 @@ class ServerState:
         self.channels: dict[bytes, dict] = {}
         self.patterns: dict[bytes, dict] = {}
         self.shard_channels: dict[bytes, dict] = {}
+        self.pattern_matchers: dict[bytes, Callable] = {}  # subscribed pattern -> its glob's compiled match
         self._pause_until_ms = 0
         self.pause_writes_only = False
         self.tcp_port = settings.port  # the port actually bound (differs from config when it was 0 in tests)

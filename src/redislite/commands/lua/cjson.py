@@ -8,12 +8,10 @@ which gives them the same layout, and iteration order, as tables built by the C 
 
 import math
 import re
-import sys
-from contextlib import contextmanager
 
 from lupa.lua51 import lua_type
 
-from .errors import arg_error, lua_error, type_error
+from .errors import LUA_STACK_SLOTS, arg_error, lua_error, recursion_room, type_error
 from .numbers import format_number, lua_type_name, strtod_prefix, to_number
 
 NAME = b"cjson"
@@ -59,19 +57,6 @@ class _Token:
         self.index = index
 
 
-@contextmanager
-def _recursion_room(depth: int):
-    """Room for `depth` levels of nesting (about three Python frames each), as the C library's own recursion."""
-    previous = sys.getrecursionlimit()
-    wanted = min(previous + 3 * depth + 100, 100_000)
-    if wanted > previous:
-        sys.setrecursionlimit(wanted)
-    try:
-        yield
-    finally:
-        sys.setrecursionlimit(previous)
-
-
 def _escape(data: bytes) -> bytes:
     if _NEEDS_ESCAPE.search(data) is None:
         return b'"' + data + b'"'
@@ -102,8 +87,8 @@ class CJson:
             raise arg_error(1, "encode", "expected 1 argument")
         out = []
         try:
-            with _recursion_room(self.encode_max):
-                self._append(out, args[0], 0)
+            with recursion_room(self.encode_max):
+                self._append(out, args[0], 0, 1)
         except RecursionError:
             raise lua_error("Cannot serialise, excessive nesting") from None
         return b"".join(out)
@@ -123,7 +108,9 @@ class CJson:
             return format_number(value)
         return (b"%%.%dg" % self.precision) % value
 
-    def _append(self, out: list, value, depth: int) -> None:
+    def _append(self, out: list, value, depth: int, slots: int) -> None:
+        """`slots`: the Lua stack the C library holds here (its argument, and a value, or a key and a value, per
+        enclosing table); it checks for 3 more at each table."""
         cls = value.__class__
         if cls is bytes:
             out.append(_escape(value))
@@ -135,7 +122,7 @@ class CJson:
             out.append(b"null")
         elif lua_type(value) == "table":
             depth += 1
-            if depth > self.encode_max:
+            if depth > self.encode_max or slots + 3 > LUA_STACK_SLOTS:
                 raise lua_error(f"Cannot serialise, excessive nesting ({depth})")
             length = self._array_length(value)
             if length > 0:
@@ -143,10 +130,10 @@ class CJson:
                 for index in range(1, length + 1):
                     if index > 1:
                         out.append(b",")
-                    self._append(out, value[index], depth)
+                    self._append(out, value[index], depth, slots + 1)
                 out.append(b"]")
             else:
-                self._append_object(out, value, depth)
+                self._append_object(out, value, depth, slots)
         else:
             raise lua_error(f"Cannot serialise {self._type_name(value)}: type not supported")
 
@@ -165,7 +152,7 @@ class CJson:
             return -1
         return int(largest)
 
-    def _append_object(self, out: list, table, depth: int) -> None:
+    def _append_object(self, out: list, table, depth: int, slots: int) -> None:
         out.append(b"{")
         first = True
         for key, item in table.items():
@@ -179,7 +166,7 @@ class CJson:
                 out.append(_escape(key) + b":")
             else:
                 raise lua_error(f"Cannot serialise {self._type_name(key)}: table key must be a number or string")
-            self._append(out, item, depth)
+            self._append(out, item, depth, slots + 2)
         out.append(b"}")
 
     # -- decoding ------------------------------------------------------------------------------------------
@@ -198,7 +185,7 @@ class CJson:
         data = data.split(b"\0", 1)[0]  # the C parser stops at a NUL
         parser = _Parser(data, self)
         try:
-            with _recursion_room(self.decode_max):
+            with recursion_room(self.decode_max):
                 value = parser.value(parser.next_token())
             token = parser.next_token()
             if token.kind != "T_END":
@@ -299,6 +286,7 @@ class _Parser:
         self.pos = 0
         self.config = config
         self.depth = 0
+        self.slots = 1  # the Lua stack the C parser holds: its argument, each open table, each pending key
 
     def fail(self, expected: str, token: _Token):
         found = token.value if token.kind == "T_ERROR" else token.kind
@@ -428,13 +416,14 @@ class _Parser:
             return self.array()
         self.fail("value", token)
 
-    def descend(self) -> None:
+    def descend(self, needed_slots: int) -> None:
         self.depth += 1
-        if self.depth > self.config.decode_max:
+        if self.depth > self.config.decode_max or self.slots + needed_slots > LUA_STACK_SLOTS:
             raise lua_error(f"Found too many nested data structures ({self.depth}) at character {self.pos}")
+        self.slots += 1
 
     def object(self):
-        self.descend()
+        self.descend(3)
         items = {}
         token = self.next_token()
         if token.kind != "T_OBJ_END":
@@ -445,7 +434,9 @@ class _Parser:
                 token = self.next_token()
                 if token.kind != "T_COLON":
                     self.fail("colon", token)
+                self.slots += 1
                 items[key] = self.value(self.next_token())
+                self.slots -= 1
                 token = self.next_token()
                 if token.kind == "T_OBJ_END":
                     break
@@ -453,10 +444,11 @@ class _Parser:
                     self.fail("comma or object end", token)
                 token = self.next_token()
         self.depth -= 1
+        self.slots -= 1
         return self.config.new_object(items)
 
     def array(self):
-        self.descend()
+        self.descend(2)
         values = []
         token = self.next_token()
         if token.kind != "T_ARR_END":
@@ -469,4 +461,5 @@ class _Parser:
                     self.fail("comma or array end", token)
                 token = self.next_token()
         self.depth -= 1
+        self.slots -= 1
         return self.config.new_array(values)

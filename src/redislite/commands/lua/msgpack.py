@@ -2,7 +2,8 @@
 
 Packing walks Lua tables in their own `next` order, as the C library does; a table is an array when its keys
 are exactly 1..n, and nesting deeper than 16 tables packs nil. Unpacking builds tables through the runtime so
-that their layout, and therefore their iteration order, matches tables built by the C library.
+that their layout, and therefore their iteration order, matches tables built by the C library, and counts the
+Lua stack the C library would hold (errors.py), so deep nesting and many values fail where they fail in Redis.
 """
 
 import math
@@ -10,10 +11,11 @@ import struct
 
 from lupa.lua51 import lua_type
 
-from .errors import LuaRaise, arg_error, lua_error, type_error
+from .errors import LUA_STACK_SLOTS, LuaRaise, arg_error, lua_error, recursion_room, stack_overflow, type_error
 from .numbers import format_number, lua_type_name, to_number
 
 MAX_NESTING = 16
+TOO_MANY_VALUES = "too many return values at once; use unpack_one or unpack_limit instead."
 NAME = b"lua-cmsgpack"
 VERSION = b"lua-cmsgpack 0.4.0"
 COPYRIGHT = b"Copyright (C) 2012, Salvatore Sanfilippo"
@@ -152,13 +154,21 @@ class _BadFormat(Exception):
 
 
 class Decoder:
-    """Decodes one object at a time from `data`, building Lua tables with `new_array` / `new_map`."""
+    """Decodes one object at a time from `data`, building Lua tables with `new_array` / `new_map`. `slots` is
+    the Lua stack the C library holds: its arguments, the values decoded so far, and per open table the table
+    and an index or a key."""
 
-    def __init__(self, data: bytes, pos: int, new_array, new_map):
+    def __init__(self, data: bytes, pos: int, new_array, new_map, slots: int):
         self.data = data
         self.pos = pos
         self.new_array = new_array
         self.new_map = new_map
+        self.slots = slots
+
+    def reserve(self, what: str) -> None:
+        """luaL_checkstack(L, 1, what)."""
+        if self.slots + 1 > LUA_STACK_SLOTS:
+            raise stack_overflow(what)
 
     def take(self, count: int) -> bytes:
         end = self.pos + count
@@ -175,7 +185,10 @@ class Decoder:
         return int.from_bytes(self.take(size), "big", signed=True)
 
     def decode(self):
+        """One value, left on the (counted) stack."""
         code = self.take(1)[0]
+        self.reserve(TOO_MANY_VALUES)
+        self.slots += 1  # the value, or the table being filled
         if code <= 0x7F:
             return code
         if code >= 0xE0:
@@ -192,13 +205,20 @@ class Decoder:
         return handler(self)
 
     def array(self, count: int):
-        return self.new_array([self.decode() for _ in range(count)])
+        self.reserve("in function mp_decode_to_lua_array")
+        values = []
+        for _ in range(count):
+            self.slots += 1  # the index
+            values.append(self.decode())
+            self.slots -= 2  # lua_settable pops the index and the value
+        return self.new_array(values)
 
     def map(self, count: int):
         flat = []
         for _ in range(count):
             flat.append(self.decode())
             flat.append(self.decode())
+            self.slots -= 2
         return self.new_map(flat)
 
 
@@ -246,7 +266,9 @@ class MsgPack:
             return format_number(value)
         raise type_error(1, function, "string", lua_type_name(value) if args else "no value")
 
-    def _unpack(self, data: bytes, limit: int, offset: int):
+    def _unpack(self, data: bytes, limit: int, offset: int, arguments: int = 1):
+        """mp_unpack_full; `arguments` stay on the stack below the values (unpack_one and unpack_limit pop all
+        but the data)."""
         decode_all = not limit and not offset
         if offset < 0 or limit < 0:
             raise lua_error(f"Invalid request to unpack with offset of {offset} and limit of {len(data)}.")
@@ -254,21 +276,23 @@ class MsgPack:
             raise lua_error(f"Start offset {offset} greater than input length {len(data)}.")
         if decode_all:
             limit = 2**31 - 1
-        decoder = Decoder(data, offset, self.new_array, self.new_map)
+        decoder = Decoder(data, offset, self.new_array, self.new_map, arguments)
         values = []
         try:
-            while decoder.pos < len(data) and len(values) < limit:
-                values.append(decoder.decode())
+            with recursion_room(LUA_STACK_SLOTS // 2):
+                while decoder.pos < len(data) and len(values) < limit:
+                    values.append(decoder.decode())
         except _Truncated:
             raise lua_error("Missing bytes in input.") from None
         except _BadFormat:
             raise lua_error("Bad data format in input.") from None
         if not decode_all:
+            decoder.reserve("in function mp_unpack_full")
             values.insert(0, -1 if decoder.pos == len(data) else decoder.pos)
         return tuple(values)
 
     def unpack(self, *args):
-        return self._unpack(self._string(args, "unpack"), 0, 0)
+        return self._unpack(self._string(args, "unpack"), 0, 0, len(args))
 
     def unpack_one(self, *args):
         data = self._string(args, "unpack_one")
