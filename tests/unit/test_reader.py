@@ -150,6 +150,24 @@ def test_a_bent_header_split_anywhere_after_a_fast_pass_still_parses():
             assert commands == expected, (cut, second)
 
 
+@pytest.mark.parametrize("odd", [b"+1", b"(1", b"=5\r\ntxt:a"])
+def test_a_resp3_argument_deep_in_a_large_read_is_refused_as_redis_does(odd):
+    """Large reads are scanned by hopping between marker bytes, which payloads may hold too."""
+    ping = b"*1\r\n$4\r\nPING\r\n"
+    for value in (b"a+(=~|", b"+(=~|\r\n"):  # the same bytes inside a payload, and at its start
+        benign = b"*2\r\n$4\r\nECHO\r\n$%d\r\n%s\r\n" % (len(value), value)
+        data = (ping + benign) * 300 + b"*2\r\n$4\r\nECHO\r\n" + odd + b"\r\n" + ping
+        assert len(data) > 4096
+        assert parse(data) == ([[b"PING"], [b"ECHO", value]] * 300,
+                               b"ERR Protocol error: expected '$', got '%s'" % odd[:1])
+        assert parse((ping + benign) * 300) == ([[b"PING"], [b"ECHO", value]] * 300, None)
+
+
+def test_a_set_after_a_command_in_a_large_read_is_read_as_inline_commands():
+    ping = b"*1\r\n$4\r\nPING\r\n"
+    assert parse(ping * 400 + b"~1\r\n$4\r\nPING\r\n") == ([[b"PING"]] * 400 + [[b"~1"], [b"$4"], [b"PING"]], None)
+
+
 def test_a_pipeline_split_between_arguments_is_not_taken_for_inline_commands():
     one = b"*3\r\n$3\r\nSET\r\n$4\r\nkey1\r\n$5\r\nvalue\r\n"
     data = one * 200

@@ -36,7 +36,7 @@ LF = 10
 # command is (a push, a map, a number ...) and are caught after it.
 _BIG_COUNT = re.compile(rb"\*\d{7}")
 _ODD_TYPE = re.compile(rb"\r\n[+(=~|]")
-_ODD_TYPE_BYTES = (b"+", b"(", b"=", b"~", b"|")
+_ODD_TYPE_CODES = (43, 40, 61, 126, 124)  # + ( = ~ |
 _LISTS_ONLY = {list}
 _JOIN = b"".join
 SCAN_BY_REGEX = 4096  # above this, chunks are usually mostly payload: hop between marker bytes instead
@@ -56,7 +56,7 @@ def _needs_framing(data: bytes) -> bool:
 
 def _odd_type_hopping(data: bytes) -> bool:
     """_ODD_TYPE by hopping between its last bytes (memchr is far faster than a regex over a large payload)."""
-    for marker in _ODD_TYPE_BYTES:
+    for marker in _ODD_TYPE_CODES:
         if marker in data and _marker_followed(data, marker, _ODD_TYPE, -2):
             return True
     return False
@@ -75,7 +75,7 @@ def _big_count_hopping(data: bytes) -> bool:
     return pos >= 0 and _BIG_COUNT.search(data, pos) is not None
 
 
-def _marker_followed(data: bytes, marker: bytes, pattern: re.Pattern, back: int) -> bool:
+def _marker_followed(data: bytes, marker: int, pattern: re.Pattern, back: int) -> bool:
     """Whether `pattern` occurs in data, found by hopping between occurrences of its marker byte (memchr is
     far faster than a regex over a large payload); falls back to the regex when markers are frequent."""
     pos = data.find(marker)
