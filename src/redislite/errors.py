@@ -16,7 +16,7 @@ class ProtocolViolation(Exception):
 
     def __init__(self, detail: str):
         super().__init__(detail)
-        self.message = b"ERR Protocol error: " + detail.encode()
+        self.message = b"ERR Protocol error: " + detail.encode("latin-1")  # a byte the client sent, as it sent it
 
 
 class ConfigError(Exception):

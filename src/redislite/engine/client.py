@@ -139,6 +139,12 @@ class Client:
         self.reply_mode = self.reply_mode  # picks the new encoders
         self._update_gate()
 
+    def detach(self) -> None:
+        """The connection is gone: drop the links that make cycles (client <-> connection, and the bound
+        method in CLIENT REPLY's muted table), so the two are freed at once rather than by the cyclic GC."""
+        self.connection = None
+        self.replies = self.encoder.by_type
+
     def close(self) -> None:
         """Disconnect after pending replies are written (QUIT, CLIENT KILL)."""
         if self.connection is not None:

@@ -8,6 +8,11 @@ whenever a command is left incomplete, a header framer walks the length headers 
 Redis's limits and wording (processMultibulkBuffer), stops at the first thing hiredis must not see, and
 hiredis gets only the vetted prefix. A multibulk header too big to preallocate is collected in Python.
 At a command boundary, a first byte other than '*' starts an inline command (`PING` typed into telnet).
+
+Redis finds a line's end with strchr and takes the byte after a header's '\r' as its '\n' without looking.
+So a header ending in '\r' and some other byte is valid (the framer hands hiredis a '\n' in its place), and a
+NUL byte before a line's end hides that end from Redis for good: it waits until the unread input passes
+64 KB and answers "too big ... request" or "too big ... count string" (StalledLine).
 """
 
 import re
@@ -23,10 +28,15 @@ UNAUTHENTICATED_MULTIBULK_MAX = 10
 UNAUTHENTICATED_BULK_MAX = 16384
 BIG_MULTIBULK = 1024 * 1024  # above this many arguments hiredis's preallocation is not worth the risk
 STAR = 42
+LF = 10
 
-# Shapes hiredis would accept but must not see: a multibulk count of 7+ digits, a `+` argument.
+# Shapes hiredis would accept but must not see: a multibulk count of 7+ digits, and after a line end the types
+# hiredis reads as a string argument (`+`, `(`, `=`) or as a command (`~`, `|`) where Redis wants a bulk string
+# (or, at a command boundary, reads an inline command). The other RESP3 types come out of hiredis as what no
+# command is (a push, a map, a number ...) and are caught after it.
 _BIG_COUNT = re.compile(rb"\*\d{7}")
-_PLUS_ARGUMENT = re.compile(rb"\r\n\+")
+_ODD_TYPE = re.compile(rb"\r\n[+(=~|]")
+_ODD_TYPE_CODES = (43, 40, 61, 126, 124)  # + ( = ~ |
 _LISTS_ONLY = {list}
 _JOIN = b"".join
 SCAN_BY_REGEX = 4096  # above this, chunks are usually mostly payload: hop between marker bytes instead
@@ -36,12 +46,20 @@ def _needs_framing(data: bytes) -> bool:
     # Byte tests by code (`43 in data`): `b"+" in data` first tries the needle as an integer, and pays for
     # formatting that TypeError; find() pays for parsing its arguments.
     if len(data) <= SCAN_BY_REGEX:
-        if 43 in data and b"\r\n+" in data:
+        if (43 in data or 40 in data or 61 in data or 126 in data or 124 in data) and _ODD_TYPE.search(data):
             return True
         if 42 not in data[1:]:  # one command: only its own count can be big
             return data[1:8].isdigit()
         return _BIG_COUNT.search(data) is not None
-    return _marker_followed(data, b"+", _PLUS_ARGUMENT, -2) or _big_count_hopping(data)
+    return _odd_type_hopping(data) or _big_count_hopping(data)
+
+
+def _odd_type_hopping(data: bytes) -> bool:
+    """_ODD_TYPE by hopping between its last bytes (memchr is far faster than a regex over a large payload)."""
+    for marker in _ODD_TYPE_CODES:
+        if marker in data and _marker_followed(data, marker, _ODD_TYPE, -2):
+            return True
+    return False
 
 
 def _big_count_hopping(data: bytes) -> bool:
@@ -57,7 +75,7 @@ def _big_count_hopping(data: bytes) -> bool:
     return pos >= 0 and _BIG_COUNT.search(data, pos) is not None
 
 
-def _marker_followed(data: bytes, marker: bytes, pattern: re.Pattern, back: int) -> bool:
+def _marker_followed(data: bytes, marker: int, pattern: re.Pattern, back: int) -> bool:
     """Whether `pattern` occurs in data, found by hopping between occurrences of its marker byte (memchr is
     far faster than a regex over a large payload); falls back to the regex when markers are frequent."""
     pos = data.find(marker)
@@ -102,7 +120,9 @@ class QueryBufferExceeded(Exception):
 class FrameEvent:
     """Where the framer stopped. `start` is the header line's offset in the chunk (-1: it began in an earlier
     chunk), `end` the offset just past it. kind: 'violation' (detail = message), 'empty' (`*0`, `*-5`: skipped),
-    'big' (detail = argument count), 'inline' (a boundary whose first byte is not '*')."""
+    'big' (detail = argument count), 'inline' (a boundary whose first byte is not '*'), 'stall' (a refused line
+    with a NUL byte, which Redis waits on: detail = its eventual message), and 'bent': a valid header whose '\r'
+    is followed by a byte other than '\n' (start: that byte), which hiredis must be given as a '\n'."""
 
     kind: str
     start: int
@@ -124,17 +144,20 @@ class HeaderChecker:
     def at_boundary(self) -> bool:
         return not (self.args_left or self.skip or self.header)
 
-    def feed(self, chunk: bytes, limits: RequestLimits) -> None:
-        """Walk a chunk; raise ProtocolViolation at the first violation (boundary events are passed over)."""
+    def feed(self, chunk: bytes, limits: RequestLimits) -> bool:
+        """Walk a chunk hiredis was given whole; raise ProtocolViolation at the first violation (boundary events
+        are passed over). False when hiredis must not have been given it (an inline command, a bent or stalled
+        line)."""
         pos = 0
         while (event := self.walk(chunk, limits, pos)) is not None:
             if event.kind == "violation":
                 raise ProtocolViolation(event.detail)
-            if event.kind == "inline":
-                return  # an inline command follows; its own parser enforces the inline limits
+            if event.kind in ("inline", "bent", "stall"):
+                return False  # hiredis took for RESP what Redis reads otherwise
             if event.kind == "big":
                 self.args_left = event.detail  # hiredis already holds this one; just keep in step
             pos = event.end
+        return True
 
     def walk(self, chunk: bytes, limits: RequestLimits, pos: int = 0) -> FrameEvent | None:
         end = len(chunk)
@@ -152,17 +175,18 @@ class HeaderChecker:
             if self.header[-1:] == b"\r":  # the previous chunk ended right after the '\r'
                 line = self.header[:-1]
                 self.header = b""
-                pos += 1
-                event = self._header_line(line, at_boundary, limits, start, pos)
+                event = self._header_line(line, at_boundary, limits, start, pos + 1)
                 if event is not None:
                     return event
+                if chunk[pos] != LF:
+                    return FrameEvent("bent", pos, pos + 1)
+                pos += 1
                 continue
             cr = chunk.find(b"\r", pos)
             if cr < 0 or cr + 1 >= end:
                 self.header += chunk[pos:]
                 if len(self.header) > INLINE_MAX_SIZE:
-                    return FrameEvent("violation", -1, end,
-                                      "too big %s count string" % ("mbulk" if at_boundary else "bulk"))
+                    return FrameEvent("violation", -1, end, _too_big_count(at_boundary))
                 return None
             line = self.header + chunk[pos:cr]
             self.header = b""
@@ -170,13 +194,15 @@ class HeaderChecker:
             event = self._header_line(line, at_boundary, limits, start, pos)
             if event is not None:
                 return event
+            if chunk[cr + 1] != LF:
+                return FrameEvent("bent", cr + 1, pos)
         return None
 
     def _header_line(self, line: bytes, at_boundary: bool, limits: RequestLimits, start: int, end: int):
         if at_boundary:
             count = _parse_length(line[1:])
             if count is None or count > MULTIBULK_MAX:
-                return FrameEvent("violation", start, end, "invalid multibulk length")
+                return _refusal(line, at_boundary, start, end, "invalid multibulk length")
             if count > UNAUTHENTICATED_MULTIBULK_MAX and not limits.authenticated:
                 return FrameEvent("violation", start, end, "unauthenticated multibulk length")
             if count <= 0:
@@ -185,16 +211,37 @@ class HeaderChecker:
                 return FrameEvent("big", start, end, count)
             self.args_left = count
             return None
-        if line[:1] != b"$":
-            return FrameEvent("violation", start, end, "expected '$', got '%s'" % line[:1].decode("latin-1"))
-        length = _parse_length(line[1:])
-        if length is None or length < 0 or length > limits.max_bulk_len:
-            return FrameEvent("violation", start, end, "invalid bulk length")
-        if length > UNAUTHENTICATED_BULK_MAX and not limits.authenticated:
-            return FrameEvent("violation", start, end, "unauthenticated bulk length")
+        length = _bulk_length(line, limits)
+        if length.__class__ is str:
+            return _refusal(line, at_boundary, start, end, length)
         self.args_left -= 1
         self.skip = length + 2
         return None
+
+
+def _too_big_count(at_boundary: bool) -> str:
+    return "too big %s count string" % ("mbulk" if at_boundary else "bulk")
+
+
+def _refusal(line: bytes, at_boundary: bool, start: int, end: int, detail: str) -> FrameEvent:
+    """A header Redis refuses, unless a NUL byte hides its end from Redis's strchr: then it waits (StalledLine).
+    Only a refused line needs the test: a valid header has no NUL."""
+    if 0 in line:
+        return FrameEvent("stall", start, end, _too_big_count(at_boundary))
+    return FrameEvent("violation", start, end, detail)
+
+
+def _bulk_length(line: bytes, limits: RequestLimits) -> int | str:
+    """A bulk header line ('$' and a length, without its CR): the length, or what Redis says of the line."""
+    if line[:1] != b"$":
+        # addReplyErrorFormat turns CR and LF into spaces; an empty line shows its own '\r'
+        return "expected '$', got '%s'" % (line[:1] or b" ").replace(b"\n", b" ").decode("latin-1")
+    length = _parse_length(line[1:])
+    if length is None or length < 0 or length > limits.max_bulk_len:
+        return "invalid bulk length"
+    if length > UNAUTHENTICATED_BULK_MAX and not limits.authenticated:
+        return "unauthenticated bulk length"
+    return length
 
 
 _LENGTH = re.compile(rb"-?[1-9][0-9]{0,19}|0")
@@ -229,18 +276,16 @@ class BigCommand:
         while self.args_left:
             if self.bulk < 0:
                 cr = buffer.find(b"\r", pos)
-                if cr < 0 or cr + 1 >= len(buffer):
+                length = None
+                if 0 <= cr < len(buffer) - 1:
+                    line = bytes(buffer[pos:cr])
+                    length = _bulk_length(line, limits)
+                    if length.__class__ is str and 0 not in line:
+                        raise ProtocolViolation(length)
+                if length.__class__ is not int:  # no line end yet, or one a NUL hides from Redis (StalledLine)
                     if len(buffer) - pos > INLINE_MAX_SIZE:
                         raise ProtocolViolation("too big bulk count string")
                     break
-                line = bytes(buffer[pos:cr])
-                if line[:1] != b"$":
-                    raise ProtocolViolation("expected '$', got '%s'" % line[:1].decode("latin-1"))
-                length = _parse_length(line[1:])
-                if length is None or length < 0 or length > limits.max_bulk_len:
-                    raise ProtocolViolation("invalid bulk length")
-                if length > UNAUTHENTICATED_BULK_MAX and not limits.authenticated:
-                    raise ProtocolViolation("unauthenticated bulk length")
                 self.bulk = length
                 pos = cr + 2
             if len(buffer) - pos < self.bulk + 2:
@@ -253,6 +298,24 @@ class BigCommand:
         if self.args_left:
             return None
         return bytes(buffer)
+
+
+class StalledLine:
+    """The rest of a stream whose current line Redis never sees the end of (a NUL byte before its end stops
+    strchr): Redis reads on until the unparsed input passes 64 KB, then answers `detail` and closes."""
+
+    def __init__(self, size: int, detail: str):
+        self.size = size
+        self.detail = detail
+        self._check()
+
+    def feed(self, data: bytes, limits: RequestLimits) -> None:
+        self.size += len(data)
+        self._check()
+
+    def _check(self) -> None:
+        if self.size > INLINE_MAX_SIZE:
+            raise ProtocolViolation(self.detail)
 
 
 class RequestReader:
@@ -269,24 +332,24 @@ class RequestReader:
         # commands it produced, and walked only if the next chunk needs to know.
         self.unsure: tuple[bytes, int] | None = None
         self.inline_buffer = b""
-        self.big: BigCommand | None = None
+        self.collector: BigCommand | StalledLine | None = None  # takes the stream while set
         self.partial_bytes = 0  # bytes received since the last complete command (client-query-buffer-limit)
 
     def parse(self, data: bytes, commands: list) -> None:
         """Append every complete command in `data` to `commands`; raise ProtocolViolation after appending the
         commands that came before the violation (Redis answers those first)."""
         # The common case first: a small chunk of whole RESP commands after a command boundary.
-        if (data[0] == STAR and not self.pending and self.big is None and not self.inline_buffer
+        if (data[0] == STAR and not self.pending and self.collector is None and not self.inline_buffer
                 and self.limits.authenticated and not _needs_framing(data)):
             data = self._parse_fast(data, commands)
         while data:
-            if self.big is not None:
-                rest = self.big.feed(data, self.limits)
+            if self.collector is not None:
+                rest = self.collector.feed(data, self.limits)
                 if rest is None:
                     self._count_partial(len(data))
                     return
-                commands.append(self.big.args)
-                self.big = None
+                commands.append(self.collector.args)
+                self.collector = None
                 self.partial_bytes = 0
                 data = rest
                 continue
@@ -294,7 +357,8 @@ class RequestReader:
             if self.unsure is not None:
                 odd = data[0] != STAR or not self.limits.authenticated or _needs_framing(data)
                 if odd:
-                    self._resolve_unsure()
+                    data = self._resolve_unsure(data, commands)
+                    continue
             if self.inline_buffer or (data[0] != STAR and not self.pending):
                 data = self._parse_inline(data, commands)
             elif not self.pending and not (odd if odd is not None else
@@ -303,13 +367,16 @@ class RequestReader:
             else:
                 data = self._parse_framed(data, commands, 0)
 
-    def _resolve_unsure(self) -> None:
-        previous, _ = self.unsure
+    def _resolve_unsure(self, data: bytes, commands: list) -> bytes:
+        """Whether the previous chunk ended inside a command now matters: walk it; returns what is left to parse."""
+        previous, parsed = self.unsure
         self.unsure = None
         self.checker.reset()
-        self.checker.feed(previous, self.limits)
+        if not self.checker.feed(previous, self.limits):
+            return self._reframe(previous + data, commands, parsed)
         self.header_fed = bool(self.checker.header)  # hiredis was given all of it
         self.pending = not self.checker.at_boundary()
+        return data
 
     def _parse_fast(self, data: bytes, commands: list) -> bytes:
         """A chunk that starts at a command boundary (or just after an unsure one) straight into hiredis; on
@@ -328,30 +395,43 @@ class RequestReader:
             except TypeError:
                 if _keep_valid_prefix(commands, start):
                     raise hiredis.ProtocolError() from None
-        except hiredis.ProtocolError:
+        except (hiredis.ProtocolError, TypeError):  # TypeError: hiredis building a map with a list for a key
             _keep_valid_prefix(commands, start)  # a bad shape before hiredis's error: the first one counts
-            parsed = len(commands) - start
-            self.hiredis = hiredis.Reader()
-            self.checker.reset()
-            self.pending = self.header_fed = False
             if unsure is not None:  # the previous chunk may have ended inside a command: frame both
-                data = unsure[0] + data
-                parsed += unsure[1]
-            return self._parse_framed(data, commands, parsed)
+                return self._reframe(unsure[0] + data, commands, len(commands) - start + unsure[1])
+            return self._reframe(data, commands, len(commands) - start)
         parsed = len(commands) - start
-        if unsure is not None and not parsed:
-            data = unsure[0] + data  # still not known whether the previous chunk ended on a boundary
-            parsed = unsure[1]
+        if not parsed:  # inside a command, maybe inside an array nested in it, which Redis refuses at once
+            if unsure is not None:  # the previous chunk may have ended inside it too
+                return self._walk_partial(unsure[0] + data, commands, unsure[1])
+            return self._walk_partial(data, commands, 0)
         if reader.has_data():
-            self.checker.reset()
-            self.checker.feed(data, self.limits)
-            self.header_fed = bool(self.checker.header)
-            self.pending = True
+            return self._walk_partial(data, commands, parsed)
+        self.unsure = (data, parsed)
+        self.partial_bytes = 0
+        return b""
+
+    def _walk_partial(self, data: bytes, commands: list, parsed: int) -> bytes:
+        """hiredis read all of data (from a command boundary on) but may hold part of a command: the framer
+        walks it to keep in step with hiredis, and to see what hiredis would take for RESP but Redis would not."""
+        checker = self.checker
+        checker.reset()
+        if not checker.feed(data, self.limits):
+            return self._reframe(data, commands, parsed)
+        self.header_fed = bool(checker.header)
+        self.pending = not checker.at_boundary()
+        if self.pending:
             self._count_partial(len(data))
         else:
-            self.unsure = (data, parsed)
             self.partial_bytes = 0
         return b""
+
+    def _reframe(self, data: bytes, commands: list, already_parsed: int) -> bytes:
+        """hiredis was given data (from a command boundary on) that only the framer can read: start over."""
+        self.hiredis = hiredis.Reader()
+        self.checker.reset()
+        self.pending = self.header_fed = False
+        return self._parse_framed(data, commands, already_parsed)
 
     def _parse_framed(self, data: bytes, commands: list, already_parsed: int) -> bytes:
         """Let the framer vet the chunk, feed hiredis the vetted prefix; return what is left to parse.
@@ -393,6 +473,15 @@ class RequestReader:
                 return b""
             if event.kind == "violation":
                 raise ProtocolViolation(event.detail)
+            if event.kind == "bent":  # Redis took the byte after the header's '\r' for a '\n'
+                reader.feed(b"\n")
+                self.header_fed = False
+                data = data[event.end:]
+                continue
+            if event.kind == "stall":
+                unread = len(data) - event.start if event.start >= 0 else len(carried) + len(data)
+                self.collector = StalledLine(unread, event.detail)
+                return b""
             # A command boundary: hiredis holds at most the start of this header line, which it must not parse.
             if event.start < 0 and self.header_fed:
                 self.hiredis = hiredis.Reader()
@@ -401,7 +490,7 @@ class RequestReader:
             self.pending = False
             self.partial_bytes = 0
             if event.kind == "big":
-                self.big = BigCommand(event.detail)
+                self.collector = BigCommand(event.detail)
             if event.kind != "empty" or event.end >= len(data) or data[event.end] != STAR:
                 return data[event.end:]
             data = data[event.end:]
@@ -420,14 +509,17 @@ class RequestReader:
             if buffer[pos] == STAR:
                 return buffer[pos:]
             newline = buffer.find(b"\n", pos)
+            if newline >= 0 and buffer.find(b"\0", pos, newline) >= 0:  # Redis's strchr stops at the NUL
+                self.collector = StalledLine(len(buffer) - pos, "too big inline request")
+                return b""
             if newline < 0:
                 if len(buffer) - pos > INLINE_MAX_SIZE:
                     raise ProtocolViolation("too big inline request")
                 self.inline_buffer = buffer[pos:]
                 return b""
-            line = buffer[pos:newline]
+            end = newline - 1 if newline > pos and buffer[newline - 1] == 13 else newline  # one '\r' goes
+            argv = split_inline_args(buffer[pos:end])
             pos = newline + 1
-            argv = split_inline_args(line.rstrip(b"\r"))
             if argv is None:
                 raise ProtocolViolation("unbalanced quotes in request")
             if argv:
@@ -437,50 +529,53 @@ class RequestReader:
 
 _ESCAPES = {ord("n"): b"\n", ord("r"): b"\r", ord("t"): b"\t", ord("b"): b"\b", ord("a"): b"\a"}
 _HEX = b"0123456789abcdefABCDEF"
+_BLANKS = b" \t\n\v\f\r"  # isspace(): what separates words
+_WORD_ENDS = b" \t\n\r"  # what ends an unquoted word: not \v or \f, which it keeps
 
 
 def split_inline_args(line: bytes) -> list[bytes] | None:
-    """Redis's sdssplitargs: whitespace-separated words, "double quotes" with \\xHH and \\n-style escapes,
-    'single quotes' with only \\' ; None when quotes are unbalanced or a closing quote is not followed by space."""
+    """Redis's sdssplitargs: words separated by blanks; "double quotes" take \\xHH and \\n-style escapes,
+    'single quotes' only \\'; a closing quote ends its word and must be followed by a blank or the end. None
+    when quotes are unbalanced or badly closed. Redis reads the line as a C string: it ends at a NUL byte."""
+    nul = line.find(b"\0")
+    if nul >= 0:
+        line = line[:nul]
     args = []
     pos, end = 0, len(line)
     while True:
-        while pos < end and line[pos] in b" \t\n\r\v\f":
+        while pos < end and line[pos] in _BLANKS:
             pos += 1
         if pos >= end:
             return args
         current = bytearray()
         quote = 0
-        while True:
-            if quote == 0:
-                if pos >= end or line[pos] in b" \t\n\r\v\f\0":
+        while pos < end:
+            char = line[pos]
+            pos += 1
+            if not quote:
+                if char in _WORD_ENDS:
                     break
-                char = line[pos]
-                if char in (34, 39):  # " or '
+                if char == 34 or char == 39:  # " or '
                     quote = char
                 else:
                     current.append(char)
-                pos += 1
-                continue
-            if pos >= end:
-                return None  # unterminated quotes
-            char = line[pos]
-            if quote == 34 and char == 92 and pos + 3 < end and line[pos + 1] == ord("x") \
-                    and line[pos + 2] in _HEX and line[pos + 3] in _HEX:
-                current.append(int(line[pos + 2:pos + 4], 16))
-                pos += 4
-                continue
-            if quote == 34 and char == 92 and pos + 1 < end:
-                pos += 1
-                current += _ESCAPES.get(line[pos], bytes([line[pos]]))
-            elif quote == 39 and char == 92 and pos + 1 < end and line[pos + 1] == 39:
-                pos += 1
+            elif char == 92 and quote == 34 and pos < end:  # a backslash in double quotes
+                if pos + 2 < end and line[pos] == 120 and line[pos + 1] in _HEX and line[pos + 2] in _HEX:
+                    current.append(int(line[pos + 1:pos + 3], 16))  # \xHH
+                    pos += 3
+                else:
+                    current += _ESCAPES.get(line[pos], line[pos:pos + 1])
+                    pos += 1
+            elif char == 92 and quote == 39 and pos < end and line[pos] == 39:
                 current.append(39)
+                pos += 1
             elif char == quote:
-                if pos + 1 < end and line[pos + 1] not in b" \t\n\r\v\f":
-                    return None  # closing quote must be followed by a space or nothing
+                if pos < end and line[pos] not in _BLANKS:
+                    return None
                 quote = 0
+                break
             else:
                 current.append(char)
-            pos += 1
+        if quote:
+            return None  # the line ended inside quotes
         args.append(bytes(current))

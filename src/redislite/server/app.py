@@ -28,6 +28,7 @@ class RedisLiteServer:
         self.cron_handle = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.write_queue: list[Connection] = []  # connections with replies to write at the end of this turn
+        self.over_soft_limit: set[Connection] = set()  # past their soft output limit: the cron checks them
         self.expire_pending = False
         self.last_second = 0
 
@@ -113,6 +114,8 @@ class RedisLiteServer:
         if now_s != self.last_second:
             self.last_second = now_s
             self.close_idle_clients(now_s)
+            for connection in list(self.over_soft_limit):  # as Redis's clientsCron: even if no reply comes
+                connection.check_output_limit()
 
     def close_idle_clients(self, now_s: int) -> None:
         """`timeout`: close normal clients idle for longer than that many seconds (0 = never)."""

@@ -51,8 +51,7 @@ class Connection(asyncio.Protocol):
         peer = transport.get_extra_info("peername")
         local = transport.get_extra_info("sockname")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            _set_keepalive(sock, state.config.tcp_keepalive)
+            _tune_socket(sock, state.config.tcp_keepalive)
         self.client = Client(state, self, addr=_format_addr(peer), laddr=_format_addr(local),
                              fd=sock.fileno() if sock is not None else -1)
         state.clients[self.client.id] = self.client
@@ -81,6 +80,14 @@ class Connection(asyncio.Protocol):
         if client.tracking is not None:
             self.state.tracking.disable(client)
         self.closing = True
+        # Free what this connection holds now, not when the cyclic garbage collector next runs (a partial
+        # command can be proto-max-bulk-len): the parser with its buffers, queued replies, and the client's
+        # links back to us.
+        self.reader = None
+        self.waiting = []
+        self.unsent = None
+        self.server.over_soft_limit.discard(self)
+        client.detach()
 
     def data_received(self, data: bytes) -> None:
         if self.closing:
@@ -99,6 +106,11 @@ class Connection(asyncio.Protocol):
             self.state.stats.client_query_buffer_limit_disconnections += 1
             log.warning("client_query_buffer_limit", extra={"client_id": self.client.id})
             self.transport.abort()
+            return
+        except Exception:  # a reader bug: this client gets an error and is closed, the server lives
+            log.exception("request_unreadable", extra={"client_id": self.client.id})
+            self.send(b"-ERR internal error\r\n")
+            self.kill()
             return
         if commands and not self.client.blocked:
             self.run(commands)
@@ -123,7 +135,10 @@ class Connection(asyncio.Protocol):
         append = out.append
         reply = None
         try:
-            for argv in commands:
+            # Several commands from one read may build more output than the client may queue: then their
+            # replies are watched as they come (a single reply is checked once it is written).
+            for argv in (self.within_output_limits(commands, out)
+                         if len(commands) > 1 and self.output_limits() is not None else commands):
                 reply = execute(client, argv)
                 # the encoders are read per command (HELLO and CLIENT REPLY change them); a Wait has none
                 append(client.replies[reply.__class__](reply))
@@ -228,23 +243,56 @@ class Connection(asyncio.Protocol):
             return
         self.send(payload)
 
-    def check_output_limit(self) -> None:
+    def output_limits(self) -> tuple[int, int, int] | None:
+        """client-output-buffer-limit for this client's class: (hard, soft, soft seconds), None when unlimited."""
+        limits = self.engine.output_limits["pubsub" if self.client.subscribed else "normal"]
+        return limits if limits[0] or limits[1] else None
+
+    def within_output_limits(self, commands: list, out: list):
+        """The commands, one at a time, while the output they build stays within the client's limits (Redis
+        checks as each reply is added: closeClientOnOutputBufferLimitReached). Once past them the client is
+        disconnected and the rest are not run."""
+        queued = self.transport.get_write_buffer_size() + sum(map(len, self.unsent or ()))
+        counted = len(out)
+        for argv in commands:
+            yield argv
+            queued += sum(map(len, out[counted:]))  # its reply, and pub/sub messages it sent this client
+            counted = len(out)
+            hard, soft, _ = self.output_limits() or (0, 0, 0)
+            if (hard and queued > hard) or (soft and queued > soft):
+                if self.check_output_limit(queued):
+                    out.clear()  # never written: the client is gone
+                    self.waiting = []
+                    return
+            elif self.soft_limit_since is not None:
+                self.check_output_limit(queued)  # back under: the soft limit's clock stops
+
+    def check_output_limit(self, size: int | None = None) -> bool:
         """Redis's checkClientOutputBufferLimits: past the hard limit, or over the soft one for longer than
-        its seconds, the client is disconnected (a slow subscriber must not grow the server without bound)."""
-        hard, soft, seconds = self.engine.output_limits["pubsub" if self.client.subscribed else "normal"]
-        if not hard and not soft:
-            return
-        size = self.transport.get_write_buffer_size()
+        its seconds, the client is disconnected (a slow subscriber must not grow the server without bound).
+        `size` is what the client has queued (by default, what the transport holds); True if disconnected."""
+        limits = self.output_limits()
+        if limits is None:
+            return False
+        hard, soft, seconds = limits
+        if size is None:
+            size = self.transport.get_write_buffer_size()
         over_soft = soft and size > soft
         if over_soft and self.soft_limit_since is None:
             self.soft_limit_since = time.monotonic()
-        elif not over_soft:
+            self.server.over_soft_limit.add(self)  # the cron looks again even if no reply comes
+        elif not over_soft and self.soft_limit_since is not None:
             self.soft_limit_since = None
+            self.server.over_soft_limit.discard(self)
         if (hard and size > hard) or (over_soft and time.monotonic() - self.soft_limit_since > seconds):
             log.warning("client_output_buffer_limit", extra={"client_id": self.client.id, "bytes": size})
             self.state.stats.client_output_buffer_limit_disconnections += 1
             self.closing = True
+            self.unsent = None
+            self.server.over_soft_limit.discard(self)
             self.transport.abort()
+            return True
+        return False
 
     def send_raw(self, payload: bytes) -> None:
         if not self.transport.is_closing():
@@ -291,10 +339,24 @@ class Connection(asyncio.Protocol):
         self.transport.close()
 
 
+def _tune_socket(sock, keepalive: int) -> None:
+    """TCP_NODELAY and tcp-keepalive. As in Redis (which ignores what anetKeepAlive reports), an option the
+    kernel refuses (TCP_KEEPIDLE above 32767 on Linux) is only logged: the client is served all the same."""
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except OSError as error:
+        log.log(VERBOSE, "socket_option_refused", extra={"option": "TCP_NODELAY", "error": error.strerror})
+    if keepalive:
+        try:
+            _set_keepalive(sock, keepalive)
+        except OSError as error:
+            log.log(VERBOSE, "socket_option_refused", extra={"option": "tcp-keepalive", "value": keepalive,
+                                                              "error": error.strerror})
+
+
 def _set_keepalive(sock, interval: int) -> None:
-    """tcp-keepalive, as Redis sets it: probes after `interval` idle seconds."""
-    if not interval:
-        return
+    """tcp-keepalive, as Redis's anetKeepAlive sets it (stopping at the first refusal): probes after `interval`
+    idle seconds."""
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
     if hasattr(socket, "TCP_KEEPIDLE"):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, interval)
