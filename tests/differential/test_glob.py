@@ -139,3 +139,19 @@ def test_config_get_and_command_list_patterns_fold_case_as_real_redis_does(clien
         commands.append(["COMMAND", "LIST", "FILTERBY", "PATTERN", pattern])
     expected, actual = run_both(clients, [], commands)
     compare_replies("nocase", commands, expected, actual, unordered)
+
+
+def test_function_list_library_name_pattern_folds_case_as_real_redis_does(clients):
+    """Redis matches LIBRARYNAME with nocase stringmatchlen on the name as written: an escaped byte inside a
+    class is compared exactly, and a range's ends are folded after the swap ([Z-m] is z..m, empty)."""
+    library = b"#!lua name=MyLib\nredis.register_function('f', function() return 1 end)"
+    setup = [["FUNCTION", "FLUSH"], ["FUNCTION", "LOAD", library]]
+    patterns = [b"MyLib", b"mylib", b"MYLIB", b"[\\m]ylib", b"[\\M]ylib", b"[m]ylib", b"[Z-m]ylib", b"[L-n]ylib",
+                b"[^a-z]ylib", b"\\mylib", b"*LIB", b"my?ib", b"[a-M]ylib", b"m*"]
+    commands = [["FUNCTION", "LIST", "LIBRARYNAME", pattern] for pattern in patterns]
+    expected, actual = run_both(clients, setup, commands)
+    try:
+        compare_replies("FUNCTION LIST LIBRARYNAME", commands, expected, actual)
+    finally:
+        for client in clients:
+            client.pipeline([["FUNCTION", "FLUSH"]])

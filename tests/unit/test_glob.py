@@ -1,7 +1,9 @@
 """Glob matching follows Redis's stringmatchlen, not fnmatch. Expected sets were taken from redis-server 7.0's
-KEYS over the same keys; random patterns are checked against a line-by-line port of stringmatchlen; hostile
-patterns must answer in time bounded by len(pattern) × len(subject)."""
+KEYS over the same keys; random patterns are checked against a line-by-line port of stringmatchlen, through both
+matchers (the regex of a short pattern, LongGlob for a long one); hostile patterns must answer in time bounded
+by len(pattern) × len(subject)."""
 
+import re
 import time
 
 import pytest
@@ -12,7 +14,7 @@ from redislite.config import load_settings
 from redislite.engine.client import Client
 from redislite.engine.core import Engine
 from redislite.engine.state import ServerState
-from redislite.storage.glob import compile_glob, glob_match
+from redislite.storage.glob import LONG_PATTERN, LongGlob, compile_glob, glob_match, glob_regex
 
 KEYS = [b"a", b"b", b"c", b"d", b"]", b"^", b"\\", b"h?llo", b"hello", b"hallo", b"a*b", b"axb", b"-", b"x"]
 
@@ -191,17 +193,43 @@ def test_nocase_folds_the_way_stringmatchlen_does(pattern, matches):
 
 
 GLOB_BYTES = st.sampled_from(b"ab*?[]^-\\Aa\xff")
+SUBJECTS = st.lists(st.sampled_from(b"abAB-]^\\*\xff\x00"), max_size=10).map(bytes)
 
 
 @settings(max_examples=2000, deadline=None)
 @given(pattern=st.binary(max_size=12).map(bytes) | st.lists(GLOB_BYTES, max_size=12).map(bytes),
-       subject=st.lists(st.sampled_from(b"abAB-]^\\*\xff\x00"), max_size=10).map(bytes),
-       nocase=st.booleans())
-@example(pattern=b"a*a*b", subject=b"aaab", nocase=False)
-@example(pattern=b"*[a-]*", subject=b"]", nocase=False)
-@example(pattern=b"[\xff-a]", subject=b"\x00", nocase=True)
-def test_glob_agrees_with_a_port_of_stringmatchlen(pattern, subject, nocase):
-    assert glob_match(pattern, subject, nocase) is reference_match(pattern, subject, nocase)
+       subjects=st.lists(SUBJECTS, min_size=1, max_size=4), nocase=st.booleans())
+@example(pattern=b"a*a*b", subjects=[b"aaab"], nocase=False)
+@example(pattern=b"*[a-]*", subjects=[b"]"], nocase=False)
+@example(pattern=b"[\xff-a]", subjects=[b"\x00"], nocase=True)
+@example(pattern=b"*a", subjects=[b"b", b"ba"], nocase=False)
+def test_both_matchers_agree_with_a_port_of_stringmatchlen(pattern, subjects, nocase):
+    """The cached regex, and LongGlob, which every pattern longer than LONG_PATTERN bytes gets: one LongGlob
+    answers several subjects, as in KEYS, reading its pattern only as far as they need and keeping what it read."""
+    long_glob = LongGlob(pattern, nocase)
+    for subject in subjects:
+        expected = reference_match(pattern, subject, nocase)
+        assert (glob_regex(pattern, nocase).match(subject) is not None) is expected
+        assert long_glob.match(subject) is expected
+
+
+def test_long_patterns_are_matched_by_long_glob_and_never_cached():
+    regex_cached = glob_regex.cache_info().currsize
+    assert isinstance(compile_glob(b"user:" + b"*" * LONG_PATTERN), LongGlob)
+    assert glob_regex.cache_info().currsize == regex_cached
+    assert isinstance(compile_glob(b"*" * LONG_PATTERN), re.Pattern)
+
+
+@pytest.mark.parametrize("fragment", [b"b-d", b"\\]", b"-x", b"x-", b"c-\\", b"--", b"d-]", b"\\-y", b"\\", b"^"])
+@pytest.mark.parametrize("escapes", range(1020, 1026))
+def test_a_class_with_thousands_of_members_is_read_as_stringmatchlen_reads_it(fragment, escapes):
+    """A class's members are read 1,024 at a time: a member across that boundary counts as any other."""
+    pattern = b"[" + b"\\a" * escapes + fragment + b"\\a" * 5 + b"]x"
+    for subject in [bytes((byte,)) + b"x" for byte in b"abcdxyzABDXY-\\]^_"] + [b"\\", b"a]x", b"ax"]:
+        for nocase in (False, True):
+            expected = reference_match(pattern, subject, nocase)
+            assert glob_match(pattern, subject, nocase) is expected, (subject, nocase)
+            assert (glob_regex(pattern, nocase).match(subject) is not None) is expected, (subject, nocase)
 
 
 @pytest.mark.parametrize("pattern, subject, matches", [
@@ -216,11 +244,14 @@ def test_glob_agrees_with_a_port_of_stringmatchlen(pattern, subject, nocase):
     (b"*" + b"a" * 500 + b"*" + b"a" * 500 + b"b", b"a" * 1000, False),
     (b"*" + b"a" * 500 + b"*" + b"a" * 499, b"a" * 1000, True),
 ])
-def test_hostile_patterns_answer_in_bounded_time(pattern, subject, matches):
+@pytest.mark.parametrize("matcher", [glob_regex, LongGlob])
+def test_hostile_patterns_answer_in_bounded_time(pattern, subject, matches, matcher):
+    glob_regex.cache_clear()
     start = time.perf_counter()
-    answer = glob_match(pattern, subject)  # translating the pattern included
+    answer = bool(matcher(pattern).match(subject))  # translating the pattern included
     took = time.perf_counter() - start
-    print(f"{pattern[:24]!r}... ({len(pattern)} bytes) against {len(subject)} bytes: {took * 1000:.2f} ms")
+    print(f"{matcher.__name__} {pattern[:24]!r}... ({len(pattern)} bytes) against {len(subject)} bytes: "
+          f"{took * 1000:.2f} ms")
     assert answer is matches
     assert took < 0.5  # well under a millisecond here; generous for slow CI machines
 
@@ -233,8 +264,8 @@ def test_publish_compiles_each_subscribed_pattern_once_and_forgets_it_when_unsub
     engine, subscriber, publisher = Engine(state), Client(state), Client(state)
     engine.execute(subscriber, [b"PSUBSCRIBE", *(b"news.%d.*" % number for number in range(1000))])
     assert engine.execute(publisher, [b"PUBLISH", b"news.5.x", b"m"]) == 1
-    compiled = compile_glob.cache_info().misses
+    compiled = glob_regex.cache_info().misses
     assert engine.execute(publisher, [b"PUBLISH", b"news.7.x", b"m"]) == 1
-    assert compile_glob.cache_info().misses == compiled
+    assert glob_regex.cache_info().misses == compiled
     engine.execute(subscriber, [b"PUNSUBSCRIBE"])
     assert state.pattern_matchers == {}

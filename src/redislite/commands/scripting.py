@@ -829,10 +829,10 @@ def function_list_command(ctx, argv):
         else:
             raise CommandError(b"ERR Unknown argument %s" % argument)
         position += 1
-    match = compile_glob(pattern.lower()).match if pattern is not None else None
+    match = compile_glob(pattern, nocase=True).match if pattern is not None else None
     reply = []
     for library in scripting_of(ctx).libraries.values():
-        if match is not None and not match(library.name.lower()):
+        if match is not None and not match(library.name):
             continue
         entry = {b"library_name": library.name, b"engine": b"LUA",
                  b"functions": [{b"name": function.name, b"description": function.description,
