@@ -11,6 +11,26 @@ def encode(*args) -> bytes:
     return b"".join(out)
 
 
+def parse_reply(reply: bytes, pos: int = 0):
+    """(value, end) of the RESP2 reply at pos: bytes for a bulk, None for a null, a list for an array, and the
+    whole line (type byte included) for anything else."""
+    kind = reply[pos:pos + 1]
+    end = reply.index(b"\r\n", pos)
+    header = reply[pos + 1:end]
+    if kind == b"$":
+        length = int(header)
+        if length < 0:
+            return None, end + 2
+        return reply[end + 2:end + 2 + length], end + 2 + length + 2
+    if kind == b"*":
+        children, pos = [], end + 2
+        for _ in range(int(header)):
+            child, pos = parse_reply(reply, pos)
+            children.append(child)
+        return children, pos
+    return kind + header, end + 2
+
+
 class RawClient:
     """Sends commands, reads back one complete RESP2/RESP3 reply per command as its raw bytes."""
 

@@ -9,7 +9,7 @@ import pytest
 
 from ..servers import redis_server_path
 from .harness import compare_replies
-from .resp import RawClient
+from .resp import RawClient, parse_reply
 
 pytestmark = pytest.mark.skipif(redis_server_path() is None,
                                 reason="redis-server is not installed (apt-get install redis-server)")
@@ -35,33 +35,10 @@ def random_patterns(seed: int, count: int) -> list[bytes]:
     return [bytes(rng.choice(alphabet) for _ in range(rng.randint(0, 9))) for _ in range(count)]
 
 
-def parse(reply: bytes):
-    """A RESP2 reply as Python values: arrays as lists, bulk strings as bytes, everything else as its line."""
-    value, _ = _parse(reply, 0)
-    return value
-
-
-def _parse(reply: bytes, pos: int):
-    end = reply.index(b"\r\n", pos)
-    kind, header = reply[pos:pos + 1], reply[pos + 1:end]
-    if kind == b"$":
-        length = int(header)
-        if length < 0:
-            return None, end + 2
-        return reply[end + 2:end + 2 + length], end + 2 + length + 2
-    if kind == b"*":
-        items, pos = [], end + 2
-        for _ in range(int(header)):
-            item, pos = _parse(reply, pos)
-            items.append(item)
-        return items, pos
-    return reply[pos:end], end + 2
-
-
 def unordered(argv, reply: bytes):
     """An array reply (or a SCAN or SSCAN page's keys, or a CONFIG GET's pairs) as a sorted list; HSCAN and
     ZSCAN pages as they are."""
-    value = parse(reply)
+    value, _ = parse_reply(reply)
     name = argv[0].upper() if isinstance(argv[0], bytes) else argv[0].encode().upper()
     if name in (b"SCAN", b"SSCAN") and isinstance(value, list):
         return value[0], sorted(value[1])

@@ -22,6 +22,7 @@ import pytest
 
 from ..servers import redis_server_path
 from .harness import Builders, as_bytes, compare_replies
+from .resp import parse_reply
 
 SEEDS = range(40)
 COMMANDS_PER_SEQUENCE = 220
@@ -241,30 +242,11 @@ def _regroup(args: list) -> list[list]:
 # -- replies ---------------------------------------------------------------------------------------------------
 
 
-def parse(reply: bytes, pos: int = 0):
-    """(value, end): bytes for a bulk or a line, None for a null, a list for an array."""
-    kind = reply[pos:pos + 1]
-    end = reply.index(b"\r\n", pos)
-    header = reply[pos + 1:end]
-    if kind == b"$":
-        length = int(header)
-        if length < 0:
-            return None, end + 2
-        return reply[end + 2:end + 2 + length], end + 2 + length + 2
-    if kind == b"*":
-        children, pos = [], end + 2
-        for _ in range(int(header)):
-            child, pos = parse(reply, pos)
-            children.append(child)
-        return children, pos
-    return kind + header, end + 2
-
-
 def normalize(argv: list, reply: bytes):
     """Exact bytes, or for a hash-ordered SORT reply the sorted groups of (element, GET values...)."""
     if as_bytes(argv[0]).upper() not in (b"SORT", b"SORT_RO") or not hash_ordered(as_bytes(argv[1]), argv):
         return reply
-    value, _ = parse(reply)
+    value, _ = parse_reply(reply)
     if not isinstance(value, list):
         return reply
     gets = sum(1 for arg in argv[2:-1] if as_bytes(arg).upper() == b"GET") or 1

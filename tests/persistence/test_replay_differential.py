@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from redislite.persistence.aof import parse_commands
 
 from ..differential.resp import RawClient, encode
 from ..servers import ServerProcess, real_redis, redis_server_path, redislite
@@ -651,10 +652,7 @@ def commands_in_incr_files(directory: Path) -> list[list[bytes]]:
     commands = []
     incr_files = sorted(directory.glob("*.incr.aof"), key=lambda path: int(path.name.split(".")[-3]))
     for path in incr_files:
-        data, pos = path.read_bytes(), 0
-        while pos < len(data):
-            argv, pos = _parse_at(data, pos)
-            commands.append(argv)
+        commands += [argv for argv, _start, _end in parse_commands(path.read_bytes())]
     return commands
 
 
