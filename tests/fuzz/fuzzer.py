@@ -63,19 +63,21 @@ RSS_SLACK_BYTES = 8 * 1024 * 1024
 SERVER_ARGS = ("--proto-max-bulk-len", "2mb", "--save", "", "--appendonly", "no", "--loglevel", "notice")
 
 # The finding kinds each known class can cause: a finding is attributed to a class when its batch exercised
-# the class (a step tagged with it) and its kind is one of these.
+# the class (a step tagged with it) and its kind is one of these. A class that holds the event loop also
+# leaves the batch's HTTP requests unanswered.
+HOLDS_THE_LOOP = {"stall", "unresponsive", "slow_when_idle", "http_hang", "http_dead"}
 KNOWN_SYMPTOMS = {
-    "reader": {"traceback", "error_log", "stall", "unresponsive", "slow_when_idle"},
-    "keepalive": {"traceback", "error_log", "stall", "unresponsive", "connect_failed", "ping_refused"},
-    "http-pubsub": {"http_hang", "http_5xx", "http_dead", "traceback", "error_log", "stall", "unresponsive"},
+    "reader": {"traceback", "error_log", *HOLDS_THE_LOOP},
+    "keepalive": {"traceback", "error_log", "connect_failed", "ping_refused", *HOLDS_THE_LOOP},
+    "http-pubsub": {"http_5xx", "traceback", "error_log", "ping_refused", "internal_error_reply", *HOLDS_THE_LOOP},
     "debug-sleep": {"internal_error_reply", "command_failed", "traceback"},
-    "output-buffer": {"traceback", "error_log", "stall", "unresponsive", "internal_error_reply"},
+    "output-buffer": {"traceback", "error_log", "internal_error_reply", *HOLDS_THE_LOOP},
     "memory-return": {"rss_growth"},
-    "glob": {"stall", "unresponsive", "slow_when_idle"},
-    "script-kill-exec": {"traceback", "error_log", "command_failed", "internal_error_reply", "connection_failed",
-                         "stall", "unresponsive", "malformed_reply", "script_not_killed", "http_hang", "http_dead"},
+    "glob": HOLDS_THE_LOOP,
+    "script-kill-exec": {"traceback", "error_log", "command_failed", "internal_error_reply", "malformed_reply",
+                         "script_not_killed", *HOLDS_THE_LOOP},
     "debug-object": {"internal_error_reply", "command_failed", "traceback"},
-    "busy-accept": {"script_not_killed", "http_hang", "http_dead", "stall", "unresponsive"},
+    "busy-accept": {"script_not_killed", *HOLDS_THE_LOOP},
     "lua-state-cycle": {"rss_growth"},
     "glob-cache": {"rss_growth"},
     "resp3-request": {"traceback", "error_log"},
@@ -131,8 +133,10 @@ class Report:
         rss = [f"start {self.rss_start / mb:.1f} MB"]
         if self.rss_warm is not None:
             rss.append(f"warm-up {self.rss_warm / mb:.1f} MB")
-        if self.rss_end is not None:
+        if self.rss_end is not None and self.rss_warm is not None:
             rss.append(f"end {self.rss_end / mb:.1f} MB (limit {self.rss_limit() / mb:.1f} MB)")
+        elif self.rss_end is not None:
+            rss.append(f"end {self.rss_end / mb:.1f} MB (not compared: restarted after the warm-up)")
         lines = [f"seed {self.seed}: {self.inputs} inputs in {self.batches} batches, {self.seconds:.1f} s, "
                  f"{self.inputs_per_s:.0f} inputs/s, {self.http_requests} HTTP requests",
                  f"PING max {self.ping_max_ms:.1f} ms, {self.slow_pings} slower than "

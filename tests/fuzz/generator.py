@@ -445,6 +445,8 @@ class Generator:
         commands = [self.command() for _ in range(rng.randint(1, 4))]
         commands = [argv for argv in commands if argv[0].lower() not in (b"sync", b"psync")]
         data = b"".join(map(encode_command, commands))
+        if len(data) < 2:
+            return
         cuts = sorted(rng.sample(range(1, len(data)), min(len(data) - 1, rng.randint(1, 5))))
         pieces = [data[start:end] for start, end in zip([0, *cuts], [*cuts, len(data)])]
         for number, piece in enumerate(pieces):
