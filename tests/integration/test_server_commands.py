@@ -329,6 +329,18 @@ def test_debug_object_describes_a_key(raw):
         raw.execute_command("DEBUG", "OBJECT", "missing")
 
 
+def test_debug_object_names_the_encoding_of_every_type(raw):
+    """Found by the fuzzer: DEBUG OBJECT of a hash or a set was an internal error."""
+    raw.hset("hash", "f", "v")
+    raw.sadd("set", "member")
+    raw.rpush("list", "a")
+    raw.zadd("zset", {"m": 1})
+    raw.set("string", 12)
+    for key in ("hash", "set", "list", "zset", "string"):
+        encoding = raw.execute_command("OBJECT", "ENCODING", key)
+        assert b" encoding:%s " % encoding in raw.execute_command("DEBUG", "OBJECT", key)
+
+
 def test_debug_set_active_expire_toggles_the_hidden_config(raw):
     try:
         raw.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
