@@ -3,7 +3,7 @@
 import hiredis
 import pytest
 
-from .fuzzer import Control, log_problem
+from .fuzzer import Control, Finding, attributed, log_problem
 from .generator import CLASSES, CommandTable, Generator, pattern_arguments
 
 BATCHES = 20
@@ -98,3 +98,15 @@ def test_the_log_oracle_flags_failures_and_nothing_else():
     assert log_problem(b'{"event": "x", "level": "warning", "message_text": "internal error"}').kind == "error_log"
     assert log_problem(b'{"event": "client_query_buffer_limit", "level": "warning"}') is None
     assert log_problem(b'{"event": "client_connected", "level": "verbose"}') is None
+
+
+def test_findings_are_attributed_to_a_known_class_by_tag_and_message():
+    encode = Finding("traceback", "command_failed at server.py", "AttributeError: 'bytes' object has no attribute "
+                                                                  "'encode'")
+    tagged = {"debug-object", "http-pubsub", "output-buffer"}
+    assert [name for name in ("debug-object", "http-pubsub", "output-buffer") if attributed(name, encode, tagged)] \
+        == ["debug-object", "output-buffer"]  # output-buffer's tracebacks have no message to tell them apart
+    assert not attributed("debug-object", encode, set())
+    newline = Finding("malformed_reply", "malformed reply", "b\"-ERR Protocol error: expected '$', got '\\n'\"")
+    assert attributed("error-newline", newline, set())
+    assert not attributed("error-newline", Finding("malformed_reply", "malformed reply", "other"), {"error-newline"})
