@@ -1,14 +1,16 @@
 """Runs the generator's batches against a live RedisLite process and checks the oracle after each batch.
 
 Before a batch the runner puts the server back in a known state on a control connection (configuration,
-CLIENT UNPAUSE, FLUSHALL, SCRIPT/FUNCTION FLUSH, the fixture keys), so a batch is its own reproducer. During it,
+CLIENT UNPAUSE, SCRIPT/FUNCTION KILL, FLUSHALL, FUNCTION FLUSH, SCRIPT FLUSH unless the class lua-state-cycle is
+left out, the fixture keys), so a batch is (nearly) its own reproducer. During it,
 every reply is parsed (the server must always speak well-formed RESP) and scanned for `internal error`, and
 every HTTP answer is checked (never a 5xx but 503 with a Redis refusal, never a hang). After it:
 
 - a fresh connection gets an answer to PING within PING_BUDGET_S. A first PING that takes longer is
   counted as slow, and is a finding when the server, once it has stopped working (its CPU time no longer
   grows), still does not answer within the budget, when the first answer took over STALL_S, or when there is
-  no answer within UNRESPONSIVE_S (the server is then restarted);
+  no answer within UNRESPONSIVE_S (the server then prints its Python stack, faulthandler on SIGABRT, into the
+  finding, and is restarted);
 - the server's log (stderr, JSON lines) has no traceback, no `command_failed`/`connection_failed` event, no
   "internal error", no ERROR-level event other than EXPECTED_ERROR_EVENTS, and no line that is not JSON;
 - the HTTP door still answers /health after a batch that used it.
