@@ -195,9 +195,14 @@ class FuzzServer:
         self.http_port = free_port()
         self.log_path = self.workdir / f"server-{self.starts}.log"
         # faulthandler: SIGABRT makes a hung server print where it is (stack_dump) before it is restarted
-        self.process = redislite(*self.args, http_port=self.http_port, cwd=self.workdir,
-                                 env={"PYTHONFAULTHANDLER": "1"}, stderr_path=self.log_path).start()
-        wait_for_port(self.http_port, self.process.process)
+        process = redislite(*self.args, http_port=self.http_port, cwd=self.workdir,
+                            env={"PYTHONFAULTHANDLER": "1"}, stderr_path=self.log_path)
+        try:
+            self.process = process.start()
+            wait_for_port(self.http_port, process.process)
+        except RuntimeError:  # it did not listen in time: do not leave it running
+            process.stop()
+            raise
         self.port = self.process.port
         return self
 
