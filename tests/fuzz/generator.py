@@ -23,6 +23,8 @@ import math
 import random
 from dataclasses import dataclass, field
 
+from redislite.storage.crc64 import crc64  # the server's own CRC-64: a damaged DUMP payload can still pass it
+
 # -- known defect classes (issue 16), each being fixed on another branch ------------------------------------
 
 KNOWN = {
@@ -47,6 +49,8 @@ FOUND = {
                   "keeps about 1.4 MB, so long patterns hold hundreds of MB",
     "resp3-request": "a RESP3 map in a request with an aggregate key (`*2 $3 GET %1 *0 :1`) raises TypeError in the "
                      "reader: traceback, connection dropped",
+    "error-newline": "a protocol error quoting the byte found instead of '$' puts a raw LF into the error reply "
+                     "(malformed RESP; Redis writes a space), and a CR as nothing",
 }
 CLASSES = {**KNOWN, **FOUND}
 
@@ -414,6 +418,11 @@ class Generator:
             known = None
         if known is None and self.resp3_map(frame):
             known = "resp3-request"
+        if self.error_newline(frame):
+            if "error-newline" in self.exclude:
+                frame = frame.replace(b"\n\n", b"\n ").replace(b"\n\r", b"\n ")
+            elif known is None:
+                known = "error-newline"
         self.add("send", lane, frame, note="mutated: " + how, known=known)
         self.desynced.add(lane)
         if "reader" in self.exclude or self.rng.random() < 0.5:
@@ -721,8 +730,6 @@ class Generator:
                 body[position] = rng.choice((0, 0xFF, 0x7F, 0x80, 0xC0, 0xFE, 1, 64))
         if rng.random() < 0.2:
             body = body[:rng.randrange(len(body) + 1)] + b"\x00\x0a"
-        from redislite.storage.crc64 import crc64  # the server's own CRC-64, to make a damaged payload pass it
-
         crc = crc64(bytes(body)).to_bytes(8, "little") if rng.random() < 0.5 else bytes(payload[-8:])
         return bytes(body) + crc
 
@@ -999,6 +1006,11 @@ class Generator:
         return None
 
     @staticmethod
+    def error_newline(frame: bytes) -> bool:
+        """Whether a line may start with CR or LF where a '$' header is expected (class error-newline)."""
+        return b"\n\n" in frame or b"\n\r" in frame
+
+    @staticmethod
     def resp3_map(frame: bytes) -> bool:
         """Whether a RESP3 map header may be in the frame (the class resp3-request needs one)."""
         return frame[:1] == b"%" or b"\r\n%" in frame
@@ -1251,7 +1263,12 @@ def _int(arg: bytes) -> int | None:
 
 
 def _float(arg: bytes) -> float | None:
+    """As strtold reads it (hex included, which Redis accepts): the laxest reading, for the deny-list."""
     try:
         return float(arg)
+    except ValueError:
+        pass
+    try:
+        return float.fromhex(arg.decode("latin-1"))
     except ValueError:
         return None

@@ -1,9 +1,11 @@
 """The fuzzer (tests/fuzz/) in CI: a fixed seed, a short run against a fresh server, the oracle asserted.
 
-Two runs of the same seed. With every known defect class left out, nothing may be found: that guards
-against new defects. With every class in, a finding is tolerated (as an expected failure, named) only when
-it is attributed to a class another engineer is fixing right now (BEING_FIXED); so the known inputs stay in
-the run, and once a fix is merged and its class removed from BEING_FIXED, a regression fails the test.
+Two runs of the same seed. With every known defect class left out (generator.CLASSES: KNOWN, being fixed
+on other branches, and FOUND, found by this fuzzer and not fixed yet), nothing else may be found: that guards
+against new defects. With every class in, a finding is tolerated (as an expected failure, named) only when it
+is attributed to a class another engineer is fixing right now (BEING_FIXED): the known inputs stay in the
+run, and once a fix is merged and its class removed from BEING_FIXED, a regression fails the test. Until the
+FOUND classes are fixed, the second test fails on them.
 """
 
 import pytest
@@ -12,8 +14,8 @@ from tests.fuzz.fuzzer import Fuzzer, FuzzServer
 from tests.fuzz.generator import CLASSES, KNOWN
 
 SEED = 16
-INPUTS = 20_000
-WARMUP = 5_000
+INPUTS = 30_000
+WARMUP = 10_000  # a third of the run: RSS ends 78-79 MB against a limit of 84 over repeated runs
 # Issue 16's known defects, each being fixed on another branch: remove a class when its fix is merged.
 BEING_FIXED: set = set()  # all merged
 
@@ -24,19 +26,23 @@ def fuzz(workdir, exclude, stop_known=False):
         return fuzzer.run(INPUTS, WARMUP)
 
 
+def unexplained(report, classes: set) -> list:
+    return [finding for finding in report.findings if not set(finding.known) & classes]
+
+
 @pytest.mark.timeout(300)
-def test_fuzzing_with_the_known_defect_classes_left_out_finds_nothing(tmp_path):
+def test_fuzzing_with_the_known_defect_classes_left_out_finds_nothing_else(tmp_path):
     report = fuzz(tmp_path, set(CLASSES))
     assert report.inputs >= INPUTS
     assert report.rss_end is not None and report.rss_warm is not None
-    assert not report.findings, "\n".join(report.lines())
+    # a left-out class can still show where any bent frame triggers it (recognised by its message): tolerated
+    assert not unexplained(report, set(CLASSES)), "\n".join(report.lines())
 
 
 @pytest.mark.timeout(300)
 def test_fuzzing_everything_finds_only_defects_being_fixed(tmp_path):
     report = fuzz(tmp_path, (), stop_known=True)  # a class is left out once it has been seen: fewer restarts
-    unexplained = [finding for finding in report.findings if not set(finding.known) & BEING_FIXED]
-    assert not unexplained, "\n".join(report.lines())
+    assert not unexplained(report, BEING_FIXED), "\n".join(report.lines())
     if report.findings:
         classes = sorted({name for finding in report.findings for name in finding.known})
         pytest.xfail("known defects being fixed on other branches: " + ", ".join(classes))
