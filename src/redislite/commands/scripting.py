@@ -336,7 +336,9 @@ class Scripting:
 
     def flush_scripts(self) -> None:
         self.scripts.clear()
-        self._eval_engine = None  # SCRIPT FLUSH starts a fresh Lua state, as Redis does
+        if self._eval_engine is not None:  # SCRIPT FLUSH starts a fresh Lua state, as Redis does
+            self._eval_engine.close()
+            self._eval_engine = None
 
     # -- functions ------------------------------------------------------------------------------------
 

@@ -106,6 +106,11 @@ class LuaEngine:
         self.unpack = helpers.unpack
         self.new_library = helpers.new_library
 
+    def close(self) -> None:
+        """Free the Lua state now. It and the Python callbacks it holds refer to each other: left alone, that
+        cycle waits for a full garbage collection (SCRIPT FLUSH in a loop grew RSS by 22 MB)."""
+        vars(self).clear()
+
     # -- the API table handed to the prelude -------------------------------------------------------------
 
     def _api_table(self):
