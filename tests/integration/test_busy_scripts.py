@@ -8,6 +8,7 @@ HELLO, QUIT, RESET); any other gets -BUSY, which dooms a transaction being queue
 "EXECABORT Transaction discarded because of: BUSY ..." and discards the transaction. Every test ends with the
 server answering PING, so a script left running fails the test instead of the next one."""
 
+import socket
 import time
 
 import pytest
@@ -290,6 +291,50 @@ def test_script_kill_does_not_stop_a_function_and_exec_names_the_function_kill(c
     assert answer(admin, "FUNCTION", "KILL") == b"OK"
     assert error_text(result(10)).startswith(KILLED + "spin")
     assert answer(admin, "FUNCTION", "KILL") == ("error", NOTBUSY)
+
+
+# -- connections accepted around the script's start ----------------------------------------------------------
+
+
+def read_line(sock: socket.socket, timeout: float) -> bytes:
+    """One reply line from a raw socket ("" once the server closed it); socket.timeout after `timeout`."""
+    sock.settimeout(timeout)
+    line = b""
+    while not line.endswith(b"\r\n"):
+        chunk = sock.recv(1)
+        if not chunk:
+            return line
+        line += chunk
+    return line
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_connection_accepted_just_before_the_script_started_can_kill_it(kind, tmp_path):
+    """The fuzzer's "busy-accept": the server accepted a connection and the script started in the same loop
+    turn, before the connection had a client (uvloop set it up a turn later), so nothing read its SCRIPT KILL
+    and `while true do end` wedged the server. A third client's DEBUG SLEEP holds the server while the new
+    connection arrives and then the EVAL: both are ready on the same loop turn, the connection first (the
+    sleeper's own connection must not send the EVAL: the poller would report it first)."""
+    debug = ("--enable-debug-command", "yes") if kind == "redis" else ()
+    eval_forever = b"EVAL \"%s\" 0\r\n" % LOOP_FOREVER.encode()
+    not_busy = b"-%s\r\n" % NOTBUSY.encode()
+    with start(kind, *debug, cwd=tmp_path) as server, socket.create_connection(("127.0.0.1", server.port)) as runner, \
+            socket.create_connection(("127.0.0.1", server.port)) as sleeper:
+        for _ in range(20):
+            sleeper.sendall(b"DEBUG SLEEP 0.1\r\n")
+            time.sleep(0.02)  # the server is asleep: the connection and then the EVAL wait for it
+            with socket.create_connection(("127.0.0.1", server.port)) as newcomer:
+                runner.sendall(eval_forever)
+                newcomer.sendall(b"SCRIPT KILL\r\n")
+                deadline = time.monotonic() + 2
+                while (reply := read_line(newcomer, max(deadline - time.monotonic(), 0.01))) == not_busy:
+                    time.sleep(0.01)  # the script had not started yet: again
+                    newcomer.sendall(b"SCRIPT KILL\r\n")
+                assert reply == b"+OK\r\n"
+                assert read_line(sleeper, 5) == b"+OK\r\n"
+                assert read_line(runner, 5).startswith(b"-" + KILLED.encode())
+                newcomer.sendall(b"PING\r\n")
+                assert read_line(newcomer, 5) == b"+PONG\r\n"
 
 
 # -- blocked clients ----------------------------------------------------------------------------------------

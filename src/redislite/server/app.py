@@ -8,11 +8,13 @@ import time
 from ..engine.core import Engine
 from ..engine.state import ServerState
 from ..persistence.service import Persistence
+from .accept import Acceptor, listening_sockets
 from .busy import EventsWhileBlocked
 from .connection import Connection
 
 log = logging.getLogger("redislite.server")
 
+STOP_WAIT_S = 2.0  # how long stopping waits for the connections to flush their replies and close
 EXPIRE_SLICE_S = 0.0005  # one active-expiry slice; I/O is served between slices, so clients never wait long
 
 
@@ -23,7 +25,7 @@ class RedisLiteServer:
         self.persistence = Persistence(self.state)
         self.state.shutdown_requested = self.request_shutdown
         self.state.process_events_while_blocked = EventsWhileBlocked(self)  # serves clients during busy scripts
-        self.listeners: list[asyncio.AbstractServer] = []
+        self.acceptor: Acceptor | None = None  # the listening sockets (server/accept.py)
         self.stopped: asyncio.Event | None = None
         self.cron_handle = None
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -54,15 +56,14 @@ class RedisLiteServer:
         config = self.state.config
         if config.port:
             hosts = [host.lstrip("-") for host in config.bind.split()] or None
-            listener = await loop.create_server(lambda: Connection(self), hosts, config.port,
-                                                backlog=config.tcp_backlog, reuse_address=True)
-            self.listeners.append(listener)
-            self.state.tcp_port = listener.sockets[0].getsockname()[1]
+            self.acceptor = Acceptor(self, listening_sockets(hosts, config.port, config.tcp_backlog))
+            self.acceptor.start()
+            self.state.tcp_port = self.acceptor.sockets[0].getsockname()[1]
         try:
             await self.load_dataset()
         except BaseException:
-            for listener in self.listeners:
-                listener.close()
+            if self.acceptor is not None:
+                self.acceptor.stop()
             raise
         tracking = self.state.tracking
         tracking.schedule = lambda: loop.call_soon(tracking.flush_broadcasts)  # BCAST: once per loop turn
@@ -168,11 +169,12 @@ class RedisLiteServer:
         self.persistence.rewriter.kill()  # the files it would have replaced stay valid
         if self.engine.aof is not None:
             self.engine.aof.close()
-        for listener in self.listeners:
-            listener.close()
+        if self.acceptor is not None:
+            self.acceptor.stop()
         for client in list(self.state.clients.values()):
             if client.connection is not None:
                 client.connection.kill()
-        for listener in self.listeners:
-            await listener.wait_closed()
+        deadline = time.monotonic() + STOP_WAIT_S
+        while self.state.clients and time.monotonic() < deadline:  # their unsent replies go out, then they close
+            await asyncio.sleep(0.005)
         log.info("server_stopped")

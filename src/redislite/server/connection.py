@@ -38,6 +38,13 @@ class Connection(asyncio.Protocol):
     # -- asyncio callbacks -----------------------------------------------------------------------------
 
     def connection_made(self, transport) -> None:
+        previous = self.transport
+        if previous is not None:  # set up when accepted (server/accept.py): the loop's transport takes over
+            self.transport = transport
+            previous.pass_on(transport)
+            if self.closing and self.unsent is None and not transport.is_closing():
+                transport.close()
+            return
         self.transport = transport
         state = self.state
         state.stats.connections_received += 1

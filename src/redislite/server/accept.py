@@ -1,0 +1,185 @@
+"""Accepting connections: the server accepts them itself, and a connection's client exists from the moment it is
+accepted, as in Redis (acceptTcpHandler creates the client at once).
+
+The loop's own accept (create_server) ran the protocol's `connection_made` on a later loop turn: a script that
+started in between held the loop while the new connection had no client yet, so busy.py could not see it and
+its SCRIPT KILL was never read (with `while true do end`, the server was wedged for good). Here the listening
+sockets are read by `Acceptor.accept` (a loop reader, and busy.py while a script holds the loop), which sets up
+the Connection and its client on a small socket-backed transport right away, then hands the socket to the
+loop: the loop's transport takes over in `Connection.connection_made` once the loop runs again. Until then
+busy.py reads and writes the socket itself. Commands never see the difference: the loop's transport is the same
+as before, only its creation moved.
+"""
+
+import errno
+import logging
+import socket
+
+from .connection import Connection
+
+log = logging.getLogger("redislite.server")
+
+ACCEPTS_PER_CALL = 1000  # as Redis's MAX_ACCEPTS_PER_CALL: then the loop serves the others
+ACCEPT_RETRY_S = 1.0  # out of descriptors (or memory): accepting pauses this long instead of spinning
+OUT_OF_RESOURCES = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
+
+
+def listening_sockets(hosts: list[str] | None, port: int, backlog: int) -> list[socket.socket]:
+    """Bound, listening, non-blocking sockets for each address of `hosts` (None: every interface), as the loop's
+    create_server binds them (SO_REUSEADDR; IPv6 sockets only IPv6); OSError says which address failed."""
+    addresses = []
+    for host in hosts or [None]:
+        for family, kind, proto, _, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                                  flags=socket.AI_PASSIVE):
+            if (family, kind, proto, address) not in addresses:
+                addresses.append((family, kind, proto, address))
+    sockets = []
+    try:
+        for family, kind, proto, address in addresses:
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                sock.bind(address)
+            except OSError as error:
+                raise OSError(error.errno, f"error while attempting to bind on address {address!r}: "
+                                           f"{error.strerror.lower()}") from None
+            sock.listen(backlog)
+            sock.setblocking(False)
+    except BaseException:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
+
+
+class Acceptor:
+    """The listening sockets of one server, and what accepts from them."""
+
+    def __init__(self, server, sockets: list[socket.socket]):
+        self.server = server
+        self.sockets = sockets
+        self.retry = None  # the timer that resumes accepting after running out of descriptors
+
+    def start(self) -> None:
+        loop = self.server.loop
+        for sock in self.sockets:
+            loop.add_reader(sock.fileno(), self.accept, sock)
+
+    def stop(self) -> None:
+        loop = self.server.loop
+        if self.retry is not None:
+            self.retry.cancel()
+            self.retry = None
+        for sock in self.sockets:
+            loop.remove_reader(sock.fileno())
+            sock.close()
+        self.sockets = []
+
+    def accept_all(self) -> None:
+        """Every connection waiting on any listener (busy.py: the loop cannot run its readers)."""
+        for sock in self.sockets:
+            self.accept(sock)
+
+    def accept(self, listening: socket.socket) -> None:
+        for _ in range(ACCEPTS_PER_CALL):
+            try:
+                sock, _ = listening.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as error:
+                log.warning("accept_failed", extra={"error": str(error)})
+                if error.errno in OUT_OF_RESOURCES:
+                    self.pause()
+                    return
+                continue  # ECONNABORTED and the like: that connection is gone, the next may be fine
+            self.adopt(sock)
+
+    def pause(self) -> None:
+        if self.retry is not None:
+            return
+        loop = self.server.loop
+        for sock in self.sockets:
+            loop.remove_reader(sock.fileno())
+        self.retry = loop.call_later(ACCEPT_RETRY_S, self.resume)
+
+    def resume(self) -> None:
+        self.retry = None
+        self.start()
+
+    def adopt(self, sock: socket.socket) -> None:
+        """Set up the connection and its client now; the loop takes the socket over on its next turns."""
+        sock.setblocking(False)
+        connection = Connection(self.server)
+        connection.connection_made(SocketTransport(sock))
+        if connection.client is None:  # refused (maxclients): the error is written, the loop need not know it
+            sock.close()
+            return
+        loop = self.server.loop
+        loop.create_task(loop.connect_accepted_socket(lambda: connection, sock))
+
+
+class SocketTransport:
+    """Enough of an asyncio transport for a Connection until the loop's transport takes over (a script may hold
+    the loop meanwhile: busy.py reads the socket, and this writes at once)."""
+
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.unsent = bytearray()
+        self.closed = False
+
+    def pass_on(self, transport) -> None:
+        """The loop's transport takes over: what could not be sent yet goes through it."""
+        if self.unsent:
+            transport.write(bytes(self.unsent))
+        if self.closed:
+            transport.close()
+
+    def write(self, data: bytes) -> None:
+        if self.closed:
+            return
+        if not self.unsent:
+            try:
+                data = data[self.sock.send(data):]
+            except (BlockingIOError, InterruptedError):
+                pass
+            except OSError:
+                self.closed = True
+                return
+        self.unsent += data
+
+    def writelines(self, parts) -> None:
+        self.write(b"".join(parts))
+
+    def close(self) -> None:
+        self.closed = True
+
+    def abort(self) -> None:
+        self.closed = True
+        self.unsent.clear()
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+    def get_write_buffer_size(self) -> int:
+        return len(self.unsent)
+
+    def get_extra_info(self, name: str, default=None):
+        try:
+            if name == "socket":
+                return self.sock
+            if name == "peername":
+                return self.sock.getpeername()
+            if name == "sockname":
+                return self.sock.getsockname()
+        except OSError:
+            return default
+        return default
