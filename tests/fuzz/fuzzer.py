@@ -731,8 +731,15 @@ class Fuzzer:
             report.ping_max_ms = latency * 1000
             report.ping_max_batch = self.batch_index
         if answer.startswith(b"-BUSY") and not self.script_ends():
-            self.problems.append(Finding("script_not_killed", "a script still runs a second after the batch",
-                                         answer.decode("latin-1")))
+            # The batch's own SCRIPT KILL can reach the server before its script starts (it answers NOTBUSY, as
+            # Redis does when both arrive in one loop turn): then a kill sent now must stop the script. Meanwhile
+            # the HTTP door, served by the loop the script holds, could not answer (a documented limit).
+            if not self.kill_script():
+                self.problems.append(Finding("script_not_killed", "a script still runs a second after the batch",
+                                             answer.decode("latin-1")))
+                return False
+            self.problems = [problem for problem in self.problems if problem.kind not in ("http_hang", "http_dead")]
+            self.http_broken = False
             return False
         if not answer.startswith(ANSWERS_TO_PING):
             self.problems.append(Finding("ping_refused", f"PING answered {answer[:60]!r}", answer.decode("latin-1")))
@@ -769,6 +776,17 @@ class Fuzzer:
             except OSError:
                 pass
         return False
+
+    def kill_script(self) -> bool:
+        """SCRIPT KILL (and FUNCTION KILL) from a fresh connection; whether the script then ends."""
+        for kill in (b"*2\r\n$6\r\nSCRIPT\r\n$4\r\nKILL\r\n", b"*2\r\n$8\r\nFUNCTION\r\n$4\r\nKILL\r\n"):
+            try:
+                with socket.create_connection(("127.0.0.1", self.server.port), timeout=STALL_S) as sock:
+                    sock.sendall(kill)
+                    _read_line(sock, time.monotonic() + STALL_S)
+            except OSError:
+                pass
+        return self.script_ends()
 
     def busy_for(self, seconds: float) -> bool:
         before = self.server.cpu_ticks()

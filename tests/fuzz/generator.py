@@ -11,7 +11,7 @@ busy scripts killed from another connection, CLIENT/CONFIG/DEBUG commands, and H
 
 Some inputs legitimately stop or stall the server, or make it refuse everything; `refusal` keeps them out
 (the deny-list below says why for each), whatever door they would come through (a connection, EXEC, a
-script, HTTP). Defect classes that are known (KNOWN: being fixed elsewhere; FOUND: found here, not fixed yet)
+script, HTTP). Defect classes that are known (KNOWN: the issue's reproducers; FOUND: found here; all fixed)
 are tagged with their name and can be left out with `exclude`, so that a run finds new defects instead of the
 known ones again.
 """
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from redislite.storage.crc64 import crc64  # the server's own CRC-64: a damaged DUMP payload can still pass it
 
-# -- known defect classes (issue 16), each being fixed on another branch ------------------------------------
+# -- known defect classes (issue 16): the issue's reproducers, all fixed ---------------------------------------
 
 KNOWN = {
     "reader": "a NUL byte in an inline command hangs the server; a CR without LF in a RESP header drops the "
@@ -38,8 +38,7 @@ KNOWN = {
     "glob": "glob patterns with many stars (KEYS a*a*a*...b) backtrack exponentially",
     "script-kill-exec": "SCRIPT KILL of a busy script running inside EXEC",
 }
-# Defect classes this fuzzer found (reported in issue 16) that nobody is fixing yet: tagged and excludable
-# like the known ones, but a finding of theirs fails the CI test.
+# Defect classes this fuzzer found (issue 16), all fixed: tagged and excludable like the known ones.
 FOUND = {
     "debug-object": "DEBUG OBJECT of a hash or a set answers an internal error",
     "busy-accept": "a connection accepted just before a busy script starts is not served until the script ends",

@@ -1,11 +1,10 @@
 """The fuzzer (tests/fuzz/) in CI: a fixed seed, a short run against a fresh server, the oracle asserted.
 
-Two runs of the same seed. With every known defect class left out (generator.CLASSES: KNOWN, being fixed
-on other branches, and FOUND, found by this fuzzer and not fixed yet), nothing else may be found: that guards
-against new defects. With every class in, a finding is tolerated (as an expected failure, named) only when it
-is attributed to a class another engineer is fixing right now (BEING_FIXED): the known inputs stay in the
-run, and once a fix is merged and its class removed from BEING_FIXED, a regression fails the test. Until the
-FOUND classes are fixed, the second test fails on them.
+Two runs of the same seed. With every known defect class left out (generator.CLASSES: KNOWN, the issue's
+reproducers, and FOUND, what this fuzzer found; all fixed now), nothing else may be found: that guards against
+new defects. With every class in, the classes' inputs run too, so a regression of any of them fails the test;
+a finding is tolerated (as an expected failure, named) only for a class listed in BEING_FIXED while someone is
+fixing it.
 """
 
 import pytest
@@ -16,8 +15,7 @@ from tests.fuzz.generator import CLASSES, KNOWN
 SEED = 16
 INPUTS = 30_000
 WARMUP = 10_000  # a third of the run: RSS ends 78-79 MB against a limit of 84 over repeated runs
-# Issue 16's known defects, each being fixed on another branch: remove a class when its fix is merged.
-BEING_FIXED: set = set()  # all merged
+BEING_FIXED: set = set()  # classes known to fail while a fix is in progress (none)
 
 
 def fuzz(workdir, exclude, stop_known=False):
