@@ -23,6 +23,7 @@ import math
 import random
 from dataclasses import dataclass, field
 
+from redislite.commands.zsets import strtod
 from redislite.storage.crc64 import crc64  # the server's own CRC-64: a damaged DUMP payload can still pass it
 
 # -- known defect classes (issue 16): the issue's reproducers, all fixed ---------------------------------------
@@ -1155,9 +1156,10 @@ class Generator:
         if name in DENIED_COMMANDS:
             return DENIED_COMMANDS[name]
         if name == b"debug" and sub == b"sleep" and len(argv) == 3:
-            seconds = _float(argv[2])
-            if seconds is not None and math.isfinite(seconds) and seconds > MAX_SLEEP_S:
+            # read as the server reads it: strtod takes a number's prefix ("1e3x" is 1000) and hex floats
+            if math.isfinite(slept := strtod(argv[2])[0]) and slept > MAX_SLEEP_S:
                 return "DEBUG SLEEP stalls the server"
+            seconds = _float(argv[2])
             if seconds is not None and not math.isfinite(seconds) and "debug-sleep" in self.exclude:
                 return "known: debug-sleep"
         if name == b"script" and sub == b"flush" and "lua-state-cycle" in self.exclude:
