@@ -48,6 +48,14 @@ def o(oracle):
 
 
 @pytest.fixture
+def resp(server):
+    """A redis-py client on the module's `server` (data left as the test leaves it)."""
+    client = redis.Redis(port=server.port)
+    yield client
+    client.close()
+
+
+@pytest.fixture
 def api(server):
     """An HTTP client on the HTTP API of the module's `server` (one started with redislite_with_http)."""
     with httpx.Client(base_url=f"http://127.0.0.1:{server.http_port}", timeout=10) as client:

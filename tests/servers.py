@@ -149,3 +149,26 @@ def wait_until(condition, timeout: float = 5.0, interval: float = 0.01) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         time.sleep(interval)
+
+
+def exchange(port: int, data: bytes, step: int | None = None, wait: float = 0.5) -> tuple[bytes, bool]:
+    """Send data (in `step`-byte writes, when given); return what came back until the server closed or went
+    quiet, and whether it closed (a reset counts: Redis resets when it closes with input left unread)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=wait) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            for start in range(0, len(data), step or len(data)):
+                sock.sendall(data[start:start + (step or len(data))])
+                if step:
+                    time.sleep(0.0005)
+        except OSError:
+            pass  # closed on us mid-send: what it answered is still readable
+        received = b""
+        try:
+            while chunk := sock.recv(65536):
+                received += chunk
+        except socket.timeout:
+            return received, False
+        except ConnectionResetError:
+            pass
+        return received, True

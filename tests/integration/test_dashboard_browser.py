@@ -7,7 +7,6 @@ import shutil
 import time
 
 import pytest
-import redis
 
 from tests.servers import redislite_with_http
 
@@ -57,13 +56,6 @@ def browser():
 def page(server, browser):
     browser.get(f"http://127.0.0.1:{server.http_port}/")
     return browser
-
-
-@pytest.fixture
-def resp(server):
-    client = redis.Redis(port=server.port)
-    yield client
-    client.close()
 
 
 def wait_until(browser, condition, message):

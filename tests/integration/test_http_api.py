@@ -21,13 +21,6 @@ def server(tmp_path_factory):
         yield process
 
 
-@pytest.fixture
-def resp(server):
-    client = redis.Redis(port=server.port)
-    yield client
-    client.close()
-
-
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 

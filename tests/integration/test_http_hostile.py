@@ -27,13 +27,6 @@ def server(tmp_path_factory):
         yield process
 
 
-@pytest.fixture
-def resp(server):
-    client = redis.Redis(port=server.port)
-    yield client
-    client.close()
-
-
 def refusal(name: str) -> str:
     return f"ERR {name} is not available over the HTTP API"
 

