@@ -59,7 +59,11 @@ def recursion_room(depth: int):
 
 
 def unwrap(error):
-    """The Lua value and the position flag of an error raised by a Python API function (for the prelude)."""
+    """The Lua value and the position flag of an error raised by a Python API function (for the prelude).
+    The exception lingers as a Lua userdata until Lua's collector runs, which may be never: its traceback (and
+    through it every frame of the command that ran the script, with its replies) must not linger with it."""
+    if isinstance(error, BaseException):
+        error.__traceback__ = error.__context__ = None
     if isinstance(error, LuaRaise):
         return error.value, error.positioned
     return str(error).encode(), False

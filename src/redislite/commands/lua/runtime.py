@@ -78,6 +78,9 @@ def error_message(message: bytes) -> bytes:
     return code + b" " + text.strip(b"\r\n")
 
 
+FORGOTTEN = LuaRaise(b"")  # the error value forget_raised fails with
+
+
 class LuaEngine:
     """A Lua state with Redis's sandbox: `kind` is "eval" (EVAL scripts) or "function" (FUNCTION libraries)."""
 
@@ -88,6 +91,7 @@ class LuaEngine:
                               register_builtins=False, attribute_filter=_deny_attributes)
         self.table_from = self.lua.table_from
         self.nil_marker = object()
+        self.raised = False  # a Python API function raised into Lua during this run (see forget_raised)
         self.builtins: set[int] = set()
         globals_ = self.lua.globals()
         globals_.python = None
@@ -105,6 +109,7 @@ class LuaEngine:
         self.build_map_chunk = helpers.build_map
         self.unpack = helpers.unpack
         self.new_library = helpers.new_library
+        self.rethrow = self.lua.eval("function(e) error(e, 0) end")
 
     def close(self) -> None:
         """Free the Lua state now. It and the Python callbacks it holds refer to each other: left alone, that
@@ -125,7 +130,7 @@ class LuaEngine:
                                    "_COPYRIGHT": b"Copyright (C) 2012, Salvatore Sanfilippo",
                                    "_DESCRIPTION": b"MessagePack C implementation for Lua"})
         api = {
-            "unwrap": unwrap_error, "interrupt": self.host.interrupt, "address": self.address,
+            "unwrap": self.unwrap_error, "interrupt": self.host.interrupt, "address": self.address,
             "call": self.call, "pcall": self.pcall, "sha1hex": self.sha1hex, "log": self.log,
             "setresp": self.setresp, "set_repl": self.set_repl, "acl_check_cmd": self.acl_check_cmd,
             "random": self.random, "randomseed": self.randomseed, "register_function": self.register_function,
@@ -294,15 +299,39 @@ class LuaEngine:
         return result, None
 
     def run_eval(self, function, keys: list, argv: list, hook: bool):
-        return self.run_eval_chunk(function, self.table_from(keys), self.table_from(argv),
-                                   HOOK_INSTRUCTIONS if hook else 0)
+        try:
+            return self.run_eval_chunk(function, self.table_from(keys), self.table_from(argv),
+                                       HOOK_INSTRUCTIONS if hook else 0)
+        finally:
+            self.forget_raised()
 
     def run_function(self, function, keys: list, args: list, hook: bool):
-        return self.run_function_chunk(function, self.table_from(keys), self.table_from(args),
-                                       HOOK_INSTRUCTIONS if hook else 0)
+        try:
+            return self.run_function_chunk(function, self.table_from(keys), self.table_from(args),
+                                           HOOK_INSTRUCTIONS if hook else 0)
+        finally:
+            self.forget_raised()
 
     def load_library(self, function):
-        return self.load_library_chunk(function, HOOK_INSTRUCTIONS)
+        try:
+            return self.load_library_chunk(function, HOOK_INSTRUCTIONS)
+        finally:
+            self.forget_raised()
+
+    def unwrap_error(self, error):
+        self.raised = True
+        return unwrap_error(error)
+
+    def forget_raised(self) -> None:
+        """lupa keeps the last exception a Python function raised into Lua, with its traceback (and through it
+        every frame of the command that ran the script, with its replies), until it re-raises it for a call
+        that fails with a Python exception as its error: make such a call, once, after a run that raised."""
+        if self.raised:
+            self.raised = False
+            try:
+                self.rethrow(FORGOTTEN)
+            except BaseException as kept:  # re-raised here: Lua may still hold it, without a traceback now
+                kept.__traceback__ = kept.__context__ = None
 
     def failure(self, error) -> tuple[bytes | None, bytes | None, bytes | None, bool]:
         """(message, source, line, ignore_stats) of the error a failed run returned."""
