@@ -89,7 +89,27 @@ def key_specs(spec: CommandSpec) -> list[dict]:
     }]
 
 
+# A command's COMMAND INFO and COMMAND DOCS replies, built once: the table does not change at run time, and a
+# script looping over COMMAND INFO rebuilt all of them each call (replies are never mutated once built).
+_INFO: dict[str, list] = {}
+_DOCS: dict[str, dict] = {}
+
+
 def command_info(spec: CommandSpec) -> list:
+    info = _INFO.get(spec.name)
+    if info is None:
+        info = _INFO[spec.name] = _command_info(spec)
+    return info
+
+
+def command_docs(spec: CommandSpec) -> dict:
+    docs = _DOCS.get(spec.name)
+    if docs is None:
+        docs = _DOCS[spec.name] = _command_docs(spec)
+    return docs
+
+
+def _command_info(spec: CommandSpec) -> list:
     subcommands = [command_info(sub) for sub in spec.subcommands.values()]
     return [
         spec.name.encode(),
@@ -153,7 +173,7 @@ def command_docs_command(ctx, argv):
     return {spec.name.encode(): command_docs(spec) for spec in specs}
 
 
-def command_docs(spec: CommandSpec) -> dict:
+def _command_docs(spec: CommandSpec) -> dict:
     docs = {b"summary": spec.summary.encode(), b"since": spec.since.encode(), b"group": spec.group.encode()}
     if spec.complexity:
         docs[b"complexity"] = spec.complexity.encode()

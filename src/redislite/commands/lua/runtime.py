@@ -185,47 +185,63 @@ class LuaEngine:
             raise LuaRaise(lua_error_text(error)) from None
 
     def error_table(self, message: bytes, ignore_stats: bool = False):
+        return self.table_from(self.error_fields(message, ignore_stats))
+
+    @staticmethod
+    def error_fields(message: bytes, ignore_stats: bool = False) -> dict:
         fields = {b"err": error_message(message)}
         if ignore_stats:
             fields[b"ignore_error_stats_update"] = True
-        return self.table_from(fields)
+        return fields
 
     def to_lua(self, value, resp3: bool):
-        """A command's reply as redis.call returns it (Redis's redisProtocolToLuaType)."""
+        """A command's reply as redis.call returns it (Redis's redisProtocolToLuaType). The reply becomes plain
+        lists and dicts first, then Lua tables in one call: a table per crossing into Lua made a script that
+        loops over COMMAND INFO four times slower than Redis."""
+        plain = self._plain(value, resp3)
+        cls = plain.__class__
+        if cls is list or cls is dict:
+            return self.table_from(plain, recursive=True)
+        return plain
+
+    def _plain(self, value, resp3: bool):
+        """`value` with each Lua table it becomes as a list (an array) or a dict (a table with keys)."""
         cls = value.__class__
-        if cls is bytes:
-            return value
-        if cls is int:
+        if cls is bytes or cls is int:
             return value
         if value is None or cls is NullArray:
             return None if resp3 else False
         if cls is list or cls is tuple or cls is Push or (cls is SetReply and not resp3):
             if set(map(type, value)) <= _PLAIN:  # LRANGE & co.: no element needs converting
-                return self.table_from(list(value))
-            return self.table_from([self.to_lua(item, resp3) for item in value])
+                return list(value)
+            plain = self._plain
+            return [plain(item, resp3) for item in value]
         if cls is SimpleString:
-            return self.table_from({b"ok": bytes(value)})
+            return {b"ok": bytes(value)}
         if cls is ErrorReply:
-            return self.error_table(b"-" + bytes(value), ignore_stats=True)
+            return self.error_fields(b"-" + bytes(value), ignore_stats=True)
         if cls is bool:
             return value if resp3 else int(value)
         if cls is float:
-            return self.table_from({b"double": value}) if resp3 else format_double(value)
+            return {b"double": value} if resp3 else format_double(value)
         if cls is dict:
+            plain = self._plain
             if resp3:
-                items = {self.to_lua(k, resp3): self.to_lua(v, resp3) for k, v in value.items()}
-                return self.table_from({b"map": self.table_from(items)})
-            return self.table_from([self.to_lua(item, resp3) for pair in value.items() for item in pair])
+                return {b"map": {self._key(k): plain(v, resp3) for k, v in value.items()}}
+            return [plain(item, resp3) for pair in value.items() for item in pair]
         if cls is SetReply:
-            return self.table_from({b"set": self.table_from({self.to_lua(m, resp3): True for m in value})})
+            return {b"set": {self._key(member): True for member in value}}
         if cls is Verbatim:
             if resp3:
-                return self.table_from({b"verbatim_string": self.table_from({b"format": b"txt",
-                                                                              b"string": bytes(value)})})
+                return {b"verbatim_string": {b"format": b"txt", b"string": bytes(value)}}
             return bytes(value)
         if isinstance(value, bytes):
             return bytes(value)
-        return self.table_from([])
+        return []
+
+    def _key(self, value):
+        """A RESP3 map key or set member as a Lua table key (a table when it is one: dicts cannot hold lists)."""
+        return self.to_lua(value, True)
 
     # -- reading Lua values --------------------------------------------------------------------------
 
