@@ -184,3 +184,24 @@ def test_errors_name_the_script_and_line(run):
         b"-ERR user_script:2: boom script: 402f9b12d119567a29d5d78e9b23da97dd318915, on @user_script:2.\r\n")
     assert run("EVAL", "return redis.call('nosuch')", 0).startswith(
         b"-ERR Unknown Redis command called from script script: ")
+
+
+def test_flushing_scripts_and_functions_leaves_nothing_for_the_cyclic_collector(run):
+    """Replaced or flushed libraries, and each new Lua state's stripped prelude, waited for a full collection
+    (a library and its functions referred to each other; the bytecode stripper referred to itself)."""
+    import gc
+
+    library = "#!lua name=lib\nredis.register_function('f', function() return 1 end)"
+    run("FUNCTION", "LOAD", library)
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(3):
+            assert run("FUNCTION", "LOAD", "REPLACE", library) == b"$3\r\nlib\r\n"
+            assert run("EVAL", "local ok, e = pcall(redis.call, 'NOSUCH') return 1", 0) == b":1\r\n"
+            assert run("SCRIPT", "FLUSH") == b"+OK\r\n"
+            assert run("FUNCTION", "FLUSH") == b"+OK\r\n"
+            assert run("FUNCTION", "LOAD", library) == b"$3\r\nlib\r\n"
+        assert gc.collect() == 0
+    finally:
+        gc.enable()

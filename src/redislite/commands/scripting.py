@@ -81,11 +81,11 @@ class Script:
 
 
 class Function:
-    __slots__ = ("callback", "description", "flags", "library", "name")
+    __slots__ = ("callback", "description", "flags", "library_name", "name")
 
-    def __init__(self, name: bytes, library, callback, description: bytes | None, flags: list[bytes]):
+    def __init__(self, name: bytes, library_name: bytes, callback, description: bytes | None, flags: list[bytes]):
         self.name = name
-        self.library = library
+        self.library_name = library_name  # the name, not the Library: a cycle kept replaced code until gc
         self.callback = callback
         self.description = description
         self.flags = flags
@@ -105,7 +105,7 @@ class Library:
             return LIBRARY_NAME_RULE
         if name.lower() in self.functions:
             return b"Function already exists in the library"
-        self.functions[name.lower()] = Function(name, self, callback, description, flags)
+        self.functions[name.lower()] = Function(name, self.name, callback, description, flags)
         return None
 
 
@@ -362,7 +362,7 @@ class Scripting:
             raise CommandError(b"ERR No functions registered")
         for key, function in library.functions.items():
             existing = functions.get(key)
-            if existing is not None and existing.library is not old:
+            if existing is not None and existing.library_name != name:
                 raise CommandError(b"ERR Function %s already exists" % function.name)
         if old is not None:
             self.unlink(old, libraries, functions)
@@ -885,9 +885,10 @@ def function_restore_command(ctx, argv):
             if policy != b"replace":
                 raise CommandError(b"ERR Library %s already exists" % name)
             replacing.append(old)
+    replaced_names = {old.name for old in replacing}
     for key, function in functions.items():
         existing = scripting.functions.get(key)
-        if existing is not None and existing.library not in replacing:
+        if existing is not None and existing.library_name not in replaced_names:
             raise CommandError(b"ERR Function %s already exists" % function.name)
     for old in replacing:
         scripting.unlink(old, scripting.libraries, scripting.functions)

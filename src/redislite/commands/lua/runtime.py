@@ -655,5 +655,8 @@ def strip_debug_info(dump: bytes) -> bytes:
             read_string()
         out.extend(struct.pack(int_format, 0) * 3)
 
-    function()
+    try:
+        function()
+    finally:
+        function = None  # it refers to itself: a cycle that held both buffers until a full collection
     return bytes(out)
