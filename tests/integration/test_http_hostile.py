@@ -225,3 +225,52 @@ def test_keys_in_utf8_urls_still_work(api, resp):
     assert api.get("/api/get/h%C3%A9llo%20w%C3%B6rld").json()["value"] == "1"
     assert api.get("/api/keys", params={"pattern": "h\u00e9llo*"}).json()["keys"] == ["héllo wörld"]
     assert api.get("/api/get/%F0%9F%94%91").status_code == 404  # a 4-byte character: UTF-8 all right
+
+
+def test_a_refused_request_body_is_freed_without_the_cyclic_collector():
+    """An answered error's frames hold the error (a cycle) and, through them, the request's body: 400s for
+    bad JSON kept every body until a full garbage collection."""
+    import asyncio
+    import gc
+
+    from redislite.config import load_settings
+    from redislite.http.door import HttpDoor
+    from redislite.server.app import RedisLiteServer
+
+    from ..servers import free_port
+
+    body = b'["SET", "k", "' + b"x" * 200_000 + b'"'  # not JSON: the closing bracket is missing
+
+    async def scenario() -> int:
+        port, http_port = free_port(), free_port()
+        settings, config_file = load_settings(["--port", str(port), "--http-port", str(http_port), "--save", ""])
+        server = RedisLiteServer(settings, config_file)
+        door = HttpDoor(server, "127.0.0.1", http_port, settings.http_max_body_size)
+        await door.start()
+        await server.start()
+        try:
+            for _ in range(5):
+                reader, writer = await asyncio.open_connection("127.0.0.1", http_port)
+                writer.write(b"POST /api/command HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+                assert (await reader.readline()).startswith(b"HTTP/1.1 400")
+                await reader.read()
+                writer.close()
+            await asyncio.sleep(0.1)
+            gc.set_debug(gc.DEBUG_SAVEALL)
+            gc.collect()
+            held = sum(len(r) for o in gc.garbage for r in gc.get_referents(o)
+                       if isinstance(r, (bytes, str)) and len(r) >= 200_000)
+            return held
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+            await server.stop()
+            await door.stop()
+
+    gc.collect()
+    gc.disable()
+    try:
+        assert asyncio.run(scenario()) == 0
+    finally:
+        gc.enable()

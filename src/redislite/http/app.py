@@ -10,6 +10,7 @@ import asyncio
 import base64
 import json
 import pathlib
+import traceback
 from typing import Annotated, Literal, Union
 from urllib.parse import unquote_to_bytes
 
@@ -321,16 +322,19 @@ def create_app(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, lifespan=None) -> F
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, error: ApiError):
+        forget_frames(error)
         return JSONResponse({"error": error.message}, status_code=error.status,
                             headers=AUTH_CHALLENGE if error.status == 401 else None)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError):
+        forget_frames(error)
         problems = "; ".join(f"{'.'.join(map(str, item['loc']))}: {item['msg']}" for item in error.errors())
         return JSONResponse({"error": problems or "invalid request"}, status_code=400)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException):
+        forget_frames(error)
         return JSONResponse({"error": str(error.detail)}, status_code=error.status_code)
 
     @app.get("/health", response_model=Health, tags=["probes"], summary="Liveness: the process answers")
@@ -578,6 +582,16 @@ class BodyLimit:
         except BodyTooLarge:
             if not started:
                 await _too_large(send, limit)
+
+
+def forget_frames(error: BaseException) -> None:
+    """Clear the finished frames an answered error (and the errors it was raised from) went through: a frame
+    holding its own exception is a cycle, and it kept the request's body until a full garbage collection."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        traceback.clear_frames(error.__traceback__)  # the frame still handling it is skipped
+        error = error.__cause__ or error.__context__
 
 
 class BodyTooLarge(StarletteHTTPException):
