@@ -196,8 +196,8 @@ class LuaEngine:
 
     def to_lua(self, value, resp3: bool):
         """A command's reply as redis.call returns it (Redis's redisProtocolToLuaType). The reply becomes plain
-        lists and dicts first, then Lua tables in one call: a table per crossing into Lua made a script that
-        loops over COMMAND INFO four times slower than Redis."""
+        lists and dicts first, then Lua tables in one crossing into Lua (not one per table: big nested replies
+        such as COMMAND DOCS have thousands)."""
         plain = self._plain(value, resp3)
         cls = plain.__class__
         if cls is list or cls is dict:
