@@ -557,7 +557,7 @@ class Fuzzer:
         self.reset_config()
         self.control.pipeline([[b"FLUSHALL"], *self.script_flush(), [b"FUNCTION", b"FLUSH"], [b"SLOWLOG", b"RESET"],
                                [b"LATENCY", b"RESET"], [b"MEMORY", b"PURGE"]])
-        time.sleep(0.5)  # let the cron run and closed connections be torn down
+        time.sleep(1.1)  # let the cron run (it hands freed heap back once a second) and connections be torn down
         return min(self.server.rss() for _ in range(3) if time.sleep(0.05) is None)
 
     # -- one batch ----------------------------------------------------------------------------------------
