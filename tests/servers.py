@@ -1,12 +1,13 @@
 """Start real server processes on free ports for tests: RedisLite and, when installed, redis-server."""
 
+import gc
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,6 +17,41 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@asynccontextmanager
+async def in_process_server(with_http: bool = False):
+    """A RedisLiteServer in this process, for tests that look at its objects: `server.port`, and with
+    `with_http` its HTTP door on `server.http_port`."""
+    from redislite.config import load_settings
+    from redislite.http.door import HttpDoor
+    from redislite.server.app import RedisLiteServer
+
+    port, http_port = free_port(), free_port() if with_http else 0
+    settings, config_file = load_settings(["--port", str(port), "--http-port", str(http_port), "--save", ""])
+    server = RedisLiteServer(settings, config_file)
+    server.port, server.http_port = port, http_port
+    door = HttpDoor(server, "127.0.0.1", http_port, settings.http_max_body_size) if with_http else None
+    if door is not None:
+        await door.start()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+        if door is not None:
+            await door.stop()
+
+
+@contextmanager
+def gc_paused():
+    """The cyclic garbage collector off (after one full run): what is alive is what references keep alive."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 15.0) -> None:

@@ -233,24 +233,14 @@ def test_a_refused_request_body_is_freed_without_the_cyclic_collector():
     import asyncio
     import gc
 
-    from redislite.config import load_settings
-    from redislite.http.door import HttpDoor
-    from redislite.server.app import RedisLiteServer
-
-    from ..servers import free_port
+    from ..servers import gc_paused, in_process_server
 
     body = b'["SET", "k", "' + b"x" * 200_000 + b'"'  # not JSON: the closing bracket is missing
 
     async def scenario() -> int:
-        port, http_port = free_port(), free_port()
-        settings, config_file = load_settings(["--port", str(port), "--http-port", str(http_port), "--save", ""])
-        server = RedisLiteServer(settings, config_file)
-        door = HttpDoor(server, "127.0.0.1", http_port, settings.http_max_body_size)
-        await door.start()
-        await server.start()
-        try:
+        async with in_process_server(with_http=True) as server:
             for _ in range(5):
-                reader, writer = await asyncio.open_connection("127.0.0.1", http_port)
+                reader, writer = await asyncio.open_connection("127.0.0.1", server.http_port)
                 writer.write(b"POST /api/command HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                              b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
                 assert (await reader.readline()).startswith(b"HTTP/1.1 400")
@@ -258,19 +248,13 @@ def test_a_refused_request_body_is_freed_without_the_cyclic_collector():
                 writer.close()
             await asyncio.sleep(0.1)
             gc.set_debug(gc.DEBUG_SAVEALL)
-            gc.collect()
-            held = sum(len(r) for o in gc.garbage for r in gc.get_referents(o)
-                       if isinstance(r, (bytes, str)) and len(r) >= 200_000)
-            return held
-        finally:
-            gc.set_debug(0)
-            gc.garbage.clear()
-            await server.stop()
-            await door.stop()
+            try:
+                gc.collect()
+                return sum(len(r) for o in gc.garbage for r in gc.get_referents(o)
+                           if isinstance(r, (bytes, str)) and len(r) >= 200_000)
+            finally:
+                gc.set_debug(0)
+                gc.garbage.clear()
 
-    gc.collect()
-    gc.disable()
-    try:
+    with gc_paused():
         assert asyncio.run(scenario()) == 0
-    finally:
-        gc.enable()

