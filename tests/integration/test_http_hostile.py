@@ -134,7 +134,7 @@ def test_every_request_leaves_the_server_tables_as_they_were():
     assert (state.channels, state.patterns, state.shard_channels, state.monitors) == ({}, {}, {}, [])
     assert [db.index for db in state.databases if db.watched] == []
     assert (state.tracking.clients, state.tracking.prefixes, state.clients) == (0, {}, {})
-    engine.update_hooks()
+    engine.observers_changed()
     assert engine.hooks is False  # nothing observes commands any more: no watcher, monitor, waiter or tracker
 
 

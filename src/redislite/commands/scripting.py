@@ -236,7 +236,7 @@ class Scripting:
             run.timed_out = True
             log.warning("slow_script_detected", extra={"elapsed_ms": elapsed,
                                                         "kill_with": "SCRIPT KILL" if run.is_eval else "FUNCTION KILL"})
-        process = getattr(self.state, "process_events_while_blocked", None)
+        process = self.state.process_events_while_blocked
         if process is not None and process(self.busy_error(), run.caller):
             run.killed = True  # SHUTDOWN NOSAVE arrived: stop whatever the script did
             self.state.propagation.stop()  # Redis exits right there: nothing it wrote reaches the AOF
@@ -424,10 +424,9 @@ class Scripting:
 
 def scripting_of(ctx) -> Scripting:
     state = ctx.server
-    scripting = getattr(state, "scripting", None)
-    if scripting is None:
-        scripting = state.scripting = Scripting(state)
-    return scripting
+    if state.scripting is None:
+        state.scripting = Scripting(state)
+    return state.scripting
 
 
 def parse_shebang(body: bytes) -> tuple[list[bytes] | None, int]:
@@ -556,9 +555,8 @@ def eval_generic(ctx, argv: list[bytes], by_sha: bool, read_only: bool):
 def feed_monitors(ctx, argv: list[bytes]) -> None:
     """EVAL and EVALSHA are skip_monitor commands that feed MONITOR themselves, before the commands their script
     runs, so a monitor sees the script first (as in Redis)."""
-    engine = ctx.server.engine
-    if engine.monitors:
-        engine._feed_monitors(ctx, argv)
+    if ctx.server.monitors:
+        ctx.server.engine.feed_monitors(ctx, argv)
 
 
 @command("eval", arity=-3, flags="noscript stale skip_monitor no_mandatory_keys movablekeys", group="scripting",

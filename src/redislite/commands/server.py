@@ -638,7 +638,7 @@ def monitor_command(ctx, argv):
     if not ctx.monitor:
         ctx.monitor = True
         ctx.server.monitors.append(ctx)
-        ctx.server.engine.hooks = True  # commands must now be fed to it
+        ctx.server.engine.observers_changed()  # commands must now be fed to it
     return OK
 
 

@@ -50,7 +50,7 @@ class Tracking:
         if client.tracking is None:
             self.clients += 1
             if self.clients == 1:
-                self.state.engine.update_hooks()  # expired keys invalidate too
+                self.state.engine.observers_changed()  # expired keys invalidate too
         client.tracking = mode
         if mode.bcast:
             for prefix in new_prefixes or ([] if mode.prefixes else [b""]):
@@ -71,7 +71,7 @@ class Tracking:
         client.tracking = None
         self.clients -= 1
         if not self.clients:
-            self.state.engine.update_hooks()
+            self.state.engine.observers_changed()
 
     # -- the engine's hook ---------------------------------------------------------------------------------
 

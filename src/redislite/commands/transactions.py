@@ -110,7 +110,7 @@ def watch_command(ctx, argv):
         if ctx not in db.watched.get(key, ()):
             db.watch(key, ctx, ctx.now_ms)
             ctx.watching.append((db, key))
-    ctx.server.engine.hooks = True  # writes must now touch watched keys
+    ctx.server.engine.observers_changed()  # writes must now touch watched keys
     return OK
 
 

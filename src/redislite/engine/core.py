@@ -152,7 +152,7 @@ class Engine:
         self.memory.configure()
         self.maxmemory = config.maxmemory
         self.update_gate()
-        self.update_hooks()
+        self.observers_changed()
         # client-output-buffer-limit: class -> (hard bytes, soft bytes, soft seconds); a setting names only
         # the classes it changes
         self.output_limits = {}
@@ -182,7 +182,7 @@ class Engine:
             return early
 
         hooks = self.hooks
-        if hooks:  # WATCH, CLIENT TRACKING, AOF, MONITOR, blocked clients or log-commands: see update_hooks
+        if hooks:  # WATCH, TRACKING, AOF, MONITOR, waiters, log-commands: see observers_changed
             before = self._before(client, command, argv)
         start = time_ns()
         client.now_ms = start // 1_000_000
@@ -249,7 +249,7 @@ class Engine:
         if propagation.pending and not propagation.nesting:
             propagation.flush()
         if self.monitors and not command.flags & UNMONITORED:
-            self._feed_monitors(client, argv)
+            self.feed_monitors(client, argv)
         if observed:
             changed = self._changed_keys(db, snapshot)
             if db.watched:
@@ -269,21 +269,22 @@ class Engine:
         if self.log_commands:
             log_command(command, argv, False, elapsed_ns)
         if self.monitors and not command.flags & UNMONITORED:
-            self._feed_monitors(client, argv)
+            self.feed_monitors(client, argv)
         if client.atomic:  # inside EXEC or a script a blocking command answers at once
             return reply.no_wait_reply
         if client.blocked_on is None:
             self.blocking.park(client, argv, reply)
-            self.hooks = True  # writes must now wake it
+            self.observers_changed()  # writes must now wake it
             return PARKED
         return reply  # a retry that still finds nothing: the client keeps its place in line
 
     # -- hooks: what observes commands and expiries ---------------------------------------------------------
 
-    def update_hooks(self) -> None:
+    def observers_changed(self) -> None:
         """Recompute `hooks`, whether anything observes commands as they run (WATCH, CLIENT TRACKING, the
-        AOF, MONITOR, a blocked client, log-commands): while nothing does, execute skips them all. Whoever adds
-        an observer calls this (or sets `hooks`); the cron calls it to clear the flag once they are gone.
+        AOF, MONITOR, a blocked client, log-commands): while nothing does, execute skips them all. This is the
+        one place that sets the flag: whoever adds an observer calls this, and the cron calls it to clear the
+        flag once the observers are gone.
         Also installs the hook storage calls for each expired key only while something needs it ("expired"
         events, CLIENT TRACKING invalidations, the AOF); otherwise expiry pays one test."""
         propagating = bool(self.propagation.consumers)
@@ -309,7 +310,7 @@ class Engine:
         self.aof = aof
         if aof is not None:
             consumers.append(aof)
-        self.update_hooks()
+        self.observers_changed()
 
     # -- what a command changed (WATCH, CLIENT TRACKING) --------------------------------------------------
 
@@ -445,7 +446,7 @@ class Engine:
             return bool(command.flags & WRITE_LIKE)
         return True
 
-    def _feed_monitors(self, client, argv: list[bytes]) -> None:
+    def feed_monitors(self, client, argv: list[bytes]) -> None:
         now_us = self.state.clock_ns() // 1000
         line = b'+%d.%06d [%d %s] %s' % (
             now_us // 1_000_000, now_us % 1_000_000, client.db_index, (client.addr or "lua").encode(),

@@ -5,6 +5,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
 from ..observability.latency import LatencyMonitor
@@ -12,9 +13,20 @@ from ..observability.slowlog import Slowlog
 from ..observability.stats import Stats
 from ..storage.database import Database
 
+if TYPE_CHECKING:
+    from ..commands.context import Context, PersistenceService
+    from ..commands.scripting import Scripting
+    from ..commands.tracking import Tracking
+    from .core import Engine
+    from .memory import MemoryManager
+    from .propagation import Propagation
 
 
 class ServerState:
+    """Implements commands/context.py's Server: every attribute is declared here. The engine, the propagation
+    stream, memory management and tracking are installed by Engine(state), which is always built right after
+    the state; persistence by the server when it starts; scripting on first use."""
+
     def __init__(self, settings: Settings, config_file: Path | None = None, clock_ns=time.time_ns):
         self.config = settings
         self.config_file = config_file
@@ -22,7 +34,7 @@ class ServerState:
         self.databases = [Database(i) for i in range(settings.databases)]
         for db in self.databases:
             db.set_clock(self.clock_ms() // 1000)
-        self.clients: dict[int, object] = {}  # client id -> Client
+        self.clients: dict[int, Context] = {}  # client id -> Client
         self.stats = Stats()
         self.slowlog = Slowlog(settings.slowlog_max_len)
         self.latency = LatencyMonitor()
@@ -32,7 +44,7 @@ class ServerState:
         self.dirty = 0  # changes since the last save (rdb_changes_since_last_save)
         self.ops_sample = (0.0, 0, 0)  # (monotonic time, total commands, ops/s): INFO instantaneous_ops_per_sec
         self.last_save_s = self.started_ms // 1000
-        self.monitors: list = []  # clients in MONITOR mode
+        self.monitors: list[Context] = []  # clients in MONITOR mode
         # pub/sub: channel (or pattern) -> {client: None}, an ordered set of subscribers
         self.channels: dict[bytes, dict] = {}
         self.patterns: dict[bytes, dict] = {}
@@ -41,11 +53,17 @@ class ServerState:
         self._pause_until_ms = 0
         self.pause_writes_only = False
         self.tcp_port = settings.port  # the port actually bound (differs from config when it was 0 in tests)
-        self.shutdown_requested = None  # set by the server: callable(save: bool | None, force: bool) -> bool
-        self.engine = None  # set by Engine: the command table and execute()
-        self.propagation = None  # set by Engine: what writes propagate (engine/propagation.py)
+        # set by the server: (save: bool | None, force: bool) -> whether the shutdown goes ahead
+        self.shutdown_requested: Callable[[bool | None, bool], bool] | None = None
+        # set by the server: serve other clients while a busy script runs (server/busy.py)
+        self.process_events_while_blocked: Callable[[bytes | None, Any], bool] | None = None
+        self.engine: Engine  # the command table and execute()
+        self.propagation: Propagation  # what writes propagate (engine/propagation.py)
+        self.memory: MemoryManager  # used memory, maxmemory and eviction
+        self.tracking: Tracking  # CLIENT TRACKING's tables
         self.notify_flags = 0  # notify-keyspace-events as NOTIFY_* bits, 0 when off (set by Engine.configure)
-        self.persistence = None  # persistence/service.py's Persistence, installed by the server
+        self.persistence: PersistenceService | None = None  # persistence/service.py's Persistence
+        self.scripting: Scripting | None = None  # EVAL and FUNCTION's state, made on first use
         # callable(client, command) -> error bytes | None, set by persistence only while it refuses some
         # commands (-LOADING, -MISCONF); None otherwise, so the engine pays one test per command
         self._refusal = None
@@ -59,8 +77,7 @@ class ServerState:
     @pause_until_ms.setter
     def pause_until_ms(self, value: int) -> None:
         self._pause_until_ms = value
-        if self.engine is not None:
-            self.engine.update_gate()
+        self.engine.update_gate()
 
     @property
     def refusal(self):
@@ -69,8 +86,7 @@ class ServerState:
     @refusal.setter
     def refusal(self, value) -> None:
         self._refusal = value
-        if self.engine is not None:
-            self.engine.update_gate()
+        self.engine.update_gate()
 
     def clock_ms(self) -> int:
         return self.clock_ns() // 1_000_000

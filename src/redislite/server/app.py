@@ -120,7 +120,7 @@ class RedisLiteServer:
         if state.config.active_expire_enabled and not self.expire_pending:
             self.expire_slice()
         self.persistence.cron()
-        self.engine.update_hooks()  # clears the flag once the last watcher, monitor, ... is gone
+        self.engine.observers_changed()  # clears the flag once the last watcher, monitor, ... is gone
         now_s = state.clock_ms() // 1000
         for db in state.databases:
             db.set_clock(now_s)

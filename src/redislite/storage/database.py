@@ -20,7 +20,7 @@ from sys import getsizeof
 
 from .glob import compile_glob
 from .memory import (EXACT_MEMBERS, HEAP_ENTRY_BYTES, RESAMPLE_CHANCE, SIZE_BY_LENGTH, TABLE_SLOT_BYTES,
-                     price, value_size)
+                     bytes_size, price, value_size)
 
 _ONLY_BYTES = {bytes}
 _STRING_SIZES = SIZE_BY_LENGTH.__getitem__
@@ -107,7 +107,7 @@ class Database:
         old = data.get(key)
         if old.__class__ is bytes and value.__class__ is bytes:  # a string over a string: SET's hot path
             if len(value) != len(old):  # (overwrites of the same length are common: counters, fixed-size values)
-                self.used += ((len(value) + 48) & -16) - ((len(old) + 48) & -16)  # value_size, inlined
+                self.used += bytes_size(value) - bytes_size(old)
         else:
             self._account_store(key, old, value)
         data[key] = value
@@ -123,7 +123,7 @@ class Database:
         """Store the string value where key holds the string old (the caller just looked it up); the TTL stays.
         INCR's path: store() without the lookup and the type tests."""
         if len(value) != len(old):
-            self.used += ((len(value) + 48) & -16) - ((len(old) + 48) & -16)
+            self.used += bytes_size(value) - bytes_size(old)
         self.data[key] = value
         if touch:
             if self.lfu is None:
@@ -132,13 +132,13 @@ class Database:
                 self.access[key] = self.lfu.touched(self.access.get(key), self.clock)
 
     def _account_store(self, key: bytes, old, value) -> None:
-        size = (len(value) + 48) & -16 if value.__class__ is bytes else price(value)
+        size = bytes_size(value) if value.__class__ is bytes else price(value)
         if old is None:
-            self.used += size + ((len(key) + 48) & -16)
+            self.used += size + bytes_size(key)
             if self.roster is not None:
                 self.roster.append(key)
         else:
-            self.used += size - (((len(old) + 48) & -16) if old.__class__ is bytes else old.accounted)
+            self.used += size - value_size(old)
 
     def store_many(self, keys: list[bytes], values: list, touch: bool = True) -> None:
         """MSET (bytes values only): store pairs; TTLs of the keys are dropped."""
@@ -169,16 +169,16 @@ class Database:
         get = data.get
         roster = self.roster
         added = 0
-        for key, value in pairs.items():  # bytes_size and value_size inlined
+        for key, value in pairs.items():
             old = get(key)
             if old is None:
-                added += ((len(key) + 48) & -16) + ((len(value) + 48) & -16)
+                added += bytes_size(key) + bytes_size(value)
                 if roster is not None:
                     roster.append(key)
             elif old.__class__ is bytes:
-                added += ((len(value) + 48) & -16) - ((len(old) + 48) & -16)
+                added += bytes_size(value) - bytes_size(old)
             else:
-                added += ((len(value) + 48) & -16) - old.accounted
+                added += bytes_size(value) - old.accounted
             data[key] = value
         self.used += added
 
@@ -186,7 +186,7 @@ class Database:
         value = self.data.pop(key, None)
         if value is None:
             return False
-        self.used -= value_size(value) + ((len(key) + 48) & -16)
+        self.used -= value_size(value) + bytes_size(key)
         self.access.pop(key, None)
         if self.expires:
             self.expires.pop(key, None)

@@ -42,7 +42,7 @@ def bytes_size(value: bytes) -> int:
 
 
 # bytes_size by length, for lengths below 4096: a C-level lookup (MSET prices its values with map())
-SIZE_BY_LENGTH = [(length + 48) & -16 for length in range(4096)]
+SIZE_BY_LENGTH = [bytes_size(bytes(length)) for length in range(4096)]
 
 
 def price(value) -> int:
@@ -55,7 +55,7 @@ def price(value) -> int:
 def value_size(value) -> int:
     """The bytes a stored value costs (an aggregate's last measure, which `measure` refreshes)."""
     if value.__class__ is bytes:
-        return (len(value) + 48) & -16
+        return bytes_size(value)
     return value.accounted
 
 
@@ -91,7 +91,7 @@ def _sorted_list_size(ordered) -> int:
 
 
 def _pair_size(item) -> int:
-    return ((len(item[0]) + 48) & -16) + ((len(item[1]) + 48) & -16)
+    return bytes_size(item[0]) + bytes_size(item[1])
 
 
 def _members_size(members, count: int, samples: int, size_of) -> int:

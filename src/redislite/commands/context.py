@@ -1,0 +1,215 @@
+"""The contract between command handlers and the server.
+
+A handler is `(ctx: Context, argv: Argv) -> reply`. `ctx` is the client running the command; through
+`ctx.server` it reaches the server's state and the few services a command may use. The engine, persistence and
+the network layer sit above commands in the layering, so commands know them only by the Protocols below:
+`engine/` and `persistence/` implement them (mypy checks that they do), and tests/unit/test_layers.py checks
+that commands use nothing of `ctx`, `ctx.server` or the engine that is not declared here.
+"""
+
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..config import Settings
+from ..observability.latency import LatencyMonitor
+from ..observability.slowlog import Slowlog
+from ..observability.stats import Stats
+from ..storage.database import Database
+from .registry import CommandSpec
+
+Argv = list[bytes]
+
+
+class CommandEntry(Protocol):
+    """A command as one server dispatches it: its static spec and this server's counters for it."""
+
+    spec: CommandSpec
+    name: str
+    flags: int
+    subcommands: "dict[bytes, CommandEntry] | None"
+    rejected_calls: int
+    failed_calls: int
+    latency_counts: list[int]
+
+    @property
+    def calls(self) -> int: ...
+
+    @property
+    def usec(self) -> int: ...
+
+    def reset_stats(self) -> None: ...
+
+    def all_commands(self) -> "Iterator[CommandEntry]": ...
+
+
+class Dispatcher(Protocol):
+    """What commands may ask of the engine."""
+
+    commands: Mapping[str, CommandEntry]
+
+    def lookup(self, argv: Argv) -> CommandEntry | None:
+        """The command or subcommand argv names, without running any check."""
+
+    def execute(self, client: "Context", argv: Argv) -> Any:
+        """Run a command through every check, as if the client had sent it (EXEC, scripts)."""
+
+    def unblock(self, client: "Context", error: Any = None) -> tuple[bool, Any]:
+        """End a client's wait on keys (CLIENT UNBLOCK)."""
+
+    def observers_changed(self) -> None:
+        """Something started observing commands (WATCH, MONITOR, CLIENT TRACKING): the engine recomputes which
+        of its hooks run. Handlers call this instead of touching the engine's flags."""
+
+    def feed_monitors(self, client: "Context", argv: Argv) -> None:
+        """Show a command to the MONITOR clients (EVAL shows itself before the commands its script runs)."""
+
+    def configure(self) -> None:
+        """Re-read the settings the engine caches (after CONFIG SET)."""
+
+
+class PropagationStream(Protocol):
+    """The ordered stream of writes the AOF (and replicas) consume: what scripts and transactions wrap."""
+
+    def begin(self) -> None: ...
+
+    def end(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class MemoryService(Protocol):
+    def used_memory(self) -> int: ...
+
+    def exceeded_time_ms(self) -> int: ...
+
+
+class PersistenceService(Protocol):
+    """RDB and AOF as the persistence commands (SAVE, BGSAVE, BGREWRITEAOF, DUMP/RESTORE, DEBUG RELOAD, INFO
+    persistence, CONFIG SET appendonly) use them."""
+
+    bgsave_scheduled: bool
+    latest_fork_usec: int
+    total_forks: int
+    saves: Any
+
+    def save(self) -> bool: ...
+
+    def bgsave(self) -> bool: ...
+
+    def bgsave_in_progress(self) -> bool: ...
+
+    def has_active_child(self) -> bool: ...
+
+    def aof_rewrite_in_progress(self) -> bool: ...
+
+    def schedule_aof_rewrite(self) -> None: ...
+
+    def rewrite_aof(self) -> bool: ...
+
+    def set_appendonly(self, enabled: bool, atomic: bool = False) -> bool: ...
+
+    def flushed_all(self) -> None: ...
+
+    def info_fields(self) -> list: ...
+
+    def verify_payload(self, payload: bytes) -> bool: ...
+
+    def restore_value(self, payload: bytes) -> Any: ...
+
+    def debug_reload(self, options: list[bytes]) -> Any: ...
+
+    def debug_load_aof(self) -> Any: ...
+
+
+class Server(Protocol):
+    """The server's state as commands see it (engine/state.py ServerState)."""
+
+    config: Settings
+    config_file: Path | None
+    clock_ns: Callable[[], int]
+    databases: list[Database]
+    clients: "dict[int, Context]"
+    stats: Stats
+    slowlog: Slowlog
+    latency: LatencyMonitor
+    run_id: str
+    started_ms: int
+    dirty: int
+    ops_sample: tuple[float, int, int]
+    last_save_s: int
+    monitors: "list[Context]"
+    channels: dict[bytes, dict]
+    patterns: dict[bytes, dict]
+    shard_channels: dict[bytes, dict]
+    pattern_matchers: dict[bytes, Callable]
+    pause_until_ms: int
+    pause_writes_only: bool
+    tcp_port: int
+    notify_flags: int
+    shutdown_requested: Callable[[bool | None, bool], bool] | None
+    process_events_while_blocked: Callable[[bytes | None, Any], bool] | None
+    engine: Dispatcher
+    propagation: PropagationStream
+    memory: MemoryService
+    persistence: PersistenceService | None
+    tracking: Any  # commands/tracking.py Tracking
+    scripting: Any  # commands/scripting.py Scripting, made on first use
+
+    def clock_ms(self) -> int: ...
+
+    def uptime_seconds(self) -> int: ...
+
+    @property
+    def expired_keys(self) -> int: ...
+
+    def flush_all(self) -> None: ...
+
+
+class Context(Protocol):
+    """The client running a command (engine/client.py Client)."""
+
+    id: int
+    server: Server
+    db: Database
+    db_index: int
+    now_ms: int
+    resp: int
+    encoder: Any
+    name: bytes
+    lib_name: bytes
+    lib_ver: bytes
+    user: bytes
+    authenticated: bool
+    multi: list | None
+    multi_error: bool
+    exec_parts: list | None
+    atomic: bool
+    watching: list
+    dirty_cas: bool
+    subscribed: bool
+    channels: dict
+    patterns: dict
+    shard_channels: dict
+    monitor: bool
+    tracking: Any
+    reply_mode: str
+    touch: bool
+    no_touch: bool
+    no_evict: bool
+
+    def select(self, index: int) -> None: ...
+
+    def set_protocol(self, version: int) -> None: ...
+
+    def propagate_as(self, *commands: list) -> None: ...
+
+    def begin_multi(self) -> None: ...
+
+    def end_multi(self) -> None: ...
+
+    def pubsub_changed(self) -> None: ...
+
+    def push(self, payload: bytes) -> None: ...
+
+    def close(self) -> None: ...
