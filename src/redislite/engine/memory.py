@@ -77,7 +77,7 @@ class MemoryManager:
             if elapsed >= self.engine.latency_threshold_ns:  # the latency monitor's "eviction-cycle" event
                 self.state.latency.record("eviction-cycle", elapsed // 1_000_000, self.state.clock_ms() // 1000)
 
-    def _evict(self, over: int, deadline: int) -> bool:
+    def _evict(self, over: int, deadline: float) -> bool:
         state = self.state
         databases = state.databases
         if self._compact_tables():

@@ -52,8 +52,7 @@ class EventsWhileBlocked:
         finally:
             blocking.serving = serving
         self.server.write_replies()  # the loop cannot run: write the replies (-BUSY ...) now
-        stopped = self.server.stopped
-        return stopped is not None and stopped.is_set()
+        return self.server.stopped.is_set()
 
     @staticmethod
     def _serve(connection, data: bytes, execute, aof) -> None:
