@@ -4,6 +4,7 @@ declared in its spec, run the handler, record stats and slow log. Errors come ba
 import logging
 from bisect import bisect_left
 from time import time_ns
+from typing import TYPE_CHECKING, cast
 
 from .. import errors
 from ..config import DEFAULT_BUFFER_LIMITS
@@ -20,6 +21,10 @@ from ..observability.slowlog import redact
 from ..commands.tracking import Tracking
 from ..commands.transactions import discard_transaction
 from ..protocol.values import QUEUED, Encoded, ErrorReply, Replies
+
+if TYPE_CHECKING:
+    from .client import Client
+    from .state import ServerState
 
 log = logging.getLogger("redislite.engine")
 
@@ -108,7 +113,7 @@ class Command:
 
 
 class Engine:
-    def __init__(self, state):
+    def __init__(self, state: "ServerState"):
         from .. import commands  # noqa: F401  (importing the package registers every family)
 
         self.state = state
@@ -451,7 +456,7 @@ class Engine:
         line = b'+%d.%06d [%d %s] %s' % (
             now_us // 1_000_000, now_us % 1_000_000, client.db_index, (client.addr or "lua").encode(),
             b" ".join(_monitor_quote(arg) for arg in redact(argv)))
-        for monitor in list(self.state.monitors):
+        for monitor in list(cast("list[Client]", self.state.monitors)):  # (the server's contexts are Clients)
             if monitor.connection is not None:  # (a client without a connection cannot MONITOR: belt and braces)
                 monitor.connection.send_raw(line + b"\r\n")
 

@@ -68,7 +68,8 @@ class Acceptor:
     def __init__(self, server: "RedisLiteServer", sockets: list[socket.socket]):
         self.server = server
         self.sockets = sockets
-        self.retry: asyncio.TimerHandle | None = None  # the timer that resumes accepting after running out of descriptors
+        # the timer that resumes accepting after running out of descriptors
+        self.retry: asyncio.TimerHandle | None = None
 
     def start(self) -> None:
         loop = self.server.loop
@@ -120,10 +121,10 @@ class Acceptor:
         """Set up the connection and its client now; the loop takes the socket over on its next turns."""
         sock.setblocking(False)
         transport = SocketTransport(sock)
-        stats = self.server.state.stats
-        stats.connections_received += 1
-        if len(self.server.state.clients) >= self.server.state.config.maxclients:
-            stats.rejected_connections += 1  # the error is written, the loop need not know the socket
+        state = self.server.state
+        state.stats.connections_received += 1
+        if len(state.clients) >= state.config.maxclients:  # refused: the error is written, the loop never sees it
+            state.stats.rejected_connections += 1
             transport.write(MAX_CLIENTS_REACHED)
             sock.close()
             return

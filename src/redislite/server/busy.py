@@ -15,8 +15,12 @@ accept.py gives every new connection until the loop takes it over.
 """
 
 import os
+from typing import TYPE_CHECKING
 
 from ..commands.registry import CommandFlag
+
+if TYPE_CHECKING:
+    from .app import RedisLiteServer
 
 ALLOW_BUSY = int(CommandFlag.ALLOW_BUSY)
 NO_AUTH = int(CommandFlag.NO_AUTH)
@@ -26,7 +30,7 @@ READ_SIZE = 1 << 16
 class EventsWhileBlocked:
     """Installed on the server state as `process_events_while_blocked`."""
 
-    def __init__(self, server):
+    def __init__(self, server: "RedisLiteServer"):
         self.server = server
         self.state = server.state
 

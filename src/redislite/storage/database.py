@@ -18,10 +18,14 @@ import heapq
 import random
 from collections.abc import Callable
 from sys import getsizeof
+from typing import TYPE_CHECKING
 
 from .glob import compile_glob
 from .memory import (EXACT_MEMBERS, HEAP_ENTRY_BYTES, RESAMPLE_CHANCE, SIZE_BY_LENGTH, TABLE_SLOT_BYTES, Aggregate,
                      bytes_size, price, value_size)
+
+if TYPE_CHECKING:
+    from .eviction import LfuCounter
 
 _ONLY_BYTES = {bytes}
 _STRING_SIZES: Callable[[int], int] = SIZE_BY_LENGTH.__getitem__
@@ -45,10 +49,10 @@ class Database:
         self.scans = ScanSnapshots()
         # Called as on_expired(db, key) after an expired key is deleted (the engine installs it while
         # "expired" events or CLIENT TRACKING need it); None otherwise, so expiry pays one test.
-        self.on_expired = None
+        self.on_expired: Callable[[Database, bytes], None] | None = None
         self.used = 0  # bytes of keys and values (storage/memory.py)
         self.roster: list[bytes] | None = None  # keys to sample from, once eviction needs it
-        self.lfu = None  # an LfuCounter while an LFU maxmemory-policy is set
+        self.lfu: LfuCounter | None = None  # while an LFU maxmemory-policy is set
 
     def __len__(self) -> int:
         return len(self.data)
