@@ -5,6 +5,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..protocol.encoder import RESP2, RESP3
 
 if TYPE_CHECKING:
+    from ..commands.context import Context
+    from ..commands.tracking import TrackingMode
     from .blocking import BlockedOn
     from .state import ServerState
 
@@ -73,8 +75,8 @@ class Client:
         self.dirty_cas = False  # a watched key changed: EXEC answers a null array
         self.atomic = False  # running inside EXEC or a script: no blocking, no pause, waiters served after
         self.exec_parts: list | None = None  # the encoded EXEC reply being built
-        self.tracking = None  # CLIENT TRACKING options (commands/tracking.py), None when off
-        self.script_caller = None  # for the scripts' own client: the client whose script is running
+        self.tracking: TrackingMode | None = None  # CLIENT TRACKING options, None when off
+        self.script_caller: Context | None = None  # for the scripts' own client: the client whose script runs
         self.deferred_pushes: list[bytes] = []  # invalidations of this client's own changes: after its reply
         self.propagate_instead: tuple | None = None  # what the running write propagates: see propagate_as
         self.channels: dict = {}  # pub/sub subscriptions, ordered sets: channel / pattern -> None

@@ -10,7 +10,7 @@ from .. import errors
 from ..config import DEFAULT_BUFFER_LIMITS
 from .blocking import BlockingRegistry
 from .memory import MemoryManager
-from .propagation import Propagation
+from .propagation import AppendOnlyLog, Propagation
 from ..commands.blocking import Block
 from ..commands.registry import TABLE, CommandFlag, CommandSpec
 from ..commands.notifications import NOTIFY_EXPIRED, configure_notifications, expired
@@ -121,7 +121,7 @@ class Engine:
         self.blocking = BlockingRegistry()
         self.waiters = self.blocking.waiters  # the same dict, read on every command
         self.tracking = state.tracking = Tracking(state)
-        self.aof = None  # persistence/aof.py's AppendOnlyFile while appendonly is on (attach_aof)
+        self.aof: AppendOnlyLog | None = None  # while appendonly is on (attach_aof)
         self.propagation = state.propagation = Propagation()  # what writes propagate, to the AOF (and replicas)
         state.engine = self
         self.memory = state.memory = MemoryManager(state, self)
@@ -307,7 +307,7 @@ class Engine:
         if self.propagation.consumers:  # an expired key propagates as its deletion, outside any transaction
             self.propagation.emit_now(db.index, [b"DEL", key])
 
-    def attach_aof(self, aof) -> None:
+    def attach_aof(self, aof: AppendOnlyLog | None) -> None:
         """appendonly on (an AppendOnlyFile) or off (None): the AOF consumes the propagation stream."""
         consumers = self.propagation.consumers
         if self.aof in consumers:  # (Propagation.stop leaves none)
