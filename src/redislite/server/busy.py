@@ -97,8 +97,7 @@ class EventsWhileBlocked:
 
 
 def _read(connection) -> bytes | None:
-    transport = connection.transport
-    sock = transport.get_extra_info("socket") if transport is not None else None
+    sock = connection.transport.get_extra_info("socket")
     if sock is None:
         return None
     try:
