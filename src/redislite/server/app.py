@@ -5,8 +5,10 @@ import asyncio
 import ctypes
 import logging
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..config import Settings
 from ..engine.core import Engine
 from ..engine.state import ServerState
 from ..persistence.service import Persistence
@@ -43,7 +45,7 @@ MALLOC_TRIM = _malloc_trim()
 
 
 class RedisLiteServer:
-    def __init__(self, settings, config_file=None):
+    def __init__(self, settings: Settings, config_file: Path | None = None):
         self.state = ServerState(settings, config_file)
         self.engine = Engine(self.state)
         self.persistence = Persistence(self.state)
