@@ -113,6 +113,9 @@ class Command:
 
 
 class Engine:
+    """Implements commands/context.py's Dispatcher. Its `client` parameters are this server's Clients
+    (engine/client.py), left unannotated: commands hand them back as the Context they know."""
+
     def __init__(self, state: "ServerState"):
         from .. import commands  # noqa: F401  (importing the package registers every family)
 
