@@ -3,8 +3,10 @@
 A handler is `(ctx: Context, argv: Argv) -> reply`. `ctx` is the client running the command; through
 `ctx.server` it reaches the server's state and the few services a command may use. The engine, persistence and
 the network layer sit above commands in the layering, so commands know them only by the Protocols below:
-`engine/` and `persistence/` implement them (mypy checks that they do), and tests/unit/test_layers.py checks
-that commands use nothing of `ctx`, `ctx.server` or the engine that is not declared here.
+`engine/` and `persistence/` implement them (mypy checks that they do: server/app.py), and
+tests/unit/test_layers.py checks that commands use nothing of `ctx`, `ctx.server` or the engine that is not
+declared here. A member the implementation keeps with a richer type than declared here (the engine's own
+classes) is declared as a read-only property.
 """
 
 from collections.abc import Callable, Iterator, Mapping
@@ -27,10 +29,12 @@ class CommandEntry(Protocol):
     spec: CommandSpec
     name: str
     flags: int
-    subcommands: "dict[bytes, CommandEntry] | None"
     rejected_calls: int
     failed_calls: int
     latency_counts: list[int]
+
+    @property
+    def subcommands(self) -> "Mapping[bytes, CommandEntry] | None": ...
 
     @property
     def calls(self) -> int: ...
@@ -46,7 +50,8 @@ class CommandEntry(Protocol):
 class Dispatcher(Protocol):
     """What commands may ask of the engine."""
 
-    commands: Mapping[str, CommandEntry]
+    @property
+    def commands(self) -> Mapping[str, CommandEntry]: ...
 
     def lookup(self, argv: Argv) -> CommandEntry | None:
         """The command or subcommand argv names, without running any check."""
@@ -129,7 +134,6 @@ class Server(Protocol):
     config_file: Path | None
     clock_ns: Callable[[], int]
     databases: list[Database]
-    clients: "dict[int, Context]"
     stats: Stats
     slowlog: Slowlog
     latency: LatencyMonitor
@@ -148,13 +152,22 @@ class Server(Protocol):
     tcp_port: int
     notify_flags: int
     shutdown_requested: Callable[[bool | None, bool], bool] | None
-    process_events_while_blocked: Callable[[bytes | None, Any], bool] | None
-    engine: Dispatcher
-    propagation: PropagationStream
-    memory: MemoryService
+    process_events_while_blocked: "Callable[[bytes, Context], bool] | None"
     persistence: PersistenceService | None
     tracking: Any  # commands/tracking.py Tracking
     scripting: Any  # commands/scripting.py Scripting, made on first use
+
+    @property
+    def clients(self) -> "Mapping[int, Context]": ...
+
+    @property
+    def engine(self) -> Dispatcher: ...
+
+    @property
+    def propagation(self) -> PropagationStream: ...
+
+    @property
+    def memory(self) -> MemoryService: ...
 
     def clock_ms(self) -> int: ...
 
@@ -170,7 +183,6 @@ class Context(Protocol):
     """The client running a command (engine/client.py Client)."""
 
     id: int
-    server: Server
     db: Database
     db_index: int
     now_ms: int
@@ -197,6 +209,9 @@ class Context(Protocol):
     touch: bool
     no_touch: bool
     no_evict: bool
+
+    @property
+    def server(self) -> Server: ...
 
     def select(self, index: int) -> None: ...
 

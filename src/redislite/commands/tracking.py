@@ -75,7 +75,7 @@ class Tracking:
 
     # -- the engine's hook ---------------------------------------------------------------------------------
 
-    def after_command(self, client, command, argv: list[bytes], changed: list[bytes], reads: bool) -> None:
+    def after_command(self, client, command, argv: list[bytes], changed: list[bytes], reads: int) -> None:
         """Remember what a tracking client read; invalidate the keys a command changed. A script's commands
         count as its caller's, as in Redis."""
         client = client.script_caller or client

@@ -1,18 +1,45 @@
 """Per-connection state that command handlers see as `ctx`."""
 
-import itertools
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..protocol.encoder import RESP2, RESP3
+
+if TYPE_CHECKING:
+    from ..commands.context import Context
+    from ..commands.tracking import TrackingMode
+    from .blocking import BlockedOn
+    from .state import ServerState
+
+
+class ClientConnection(Protocol):
+    """The socket side of a client (server/connection.py Connection), as the engine, persistence and the
+    commands that act on other clients (CLIENT KILL, CLIENT UNBLOCK) use it."""
+
+    closing: bool
+
+    def authentication_changed(self, authenticated: bool) -> None: ...
+
+    def deliver(self, payload: bytes) -> None: ...
+
+    def send_raw(self, payload: bytes) -> None: ...
+
+    def resume(self, reply: Any) -> None: ...
+
+    def unblock(self) -> None: ...
+
+    def close_after_reply(self) -> None: ...
+
+    def kill(self) -> None: ...
 
 
 class Client:
     """One client: its database, protocol version, name and flags. The connection (socket side) is
-    optional, so the HTTP API, Lua and tests can run commands with a Client of their own."""
+    optional, so the HTTP API, Lua and tests can run commands with a Client of their own. Implements
+    commands/context.py's Context."""
 
-    _ids = itertools.count(1)
-
-    def __init__(self, server, connection=None, addr: str = "", laddr: str = "", fd: int = -1):
-        self.id = next(self._ids) if server is None else server.next_client_id()
+    def __init__(self, server: "ServerState", connection: ClientConnection | None = None, addr: str = "",
+                 laddr: str = "", fd: int = -1):
+        self.id = server.next_client_id()
         self.server = server
         self.connection = connection
         self.addr = addr
@@ -42,14 +69,14 @@ class Client:
         self.monitor = False
         self.kind = "normal"  # normal | replica | master | pubsub (CLIENT LIST type, CLIENT KILL TYPE)
         self.blocked = False  # waiting: CLIENT PAUSE, or a blocking command (then blocked_on says for what)
-        self.blocked_on = None
+        self.blocked_on: BlockedOn | None = None
         self.multi_error = False  # a command was refused while queuing: EXEC answers EXECABORT
         self.watching: list = []  # WATCH: (Database, key) pairs
         self.dirty_cas = False  # a watched key changed: EXEC answers a null array
         self.atomic = False  # running inside EXEC or a script: no blocking, no pause, waiters served after
         self.exec_parts: list | None = None  # the encoded EXEC reply being built
-        self.tracking = None  # CLIENT TRACKING options (commands/tracking.py), None when off
-        self.script_caller = None  # for the scripts' own client: the client whose script is running
+        self.tracking: TrackingMode | None = None  # CLIENT TRACKING options, None when off
+        self.script_caller: Context | None = None  # for the scripts' own client: the client whose script runs
         self.deferred_pushes: list[bytes] = []  # invalidations of this client's own changes: after its reply
         self.propagate_instead: tuple | None = None  # what the running write propagates: see propagate_as
         self.channels: dict = {}  # pub/sub subscriptions, ordered sets: channel / pattern -> None

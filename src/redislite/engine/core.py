@@ -4,12 +4,13 @@ declared in its spec, run the handler, record stats and slow log. Errors come ba
 import logging
 from bisect import bisect_left
 from time import time_ns
+from typing import TYPE_CHECKING, cast
 
 from .. import errors
 from ..config import DEFAULT_BUFFER_LIMITS
 from .blocking import BlockingRegistry
 from .memory import MemoryManager
-from .propagation import Propagation
+from .propagation import AppendOnlyLog, Propagation
 from ..commands.blocking import Block
 from ..commands.registry import TABLE, CommandFlag, CommandSpec
 from ..commands.notifications import NOTIFY_EXPIRED, configure_notifications, expired
@@ -20,6 +21,10 @@ from ..observability.slowlog import redact
 from ..commands.tracking import Tracking
 from ..commands.transactions import discard_transaction
 from ..protocol.values import QUEUED, Encoded, ErrorReply, Replies
+
+if TYPE_CHECKING:
+    from .client import Client
+    from .state import ServerState
 
 log = logging.getLogger("redislite.engine")
 
@@ -108,7 +113,10 @@ class Command:
 
 
 class Engine:
-    def __init__(self, state):
+    """Implements commands/context.py's Dispatcher. Its `client` parameters are this server's Clients
+    (engine/client.py), left unannotated: commands hand them back as the Context they know."""
+
+    def __init__(self, state: "ServerState"):
         from .. import commands  # noqa: F401  (importing the package registers every family)
 
         self.state = state
@@ -116,7 +124,7 @@ class Engine:
         self.blocking = BlockingRegistry()
         self.waiters = self.blocking.waiters  # the same dict, read on every command
         self.tracking = state.tracking = Tracking(state)
-        self.aof = None  # persistence/aof.py's AppendOnlyFile while appendonly is on (attach_aof)
+        self.aof: AppendOnlyLog | None = None  # while appendonly is on (attach_aof)
         self.propagation = state.propagation = Propagation()  # what writes propagate, to the AOF (and replicas)
         state.engine = self
         self.memory = state.memory = MemoryManager(state, self)
@@ -302,7 +310,7 @@ class Engine:
         if self.propagation.consumers:  # an expired key propagates as its deletion, outside any transaction
             self.propagation.emit_now(db.index, [b"DEL", key])
 
-    def attach_aof(self, aof) -> None:
+    def attach_aof(self, aof: AppendOnlyLog | None) -> None:
         """appendonly on (an AppendOnlyFile) or off (None): the AOF consumes the propagation stream."""
         consumers = self.propagation.consumers
         if self.aof in consumers:  # (Propagation.stop leaves none)
@@ -451,7 +459,7 @@ class Engine:
         line = b'+%d.%06d [%d %s] %s' % (
             now_us // 1_000_000, now_us % 1_000_000, client.db_index, (client.addr or "lua").encode(),
             b" ".join(_monitor_quote(arg) for arg in redact(argv)))
-        for monitor in list(self.state.monitors):
+        for monitor in list(cast("list[Client]", self.state.monitors)):  # (the server's contexts are Clients)
             if monitor.connection is not None:  # (a client without a connection cannot MONITOR: belt and braces)
                 monitor.connection.send_raw(line + b"\r\n")
 

@@ -9,22 +9,28 @@ tracking clients are invalidated, the "evicted" event fires and the AOF logs a D
 
 import logging
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ..commands.notifications import NOTIFY_EVICTED, notify_in_db
 from ..storage.eviction import EvictionPool, LfuCounter, choose_victim
 from ..storage.memory import STARTUP_BYTES
 
+if TYPE_CHECKING:
+    from .core import Engine
+    from .state import ServerState
+
 log = logging.getLogger("redislite.memory")
 
 
 class MemoryManager:
-    def __init__(self, state, engine):
+    def __init__(self, state: "ServerState", engine: "Engine"):
         self.state = state
         self.engine = engine
         self.pool = EvictionPool()
         self.lfu = LfuCounter()
         self.next_db = [0]  # the random policies' round-robin position
-        self.schedule = None  # set by the server: run evict_slice on a later loop turn
+        self.schedule: Callable[[], object] | None = None  # set by the server: run evict_slice on a later loop turn
         self.slice_pending = False
         self.peak = 0
         self.maxmemory = 0
@@ -77,7 +83,7 @@ class MemoryManager:
             if elapsed >= self.engine.latency_threshold_ns:  # the latency monitor's "eviction-cycle" event
                 self.state.latency.record("eviction-cycle", elapsed // 1_000_000, self.state.clock_ms() // 1000)
 
-    def _evict(self, over: int, deadline: int) -> bool:
+    def _evict(self, over: int, deadline: float) -> bool:
         state = self.state
         databases = state.databases
         if self._compact_tables():

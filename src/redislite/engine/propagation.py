@@ -13,14 +13,35 @@ Each op carries the database it applies to; every consumer (`feed(ops)`) emits S
 changes, since each consumer's stream has its own current database.
 """
 
+from typing import Any, Protocol
+
 MULTI = [b"MULTI"]
 EXEC = [b"EXEC"]
+
+Op = tuple[int, list[bytes]]  # (database index, argv); -1: any database (EXEC)
+
+
+class Consumer(Protocol):
+    """What reads the stream: the AOF (replicas later)."""
+
+    def feed(self, ops: list[Op]) -> None: ...
+
+
+class AppendOnlyLog(Consumer, Protocol):
+    """persistence/aof.py's AppendOnlyFile as the engine keeps it for the network layer: a reply is held until
+    the changes before it are written."""
+
+    held: list  # (connection, replies) waiting for this turn's write
+
+    def hold(self, connection: Any, replies: list[bytes]) -> bool: ...
+
+    def close(self) -> None: ...
 
 
 class Propagation:
     def __init__(self):
-        self.consumers: list = []  # what reads the stream (the AOF; replicas later): objects with feed(ops)
-        self.pending: list[tuple[int, list[bytes]]] = []  # (db index, argv) of the running top-level command
+        self.consumers: list[Consumer] = []  # what reads the stream (the AOF; replicas later)
+        self.pending: list[Op] = []  # the ops of the running top-level command
         self.nesting = 0  # EXEC and scripts running their commands: emitted together when the outermost ends
 
     def add(self, db_index: int, argv: list[bytes]) -> None:

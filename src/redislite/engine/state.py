@@ -5,7 +5,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..config import Settings
 from ..observability.latency import LatencyMonitor
@@ -17,9 +17,12 @@ if TYPE_CHECKING:
     from ..commands.context import Context, PersistenceService
     from ..commands.scripting import Scripting
     from ..commands.tracking import Tracking
-    from .core import Engine
+    from .client import Client
+    from .core import Command, Engine
     from .memory import MemoryManager
     from .propagation import Propagation
+
+    Refusal = Callable[[Client, Command], bytes | None]  # the error a command gets instead of running, or None
 
 
 class ServerState:
@@ -27,14 +30,15 @@ class ServerState:
     stream, memory management and tracking are installed by Engine(state), which is always built right after
     the state; persistence by the server when it starts; scripting on first use."""
 
-    def __init__(self, settings: Settings, config_file: Path | None = None, clock_ns=time.time_ns):
+    def __init__(self, settings: Settings, config_file: Path | None = None,
+                 clock_ns: Callable[[], int] = time.time_ns):
         self.config = settings
         self.config_file = config_file
         self.clock_ns = clock_ns
         self.databases = [Database(i) for i in range(settings.databases)]
         for db in self.databases:
             db.set_clock(self.clock_ms() // 1000)
-        self.clients: dict[int, Context] = {}  # client id -> Client
+        self.clients: dict[int, Client] = {}  # client id -> Client
         self.stats = Stats()
         self.slowlog = Slowlog(settings.slowlog_max_len)
         self.latency = LatencyMonitor()
@@ -56,7 +60,7 @@ class ServerState:
         # set by the server: (save: bool | None, force: bool) -> whether the shutdown goes ahead
         self.shutdown_requested: Callable[[bool | None, bool], bool] | None = None
         # set by the server: serve other clients while a busy script runs (server/busy.py)
-        self.process_events_while_blocked: Callable[[bytes | None, Any], bool] | None = None
+        self.process_events_while_blocked: Callable[[bytes, Context], bool] | None = None
         self.engine: Engine  # the command table and execute()
         self.propagation: Propagation  # what writes propagate (engine/propagation.py)
         self.memory: MemoryManager  # used memory, maxmemory and eviction
@@ -66,7 +70,7 @@ class ServerState:
         self.scripting: Scripting | None = None  # EVAL and FUNCTION's state, made on first use
         # callable(client, command) -> error bytes | None, set by persistence only while it refuses some
         # commands (-LOADING, -MISCONF); None otherwise, so the engine pays one test per command
-        self._refusal = None
+        self._refusal: Refusal | None = None
         self._next_client_id = 0
 
     # CLIENT PAUSE and persistence's refusals are rare: while neither is in force, Engine.execute tests one flag.
@@ -80,11 +84,11 @@ class ServerState:
         self.engine.update_gate()
 
     @property
-    def refusal(self):
+    def refusal(self) -> "Refusal | None":
         return self._refusal
 
     @refusal.setter
-    def refusal(self, value) -> None:
+    def refusal(self, value: "Refusal | None") -> None:
         self._refusal = value
         self.engine.update_gate()
 

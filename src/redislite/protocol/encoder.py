@@ -1,5 +1,8 @@
 """Reply values -> RESP2 / RESP3 bytes. One encoder per protocol version, dispatching on the value's exact type."""
 
+from collections.abc import Callable
+from typing import Any
+
 from ..errors import CommandError
 from .values import Encoded, ErrorReply, NullArray, Push, Replies, SetReply, SimpleString, Verbatim
 
@@ -57,7 +60,8 @@ class Encoder:
         self.resp3 = resp3
         self.null = b"_\r\n" if resp3 else b"$-1\r\n"
         self.null_array = b"_\r\n" if resp3 else b"*-1\r\n"
-        self.by_type = {
+        # a reply's exact class -> its encoding function (each takes values of its own class)
+        self.by_type: dict[type, Callable[[Any], bytes]] = {
             bytes: _bulk,
             int: _int,
             bool: self._bool,

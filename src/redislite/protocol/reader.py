@@ -120,14 +120,15 @@ class QueryBufferExceeded(Exception):
 class FrameEvent:
     """Where the framer stopped. `start` is the header line's offset in the chunk (-1: it began in an earlier
     chunk), `end` the offset just past it. kind: 'violation' (detail = message), 'empty' (`*0`, `*-5`: skipped),
-    'big' (detail = argument count), 'inline' (a boundary whose first byte is not '*'), 'stall' (a refused line
+    'big' (count = argument count), 'inline' (a boundary whose first byte is not '*'), 'stall' (a refused line
     with a NUL byte, which Redis waits on: detail = its eventual message), and 'bent': a valid header whose '\r'
     is followed by a byte other than '\n' (start: that byte), which hiredis must be given as a '\n'."""
 
     kind: str
     start: int
     end: int
-    detail: object = None
+    detail: str = ""
+    count: int = 0
 
 
 class HeaderChecker:
@@ -155,7 +156,7 @@ class HeaderChecker:
             if event.kind in ("inline", "bent", "stall"):
                 return False  # hiredis took for RESP what Redis reads otherwise
             if event.kind == "big":
-                self.args_left = event.detail  # hiredis already holds this one; just keep in step
+                self.args_left = event.count  # hiredis already holds this one; just keep in step
             pos = event.end
         return True
 
@@ -198,7 +199,8 @@ class HeaderChecker:
                 return FrameEvent("bent", cr + 1, pos)
         return None
 
-    def _header_line(self, line: bytes, at_boundary: bool, limits: RequestLimits, start: int, end: int):
+    def _header_line(self, line: bytes, at_boundary: bool, limits: RequestLimits, start: int,
+                     end: int) -> FrameEvent | None:
         if at_boundary:
             count = _parse_length(line[1:])
             if count is None or count > MULTIBULK_MAX:
@@ -208,12 +210,13 @@ class HeaderChecker:
             if count <= 0:
                 return FrameEvent("empty", start, end)
             if count > big_multibulk():
-                return FrameEvent("big", start, end, count)
+                return FrameEvent("big", start, end, count=count)
             self.args_left = count
             return None
-        length = _bulk_length(line, limits)
-        if length.__class__ is str:
-            return _refusal(line, at_boundary, start, end, length)
+        try:
+            length = _bulk_length(line, limits)
+        except ProtocolViolation as refused:
+            return _refusal(line, at_boundary, start, end, str(refused))
         self.args_left -= 1
         self.skip = length + 2
         return None
@@ -231,16 +234,17 @@ def _refusal(line: bytes, at_boundary: bool, start: int, end: int, detail: str) 
     return FrameEvent("violation", start, end, detail)
 
 
-def _bulk_length(line: bytes, limits: RequestLimits) -> int | str:
-    """A bulk header line ('$' and a length, without its CR): the length, or what Redis says of the line."""
+def _bulk_length(line: bytes, limits: RequestLimits) -> int:
+    """A bulk header line ('$' and a length, without its CR): the length. A line Redis refuses raises
+    ProtocolViolation with what Redis says of it (the caller decides: a NUL byte in it makes Redis wait)."""
     if line[:1] != b"$":
         # addReplyErrorFormat turns CR and LF into spaces; an empty line shows its own '\r'
-        return "expected '$', got '%s'" % (line[:1] or b" ").replace(b"\n", b" ").decode("latin-1")
+        raise ProtocolViolation("expected '$', got '%s'" % (line[:1] or b" ").replace(b"\n", b" ").decode("latin-1"))
     length = _parse_length(line[1:])
     if length is None or length < 0 or length > limits.max_bulk_len:
-        return "invalid bulk length"
+        raise ProtocolViolation("invalid bulk length")
     if length > UNAUTHENTICATED_BULK_MAX and not limits.authenticated:
-        return "unauthenticated bulk length"
+        raise ProtocolViolation("unauthenticated bulk length")
     return length
 
 
@@ -268,21 +272,24 @@ class BigCommand:
         self.buffer = bytearray()
         self.bulk = -1  # the current argument's length once its header is read
 
-    def feed(self, data: bytes, limits: RequestLimits) -> bytes | None:
-        """Consume data; return the bytes after the command once it is complete, None while it is not."""
+    def feed(self, data: bytes, limits: RequestLimits, commands: list) -> bytes | None:
+        """Consume data; once the command is complete, append it to commands and return the bytes after it;
+        None while it is not."""
         buffer = self.buffer
         buffer += data
         pos = 0
         while self.args_left:
             if self.bulk < 0:
                 cr = buffer.find(b"\r", pos)
-                length = None
+                length = -1  # until a line end is found that no NUL byte hides from Redis (StalledLine)
                 if 0 <= cr < len(buffer) - 1:
                     line = bytes(buffer[pos:cr])
-                    length = _bulk_length(line, limits)
-                    if length.__class__ is str and 0 not in line:
-                        raise ProtocolViolation(length)
-                if length.__class__ is not int:  # no line end yet, or one a NUL hides from Redis (StalledLine)
+                    try:
+                        length = _bulk_length(line, limits)
+                    except ProtocolViolation:
+                        if 0 not in line:
+                            raise
+                if length < 0:
                     if len(buffer) - pos > INLINE_MAX_SIZE:
                         raise ProtocolViolation("too big bulk count string")
                     break
@@ -297,6 +304,7 @@ class BigCommand:
         del buffer[:pos]
         if self.args_left:
             return None
+        commands.append(self.args)
         return bytes(buffer)
 
 
@@ -309,7 +317,7 @@ class StalledLine:
         self.detail = detail
         self._check()
 
-    def feed(self, data: bytes, limits: RequestLimits) -> None:
+    def feed(self, data: bytes, limits: RequestLimits, commands: list) -> None:
         self.size += len(data)
         self._check()
 
@@ -344,20 +352,20 @@ class RequestReader:
             data = self._parse_fast(data, commands)
         while data:
             if self.collector is not None:
-                rest = self.collector.feed(data, self.limits)
+                rest = self.collector.feed(data, self.limits, commands)
                 if rest is None:
                     self._count_partial(len(data))
                     return
-                commands.append(self.collector.args)
                 self.collector = None
                 self.partial_bytes = 0
                 data = rest
                 continue
             odd = None  # whether the chunk needs the framer; computed at most once, and only when it matters
-            if self.unsure is not None:
+            unsure = self.unsure
+            if unsure is not None:
                 odd = data[0] != STAR or not self.limits.authenticated or _needs_framing(data)
                 if odd:
-                    data = self._resolve_unsure(data, commands)
+                    data = self._resolve_unsure(unsure, data, commands)
                     continue
             if self.inline_buffer or (data[0] != STAR and not self.pending):
                 data = self._parse_inline(data, commands)
@@ -367,9 +375,10 @@ class RequestReader:
             else:
                 data = self._parse_framed(data, commands, 0)
 
-    def _resolve_unsure(self, data: bytes, commands: list) -> bytes:
-        """Whether the previous chunk ended inside a command now matters: walk it; returns what is left to parse."""
-        previous, parsed = self.unsure
+    def _resolve_unsure(self, unsure: tuple[bytes, int], data: bytes, commands: list) -> bytes:
+        """Whether the previous chunk (`unsure`) ended inside a command now matters: walk it; returns what is left
+        to parse."""
+        previous, parsed = unsure
         self.unsure = None
         self.checker.reset()
         if not self.checker.feed(previous, self.limits):
@@ -490,7 +499,7 @@ class RequestReader:
             self.pending = False
             self.partial_bytes = 0
             if event.kind == "big":
-                self.collector = BigCommand(event.detail)
+                self.collector = BigCommand(event.count)
             if event.kind != "empty" or event.end >= len(data) or data[event.end] != STAR:
                 return data[event.end:]
             data = data[event.end:]
@@ -540,7 +549,7 @@ def split_inline_args(line: bytes) -> list[bytes] | None:
     nul = line.find(b"\0")
     if nul >= 0:
         line = line[:nul]
-    args = []
+    args: list[bytes] = []
     pos, end = 0, len(line)
     while True:
         while pos < end and line[pos] in _BLANKS:

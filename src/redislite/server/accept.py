@@ -11,14 +11,20 @@ busy.py reads and writes the socket itself. Commands never see the difference: t
 as before, only its creation moved.
 """
 
+import asyncio
 import errno
 import logging
 import socket
+from typing import TYPE_CHECKING
 
 from .connection import Connection
 
+if TYPE_CHECKING:
+    from .app import RedisLiteServer
+
 log = logging.getLogger("redislite.server")
 
+MAX_CLIENTS_REACHED = b"-ERR max number of clients reached\r\n"
 ACCEPTS_PER_CALL = 1000  # as Redis's MAX_ACCEPTS_PER_CALL: then the loop serves the others
 ACCEPT_RETRY_S = 1.0  # out of descriptors (or memory): accepting pauses this long instead of spinning
 OUT_OF_RESOURCES = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
@@ -28,7 +34,8 @@ def listening_sockets(hosts: list[str] | None, port: int, backlog: int) -> list[
     """Bound, listening, non-blocking sockets for each address of `hosts` (None: every interface), as the loop's
     create_server binds them (SO_REUSEADDR; IPv6 sockets only IPv6); OSError says which address failed."""
     addresses = []
-    for host in hosts or [None]:
+    every_interface: list[str | None] = [None]
+    for host in hosts or every_interface:
         for family, kind, proto, _, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
                                                                   flags=socket.AI_PASSIVE):
             if (family, kind, proto, address) not in addresses:
@@ -45,7 +52,7 @@ def listening_sockets(hosts: list[str] | None, port: int, backlog: int) -> list[
                 sock.bind(address)
             except OSError as error:
                 raise OSError(error.errno, f"error while attempting to bind on address {address!r}: "
-                                           f"{error.strerror.lower()}") from None
+                                           f"{(error.strerror or '').lower()}") from None
             sock.listen(backlog)
             sock.setblocking(False)
     except BaseException:
@@ -58,10 +65,11 @@ def listening_sockets(hosts: list[str] | None, port: int, backlog: int) -> list[
 class Acceptor:
     """The listening sockets of one server, and what accepts from them."""
 
-    def __init__(self, server, sockets: list[socket.socket]):
+    def __init__(self, server: "RedisLiteServer", sockets: list[socket.socket]):
         self.server = server
         self.sockets = sockets
-        self.retry = None  # the timer that resumes accepting after running out of descriptors
+        # the timer that resumes accepting after running out of descriptors
+        self.retry: asyncio.TimerHandle | None = None
 
     def start(self) -> None:
         loop = self.server.loop
@@ -112,11 +120,15 @@ class Acceptor:
     def adopt(self, sock: socket.socket) -> None:
         """Set up the connection and its client now; the loop takes the socket over on its next turns."""
         sock.setblocking(False)
-        connection = Connection(self.server)
-        connection.connection_made(SocketTransport(sock))
-        if connection.client is None:  # refused (maxclients): the error is written, the loop need not know it
+        transport = SocketTransport(sock)
+        state = self.server.state
+        state.stats.connections_received += 1
+        if len(state.clients) >= state.config.maxclients:  # refused: the error is written, the loop never sees it
+            state.stats.rejected_connections += 1
+            transport.write(MAX_CLIENTS_REACHED)
             sock.close()
             return
+        connection = Connection(self.server, transport)
         loop = self.server.loop
         loop.create_task(loop.connect_accepted_socket(lambda: connection, sock))
 

@@ -5,13 +5,27 @@ import asyncio
 import ctypes
 import logging
 import time
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from ..config import Settings
 from ..engine.core import Engine
 from ..engine.state import ServerState
 from ..persistence.service import Persistence
 from .accept import Acceptor, listening_sockets
 from .busy import EventsWhileBlocked
 from .connection import Connection
+
+if TYPE_CHECKING:
+    from ..commands.context import Context, Dispatcher, PersistenceService, Server
+    from ..engine.client import Client
+
+    def _implements_the_contract(state: ServerState, client: Client, engine: Engine, persistence: Persistence):
+        """mypy checks here that what this server is built of implements what commands see of it."""
+        _server: Server = state
+        _context: Context = client
+        _dispatcher: Dispatcher = engine
+        _persistence: PersistenceService = persistence
 
 log = logging.getLogger("redislite.server")
 
@@ -31,16 +45,16 @@ MALLOC_TRIM = _malloc_trim()
 
 
 class RedisLiteServer:
-    def __init__(self, settings, config_file=None):
+    def __init__(self, settings: Settings, config_file: Path | None = None):
         self.state = ServerState(settings, config_file)
         self.engine = Engine(self.state)
         self.persistence = Persistence(self.state)
         self.state.shutdown_requested = self.request_shutdown
         self.state.process_events_while_blocked = EventsWhileBlocked(self)  # serves clients during busy scripts
         self.acceptor: Acceptor | None = None  # the listening sockets (server/accept.py)
-        self.stopped: asyncio.Event | None = None
-        self.cron_handle = None
-        self.loop: asyncio.AbstractEventLoop | None = None
+        self.stopped = asyncio.Event()  # set to stop serving (start() makes a fresh one: serving starts there)
+        self.cron_handle: asyncio.TimerHandle | None = None
+        self.loop: asyncio.AbstractEventLoop  # the loop start() runs in
         self.write_queue: list[Connection] = []  # connections with replies to write at the end of this turn
         self.over_soft_limit: set[Connection] = set()  # past their soft output limit: the cron checks them
         self.expire_pending = False
@@ -170,8 +184,7 @@ class RedisLiteServer:
         log.info("shutdown_requested", extra={"save": save})
         if not self.persistence.prepare_shutdown(save, force):
             return False
-        if self.stopped is not None:
-            self.stopped.set()
+        self.stopped.set()
         return True
 
     async def serve_until_stopped(self) -> None:

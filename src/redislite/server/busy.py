@@ -15,8 +15,12 @@ accept.py gives every new connection until the loop takes it over.
 """
 
 import os
+from typing import TYPE_CHECKING
 
 from ..commands.registry import CommandFlag
+
+if TYPE_CHECKING:
+    from .app import RedisLiteServer
 
 ALLOW_BUSY = int(CommandFlag.ALLOW_BUSY)
 NO_AUTH = int(CommandFlag.NO_AUTH)
@@ -26,7 +30,7 @@ READ_SIZE = 1 << 16
 class EventsWhileBlocked:
     """Installed on the server state as `process_events_while_blocked`."""
 
-    def __init__(self, server):
+    def __init__(self, server: "RedisLiteServer"):
         self.server = server
         self.state = server.state
 
@@ -52,8 +56,7 @@ class EventsWhileBlocked:
         finally:
             blocking.serving = serving
         self.server.write_replies()  # the loop cannot run: write the replies (-BUSY ...) now
-        stopped = self.server.stopped
-        return stopped is not None and stopped.is_set()
+        return self.server.stopped.is_set()
 
     @staticmethod
     def _serve(connection, data: bytes, execute, aof) -> None:
@@ -94,8 +97,7 @@ class EventsWhileBlocked:
 
 
 def _read(connection) -> bytes | None:
-    transport = connection.transport
-    sock = transport.get_extra_info("socket") if transport is not None else None
+    sock = connection.transport.get_extra_info("socket")
     if sock is None:
         return None
     try:

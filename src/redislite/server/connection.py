@@ -4,6 +4,7 @@ import asyncio
 import logging
 import socket
 import time
+from typing import TYPE_CHECKING, cast
 
 from ..commands.pubsub import unsubscribe_all
 from ..commands.transactions import unwatch_all
@@ -13,65 +14,55 @@ from ..errors import ProtocolViolation
 from ..observability.logs import VERBOSE
 from ..protocol.reader import QueryBufferExceeded, RequestLimits, RequestReader
 
-log = logging.getLogger("redislite.connection")
+if TYPE_CHECKING:
+    from .accept import SocketTransport
+    from .app import RedisLiteServer
 
-MAX_CLIENTS_REACHED = b"-ERR max number of clients reached\r\n"
+log = logging.getLogger("redislite.connection")
 
 
 class Connection(asyncio.Protocol):
-    def __init__(self, server):
+    """One client's connection, from when it is accepted (server/accept.py, which sets it up on a socket-backed
+    transport of its own) until it is lost. The loop's transport takes over in connection_made."""
+
+    def __init__(self, server: "RedisLiteServer", transport: "SocketTransport"):
         self.server = server
-        self.state = server.state
-        self.stats = server.state.stats
+        state = self.state = server.state
+        self.stats = state.stats
         self.engine = server.engine
         self.execute = server.engine.execute
-        self.transport = None
-        self.client: Client | None = None
-        self.reader: RequestReader | None = None
+        self.transport: asyncio.Transport | SocketTransport = transport
         self.waiting: list = []  # commands parsed while the client waits (CLIENT PAUSE, BLPOP ...)
-        self.block_timer = None  # the timeout of a blocking command
+        self.block_timer: asyncio.TimerHandle | None = None  # the timeout of a blocking command
         self.pending: list | None = None  # the replies being collected by run(), while it runs
         self.soft_limit_since: float | None = None  # when the output buffer went over its soft limit
         self.unsent: list[bytes] | None = None  # replies of this loop turn, written at its end (see send)
         self.closing = False
-
-    # -- asyncio callbacks -----------------------------------------------------------------------------
-
-    def connection_made(self, transport) -> None:
-        previous = self.transport
-        if previous is not None:  # set up when accepted (server/accept.py): the loop's transport takes over
-            self.transport = transport
-            previous.pass_on(transport)
-            if self.closing and self.unsent is None and not transport.is_closing():
-                transport.close()
-            return
-        self.transport = transport
-        state = self.state
-        state.stats.connections_received += 1
-        if len(state.clients) >= state.config.maxclients:
-            state.stats.rejected_connections += 1
-            transport.write(MAX_CLIENTS_REACHED)
-            transport.close()
-            self.closing = True
-            return
         sock = transport.get_extra_info("socket")
-        peer = transport.get_extra_info("peername")
-        local = transport.get_extra_info("sockname")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             _tune_socket(sock, state.config.tcp_keepalive)
-        self.client = Client(state, self, addr=_format_addr(peer), laddr=_format_addr(local),
+        config = state.config
+        self.reader = RequestReader(RequestLimits(config.proto_max_bulk_len, config.client_query_buffer_limit))
+        # (the client's authentication state sets the reader's limits: authentication_changed)
+        self.client = Client(state, self, addr=_format_addr(transport.get_extra_info("peername")),
+                             laddr=_format_addr(transport.get_extra_info("sockname")),
                              fd=sock.fileno() if sock is not None else -1)
         state.clients[self.client.id] = self.client
         # verbose, as Redis logs "Accepted": one line per connection would flood the default level
         log.log(VERBOSE, "client_connected", extra={"client_id": self.client.id, "addr": self.client.addr})
-        config = state.config
-        self.reader = RequestReader(RequestLimits(config.proto_max_bulk_len, config.client_query_buffer_limit,
-                                                  self.client.authenticated))
+
+    # -- asyncio callbacks -----------------------------------------------------------------------------
+
+    def connection_made(self, transport) -> None:
+        """The loop's transport takes over from accept.py's; what that one could not send yet goes through it."""
+        accepted = cast("SocketTransport", self.transport)  # the one __init__ was given
+        self.transport = transport
+        accepted.pass_on(transport)
+        if self.closing and self.unsent is None and not transport.is_closing():
+            transport.close()
 
     def connection_lost(self, exc) -> None:
         client = self.client
-        if client is None:
-            return
         self.state.clients.pop(client.id, None)
         log.log(VERBOSE, "client_disconnected", extra={"client_id": client.id, "addr": client.addr})
         if client.blocked_on is not None:
@@ -90,7 +81,7 @@ class Connection(asyncio.Protocol):
         # Free what this connection holds now, not when the cyclic garbage collector next runs (a partial
         # command can be proto-max-bulk-len): the parser with its buffers, queued replies, and the client's
         # links back to us.
-        self.reader = None
+        del self.reader
         self.waiting = []
         self.unsent = None
         self.server.over_soft_limit.discard(self)
@@ -211,9 +202,10 @@ class Connection(asyncio.Protocol):
             self.run(commands)
 
     def start_block_timer(self) -> None:
-        timeout_ms = self.client.blocked_on.timeout_ms
-        if timeout_ms:
-            self.block_timer = asyncio.get_running_loop().call_later(timeout_ms / 1000, self.block_timed_out)
+        blocked_on = self.client.blocked_on  # (the engine has just parked the command)
+        if blocked_on is not None and blocked_on.timeout_ms:
+            self.block_timer = asyncio.get_running_loop().call_later(blocked_on.timeout_ms / 1000,
+                                                                     self.block_timed_out)
 
     def block_timed_out(self) -> None:
         self.block_timer = None
@@ -235,8 +227,7 @@ class Connection(asyncio.Protocol):
     # -- used by commands through Client --------------------------------------------------------------
 
     def authentication_changed(self, authenticated: bool) -> None:
-        if self.reader is not None:
-            self.reader.limits.authenticated = authenticated
+        self.reader.limits.authenticated = authenticated
 
     def close_after_reply(self) -> None:
         self.closing = True
@@ -284,14 +275,18 @@ class Connection(asyncio.Protocol):
         hard, soft, seconds = limits
         if size is None:
             size = self.transport.get_write_buffer_size()
-        over_soft = soft and size > soft
-        if over_soft and self.soft_limit_since is None:
-            self.soft_limit_since = time.monotonic()
-            self.server.over_soft_limit.add(self)  # the cron looks again even if no reply comes
-        elif not over_soft and self.soft_limit_since is not None:
-            self.soft_limit_since = None
-            self.server.over_soft_limit.discard(self)
-        if (hard and size > hard) or (over_soft and time.monotonic() - self.soft_limit_since > seconds):
+        since = self.soft_limit_since
+        if soft and size > soft:
+            if since is None:
+                since = self.soft_limit_since = time.monotonic()
+                self.server.over_soft_limit.add(self)  # the cron looks again even if no reply comes
+            over_soft_too_long = time.monotonic() - since > seconds
+        else:
+            over_soft_too_long = False
+            if since is not None:
+                self.soft_limit_since = None
+                self.server.over_soft_limit.discard(self)
+        if (hard and size > hard) or over_soft_too_long:
             log.warning("client_output_buffer_limit", extra={"client_id": self.client.id, "bytes": size})
             self.state.stats.client_output_buffer_limit_disconnections += 1
             self.closing = True

@@ -16,14 +16,19 @@ at a deadline the caller gives, so one cycle never stalls the server (active exp
 
 import heapq
 import random
+from collections.abc import Callable
 from sys import getsizeof
+from typing import TYPE_CHECKING
 
 from .glob import compile_glob
-from .memory import (EXACT_MEMBERS, HEAP_ENTRY_BYTES, RESAMPLE_CHANCE, SIZE_BY_LENGTH, TABLE_SLOT_BYTES,
+from .memory import (EXACT_MEMBERS, HEAP_ENTRY_BYTES, RESAMPLE_CHANCE, SIZE_BY_LENGTH, TABLE_SLOT_BYTES, Aggregate,
                      bytes_size, price, value_size)
 
+if TYPE_CHECKING:
+    from .eviction import LfuCounter
+
 _ONLY_BYTES = {bytes}
-_STRING_SIZES = SIZE_BY_LENGTH.__getitem__
+_STRING_SIZES: Callable[[int], int] = SIZE_BY_LENGTH.__getitem__
 COMPACT_MAX_KEYS = 20_000  # about 3 ms of rebuilding, see compact_one_table
 
 
@@ -33,7 +38,7 @@ class Database:
 
     def __init__(self, index: int):
         self.index = index
-        self.data: dict[bytes, object] = {}
+        self.data: dict[bytes, bytes | Aggregate] = {}
         self.expires: dict[bytes, int] = {}  # key -> deadline, unix ms
         self.access: dict[bytes, int] = {}  # key -> LRU clock (unix seconds) of the last access
         self.clock = 0
@@ -44,10 +49,10 @@ class Database:
         self.scans = ScanSnapshots()
         # Called as on_expired(db, key) after an expired key is deleted (the engine installs it while
         # "expired" events or CLIENT TRACKING need it); None otherwise, so expiry pays one test.
-        self.on_expired = None
+        self.on_expired: Callable[[Database, bytes], None] | None = None
         self.used = 0  # bytes of keys and values (storage/memory.py)
         self.roster: list[bytes] | None = None  # keys to sample from, once eviction needs it
-        self.lfu = None  # an LfuCounter while an LFU maxmemory-policy is set
+        self.lfu: LfuCounter | None = None  # while an LFU maxmemory-policy is set
 
     def __len__(self) -> int:
         return len(self.data)
@@ -147,8 +152,9 @@ class Database:
         olds = list(map(data.get, pairs))
         if set(map(type, olds)) == _ONLY_BYTES:  # strings over strings: sized by C-level passes
             try:
+                # (olds holds only bytes, which mypy cannot tell from the test of their types)
                 self.used += (sum(map(_STRING_SIZES, map(len, pairs.values())))
-                              - sum(map(_STRING_SIZES, map(len, olds))))
+                              - sum(map(_STRING_SIZES, map(len, olds))))  # type: ignore[arg-type]
                 data.update(pairs)
             except IndexError:  # a long string: priced one by one below
                 self._store_pairs(pairs)
@@ -178,7 +184,7 @@ class Database:
             elif old.__class__ is bytes:
                 added += bytes_size(value) - bytes_size(old)
             else:
-                added += bytes_size(value) - old.accounted
+                added += bytes_size(value) - value_size(old)
             data[key] = value
         self.used += added
 
@@ -199,16 +205,18 @@ class Database:
         value = self.data.get(key)
         if value is None or value.__class__ is bytes:
             return
-        count, last, before = len(value), value.counted, value.accounted
+        # mypy narrows out bytes only after isinstance(), which costs more than the exact class test above
+        aggregate: Aggregate = value  # type: ignore[assignment]
+        count, last, before = len(aggregate), aggregate.counted, aggregate.accounted
         if random.random() < RESAMPLE_CHANCE:
-            self.used += price(value) - before
+            self.used += price(aggregate) - before
         elif count != last:
             if count > EXACT_MEMBERS and last >> 1 < count < last << 1:
-                value.counted = count
-                value.accounted = now = before * count // last
+                aggregate.counted = count
+                aggregate.accounted = now = before * count // last
                 self.used += now - before
             else:
-                self.used += price(value) - before
+                self.used += price(aggregate) - before
 
     def memory(self) -> int:
         """Bytes this database costs: keys and values, plus its tables (priced as they are now)."""
@@ -245,7 +253,7 @@ class Database:
         roster = self.roster
         if roster is None or len(roster) > 2 * len(data) + 1024:
             roster = self.roster = list(data)
-        picked = []
+        picked: list[bytes] = []
         while roster and len(picked) < count:  # each miss drops a deleted key's entry, so this ends
             index = random.randrange(len(roster))
             key = roster[index]
@@ -261,7 +269,7 @@ class Database:
         heap, expires = self.heap, self.expires
         if not expires:
             return []
-        picked = []
+        picked: list[bytes] = []
         misses = 0
         while len(picked) < count:
             deadline, key = heap[random.randrange(len(heap))]

@@ -13,6 +13,8 @@ each access and loses one point per lfu-decay-time minutes without access.
 import random
 from bisect import insort
 
+from .database import Database
+
 POOL_SIZE = 16
 LFU_INIT_VAL = 5
 MINUTES_MASK = 0xFFFF
@@ -97,12 +99,12 @@ def _score(entry) -> float:
     return entry[0]
 
 
-def sample_keys(db, count: int, volatile: bool) -> list[bytes]:
+def sample_keys(db: Database, count: int, volatile: bool) -> list[bytes]:
     """Up to count random live keys of db: any key, or (volatile) keys with a deadline."""
     return db.sample_volatile(count) if volatile else db.sample(count)
 
 
-def populate(pool: EvictionPool, db, count: int, policy: str, clock_s: int, lfu: LfuCounter) -> None:
+def populate(pool: EvictionPool, db: Database, count: int, policy: str, clock_s: int, lfu: LfuCounter) -> None:
     """evictionPoolPopulate: score a sample of db's keys and offer them to the pool (higher = evict)."""
     volatile = policy.startswith("volatile")
     keys = sample_keys(db, count, volatile)
@@ -125,8 +127,8 @@ def populate(pool: EvictionPool, db, count: int, policy: str, clock_s: int, lfu:
                 pool.offer(-deadline, db.index, key)
 
 
-def choose_victim(databases, policy: str, samples: int, clock_s: int, pool: EvictionPool, lfu: LfuCounter,
-                  next_db: list[int]) -> tuple[object, bytes] | None:
+def choose_victim(databases: list[Database], policy: str, samples: int, clock_s: int, pool: EvictionPool,
+                  lfu: LfuCounter, next_db: list[int]) -> tuple[Database, bytes] | None:
     """The next key to evict under policy, as (database, key); None when no key qualifies (every database
     empty, or no key with a TTL under a volatile-* policy). next_db holds the random policies' round-robin
     position across calls."""

@@ -97,12 +97,13 @@ class LongGlob:
         tokens = self.tokens
         while len(tokens) <= index:
             token = next(self.unread, END)
-            if token is not STARS and token is not END:
-                byte_set = self.byte_sets.get(token)
-                if byte_set is None:
-                    byte_set = self.byte_sets[token] = _byte_set(token)
-                token = byte_set
-            tokens.append(token)
+            if token is STARS or token is END:
+                tokens.append(token)
+                continue
+            byte_set = self.byte_sets.get(token)
+            if byte_set is None:
+                byte_set = self.byte_sets[token] = _byte_set(token)
+            tokens.append(byte_set)
         return tokens[index]
 
 
@@ -150,7 +151,7 @@ def _tokens(pattern: bytes, nocase: bool) -> Iterator[tuple | None]:
     while pos < end:
         char = pattern[pos]
         if char == STAR:
-            pos = STAR_RUN.match(pattern, pos).end()
+            pos = _matched_to(STAR_RUN, pattern, pos)
             yield STARS
             continue
         if char == QUESTION:
@@ -172,7 +173,7 @@ def _bracket(pattern: bytes, pos: int, nocase: bool) -> tuple[int, tuple]:
     if negated:
         pos += 1
     members: set[bytes] = set()
-    while (stop := CLASS_MEMBERS.match(pattern, pos).end()) > pos:
+    while (stop := _matched_to(CLASS_MEMBERS, pattern, pos)) > pos:
         # `stop` ends a member, so reading only up to it finds the same members (the last may come out as a run
         # of the same bytes); the distinct members are few however long the class
         members.update(CLASS_MEMBER.findall(pattern, pos, stop))
@@ -189,6 +190,13 @@ def _bracket(pattern: bytes, pos: int, nocase: bool) -> tuple[int, tuple]:
     for byte in set(singles):
         ranges += _same_byte(byte, nocase)
     return min(pos, len(pattern) - 1), (negated, _merged(ranges))
+
+
+def _matched_to(regex: re.Pattern[bytes], pattern: bytes, pos: int) -> int:
+    """Where the match of `regex` at pos ends (STAR_RUN at a star and CLASS_MEMBERS, which may match nothing,
+    always match)."""
+    match = regex.match(pattern, pos)
+    return pos if match is None else match.end()
 
 
 def _same_byte(byte: int, nocase: bool) -> tuple[tuple[int, int], ...]:

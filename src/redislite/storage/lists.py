@@ -64,7 +64,7 @@ class ListValue(deque):
         from_tail = count < 0
         limit = -count if from_tail else count
         items = list(reversed(self)) if from_tail else list(self)
-        found = []
+        found: list[int] = []
         position = 0
         index = items.index
         while not limit or len(found) < limit:

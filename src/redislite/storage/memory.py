@@ -18,6 +18,7 @@ themselves, so a table resize shows up exactly as the process sees it.
 from collections import deque
 from itertools import islice
 from sys import getsizeof
+from typing import Protocol
 
 # What an empty server reports as used_memory: the interpreter itself is not the dataset, but Redis's
 # used_memory is never 0 either (its startup allocations), and tools divide by it.
@@ -34,6 +35,16 @@ ZSET_PAIR_BYTES = 64 + 32
 TABLE_SLOT_BYTES = 42
 # The expiry heap's (deadline, key) tuple and the deadline int it shares with the expires table.
 HEAP_ENTRY_BYTES = 64 + 32
+
+
+class Aggregate(Protocol):
+    """A stored value other than a string (ListValue, HashValue, SetValue, ZSet) and its pricing state: what
+    it was last priced at, and its length then."""
+
+    accounted: int
+    counted: int
+
+    def __len__(self) -> int: ...
 
 
 def bytes_size(value: bytes) -> int:
