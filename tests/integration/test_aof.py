@@ -28,7 +28,7 @@ def incr_file(tmp_path):
 
 
 def commands_in(data: bytes) -> list[list[bytes]]:
-    from redislite.persistence.aof import parse_commands
+    from redislite.persistence.aof_format import parse_commands
 
     return [argv for argv, _start, _end in parse_commands(data)]
 

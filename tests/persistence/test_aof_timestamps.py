@@ -38,7 +38,7 @@ def next_second() -> int:
 
 def annotations(data: bytes) -> list[tuple[int, int]]:
     """(offset, unix time) of every `#TS:` line at a command boundary."""
-    from redislite.persistence.aof import parse_commands
+    from redislite.persistence.aof_format import parse_commands
 
     return [(start, int(data[start + 4:end].strip())) for argv, start, end in parse_commands(data, True)
             if argv is None]

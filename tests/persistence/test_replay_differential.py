@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from redislite.persistence.aof import parse_commands
+from redislite.persistence.aof_format import parse_commands
 
 from ..differential.resp import RawClient, encode
 from ..servers import ServerProcess, real_redis, redis_server_path, redislite

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from redislite.persistence.aof import encode_command, value_commands
+from redislite.persistence.aof_format import encode_command, value_commands
 from redislite.persistence.check_aof import check, main
 from redislite.storage.lists import ListValue
 

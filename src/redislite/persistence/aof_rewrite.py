@@ -25,7 +25,9 @@ import time
 from functools import partial
 from pathlib import Path
 
-from .aof import AppendOnlyFile, Manifest, file_size, read_manifest, write_manifest, write_resp_base
+from .aof import AppendOnlyFile
+from .aof_format import write_resp_base
+from .aof_manifest import Manifest, aof_directory, file_size, read_manifest, write_manifest
 from .rdb import RdbError
 from .snapshot import BackgroundSave, fsync_directory
 
@@ -57,9 +59,6 @@ class AofRewriter:
     def config(self):
         return self.state.config
 
-    def aof_directory(self) -> Path:
-        return Path(self.config.dir) / self.config.appenddirname
-
     def in_progress(self) -> bool:
         return self.child is not None
 
@@ -70,7 +69,7 @@ class AofRewriter:
         new base. False (logged) when it could not be started."""
         persistence, state, config = self.persistence, self.state, self.config
         self._set_scheduled(False)
-        directory = self.aof_directory()
+        directory = aof_directory(config)
         aof = persistence.aof
         try:
             directory.mkdir(parents=True, exist_ok=True)
@@ -273,7 +272,7 @@ class AofRewriter:
         aof = persistence.aof
         if self.enabling is not None:
             self.enabling.discard_temp_incr()
-            self.enabling.stop_event.set()
+            self.enabling.fsync.stop()
             self.enabling = None
         elif aof is not None:
             aof.close()

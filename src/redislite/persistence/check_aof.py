@@ -21,7 +21,8 @@ import os
 import sys
 from pathlib import Path
 
-from .aof import AofFormatError, AofLoadError, Manifest, parse_commands
+from .aof_format import AofFormatError, parse_commands
+from .aof_manifest import AofLoadError, Manifest
 from .rdb import FileSummary, RdbError, RdbReader
 
 USAGE = ("Usage: redislite-check-aof [--fix] <file.manifest|file.aof>\n"

@@ -21,17 +21,17 @@ from ..errors import CommandError
 from ..protocol.values import OK
 from ..commands.registry import CommandFlag
 from .rdb import RdbError, SaveOptions, dump_payload, load_payload, verify_payload
-from .snapshot import BackgroundSave, LoadProgress, child_info_fields, load_records, write_snapshot
+from .aof import AppendOnlyFile
+from .aof_loader import AofLoader
+from .aof_manifest import aof_directory
+from .aof_rewrite import AofRewriter
+from .snapshot import BackgroundSave, LoadError, LoadProgress, child_info_fields, load_records, write_snapshot
 
 log = logging.getLogger("redislite.persistence")
 
 BGSAVE_RETRY_DELAY_S = 5  # CONFIG_BGSAVE_RETRY_DELAY: after a failed BGSAVE, save points wait this long
 LOADING_FLAG = int(CommandFlag.LOADING)
 WRITE_FLAG = int(CommandFlag.WRITE)
-
-
-class LoadError(Exception):
-    """The RDB file at start-up cannot be read: the server must not start."""
 
 
 class Persistence:
@@ -51,9 +51,7 @@ class Persistence:
         # SYNC clients (redis-cli --rdb): waiting for the running BGSAVE, and waiting for the next one
         self.sync_attached: list = []
         self.sync_pending: list = []
-        self.aof = None  # aof.py's AppendOnlyFile while appendonly is on (installed by the server)
-        from .aof_rewrite import AofRewriter  # here: aof.py imports this module
-
+        self.aof: AppendOnlyFile | None = None  # while appendonly is on
         self.rewriter = AofRewriter(self)  # BGREWRITEAOF, automatic rewrites, CONFIG SET appendonly
         state.persistence = self
 
@@ -328,10 +326,11 @@ class Persistence:
     # -- loading ---------------------------------------------------------------------------------------
 
     def startup_loader(self):
-        """The start-up load of dump.rdb (when AOF is off) as a generator of time slices, or None when there
-        is nothing to load. LoadError when the file exists but cannot be read."""
+        """The start-up load as a generator of time slices, or None when there is nothing to load: the AOF
+        directory with appendonly yes (then opened, so every change is logged to it), else dump.rdb. LoadError
+        when a file exists but cannot be read."""
         if self.config.appendonly:
-            return None
+            return self._load_and_open_aof()
         path = self.rdb_path()
         try:
             data = path.read_bytes()
@@ -341,6 +340,13 @@ class Persistence:
         except OSError as error:
             raise LoadError(f"can't read {path}: {error.strerror or error}") from None
         return self._load_slices(data, path)
+
+    def _load_and_open_aof(self):
+        aof = AppendOnlyFile(self.state, self)
+        yield from AofLoader(self.state, self, aof.directory).load()
+        aof.open()
+        self.aof = aof
+        self.state.engine.attach_aof(aof)
 
     def _load_slices(self, data: bytes, path: Path, skip_expired: bool = True):
         """Load an RDB file in slices. An AOF's base keeps keys whose deadline has passed (skip_expired False),
@@ -443,16 +449,15 @@ class Persistence:
     def debug_load_aof(self):
         """DEBUG LOADAOF: write what the AOF has buffered, empty the dataset, replay the AOF directory (what a
         restart would load). The replayed writes are not appended again, and count as no change."""
-        from .aof import AppendOnlyFile  # here: aof.py imports this module
-
         engine = self.state.engine
         attached = engine.aof
         if attached is not None:
             attached.flush()
         self._empty_dataset()
         engine.attach_aof(None)
+        directory = attached.directory if attached is not None else aof_directory(self.config)
         try:
-            for _ in (attached or AppendOnlyFile(self.state, self)).load():
+            for _ in AofLoader(self.state, self, directory).load():
                 pass
         except LoadError as error:
             raise CommandError(b"ERR " + str(error).encode()) from None

@@ -269,6 +269,10 @@ def _child_main(read_fd: int, write_fd: int, path: Path, databases, options, aux
 # -- loading ---------------------------------------------------------------------------------------------------
 
 
+class LoadError(Exception):
+    """The RDB file at start-up cannot be read: the server must not start."""
+
+
 @dataclass
 class LoadProgress:
     """What INFO shows while loading, and the counts it keeps after."""

@@ -102,15 +102,6 @@ class RedisLiteServer:
         """Load the AOF directory (appendonly yes) or dump.rdb before serving: clients may connect meanwhile,
         and get -LOADING (the loaders hand the loop back between slices of about 10 ms). LoadError when the
         files are unreadable."""
-        if self.state.config.appendonly:
-            from ..persistence.aof import AppendOnlyFile
-
-            aof = AppendOnlyFile(self.state, self.persistence)
-            if await self.run_loader(aof.load()):
-                aof.open()  # then every change is logged to it
-                self.persistence.aof = aof
-                self.engine.attach_aof(aof)
-            return
         loader = self.persistence.startup_loader()
         if loader is not None:
             await self.run_loader(loader)
