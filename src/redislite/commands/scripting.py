@@ -423,10 +423,14 @@ class Scripting:
 
 
 def scripting_of(ctx) -> Scripting:
-    state = ctx.server
-    if state.scripting is None:
-        state.scripting = Scripting(state)
-    return state.scripting
+    return scripting_of_server(ctx.server)
+
+
+def scripting_of_server(server) -> Scripting:
+    """The server's scripting state, made on first use (the persistence service reaches it from here too)."""
+    if server.scripting is None:
+        server.scripting = Scripting(server)
+    return server.scripting
 
 
 def parse_shebang(body: bytes) -> tuple[list[bytes] | None, int]:

@@ -14,12 +14,12 @@ import os
 import signal
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 from .. import REDIS_COMPAT_VERSION, errors
 from ..errors import CommandError
 from ..protocol.values import OK
 from ..commands.registry import CommandFlag
+from ..commands.scripting import scripting_of_server
 from .rdb import RdbError, SaveOptions, dump_payload, load_payload, verify_payload
 from .aof import AppendOnlyFile
 from .aof_loader import AofLoader
@@ -92,9 +92,8 @@ class Persistence:
         ]
 
     def function_codes(self) -> list[bytes]:
-        scripting = getattr(self.state, "scripting", None)
-        libraries = getattr(scripting, "libraries", None) or {}
-        return [library.code for library in libraries.values()]
+        scripting = self.state.scripting
+        return [library.code for library in scripting.libraries.values()] if scripting is not None else []
 
     # -- saving ----------------------------------------------------------------------------------------
 
@@ -412,9 +411,7 @@ class Persistence:
 
     def _install_functions(self, codes: list[bytes]) -> None:
         """Function libraries saved in the file (RDB_OPCODE_FUNCTION2), loaded as FUNCTION LOAD REPLACE would."""
-        from ..commands.scripting import scripting_of
-
-        scripting = scripting_of(SimpleNamespace(server=self.state))
+        scripting = scripting_of_server(self.state)
         for code in codes:
             try:
                 scripting.create_library(code, True)
@@ -470,7 +467,7 @@ class Persistence:
     def _empty_dataset(self) -> None:
         """Every database and function library gone, as before a load."""
         self.state.flush_all()
-        scripting = getattr(self.state, "scripting", None)
+        scripting = self.state.scripting
         if scripting is not None:
             scripting.libraries.clear()
             scripting.functions.clear()
