@@ -4,8 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # The interpreter .venv is made with: the distribution's python3 when it is 3.11+ and can make a venv (Debian's
-# is linked statically: about a fifth less CPU per command than a pyenv build, which loads libpython as a shared
-# library; see benchmarks/hotpath.py), else the python3 on PATH. `make PYTHON=python3.12 ...` chooses another.
+# is linked statically: less CPU per command than a pyenv build, which loads libpython as a shared library;
+# see benchmarks/README.md), else the python3 on PATH. `make PYTHON=python3.12 ...` chooses another.
 SYSTEM_PYTHON := $(shell /usr/bin/python3 -c 'import sys, ensurepip; sys.exit(sys.version_info < (3, 11))' \
                    2>/dev/null && echo /usr/bin/python3)
 PYTHON ?= $(or $(SYSTEM_PYTHON),python3)

@@ -91,8 +91,9 @@ def configure_logging(level: str, logfile: str = "") -> None:
         cache_logger_on_first_use=True,
     )
     # Command events skip the stdlib machinery (two LogRecords, a caller lookup, a lock): structlog renders
-    # them straight onto the handler's stream, three to five times faster. log_command still asks the stdlib
-    # logger whether INFO is on, so loglevel (and CONFIG SET loglevel) filters them like every other event.
+    # them straight onto the handler's stream, measured several times faster (benchmarks/README.md).
+    # log_command still asks the stdlib logger whether INFO is on, so loglevel (and CONFIG SET loglevel)
+    # filters them like every other event.
     _command_events = structlog.wrap_logger(
         structlog.WriteLogger(handler.stream),
         processors=[structlog.processors.add_log_level, _ADD_TIMESTAMP, _RENDER_JSON],

@@ -32,7 +32,7 @@ def _bulk(value: bytes) -> bytes:
 def _int(value: int) -> bytes:
     if 0 <= value < 1024:
         return _SMALL_INTS[value]
-    return b":%d\r\n" % value  # a dict with __missing__ would cost a counter's reply twice this
+    return b":%d\r\n" % value  # a dict with __missing__ measured slower (benchmarks/README.md)
 
 
 class _StatusReplies(dict):

@@ -62,7 +62,7 @@ class RedisLiteServer:
 
     def want_write(self, connection: Connection) -> None:
         # A lone client has no one to batch its writes with: write now (the deferral through call_soon costs its
-        # request ~5 µs of CPU, about a fifth of its round trip).
+        # request a noticeable share of its round trip, see benchmarks/README.md).
         if len(self.state.clients) == 1:
             connection.write_unsent()
             return

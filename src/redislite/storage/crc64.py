@@ -1,7 +1,7 @@
 """Redis's CRC-64 (crc64.c): the Jones polynomial 0xad93d23594c935a9, reflected in and out, no final xor.
 
-crc64(b"123456789") == 0xe9c6d914c4b8d9ca. The C extension of crcmod-plus does the work (about 300 MB/s);
-a table-driven pure-Python fallback keeps the module usable without it.
+crc64(b"123456789") == 0xe9c6d914c4b8d9ca. The C extension of crcmod-plus does the work; a table-driven
+pure-Python fallback keeps the module usable without it.
 """
 
 POLY = 0xAD93D23594C935A9

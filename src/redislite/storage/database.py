@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 _ONLY_BYTES = {bytes}
 _STRING_SIZES: Callable[[int], int] = SIZE_BY_LENGTH.__getitem__
-COMPACT_MAX_KEYS = 20_000  # about 3 ms of rebuilding, see compact_one_table
+COMPACT_MAX_KEYS = 20_000  # a rebuild short enough for the cron, see compact_one_table
 
 
 class Database:
@@ -235,8 +235,8 @@ class Database:
 
     def compact_one_table(self, max_keys: int | None = COMPACT_MAX_KEYS) -> bool:
         """Python's dicts only shrink when an insertion makes them resize: rebuild one table that is mostly
-        empty slots (after mass eviction or deletion), so the memory is given back now. A rebuild costs
-        about 0.15 us per key, so only tables of at most max_keys keys are rebuilt here (MEMORY PURGE
+        empty slots (after mass eviction or deletion), so the memory is given back now. A rebuild costs time
+        per key (benchmarks/README.md), so only tables of at most max_keys keys are rebuilt here (MEMORY PURGE
         rebuilds any). Returns whether one was rebuilt."""
         for name in ("data", "access", "expires"):
             table = getattr(self, name)

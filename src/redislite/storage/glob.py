@@ -19,12 +19,12 @@ fixed the same blow-up, CVE-2022-36021); the shape used here cannot:
   at once, so backtracking through it costs its length, once. A longer segment is `(?>.*?seg)`, a lazy scan
   that tries each position in turn. No possessive quantifiers: CPython 3.11.2 mismatches some of them.
 
-Translating costs 1.5 to 8.5 µs per pattern byte (`re` compiles in Python: seconds for a megabyte, which a
-client may send), so a pattern longer than LONG_PATTERN is matched by `LongGlob` instead: the classic wildcard
-loop over the tokens, which on a mismatch goes back to the last star and lets it take one more byte (the same
-leftmost argument makes that enough). It reads tokens when first reached, so like Redis it reads only as much
-of the pattern as the subjects get to, and it is not cached across commands. It costs about a microsecond a
-subject where the regex costs a tenth of that, which is why short patterns keep the regex.
+Translating costs microseconds per pattern byte (`re` compiles in Python, and a client may send a megabyte;
+figures in benchmarks/README.md), so a pattern longer than LONG_PATTERN is matched by `LongGlob` instead: the
+classic wildcard loop over the tokens, which on a mismatch goes back to the last star and lets it take one more
+byte (the same leftmost argument makes that enough). It reads tokens when first reached, so like Redis it reads
+only as much of the pattern as the subjects get to, and it is not cached across commands. It costs far more per
+subject than the regex, which is why short patterns keep the regex.
 
 stringmatchlen's exact rules, kept here: a class member range `[z-a]` is swapped, and compared as C's signed
 `char` (so `[a-\\xff]` is -1..'a'); `\\` escapes inside a class too; an unclosed `[` ends with the pattern; a

@@ -113,7 +113,7 @@ class LuaEngine:
 
     def close(self) -> None:
         """Free the Lua state now. It and the Python callbacks it holds refer to each other: left alone, that
-        cycle waits for a full garbage collection (SCRIPT FLUSH in a loop grew RSS by 22 MB). Lua's own garbage
+        cycle waits for a full garbage collection (SCRIPT FLUSH in a loop grew RSS). Lua's own garbage
         goes first: an error value a script caught (a Python object holding a Lua table) is a cycle through the
         Lua state that neither collector sees whole, and kept the state alive for good."""
         self.lua.gccollect()
