@@ -61,7 +61,7 @@ class AofLoader:
         base = manifest.base
         files = ([base] if base else []) + manifest.incrs
         commands = 0
-        for index, (name, _seq, kind) in enumerate(files):
+        for index, (name, _seq, _kind) in enumerate(files):
             path = self.directory / name
             try:
                 data = path.read_bytes()

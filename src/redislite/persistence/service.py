@@ -16,15 +16,15 @@ import time
 from pathlib import Path
 
 from .. import REDIS_COMPAT_VERSION, errors
-from ..errors import CommandError
-from ..protocol.values import OK
 from ..commands.registry import CommandFlag
 from ..commands.scripting import scripting_of_server
-from .rdb import RdbError, SaveOptions, dump_payload, load_payload, verify_payload
+from ..errors import CommandError
+from ..protocol.values import OK
 from .aof import AppendOnlyFile
 from .aof_loader import AofLoader
 from .aof_manifest import aof_directory
 from .aof_rewrite import AofRewriter
+from .rdb import RdbError, SaveOptions, dump_payload, load_payload, verify_payload
 from .snapshot import BackgroundSave, LoadError, LoadProgress, child_info_fields, load_records, write_snapshot
 
 log = logging.getLogger("redislite.persistence")
