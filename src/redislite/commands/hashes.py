@@ -16,11 +16,10 @@ from ..storage.glob import compile_glob
 from ..storage.hashes import HashValue, random_sample
 from . import long_double
 from .args import INT64_MAX, INT64_MIN, parse_int, to_int
-from .keys import VALUE_TYPES, ValueType, lookup_read_as, lookup_write_as, parse_cursor, parse_scan_options
+from .keys import lookup_read_as, lookup_write_as, parse_cursor, parse_scan_options
 from .notifications import NOTIFY_GENERIC, NOTIFY_HASH, new_key, notify
 from .registry import command
 
-VALUE_TYPES[HashValue] = ValueType(b"hash", lambda value: value.encoding, HashValue.duplicate)
 
 LONG_MAX = INT64_MAX
 SCAN_COMPLEXITY = ("O(1) for every call. O(N) for a complete iteration, including enough command calls for the "

@@ -2,13 +2,11 @@
 SWAPDB, EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT, TTL, PTTL, EXPIRETIME, PEXPIRETIME, PERSIST, TOUCH, OBJECT
 (ENCODING, REFCOUNT, IDLETIME, FREQ, HELP).
 
-Value types plug in through VALUE_TYPES: each class stored in a database declares its TYPE name, how
-OBJECT ENCODING names its representation and how COPY duplicates it.
+A string is stored as plain bytes; every other value class (storage/) says its own TYPE name (`type_name`),
+OBJECT ENCODING (`encoding`) and how COPY duplicates it (`duplicate()`).
 """
 
-import copy
 import re
-from typing import Callable, NamedTuple
 
 from .. import errors
 from ..errors import CommandError
@@ -26,12 +24,6 @@ SHARED_INTEGERS = 10000  # OBJ_SHARED_INTEGERS: small integers are shared object
 SHARED_REFCOUNT = 2**31 - 1  # OBJ_SHARED_REFCOUNT, what OBJECT REFCOUNT answers for them
 
 
-class ValueType(NamedTuple):
-    name: bytes  # TYPE's answer
-    encoding: Callable[[object], bytes]  # OBJECT ENCODING's answer
-    duplicate: Callable[[object], object]  # COPY's deep copy
-
-
 def string_encoding(value: bytes) -> bytes:
     """tryObjectEncoding: int for a 64-bit integer of at most 20 chars, embstr up to 44 bytes, else raw."""
     if len(value) <= 20 and parse_int(value) is not None:
@@ -39,16 +31,19 @@ def string_encoding(value: bytes) -> bytes:
     return b"embstr" if len(value) <= 44 else b"raw"
 
 
-VALUE_TYPES: dict[type, ValueType] = {
-    bytes: ValueType(b"string", string_encoding, lambda value: value),
-}
+def value_type_name(value) -> bytes:
+    """TYPE's answer for a stored value."""
+    return b"string" if value.__class__ is bytes else value.type_name
 
 
-def value_type(value) -> ValueType:
-    entry = VALUE_TYPES.get(value.__class__)
-    if entry is None:
-        return ValueType(getattr(value, "type_name", b"none"), lambda v: b"raw", copy.deepcopy)
-    return entry
+def value_encoding(value) -> bytes:
+    """OBJECT ENCODING's answer for a stored value."""
+    return string_encoding(value) if value.__class__ is bytes else value.encoding
+
+
+def duplicate_value(value):
+    """COPY's copy of a stored value (bytes are immutable: shared)."""
+    return value if value.__class__ is bytes else value.duplicate()
 
 
 def lookup_read(ctx, key: bytes, touch: bool, notify_miss: bool = True):
@@ -162,7 +157,7 @@ def exists_command(ctx, argv):
 def type_command(ctx, argv):
     """TYPE key — Determine the type stored at key"""
     value = lookup_read(ctx, argv[1], None)
-    return SimpleString(b"none" if value is None else value_type(value).name)
+    return SimpleString(b"none" if value is None else value_type_name(value))
 
 
 @command("keys", arity=2, flags="readonly", group="generic", acl="@dangerous",
@@ -218,7 +213,7 @@ def scan_command(ctx, argv):
     for key in candidates:
         if type_name is not None:
             value = lookup_read(ctx, key, False)  # Redis checks the type with a counted read lookup
-            if value is None or value_type(value).name != type_name:
+            if value is None or value_type_name(value) != type_name:
                 continue
         elif db.lookup(key, now_ms) is None:  # expired, or deleted since the scan's snapshot was taken
             continue
@@ -308,7 +303,7 @@ def copy_command(ctx, argv):
             return 0
         target_db.delete(new_key)
     deadline = source_db.deadline(key)
-    target_db.store(new_key, value_type(value).duplicate(value), touch=ctx.touch)
+    target_db.store(new_key, duplicate_value(value), touch=ctx.touch)
     if deadline is not None:
         target_db.set_deadline(new_key, deadline)
     ctx.server.dirty += 1
@@ -540,7 +535,7 @@ def object_help_command(ctx, argv):
 def object_encoding_command(ctx, argv):
     """OBJECT ENCODING key — Inspect the internal encoding of a Redis object"""
     value = lookup_read(ctx, argv[2], None, notify_miss=False)
-    return None if value is None else value_type(value).encoding(value)
+    return None if value is None else value_encoding(value)
 
 
 @command("object|refcount", arity=3, flags="readonly", keys=(2, 2, 1), group="generic", since="2.2.3",

@@ -19,11 +19,10 @@ from ..protocol.values import NULL_ARRAY, OK
 from ..storage.lists import ListValue
 from .args import INT64_MIN, parse_int, to_int
 from .blocking import Block, parse_timeout
-from .keys import VALUE_TYPES, ValueType, lookup_read_as, lookup_write_as
+from .keys import lookup_read_as, lookup_write_as
 from .notifications import NOTIFY_GENERIC, NOTIFY_LIST, new_key, notify
 from .registry import command
 
-VALUE_TYPES[ListValue] = ValueType(b"list", lambda value: b"quicklist", ListValue)
 
 PUSH_COMPLEXITY = ("O(1) for each element added, so O(N) to add N elements when the command is called with "
                    "multiple arguments.")

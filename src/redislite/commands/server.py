@@ -18,7 +18,7 @@ from ..protocol.values import OK, SimpleString, Verbatim
 from ..storage.memory import STARTUP_BYTES
 from .args import parse_int
 from .client import help_reply
-from .keys import value_type
+from .keys import value_encoding
 from .registry import command
 from .scripting import scripting_of
 from .zsets import strtod
@@ -571,7 +571,7 @@ def debug_command(ctx, argv):
         access = ctx.db.access_time(argv[2], ctx.now_ms // 1000)
         length = len(value) if isinstance(value, (bytes, bytearray)) else 0
         return SimpleString(b"Value at:0x%x refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d" % (
-            id(value), value_type(value).encoding(value), length, access & (2**24 - 1),
+            id(value), value_encoding(value), length, access & (2**24 - 1),
             max(0, ctx.now_ms // 1000 - access)))
     if sub == b"set-active-expire" and len(argv) == 3:
         flag = parse_int(argv[2])

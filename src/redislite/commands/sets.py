@@ -19,12 +19,11 @@ from .hashes import (
     random_count,
     scan_container,
 )
-from .keys import VALUE_TYPES, ValueType, lookup_read_as, lookup_write_as, parse_cursor, parse_scan_options
+from .keys import lookup_read_as, lookup_write_as, parse_cursor, parse_scan_options
 from .notifications import NOTIFY_GENERIC, NOTIFY_SET, new_key, notify
 from .propagate import in_batches
 from .registry import command
 
-VALUE_TYPES[SetValue] = ValueType(b"set", lambda value: value.encoding, SetValue.duplicate)
 
 SPOP_MOVE_STRATEGY_MUL = 5  # t_set.c: rebuild the set from the survivors when few of them remain
 SET_OP_COMPLEXITY = "O(N) where N is the total number of elements in all given sets."

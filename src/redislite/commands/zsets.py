@@ -26,12 +26,10 @@ from ..storage.glob import compile_glob
 from ..storage.zset import LexRange, ScoreRange, ZSet
 from .args import parse_int, to_int
 from .blocking import Block, parse_timeout
-from .keys import (VALUE_TYPES, ValueType, lookup_read_as, lookup_write_as, parse_cursor,
-                   parse_scan_options)
+from .keys import lookup_read_as, lookup_write_as, parse_cursor, parse_scan_options
 from .notifications import NOTIFY_GENERIC, NOTIFY_ZSET, keymiss, new_key, notify
 from .registry import command
 
-VALUE_TYPES[ZSet] = ValueType(b"zset", lambda value: b"listpack" if value.listpack else b"skiplist", ZSet.copy)
 
 LONG_MAX = 2**63 - 1
 LISTPACK_INT_LIMIT = float(2**62)  # LLONG_MAX/2 as a double
