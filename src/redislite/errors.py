@@ -254,3 +254,7 @@ def http_invalid_base64(text: str) -> str:
 
 def http_body_too_large(limit: int) -> str:
     return f"request body larger than {limit} bytes"
+
+
+# server commands
+INVALID_KEY_ARGUMENTS = b"ERR Invalid arguments specified for command"  # COMMAND GETKEYS: these arguments name no key

@@ -16,7 +16,7 @@ from ..storage.glob import compile_glob
 from .args import INT64_MAX, parse_int, to_int
 from .notifications import NOTIFY_GENERIC, keymiss, notify
 from .notifications import new_key as notify_new_key
-from .registry import command
+from .registry import Index, KeySpec, Range, command
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 UINT64_MAX = 2**64 - 1
@@ -128,7 +128,7 @@ def delete_keys(ctx, keys: list[bytes]) -> int:
     return deleted
 
 
-@command("del", arity=-2, flags="write", keys=(1, -1, 1), group="generic",
+@command("del", arity=-2, flags="write", key_specs=[KeySpec("RM DELETE", Index(1), Range(-1))], group="generic",
          complexity="O(N) where N is the number of keys that will be removed. When a key to remove holds a value "
          "other than a string, the individual complexity for this key is O(M) where M is the number of elements in "
          "the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).")
@@ -137,7 +137,8 @@ def del_command(ctx, argv):
     return delete_keys(ctx, argv[1:])
 
 
-@command("unlink", arity=-2, flags="write fast", keys=(1, -1, 1), group="generic", since="4.0.0",
+@command("unlink", arity=-2, flags="write fast", key_specs=[KeySpec("RM DELETE", Index(1), Range(-1))], group="generic",
+         since="4.0.0",
          complexity="O(1) for each key removed regardless of its size. Then the command does O(N) work in a "
          "different thread in order to reclaim memory, where N is the number of allocations the deleted objects "
          "where composed of.")
@@ -146,14 +147,15 @@ def unlink_command(ctx, argv):
     return delete_keys(ctx, argv[1:])
 
 
-@command("exists", arity=-2, flags="readonly fast", keys=(1, -1, 1), group="generic",
+@command("exists", arity=-2, flags="readonly fast", key_specs=[KeySpec("RO", Index(1), Range(-1))], group="generic",
          complexity="O(N) where N is the number of keys to check.")
 def exists_command(ctx, argv):
     """EXISTS key [key ...] — Determine if a key exists"""
     return sum(1 for key in argv[1:] if lookup_read(ctx, key, False) is not None)
 
 
-@command("type", arity=2, flags="readonly fast", keys=(1, 1, 1), group="generic", complexity="O(1)")
+@command("type", arity=2, flags="readonly fast", key_specs=[KeySpec("RO", Index(1))], group="generic",
+         complexity="O(1)")
 def type_command(ctx, argv):
     """TYPE key — Determine the type stored at key"""
     value = lookup_read(ctx, argv[1], None)
@@ -262,19 +264,24 @@ def rename_generic(ctx, argv, nx: bool):
     return 1 if nx else OK
 
 
-@command("rename", arity=3, flags="write", keys=(1, 2, 1), group="generic", complexity="O(1)")
+@command("rename", arity=3, flags="write",
+         key_specs=[KeySpec("RW ACCESS DELETE", Index(1)), KeySpec("OW UPDATE", Index(2))], group="generic",
+         complexity="O(1)")
 def rename_command(ctx, argv):
     """RENAME key newkey — Rename a key"""
     return rename_generic(ctx, argv, nx=False)
 
 
-@command("renamenx", arity=3, flags="write fast", keys=(1, 2, 1), group="generic", complexity="O(1)")
+@command("renamenx", arity=3, flags="write fast",
+         key_specs=[KeySpec("RW ACCESS DELETE", Index(1)), KeySpec("OW INSERT", Index(2))], group="generic",
+         complexity="O(1)")
 def renamenx_command(ctx, argv):
     """RENAMENX key newkey — Rename a key, only if the new key does not exist"""
     return rename_generic(ctx, argv, nx=True)
 
 
-@command("copy", arity=-3, flags="write denyoom", keys=(1, 2, 1), group="generic", since="6.2.0",
+@command("copy", arity=-3, flags="write denyoom",
+         key_specs=[KeySpec("RO ACCESS", Index(1)), KeySpec("OW UPDATE", Index(2))], group="generic", since="6.2.0",
          complexity="O(N) worst case for collections, where N is the number of nested items. O(1) for string "
          "values.")
 def copy_command(ctx, argv):
@@ -313,7 +320,8 @@ def copy_command(ctx, argv):
     return 1
 
 
-@command("move", arity=3, flags="write fast", keys=(1, 1, 1), group="generic", complexity="O(1)")
+@command("move", arity=3, flags="write fast", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))], group="generic",
+         complexity="O(1)")
 def move_command(ctx, argv):
     """MOVE key db — Move a key to another database"""
     source_db = ctx.db
@@ -408,27 +416,31 @@ def expire_generic(ctx, argv, name: str, unit_ms: int, relative: bool) -> int:
     return 1
 
 
-@command("expire", arity=-3, flags="write fast", keys=(1, 1, 1), group="generic", complexity="O(1)")
+@command("expire", arity=-3, flags="write fast", key_specs=[KeySpec("RW UPDATE", Index(1))], group="generic",
+         complexity="O(1)")
 def expire_command(ctx, argv):
     """EXPIRE key seconds [NX | XX | GT | LT] — Set a key's time to live in seconds"""
     return expire_generic(ctx, argv, "expire", 1000, relative=True)
 
 
-@command("pexpire", arity=-3, flags="write fast", keys=(1, 1, 1), group="generic", since="2.6.0",
+@command("pexpire", arity=-3, flags="write fast", key_specs=[KeySpec("RW UPDATE", Index(1))], group="generic",
+         since="2.6.0",
          complexity="O(1)")
 def pexpire_command(ctx, argv):
     """PEXPIRE key milliseconds [NX | XX | GT | LT] — Set a key's time to live in milliseconds"""
     return expire_generic(ctx, argv, "pexpire", 1, relative=True)
 
 
-@command("expireat", arity=-3, flags="write fast", keys=(1, 1, 1), group="generic", since="1.2.0",
+@command("expireat", arity=-3, flags="write fast", key_specs=[KeySpec("RW UPDATE", Index(1))], group="generic",
+         since="1.2.0",
          complexity="O(1)")
 def expireat_command(ctx, argv):
     """EXPIREAT key unix-time-seconds [NX | XX | GT | LT] — Set the expiration for a key as a UNIX timestamp"""
     return expire_generic(ctx, argv, "expireat", 1000, relative=False)
 
 
-@command("pexpireat", arity=-3, flags="write fast", keys=(1, 1, 1), group="generic", since="2.6.0",
+@command("pexpireat", arity=-3, flags="write fast", key_specs=[KeySpec("RW UPDATE", Index(1))], group="generic",
+         since="2.6.0",
          complexity="O(1)")
 def pexpireat_command(ctx, argv):
     """PEXPIREAT key unix-time-milliseconds [NX | XX | GT | LT] — Set the expiration for a key as a UNIX timestamp specified in milliseconds"""
@@ -446,34 +458,39 @@ def ttl_generic(ctx, key: bytes, in_ms: bool, absolute: bool) -> int:
     return ttl if in_ms else (ttl + 500) // 1000
 
 
-@command("ttl", arity=2, flags="readonly fast", keys=(1, 1, 1), group="generic", complexity="O(1)")
+@command("ttl", arity=2, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="generic",
+         complexity="O(1)")
 def ttl_command(ctx, argv):
     """TTL key — Get the time to live for a key in seconds"""
     return ttl_generic(ctx, argv[1], in_ms=False, absolute=False)
 
 
-@command("pttl", arity=2, flags="readonly fast", keys=(1, 1, 1), group="generic", since="2.6.0",
+@command("pttl", arity=2, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="generic",
+         since="2.6.0",
          complexity="O(1)")
 def pttl_command(ctx, argv):
     """PTTL key — Get the time to live for a key in milliseconds"""
     return ttl_generic(ctx, argv[1], in_ms=True, absolute=False)
 
 
-@command("expiretime", arity=2, flags="readonly fast", keys=(1, 1, 1), group="generic", since="7.0.0",
+@command("expiretime", arity=2, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="generic",
+         since="7.0.0",
          complexity="O(1)")
 def expiretime_command(ctx, argv):
     """EXPIRETIME key — Get the expiration Unix timestamp for a key"""
     return ttl_generic(ctx, argv[1], in_ms=False, absolute=True)
 
 
-@command("pexpiretime", arity=2, flags="readonly fast", keys=(1, 1, 1), group="generic", since="7.0.0",
+@command("pexpiretime", arity=2, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="generic",
+         since="7.0.0",
          complexity="O(1)")
 def pexpiretime_command(ctx, argv):
     """PEXPIRETIME key — Get the expiration Unix timestamp for a key in milliseconds"""
     return ttl_generic(ctx, argv[1], in_ms=True, absolute=True)
 
 
-@command("persist", arity=2, flags="write fast", keys=(1, 1, 1), group="generic", since="2.2.0",
+@command("persist", arity=2, flags="write fast", key_specs=[KeySpec("RW UPDATE", Index(1))], group="generic",
+         since="2.2.0",
          complexity="O(1)")
 def persist_command(ctx, argv):
     """PERSIST key — Remove the expiration from a key"""
@@ -486,7 +503,8 @@ def persist_command(ctx, argv):
     return 1
 
 
-@command("touch", arity=-2, flags="readonly fast", keys=(1, -1, 1), group="generic", since="3.2.1",
+@command("touch", arity=-2, flags="readonly fast", key_specs=[KeySpec("RO", Index(1), Range(-1))], group="generic",
+         since="3.2.1",
          complexity="O(N) where N is the number of keys that will be touched.")
 def touch_command(ctx, argv):
     """TOUCH key [key ...] — Alters the last access time of a key(s). Returns the number of existing keys specified."""
@@ -530,7 +548,8 @@ def object_help_command(ctx, argv):
     return [SimpleString(line.encode()) for line in OBJECT_HELP.splitlines()]
 
 
-@command("object|encoding", arity=3, flags="readonly", keys=(2, 2, 1), group="generic", since="2.2.3",
+@command("object|encoding", arity=3, flags="readonly", key_specs=[KeySpec("RO", Index(2))], group="generic",
+         since="2.2.3",
          complexity="O(1)")
 def object_encoding_command(ctx, argv):
     """OBJECT ENCODING key — Inspect the internal encoding of a Redis object"""
@@ -538,7 +557,8 @@ def object_encoding_command(ctx, argv):
     return None if value is None else value_encoding(value)
 
 
-@command("object|refcount", arity=3, flags="readonly", keys=(2, 2, 1), group="generic", since="2.2.3",
+@command("object|refcount", arity=3, flags="readonly", key_specs=[KeySpec("RO", Index(2))], group="generic",
+         since="2.2.3",
          complexity="O(1)")
 def object_refcount_command(ctx, argv):
     """OBJECT REFCOUNT key — Get the number of references to the value of the key"""
@@ -554,7 +574,8 @@ def object_refcount_command(ctx, argv):
     return 1
 
 
-@command("object|idletime", arity=3, flags="readonly", keys=(2, 2, 1), group="generic", since="2.2.3",
+@command("object|idletime", arity=3, flags="readonly", key_specs=[KeySpec("RO", Index(2))], group="generic",
+         since="2.2.3",
          complexity="O(1)")
 def object_idletime_command(ctx, argv):
     """OBJECT IDLETIME key — Get the time since a Redis object was last accessed"""
@@ -568,7 +589,7 @@ def object_idletime_command(ctx, argv):
     return max(now_s - ctx.db.access_time(key, now_s), 0)
 
 
-@command("object|freq", arity=3, flags="readonly", keys=(2, 2, 1), group="generic", since="4.0.0",
+@command("object|freq", arity=3, flags="readonly", key_specs=[KeySpec("RO", Index(2))], group="generic", since="4.0.0",
          complexity="O(1)")
 def object_freq_command(ctx, argv):
     """OBJECT FREQ key — Get the logarithmic access frequency counter of a Redis object"""
