@@ -1,5 +1,5 @@
 """The command table's declarations: key specs, the key finders made from them, COMMAND's legacy key range and
-movablekeys derived from them, ACL category exceptions."""
+movablekeys derived from them, hidden subcommands, ACL category exceptions."""
 
 import itertools
 
@@ -108,6 +108,11 @@ def test_legacy_key_range_and_movablekeys_come_from_the_key_specs(key_specs, exp
 def test_movablekeys_cannot_be_declared():
     with pytest.raises(ValueError):
         CommandTable().command("x", arity=1, flags="movablekeys")(lambda ctx, argv: None)
+
+
+def test_a_hidden_subcommand_is_in_the_table_but_not_among_its_container_s_subcommands():
+    debug = TABLE.specs["debug"]
+    assert not debug.subcommands and {"sleep", "reload", "object", "populate", "help"} <= set(debug.hidden_subcommands)
 
 
 def test_a_declared_category_exception_drops_the_category_the_group_implies():

@@ -19,7 +19,7 @@ from ..storage.memory import STARTUP_BYTES
 from .args import parse_int
 from .client import help_reply
 from .keys import value_encoding
-from .registry import command
+from .registry import TABLE, command, run_hidden_subcommand
 from .scripting import scripting_of
 from .zsets import strtod
 
@@ -558,37 +558,85 @@ HELP
          complexity="Depends on subcommand.")
 def debug_command(ctx, argv):
     """DEBUG subcommand [argument [argument ...]] — A container for debugging commands"""
-    sub = argv[1].lower()
-    if sub == b"help" and len(argv) == 2:
-        return help_reply(DEBUG_HELP)
-    if sub == b"sleep" and len(argv) == 3:
-        debug_sleep(argv[2])
-        return OK
-    if sub == b"object" and len(argv) == 3:
-        value = ctx.db.lookup(argv[2], ctx.now_ms)
-        if value is None:
-            raise CommandError(errors.NO_SUCH_KEY)
-        access = ctx.db.access_time(argv[2], ctx.now_ms // 1000)
-        length = len(value) if isinstance(value, (bytes, bytearray)) else 0
-        return SimpleString(b"Value at:0x%x refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d" % (
-            id(value), value_encoding(value), length, access & (2**24 - 1),
-            max(0, ctx.now_ms // 1000 - access)))
-    if sub == b"set-active-expire" and len(argv) == 3:
-        flag = parse_int(argv[2])
-        if flag is None:
-            raise CommandError(errors.NOT_INTEGER)
-        ctx.server.config.active_expire_enabled = bool(flag)
-        return OK
-    if sub == b"reload":
-        return ctx.server.persistence.debug_reload([option.upper() for option in argv[2:]])
-    if sub == b"loadaof" and len(argv) == 2:
-        return ctx.server.persistence.debug_load_aof()
-    if sub == b"log" and len(argv) == 3:
-        log.warning("debug_log", extra={"message_text": argv[2].decode("utf-8", "replace")})
-        return OK
-    if sub == b"populate" and 3 <= len(argv) <= 5:
-        return debug_populate(ctx, argv)
-    raise CommandError(errors.unknown_subcommand_or_arity("debug", argv[1]))
+    return run_hidden_subcommand(TABLE.specs["debug"], ctx, argv)
+
+
+# DEBUG's subcommands: Redis lists DEBUG as a plain command, so these are hidden entries that DEBUG runs itself.
+
+
+@command("debug|help", arity=2, hidden=True)
+def debug_help_command(ctx, argv):
+    """DEBUG HELP — Show helpful text about the different subcommands"""
+    return help_reply(DEBUG_HELP)
+
+
+@command("debug|sleep", arity=3, hidden=True)
+def debug_sleep_command(ctx, argv):
+    """DEBUG SLEEP seconds — Stop the server for the given seconds (decimals allowed)"""
+    debug_sleep(argv[2])
+    return OK
+
+
+@command("debug|object", arity=3, hidden=True)
+def debug_object_command(ctx, argv):
+    """DEBUG OBJECT key — Show low level info about the key and its value"""
+    value = ctx.db.lookup(argv[2], ctx.now_ms)
+    if value is None:
+        raise CommandError(errors.NO_SUCH_KEY)
+    access = ctx.db.access_time(argv[2], ctx.now_ms // 1000)
+    length = len(value) if isinstance(value, (bytes, bytearray)) else 0
+    return SimpleString(b"Value at:0x%x refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d" % (
+        id(value), value_encoding(value), length, access & (2**24 - 1), max(0, ctx.now_ms // 1000 - access)))
+
+
+@command("debug|set-active-expire", arity=3, hidden=True)
+def debug_set_active_expire_command(ctx, argv):
+    """DEBUG SET-ACTIVE-EXPIRE <0|1> — Turn expiring keys in the background off (0) or back on"""
+    flag = parse_int(argv[2])
+    if flag is None:
+        raise CommandError(errors.NOT_INTEGER)
+    ctx.server.config.active_expire_enabled = bool(flag)
+    return OK
+
+
+@command("debug|reload", arity=-2, hidden=True)
+def debug_reload_command(ctx, argv):
+    """DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE] — Save the RDB on disk and load it back"""
+    return ctx.server.persistence.debug_reload([option.upper() for option in argv[2:]])
+
+
+@command("debug|loadaof", arity=2, hidden=True)
+def debug_loadaof_command(ctx, argv):
+    """DEBUG LOADAOF — Flush the AOF to disk and load it back"""
+    return ctx.server.persistence.debug_load_aof()
+
+
+@command("debug|log", arity=3, hidden=True)
+def debug_log_command(ctx, argv):
+    """DEBUG LOG message — Write the message to the server log"""
+    log.warning("debug_log", extra={"message_text": argv[2].decode("utf-8", "replace")})
+    return OK
+
+
+@command("debug|populate", arity=-3, hidden=True)
+def debug_populate_command(ctx, argv):
+    """DEBUG POPULATE count [prefix [size]] — Create count string keys named prefix:<n>, skipping keys that exist
+
+    The values are value:<n>, cut or zero-padded to size when it is given."""
+    if len(argv) > 5:
+        raise CommandError(errors.unknown_subcommand_or_arity("debug", argv[1]))
+    count = positive_long(argv[2])
+    size = positive_long(argv[4]) if len(argv) == 5 else 0
+    prefix = argv[3] if len(argv) > 3 else b"key"
+    db, now_ms = ctx.db, ctx.now_ms
+    for index in range(count):
+        key = b"%s:%d" % (prefix, index)
+        if db.lookup(key, now_ms) is not None:
+            continue
+        value = b"value:%d" % index
+        db.store(key, value[:size].ljust(size, b"\0") if size else value)
+        ctx.server.dirty += 1
+    return OK
 
 
 LONGEST_SLEEP_S = 2**32  # time.sleep's limit is about 2**33 seconds; Redis would sleep for centuries
@@ -602,23 +650,6 @@ def debug_sleep(argument: bytes) -> None:
     micros = strtod(argument)[0] * 1_000_000
     if micros == micros and 1 <= micros < 2**63:
         time.sleep(min(int(micros) / 1_000_000, LONGEST_SLEEP_S))
-
-
-def debug_populate(ctx, argv):
-    """DEBUG POPULATE count [prefix [size]]: string keys prefix:0.. holding value:0.. (cut or zero-padded
-    to size), skipping keys that exist."""
-    count = positive_long(argv[2])
-    size = positive_long(argv[4]) if len(argv) == 5 else 0
-    prefix = argv[3] if len(argv) > 3 else b"key"
-    db, now_ms = ctx.db, ctx.now_ms
-    for index in range(count):
-        key = b"%s:%d" % (prefix, index)
-        if db.lookup(key, now_ms) is not None:
-            continue
-        value = b"value:%d" % index
-        db.store(key, value[:size].ljust(size, b"\0") if size else value)
-        ctx.server.dirty += 1
-    return OK
 
 
 def positive_long(arg: bytes) -> int:
