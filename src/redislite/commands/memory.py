@@ -9,7 +9,7 @@ from .args import to_int
 from .client import help_reply
 from .keys import lookup_read
 from .registry import Index, KeySpec, command
-from .server import resident_bytes
+from .info import resident_bytes
 
 MEMORY_HELP = """\
 MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:
