@@ -244,8 +244,8 @@ def no_keys(argv: list[bytes]) -> list[int]:
 
 def compile_key_positions(key_specs: tuple[KeySpec, ...], key_finder) -> tuple[Callable[[list[bytes]], list[int]], int]:
     """The engine's key finder, made once per command, and the index of the command's only key when it sits at
-    a fixed place (most commands), else 0. The key finder when the specs can miss keys, else the specs, with
-    the shape nearly every command has (one index + range spec) as plain arithmetic."""
+    a fixed place (most commands), else 0. The key finder when the specs can miss keys; else the specs, as
+    plain arithmetic on their legacy range when that is exact (keys that do not move)."""
     if key_finder is not None and any(spec.begin_search is UNKNOWN or spec.flags & KeyFlag.INCOMPLETE
                                       for spec in key_specs):
         return (lambda argv: [position for position, _ in key_finder(argv)]), 0
@@ -253,15 +253,14 @@ def compile_key_positions(key_specs: tuple[KeySpec, ...], key_finder) -> tuple[C
                       if not spec.flags & KeyFlag.NOT_KEY and spec.begin_search is not UNKNOWN)
     if not key_specs:
         return no_keys, 0
-    if len(key_specs) > 1 or not key_specs[0].is_plain_range or key_specs[0].find_keys.limit:
+    first, last, step, movable = legacy_key_range(key_specs)
+    if movable or any(spec.find_keys.limit for spec in key_specs):
         return (lambda argv: [position for position, _ in keys_from_specs(key_specs, argv)]), 0
-    first, lastkey, step = key_specs[0].begin_search.pos, key_specs[0].find_keys.lastkey, key_specs[0].find_keys.step
-    if lastkey == 0:
+    if first == last:
         return (lambda argv: [first] if first < len(argv) else []), first
-    if lastkey > 0:
-        last = first + lastkey
+    if last > 0:
         return (lambda argv: list(range(first, min(last, len(argv) - 1) + 1, step))), 0
-    return (lambda argv: list(range(first, len(argv) + lastkey + 1, step))), 0
+    return (lambda argv: list(range(first, len(argv) + last + 1, step))), 0
 
 
 def legacy_key_range(key_specs: tuple[KeySpec, ...]) -> tuple[int, int, int, bool]:
