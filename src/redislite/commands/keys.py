@@ -13,6 +13,7 @@ from ..errors import CommandError
 from ..protocol.values import OK, SimpleString
 from ..storage.eviction import LFU_INIT_VAL
 from ..storage.glob import compile_glob
+from ..storage.memory import Aggregate
 from .args import INT64_MAX, parse_int, to_int
 from .notifications import NOTIFY_GENERIC, keymiss, notify
 from .notifications import new_key as notify_new_key
@@ -31,19 +32,19 @@ def string_encoding(value: bytes) -> bytes:
     return b"embstr" if len(value) <= 44 else b"raw"
 
 
-def value_type_name(value) -> bytes:
+def value_type_name(value: bytes | Aggregate) -> bytes:
     """TYPE's answer for a stored value."""
-    return b"string" if value.__class__ is bytes else value.type_name
+    return b"string" if isinstance(value, bytes) else value.type_name
 
 
-def value_encoding(value) -> bytes:
+def value_encoding(value: bytes | Aggregate) -> bytes:
     """OBJECT ENCODING's answer for a stored value."""
-    return string_encoding(value) if value.__class__ is bytes else value.encoding
+    return string_encoding(value) if isinstance(value, bytes) else value.encoding
 
 
-def duplicate_value(value):
+def duplicate_value(value: bytes | Aggregate) -> bytes | Aggregate:
     """COPY's copy of a stored value (bytes are immutable: shared)."""
-    return value if value.__class__ is bytes else value.duplicate()
+    return value if isinstance(value, bytes) else value.duplicate()
 
 
 def lookup_read(ctx, key: bytes, touch: bool, notify_miss: bool = True):
