@@ -361,7 +361,7 @@ def test_debug_unknown_subcommand_is_an_error(raw):
 
 @pytest.mark.parametrize("args", [["SLEEP"], ["SLEEP", "0", "1"], ["HELP", "x"], ["POPULATE", "1", "p", "1", "x"]])
 def test_debug_subcommand_with_a_wrong_argument_count_is_the_same_error(raw, args):
-    expected = r"^unknown subcommand or wrong number of arguments for '%s'. Try DEBUG HELP.$" % args[0]
+    expected = rf"^unknown subcommand or wrong number of arguments for '{args[0]}'. Try DEBUG HELP.$"
     with pytest.raises(redis.ResponseError, match=expected):
         raw.execute_command("DEBUG", *args)
 

@@ -6,8 +6,20 @@ import itertools
 import pytest
 
 import redislite.commands  # noqa: F401  (registers every command)
-from redislite.commands.registry import (TABLE, UNKNOWN, CommandFlag, CommandTable, Index, KeyFlag, KeyNum, KeySpec,
-                                         Keyword, Range, keys_from_specs, legacy_key_range)
+from redislite.commands.registry import (
+    TABLE,
+    UNKNOWN,
+    CommandFlag,
+    CommandTable,
+    Index,
+    KeyFlag,
+    KeyNum,
+    KeySpec,
+    Keyword,
+    Range,
+    keys_from_specs,
+    legacy_key_range,
+)
 
 WORDS = [b"k", b"2", b"1", b"0", b"-1", b"x", b"STORE", b"GET", b"SET", b"LIMIT"]
 

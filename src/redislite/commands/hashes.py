@@ -20,7 +20,6 @@ from .keys import lookup_read_as, lookup_write_as, parse_cursor, parse_scan_opti
 from .notifications import NOTIFY_GENERIC, NOTIFY_HASH, new_key, notify
 from .registry import Index, KeySpec, command
 
-
 LONG_MAX = INT64_MAX
 SCAN_COMPLEXITY = ("O(1) for every call. O(N) for a complete iteration, including enough command calls for the "
                    "cursor to return back to 0. N is the number of elements inside the collection..")

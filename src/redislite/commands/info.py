@@ -9,7 +9,8 @@ import resource
 import sys
 import time
 
-from .. import REDIS_COMPAT_VERSION, __version__, config as settings_table
+from .. import REDIS_COMPAT_VERSION, __version__
+from .. import config as settings_table
 from ..observability.histogram import format_percentile, value_at_percentile_ns
 from ..protocol.values import Verbatim
 from ..storage.memory import STARTUP_BYTES

@@ -23,7 +23,6 @@ from .keys import lookup_read_as, lookup_write_as
 from .notifications import NOTIFY_GENERIC, NOTIFY_LIST, new_key, notify
 from .registry import Index, KeyNum, KeySpec, Range, command
 
-
 PUSH_COMPLEXITY = ("O(1) for each element added, so O(N) to add N elements when the command is called with "
                    "multiple arguments.")
 POP_COMPLEXITY = "O(N) where N is the number of elements returned"

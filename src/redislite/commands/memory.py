@@ -7,9 +7,9 @@ from ..protocol.values import OK, Verbatim
 from ..storage.memory import HEAP_ENTRY_BYTES, STARTUP_BYTES, TABLE_SLOT_BYTES, bytes_size, measure
 from .args import to_int
 from .client import help_reply
+from .info import resident_bytes
 from .keys import lookup_read
 from .registry import Index, KeySpec, command
-from .info import resident_bytes
 
 MEMORY_HELP = """\
 MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:

@@ -201,7 +201,7 @@ class KeyNum:
 class KeySpec:
     """One of Redis 7's key specs: KeySpec("RW ACCESS DELETE", Index(1), Range(-2))."""
 
-    __slots__ = ("flags", "begin_search", "find_keys", "notes")
+    __slots__ = ("begin_search", "find_keys", "flags", "notes")
 
     def __init__(self, flags: str, begin_search: Index | Keyword | Unknown,
                  find_keys: Range | KeyNum | Unknown = Range(), notes: str = ""):

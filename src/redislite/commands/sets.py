@@ -24,7 +24,6 @@ from .notifications import NOTIFY_GENERIC, NOTIFY_SET, new_key, notify
 from .propagate import in_batches
 from .registry import Index, KeyNum, KeySpec, Range, command
 
-
 SPOP_MOVE_STRATEGY_MUL = 5  # t_set.c: rebuild the set from the survivors when few of them remain
 SET_OP_COMPLEXITY = "O(N) where N is the total number of elements in all given sets."
 INTER_COMPLEXITY = ("O(N*M) worst case where N is the cardinality of the smallest set and M is the number of "

@@ -30,7 +30,6 @@ from .keys import lookup_read_as, lookup_write_as, parse_cursor, parse_scan_opti
 from .notifications import NOTIFY_GENERIC, NOTIFY_ZSET, keymiss, new_key, notify
 from .registry import Index, KeyNum, KeySpec, Range, command
 
-
 LONG_MAX = 2**63 - 1
 LISTPACK_INT_LIMIT = float(2**62)  # LLONG_MAX/2 as a double
 RANGE_COMPLEXITY = ("O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
