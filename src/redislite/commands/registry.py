@@ -14,7 +14,8 @@ Keys are declared as Redis 7's key specs (where the search begins, how keys are 
 command does with them); COMMAND's legacy (first, last, step) and the movablekeys flag are derived from them
 as Redis derives them, and so is the key finder the engine uses (WATCH, blocking, tracking). A `key_finder`
 is Redis's getkeys_proc: for keys the specs cannot locate (SORT ... STORE) or flags that depend on the
-arguments (SET ... GET). `acl` lists categories beyond those implied; "-@keyspace" drops an implied one.
+arguments (SET ... GET). `acl` lists categories beyond those implied ("-@keyspace" drops an implied one), and
+`tips` COMMAND INFO's command tips.
 """
 
 import enum
