@@ -254,3 +254,11 @@ def http_invalid_base64(text: str) -> str:
 
 def http_body_too_large(limit: int) -> str:
     return f"request body larger than {limit} bytes"
+
+
+# server commands
+INVALID_KEY_ARGUMENTS = b"ERR Invalid arguments specified for command"  # COMMAND GETKEYS: these arguments name no key
+CONFIG_REWRITE_FAILED = b"ERR Rewriting config file: %s"
+CONFIG_SET_IMMUTABLE = b"can't set immutable config"  # CONFIG SET: the reason part of CONFIG_SET_FAILED
+CONFIG_SET_DUPLICATE = b"duplicate parameter"  # likewise
+NO_SHUTDOWN_IN_PROGRESS = b"ERR No shutdown in progress."

@@ -359,6 +359,24 @@ def test_debug_unknown_subcommand_is_an_error(raw):
         raw.execute_command("DEBUG", "jmap")
 
 
+@pytest.mark.parametrize("args", [["SLEEP"], ["SLEEP", "0", "1"], ["HELP", "x"], ["POPULATE", "1", "p", "1", "x"]])
+def test_debug_subcommand_with_a_wrong_argument_count_is_the_same_error(raw, args):
+    expected = rf"^unknown subcommand or wrong number of arguments for '{args[0]}'. Try DEBUG HELP.$"
+    with pytest.raises(redis.ResponseError, match=expected):
+        raw.execute_command("DEBUG", *args)
+
+
+def test_debug_subcommands_run_but_command_lists_debug_as_a_plain_command(raw):
+    assert raw.execute_command("DEBUG", "help")[0].startswith(b"DEBUG <subcommand>")
+    assert not [name for name in raw.execute_command("COMMAND", "LIST") if name.startswith(b"debug|")]
+    (debug,) = raw.execute_command("COMMAND", "INFO", "debug")
+    assert debug[:2] == [b"debug", -2] and debug[9] == []
+    assert raw.execute_command("COMMAND", "INFO", "debug|sleep") == [None]
+    raw.execute_command("CONFIG", "RESETSTAT")
+    raw.execute_command("DEBUG", "SLEEP", "0")
+    assert "cmdstat_debug:calls=1," in raw.execute_command("INFO", "commandstats").decode()
+
+
 # -- MONITOR -----------------------------------------------------------------------------------------------
 
 

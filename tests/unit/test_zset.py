@@ -84,7 +84,7 @@ def test_pop_from_both_ends_and_remove_span():
 
 def test_copy_is_independent_and_keeps_the_encoding():
     zset = make((b"a", 1.0), listpack=False)
-    duplicate = zset.copy()
+    duplicate = zset.duplicate()
     duplicate.add(b"b", 2.0)
     assert len(zset) == 1 and len(duplicate) == 2 and duplicate.listpack is False
 

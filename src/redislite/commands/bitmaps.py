@@ -10,7 +10,7 @@ from ..errors import CommandError
 from .args import INT64_MAX, parse_int, to_int
 from .keys import lookup_read
 from .notifications import NOTIFY_GENERIC, NOTIFY_STRING, new_key, notify
-from .registry import command
+from .registry import Index, KeyFlag, KeySpec, Range, command
 from .strings import lookup_string_write
 
 UINT64_MASK = 2**64 - 1
@@ -50,7 +50,8 @@ def grown(value: bytes | None, size: int) -> bytes:
     return value + bytes(size - len(value)) if len(value) < size else value
 
 
-@command("setbit", arity=4, flags="write denyoom", keys=(1, 1, 1), group="bitmap", since="2.2.0",
+@command("setbit", arity=4, flags="write denyoom", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))], group="bitmap",
+         since="2.2.0",
          complexity="O(1)")
 def setbit_command(ctx, argv):
     """SETBIT key offset value — Sets or clears the bit at offset in the string value stored at key"""
@@ -76,7 +77,8 @@ def setbit_command(ctx, argv):
     return bit
 
 
-@command("getbit", arity=3, flags="readonly fast", keys=(1, 1, 1), group="bitmap", since="2.2.0",
+@command("getbit", arity=3, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="bitmap",
+         since="2.2.0",
          complexity="O(1)")
 def getbit_command(ctx, argv):
     """GETBIT key offset — Returns the bit value at offset in the string value stored at key"""
@@ -111,7 +113,8 @@ def popcount(data: bytes) -> int:
     return int.from_bytes(data, "big").bit_count()
 
 
-@command("bitcount", arity=-2, flags="readonly", keys=(1, 1, 1), group="bitmap", since="2.6.0",
+@command("bitcount", arity=-2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="bitmap",
+         since="2.6.0",
          complexity="O(N)")
 def bitcount_command(ctx, argv):
     """BITCOUNT key [start end [BYTE | BIT]] — Count set bits in a string"""
@@ -160,7 +163,8 @@ def first_bit(value: bytes, bit: int, start: int, end: int) -> int:
     return first_bit(value, bit, last_byte << 3, end)
 
 
-@command("bitpos", arity=-3, flags="readonly", keys=(1, 1, 1), group="bitmap", since="2.8.7",
+@command("bitpos", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="bitmap",
+         since="2.8.7",
          complexity="O(N)")
 def bitpos_command(ctx, argv):
     """BITPOS key bit [start [end [BYTE | BIT]]] — Find first bit set or clear in a string"""
@@ -194,7 +198,9 @@ def bitpos_command(ctx, argv):
 BITOP_OPERATIONS = {b"AND", b"OR", b"XOR", b"NOT"}
 
 
-@command("bitop", arity=-4, flags="write denyoom", keys=(2, -1, 1), group="bitmap", since="2.6.0",
+@command("bitop", arity=-4, flags="write denyoom",
+         key_specs=[KeySpec("OW UPDATE", Index(2)), KeySpec("RO ACCESS", Index(3), Range(-1))], group="bitmap",
+         since="2.6.0",
          complexity="O(N)")
 def bitop_command(ctx, argv):
     """BITOP AND|OR|XOR|NOT destkey key [key ...] — Perform bitwise operations between strings"""
@@ -384,14 +390,36 @@ def bitfield_generic(ctx, argv, read_only_command: bool):
     return replies
 
 
-@command("bitfield", arity=-2, flags="write denyoom", keys=(1, 1, 1), group="bitmap", since="3.2.0",
+BITFIELD_KEY = KeySpec("RW ACCESS UPDATE VARIABLE_FLAGS", Index(1),
+                       notes="This command allows both access and modification of the key")
+
+
+def bitfield_keys(argv: list[bytes]) -> list[tuple[int, KeyFlag]]:
+    """bitfieldGetKeys: a BITFIELD of GET and OVERFLOW operations only reads its key; a SET, an INCRBY or
+    anything it does not understand (a syntax error to come) may write it."""
+    pos = 2
+    while pos < len(argv):
+        remaining = len(argv) - pos - 1
+        operation = argv[pos].partition(b"\0")[0].lower()  # compared as a C string
+        if operation == b"get" and remaining >= 2:
+            pos += 3
+        elif operation == b"overflow" and remaining >= 1:
+            pos += 2
+        else:
+            return [(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.UPDATE)]
+    return [(1, KeyFlag.RO | KeyFlag.ACCESS)]
+
+
+@command("bitfield", arity=-2, flags="write denyoom", key_specs=[BITFIELD_KEY], key_finder=bitfield_keys,
+         group="bitmap", since="3.2.0",
          complexity="O(1) for each subcommand specified")
 def bitfield_command(ctx, argv):
     """BITFIELD key [GET encoding offset | [OVERFLOW WRAP | SAT | FAIL] SET encoding offset value | INCRBY encoding offset increment ...] — Perform arbitrary bitfield integer operations on strings"""
     return bitfield_generic(ctx, argv, read_only_command=False)
 
 
-@command("bitfield_ro", arity=-2, flags="readonly fast", keys=(1, 1, 1), group="bitmap", since="6.0.0",
+@command("bitfield_ro", arity=-2, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="bitmap",
+         since="6.0.0",
          complexity="O(1) for each subcommand specified")
 def bitfield_ro_command(ctx, argv):
     """BITFIELD_RO key [GET encoding offset ...] — Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD"""

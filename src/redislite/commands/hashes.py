@@ -16,11 +16,9 @@ from ..storage.glob import compile_glob
 from ..storage.hashes import HashValue, random_sample
 from . import long_double
 from .args import INT64_MAX, INT64_MIN, parse_int, to_int
-from .keys import VALUE_TYPES, ValueType, lookup_read_as, lookup_write_as, parse_cursor, parse_scan_options
+from .keys import lookup_read_as, lookup_write_as, parse_cursor, parse_scan_options
 from .notifications import NOTIFY_GENERIC, NOTIFY_HASH, new_key, notify
-from .registry import command
-
-VALUE_TYPES[HashValue] = ValueType(b"hash", lambda value: value.encoding, HashValue.duplicate)
+from .registry import Index, KeySpec, command
 
 LONG_MAX = INT64_MAX
 SCAN_COMPLEXITY = ("O(1) for every call. O(N) for a complete iteration, including enough command calls for the "
@@ -80,7 +78,8 @@ def hset_generic(ctx, argv, name: str) -> int:
     return len(value) - before
 
 
-@command("hset", arity=-4, flags="write denyoom fast", keys=(1, 1, 1), group="hash", since="2.0.0",
+@command("hset", arity=-4, flags="write denyoom fast", key_specs=[KeySpec("RW UPDATE", Index(1))], group="hash",
+         since="2.0.0",
          complexity="O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is "
          "called with multiple field/value pairs.")
 def hset_command(ctx, argv):
@@ -88,7 +87,8 @@ def hset_command(ctx, argv):
     return hset_generic(ctx, argv, "hset")
 
 
-@command("hmset", arity=-4, flags="write denyoom fast", keys=(1, 1, 1), group="hash", since="2.0.0",
+@command("hmset", arity=-4, flags="write denyoom fast", key_specs=[KeySpec("RW UPDATE", Index(1))], group="hash",
+         since="2.0.0",
          complexity="O(N) where N is the number of fields being set.")
 def hmset_command(ctx, argv):
     """HMSET key field value [field value ...] — Set multiple hash fields to multiple values"""
@@ -96,7 +96,8 @@ def hmset_command(ctx, argv):
     return OK
 
 
-@command("hsetnx", arity=4, flags="write denyoom fast", keys=(1, 1, 1), group="hash", since="2.0.0",
+@command("hsetnx", arity=4, flags="write denyoom fast", key_specs=[KeySpec("RW INSERT", Index(1))], group="hash",
+         since="2.0.0",
          complexity="O(1)")
 def hsetnx_command(ctx, argv):
     """HSETNX key field value — Set the value of a hash field, only if the field does not exist"""
@@ -111,7 +112,7 @@ def hsetnx_command(ctx, argv):
     return 1
 
 
-@command("hdel", arity=-3, flags="write fast", keys=(1, 1, 1), group="hash", since="2.0.0",
+@command("hdel", arity=-3, flags="write fast", key_specs=[KeySpec("RW DELETE", Index(1))], group="hash", since="2.0.0",
          complexity="O(N) where N is the number of fields to be removed.")
 def hdel_command(ctx, argv):
     """HDEL key field [field ...] — Delete one or more hash fields"""
@@ -134,7 +135,8 @@ def hdel_command(ctx, argv):
     return deleted
 
 
-@command("hincrby", arity=4, flags="write denyoom fast", keys=(1, 1, 1), group="hash", since="2.0.0",
+@command("hincrby", arity=4, flags="write denyoom fast", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))],
+         group="hash", since="2.0.0",
          complexity="O(1)")
 def hincrby_command(ctx, argv):
     """HINCRBY key field increment — Increment the integer value of a hash field by the given number"""
@@ -158,7 +160,8 @@ def hincrby_command(ctx, argv):
     return result
 
 
-@command("hincrbyfloat", arity=4, flags="write denyoom fast", keys=(1, 1, 1), group="hash", since="2.6.0",
+@command("hincrbyfloat", arity=4, flags="write denyoom fast", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))],
+         group="hash", since="2.6.0",
          complexity="O(1)")
 def hincrbyfloat_command(ctx, argv):
     """HINCRBYFLOAT key field increment — Increment the float value of a hash field by the given amount"""
@@ -188,14 +191,16 @@ def hincrbyfloat_command(ctx, argv):
 # -- reads ----------------------------------------------------------------------------------------------------
 
 
-@command("hget", arity=3, flags="readonly fast", keys=(1, 1, 1), group="hash", since="2.0.0", complexity="O(1)")
+@command("hget", arity=3, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="hash",
+         since="2.0.0", complexity="O(1)")
 def hget_command(ctx, argv):
     """HGET key field — Get the value of a hash field"""
     value = lookup_hash_read(ctx, argv[1])
     return None if value is None else value.get(argv[2])
 
 
-@command("hmget", arity=-3, flags="readonly fast", keys=(1, 1, 1), group="hash", since="2.0.0",
+@command("hmget", arity=-3, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="hash",
+         since="2.0.0",
          complexity="O(N) where N is the number of fields being requested.")
 def hmget_command(ctx, argv):
     """HMGET key field [field ...] — Get the values of all the given hash fields"""
@@ -206,7 +211,7 @@ def hmget_command(ctx, argv):
     return [get(field) for field in argv[2:]]
 
 
-@command("hgetall", arity=2, flags="readonly", keys=(1, 1, 1), group="hash", since="2.0.0",
+@command("hgetall", arity=2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="hash", since="2.0.0",
          complexity="O(N) where N is the size of the hash.")
 def hgetall_command(ctx, argv):
     """HGETALL key — Get all the fields and values in a hash"""
@@ -214,7 +219,7 @@ def hgetall_command(ctx, argv):
     return {} if value is None else dict(value)
 
 
-@command("hexists", arity=3, flags="readonly fast", keys=(1, 1, 1), group="hash", since="2.0.0",
+@command("hexists", arity=3, flags="readonly fast", key_specs=[KeySpec("RO", Index(1))], group="hash", since="2.0.0",
          complexity="O(1)")
 def hexists_command(ctx, argv):
     """HEXISTS key field — Determine if a hash field exists"""
@@ -222,14 +227,15 @@ def hexists_command(ctx, argv):
     return 1 if value is not None and argv[2] in value else 0
 
 
-@command("hlen", arity=2, flags="readonly fast", keys=(1, 1, 1), group="hash", since="2.0.0", complexity="O(1)")
+@command("hlen", arity=2, flags="readonly fast", key_specs=[KeySpec("RO", Index(1))], group="hash", since="2.0.0",
+         complexity="O(1)")
 def hlen_command(ctx, argv):
     """HLEN key — Get the number of fields in a hash"""
     value = lookup_hash_read(ctx, argv[1])
     return 0 if value is None else len(value)
 
 
-@command("hkeys", arity=2, flags="readonly", keys=(1, 1, 1), group="hash", since="2.0.0",
+@command("hkeys", arity=2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="hash", since="2.0.0",
          complexity="O(N) where N is the size of the hash.")
 def hkeys_command(ctx, argv):
     """HKEYS key — Get all the fields in a hash"""
@@ -237,7 +243,7 @@ def hkeys_command(ctx, argv):
     return [] if value is None else list(value)
 
 
-@command("hvals", arity=2, flags="readonly", keys=(1, 1, 1), group="hash", since="2.0.0",
+@command("hvals", arity=2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="hash", since="2.0.0",
          complexity="O(N) where N is the size of the hash.")
 def hvals_command(ctx, argv):
     """HVALS key — Get all the values in a hash"""
@@ -245,7 +251,7 @@ def hvals_command(ctx, argv):
     return [] if value is None else list(value.values())
 
 
-@command("hstrlen", arity=3, flags="readonly fast", keys=(1, 1, 1), group="hash", since="3.2.0",
+@command("hstrlen", arity=3, flags="readonly fast", key_specs=[KeySpec("RO", Index(1))], group="hash", since="3.2.0",
          complexity="O(1)")
 def hstrlen_command(ctx, argv):
     """HSTRLEN key field — Get the length of the value of a hash field"""
@@ -264,7 +270,8 @@ def random_count(raw: bytes) -> int:
     return count
 
 
-@command("hrandfield", arity=-2, flags="readonly", keys=(1, 1, 1), group="hash", since="6.2.0",
+@command("hrandfield", arity=-2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="hash",
+         since="6.2.0",
          complexity="O(N) where N is the number of fields returned")
 def hrandfield_command(ctx, argv):
     """HRANDFIELD key [count [WITHVALUES]] — Get one or multiple random fields from a hash"""
@@ -316,7 +323,7 @@ def matching(items: list[bytes], pattern: bytes | None) -> list[bytes]:
     return [item for item in items if match(item)]
 
 
-@command("hscan", arity=-3, flags="readonly", keys=(1, 1, 1), group="hash", since="2.8.0",
+@command("hscan", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="hash", since="2.8.0",
          complexity=SCAN_COMPLEXITY)
 def hscan_command(ctx, argv):
     """HSCAN key cursor [MATCH pattern] [COUNT count] — Incrementally iterate hash fields and associated values"""

@@ -11,7 +11,7 @@ from ..protocol.values import OK
 from ..storage import hyperloglog as hll
 from .keys import lookup_read
 from .notifications import NOTIFY_STRING, new_key, notify
-from .registry import command
+from .registry import Index, KeySpec, Range, command
 from .strings import lookup_string_write
 
 
@@ -31,7 +31,8 @@ def registers_or_error(value: bytes) -> bytearray:
         raise CommandError(errors.HLL_CORRUPTED) from None
 
 
-@command("pfadd", arity=-2, flags="write denyoom fast", keys=(1, 1, 1), group="hyperloglog", since="2.8.9",
+@command("pfadd", arity=-2, flags="write denyoom fast", key_specs=[KeySpec("RW INSERT", Index(1))], group="hyperloglog",
+         since="2.8.9",
          complexity="O(1) to add every element.")
 def pfadd_command(ctx, argv):
     """PFADD key [element [element ...]] — Adds the specified elements to the specified HyperLogLog."""
@@ -62,7 +63,11 @@ def pfadd_command(ctx, argv):
     return 1 if updated else 0
 
 
-@command("pfcount", arity=-2, flags="readonly", keys=(1, -1, 1), group="hyperloglog", since="2.8.9",
+PFCOUNT_KEYS = KeySpec("RW ACCESS", Index(1), Range(-1), notes="RW because it may change the internal representation "
+                       "of the key, and propagate to replicas")
+
+
+@command("pfcount", arity=-2, flags="readonly", key_specs=[PFCOUNT_KEYS], group="hyperloglog", since="2.8.9",
          complexity="O(1) with a very small average constant time when called with a single key. O(N) with N "
          "being the number of keys, and much bigger constant times, when called with multiple keys.")
 def pfcount_command(ctx, argv):
@@ -89,7 +94,9 @@ def pfcount_command(ctx, argv):
     return count
 
 
-@command("pfmerge", arity=-2, flags="write denyoom", keys=(1, -1, 1), group="hyperloglog", since="2.8.9",
+@command("pfmerge", arity=-2, flags="write denyoom",
+         key_specs=[KeySpec("RW ACCESS INSERT", Index(1)), KeySpec("RO ACCESS", Index(2), Range(-1))],
+         group="hyperloglog", since="2.8.9",
          complexity="O(N) to merge N HyperLogLogs, but with high constant times.")
 def pfmerge_command(ctx, argv):
     """PFMERGE destkey [sourcekey [sourcekey ...]] — Merge N different HyperLogLogs into a single one."""

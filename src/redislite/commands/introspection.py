@@ -11,7 +11,7 @@ from ..errors import CommandError
 from ..protocol.values import SetReply, SimpleString
 from ..storage.glob import compile_glob
 from .client import help_reply
-from .registry import CommandFlag, CommandSpec, command
+from .registry import CommandFlag, CommandSpec, KeyFlag, KeySpec, command
 
 HELP = """\
 COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:
@@ -62,31 +62,16 @@ def find_spec(ctx, name: bytes) -> CommandSpec | None:
     return entry.spec.subcommands.get(sub)
 
 
-def key_spec_flags(spec: CommandSpec) -> list[bytes]:
-    custom = getattr(spec.handler, "key_spec_flags", None)  # commands whose keys move may declare their own
-    if custom is not None:
-        return custom
-    if spec.flags & CommandFlag.PUBSUB:  # SSUBSCRIBE & co.: shard channels sit where keys would
-        return [b"not_key"]
-    if spec.flags & CommandFlag.WRITE:
-        return [b"RW", b"update"]
-    return [b"RO", b"access"]
+def key_spec_reply(key_spec: KeySpec) -> dict:
+    reply = {b"notes": key_spec.notes.encode()} if key_spec.notes else {}
+    reply[b"flags"] = flags_reply(key_spec.flags)
+    for field, part in ((b"begin_search", key_spec.begin_search), (b"find_keys", key_spec.find_keys)):
+        reply[field] = {b"type": part.kind, b"spec": part.arguments()}
+    return reply
 
 
-def key_specs(spec: CommandSpec) -> list[dict]:
-    """One index+range key spec from (first, last, step): simple, but the shape Redis 7 replies. A handler
-    whose keys the triple cannot describe (EVAL's keynum) attaches Redis's specs as `key_specs`."""
-    custom = getattr(spec.handler, "key_specs", None)
-    if custom is not None:
-        return custom
-    if not spec.first_key:
-        return []
-    last = spec.last_key - spec.first_key if spec.last_key >= 0 else spec.last_key
-    return [{
-        b"flags": SetReply([SimpleString(flag) for flag in key_spec_flags(spec)]),
-        b"begin_search": {b"type": b"index", b"spec": {b"index": spec.first_key}},
-        b"find_keys": {b"type": b"range", b"spec": {b"lastkey": last, b"keystep": spec.key_step, b"limit": 0}},
-    }]
+def flags_reply(flags: KeyFlag) -> SetReply:
+    return SetReply([SimpleString(name) for name in flags.redis_names])
 
 
 # A command's COMMAND INFO and COMMAND DOCS replies, built once: the table does not change at run time, and a
@@ -119,8 +104,8 @@ def _command_info(spec: CommandSpec) -> list:
         spec.last_key,
         spec.key_step,
         SetReply([SimpleString(category.encode()) for category in spec.acl_categories]),
-        SetReply(getattr(spec.handler, "tips", ())),  # tips (command hints), when the handler declares any
-        SetReply(key_specs(spec)),
+        SetReply(spec.tips),
+        SetReply([key_spec_reply(key_spec) for key_spec in spec.key_specs]),
         subcommands if subcommands else SetReply(),  # Redis: an array when there are some, else an empty set
     ]
 
@@ -206,40 +191,35 @@ def command_list_command(ctx, argv):
     raise CommandError(errors.SYNTAX)
 
 
-def command_key_positions(ctx, argv: list[bytes]) -> tuple[CommandSpec, list[int]]:
-    """COMMAND GETKEYS's lookup: the named command, its arity, then its key positions."""
+def command_keys(ctx, argv: list[bytes]) -> list[tuple[int, KeyFlag]]:
+    """COMMAND GETKEYS's lookup: the named command, its arity, then its keys with their flags."""
     target = argv[2:]
     entry = ctx.server.engine.lookup(target)
     if entry is None:
         raise CommandError(errors.INVALID_COMMAND)
     spec = entry.spec
+    if not spec.has_keys:
+        raise CommandError(errors.NO_KEY_ARGUMENTS)
     if len(target) != spec.arity and (spec.arity > 0 or len(target) < -spec.arity):
         raise CommandError(errors.INVALID_COMMAND_ARGS)
-    if not spec.first_key and getattr(spec.handler, "key_positions", None) is None:
-        raise CommandError(errors.NO_KEY_ARGUMENTS)
-    positions = spec.key_positions(target)
-    if not positions and spec.flags & CommandFlag.NO_MANDATORY_KEYS:
-        return spec, positions  # EVAL with no keys: Redis answers an empty list
-    if not positions:  # a command whose keys move, and these arguments name none
-        raise CommandError(errors.INVALID_COMMAND_ARGS)
-    return spec, positions
+    keys = spec.keys_and_flags(target)
+    if not keys and not spec.flags & CommandFlag.NO_MANDATORY_KEYS:  # keys that move, and these name none
+        raise CommandError(errors.INVALID_KEY_ARGUMENTS)
+    return keys
 
 
 @command("command|getkeys", arity=-4, flags="loading stale", group="server", since="2.8.13", acl="@connection",
          complexity="O(N) where N is the number of arguments to the command")
 def command_getkeys_command(ctx, argv):
     """COMMAND GETKEYS command [arg [arg ...]] — Extract keys given a full Redis command"""
-    _, positions = command_key_positions(ctx, argv)
-    return [argv[2 + pos] for pos in positions]
+    return [argv[2 + position] for position, _ in command_keys(ctx, argv)]
 
 
 @command("command|getkeysandflags", arity=-4, flags="loading stale", group="server", since="7.0.0",
          acl="@connection", complexity="O(N) where N is the number of arguments to the command")
 def command_getkeysandflags_command(ctx, argv):
     """COMMAND GETKEYSANDFLAGS command [arg [arg ...]] — Extract keys and access flags given a full Redis command"""
-    spec, positions = command_key_positions(ctx, argv)
-    flags = SetReply([SimpleString(flag) for flag in key_spec_flags(spec)])
-    return [[argv[2 + pos], flags] for pos in positions]
+    return [[argv[2 + position], flags_reply(flags)] for position, flags in command_keys(ctx, argv)]
 
 
 # -- COMMAND DOCS arguments from the syntax line -----------------------------------------------------------

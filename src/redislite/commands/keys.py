@@ -2,34 +2,27 @@
 SWAPDB, EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT, TTL, PTTL, EXPIRETIME, PEXPIRETIME, PERSIST, TOUCH, OBJECT
 (ENCODING, REFCOUNT, IDLETIME, FREQ, HELP).
 
-Value types plug in through VALUE_TYPES: each class stored in a database declares its TYPE name, how
-OBJECT ENCODING names its representation and how COPY duplicates it.
+A string is stored as plain bytes; every other value class (storage/) says its own TYPE name (`type_name`),
+OBJECT ENCODING (`encoding`) and how COPY duplicates it (`duplicate()`).
 """
 
-import copy
 import re
-from typing import Callable, NamedTuple
 
 from .. import errors
 from ..errors import CommandError
 from ..protocol.values import OK, SimpleString
 from ..storage.eviction import LFU_INIT_VAL
 from ..storage.glob import compile_glob
+from ..storage.memory import Aggregate
 from .args import INT64_MAX, parse_int, to_int
 from .notifications import NOTIFY_GENERIC, keymiss, notify
 from .notifications import new_key as notify_new_key
-from .registry import command
+from .registry import Index, KeySpec, Range, command
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 UINT64_MAX = 2**64 - 1
 SHARED_INTEGERS = 10000  # OBJ_SHARED_INTEGERS: small integers are shared objects in Redis
 SHARED_REFCOUNT = 2**31 - 1  # OBJ_SHARED_REFCOUNT, what OBJECT REFCOUNT answers for them
-
-
-class ValueType(NamedTuple):
-    name: bytes  # TYPE's answer
-    encoding: Callable[[object], bytes]  # OBJECT ENCODING's answer
-    duplicate: Callable[[object], object]  # COPY's deep copy
 
 
 def string_encoding(value: bytes) -> bytes:
@@ -39,16 +32,19 @@ def string_encoding(value: bytes) -> bytes:
     return b"embstr" if len(value) <= 44 else b"raw"
 
 
-VALUE_TYPES: dict[type, ValueType] = {
-    bytes: ValueType(b"string", string_encoding, lambda value: value),
-}
+def value_type_name(value: bytes | Aggregate) -> bytes:
+    """TYPE's answer for a stored value."""
+    return b"string" if isinstance(value, bytes) else value.type_name
 
 
-def value_type(value) -> ValueType:
-    entry = VALUE_TYPES.get(value.__class__)
-    if entry is None:
-        return ValueType(getattr(value, "type_name", b"none"), lambda v: b"raw", copy.deepcopy)
-    return entry
+def value_encoding(value: bytes | Aggregate) -> bytes:
+    """OBJECT ENCODING's answer for a stored value."""
+    return string_encoding(value) if isinstance(value, bytes) else value.encoding
+
+
+def duplicate_value(value: bytes | Aggregate) -> bytes | Aggregate:
+    """COPY's copy of a stored value (bytes are immutable: shared)."""
+    return value if isinstance(value, bytes) else value.duplicate()
 
 
 def lookup_read(ctx, key: bytes, touch: bool, notify_miss: bool = True):
@@ -133,7 +129,7 @@ def delete_keys(ctx, keys: list[bytes]) -> int:
     return deleted
 
 
-@command("del", arity=-2, flags="write", keys=(1, -1, 1), group="generic",
+@command("del", arity=-2, flags="write", key_specs=[KeySpec("RM DELETE", Index(1), Range(-1))], group="generic",
          complexity="O(N) where N is the number of keys that will be removed. When a key to remove holds a value "
          "other than a string, the individual complexity for this key is O(M) where M is the number of elements in "
          "the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).")
@@ -142,7 +138,8 @@ def del_command(ctx, argv):
     return delete_keys(ctx, argv[1:])
 
 
-@command("unlink", arity=-2, flags="write fast", keys=(1, -1, 1), group="generic", since="4.0.0",
+@command("unlink", arity=-2, flags="write fast", key_specs=[KeySpec("RM DELETE", Index(1), Range(-1))], group="generic",
+         since="4.0.0",
          complexity="O(1) for each key removed regardless of its size. Then the command does O(N) work in a "
          "different thread in order to reclaim memory, where N is the number of allocations the deleted objects "
          "where composed of.")
@@ -151,18 +148,19 @@ def unlink_command(ctx, argv):
     return delete_keys(ctx, argv[1:])
 
 
-@command("exists", arity=-2, flags="readonly fast", keys=(1, -1, 1), group="generic",
+@command("exists", arity=-2, flags="readonly fast", key_specs=[KeySpec("RO", Index(1), Range(-1))], group="generic",
          complexity="O(N) where N is the number of keys to check.")
 def exists_command(ctx, argv):
     """EXISTS key [key ...] — Determine if a key exists"""
     return sum(1 for key in argv[1:] if lookup_read(ctx, key, False) is not None)
 
 
-@command("type", arity=2, flags="readonly fast", keys=(1, 1, 1), group="generic", complexity="O(1)")
+@command("type", arity=2, flags="readonly fast", key_specs=[KeySpec("RO", Index(1))], group="generic",
+         complexity="O(1)")
 def type_command(ctx, argv):
     """TYPE key — Determine the type stored at key"""
     value = lookup_read(ctx, argv[1], None)
-    return SimpleString(b"none" if value is None else value_type(value).name)
+    return SimpleString(b"none" if value is None else value_type_name(value))
 
 
 @command("keys", arity=2, flags="readonly", group="generic", acl="@dangerous",
@@ -218,7 +216,7 @@ def scan_command(ctx, argv):
     for key in candidates:
         if type_name is not None:
             value = lookup_read(ctx, key, False)  # Redis checks the type with a counted read lookup
-            if value is None or value_type(value).name != type_name:
+            if value is None or value_type_name(value) != type_name:
                 continue
         elif db.lookup(key, now_ms) is None:  # expired, or deleted since the scan's snapshot was taken
             continue
@@ -267,19 +265,24 @@ def rename_generic(ctx, argv, nx: bool):
     return 1 if nx else OK
 
 
-@command("rename", arity=3, flags="write", keys=(1, 2, 1), group="generic", complexity="O(1)")
+@command("rename", arity=3, flags="write",
+         key_specs=[KeySpec("RW ACCESS DELETE", Index(1)), KeySpec("OW UPDATE", Index(2))], group="generic",
+         complexity="O(1)")
 def rename_command(ctx, argv):
     """RENAME key newkey — Rename a key"""
     return rename_generic(ctx, argv, nx=False)
 
 
-@command("renamenx", arity=3, flags="write fast", keys=(1, 2, 1), group="generic", complexity="O(1)")
+@command("renamenx", arity=3, flags="write fast",
+         key_specs=[KeySpec("RW ACCESS DELETE", Index(1)), KeySpec("OW INSERT", Index(2))], group="generic",
+         complexity="O(1)")
 def renamenx_command(ctx, argv):
     """RENAMENX key newkey — Rename a key, only if the new key does not exist"""
     return rename_generic(ctx, argv, nx=True)
 
 
-@command("copy", arity=-3, flags="write denyoom", keys=(1, 2, 1), group="generic", since="6.2.0",
+@command("copy", arity=-3, flags="write denyoom",
+         key_specs=[KeySpec("RO ACCESS", Index(1)), KeySpec("OW UPDATE", Index(2))], group="generic", since="6.2.0",
          complexity="O(N) worst case for collections, where N is the number of nested items. O(1) for string "
          "values.")
 def copy_command(ctx, argv):
@@ -308,7 +311,7 @@ def copy_command(ctx, argv):
             return 0
         target_db.delete(new_key)
     deadline = source_db.deadline(key)
-    target_db.store(new_key, value_type(value).duplicate(value), touch=ctx.touch)
+    target_db.store(new_key, duplicate_value(value), touch=ctx.touch)
     if deadline is not None:
         target_db.set_deadline(new_key, deadline)
     ctx.server.dirty += 1
@@ -318,7 +321,8 @@ def copy_command(ctx, argv):
     return 1
 
 
-@command("move", arity=3, flags="write fast", keys=(1, 1, 1), group="generic", complexity="O(1)")
+@command("move", arity=3, flags="write fast", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))], group="generic",
+         complexity="O(1)")
 def move_command(ctx, argv):
     """MOVE key db — Move a key to another database"""
     source_db = ctx.db
@@ -413,27 +417,31 @@ def expire_generic(ctx, argv, name: str, unit_ms: int, relative: bool) -> int:
     return 1
 
 
-@command("expire", arity=-3, flags="write fast", keys=(1, 1, 1), group="generic", complexity="O(1)")
+@command("expire", arity=-3, flags="write fast", key_specs=[KeySpec("RW UPDATE", Index(1))], group="generic",
+         complexity="O(1)")
 def expire_command(ctx, argv):
     """EXPIRE key seconds [NX | XX | GT | LT] — Set a key's time to live in seconds"""
     return expire_generic(ctx, argv, "expire", 1000, relative=True)
 
 
-@command("pexpire", arity=-3, flags="write fast", keys=(1, 1, 1), group="generic", since="2.6.0",
+@command("pexpire", arity=-3, flags="write fast", key_specs=[KeySpec("RW UPDATE", Index(1))], group="generic",
+         since="2.6.0",
          complexity="O(1)")
 def pexpire_command(ctx, argv):
     """PEXPIRE key milliseconds [NX | XX | GT | LT] — Set a key's time to live in milliseconds"""
     return expire_generic(ctx, argv, "pexpire", 1, relative=True)
 
 
-@command("expireat", arity=-3, flags="write fast", keys=(1, 1, 1), group="generic", since="1.2.0",
+@command("expireat", arity=-3, flags="write fast", key_specs=[KeySpec("RW UPDATE", Index(1))], group="generic",
+         since="1.2.0",
          complexity="O(1)")
 def expireat_command(ctx, argv):
     """EXPIREAT key unix-time-seconds [NX | XX | GT | LT] — Set the expiration for a key as a UNIX timestamp"""
     return expire_generic(ctx, argv, "expireat", 1000, relative=False)
 
 
-@command("pexpireat", arity=-3, flags="write fast", keys=(1, 1, 1), group="generic", since="2.6.0",
+@command("pexpireat", arity=-3, flags="write fast", key_specs=[KeySpec("RW UPDATE", Index(1))], group="generic",
+         since="2.6.0",
          complexity="O(1)")
 def pexpireat_command(ctx, argv):
     """PEXPIREAT key unix-time-milliseconds [NX | XX | GT | LT] — Set the expiration for a key as a UNIX timestamp specified in milliseconds"""
@@ -451,34 +459,39 @@ def ttl_generic(ctx, key: bytes, in_ms: bool, absolute: bool) -> int:
     return ttl if in_ms else (ttl + 500) // 1000
 
 
-@command("ttl", arity=2, flags="readonly fast", keys=(1, 1, 1), group="generic", complexity="O(1)")
+@command("ttl", arity=2, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="generic",
+         complexity="O(1)")
 def ttl_command(ctx, argv):
     """TTL key — Get the time to live for a key in seconds"""
     return ttl_generic(ctx, argv[1], in_ms=False, absolute=False)
 
 
-@command("pttl", arity=2, flags="readonly fast", keys=(1, 1, 1), group="generic", since="2.6.0",
+@command("pttl", arity=2, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="generic",
+         since="2.6.0",
          complexity="O(1)")
 def pttl_command(ctx, argv):
     """PTTL key — Get the time to live for a key in milliseconds"""
     return ttl_generic(ctx, argv[1], in_ms=True, absolute=False)
 
 
-@command("expiretime", arity=2, flags="readonly fast", keys=(1, 1, 1), group="generic", since="7.0.0",
+@command("expiretime", arity=2, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="generic",
+         since="7.0.0",
          complexity="O(1)")
 def expiretime_command(ctx, argv):
     """EXPIRETIME key — Get the expiration Unix timestamp for a key"""
     return ttl_generic(ctx, argv[1], in_ms=False, absolute=True)
 
 
-@command("pexpiretime", arity=2, flags="readonly fast", keys=(1, 1, 1), group="generic", since="7.0.0",
+@command("pexpiretime", arity=2, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="generic",
+         since="7.0.0",
          complexity="O(1)")
 def pexpiretime_command(ctx, argv):
     """PEXPIRETIME key — Get the expiration Unix timestamp for a key in milliseconds"""
     return ttl_generic(ctx, argv[1], in_ms=True, absolute=True)
 
 
-@command("persist", arity=2, flags="write fast", keys=(1, 1, 1), group="generic", since="2.2.0",
+@command("persist", arity=2, flags="write fast", key_specs=[KeySpec("RW UPDATE", Index(1))], group="generic",
+         since="2.2.0",
          complexity="O(1)")
 def persist_command(ctx, argv):
     """PERSIST key — Remove the expiration from a key"""
@@ -491,7 +504,8 @@ def persist_command(ctx, argv):
     return 1
 
 
-@command("touch", arity=-2, flags="readonly fast", keys=(1, -1, 1), group="generic", since="3.2.1",
+@command("touch", arity=-2, flags="readonly fast", key_specs=[KeySpec("RO", Index(1), Range(-1))], group="generic",
+         since="3.2.1",
          complexity="O(N) where N is the number of keys that will be touched.")
 def touch_command(ctx, argv):
     """TOUCH key [key ...] — Alters the last access time of a key(s). Returns the number of existing keys specified."""
@@ -535,15 +549,17 @@ def object_help_command(ctx, argv):
     return [SimpleString(line.encode()) for line in OBJECT_HELP.splitlines()]
 
 
-@command("object|encoding", arity=3, flags="readonly", keys=(2, 2, 1), group="generic", since="2.2.3",
+@command("object|encoding", arity=3, flags="readonly", key_specs=[KeySpec("RO", Index(2))], group="generic",
+         since="2.2.3",
          complexity="O(1)")
 def object_encoding_command(ctx, argv):
     """OBJECT ENCODING key — Inspect the internal encoding of a Redis object"""
     value = lookup_read(ctx, argv[2], None, notify_miss=False)
-    return None if value is None else value_type(value).encoding(value)
+    return None if value is None else value_encoding(value)
 
 
-@command("object|refcount", arity=3, flags="readonly", keys=(2, 2, 1), group="generic", since="2.2.3",
+@command("object|refcount", arity=3, flags="readonly", key_specs=[KeySpec("RO", Index(2))], group="generic",
+         since="2.2.3",
          complexity="O(1)")
 def object_refcount_command(ctx, argv):
     """OBJECT REFCOUNT key — Get the number of references to the value of the key"""
@@ -559,7 +575,8 @@ def object_refcount_command(ctx, argv):
     return 1
 
 
-@command("object|idletime", arity=3, flags="readonly", keys=(2, 2, 1), group="generic", since="2.2.3",
+@command("object|idletime", arity=3, flags="readonly", key_specs=[KeySpec("RO", Index(2))], group="generic",
+         since="2.2.3",
          complexity="O(1)")
 def object_idletime_command(ctx, argv):
     """OBJECT IDLETIME key — Get the time since a Redis object was last accessed"""
@@ -573,7 +590,7 @@ def object_idletime_command(ctx, argv):
     return max(now_s - ctx.db.access_time(key, now_s), 0)
 
 
-@command("object|freq", arity=3, flags="readonly", keys=(2, 2, 1), group="generic", since="4.0.0",
+@command("object|freq", arity=3, flags="readonly", key_specs=[KeySpec("RO", Index(2))], group="generic", since="4.0.0",
          complexity="O(1)")
 def object_freq_command(ctx, argv):
     """OBJECT FREQ key — Get the logarithmic access frequency counter of a Redis object"""

@@ -19,11 +19,9 @@ from ..protocol.values import NULL_ARRAY, OK
 from ..storage.lists import ListValue
 from .args import INT64_MIN, parse_int, to_int
 from .blocking import Block, parse_timeout
-from .keys import VALUE_TYPES, ValueType, lookup_read_as, lookup_write_as
+from .keys import lookup_read_as, lookup_write_as
 from .notifications import NOTIFY_GENERIC, NOTIFY_LIST, new_key, notify
-from .registry import command
-
-VALUE_TYPES[ListValue] = ValueType(b"list", lambda value: b"quicklist", ListValue)
+from .registry import Index, KeyNum, KeySpec, Range, command
 
 PUSH_COMPLEXITY = ("O(1) for each element added, so O(N) to add N elements when the command is called with "
                    "multiple arguments.")
@@ -157,39 +155,32 @@ def list_mpop(ctx, keys: list[bytes], left: bool, count: int) -> list | None:
     return None
 
 
-def mpop_key_positions(argv: list[bytes], numkeys_index: int = 1) -> list[int]:
-    """Key positions of `... numkeys key [key ...] ...` (LMPOP; BLMPOP has its numkeys at 2)."""
-    numkeys = parse_int(argv[numkeys_index]) if len(argv) > numkeys_index else None
-    first = numkeys_index + 1
-    if numkeys is None or not 1 <= numkeys <= len(argv) - first:
-        return []
-    return list(range(first, first + numkeys))
-
-
 # -- push and pop -------------------------------------------------------------------------------------------
 
 
-@command("lpush", arity=-3, flags="write denyoom fast", keys=(1, 1, 1), group="list", complexity=PUSH_COMPLEXITY)
+@command("lpush", arity=-3, flags="write denyoom fast", key_specs=[KeySpec("RW INSERT", Index(1))], group="list",
+         complexity=PUSH_COMPLEXITY)
 def lpush_command(ctx, argv):
     """LPUSH key element [element ...] — Prepend one or multiple elements to a list"""
     return list_push(ctx, argv[1], argv[2:], left=True)
 
 
-@command("rpush", arity=-3, flags="write denyoom fast", keys=(1, 1, 1), group="list", complexity=PUSH_COMPLEXITY)
+@command("rpush", arity=-3, flags="write denyoom fast", key_specs=[KeySpec("RW INSERT", Index(1))], group="list",
+         complexity=PUSH_COMPLEXITY)
 def rpush_command(ctx, argv):
     """RPUSH key element [element ...] — Append one or multiple elements to a list"""
     return list_push(ctx, argv[1], argv[2:], left=False)
 
 
-@command("lpushx", arity=-3, flags="write denyoom fast", keys=(1, 1, 1), group="list", since="2.2.0",
-         complexity=PUSH_COMPLEXITY)
+@command("lpushx", arity=-3, flags="write denyoom fast", key_specs=[KeySpec("RW INSERT", Index(1))], group="list",
+         since="2.2.0", complexity=PUSH_COMPLEXITY)
 def lpushx_command(ctx, argv):
     """LPUSHX key element [element ...] — Prepend an element to a list, only if the list exists"""
     return list_push(ctx, argv[1], argv[2:], left=True, only_if_exists=True)
 
 
-@command("rpushx", arity=-3, flags="write denyoom fast", keys=(1, 1, 1), group="list", since="2.2.0",
-         complexity=PUSH_COMPLEXITY)
+@command("rpushx", arity=-3, flags="write denyoom fast", key_specs=[KeySpec("RW INSERT", Index(1))], group="list",
+         since="2.2.0", complexity=PUSH_COMPLEXITY)
 def rpushx_command(ctx, argv):
     """RPUSHX key element [element ...] — Append an element to a list, only if the list exists"""
     return list_push(ctx, argv[1], argv[2:], left=False, only_if_exists=True)
@@ -209,13 +200,15 @@ def pop_generic(ctx, argv, left: bool):
     return NULL_ARRAY if popped is None else popped
 
 
-@command("lpop", arity=-2, flags="write fast", keys=(1, 1, 1), group="list", complexity=POP_COMPLEXITY)
+@command("lpop", arity=-2, flags="write fast", key_specs=[KeySpec("RW ACCESS DELETE", Index(1))], group="list",
+         complexity=POP_COMPLEXITY)
 def lpop_command(ctx, argv):
     """LPOP key [count] — Remove and get the first elements in a list"""
     return pop_generic(ctx, argv, left=True)
 
 
-@command("rpop", arity=-2, flags="write fast", keys=(1, 1, 1), group="list", complexity=POP_COMPLEXITY)
+@command("rpop", arity=-2, flags="write fast", key_specs=[KeySpec("RW ACCESS DELETE", Index(1))], group="list",
+         complexity=POP_COMPLEXITY)
 def rpop_command(ctx, argv):
     """RPOP key [count] — Remove and get the last elements in a list"""
     return pop_generic(ctx, argv, left=False)
@@ -224,7 +217,7 @@ def rpop_command(ctx, argv):
 # -- reading ------------------------------------------------------------------------------------------------
 
 
-@command("llen", arity=2, flags="readonly fast", keys=(1, 1, 1), group="list", complexity="O(1)")
+@command("llen", arity=2, flags="readonly fast", key_specs=[KeySpec("RO", Index(1))], group="list", complexity="O(1)")
 def llen_command(ctx, argv):
     """LLEN key — Get the length of a list"""
     value = lookup_list_read(ctx, argv[1])
@@ -244,7 +237,7 @@ def clamp_range(start: int, stop: int, length: int) -> tuple[int, int] | None:
     return start, min(stop, length - 1)
 
 
-@command("lrange", arity=4, flags="readonly", keys=(1, 1, 1), group="list",
+@command("lrange", arity=4, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="list",
          complexity="O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end "
          "(HEAD or TAIL) for large lists; and N is the number of elements in the specified range.")
 def lrange_command(ctx, argv):
@@ -257,7 +250,7 @@ def lrange_command(ctx, argv):
     return [] if bounds is None else value.range(*bounds)
 
 
-@command("lindex", arity=3, flags="readonly", keys=(1, 1, 1), group="list",
+@command("lindex", arity=3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="list",
          complexity="O(N) where N is the number of elements to traverse to get to the element at index. This "
          "makes asking for the first or the last element of the list O(1).")
 def lindex_command(ctx, argv):
@@ -271,7 +264,7 @@ def lindex_command(ctx, argv):
     return value[index] if 0 <= index < len(value) else None
 
 
-@command("lpos", arity=-3, flags="readonly", keys=(1, 1, 1), group="list", since="6.0.6",
+@command("lpos", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="list", since="6.0.6",
          complexity="O(N) where N is the number of elements in the list, for the average case. When searching for "
          "elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may "
          "run in constant time.")
@@ -312,7 +305,7 @@ def lpos_command(ctx, argv):
 # -- changing elements --------------------------------------------------------------------------------------
 
 
-@command("lset", arity=4, flags="write denyoom", keys=(1, 1, 1), group="list",
+@command("lset", arity=4, flags="write denyoom", key_specs=[KeySpec("RW UPDATE", Index(1))], group="list",
          complexity="O(N) where N is the length of the list. Setting either the first or the last element of the "
          "list is O(1).")
 def lset_command(ctx, argv):
@@ -332,7 +325,8 @@ def lset_command(ctx, argv):
     return OK
 
 
-@command("linsert", arity=5, flags="write denyoom", keys=(1, 1, 1), group="list", since="2.2.0",
+@command("linsert", arity=5, flags="write denyoom", key_specs=[KeySpec("RW INSERT", Index(1))], group="list",
+         since="2.2.0",
          complexity="O(N) where N is the number of elements to traverse before seeing the value pivot. This means "
          "that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting "
          "somewhere on the right end (tail) is O(N).")
@@ -352,7 +346,7 @@ def linsert_command(ctx, argv):
     return len(value)
 
 
-@command("lrem", arity=4, flags="write", keys=(1, 1, 1), group="list",
+@command("lrem", arity=4, flags="write", key_specs=[KeySpec("RW DELETE", Index(1))], group="list",
          complexity="O(N+M) where N is the length of the list and M is the number of elements removed.")
 def lrem_command(ctx, argv):
     """LREM key count element — Remove elements from a list"""
@@ -369,7 +363,7 @@ def lrem_command(ctx, argv):
     return removed
 
 
-@command("ltrim", arity=4, flags="write", keys=(1, 1, 1), group="list",
+@command("ltrim", arity=4, flags="write", key_specs=[KeySpec("RW DELETE", Index(1))], group="list",
          complexity="O(N) where N is the number of elements to be removed by the operation.")
 def ltrim_command(ctx, argv):
     """LTRIM key start stop — Trim a list to the specified range"""
@@ -392,14 +386,17 @@ def ltrim_command(ctx, argv):
 # -- moving between lists -----------------------------------------------------------------------------------
 
 
-@command("lmove", arity=5, flags="write denyoom", keys=(1, 2, 1), group="list", since="6.2.0", complexity="O(1)")
+@command("lmove", arity=5, flags="write denyoom",
+         key_specs=[KeySpec("RW ACCESS DELETE", Index(1)), KeySpec("RW INSERT", Index(2))], group="list", since="6.2.0",
+         complexity="O(1)")
 def lmove_command(ctx, argv):
     """LMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT> — Pop an element from a list, push it to another list and return it"""
     from_left, to_left = parse_side(argv[3]), parse_side(argv[4])
     return list_move(ctx, argv[1], argv[2], from_left, to_left)
 
 
-@command("rpoplpush", arity=3, flags="write denyoom", keys=(1, 2, 1), group="list", since="1.2.0",
+@command("rpoplpush", arity=3, flags="write denyoom",
+         key_specs=[KeySpec("RW ACCESS DELETE", Index(1)), KeySpec("RW INSERT", Index(2))], group="list", since="1.2.0",
          complexity="O(1)")
 def rpoplpush_command(ctx, argv):
     """RPOPLPUSH source destination — Remove the last element in a list, prepend it to another list and return it"""
@@ -424,7 +421,8 @@ def parse_mpop(argv: list[bytes], numkeys_index: int) -> tuple[list[bytes], bool
     return argv[numkeys_index + 1:where_index], left, 1 if count is None else count
 
 
-@command("lmpop", arity=-4, flags="write movablekeys", group="list", since="7.0.0",
+@command("lmpop", arity=-4, flags="write", key_specs=[KeySpec("RW ACCESS DELETE", Index(1), KeyNum(0, 1))],
+         group="list", since="7.0.0",
          complexity="O(N+M) where N is the number of provided keys and M is the number of elements returned.")
 def lmpop_command(ctx, argv):
     """LMPOP numkeys key [key ...] <LEFT | RIGHT> [COUNT count] — Pop elements from a list"""
@@ -433,13 +431,9 @@ def lmpop_command(ctx, argv):
     return NULL_ARRAY if popped is None else popped
 
 
-lmpop_command.key_positions = mpop_key_positions
-
-
 # -- blocking -----------------------------------------------------------------------------------------------
 # Each serves at once when it can; otherwise it returns a Block and the engine runs it again when one of its
 # keys is written. A key of another type is WRONGTYPE, whether met now or when the client is woken.
-
 
 def blocking_pop(ctx, keys: list[bytes], timeout_raw: bytes, left: bool):
     timeout_ms = parse_timeout(timeout_raw)
@@ -451,14 +445,16 @@ def blocking_pop(ctx, keys: list[bytes], timeout_raw: bytes, left: bool):
     return Block(keys, timeout_ms, NULL_ARRAY)
 
 
-@command("blpop", arity=-3, flags="write noscript blocking", keys=(1, -2, 1), group="list", since="2.0.0",
+@command("blpop", arity=-3, flags="write noscript blocking",
+         key_specs=[KeySpec("RW ACCESS DELETE", Index(1), Range(-2))], group="list", since="2.0.0",
          complexity="O(N) where N is the number of provided keys.")
 def blpop_command(ctx, argv):
     """BLPOP key [key ...] timeout — Remove and get the first element in a list, or block until one is available"""
     return blocking_pop(ctx, argv[1:-1], argv[-1], left=True)
 
 
-@command("brpop", arity=-3, flags="write noscript blocking", keys=(1, -2, 1), group="list", since="2.0.0",
+@command("brpop", arity=-3, flags="write noscript blocking",
+         key_specs=[KeySpec("RW ACCESS DELETE", Index(1), Range(-2))], group="list", since="2.0.0",
          complexity="O(N) where N is the number of provided keys.")
 def brpop_command(ctx, argv):
     """BRPOP key [key ...] timeout — Remove and get the last element in a list, or block until one is available"""
@@ -476,14 +472,16 @@ def blocking_move(ctx, source: bytes, destination: bytes, from_left: bool, to_le
     return Block([source], timeout_ms, NULL_ARRAY, None)  # a timeout is *-1; inside MULTI it is a null bulk
 
 
-@command("brpoplpush", arity=4, flags="write denyoom noscript blocking", keys=(1, 2, 1), group="list",
+@command("brpoplpush", arity=4, flags="write denyoom noscript blocking",
+         key_specs=[KeySpec("RW ACCESS DELETE", Index(1)), KeySpec("RW INSERT", Index(2))], group="list",
          since="2.2.0", complexity="O(1)")
 def brpoplpush_command(ctx, argv):
     """BRPOPLPUSH source destination timeout — Pop an element from a list, push it to another list and return it; or block until one is available"""
     return blocking_move(ctx, argv[1], argv[2], False, True, argv[3], [b"RPOPLPUSH", argv[1], argv[2]])
 
 
-@command("blmove", arity=6, flags="write denyoom noscript blocking", keys=(1, 2, 1), group="list", since="6.2.0",
+@command("blmove", arity=6, flags="write denyoom noscript blocking",
+         key_specs=[KeySpec("RW ACCESS DELETE", Index(1)), KeySpec("RW INSERT", Index(2))], group="list", since="6.2.0",
          complexity="O(1)")
 def blmove_command(ctx, argv):
     """BLMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout — Pop an element from a list, push it to another list and return it; or block until one is available"""
@@ -491,7 +489,8 @@ def blmove_command(ctx, argv):
     return blocking_move(ctx, argv[1], argv[2], from_left, to_left, argv[5], [b"LMOVE", *argv[1:5]])
 
 
-@command("blmpop", arity=-5, flags="write blocking movablekeys", group="list", since="7.0.0",
+@command("blmpop", arity=-5, flags="write blocking", key_specs=[KeySpec("RW ACCESS DELETE", Index(2), KeyNum(0, 1))],
+         group="list", since="7.0.0",
          complexity="O(N+M) where N is the number of provided keys and M is the number of elements returned.")
 def blmpop_command(ctx, argv):
     """BLMPOP timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count] — Pop elements from a list, or block until one is available"""
@@ -499,6 +498,3 @@ def blmpop_command(ctx, argv):
     timeout_ms = parse_timeout(argv[1])
     popped = list_mpop(ctx, keys, left, count)
     return Block(keys, timeout_ms, NULL_ARRAY) if popped is None else popped
-
-
-blmpop_command.key_positions = lambda argv: mpop_key_positions(argv, 2)

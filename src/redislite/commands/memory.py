@@ -7,9 +7,9 @@ from ..protocol.values import OK, Verbatim
 from ..storage.memory import HEAP_ENTRY_BYTES, STARTUP_BYTES, TABLE_SLOT_BYTES, bytes_size, measure
 from .args import to_int
 from .client import help_reply
+from .info import resident_bytes
 from .keys import lookup_read
-from .registry import command
-from .server import resident_bytes
+from .registry import Index, KeySpec, command
 
 MEMORY_HELP = """\
 MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:
@@ -57,7 +57,7 @@ def memory_help_command(ctx, argv):
     return help_reply(MEMORY_HELP)
 
 
-@command("memory|usage", arity=-3, flags="readonly", keys=(2, 2, 1), group="server", since="4.0.0",
+@command("memory|usage", arity=-3, flags="readonly", key_specs=[KeySpec("RO", Index(2))], group="server", since="4.0.0",
          complexity="O(N) where N is the number of samples.")
 def memory_usage_command(ctx, argv):
     """MEMORY USAGE key [SAMPLES count] — Estimate the memory usage of a key: its key and value objects
@@ -83,7 +83,8 @@ def memory_usage_command(ctx, argv):
     return usage
 
 
-@command("memory|stats", arity=2, group="server", since="4.0.0", complexity="O(1)")
+@command("memory|stats", arity=2, group="server", since="4.0.0", tips="nondeterministic_output "
+         "request_policy:all_shards response_policy:special", complexity="O(1)")
 def memory_stats_command(ctx, argv):
     """MEMORY STATS — Show memory usage details, with Redis's field names where they apply."""
     state = ctx.server
@@ -129,7 +130,8 @@ def memory_stats_command(ctx, argv):
     return stats
 
 
-@command("memory|doctor", arity=2, group="server", since="4.0.0", complexity="O(1)")
+@command("memory|doctor", arity=2, group="server", since="4.0.0", tips="nondeterministic_output "
+         "request_policy:all_shards response_policy:special", complexity="O(1)")
 def memory_doctor_command(ctx, argv):
     """MEMORY DOCTOR — Outputs memory problems report"""
     memory = ctx.server.memory
@@ -143,14 +145,16 @@ def memory_doctor_command(ctx, argv):
     return Verbatim(report.encode())
 
 
-@command("memory|malloc-stats", arity=2, group="server", since="4.0.0",
+@command("memory|malloc-stats", arity=2, group="server", since="4.0.0", tips="nondeterministic_output "
+         "request_policy:all_shards response_policy:special",
          complexity="Depends on how much memory is allocated, could be slow")
 def memory_malloc_stats_command(ctx, argv):
     """MEMORY MALLOC-STATS — Show allocator internal stats (what Redis answers without jemalloc)"""
     return b"Stats not supported for the current allocator"
 
 
-@command("memory|purge", arity=2, group="server", since="4.0.0",
+@command("memory|purge", arity=2, group="server", since="4.0.0", tips="request_policy:all_shards "
+         "response_policy:all_succeeded",
          complexity="Depends on how much memory is allocated, could be slow")
 def memory_purge_command(ctx, argv):
     """MEMORY PURGE — Ask the allocator to release memory: here, rebuild tables emptied by deletions"""
@@ -158,13 +162,3 @@ def memory_purge_command(ctx, argv):
         while db.compact_one_table(max_keys=None):
             pass
     return OK
-
-
-for _handler, _tips in ((memory_stats_command, ("nondeterministic_output", "request_policy:all_shards",
-                                                "response_policy:special")),
-                        (memory_doctor_command, ("nondeterministic_output", "request_policy:all_shards",
-                                                 "response_policy:special")),
-                        (memory_malloc_stats_command, ("nondeterministic_output", "request_policy:all_shards",
-                                                       "response_policy:special")),
-                        (memory_purge_command, ("request_policy:all_shards", "response_policy:all_succeeded"))):
-    _handler.tips = [tip.encode() for tip in _tips]

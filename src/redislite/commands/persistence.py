@@ -12,7 +12,7 @@ from .args import INT64_MAX, to_int
 from .keys import lfu_policy, lookup_read
 from .notifications import NOTIFY_GENERIC, notify
 from .notifications import new_key as notify_new_key
-from .registry import command
+from .registry import Index, KeySpec, command
 
 
 def persistence_of(ctx):
@@ -69,7 +69,8 @@ def bgrewriteaof_command(ctx, argv):
     return SimpleString(b"Background append only file rewriting started")
 
 
-@command("dump", arity=2, flags="readonly", keys=(1, 1, 1), group="generic", since="2.6.0",
+@command("dump", arity=2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="generic", since="2.6.0",
+         tips="nondeterministic_output",
          complexity="O(1) to access the key and additional O(N*M) to serialize it, where N is the number of "
          "Redis objects composing the value and M their average size. For small string values the time "
          "complexity is thus O(1)+O(1*M) where M is small, so simply O(1).")
@@ -81,10 +82,8 @@ def dump_command(ctx, argv):
     return persistence_of(ctx).dump(value)
 
 
-dump_command.tips = [b"nondeterministic_output"]
-
-
-@command("restore", arity=-4, flags="write denyoom", keys=(1, 1, 1), group="generic", since="2.6.0",
+@command("restore", arity=-4, flags="write denyoom", key_specs=[KeySpec("OW UPDATE", Index(1))], group="generic",
+         since="2.6.0",
          acl="@dangerous",
          complexity="O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N "
          "is the number of Redis objects composing the value and M their average size. For small string values the "
@@ -150,9 +149,6 @@ def restore_command(ctx, argv):
         notify_new_key(ctx, key)
         notify(ctx, NOTIFY_GENERIC, b"restore", key)
     return OK
-
-
-restore_command.key_spec_flags = [b"OW", b"update"]
 
 
 # -- snapshot transfer: what `redis-cli --rdb <file>` (a backup) asks for -------------------------------------

@@ -15,7 +15,7 @@ from ..protocol.values import Push, Replies
 from ..storage.glob import compile_glob
 from .client import help_reply
 from .connection import on_reset
-from .registry import command
+from .registry import Index, KeySpec, Range, command
 
 SUBSCRIBE_FLAGS = "pubsub noscript loading stale"
 
@@ -129,14 +129,16 @@ def punsubscribe_command(ctx, argv):
     return unsubscribe(ctx, PATTERNS, argv[1:])
 
 
-@command("ssubscribe", arity=-2, flags=SUBSCRIBE_FLAGS, keys=(1, -1, 1), group="pubsub", since="7.0.0",
+@command("ssubscribe", arity=-2, flags=SUBSCRIBE_FLAGS, key_specs=[KeySpec("NOT_KEY", Index(1), Range(-1))],
+         group="pubsub", since="7.0.0",
          complexity="O(N) where N is the number of shard channels to subscribe to.")
 def ssubscribe_command(ctx, argv):
     """SSUBSCRIBE shardchannel [shardchannel ...] — Listen for messages published to the given shard channels"""
     return subscribe(ctx, SHARD, argv[1:])
 
 
-@command("sunsubscribe", arity=-1, flags=SUBSCRIBE_FLAGS, keys=(1, -1, 1), group="pubsub", since="7.0.0",
+@command("sunsubscribe", arity=-1, flags=SUBSCRIBE_FLAGS, key_specs=[KeySpec("NOT_KEY", Index(1), Range(-1))],
+         group="pubsub", since="7.0.0",
          complexity="O(N) where N is the number of clients already subscribed to a shard channel.")
 def sunsubscribe_command(ctx, argv):
     """SUNSUBSCRIBE [shardchannel [shardchannel ...]] — Stop listening for messages posted to the given shard channels"""
@@ -151,7 +153,8 @@ def publish_command(ctx, argv):
     return publish(ctx.server, argv[1], argv[2])
 
 
-@command("spublish", arity=3, flags="pubsub loading stale fast", keys=(1, 1, 1), group="pubsub", since="7.0.0",
+@command("spublish", arity=3, flags="pubsub loading stale fast", key_specs=[KeySpec("NOT_KEY", Index(1))],
+         group="pubsub", since="7.0.0",
          complexity="O(N) where N is the number of clients subscribed to the receiving shard channel.")
 def spublish_command(ctx, argv):
     """SPUBLISH shardchannel message — Post a message to a shard channel"""

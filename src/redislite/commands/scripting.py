@@ -24,7 +24,7 @@ from .args import parse_int
 from .client import help_reply
 from .lua import payload
 from .lua.runtime import LuaEngine, c_string
-from .registry import CommandFlag, command
+from .registry import CommandFlag, Index, KeyNum, KeySpec, command
 
 log = logging.getLogger("redislite.scripting")
 
@@ -482,47 +482,14 @@ def parse_library_metadata(code: bytes) -> tuple[bytes, bytes]:
     return engine_name, name
 
 
-# -- COMMAND INFO details that the (first, last, step) triple cannot express --------------------------------
-
-
-def numkeys_key_positions(argv: list[bytes]) -> list[int]:
-    """EVAL/FCALL keys: numkeys at argv[2], keys from argv[3] (an invalid numkeys names no keys)."""
-    if len(argv) < 3:
-        return []
-    count = parse_int(argv[2])
-    if count is None or count < 0 or 3 + count > len(argv):
-        return []
-    return list(range(3, 3 + count))
-
-
-def _keynum_spec(flags: list[bytes], notes: str | None) -> list[dict]:
-    spec = {}
-    if notes:
-        spec[b"notes"] = notes.encode()
-    spec.update({
-        b"flags": SetReply(SimpleString(flag) for flag in flags),
-        b"begin_search": {b"type": b"index", b"spec": {b"index": 2}},
-        b"find_keys": {b"type": b"keynum", b"spec": {b"keynumidx": 0, b"firstkey": 1, b"keystep": 1}},
-    })
-    return [spec]
-
+# -- where EVAL and FCALL find their keys: `numkeys key [key ...]` from argv[2] -------------------------------
 
 WRITE_NOTES = "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE"
 READ_NOTES = "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS"
 
 
-def _declare_keys(handler, flags: list[bytes], notes: str | None):
-    handler.key_positions = numkeys_key_positions
-    handler.key_specs = _keynum_spec(flags, notes)
-    handler.key_spec_flags = flags
-    return handler
-
-
-def _tips(*tips: str):
-    def attach(handler):
-        handler.tips = [tip.encode() for tip in tips]
-        return handler
-    return attach
+def script_keys(flags: str, notes: str = "") -> list[KeySpec]:
+    return [KeySpec(flags, Index(2), KeyNum(0, 1), notes=notes)]
 
 
 # -- EVAL and friends ------------------------------------------------------------------------------------
@@ -563,38 +530,36 @@ def feed_monitors(ctx, argv: list[bytes]) -> None:
         ctx.server.engine.feed_monitors(ctx, argv)
 
 
-@command("eval", arity=-3, flags="noscript stale skip_monitor no_mandatory_keys movablekeys", group="scripting",
+@command("eval", arity=-3, flags="noscript stale skip_monitor no_mandatory_keys",
+         key_specs=script_keys("RW ACCESS UPDATE", WRITE_NOTES), group="scripting",
          since="2.6.0", complexity="Depends on the script that is executed.")
 def eval_command(ctx, argv):
     """EVAL script numkeys [key [key ...]] [arg [arg ...]] — Execute a Lua script server side"""
     return eval_generic(ctx, argv, by_sha=False, read_only=False)
 
 
-@command("evalsha", arity=-3, flags="noscript stale skip_monitor no_mandatory_keys movablekeys", group="scripting",
+@command("evalsha", arity=-3, flags="noscript stale skip_monitor no_mandatory_keys",
+         key_specs=script_keys("RW ACCESS UPDATE"), group="scripting",
          since="2.6.0", complexity="Depends on the script that is executed.")
 def evalsha_command(ctx, argv):
     """EVALSHA sha1 numkeys [key [key ...]] [arg [arg ...]] — Execute a Lua script server side"""
     return eval_generic(ctx, argv, by_sha=True, read_only=False)
 
 
-@command("eval_ro", arity=-3, flags="readonly noscript stale skip_monitor no_mandatory_keys movablekeys",
+@command("eval_ro", arity=-3, flags="readonly noscript stale skip_monitor no_mandatory_keys",
+         key_specs=script_keys("RO ACCESS", READ_NOTES),
          group="scripting", since="7.0.0", complexity="Depends on the script that is executed.")
 def eval_ro_command(ctx, argv):
     """EVAL_RO script numkeys [key [key ...]] [arg [arg ...]] — Execute a read-only Lua script server side"""
     return eval_generic(ctx, argv, by_sha=False, read_only=True)
 
 
-@command("evalsha_ro", arity=-3, flags="readonly noscript stale skip_monitor no_mandatory_keys movablekeys",
+@command("evalsha_ro", arity=-3, flags="readonly noscript stale skip_monitor no_mandatory_keys",
+         key_specs=script_keys("RO ACCESS"),
          group="scripting", since="7.0.0", complexity="Depends on the script that is executed.")
 def evalsha_ro_command(ctx, argv):
     """EVALSHA_RO sha1 numkeys [key [key ...]] [arg [arg ...]] — Execute a read-only Lua script server side"""
     return eval_generic(ctx, argv, by_sha=True, read_only=True)
-
-
-_declare_keys(eval_command, [b"RW", b"access", b"update"], WRITE_NOTES)
-_declare_keys(evalsha_command, [b"RW", b"access", b"update"], None)
-_declare_keys(eval_ro_command, [b"RO", b"access"], READ_NOTES)
-_declare_keys(evalsha_ro_command, [b"RO", b"access"], None)
 
 
 # -- SCRIPT ------------------------------------------------------------------------------------------------
@@ -631,10 +596,10 @@ def script_help_command(ctx, argv):
     return help_reply(SCRIPT_HELP)
 
 
-@_tips("request_policy:all_shards", "response_policy:agg_logical_and")
 @command("script|exists", arity=-3, flags="noscript", group="scripting", since="2.6.0",
+         tips="request_policy:all_shards response_policy:agg_logical_and",
          complexity="O(N) with N being the number of scripts to check (so checking a single script is an O(1) "
-                    "operation).")
+         "operation).")
 def script_exists_command(ctx, argv):
     """SCRIPT EXISTS sha1 [sha1 ...] — Check existence of scripts in the script cache."""
     scripts = scripting_of(ctx).scripts
@@ -652,8 +617,8 @@ def script_debug_command(ctx, argv):
     raise CommandError(b"ERR Use SCRIPT DEBUG YES/SYNC/NO")
 
 
-@_tips("request_policy:all_nodes", "response_policy:all_succeeded")
 @command("script|load", arity=3, flags="noscript stale", group="scripting", since="2.6.0",
+         tips="request_policy:all_nodes response_policy:all_succeeded",
          complexity="O(N) with N being the length in bytes of the script body.")
 def script_load_command(ctx, argv):
     """SCRIPT LOAD script — Load the specified Lua script into the script cache."""
@@ -661,8 +626,8 @@ def script_load_command(ctx, argv):
     return sha
 
 
-@_tips("request_policy:all_nodes", "response_policy:all_succeeded")
 @command("script|flush", arity=-2, flags="noscript", group="scripting", since="2.6.0",
+         tips="request_policy:all_nodes response_policy:all_succeeded",
          complexity="O(N) with N being the number of scripts in cache")
 def script_flush_command(ctx, argv):
     """SCRIPT FLUSH [ASYNC | SYNC] — Remove all the scripts from the script cache."""
@@ -672,8 +637,8 @@ def script_flush_command(ctx, argv):
     return OK
 
 
-@_tips("request_policy:all_shards", "response_policy:one_succeeded")
-@command("script|kill", arity=2, flags="noscript allow_busy", group="scripting", since="2.6.0", complexity="O(1)")
+@command("script|kill", arity=2, flags="noscript allow_busy", group="scripting", since="2.6.0",
+         tips="request_policy:all_shards response_policy:one_succeeded", complexity="O(1)")
 def script_kill_command(ctx, argv):
     """SCRIPT KILL — Kill the script currently in execution."""
     return scripting_of(ctx).kill(is_eval=True)
@@ -692,22 +657,20 @@ def fcall_generic(ctx, argv: list[bytes], read_only: bool):
     return scripting.run_function(ctx, function, keys, args, read_only, argv)
 
 
-@command("fcall", arity=-3, flags="noscript stale skip_monitor no_mandatory_keys movablekeys", group="scripting",
+@command("fcall", arity=-3, flags="noscript stale skip_monitor no_mandatory_keys",
+         key_specs=script_keys("RW ACCESS UPDATE", WRITE_NOTES), group="scripting",
          since="7.0.0", complexity="Depends on the function that is executed.")
 def fcall_command(ctx, argv):
     """FCALL function numkeys [key [key ...]] [arg [arg ...]] — Invoke a function"""
     return fcall_generic(ctx, argv, read_only=False)
 
 
-@command("fcall_ro", arity=-3, flags="readonly noscript stale skip_monitor no_mandatory_keys movablekeys",
+@command("fcall_ro", arity=-3, flags="readonly noscript stale skip_monitor no_mandatory_keys",
+         key_specs=script_keys("RO ACCESS", READ_NOTES),
          group="scripting", since="7.0.0", complexity="Depends on the function that is executed.")
 def fcall_ro_command(ctx, argv):
     """FCALL_RO function numkeys [key [key ...]] [arg [arg ...]] — Invoke a read-only function"""
     return fcall_generic(ctx, argv, read_only=True)
-
-
-_declare_keys(fcall_command, [b"RW", b"access", b"update"], WRITE_NOTES)
-_declare_keys(fcall_ro_command, [b"RO", b"access"], READ_NOTES)
 
 
 # -- FUNCTION ------------------------------------------------------------------------------------------------
@@ -767,8 +730,8 @@ def function_help_command(ctx, argv):
     return help_reply(FUNCTION_HELP)
 
 
-@_tips("request_policy:all_shards", "response_policy:all_succeeded")
 @command("function|load", arity=-3, flags="write denyoom noscript", group="scripting", since="7.0.0",
+         tips="request_policy:all_shards response_policy:all_succeeded",
          complexity="O(1) (considering compilation time is redundant)")
 def function_load_command(ctx, argv):
     """FUNCTION LOAD [REPLACE] function-code — Create a function with the given arguments (name, code, description)"""
@@ -786,8 +749,8 @@ def function_load_command(ctx, argv):
     return library.name
 
 
-@_tips("request_policy:all_shards", "response_policy:all_succeeded")
-@command("function|delete", arity=3, flags="write noscript", group="scripting", since="7.0.0", complexity="O(1)")
+@command("function|delete", arity=3, flags="write noscript", group="scripting", since="7.0.0",
+         tips="request_policy:all_shards response_policy:all_succeeded", complexity="O(1)")
 def function_delete_command(ctx, argv):
     """FUNCTION DELETE library-name — Delete a function by name"""
     scripting = scripting_of(ctx)
@@ -799,8 +762,8 @@ def function_delete_command(ctx, argv):
     return OK
 
 
-@_tips("request_policy:all_shards", "response_policy:all_succeeded")
 @command("function|flush", arity=-2, flags="write noscript", group="scripting", since="7.0.0",
+         tips="request_policy:all_shards response_policy:all_succeeded",
          complexity="O(N) where N is the number of functions deleted")
 def function_flush_command(ctx, argv):
     """FUNCTION FLUSH [ASYNC | SYNC] — Deleting all functions"""
@@ -813,8 +776,8 @@ def function_flush_command(ctx, argv):
     return OK
 
 
-@_tips("nondeterministic_output_order")
 @command("function|list", arity=-2, flags="noscript", group="scripting", since="7.0.0",
+         tips="nondeterministic_output_order",
          complexity="O(N) where N is the number of functions")
 def function_list_command(ctx, argv):
     """FUNCTION LIST [LIBRARYNAME library-name-pattern] [WITHCODE] — List information about all the functions"""
@@ -855,8 +818,8 @@ def function_dump_command(ctx, argv):
     return payload.dump([library.code for library in scripting_of(ctx).libraries.values()])
 
 
-@_tips("request_policy:all_shards", "response_policy:all_succeeded")
 @command("function|restore", arity=-3, flags="write denyoom noscript", group="scripting", since="7.0.0",
+         tips="request_policy:all_shards response_policy:all_succeeded",
          complexity="O(N) where N is the number of functions on the payload")
 def function_restore_command(ctx, argv):
     """FUNCTION RESTORE serialized-value [FLUSH | APPEND | REPLACE] — Restore all the functions on the given payload"""
@@ -900,8 +863,8 @@ def function_restore_command(ctx, argv):
     return OK
 
 
-@_tips("nondeterministic_output", "request_policy:all_shards", "response_policy:special")
 @command("function|stats", arity=2, flags="noscript allow_busy", group="scripting", since="7.0.0",
+         tips="nondeterministic_output request_policy:all_shards response_policy:special",
          complexity="O(1)")
 def function_stats_command(ctx, argv):
     """FUNCTION STATS — Return information about the function currently running (name, description, duration)"""
@@ -917,8 +880,8 @@ def function_stats_command(ctx, argv):
     return {b"running_script": running, b"engines": engines}
 
 
-@_tips("request_policy:all_shards", "response_policy:one_succeeded")
 @command("function|kill", arity=2, flags="noscript allow_busy", group="scripting", since="7.0.0",
+         tips="request_policy:all_shards response_policy:one_succeeded",
          complexity="O(1)")
 def function_kill_command(ctx, argv):
     """FUNCTION KILL — Kill the function currently in execution."""

@@ -19,12 +19,10 @@ from .hashes import (
     random_count,
     scan_container,
 )
-from .keys import VALUE_TYPES, ValueType, lookup_read_as, lookup_write_as, parse_cursor, parse_scan_options
+from .keys import lookup_read_as, lookup_write_as, parse_cursor, parse_scan_options
 from .notifications import NOTIFY_GENERIC, NOTIFY_SET, new_key, notify
 from .propagate import in_batches
-from .registry import command
-
-VALUE_TYPES[SetValue] = ValueType(b"set", lambda value: value.encoding, SetValue.duplicate)
+from .registry import Index, KeyNum, KeySpec, Range, command
 
 SPOP_MOVE_STRATEGY_MUL = 5  # t_set.c: rebuild the set from the survivors when few of them remain
 SET_OP_COMPLEXITY = "O(N) where N is the total number of elements in all given sets."
@@ -54,7 +52,7 @@ def max_intset_entries(ctx) -> int:
 # -- single-key writes ----------------------------------------------------------------------------------------
 
 
-@command("sadd", arity=-3, flags="write denyoom fast", keys=(1, 1, 1), group="set",
+@command("sadd", arity=-3, flags="write denyoom fast", key_specs=[KeySpec("RW INSERT", Index(1))], group="set",
          complexity="O(1) for each element added, so O(N) to add N elements when the command is called with "
          "multiple arguments.")
 def sadd_command(ctx, argv):
@@ -78,7 +76,7 @@ def sadd_command(ctx, argv):
     return added
 
 
-@command("srem", arity=-3, flags="write fast", keys=(1, 1, 1), group="set",
+@command("srem", arity=-3, flags="write fast", key_specs=[KeySpec("RW DELETE", Index(1))], group="set",
          complexity="O(N) where N is the number of members to be removed.")
 def srem_command(ctx, argv):
     """SREM key member [member ...] — Remove one or more members from a set"""
@@ -102,7 +100,9 @@ def srem_command(ctx, argv):
     return removed
 
 
-@command("smove", arity=4, flags="write fast", keys=(1, 2, 1), group="set", complexity="O(1)")
+@command("smove", arity=4, flags="write fast",
+         key_specs=[KeySpec("RW ACCESS DELETE", Index(1)), KeySpec("RW INSERT", Index(2))], group="set",
+         complexity="O(1)")
 def smove_command(ctx, argv):
     """SMOVE source destination member — Move a member from one set to another"""
     source_key, target_key, member = argv[1], argv[2], argv[3]
@@ -146,7 +146,7 @@ def positive_count(raw: bytes) -> int:
     return value
 
 
-@command("spop", arity=-2, flags="write fast", keys=(1, 1, 1), group="set",
+@command("spop", arity=-2, flags="write fast", key_specs=[KeySpec("RW ACCESS DELETE", Index(1))], group="set",
          complexity="Without the count argument O(1), otherwise O(N) where N is the value of the passed count.")
 def spop_command(ctx, argv):
     """SPOP key [count] — Remove and return one or multiple random members from a set"""
@@ -199,7 +199,7 @@ def spop_command(ctx, argv):
     return SetReply(popped)
 
 
-@command("srandmember", arity=-2, flags="readonly", keys=(1, 1, 1), group="set",
+@command("srandmember", arity=-2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="set",
          complexity="Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed "
          "count.")
 def srandmember_command(ctx, argv):
@@ -223,7 +223,7 @@ def srandmember_command(ctx, argv):
 # -- single-key reads -----------------------------------------------------------------------------------------
 
 
-@command("smembers", arity=2, flags="readonly", keys=(1, 1, 1), group="set",
+@command("smembers", arity=2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="set",
          complexity="O(N) where N is the set cardinality.")
 def smembers_command(ctx, argv):
     """SMEMBERS key — Get all the members in a set"""
@@ -231,14 +231,16 @@ def smembers_command(ctx, argv):
     return SetReply() if value is None else SetReply(value)
 
 
-@command("sismember", arity=3, flags="readonly fast", keys=(1, 1, 1), group="set", complexity="O(1)")
+@command("sismember", arity=3, flags="readonly fast", key_specs=[KeySpec("RO", Index(1))], group="set",
+         complexity="O(1)")
 def sismember_command(ctx, argv):
     """SISMEMBER key member — Determine if a given value is a member of a set"""
     value = lookup_set_read(ctx, argv[1])
     return 1 if value is not None and argv[2] in value else 0
 
 
-@command("smismember", arity=-3, flags="readonly fast", keys=(1, 1, 1), group="set", since="6.2.0",
+@command("smismember", arity=-3, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="set",
+         since="6.2.0",
          complexity="O(N) where N is the number of elements being checked for membership")
 def smismember_command(ctx, argv):
     """SMISMEMBER key member [member ...] — Returns the membership associated with the given elements for a set"""
@@ -248,14 +250,14 @@ def smismember_command(ctx, argv):
     return [1 if member in value else 0 for member in argv[2:]]
 
 
-@command("scard", arity=2, flags="readonly fast", keys=(1, 1, 1), group="set", complexity="O(1)")
+@command("scard", arity=2, flags="readonly fast", key_specs=[KeySpec("RO", Index(1))], group="set", complexity="O(1)")
 def scard_command(ctx, argv):
     """SCARD key — Get the number of members in a set"""
     value = lookup_set_read(ctx, argv[1])
     return 0 if value is None else len(value)
 
 
-@command("sscan", arity=-3, flags="readonly", keys=(1, 1, 1), group="set", since="2.8.0",
+@command("sscan", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="set", since="2.8.0",
          complexity=SCAN_COMPLEXITY)
 def sscan_command(ctx, argv):
     """SSCAN key cursor [MATCH pattern] [COUNT count] — Incrementally iterate Set elements"""
@@ -321,28 +323,23 @@ def sinter_generic(ctx, keys: list[bytes], target_key: bytes | None = None):
     return store_result(ctx, target_key, SetValue.built_from(members, max_intset_entries(ctx)), b"sinterstore")
 
 
-@command("sinter", arity=-2, flags="readonly", keys=(1, -1, 1), group="set", complexity=INTER_COMPLEXITY)
+@command("sinter", arity=-2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1), Range(-1))], group="set",
+         complexity=INTER_COMPLEXITY)
 def sinter_command(ctx, argv):
     """SINTER key [key ...] — Intersect multiple sets"""
     return sinter_generic(ctx, argv[1:])
 
 
-@command("sinterstore", arity=-3, flags="write denyoom", keys=(1, -1, 1), group="set",
+@command("sinterstore", arity=-3, flags="write denyoom",
+         key_specs=[KeySpec("RW UPDATE", Index(1)), KeySpec("RO ACCESS", Index(2), Range(-1))], group="set",
          complexity=INTER_COMPLEXITY)
 def sinterstore_command(ctx, argv):
     """SINTERSTORE destination key [key ...] — Intersect multiple sets and store the resulting set in a key"""
     return sinter_generic(ctx, argv[2:], argv[1])
 
 
-def sintercard_key_positions(argv: list[bytes]) -> list[int]:
-    numkeys = parse_int(argv[1]) if len(argv) > 1 else None
-    if numkeys is None or not 1 <= numkeys <= len(argv) - 2:
-        return []
-    return list(range(2, 2 + numkeys))
-
-
-@command("sintercard", arity=-3, flags="readonly movablekeys", group="set", since="7.0.0",
-         complexity=INTER_COMPLEXITY)
+@command("sintercard", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1), KeyNum(0, 1))],
+         group="set", since="7.0.0", complexity=INTER_COMPLEXITY)
 def sintercard_command(ctx, argv):
     """SINTERCARD numkeys key [key ...] [LIMIT limit] — Intersect multiple sets and return the cardinality of the result"""
     numkeys = parse_int(argv[1])
@@ -368,9 +365,6 @@ def sintercard_command(ctx, argv):
     return result if limit else len(result)
 
 
-sintercard_command.key_positions = sintercard_key_positions
-
-
 def sunion_generic(ctx, keys: list[bytes], target_key: bytes | None = None):
     sets = [value for value in lookup_sets(ctx, keys) if value is not None]
     members = set().union(*sets)
@@ -379,13 +373,15 @@ def sunion_generic(ctx, keys: list[bytes], target_key: bytes | None = None):
     return store_result(ctx, target_key, SetValue.built_from(members, max_intset_entries(ctx)), b"sunionstore")
 
 
-@command("sunion", arity=-2, flags="readonly", keys=(1, -1, 1), group="set", complexity=SET_OP_COMPLEXITY)
+@command("sunion", arity=-2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1), Range(-1))], group="set",
+         complexity=SET_OP_COMPLEXITY)
 def sunion_command(ctx, argv):
     """SUNION key [key ...] — Add multiple sets"""
     return sunion_generic(ctx, argv[1:])
 
 
-@command("sunionstore", arity=-3, flags="write denyoom", keys=(1, -1, 1), group="set",
+@command("sunionstore", arity=-3, flags="write denyoom",
+         key_specs=[KeySpec("OW UPDATE", Index(1)), KeySpec("RO ACCESS", Index(2), Range(-1))], group="set",
          complexity=SET_OP_COMPLEXITY)
 def sunionstore_command(ctx, argv):
     """SUNIONSTORE destination key [key ...] — Add multiple sets and store the resulting set in a key"""
@@ -417,13 +413,15 @@ def diff_copies_first_set(first: SetValue, others: list[SetValue]) -> bool:
     return algo_one_work > algo_two_work
 
 
-@command("sdiff", arity=-2, flags="readonly", keys=(1, -1, 1), group="set", complexity=SET_OP_COMPLEXITY)
+@command("sdiff", arity=-2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1), Range(-1))], group="set",
+         complexity=SET_OP_COMPLEXITY)
 def sdiff_command(ctx, argv):
     """SDIFF key [key ...] — Subtract multiple sets"""
     return sdiff_generic(ctx, argv[1:])
 
 
-@command("sdiffstore", arity=-3, flags="write denyoom", keys=(1, -1, 1), group="set",
+@command("sdiffstore", arity=-3, flags="write denyoom",
+         key_specs=[KeySpec("OW UPDATE", Index(1)), KeySpec("RO ACCESS", Index(2), Range(-1))], group="set",
          complexity=SET_OP_COMPLEXITY)
 def sdiffstore_command(ctx, argv):
     """SDIFFSTORE destination key [key ...] — Subtract multiple sets and store the resulting set in a key"""

@@ -23,7 +23,7 @@ Compatibility notes, all following sort.c in Redis 7.0:
 
 import heapq
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 from .. import errors
 from ..errors import CommandError
@@ -35,7 +35,7 @@ from .args import to_int
 from .keys import lookup_read
 from .notifications import NOTIFY_GENERIC, NOTIFY_LIST, new_key, notify
 from .propagate import in_batches
-from .registry import TABLE, CommandSpec, command
+from .registry import UNKNOWN, Index, KeyFlag, KeySpec, command
 from .zsets import strtod
 
 SORT_COMPLEXITY = ("O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of "
@@ -98,7 +98,15 @@ def parse_sort_request(argv: list[bytes], readonly: bool) -> SortRequest:
     return request
 
 
-def sort_key_positions(argv: list[bytes]) -> list[int]:
+# Where SORT finds its keys: Redis's key specs, and sortGetKeys for the STORE destination they cannot locate.
+SORTED_KEY = KeySpec("RO ACCESS", Index(1))
+PATTERN_KEYS = KeySpec("RO ACCESS", UNKNOWN, UNKNOWN, notes="For the optional BY/GET keyword. It is marked 'unknown' "
+                       "because the key names derive from the content of the key we sort")
+STORE_KEY = KeySpec("OW UPDATE", UNKNOWN, UNKNOWN, notes="For the optional STORE keyword. It is marked 'unknown' "
+                    "because the keyword can appear anywhere in the argument array")
+
+
+def sort_keys(argv: list[bytes]) -> list[tuple[int, KeyFlag]]:
     """sortGetKeys: the sorted key, plus the last STORE destination. LIMIT, GET and BY skip their
     arguments; any other word is taken to have none (STORE's own argument is looked at as an option)."""
     store = None
@@ -112,7 +120,8 @@ def sort_key_positions(argv: list[bytes]) -> list[int]:
         elif option == b"store" and pos + 1 < len(argv):
             store = pos + 1
         pos += 1
-    return [1] if store is None else [1, store]
+    keys = [(1, SORTED_KEY.flags)]
+    return keys if store is None else [*keys, (store, STORE_KEY.flags)]
 
 
 # -- looking up weights and GET values ---------------------------------------------------------------------
@@ -386,36 +395,16 @@ def store_sorted(ctx, request: SortRequest, window: list[bytes]) -> int:
     return len(items)
 
 
-@command("sort", arity=-2, flags="write denyoom movablekeys", keys=(1, 1, 1), group="generic",
-         acl="@set @sortedset @list @dangerous", complexity=SORT_COMPLEXITY)
+# Unlike the rest of the generic group, SORT and SORT_RO are not in @keyspace (Redis's JSON files list only these).
+@command("sort", arity=-2, flags="write denyoom", key_specs=[SORTED_KEY, PATTERN_KEYS, STORE_KEY], key_finder=sort_keys,
+         group="generic", acl="@set @sortedset @list @dangerous -@keyspace", complexity=SORT_COMPLEXITY)
 def sort_command(ctx, argv):
     """SORT key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA] [STORE destination] — Sort the elements in a list, set or sorted set"""
     return sort_generic(ctx, argv, readonly=False)
 
 
-sort_command.key_positions = sort_key_positions
-
-
-@command("sort_ro", arity=-2, flags="readonly movablekeys", keys=(1, 1, 1), group="generic", since="7.0.0",
-         acl="@set @sortedset @list @dangerous", complexity=SORT_COMPLEXITY)
+@command("sort_ro", arity=-2, flags="readonly", key_specs=[SORTED_KEY, PATTERN_KEYS], group="generic", since="7.0.0",
+         acl="@set @sortedset @list @dangerous -@keyspace", complexity=SORT_COMPLEXITY)
 def sort_ro_command(ctx, argv):
     """SORT_RO key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA] — Sort the elements in a list, set or sorted set. Read-only variant of SORT."""
     return sort_generic(ctx, argv, readonly=True)
-
-
-class NoKeyspaceCategorySpec(CommandSpec):
-    """SORT and SORT_RO belong to Redis's generic group but, unlike the rest of it, not to @keyspace
-    (their JSON files list @set @sortedset @list @dangerous); the table implies @keyspace from the group."""
-
-    @property
-    def acl_categories(self) -> list[str]:
-        return [category for category in super().acl_categories if category != "@keyspace"]
-
-
-def _without_keyspace_category(name: str) -> None:
-    spec = TABLE.specs[name]
-    TABLE.specs[name] = NoKeyspaceCategorySpec(**{item.name: getattr(spec, item.name) for item in fields(spec)})
-
-
-_without_keyspace_category("sort")
-_without_keyspace_category("sort_ro")

@@ -12,7 +12,7 @@ from . import long_double
 from .args import INT64_MAX, INT64_MIN, parse_int, to_int
 from .keys import lookup_read_as, lookup_write_as
 from .notifications import NOTIFY_GENERIC, NOTIFY_STRING, keymiss, new_key, notify
-from .registry import command
+from .registry import Index, KeyFlag, KeySpec, Range, command
 
 # The extended SET / GETEX options, as flags (Redis's OBJ_SET_NX, OBJ_EX, ...).
 SET_NX, SET_XX, SET_GET, KEEPTTL, PERSIST = 1, 2, 4, 8, 16
@@ -104,7 +104,8 @@ def set_generic(ctx, key: bytes, value: bytes, flags: int, deadline: int | None)
     return True, old
 
 
-@command("get", arity=2, flags="readonly fast", keys=(1, 1, 1), group="string", complexity="O(1)")
+@command("get", arity=2, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="string",
+         complexity="O(1)")
 def get_command(ctx, argv):
     """GET key — Get the value of a key"""
     # lookup_string, inlined: GET is the benchmark's hot path.
@@ -120,7 +121,17 @@ def get_command(ctx, argv):
     return value
 
 
-@command("set", arity=-3, flags="write denyoom", keys=(1, 1, 1), group="string", complexity="O(1)")
+SET_KEY = KeySpec("RW ACCESS UPDATE VARIABLE_FLAGS", Index(1), notes="RW and ACCESS due to the optional `GET` argument")
+
+
+def set_keys(argv: list[bytes]) -> list[tuple[int, KeyFlag]]:
+    """setGetKeys: with GET, SET reads the value it replaces; without, it overwrites it unread."""
+    reads = any(arg.partition(b"\0")[0].lower() == b"get" for arg in argv[3:])  # compared as a C string
+    return [(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.UPDATE if reads else KeyFlag.OW | KeyFlag.UPDATE)]
+
+
+@command("set", arity=-3, flags="write denyoom", key_specs=[SET_KEY], key_finder=set_keys, group="string",
+         complexity="O(1)")
 def set_command(ctx, argv):
     """SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL] — Set the string value of a key"""
     if len(argv) == 3:
@@ -141,13 +152,15 @@ def set_command(ctx, argv):
     return OK if stored else None
 
 
-@command("setnx", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string", complexity="O(1)")
+@command("setnx", arity=3, flags="write denyoom fast", key_specs=[KeySpec("OW INSERT", Index(1))], group="string",
+         complexity="O(1)")
 def setnx_command(ctx, argv):
     """SETNX key value — Set the value of a key, only if the key does not exist"""
     return 1 if set_generic(ctx, argv[1], argv[2], SET_NX, None)[0] else 0
 
 
-@command("setex", arity=4, flags="write denyoom", keys=(1, 1, 1), group="string", since="2.0.0",
+@command("setex", arity=4, flags="write denyoom", key_specs=[KeySpec("OW UPDATE", Index(1))], group="string",
+         since="2.0.0",
          complexity="O(1)")
 def setex_command(ctx, argv):
     """SETEX key seconds value — Set the value and expiration of a key"""
@@ -161,14 +174,15 @@ def set_with_deadline(ctx, key: bytes, value: bytes, deadline: int):
     return OK
 
 
-@command("psetex", arity=4, flags="write denyoom", keys=(1, 1, 1), group="string", since="2.6.0",
+@command("psetex", arity=4, flags="write denyoom", key_specs=[KeySpec("OW UPDATE", Index(1))], group="string",
+         since="2.6.0",
          complexity="O(1)")
 def psetex_command(ctx, argv):
     """PSETEX key milliseconds value — Set the value and expiration in milliseconds of a key"""
     return set_with_deadline(ctx, argv[1], argv[3], expire_deadline(argv[2], PX, ctx.now_ms, "psetex"))
 
 
-@command("mget", arity=-2, flags="readonly fast", keys=(1, -1, 1), group="string",
+@command("mget", arity=-2, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1), Range(-1))], group="string",
          complexity="O(N) where N is the number of keys to retrieve.")
 def mget_command(ctx, argv):
     """MGET key [key ...] — Get the values of all the given keys"""
@@ -188,7 +202,8 @@ def mget_command(ctx, argv):
     return values
 
 
-@command("mset", arity=-3, flags="write denyoom", keys=(1, -1, 2), group="string", since="1.0.1",
+@command("mset", arity=-3, flags="write denyoom", key_specs=[KeySpec("OW UPDATE", Index(1), Range(-1, step=2))],
+         group="string", since="1.0.1",
          complexity="O(N) where N is the number of keys to set.")
 def mset_command(ctx, argv):
     """MSET key value [key value ...] — Set multiple keys to multiple values"""
@@ -203,7 +218,8 @@ def mset_command(ctx, argv):
     return OK
 
 
-@command("msetnx", arity=-3, flags="write denyoom", keys=(1, -1, 2), group="string", since="1.0.1",
+@command("msetnx", arity=-3, flags="write denyoom", key_specs=[KeySpec("OW INSERT", Index(1), Range(-1, step=2))],
+         group="string", since="1.0.1",
          complexity="O(N) where N is the number of keys to set.")
 def msetnx_command(ctx, argv):
     """MSETNX key value [key value ...] — Set multiple keys to multiple values, only if none of the keys exist"""
@@ -225,7 +241,8 @@ def msetnx_command(ctx, argv):
     return 1
 
 
-@command("getset", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string", complexity="O(1)")
+@command("getset", arity=3, flags="write denyoom fast", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))],
+         group="string", complexity="O(1)")
 def getset_command(ctx, argv):
     """GETSET key value — Set the string value of a key and return its old value"""
     old = lookup_string(ctx, argv[1])
@@ -238,7 +255,8 @@ def getset_command(ctx, argv):
     return old
 
 
-@command("getdel", arity=2, flags="write fast", keys=(1, 1, 1), group="string", since="6.2.0",
+@command("getdel", arity=2, flags="write fast", key_specs=[KeySpec("RW ACCESS DELETE", Index(1))], group="string",
+         since="6.2.0",
          complexity="O(1)")
 def getdel_command(ctx, argv):
     """GETDEL key — Get the value of a key and delete the key"""
@@ -251,7 +269,9 @@ def getdel_command(ctx, argv):
     return value
 
 
-@command("getex", arity=-2, flags="write fast", keys=(1, 1, 1), group="string", since="6.2.0",
+@command("getex", arity=-2, flags="write fast",
+         key_specs=[KeySpec("RW ACCESS UPDATE", Index(1), notes="RW and UPDATE because it changes the TTL")],
+         group="string", since="6.2.0",
          complexity="O(1)")
 def getex_command(ctx, argv):
     """GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST] — Get the value of a key and optionally set its expiration"""
@@ -287,7 +307,8 @@ def check_string_length(ctx, size: int) -> None:
         raise CommandError(errors.STRING_TOO_LONG)
 
 
-@command("append", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string", since="2.0.0",
+@command("append", arity=3, flags="write denyoom fast", key_specs=[KeySpec("RW INSERT", Index(1))], group="string",
+         since="2.0.0",
          complexity="O(1). The amortized time complexity is O(1) assuming the appended value is small and the "
          "already present value is of any size, since the dynamic string library used by Redis will double the "
          "free space available on every reallocation.")
@@ -310,7 +331,7 @@ def append_command(ctx, argv):
     return len(value)
 
 
-@command("strlen", arity=2, flags="readonly fast", keys=(1, 1, 1), group="string", since="2.2.0",
+@command("strlen", arity=2, flags="readonly fast", key_specs=[KeySpec("RO", Index(1))], group="string", since="2.2.0",
          complexity="O(1)")
 def strlen_command(ctx, argv):
     """STRLEN key — Get the length of the value stored in a key"""
@@ -318,7 +339,8 @@ def strlen_command(ctx, argv):
     return 0 if value is None else len(value)
 
 
-@command("incr", arity=2, flags="write denyoom fast", keys=(1, 1, 1), group="string", complexity="O(1)")
+@command("incr", arity=2, flags="write denyoom fast", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))], group="string",
+         complexity="O(1)")
 def incr_command(ctx, argv, increment: int = 1) -> int:
     """INCR key — Increment the integer value of a key by one"""
     # Redis's incrDecrCommand: DECR, INCRBY and DECRBY call this with their increment (INCR, the common one,
@@ -349,19 +371,22 @@ def incr_command(ctx, argv, increment: int = 1) -> int:
     return result
 
 
-@command("decr", arity=2, flags="write denyoom fast", keys=(1, 1, 1), group="string", complexity="O(1)")
+@command("decr", arity=2, flags="write denyoom fast", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))], group="string",
+         complexity="O(1)")
 def decr_command(ctx, argv):
     """DECR key — Decrement the integer value of a key by one"""
     return incr_command(ctx, argv, -1)
 
 
-@command("incrby", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string", complexity="O(1)")
+@command("incrby", arity=3, flags="write denyoom fast", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))],
+         group="string", complexity="O(1)")
 def incrby_command(ctx, argv):
     """INCRBY key increment — Increment the integer value of a key by the given amount"""
     return incr_command(ctx, argv, to_int(argv[2]))
 
 
-@command("decrby", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string", complexity="O(1)")
+@command("decrby", arity=3, flags="write denyoom fast", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))],
+         group="string", complexity="O(1)")
 def decrby_command(ctx, argv):
     """DECRBY key decrement — Decrement the integer value of a key by the given number"""
     decrement = to_int(argv[2])
@@ -370,7 +395,8 @@ def decrby_command(ctx, argv):
     return incr_command(ctx, argv, -decrement)
 
 
-@command("incrbyfloat", arity=3, flags="write denyoom fast", keys=(1, 1, 1), group="string", since="2.6.0",
+@command("incrbyfloat", arity=3, flags="write denyoom fast", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))],
+         group="string", since="2.6.0",
          complexity="O(1)")
 def incrbyfloat_command(ctx, argv):
     """INCRBYFLOAT key increment — Increment the float value of a key by the given amount"""
@@ -394,7 +420,8 @@ def incrbyfloat_command(ctx, argv):
     return result
 
 
-@command("getrange", arity=4, flags="readonly", keys=(1, 1, 1), group="string", since="2.4.0",
+@command("getrange", arity=4, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="string",
+         since="2.4.0",
          complexity="O(N) where N is the length of the returned string. The complexity is ultimately determined "
          "by the returned length, but because creating a substring from an existing string is very cheap, it can "
          "be considered O(1) for small strings.")
@@ -413,7 +440,7 @@ def getrange_command(ctx, argv):
     return value[start:end + 1] if start <= end else b""
 
 
-@command("substr", arity=4, flags="readonly", keys=(1, 1, 1), group="string",
+@command("substr", arity=4, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="string",
          complexity="O(N) where N is the length of the returned string. The complexity is ultimately determined "
          "by the returned length, but because creating a substring from an existing string is very cheap, it can "
          "be considered O(1) for small strings.")
@@ -422,7 +449,8 @@ def substr_command(ctx, argv):
     return getrange_command(ctx, argv)
 
 
-@command("setrange", arity=4, flags="write denyoom", keys=(1, 1, 1), group="string", since="2.2.0",
+@command("setrange", arity=4, flags="write denyoom", key_specs=[KeySpec("RW UPDATE", Index(1))], group="string",
+         since="2.2.0",
          complexity="O(1), not counting the time taken to copy the new string in place. Usually, this string is "
          "very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length "
          "of the value argument.")
@@ -451,7 +479,8 @@ def setrange_command(ctx, argv):
     return len(value)
 
 
-@command("lcs", arity=-3, flags="readonly", keys=(1, 2, 1), group="string", since="7.0.0",
+@command("lcs", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1), Range(1))], group="string",
+         since="7.0.0",
          complexity="O(N*M) where N and M are the lengths of s1 and s2, respectively")
 def lcs_command(ctx, argv):
     """LCS key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN] — Find longest common substring"""

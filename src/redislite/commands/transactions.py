@@ -17,7 +17,7 @@ from .. import errors
 from ..errors import CommandError
 from ..protocol.values import NULL_ARRAY, OK, Encoded
 from .connection import on_reset
-from .registry import command
+from .registry import Index, KeySpec, Range, command
 
 WATCH_FLAGS = "noscript loading stale fast allow_busy"
 
@@ -99,7 +99,8 @@ def discard_command(ctx, argv):
     return OK
 
 
-@command("watch", arity=-2, flags=WATCH_FLAGS, keys=(1, -1, 1), group="transactions", since="2.2.0",
+@command("watch", arity=-2, flags=WATCH_FLAGS, key_specs=[KeySpec("RO", Index(1), Range(-1))], group="transactions",
+         since="2.2.0",
          complexity="O(1) for every key.")
 def watch_command(ctx, argv):
     """WATCH key [key ...] — Monitor changes to keys to determine execution of the MULTI/EXEC block"""

@@ -26,12 +26,9 @@ from ..storage.glob import compile_glob
 from ..storage.zset import LexRange, ScoreRange, ZSet
 from .args import parse_int, to_int
 from .blocking import Block, parse_timeout
-from .keys import (VALUE_TYPES, ValueType, lookup_read_as, lookup_write_as, parse_cursor,
-                   parse_scan_options)
+from .keys import lookup_read_as, lookup_write_as, parse_cursor, parse_scan_options
 from .notifications import NOTIFY_GENERIC, NOTIFY_ZSET, keymiss, new_key, notify
-from .registry import command
-
-VALUE_TYPES[ZSet] = ValueType(b"zset", lambda value: b"listpack" if value.listpack else b"skiplist", ZSet.copy)
+from .registry import Index, KeyNum, KeySpec, Range, command
 
 LONG_MAX = 2**63 - 1
 LISTPACK_INT_LIMIT = float(2**62)  # LLONG_MAX/2 as a double
@@ -302,21 +299,24 @@ def zadd_generic(ctx, argv: list[bytes], flags: int):
     return added + updated if flags & ZADD_CH else added
 
 
-@command("zadd", arity=-4, flags="write denyoom fast", keys=(1, 1, 1), group="sorted-set", since="1.2.0",
+@command("zadd", arity=-4, flags="write denyoom fast", key_specs=[KeySpec("RW UPDATE", Index(1))], group="sorted-set",
+         since="1.2.0",
          complexity="O(log(N)) for each item added, where N is the number of elements in the sorted set.")
 def zadd_command(ctx, argv):
     """ZADD key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...] — Add one or more members to a sorted set, or update its score if it already exists"""
     return zadd_generic(ctx, argv, 0)
 
 
-@command("zincrby", arity=4, flags="write denyoom fast", keys=(1, 1, 1), group="sorted-set", since="1.2.0",
+@command("zincrby", arity=4, flags="write denyoom fast", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))],
+         group="sorted-set", since="1.2.0",
          complexity="O(log(N)) where N is the number of elements in the sorted set.")
 def zincrby_command(ctx, argv):
     """ZINCRBY key increment member — Increment the score of a member in a sorted set"""
     return zadd_generic(ctx, argv, ZADD_INCR)
 
 
-@command("zrem", arity=-3, flags="write fast", keys=(1, 1, 1), group="sorted-set", since="1.2.0",
+@command("zrem", arity=-3, flags="write fast", key_specs=[KeySpec("RW DELETE", Index(1))], group="sorted-set",
+         since="1.2.0",
          complexity="O(M*log(N)) with N being the number of elements in the sorted set and M the number of "
          "elements to be removed.")
 def zrem_command(ctx, argv):
@@ -341,7 +341,8 @@ def zrem_command(ctx, argv):
 # -- single-member reads ------------------------------------------------------------------------------------
 
 
-@command("zscore", arity=3, flags="readonly fast", keys=(1, 1, 1), group="sorted-set", since="1.2.0",
+@command("zscore", arity=3, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
+         since="1.2.0",
          complexity="O(1)")
 def zscore_command(ctx, argv):
     """ZSCORE key member — Get the score associated with the given member in a sorted set"""
@@ -349,7 +350,8 @@ def zscore_command(ctx, argv):
     return None if zset is None else zset.scores.get(argv[2])
 
 
-@command("zmscore", arity=-3, flags="readonly fast", keys=(1, 1, 1), group="sorted-set", since="6.2.0",
+@command("zmscore", arity=-3, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
+         since="6.2.0",
          complexity="O(N) where N is the number of members being requested.")
 def zmscore_command(ctx, argv):
     """ZMSCORE key member [member ...] — Get the score associated with the given members in a sorted set"""
@@ -360,7 +362,8 @@ def zmscore_command(ctx, argv):
     return [get(member) for member in argv[2:]]
 
 
-@command("zcard", arity=2, flags="readonly fast", keys=(1, 1, 1), group="sorted-set", since="1.2.0",
+@command("zcard", arity=2, flags="readonly fast", key_specs=[KeySpec("RO", Index(1))], group="sorted-set",
+         since="1.2.0",
          complexity="O(1)")
 def zcard_command(ctx, argv):
     """ZCARD key — Get the number of members in a sorted set"""
@@ -373,14 +376,16 @@ def rank_generic(ctx, argv, reverse: bool):
     return None if zset is None else zset.rank(argv[2], reverse)
 
 
-@command("zrank", arity=3, flags="readonly fast", keys=(1, 1, 1), group="sorted-set", since="2.0.0",
+@command("zrank", arity=3, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
+         since="2.0.0",
          complexity="O(log(N))")
 def zrank_command(ctx, argv):
     """ZRANK key member — Determine the index of a member in a sorted set"""
     return rank_generic(ctx, argv, False)
 
 
-@command("zrevrank", arity=3, flags="readonly fast", keys=(1, 1, 1), group="sorted-set", since="2.0.0",
+@command("zrevrank", arity=3, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
+         since="2.0.0",
          complexity="O(log(N))")
 def zrevrank_command(ctx, argv):
     """ZREVRANK key member — Determine the index of a member in a sorted set, with scores ordered from high to low"""
@@ -390,7 +395,8 @@ def zrevrank_command(ctx, argv):
 # -- counting -----------------------------------------------------------------------------------------------
 
 
-@command("zcount", arity=4, flags="readonly fast", keys=(1, 1, 1), group="sorted-set", since="2.0.0",
+@command("zcount", arity=4, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
+         since="2.0.0",
          complexity="O(log(N)) with N being the number of elements in the sorted set.")
 def zcount_command(ctx, argv):
     """ZCOUNT key min max — Count the members in a sorted set with scores within the given values"""
@@ -402,7 +408,8 @@ def zcount_command(ctx, argv):
     return hi - lo
 
 
-@command("zlexcount", arity=4, flags="readonly fast", keys=(1, 1, 1), group="sorted-set", since="2.8.9",
+@command("zlexcount", arity=4, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
+         since="2.8.9",
          complexity="O(log(N)) with N being the number of elements in the sorted set.")
 def zlexcount_command(ctx, argv):
     """ZLEXCOUNT key min max — Count the number of members in a sorted set between a given lexicographical range"""
@@ -518,7 +525,8 @@ def zrange_generic(ctx, argv: list[bytes], key_index: int, range_type: int = 0, 
     return scored_reply(ctx, pairs, withscores)
 
 
-@command("zrange", arity=-4, flags="readonly", keys=(1, 1, 1), group="sorted-set", since="1.2.0",
+@command("zrange", arity=-4, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
+         since="1.2.0",
          complexity="O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
          "elements returned.")
 def zrange_command(ctx, argv):
@@ -526,7 +534,8 @@ def zrange_command(ctx, argv):
     return zrange_generic(ctx, argv, 1)
 
 
-@command("zrangestore", arity=-5, flags="write denyoom", keys=(1, 2, 1), group="sorted-set", since="6.2.0",
+@command("zrangestore", arity=-5, flags="write denyoom",
+         key_specs=[KeySpec("OW UPDATE", Index(1)), KeySpec("RO ACCESS", Index(2))], group="sorted-set", since="6.2.0",
          complexity="O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
          "elements stored into the destination key.")
 def zrangestore_command(ctx, argv):
@@ -534,7 +543,8 @@ def zrangestore_command(ctx, argv):
     return zrange_generic(ctx, argv, 2, destination=argv[1])
 
 
-@command("zrevrange", arity=-4, flags="readonly", keys=(1, 1, 1), group="sorted-set", since="1.2.0",
+@command("zrevrange", arity=-4, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
+         since="1.2.0",
          complexity="O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
          "elements returned.")
 def zrevrange_command(ctx, argv):
@@ -542,29 +552,29 @@ def zrevrange_command(ctx, argv):
     return zrange_generic(ctx, argv, 1, BY_RANK, True)
 
 
-@command("zrangebyscore", arity=-4, flags="readonly", keys=(1, 1, 1), group="sorted-set", since="1.0.5",
-         complexity=RANGE_COMPLEXITY)
+@command("zrangebyscore", arity=-4, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
+         since="1.0.5", complexity=RANGE_COMPLEXITY)
 def zrangebyscore_command(ctx, argv):
     """ZRANGEBYSCORE key min max [WITHSCORES] [LIMIT offset count] — Return a range of members in a sorted set, by score"""
     return zrange_generic(ctx, argv, 1, BY_SCORE, False)
 
 
-@command("zrevrangebyscore", arity=-4, flags="readonly", keys=(1, 1, 1), group="sorted-set", since="2.2.0",
-         complexity=RANGE_COMPLEXITY)
+@command("zrevrangebyscore", arity=-4, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
+         since="2.2.0", complexity=RANGE_COMPLEXITY)
 def zrevrangebyscore_command(ctx, argv):
     """ZREVRANGEBYSCORE key max min [WITHSCORES] [LIMIT offset count] — Return a range of members in a sorted set, by score, with scores ordered from high to low"""
     return zrange_generic(ctx, argv, 1, BY_SCORE, True)
 
 
-@command("zrangebylex", arity=-4, flags="readonly", keys=(1, 1, 1), group="sorted-set", since="2.8.9",
-         complexity=RANGE_COMPLEXITY)
+@command("zrangebylex", arity=-4, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
+         since="2.8.9", complexity=RANGE_COMPLEXITY)
 def zrangebylex_command(ctx, argv):
     """ZRANGEBYLEX key min max [LIMIT offset count] — Return a range of members in a sorted set, by lexicographical range"""
     return zrange_generic(ctx, argv, 1, BY_LEX, False)
 
 
-@command("zrevrangebylex", arity=-4, flags="readonly", keys=(1, 1, 1), group="sorted-set", since="2.8.9",
-         complexity=RANGE_COMPLEXITY)
+@command("zrevrangebylex", arity=-4, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
+         since="2.8.9", complexity=RANGE_COMPLEXITY)
 def zrevrangebylex_command(ctx, argv):
     """ZREVRANGEBYLEX key max min [LIMIT offset count] — Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings."""
     return zrange_generic(ctx, argv, 1, BY_LEX, True)
@@ -582,8 +592,8 @@ def remove_range(ctx, key: bytes, zset: ZSet, lo: int, hi: int, event: bytes) ->
     return removed
 
 
-@command("zremrangebyrank", arity=4, flags="write", keys=(1, 1, 1), group="sorted-set", since="2.0.0",
-         complexity=REMRANGE_COMPLEXITY)
+@command("zremrangebyrank", arity=4, flags="write", key_specs=[KeySpec("RW DELETE", Index(1))], group="sorted-set",
+         since="2.0.0", complexity=REMRANGE_COMPLEXITY)
 def zremrangebyrank_command(ctx, argv):
     """ZREMRANGEBYRANK key start stop — Remove all members in a sorted set within the given indexes"""
     start, stop = to_int(argv[2]), to_int(argv[3])
@@ -594,8 +604,8 @@ def zremrangebyrank_command(ctx, argv):
     return 0 if span is None else remove_range(ctx, argv[1], zset, span[0], span[1] + 1, b"zremrangebyrank")
 
 
-@command("zremrangebyscore", arity=4, flags="write", keys=(1, 1, 1), group="sorted-set", since="1.2.0",
-         complexity=REMRANGE_COMPLEXITY)
+@command("zremrangebyscore", arity=4, flags="write", key_specs=[KeySpec("RW DELETE", Index(1))], group="sorted-set",
+         since="1.2.0", complexity=REMRANGE_COMPLEXITY)
 def zremrangebyscore_command(ctx, argv):
     """ZREMRANGEBYSCORE key min max — Remove all members in a sorted set within the given scores"""
     spec = parse_score_range(argv[2], argv[3])
@@ -605,8 +615,8 @@ def zremrangebyscore_command(ctx, argv):
     return remove_range(ctx, argv[1], zset, *zset.score_span(spec), b"zremrangebyscore")
 
 
-@command("zremrangebylex", arity=4, flags="write", keys=(1, 1, 1), group="sorted-set", since="2.8.9",
-         complexity=REMRANGE_COMPLEXITY)
+@command("zremrangebylex", arity=4, flags="write", key_specs=[KeySpec("RW DELETE", Index(1))], group="sorted-set",
+         since="2.8.9", complexity=REMRANGE_COMPLEXITY)
 def zremrangebylex_command(ctx, argv):
     """ZREMRANGEBYLEX key min max — Remove all members in a sorted set between the given lexicographical range"""
     spec = parse_lex_range(argv[2], argv[3])
@@ -668,15 +678,15 @@ def zpop_generic(ctx, argv, from_max: bool):
     return pairs_reply(popped, ctx.resp == 3 and count is not None)
 
 
-@command("zpopmin", arity=-2, flags="write fast", keys=(1, 1, 1), group="sorted-set", since="5.0.0",
-         complexity=POP_COMPLEXITY)
+@command("zpopmin", arity=-2, flags="write fast", key_specs=[KeySpec("RW ACCESS DELETE", Index(1))], group="sorted-set",
+         since="5.0.0", complexity=POP_COMPLEXITY)
 def zpopmin_command(ctx, argv):
     """ZPOPMIN key [count] — Remove and return members with the lowest scores in a sorted set"""
     return zpop_generic(ctx, argv, False)
 
 
-@command("zpopmax", arity=-2, flags="write fast", keys=(1, 1, 1), group="sorted-set", since="5.0.0",
-         complexity=POP_COMPLEXITY)
+@command("zpopmax", arity=-2, flags="write fast", key_specs=[KeySpec("RW ACCESS DELETE", Index(1))], group="sorted-set",
+         since="5.0.0", complexity=POP_COMPLEXITY)
 def zpopmax_command(ctx, argv):
     """ZPOPMAX key [count] — Remove and return members with the highest scores in a sorted set"""
     return zpop_generic(ctx, argv, True)
@@ -702,22 +712,8 @@ def parse_zmpop(argv: list[bytes], numkeys_index: int) -> tuple[list[bytes], boo
     return argv[numkeys_index + 1:where_index], where == b"MAX", 1 if count is None else count
 
 
-def numkeys_key_positions(argv: list[bytes], numkeys_index: int = 1) -> list[int]:
-    """Key positions of `... numkeys key [key ...] ...`."""
-    numkeys = parse_int(argv[numkeys_index]) if len(argv) > numkeys_index else None
-    first = numkeys_index + 1
-    if numkeys is None or not 1 <= numkeys <= len(argv) - first:
-        return []
-    return list(range(first, first + numkeys))
-
-
-def store_key_positions(argv: list[bytes]) -> list[int]:
-    """ZUNIONSTORE & co.: the destination, then `numkeys key [key ...]` from index 2."""
-    keys = numkeys_key_positions(argv, 2)
-    return [1, *keys] if keys else []
-
-
-@command("zmpop", arity=-4, flags="write movablekeys", group="sorted-set", since="7.0.0",
+@command("zmpop", arity=-4, flags="write", key_specs=[KeySpec("RW ACCESS DELETE", Index(1), KeyNum(0, 1))],
+         group="sorted-set", since="7.0.0",
          complexity="O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements "
          "in the sorted set, and M being the number of elements popped.")
 def zmpop_command(ctx, argv):
@@ -730,11 +726,7 @@ def zmpop_command(ctx, argv):
     return [key, pairs_reply(popped, True)]
 
 
-zmpop_command.key_positions = numkeys_key_positions
-
-
 # -- blocking pops: served at once when a key has members, else parked until one of the keys is written --------
-
 
 def bzpop_generic(ctx, argv, from_max: bool):
     timeout_ms = parse_timeout(argv[-1])
@@ -746,21 +738,24 @@ def bzpop_generic(ctx, argv, from_max: bool):
     return [key, member, score]
 
 
-@command("bzpopmin", arity=-3, flags="write noscript blocking fast", keys=(1, -2, 1), group="sorted-set",
+@command("bzpopmin", arity=-3, flags="write noscript blocking fast",
+         key_specs=[KeySpec("RW ACCESS DELETE", Index(1), Range(-2))], group="sorted-set",
          since="5.0.0", complexity="O(log(N)) with N being the number of elements in the sorted set.")
 def bzpopmin_command(ctx, argv):
     """BZPOPMIN key [key ...] timeout — Remove and return the member with the lowest score from one or more sorted sets, or block until one is available"""
     return bzpop_generic(ctx, argv, False)
 
 
-@command("bzpopmax", arity=-3, flags="write noscript blocking fast", keys=(1, -2, 1), group="sorted-set",
+@command("bzpopmax", arity=-3, flags="write noscript blocking fast",
+         key_specs=[KeySpec("RW ACCESS DELETE", Index(1), Range(-2))], group="sorted-set",
          since="5.0.0", complexity="O(log(N)) with N being the number of elements in the sorted set.")
 def bzpopmax_command(ctx, argv):
     """BZPOPMAX key [key ...] timeout — Remove and return the member with the highest score from one or more sorted sets, or block until one is available"""
     return bzpop_generic(ctx, argv, True)
 
 
-@command("bzmpop", arity=-5, flags="write blocking movablekeys", group="sorted-set", since="7.0.0",
+@command("bzmpop", arity=-5, flags="write blocking", key_specs=[KeySpec("RW ACCESS DELETE", Index(2), KeyNum(0, 1))],
+         group="sorted-set", since="7.0.0",
          complexity="O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements "
          "in the sorted set, and M being the number of elements popped.")
 def bzmpop_command(ctx, argv):
@@ -774,11 +769,7 @@ def bzmpop_command(ctx, argv):
     return [key, pairs_reply(popped, True)]
 
 
-bzmpop_command.key_positions = lambda argv: numkeys_key_positions(argv, 2)
-
-
 # -- ZUNION, ZINTER, ZDIFF and their STORE and CARD forms ---------------------------------------------------
-
 OP_UNION, OP_INTER, OP_DIFF = 1, 2, 3
 STORE_EVENTS = {OP_UNION: b"zunionstore", OP_INTER: b"zinterstore", OP_DIFF: b"zdiffstore"}
 AGGREGATES = {b"SUM": "sum", b"MIN": "min", b"MAX": "max"}
@@ -938,50 +929,54 @@ def set_operation(ctx, argv: list[bytes], numkeys_index: int, op: int, destinati
     return scored_reply(ctx, pairs, withscores)
 
 
-@command("zunion", arity=-3, flags="readonly movablekeys", group="sorted-set", since="6.2.0",
-         complexity=UNION_COMPLEXITY)
+@command("zunion", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1), KeyNum(0, 1))],
+         group="sorted-set", since="6.2.0", complexity=UNION_COMPLEXITY)
 def zunion_command(ctx, argv):
     """ZUNION numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES] — Add multiple sorted sets"""
     return set_operation(ctx, argv, 1, OP_UNION)
 
 
-@command("zinter", arity=-3, flags="readonly movablekeys", group="sorted-set", since="6.2.0",
-         complexity=INTER_COMPLEXITY)
+@command("zinter", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1), KeyNum(0, 1))],
+         group="sorted-set", since="6.2.0", complexity=INTER_COMPLEXITY)
 def zinter_command(ctx, argv):
     """ZINTER numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES] — Intersect multiple sorted sets"""
     return set_operation(ctx, argv, 1, OP_INTER)
 
 
-@command("zdiff", arity=-3, flags="readonly movablekeys", group="sorted-set", since="6.2.0",
-         complexity=DIFF_COMPLEXITY)
+@command("zdiff", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1), KeyNum(0, 1))],
+         group="sorted-set", since="6.2.0", complexity=DIFF_COMPLEXITY)
 def zdiff_command(ctx, argv):
     """ZDIFF numkeys key [key ...] [WITHSCORES] — Subtract multiple sorted sets"""
     return set_operation(ctx, argv, 1, OP_DIFF)
 
 
-@command("zunionstore", arity=-4, flags="write denyoom movablekeys", keys=(1, 1, 1), group="sorted-set",
-         since="2.0.0", complexity="O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, "
-         "and M being the number of elements in the resulting sorted set.")
+@command("zunionstore", arity=-4, flags="write denyoom",
+         key_specs=[KeySpec("OW UPDATE", Index(1)), KeySpec("RO ACCESS", Index(2), KeyNum(0, 1))], group="sorted-set",
+         since="2.0.0", complexity="O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M "
+         "being the number of elements in the resulting sorted set.")
 def zunionstore_command(ctx, argv):
     """ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] — Add multiple sorted sets and store the resulting sorted set in a new key"""
     return set_operation(ctx, argv, 2, OP_UNION, argv[1])
 
 
-@command("zinterstore", arity=-4, flags="write denyoom movablekeys", keys=(1, 1, 1), group="sorted-set",
+@command("zinterstore", arity=-4, flags="write denyoom",
+         key_specs=[KeySpec("OW UPDATE", Index(1)), KeySpec("RO ACCESS", Index(2), KeyNum(0, 1))], group="sorted-set",
          since="2.0.0", complexity=INTER_COMPLEXITY)
 def zinterstore_command(ctx, argv):
     """ZINTERSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] — Intersect multiple sorted sets and store the resulting sorted set in a new key"""
     return set_operation(ctx, argv, 2, OP_INTER, argv[1])
 
 
-@command("zdiffstore", arity=-4, flags="write denyoom movablekeys", keys=(1, 1, 1), group="sorted-set",
+@command("zdiffstore", arity=-4, flags="write denyoom",
+         key_specs=[KeySpec("OW UPDATE", Index(1)), KeySpec("RO ACCESS", Index(2), KeyNum(0, 1))], group="sorted-set",
          since="6.2.0", complexity=DIFF_COMPLEXITY)
 def zdiffstore_command(ctx, argv):
     """ZDIFFSTORE destination numkeys key [key ...] — Subtract multiple sorted sets and store the resulting sorted set in a new key"""
     return set_operation(ctx, argv, 2, OP_DIFF, argv[1])
 
 
-@command("zintercard", arity=-3, flags="readonly movablekeys", group="sorted-set", since="7.0.0",
+@command("zintercard", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1), KeyNum(0, 1))],
+         group="sorted-set", since="7.0.0",
          complexity="O(N*K) worst case with N being the smallest input sorted set, K being the number of input "
          "sorted sets.")
 def zintercard_command(ctx, argv):
@@ -989,16 +984,10 @@ def zintercard_command(ctx, argv):
     return set_operation(ctx, argv, 1, OP_INTER, cardinality_only=True)
 
 
-for _handler in (zunion_command, zinter_command, zdiff_command, zintercard_command):
-    _handler.key_positions = numkeys_key_positions
-for _handler in (zunionstore_command, zinterstore_command, zdiffstore_command):
-    _handler.key_positions = store_key_positions
-
-
 # -- ZRANDMEMBER, ZSCAN -------------------------------------------------------------------------------------
 
-
-@command("zrandmember", arity=-2, flags="readonly", keys=(1, 1, 1), group="sorted-set", since="6.2.0",
+@command("zrandmember", arity=-2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
+         since="6.2.0",
          complexity="O(N) where N is the number of elements returned")
 def zrandmember_command(ctx, argv):
     """ZRANDMEMBER key [count [WITHSCORES]] — Get one or multiple random elements from a sorted set"""
@@ -1028,7 +1017,8 @@ def zrandmember_command(ctx, argv):
     return scored_reply(ctx, pairs, withscores)
 
 
-@command("zscan", arity=-3, flags="readonly", keys=(1, 1, 1), group="sorted-set", since="2.8.0",
+@command("zscan", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
+         since="2.8.0",
          complexity="O(1) for every call. O(N) for a complete iteration, including enough command calls for the "
          "cursor to return back to 0. N is the number of elements inside the collection..")
 def zscan_command(ctx, argv):

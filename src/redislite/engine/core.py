@@ -85,9 +85,7 @@ class Command:
             self.arg_counts = frozenset(range(-spec.arity, self.many_args))
         self.flags = int(spec.flags)
         self.in_place = bool(self.flags & WRITE) and spec.group in IN_PLACE_GROUPS
-        # the index of the command's only key when it sits at a fixed place (most commands), else 0
-        fixed = spec.first_key and spec.first_key == spec.last_key and not hasattr(spec.handler, "key_positions")
-        self.single_key = spec.first_key if fixed else 0
+        self.single_key = spec.single_key
         self.subcommands = {sub.encode(): Command(s) for sub, s in spec.subcommands.items()} or None
         self.reset_stats()
 

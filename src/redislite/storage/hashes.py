@@ -14,6 +14,7 @@ class HashValue(dict):
     """A Redis hash. Never stored empty: the commands delete a key whose hash they emptied."""
 
     __slots__ = ("listpack", "scans", "accounted", "counted")  # pricing state, see storage/memory.py
+    type_name = b"hash"  # TYPE
 
     def __init__(self, *args):
         super().__init__(*args)
@@ -23,6 +24,7 @@ class HashValue(dict):
 
     @property
     def encoding(self) -> bytes:
+        """OBJECT ENCODING."""
         return b"listpack" if self.listpack else b"hashtable"
 
     def check_sizes(self, strings, max_value: int) -> None:

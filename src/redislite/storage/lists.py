@@ -14,10 +14,16 @@ class ListValue(deque):
     """A Redis list. Never stored empty: the commands delete a key whose list they emptied."""
 
     __slots__ = ("accounted", "counted")  # pricing state, see storage/memory.py
+    type_name = b"list"  # TYPE
+    encoding = b"quicklist"  # OBJECT ENCODING: Redis 7.0 makes every list a quicklist
 
     def __init__(self, *args):
         super().__init__(*args)
         self.accounted = self.counted = 0
+
+    def duplicate(self) -> "ListValue":
+        """COPY's copy."""
+        return ListValue(self)
 
     def range(self, start: int, stop: int) -> list[bytes]:
         """Elements start..stop inclusive (0 <= start <= stop < len), walking from the nearer end."""

@@ -38,11 +38,17 @@ HEAP_ENTRY_BYTES = 64 + 32
 
 
 class Aggregate(Protocol):
-    """A stored value other than a string (ListValue, HashValue, SetValue, ZSet) and its pricing state: what
-    it was last priced at, and its length then."""
+    """A stored value other than a string (ListValue, HashValue, SetValue, ZSet): its TYPE name, OBJECT
+    ENCODING and COPY, and its pricing state: what it was last priced at, and its length then."""
 
+    type_name: bytes
     accounted: int
     counted: int
+
+    @property
+    def encoding(self) -> bytes: ...
+
+    def duplicate(self) -> "Aggregate": ...
 
     def __len__(self) -> int: ...
 

@@ -27,6 +27,7 @@ class SetValue(set):
     """A Redis set. Never stored empty: the commands delete a key whose set they emptied."""
 
     __slots__ = ("intset", "scans", "accounted", "counted")  # pricing state, see storage/memory.py
+    type_name = b"set"  # TYPE
 
     def __init__(self, *args):
         super().__init__(*args)
@@ -44,6 +45,7 @@ class SetValue(set):
 
     @property
     def encoding(self) -> bytes:
+        """OBJECT ENCODING."""
         return b"intset" if self.intset else b"hashtable"
 
     def add_members(self, members, max_intset_entries: int) -> int:

@@ -89,7 +89,7 @@ class ZSet:
     """A sorted set. Callers keep NaN out; `add` overwrites, `discard` removes."""
 
     __slots__ = ("scores", "ordered", "listpack", "accounted", "counted")  # pricing: storage/memory.py
-    type_name = b"zset"
+    type_name = b"zset"  # TYPE
 
     def __init__(self, items=(), listpack: bool = True):
         self.accounted = self.counted = 0
@@ -116,7 +116,13 @@ class ZSet:
     def __repr__(self) -> str:
         return f"ZSet({list(self.ordered)!r}, listpack={self.listpack})"
 
-    def copy(self) -> "ZSet":
+    @property
+    def encoding(self) -> bytes:
+        """OBJECT ENCODING."""
+        return b"listpack" if self.listpack else b"skiplist"
+
+    def duplicate(self) -> "ZSet":
+        """COPY keeps the encoding, as Redis's zsetDup does."""
         duplicate = ZSet(listpack=self.listpack)
         duplicate.scores = self.scores.copy()
         duplicate.ordered = SortedList(self.ordered)  # already sorted: Timsort copies it in O(n)

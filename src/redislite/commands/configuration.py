@@ -1,0 +1,145 @@
+"""CONFIG (GET, SET, RESETSTAT, REWRITE, HELP): the server's settings read and changed at run time. The
+settings themselves (names, validation, defaults, the config file) are the top-level config module."""
+
+import logging
+
+from .. import config as settings_table
+from .. import errors
+from ..errors import CommandError
+from ..observability.logs import LEVELS
+from ..protocol.values import OK
+from .client import help_reply
+from .info import all_command_entries
+from .registry import command
+
+log = logging.getLogger("redislite.server")
+
+CONFIG_HELP = """\
+CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:
+GET <pattern>
+    Return parameters matching the glob-like <pattern> and their values.
+SET <directive> <value>
+    Set the configuration <directive> to <value>.
+RESETSTAT
+    Reset statistics reported by the INFO command.
+REWRITE
+    Rewrite the configuration file.
+HELP
+    Prints this help."""
+
+
+def is_hidden(parameter: str) -> bool:
+    field = settings_table.Settings.model_fields[settings_table.PARAMETERS[parameter]]
+    return bool(field.json_schema_extra.get("hidden"))
+
+
+@command("config", arity=-2, group="server", since="2.0.0", complexity="Depends on subcommand.")
+def config_command(ctx, argv):
+    """CONFIG — A container for server configuration commands"""
+    raise CommandError(errors.wrong_arity("config"))
+
+
+@command("config|help", arity=2, flags="loading stale", group="server", since="5.0.0", complexity="O(1)")
+def config_help_command(ctx, argv):
+    """CONFIG HELP — Show helpful text about the different subcommands"""
+    return help_reply(CONFIG_HELP)
+
+
+@command("config|get", arity=-3, flags="admin noscript loading stale", group="server", since="2.0.0",
+         complexity="O(N) when N is the number of configuration parameters provided")
+def config_get_command(ctx, argv):
+    """CONFIG GET parameter [parameter ...] — Get the values of configuration parameters"""
+    settings = ctx.server.config
+    reply = {}
+    for raw in argv[2:]:
+        pattern = raw.decode("latin-1").lower()
+        if pattern in settings_table.PARAMETERS:
+            names = [pattern]  # an exact name, hidden ones included
+        else:
+            names = [name for name in settings_table.matching_parameters(raw) if not is_hidden(name)]
+        for name in names:
+            reply[name.encode()] = settings_table.format_value(settings, name).encode()
+    return reply
+
+
+def apply_slowlog_max_len(state, value) -> None:
+    state.slowlog.resize(value)
+
+
+def apply_loglevel(state, value) -> None:
+    logging.getLogger("redislite").setLevel(LEVELS.get(value, logging.INFO))
+
+
+def apply_appendonly(state, value) -> None:
+    # Turning it on writes the first base with a rewrite (started even inside EXEC: the transaction's later
+    # writes land in the new incremental file wrapped in their own MULTI ... EXEC, so nothing is split).
+    if state.persistence is not None and not state.persistence.set_appendonly(value):
+        state.config.appendonly = False
+        raise CommandError(errors.CONFIG_SET_FAILED % (b"appendonly", errors.AOF_ENABLE_FAILED))
+
+
+# Side effects of changing a parameter at run time; the rest are read where they are used.
+CONFIG_APPLY = {"slowlog-max-len": apply_slowlog_max_len, "loglevel": apply_loglevel,
+                "appendonly": apply_appendonly}
+
+
+@command("config|set", arity=-4, flags="admin noscript loading stale", group="server", since="2.0.0",
+         complexity="O(N) when N is the number of configuration parameters provided")
+def config_set_command(ctx, argv):
+    """CONFIG SET parameter value [parameter value ...] — Set configuration parameters to the given values"""
+    if len(argv) % 2:
+        raise CommandError(errors.SYNTAX)
+    # Validate every pair before changing anything, so a failing CONFIG SET changes nothing.
+    changes = {}
+    for pos in range(2, len(argv), 2):
+        raw_name = argv[pos]
+        name = raw_name.decode("latin-1").lower()
+        if name not in settings_table.PARAMETERS:
+            raise CommandError(errors.CONFIG_SET_UNKNOWN % raw_name)
+        if not settings_table.is_mutable(name):
+            raise CommandError(errors.CONFIG_SET_FAILED % (raw_name, errors.CONFIG_SET_IMMUTABLE))
+        if name in changes:
+            raise CommandError(errors.CONFIG_SET_FAILED % (raw_name, errors.CONFIG_SET_DUPLICATE))
+        raw_value = argv[pos + 1].decode("utf-8", "surrogateescape")
+        try:
+            value = settings_table.validate_value(name, raw_value)
+        except ValueError as error:
+            raise CommandError(errors.CONFIG_SET_FAILED % (raw_name, str(error).encode())) from None
+        changes[name] = (raw_value, value)
+    state = ctx.server
+    for name, (raw_value, value) in changes.items():
+        setattr(state.config, settings_table.PARAMETERS[name], raw_value)
+        apply = CONFIG_APPLY.get(name)
+        if apply is not None:
+            apply(state, value)
+    state.engine.configure()
+    return OK
+
+
+@command("config|resetstat", arity=2, flags="admin noscript loading stale", group="server", since="2.0.0",
+         complexity="O(1)")
+def config_resetstat_command(ctx, argv):
+    """CONFIG RESETSTAT — Reset the stats returned by INFO"""
+    state = ctx.server
+    state.stats.reset()
+    for entry in all_command_entries(state):
+        entry.reset_stats()
+    for db in state.databases:
+        db.expired_keys = 0
+    state.ops_sample = (0.0, 0, 0)
+    return OK
+
+
+@command("config|rewrite", arity=2, flags="admin noscript loading stale", group="server", since="2.8.0",
+         complexity="O(1)")
+def config_rewrite_command(ctx, argv):
+    """CONFIG REWRITE — Rewrite the configuration file with the in memory configuration"""
+    state = ctx.server
+    if state.config_file is None:
+        raise CommandError(errors.NO_CONFIG_FILE)
+    try:
+        settings_table.rewrite_config_file(state.config_file, state.config)
+    except OSError as error:
+        raise CommandError(errors.CONFIG_REWRITE_FAILED % (error.strerror or str(error)).encode()) from None
+    log.info("config_rewritten", extra={"path": str(state.config_file)})
+    return OK
