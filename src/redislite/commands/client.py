@@ -213,9 +213,7 @@ def describe_client(client, now_ms: int, running: bytes | None = None) -> bytes:
     sub, psub, ssub = subscription_counts(client)
     multi = client.multi
     omem = output_buffer_bytes(client)
-    command_name = running or client.last_command
-    if isinstance(command_name, str):
-        command_name = command_name.encode()
+    command_name = running or client.last_command.encode()
     fields = [
         b"id=%d" % client.id,
         b"addr=" + client.addr.encode(),

@@ -179,10 +179,44 @@ class Server(Protocol):
     def flush_all(self) -> None: ...
 
 
+class ClientConnection(Protocol):
+    """The socket side of a client (server/connection.py Connection), as the engine, persistence and the
+    commands that act on other clients (CLIENT KILL, CLIENT UNBLOCK) use it."""
+
+    closing: bool
+
+    def authentication_changed(self, authenticated: bool) -> None: ...
+
+    def deliver(self, payload: bytes) -> None: ...
+
+    def send_raw(self, payload: bytes) -> None: ...
+
+    def resume(self, reply: Any) -> None: ...
+
+    def unblock(self) -> None: ...
+
+    def close_after_reply(self) -> None: ...
+
+    def kill(self) -> None: ...
+
+
 class Context(Protocol):
-    """The client running a command (engine/client.py Client)."""
+    """The client running a command (engine/client.py Client); also what commands read of other clients
+    (CLIENT LIST, CLIENT KILL, tracking redirection)."""
 
     id: int
+    addr: str
+    laddr: str
+    fd: int
+    kind: str
+    created_ms: int
+    last_interaction_ms: int
+    last_command: str
+    connection: ClientConnection | None
+    blocked: bool
+    blocked_on: Any
+    script_caller: "Context | None"
+    deferred_pushes: list[bytes]
     db: Database
     db_index: int
     now_ms: int

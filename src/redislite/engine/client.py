@@ -1,7 +1,8 @@
 """Per-connection state that command handlers see as `ctx`."""
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
+from ..commands.context import ClientConnection
 from ..protocol.encoder import RESP2, RESP3
 
 if TYPE_CHECKING:
@@ -9,27 +10,6 @@ if TYPE_CHECKING:
     from ..commands.tracking import TrackingMode
     from .blocking import BlockedOn
     from .state import ServerState
-
-
-class ClientConnection(Protocol):
-    """The socket side of a client (server/connection.py Connection), as the engine, persistence and the
-    commands that act on other clients (CLIENT KILL, CLIENT UNBLOCK) use it."""
-
-    closing: bool
-
-    def authentication_changed(self, authenticated: bool) -> None: ...
-
-    def deliver(self, payload: bytes) -> None: ...
-
-    def send_raw(self, payload: bytes) -> None: ...
-
-    def resume(self, reply: Any) -> None: ...
-
-    def unblock(self) -> None: ...
-
-    def close_after_reply(self) -> None: ...
-
-    def kill(self) -> None: ...
 
 
 class Client:
@@ -61,7 +41,7 @@ class Client:
         self.created_ms = server.clock_ms()
         self.last_interaction_ms = self.created_ms
         self.now_ms = self.created_ms
-        self.last_command = b"NULL"
+        self.last_command = "NULL"
         self.replies = RESP2.by_type  # the encoders for this client's replies (class -> function): see reply_mode
         self.reply_mode = "on"  # CLIENT REPLY: on | off | skip_next (set by SKIP) | skip (this reply)
         self.no_evict = False
