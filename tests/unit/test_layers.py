@@ -125,6 +125,6 @@ def test_commands_use_only_what_the_context_declares():
 
 def test_the_context_check_notices_a_reach_back_into_the_engine():
     source = ("def f(ctx):\n    ctx.server.engine.hooks = True\n    ctx.server.engine.lookup([b'x'])\n"
-              "    getattr(ctx.server, 'scripting', None)\n    ctx.connection.transport\n")
+              "    getattr(ctx.server, 'scripting', None)\n    ctx.transport\n")
     assert reach_backs(ast.parse(source)) == ["line 2: engine .hooks", "line 4: getattr(server, 'scripting')",
-                                              "line 5: client .connection"]
+                                              "line 5: client .transport"]
