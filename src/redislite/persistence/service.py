@@ -10,12 +10,12 @@ saves and save points through it, and the engine asks it whether a command must 
 """
 
 import logging
-import os
 import signal
 import time
 from pathlib import Path
 
 from .. import REDIS_COMPAT_VERSION, errors
+from ..commands.info import resident_bytes
 from ..commands.registry import CommandFlag
 from ..commands.scripting import scripting_of_server
 from ..errors import CommandError
@@ -87,7 +87,7 @@ class Persistence:
             (b"redis-ver", REDIS_COMPAT_VERSION.encode()),
             (b"redis-bits", b"64"),
             (b"ctime", b"%d" % int(time.time())),
-            (b"used-mem", b"%d" % _resident_bytes()),
+            (b"used-mem", b"%d" % resident_bytes()),
             (b"aof-base", b"0"),
         ]
 
@@ -589,11 +589,3 @@ def _describe(error: Exception) -> str:
         where = f" ({error.filename})" if error.filename else ""
         return f"{error.strerror or error}{where}"
     return str(error)
-
-
-def _resident_bytes() -> int:
-    try:
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return 0
