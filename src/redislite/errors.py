@@ -80,12 +80,14 @@ def unknown_command(argv: list[bytes]) -> bytes:
     for arg in argv[1:]:
         if len(args) >= 128:
             break
-        args += b"'%s' " % _c_string(arg)[: 128 - len(args)]
-    return b"ERR unknown command '%s', with args beginning with: %s" % (_c_string(argv[0])[:128], args)
+        args += b"'%s' " % c_string(arg)[: 128 - len(args)]
+    return b"ERR unknown command '%s', with args beginning with: %s" % (c_string(argv[0])[:128], args)
 
 
-def _c_string(value: bytes) -> bytes:
-    return value.split(b"\0", 1)[0]
+def c_string(value: bytes) -> bytes:
+    """What C string functions (%s, strcasecmp, strchr ...) see of an argument: the bytes before the first NUL.
+    Here rather than in commands/args.py because error texts need it, and this module is below every other."""
+    return value.split(b"\0", 1)[0] if b"\0" in value else value
 
 
 def pubsub_context(name: str) -> bytes:

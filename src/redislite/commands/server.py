@@ -21,7 +21,7 @@ from .client import help_reply
 from .keys import value_type
 from .registry import command
 from .scripting import scripting_of
-from .zsets import strtod
+from .args import strtod
 
 log = logging.getLogger("redislite.server")
 
