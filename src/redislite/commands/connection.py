@@ -5,7 +5,7 @@ import hmac
 from .. import REDIS_COMPAT_VERSION, errors
 from ..errors import CommandError
 from ..protocol.values import OK, PONG, SimpleString
-from .args import parse_int
+from .args import ArgCursor, parse_int
 from .registry import command
 
 RESET_REPLY = SimpleString(b"RESET")
@@ -104,20 +104,19 @@ def hello_command(ctx, argv):
         if version not in (2, 3):
             raise CommandError(errors.NOPROTO)
     credentials = name = None
-    pos = 2
-    while pos < len(argv):
-        option = argv[pos].upper()
-        more = len(argv) - 1 - pos
-        if option == b"AUTH" and more >= 2:
-            credentials = (argv[pos + 1], argv[pos + 2])
-            pos += 3
-        elif option == b"SETNAME" and more >= 1:
-            name = argv[pos + 1]
+    args = ArgCursor(argv, 2)
+    while args.more():
+        option = args.next_bytes()
+        word = option.upper()
+        refused = errors.hello_option(option)  # an unknown option, or one without its arguments
+        if word == b"AUTH":
+            credentials = args.take(2, refused)
+        elif word == b"SETNAME":
+            name = args.take(1, refused)[0]
             if not valid_client_name(name):
                 raise CommandError(errors.CLIENT_NAME_CHARS)
-            pos += 2
         else:
-            raise CommandError(b"ERR Syntax error in HELLO option '%s'" % argv[pos])
+            raise CommandError(refused)
     if credentials is not None:
         authenticate(ctx, *credentials)
     elif not ctx.authenticated:
