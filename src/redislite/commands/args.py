@@ -349,6 +349,13 @@ def parse_zadd_options(argv: list[bytes], flags: int) -> tuple[int, int]:
     return flags, pos
 
 
+def parse_flush_mode(argv: list[bytes], start: int, error: bytes = errors.SYNTAX) -> None:
+    """The optional `ASYNC | SYNC` of FLUSHALL, FLUSHDB, SCRIPT FLUSH and FUNCTION FLUSH, at argv[start]
+    and last (both modes flush at once here)."""
+    if len(argv) > start + 1 or (len(argv) == start + 1 and argv[start].upper() not in (b"ASYNC", b"SYNC")):
+        raise CommandError(error)
+
+
 # -- the option groups of reading commands --------------------------------------------------------------------
 
 

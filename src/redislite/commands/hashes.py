@@ -15,7 +15,7 @@ from ..storage.database import ScanSnapshots
 from ..storage.glob import compile_glob
 from ..storage.hashes import HashValue, random_sample
 from . import long_double
-from .args import INT64_MAX, INT64_MIN, parse_cursor, parse_int, parse_random_count, parse_scan_options, to_int
+from .args import INT64_MAX, INT64_MIN, parse_cursor, parse_random_count, parse_scan_options, to_int
 from .keys import VALUE_TYPES, ValueType, lookup_read_as, lookup_write_as
 from .notifications import NOTIFY_GENERIC, NOTIFY_HASH, new_key, notify
 from .registry import command
@@ -141,12 +141,7 @@ def hincrby_command(ctx, argv):
     value = lookup_hash_create(ctx, argv[1])
     field = argv[2]
     current = value.get(field)
-    if current is None:
-        number = 0
-    else:
-        number = parse_int(current)
-        if number is None:
-            raise CommandError(errors.HASH_NOT_INTEGER)
+    number = 0 if current is None else to_int(current, errors.HASH_NOT_INTEGER)
     result = number + increment
     if not INT64_MIN <= result <= INT64_MAX:
         raise CommandError(errors.INCR_OVERFLOW)

@@ -20,7 +20,7 @@ from ..errors import CommandError
 from ..protocol.reader import split_inline_args
 from ..protocol.values import OK, ErrorReply, SetReply, SimpleString
 from ..storage.glob import compile_glob
-from .args import ArgCursor
+from .args import ArgCursor, parse_flush_mode
 from .args import numkeys_key_positions as keys_after_numkeys
 from .client import help_reply
 from .lua import payload
@@ -648,8 +648,7 @@ def script_load_command(ctx, argv):
          complexity="O(N) with N being the number of scripts in cache")
 def script_flush_command(ctx, argv):
     """SCRIPT FLUSH [ASYNC | SYNC] — Remove all the scripts from the script cache."""
-    if len(argv) > 3 or (len(argv) == 3 and argv[2].lower() not in (b"sync", b"async")):
-        raise CommandError(errors.SCRIPT_FLUSH_MODE)
+    parse_flush_mode(argv, 2, errors.SCRIPT_FLUSH_MODE)
     scripting_of(ctx).flush_scripts()
     return OK
 
@@ -780,8 +779,7 @@ def function_delete_command(ctx, argv):
          complexity="O(N) where N is the number of functions deleted")
 def function_flush_command(ctx, argv):
     """FUNCTION FLUSH [ASYNC | SYNC] — Deleting all functions"""
-    if len(argv) > 3 or (len(argv) == 3 and argv[2].lower() not in (b"sync", b"async")):
-        raise CommandError(errors.FUNCTION_FLUSH_MODE)
+    parse_flush_mode(argv, 2, errors.FUNCTION_FLUSH_MODE)
     scripting = scripting_of(ctx)
     scripting.libraries.clear()
     scripting.functions.clear()
