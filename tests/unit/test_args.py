@@ -108,17 +108,24 @@ def test_parse_score_refuses_junk_spaces_nan_and_erange(raw):
     assert error_of(args.to_score, raw, b"ERR weight value is not a float") == b"ERR weight value is not a float"
 
 
-@pytest.mark.parametrize("raw, milliseconds", [(b"0", 0), (b"1", 1000), (b"0.0001", 1), (b"1.5", 1500),
-                                               (b"1e1", 10000), (b"-0", 0)])
+@pytest.mark.parametrize("raw, milliseconds", [
+    (b"0", 0), (b"1", 1000), (b"0.0001", 1), (b"1.5", 1500), (b"1e1", 10000), (b"+.5", 500), (b"0x1p-3", 125),
+    (b"0x10", 16000), (b"1e-310", 1), (b"-0", 0), (b"-0.0001", 0),  # rounds up to 0: blocks for ever, as in Redis
+    (b"9223372036854775.807", 2**63 - 1),  # exact in long double
+])
 def test_parse_timeout_is_milliseconds_rounded_up(raw, milliseconds):
     assert args.parse_timeout(raw) == milliseconds
 
 
 @pytest.mark.parametrize("raw, error", [
     (b"x", b"ERR timeout is not a float or out of range"), (b" 1", b"ERR timeout is not a float or out of range"),
-    (b"nan", b"ERR timeout is not a float or out of range"), (b"-1", b"ERR timeout is negative"),
-    (b"inf", b"ERR timeout is negative"), (b"1e400", b"ERR timeout is negative"),
-    (b"99999999999999999", b"ERR timeout is negative"),
+    (b"1 ", b"ERR timeout is not a float or out of range"), (b"1e", b"ERR timeout is not a float or out of range"),
+    (b"nan", b"ERR timeout is not a float or out of range"), (b"0x", b"ERR timeout is not a float or out of range"),
+    (b"1e-5000", b"ERR timeout is not a float or out of range"),  # strtold's underflow
+    (b"1e5000", b"ERR timeout is not a float or out of range"),  # strtold's overflow
+    (b"-1", b"ERR timeout is negative"), (b"inf", b"ERR timeout is negative"),
+    (b"-inf", b"ERR timeout is negative"), (b"1e400", b"ERR timeout is negative"),
+    (b"99999999999999999", b"ERR timeout is negative"), (b"9223372036854775.808", b"ERR timeout is negative"),
 ])
 def test_parse_timeout_errors(raw, error):
     assert error_of(args.parse_timeout, raw) == error

@@ -12,7 +12,7 @@ option groups several commands share.
   0.5 µs more per SET with options, a fifth of the handler's time).
 
 `c_string` (what C string functions see of an argument) lives in errors.py: error texts need it too, and
-errors sits below every other layer.
+errors sits below every other layer. strtold is long_double.parse_long_double, with the arithmetic it serves.
 """
 
 import math
@@ -21,6 +21,7 @@ import re
 from .. import errors
 from ..errors import CommandError
 from ..storage.zset import LexRange, ScoreRange
+from .long_double import NotANumber, parse_long_double, round_to_extended
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -153,26 +154,23 @@ def to_score(raw: bytes, error: bytes = errors.NOT_FLOAT) -> float:
     return value
 
 
-def parse_float(raw: bytes) -> float | None:
-    """Redis's strtold-based parsing: no surrounding spaces, no NaN; 'inf' and exponents accepted."""
-    if not raw or raw[0] in b" \t\r\n\v\f" or raw[-1] in b" \t\r\n\v\f" or b"_" in raw:
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        return None
-    return None if value != value else value
-
-
 def parse_timeout(raw: bytes) -> int:
-    """A blocking timeout in seconds (decimals allowed) -> milliseconds, rounded up, with Redis 7.0's errors
-    (a timeout too large for a 64-bit millisecond count wraps negative there, so it is "negative" here too)."""
-    seconds = parse_float(raw)
+    """getTimeoutFromObjectOrReply for a blocking command's timeout in seconds: strtold (decimals, hex, 'inf';
+    no spaces, NaN or underflow), times 1000 in long double, rounded up to a 64-bit count of milliseconds. A
+    count past LLONG_MAX (an infinity too) turns negative in C's conversion, so it is "negative" here too; a
+    tiny negative timeout rounds up to 0, which blocks for ever, as in Redis."""
+    seconds = parse_long_double(raw)
     if seconds is None:
         raise CommandError(errors.TIMEOUT_NOT_FLOAT)
-    if seconds < 0 or math.isinf(seconds) or seconds * 1000 > INT64_MAX:
+    if seconds.__class__ is float:  # an infinity
         raise CommandError(errors.TIMEOUT_NEGATIVE)
-    return math.ceil(seconds * 1000)
+    try:
+        milliseconds = math.ceil(round_to_extended(seconds * 1000))
+    except NotANumber:  # past the long double range
+        raise CommandError(errors.TIMEOUT_NEGATIVE) from None
+    if not 0 <= milliseconds <= INT64_MAX:
+        raise CommandError(errors.TIMEOUT_NEGATIVE)
+    return milliseconds
 
 
 # -- words ----------------------------------------------------------------------------------------------------
