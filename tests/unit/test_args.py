@@ -309,6 +309,10 @@ def test_random_count():
     assert error_of(args.parse_random_count, argv("HRANDFIELD k 1 WITHVALUES x"), b"WITHVALUES") == SYNTAX
     assert error_of(args.parse_random_count, argv("ZRANDMEMBER k 4611686018427387904 WITHSCORES"), b"WITHSCORES") == (
         b"ERR value is out of range")
+    assert error_of(args.parse_random_count, argv("ZRANDMEMBER k -4611686018427387904 WITHSCORES"), b"WITHSCORES") == (
+        b"ERR value is out of range")  # -LONG_MAX/2 in C is -4611686018427387903
+    assert args.parse_random_count(argv("HRANDFIELD k -4611686018427387903 WITHVALUES"), b"WITHVALUES") == (
+        -4611686018427387903, True)
     # the count is parsed before the rest is looked at
     assert error_of(args.parse_random_count, argv("HRANDFIELD k x y z"), b"WITHVALUES") == NOT_INTEGER
 

@@ -395,11 +395,12 @@ def parse_mpop(argv: list[bytes], numkeys_index: int, sides: dict) -> tuple[list
 
 def parse_random_count(argv: list[bytes], with_word: bytes) -> tuple[int, bool]:
     """HRANDFIELD's and ZRANDMEMBER's `count [WITHVALUES | WITHSCORES]`: (count, whether the word was given).
-    With the word, the count must leave room for the doubled reply."""
+    With the word, the count must leave room for the doubled reply: within +-LONG_MAX/2, C's division (which
+    rounds toward zero, where Python's // rounds down)."""
     count = long_in_range(argv[2], -INT64_MAX, INT64_MAX)
     if len(argv) > 4 or (len(argv) == 4 and argv[3].upper() != with_word):
         raise CommandError(errors.SYNTAX)
-    if len(argv) == 4 and not -INT64_MAX // 2 <= count <= INT64_MAX // 2:
+    if len(argv) == 4 and not -(INT64_MAX // 2) <= count <= INT64_MAX // 2:
         raise CommandError(errors.VALUE_OUT_OF_RANGE)
     return count, len(argv) == 4
 
