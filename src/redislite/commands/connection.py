@@ -40,7 +40,7 @@ def echo_command(ctx, argv):
 @command("select", arity=2, flags="loading stale fast", group="connection", complexity="O(1)")
 def select_command(ctx, argv):
     """SELECT index — Change the selected database for the current connection"""
-    index = to_int32(argv[1], errors.NOT_INTEGER)
+    index = to_int32(argv[1])
     if not 0 <= index < len(ctx.server.databases):
         raise CommandError(errors.DB_INDEX_RANGE)
     ctx.select(index)
