@@ -54,16 +54,6 @@ def to_int(raw: bytes, error: bytes = errors.NOT_INTEGER) -> int:
     return value
 
 
-def to_int32(raw: bytes, error: bytes | None = None) -> int:
-    """getIntFromObjectOrReply: a 32-bit integer; `error` replaces both of Redis's default messages."""
-    value = parse_int(raw)
-    if value is None:
-        raise CommandError(error or errors.NOT_INTEGER)
-    if not INT32_MIN <= value <= INT32_MAX:
-        raise CommandError(error or errors.value_out_of_range(INT32_MIN, INT32_MAX))
-    return value
-
-
 def long_in_range(raw: bytes, low: int, high: int, error: bytes | None = None) -> int:
     """getRangeLongFromObjectOrReply: `error` replaces both of Redis's default messages."""
     value = parse_int(raw)
@@ -72,6 +62,11 @@ def long_in_range(raw: bytes, low: int, high: int, error: bytes | None = None) -
     if not low <= value <= high:
         raise CommandError(error or errors.value_out_of_range(low, high))
     return value
+
+
+def to_int32(raw: bytes, error: bytes | None = None) -> int:
+    """getIntFromObjectOrReply: a 32-bit integer; `error` replaces both of Redis's default messages."""
+    return long_in_range(raw, INT32_MIN, INT32_MAX, error)
 
 
 def positive_long(raw: bytes, error: bytes = errors.MUST_BE_POSITIVE) -> int:
@@ -107,11 +102,12 @@ _STRTOD = re.compile(
 )
 
 
-def strtod(raw: bytes) -> tuple[float, int, bool]:
-    """C's strtod on raw: (value, bytes consumed, ERANGE: overflow to inf or underflow to 0)."""
-    match = _STRTOD.match(raw)
+def strtod(raw: bytes, start: int = 0) -> tuple[float, int, bool]:
+    """C's strtod on raw from `start`: (value, where it stopped, ERANGE: overflow to inf or underflow to 0).
+    It stops at `start` when no number starts there."""
+    match = _STRTOD.match(raw, start)
     if match is None:
-        return 0.0, 0, False
+        return 0.0, start, False
     text = match.group().lstrip(b" \t\n\v\f\r")
     if match["hex"]:
         negative = text.startswith(b"-")

@@ -16,7 +16,7 @@ import logging
 import time
 
 from .. import REDIS_COMPAT_VERSION, errors
-from ..errors import CommandError
+from ..errors import CommandError, c_string
 from ..protocol.reader import split_inline_args
 from ..protocol.values import OK, ErrorReply, SetReply, SimpleString
 from ..storage.glob import compile_glob
@@ -24,7 +24,7 @@ from .args import ArgCursor, parse_flush_mode
 from .args import numkeys_key_positions as keys_after_numkeys
 from .client import help_reply
 from .lua import payload
-from .lua.runtime import LuaEngine, c_string
+from .lua.runtime import LuaEngine
 from .registry import CommandFlag, command
 
 log = logging.getLogger("redislite.scripting")

@@ -13,6 +13,7 @@ import struct
 from lupa.lua51 import LuaError, LuaRuntime, lua_type
 
 from ... import errors
+from ...errors import c_string
 from ...observability.logs import VERBOSE
 from ...protocol.encoder import format_double
 from ...protocol.values import (
@@ -53,12 +54,6 @@ LOG_LEVELS = {0: logging.DEBUG, 1: VERBOSE, 2: logging.INFO, 3: logging.WARNING}
 def _deny_attributes(obj, name, is_setting):
     """Scripts may not reach Python attributes through the userdata that stand for API functions."""
     raise AttributeError("not accessible from scripts")
-
-
-def c_string(data: bytes) -> bytes:
-    """What C code sees of a Lua string: up to the first NUL."""
-    nul = data.find(b"\0")
-    return data if nul < 0 else data[:nul]
 
 
 def lua_error_text(error: LuaError) -> bytes:
