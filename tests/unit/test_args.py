@@ -173,7 +173,7 @@ def test_limit_needs_both_arguments_before_it_parses_them():
 
 
 def next_keys(text: str, **kwargs):
-    options = dict(not_integer=b"ERR not an integer", below_minimum=b"ERR below", too_many=b"ERR too many")
+    options = {"not_integer": b"ERR not an integer", "below_minimum": b"ERR below", "too_many": b"ERR too many"}
     options.update(kwargs)
     return ArgCursor(argv(text), 0).next_keys(**options)
 

@@ -14,8 +14,20 @@ from ..errors import CommandError
 from ..protocol.values import OK, SimpleString
 from ..storage.eviction import LFU_INIT_VAL
 from ..storage.glob import compile_glob
-from .args import (GT, INT64_MAX, LT, NX, XX, ArgCursor, parse_cursor, parse_expire_conditions, parse_int,
-                   parse_scan_options, to_int, to_int32)
+from .args import (
+    GT,
+    INT64_MAX,
+    LT,
+    NX,
+    XX,
+    ArgCursor,
+    parse_cursor,
+    parse_expire_conditions,
+    parse_int,
+    parse_scan_options,
+    to_int,
+    to_int32,
+)
 from .notifications import NOTIFY_GENERIC, keymiss, notify
 from .notifications import new_key as notify_new_key
 from .registry import command

@@ -441,7 +441,8 @@ def blmove_command(ctx, argv):
          complexity="O(N+M) where N is the number of provided keys and M is the number of elements returned.")
 def blmpop_command(ctx, argv):
     """BLMPOP timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count] — Pop elements from a list, or block until one is available"""
-    keys, left, count = parse_mpop(argv, 2, LIST_SIDES)  # Redis checks numkeys, LEFT|RIGHT and COUNT before the timeout
+    # Redis checks numkeys, LEFT|RIGHT and COUNT before the timeout.
+    keys, left, count = parse_mpop(argv, 2, LIST_SIDES)
     timeout_ms = parse_timeout(argv[1])
     popped = list_mpop(ctx, keys, left, count)
     return Block(keys, timeout_ms, NULL_ARRAY) if popped is None else popped

@@ -9,11 +9,28 @@ from .. import errors
 from ..errors import CommandError
 from ..protocol.values import OK
 from . import long_double
-from .args import (EX, EXAT, GET, INT64_MAX, INT64_MIN, KEEPTTL, NX, PERSIST, PX, PXAT, XX, ArgCursor,
-                   expire_deadline, parse_expiry_options, parse_int, to_int)
+from .args import (
+    EX,
+    EXAT,
+    GET,
+    INT64_MAX,
+    INT64_MIN,
+    KEEPTTL,
+    NX,
+    PERSIST,
+    PX,
+    PXAT,
+    XX,
+    ArgCursor,
+    expire_deadline,
+    parse_expiry_options,
+    parse_int,
+    to_int,
+)
 from .keys import lookup_read_as, lookup_write_as
 from .notifications import NOTIFY_GENERIC, NOTIFY_STRING, keymiss, new_key, notify
 from .registry import command
+
 
 def lookup_string(ctx, key: bytes):
     """A read lookup (lookupKeyRead): counts a keyspace hit or miss; WRONGTYPE for a non-string."""

@@ -23,9 +23,28 @@ from ..protocol.encoder import format_double
 from ..protocol.values import NULL_ARRAY
 from ..storage.glob import compile_glob
 from ..storage.zset import ZSet
-from .args import (CH, GT, INCR, LT, NX, XX, ArgCursor, keyword, numkeys_key_positions, parse_cursor,
-                   parse_lex_range, parse_mpop, parse_random_count, parse_scan_options, parse_score_range,
-                   parse_timeout, parse_zadd_options, positive_long, to_int, to_score)
+from .args import (
+    CH,
+    GT,
+    INCR,
+    LT,
+    NX,
+    XX,
+    ArgCursor,
+    keyword,
+    numkeys_key_positions,
+    parse_cursor,
+    parse_lex_range,
+    parse_mpop,
+    parse_random_count,
+    parse_scan_options,
+    parse_score_range,
+    parse_timeout,
+    parse_zadd_options,
+    positive_long,
+    to_int,
+    to_score,
+)
 from .blocking import Block
 from .keys import VALUE_TYPES, ValueType, lookup_read_as, lookup_write_as
 from .notifications import NOTIFY_GENERIC, NOTIFY_ZSET, keymiss, new_key, notify
@@ -599,7 +618,8 @@ def bzpopmax_command(ctx, argv):
          "in the sorted set, and M being the number of elements popped.")
 def bzmpop_command(ctx, argv):
     """BZMPOP timeout numkeys key [key ...] <MIN | MAX> [COUNT count] — Remove and return members with scores in a sorted set or block until one is available"""
-    keys, from_max, count = parse_mpop(argv, 2, ZSET_SIDES)  # Redis checks numkeys, MIN|MAX and COUNT before the timeout
+    # Redis checks numkeys, MIN|MAX and COUNT before the timeout.
+    keys, from_max, count = parse_mpop(argv, 2, ZSET_SIDES)
     timeout_ms = parse_timeout(argv[1])
     result = zset_mpop(ctx, keys, count, from_max)
     if result is None:

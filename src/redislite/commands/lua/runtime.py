@@ -301,7 +301,8 @@ class LuaEngine:
         if kind == 6:
             flat = self.array_values(described[1], described[2])
             return PairsMap((self.to_reply(flat[i], resp3, error_replies, depth + 1),
-                             self.to_reply(flat[i + 1], resp3, error_replies, depth + 1)) for i in range(0, len(flat), 2))
+                             self.to_reply(flat[i + 1], resp3, error_replies, depth + 1))
+                            for i in range(0, len(flat), 2))
         members = self.array_values(described[1], described[2])
         return SetReply(self.to_reply(member, resp3, error_replies, depth + 1) for member in members)
 
