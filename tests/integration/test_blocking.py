@@ -143,6 +143,9 @@ def test_blmpop_and_brpoplpush_serve_at_once_when_data_is_there(r):
     ("BZPOPMIN", "k", "-1"), ("BZPOPMAX", "k", "soon"), ("BZPOPMIN", "str", "0"), ("BZPOPMAX", "k"),
     ("BZMPOP", "x", "0", "a", "MIN"), ("BZMPOP", "x", "1", "a", "MIN"), ("BZMPOP", "0", "1", "a", "MIN", "COUNT", "0"),
     ("BZMPOP", "0", "1", "a", "UP"), ("BZMPOP", "0", "1", "str", "MAX"), ("BZMPOP", "0", "2", "a", "MIN"),
+    # timeouts are read with strtold: hex is a number, underflow is not, past LLONG_MAX ms is "negative"
+    ("BLPOP", "k", "0x1p-7"), ("BLPOP", "k", "1e-5000"), ("BLPOP", "k", "0x"), ("BLPOP", "k", " 1"),
+    ("BLPOP", "k", "nan"), ("BLPOP", "k", "9223372036854775.808"), ("BLPOP", "k", "1e5000"),
 ])
 def test_bad_requests_get_redis_errors(lite, o, command):
     for client in (lite, o):

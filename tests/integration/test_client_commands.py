@@ -359,6 +359,7 @@ def test_client_help_is_status_lines(server):
     "CLIENT SETNAME a\x01b", "CLIENT KILL 1.2.3.4:5", "CLIENT KILL ID abc", "CLIENT KILL TYPE foo",
     "CLIENT KILL a b c", "CLIENT LIST foo", "CLIENT PAUSE", "CLIENT PAUSE 10 foo", "CLIENT REPLY foo",
     "CLIENT NO-EVICT maybe", "CLIENT", "AUTH foo", "AUTH a b", "HELLO 1", "HELLO 2 foo", "ECHO", "PING a b",
+    "SELECT x", "SELECT 2147483648", "SELECT -2147483649", "SELECT 16",
 ])
 def test_connection_errors_match_redis(raw, oracle, command):
     expected = raw_client(oracle.port)

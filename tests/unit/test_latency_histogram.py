@@ -6,8 +6,14 @@ from bisect import bisect_left
 import pytest
 
 from redislite.config import parse_percentiles, validate_value
-from redislite.observability.histogram import (EXPORTED_BOUNDS_NS, LATENCY_BOUNDS_NS, exported_buckets,
-                                               format_percentile, new_latency_counts, value_at_percentile_ns)
+from redislite.observability.histogram import (
+    EXPORTED_BOUNDS_NS,
+    LATENCY_BOUNDS_NS,
+    exported_buckets,
+    format_percentile,
+    new_latency_counts,
+    value_at_percentile_ns,
+)
 
 
 def histogram_of(*durations_ns: int) -> list[int]:

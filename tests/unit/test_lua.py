@@ -17,10 +17,10 @@ from redislite.commands.lua.numbers import (
 )
 from redislite.commands.lua.runtime import strip_debug_info
 from redislite.config import load_settings
-from redislite.storage.crc64 import crc64
 from redislite.engine.client import Client
 from redislite.engine.core import Engine
 from redislite.engine.state import ServerState
+from redislite.storage.crc64 import crc64
 
 # -- numbers -------------------------------------------------------------------------------------------------
 
@@ -28,6 +28,7 @@ from redislite.engine.state import ServerState
 @pytest.mark.parametrize("text, expected", [
     (b"12", 12), (b" 12 ", 12), (b"0x10", 16), (b"1e2", 100), (b"-0x1p4", -16), (b"3.", 3), (b".5", 0.5),
     (b"12\0junk", 12), (b"inf", float("inf")), (b"abc", None), (b"1e", None), (b"", None), (b"1 2", None),
+    (b"0x1p99999", float("inf")), (b"-0x1p99999", float("-inf")), (b"1e99999", float("inf")),  # strtod's ERANGE
 ])
 def test_strings_convert_to_numbers_as_lua_5_1_does(text, expected):
     assert str2number(text) == expected

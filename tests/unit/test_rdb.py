@@ -8,8 +8,6 @@ import struct
 
 import pytest
 
-from redislite.storage import lzf
-from redislite.storage.crc64 import crc64, crc64_python
 from redislite.persistence.encodings import (
     EncodingError,
     as_integer,
@@ -35,6 +33,8 @@ from redislite.persistence.rdb import (
     write_string,
     write_value,
 )
+from redislite.storage import lzf
+from redislite.storage.crc64 import crc64, crc64_python
 from redislite.storage.database import Database
 from redislite.storage.hashes import HashValue
 from redislite.storage.lists import ListValue

@@ -6,8 +6,8 @@ Bitmaps are plain strings (`bytes`); bit 0 is the most significant bit of byte 0
 """
 
 from .. import errors
-from ..errors import CommandError
-from .args import INT64_MAX, parse_int, to_int
+from ..errors import CommandError, c_string
+from .args import INT64_MAX, ArgCursor, keyword, parse_int, to_int
 from .keys import lookup_read
 from .notifications import NOTIFY_GENERIC, NOTIFY_STRING, new_key, notify
 from .registry import Index, KeyFlag, KeySpec, Range, command
@@ -90,13 +90,7 @@ def getbit_command(ctx, argv):
     return (value[byte] >> (7 - (offset & 7))) & 1
 
 
-def unit_is_bit(raw: bytes) -> bool:
-    unit = raw.lower()
-    if unit == b"bit":
-        return True
-    if unit == b"byte":
-        return False
-    raise CommandError(errors.SYNTAX)
+UNITS = {b"BIT": True, b"BYTE": False}  # BITCOUNT's and BITPOS's range unit: is it bits?
 
 
 def clamp_range(start: int, end: int, total: int) -> tuple[int, int]:
@@ -129,7 +123,7 @@ def bitcount_command(ctx, argv):
     start, end = to_int(argv[2]), to_int(argv[3])
     if start < 0 and end < 0 and start > end:  # Redis answers this before it reads the unit
         return 0
-    is_bit = len(argv) == 5 and unit_is_bit(argv[4])
+    is_bit = len(argv) == 5 and keyword(argv[4], UNITS)
     total = len(value) * 8 if is_bit else len(value)
     start, end = clamp_range(start, end, total)
     if start > end:
@@ -179,7 +173,7 @@ def bitpos_command(ctx, argv):
         start, end, is_bit = 0, len(value) - 1, False
     elif len(argv) <= 6:
         start = to_int(argv[3])
-        is_bit = len(argv) == 6 and unit_is_bit(argv[5])
+        is_bit = len(argv) == 6 and keyword(argv[5], UNITS)
         end = to_int(argv[4]) if end_given else (len(value) * 8 - 1 if is_bit else len(value) - 1)
         start, end = clamp_range(start, end, len(value) * 8 if is_bit else len(value))
     else:
@@ -252,7 +246,7 @@ OVERFLOW_TYPES = {b"WRAP", b"SAT", b"FAIL"}
 def bitfield_type(raw: bytes) -> tuple[bool, int]:
     """getBitfieldTypeFromArgument: (signed, bits) for i1..i64 and u1..u63."""
     kind = raw[:1]
-    bits = parse_int(raw[1:].split(b"\0", 1)[0]) if kind in (b"i", b"u") else None
+    bits = parse_int(c_string(raw[1:])) if kind in (b"i", b"u") else None
     if bits is None or bits < 1 or bits > (64 if kind == b"i" else 63):
         raise CommandError(errors.BITFIELD_TYPE)
     return kind == b"i", bits
@@ -325,28 +319,27 @@ def bitfield_generic(ctx, argv, read_only_command: bool):
     overflow = b"WRAP"
     writes = False
     highest_write = 0
-    pos, end = 2, len(argv)
-    while pos < end:
-        remaining = end - pos - 1
-        opcode = argv[pos].upper()
-        if opcode == b"OVERFLOW" and remaining >= 1:
-            overflow = argv[pos + 1].upper()
+    args = ArgCursor(argv, 2)
+    while args.more():
+        opcode = args.next_upper()
+        if opcode == b"OVERFLOW":
+            overflow = args.next_upper()
             if overflow not in OVERFLOW_TYPES:
                 raise CommandError(errors.BITFIELD_OVERFLOW)
-            pos += 2
             continue
-        if not ((opcode == b"GET" and remaining >= 2) or (opcode in (b"SET", b"INCRBY") and remaining >= 3)):
+        if opcode == b"GET":
+            type_raw, offset_raw = args.take(2)
+        elif opcode in (b"SET", b"INCRBY"):
+            type_raw, offset_raw, operand_raw = args.take(3)
+        else:
             raise CommandError(errors.SYNTAX)
-        signed, bits = bitfield_type(argv[pos + 1])
-        offset = bit_offset(ctx, argv[pos + 2], bits)
+        signed, bits = bitfield_type(type_raw)
+        offset = bit_offset(ctx, offset_raw, bits)
         operand = 0
         if opcode != b"GET":
             writes = True
             highest_write = max(highest_write, offset + bits - 1)
-            operand = to_int(argv[pos + 3])
-            pos += 4
-        else:
-            pos += 3
+            operand = to_int(operand_raw)
         operations.append((opcode, signed, bits, offset, operand, overflow))
 
     key = argv[1]

@@ -3,13 +3,14 @@ HELP."""
 
 from .. import errors
 from ..errors import CommandError
-from ..protocol.values import ErrorReply, OK, SimpleString, Verbatim
-from .args import parse_int, to_int
+from ..protocol.values import OK, ErrorReply, SimpleString, Verbatim
+from .args import INT64_MAX, keyword, long_in_range, to_int
 from .connection import valid_client_name
 from .registry import command
 
-CLIENT_TYPES = {b"normal": "normal", b"master": "master", b"replica": "replica", b"slave": "replica",
-                b"pubsub": "pubsub"}
+CLIENT_TYPES = {b"NORMAL": "normal", b"MASTER": "master", b"REPLICA": "replica", b"SLAVE": "replica",
+                b"PUBSUB": "pubsub"}
+ON_OFF = {b"ON": True, b"OFF": False}
 
 HELP = """\
 CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:
@@ -114,9 +115,9 @@ def client_setinfo_command(ctx, argv):
     """CLIENT SETINFO <LIB-NAME libname | LIB-VER libver> — Set client or connection specific info"""
     attribute = argv[2].lower()
     if attribute not in (b"lib-name", b"lib-ver"):
-        raise CommandError(b"ERR Unrecognized option '%s'" % argv[2])
+        raise CommandError(errors.unrecognized_client_attribute(argv[2]))
     if not valid_client_name(argv[3]):
-        raise CommandError(b"ERR %s cannot contain spaces, newlines or special characters." % argv[2])
+        raise CommandError(errors.client_attribute_chars(argv[2]))
     if attribute == b"lib-name":
         ctx.lib_name = argv[3]
     else:
@@ -140,12 +141,7 @@ def client_list_command(ctx, argv):
         kind = parse_client_type(argv[3])
         clients = [client for client in clients if client_kind(client) == kind]
     elif len(argv) >= 4 and argv[2].upper() == b"ID":
-        wanted = []
-        for raw in argv[3:]:
-            client_id = parse_int(raw)
-            if client_id is None:
-                raise CommandError(errors.INVALID_CLIENT_ID)
-            wanted.append(client_id)
+        wanted = [to_int(raw, errors.INVALID_CLIENT_ID) for raw in argv[3:]]
         clients = [ctx.server.clients[i] for i in dict.fromkeys(wanted) if i in ctx.server.clients]
     elif len(argv) != 2:
         raise CommandError(errors.SYNTAX)
@@ -155,10 +151,7 @@ def client_list_command(ctx, argv):
 
 
 def parse_client_type(raw: bytes) -> str:
-    kind = CLIENT_TYPES.get(raw.lower())
-    if kind is None:
-        raise CommandError(b"ERR Unknown client type '%s'" % raw)
-    return kind
+    return keyword(raw, CLIENT_TYPES, errors.unknown_client_type(raw))
 
 
 def client_kind(client) -> str:
@@ -268,9 +261,7 @@ def client_kill_command(ctx, argv):
     for pos in range(2, len(argv), 2):
         option, value = argv[pos].upper(), argv[pos + 1]
         if option == b"ID":
-            client_id = parse_int(value)
-            if client_id is None or client_id <= 0:
-                raise CommandError(errors.CLIENT_ID_POSITIVE)
+            client_id = long_in_range(value, 1, INT64_MAX, errors.CLIENT_ID_POSITIVE)
             tests.append(lambda client, wanted=client_id: client.id == wanted)
         elif option == b"TYPE":
             kind = parse_client_type(value)
@@ -281,13 +272,10 @@ def client_kill_command(ctx, argv):
             tests.append(lambda client, wanted=value: client.laddr.encode() == wanted)
         elif option == b"USER":
             if value != b"default":
-                raise CommandError(b"ERR No such user '%s'" % value)
+                raise CommandError(errors.no_such_user(value))
             tests.append(lambda client, wanted=value: client.user == wanted)
         elif option == b"SKIPME":
-            answer = value.lower()
-            if answer not in (b"yes", b"no"):
-                raise CommandError(errors.SYNTAX)
-            skip_me = answer == b"yes"
+            skip_me = keyword(value, {b"YES": True, b"NO": False})
         else:
             raise CommandError(errors.SYNTAX)
     killed = 0
@@ -316,10 +304,7 @@ def client_pause_command(ctx, argv):
         raise CommandError(errors.TIMEOUT_NEGATIVE)
     writes_only = False
     if len(argv) == 4:
-        mode = argv[3].upper()
-        if mode not in (b"WRITE", b"ALL"):
-            raise CommandError(errors.PAUSE_MODE)
-        writes_only = mode == b"WRITE"
+        writes_only = keyword(argv[3], {b"WRITE": True, b"ALL": False}, errors.PAUSE_MODE)
     elif len(argv) > 4:
         raise CommandError(errors.SYNTAX)
     state = ctx.server
@@ -365,26 +350,16 @@ def client_unblock_command(ctx, argv):
          complexity="O(1)")
 def client_reply_command(ctx, argv):
     """CLIENT REPLY <ON | OFF | SKIP> — Instruct the server whether to reply to commands"""
-    mode = argv[2].lower()
-    if mode not in (b"on", b"off", b"skip"):
-        raise CommandError(errors.SYNTAX)
     # SKIP silences the reply of the command after this one; this command's own reply is silenced too.
-    ctx.reply_mode = "skip_next" if mode == b"skip" else mode.decode()
+    ctx.reply_mode = keyword(argv[2], {b"ON": "on", b"OFF": "off", b"SKIP": "skip_next"})
     return OK
-
-
-def on_off(raw: bytes) -> bool:
-    answer = raw.lower()
-    if answer not in (b"on", b"off"):
-        raise CommandError(errors.SYNTAX)
-    return answer == b"on"
 
 
 @command("client|no-evict", arity=3, flags="admin noscript loading stale", group="connection", since="7.0.0",
          complexity="O(1)")
 def client_no_evict_command(ctx, argv):
     """CLIENT NO-EVICT <ON | OFF> — Set client eviction mode for the current connection"""
-    ctx.no_evict = on_off(argv[2])
+    ctx.no_evict = keyword(argv[2], ON_OFF)
     return OK
 
 
@@ -392,5 +367,5 @@ def client_no_evict_command(ctx, argv):
          complexity="O(1)")
 def client_no_touch_command(ctx, argv):
     """CLIENT NO-TOUCH <ON | OFF> — Controls whether commands sent by the client will alter the LRU/LFU of the keys they access."""
-    ctx.no_touch = on_off(argv[2])
+    ctx.no_touch = keyword(argv[2], ON_OFF)
     return OK

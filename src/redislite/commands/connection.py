@@ -5,7 +5,7 @@ import hmac
 from .. import REDIS_COMPAT_VERSION, errors
 from ..errors import CommandError
 from ..protocol.values import OK, PONG, SimpleString
-from .args import parse_int
+from .args import ArgCursor, to_int, to_int32
 from .registry import command
 
 RESET_REPLY = SimpleString(b"RESET")
@@ -40,9 +40,7 @@ def echo_command(ctx, argv):
 @command("select", arity=2, flags="loading stale fast", group="connection", complexity="O(1)")
 def select_command(ctx, argv):
     """SELECT index — Change the selected database for the current connection"""
-    index = parse_int(argv[1])
-    if index is None or index > 2**31 - 1 or index < -(2**31):
-        raise CommandError(errors.NOT_INTEGER)
+    index = to_int32(argv[1])
     if not 0 <= index < len(ctx.server.databases):
         raise CommandError(errors.DB_INDEX_RANGE)
     ctx.select(index)
@@ -98,26 +96,23 @@ def hello_command(ctx, argv):
 
     version = ctx.resp
     if len(argv) >= 2:
-        version = parse_int(argv[1])
-        if version is None:
-            raise CommandError(errors.HELLO_PROTOVER)
+        version = to_int(argv[1], errors.HELLO_PROTOVER)
         if version not in (2, 3):
             raise CommandError(errors.NOPROTO)
     credentials = name = None
-    pos = 2
-    while pos < len(argv):
-        option = argv[pos].upper()
-        more = len(argv) - 1 - pos
-        if option == b"AUTH" and more >= 2:
-            credentials = (argv[pos + 1], argv[pos + 2])
-            pos += 3
-        elif option == b"SETNAME" and more >= 1:
-            name = argv[pos + 1]
+    args = ArgCursor(argv, 2)
+    while args.more():
+        option = args.next_bytes()
+        word = option.upper()
+        refused = errors.hello_option(option)  # an unknown option, or one without its arguments
+        if word == b"AUTH":
+            credentials = args.take(2, refused)
+        elif word == b"SETNAME":
+            name = args.take(1, refused)[0]
             if not valid_client_name(name):
                 raise CommandError(errors.CLIENT_NAME_CHARS)
-            pos += 2
         else:
-            raise CommandError(b"ERR Syntax error in HELLO option '%s'" % argv[pos])
+            raise CommandError(refused)
     if credentials is not None:
         authenticate(ctx, *credentials)
     elif not ctx.authenticated:

@@ -11,11 +11,10 @@ import time
 from .. import errors
 from ..errors import CommandError
 from ..protocol.values import OK, SimpleString
-from .args import parse_int
+from .args import parse_int, positive_long, strtod
 from .client import help_reply
 from .keys import value_encoding
 from .registry import TABLE, command, run_hidden_subcommand
-from .zsets import strtod
 
 log = logging.getLogger("redislite.server")
 
@@ -151,11 +150,3 @@ def debug_sleep(argument: bytes) -> None:
     micros = strtod(argument)[0] * 1_000_000
     if micros == micros and 1 <= micros < 2**63:
         time.sleep(min(int(micros) / 1_000_000, LONGEST_SLEEP_S))
-
-
-def positive_long(arg: bytes) -> int:
-    """getPositiveLongFromObjectOrReply, whose one message covers non-numbers too."""
-    number = parse_int(arg)
-    if number is None or number < 0:
-        raise CommandError(errors.MUST_BE_POSITIVE)
-    return number

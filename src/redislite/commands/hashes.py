@@ -15,12 +15,11 @@ from ..storage.database import ScanSnapshots
 from ..storage.glob import compile_glob
 from ..storage.hashes import HashValue, random_sample
 from . import long_double
-from .args import INT64_MAX, INT64_MIN, parse_int, to_int
-from .keys import lookup_read_as, lookup_write_as, parse_cursor, parse_scan_options
+from .args import INT64_MAX, INT64_MIN, parse_cursor, parse_random_count, parse_scan_options, to_int
+from .keys import lookup_read_as, lookup_write_as
 from .notifications import NOTIFY_GENERIC, NOTIFY_HASH, new_key, notify
 from .registry import Index, KeySpec, command
 
-LONG_MAX = INT64_MAX
 SCAN_COMPLEXITY = ("O(1) for every call. O(N) for a complete iteration, including enough command calls for the "
                    "cursor to return back to 0. N is the number of elements inside the collection..")
 
@@ -144,12 +143,7 @@ def hincrby_command(ctx, argv):
     value = lookup_hash_create(ctx, argv[1])
     field = argv[2]
     current = value.get(field)
-    if current is None:
-        number = 0
-    else:
-        number = parse_int(current)
-        if number is None:
-            raise CommandError(errors.HASH_NOT_INTEGER)
+    number = 0 if current is None else to_int(current, errors.HASH_NOT_INTEGER)
     result = number + increment
     if not INT64_MIN <= result <= INT64_MAX:
         raise CommandError(errors.INCR_OVERFLOW)
@@ -262,14 +256,6 @@ def hstrlen_command(ctx, argv):
     return 0 if field_value is None else len(field_value)
 
 
-def random_count(raw: bytes) -> int:
-    """getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX) for HRANDFIELD's and SRANDMEMBER's count."""
-    count = to_int(raw)
-    if count < -LONG_MAX:
-        raise CommandError(errors.value_out_of_range(-LONG_MAX, LONG_MAX))
-    return count
-
-
 @command("hrandfield", arity=-2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="hash",
          since="6.2.0",
          complexity="O(N) where N is the number of fields returned")
@@ -278,14 +264,7 @@ def hrandfield_command(ctx, argv):
     if len(argv) == 2:
         value = lookup_hash_read(ctx, argv[1])
         return None if value is None else value.random_field()
-    count = random_count(argv[2])
-    with_values = False
-    if len(argv) > 4 or (len(argv) == 4 and argv[3].upper() != b"WITHVALUES"):
-        raise CommandError(errors.SYNTAX)
-    if len(argv) == 4:
-        with_values = True
-        if count < -LONG_MAX // 2 or count > LONG_MAX // 2:
-            raise CommandError(errors.VALUE_OUT_OF_RANGE)
+    count, with_values = parse_random_count(argv, b"WITHVALUES")
     value = lookup_hash_read(ctx, argv[1])
     if value is None or count == 0:
         return []
@@ -331,7 +310,7 @@ def hscan_command(ctx, argv):
     value = lookup_hash_read(ctx, argv[1])
     if value is None:
         return [b"0", []]
-    count, pattern = parse_scan_options(argv, 3)
+    count, pattern, _ = parse_scan_options(argv, 3)
     next_cursor, fields = scan_container(value, cursor, count, value.listpack)
     fields = matching(fields, pattern)
     return [b"%d" % next_cursor, [item for field in fields for item in (field, value[field])]]

@@ -6,7 +6,6 @@ A string is stored as plain bytes; every other value class (storage/) says its o
 OBJECT ENCODING (`encoding`) and how COPY duplicates it (`duplicate()`).
 """
 
-import re
 
 from .. import errors
 from ..errors import CommandError
@@ -14,13 +13,24 @@ from ..protocol.values import OK, SimpleString
 from ..storage.eviction import LFU_INIT_VAL
 from ..storage.glob import compile_glob
 from ..storage.memory import Aggregate
-from .args import INT64_MAX, parse_int, to_int
+from .args import (
+    GT,
+    INT64_MAX,
+    LT,
+    NX,
+    XX,
+    ArgCursor,
+    parse_cursor,
+    parse_expire_conditions,
+    parse_int,
+    parse_scan_options,
+    to_int,
+    to_int32,
+)
 from .notifications import NOTIFY_GENERIC, keymiss, notify
 from .notifications import new_key as notify_new_key
 from .registry import Index, KeySpec, Range, command
 
-INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
-UINT64_MAX = 2**64 - 1
 SHARED_INTEGERS = 10000  # OBJ_SHARED_INTEGERS: small integers are shared objects in Redis
 SHARED_REFCOUNT = 2**31 - 1  # OBJ_SHARED_REFCOUNT, what OBJECT REFCOUNT answers for them
 
@@ -75,34 +85,6 @@ def lookup_write_as(ctx, key: bytes, value_class, touch: bool = True):
     value = ctx.db.lookup(key, ctx.now_ms, touch and ctx.touch)
     if value is not None and value.__class__ is not value_class:
         raise CommandError(errors.WRONGTYPE)
-    return value
-
-
-def parse_scan_options(argv: list[bytes], start: int) -> tuple[int, bytes | None]:
-    """scanGenericCommand's COUNT and MATCH (TYPE is SCAN's only)."""
-    count, pattern = 10, None
-    pos = start
-    while pos < len(argv):
-        option = argv[pos].upper()
-        if pos + 1 >= len(argv) or option not in (b"COUNT", b"MATCH"):
-            raise CommandError(errors.SYNTAX)
-        if option == b"COUNT":
-            count = to_int(argv[pos + 1])
-            if count < 1:
-                raise CommandError(errors.SYNTAX)
-        else:
-            pattern = argv[pos + 1]
-        pos += 2
-    return count, pattern
-
-
-def to_int32(raw: bytes, error: bytes | None = None) -> int:
-    """getIntFromObjectOrReply: a 32-bit integer; `error` replaces both of Redis's default messages."""
-    value = parse_int(raw)
-    if value is None:
-        raise CommandError(error or errors.NOT_INTEGER)
-    if not INT32_MIN <= value <= INT32_MAX:
-        raise CommandError(error or errors.value_out_of_range(INT32_MIN, INT32_MAX))
     return value
 
 
@@ -171,41 +153,13 @@ def keys_command(ctx, argv):
     return ctx.db.live_keys(ctx.now_ms, argv[1])
 
 
-_CURSOR = re.compile(rb"([+-]?)(\d+)")
-
-
-def parse_cursor(raw: bytes) -> int:
-    """parseScanCursorOrReply: strtoul's rules (an empty string is 0, '-1' wraps to 2**64-1), no spaces."""
-    if not raw:
-        return 0
-    match = _CURSOR.fullmatch(raw)
-    if match is None or int(match[2]) > UINT64_MAX:
-        raise CommandError(errors.INVALID_CURSOR)
-    value = int(match[2])
-    return (-value) % 2**64 if match[1] == b"-" else value
-
-
 @command("scan", arity=-2, flags="readonly", group="generic", since="2.8.0",
          complexity="O(1) for every call. O(N) for a complete iteration, including enough command calls for the "
          "cursor to return back to 0. N is the number of elements inside the collection.")
 def scan_command(ctx, argv):
     """SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] — Incrementally iterate the keys space"""
     cursor = parse_cursor(argv[1])
-    count, pattern, type_name = 10, None, None
-    pos = 2
-    while pos < len(argv):
-        option = argv[pos].upper()
-        if pos + 1 >= len(argv) or option not in (b"COUNT", b"MATCH", b"TYPE"):
-            raise CommandError(errors.SYNTAX)
-        if option == b"COUNT":
-            count = to_int(argv[pos + 1])
-            if count < 1:
-                raise CommandError(errors.SYNTAX)
-        elif option == b"MATCH":
-            pattern = argv[pos + 1]
-        else:
-            type_name = argv[pos + 1].lower()
-        pos += 2
+    count, pattern, type_name = parse_scan_options(argv, 2, keyspace=True)
     db = ctx.db
     next_cursor, candidates = db.scans.page(db.data, cursor, count)
     if pattern is not None and pattern != b"*":
@@ -289,17 +243,15 @@ def copy_command(ctx, argv):
     """COPY source destination [DB destination-db] [REPLACE] — Copy a key"""
     source_db = target_db = ctx.db
     replace = False
-    pos = 3
-    while pos < len(argv):
-        option = argv[pos].upper()
+    args = ArgCursor(argv, 3)
+    while args.more():
+        option = args.next_upper()
         if option == b"REPLACE":
             replace = True
-        elif option == b"DB" and pos + 1 < len(argv):
-            pos += 1
-            target_db = database_at(ctx, to_int32(argv[pos]))
+        elif option == b"DB":
+            target_db = database_at(ctx, to_int32(args.next_bytes()))
         else:
             raise CommandError(errors.SYNTAX)
-        pos += 1
     key, new_key = argv[1], argv[2]
     if source_db is target_db and key == new_key:
         raise CommandError(errors.SAME_OBJECT)
@@ -360,28 +312,9 @@ def swapdb_command(ctx, argv):
 
 # -- expiry ---------------------------------------------------------------------------------------------------
 
-EXPIRE_NX, EXPIRE_XX, EXPIRE_GT, EXPIRE_LT = 1, 2, 4, 8
-EXPIRE_CONDITIONS = {b"NX": EXPIRE_NX, b"XX": EXPIRE_XX, b"GT": EXPIRE_GT, b"LT": EXPIRE_LT}
-
-
-def parse_expire_conditions(argv: list[bytes]) -> int:
-    """parseExtendedExpireArgumentsOrReply: NX | XX | GT | LT after the time."""
-    flags = 0
-    for option in argv[3:]:
-        flag = EXPIRE_CONDITIONS.get(option.upper())
-        if flag is None:
-            raise CommandError(errors.unsupported_option(option.replace(b"\r", b" ").replace(b"\n", b" ")))
-        flags |= flag
-    if flags & EXPIRE_NX and flags & (EXPIRE_XX | EXPIRE_GT | EXPIRE_LT):
-        raise CommandError(errors.EXPIRE_NX_AND_OTHERS)
-    if flags & EXPIRE_GT and flags & EXPIRE_LT:
-        raise CommandError(errors.EXPIRE_GT_AND_LT)
-    return flags
-
-
 def expire_generic(ctx, argv, name: str, unit_ms: int, relative: bool) -> int:
     """expireGenericCommand. A deadline already past deletes the key (and still answers 1)."""
-    conditions = parse_expire_conditions(argv)
+    conditions = parse_expire_conditions(argv, 3)
     when = to_int(argv[2])
     if unit_ms == 1000:
         if when > INT64_MAX // 1000 or when < -(INT64_MAX // 1000):
@@ -396,13 +329,13 @@ def expire_generic(ctx, argv, name: str, unit_ms: int, relative: bool) -> int:
         return 0
     if conditions:
         current = db.deadline(key)
-        if conditions & EXPIRE_NX and current is not None:
+        if conditions & NX and current is not None:
             return 0
-        if conditions & EXPIRE_XX and current is None:
+        if conditions & XX and current is None:
             return 0
-        if conditions & EXPIRE_GT and (current is None or when <= current):  # no TTL counts as infinite
+        if conditions & GT and (current is None or when <= current):  # no TTL counts as infinite
             return 0
-        if conditions & EXPIRE_LT and current is not None and when >= current:
+        if conditions & LT and current is not None and when >= current:
             return 0
     if when <= ctx.now_ms:
         db.delete(key)

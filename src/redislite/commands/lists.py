@@ -17,8 +17,8 @@ from .. import errors
 from ..errors import CommandError
 from ..protocol.values import NULL_ARRAY, OK
 from ..storage.lists import ListValue
-from .args import INT64_MIN, parse_int, to_int
-from .blocking import Block, parse_timeout
+from .args import INT64_MIN, ArgCursor, keyword, parse_mpop, parse_timeout, positive_long, to_int
+from .blocking import Block
 from .keys import lookup_read_as, lookup_write_as
 from .notifications import NOTIFY_GENERIC, NOTIFY_LIST, new_key, notify
 from .registry import Index, KeyNum, KeySpec, Range, command
@@ -39,30 +39,7 @@ def lookup_list_write(ctx, key: bytes) -> ListValue | None:
     return lookup_write_as(ctx, key, ListValue)
 
 
-def parse_side(raw: bytes) -> bool:
-    """LEFT -> True, RIGHT -> False (getListPositionFromObjectOrReply)."""
-    side = raw.upper()
-    if side == b"LEFT":
-        return True
-    if side == b"RIGHT":
-        return False
-    raise CommandError(errors.SYNTAX)
-
-
-def positive_count(raw: bytes, error: bytes) -> int:
-    """getPositiveLongFromObjectOrReply with a message: the same error for a non-integer and a negative."""
-    value = parse_int(raw)
-    if value is None or value < 0:
-        raise CommandError(error)
-    return value
-
-
-def count_above_zero(raw: bytes, error: bytes) -> int:
-    """getRangeLongFromObjectOrReply(1, LONG_MAX) with a message."""
-    value = parse_int(raw)
-    if value is None or value < 1:
-        raise CommandError(error)
-    return value
+LIST_SIDES = {b"LEFT": True, b"RIGHT": False}  # getListPositionFromObjectOrReply: is it the head?
 
 
 def drop_if_empty(ctx, key: bytes, value: ListValue) -> None:
@@ -193,7 +170,7 @@ def pop_generic(ctx, argv, left: bool):
         raise CommandError(errors.wrong_arity("lpop" if left else "rpop"))
     if len(argv) == 2:
         return list_pop(ctx, argv[1], left)
-    count = positive_count(argv[2], errors.MUST_BE_POSITIVE)
+    count = positive_long(argv[2])
     if count == 0:
         return [] if lookup_list_write(ctx, argv[1]) is not None else NULL_ARRAY
     popped = list_pop(ctx, argv[1], left, count)
@@ -271,23 +248,20 @@ def lindex_command(ctx, argv):
 def lpos_command(ctx, argv):
     """LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len] — Return the index of matching elements on a list"""
     rank, count, maxlen = 1, None, 0
-    pos, end = 3, len(argv)
-    while pos < end:
-        option = argv[pos].upper()
-        if pos + 1 == end:
-            raise CommandError(errors.SYNTAX)
-        pos += 1
+    args = ArgCursor(argv, 3)
+    while args.more():
+        option, argument = args.take(2)  # every option takes one argument: without it, a syntax error
+        option = option.upper()
         if option == b"RANK":
-            rank = to_int(argv[pos])
+            rank = to_int(argument)
             if rank == 0:
                 raise CommandError(errors.LPOS_RANK_ZERO)
         elif option == b"COUNT":
-            count = positive_count(argv[pos], errors.LPOS_COUNT_NEGATIVE)
+            count = positive_long(argument, errors.LPOS_COUNT_NEGATIVE)
         elif option == b"MAXLEN":
-            maxlen = positive_count(argv[pos], errors.LPOS_MAXLEN_NEGATIVE)
+            maxlen = positive_long(argument, errors.LPOS_MAXLEN_NEGATIVE)
         else:
             raise CommandError(errors.SYNTAX)
-        pos += 1
     value = lookup_list_read(ctx, argv[1])
     if value is None:
         return None if count is None else []
@@ -332,13 +306,11 @@ def lset_command(ctx, argv):
          "somewhere on the right end (tail) is O(N).")
 def linsert_command(ctx, argv):
     """LINSERT key <BEFORE | AFTER> pivot element — Insert an element before or after another element in a list"""
-    where = argv[2].upper()
-    if where not in (b"BEFORE", b"AFTER"):
-        raise CommandError(errors.SYNTAX)
+    after = keyword(argv[2], {b"BEFORE": False, b"AFTER": True})
     value = lookup_list_write(ctx, argv[1])
     if value is None:
         return 0
-    if not value.insert_near(argv[3], argv[4], after=where == b"AFTER"):
+    if not value.insert_near(argv[3], argv[4], after=after):
         return -1
     ctx.server.dirty += 1
     if ctx.server.notify_flags:
@@ -391,7 +363,7 @@ def ltrim_command(ctx, argv):
          complexity="O(1)")
 def lmove_command(ctx, argv):
     """LMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT> — Pop an element from a list, push it to another list and return it"""
-    from_left, to_left = parse_side(argv[3]), parse_side(argv[4])
+    from_left, to_left = keyword(argv[3], LIST_SIDES), keyword(argv[4], LIST_SIDES)
     return list_move(ctx, argv[1], argv[2], from_left, to_left)
 
 
@@ -403,30 +375,12 @@ def rpoplpush_command(ctx, argv):
     return list_move(ctx, argv[1], argv[2], from_left=False, to_left=True)
 
 
-def parse_mpop(argv: list[bytes], numkeys_index: int) -> tuple[list[bytes], bool, int]:
-    """lmpopGenericCommand's parsing: numkeys, the keys, LEFT|RIGHT, then an optional COUNT (once)."""
-    numkeys = count_above_zero(argv[numkeys_index], errors.NUMKEYS_NOT_POSITIVE)
-    where_index = numkeys_index + numkeys + 1
-    if where_index >= len(argv):
-        raise CommandError(errors.SYNTAX)
-    left = parse_side(argv[where_index])
-    count = None
-    pos = where_index + 1
-    while pos < len(argv):
-        if count is None and argv[pos].upper() == b"COUNT" and pos + 1 < len(argv):
-            count = count_above_zero(argv[pos + 1], errors.COUNT_NOT_POSITIVE)
-            pos += 2
-        else:
-            raise CommandError(errors.SYNTAX)
-    return argv[numkeys_index + 1:where_index], left, 1 if count is None else count
-
-
 @command("lmpop", arity=-4, flags="write", key_specs=[KeySpec("RW ACCESS DELETE", Index(1), KeyNum(0, 1))],
          group="list", since="7.0.0",
          complexity="O(N+M) where N is the number of provided keys and M is the number of elements returned.")
 def lmpop_command(ctx, argv):
     """LMPOP numkeys key [key ...] <LEFT | RIGHT> [COUNT count] — Pop elements from a list"""
-    keys, left, count = parse_mpop(argv, 1)
+    keys, left, count = parse_mpop(argv, 1, LIST_SIDES)
     popped = list_mpop(ctx, keys, left, count)
     return NULL_ARRAY if popped is None else popped
 
@@ -485,7 +439,7 @@ def brpoplpush_command(ctx, argv):
          complexity="O(1)")
 def blmove_command(ctx, argv):
     """BLMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout — Pop an element from a list, push it to another list and return it; or block until one is available"""
-    from_left, to_left = parse_side(argv[3]), parse_side(argv[4])
+    from_left, to_left = keyword(argv[3], LIST_SIDES), keyword(argv[4], LIST_SIDES)
     return blocking_move(ctx, argv[1], argv[2], from_left, to_left, argv[5], [b"LMOVE", *argv[1:5]])
 
 
@@ -494,7 +448,8 @@ def blmove_command(ctx, argv):
          complexity="O(N+M) where N is the number of provided keys and M is the number of elements returned.")
 def blmpop_command(ctx, argv):
     """BLMPOP timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count] — Pop elements from a list, or block until one is available"""
-    keys, left, count = parse_mpop(argv, 2)  # Redis checks numkeys, LEFT|RIGHT and COUNT before the timeout
+    # Redis checks numkeys, LEFT|RIGHT and COUNT before the timeout.
+    keys, left, count = parse_mpop(argv, 2, LIST_SIDES)
     timeout_ms = parse_timeout(argv[1])
     popped = list_mpop(ctx, keys, left, count)
     return Block(keys, timeout_ms, NULL_ARRAY) if popped is None else popped

@@ -5,7 +5,7 @@ from .. import errors
 from ..errors import CommandError
 from ..protocol.values import OK, Verbatim
 from ..storage.memory import HEAP_ENTRY_BYTES, STARTUP_BYTES, TABLE_SLOT_BYTES, bytes_size, measure
-from .args import to_int
+from .args import ArgCursor
 from .client import help_reply
 from .info import resident_bytes
 from .keys import lookup_read
@@ -63,14 +63,12 @@ def memory_usage_command(ctx, argv):
     """MEMORY USAGE key [SAMPLES count] — Estimate the memory usage of a key: its key and value objects
     and its share of the tables (data, access times, and deadline and heap entry when it has a TTL)."""
     samples = 5
-    pos = 3
-    while pos < len(argv):
-        if argv[pos].upper() == b"SAMPLES" and pos + 1 < len(argv):
-            samples = to_int(argv[pos + 1])
-            if samples < 0:
-                raise CommandError(errors.SYNTAX)
-            pos += 2
-        else:
+    args = ArgCursor(argv, 3)
+    while args.more():
+        if args.next_upper() != b"SAMPLES":
+            raise CommandError(errors.SYNTAX)
+        samples = args.next_int()
+        if samples < 0:
             raise CommandError(errors.SYNTAX)
     key = argv[2]
     value = lookup_read(ctx, key, False, notify_miss=False)

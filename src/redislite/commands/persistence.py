@@ -8,7 +8,7 @@ service the server installs at start-up (persistence/service.py).
 from .. import errors
 from ..errors import CommandError
 from ..protocol.values import OK, SimpleString
-from .args import INT64_MAX, to_int
+from .args import INT64_MAX, ArgCursor, to_int
 from .keys import lfu_policy, lookup_read
 from .notifications import NOTIFY_GENERIC, notify
 from .notifications import new_key as notify_new_key
@@ -18,7 +18,7 @@ from .registry import Index, KeySpec, command
 def persistence_of(ctx):
     service = ctx.server.persistence
     if service is None:
-        raise CommandError(b"ERR persistence is not available in this server")
+        raise CommandError(errors.NO_PERSISTENCE)
     return service
 
 
@@ -93,27 +93,23 @@ def restore_command(ctx, argv):
     """RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency] — Create a key using the provided serialized value, previously obtained using DUMP."""
     replace = absttl = False
     idle = freq = None
-    pos = 4
-    while pos < len(argv):
-        option = argv[pos].upper()
-        more = len(argv) - pos - 1
+    args = ArgCursor(argv, 4)
+    while args.more():
+        option = args.next_upper()
         if option == b"REPLACE":
             replace = True
         elif option == b"ABSTTL":
             absttl = True
-        elif option == b"IDLETIME" and more and freq is None:
-            pos += 1
-            idle = to_int(argv[pos])
+        elif option == b"IDLETIME" and freq is None:
+            idle = args.next_int()
             if idle < 0:
                 raise CommandError(errors.RESTORE_IDLETIME_NEGATIVE)
-        elif option == b"FREQ" and more and idle is None:
-            pos += 1
-            freq = to_int(argv[pos])
+        elif option == b"FREQ" and idle is None:
+            freq = args.next_int()
             if not 0 <= freq <= 255:
                 raise CommandError(errors.RESTORE_FREQ_RANGE)
         else:
             raise CommandError(errors.SYNTAX)
-        pos += 1
     db, key, now_ms = ctx.db, argv[1], ctx.now_ms
     if not replace and db.lookup(key, now_ms) is not None:
         raise CommandError(errors.BUSYKEY)
@@ -177,8 +173,7 @@ def replconf_command(ctx, argv):
     for pos in range(1, len(argv), 2):
         option = argv[pos].lower()
         if option not in REPLCONF_OPTIONS:
-            raise CommandError(b"ERR Unrecognized REPLCONF option: %s" % argv[pos])
+            raise CommandError(errors.unrecognized_replconf_option(argv[pos]))
         if option == b"rdb-only" and argv[pos + 1] not in (b"0", b"1"):
-            raise CommandError(b"ERR value is out of range, must be positive" if argv[pos + 1].startswith(b"-")
-                               else errors.NOT_INTEGER)
+            raise CommandError(errors.MUST_BE_POSITIVE if argv[pos + 1].startswith(b"-") else errors.NOT_INTEGER)
     return OK

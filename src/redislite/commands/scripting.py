@@ -16,23 +16,17 @@ import logging
 import time
 
 from .. import REDIS_COMPAT_VERSION, errors
-from ..errors import CommandError
+from ..errors import CommandError, c_string
 from ..protocol.reader import split_inline_args
 from ..protocol.values import OK, ErrorReply, SetReply, SimpleString
 from ..storage.glob import compile_glob
-from .args import parse_int
+from .args import ArgCursor, parse_flush_mode
 from .client import help_reply
 from .lua import payload
-from .lua.runtime import LuaEngine, c_string
+from .lua.runtime import LuaEngine
 from .registry import CommandFlag, Index, KeyNum, KeySpec, command
 
 log = logging.getLogger("redislite.scripting")
-
-NOSCRIPT = b"NOSCRIPT No matching script. Please use EVAL."
-NUMKEYS_NEGATIVE = b"ERR Number of keys can't be negative"
-RO_WITH_WRITE_FLAG = b"ERR Can not execute a script with write flag using *_ro command."
-LIBRARY_NAME_RULE = (b"Library names can only contain letters, numbers, or underscores(_) and must be at least one "
-                     b"character long")
 
 # Script flags (shebang "flags=" for EVAL, `flags` of redis.register_function), as Redis spells them.
 SCRIPT_FLAGS = (b"no-writes", b"allow-oom", b"allow-stale", b"no-cluster", b"allow-cross-slot-keys")
@@ -102,9 +96,9 @@ class Library:
     def add_function(self, name: bytes, callback, description, flags) -> bytes | None:
         """redis.register_function's checks; returns the refusal, or None."""
         if not valid_name(name):
-            return LIBRARY_NAME_RULE
+            return errors.LIBRARY_NAME_RULE
         if name.lower() in self.functions:
-            return b"Function already exists in the library"
+            return errors.FUNCTION_EXISTS_IN_LIBRARY
         self.functions[name.lower()] = Function(name, self.name, callback, description, flags)
         return None
 
@@ -199,21 +193,21 @@ class Scripting:
         engine = self.state.engine
         command = engine.lookup(argv)
         if command is None:
-            return None, self._refuse(b"Unknown Redis command called from script")
+            return None, self._refuse(errors.SCRIPT_UNKNOWN_COMMAND)
         arity = command.arity
         if (arity > 0 and arity != len(argv)) or len(argv) < -arity:
-            return None, self._refuse(b"Wrong number of args calling Redis command from script")
+            return None, self._refuse(errors.SCRIPT_WRONG_ARITY)
         flags = command.flags
         if flags & NOSCRIPT_FLAG:
             command.rejected_calls += 1
-            return None, self._refuse(b"This Redis command is not allowed from script")
+            return None, self._refuse(errors.SCRIPT_COMMAND_NOT_ALLOWED)
         if flags & DENYOOM and run.out_of_memory and not run.wrote:  # a script is never stopped half way
             command.rejected_calls += 1
             self.state.stats.count_error(errors.OOM)
             return None, b"-" + errors.OOM
         if flags & WRITE:
             if run.read_only:
-                return None, self._refuse(b"Write commands are not allowed from read-only scripts.")
+                return None, self._refuse(errors.SCRIPT_WRITE_IN_READ_ONLY)
             run.wrote = True
         run.client.script_caller = run.caller  # keys read and changed count as the caller's (CLIENT TRACKING)
         return engine.execute(run.client, argv), None
@@ -256,7 +250,7 @@ class Scripting:
               argv: list[bytes]) -> RunContext:
         """scriptPrepareForRun: the flag checks, then a run context on the scripts' client."""
         if flags is not None and b"no-writes" not in flags and read_only_command:
-            raise CommandError(RO_WITH_WRITE_FLAG)
+            raise CommandError(errors.RO_WITH_WRITE_FLAG)
         read_only = read_only_command or (flags is not None and b"no-writes" in flags)
         client = self.script_client(ctx)
         client.select(ctx.db_index)
@@ -283,9 +277,9 @@ class Scripting:
             self.count_errors(run, errors_in_reply)
             return reply
         message, source, line, ignore = engine.failure(result)
-        text = c_string(message) if message is not None else b"ERR unknown error"
+        text = c_string(message) if message is not None else errors.SCRIPT_UNKNOWN_ERROR
         if source is not None and line is not None:
-            text += b" script: %s, on %s:%s." % (run.name, c_string(source), c_string(line))
+            text = errors.script_error(text, run.name, c_string(source), c_string(line))
         reply = ErrorReply(text)
         reply.ignore_stats = ignore
         self.count_errors(run, [reply])
@@ -322,7 +316,7 @@ class Scripting:
         flags, shebang_length = parse_shebang(body)
         function, error = self.eval_engine.compile(body[shebang_length:], b"@user_script")
         if function is None:
-            raise CommandError(b"ERR Error compiling script (new function): " + error)
+            raise CommandError(errors.script_compile_error(error))
         return Script(body, function, flags)
 
     def run_script(self, ctx, sha: bytes, script: Script, keys, args, read_only: bool, argv):
@@ -350,20 +344,20 @@ class Scripting:
         functions = self.functions if functions is None else functions
         engine_name, name = parse_library_metadata(code)
         if not valid_name(name):
-            raise CommandError(b"ERR " + LIBRARY_NAME_RULE)
+            raise CommandError(errors.INVALID_LIBRARY_NAME)
         if engine_name.lower() != b"lua":
-            raise CommandError(b"ERR Engine '%s' not found" % engine_name)
+            raise CommandError(errors.engine_not_found(engine_name))
         old = libraries.get(name)
         if old is not None and not replace:
-            raise CommandError(b"ERR Library '%s' already exists" % name)
+            raise CommandError(errors.library_exists(name))
         library = Library(name, code)
         self.load_code(library)
         if not library.functions:
-            raise CommandError(b"ERR No functions registered")
+            raise CommandError(errors.NO_FUNCTIONS_REGISTERED)
         for key, function in library.functions.items():
             existing = functions.get(key)
             if existing is not None and existing.library_name != name:
-                raise CommandError(b"ERR Function %s already exists" % function.name)
+                raise CommandError(errors.function_exists(function.name))
         if old is not None:
             self.unlink(old, libraries, functions)
         libraries[name] = library
@@ -375,7 +369,7 @@ class Scripting:
         body = library.code[library.code.index(b"\n"):]
         function, error = engine.compile(body, b"@user_function")
         if function is None:
-            raise CommandError(b"ERR Error compiling function: " + error)
+            raise CommandError(errors.function_compile_error(error))
         self.loading = library
         self.load_started_ns = time.monotonic_ns()
         try:
@@ -388,7 +382,7 @@ class Scripting:
                 text = b"ERR " + result
             else:
                 text = engine.failure(result)[0] or b""
-            raise CommandError(b"ERR Error registering functions: " + c_string(text))
+            raise CommandError(errors.function_register_error(c_string(text)))
 
     @staticmethod
     def unlink(library: Library, libraries: dict, functions: dict) -> None:
@@ -439,20 +433,20 @@ def parse_shebang(body: bytes) -> tuple[list[bytes] | None, int]:
         return None, 0
     end = body.find(b"\n")
     if end < 0:
-        raise CommandError(b"ERR Invalid script shebang")
+        raise CommandError(errors.INVALID_SHEBANG)
     parts = split_inline_args(c_string(body[:end]))
     if not parts:
-        raise CommandError(b"ERR Invalid engine in script shebang")
+        raise CommandError(errors.SHEBANG_WITHOUT_ENGINE)
     if parts[0] != b"#!lua":
-        raise CommandError(b"ERR Unexpected engine in script shebang: %s" % c_string(parts[0]))
+        raise CommandError(errors.shebang_engine(c_string(parts[0])))
     flags: list[bytes] = []
     for part in parts[1:]:
         if not part.startswith(b"flags="):
-            raise CommandError(b"ERR Unknown lua shebang option: %s" % c_string(part))
+            raise CommandError(errors.shebang_option(c_string(part)))
         value = part[6:]
         for flag in value.split(b",") if value else []:
             if flag not in SCRIPT_FLAGS:
-                raise CommandError(b"ERR Unexpected flag in script shebang: %s" % c_string(flag))
+                raise CommandError(errors.shebang_flag(c_string(flag)))
             if flag not in flags:
                 flags.append(flag)
     return flags, end
@@ -461,24 +455,24 @@ def parse_shebang(body: bytes) -> tuple[list[bytes] | None, int]:
 def parse_library_metadata(code: bytes) -> tuple[bytes, bytes]:
     """functionExtractLibMetaData: (engine name, library name) from the `#!<engine> name=<library>` line."""
     if not code.startswith(b"#!"):
-        raise CommandError(b"ERR Missing library metadata")
+        raise CommandError(errors.LIBRARY_METADATA_MISSING)
     end = code.find(b"\n")
     if end < 0:
-        raise CommandError(b"ERR Invalid library metadata")
+        raise CommandError(errors.LIBRARY_METADATA_INVALID)
     parts = split_inline_args(c_string(code[:end]))
     if not parts:
-        raise CommandError(b"ERR Invalid library metadata")
+        raise CommandError(errors.LIBRARY_METADATA_INVALID)
     engine_name = parts[0][2:]
     name = None
     for part in parts[1:]:
         if part[:5].lower() == b"name=":
             if name is not None:
-                raise CommandError(b"ERR Invalid metadata value, name argument was given multiple times")
+                raise CommandError(errors.LIBRARY_NAME_TWICE)
             name = part[5:]
             continue
-        raise CommandError(b"ERR Invalid metadata value given: %s" % c_string(part))
+        raise CommandError(errors.library_metadata_value(c_string(part)))
     if name is None:
-        raise CommandError(b"ERR Library name was not given")
+        raise CommandError(errors.LIBRARY_NAME_MISSING)
     return engine_name, name
 
 
@@ -495,31 +489,25 @@ def script_keys(flags: str, notes: str = "") -> list[KeySpec]:
 # -- EVAL and friends ------------------------------------------------------------------------------------
 
 
-def parse_numkeys(argv: list[bytes], error: bytes = errors.NOT_INTEGER) -> int:
-    numkeys = parse_int(argv[2])
-    if numkeys is None:
-        raise CommandError(error)
-    if numkeys > len(argv) - 3:
-        raise CommandError(errors.NUMKEYS_TOO_MANY)
-    if numkeys < 0:
-        raise CommandError(NUMKEYS_NEGATIVE)
-    return numkeys
+def keys_and_args(argv: list[bytes], not_integer: bytes = errors.NOT_INTEGER) -> tuple[list[bytes], list[bytes]]:
+    """EVAL's and FCALL's `numkeys [key ...] [arg ...]`: numkeys may be 0."""
+    keys = ArgCursor(argv, 2).next_keys(not_integer, errors.NUMKEYS_NEGATIVE, errors.NUMKEYS_TOO_MANY, minimum=0)
+    return keys, argv[3 + len(keys):]
 
 
 def eval_generic(ctx, argv: list[bytes], by_sha: bool, read_only: bool):
     feed_monitors(ctx, argv)
     if by_sha and len(argv[1]) != 40:
-        raise CommandError(NOSCRIPT)  # Redis answers this before looking at numkeys
-    numkeys = parse_numkeys(argv)
+        raise CommandError(errors.NOSCRIPT)  # Redis answers this before looking at numkeys
+    keys, args = keys_and_args(argv)
     scripting = scripting_of(ctx)
     if by_sha:
         sha = argv[1].lower()
         script = scripting.scripts.get(sha)
         if script is None:
-            raise CommandError(NOSCRIPT)
+            raise CommandError(errors.NOSCRIPT)
     else:
         sha, script = scripting.eval_script(argv[1])
-    keys, args = argv[3:3 + numkeys], argv[3 + numkeys:]
     return scripting.run_script(ctx, sha, script, keys, args, read_only, argv)
 
 
@@ -613,8 +601,8 @@ def script_debug_command(ctx, argv):
     if mode == b"no":
         return OK
     if mode in (b"yes", b"sync"):
-        raise CommandError(b"ERR The Lua debugger is not supported by RedisLite")
-    raise CommandError(b"ERR Use SCRIPT DEBUG YES/SYNC/NO")
+        raise CommandError(errors.LUA_DEBUGGER_UNSUPPORTED)
+    raise CommandError(errors.SCRIPT_DEBUG_MODE)
 
 
 @command("script|load", arity=3, flags="noscript stale", group="scripting", since="2.6.0",
@@ -631,8 +619,7 @@ def script_load_command(ctx, argv):
          complexity="O(N) with N being the number of scripts in cache")
 def script_flush_command(ctx, argv):
     """SCRIPT FLUSH [ASYNC | SYNC] — Remove all the scripts from the script cache."""
-    if len(argv) > 3 or (len(argv) == 3 and argv[2].lower() not in (b"sync", b"async")):
-        raise CommandError(b"ERR SCRIPT FLUSH only support SYNC|ASYNC option")
+    parse_flush_mode(argv, 2, errors.SCRIPT_FLUSH_MODE)
     scripting_of(ctx).flush_scripts()
     return OK
 
@@ -651,9 +638,8 @@ def fcall_generic(ctx, argv: list[bytes], read_only: bool):
     scripting = scripting_of(ctx)
     function = scripting.functions.get(argv[1].lower())
     if function is None:
-        raise CommandError(b"ERR Function not found")
-    numkeys = parse_numkeys(argv, b"ERR Bad number of keys provided")
-    keys, args = argv[3:3 + numkeys], argv[3 + numkeys:]
+        raise CommandError(errors.FUNCTION_NOT_FOUND)
+    keys, args = keys_and_args(argv, errors.FCALL_BAD_NUMKEYS)
     return scripting.run_function(ctx, function, keys, args, read_only, argv)
 
 
@@ -735,16 +721,11 @@ def function_help_command(ctx, argv):
          complexity="O(1) (considering compilation time is redundant)")
 def function_load_command(ctx, argv):
     """FUNCTION LOAD [REPLACE] function-code — Create a function with the given arguments (name, code, description)"""
-    replace = False
-    position = 2
-    while position < len(argv) - 1:
-        if argv[position].lower() != b"replace":
-            raise CommandError(b"ERR Unknown option given: %s" % argv[position])
-        replace = True
-        position += 1
-    if position != len(argv) - 1:
-        raise CommandError(b"ERR Function code is missing")
-    library = scripting_of(ctx).create_library(argv[position], replace)
+    *options, code = argv[2:]  # the code comes last; every argument before it must be REPLACE
+    for option in options:
+        if option.upper() != b"REPLACE":
+            raise CommandError(errors.function_load_option(option))
+    library = scripting_of(ctx).create_library(code, bool(options))
     ctx.server.dirty += 1
     return library.name
 
@@ -756,7 +737,7 @@ def function_delete_command(ctx, argv):
     scripting = scripting_of(ctx)
     library = scripting.libraries.get(argv[2])
     if library is None:
-        raise CommandError(b"ERR Library not found")
+        raise CommandError(errors.LIBRARY_NOT_FOUND)
     scripting.unlink(library, scripting.libraries, scripting.functions)
     ctx.server.dirty += 1
     return OK
@@ -767,8 +748,7 @@ def function_delete_command(ctx, argv):
          complexity="O(N) where N is the number of functions deleted")
 def function_flush_command(ctx, argv):
     """FUNCTION FLUSH [ASYNC | SYNC] — Deleting all functions"""
-    if len(argv) > 3 or (len(argv) == 3 and argv[2].lower() not in (b"sync", b"async")):
-        raise CommandError(b"ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
+    parse_flush_mode(argv, 2, errors.FUNCTION_FLUSH_MODE)
     scripting = scripting_of(ctx)
     scripting.libraries.clear()
     scripting.functions.clear()
@@ -783,19 +763,15 @@ def function_list_command(ctx, argv):
     """FUNCTION LIST [LIBRARYNAME library-name-pattern] [WITHCODE] — List information about all the functions"""
     with_code = False
     pattern = None
-    position = 2
-    while position < len(argv):
-        argument = argv[position]
-        if not with_code and argument.lower() == b"withcode":
+    args = ArgCursor(argv, 2)
+    while args.more():
+        argument = args.next_bytes()
+        if not with_code and argument.upper() == b"WITHCODE":
             with_code = True
-        elif pattern is None and argument.lower() == b"libraryname":
-            if position >= len(argv) - 1:
-                raise CommandError(b"ERR library name argument was not given")
-            position += 1
-            pattern = argv[position]
+        elif pattern is None and argument.upper() == b"LIBRARYNAME":
+            pattern = args.take(1, errors.LIBRARYNAME_MISSING)[0]
         else:
-            raise CommandError(b"ERR Unknown argument %s" % argument)
-        position += 1
+            raise CommandError(errors.function_list_argument(argument))
     match = compile_glob(pattern, nocase=True).match if pattern is not None else None
     reply = []
     for library in scripting_of(ctx).libraries.values():
@@ -824,22 +800,18 @@ def function_dump_command(ctx, argv):
 def function_restore_command(ctx, argv):
     """FUNCTION RESTORE serialized-value [FLUSH | APPEND | REPLACE] — Restore all the functions on the given payload"""
     if len(argv) > 4:
-        raise CommandError(b"ERR unknown subcommand or wrong number of arguments for '%s'. Try FUNCTION HELP."
-                           % argv[1])
+        raise CommandError(errors.unknown_subcommand_or_arity("function", argv[1]))
     policy = argv[3].lower() if len(argv) == 4 else b"append"
     if policy not in (b"append", b"replace", b"flush"):
-        raise CommandError(b"ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.")
+        raise CommandError(errors.RESTORE_POLICY)
     data = argv[2]
     if not payload.verify(data):
-        raise CommandError(b"ERR DUMP payload version or checksum are wrong")
+        raise CommandError(errors.DUMP_PAYLOAD_INVALID)
     scripting = scripting_of(ctx)
     libraries: dict[bytes, Library] = {}
     functions: dict[bytes, Function] = {}
-    try:
-        for code in payload.load(data):
-            scripting.create_library(code, False, libraries, functions)
-    except payload.PayloadError as error:
-        raise CommandError(b"ERR " + str(error).encode()) from None
+    for code in payload.load(data):
+        scripting.create_library(code, False, libraries, functions)
     if policy == b"flush":
         scripting.libraries.clear()
         scripting.functions.clear()
@@ -848,13 +820,13 @@ def function_restore_command(ctx, argv):
         old = scripting.libraries.get(name)
         if old is not None:
             if policy != b"replace":
-                raise CommandError(b"ERR Library %s already exists" % name)
+                raise CommandError(errors.restored_library_exists(name))
             replacing.append(old)
     replaced_names = {old.name for old in replacing}
     for key, function in functions.items():
         existing = scripting.functions.get(key)
         if existing is not None and existing.library_name not in replaced_names:
-            raise CommandError(b"ERR Function %s already exists" % function.name)
+            raise CommandError(errors.function_exists(function.name))
     for old in replacing:
         scripting.unlink(old, scripting.libraries, scripting.functions)
     scripting.libraries.update(libraries)

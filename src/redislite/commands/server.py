@@ -6,16 +6,11 @@ INFO, CONFIG, DEBUG, MONITOR, SLOWLOG and LATENCY have modules of their own.
 from .. import errors
 from ..errors import CommandError
 from ..protocol.values import OK
+from .args import parse_flush_mode
 from .registry import command
 from .scripting import scripting_of
 
-
 # -- keyspace-wide commands ----------------------------------------------------------------------------------
-
-
-def parse_flush_mode(argv: list[bytes]) -> None:
-    if len(argv) > 2 or (len(argv) == 2 and argv[1].upper() not in (b"ASYNC", b"SYNC")):
-        raise CommandError(errors.SYNTAX)
 
 
 @command("dbsize", arity=1, flags="readonly fast", group="server", acl="@keyspace", complexity="O(1)")
@@ -28,7 +23,7 @@ def dbsize_command(ctx, argv):
          complexity="O(N) where N is the number of keys in the selected database")
 def flushdb_command(ctx, argv):
     """FLUSHDB [ASYNC | SYNC] — Remove all keys from the current database"""
-    parse_flush_mode(argv)
+    parse_flush_mode(argv, 1)
     ctx.server.dirty += len(ctx.db)
     ctx.db.clear()
     return OK
@@ -38,7 +33,7 @@ def flushdb_command(ctx, argv):
          complexity="O(N) where N is the total number of keys in all databases")
 def flushall_command(ctx, argv):
     """FLUSHALL [ASYNC | SYNC] — Remove all keys from all databases"""
-    parse_flush_mode(argv)
+    parse_flush_mode(argv, 1)
     state = ctx.server
     state.dirty += sum(len(db) for db in state.databases) + 1
     state.flush_all()

@@ -12,14 +12,9 @@ from .. import errors
 from ..errors import CommandError
 from ..protocol.values import SetReply
 from ..storage.sets import SetValue, is_integer
-from .args import parse_int
-from .hashes import (
-    SCAN_COMPLEXITY,
-    matching,
-    random_count,
-    scan_container,
-)
-from .keys import lookup_read_as, lookup_write_as, parse_cursor, parse_scan_options
+from .args import INT64_MAX, ArgCursor, long_in_range, parse_cursor, parse_scan_options, positive_long
+from .hashes import SCAN_COMPLEXITY, matching, scan_container
+from .keys import lookup_read_as, lookup_write_as
 from .notifications import NOTIFY_GENERIC, NOTIFY_SET, new_key, notify
 from .propagate import in_batches
 from .registry import Index, KeyNum, KeySpec, Range, command
@@ -138,14 +133,6 @@ def smove_command(ctx, argv):
     return 1
 
 
-def positive_count(raw: bytes) -> int:
-    """getPositiveLongFromObjectOrReply: one message for a non-integer and a negative."""
-    value = parse_int(raw)
-    if value is None or value < 0:
-        raise CommandError(errors.MUST_BE_POSITIVE)
-    return value
-
-
 @command("spop", arity=-2, flags="write fast", key_specs=[KeySpec("RW ACCESS DELETE", Index(1))], group="set",
          complexity="Without the count argument O(1), otherwise O(N) where N is the value of the passed count.")
 def spop_command(ctx, argv):
@@ -168,7 +155,7 @@ def spop_command(ctx, argv):
             if not value:
                 notify(ctx, NOTIFY_GENERIC, b"del", key)
         return member
-    count = positive_count(argv[2])
+    count = positive_long(argv[2])
     value = lookup_set_write(ctx, key)
     if value is None or count == 0:
         return SetReply()
@@ -209,7 +196,7 @@ def srandmember_command(ctx, argv):
     if len(argv) == 2:
         value = lookup_set_read(ctx, argv[1])
         return None if value is None else value.random_member()
-    count = random_count(argv[2])
+    count = long_in_range(argv[2], -INT64_MAX, INT64_MAX)
     value = lookup_set_read(ctx, argv[1])
     if value is None or count == 0:
         return []
@@ -265,7 +252,7 @@ def sscan_command(ctx, argv):
     value = lookup_set_read(ctx, argv[1])
     if value is None:
         return [b"0", []]
-    count, pattern = parse_scan_options(argv, 3)
+    count, pattern, _ = parse_scan_options(argv, 3)
     next_cursor, members = scan_container(value, cursor, count, value.intset)
     return [b"%d" % next_cursor, matching(members, pattern)]
 
@@ -342,23 +329,14 @@ def sinterstore_command(ctx, argv):
          group="set", since="7.0.0", complexity=INTER_COMPLEXITY)
 def sintercard_command(ctx, argv):
     """SINTERCARD numkeys key [key ...] [LIMIT limit] — Intersect multiple sets and return the cardinality of the result"""
-    numkeys = parse_int(argv[1])
-    if numkeys is None or numkeys < 1:
-        raise CommandError(errors.NUMKEYS_NOT_POSITIVE)
-    if numkeys > len(argv) - 2:
-        raise CommandError(errors.NUMKEYS_TOO_MANY)
+    args = ArgCursor(argv, 1)
+    keys = args.next_keys(errors.NUMKEYS_NOT_POSITIVE, errors.NUMKEYS_NOT_POSITIVE, errors.NUMKEYS_TOO_MANY)
     limit = 0
-    pos = 2 + numkeys
-    while pos < len(argv):
-        if argv[pos].upper() == b"LIMIT" and pos + 1 < len(argv):
-            pos += 1
-            limit = parse_int(argv[pos])
-            if limit is None or limit < 0:
-                raise CommandError(errors.LIMIT_NEGATIVE)
-        else:
+    while args.more():
+        if args.next_upper() != b"LIMIT":
             raise CommandError(errors.SYNTAX)
-        pos += 1
-    sets = lookup_sets(ctx, argv[2:2 + numkeys])
+        limit = positive_long(args.next_bytes(), errors.LIMIT_NEGATIVE)
+    sets = lookup_sets(ctx, keys)
     if any(value is None for value in sets):
         return 0
     result = intersection(sets, limit)

@@ -26,17 +26,16 @@ import math
 from dataclasses import dataclass, field
 
 from .. import errors
-from ..errors import CommandError
+from ..errors import CommandError, c_string
 from ..storage.hashes import HashValue
 from ..storage.lists import ListValue
 from ..storage.sets import SetValue
 from ..storage.zset import ZSet
-from .args import to_int
+from .args import ArgCursor, strtod
 from .keys import lookup_read
 from .notifications import NOTIFY_GENERIC, NOTIFY_LIST, new_key, notify
 from .propagate import in_batches
 from .registry import UNKNOWN, Index, KeyFlag, KeySpec, command
-from .zsets import strtod
 
 SORT_COMPLEXITY = ("O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of "
                    "returned elements. When the elements are not sorted, complexity is O(N).")
@@ -58,43 +57,31 @@ class SortRequest:
     store: bytes | None = None
 
 
-def c_string(raw: bytes) -> bytes:
-    """What C string functions see of an argument: the bytes before the first NUL."""
-    return raw.split(b"\0", 1)[0] if b"\0" in raw else raw
-
-
 def parse_sort_request(argv: list[bytes], readonly: bool) -> SortRequest:
     """The options after the key, left to right; the first bad one decides the error. STORE is not an
     option of SORT_RO at all, so there it is a syntax error."""
     request = SortRequest()
-    pos, argc = 2, len(argv)
-    while pos < argc:
-        option = c_string(argv[pos]).upper()
-        left = argc - pos - 1
+    args = ArgCursor(argv, 2)
+    while args.more():
+        option = c_string(args.next_bytes()).upper()
         if option == b"ASC":
             request.desc = False
         elif option == b"DESC":
             request.desc = True
         elif option == b"ALPHA":
             request.alpha = True
-        elif option == b"LIMIT" and left >= 2:
-            request.limit_start = to_int(argv[pos + 1])
-            request.limit_count = to_int(argv[pos + 2])
-            pos += 2
-        elif option == b"STORE" and not readonly and left >= 1:
-            request.store = argv[pos + 1]
-            pos += 1
-        elif option == b"BY" and left >= 1:
-            request.by = argv[pos + 1]
+        elif option == b"LIMIT":
+            request.limit_start, request.limit_count = args.next_limit()
+        elif option == b"STORE" and not readonly:
+            request.store = args.next_bytes()
+        elif option == b"BY":
+            request.by = args.next_bytes()
             if b"*" not in c_string(request.by):
                 request.dontsort = True
-            pos += 1
-        elif option == b"GET" and left >= 1:
-            request.gets.append(argv[pos + 1])
-            pos += 1
+        elif option == b"GET":
+            request.gets.append(args.next_bytes())
         else:
             raise CommandError(errors.SYNTAX)
-        pos += 1
     return request
 
 

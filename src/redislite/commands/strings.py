@@ -9,16 +9,27 @@ from .. import errors
 from ..errors import CommandError
 from ..protocol.values import OK
 from . import long_double
-from .args import INT64_MAX, INT64_MIN, parse_int, to_int
+from .args import (
+    EX,
+    EXAT,
+    GET,
+    INT64_MAX,
+    INT64_MIN,
+    KEEPTTL,
+    NX,
+    PERSIST,
+    PX,
+    PXAT,
+    XX,
+    ArgCursor,
+    expire_deadline,
+    parse_expiry_options,
+    parse_int,
+    to_int,
+)
 from .keys import lookup_read_as, lookup_write_as
 from .notifications import NOTIFY_GENERIC, NOTIFY_STRING, keymiss, new_key, notify
 from .registry import Index, KeyFlag, KeySpec, Range, command
-
-# The extended SET / GETEX options, as flags (Redis's OBJ_SET_NX, OBJ_EX, ...).
-SET_NX, SET_XX, SET_GET, KEEPTTL, PERSIST = 1, 2, 4, 8, 16
-EX, PX, EXAT, PXAT = 32, 64, 128, 256
-EXPIRY = EX | PX | EXAT | PXAT
-EXPIRY_OPTIONS = {b"EX": EX, b"PX": PX, b"EXAT": EXAT, b"PXAT": PXAT}
 
 
 def lookup_string(ctx, key: bytes):
@@ -32,63 +43,15 @@ def lookup_string_write(ctx, key: bytes):
     return lookup_write_as(ctx, key, bytes, touch=False)
 
 
-def parse_expiry_options(argv: list[bytes], start: int, for_set: bool) -> tuple[int, bytes | None]:
-    """Redis's parseExtendedStringArgumentsOrReply, shared by SET (NX XX GET EX PX EXAT PXAT KEEPTTL) and
-    GETEX (EX PX EXAT PXAT PERSIST). Returns (flags, the raw expire argument or None). A repeated option is
-    allowed (the last value wins); conflicting ones are a syntax error, checked as Redis checks them."""
-    flags, expire = 0, None
-    pos, end = start, len(argv)
-    while pos < end:
-        option = argv[pos].upper()
-        if option in EXPIRY_OPTIONS:
-            flag = EXPIRY_OPTIONS[option]
-            if flags & (KEEPTTL | PERSIST | (EXPIRY & ~flag)) or pos + 1 == end:
-                raise CommandError(errors.SYNTAX)
-            flags |= flag
-            pos += 1
-            expire = argv[pos]
-        elif for_set and option == b"NX" and not flags & SET_XX:
-            flags |= SET_NX
-        elif for_set and option == b"XX" and not flags & SET_NX:
-            flags |= SET_XX
-        elif for_set and option == b"GET":
-            flags |= SET_GET
-        elif for_set and option == b"KEEPTTL" and not flags & EXPIRY:
-            flags |= KEEPTTL
-        elif not for_set and option == b"PERSIST" and not flags & EXPIRY:
-            flags |= PERSIST
-        else:
-            raise CommandError(errors.SYNTAX)
-        pos += 1
-    return flags, expire
-
-
-def expire_deadline(raw: bytes, flags: int, now_ms: int, name: str) -> int:
-    """The absolute deadline (unix ms) an EX/PX/EXAT/PXAT argument names (getExpireMillisecondsOrReply)."""
-    value = parse_int(raw)
-    if value is None:
-        raise CommandError(errors.NOT_INTEGER)
-    in_seconds = flags & (EX | EXAT)
-    if value <= 0 or (in_seconds and value > INT64_MAX // 1000):
-        raise CommandError(errors.invalid_expire(name))
-    if in_seconds:
-        value *= 1000
-    if flags & (EX | PX):
-        value += now_ms
-    if value > INT64_MAX:  # Redis's signed addition wraps negative here and is refused the same way
-        raise CommandError(errors.invalid_expire(name))
-    return value
-
-
 def set_generic(ctx, key: bytes, value: bytes, flags: int, deadline: int | None):
     """setGenericCommand. Returns (whether the value was stored, the old value when GET was given)."""
     old = None
-    if flags & SET_GET:
+    if flags & GET:
         old = lookup_string(ctx, key)
         found = old is not None
     else:
         found = ctx.db.lookup(key, ctx.now_ms, ctx.touch) is not None
-    if (flags & SET_NX and found) or (flags & SET_XX and not found):
+    if (flags & NX and found) or (flags & XX and not found):
         return False, old
     db = ctx.db
     db.store(key, value, keep_ttl=bool(flags & KEEPTTL), touch=ctx.touch)
@@ -147,7 +110,7 @@ def set_command(ctx, argv):
     stored, old = set_generic(ctx, argv[1], argv[2], flags, deadline)
     if deadline is not None:
         ctx.propagate_as([b"SET", argv[1], argv[2], b"PXAT", b"%d" % deadline])
-    if flags & SET_GET:
+    if flags & GET:
         return old
     return OK if stored else None
 
@@ -156,7 +119,7 @@ def set_command(ctx, argv):
          complexity="O(1)")
 def setnx_command(ctx, argv):
     """SETNX key value — Set the value of a key, only if the key does not exist"""
-    return 1 if set_generic(ctx, argv[1], argv[2], SET_NX, None)[0] else 0
+    return 1 if set_generic(ctx, argv[1], argv[2], NX, None)[0] else 0
 
 
 @command("setex", arity=4, flags="write denyoom", key_specs=[KeySpec("OW UPDATE", Index(1))], group="string",
@@ -500,21 +463,19 @@ def lcs_command(ctx, argv):
     a, b = (value or b"" for value in values)
     get_len = get_idx = with_match_len = False
     min_match_len = 0
-    pos = 3
-    while pos < len(argv):
-        option = argv[pos].upper()
+    args = ArgCursor(argv, 3)
+    while args.more():
+        option = args.next_upper()
         if option == b"IDX":
             get_idx = True
         elif option == b"LEN":
             get_len = True
         elif option == b"WITHMATCHLEN":
             with_match_len = True
-        elif option == b"MINMATCHLEN" and pos + 1 < len(argv):
-            pos += 1
-            min_match_len = max(to_int(argv[pos]), 0)
+        elif option == b"MINMATCHLEN":
+            min_match_len = max(args.next_int(), 0)
         else:
             raise CommandError(errors.SYNTAX)
-        pos += 1
     if get_idx and get_len:
         raise CommandError(errors.LCS_LEN_AND_IDX)
     rows = lcs_rows(a, b)

@@ -15,8 +15,8 @@ The engine calls `after_command` after every command while any client tracks.
 from .. import errors
 from ..errors import CommandError
 from ..protocol.values import OK, Push, SetReply
+from .args import ArgCursor, to_int
 from .connection import on_reset
-from .args import parse_int
 from .registry import command
 
 INVALIDATE_CHANNEL = b"__redis__:invalidate"
@@ -184,12 +184,10 @@ def check_prefixes(mode: TrackingMode | None, prefixes: list[bytes]) -> None:
     for index, prefix in enumerate(prefixes):
         for existing in (mode.prefixes if mode is not None else []):
             if overlapping(existing, prefix):
-                raise CommandError(b"ERR Prefix '%s' overlaps with an existing prefix '%s'. Prefixes for a single "
-                                   b"client must not overlap." % (prefix, existing))
+                raise CommandError(errors.tracking_prefix_overlaps_existing(prefix, existing))
         for other in prefixes[index + 1:]:
             if overlapping(prefix, other):
-                raise CommandError(b"ERR Prefix '%s' overlaps with another provided prefix '%s'. Prefixes for a "
-                                   b"single client must not overlap." % (prefix, other))
+                raise CommandError(errors.tracking_prefixes_overlap(prefix, other))
 
 
 @command("client|tracking", arity=-3, flags="noscript loading stale", group="connection", since="6.0.0",
@@ -197,28 +195,23 @@ def check_prefixes(mode: TrackingMode | None, prefixes: list[bytes]) -> None:
 def client_tracking_command(ctx, argv):
     """CLIENT TRACKING <ON | OFF> [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] [OPTIN] [OPTOUT] [NOLOOP] — Enable or disable server assisted client side caching support"""
     mode, prefixes = TrackingMode(), []
-    pos = 3
-    while pos < len(argv):
-        option = argv[pos].lower()
-        more = pos + 1 < len(argv)
-        if option == b"redirect" and more:
-            pos += 1
+    args = ArgCursor(argv, 3)
+    while args.more():
+        option = args.next_upper()
+        if option == b"REDIRECT":
+            target = args.next_bytes()
             if mode.redirect:
-                raise CommandError(b"ERR A client can only redirect to a single other client")
-            redirect = parse_int(argv[pos])
-            if redirect is None:
-                raise CommandError(errors.NOT_INTEGER)
+                raise CommandError(errors.TRACKING_ONE_REDIRECT)
+            redirect = to_int(target)
             if redirect not in ctx.server.clients:
-                raise CommandError(b"ERR The client ID you want redirect to does not exist")
+                raise CommandError(errors.TRACKING_NO_REDIRECT_TARGET)
             mode.redirect = redirect
-        elif option in (b"bcast", b"optin", b"optout", b"noloop"):
-            setattr(mode, option.decode(), True)
-        elif option == b"prefix" and more:
-            pos += 1
-            prefixes.append(argv[pos])
+        elif option in (b"BCAST", b"OPTIN", b"OPTOUT", b"NOLOOP"):
+            setattr(mode, option.decode().lower(), True)
+        elif option == b"PREFIX":
+            prefixes.append(args.next_bytes())
         else:
             raise CommandError(errors.SYNTAX)
-        pos += 1
     switch = argv[2].lower()
     tracking = ctx.server.tracking
     if switch == b"off":
@@ -228,17 +221,15 @@ def client_tracking_command(ctx, argv):
         raise CommandError(errors.SYNTAX)
     current = ctx.tracking
     if not mode.bcast and prefixes:
-        raise CommandError(b"ERR PREFIX option requires BCAST mode to be enabled")
+        raise CommandError(errors.TRACKING_PREFIX_WITHOUT_BCAST)
     if current is not None and current.bcast != mode.bcast:
-        raise CommandError(b"ERR You can't switch BCAST mode on/off before disabling tracking for this client, "
-                           b"and then re-enabling it with a different mode.")
+        raise CommandError(errors.TRACKING_BCAST_SWITCH)
     if mode.bcast and (mode.optin or mode.optout):
-        raise CommandError(b"ERR OPTIN and OPTOUT are not compatible with BCAST")
+        raise CommandError(errors.TRACKING_OPTIN_OPTOUT_WITH_BCAST)
     if mode.optin and mode.optout:
-        raise CommandError(b"ERR You can't specify both OPTIN mode and OPTOUT mode")
+        raise CommandError(errors.TRACKING_OPTIN_AND_OPTOUT)
     if current is not None and ((mode.optin and current.optout) or (mode.optout and current.optin)):
-        raise CommandError(b"ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, "
-                           b"and then re-enabling it with a different mode.")
+        raise CommandError(errors.TRACKING_OPTIN_OPTOUT_SWITCH)
     if mode.bcast:
         check_prefixes(current, prefixes)
     if current is not None:
@@ -253,15 +244,14 @@ def client_caching_command(ctx, argv):
     """CLIENT CACHING <YES | NO> — Instruct the server about tracking or not keys in the next request"""
     mode = ctx.tracking
     if mode is None:
-        raise CommandError(b"ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN "
-                           b"or OPTOUT mode enabled")
+        raise CommandError(errors.CACHING_WITHOUT_OPT_MODE)
     answer = argv[2].lower()
     if answer == b"yes":
         if not mode.optin:
-            raise CommandError(b"ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.")
+            raise CommandError(errors.CACHING_YES_WITHOUT_OPTIN)
     elif answer == b"no":
         if not mode.optout:
-            raise CommandError(b"ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.")
+            raise CommandError(errors.CACHING_NO_WITHOUT_OPTOUT)
     else:
         raise CommandError(errors.SYNTAX)
     mode.caching = True

@@ -16,21 +16,39 @@ options are usually parsed before the key is looked at, while ZUNION & co. look 
 """
 
 import random
-import re
 
 from .. import errors
 from ..errors import CommandError
 from ..protocol.encoder import format_double
 from ..protocol.values import NULL_ARRAY
 from ..storage.glob import compile_glob
-from ..storage.zset import LexRange, ScoreRange, ZSet
-from .args import parse_int, to_int
-from .blocking import Block, parse_timeout
-from .keys import lookup_read_as, lookup_write_as, parse_cursor, parse_scan_options
+from ..storage.zset import ZSet
+from .args import (
+    CH,
+    GT,
+    INCR,
+    LT,
+    NX,
+    XX,
+    ArgCursor,
+    keyword,
+    parse_cursor,
+    parse_lex_range,
+    parse_mpop,
+    parse_random_count,
+    parse_scan_options,
+    parse_score_range,
+    parse_timeout,
+    parse_zadd_options,
+    positive_long,
+    to_int,
+    to_score,
+)
+from .blocking import Block
+from .keys import lookup_read_as, lookup_write_as
 from .notifications import NOTIFY_GENERIC, NOTIFY_ZSET, keymiss, new_key, notify
 from .registry import Index, KeyNum, KeySpec, Range, command
 
-LONG_MAX = 2**63 - 1
 LISTPACK_INT_LIMIT = float(2**62)  # LLONG_MAX/2 as a double
 RANGE_COMPLEXITY = ("O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
                     "elements being returned. If M is constant (e.g. always asking for the first 10 elements "
@@ -45,119 +63,6 @@ INTER_COMPLEXITY = ("O(N*K)+O(M*log(M)) worst case with N being the smallest inp
                     "number of input sorted sets and M being the number of elements in the resulting sorted set.")
 DIFF_COMPLEXITY = ("O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is "
                    "the size of the first set, and K is the size of the result set.")
-
-
-# -- numbers ------------------------------------------------------------------------------------------------
-
-# What C's strtod accepts at the start of a string (leading whitespace, hex floats, inf, nan).
-_STRTOD = re.compile(
-    rb"[ \t\n\v\f\r]*[+-]?(?:"
-    rb"(?P<hex>0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?[0-9]+)?)"
-    rb"|(?P<special>[iI][nN][fF](?:[iI][nN][iI][tT][yY])?|[nN][aA][nN](?:\([0-9A-Za-z_]*\))?)"
-    rb"|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
-)
-
-
-def strtod(raw: bytes) -> tuple[float, int, bool]:
-    """C's strtod on raw: (value, bytes consumed, ERANGE: overflow to inf or underflow to 0)."""
-    match = _STRTOD.match(raw)
-    if match is None:
-        return 0.0, 0, False
-    text = match.group().lstrip(b" \t\n\v\f\r")
-    if match["hex"]:
-        negative = text.startswith(b"-")
-        try:
-            value = float.fromhex(text.lstrip(b"+-").decode())
-        except OverflowError:
-            value = float("inf")
-        value = -value if negative else value
-    elif match["special"]:
-        value = float("nan") if text.lstrip(b"+-")[:1] in b"nN" else float("inf")
-        value = -value if text.startswith(b"-") else value
-    else:
-        value = float(text)
-    erange = False
-    if not match["special"]:
-        if value in (float("inf"), float("-inf")):
-            erange = True
-        elif value == 0.0:
-            mantissa = text.split(b"p")[0].split(b"P")[0] if match["hex"] else re.split(rb"[eE]", text)[0]
-            digits = mantissa[2:] if match["hex"] else mantissa
-            erange = any(ch not in b"0.+-xX" for ch in digits.lstrip(b"+-"))
-    return value, match.end(), erange
-
-
-def parse_score(raw: bytes) -> float | None:
-    """getDoubleFromObject: the whole string, no leading space, no overflow or underflow, no NaN."""
-    if not raw or raw[0] in b" \t\n\v\f\r":
-        return None
-    value, end, erange = strtod(raw)
-    if end != len(raw) or erange or value != value:
-        return None
-    return value
-
-
-def to_score(raw: bytes, error: bytes = errors.NOT_FLOAT) -> float:
-    value = parse_score(raw)
-    if value is None:
-        raise CommandError(error)
-    return value
-
-
-def _range_bound(raw: bytes) -> tuple[float, bool] | None:
-    """One side of zslParseRange: '(' makes it exclusive; strtod up to a NUL (or the end), no NaN."""
-    exclusive = raw[:1] == b"("
-    text = raw[1:] if exclusive else raw
-    value, end, _ = strtod(text)
-    if end < len(text) and text[end] != 0 or value != value:
-        return None
-    return value, exclusive
-
-
-def parse_score_range(min_raw: bytes, max_raw: bytes) -> ScoreRange:
-    low, high = _range_bound(min_raw), _range_bound(max_raw)
-    if low is None or high is None:
-        raise CommandError(errors.MIN_MAX_NOT_FLOAT)
-    return ScoreRange(low[0], high[0], low[1], high[1])
-
-
-def _lex_bound(raw: bytes):
-    """zslParseLexRangeItem: '+' / '-' alone (a NUL may follow), '[x' inclusive, '(x' exclusive."""
-    first = raw[:1]
-    if first in (b"+", b"-"):
-        if len(raw) > 1 and raw[1] != 0:
-            return None
-        return first.decode(), first == b"+"
-    if first == b"(":
-        return raw[1:], True
-    if first == b"[":
-        return raw[1:], False
-    return None
-
-
-def parse_lex_range(min_raw: bytes, max_raw: bytes) -> LexRange:
-    low, high = _lex_bound(min_raw), _lex_bound(max_raw)
-    if low is None or high is None:
-        raise CommandError(errors.MIN_MAX_NOT_LEX)
-    return LexRange(low[0], high[0], low[1], high[1])
-
-
-def positive_long(raw: bytes, error: bytes) -> int:
-    """getPositiveLongFromObjectOrReply with a message: the same error for a non-integer and a negative."""
-    value = parse_int(raw)
-    if value is None or value < 0:
-        raise CommandError(error)
-    return value
-
-
-def long_in_range(raw: bytes, low: int, high: int, error: bytes | None = None) -> int:
-    """getRangeLongFromObjectOrReply."""
-    value = parse_int(raw)
-    if value is None:
-        raise CommandError(error or errors.NOT_INTEGER)
-    if not low <= value <= high:
-        raise CommandError(error or errors.value_out_of_range(low, high))
-    return value
 
 
 # -- lookups and encodings ----------------------------------------------------------------------------------
@@ -232,33 +137,12 @@ def scored_reply(ctx, pairs, withscores: bool) -> list:
 
 # -- ZADD, ZINCRBY, ZREM ------------------------------------------------------------------------------------
 
-ZADD_NX, ZADD_XX, ZADD_CH, ZADD_INCR, ZADD_GT, ZADD_LT = 1, 2, 4, 8, 16, 32
-ZADD_OPTIONS = {b"NX": ZADD_NX, b"XX": ZADD_XX, b"CH": ZADD_CH, b"INCR": ZADD_INCR, b"GT": ZADD_GT,
-                b"LT": ZADD_LT}
-
-
 def zadd_generic(ctx, argv: list[bytes], flags: int):
     """zaddGenericCommand (ZINCRBY is ZADD with INCR forced on, options parsed all the same)."""
-    argc = len(argv)
-    pos = 2
-    while pos < argc:
-        option = ZADD_OPTIONS.get(argv[pos].upper())
-        if option is None:
-            break
-        flags |= option
-        pos += 1
-    pairs = argc - pos
-    if pairs % 2 or not pairs:
-        raise CommandError(errors.SYNTAX)
-    nx, xx, incr = flags & ZADD_NX, flags & ZADD_XX, flags & ZADD_INCR
-    gt, lt = flags & ZADD_GT, flags & ZADD_LT
-    if nx and xx:
-        raise CommandError(errors.ZADD_XX_AND_NX)
-    if (gt and nx) or (lt and nx) or (gt and lt):
-        raise CommandError(errors.ZADD_GT_LT_NX)
-    if incr and pairs > 2:
-        raise CommandError(errors.ZADD_INCR_PAIR)
-    scores = [to_score(argv[index]) for index in range(pos, argc, 2)]
+    flags, pos = parse_zadd_options(argv, flags)
+    nx, xx, incr = flags & NX, flags & XX, flags & INCR
+    gt, lt = flags & GT, flags & LT
+    scores = [to_score(argv[index]) for index in range(pos, len(argv), 2)]
     key = argv[1]
     zset = lookup_zset_write(ctx, key)
     if zset is None:
@@ -296,7 +180,7 @@ def zadd_generic(ctx, argv: list[bytes], flags: int):
         notify(ctx, NOTIFY_ZSET, b"zincr" if incr else b"zadd", key)
     if incr:
         return score if processed else None
-    return added + updated if flags & ZADD_CH else added
+    return added + updated if flags & CH else added
 
 
 @command("zadd", arity=-4, flags="write denyoom fast", key_specs=[KeySpec("RW UPDATE", Index(1))], group="sorted-set",
@@ -312,7 +196,7 @@ def zadd_command(ctx, argv):
          complexity="O(log(N)) where N is the number of elements in the sorted set.")
 def zincrby_command(ctx, argv):
     """ZINCRBY key increment member — Increment the score of a member in a sorted set"""
-    return zadd_generic(ctx, argv, ZADD_INCR)
+    return zadd_generic(ctx, argv, INCR)
 
 
 @command("zrem", arity=-3, flags="write fast", key_specs=[KeySpec("RW DELETE", Index(1))], group="sorted-set",
@@ -483,17 +367,13 @@ def zrange_generic(ctx, argv: list[bytes], key_index: int, range_type: int = 0, 
     """zrangeGenericCommand: the options after `key min max`, the range, then the key."""
     withscores = False
     offset, limit = 0, -1
-    argc = len(argv)
-    pos = key_index + 3
-    while pos < argc:
-        option = argv[pos].upper()
-        left = argc - pos - 1
+    args = ArgCursor(argv, key_index + 3)
+    while args.more():
+        option = args.next_upper()
         if destination is None and option == b"WITHSCORES":
             withscores = True
-        elif option == b"LIMIT" and left >= 2:
-            offset = to_int(argv[pos + 1])
-            limit = to_int(argv[pos + 2])
-            pos += 2
+        elif option == b"LIMIT":
+            offset, limit = args.next_limit()
         elif reverse is None and option == b"REV":
             reverse = True
         elif not range_type and option == b"BYLEX":
@@ -502,7 +382,6 @@ def zrange_generic(ctx, argv: list[bytes], key_index: int, range_type: int = 0, 
             range_type = BY_SCORE
         else:
             raise CommandError(errors.SYNTAX)
-        pos += 1
     reverse = bool(reverse)
     range_type = range_type or BY_RANK
     if limit != -1 and range_type == BY_RANK:
@@ -668,7 +547,7 @@ def pairs_reply(pairs, nested: bool) -> list:
 def zpop_generic(ctx, argv, from_max: bool):
     if len(argv) > 3:
         raise CommandError(errors.SYNTAX)
-    count = None if len(argv) < 3 else positive_long(argv[2], errors.MUST_BE_POSITIVE)
+    count = None if len(argv) < 3 else positive_long(argv[2])
     key = argv[1]
     zset = lookup_zset_write(ctx, key)
     if zset is None or count == 0:
@@ -692,24 +571,7 @@ def zpopmax_command(ctx, argv):
     return zpop_generic(ctx, argv, True)
 
 
-def parse_zmpop(argv: list[bytes], numkeys_index: int) -> tuple[list[bytes], bool, int]:
-    """zmpopGenericCommand's parsing: numkeys, the keys, MIN|MAX, then an optional COUNT (once)."""
-    numkeys = long_in_range(argv[numkeys_index], 1, LONG_MAX, errors.NUMKEYS_NOT_POSITIVE)
-    where_index = numkeys_index + numkeys + 1
-    if where_index >= len(argv):
-        raise CommandError(errors.SYNTAX)
-    where = argv[where_index].upper()
-    if where not in (b"MIN", b"MAX"):
-        raise CommandError(errors.SYNTAX)
-    count = None
-    pos = where_index + 1
-    while pos < len(argv):
-        if count is None and argv[pos].upper() == b"COUNT" and pos + 1 < len(argv):
-            count = long_in_range(argv[pos + 1], 1, LONG_MAX, errors.COUNT_NOT_POSITIVE)
-            pos += 2
-        else:
-            raise CommandError(errors.SYNTAX)
-    return argv[numkeys_index + 1:where_index], where == b"MAX", 1 if count is None else count
+ZSET_SIDES = {b"MIN": False, b"MAX": True}  # ZMPOP's side: does it pop the highest scores?
 
 
 @command("zmpop", arity=-4, flags="write", key_specs=[KeySpec("RW ACCESS DELETE", Index(1), KeyNum(0, 1))],
@@ -718,7 +580,7 @@ def parse_zmpop(argv: list[bytes], numkeys_index: int) -> tuple[list[bytes], boo
          "in the sorted set, and M being the number of elements popped.")
 def zmpop_command(ctx, argv):
     """ZMPOP numkeys key [key ...] <MIN | MAX> [COUNT count] — Remove and return members with scores in a sorted set"""
-    keys, from_max, count = parse_zmpop(argv, 1)
+    keys, from_max, count = parse_mpop(argv, 1, ZSET_SIDES)
     result = zset_mpop(ctx, keys, count, from_max)
     if result is None:
         return NULL_ARRAY
@@ -760,7 +622,8 @@ def bzpopmax_command(ctx, argv):
          "in the sorted set, and M being the number of elements popped.")
 def bzmpop_command(ctx, argv):
     """BZMPOP timeout numkeys key [key ...] <MIN | MAX> [COUNT count] — Remove and return members with scores in a sorted set or block until one is available"""
-    keys, from_max, count = parse_zmpop(argv, 2)  # Redis checks numkeys, MIN|MAX and COUNT before the timeout
+    # Redis checks numkeys, MIN|MAX and COUNT before the timeout.
+    keys, from_max, count = parse_mpop(argv, 2, ZSET_SIDES)
     timeout_ms = parse_timeout(argv[1])
     result = zset_mpop(ctx, keys, count, from_max)
     if result is None:
@@ -884,33 +747,21 @@ def set_operation(ctx, argv: list[bytes], numkeys_index: int, op: int, destinati
                   cardinality_only: bool = False):
     """zunionInterDiffGenericCommand: numkeys, the keys (looked up first), then WEIGHTS / AGGREGATE /
     WITHSCORES / LIMIT as the command allows."""
-    numkeys = to_int(argv[numkeys_index])
-    if numkeys < 1:
-        raise CommandError(errors.at_least_one_input_key(argv[0].decode("latin-1").lower()))
-    first_key = numkeys_index + 1
-    if numkeys > len(argv) - first_key:
-        raise CommandError(errors.SYNTAX)
-    sources = read_sources(ctx, argv[first_key:first_key + numkeys])
+    args = ArgCursor(argv, numkeys_index)
+    name = argv[0].decode("latin-1").lower()
+    sources = read_sources(ctx, args.next_keys(errors.NOT_INTEGER, errors.at_least_one_input_key(name)))
     how, withscores, limit = "sum", False, 0
-    pos, argc = first_key + numkeys, len(argv)
-    while pos < argc:
-        option = argv[pos].upper()
-        remaining = argc - pos
-        if op != OP_DIFF and not cardinality_only and remaining >= numkeys + 1 and option == b"WEIGHTS":
-            for index, source in enumerate(sources):
-                source.weight = to_score(argv[pos + 1 + index], errors.WEIGHT_NOT_FLOAT)
-            pos += numkeys + 1
-        elif op != OP_DIFF and not cardinality_only and remaining >= 2 and option == b"AGGREGATE":
-            how = AGGREGATES.get(argv[pos + 1].upper())
-            if how is None:
-                raise CommandError(errors.SYNTAX)
-            pos += 2
+    while args.more():
+        option = args.next_upper()
+        if op != OP_DIFF and not cardinality_only and option == b"WEIGHTS":
+            for source, weight in zip(sources, args.take(len(sources))):
+                source.weight = to_score(weight, errors.WEIGHT_NOT_FLOAT)
+        elif op != OP_DIFF and not cardinality_only and option == b"AGGREGATE":
+            how = keyword(args.next_bytes(), AGGREGATES)
         elif destination is None and not cardinality_only and option == b"WITHSCORES":
             withscores = True
-            pos += 1
-        elif cardinality_only and remaining >= 2 and option == b"LIMIT":
-            limit = positive_long(argv[pos + 1], errors.LIMIT_NEGATIVE)
-            pos += 2
+        elif cardinality_only and option == b"LIMIT":
+            limit = positive_long(args.next_bytes(), errors.LIMIT_NEGATIVE)
         else:
             raise CommandError(errors.SYNTAX)
     if op == OP_DIFF:
@@ -996,14 +847,7 @@ def zrandmember_command(ctx, argv):
         if zset is None:
             return None
         return zset.ordered[random.randrange(len(zset))][1]
-    count = long_in_range(argv[2], -LONG_MAX, LONG_MAX)
-    withscores = False
-    if len(argv) > 4 or (len(argv) == 4 and argv[3].upper() != b"WITHSCORES"):
-        raise CommandError(errors.SYNTAX)
-    if len(argv) == 4:
-        withscores = True
-        if not -LONG_MAX // 2 <= count <= LONG_MAX // 2:
-            raise CommandError(errors.VALUE_OUT_OF_RANGE)
+    count, withscores = parse_random_count(argv, b"WITHSCORES")
     zset = lookup_zset_read(ctx, argv[1])
     if zset is None or count == 0:
         return []
@@ -1027,7 +871,7 @@ def zscan_command(ctx, argv):
     zset = lookup_zset_read(ctx, argv[1])
     if zset is None:
         return [b"0", []]
-    count, pattern = parse_scan_options(argv, 3)
+    count, pattern, _ = parse_scan_options(argv, 3)
     if zset.listpack:  # a listpack is returned whole, in order, whatever the cursor
         next_cursor, members = 0, [member for _, member in zset.ordered]
     else:

@@ -1,6 +1,6 @@
 """Per-connection state that command handlers see as `ctx`."""
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..commands.context import ClientConnection
 from ..protocol.encoder import RESP2, RESP3

@@ -7,20 +7,20 @@ from time import time_ns
 from typing import TYPE_CHECKING, cast
 
 from .. import errors
-from ..config import DEFAULT_BUFFER_LIMITS
-from .blocking import BlockingRegistry
-from .memory import MemoryManager
-from .propagation import AppendOnlyLog, Propagation
 from ..commands.blocking import Block
-from ..commands.registry import TABLE, CommandFlag, CommandSpec
 from ..commands.notifications import NOTIFY_EXPIRED, configure_notifications, expired
+from ..commands.registry import TABLE, CommandFlag, CommandSpec
+from ..commands.tracking import Tracking
+from ..commands.transactions import discard_transaction
+from ..config import DEFAULT_BUFFER_LIMITS
 from ..errors import CommandError
 from ..observability.histogram import BUCKET_BY_NS, LATENCY_BOUNDS_NS, new_latency_counts
 from ..observability.logs import log_command
 from ..observability.slowlog import redact
-from ..commands.tracking import Tracking
-from ..commands.transactions import discard_transaction
 from ..protocol.values import QUEUED, Encoded, ErrorReply, Replies
+from .blocking import BlockingRegistry
+from .memory import MemoryManager
+from .propagation import AppendOnlyLog, Propagation
 
 if TYPE_CHECKING:
     from .client import Client

@@ -27,8 +27,7 @@ from ..engine.client import Client
 from ..engine.core import BLOCKED, PARKED
 from ..protocol.values import ErrorReply
 from .metrics import exposition, metrics_registry
-from .values import (BASE64, UTF8, BadInput, decode_text, error_status, pair_encoding, reply_to_json,
-                     text_or_base64)
+from .values import BASE64, UTF8, BadInput, decode_text, error_status, pair_encoding, reply_to_json, text_or_base64
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 PAUSE_RETRY_S = 0.01

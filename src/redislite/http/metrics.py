@@ -5,11 +5,17 @@ INFO agree. Labels come only from bounded sets: the command table, database inde
 MAX_ERROR_PREFIXES error prefixes (Redis stops tracking errorstats past 128 kinds)."""
 
 from prometheus_client import CollectorRegistry, ProcessCollector
-from prometheus_client.exposition import choose_encoder
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.exposition import choose_encoder
 
-from ..commands.info import (all_command_entries, info_clients, info_persistence, info_replication,
-                             info_stats, used_memory)
+from ..commands.info import (
+    all_command_entries,
+    info_clients,
+    info_persistence,
+    info_replication,
+    info_stats,
+    used_memory,
+)
 from ..engine.client import Client
 from ..observability.histogram import exported_buckets
 

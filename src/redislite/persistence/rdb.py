@@ -28,12 +28,12 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from ..storage import lzf
+from ..storage.crc64 import crc64
 from ..storage.hashes import HashValue
 from ..storage.lists import ListValue
 from ..storage.sets import SetValue
 from ..storage.zset import ZSet
-from ..storage import lzf
-from ..storage.crc64 import crc64
 from .encodings import (
     EncodingError,
     as_integer,

@@ -21,8 +21,17 @@ from sys import getsizeof
 from typing import TYPE_CHECKING
 
 from .glob import compile_glob
-from .memory import (EXACT_MEMBERS, HEAP_ENTRY_BYTES, RESAMPLE_CHANCE, SIZE_BY_LENGTH, TABLE_SLOT_BYTES, Aggregate,
-                     bytes_size, price, value_size)
+from .memory import (
+    EXACT_MEMBERS,
+    HEAP_ENTRY_BYTES,
+    RESAMPLE_CHANCE,
+    SIZE_BY_LENGTH,
+    TABLE_SLOT_BYTES,
+    Aggregate,
+    bytes_size,
+    price,
+    value_size,
+)
 
 if TYPE_CHECKING:
     from .eviction import LfuCounter

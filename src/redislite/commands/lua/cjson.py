@@ -11,6 +11,7 @@ import re
 
 from lupa.lua51 import lua_type
 
+from ...errors import c_string
 from .errors import LUA_STACK_SLOTS, arg_error, lua_error, recursion_room, type_error
 from .numbers import format_number, lua_type_name, strtod_prefix, to_number
 
@@ -182,7 +183,7 @@ class CJson:
             raise type_error(1, "decode", "string", lua_type_name(data))
         if len(data) >= 2 and (not data[0] or not data[1]):
             raise lua_error("JSON parser does not support UTF-16 or UTF-32")
-        data = data.split(b"\0", 1)[0]  # the C parser stops at a NUL
+        data = c_string(data)  # the C parser stops at a NUL
         parser = _Parser(data, self)
         try:
             with recursion_room(self.decode_max):

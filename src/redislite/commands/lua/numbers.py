@@ -2,51 +2,22 @@
 Lua's hexadecimal rule), `tostring` on numbers (%.14g), and the %.17g Redis uses for redis.call arguments."""
 
 import math
-import re
+
+from ...errors import c_string
+from ..args import strtod
 
 _SPACE = b" \t\n\v\f\r"
-# What glibc's strtod accepts at the start of a string (after spaces).
-_STRTOD = re.compile(
-    rb"[+-]?(?:"
-    rb"0[xX](?:[0-9a-fA-F]+(?:\.[0-9a-fA-F]*)?|\.[0-9a-fA-F]+)(?:[pP][+-]?[0-9]+)?"
-    rb"|(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
-    rb"|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?"
-    rb"|[nN][aA][nN](?:\([0-9A-Za-z_]*\))?"
-    rb")"
-)
 
 
 def strtod_prefix(data: bytes, start: int = 0) -> tuple[float, int] | None:
     """C's strtod from `start`: (value, end offset) for the longest number prefix, or None when there is none."""
-    pos = start
-    while pos < len(data) and data[pos] in _SPACE:
-        pos += 1
-    match = _STRTOD.match(data, pos)
-    if match is None:
-        return None
-    text = match.group()
-    # A hexadecimal "0x" without digits is just "0" to strtod.
-    return _parse_float(text), match.end()
-
-
-def _parse_float(text: bytes) -> float:
-    body = text.lstrip(b"+-")
-    negative = text.startswith(b"-")
-    lower = body.lower()
-    if lower.startswith(b"0x"):
-        value = float.fromhex(body.decode()) if len(body) > 2 else 0.0
-    elif lower.startswith(b"inf"):
-        value = math.inf
-    elif lower.startswith(b"nan"):
-        value = math.nan
-    else:
-        value = float(body)
-    return -value if negative else value
+    value, end, _ = strtod(data, start)
+    return None if end == start else (value, end)
 
 
 def str2number(data: bytes) -> float | None:
     """Lua 5.1's luaO_str2d: the whole string (stopping at a NUL, spaces around allowed) must be a number."""
-    data = data.split(b"\0", 1)[0]
+    data = c_string(data)
     parsed = strtod_prefix(data)
     if parsed is None:
         return None

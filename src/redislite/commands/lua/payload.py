@@ -7,6 +7,8 @@ RedisLite writes the code uncompressed; reading also accepts the LZF-compressed 
 Redis writes.
 """
 
+from ... import errors
+from ...errors import CommandError
 from ...storage import lzf
 from ...storage.crc64 import crc64
 
@@ -15,8 +17,8 @@ OPCODE_FUNCTION2 = 245
 OPCODE_FUNCTION_PRE_GA = 246
 
 
-class PayloadError(Exception):
-    pass
+class PayloadError(CommandError):
+    """A payload that verified but does not hold libraries: FUNCTION RESTORE answers its message."""
 
 
 def _length(value: int) -> bytes:
@@ -42,7 +44,7 @@ class _Reader:
 
     def take(self, count: int) -> bytes:
         if self.pos + count > len(self.data):
-            raise PayloadError("payload truncated")
+            raise PayloadError(errors.PAYLOAD_TRUNCATED)
         chunk = self.data[self.pos:self.pos + count]
         self.pos += count
         return chunk
@@ -61,7 +63,7 @@ class _Reader:
             return int.from_bytes(self.take(4), "big"), False
         if first == 0x81:
             return int.from_bytes(self.take(8), "big"), False
-        raise PayloadError("bad length encoding")
+        raise PayloadError(errors.PAYLOAD_LENGTH_ENCODING)
 
     def string(self) -> bytes:
         length, encoded = self.length()
@@ -76,8 +78,8 @@ class _Reader:
             try:
                 return lzf.decompress(self.take(compressed_length), original_length)
             except lzf.LzfError:
-                raise PayloadError("bad LZF data") from None
-        raise PayloadError("unknown string encoding")
+                raise PayloadError(errors.PAYLOAD_LZF) from None
+        raise PayloadError(errors.PAYLOAD_STRING_ENCODING)
 
 
 def verify(payload: bytes) -> bool:
@@ -97,8 +99,8 @@ def load(payload: bytes) -> list[bytes]:
     while reader.pos < len(reader.data):
         opcode = reader.take(1)[0]
         if opcode == OPCODE_FUNCTION_PRE_GA:
-            raise PayloadError("Pre-GA function format not supported")
+            raise PayloadError(errors.PAYLOAD_PRE_GA)
         if opcode != OPCODE_FUNCTION2:
-            raise PayloadError("given type is not a function")
+            raise PayloadError(errors.PAYLOAD_NOT_A_FUNCTION)
         codes.append(reader.string())
     return codes

@@ -25,8 +25,7 @@ PRELUDE = r"""
 local py, kind = ...
 
 local INTERNAL = "=redislite"
-local KILLED = "ERR Script killed by user with SCRIPT KILL..."
-local LOAD_TIMEOUT = "ERR FUNCTION LOAD timeout"
+local KILLED, LOAD_TIMEOUT = py.killed_error, py.load_timeout_error
 
 local type, tostring, select, error, next, pairs = type, tostring, select, error, next, pairs
 local rawget, rawset, rawequal, getmetatable, setmetatable = rawget, rawset, rawequal, getmetatable, setmetatable

@@ -12,6 +12,8 @@ import struct
 
 from lupa.lua51 import LuaError, LuaRuntime, lua_type
 
+from ... import errors
+from ...errors import c_string
 from ...observability.logs import VERBOSE
 from ...protocol.encoder import format_double
 from ...protocol.values import (
@@ -52,12 +54,6 @@ LOG_LEVELS = {0: logging.DEBUG, 1: VERBOSE, 2: logging.INFO, 3: logging.WARNING}
 def _deny_attributes(obj, name, is_setting):
     """Scripts may not reach Python attributes through the userdata that stand for API functions."""
     raise AttributeError("not accessible from scripts")
-
-
-def c_string(data: bytes) -> bytes:
-    """What C code sees of a Lua string: up to the first NUL."""
-    nul = data.find(b"\0")
-    return data if nul < 0 else data[:nul]
 
 
 def lua_error_text(error: LuaError) -> bytes:
@@ -138,6 +134,7 @@ class LuaEngine:
             "setresp": self.setresp, "set_repl": self.set_repl, "acl_check_cmd": self.acl_check_cmd,
             "random": self.random, "randomseed": self.randomseed, "register_function": self.register_function,
             "version": self.host.redis_version.encode(), "version_num": self.host.redis_version_num,
+            "killed_error": errors.SCRIPT_KILLED, "load_timeout_error": errors.FUNCTION_LOAD_TIMEOUT,
             "cjson": self._table(cjson_functions), "cjson_null": NULL,
             "cmsgpack": self._table(cmsgpack_functions),
             "struct": self._table(structlib.FUNCTIONS), "bit": self._table(bitlib.FUNCTIONS),
@@ -256,10 +253,10 @@ class LuaEngine:
                 values.extend(chunk)
         return values
 
-    def to_reply(self, value, resp3: bool, errors: list | None = None, depth: int = 0):
+    def to_reply(self, value, resp3: bool, error_replies: list | None = None, depth: int = 0):
         """A script's return value as a reply (Redis's luaReplyToRedisReply). Errors, at any depth, come back as
         ErrorReply whose `ignore_stats` says whether Redis already counted them; they are also appended to
-        `errors`, for the caller's error statistics."""
+        `error_replies`, for the caller's error statistics."""
         cls = value.__class__
         if cls is bytes:
             return value
@@ -272,10 +269,10 @@ class LuaEngine:
         if value is None or lua_type(value) != "table":
             return None
         if depth > MAX_REPLY_DEPTH:
-            reply = ErrorReply(b"ERR reached lua stack limit")
+            reply = ErrorReply(errors.LUA_STACK_LIMIT)
             reply.ignore_stats = False
-            if errors is not None:
-                errors.append(reply)
+            if error_replies is not None:
+                error_replies.append(reply)
             return reply
         described = self.describe(value)
         kind = described[0]
@@ -286,12 +283,12 @@ class LuaEngine:
                 return items
             if kinds <= _PLAIN:
                 return [item if item.__class__ is bytes else to_int64(item) for item in items]
-            return [self.to_reply(item, resp3, errors, depth + 1) for item in items]
+            return [self.to_reply(item, resp3, error_replies, depth + 1) for item in items]
         if kind == 1:
             reply = ErrorReply(c_string(described[1]).strip(b"\r\n"))
             reply.ignore_stats = described[2]
-            if errors is not None:
-                errors.append(reply)
+            if error_replies is not None:
+                error_replies.append(reply)
             return reply
         if kind == 2:
             return SimpleString(c_string(described[1]).replace(b"\r", b" ").replace(b"\n", b" "))
@@ -303,10 +300,11 @@ class LuaEngine:
             return FormattedVerbatim.of(described[1], c_string(described[2]))
         if kind == 6:
             flat = self.array_values(described[1], described[2])
-            return PairsMap((self.to_reply(flat[i], resp3, errors, depth + 1),
-                             self.to_reply(flat[i + 1], resp3, errors, depth + 1)) for i in range(0, len(flat), 2))
+            return PairsMap((self.to_reply(flat[i], resp3, error_replies, depth + 1),
+                             self.to_reply(flat[i + 1], resp3, error_replies, depth + 1))
+                            for i in range(0, len(flat), 2))
         members = self.array_values(described[1], described[2])
-        return SetReply(self.to_reply(member, resp3, errors, depth + 1) for member in members)
+        return SetReply(self.to_reply(member, resp3, error_replies, depth + 1) for member in members)
 
     # -- compiling and running -------------------------------------------------------------------------
 
@@ -376,7 +374,7 @@ class LuaEngine:
     def _arguments(self, args: tuple) -> list[bytes] | bytes:
         """redis.call's arguments as argv, or the error message."""
         if not args:
-            return b"Please specify at least one argument for this redis lib call"
+            return errors.LUA_CALL_WITHOUT_ARGUMENTS
         argv = []
         for value in args:
             cls = value.__class__
@@ -385,13 +383,13 @@ class LuaEngine:
             elif cls is int or cls is float:
                 argv.append(format_argument(value))
             else:
-                return b"Lua redis lib command arguments must be strings or integers"
+                return errors.LUA_CALL_ARGUMENT_TYPE
         return argv
 
     def _redis_call(self, args: tuple, raise_error: bool):
         run = self.host.run
         if run is None:
-            raise LuaRaise(self.error_table(b"redis.call/pcall can only be called inside a script invocation"))
+            raise LuaRaise(self.error_table(errors.lua_outside_script(b"redis.call/pcall")))
         argv = self._arguments(args)
         if argv.__class__ is bytes:
             return self._fail(self.error_table(argv), raise_error)
@@ -405,7 +403,7 @@ class LuaEngine:
 
     def sha1hex(self, *args):
         if len(args) != 1:
-            raise LuaRaise(self.error_table(b"wrong number of arguments"))
+            raise LuaRaise(self.error_table(errors.LUA_WRONG_NUMBER_OF_ARGUMENTS))
         value = args[0]
         cls = value.__class__
         data = value if cls is bytes else format_number(value) if cls is int or cls is float else b""
@@ -413,13 +411,13 @@ class LuaEngine:
 
     def log(self, *args):
         if len(args) < 2:
-            raise LuaRaise(self.error_table(b"redis.log() requires two arguments or more."))
+            raise LuaRaise(self.error_table(errors.LUA_LOG_ARGUMENTS))
         level = to_number(args[0])
         if level is None:
-            raise LuaRaise(self.error_table(b"First argument must be a number (log level)."))
+            raise LuaRaise(self.error_table(errors.LUA_LOG_LEVEL_NOT_A_NUMBER))
         level = to_int32(level)
         if not 0 <= level <= 3:
-            raise LuaRaise(self.error_table(b"Invalid debug level."))
+            raise LuaRaise(self.error_table(errors.LUA_LOG_LEVEL_INVALID))
         if level < self.host.log_verbosity():
             return
         parts = []
@@ -436,35 +434,34 @@ class LuaEngine:
     def setresp(self, *args):
         run = self.host.run
         if run is None:
-            raise LuaRaise(self.error_table(b"redis.setresp can only be called inside a script invocation"))
+            raise LuaRaise(self.error_table(errors.lua_outside_script(b"redis.setresp")))
         if len(args) != 1:
-            raise LuaRaise(self.error_table(b"redis.setresp() requires one argument."))
+            raise LuaRaise(self.error_table(errors.LUA_SETRESP_ARGUMENTS))
         number = to_number(args[0])
         resp = to_int32(number) if number is not None else 0
         if resp not in (2, 3):
-            raise LuaRaise(self.error_table(b"RESP version must be 2 or 3."))
+            raise LuaRaise(self.error_table(errors.LUA_SETRESP_VERSION))
         run.set_resp(resp)
 
     def set_repl(self, *args):
         if self.host.run is None:
-            raise LuaRaise(self.error_table(b"redis.set_repl can only be called inside a script invocation"))
+            raise LuaRaise(self.error_table(errors.lua_outside_script(b"redis.set_repl")))
         if len(args) != 1:
-            raise LuaRaise(self.error_table(b"redis.set_repl() requires two arguments."))
+            raise LuaRaise(self.error_table(errors.LUA_SET_REPL_ARGUMENTS))
         number = to_number(args[0])
         flags = to_int32(number) if number is not None else 0
         if flags & ~3:
-            raise LuaRaise(self.error_table(
-                b"Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE."))
+            raise LuaRaise(self.error_table(errors.LUA_SET_REPL_FLAGS))
         # nothing to propagate to until replication and AOF exist
 
     def acl_check_cmd(self, *args):
         if self.host.run is None:
-            raise LuaRaise(self.error_table(b"redis.acl_check_cmd can only be called inside a script invocation"))
+            raise LuaRaise(self.error_table(errors.lua_outside_script(b"redis.acl_check_cmd")))
         argv = self._arguments(args)
         if argv.__class__ is bytes:
             raise LuaRaise(self.error_table(argv))
         if not self.host.command_exists(argv):
-            raise LuaRaise(self.error_table(b"Invalid command passed to redis.acl_check_cmd()"))
+            raise LuaRaise(self.error_table(errors.LUA_ACL_CHECK_COMMAND))
         return True  # there are no ACL rules yet: the default user may run everything
 
     # -- math.random (Redis's rand48, shared by every script) ----------------------------------------------
@@ -503,18 +500,17 @@ class LuaEngine:
     def register_function(self, *args):
         library = self.host.loading
         if library is None:
-            raise LuaRaise(self.error_table(
-                b"redis.register_function can only be called on FUNCTION LOAD command"))
+            raise LuaRaise(self.error_table(errors.REGISTER_OUTSIDE_LOAD))
         if not 1 <= len(args) <= 2:
-            raise LuaRaise(self.error_table(b"wrong number of arguments to redis.register_function"))
+            raise LuaRaise(self.error_table(errors.REGISTER_ARGUMENT_COUNT))
         if len(args) == 1:
             name, callback, description, flags = self._named_registration(args[0])
         else:
             name = self._lua_string(args[0])
             if name is None:
-                raise LuaRaise(self.error_table(b"first argument to redis.register_function must be a string"))
+                raise LuaRaise(self.error_table(errors.REGISTER_NAME_NOT_STRING))
             if lua_type(args[1]) != "function":
-                raise LuaRaise(self.error_table(b"second argument to redis.register_function must be a function"))
+                raise LuaRaise(self.error_table(errors.REGISTER_CALLBACK_NOT_FUNCTION))
             callback, description, flags = args[1], None, []
         refused = library.add_function(name, callback, description, flags)
         if refused is not None:
@@ -534,40 +530,38 @@ class LuaEngine:
             return LuaRaise(self.error_table(message))
 
         if lua_type(table) != "table":
-            raise refuse(b"calling redis.register_function with a single argument is only applicable to Lua "
-                         b"table (representing named arguments).")
+            raise refuse(errors.REGISTER_SINGLE_NOT_TABLE)
         name = description = callback = None
         flags: list[bytes] = []
         for key, value in table.items():
             key_text = self._lua_string(key)
             if key_text is None:
-                raise refuse(b"named argument key given to redis.register_function is not a string")
+                raise refuse(errors.REGISTER_KEY_NOT_STRING)
             key_text = key_text.lower()
             if key_text == b"function_name":
                 name = self._lua_string(value)
                 if name is None:
-                    raise refuse(b"function_name argument given to redis.register_function must be a string")
+                    raise refuse(errors.REGISTER_NAMED_NAME_NOT_STRING)
             elif key_text == b"description":
                 description = self._lua_string(value)
                 if description is None:
-                    raise refuse(b"description argument given to redis.register_function must be a string")
+                    raise refuse(errors.REGISTER_DESCRIPTION_NOT_STRING)
             elif key_text == b"callback":
                 if lua_type(value) != "function":
-                    raise refuse(b"callback argument given to redis.register_function must be a function")
+                    raise refuse(errors.REGISTER_NAMED_CALLBACK_NOT_FUNCTION)
                 callback = value
             elif key_text == b"flags":
                 if lua_type(value) != "table":
-                    raise refuse(b"flags argument to redis.register_function must be a table representing "
-                                 b"function flags")
+                    raise refuse(errors.REGISTER_FLAGS_NOT_TABLE)
                 flags = self._flags(value)
                 if flags is None:
-                    raise refuse(b"unknown flag given")
+                    raise refuse(errors.REGISTER_UNKNOWN_FLAG)
             else:
-                raise refuse(b"unknown argument given to redis.register_function")
+                raise refuse(errors.REGISTER_UNKNOWN_ARGUMENT)
         if name is None:
-            raise refuse(b"redis.register_function must get a function name argument")
+            raise refuse(errors.REGISTER_NAME_MISSING)
         if callback is None:
-            raise refuse(b"redis.register_function must get a callback argument")
+            raise refuse(errors.REGISTER_CALLBACK_MISSING)
         return name, callback, description, flags
 
     def _flags(self, table) -> list[bytes] | None:
