@@ -8,6 +8,7 @@ Bitmaps are plain strings (`bytes`); bit 0 is the most significant bit of byte 0
 from .. import errors
 from ..errors import CommandError, c_string
 from .args import INT64_MAX, ArgCursor, keyword, parse_int, to_int
+from .context import Argv, Context
 from .keys import lookup_read
 from .notifications import NOTIFY_GENERIC, NOTIFY_STRING, new_key, notify
 from .registry import Index, KeyFlag, KeySpec, Range, command
@@ -22,7 +23,7 @@ def to_int64(value: int) -> int:
     return value - 2**64 if value > INT64_MAX else value
 
 
-def bit_offset(ctx, raw: bytes, hash_bits: int = 0) -> int:
+def bit_offset(ctx: Context, raw: bytes, hash_bits: int = 0) -> int:
     """getBitOffsetFromArgument: a non-negative bit offset below proto-max-bulk-len bytes; with `hash_bits`
     (BITFIELD), "#N" means N * the field width."""
     use_hash = hash_bits > 0 and raw[:1] == b"#"
@@ -36,7 +37,7 @@ def bit_offset(ctx, raw: bytes, hash_bits: int = 0) -> int:
     return offset
 
 
-def lookup_bitmap(ctx, key: bytes):
+def lookup_bitmap(ctx: Context, key: bytes):
     """lookupKeyRead + checkType(OBJ_STRING): None for a missing key."""
     value = lookup_read(ctx, key, ctx.touch)
     if value is not None and value.__class__ is not bytes:
@@ -53,7 +54,7 @@ def grown(value: bytes | None, size: int) -> bytes:
 @command("setbit", arity=4, flags="write denyoom", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))], group="bitmap",
          since="2.2.0",
          complexity="O(1)")
-def setbit_command(ctx, argv):
+def setbit_command(ctx: Context, argv: Argv):
     """SETBIT key offset value — Sets or clears the bit at offset in the string value stored at key"""
     key = argv[1]
     offset = bit_offset(ctx, argv[2])
@@ -80,7 +81,7 @@ def setbit_command(ctx, argv):
 @command("getbit", arity=3, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="bitmap",
          since="2.2.0",
          complexity="O(1)")
-def getbit_command(ctx, argv):
+def getbit_command(ctx: Context, argv: Argv):
     """GETBIT key offset — Returns the bit value at offset in the string value stored at key"""
     offset = bit_offset(ctx, argv[2])
     value = lookup_bitmap(ctx, argv[1])
@@ -110,7 +111,7 @@ def popcount(data: bytes) -> int:
 @command("bitcount", arity=-2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="bitmap",
          since="2.6.0",
          complexity="O(N)")
-def bitcount_command(ctx, argv):
+def bitcount_command(ctx: Context, argv: Argv):
     """BITCOUNT key [start end [BYTE | BIT]] — Count set bits in a string"""
     # Redis 7.0 looks the key up before it parses the range: a missing key answers 0 whatever follows.
     value = lookup_bitmap(ctx, argv[1])
@@ -160,7 +161,7 @@ def first_bit(value: bytes, bit: int, start: int, end: int) -> int:
 @command("bitpos", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="bitmap",
          since="2.8.7",
          complexity="O(N)")
-def bitpos_command(ctx, argv):
+def bitpos_command(ctx: Context, argv: Argv):
     """BITPOS key bit [start [end [BYTE | BIT]]] — Find first bit set or clear in a string"""
     bit = to_int(argv[2])
     if bit not in (0, 1):
@@ -196,7 +197,7 @@ BITOP_OPERATIONS = {b"AND", b"OR", b"XOR", b"NOT"}
          key_specs=[KeySpec("OW UPDATE", Index(2)), KeySpec("RO ACCESS", Index(3), Range(-1))], group="bitmap",
          since="2.6.0",
          complexity="O(N)")
-def bitop_command(ctx, argv):
+def bitop_command(ctx: Context, argv: Argv):
     """BITOP AND|OR|XOR|NOT destkey key [key ...] — Perform bitwise operations between strings"""
     operation = argv[1].upper()
     if operation not in BITOP_OPERATIONS:
@@ -313,7 +314,7 @@ def unsigned_overflow(value: int, increment: int, bits: int, overflow: bytes) ->
     return direction, limit
 
 
-def bitfield_generic(ctx, argv, read_only_command: bool):
+def bitfield_generic(ctx: Context, argv: Argv, read_only_command: bool):
     """bitfieldGeneric: every operation is parsed (and every error raised) before any is executed."""
     operations = []  # (opcode, signed, bits, offset, operand, overflow)
     overflow = b"WRAP"
@@ -406,7 +407,7 @@ def bitfield_keys(argv: list[bytes]) -> list[tuple[int, KeyFlag]]:
 @command("bitfield", arity=-2, flags="write denyoom", key_specs=[BITFIELD_KEY], key_finder=bitfield_keys,
          group="bitmap", since="3.2.0",
          complexity="O(1) for each subcommand specified")
-def bitfield_command(ctx, argv):
+def bitfield_command(ctx: Context, argv: Argv):
     """BITFIELD key [GET encoding offset | [OVERFLOW WRAP | SAT | FAIL] SET encoding offset value | INCRBY encoding offset increment ...] — Perform arbitrary bitfield integer operations on strings"""
     return bitfield_generic(ctx, argv, read_only_command=False)
 
@@ -414,6 +415,6 @@ def bitfield_command(ctx, argv):
 @command("bitfield_ro", arity=-2, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="bitmap",
          since="6.0.0",
          complexity="O(1) for each subcommand specified")
-def bitfield_ro_command(ctx, argv):
+def bitfield_ro_command(ctx: Context, argv: Argv):
     """BITFIELD_RO key [GET encoding offset ...] — Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD"""
     return bitfield_generic(ctx, argv, read_only_command=True)

@@ -6,6 +6,7 @@ from ..errors import CommandError
 from ..protocol.values import OK, ErrorReply, SimpleString, Verbatim
 from .args import INT64_MAX, keyword, long_in_range, to_int
 from .connection import valid_client_name
+from .context import Argv, Context
 from .registry import command
 
 CLIENT_TYPES = {b"NORMAL": "normal", b"MASTER": "master", b"REPLICA": "replica", b"SLAVE": "replica",
@@ -74,27 +75,27 @@ def help_reply(text: str) -> list:
 
 
 @command("client", arity=-2, group="connection", since="2.4.0", complexity="Depends on subcommand.")
-def client_command(ctx, argv):
+def client_command(ctx: Context, argv: Argv):
     """CLIENT — A container for client connection commands"""
     raise CommandError(errors.wrong_arity("client"))
 
 
 @command("client|help", arity=2, flags="loading stale", group="connection", since="5.0.0", complexity="O(1)")
-def client_help_command(ctx, argv):
+def client_help_command(ctx: Context, argv: Argv):
     """CLIENT HELP — Show helpful text about the different subcommands"""
     return help_reply(HELP)
 
 
 @command("client|id", arity=2, flags="noscript loading stale", group="connection", since="5.0.0",
          complexity="O(1)")
-def client_id_command(ctx, argv):
+def client_id_command(ctx: Context, argv: Argv):
     """CLIENT ID — Returns the client ID for the current connection"""
     return ctx.id
 
 
 @command("client|setname", arity=3, flags="noscript loading stale", group="connection", since="2.6.9",
          complexity="O(1)")
-def client_setname_command(ctx, argv):
+def client_setname_command(ctx: Context, argv: Argv):
     """CLIENT SETNAME connection-name — Set the current connection name"""
     if not valid_client_name(argv[2]):
         raise CommandError(errors.CLIENT_NAME_CHARS)
@@ -104,14 +105,14 @@ def client_setname_command(ctx, argv):
 
 @command("client|getname", arity=2, flags="noscript loading stale", group="connection", since="2.6.9",
          complexity="O(1)")
-def client_getname_command(ctx, argv):
+def client_getname_command(ctx: Context, argv: Argv):
     """CLIENT GETNAME — Get the current connection name"""
     return ctx.name or None
 
 
 @command("client|setinfo", arity=4, flags="noscript loading stale", group="connection", since="7.2.0",
          complexity="O(1)")
-def client_setinfo_command(ctx, argv):
+def client_setinfo_command(ctx: Context, argv: Argv):
     """CLIENT SETINFO <LIB-NAME libname | LIB-VER libver> — Set client or connection specific info"""
     attribute = argv[2].lower()
     if attribute not in (b"lib-name", b"lib-ver"):
@@ -127,14 +128,14 @@ def client_setinfo_command(ctx, argv):
 
 @command("client|info", arity=2, flags="noscript loading stale", group="connection", since="6.2.0",
          complexity="O(1)")
-def client_info_command(ctx, argv):
+def client_info_command(ctx: Context, argv: Argv):
     """CLIENT INFO — Returns information about the current client connection."""
     return Verbatim(describe_client(ctx, ctx.now_ms, b"client|info") + b"\n")
 
 
 @command("client|list", arity=-2, flags="admin noscript loading stale", group="connection", since="2.4.0",
          complexity="O(N) where N is the number of client connections")
-def client_list_command(ctx, argv):
+def client_list_command(ctx: Context, argv: Argv):
     """CLIENT LIST [TYPE <NORMAL | MASTER | REPLICA | PUBSUB>] [ID client-id [client-id ...]] — Get the list of client connections"""
     clients = list(ctx.server.clients.values())
     if len(argv) == 4 and argv[2].upper() == b"TYPE":
@@ -244,7 +245,7 @@ def describe_client(client, now_ms: int, running: bytes | None = None) -> bytes:
 
 @command("client|kill", arity=-3, flags="admin noscript loading stale", group="connection", since="2.4.0",
          complexity="O(N) where N is the number of client connections")
-def client_kill_command(ctx, argv):
+def client_kill_command(ctx: Context, argv: Argv):
     """CLIENT KILL <ip:port | <[ID client-id] | [TYPE <NORMAL | MASTER | SLAVE | REPLICA | PUBSUB>] | [USER username] | [ADDR ip:port] | [LADDR ip:port] | [SKIPME <YES | NO>]> [...]> — Kill the connection of a client"""
     clients = ctx.server.clients
     if len(argv) == 3:
@@ -287,7 +288,7 @@ def client_kill_command(ctx, argv):
     return killed
 
 
-def disconnect(ctx, client) -> None:
+def disconnect(ctx: Context, client) -> None:
     """The caller's own connection closes after this reply is written; others close now."""
     if client is ctx:
         ctx.close()
@@ -297,7 +298,7 @@ def disconnect(ctx, client) -> None:
 
 @command("client|pause", arity=-3, flags="admin noscript loading stale", group="connection", since="3.0.0",
          complexity="O(1)")
-def client_pause_command(ctx, argv):
+def client_pause_command(ctx: Context, argv: Argv):
     """CLIENT PAUSE timeout [WRITE | ALL] — Stop processing commands from clients for some time"""
     timeout = to_int(argv[2], errors.TIMEOUT_NOT_INTEGER)
     if timeout < 0:
@@ -318,7 +319,7 @@ def client_pause_command(ctx, argv):
 
 @command("client|unpause", arity=2, flags="admin noscript loading stale", group="connection", since="6.2.0",
          complexity="O(N) Where N is the number of paused clients")
-def client_unpause_command(ctx, argv):
+def client_unpause_command(ctx: Context, argv: Argv):
     """CLIENT UNPAUSE — Resume processing of clients that were paused"""
     state = ctx.server
     state.pause_until_ms = 0
@@ -331,7 +332,7 @@ def client_unpause_command(ctx, argv):
 
 @command("client|unblock", arity=-3, flags="admin noscript loading stale", group="connection", since="5.0.0",
          complexity="O(log N) where N is the number of client connections")
-def client_unblock_command(ctx, argv):
+def client_unblock_command(ctx: Context, argv: Argv):
     """CLIENT UNBLOCK client-id [TIMEOUT | ERROR] — Unblock a client blocked in a blocking command from a different connection"""
     client_id = to_int(argv[2])
     reason = argv[3].upper() if len(argv) > 3 else b"TIMEOUT"
@@ -348,7 +349,7 @@ def client_unblock_command(ctx, argv):
 
 @command("client|reply", arity=3, flags="noscript loading stale", group="connection", since="3.2.0",
          complexity="O(1)")
-def client_reply_command(ctx, argv):
+def client_reply_command(ctx: Context, argv: Argv):
     """CLIENT REPLY <ON | OFF | SKIP> — Instruct the server whether to reply to commands"""
     # SKIP silences the reply of the command after this one; this command's own reply is silenced too.
     ctx.reply_mode = keyword(argv[2], {b"ON": "on", b"OFF": "off", b"SKIP": "skip_next"})
@@ -357,7 +358,7 @@ def client_reply_command(ctx, argv):
 
 @command("client|no-evict", arity=3, flags="admin noscript loading stale", group="connection", since="7.0.0",
          complexity="O(1)")
-def client_no_evict_command(ctx, argv):
+def client_no_evict_command(ctx: Context, argv: Argv):
     """CLIENT NO-EVICT <ON | OFF> — Set client eviction mode for the current connection"""
     ctx.no_evict = keyword(argv[2], ON_OFF)
     return OK
@@ -365,7 +366,7 @@ def client_no_evict_command(ctx, argv):
 
 @command("client|no-touch", arity=3, flags="noscript loading stale", group="connection", since="7.2.0",
          complexity="O(1)")
-def client_no_touch_command(ctx, argv):
+def client_no_touch_command(ctx: Context, argv: Argv):
     """CLIENT NO-TOUCH <ON | OFF> — Controls whether commands sent by the client will alter the LRU/LFU of the keys they access."""
     ctx.no_touch = keyword(argv[2], ON_OFF)
     return OK

@@ -9,6 +9,7 @@ from ..errors import CommandError
 from ..observability.logs import LEVELS
 from ..protocol.values import OK
 from .client import help_reply
+from .context import Argv, Context
 from .info import all_command_entries
 from .registry import command
 
@@ -34,20 +35,20 @@ def is_hidden(parameter: str) -> bool:
 
 
 @command("config", arity=-2, group="server", since="2.0.0", complexity="Depends on subcommand.")
-def config_command(ctx, argv):
+def config_command(ctx: Context, argv: Argv):
     """CONFIG — A container for server configuration commands"""
     raise CommandError(errors.wrong_arity("config"))
 
 
 @command("config|help", arity=2, flags="loading stale", group="server", since="5.0.0", complexity="O(1)")
-def config_help_command(ctx, argv):
+def config_help_command(ctx: Context, argv: Argv):
     """CONFIG HELP — Show helpful text about the different subcommands"""
     return help_reply(CONFIG_HELP)
 
 
 @command("config|get", arity=-3, flags="admin noscript loading stale", group="server", since="2.0.0",
          complexity="O(N) when N is the number of configuration parameters provided")
-def config_get_command(ctx, argv):
+def config_get_command(ctx: Context, argv: Argv):
     """CONFIG GET parameter [parameter ...] — Get the values of configuration parameters"""
     settings = ctx.server.config
     reply = {}
@@ -85,7 +86,7 @@ CONFIG_APPLY = {"slowlog-max-len": apply_slowlog_max_len, "loglevel": apply_logl
 
 @command("config|set", arity=-4, flags="admin noscript loading stale", group="server", since="2.0.0",
          complexity="O(N) when N is the number of configuration parameters provided")
-def config_set_command(ctx, argv):
+def config_set_command(ctx: Context, argv: Argv):
     """CONFIG SET parameter value [parameter value ...] — Set configuration parameters to the given values"""
     if len(argv) % 2:
         raise CommandError(errors.SYNTAX)
@@ -118,7 +119,7 @@ def config_set_command(ctx, argv):
 
 @command("config|resetstat", arity=2, flags="admin noscript loading stale", group="server", since="2.0.0",
          complexity="O(1)")
-def config_resetstat_command(ctx, argv):
+def config_resetstat_command(ctx: Context, argv: Argv):
     """CONFIG RESETSTAT — Reset the stats returned by INFO"""
     state = ctx.server
     state.stats.reset()
@@ -132,7 +133,7 @@ def config_resetstat_command(ctx, argv):
 
 @command("config|rewrite", arity=2, flags="admin noscript loading stale", group="server", since="2.8.0",
          complexity="O(1)")
-def config_rewrite_command(ctx, argv):
+def config_rewrite_command(ctx: Context, argv: Argv):
     """CONFIG REWRITE — Rewrite the configuration file with the in memory configuration"""
     state = ctx.server
     if state.config_file is None:

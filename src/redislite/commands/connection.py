@@ -6,6 +6,7 @@ from .. import REDIS_COMPAT_VERSION, errors
 from ..errors import CommandError
 from ..protocol.values import OK, PONG, SimpleString
 from .args import ArgCursor, to_int, to_int32
+from .context import Argv, Context
 from .registry import command
 
 RESET_REPLY = SimpleString(b"RESET")
@@ -22,7 +23,7 @@ def on_reset(step):
 
 
 @command("ping", arity=-1, flags="fast", group="connection", complexity="O(1)")
-def ping_command(ctx, argv):
+def ping_command(ctx: Context, argv: Argv):
     """PING [message] — Ping the server"""
     if len(argv) > 2:
         raise CommandError(errors.wrong_arity("ping"))
@@ -32,13 +33,13 @@ def ping_command(ctx, argv):
 
 
 @command("echo", arity=2, flags="loading stale fast", group="connection", complexity="O(1)")
-def echo_command(ctx, argv):
+def echo_command(ctx: Context, argv: Argv):
     """ECHO message — Echo the given string"""
     return argv[1]
 
 
 @command("select", arity=2, flags="loading stale fast", group="connection", complexity="O(1)")
-def select_command(ctx, argv):
+def select_command(ctx: Context, argv: Argv):
     """SELECT index — Change the selected database for the current connection"""
     index = to_int32(argv[1])
     if not 0 <= index < len(ctx.server.databases):
@@ -49,7 +50,7 @@ def select_command(ctx, argv):
 
 @command("quit", arity=-1, flags="noscript loading stale fast no_auth allow_busy", group="connection",
          complexity="O(1)")
-def quit_command(ctx, argv):
+def quit_command(ctx: Context, argv: Argv):
     """QUIT — Close the connection"""
     ctx.close()
     return OK
@@ -58,7 +59,7 @@ def quit_command(ctx, argv):
 # -- authentication ----------------------------------------------------------------------------------------
 
 
-def check_credentials(ctx, username: bytes, password: bytes) -> bool:
+def check_credentials(ctx: Context, username: bytes, password: bytes) -> bool:
     """The only user is `default`: with no requirepass it takes any password (Redis's `nopass`)."""
     if username != b"default":
         return False
@@ -66,7 +67,7 @@ def check_credentials(ctx, username: bytes, password: bytes) -> bool:
     return not required or hmac.compare_digest(password, required.encode())
 
 
-def authenticate(ctx, username: bytes, password: bytes) -> None:
+def authenticate(ctx: Context, username: bytes, password: bytes) -> None:
     if not check_credentials(ctx, username, password):
         raise CommandError(errors.WRONGPASS)
     ctx.authenticated = True
@@ -75,7 +76,7 @@ def authenticate(ctx, username: bytes, password: bytes) -> None:
 
 @command("auth", arity=-2, flags="noscript loading stale fast no_auth allow_busy", group="connection",
          since="1.0.0", complexity="O(N) where N is the number of passwords defined for the user")
-def auth_command(ctx, argv):
+def auth_command(ctx: Context, argv: Argv):
     """AUTH [username] password — Authenticate to the server"""
     if len(argv) > 3:
         raise CommandError(errors.SYNTAX)
@@ -91,7 +92,7 @@ def auth_command(ctx, argv):
 
 @command("hello", arity=-1, flags="noscript loading stale fast no_auth allow_busy", group="connection",
          since="6.0.0", complexity="O(1)")
-def hello_command(ctx, argv):
+def hello_command(ctx: Context, argv: Argv):
     """HELLO [protover [AUTH username password] [SETNAME clientname]] — Handshake with Redis"""
 
     version = ctx.resp
@@ -138,7 +139,7 @@ def valid_client_name(name: bytes) -> bool:
 
 @command("reset", arity=1, flags="noscript loading stale fast no_auth allow_busy", group="connection",
          since="6.2.0", complexity="O(1)")
-def reset_command(ctx, argv):
+def reset_command(ctx: Context, argv: Argv):
     """RESET — Reset the connection"""
     for step in RESET_STEPS:
         step(ctx)

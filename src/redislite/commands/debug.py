@@ -13,6 +13,7 @@ from ..errors import CommandError
 from ..protocol.values import OK, SimpleString
 from .args import parse_int, positive_long, strtod
 from .client import help_reply
+from .context import Argv, Context
 from .keys import value_encoding
 from .registry import TABLE, command, run_hidden_subcommand
 
@@ -56,7 +57,7 @@ HELP
 
 @command("debug", arity=-2, flags="admin noscript loading stale", group="server", since="1.0.0",
          complexity="Depends on subcommand.")
-def debug_command(ctx, argv):
+def debug_command(ctx: Context, argv: Argv):
     """DEBUG subcommand [argument [argument ...]] — A container for debugging commands"""
     return run_hidden_subcommand(TABLE.specs["debug"], ctx, argv)
 
@@ -65,20 +66,20 @@ def debug_command(ctx, argv):
 
 
 @command("debug|help", arity=2, hidden=True)
-def debug_help_command(ctx, argv):
+def debug_help_command(ctx: Context, argv: Argv):
     """DEBUG HELP — Show helpful text about the different subcommands"""
     return help_reply(DEBUG_HELP)
 
 
 @command("debug|sleep", arity=3, hidden=True)
-def debug_sleep_command(ctx, argv):
+def debug_sleep_command(ctx: Context, argv: Argv):
     """DEBUG SLEEP seconds — Stop the server for the given seconds (decimals allowed)"""
     debug_sleep(argv[2])
     return OK
 
 
 @command("debug|object", arity=3, hidden=True)
-def debug_object_command(ctx, argv):
+def debug_object_command(ctx: Context, argv: Argv):
     """DEBUG OBJECT key — Show low level info about the key and its value"""
     value = ctx.db.lookup(argv[2], ctx.now_ms)
     if value is None:
@@ -90,7 +91,7 @@ def debug_object_command(ctx, argv):
 
 
 @command("debug|set-active-expire", arity=3, hidden=True)
-def debug_set_active_expire_command(ctx, argv):
+def debug_set_active_expire_command(ctx: Context, argv: Argv):
     """DEBUG SET-ACTIVE-EXPIRE <0|1> — Turn expiring keys in the background off (0) or back on"""
     flag = parse_int(argv[2])
     if flag is None:
@@ -100,26 +101,26 @@ def debug_set_active_expire_command(ctx, argv):
 
 
 @command("debug|reload", arity=-2, hidden=True)
-def debug_reload_command(ctx, argv):
+def debug_reload_command(ctx: Context, argv: Argv):
     """DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE] — Save the RDB on disk and load it back"""
     return ctx.server.persistence.debug_reload([option.upper() for option in argv[2:]])
 
 
 @command("debug|loadaof", arity=2, hidden=True)
-def debug_loadaof_command(ctx, argv):
+def debug_loadaof_command(ctx: Context, argv: Argv):
     """DEBUG LOADAOF — Flush the AOF to disk and load it back"""
     return ctx.server.persistence.debug_load_aof()
 
 
 @command("debug|log", arity=3, hidden=True)
-def debug_log_command(ctx, argv):
+def debug_log_command(ctx: Context, argv: Argv):
     """DEBUG LOG message — Write the message to the server log"""
     log.warning("debug_log", extra={"message_text": argv[2].decode("utf-8", "replace")})
     return OK
 
 
 @command("debug|populate", arity=-3, hidden=True)
-def debug_populate_command(ctx, argv):
+def debug_populate_command(ctx: Context, argv: Argv):
     """DEBUG POPULATE count [prefix [size]] — Create count string keys named prefix:<n>, skipping keys that exist
 
     The values are value:<n>, cut or zero-padded to size when it is given."""

@@ -16,6 +16,7 @@ from ..storage.glob import compile_glob
 from ..storage.hashes import HashValue, random_sample
 from . import long_double
 from .args import INT64_MAX, INT64_MIN, parse_cursor, parse_random_count, parse_scan_options, to_int
+from .context import Argv, Context
 from .keys import lookup_read_as, lookup_write_as
 from .notifications import NOTIFY_GENERIC, NOTIFY_HASH, new_key, notify
 from .registry import Index, KeySpec, command
@@ -27,15 +28,15 @@ SCAN_COMPLEXITY = ("O(1) for every call. O(N) for a complete iteration, includin
 # -- lookups ------------------------------------------------------------------------------------------------
 
 
-def lookup_hash_read(ctx, key: bytes) -> HashValue | None:
+def lookup_hash_read(ctx: Context, key: bytes) -> HashValue | None:
     return lookup_read_as(ctx, key, HashValue)
 
 
-def lookup_hash_write(ctx, key: bytes) -> HashValue | None:
+def lookup_hash_write(ctx: Context, key: bytes) -> HashValue | None:
     return lookup_write_as(ctx, key, HashValue)
 
 
-def lookup_hash_create(ctx, key: bytes) -> HashValue:
+def lookup_hash_create(ctx: Context, key: bytes) -> HashValue:
     """hashTypeLookupWriteOrCreate: the hash at key, created empty (and stored) when missing."""
     value = lookup_hash_write(ctx, key)
     if value is None:
@@ -46,7 +47,7 @@ def lookup_hash_create(ctx, key: bytes) -> HashValue:
     return value
 
 
-def set_field(ctx, value: HashValue, field: bytes, new: bytes) -> None:
+def set_field(ctx: Context, value: HashValue, field: bytes, new: bytes) -> None:
     """hashTypeSet for HINCRBY*: a long field or value converts the hash first, too many fields after."""
     config = ctx.server.config
     if value.listpack:
@@ -58,7 +59,7 @@ def set_field(ctx, value: HashValue, field: bytes, new: bytes) -> None:
 # -- writes ---------------------------------------------------------------------------------------------------
 
 
-def hset_generic(ctx, argv, name: str) -> int:
+def hset_generic(ctx: Context, argv: Argv, name: str) -> int:
     if len(argv) % 2:
         raise CommandError(errors.wrong_arity(name))
     value = lookup_hash_create(ctx, argv[1])
@@ -81,7 +82,7 @@ def hset_generic(ctx, argv, name: str) -> int:
          since="2.0.0",
          complexity="O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is "
          "called with multiple field/value pairs.")
-def hset_command(ctx, argv):
+def hset_command(ctx: Context, argv: Argv):
     """HSET key field value [field value ...] — Set the string value of a hash field"""
     return hset_generic(ctx, argv, "hset")
 
@@ -89,7 +90,7 @@ def hset_command(ctx, argv):
 @command("hmset", arity=-4, flags="write denyoom fast", key_specs=[KeySpec("RW UPDATE", Index(1))], group="hash",
          since="2.0.0",
          complexity="O(N) where N is the number of fields being set.")
-def hmset_command(ctx, argv):
+def hmset_command(ctx: Context, argv: Argv):
     """HMSET key field value [field value ...] — Set multiple hash fields to multiple values"""
     hset_generic(ctx, argv, "hmset")
     return OK
@@ -98,7 +99,7 @@ def hmset_command(ctx, argv):
 @command("hsetnx", arity=4, flags="write denyoom fast", key_specs=[KeySpec("RW INSERT", Index(1))], group="hash",
          since="2.0.0",
          complexity="O(1)")
-def hsetnx_command(ctx, argv):
+def hsetnx_command(ctx: Context, argv: Argv):
     """HSETNX key field value — Set the value of a hash field, only if the field does not exist"""
     value = lookup_hash_create(ctx, argv[1])
     field = argv[2]
@@ -113,7 +114,7 @@ def hsetnx_command(ctx, argv):
 
 @command("hdel", arity=-3, flags="write fast", key_specs=[KeySpec("RW DELETE", Index(1))], group="hash", since="2.0.0",
          complexity="O(N) where N is the number of fields to be removed.")
-def hdel_command(ctx, argv):
+def hdel_command(ctx: Context, argv: Argv):
     """HDEL key field [field ...] — Delete one or more hash fields"""
     key = argv[1]
     value = lookup_hash_write(ctx, key)
@@ -137,7 +138,7 @@ def hdel_command(ctx, argv):
 @command("hincrby", arity=4, flags="write denyoom fast", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))],
          group="hash", since="2.0.0",
          complexity="O(1)")
-def hincrby_command(ctx, argv):
+def hincrby_command(ctx: Context, argv: Argv):
     """HINCRBY key field increment — Increment the integer value of a hash field by the given number"""
     increment = to_int(argv[3])
     value = lookup_hash_create(ctx, argv[1])
@@ -157,7 +158,7 @@ def hincrby_command(ctx, argv):
 @command("hincrbyfloat", arity=4, flags="write denyoom fast", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))],
          group="hash", since="2.6.0",
          complexity="O(1)")
-def hincrbyfloat_command(ctx, argv):
+def hincrbyfloat_command(ctx: Context, argv: Argv):
     """HINCRBYFLOAT key field increment — Increment the float value of a hash field by the given amount"""
     increment = long_double.parse_long_double(argv[3])
     if increment is None:
@@ -187,7 +188,7 @@ def hincrbyfloat_command(ctx, argv):
 
 @command("hget", arity=3, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="hash",
          since="2.0.0", complexity="O(1)")
-def hget_command(ctx, argv):
+def hget_command(ctx: Context, argv: Argv):
     """HGET key field — Get the value of a hash field"""
     value = lookup_hash_read(ctx, argv[1])
     return None if value is None else value.get(argv[2])
@@ -196,7 +197,7 @@ def hget_command(ctx, argv):
 @command("hmget", arity=-3, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="hash",
          since="2.0.0",
          complexity="O(N) where N is the number of fields being requested.")
-def hmget_command(ctx, argv):
+def hmget_command(ctx: Context, argv: Argv):
     """HMGET key field [field ...] — Get the values of all the given hash fields"""
     value = lookup_hash_read(ctx, argv[1])
     if value is None:
@@ -207,7 +208,7 @@ def hmget_command(ctx, argv):
 
 @command("hgetall", arity=2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="hash", since="2.0.0",
          complexity="O(N) where N is the size of the hash.")
-def hgetall_command(ctx, argv):
+def hgetall_command(ctx: Context, argv: Argv):
     """HGETALL key — Get all the fields and values in a hash"""
     value = lookup_hash_read(ctx, argv[1])
     return {} if value is None else dict(value)
@@ -215,7 +216,7 @@ def hgetall_command(ctx, argv):
 
 @command("hexists", arity=3, flags="readonly fast", key_specs=[KeySpec("RO", Index(1))], group="hash", since="2.0.0",
          complexity="O(1)")
-def hexists_command(ctx, argv):
+def hexists_command(ctx: Context, argv: Argv):
     """HEXISTS key field — Determine if a hash field exists"""
     value = lookup_hash_read(ctx, argv[1])
     return 1 if value is not None and argv[2] in value else 0
@@ -223,7 +224,7 @@ def hexists_command(ctx, argv):
 
 @command("hlen", arity=2, flags="readonly fast", key_specs=[KeySpec("RO", Index(1))], group="hash", since="2.0.0",
          complexity="O(1)")
-def hlen_command(ctx, argv):
+def hlen_command(ctx: Context, argv: Argv):
     """HLEN key — Get the number of fields in a hash"""
     value = lookup_hash_read(ctx, argv[1])
     return 0 if value is None else len(value)
@@ -231,7 +232,7 @@ def hlen_command(ctx, argv):
 
 @command("hkeys", arity=2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="hash", since="2.0.0",
          complexity="O(N) where N is the size of the hash.")
-def hkeys_command(ctx, argv):
+def hkeys_command(ctx: Context, argv: Argv):
     """HKEYS key — Get all the fields in a hash"""
     value = lookup_hash_read(ctx, argv[1])
     return [] if value is None else list(value)
@@ -239,7 +240,7 @@ def hkeys_command(ctx, argv):
 
 @command("hvals", arity=2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="hash", since="2.0.0",
          complexity="O(N) where N is the size of the hash.")
-def hvals_command(ctx, argv):
+def hvals_command(ctx: Context, argv: Argv):
     """HVALS key — Get all the values in a hash"""
     value = lookup_hash_read(ctx, argv[1])
     return [] if value is None else list(value.values())
@@ -247,7 +248,7 @@ def hvals_command(ctx, argv):
 
 @command("hstrlen", arity=3, flags="readonly fast", key_specs=[KeySpec("RO", Index(1))], group="hash", since="3.2.0",
          complexity="O(1)")
-def hstrlen_command(ctx, argv):
+def hstrlen_command(ctx: Context, argv: Argv):
     """HSTRLEN key field — Get the length of the value of a hash field"""
     value = lookup_hash_read(ctx, argv[1])
     if value is None:
@@ -259,7 +260,7 @@ def hstrlen_command(ctx, argv):
 @command("hrandfield", arity=-2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="hash",
          since="6.2.0",
          complexity="O(N) where N is the number of fields returned")
-def hrandfield_command(ctx, argv):
+def hrandfield_command(ctx: Context, argv: Argv):
     """HRANDFIELD key [count [WITHVALUES]] — Get one or multiple random fields from a hash"""
     if len(argv) == 2:
         value = lookup_hash_read(ctx, argv[1])
@@ -304,7 +305,7 @@ def matching(items: list[bytes], pattern: bytes | None) -> list[bytes]:
 
 @command("hscan", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="hash", since="2.8.0",
          complexity=SCAN_COMPLEXITY)
-def hscan_command(ctx, argv):
+def hscan_command(ctx: Context, argv: Argv):
     """HSCAN key cursor [MATCH pattern] [COUNT count] — Incrementally iterate hash fields and associated values"""
     cursor = parse_cursor(argv[2])
     value = lookup_hash_read(ctx, argv[1])

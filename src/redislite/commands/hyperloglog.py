@@ -9,6 +9,7 @@ from .. import errors
 from ..errors import CommandError
 from ..protocol.values import OK
 from ..storage import hyperloglog as hll
+from .context import Argv, Context
 from .keys import lookup_read
 from .notifications import NOTIFY_STRING, new_key, notify
 from .registry import Index, KeySpec, Range, command
@@ -34,7 +35,7 @@ def registers_or_error(value: bytes) -> bytearray:
 @command("pfadd", arity=-2, flags="write denyoom fast", key_specs=[KeySpec("RW INSERT", Index(1))], group="hyperloglog",
          since="2.8.9",
          complexity="O(1) to add every element.")
-def pfadd_command(ctx, argv):
+def pfadd_command(ctx: Context, argv: Argv):
     """PFADD key [element [element ...]] — Adds the specified elements to the specified HyperLogLog."""
     key = argv[1]
     old = lookup_string_write(ctx, key)
@@ -70,7 +71,7 @@ PFCOUNT_KEYS = KeySpec("RW ACCESS", Index(1), Range(-1), notes="RW because it ma
 @command("pfcount", arity=-2, flags="readonly", key_specs=[PFCOUNT_KEYS], group="hyperloglog", since="2.8.9",
          complexity="O(1) with a very small average constant time when called with a single key. O(N) with N "
          "being the number of keys, and much bigger constant times, when called with multiple keys.")
-def pfcount_command(ctx, argv):
+def pfcount_command(ctx: Context, argv: Argv):
     """PFCOUNT key [key ...] — Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s)."""
     if len(argv) > 2:  # the cardinality of the union: registers merged, no cache involved
         registers = bytearray(hll.REGISTERS)
@@ -98,7 +99,7 @@ def pfcount_command(ctx, argv):
          key_specs=[KeySpec("RW ACCESS INSERT", Index(1)), KeySpec("RO ACCESS", Index(2), Range(-1))],
          group="hyperloglog", since="2.8.9",
          complexity="O(N) to merge N HyperLogLogs, but with high constant times.")
-def pfmerge_command(ctx, argv):
+def pfmerge_command(ctx: Context, argv: Argv):
     """PFMERGE destkey [sourcekey [sourcekey ...]] — Merge N different HyperLogLogs into a single one."""
     registers = bytearray(hll.REGISTERS)
     # The destination is one of the sources, and every source is checked before anything is written.

@@ -14,6 +14,7 @@ from .. import config as settings_table
 from ..observability.histogram import format_percentile, value_at_percentile_ns
 from ..protocol.values import Verbatim
 from ..storage.memory import STARTUP_BYTES
+from .context import Argv, Context
 from .registry import command
 
 DEFAULT_SECTIONS = ("server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules",
@@ -53,7 +54,7 @@ def total_commands_processed(state) -> int:
     return sum(entry.calls for entry in all_command_entries(state))
 
 
-def info_server(ctx) -> list:
+def info_server(ctx: Context) -> list:
     state = ctx.server
     now_ns = state.clock_ns()
     uptime = state.uptime_seconds()
@@ -87,7 +88,7 @@ def info_server(ctx) -> list:
     ]
 
 
-def info_clients(ctx) -> list:
+def info_clients(ctx: Context) -> list:
     state = ctx.server
     clients = list(state.clients.values())
     return [
@@ -102,7 +103,7 @@ def info_clients(ctx) -> list:
     ]
 
 
-def info_memory(ctx) -> list:
+def info_memory(ctx: Context) -> list:
     state = ctx.server
     memory = state.memory
     used = memory.used_memory()
@@ -134,7 +135,7 @@ def info_memory(ctx) -> list:
     ]
 
 
-def info_persistence(ctx) -> list:
+def info_persistence(ctx: Context) -> list:
     state = ctx.server
     if state.persistence is not None:
         return state.persistence.info_fields()
@@ -169,7 +170,7 @@ def instantaneous_ops(state, total: int) -> int:
     return last_rate
 
 
-def info_stats(ctx) -> list:
+def info_stats(ctx: Context) -> list:
     state = ctx.server
     stats = state.stats
     total = total_commands_processed(state)
@@ -206,7 +207,7 @@ def info_stats(ctx) -> list:
     ]
 
 
-def info_replication(ctx) -> list:
+def info_replication(ctx: Context) -> list:
     state = ctx.server
     replid = hashlib.sha1(state.run_id.encode()).hexdigest()
     return [
@@ -224,7 +225,7 @@ def info_replication(ctx) -> list:
     ]
 
 
-def info_cpu(ctx) -> list:
+def info_cpu(ctx: Context) -> list:
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     thread = resource.getrusage(getattr(resource, "RUSAGE_THREAD", resource.RUSAGE_SELF))
@@ -238,7 +239,7 @@ def info_cpu(ctx) -> list:
     ]
 
 
-def info_commandstats(ctx) -> list:
+def info_commandstats(ctx: Context) -> list:
     lines = []
     for entry in all_command_entries(ctx.server):
         calls = entry.calls
@@ -251,11 +252,11 @@ def info_commandstats(ctx) -> list:
     return lines
 
 
-def info_errorstats(ctx) -> list:
+def info_errorstats(ctx: Context) -> list:
     return [(f"errorstat_{prefix}", f"count={count}") for prefix, count in sorted(ctx.server.stats.errors.items())]
 
 
-def info_latencystats(ctx) -> list:
+def info_latencystats(ctx: Context) -> list:
     """latency_percentiles_usec_<command>:p50=...,p99=...: the latency-tracking histograms' percentiles
     (bucket upper bounds, observability/histogram.py), for commands that recorded a call."""
     percentiles = settings_table.parse_percentiles(ctx.server.config.latency_tracking_info_percentiles)
@@ -273,7 +274,7 @@ def info_latencystats(ctx) -> list:
     return lines
 
 
-def info_keyspace(ctx) -> list:
+def info_keyspace(ctx: Context) -> list:
     lines = []
     now_ms = ctx.now_ms
     for db in ctx.server.databases:
@@ -295,7 +296,7 @@ SECTIONS = {
 }
 
 
-def info_text(ctx, requested: list[str]) -> bytes:
+def info_text(ctx: Context, requested: list[str]) -> bytes:
     wanted = set()
     for name in requested or ["default"]:
         if name == "default":
@@ -316,6 +317,6 @@ def info_text(ctx, requested: list[str]) -> bytes:
 
 @command("info", arity=-1, flags="loading stale", group="server", since="1.0.0", acl="@dangerous",
          complexity="O(1)")
-def info_command(ctx, argv):
+def info_command(ctx: Context, argv: Argv):
     """INFO [section [section ...]] — Get information and statistics about the server"""
     return Verbatim(info_text(ctx, [arg.decode("latin-1").lower() for arg in argv[1:]]))

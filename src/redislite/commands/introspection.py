@@ -11,6 +11,7 @@ from ..errors import CommandError
 from ..protocol.values import SetReply, SimpleString
 from ..storage.glob import compile_glob
 from .client import help_reply
+from .context import Argv, Context
 from .registry import CommandFlag, CommandSpec, KeyFlag, KeySpec, command
 
 HELP = """\
@@ -40,18 +41,18 @@ HELP
 # -- reading the table ------------------------------------------------------------------------------------
 
 
-def top_level_specs(ctx) -> list[CommandSpec]:
+def top_level_specs(ctx: Context) -> list[CommandSpec]:
     return [entry.spec for entry in ctx.server.engine.commands.values()]
 
 
-def all_specs(ctx):
+def all_specs(ctx: Context):
     """Every command and subcommand, containers before their subcommands."""
     for spec in top_level_specs(ctx):
         yield spec
         yield from spec.subcommands.values()
 
 
-def find_spec(ctx, name: bytes) -> CommandSpec | None:
+def find_spec(ctx: Context, name: bytes) -> CommandSpec | None:
     """A command by name, `container|sub` for a subcommand (as Redis's lookupCommandBySds)."""
     container, _, sub = name.decode("latin-1").lower().partition("|")
     entry = ctx.server.engine.commands.get(container)
@@ -115,28 +116,28 @@ def _command_info(spec: CommandSpec) -> list:
 
 @command("command", arity=-1, flags="loading stale", group="server", since="2.8.13", acl="@connection",
          complexity="O(N) where N is the total number of Redis commands")
-def command_command(ctx, argv):
+def command_command(ctx: Context, argv: Argv):
     """COMMAND — Get array of Redis command details"""
     return [command_info(spec) for spec in top_level_specs(ctx)]
 
 
 @command("command|help", arity=2, flags="loading stale", group="server", since="5.0.0", acl="@connection",
          complexity="O(1)")
-def command_help_command(ctx, argv):
+def command_help_command(ctx: Context, argv: Argv):
     """COMMAND HELP — Show helpful text about the different subcommands"""
     return help_reply(HELP)
 
 
 @command("command|count", arity=2, flags="loading stale", group="server", since="2.8.13", acl="@connection",
          complexity="O(1)")
-def command_count_command(ctx, argv):
+def command_count_command(ctx: Context, argv: Argv):
     """COMMAND COUNT — Get total number of Redis commands"""
     return len(ctx.server.engine.commands)
 
 
 @command("command|info", arity=-2, flags="loading stale", group="server", since="2.8.13", acl="@connection",
          complexity="O(N) where N is the number of commands to look up")
-def command_info_command(ctx, argv):
+def command_info_command(ctx: Context, argv: Argv):
     """COMMAND INFO [command-name [command-name ...]] — Get array of specific Redis command details, or all when no argument is given."""
     if len(argv) == 2:
         return command_command(ctx, argv)
@@ -149,7 +150,7 @@ def command_info_command(ctx, argv):
 
 @command("command|docs", arity=-2, flags="loading stale", group="server", since="7.0.0", acl="@connection",
          complexity="O(N) where N is the number of commands to look up")
-def command_docs_command(ctx, argv):
+def command_docs_command(ctx: Context, argv: Argv):
     """COMMAND DOCS [command-name [command-name ...]] — Get array of specific Redis command documentation"""
     if len(argv) == 2:
         specs = top_level_specs(ctx)
@@ -172,7 +173,7 @@ def _command_docs(spec: CommandSpec) -> dict:
 
 @command("command|list", arity=-2, flags="loading stale", group="server", since="7.0.0", acl="@connection",
          complexity="O(N) where N is the total number of Redis commands")
-def command_list_command(ctx, argv):
+def command_list_command(ctx: Context, argv: Argv):
     """COMMAND LIST [FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>] — Get an array of Redis command names"""
     specs = list(all_specs(ctx))
     if len(argv) == 2:
@@ -191,7 +192,7 @@ def command_list_command(ctx, argv):
     raise CommandError(errors.SYNTAX)
 
 
-def command_keys(ctx, argv: list[bytes]) -> list[tuple[int, KeyFlag]]:
+def command_keys(ctx: Context, argv: list[bytes]) -> list[tuple[int, KeyFlag]]:
     """COMMAND GETKEYS's lookup: the named command, its arity, then its keys with their flags."""
     target = argv[2:]
     entry = ctx.server.engine.lookup(target)
@@ -210,14 +211,14 @@ def command_keys(ctx, argv: list[bytes]) -> list[tuple[int, KeyFlag]]:
 
 @command("command|getkeys", arity=-4, flags="loading stale", group="server", since="2.8.13", acl="@connection",
          complexity="O(N) where N is the number of arguments to the command")
-def command_getkeys_command(ctx, argv):
+def command_getkeys_command(ctx: Context, argv: Argv):
     """COMMAND GETKEYS command [arg [arg ...]] — Extract keys given a full Redis command"""
     return [argv[2 + position] for position, _ in command_keys(ctx, argv)]
 
 
 @command("command|getkeysandflags", arity=-4, flags="loading stale", group="server", since="7.0.0",
          acl="@connection", complexity="O(N) where N is the number of arguments to the command")
-def command_getkeysandflags_command(ctx, argv):
+def command_getkeysandflags_command(ctx: Context, argv: Argv):
     """COMMAND GETKEYSANDFLAGS command [arg [arg ...]] — Extract keys and access flags given a full Redis command"""
     return [[argv[2 + position], flags_reply(flags)] for position, flags in command_keys(ctx, argv)]
 

@@ -27,6 +27,7 @@ from .args import (
     to_int,
     to_int32,
 )
+from .context import Argv, Context
 from .notifications import NOTIFY_GENERIC, keymiss, notify
 from .notifications import new_key as notify_new_key
 from .registry import Index, KeySpec, Range, command
@@ -57,7 +58,7 @@ def duplicate_value(value: bytes | Aggregate) -> bytes | Aggregate:
     return value if isinstance(value, bytes) else value.duplicate()
 
 
-def lookup_read(ctx, key: bytes, touch: bool, notify_miss: bool = True):
+def lookup_read(ctx: Context, key: bytes, touch: bool, notify_miss: bool = True):
     """lookupKeyRead: counts a keyspace hit or miss; touch=False is LOOKUP_NOTOUCH, notify_miss=False is
     LOOKUP_NONOTIFY (no "keymiss" event)."""
     value = ctx.db.lookup(key, ctx.now_ms, touch)
@@ -70,7 +71,7 @@ def lookup_read(ctx, key: bytes, touch: bool, notify_miss: bool = True):
     return value
 
 
-def lookup_read_as(ctx, key: bytes, value_class):
+def lookup_read_as(ctx: Context, key: bytes, value_class):
     """lookupKeyRead for a command on one type: counts a keyspace hit or miss; WRONGTYPE for another type."""
     value = lookup_read(ctx, key, ctx.touch)
     if value is not None and value.__class__ is not value_class:
@@ -78,7 +79,7 @@ def lookup_read_as(ctx, key: bytes, value_class):
     return value
 
 
-def lookup_write_as(ctx, key: bytes, value_class, touch: bool = True):
+def lookup_write_as(ctx: Context, key: bytes, value_class, touch: bool = True):
     """lookupKeyWrite for a command on one type: no keyspace statistics; WRONGTYPE for another type.
     Aggregates change in place, so the lookup stamps the access time unless `touch` is False (a string
     is stored next, which stamps it)."""
@@ -88,7 +89,7 @@ def lookup_write_as(ctx, key: bytes, value_class, touch: bool = True):
     return value
 
 
-def database_at(ctx, index: int):
+def database_at(ctx: Context, index: int):
     databases = ctx.server.databases
     if not 0 <= index < len(databases):
         raise CommandError(errors.DB_INDEX_RANGE)
@@ -98,7 +99,7 @@ def database_at(ctx, index: int):
 # -- deleting and inspecting --------------------------------------------------------------------------------
 
 
-def delete_keys(ctx, keys: list[bytes]) -> int:
+def delete_keys(ctx: Context, keys: list[bytes]) -> int:
     db, now_ms = ctx.db, ctx.now_ms
     deleted = 0
     for key in keys:
@@ -115,7 +116,7 @@ def delete_keys(ctx, keys: list[bytes]) -> int:
          complexity="O(N) where N is the number of keys that will be removed. When a key to remove holds a value "
          "other than a string, the individual complexity for this key is O(M) where M is the number of elements in "
          "the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).")
-def del_command(ctx, argv):
+def del_command(ctx: Context, argv: Argv):
     """DEL key [key ...] — Delete a key"""
     return delete_keys(ctx, argv[1:])
 
@@ -125,21 +126,21 @@ def del_command(ctx, argv):
          complexity="O(1) for each key removed regardless of its size. Then the command does O(N) work in a "
          "different thread in order to reclaim memory, where N is the number of allocations the deleted objects "
          "where composed of.")
-def unlink_command(ctx, argv):
+def unlink_command(ctx: Context, argv: Argv):
     """UNLINK key [key ...] — Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking."""
     return delete_keys(ctx, argv[1:])
 
 
 @command("exists", arity=-2, flags="readonly fast", key_specs=[KeySpec("RO", Index(1), Range(-1))], group="generic",
          complexity="O(N) where N is the number of keys to check.")
-def exists_command(ctx, argv):
+def exists_command(ctx: Context, argv: Argv):
     """EXISTS key [key ...] — Determine if a key exists"""
     return sum(1 for key in argv[1:] if lookup_read(ctx, key, False) is not None)
 
 
 @command("type", arity=2, flags="readonly fast", key_specs=[KeySpec("RO", Index(1))], group="generic",
          complexity="O(1)")
-def type_command(ctx, argv):
+def type_command(ctx: Context, argv: Argv):
     """TYPE key — Determine the type stored at key"""
     value = lookup_read(ctx, argv[1], None)
     return SimpleString(b"none" if value is None else value_type_name(value))
@@ -148,7 +149,7 @@ def type_command(ctx, argv):
 @command("keys", arity=2, flags="readonly", group="generic", acl="@dangerous",
          complexity="O(N) with N being the number of keys in the database, under the assumption that the key "
          "names in the database and the given pattern have limited length.")
-def keys_command(ctx, argv):
+def keys_command(ctx: Context, argv: Argv):
     """KEYS pattern — Find all keys matching the given pattern"""
     return ctx.db.live_keys(ctx.now_ms, argv[1])
 
@@ -156,7 +157,7 @@ def keys_command(ctx, argv):
 @command("scan", arity=-2, flags="readonly", group="generic", since="2.8.0",
          complexity="O(1) for every call. O(N) for a complete iteration, including enough command calls for the "
          "cursor to return back to 0. N is the number of elements inside the collection.")
-def scan_command(ctx, argv):
+def scan_command(ctx: Context, argv: Argv):
     """SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] — Incrementally iterate the keys space"""
     cursor = parse_cursor(argv[1])
     count, pattern, type_name = parse_scan_options(argv, 2, keyspace=True)
@@ -179,7 +180,7 @@ def scan_command(ctx, argv):
 
 
 @command("randomkey", arity=1, flags="readonly", group="generic", complexity="O(1)")
-def randomkey_command(ctx, argv):
+def randomkey_command(ctx: Context, argv: Argv):
     """RANDOMKEY — Return a random key from the keyspace"""
     return ctx.db.random_key(ctx.now_ms)
 
@@ -198,7 +199,7 @@ def move_key(source, key: bytes, target, new_key: bytes, value, now_s: int) -> N
         target.set_deadline(new_key, deadline)
 
 
-def rename_generic(ctx, argv, nx: bool):
+def rename_generic(ctx: Context, argv: Argv, nx: bool):
     db, now_ms = ctx.db, ctx.now_ms
     source, target = argv[1], argv[2]
     value = db.lookup(source, now_ms, ctx.touch)
@@ -222,7 +223,7 @@ def rename_generic(ctx, argv, nx: bool):
 @command("rename", arity=3, flags="write",
          key_specs=[KeySpec("RW ACCESS DELETE", Index(1)), KeySpec("OW UPDATE", Index(2))], group="generic",
          complexity="O(1)")
-def rename_command(ctx, argv):
+def rename_command(ctx: Context, argv: Argv):
     """RENAME key newkey — Rename a key"""
     return rename_generic(ctx, argv, nx=False)
 
@@ -230,7 +231,7 @@ def rename_command(ctx, argv):
 @command("renamenx", arity=3, flags="write fast",
          key_specs=[KeySpec("RW ACCESS DELETE", Index(1)), KeySpec("OW INSERT", Index(2))], group="generic",
          complexity="O(1)")
-def renamenx_command(ctx, argv):
+def renamenx_command(ctx: Context, argv: Argv):
     """RENAMENX key newkey — Rename a key, only if the new key does not exist"""
     return rename_generic(ctx, argv, nx=True)
 
@@ -239,7 +240,7 @@ def renamenx_command(ctx, argv):
          key_specs=[KeySpec("RO ACCESS", Index(1)), KeySpec("OW UPDATE", Index(2))], group="generic", since="6.2.0",
          complexity="O(N) worst case for collections, where N is the number of nested items. O(1) for string "
          "values.")
-def copy_command(ctx, argv):
+def copy_command(ctx: Context, argv: Argv):
     """COPY source destination [DB destination-db] [REPLACE] — Copy a key"""
     source_db = target_db = ctx.db
     replace = False
@@ -275,7 +276,7 @@ def copy_command(ctx, argv):
 
 @command("move", arity=3, flags="write fast", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))], group="generic",
          complexity="O(1)")
-def move_command(ctx, argv):
+def move_command(ctx: Context, argv: Argv):
     """MOVE key db — Move a key to another database"""
     source_db = ctx.db
     target_db = database_at(ctx, to_int32(argv[2]))
@@ -296,7 +297,7 @@ def move_command(ctx, argv):
 
 @command("swapdb", arity=3, flags="write fast", group="server", since="4.0.0", acl="@keyspace @dangerous",
          complexity="O(N) where N is the count of clients watching or blocking on keys from both databases.")
-def swapdb_command(ctx, argv):
+def swapdb_command(ctx: Context, argv: Argv):
     """SWAPDB index1 index2 — Swaps two Redis databases"""
     first = to_int32(argv[1], errors.INVALID_FIRST_DB_INDEX)
     second = to_int32(argv[2], errors.INVALID_SECOND_DB_INDEX)
@@ -312,7 +313,7 @@ def swapdb_command(ctx, argv):
 
 # -- expiry ---------------------------------------------------------------------------------------------------
 
-def expire_generic(ctx, argv, name: str, unit_ms: int, relative: bool) -> int:
+def expire_generic(ctx: Context, argv: Argv, name: str, unit_ms: int, relative: bool) -> int:
     """expireGenericCommand. A deadline already past deletes the key (and still answers 1)."""
     conditions = parse_expire_conditions(argv, 3)
     when = to_int(argv[2])
@@ -352,7 +353,7 @@ def expire_generic(ctx, argv, name: str, unit_ms: int, relative: bool) -> int:
 
 @command("expire", arity=-3, flags="write fast", key_specs=[KeySpec("RW UPDATE", Index(1))], group="generic",
          complexity="O(1)")
-def expire_command(ctx, argv):
+def expire_command(ctx: Context, argv: Argv):
     """EXPIRE key seconds [NX | XX | GT | LT] — Set a key's time to live in seconds"""
     return expire_generic(ctx, argv, "expire", 1000, relative=True)
 
@@ -360,7 +361,7 @@ def expire_command(ctx, argv):
 @command("pexpire", arity=-3, flags="write fast", key_specs=[KeySpec("RW UPDATE", Index(1))], group="generic",
          since="2.6.0",
          complexity="O(1)")
-def pexpire_command(ctx, argv):
+def pexpire_command(ctx: Context, argv: Argv):
     """PEXPIRE key milliseconds [NX | XX | GT | LT] — Set a key's time to live in milliseconds"""
     return expire_generic(ctx, argv, "pexpire", 1, relative=True)
 
@@ -368,7 +369,7 @@ def pexpire_command(ctx, argv):
 @command("expireat", arity=-3, flags="write fast", key_specs=[KeySpec("RW UPDATE", Index(1))], group="generic",
          since="1.2.0",
          complexity="O(1)")
-def expireat_command(ctx, argv):
+def expireat_command(ctx: Context, argv: Argv):
     """EXPIREAT key unix-time-seconds [NX | XX | GT | LT] — Set the expiration for a key as a UNIX timestamp"""
     return expire_generic(ctx, argv, "expireat", 1000, relative=False)
 
@@ -376,12 +377,12 @@ def expireat_command(ctx, argv):
 @command("pexpireat", arity=-3, flags="write fast", key_specs=[KeySpec("RW UPDATE", Index(1))], group="generic",
          since="2.6.0",
          complexity="O(1)")
-def pexpireat_command(ctx, argv):
+def pexpireat_command(ctx: Context, argv: Argv):
     """PEXPIREAT key unix-time-milliseconds [NX | XX | GT | LT] — Set the expiration for a key as a UNIX timestamp specified in milliseconds"""
     return expire_generic(ctx, argv, "pexpireat", 1, relative=False)
 
 
-def ttl_generic(ctx, key: bytes, in_ms: bool, absolute: bool) -> int:
+def ttl_generic(ctx: Context, key: bytes, in_ms: bool, absolute: bool) -> int:
     """ttlGenericCommand: -2 when missing, -1 without a TTL; seconds are rounded to the nearest."""
     if lookup_read(ctx, key, False) is None:
         return -2
@@ -394,7 +395,7 @@ def ttl_generic(ctx, key: bytes, in_ms: bool, absolute: bool) -> int:
 
 @command("ttl", arity=2, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="generic",
          complexity="O(1)")
-def ttl_command(ctx, argv):
+def ttl_command(ctx: Context, argv: Argv):
     """TTL key — Get the time to live for a key in seconds"""
     return ttl_generic(ctx, argv[1], in_ms=False, absolute=False)
 
@@ -402,7 +403,7 @@ def ttl_command(ctx, argv):
 @command("pttl", arity=2, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="generic",
          since="2.6.0",
          complexity="O(1)")
-def pttl_command(ctx, argv):
+def pttl_command(ctx: Context, argv: Argv):
     """PTTL key — Get the time to live for a key in milliseconds"""
     return ttl_generic(ctx, argv[1], in_ms=True, absolute=False)
 
@@ -410,7 +411,7 @@ def pttl_command(ctx, argv):
 @command("expiretime", arity=2, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="generic",
          since="7.0.0",
          complexity="O(1)")
-def expiretime_command(ctx, argv):
+def expiretime_command(ctx: Context, argv: Argv):
     """EXPIRETIME key — Get the expiration Unix timestamp for a key"""
     return ttl_generic(ctx, argv[1], in_ms=False, absolute=True)
 
@@ -418,7 +419,7 @@ def expiretime_command(ctx, argv):
 @command("pexpiretime", arity=2, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="generic",
          since="7.0.0",
          complexity="O(1)")
-def pexpiretime_command(ctx, argv):
+def pexpiretime_command(ctx: Context, argv: Argv):
     """PEXPIRETIME key — Get the expiration Unix timestamp for a key in milliseconds"""
     return ttl_generic(ctx, argv[1], in_ms=True, absolute=True)
 
@@ -426,7 +427,7 @@ def pexpiretime_command(ctx, argv):
 @command("persist", arity=2, flags="write fast", key_specs=[KeySpec("RW UPDATE", Index(1))], group="generic",
          since="2.2.0",
          complexity="O(1)")
-def persist_command(ctx, argv):
+def persist_command(ctx: Context, argv: Argv):
     """PERSIST key — Remove the expiration from a key"""
     db, key = ctx.db, argv[1]
     if db.lookup(key, ctx.now_ms, ctx.touch) is None or not db.persist(key):
@@ -440,7 +441,7 @@ def persist_command(ctx, argv):
 @command("touch", arity=-2, flags="readonly fast", key_specs=[KeySpec("RO", Index(1), Range(-1))], group="generic",
          since="3.2.1",
          complexity="O(N) where N is the number of keys that will be touched.")
-def touch_command(ctx, argv):
+def touch_command(ctx: Context, argv: Argv):
     """TOUCH key [key ...] — Alters the last access time of a key(s). Returns the number of existing keys specified."""
     # TOUCH stamps the access time even for a NO-TOUCH client.
     return sum(1 for key in argv[1:] if lookup_read(ctx, key, True) is not None)
@@ -466,18 +467,18 @@ HELP
     Prints this help."""
 
 
-def lfu_policy(ctx) -> bool:
+def lfu_policy(ctx: Context) -> bool:
     return ctx.server.config.maxmemory_policy.endswith("-lfu")
 
 
 @command("object", arity=-2, group="generic", since="2.2.3", complexity="Depends on subcommand.")
-def object_command(ctx, argv):
+def object_command(ctx: Context, argv: Argv):
     """OBJECT — A container for object introspection commands"""
     raise CommandError(errors.wrong_arity("object"))
 
 
 @command("object|help", arity=2, flags="loading stale", group="generic", since="6.2.0", complexity="O(1)")
-def object_help_command(ctx, argv):
+def object_help_command(ctx: Context, argv: Argv):
     """OBJECT HELP — Show helpful text about the different subcommands"""
     return [SimpleString(line.encode()) for line in OBJECT_HELP.splitlines()]
 
@@ -485,7 +486,7 @@ def object_help_command(ctx, argv):
 @command("object|encoding", arity=3, flags="readonly", key_specs=[KeySpec("RO", Index(2))], group="generic",
          since="2.2.3",
          complexity="O(1)")
-def object_encoding_command(ctx, argv):
+def object_encoding_command(ctx: Context, argv: Argv):
     """OBJECT ENCODING key — Inspect the internal encoding of a Redis object"""
     value = lookup_read(ctx, argv[2], None, notify_miss=False)
     return None if value is None else value_encoding(value)
@@ -494,7 +495,7 @@ def object_encoding_command(ctx, argv):
 @command("object|refcount", arity=3, flags="readonly", key_specs=[KeySpec("RO", Index(2))], group="generic",
          since="2.2.3",
          complexity="O(1)")
-def object_refcount_command(ctx, argv):
+def object_refcount_command(ctx: Context, argv: Argv):
     """OBJECT REFCOUNT key — Get the number of references to the value of the key"""
     value = lookup_read(ctx, argv[2], None, notify_miss=False)
     if value is None:
@@ -511,7 +512,7 @@ def object_refcount_command(ctx, argv):
 @command("object|idletime", arity=3, flags="readonly", key_specs=[KeySpec("RO", Index(2))], group="generic",
          since="2.2.3",
          complexity="O(1)")
-def object_idletime_command(ctx, argv):
+def object_idletime_command(ctx: Context, argv: Argv):
     """OBJECT IDLETIME key — Get the time since a Redis object was last accessed"""
     key = argv[2]
     if lookup_read(ctx, key, False, notify_miss=False) is None:
@@ -525,7 +526,7 @@ def object_idletime_command(ctx, argv):
 
 @command("object|freq", arity=3, flags="readonly", key_specs=[KeySpec("RO", Index(2))], group="generic", since="4.0.0",
          complexity="O(1)")
-def object_freq_command(ctx, argv):
+def object_freq_command(ctx: Context, argv: Argv):
     """OBJECT FREQ key — Get the logarithmic access frequency counter of a Redis object"""
     key = argv[2]
     if lookup_read(ctx, key, False, notify_miss=False) is None:

@@ -5,6 +5,7 @@ from .. import errors
 from ..errors import CommandError
 from ..protocol.values import Verbatim
 from .client import help_reply
+from .context import Argv, Context
 from .registry import command
 
 LATENCY_HELP = """\
@@ -33,41 +34,41 @@ LATENCY_NOTHING = (
 
 
 @command("latency", arity=-2, group="server", since="2.8.13", complexity="Depends on subcommand.")
-def latency_command(ctx, argv):
+def latency_command(ctx: Context, argv: Argv):
     """LATENCY — A container for latency diagnostics commands"""
     raise CommandError(errors.wrong_arity("latency"))
 
 
 @command("latency|help", arity=2, flags="loading stale", group="server", since="2.8.13", complexity="O(1)")
-def latency_help_command(ctx, argv):
+def latency_help_command(ctx: Context, argv: Argv):
     """LATENCY HELP — Show helpful text about the different subcommands."""
     return help_reply(LATENCY_HELP)
 
 
 @command("latency|latest", arity=2, flags="admin noscript loading stale", group="server", since="2.8.13",
          complexity="O(1)")
-def latency_latest_command(ctx, argv):
+def latency_latest_command(ctx: Context, argv: Argv):
     """LATENCY LATEST — Return the latest latency samples for all events."""
     return ctx.server.latency.latest()
 
 
 @command("latency|history", arity=3, flags="admin noscript loading stale", group="server", since="2.8.13",
          complexity="O(1)")
-def latency_history_command(ctx, argv):
+def latency_history_command(ctx: Context, argv: Argv):
     """LATENCY HISTORY event — Return timestamp-latency samples for the event."""
     return ctx.server.latency.history(argv[2].decode("latin-1"))
 
 
 @command("latency|reset", arity=-2, flags="admin noscript loading stale", group="server", since="2.8.13",
          complexity="O(1)")
-def latency_reset_command(ctx, argv):
+def latency_reset_command(ctx: Context, argv: Argv):
     """LATENCY RESET [event [event ...]] — Reset latency data for one or more events."""
     return ctx.server.latency.reset([event.decode("latin-1") for event in argv[2:]])
 
 
 @command("latency|doctor", arity=2, flags="admin noscript loading stale", group="server", since="2.8.13",
          complexity="O(1)")
-def latency_doctor_command(ctx, argv):
+def latency_doctor_command(ctx: Context, argv: Argv):
     """LATENCY DOCTOR — Return a human readable latency analysis report."""
     monitor = ctx.server.latency
     if not monitor.events and ctx.server.config.latency_monitor_threshold == 0:

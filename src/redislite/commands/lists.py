@@ -19,6 +19,7 @@ from ..protocol.values import NULL_ARRAY, OK
 from ..storage.lists import ListValue
 from .args import INT64_MIN, ArgCursor, keyword, parse_mpop, parse_timeout, positive_long, to_int
 from .blocking import Block
+from .context import Argv, Context
 from .keys import lookup_read_as, lookup_write_as
 from .notifications import NOTIFY_GENERIC, NOTIFY_LIST, new_key, notify
 from .registry import Index, KeyNum, KeySpec, Range, command
@@ -31,18 +32,18 @@ POP_COMPLEXITY = "O(N) where N is the number of elements returned"
 # -- lookups ------------------------------------------------------------------------------------------------
 
 
-def lookup_list_read(ctx, key: bytes) -> ListValue | None:
+def lookup_list_read(ctx: Context, key: bytes) -> ListValue | None:
     return lookup_read_as(ctx, key, ListValue)
 
 
-def lookup_list_write(ctx, key: bytes) -> ListValue | None:
+def lookup_list_write(ctx: Context, key: bytes) -> ListValue | None:
     return lookup_write_as(ctx, key, ListValue)
 
 
 LIST_SIDES = {b"LEFT": True, b"RIGHT": False}  # getListPositionFromObjectOrReply: is it the head?
 
 
-def drop_if_empty(ctx, key: bytes, value: ListValue) -> None:
+def drop_if_empty(ctx: Context, key: bytes, value: ListValue) -> None:
     """Delete an emptied list; its "del" event follows the command's own."""
     if not value:
         ctx.db.delete(key)
@@ -53,7 +54,7 @@ def drop_if_empty(ctx, key: bytes, value: ListValue) -> None:
 # -- the reusable writes (the blocking commands call these too) ---------------------------------------------
 
 
-def list_push(ctx, key: bytes, elements: list[bytes], left: bool, only_if_exists: bool = False) -> int:
+def list_push(ctx: Context, key: bytes, elements: list[bytes], left: bool, only_if_exists: bool = False) -> int:
     """LPUSH / RPUSH (LPUSHX / RPUSHX with only_if_exists): the list's new length, 0 when XX found no key."""
     value = lookup_list_write(ctx, key)
     created = value is None
@@ -74,7 +75,7 @@ def list_push(ctx, key: bytes, elements: list[bytes], left: bool, only_if_exists
     return len(value)
 
 
-def list_pop(ctx, key: bytes, left: bool, count: int | None = None):
+def list_pop(ctx: Context, key: bytes, left: bool, count: int | None = None):
     """LPOP / RPOP: one element (count None) or a list of up to count elements; None when the key is
     missing. WRONGTYPE for a non-list. A list emptied by the pop is deleted."""
     value = lookup_list_write(ctx, key)
@@ -92,7 +93,7 @@ def list_pop(ctx, key: bytes, left: bool, count: int | None = None):
     return popped
 
 
-def list_move(ctx, source: bytes, destination: bytes, from_left: bool, to_left: bool) -> bytes | None:
+def list_move(ctx: Context, source: bytes, destination: bytes, from_left: bool, to_left: bool) -> bytes | None:
     """LMOVE: pop from source, push to destination, return the element; None when source is missing.
     The destination's type is checked only once the source is known to have an element, as Redis does,
     and nothing moves when it is wrong."""
@@ -119,7 +120,7 @@ def list_move(ctx, source: bytes, destination: bytes, from_left: bool, to_left: 
     return element
 
 
-def list_mpop(ctx, keys: list[bytes], left: bool, count: int) -> list | None:
+def list_mpop(ctx: Context, keys: list[bytes], left: bool, count: int) -> list | None:
     """LMPOP: [key, [elements]] from the first non-empty list among keys; None when all are missing.
     A key of another type met before a list is WRONGTYPE."""
     for key in keys:
@@ -137,33 +138,33 @@ def list_mpop(ctx, keys: list[bytes], left: bool, count: int) -> list | None:
 
 @command("lpush", arity=-3, flags="write denyoom fast", key_specs=[KeySpec("RW INSERT", Index(1))], group="list",
          complexity=PUSH_COMPLEXITY)
-def lpush_command(ctx, argv):
+def lpush_command(ctx: Context, argv: Argv):
     """LPUSH key element [element ...] — Prepend one or multiple elements to a list"""
     return list_push(ctx, argv[1], argv[2:], left=True)
 
 
 @command("rpush", arity=-3, flags="write denyoom fast", key_specs=[KeySpec("RW INSERT", Index(1))], group="list",
          complexity=PUSH_COMPLEXITY)
-def rpush_command(ctx, argv):
+def rpush_command(ctx: Context, argv: Argv):
     """RPUSH key element [element ...] — Append one or multiple elements to a list"""
     return list_push(ctx, argv[1], argv[2:], left=False)
 
 
 @command("lpushx", arity=-3, flags="write denyoom fast", key_specs=[KeySpec("RW INSERT", Index(1))], group="list",
          since="2.2.0", complexity=PUSH_COMPLEXITY)
-def lpushx_command(ctx, argv):
+def lpushx_command(ctx: Context, argv: Argv):
     """LPUSHX key element [element ...] — Prepend an element to a list, only if the list exists"""
     return list_push(ctx, argv[1], argv[2:], left=True, only_if_exists=True)
 
 
 @command("rpushx", arity=-3, flags="write denyoom fast", key_specs=[KeySpec("RW INSERT", Index(1))], group="list",
          since="2.2.0", complexity=PUSH_COMPLEXITY)
-def rpushx_command(ctx, argv):
+def rpushx_command(ctx: Context, argv: Argv):
     """RPUSHX key element [element ...] — Append an element to a list, only if the list exists"""
     return list_push(ctx, argv[1], argv[2:], left=False, only_if_exists=True)
 
 
-def pop_generic(ctx, argv, left: bool):
+def pop_generic(ctx: Context, argv: Argv, left: bool):
     """popGenericCommand: the count is parsed before the key is looked at; a missing key is a null bulk
     without a count and a null array with one; COUNT 0 on an existing list is an empty array."""
     if len(argv) > 3:
@@ -179,14 +180,14 @@ def pop_generic(ctx, argv, left: bool):
 
 @command("lpop", arity=-2, flags="write fast", key_specs=[KeySpec("RW ACCESS DELETE", Index(1))], group="list",
          complexity=POP_COMPLEXITY)
-def lpop_command(ctx, argv):
+def lpop_command(ctx: Context, argv: Argv):
     """LPOP key [count] — Remove and get the first elements in a list"""
     return pop_generic(ctx, argv, left=True)
 
 
 @command("rpop", arity=-2, flags="write fast", key_specs=[KeySpec("RW ACCESS DELETE", Index(1))], group="list",
          complexity=POP_COMPLEXITY)
-def rpop_command(ctx, argv):
+def rpop_command(ctx: Context, argv: Argv):
     """RPOP key [count] — Remove and get the last elements in a list"""
     return pop_generic(ctx, argv, left=False)
 
@@ -195,7 +196,7 @@ def rpop_command(ctx, argv):
 
 
 @command("llen", arity=2, flags="readonly fast", key_specs=[KeySpec("RO", Index(1))], group="list", complexity="O(1)")
-def llen_command(ctx, argv):
+def llen_command(ctx: Context, argv: Argv):
     """LLEN key — Get the length of a list"""
     value = lookup_list_read(ctx, argv[1])
     return 0 if value is None else len(value)
@@ -217,7 +218,7 @@ def clamp_range(start: int, stop: int, length: int) -> tuple[int, int] | None:
 @command("lrange", arity=4, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="list",
          complexity="O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end "
          "(HEAD or TAIL) for large lists; and N is the number of elements in the specified range.")
-def lrange_command(ctx, argv):
+def lrange_command(ctx: Context, argv: Argv):
     """LRANGE key start stop — Get a range of elements from a list"""
     start, stop = to_int(argv[2]), to_int(argv[3])
     value = lookup_list_read(ctx, argv[1])
@@ -230,7 +231,7 @@ def lrange_command(ctx, argv):
 @command("lindex", arity=3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="list",
          complexity="O(N) where N is the number of elements to traverse to get to the element at index. This "
          "makes asking for the first or the last element of the list O(1).")
-def lindex_command(ctx, argv):
+def lindex_command(ctx: Context, argv: Argv):
     """LINDEX key index — Get an element from a list by its index"""
     value = lookup_list_read(ctx, argv[1])
     if value is None:
@@ -245,7 +246,7 @@ def lindex_command(ctx, argv):
          complexity="O(N) where N is the number of elements in the list, for the average case. When searching for "
          "elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may "
          "run in constant time.")
-def lpos_command(ctx, argv):
+def lpos_command(ctx: Context, argv: Argv):
     """LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len] — Return the index of matching elements on a list"""
     rank, count, maxlen = 1, None, 0
     args = ArgCursor(argv, 3)
@@ -282,7 +283,7 @@ def lpos_command(ctx, argv):
 @command("lset", arity=4, flags="write denyoom", key_specs=[KeySpec("RW UPDATE", Index(1))], group="list",
          complexity="O(N) where N is the length of the list. Setting either the first or the last element of the "
          "list is O(1).")
-def lset_command(ctx, argv):
+def lset_command(ctx: Context, argv: Argv):
     """LSET key index element — Set the value of an element in a list by its index"""
     value = lookup_list_write(ctx, argv[1])
     if value is None:
@@ -304,7 +305,7 @@ def lset_command(ctx, argv):
          complexity="O(N) where N is the number of elements to traverse before seeing the value pivot. This means "
          "that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting "
          "somewhere on the right end (tail) is O(N).")
-def linsert_command(ctx, argv):
+def linsert_command(ctx: Context, argv: Argv):
     """LINSERT key <BEFORE | AFTER> pivot element — Insert an element before or after another element in a list"""
     after = keyword(argv[2], {b"BEFORE": False, b"AFTER": True})
     value = lookup_list_write(ctx, argv[1])
@@ -320,7 +321,7 @@ def linsert_command(ctx, argv):
 
 @command("lrem", arity=4, flags="write", key_specs=[KeySpec("RW DELETE", Index(1))], group="list",
          complexity="O(N+M) where N is the length of the list and M is the number of elements removed.")
-def lrem_command(ctx, argv):
+def lrem_command(ctx: Context, argv: Argv):
     """LREM key count element — Remove elements from a list"""
     count = to_int(argv[2])
     value = lookup_list_write(ctx, argv[1])
@@ -337,7 +338,7 @@ def lrem_command(ctx, argv):
 
 @command("ltrim", arity=4, flags="write", key_specs=[KeySpec("RW DELETE", Index(1))], group="list",
          complexity="O(N) where N is the number of elements to be removed by the operation.")
-def ltrim_command(ctx, argv):
+def ltrim_command(ctx: Context, argv: Argv):
     """LTRIM key start stop — Trim a list to the specified range"""
     start, stop = to_int(argv[2]), to_int(argv[3])
     value = lookup_list_write(ctx, argv[1])
@@ -361,7 +362,7 @@ def ltrim_command(ctx, argv):
 @command("lmove", arity=5, flags="write denyoom",
          key_specs=[KeySpec("RW ACCESS DELETE", Index(1)), KeySpec("RW INSERT", Index(2))], group="list", since="6.2.0",
          complexity="O(1)")
-def lmove_command(ctx, argv):
+def lmove_command(ctx: Context, argv: Argv):
     """LMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT> — Pop an element from a list, push it to another list and return it"""
     from_left, to_left = keyword(argv[3], LIST_SIDES), keyword(argv[4], LIST_SIDES)
     return list_move(ctx, argv[1], argv[2], from_left, to_left)
@@ -370,7 +371,7 @@ def lmove_command(ctx, argv):
 @command("rpoplpush", arity=3, flags="write denyoom",
          key_specs=[KeySpec("RW ACCESS DELETE", Index(1)), KeySpec("RW INSERT", Index(2))], group="list", since="1.2.0",
          complexity="O(1)")
-def rpoplpush_command(ctx, argv):
+def rpoplpush_command(ctx: Context, argv: Argv):
     """RPOPLPUSH source destination — Remove the last element in a list, prepend it to another list and return it"""
     return list_move(ctx, argv[1], argv[2], from_left=False, to_left=True)
 
@@ -378,7 +379,7 @@ def rpoplpush_command(ctx, argv):
 @command("lmpop", arity=-4, flags="write", key_specs=[KeySpec("RW ACCESS DELETE", Index(1), KeyNum(0, 1))],
          group="list", since="7.0.0",
          complexity="O(N+M) where N is the number of provided keys and M is the number of elements returned.")
-def lmpop_command(ctx, argv):
+def lmpop_command(ctx: Context, argv: Argv):
     """LMPOP numkeys key [key ...] <LEFT | RIGHT> [COUNT count] — Pop elements from a list"""
     keys, left, count = parse_mpop(argv, 1, LIST_SIDES)
     popped = list_mpop(ctx, keys, left, count)
@@ -389,7 +390,7 @@ def lmpop_command(ctx, argv):
 # Each serves at once when it can; otherwise it returns a Block and the engine runs it again when one of its
 # keys is written. A key of another type is WRONGTYPE, whether met now or when the client is woken.
 
-def blocking_pop(ctx, keys: list[bytes], timeout_raw: bytes, left: bool):
+def blocking_pop(ctx: Context, keys: list[bytes], timeout_raw: bytes, left: bool):
     timeout_ms = parse_timeout(timeout_raw)
     for key in keys:
         value = lookup_list_write(ctx, key)
@@ -402,7 +403,7 @@ def blocking_pop(ctx, keys: list[bytes], timeout_raw: bytes, left: bool):
 @command("blpop", arity=-3, flags="write noscript blocking",
          key_specs=[KeySpec("RW ACCESS DELETE", Index(1), Range(-2))], group="list", since="2.0.0",
          complexity="O(N) where N is the number of provided keys.")
-def blpop_command(ctx, argv):
+def blpop_command(ctx: Context, argv: Argv):
     """BLPOP key [key ...] timeout — Remove and get the first element in a list, or block until one is available"""
     return blocking_pop(ctx, argv[1:-1], argv[-1], left=True)
 
@@ -410,12 +411,12 @@ def blpop_command(ctx, argv):
 @command("brpop", arity=-3, flags="write noscript blocking",
          key_specs=[KeySpec("RW ACCESS DELETE", Index(1), Range(-2))], group="list", since="2.0.0",
          complexity="O(N) where N is the number of provided keys.")
-def brpop_command(ctx, argv):
+def brpop_command(ctx: Context, argv: Argv):
     """BRPOP key [key ...] timeout — Remove and get the last element in a list, or block until one is available"""
     return blocking_pop(ctx, argv[1:-1], argv[-1], left=False)
 
 
-def blocking_move(ctx, source: bytes, destination: bytes, from_left: bool, to_left: bool, timeout_raw: bytes,
+def blocking_move(ctx: Context, source: bytes, destination: bytes, from_left: bool, to_left: bool, timeout_raw: bytes,
                   served_as: list[bytes]):
     """BRPOPLPUSH and BLMOVE; a served move propagates as served_as, its non-blocking form."""
     timeout_ms = parse_timeout(timeout_raw)
@@ -429,7 +430,7 @@ def blocking_move(ctx, source: bytes, destination: bytes, from_left: bool, to_le
 @command("brpoplpush", arity=4, flags="write denyoom noscript blocking",
          key_specs=[KeySpec("RW ACCESS DELETE", Index(1)), KeySpec("RW INSERT", Index(2))], group="list",
          since="2.2.0", complexity="O(1)")
-def brpoplpush_command(ctx, argv):
+def brpoplpush_command(ctx: Context, argv: Argv):
     """BRPOPLPUSH source destination timeout — Pop an element from a list, push it to another list and return it; or block until one is available"""
     return blocking_move(ctx, argv[1], argv[2], False, True, argv[3], [b"RPOPLPUSH", argv[1], argv[2]])
 
@@ -437,7 +438,7 @@ def brpoplpush_command(ctx, argv):
 @command("blmove", arity=6, flags="write denyoom noscript blocking",
          key_specs=[KeySpec("RW ACCESS DELETE", Index(1)), KeySpec("RW INSERT", Index(2))], group="list", since="6.2.0",
          complexity="O(1)")
-def blmove_command(ctx, argv):
+def blmove_command(ctx: Context, argv: Argv):
     """BLMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout — Pop an element from a list, push it to another list and return it; or block until one is available"""
     from_left, to_left = keyword(argv[3], LIST_SIDES), keyword(argv[4], LIST_SIDES)
     return blocking_move(ctx, argv[1], argv[2], from_left, to_left, argv[5], [b"LMOVE", *argv[1:5]])
@@ -446,7 +447,7 @@ def blmove_command(ctx, argv):
 @command("blmpop", arity=-5, flags="write blocking", key_specs=[KeySpec("RW ACCESS DELETE", Index(2), KeyNum(0, 1))],
          group="list", since="7.0.0",
          complexity="O(N+M) where N is the number of provided keys and M is the number of elements returned.")
-def blmpop_command(ctx, argv):
+def blmpop_command(ctx: Context, argv: Argv):
     """BLMPOP timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count] — Pop elements from a list, or block until one is available"""
     # Redis checks numkeys, LEFT|RIGHT and COUNT before the timeout.
     keys, left, count = parse_mpop(argv, 2, LIST_SIDES)

@@ -7,6 +7,7 @@ from ..protocol.values import OK, Verbatim
 from ..storage.memory import HEAP_ENTRY_BYTES, STARTUP_BYTES, TABLE_SLOT_BYTES, bytes_size, measure
 from .args import ArgCursor
 from .client import help_reply
+from .context import Argv, Context
 from .info import resident_bytes
 from .keys import lookup_read
 from .registry import Index, KeySpec, command
@@ -46,20 +47,20 @@ DOCTOR_PEAK = (
 
 
 @command("memory", arity=-2, group="server", since="4.0.0", complexity="Depends on subcommand.")
-def memory_command(ctx, argv):
+def memory_command(ctx: Context, argv: Argv):
     """MEMORY — A container for memory diagnostics commands"""
     raise CommandError(errors.wrong_arity("memory"))
 
 
 @command("memory|help", arity=2, flags="loading stale", group="server", since="4.0.0", complexity="O(1)")
-def memory_help_command(ctx, argv):
+def memory_help_command(ctx: Context, argv: Argv):
     """MEMORY HELP — Show helpful text about the different subcommands"""
     return help_reply(MEMORY_HELP)
 
 
 @command("memory|usage", arity=-3, flags="readonly", key_specs=[KeySpec("RO", Index(2))], group="server", since="4.0.0",
          complexity="O(N) where N is the number of samples.")
-def memory_usage_command(ctx, argv):
+def memory_usage_command(ctx: Context, argv: Argv):
     """MEMORY USAGE key [SAMPLES count] — Estimate the memory usage of a key: its key and value objects
     and its share of the tables (data, access times, and deadline and heap entry when it has a TTL)."""
     samples = 5
@@ -83,7 +84,7 @@ def memory_usage_command(ctx, argv):
 
 @command("memory|stats", arity=2, group="server", since="4.0.0", tips="nondeterministic_output "
          "request_policy:all_shards response_policy:special", complexity="O(1)")
-def memory_stats_command(ctx, argv):
+def memory_stats_command(ctx: Context, argv: Argv):
     """MEMORY STATS — Show memory usage details, with Redis's field names where they apply."""
     state = ctx.server
     memory = state.memory
@@ -130,7 +131,7 @@ def memory_stats_command(ctx, argv):
 
 @command("memory|doctor", arity=2, group="server", since="4.0.0", tips="nondeterministic_output "
          "request_policy:all_shards response_policy:special", complexity="O(1)")
-def memory_doctor_command(ctx, argv):
+def memory_doctor_command(ctx: Context, argv: Argv):
     """MEMORY DOCTOR — Outputs memory problems report"""
     memory = ctx.server.memory
     used = memory.used_memory()
@@ -146,7 +147,7 @@ def memory_doctor_command(ctx, argv):
 @command("memory|malloc-stats", arity=2, group="server", since="4.0.0", tips="nondeterministic_output "
          "request_policy:all_shards response_policy:special",
          complexity="Depends on how much memory is allocated, could be slow")
-def memory_malloc_stats_command(ctx, argv):
+def memory_malloc_stats_command(ctx: Context, argv: Argv):
     """MEMORY MALLOC-STATS — Show allocator internal stats (what Redis answers without jemalloc)"""
     return b"Stats not supported for the current allocator"
 
@@ -154,7 +155,7 @@ def memory_malloc_stats_command(ctx, argv):
 @command("memory|purge", arity=2, group="server", since="4.0.0", tips="request_policy:all_shards "
          "response_policy:all_succeeded",
          complexity="Depends on how much memory is allocated, could be slow")
-def memory_purge_command(ctx, argv):
+def memory_purge_command(ctx: Context, argv: Argv):
     """MEMORY PURGE — Ask the allocator to release memory: here, rebuild tables emptied by deletions"""
     for db in ctx.server.databases:
         while db.compact_one_table(max_keys=None):

@@ -31,6 +31,7 @@ from ..config import (
     NOTIFY_ZSET,
     parse_keyspace_events,
 )
+from .context import Context
 from .pubsub import publish
 
 __all__ = [
@@ -40,7 +41,7 @@ __all__ = [
 ]
 
 
-def notify(ctx, event_class: int, event_name: bytes, key: bytes, db=None) -> None:
+def notify(ctx: Context, event_class: int, event_name: bytes, key: bytes, db=None) -> None:
     """notifyKeyspaceEvent for a key of the client's database (or of `db`, for MOVE and COPY ... DB)."""
     state = ctx.server
     flags = state.notify_flags
@@ -62,12 +63,12 @@ def publish_event(state, flags: int, event_name: bytes, key: bytes, db_index: in
         publish(state, b"__keyevent@%d__:%s" % (db_index, event_name), key)
 
 
-def new_key(ctx, key: bytes, db=None) -> None:
+def new_key(ctx: Context, key: bytes, db=None) -> None:
     """dbAdd's "new" event."""
     notify(ctx, NOTIFY_NEW, b"new", key, db)
 
 
-def keymiss(ctx, key: bytes) -> None:
+def keymiss(ctx: Context, key: bytes) -> None:
     """lookupKeyRead's "keymiss" event."""
     notify(ctx, NOTIFY_KEY_MISS, b"keymiss", key)
 

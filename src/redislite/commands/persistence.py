@@ -9,13 +9,14 @@ from .. import errors
 from ..errors import CommandError
 from ..protocol.values import OK, SimpleString
 from .args import INT64_MAX, ArgCursor, to_int
+from .context import Argv, Context
 from .keys import lfu_policy, lookup_read
 from .notifications import NOTIFY_GENERIC, notify
 from .notifications import new_key as notify_new_key
 from .registry import Index, KeySpec, command
 
 
-def persistence_of(ctx):
+def persistence_of(ctx: Context):
     service = ctx.server.persistence
     if service is None:
         raise CommandError(errors.NO_PERSISTENCE)
@@ -24,7 +25,7 @@ def persistence_of(ctx):
 
 @command("save", arity=1, flags="admin noscript no_async_loading no_multi", group="server",
          complexity="O(N) where N is the total number of keys in all databases")
-def save_command(ctx, argv):
+def save_command(ctx: Context, argv: Argv):
     """SAVE — Synchronously save the dataset to disk"""
     service = persistence_of(ctx)
     if service.bgsave_in_progress():
@@ -36,7 +37,7 @@ def save_command(ctx, argv):
 
 
 @command("bgsave", arity=-1, flags="admin noscript no_async_loading", group="server", complexity="O(1)")
-def bgsave_command(ctx, argv):
+def bgsave_command(ctx: Context, argv: Argv):
     """BGSAVE [SCHEDULE] — Asynchronously save the dataset to disk"""
     if len(argv) > 1 and (len(argv) > 2 or argv[1].lower() != b"schedule"):
         raise CommandError(errors.SYNTAX)
@@ -55,7 +56,7 @@ def bgsave_command(ctx, argv):
 
 
 @command("bgrewriteaof", arity=1, flags="admin noscript no_async_loading", group="server", complexity="O(1)")
-def bgrewriteaof_command(ctx, argv):
+def bgrewriteaof_command(ctx: Context, argv: Argv):
     """BGREWRITEAOF — Asynchronously rewrite the append-only file"""
     # Works with appendonly off too (the directory then gets a base and a manifest only), as in Redis 7.0.
     service = persistence_of(ctx)
@@ -74,7 +75,7 @@ def bgrewriteaof_command(ctx, argv):
          complexity="O(1) to access the key and additional O(N*M) to serialize it, where N is the number of "
          "Redis objects composing the value and M their average size. For small string values the time "
          "complexity is thus O(1)+O(1*M) where M is small, so simply O(1).")
-def dump_command(ctx, argv):
+def dump_command(ctx: Context, argv: Argv):
     """DUMP key — Return a serialized version of the value stored at the specified key."""
     value = lookup_read(ctx, argv[1], ctx.touch)
     if value is None:
@@ -89,7 +90,7 @@ def dump_command(ctx, argv):
          "is the number of Redis objects composing the value and M their average size. For small string values the "
          "time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the "
          "complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).")
-def restore_command(ctx, argv):
+def restore_command(ctx: Context, argv: Argv):
     """RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency] — Create a key using the provided serialized value, previously obtained using DUMP."""
     replace = absttl = False
     idle = freq = None
@@ -153,7 +154,7 @@ REPLCONF_OPTIONS = (b"listening-port", b"ip-address", b"capa", b"rdb-only", b"rd
 
 
 @command("sync", arity=1, flags="admin noscript no_async_loading no_multi", group="server")
-def sync_command(ctx, argv):
+def sync_command(ctx: Context, argv: Argv):
     """SYNC — Internal command used for replication"""
     # The answer is the snapshot itself ($<size> then the RDB bytes, as Redis's disk-based full sync sends
     # it), written by the server once a BGSAVE made for it is done; then the connection closes. Streaming
@@ -166,7 +167,7 @@ def sync_command(ctx, argv):
 
 @command("replconf", arity=-1, flags="admin noscript loading stale allow_busy", group="server", since="3.0.0",
          complexity="O(1)")
-def replconf_command(ctx, argv):
+def replconf_command(ctx: Context, argv: Argv):
     """REPLCONF — An internal command for configuring the replication stream"""
     if len(argv) % 2 == 0:
         raise CommandError(errors.SYNTAX)

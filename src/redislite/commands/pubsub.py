@@ -15,6 +15,7 @@ from ..protocol.values import Push, Replies
 from ..storage.glob import compile_glob
 from .client import help_reply
 from .connection import on_reset
+from .context import Argv, Context
 from .registry import Index, KeySpec, Range, command
 
 SUBSCRIBE_FLAGS = "pubsub noscript loading stale"
@@ -25,14 +26,14 @@ PATTERNS = ("patterns", b"psubscribe", b"punsubscribe")
 SHARD = ("shard_channels", b"ssubscribe", b"sunsubscribe")
 
 
-def subscription_count(ctx, kind) -> int:
+def subscription_count(ctx: Context, kind) -> int:
     """The count Redis puts in (un)subscribe replies: channels plus patterns, or shard channels alone."""
     if kind is SHARD:
         return len(ctx.shard_channels)
     return len(ctx.channels) + len(ctx.patterns)
 
 
-def subscribe(ctx, kind, names: list[bytes]) -> Replies:
+def subscribe(ctx: Context, kind, names: list[bytes]) -> Replies:
     attribute, verb, _ = kind
     mine, server = getattr(ctx, attribute), getattr(ctx.server, attribute)
     replies = Replies()
@@ -47,7 +48,7 @@ def subscribe(ctx, kind, names: list[bytes]) -> Replies:
     return replies
 
 
-def unsubscribe(ctx, kind, names: list[bytes]) -> Replies:
+def unsubscribe(ctx: Context, kind, names: list[bytes]) -> Replies:
     """Unsubscribe from names (all when empty); one reply per name, or one with a nil name if there were none."""
     attribute, _, verb = kind
     mine, server = getattr(ctx, attribute), getattr(ctx.server, attribute)
@@ -68,7 +69,7 @@ def unsubscribe(ctx, kind, names: list[bytes]) -> Replies:
 
 
 @on_reset
-def unsubscribe_all(ctx) -> None:
+def unsubscribe_all(ctx: Context) -> None:
     """RESET and disconnect: leave everything, without replies."""
     if ctx.channels or ctx.patterns or ctx.shard_channels:
         for kind in (CHANNELS, PATTERNS, SHARD):
@@ -102,21 +103,21 @@ def publish(state, channel: bytes, message: bytes) -> int:
 
 @command("subscribe", arity=-2, flags=SUBSCRIBE_FLAGS, group="pubsub", since="2.0.0",
          complexity="O(N) where N is the number of channels to subscribe to.")
-def subscribe_command(ctx, argv):
+def subscribe_command(ctx: Context, argv: Argv):
     """SUBSCRIBE channel [channel ...] — Listen for messages published to the given channels"""
     return subscribe(ctx, CHANNELS, argv[1:])
 
 
 @command("unsubscribe", arity=-1, flags=SUBSCRIBE_FLAGS, group="pubsub", since="2.0.0",
          complexity="O(N) where N is the number of clients already subscribed to a channel.")
-def unsubscribe_command(ctx, argv):
+def unsubscribe_command(ctx: Context, argv: Argv):
     """UNSUBSCRIBE [channel [channel ...]] — Stop listening for messages posted to the given channels"""
     return unsubscribe(ctx, CHANNELS, argv[1:])
 
 
 @command("psubscribe", arity=-2, flags=SUBSCRIBE_FLAGS, group="pubsub", since="2.0.0",
          complexity="O(N) where N is the number of patterns the client is already subscribed to.")
-def psubscribe_command(ctx, argv):
+def psubscribe_command(ctx: Context, argv: Argv):
     """PSUBSCRIBE pattern [pattern ...] — Listen for messages published to channels matching the given patterns"""
     return subscribe(ctx, PATTERNS, argv[1:])
 
@@ -124,7 +125,7 @@ def psubscribe_command(ctx, argv):
 @command("punsubscribe", arity=-1, flags=SUBSCRIBE_FLAGS, group="pubsub", since="2.0.0",
          complexity="O(N+M) where N is the number of patterns the client is already subscribed and M is the "
          "number of total patterns subscribed in the system (by any client).")
-def punsubscribe_command(ctx, argv):
+def punsubscribe_command(ctx: Context, argv: Argv):
     """PUNSUBSCRIBE [pattern [pattern ...]] — Stop listening for messages posted to channels matching the given patterns"""
     return unsubscribe(ctx, PATTERNS, argv[1:])
 
@@ -132,7 +133,7 @@ def punsubscribe_command(ctx, argv):
 @command("ssubscribe", arity=-2, flags=SUBSCRIBE_FLAGS, key_specs=[KeySpec("NOT_KEY", Index(1), Range(-1))],
          group="pubsub", since="7.0.0",
          complexity="O(N) where N is the number of shard channels to subscribe to.")
-def ssubscribe_command(ctx, argv):
+def ssubscribe_command(ctx: Context, argv: Argv):
     """SSUBSCRIBE shardchannel [shardchannel ...] — Listen for messages published to the given shard channels"""
     return subscribe(ctx, SHARD, argv[1:])
 
@@ -140,7 +141,7 @@ def ssubscribe_command(ctx, argv):
 @command("sunsubscribe", arity=-1, flags=SUBSCRIBE_FLAGS, key_specs=[KeySpec("NOT_KEY", Index(1), Range(-1))],
          group="pubsub", since="7.0.0",
          complexity="O(N) where N is the number of clients already subscribed to a shard channel.")
-def sunsubscribe_command(ctx, argv):
+def sunsubscribe_command(ctx: Context, argv: Argv):
     """SUNSUBSCRIBE [shardchannel [shardchannel ...]] — Stop listening for messages posted to the given shard channels"""
     return unsubscribe(ctx, SHARD, argv[1:])
 
@@ -148,7 +149,7 @@ def sunsubscribe_command(ctx, argv):
 @command("publish", arity=3, flags="pubsub loading stale fast", group="pubsub", since="2.0.0",
          complexity="O(N+M) where N is the number of clients subscribed to the receiving channel and M is the "
          "total number of subscribed patterns (by any client).")
-def publish_command(ctx, argv):
+def publish_command(ctx: Context, argv: Argv):
     """PUBLISH channel message — Post a message to a channel"""
     return publish(ctx.server, argv[1], argv[2])
 
@@ -156,7 +157,7 @@ def publish_command(ctx, argv):
 @command("spublish", arity=3, flags="pubsub loading stale fast", key_specs=[KeySpec("NOT_KEY", Index(1))],
          group="pubsub", since="7.0.0",
          complexity="O(N) where N is the number of clients subscribed to the receiving shard channel.")
-def spublish_command(ctx, argv):
+def spublish_command(ctx: Context, argv: Argv):
     """SPUBLISH shardchannel message — Post a message to a shard channel"""
     subscribers = ctx.server.shard_channels.get(argv[1])
     if not subscribers:
@@ -198,7 +199,7 @@ def subscriber_counts(registry: dict, names: list[bytes]) -> list:
 
 
 @command("pubsub", arity=-2, group="pubsub", since="2.8.0", complexity="Depends on subcommand.")
-def pubsub_command(ctx, argv):
+def pubsub_command(ctx: Context, argv: Argv):
     """PUBSUB — A container for Pub/Sub commands"""
     raise CommandError(errors.wrong_arity("pubsub"))
 
@@ -206,21 +207,21 @@ def pubsub_command(ctx, argv):
 @command("pubsub|channels", arity=-2, flags="pubsub loading stale", group="pubsub", since="2.8.0",
          complexity="O(N) where N is the number of active channels, and assuming constant time pattern matching "
          "(relatively short channels and patterns)")
-def pubsub_channels_command(ctx, argv):
+def pubsub_channels_command(ctx: Context, argv: Argv):
     """PUBSUB CHANNELS [pattern] — List active channels"""
     return matching_names(ctx.server.channels, argv)
 
 
 @command("pubsub|numsub", arity=-2, flags="pubsub loading stale", group="pubsub", since="2.8.0",
          complexity="O(N) for the NUMSUB subcommand, where N is the number of requested channels")
-def pubsub_numsub_command(ctx, argv):
+def pubsub_numsub_command(ctx: Context, argv: Argv):
     """PUBSUB NUMSUB [channel [channel ...]] — Get the count of subscribers for channels"""
     return subscriber_counts(ctx.server.channels, argv[2:])
 
 
 @command("pubsub|numpat", arity=2, flags="pubsub loading stale", group="pubsub", since="2.8.0",
          complexity="O(1)")
-def pubsub_numpat_command(ctx, argv):
+def pubsub_numpat_command(ctx: Context, argv: Argv):
     """PUBSUB NUMPAT — Get the count of unique patterns pattern subscriptions"""
     return len(ctx.server.patterns)
 
@@ -228,20 +229,20 @@ def pubsub_numpat_command(ctx, argv):
 @command("pubsub|shardchannels", arity=-2, flags="pubsub loading stale", group="pubsub", since="7.0.0",
          complexity="O(N) where N is the number of active shard channels, and assuming constant time pattern "
          "matching (relatively short shard channels).")
-def pubsub_shardchannels_command(ctx, argv):
+def pubsub_shardchannels_command(ctx: Context, argv: Argv):
     """PUBSUB SHARDCHANNELS [pattern] — List active shard channels"""
     return matching_names(ctx.server.shard_channels, argv)
 
 
 @command("pubsub|shardnumsub", arity=-2, flags="pubsub loading stale", group="pubsub", since="7.0.0",
          complexity="O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels")
-def pubsub_shardnumsub_command(ctx, argv):
+def pubsub_shardnumsub_command(ctx: Context, argv: Argv):
     """PUBSUB SHARDNUMSUB [shardchannel [shardchannel ...]] — Get the count of subscribers for shard channels"""
     return subscriber_counts(ctx.server.shard_channels, argv[2:])
 
 
 @command("pubsub|help", arity=2, flags="loading stale", group="pubsub", since="6.2.0", complexity="O(1)")
-def pubsub_help_command(ctx, argv):
+def pubsub_help_command(ctx: Context, argv: Argv):
     """PUBSUB HELP — Show helpful text about the different subcommands"""
     return help_reply(PUBSUB_HELP)
 

@@ -22,6 +22,7 @@ from ..protocol.values import OK, ErrorReply, SetReply, SimpleString
 from ..storage.glob import compile_glob
 from .args import ArgCursor, parse_flush_mode
 from .client import help_reply
+from .context import Argv, Context
 from .lua import payload
 from .lua.runtime import LuaEngine
 from .registry import CommandFlag, Index, KeyNum, KeySpec, command
@@ -416,7 +417,7 @@ class Scripting:
         return OK
 
 
-def scripting_of(ctx) -> Scripting:
+def scripting_of(ctx: Context) -> Scripting:
     return scripting_of_server(ctx.server)
 
 
@@ -495,7 +496,7 @@ def keys_and_args(argv: list[bytes], not_integer: bytes = errors.NOT_INTEGER) ->
     return keys, argv[3 + len(keys):]
 
 
-def eval_generic(ctx, argv: list[bytes], by_sha: bool, read_only: bool):
+def eval_generic(ctx: Context, argv: Argv, by_sha: bool, read_only: bool):
     feed_monitors(ctx, argv)
     if by_sha and len(argv[1]) != 40:
         raise CommandError(errors.NOSCRIPT)  # Redis answers this before looking at numkeys
@@ -511,7 +512,7 @@ def eval_generic(ctx, argv: list[bytes], by_sha: bool, read_only: bool):
     return scripting.run_script(ctx, sha, script, keys, args, read_only, argv)
 
 
-def feed_monitors(ctx, argv: list[bytes]) -> None:
+def feed_monitors(ctx: Context, argv: list[bytes]) -> None:
     """EVAL and EVALSHA are skip_monitor commands that feed MONITOR themselves, before the commands their script
     runs, so a monitor sees the script first (as in Redis)."""
     if ctx.server.monitors:
@@ -521,7 +522,7 @@ def feed_monitors(ctx, argv: list[bytes]) -> None:
 @command("eval", arity=-3, flags="noscript stale skip_monitor no_mandatory_keys",
          key_specs=script_keys("RW ACCESS UPDATE", WRITE_NOTES), group="scripting",
          since="2.6.0", complexity="Depends on the script that is executed.")
-def eval_command(ctx, argv):
+def eval_command(ctx: Context, argv: Argv):
     """EVAL script numkeys [key [key ...]] [arg [arg ...]] — Execute a Lua script server side"""
     return eval_generic(ctx, argv, by_sha=False, read_only=False)
 
@@ -529,7 +530,7 @@ def eval_command(ctx, argv):
 @command("evalsha", arity=-3, flags="noscript stale skip_monitor no_mandatory_keys",
          key_specs=script_keys("RW ACCESS UPDATE"), group="scripting",
          since="2.6.0", complexity="Depends on the script that is executed.")
-def evalsha_command(ctx, argv):
+def evalsha_command(ctx: Context, argv: Argv):
     """EVALSHA sha1 numkeys [key [key ...]] [arg [arg ...]] — Execute a Lua script server side"""
     return eval_generic(ctx, argv, by_sha=True, read_only=False)
 
@@ -537,7 +538,7 @@ def evalsha_command(ctx, argv):
 @command("eval_ro", arity=-3, flags="readonly noscript stale skip_monitor no_mandatory_keys",
          key_specs=script_keys("RO ACCESS", READ_NOTES),
          group="scripting", since="7.0.0", complexity="Depends on the script that is executed.")
-def eval_ro_command(ctx, argv):
+def eval_ro_command(ctx: Context, argv: Argv):
     """EVAL_RO script numkeys [key [key ...]] [arg [arg ...]] — Execute a read-only Lua script server side"""
     return eval_generic(ctx, argv, by_sha=False, read_only=True)
 
@@ -545,7 +546,7 @@ def eval_ro_command(ctx, argv):
 @command("evalsha_ro", arity=-3, flags="readonly noscript stale skip_monitor no_mandatory_keys",
          key_specs=script_keys("RO ACCESS"),
          group="scripting", since="7.0.0", complexity="Depends on the script that is executed.")
-def evalsha_ro_command(ctx, argv):
+def evalsha_ro_command(ctx: Context, argv: Argv):
     """EVALSHA_RO sha1 numkeys [key [key ...]] [arg [arg ...]] — Execute a read-only Lua script server side"""
     return eval_generic(ctx, argv, by_sha=True, read_only=True)
 
@@ -573,13 +574,13 @@ HELP
 
 
 @command("script", arity=-2, group="scripting", since="2.6.0", complexity="Depends on subcommand.")
-def script_command(ctx, argv):
+def script_command(ctx: Context, argv: Argv):
     """SCRIPT — A container for Lua scripts management commands"""
     raise CommandError(errors.wrong_arity("script"))
 
 
 @command("script|help", arity=2, flags="loading stale", group="scripting", since="5.0.0", complexity="O(1)")
-def script_help_command(ctx, argv):
+def script_help_command(ctx: Context, argv: Argv):
     """SCRIPT HELP — Show helpful text about the different subcommands"""
     return help_reply(SCRIPT_HELP)
 
@@ -588,14 +589,14 @@ def script_help_command(ctx, argv):
          tips="request_policy:all_shards response_policy:agg_logical_and",
          complexity="O(N) with N being the number of scripts to check (so checking a single script is an O(1) "
          "operation).")
-def script_exists_command(ctx, argv):
+def script_exists_command(ctx: Context, argv: Argv):
     """SCRIPT EXISTS sha1 [sha1 ...] — Check existence of scripts in the script cache."""
     scripts = scripting_of(ctx).scripts
     return [1 if sha.lower() in scripts else 0 for sha in argv[2:]]
 
 
 @command("script|debug", arity=3, flags="noscript", group="scripting", since="3.2.0", complexity="O(1)")
-def script_debug_command(ctx, argv):
+def script_debug_command(ctx: Context, argv: Argv):
     """SCRIPT DEBUG <YES | SYNC | NO> — Set the debug mode for executed scripts."""
     mode = argv[2].lower()
     if mode == b"no":
@@ -608,7 +609,7 @@ def script_debug_command(ctx, argv):
 @command("script|load", arity=3, flags="noscript stale", group="scripting", since="2.6.0",
          tips="request_policy:all_nodes response_policy:all_succeeded",
          complexity="O(N) with N being the length in bytes of the script body.")
-def script_load_command(ctx, argv):
+def script_load_command(ctx: Context, argv: Argv):
     """SCRIPT LOAD script — Load the specified Lua script into the script cache."""
     sha, _ = scripting_of(ctx).eval_script(argv[2])
     return sha
@@ -617,7 +618,7 @@ def script_load_command(ctx, argv):
 @command("script|flush", arity=-2, flags="noscript", group="scripting", since="2.6.0",
          tips="request_policy:all_nodes response_policy:all_succeeded",
          complexity="O(N) with N being the number of scripts in cache")
-def script_flush_command(ctx, argv):
+def script_flush_command(ctx: Context, argv: Argv):
     """SCRIPT FLUSH [ASYNC | SYNC] — Remove all the scripts from the script cache."""
     parse_flush_mode(argv, 2, errors.SCRIPT_FLUSH_MODE)
     scripting_of(ctx).flush_scripts()
@@ -626,7 +627,7 @@ def script_flush_command(ctx, argv):
 
 @command("script|kill", arity=2, flags="noscript allow_busy", group="scripting", since="2.6.0",
          tips="request_policy:all_shards response_policy:one_succeeded", complexity="O(1)")
-def script_kill_command(ctx, argv):
+def script_kill_command(ctx: Context, argv: Argv):
     """SCRIPT KILL — Kill the script currently in execution."""
     return scripting_of(ctx).kill(is_eval=True)
 
@@ -634,7 +635,7 @@ def script_kill_command(ctx, argv):
 # -- FCALL ---------------------------------------------------------------------------------------------------
 
 
-def fcall_generic(ctx, argv: list[bytes], read_only: bool):
+def fcall_generic(ctx: Context, argv: Argv, read_only: bool):
     scripting = scripting_of(ctx)
     function = scripting.functions.get(argv[1].lower())
     if function is None:
@@ -646,7 +647,7 @@ def fcall_generic(ctx, argv: list[bytes], read_only: bool):
 @command("fcall", arity=-3, flags="noscript stale skip_monitor no_mandatory_keys",
          key_specs=script_keys("RW ACCESS UPDATE", WRITE_NOTES), group="scripting",
          since="7.0.0", complexity="Depends on the function that is executed.")
-def fcall_command(ctx, argv):
+def fcall_command(ctx: Context, argv: Argv):
     """FCALL function numkeys [key [key ...]] [arg [arg ...]] — Invoke a function"""
     return fcall_generic(ctx, argv, read_only=False)
 
@@ -654,7 +655,7 @@ def fcall_command(ctx, argv):
 @command("fcall_ro", arity=-3, flags="readonly noscript stale skip_monitor no_mandatory_keys",
          key_specs=script_keys("RO ACCESS", READ_NOTES),
          group="scripting", since="7.0.0", complexity="Depends on the function that is executed.")
-def fcall_ro_command(ctx, argv):
+def fcall_ro_command(ctx: Context, argv: Argv):
     """FCALL_RO function numkeys [key [key ...]] [arg [arg ...]] — Invoke a read-only function"""
     return fcall_generic(ctx, argv, read_only=True)
 
@@ -705,13 +706,13 @@ HELP
 
 
 @command("function", arity=-2, group="scripting", since="7.0.0", complexity="Depends on subcommand.")
-def function_command(ctx, argv):
+def function_command(ctx: Context, argv: Argv):
     """FUNCTION — A container for function commands"""
     raise CommandError(errors.wrong_arity("function"))
 
 
 @command("function|help", arity=2, flags="loading stale", group="scripting", since="7.0.0", complexity="O(1)")
-def function_help_command(ctx, argv):
+def function_help_command(ctx: Context, argv: Argv):
     """FUNCTION HELP — Show helpful text about the different subcommands"""
     return help_reply(FUNCTION_HELP)
 
@@ -719,7 +720,7 @@ def function_help_command(ctx, argv):
 @command("function|load", arity=-3, flags="write denyoom noscript", group="scripting", since="7.0.0",
          tips="request_policy:all_shards response_policy:all_succeeded",
          complexity="O(1) (considering compilation time is redundant)")
-def function_load_command(ctx, argv):
+def function_load_command(ctx: Context, argv: Argv):
     """FUNCTION LOAD [REPLACE] function-code — Create a function with the given arguments (name, code, description)"""
     *options, code = argv[2:]  # the code comes last; every argument before it must be REPLACE
     for option in options:
@@ -732,7 +733,7 @@ def function_load_command(ctx, argv):
 
 @command("function|delete", arity=3, flags="write noscript", group="scripting", since="7.0.0",
          tips="request_policy:all_shards response_policy:all_succeeded", complexity="O(1)")
-def function_delete_command(ctx, argv):
+def function_delete_command(ctx: Context, argv: Argv):
     """FUNCTION DELETE library-name — Delete a function by name"""
     scripting = scripting_of(ctx)
     library = scripting.libraries.get(argv[2])
@@ -746,7 +747,7 @@ def function_delete_command(ctx, argv):
 @command("function|flush", arity=-2, flags="write noscript", group="scripting", since="7.0.0",
          tips="request_policy:all_shards response_policy:all_succeeded",
          complexity="O(N) where N is the number of functions deleted")
-def function_flush_command(ctx, argv):
+def function_flush_command(ctx: Context, argv: Argv):
     """FUNCTION FLUSH [ASYNC | SYNC] — Deleting all functions"""
     parse_flush_mode(argv, 2, errors.FUNCTION_FLUSH_MODE)
     scripting = scripting_of(ctx)
@@ -759,7 +760,7 @@ def function_flush_command(ctx, argv):
 @command("function|list", arity=-2, flags="noscript", group="scripting", since="7.0.0",
          tips="nondeterministic_output_order",
          complexity="O(N) where N is the number of functions")
-def function_list_command(ctx, argv):
+def function_list_command(ctx: Context, argv: Argv):
     """FUNCTION LIST [LIBRARYNAME library-name-pattern] [WITHCODE] — List information about all the functions"""
     with_code = False
     pattern = None
@@ -789,7 +790,7 @@ def function_list_command(ctx, argv):
 
 @command("function|dump", arity=2, flags="noscript", group="scripting", since="7.0.0",
          complexity="O(N) where N is the number of functions")
-def function_dump_command(ctx, argv):
+def function_dump_command(ctx: Context, argv: Argv):
     """FUNCTION DUMP — Dump all functions into a serialized binary payload"""
     return payload.dump([library.code for library in scripting_of(ctx).libraries.values()])
 
@@ -797,7 +798,7 @@ def function_dump_command(ctx, argv):
 @command("function|restore", arity=-3, flags="write denyoom noscript", group="scripting", since="7.0.0",
          tips="request_policy:all_shards response_policy:all_succeeded",
          complexity="O(N) where N is the number of functions on the payload")
-def function_restore_command(ctx, argv):
+def function_restore_command(ctx: Context, argv: Argv):
     """FUNCTION RESTORE serialized-value [FLUSH | APPEND | REPLACE] — Restore all the functions on the given payload"""
     if len(argv) > 4:
         raise CommandError(errors.unknown_subcommand_or_arity("function", argv[1]))
@@ -838,7 +839,7 @@ def function_restore_command(ctx, argv):
 @command("function|stats", arity=2, flags="noscript allow_busy", group="scripting", since="7.0.0",
          tips="nondeterministic_output request_policy:all_shards response_policy:special",
          complexity="O(1)")
-def function_stats_command(ctx, argv):
+def function_stats_command(ctx: Context, argv: Argv):
     """FUNCTION STATS — Return information about the function currently running (name, description, duration)"""
     scripting = scripting_of(ctx)
     run = scripting.run
@@ -855,6 +856,6 @@ def function_stats_command(ctx, argv):
 @command("function|kill", arity=2, flags="noscript allow_busy", group="scripting", since="7.0.0",
          tips="request_policy:all_shards response_policy:one_succeeded",
          complexity="O(1)")
-def function_kill_command(ctx, argv):
+def function_kill_command(ctx: Context, argv: Argv):
     """FUNCTION KILL — Kill the function currently in execution."""
     return scripting_of(ctx).kill(is_eval=False)

@@ -7,6 +7,7 @@ from .. import errors
 from ..errors import CommandError
 from ..protocol.values import OK
 from .args import parse_flush_mode
+from .context import Argv, Context
 from .registry import command
 from .scripting import scripting_of
 
@@ -14,14 +15,14 @@ from .scripting import scripting_of
 
 
 @command("dbsize", arity=1, flags="readonly fast", group="server", acl="@keyspace", complexity="O(1)")
-def dbsize_command(ctx, argv):
+def dbsize_command(ctx: Context, argv: Argv):
     """DBSIZE — Return the number of keys in the selected database"""
     return len(ctx.db)
 
 
 @command("flushdb", arity=-1, flags="write", group="server", acl="@keyspace @dangerous",
          complexity="O(N) where N is the number of keys in the selected database")
-def flushdb_command(ctx, argv):
+def flushdb_command(ctx: Context, argv: Argv):
     """FLUSHDB [ASYNC | SYNC] — Remove all keys from the current database"""
     parse_flush_mode(argv, 1)
     ctx.server.dirty += len(ctx.db)
@@ -31,7 +32,7 @@ def flushdb_command(ctx, argv):
 
 @command("flushall", arity=-1, flags="write", group="server", acl="@keyspace @dangerous",
          complexity="O(N) where N is the total number of keys in all databases")
-def flushall_command(ctx, argv):
+def flushall_command(ctx: Context, argv: Argv):
     """FLUSHALL [ASYNC | SYNC] — Remove all keys from all databases"""
     parse_flush_mode(argv, 1)
     state = ctx.server
@@ -43,7 +44,7 @@ def flushall_command(ctx, argv):
 
 
 @command("time", arity=1, flags="loading stale fast", group="server", since="2.6.0", complexity="O(1)")
-def time_command(ctx, argv):
+def time_command(ctx: Context, argv: Argv):
     """TIME — Return the current server time"""
     now_us = ctx.server.clock_ns() // 1000
     return [b"%d" % (now_us // 1_000_000), b"%d" % (now_us % 1_000_000)]
@@ -51,7 +52,7 @@ def time_command(ctx, argv):
 
 @command("lastsave", arity=1, flags="loading stale fast", group="server", acl="@admin @dangerous",
          complexity="O(1)")
-def lastsave_command(ctx, argv):
+def lastsave_command(ctx: Context, argv: Argv):
     """LASTSAVE — Get the UNIX time stamp of the last successful save to disk"""
     return ctx.server.last_save_s
 
@@ -62,7 +63,7 @@ def lastsave_command(ctx, argv):
 @command("shutdown", arity=-1, flags="admin noscript loading stale no_multi allow_busy", group="server",
          since="1.0.0", complexity="O(N) when saving, where N is the total number of keys in all databases when "
          "saving data, otherwise O(1)")
-def shutdown_command(ctx, argv):
+def shutdown_command(ctx: Context, argv: Argv):
     """SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT] — Synchronously save the dataset to disk and then shut down the server"""
     save = None
     abort = force = False

@@ -13,6 +13,7 @@ from ..errors import CommandError
 from ..protocol.values import SetReply
 from ..storage.sets import SetValue, is_integer
 from .args import INT64_MAX, ArgCursor, long_in_range, parse_cursor, parse_scan_options, positive_long
+from .context import Argv, Context
 from .hashes import SCAN_COMPLEXITY, matching, scan_container
 from .keys import lookup_read_as, lookup_write_as
 from .notifications import NOTIFY_GENERIC, NOTIFY_SET, new_key, notify
@@ -28,19 +29,19 @@ INTER_COMPLEXITY = ("O(N*M) worst case where N is the cardinality of the smalles
 # -- lookups ------------------------------------------------------------------------------------------------
 
 
-def lookup_set_read(ctx, key: bytes) -> SetValue | None:
+def lookup_set_read(ctx: Context, key: bytes) -> SetValue | None:
     return lookup_read_as(ctx, key, SetValue)
 
 
-def lookup_set_write(ctx, key: bytes) -> SetValue | None:
+def lookup_set_write(ctx: Context, key: bytes) -> SetValue | None:
     return lookup_write_as(ctx, key, SetValue)
 
 
-def lookup_sets(ctx, keys: list[bytes]) -> list[SetValue | None]:
+def lookup_sets(ctx: Context, keys: list[bytes]) -> list[SetValue | None]:
     return [lookup_set_read(ctx, key) for key in keys]
 
 
-def max_intset_entries(ctx) -> int:
+def max_intset_entries(ctx: Context) -> int:
     return ctx.server.config.set_max_intset_entries
 
 
@@ -50,7 +51,7 @@ def max_intset_entries(ctx) -> int:
 @command("sadd", arity=-3, flags="write denyoom fast", key_specs=[KeySpec("RW INSERT", Index(1))], group="set",
          complexity="O(1) for each element added, so O(N) to add N elements when the command is called with "
          "multiple arguments.")
-def sadd_command(ctx, argv):
+def sadd_command(ctx: Context, argv: Argv):
     """SADD key member [member ...] — Add one or more members to a set"""
     key = argv[1]
     value = lookup_set_write(ctx, key)
@@ -73,7 +74,7 @@ def sadd_command(ctx, argv):
 
 @command("srem", arity=-3, flags="write fast", key_specs=[KeySpec("RW DELETE", Index(1))], group="set",
          complexity="O(N) where N is the number of members to be removed.")
-def srem_command(ctx, argv):
+def srem_command(ctx: Context, argv: Argv):
     """SREM key member [member ...] — Remove one or more members from a set"""
     key = argv[1]
     value = lookup_set_write(ctx, key)
@@ -98,7 +99,7 @@ def srem_command(ctx, argv):
 @command("smove", arity=4, flags="write fast",
          key_specs=[KeySpec("RW ACCESS DELETE", Index(1)), KeySpec("RW INSERT", Index(2))], group="set",
          complexity="O(1)")
-def smove_command(ctx, argv):
+def smove_command(ctx: Context, argv: Argv):
     """SMOVE source destination member — Move a member from one set to another"""
     source_key, target_key, member = argv[1], argv[2], argv[3]
     source = ctx.db.lookup(source_key, ctx.now_ms, ctx.touch)
@@ -135,7 +136,7 @@ def smove_command(ctx, argv):
 
 @command("spop", arity=-2, flags="write fast", key_specs=[KeySpec("RW ACCESS DELETE", Index(1))], group="set",
          complexity="Without the count argument O(1), otherwise O(N) where N is the value of the passed count.")
-def spop_command(ctx, argv):
+def spop_command(ctx: Context, argv: Argv):
     """SPOP key [count] — Remove and return one or multiple random members from a set"""
     if len(argv) > 3:
         raise CommandError(errors.SYNTAX)
@@ -189,7 +190,7 @@ def spop_command(ctx, argv):
 @command("srandmember", arity=-2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="set",
          complexity="Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed "
          "count.")
-def srandmember_command(ctx, argv):
+def srandmember_command(ctx: Context, argv: Argv):
     """SRANDMEMBER key [count] — Get one or multiple random members from a set"""
     if len(argv) > 3:
         raise CommandError(errors.SYNTAX)
@@ -212,7 +213,7 @@ def srandmember_command(ctx, argv):
 
 @command("smembers", arity=2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="set",
          complexity="O(N) where N is the set cardinality.")
-def smembers_command(ctx, argv):
+def smembers_command(ctx: Context, argv: Argv):
     """SMEMBERS key — Get all the members in a set"""
     value = lookup_set_read(ctx, argv[1])
     return SetReply() if value is None else SetReply(value)
@@ -220,7 +221,7 @@ def smembers_command(ctx, argv):
 
 @command("sismember", arity=3, flags="readonly fast", key_specs=[KeySpec("RO", Index(1))], group="set",
          complexity="O(1)")
-def sismember_command(ctx, argv):
+def sismember_command(ctx: Context, argv: Argv):
     """SISMEMBER key member — Determine if a given value is a member of a set"""
     value = lookup_set_read(ctx, argv[1])
     return 1 if value is not None and argv[2] in value else 0
@@ -229,7 +230,7 @@ def sismember_command(ctx, argv):
 @command("smismember", arity=-3, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="set",
          since="6.2.0",
          complexity="O(N) where N is the number of elements being checked for membership")
-def smismember_command(ctx, argv):
+def smismember_command(ctx: Context, argv: Argv):
     """SMISMEMBER key member [member ...] — Returns the membership associated with the given elements for a set"""
     value = lookup_set_read(ctx, argv[1])
     if value is None:
@@ -238,7 +239,7 @@ def smismember_command(ctx, argv):
 
 
 @command("scard", arity=2, flags="readonly fast", key_specs=[KeySpec("RO", Index(1))], group="set", complexity="O(1)")
-def scard_command(ctx, argv):
+def scard_command(ctx: Context, argv: Argv):
     """SCARD key — Get the number of members in a set"""
     value = lookup_set_read(ctx, argv[1])
     return 0 if value is None else len(value)
@@ -246,7 +247,7 @@ def scard_command(ctx, argv):
 
 @command("sscan", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="set", since="2.8.0",
          complexity=SCAN_COMPLEXITY)
-def sscan_command(ctx, argv):
+def sscan_command(ctx: Context, argv: Argv):
     """SSCAN key cursor [MATCH pattern] [COUNT count] — Incrementally iterate Set elements"""
     cursor = parse_cursor(argv[2])
     value = lookup_set_read(ctx, argv[1])
@@ -278,7 +279,7 @@ def intersection(sets: list[SetValue], limit: int = 0):
     return found
 
 
-def store_result(ctx, target_key: bytes, result: SetValue, event: bytes) -> int:
+def store_result(ctx: Context, target_key: bytes, result: SetValue, event: bytes) -> int:
     """setKey, or delete the target when the result is empty (SINTERSTORE, SUNIONSTORE, SDIFFSTORE);
     `event` names the store for keyspace notifications."""
     if result:
@@ -298,7 +299,7 @@ def store_result(ctx, target_key: bytes, result: SetValue, event: bytes) -> int:
     return len(result)
 
 
-def sinter_generic(ctx, keys: list[bytes], target_key: bytes | None = None):
+def sinter_generic(ctx: Context, keys: list[bytes], target_key: bytes | None = None):
     sets = lookup_sets(ctx, keys)
     if any(value is None for value in sets):
         if target_key is None:
@@ -312,7 +313,7 @@ def sinter_generic(ctx, keys: list[bytes], target_key: bytes | None = None):
 
 @command("sinter", arity=-2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1), Range(-1))], group="set",
          complexity=INTER_COMPLEXITY)
-def sinter_command(ctx, argv):
+def sinter_command(ctx: Context, argv: Argv):
     """SINTER key [key ...] — Intersect multiple sets"""
     return sinter_generic(ctx, argv[1:])
 
@@ -320,14 +321,14 @@ def sinter_command(ctx, argv):
 @command("sinterstore", arity=-3, flags="write denyoom",
          key_specs=[KeySpec("RW UPDATE", Index(1)), KeySpec("RO ACCESS", Index(2), Range(-1))], group="set",
          complexity=INTER_COMPLEXITY)
-def sinterstore_command(ctx, argv):
+def sinterstore_command(ctx: Context, argv: Argv):
     """SINTERSTORE destination key [key ...] — Intersect multiple sets and store the resulting set in a key"""
     return sinter_generic(ctx, argv[2:], argv[1])
 
 
 @command("sintercard", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1), KeyNum(0, 1))],
          group="set", since="7.0.0", complexity=INTER_COMPLEXITY)
-def sintercard_command(ctx, argv):
+def sintercard_command(ctx: Context, argv: Argv):
     """SINTERCARD numkeys key [key ...] [LIMIT limit] — Intersect multiple sets and return the cardinality of the result"""
     args = ArgCursor(argv, 1)
     keys = args.next_keys(errors.NUMKEYS_NOT_POSITIVE, errors.NUMKEYS_NOT_POSITIVE, errors.NUMKEYS_TOO_MANY)
@@ -343,7 +344,7 @@ def sintercard_command(ctx, argv):
     return result if limit else len(result)
 
 
-def sunion_generic(ctx, keys: list[bytes], target_key: bytes | None = None):
+def sunion_generic(ctx: Context, keys: list[bytes], target_key: bytes | None = None):
     sets = [value for value in lookup_sets(ctx, keys) if value is not None]
     members = set().union(*sets)
     if target_key is None:
@@ -353,7 +354,7 @@ def sunion_generic(ctx, keys: list[bytes], target_key: bytes | None = None):
 
 @command("sunion", arity=-2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1), Range(-1))], group="set",
          complexity=SET_OP_COMPLEXITY)
-def sunion_command(ctx, argv):
+def sunion_command(ctx: Context, argv: Argv):
     """SUNION key [key ...] — Add multiple sets"""
     return sunion_generic(ctx, argv[1:])
 
@@ -361,12 +362,12 @@ def sunion_command(ctx, argv):
 @command("sunionstore", arity=-3, flags="write denyoom",
          key_specs=[KeySpec("OW UPDATE", Index(1)), KeySpec("RO ACCESS", Index(2), Range(-1))], group="set",
          complexity=SET_OP_COMPLEXITY)
-def sunionstore_command(ctx, argv):
+def sunionstore_command(ctx: Context, argv: Argv):
     """SUNIONSTORE destination key [key ...] — Add multiple sets and store the resulting set in a key"""
     return sunion_generic(ctx, argv[2:], argv[1])
 
 
-def sdiff_generic(ctx, keys: list[bytes], target_key: bytes | None = None):
+def sdiff_generic(ctx: Context, keys: list[bytes], target_key: bytes | None = None):
     sets = lookup_sets(ctx, keys)
     first, others = sets[0], [value for value in sets[1:] if value is not None]
     if first is None or any(other is first for other in others):
@@ -393,7 +394,7 @@ def diff_copies_first_set(first: SetValue, others: list[SetValue]) -> bool:
 
 @command("sdiff", arity=-2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1), Range(-1))], group="set",
          complexity=SET_OP_COMPLEXITY)
-def sdiff_command(ctx, argv):
+def sdiff_command(ctx: Context, argv: Argv):
     """SDIFF key [key ...] — Subtract multiple sets"""
     return sdiff_generic(ctx, argv[1:])
 
@@ -401,6 +402,6 @@ def sdiff_command(ctx, argv):
 @command("sdiffstore", arity=-3, flags="write denyoom",
          key_specs=[KeySpec("OW UPDATE", Index(1)), KeySpec("RO ACCESS", Index(2), Range(-1))], group="set",
          complexity=SET_OP_COMPLEXITY)
-def sdiffstore_command(ctx, argv):
+def sdiffstore_command(ctx: Context, argv: Argv):
     """SDIFFSTORE destination key [key ...] — Subtract multiple sets and store the resulting set in a key"""
     return sdiff_generic(ctx, argv[2:], argv[1])

@@ -6,6 +6,7 @@ from ..errors import CommandError
 from ..protocol.values import OK
 from .args import parse_int
 from .client import help_reply
+from .context import Argv, Context
 from .registry import command
 
 SLOWLOG_HELP = """\
@@ -24,20 +25,20 @@ HELP
 
 
 @command("slowlog", arity=-2, group="server", since="2.2.12", complexity="Depends on subcommand.")
-def slowlog_command(ctx, argv):
+def slowlog_command(ctx: Context, argv: Argv):
     """SLOWLOG — A container for slow log commands"""
     raise CommandError(errors.wrong_arity("slowlog"))
 
 
 @command("slowlog|help", arity=2, flags="loading stale", group="server", since="6.2.0", complexity="O(1)")
-def slowlog_help_command(ctx, argv):
+def slowlog_help_command(ctx: Context, argv: Argv):
     """SLOWLOG HELP — Show helpful text about the different subcommands"""
     return help_reply(SLOWLOG_HELP)
 
 
 @command("slowlog|get", arity=-2, flags="admin loading stale", group="server", since="2.2.12",
          complexity="O(N) where N is the number of entries returned")
-def slowlog_get_command(ctx, argv):
+def slowlog_get_command(ctx: Context, argv: Argv):
     """SLOWLOG GET [count] — Get the slow log's entries"""
     count = 10
     if len(argv) == 3:
@@ -53,14 +54,14 @@ def slowlog_get_command(ctx, argv):
 
 
 @command("slowlog|len", arity=2, flags="admin loading stale", group="server", since="2.2.12", complexity="O(1)")
-def slowlog_len_command(ctx, argv):
+def slowlog_len_command(ctx: Context, argv: Argv):
     """SLOWLOG LEN — Get the slow log's length"""
     return len(ctx.server.slowlog.entries)
 
 
 @command("slowlog|reset", arity=2, flags="admin loading stale", group="server", since="2.2.12",
          complexity="O(N) where N is the number of entries in the slowlog")
-def slowlog_reset_command(ctx, argv):
+def slowlog_reset_command(ctx: Context, argv: Argv):
     """SLOWLOG RESET — Clear all entries from the slow log"""
     ctx.server.slowlog.reset()
     return OK

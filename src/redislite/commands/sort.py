@@ -32,6 +32,7 @@ from ..storage.lists import ListValue
 from ..storage.sets import SetValue
 from ..storage.zset import ZSet
 from .args import ArgCursor, strtod
+from .context import Argv, Context
 from .keys import lookup_read
 from .notifications import NOTIFY_GENERIC, NOTIFY_LIST, new_key, notify
 from .propagate import in_batches
@@ -114,7 +115,7 @@ def sort_keys(argv: list[bytes]) -> list[tuple[int, KeyFlag]]:
 # -- looking up weights and GET values ---------------------------------------------------------------------
 
 
-def lookup_by_pattern(ctx, pattern: bytes, element: bytes) -> bytes | None:
+def lookup_by_pattern(ctx: Context, pattern: bytes, element: bytes) -> bytes | None:
     """lookupKeyByPattern: `#` is the element itself; otherwise the first `*` becomes the element and the
     key's string value (or, with `key->field`, the hash field's value) is the answer. A pattern without
     `*`, a missing key or field, or a key of another type answers None."""
@@ -282,7 +283,7 @@ def unsorted_window(source, request: SortRequest, start: int, end: int) -> list[
     return set_members(source)[start:end + 1]
 
 
-def sorted_window(ctx, source, request: SortRequest, start: int, end: int, alpha: bool, by) -> list[bytes]:
+def sorted_window(ctx: Context, source, request: SortRequest, start: int, end: int, alpha: bool, by) -> list[bytes]:
     """Load every element, look up its weight, sort, and keep start..end."""
     if source.__class__ is SetValue:
         elements = set_members(source)
@@ -327,7 +328,7 @@ def sorted_positions(keys: list, desc: bool, count: int) -> list[int]:
 # -- the commands ------------------------------------------------------------------------------------------
 
 
-def sort_generic(ctx, argv: list[bytes], readonly: bool):
+def sort_generic(ctx: Context, argv: Argv, readonly: bool):
     request = parse_sort_request(argv, readonly)
     source = lookup_read(ctx, argv[1], ctx.touch)
     if source is None:
@@ -355,7 +356,7 @@ def sort_generic(ctx, argv: list[bytes], readonly: bool):
     return reply
 
 
-def store_sorted(ctx, request: SortRequest, window: list[bytes]) -> int:
+def store_sorted(ctx: Context, request: SortRequest, window: list[bytes]) -> int:
     """STORE: replace the destination (any type, any TTL) with the result as a list, a missing GET value
     stored as an empty string; an empty result deletes the destination."""
     if request.gets:
@@ -385,13 +386,13 @@ def store_sorted(ctx, request: SortRequest, window: list[bytes]) -> int:
 # Unlike the rest of the generic group, SORT and SORT_RO are not in @keyspace (Redis's JSON files list only these).
 @command("sort", arity=-2, flags="write denyoom", key_specs=[SORTED_KEY, PATTERN_KEYS, STORE_KEY], key_finder=sort_keys,
          group="generic", acl="@set @sortedset @list @dangerous -@keyspace", complexity=SORT_COMPLEXITY)
-def sort_command(ctx, argv):
+def sort_command(ctx: Context, argv: Argv):
     """SORT key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA] [STORE destination] — Sort the elements in a list, set or sorted set"""
     return sort_generic(ctx, argv, readonly=False)
 
 
 @command("sort_ro", arity=-2, flags="readonly", key_specs=[SORTED_KEY, PATTERN_KEYS], group="generic", since="7.0.0",
          acl="@set @sortedset @list @dangerous -@keyspace", complexity=SORT_COMPLEXITY)
-def sort_ro_command(ctx, argv):
+def sort_ro_command(ctx: Context, argv: Argv):
     """SORT_RO key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA] — Sort the elements in a list, set or sorted set. Read-only variant of SORT."""
     return sort_generic(ctx, argv, readonly=True)

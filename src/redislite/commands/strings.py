@@ -27,23 +27,24 @@ from .args import (
     parse_int,
     to_int,
 )
+from .context import Argv, Context
 from .keys import lookup_read_as, lookup_write_as
 from .notifications import NOTIFY_GENERIC, NOTIFY_STRING, keymiss, new_key, notify
 from .registry import Index, KeyFlag, KeySpec, Range, command
 
 
-def lookup_string(ctx, key: bytes):
+def lookup_string(ctx: Context, key: bytes):
     """A read lookup (lookupKeyRead): counts a keyspace hit or miss; WRONGTYPE for a non-string."""
     return lookup_read_as(ctx, key, bytes)
 
 
-def lookup_string_write(ctx, key: bytes):
+def lookup_string_write(ctx: Context, key: bytes):
     """A write lookup (lookupKeyWrite): WRONGTYPE for a non-string. It does not touch the key: every caller
     stores it next, which does."""
     return lookup_write_as(ctx, key, bytes, touch=False)
 
 
-def set_generic(ctx, key: bytes, value: bytes, flags: int, deadline: int | None):
+def set_generic(ctx: Context, key: bytes, value: bytes, flags: int, deadline: int | None):
     """setGenericCommand. Returns (whether the value was stored, the old value when GET was given)."""
     old = None
     if flags & GET:
@@ -69,7 +70,7 @@ def set_generic(ctx, key: bytes, value: bytes, flags: int, deadline: int | None)
 
 @command("get", arity=2, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="string",
          complexity="O(1)")
-def get_command(ctx, argv):
+def get_command(ctx: Context, argv: Argv):
     """GET key — Get the value of a key"""
     # lookup_string, inlined: GET is the benchmark's hot path.
     value = ctx.db.lookup(argv[1], ctx.now_ms, ctx.touch)
@@ -95,7 +96,7 @@ def set_keys(argv: list[bytes]) -> list[tuple[int, KeyFlag]]:
 
 @command("set", arity=-3, flags="write denyoom", key_specs=[SET_KEY], key_finder=set_keys, group="string",
          complexity="O(1)")
-def set_command(ctx, argv):
+def set_command(ctx: Context, argv: Argv):
     """SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL] — Set the string value of a key"""
     if len(argv) == 3:
         server = ctx.server
@@ -117,7 +118,7 @@ def set_command(ctx, argv):
 
 @command("setnx", arity=3, flags="write denyoom fast", key_specs=[KeySpec("OW INSERT", Index(1))], group="string",
          complexity="O(1)")
-def setnx_command(ctx, argv):
+def setnx_command(ctx: Context, argv: Argv):
     """SETNX key value — Set the value of a key, only if the key does not exist"""
     return 1 if set_generic(ctx, argv[1], argv[2], NX, None)[0] else 0
 
@@ -125,12 +126,12 @@ def setnx_command(ctx, argv):
 @command("setex", arity=4, flags="write denyoom", key_specs=[KeySpec("OW UPDATE", Index(1))], group="string",
          since="2.0.0",
          complexity="O(1)")
-def setex_command(ctx, argv):
+def setex_command(ctx: Context, argv: Argv):
     """SETEX key seconds value — Set the value and expiration of a key"""
     return set_with_deadline(ctx, argv[1], argv[3], expire_deadline(argv[2], EX, ctx.now_ms, "setex"))
 
 
-def set_with_deadline(ctx, key: bytes, value: bytes, deadline: int):
+def set_with_deadline(ctx: Context, key: bytes, value: bytes, deadline: int):
     """SETEX and PSETEX: propagated as SET with the absolute deadline, so replay gives the same one."""
     set_generic(ctx, key, value, 0, deadline)
     ctx.propagate_as([b"SET", key, value, b"PXAT", b"%d" % deadline])
@@ -140,14 +141,14 @@ def set_with_deadline(ctx, key: bytes, value: bytes, deadline: int):
 @command("psetex", arity=4, flags="write denyoom", key_specs=[KeySpec("OW UPDATE", Index(1))], group="string",
          since="2.6.0",
          complexity="O(1)")
-def psetex_command(ctx, argv):
+def psetex_command(ctx: Context, argv: Argv):
     """PSETEX key milliseconds value — Set the value and expiration in milliseconds of a key"""
     return set_with_deadline(ctx, argv[1], argv[3], expire_deadline(argv[2], PX, ctx.now_ms, "psetex"))
 
 
 @command("mget", arity=-2, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1), Range(-1))], group="string",
          complexity="O(N) where N is the number of keys to retrieve.")
-def mget_command(ctx, argv):
+def mget_command(ctx: Context, argv: Argv):
     """MGET key [key ...] — Get the values of all the given keys"""
     db, now_ms, touch, stats = ctx.db, ctx.now_ms, ctx.touch, ctx.server.stats
     values = []
@@ -168,7 +169,7 @@ def mget_command(ctx, argv):
 @command("mset", arity=-3, flags="write denyoom", key_specs=[KeySpec("OW UPDATE", Index(1), Range(-1, step=2))],
          group="string", since="1.0.1",
          complexity="O(N) where N is the number of keys to set.")
-def mset_command(ctx, argv):
+def mset_command(ctx: Context, argv: Argv):
     """MSET key value [key value ...] — Set multiple keys to multiple values"""
     if len(argv) % 2 == 0:
         raise CommandError(errors.wrong_arity("mset"))
@@ -184,7 +185,7 @@ def mset_command(ctx, argv):
 @command("msetnx", arity=-3, flags="write denyoom", key_specs=[KeySpec("OW INSERT", Index(1), Range(-1, step=2))],
          group="string", since="1.0.1",
          complexity="O(N) where N is the number of keys to set.")
-def msetnx_command(ctx, argv):
+def msetnx_command(ctx: Context, argv: Argv):
     """MSETNX key value [key value ...] — Set multiple keys to multiple values, only if none of the keys exist"""
     if len(argv) % 2 == 0:
         raise CommandError(errors.wrong_arity("msetnx"))
@@ -206,7 +207,7 @@ def msetnx_command(ctx, argv):
 
 @command("getset", arity=3, flags="write denyoom fast", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))],
          group="string", complexity="O(1)")
-def getset_command(ctx, argv):
+def getset_command(ctx: Context, argv: Argv):
     """GETSET key value — Set the string value of a key and return its old value"""
     old = lookup_string(ctx, argv[1])
     ctx.db.store(argv[1], argv[2], touch=ctx.touch)
@@ -221,7 +222,7 @@ def getset_command(ctx, argv):
 @command("getdel", arity=2, flags="write fast", key_specs=[KeySpec("RW ACCESS DELETE", Index(1))], group="string",
          since="6.2.0",
          complexity="O(1)")
-def getdel_command(ctx, argv):
+def getdel_command(ctx: Context, argv: Argv):
     """GETDEL key — Get the value of a key and delete the key"""
     value = lookup_string(ctx, argv[1])
     if value is not None:
@@ -236,7 +237,7 @@ def getdel_command(ctx, argv):
          key_specs=[KeySpec("RW ACCESS UPDATE", Index(1), notes="RW and UPDATE because it changes the TTL")],
          group="string", since="6.2.0",
          complexity="O(1)")
-def getex_command(ctx, argv):
+def getex_command(ctx: Context, argv: Argv):
     """GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST] — Get the value of a key and optionally set its expiration"""
     flags, expire = parse_expiry_options(argv, 2, for_set=False)
     key = argv[1]
@@ -265,7 +266,7 @@ def getex_command(ctx, argv):
     return value
 
 
-def check_string_length(ctx, size: int) -> None:
+def check_string_length(ctx: Context, size: int) -> None:
     if size > ctx.server.config.proto_max_bulk_len:
         raise CommandError(errors.STRING_TOO_LONG)
 
@@ -275,7 +276,7 @@ def check_string_length(ctx, size: int) -> None:
          complexity="O(1). The amortized time complexity is O(1) assuming the appended value is small and the "
          "already present value is of any size, since the dynamic string library used by Redis will double the "
          "free space available on every reallocation.")
-def append_command(ctx, argv):
+def append_command(ctx: Context, argv: Argv):
     """APPEND key value — Append a value to a key"""
     key, suffix = argv[1], argv[2]
     value = lookup_string_write(ctx, key)
@@ -296,7 +297,7 @@ def append_command(ctx, argv):
 
 @command("strlen", arity=2, flags="readonly fast", key_specs=[KeySpec("RO", Index(1))], group="string", since="2.2.0",
          complexity="O(1)")
-def strlen_command(ctx, argv):
+def strlen_command(ctx: Context, argv: Argv):
     """STRLEN key — Get the length of the value stored in a key"""
     value = lookup_string(ctx, argv[1])
     return 0 if value is None else len(value)
@@ -304,7 +305,7 @@ def strlen_command(ctx, argv):
 
 @command("incr", arity=2, flags="write denyoom fast", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))], group="string",
          complexity="O(1)")
-def incr_command(ctx, argv, increment: int = 1) -> int:
+def incr_command(ctx: Context, argv: Argv, increment: int = 1) -> int:
     """INCR key — Increment the integer value of a key by one"""
     # Redis's incrDecrCommand: DECR, INCRBY and DECRBY call this with their increment (INCR, the common one,
     # pays no second call). The TTL is kept.
@@ -336,21 +337,21 @@ def incr_command(ctx, argv, increment: int = 1) -> int:
 
 @command("decr", arity=2, flags="write denyoom fast", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))], group="string",
          complexity="O(1)")
-def decr_command(ctx, argv):
+def decr_command(ctx: Context, argv: Argv):
     """DECR key — Decrement the integer value of a key by one"""
     return incr_command(ctx, argv, -1)
 
 
 @command("incrby", arity=3, flags="write denyoom fast", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))],
          group="string", complexity="O(1)")
-def incrby_command(ctx, argv):
+def incrby_command(ctx: Context, argv: Argv):
     """INCRBY key increment — Increment the integer value of a key by the given amount"""
     return incr_command(ctx, argv, to_int(argv[2]))
 
 
 @command("decrby", arity=3, flags="write denyoom fast", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))],
          group="string", complexity="O(1)")
-def decrby_command(ctx, argv):
+def decrby_command(ctx: Context, argv: Argv):
     """DECRBY key decrement — Decrement the integer value of a key by the given number"""
     decrement = to_int(argv[2])
     if decrement == INT64_MIN:  # negating it would overflow
@@ -361,7 +362,7 @@ def decrby_command(ctx, argv):
 @command("incrbyfloat", arity=3, flags="write denyoom fast", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))],
          group="string", since="2.6.0",
          complexity="O(1)")
-def incrbyfloat_command(ctx, argv):
+def incrbyfloat_command(ctx: Context, argv: Argv):
     """INCRBYFLOAT key increment — Increment the float value of a key by the given amount"""
     key = argv[1]
     value = lookup_string_write(ctx, key)
@@ -388,7 +389,7 @@ def incrbyfloat_command(ctx, argv):
          complexity="O(N) where N is the length of the returned string. The complexity is ultimately determined "
          "by the returned length, but because creating a substring from an existing string is very cheap, it can "
          "be considered O(1) for small strings.")
-def getrange_command(ctx, argv):
+def getrange_command(ctx: Context, argv: Argv):
     """GETRANGE key start end — Get a substring of the string stored at a key"""
     start, end = to_int(argv[2]), to_int(argv[3])
     value = lookup_string(ctx, argv[1])
@@ -407,7 +408,7 @@ def getrange_command(ctx, argv):
          complexity="O(N) where N is the length of the returned string. The complexity is ultimately determined "
          "by the returned length, but because creating a substring from an existing string is very cheap, it can "
          "be considered O(1) for small strings.")
-def substr_command(ctx, argv):
+def substr_command(ctx: Context, argv: Argv):
     """SUBSTR key start end — Get a substring of the string stored at a key"""
     return getrange_command(ctx, argv)
 
@@ -417,7 +418,7 @@ def substr_command(ctx, argv):
          complexity="O(1), not counting the time taken to copy the new string in place. Usually, this string is "
          "very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length "
          "of the value argument.")
-def setrange_command(ctx, argv):
+def setrange_command(ctx: Context, argv: Argv):
     """SETRANGE key offset value — Overwrite part of a string at key starting at the specified offset"""
     key, patch = argv[1], argv[3]
     offset = to_int(argv[2])
@@ -445,7 +446,7 @@ def setrange_command(ctx, argv):
 @command("lcs", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1), Range(1))], group="string",
          since="7.0.0",
          complexity="O(N*M) where N and M are the lengths of s1 and s2, respectively")
-def lcs_command(ctx, argv):
+def lcs_command(ctx: Context, argv: Argv):
     """LCS key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN] — Find longest common substring"""
     db, now_ms, touch, stats = ctx.db, ctx.now_ms, ctx.touch, ctx.server.stats
     values = []

@@ -17,6 +17,7 @@ from ..errors import CommandError
 from ..protocol.values import OK, Push, SetReply
 from .args import ArgCursor, to_int
 from .connection import on_reset
+from .context import Argv, Context
 from .registry import command
 
 INVALIDATE_CHANNEL = b"__redis__:invalidate"
@@ -168,7 +169,7 @@ class Tracking:
 
 
 @on_reset
-def stop_tracking(ctx) -> None:
+def stop_tracking(ctx: Context) -> None:
     ctx.server.tracking.disable(ctx)
 
 
@@ -192,7 +193,7 @@ def check_prefixes(mode: TrackingMode | None, prefixes: list[bytes]) -> None:
 
 @command("client|tracking", arity=-3, flags="noscript loading stale", group="connection", since="6.0.0",
          complexity="O(1). Some options may introduce additional complexity.")
-def client_tracking_command(ctx, argv):
+def client_tracking_command(ctx: Context, argv: Argv):
     """CLIENT TRACKING <ON | OFF> [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] [OPTIN] [OPTOUT] [NOLOOP] — Enable or disable server assisted client side caching support"""
     mode, prefixes = TrackingMode(), []
     args = ArgCursor(argv, 3)
@@ -240,7 +241,7 @@ def client_tracking_command(ctx, argv):
 
 @command("client|caching", arity=3, flags="noscript loading stale", group="connection", since="6.0.0",
          complexity="O(1)")
-def client_caching_command(ctx, argv):
+def client_caching_command(ctx: Context, argv: Argv):
     """CLIENT CACHING <YES | NO> — Instruct the server about tracking or not keys in the next request"""
     mode = ctx.tracking
     if mode is None:
@@ -260,14 +261,14 @@ def client_caching_command(ctx, argv):
 
 @command("client|getredir", arity=2, flags="noscript loading stale", group="connection", since="6.0.0",
          complexity="O(1)")
-def client_getredir_command(ctx, argv):
+def client_getredir_command(ctx: Context, argv: Argv):
     """CLIENT GETREDIR — Get tracking notifications redirection client ID if any"""
     return -1 if ctx.tracking is None else ctx.tracking.redirect
 
 
 @command("client|trackinginfo", arity=2, flags="noscript loading stale", group="connection", since="6.2.0",
          complexity="O(1)")
-def client_trackinginfo_command(ctx, argv):
+def client_trackinginfo_command(ctx: Context, argv: Argv):
     """CLIENT TRACKINGINFO — Return information about server assisted client side caching for the current connection"""
     mode = ctx.tracking
     if mode is None:

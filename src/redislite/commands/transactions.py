@@ -17,19 +17,20 @@ from .. import errors
 from ..errors import CommandError
 from ..protocol.values import NULL_ARRAY, OK, Encoded
 from .connection import on_reset
+from .context import Argv, Context
 from .registry import Index, KeySpec, Range, command
 
 WATCH_FLAGS = "noscript loading stale fast allow_busy"
 
 
-def unwatch_all(ctx) -> None:
+def unwatch_all(ctx: Context) -> None:
     for db, key in ctx.watching:
         db.unwatch(key, ctx)
     ctx.watching = []
     ctx.dirty_cas = False
 
 
-def watched_key_expired(ctx) -> bool:
+def watched_key_expired(ctx: Context) -> bool:
     """Redis 7's isWatchedKeyExpired: a key that was alive when watched has expired since (even if nothing
     has deleted it yet)."""
     now_ms = ctx.now_ms
@@ -42,13 +43,13 @@ def watched_key_expired(ctx) -> bool:
 
 
 @on_reset
-def discard_transaction(ctx) -> None:
+def discard_transaction(ctx: Context) -> None:
     ctx.end_multi()
     unwatch_all(ctx)
 
 
 @command("multi", arity=1, flags=WATCH_FLAGS, group="transactions", since="1.2.0", complexity="O(1)")
-def multi_command(ctx, argv):
+def multi_command(ctx: Context, argv: Argv):
     """MULTI — Start a transaction block"""
     if ctx.multi is not None:
         raise CommandError(errors.MULTI_NESTED)
@@ -58,7 +59,7 @@ def multi_command(ctx, argv):
 
 @command("exec", arity=1, flags="noscript loading stale skip_slowlog", group="transactions", since="1.2.0",
          complexity="Depends on commands in the transaction")
-def exec_command(ctx, argv):
+def exec_command(ctx: Context, argv: Argv):
     """EXEC — Execute all commands issued after MULTI"""
     queued = ctx.multi
     if queued is None:
@@ -91,7 +92,7 @@ def exec_command(ctx, argv):
 
 @command("discard", arity=1, flags=WATCH_FLAGS, group="transactions", since="2.0.0",
          complexity="O(N), when N is the number of queued commands")
-def discard_command(ctx, argv):
+def discard_command(ctx: Context, argv: Argv):
     """DISCARD — Discard all commands issued after MULTI"""
     if ctx.multi is None:
         raise CommandError(errors.DISCARD_WITHOUT_MULTI)
@@ -102,7 +103,7 @@ def discard_command(ctx, argv):
 @command("watch", arity=-2, flags=WATCH_FLAGS, key_specs=[KeySpec("RO", Index(1), Range(-1))], group="transactions",
          since="2.2.0",
          complexity="O(1) for every key.")
-def watch_command(ctx, argv):
+def watch_command(ctx: Context, argv: Argv):
     """WATCH key [key ...] — Monitor changes to keys to determine execution of the MULTI/EXEC block"""
     if ctx.multi is not None:
         raise CommandError(errors.WATCH_INSIDE_MULTI)
@@ -116,7 +117,7 @@ def watch_command(ctx, argv):
 
 
 @command("unwatch", arity=1, flags=WATCH_FLAGS, group="transactions", since="2.2.0", complexity="O(1)")
-def unwatch_command(ctx, argv):
+def unwatch_command(ctx: Context, argv: Argv):
     """UNWATCH — Forget about all watched keys"""
     unwatch_all(ctx)
     return OK

@@ -45,6 +45,7 @@ from .args import (
     to_score,
 )
 from .blocking import Block
+from .context import Argv, Context
 from .keys import lookup_read_as, lookup_write_as
 from .notifications import NOTIFY_GENERIC, NOTIFY_ZSET, keymiss, new_key, notify
 from .registry import Index, KeyNum, KeySpec, Range, command
@@ -68,20 +69,20 @@ DIFF_COMPLEXITY = ("O(L + (N-K)log(N)) worst case where L is the total number of
 # -- lookups and encodings ----------------------------------------------------------------------------------
 
 
-def lookup_zset_read(ctx, key: bytes) -> ZSet | None:
+def lookup_zset_read(ctx: Context, key: bytes) -> ZSet | None:
     return lookup_read_as(ctx, key, ZSet)
 
 
-def lookup_zset_write(ctx, key: bytes) -> ZSet | None:
+def lookup_zset_write(ctx: Context, key: bytes) -> ZSet | None:
     return lookup_write_as(ctx, key, ZSet)
 
 
-def listpack_limits(ctx) -> tuple[int, int]:
+def listpack_limits(ctx: Context) -> tuple[int, int]:
     config = ctx.server.config
     return config.zset_max_listpack_entries, config.zset_max_listpack_value
 
 
-def insert_member(ctx, zset: ZSet, member: bytes, score: float) -> None:
+def insert_member(ctx: Context, zset: ZSet, member: bytes, score: float) -> None:
     """Add a new member, converting a listpack that would outgrow its limits first (zsetAdd)."""
     if zset.listpack:
         entries, value_limit = listpack_limits(ctx)
@@ -90,7 +91,7 @@ def insert_member(ctx, zset: ZSet, member: bytes, score: float) -> None:
     zset.add(member, score)
 
 
-def store_result(ctx, key: bytes, pairs: list[tuple[float, bytes]], event: bytes) -> int:
+def store_result(ctx: Context, key: bytes, pairs: list[tuple[float, bytes]], event: bytes) -> int:
     """Replace key with a sorted set of pairs (or delete it when there are none); the result's size.
     The encoding follows zsetConvertToListpackIfNeeded: listpack when the result fits the limits.
     `event` names the store (zunionstore, zrangestore, ...) for keyspace notifications."""
@@ -114,7 +115,7 @@ def store_result(ctx, key: bytes, pairs: list[tuple[float, bytes]], event: bytes
     return len(pairs)
 
 
-def drop_if_empty(ctx, key: bytes, zset: ZSet) -> None:
+def drop_if_empty(ctx: Context, key: bytes, zset: ZSet) -> None:
     """Delete an emptied sorted set; its "del" event follows the command's own."""
     if not zset:
         ctx.db.delete(key)
@@ -122,7 +123,7 @@ def drop_if_empty(ctx, key: bytes, zset: ZSet) -> None:
             notify(ctx, NOTIFY_GENERIC, b"del", key)
 
 
-def scored_reply(ctx, pairs, withscores: bool) -> list:
+def scored_reply(ctx: Context, pairs, withscores: bool) -> list:
     """Members, or members with scores: flat in RESP2, [member, score] pairs in RESP3."""
     if not withscores:
         return [member for _, member in pairs]
@@ -137,7 +138,7 @@ def scored_reply(ctx, pairs, withscores: bool) -> list:
 
 # -- ZADD, ZINCRBY, ZREM ------------------------------------------------------------------------------------
 
-def zadd_generic(ctx, argv: list[bytes], flags: int):
+def zadd_generic(ctx: Context, argv: Argv, flags: int):
     """zaddGenericCommand (ZINCRBY is ZADD with INCR forced on, options parsed all the same)."""
     flags, pos = parse_zadd_options(argv, flags)
     nx, xx, incr = flags & NX, flags & XX, flags & INCR
@@ -186,7 +187,7 @@ def zadd_generic(ctx, argv: list[bytes], flags: int):
 @command("zadd", arity=-4, flags="write denyoom fast", key_specs=[KeySpec("RW UPDATE", Index(1))], group="sorted-set",
          since="1.2.0",
          complexity="O(log(N)) for each item added, where N is the number of elements in the sorted set.")
-def zadd_command(ctx, argv):
+def zadd_command(ctx: Context, argv: Argv):
     """ZADD key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...] — Add one or more members to a sorted set, or update its score if it already exists"""
     return zadd_generic(ctx, argv, 0)
 
@@ -194,7 +195,7 @@ def zadd_command(ctx, argv):
 @command("zincrby", arity=4, flags="write denyoom fast", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))],
          group="sorted-set", since="1.2.0",
          complexity="O(log(N)) where N is the number of elements in the sorted set.")
-def zincrby_command(ctx, argv):
+def zincrby_command(ctx: Context, argv: Argv):
     """ZINCRBY key increment member — Increment the score of a member in a sorted set"""
     return zadd_generic(ctx, argv, INCR)
 
@@ -203,7 +204,7 @@ def zincrby_command(ctx, argv):
          since="1.2.0",
          complexity="O(M*log(N)) with N being the number of elements in the sorted set and M the number of "
          "elements to be removed.")
-def zrem_command(ctx, argv):
+def zrem_command(ctx: Context, argv: Argv):
     """ZREM key member [member ...] — Remove one or more members from a sorted set"""
     key = argv[1]
     zset = lookup_zset_write(ctx, key)
@@ -228,7 +229,7 @@ def zrem_command(ctx, argv):
 @command("zscore", arity=3, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
          since="1.2.0",
          complexity="O(1)")
-def zscore_command(ctx, argv):
+def zscore_command(ctx: Context, argv: Argv):
     """ZSCORE key member — Get the score associated with the given member in a sorted set"""
     zset = lookup_zset_read(ctx, argv[1])
     return None if zset is None else zset.scores.get(argv[2])
@@ -237,7 +238,7 @@ def zscore_command(ctx, argv):
 @command("zmscore", arity=-3, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
          since="6.2.0",
          complexity="O(N) where N is the number of members being requested.")
-def zmscore_command(ctx, argv):
+def zmscore_command(ctx: Context, argv: Argv):
     """ZMSCORE key member [member ...] — Get the score associated with the given members in a sorted set"""
     zset = lookup_zset_read(ctx, argv[1])
     if zset is None:
@@ -249,13 +250,13 @@ def zmscore_command(ctx, argv):
 @command("zcard", arity=2, flags="readonly fast", key_specs=[KeySpec("RO", Index(1))], group="sorted-set",
          since="1.2.0",
          complexity="O(1)")
-def zcard_command(ctx, argv):
+def zcard_command(ctx: Context, argv: Argv):
     """ZCARD key — Get the number of members in a sorted set"""
     zset = lookup_zset_read(ctx, argv[1])
     return 0 if zset is None else len(zset)
 
 
-def rank_generic(ctx, argv, reverse: bool):
+def rank_generic(ctx: Context, argv: Argv, reverse: bool):
     zset = lookup_zset_read(ctx, argv[1])
     return None if zset is None else zset.rank(argv[2], reverse)
 
@@ -263,7 +264,7 @@ def rank_generic(ctx, argv, reverse: bool):
 @command("zrank", arity=3, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
          since="2.0.0",
          complexity="O(log(N))")
-def zrank_command(ctx, argv):
+def zrank_command(ctx: Context, argv: Argv):
     """ZRANK key member — Determine the index of a member in a sorted set"""
     return rank_generic(ctx, argv, False)
 
@@ -271,7 +272,7 @@ def zrank_command(ctx, argv):
 @command("zrevrank", arity=3, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
          since="2.0.0",
          complexity="O(log(N))")
-def zrevrank_command(ctx, argv):
+def zrevrank_command(ctx: Context, argv: Argv):
     """ZREVRANK key member — Determine the index of a member in a sorted set, with scores ordered from high to low"""
     return rank_generic(ctx, argv, True)
 
@@ -282,7 +283,7 @@ def zrevrank_command(ctx, argv):
 @command("zcount", arity=4, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
          since="2.0.0",
          complexity="O(log(N)) with N being the number of elements in the sorted set.")
-def zcount_command(ctx, argv):
+def zcount_command(ctx: Context, argv: Argv):
     """ZCOUNT key min max — Count the members in a sorted set with scores within the given values"""
     spec = parse_score_range(argv[2], argv[3])
     zset = lookup_zset_read(ctx, argv[1])
@@ -295,7 +296,7 @@ def zcount_command(ctx, argv):
 @command("zlexcount", arity=4, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
          since="2.8.9",
          complexity="O(log(N)) with N being the number of elements in the sorted set.")
-def zlexcount_command(ctx, argv):
+def zlexcount_command(ctx: Context, argv: Argv):
     """ZLEXCOUNT key min max — Count the number of members in a sorted set between a given lexicographical range"""
     spec = parse_lex_range(argv[2], argv[3])
     zset = lookup_zset_read(ctx, argv[1])
@@ -362,7 +363,7 @@ def select_range(zset: ZSet, range_type: int, spec, reverse: bool, offset: int, 
     return zset.slice(start, end) if end > start else []
 
 
-def zrange_generic(ctx, argv: list[bytes], key_index: int, range_type: int = 0, reverse: bool | None = None,
+def zrange_generic(ctx: Context, argv: Argv, key_index: int, range_type: int = 0, reverse: bool | None = None,
                    destination: bytes | None = None):
     """zrangeGenericCommand: the options after `key min max`, the range, then the key."""
     withscores = False
@@ -408,7 +409,7 @@ def zrange_generic(ctx, argv: list[bytes], key_index: int, range_type: int = 0, 
          since="1.2.0",
          complexity="O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
          "elements returned.")
-def zrange_command(ctx, argv):
+def zrange_command(ctx: Context, argv: Argv):
     """ZRANGE key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES] — Return a range of members in a sorted set"""
     return zrange_generic(ctx, argv, 1)
 
@@ -417,7 +418,7 @@ def zrange_command(ctx, argv):
          key_specs=[KeySpec("OW UPDATE", Index(1)), KeySpec("RO ACCESS", Index(2))], group="sorted-set", since="6.2.0",
          complexity="O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
          "elements stored into the destination key.")
-def zrangestore_command(ctx, argv):
+def zrangestore_command(ctx: Context, argv: Argv):
     """ZRANGESTORE dst src min max [BYSCORE | BYLEX] [REV] [LIMIT offset count] — Store a range of members from sorted set into another key"""
     return zrange_generic(ctx, argv, 2, destination=argv[1])
 
@@ -426,35 +427,35 @@ def zrangestore_command(ctx, argv):
          since="1.2.0",
          complexity="O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
          "elements returned.")
-def zrevrange_command(ctx, argv):
+def zrevrange_command(ctx: Context, argv: Argv):
     """ZREVRANGE key start stop [WITHSCORES] — Return a range of members in a sorted set, by index, with scores ordered from high to low"""
     return zrange_generic(ctx, argv, 1, BY_RANK, True)
 
 
 @command("zrangebyscore", arity=-4, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
          since="1.0.5", complexity=RANGE_COMPLEXITY)
-def zrangebyscore_command(ctx, argv):
+def zrangebyscore_command(ctx: Context, argv: Argv):
     """ZRANGEBYSCORE key min max [WITHSCORES] [LIMIT offset count] — Return a range of members in a sorted set, by score"""
     return zrange_generic(ctx, argv, 1, BY_SCORE, False)
 
 
 @command("zrevrangebyscore", arity=-4, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
          since="2.2.0", complexity=RANGE_COMPLEXITY)
-def zrevrangebyscore_command(ctx, argv):
+def zrevrangebyscore_command(ctx: Context, argv: Argv):
     """ZREVRANGEBYSCORE key max min [WITHSCORES] [LIMIT offset count] — Return a range of members in a sorted set, by score, with scores ordered from high to low"""
     return zrange_generic(ctx, argv, 1, BY_SCORE, True)
 
 
 @command("zrangebylex", arity=-4, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
          since="2.8.9", complexity=RANGE_COMPLEXITY)
-def zrangebylex_command(ctx, argv):
+def zrangebylex_command(ctx: Context, argv: Argv):
     """ZRANGEBYLEX key min max [LIMIT offset count] — Return a range of members in a sorted set, by lexicographical range"""
     return zrange_generic(ctx, argv, 1, BY_LEX, False)
 
 
 @command("zrevrangebylex", arity=-4, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
          since="2.8.9", complexity=RANGE_COMPLEXITY)
-def zrevrangebylex_command(ctx, argv):
+def zrevrangebylex_command(ctx: Context, argv: Argv):
     """ZREVRANGEBYLEX key max min [LIMIT offset count] — Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings."""
     return zrange_generic(ctx, argv, 1, BY_LEX, True)
 
@@ -462,7 +463,7 @@ def zrevrangebylex_command(ctx, argv):
 # -- removing ranges ----------------------------------------------------------------------------------------
 
 
-def remove_range(ctx, key: bytes, zset: ZSet, lo: int, hi: int, event: bytes) -> int:
+def remove_range(ctx: Context, key: bytes, zset: ZSet, lo: int, hi: int, event: bytes) -> int:
     removed = zset.remove_span(lo, hi)
     if removed and ctx.server.notify_flags:
         notify(ctx, NOTIFY_ZSET, event, key)
@@ -473,7 +474,7 @@ def remove_range(ctx, key: bytes, zset: ZSet, lo: int, hi: int, event: bytes) ->
 
 @command("zremrangebyrank", arity=4, flags="write", key_specs=[KeySpec("RW DELETE", Index(1))], group="sorted-set",
          since="2.0.0", complexity=REMRANGE_COMPLEXITY)
-def zremrangebyrank_command(ctx, argv):
+def zremrangebyrank_command(ctx: Context, argv: Argv):
     """ZREMRANGEBYRANK key start stop — Remove all members in a sorted set within the given indexes"""
     start, stop = to_int(argv[2]), to_int(argv[3])
     zset = lookup_zset_write(ctx, argv[1])
@@ -485,7 +486,7 @@ def zremrangebyrank_command(ctx, argv):
 
 @command("zremrangebyscore", arity=4, flags="write", key_specs=[KeySpec("RW DELETE", Index(1))], group="sorted-set",
          since="1.2.0", complexity=REMRANGE_COMPLEXITY)
-def zremrangebyscore_command(ctx, argv):
+def zremrangebyscore_command(ctx: Context, argv: Argv):
     """ZREMRANGEBYSCORE key min max — Remove all members in a sorted set within the given scores"""
     spec = parse_score_range(argv[2], argv[3])
     zset = lookup_zset_write(ctx, argv[1])
@@ -496,7 +497,7 @@ def zremrangebyscore_command(ctx, argv):
 
 @command("zremrangebylex", arity=4, flags="write", key_specs=[KeySpec("RW DELETE", Index(1))], group="sorted-set",
          since="2.8.9", complexity=REMRANGE_COMPLEXITY)
-def zremrangebylex_command(ctx, argv):
+def zremrangebylex_command(ctx: Context, argv: Argv):
     """ZREMRANGEBYLEX key min max — Remove all members in a sorted set between the given lexicographical range"""
     spec = parse_lex_range(argv[2], argv[3])
     zset = lookup_zset_write(ctx, argv[1])
@@ -511,7 +512,7 @@ def zremrangebylex_command(ctx, argv):
 # -- popping (the blocking commands reuse zset_pop and zset_mpop) -------------------------------------------
 
 
-def zset_pop(ctx, key: bytes, count: int, from_max: bool) -> list[tuple[float, bytes]] | None:
+def zset_pop(ctx: Context, key: bytes, count: int, from_max: bool) -> list[tuple[float, bytes]] | None:
     """Pop up to count members from one key: (score, member) pairs in pop order, or None when the key is
     missing. WRONGTYPE for a non-zset. Counts dirty and deletes an emptied key."""
     zset = lookup_zset_write(ctx, key)
@@ -525,7 +526,7 @@ def zset_pop(ctx, key: bytes, count: int, from_max: bool) -> list[tuple[float, b
     return popped
 
 
-def zset_mpop(ctx, keys: list[bytes], count: int, from_max: bool):
+def zset_mpop(ctx: Context, keys: list[bytes], count: int, from_max: bool):
     """genericZpopCommand over several keys: pop from the first key that exists, as (key, pairs); None when
     none exists. A key of another type met before that is WRONGTYPE."""
     for key in keys:
@@ -544,7 +545,7 @@ def pairs_reply(pairs, nested: bool) -> list:
     return [item for score, member in pairs for item in (member, score)]
 
 
-def zpop_generic(ctx, argv, from_max: bool):
+def zpop_generic(ctx: Context, argv: Argv, from_max: bool):
     if len(argv) > 3:
         raise CommandError(errors.SYNTAX)
     count = None if len(argv) < 3 else positive_long(argv[2])
@@ -559,14 +560,14 @@ def zpop_generic(ctx, argv, from_max: bool):
 
 @command("zpopmin", arity=-2, flags="write fast", key_specs=[KeySpec("RW ACCESS DELETE", Index(1))], group="sorted-set",
          since="5.0.0", complexity=POP_COMPLEXITY)
-def zpopmin_command(ctx, argv):
+def zpopmin_command(ctx: Context, argv: Argv):
     """ZPOPMIN key [count] — Remove and return members with the lowest scores in a sorted set"""
     return zpop_generic(ctx, argv, False)
 
 
 @command("zpopmax", arity=-2, flags="write fast", key_specs=[KeySpec("RW ACCESS DELETE", Index(1))], group="sorted-set",
          since="5.0.0", complexity=POP_COMPLEXITY)
-def zpopmax_command(ctx, argv):
+def zpopmax_command(ctx: Context, argv: Argv):
     """ZPOPMAX key [count] — Remove and return members with the highest scores in a sorted set"""
     return zpop_generic(ctx, argv, True)
 
@@ -578,7 +579,7 @@ ZSET_SIDES = {b"MIN": False, b"MAX": True}  # ZMPOP's side: does it pop the high
          group="sorted-set", since="7.0.0",
          complexity="O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements "
          "in the sorted set, and M being the number of elements popped.")
-def zmpop_command(ctx, argv):
+def zmpop_command(ctx: Context, argv: Argv):
     """ZMPOP numkeys key [key ...] <MIN | MAX> [COUNT count] — Remove and return members with scores in a sorted set"""
     keys, from_max, count = parse_mpop(argv, 1, ZSET_SIDES)
     result = zset_mpop(ctx, keys, count, from_max)
@@ -590,7 +591,7 @@ def zmpop_command(ctx, argv):
 
 # -- blocking pops: served at once when a key has members, else parked until one of the keys is written --------
 
-def bzpop_generic(ctx, argv, from_max: bool):
+def bzpop_generic(ctx: Context, argv: Argv, from_max: bool):
     timeout_ms = parse_timeout(argv[-1])
     keys = argv[1:-1]
     popped = zset_mpop(ctx, keys, 1, from_max)
@@ -603,7 +604,7 @@ def bzpop_generic(ctx, argv, from_max: bool):
 @command("bzpopmin", arity=-3, flags="write noscript blocking fast",
          key_specs=[KeySpec("RW ACCESS DELETE", Index(1), Range(-2))], group="sorted-set",
          since="5.0.0", complexity="O(log(N)) with N being the number of elements in the sorted set.")
-def bzpopmin_command(ctx, argv):
+def bzpopmin_command(ctx: Context, argv: Argv):
     """BZPOPMIN key [key ...] timeout — Remove and return the member with the lowest score from one or more sorted sets, or block until one is available"""
     return bzpop_generic(ctx, argv, False)
 
@@ -611,7 +612,7 @@ def bzpopmin_command(ctx, argv):
 @command("bzpopmax", arity=-3, flags="write noscript blocking fast",
          key_specs=[KeySpec("RW ACCESS DELETE", Index(1), Range(-2))], group="sorted-set",
          since="5.0.0", complexity="O(log(N)) with N being the number of elements in the sorted set.")
-def bzpopmax_command(ctx, argv):
+def bzpopmax_command(ctx: Context, argv: Argv):
     """BZPOPMAX key [key ...] timeout — Remove and return the member with the highest score from one or more sorted sets, or block until one is available"""
     return bzpop_generic(ctx, argv, True)
 
@@ -620,7 +621,7 @@ def bzpopmax_command(ctx, argv):
          group="sorted-set", since="7.0.0",
          complexity="O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements "
          "in the sorted set, and M being the number of elements popped.")
-def bzmpop_command(ctx, argv):
+def bzmpop_command(ctx: Context, argv: Argv):
     """BZMPOP timeout numkeys key [key ...] <MIN | MAX> [COUNT count] — Remove and return members with scores in a sorted set or block until one is available"""
     # Redis checks numkeys, MIN|MAX and COUNT before the timeout.
     keys, from_max, count = parse_mpop(argv, 2, ZSET_SIDES)
@@ -666,7 +667,7 @@ class Source:
         return ONE if member in value else None
 
 
-def read_sources(ctx, keys: list[bytes]) -> list[Source]:
+def read_sources(ctx: Context, keys: list[bytes]) -> list[Source]:
     """Sorted sets and sets are accepted as inputs; any other type is WRONGTYPE."""
     sources = []
     for key in keys:
@@ -743,7 +744,7 @@ def diff_of(sources: list[Source]) -> dict:
             if not any(source.find(member) is not None for source in rest)}
 
 
-def set_operation(ctx, argv: list[bytes], numkeys_index: int, op: int, destination: bytes | None = None,
+def set_operation(ctx: Context, argv: Argv, numkeys_index: int, op: int, destination: bytes | None = None,
                   cardinality_only: bool = False):
     """zunionInterDiffGenericCommand: numkeys, the keys (looked up first), then WEIGHTS / AGGREGATE /
     WITHSCORES / LIMIT as the command allows."""
@@ -782,21 +783,21 @@ def set_operation(ctx, argv: list[bytes], numkeys_index: int, op: int, destinati
 
 @command("zunion", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1), KeyNum(0, 1))],
          group="sorted-set", since="6.2.0", complexity=UNION_COMPLEXITY)
-def zunion_command(ctx, argv):
+def zunion_command(ctx: Context, argv: Argv):
     """ZUNION numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES] — Add multiple sorted sets"""
     return set_operation(ctx, argv, 1, OP_UNION)
 
 
 @command("zinter", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1), KeyNum(0, 1))],
          group="sorted-set", since="6.2.0", complexity=INTER_COMPLEXITY)
-def zinter_command(ctx, argv):
+def zinter_command(ctx: Context, argv: Argv):
     """ZINTER numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES] — Intersect multiple sorted sets"""
     return set_operation(ctx, argv, 1, OP_INTER)
 
 
 @command("zdiff", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1), KeyNum(0, 1))],
          group="sorted-set", since="6.2.0", complexity=DIFF_COMPLEXITY)
-def zdiff_command(ctx, argv):
+def zdiff_command(ctx: Context, argv: Argv):
     """ZDIFF numkeys key [key ...] [WITHSCORES] — Subtract multiple sorted sets"""
     return set_operation(ctx, argv, 1, OP_DIFF)
 
@@ -805,7 +806,7 @@ def zdiff_command(ctx, argv):
          key_specs=[KeySpec("OW UPDATE", Index(1)), KeySpec("RO ACCESS", Index(2), KeyNum(0, 1))], group="sorted-set",
          since="2.0.0", complexity="O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M "
          "being the number of elements in the resulting sorted set.")
-def zunionstore_command(ctx, argv):
+def zunionstore_command(ctx: Context, argv: Argv):
     """ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] — Add multiple sorted sets and store the resulting sorted set in a new key"""
     return set_operation(ctx, argv, 2, OP_UNION, argv[1])
 
@@ -813,7 +814,7 @@ def zunionstore_command(ctx, argv):
 @command("zinterstore", arity=-4, flags="write denyoom",
          key_specs=[KeySpec("OW UPDATE", Index(1)), KeySpec("RO ACCESS", Index(2), KeyNum(0, 1))], group="sorted-set",
          since="2.0.0", complexity=INTER_COMPLEXITY)
-def zinterstore_command(ctx, argv):
+def zinterstore_command(ctx: Context, argv: Argv):
     """ZINTERSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] — Intersect multiple sorted sets and store the resulting sorted set in a new key"""
     return set_operation(ctx, argv, 2, OP_INTER, argv[1])
 
@@ -821,7 +822,7 @@ def zinterstore_command(ctx, argv):
 @command("zdiffstore", arity=-4, flags="write denyoom",
          key_specs=[KeySpec("OW UPDATE", Index(1)), KeySpec("RO ACCESS", Index(2), KeyNum(0, 1))], group="sorted-set",
          since="6.2.0", complexity=DIFF_COMPLEXITY)
-def zdiffstore_command(ctx, argv):
+def zdiffstore_command(ctx: Context, argv: Argv):
     """ZDIFFSTORE destination numkeys key [key ...] — Subtract multiple sorted sets and store the resulting sorted set in a new key"""
     return set_operation(ctx, argv, 2, OP_DIFF, argv[1])
 
@@ -830,7 +831,7 @@ def zdiffstore_command(ctx, argv):
          group="sorted-set", since="7.0.0",
          complexity="O(N*K) worst case with N being the smallest input sorted set, K being the number of input "
          "sorted sets.")
-def zintercard_command(ctx, argv):
+def zintercard_command(ctx: Context, argv: Argv):
     """ZINTERCARD numkeys key [key ...] [LIMIT limit] — Intersect multiple sorted sets and return the cardinality of the result"""
     return set_operation(ctx, argv, 1, OP_INTER, cardinality_only=True)
 
@@ -840,7 +841,7 @@ def zintercard_command(ctx, argv):
 @command("zrandmember", arity=-2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
          since="6.2.0",
          complexity="O(N) where N is the number of elements returned")
-def zrandmember_command(ctx, argv):
+def zrandmember_command(ctx: Context, argv: Argv):
     """ZRANDMEMBER key [count [WITHSCORES]] — Get one or multiple random elements from a sorted set"""
     if len(argv) < 3:
         zset = lookup_zset_read(ctx, argv[1])
@@ -865,7 +866,7 @@ def zrandmember_command(ctx, argv):
          since="2.8.0",
          complexity="O(1) for every call. O(N) for a complete iteration, including enough command calls for the "
          "cursor to return back to 0. N is the number of elements inside the collection..")
-def zscan_command(ctx, argv):
+def zscan_command(ctx: Context, argv: Argv):
     """ZSCAN key cursor [MATCH pattern] [COUNT count] — Incrementally iterate sorted sets elements and associated scores"""
     cursor = parse_cursor(argv[2])
     zset = lookup_zset_read(ctx, argv[1])
