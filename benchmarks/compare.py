@@ -74,7 +74,8 @@ def main() -> int:
     parser.add_argument("-c", "--clients", type=int, default=50)
     parser.add_argument("-n", "--requests", type=int, default=100_000)
     parser.add_argument("-P", "--pipeline", type=int, action="append", help="pipeline depth(s); default 1 and 16")
-    parser.add_argument("-r", "--keyspace", type=int, default=0, help="random keys (-r); 0: one key, as the issue runs it")
+    parser.add_argument("-r", "--keyspace", type=int, default=0,
+                        help="random keys (-r); 0: one key, as the issue runs it")
     parser.add_argument("--rounds", type=int, default=3, help="runs per test and server; medians are reported")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()

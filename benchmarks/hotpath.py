@@ -101,7 +101,7 @@ def measure(tests: list[str], pipelines: list[int], commands: int, repeats: int,
             request = REQUESTS[test]
             drive(server, connections, request, pipeline, commands // 4)  # warm up
             if bytecodes:
-                value = count_bytecodes(lambda: drive(server, connections, request, pipeline, commands // 10))
+                value = count_bytecodes(lambda: drive(server, connections, request, pipeline, commands // 10))  # noqa: B023
             else:
                 value = float("inf")
                 for _ in range(repeats):

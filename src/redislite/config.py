@@ -509,5 +509,13 @@ def _quote(value: str) -> str:
     return value if value and " " not in value and '"' not in value else '"' + value.replace('"', '\\"') + '"'
 
 
-__all__ = ["Settings", "PARAMETERS", "load_settings", "validate_value", "format_value", "matching_parameters",
-           "is_mutable", "rewrite_config_file"]
+__all__ = [
+    "PARAMETERS",
+    "Settings",
+    "format_value",
+    "is_mutable",
+    "load_settings",
+    "matching_parameters",
+    "rewrite_config_file",
+    "validate_value",
+]

@@ -407,7 +407,8 @@ BGSAVE_CHILD_ACTIVE = (
     b"schedule a BGSAVE whenever possible."
 )
 AOF_REWRITE_IN_PROGRESS = b"ERR Background append only file rewriting already in progress"
-AOF_REWRITE_FAILED = b"ERR Can't execute an AOF background rewriting. Please check the server logs for more information."
+AOF_REWRITE_FAILED = (b"ERR Can't execute an AOF background rewriting. "
+                      b"Please check the server logs for more information.")
 AOF_ENABLE_FAILED = b"Unable to turn on AOF. Check server logs."  # CONFIG SET appendonly yes: the reason part
 BUSYKEY = b"BUSYKEY Target key name already exists."
 DUMP_PAYLOAD_INVALID = b"ERR DUMP payload version or checksum are wrong"

@@ -715,7 +715,7 @@ class Fuzzer:
 
     def check_ping(self) -> bool:
         report = self.report
-        for attempt in (1, 2):  # the batch's last CLIENT KILL may still close a new connection: once more
+        for _attempt in (1, 2):  # the batch's last CLIENT KILL may still close a new connection: once more
             started = time.monotonic()
             try:
                 sock = socket.create_connection(("127.0.0.1", self.server.port), timeout=STALL_S)

@@ -18,6 +18,7 @@ known ones again.
 
 import base64
 import hashlib
+import itertools
 import json
 import math
 import random
@@ -1112,7 +1113,7 @@ class Generator:
         documents = [[encode(arg) for arg in argv] for argv in commands]
         if not base64_needed and rng.random() < 0.1:  # numbers where strings were
             for document in documents:
-                for index, arg in enumerate(document):
+                for index, _arg in enumerate(document):
                     if rng.random() < 0.3:
                         document[index] = rng.choice((1, -1, 2**64, 1.5, 1e308, True, None))
         if len(documents) == 1 and not base64_needed and rng.random() < 0.7:
@@ -1245,7 +1246,7 @@ def pattern_arguments(argv: list[bytes]) -> list[bytes]:
              b"function": b"libraryname", b"command": b"pattern"}.get(name)
     if token is None:
         return []
-    return [value for option, value in zip(argv, argv[1:]) if option.lower() == token]
+    return [value for option, value in itertools.pairwise(argv) if option.lower() == token]
 
 
 def _is_text(arg: bytes) -> bool:

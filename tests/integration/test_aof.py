@@ -115,11 +115,11 @@ def test_served_pops_and_ttl_options_replay_to_the_data_the_server_held(tmp_path
             wait_until(lambda: b"blocked_clients:1" in client.execute_command("INFO", "clients"))
             client.rpush("RIGHT", "x", "y", "z")
             assert served.result() == [b"RIGHT", [b"x", b"y"]]
-        before = {key: client.execute_command("DUMP", key) for key in client.keys()}
+        before = {key: client.execute_command("DUMP", key) for key in client}
         ttl = int(client.pttl("kept"))
     with aof_server(tmp_path) as server:
         client = raw_client(server.port)
-        assert {key: client.execute_command("DUMP", key) for key in client.keys()} == before
+        assert {key: client.execute_command("DUMP", key) for key in client} == before
         assert client.lrange("left", 0, -1) == [b"a", b"b"] and client.lrange("RIGHT", 0, -1) == [b"z"]
         assert ttl - 10_000 < int(client.pttl("kept")) <= ttl and int(client.pttl("persisted")) == -1  # a slow restart
 
@@ -168,7 +168,7 @@ def test_debug_loadaof_replays_the_aof_in_place(tmp_path):
 def test_kill_9_with_always_loses_nothing(tmp_path):
     port = free_port()
     acknowledged = 0
-    for round_number in range(3):
+    for _round_number in range(3):
         server = aof_server(tmp_path, "always", port=port).start()
         try:
             client = raw_client(port)

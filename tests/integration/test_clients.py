@@ -252,7 +252,7 @@ def test_two_thousand_concurrent_connections_each_get_pong(tmp_path):
 
     async def scenario(port: int) -> tuple[list[bytes], int]:
         async def connect():
-            for attempt in range(50):  # a full accept queue makes a connect fail fast on some kernels
+            for _attempt in range(50):  # a full accept queue makes a connect fail fast on some kernels
                 try:
                     return await asyncio.open_connection("127.0.0.1", port)
                 except (ConnectionRefusedError, ConnectionResetError):

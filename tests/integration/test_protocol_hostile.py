@@ -223,7 +223,7 @@ def test_a_connection_and_its_client_are_freed_without_the_cyclic_collector():
         connected = []
         async with in_process_server() as server:
             for request in requests:
-                reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+                _reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
                 writer.write(request)
                 await writer.drain()
                 await asyncio.sleep(0.02)

@@ -413,7 +413,7 @@ def test_slowlog_records_entries_in_redis_shape(raw):
         raw.execute_command("ECHO", "hello")
         entries = raw.execute_command("SLOWLOG", "GET", "-1")
         echo = next(entry for entry in entries if entry[3][0] == b"ECHO")
-        entry_id, timestamp, micros, args, addr, name = echo
+        _entry_id, timestamp, micros, args, addr, name = echo
         assert args == [b"ECHO", b"hello"] and name == b"slowpoke"
         assert abs(timestamp - time.time()) < 60 and micros >= 0 and b":" in addr
         assert len(raw.execute_command("SLOWLOG", "GET", "1")) == 1

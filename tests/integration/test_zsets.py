@@ -50,7 +50,7 @@ def test_score_ranges_with_exclusive_bounds_and_limit(r):
 
 
 def test_lex_ranges(r):
-    r.zadd("z", {name: 0 for name in ("a", "b", "c", "d", "e")})
+    r.zadd("z", dict.fromkeys(("a", "b", "c", "d", "e"), 0))
     assert r.zrangebylex("z", "[b", "(d") == [b"b", b"c"]
     assert r.zrevrangebylex("z", "+", "(c") == [b"e", b"d"]
     assert r.zlexcount("z", "-", "+") == 5

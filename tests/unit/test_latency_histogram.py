@@ -1,6 +1,7 @@
 """The per-command latency histogram: bucket placement, HDR-style percentiles, the buckets Prometheus sees,
 and the latency-tracking-info-percentiles setting's parsing and spelling."""
 
+import itertools
 from bisect import bisect_left
 
 import pytest
@@ -52,7 +53,7 @@ def test_prometheus_buckets_are_cumulative_at_the_exported_bounds_and_end_with_i
     assert [bound for bound, _ in buckets][:4] == [1e-05, 2.5e-05, 5e-05, 0.0001]
     assert buckets[0] == (1e-05, 1) and buckets[1] == (2.5e-05, 3)
     assert buckets[-2] == (10.0, 4) and buckets[-1] == (float("inf"), 5)
-    assert all(earlier[1] <= later[1] for earlier, later in zip(buckets, buckets[1:]))
+    assert all(earlier[1] <= later[1] for earlier, later in itertools.pairwise(buckets))
 
 
 def test_percentiles_are_spelled_as_redis_trims_them():

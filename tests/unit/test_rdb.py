@@ -438,7 +438,7 @@ def test_files_round_trip_every_database_key_and_expiry():
 
 def test_an_empty_dataset_is_a_header_and_a_checksum():
     data = write_file([Database(0)])
-    summary, keys = read_file(data)
+    _summary, keys = read_file(data)
     assert keys == [] and data.startswith(b"REDIS0010") and data[-9] == 0xFF
 
 
@@ -454,7 +454,7 @@ def test_idle_times_are_written_when_asked():
     db.set_clock(1000)
     db.store(b"k", b"v")
     db.set_access_time(b"k", 900)
-    summary, (record,) = read_file(write_file([db], idle_clock_s=1000))
+    _summary, (record,) = read_file(write_file([db], idle_clock_s=1000))
     assert record.idle_s == 100
 
 

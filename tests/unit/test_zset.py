@@ -102,7 +102,7 @@ def test_random_operations_match_a_sorted_list_model():
             assert zset.discard(member) == (model.pop(member, None) is not None)
     expected = sorted((score, member) for member, score in model.items())
     assert list(zset.pairs()) == expected
-    for rank, (score, member) in enumerate(expected):
+    for rank, (_score, member) in enumerate(expected):
         assert zset.rank(member) == rank
     lo, hi = zset.score_span(ScoreRange(-5.0, 5.0, minex=True))
     assert zset.slice(lo, hi) == [pair for pair in expected if -5 < pair[0] <= 5]

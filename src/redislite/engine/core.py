@@ -106,8 +106,7 @@ class Command:
 
     def all_commands(self):
         yield self
-        for sub in (self.subcommands or {}).values():
-            yield sub
+        yield from (self.subcommands or {}).values()
 
 
 class Engine:

@@ -11,7 +11,7 @@ import base64
 import json
 import pathlib
 import traceback
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 from urllib.parse import unquote_to_bytes
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Path, Query, Request
@@ -36,7 +36,7 @@ STATIC_DIR = pathlib.Path(__file__).parent / "static"  # the dashboard page serv
 Encoding = Literal["utf-8", "base64"]
 # strict: true or "5" is not an integer, as the schema says; NaN and Infinity (which Python's JSON reader takes,
 # and 1e400 reads as) are not JSON numbers
-Argument = Union[StrictStr, StrictInt, Annotated[StrictFloat, AllowInfNan(False)]]
+Argument = StrictStr | StrictInt | Annotated[StrictFloat, AllowInfNan(False)]
 Command = Annotated[list[Argument], Field(min_length=1)]  # the name, then its arguments
 # Larger expiry times overflow Redis's millisecond deadlines ("invalid expire time"); 10^15 s is 31 million years.
 MAX_EXPIRE_SECONDS = 10**15
@@ -121,7 +121,7 @@ class Base64Bytes(BaseModel):
 
 class KeysPage(BaseModel):
     cursor: int = Field(description="Pass it back for the next page; 0 when the scan is complete")
-    keys: list[Union[str, Base64Bytes]] = Field(description="Keys that are not UTF-8 come as base64 objects")
+    keys: list[str | Base64Bytes] = Field(description="Keys that are not UTF-8 come as base64 objects")
 
 
 class Replication(BaseModel):
@@ -165,7 +165,7 @@ class CommandResult(BaseModel):
     error: str | None = Field(None, description="The Redis error, when this command failed")
 
 
-CommandRequest = Union[Command, Annotated[list[Command], Field(min_length=1)], CommandBatch]
+CommandRequest = Command | Annotated[list[Command], Field(min_length=1)] | CommandBatch
 
 # A 401 asks for Basic credentials, so that a browser prompts for them (the dashboard page then works).
 AUTH_CHALLENGE = {"WWW-Authenticate": 'Basic realm="redislite"'}
@@ -421,7 +421,7 @@ def create_app(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, lifespan=None) -> F
         body, content_type = exposition(cached[1], request.headers.get("accept"))
         return Response(body, media_type=content_type)
 
-    @api.post("/api/command", response_model=Union[CommandResult, list[CommandResult]],
+    @api.post("/api/command", response_model=CommandResult | list[CommandResult],
               responses=ERRORS, tags=["commands"],
               summary="Any command, a pipeline of commands, or a MULTI/EXEC transaction")
     async def run_command(request: Request, body: Annotated[CommandRequest, Body(examples=[
@@ -604,4 +604,4 @@ async def _too_large(send, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-__all__ = ["create_app", "BASE64", "UTF8"]
+__all__ = ["BASE64", "UTF8", "create_app"]

@@ -7,6 +7,7 @@ what Redis's commands see. Encoders store an element as an integer exactly when 
 (lpStringToInt64 / string2ll: canonical decimal, signed 64-bit), so a round trip gives back the same bytes.
 """
 
+import itertools
 import struct
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -206,9 +207,9 @@ def intset_encode(values: list[int]) -> bytes:
     """An intset of distinct integers (sorted here), in the narrowest width that holds them all."""
     values = sorted(values)
     low, high = (values[0], values[-1]) if values else (0, 0)
-    if -32768 <= low and high <= 32767:
+    if low >= -32768 and high <= 32767:
         width = 2
-    elif -2147483648 <= low and high <= 2147483647:
+    elif low >= -2147483648 and high <= 2147483647:
         width = 4
     else:
         width = 8
@@ -223,7 +224,7 @@ def intset_decode(blob: bytes) -> list[bytes]:
     if code is None or len(blob) != 8 + width * count:
         raise EncodingError("intset header does not match the blob")
     values = struct.unpack_from(f"<{count}{code}", blob, 8)
-    if any(a >= b for a, b in zip(values, values[1:])):
+    if any(a >= b for a, b in itertools.pairwise(values)):
         raise EncodingError("intset members out of order")
     return [b"%d" % value for value in values]
 

@@ -378,8 +378,8 @@ class Persistence:
         started = time.monotonic()
         progress = self._begin_loading(len(data))
         try:
-            for summary in load_records(data, self.state, progress, merge=merge):
-                pass
+            for summary in load_records(data, self.state, progress, merge=merge):  # noqa: B007
+                pass  # the generator loads in slices; what it yields last is the load's summary
         except RdbError as error:
             log.warning("rdb_load_failed", extra={"path": str(path), "error": str(error)})
             raise LoadError(f"can't load {path}: {error}") from None

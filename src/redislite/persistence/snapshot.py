@@ -257,7 +257,7 @@ def _child_main(read_fd: int, write_fd: int, path: Path, databases, options, aux
         size, keys = write(path, databases, options, aux, functions)
         report = {"ok": True, "size": size, "keys": keys, "cow": private_dirty_bytes()}
         status = 0
-    except BaseException as error:  # noqa: BLE001 - whatever happens, the child must leave through _exit
+    except BaseException as error:
         report = {"ok": False, "error": f"{type(error).__name__}: {error}"}
     finally:
         try:
@@ -302,11 +302,9 @@ def load_records(data: bytes, state, progress: LoadProgress, *, merge: bool = Fa
     delay = key_load_delay_us / 1_000_000 if key_load_delay_us > 0 else 0
     progress.total_bytes = len(data)
     deadline = time.perf_counter() + slice_s
-    count = 0
     current = None  # the database of the previous key, and its dicts, cached across the run of its keys
-    for index, key, value, expire_ms, idle_s, freq in reader.records(summary, len(databases),
-                                                                      check_crc=config.rdbchecksum):
-        count += 1
+    records = reader.records(summary, len(databases), check_crc=config.rdbchecksum)
+    for count, (index, key, value, expire_ms, idle_s, freq) in enumerate(records, 1):
         if index is not current:
             current = index
             db = databases[index]

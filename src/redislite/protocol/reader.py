@@ -56,10 +56,7 @@ def _needs_framing(data: bytes) -> bool:
 
 def _odd_type_hopping(data: bytes) -> bool:
     """_ODD_TYPE by hopping between its last bytes (memchr is far faster than a regex over a large payload)."""
-    for marker in _ODD_TYPE_CODES:
-        if marker in data and _marker_followed(data, marker, _ODD_TYPE, -2):
-            return True
-    return False
+    return any(marker in data and _marker_followed(data, marker, _ODD_TYPE, -2) for marker in _ODD_TYPE_CODES)
 
 
 def _big_count_hopping(data: bytes) -> bool:
