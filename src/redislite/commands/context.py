@@ -28,6 +28,7 @@ class CommandEntry(Protocol):
 
     spec: CommandSpec
     name: str
+    arity: int
     flags: int
     rejected_calls: int
     failed_calls: int

@@ -253,10 +253,11 @@ class LuaEngine:
                 values.extend(chunk)
         return values
 
-    def to_reply(self, value, resp3: bool, error_replies: list | None = None, depth: int = 0):
+    def to_reply(self, value, resp3: bool, error_replies: list[tuple[ErrorReply, bool]] | None = None,
+                 depth: int = 0):
         """A script's return value as a reply (Redis's luaReplyToRedisReply). Errors, at any depth, come back as
-        ErrorReply whose `ignore_stats` says whether Redis already counted them; they are also appended to
-        `error_replies`, for the caller's error statistics."""
+        ErrorReply; for the caller's error statistics they are also appended to `error_replies`, each with
+        whether Redis already counted it (ignore_stats)."""
         cls = value.__class__
         if cls is bytes:
             return value
@@ -270,9 +271,8 @@ class LuaEngine:
             return None
         if depth > MAX_REPLY_DEPTH:
             reply = ErrorReply(errors.LUA_STACK_LIMIT)
-            reply.ignore_stats = False
             if error_replies is not None:
-                error_replies.append(reply)
+                error_replies.append((reply, False))
             return reply
         described = self.describe(value)
         kind = described[0]
@@ -286,9 +286,8 @@ class LuaEngine:
             return [self.to_reply(item, resp3, error_replies, depth + 1) for item in items]
         if kind == 1:
             reply = ErrorReply(c_string(described[1]).strip(b"\r\n"))
-            reply.ignore_stats = described[2]
             if error_replies is not None:
-                error_replies.append(reply)
+                error_replies.append((reply, described[2]))
             return reply
         if kind == 2:
             return SimpleString(c_string(described[1]).replace(b"\r", b" ").replace(b"\n", b" "))
