@@ -86,7 +86,7 @@ class CJson:
     def encode(self, *args):
         if len(args) != 1:
             raise arg_error(1, "encode", "expected 1 argument")
-        out = []
+        out: list[bytes] = []
         try:
             with recursion_room(self.encode_max):
                 self._append(out, args[0], 0, 1)
@@ -295,7 +295,9 @@ class _Parser:
 
     def next_token(self) -> _Token:
         data = self.data
-        self.pos = _WHITESPACE.match(data, self.pos).end()
+        whitespace = _WHITESPACE.match(data, self.pos)
+        assert whitespace is not None  # `*` matches the empty string too
+        self.pos = whitespace.end()
         pos = self.pos
         if pos >= len(data):
             return _Token("T_END", None, pos)

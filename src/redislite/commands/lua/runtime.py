@@ -186,7 +186,7 @@ class LuaEngine:
 
     @staticmethod
     def error_fields(message: bytes, ignore_stats: bool = False) -> dict:
-        fields = {b"err": error_message(message)}
+        fields: dict[bytes, bytes | bool] = {b"err": error_message(message)}
         if ignore_stats:
             fields[b"ignore_error_stats_update"] = True
         return fields
@@ -531,7 +531,7 @@ class LuaEngine:
         if lua_type(table) != "table":
             raise refuse(errors.REGISTER_SINGLE_NOT_TABLE)
         name = description = callback = None
-        flags: list[bytes] = []
+        flags: list[bytes] | None = []
         for key, value in table.items():
             key_text = self._lua_string(key)
             if key_text is None:
@@ -564,7 +564,7 @@ class LuaEngine:
         return name, callback, description, flags
 
     def _flags(self, table) -> list[bytes] | None:
-        flags = []
+        flags: list[bytes] = []
         index = 1
         while True:
             value = table[index]
@@ -651,5 +651,5 @@ def strip_debug_info(dump: bytes) -> bytes:
     try:
         function()
     finally:
-        function = None  # it refers to itself: a cycle that held both buffers until a full collection
+        del function  # it refers to itself: a cycle that held both buffers until a full collection
     return bytes(out)
