@@ -253,7 +253,7 @@ def bitfield_type(raw: bytes) -> tuple[bool, int]:
     return kind == b"i", bits
 
 
-def read_field(value: bytes, offset: int, bits: int, signed: bool) -> int:
+def read_field(value: bytes | bytearray, offset: int, bits: int, signed: bool) -> int:
     """The `bits`-wide big-endian field at bit `offset`, the string zero-padded on the right."""
     first, last = offset >> 3, (offset + bits - 1) >> 3
     chunk = value[first:last + 1]
@@ -355,7 +355,7 @@ def bitfield_generic(ctx: Context, argv: Argv, read_only_command: bool):
     # created or grew, or the field changed.
     grew = old_value is None or len(buffer) != len(old_value)
     changed = False
-    replies = []
+    replies: list[int | None] = []
     for opcode, signed, bits, offset, operand, overflow in operations:
         if opcode == b"GET":
             replies.append(read_field(buffer, offset, bits, signed))

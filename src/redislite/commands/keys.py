@@ -142,7 +142,7 @@ def exists_command(ctx: Context, argv: Argv):
          complexity="O(1)")
 def type_command(ctx: Context, argv: Argv):
     """TYPE key — Determine the type stored at key"""
-    value = lookup_read(ctx, argv[1], None)
+    value = lookup_read(ctx, argv[1], False)
     return SimpleString(b"none" if value is None else value_type_name(value))
 
 
@@ -488,7 +488,7 @@ def object_help_command(ctx: Context, argv: Argv):
          complexity="O(1)")
 def object_encoding_command(ctx: Context, argv: Argv):
     """OBJECT ENCODING key — Inspect the internal encoding of a Redis object"""
-    value = lookup_read(ctx, argv[2], None, notify_miss=False)
+    value = lookup_read(ctx, argv[2], False, notify_miss=False)
     return None if value is None else value_encoding(value)
 
 
@@ -497,7 +497,7 @@ def object_encoding_command(ctx: Context, argv: Argv):
          complexity="O(1)")
 def object_refcount_command(ctx: Context, argv: Argv):
     """OBJECT REFCOUNT key — Get the number of references to the value of the key"""
-    value = lookup_read(ctx, argv[2], None, notify_miss=False)
+    value = lookup_read(ctx, argv[2], False, notify_miss=False)
     if value is None:
         return None
     if value.__class__ is bytes and len(value) <= 20:

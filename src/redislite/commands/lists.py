@@ -58,7 +58,7 @@ def list_push(ctx: Context, key: bytes, elements: list[bytes], left: bool, only_
     """LPUSH / RPUSH (LPUSHX / RPUSHX with only_if_exists): the list's new length, 0 when XX found no key."""
     value = lookup_list_write(ctx, key)
     created = value is None
-    if created:
+    if value is None:
         if only_if_exists:
             return 0
         value = ListValue()
@@ -103,7 +103,7 @@ def list_move(ctx: Context, source: bytes, destination: bytes, from_left: bool, 
     target = lookup_list_write(ctx, destination)
     element = source_list.popleft() if from_left else source_list.pop()
     created = target is None
-    if created:
+    if target is None:
         target = ListValue()
         ctx.db.store(destination, target, touch=ctx.touch)
     if to_left:

@@ -7,6 +7,7 @@ type) before computing anything, so a WRONGTYPE key anywhere fails the command, 
 """
 
 import random
+from typing import TypeGuard
 
 from .. import errors
 from ..errors import CommandError
@@ -41,6 +42,11 @@ def lookup_sets(ctx: Context, keys: list[bytes]) -> list[SetValue | None]:
     return [lookup_set_read(ctx, key) for key in keys]
 
 
+def all_present(sets: list[SetValue | None]) -> TypeGuard[list[SetValue]]:
+    """Every key held a set (a missing one empties an intersection)."""
+    return not any(value is None for value in sets)
+
+
 def max_intset_entries(ctx: Context) -> int:
     return ctx.server.config.set_max_intset_entries
 
@@ -57,7 +63,7 @@ def sadd_command(ctx: Context, argv: Argv):
     value = lookup_set_write(ctx, key)
     members = argv[2:]
     created = value is None
-    if created:
+    if value is None:
         value = SetValue.built_from(members, max_intset_entries(ctx))
         ctx.db.store(key, value, touch=ctx.touch)
         added = len(value)
@@ -301,7 +307,7 @@ def store_result(ctx: Context, target_key: bytes, result: SetValue, event: bytes
 
 def sinter_generic(ctx: Context, keys: list[bytes], target_key: bytes | None = None):
     sets = lookup_sets(ctx, keys)
-    if any(value is None for value in sets):
+    if not all_present(sets):
         if target_key is None:
             return SetReply()
         return store_result(ctx, target_key, SetValue(), b"sinterstore")
@@ -338,7 +344,7 @@ def sintercard_command(ctx: Context, argv: Argv):
             raise CommandError(errors.SYNTAX)
         limit = positive_long(args.next_bytes(), errors.LIMIT_NEGATIVE)
     sets = lookup_sets(ctx, keys)
-    if any(value is None for value in sets):
+    if not all_present(sets):
         return 0
     result = intersection(sets, limit)
     return result if limit else len(result)

@@ -22,7 +22,7 @@ from ..errors import CommandError
 from ..protocol.encoder import format_double
 from ..protocol.values import NULL_ARRAY
 from ..storage.glob import compile_glob
-from ..storage.zset import ZSet
+from ..storage.zset import LexRange, ScoreRange, ZSet
 from .args import (
     CH,
     GT,
@@ -324,14 +324,16 @@ def rank_span(size: int, start: int, stop: int) -> tuple[int, int] | None:
     return start, min(stop, size - 1)
 
 
-def select_range(zset: ZSet, range_type: int, spec, reverse: bool, offset: int, limit: int):
-    """The (score, member) pairs a range names, in reply order. spec is (start, stop) for ranks."""
-    if range_type == BY_RANK:
+def select_range(zset: ZSet, spec: tuple[int, int] | ScoreRange | LexRange, reverse: bool, offset: int,
+                 limit: int):
+    """The (score, member) pairs a range names, in reply order: spec is (start, stop) for ranks, a ScoreRange
+    or a LexRange."""
+    if isinstance(spec, tuple):
         span = rank_span(len(zset), *spec)
         return [] if span is None else zset.by_rank(span[0], span[1], reverse)
     if offset < 0 or (offset > 0 and offset >= len(zset)):
         return []
-    if range_type == BY_SCORE:
+    if isinstance(spec, ScoreRange):
         lo, hi = zset.score_span(spec)
         if reverse:
             top = hi - offset
@@ -392,6 +394,7 @@ def zrange_generic(ctx: Context, argv: Argv, key_index: int, range_type: int = 0
     low, high = argv[key_index + 1], argv[key_index + 2]
     if reverse and range_type != BY_RANK:
         low, high = high, low  # given as max, min
+    spec: tuple[int, int] | ScoreRange | LexRange
     if range_type == BY_RANK:
         spec = (to_int(low), to_int(high))
     elif range_type == BY_SCORE:
@@ -399,7 +402,7 @@ def zrange_generic(ctx: Context, argv: Argv, key_index: int, range_type: int = 0
     else:
         spec = parse_lex_range(low, high)
     zset = lookup_zset_read(ctx, argv[key_index])
-    pairs = [] if zset is None else select_range(zset, range_type, spec, reverse, offset, limit)
+    pairs = [] if zset is None else select_range(zset, spec, reverse, offset, limit)
     if destination is not None:
         return store_result(ctx, destination, pairs, b"zrangestore")
     return scored_reply(ctx, pairs, withscores)
