@@ -343,7 +343,8 @@ def client_unblock_command(ctx: Context, argv: Argv):
         return 0
     error = ErrorReply(errors.UNBLOCKED) if reason == b"ERROR" else None
     _, reply = ctx.server.engine.unblock(client, error)
-    client.connection.resume(reply)
+    if client.connection is not None:  # (only a connection's client waits: the HTTP API's answer at once)
+        client.connection.resume(reply)
     return 1
 
 

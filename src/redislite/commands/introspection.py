@@ -64,7 +64,7 @@ def find_spec(ctx: Context, name: bytes) -> CommandSpec | None:
 
 
 def key_spec_reply(key_spec: KeySpec) -> dict:
-    reply = {b"notes": key_spec.notes.encode()} if key_spec.notes else {}
+    reply: dict[bytes, object] = {b"notes": key_spec.notes.encode()} if key_spec.notes else {}
     reply[b"flags"] = flags_reply(key_spec.flags)
     for field, part in ((b"begin_search", key_spec.begin_search), (b"find_keys", key_spec.find_keys)):
         reply[field] = {b"type": part.kind, b"spec": part.arguments()}
@@ -160,7 +160,8 @@ def command_docs_command(ctx: Context, argv: Argv):
 
 
 def _command_docs(spec: CommandSpec) -> dict:
-    docs = {b"summary": spec.summary.encode(), b"since": spec.since.encode(), b"group": spec.group.encode()}
+    docs: dict[bytes, object] = {
+        b"summary": spec.summary.encode(), b"since": spec.since.encode(), b"group": spec.group.encode()}
     if spec.complexity:
         docs[b"complexity"] = spec.complexity.encode()
     arguments = syntax_arguments(spec)
@@ -327,7 +328,7 @@ class _SyntaxParser:
 
     def word(self, token: str) -> dict:
         name = token.strip("'\"").lower()
-        argument = {"name": name, "type": _argument_type(name)}
+        argument: dict[str, str | int] = {"name": name, "type": _argument_type(name)}
         if argument["type"] == "key":
             argument["key_spec_index"] = 0
         return argument

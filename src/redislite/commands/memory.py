@@ -92,7 +92,7 @@ def memory_stats_command(ctx: Context, argv: Argv):
     rss = resident_bytes()
     keys = sum(len(db) for db in state.databases)
     dataset = used - STARTUP_BYTES
-    stats = {
+    stats: dict[bytes, float | dict[bytes, int]] = {
         b"peak.allocated": memory.peak,
         b"total.allocated": used,
         b"startup.allocated": STARTUP_BYTES,

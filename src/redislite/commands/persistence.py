@@ -9,14 +9,14 @@ from .. import errors
 from ..errors import CommandError
 from ..protocol.values import OK, SimpleString
 from .args import INT64_MAX, ArgCursor, to_int
-from .context import Argv, Context
+from .context import Argv, Context, PersistenceService
 from .keys import lfu_policy, lookup_read
 from .notifications import NOTIFY_GENERIC, notify
 from .notifications import new_key as notify_new_key
 from .registry import Index, KeySpec, command
 
 
-def persistence_of(ctx: Context):
+def persistence_of(ctx: Context) -> PersistenceService:
     service = ctx.server.persistence
     if service is None:
         raise CommandError(errors.NO_PERSISTENCE)

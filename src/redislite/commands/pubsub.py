@@ -78,7 +78,7 @@ def unsubscribe_all(ctx: Context) -> None:
 
 def deliver(subscribers, message: list) -> None:
     """Send a message to each subscriber, encoded once per protocol version."""
-    encoded = {}
+    encoded: dict[int, bytes] = {}  # RESP version -> the message encoded
     for client in list(subscribers):
         payload = encoded.get(client.resp)
         if payload is None:
