@@ -408,7 +408,8 @@ def bitfield_keys(argv: list[bytes]) -> list[tuple[int, KeyFlag]]:
          group="bitmap", since="3.2.0",
          complexity="O(1) for each subcommand specified")
 def bitfield_command(ctx: Context, argv: Argv):
-    """BITFIELD key [GET encoding offset | [OVERFLOW WRAP | SAT | FAIL] SET encoding offset value | INCRBY encoding offset increment ...] — Perform arbitrary bitfield integer operations on strings"""
+    """BITFIELD key [GET encoding offset | [OVERFLOW WRAP | SAT | FAIL] SET encoding offset value | INCRBY encoding
+    offset increment ...] — Perform arbitrary bitfield integer operations on strings"""
     return bitfield_generic(ctx, argv, read_only_command=False)
 
 
@@ -416,5 +417,6 @@ def bitfield_command(ctx: Context, argv: Argv):
          since="6.0.0",
          complexity="O(1) for each subcommand specified")
 def bitfield_ro_command(ctx: Context, argv: Argv):
-    """BITFIELD_RO key [GET encoding offset ...] — Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD"""
+    """BITFIELD_RO key [GET encoding offset ...] — Perform arbitrary bitfield integer operations on strings. Read-only
+    variant of BITFIELD"""
     return bitfield_generic(ctx, argv, read_only_command=True)

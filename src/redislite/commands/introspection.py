@@ -138,7 +138,8 @@ def command_count_command(ctx: Context, argv: Argv):
 @command("command|info", arity=-2, flags="loading stale", group="server", since="2.8.13", acl="@connection",
          complexity="O(N) where N is the number of commands to look up")
 def command_info_command(ctx: Context, argv: Argv):
-    """COMMAND INFO [command-name [command-name ...]] — Get array of specific Redis command details, or all when no argument is given."""
+    """COMMAND INFO [command-name [command-name ...]] — Get array of specific Redis command details, or all when no
+    argument is given."""
     if len(argv) == 2:
         return command_command(ctx, argv)
     replies = []
@@ -175,7 +176,8 @@ def _command_docs(spec: CommandSpec) -> dict:
 @command("command|list", arity=-2, flags="loading stale", group="server", since="7.0.0", acl="@connection",
          complexity="O(N) where N is the total number of Redis commands")
 def command_list_command(ctx: Context, argv: Argv):
-    """COMMAND LIST [FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>] — Get an array of Redis command names"""
+    """COMMAND LIST [FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>] — Get an array of Redis command
+    names"""
     specs = list(all_specs(ctx))
     if len(argv) == 2:
         return [spec.name.encode() for spec in specs]

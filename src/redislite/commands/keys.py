@@ -127,7 +127,8 @@ def del_command(ctx: Context, argv: Argv):
          "different thread in order to reclaim memory, where N is the number of allocations the deleted objects "
          "where composed of.")
 def unlink_command(ctx: Context, argv: Argv):
-    """UNLINK key [key ...] — Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking."""
+    """UNLINK key [key ...] — Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non
+    blocking."""
     return delete_keys(ctx, argv[1:])
 
 
@@ -378,7 +379,8 @@ def expireat_command(ctx: Context, argv: Argv):
          since="2.6.0",
          complexity="O(1)")
 def pexpireat_command(ctx: Context, argv: Argv):
-    """PEXPIREAT key unix-time-milliseconds [NX | XX | GT | LT] — Set the expiration for a key as a UNIX timestamp specified in milliseconds"""
+    """PEXPIREAT key unix-time-milliseconds [NX | XX | GT | LT] — Set the expiration for a key as a UNIX timestamp
+    specified in milliseconds"""
     return expire_generic(ctx, argv, "pexpireat", 1, relative=False)
 
 

@@ -8,7 +8,7 @@
 The declaration drives dispatch, the arity check, COMMAND INFO/DOCS/GETKEYS, ACL categories, read-only
 replicas, OOM checks, propagation and per-command metrics. A subcommand is declared as "container|sub"; a
 hidden one (DEBUG's, which Redis lists as a plain command) is run by its container's handler through
-`run_hidden_subcommand`. The docstring's first line gives the syntax and, after the dash, COMMAND DOCS' summary.
+`run_hidden_subcommand`. The docstring's first paragraph gives the syntax and, after the dash, COMMAND DOCS' summary.
 
 Keys are declared as Redis 7's key specs (where the search begins, how keys are found from there, what the
 command does with them); COMMAND's legacy (first, last, step) and the movablekeys flag are derived from them
@@ -378,6 +378,17 @@ def run_hidden_subcommand(container: CommandSpec, ctx, argv: list[bytes]):
     return sub.handler(ctx, argv)
 
 
+def syntax_and_summary(docstring: str | None) -> str:
+    """A handler docstring's first paragraph as one line: the syntax and, after the dash, the summary (wrapped
+    in the source when longer than a line)."""
+    lines = []
+    for line in (docstring or "").strip().splitlines():
+        if not line.strip():
+            break
+        lines.append(line.strip())
+    return " ".join(lines)
+
+
 class CommandTable:
     """Collects declarations; the engine turns them into per-server dispatch entries."""
 
@@ -403,7 +414,7 @@ class CommandTable:
                 key_positions=key_positions, single_key=single_key, first_key=first, last_key=last,
                 key_step=step, group=group, since=since, complexity=complexity, acl=tuple(acl.split()),
                 tips=tuple(tip.encode() for tip in tips.split()),
-                doc=(handler.__doc__ or "").strip().splitlines()[0] if handler.__doc__ else "",
+                doc=syntax_and_summary(handler.__doc__),
             )
             container, _, sub = name.partition("|")
             if hidden:

@@ -335,7 +335,8 @@ def sinterstore_command(ctx: Context, argv: Argv):
 @command("sintercard", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1), KeyNum(0, 1))],
          group="set", since="7.0.0", complexity=INTER_COMPLEXITY)
 def sintercard_command(ctx: Context, argv: Argv):
-    """SINTERCARD numkeys key [key ...] [LIMIT limit] — Intersect multiple sets and return the cardinality of the result"""
+    """SINTERCARD numkeys key [key ...] [LIMIT limit] — Intersect multiple sets and return the cardinality of the
+    result"""
     args = ArgCursor(argv, 1)
     keys = args.next_keys(errors.NUMKEYS_NOT_POSITIVE, errors.NUMKEYS_NOT_POSITIVE, errors.NUMKEYS_TOO_MANY)
     limit = 0

@@ -389,12 +389,14 @@ def store_sorted(ctx: Context, request: SortRequest, destination: bytes, window:
 @command("sort", arity=-2, flags="write denyoom", key_specs=[SORTED_KEY, PATTERN_KEYS, STORE_KEY], key_finder=sort_keys,
          group="generic", acl="@set @sortedset @list @dangerous -@keyspace", complexity=SORT_COMPLEXITY)
 def sort_command(ctx: Context, argv: Argv):
-    """SORT key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA] [STORE destination] — Sort the elements in a list, set or sorted set"""
+    """SORT key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA] [STORE
+    destination] — Sort the elements in a list, set or sorted set"""
     return sort_generic(ctx, argv, readonly=False)
 
 
 @command("sort_ro", arity=-2, flags="readonly", key_specs=[SORTED_KEY, PATTERN_KEYS], group="generic", since="7.0.0",
          acl="@set @sortedset @list @dangerous -@keyspace", complexity=SORT_COMPLEXITY)
 def sort_ro_command(ctx: Context, argv: Argv):
-    """SORT_RO key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA] — Sort the elements in a list, set or sorted set. Read-only variant of SORT."""
+    """SORT_RO key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA] — Sort the
+    elements in a list, set or sorted set. Read-only variant of SORT."""
     return sort_generic(ctx, argv, readonly=True)

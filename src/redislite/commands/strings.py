@@ -97,7 +97,8 @@ def set_keys(argv: list[bytes]) -> list[tuple[int, KeyFlag]]:
 @command("set", arity=-3, flags="write denyoom", key_specs=[SET_KEY], key_finder=set_keys, group="string",
          complexity="O(1)")
 def set_command(ctx: Context, argv: Argv):
-    """SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL] — Set the string value of a key"""
+    """SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT
+    unix-time-milliseconds | KEEPTTL] — Set the string value of a key"""
     if len(argv) == 3:
         server = ctx.server
         if server.notify_flags:  # the general path looks the key up first, for "expired" and "new"
@@ -238,7 +239,8 @@ def getdel_command(ctx: Context, argv: Argv):
          group="string", since="6.2.0",
          complexity="O(1)")
 def getex_command(ctx: Context, argv: Argv):
-    """GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST] — Get the value of a key and optionally set its expiration"""
+    """GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST] — Get
+    the value of a key and optionally set its expiration"""
     flags, expire = parse_expiry_options(argv, 2, for_set=False)
     key = argv[1]
     value = lookup_string(ctx, key)

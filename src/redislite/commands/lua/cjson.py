@@ -140,7 +140,7 @@ class CJson:
 
     def _array_length(self, table) -> int:
         largest = items = 0
-        for key in table.keys():
+        for key in table:  # a LuaTable: its keys
             cls = key.__class__
             if (cls is int or cls is float) and key and math.floor(key) == key and key >= 1:
                 largest = max(largest, key)
@@ -308,7 +308,7 @@ class _Parser:
             return _Token(kind, None, pos)
         if char == '"':
             return self.string_token()
-        if char == "-" or char.isdigit() and char.isascii():
+        if char == "-" or (char.isdigit() and char.isascii()):
             if not self.config.decode_invalid and self.invalid_number():
                 return _Token("T_ERROR", "invalid number", pos)
             return self.number_token()

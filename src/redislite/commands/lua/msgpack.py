@@ -102,7 +102,7 @@ def _header(out: bytearray, count: int, small: int, code16: bytes, code32: bytes
 
 def _is_array(table) -> bool:
     count = largest = 0
-    for key in table.keys():
+    for key in table:  # a LuaTable: its keys
         cls = key.__class__
         if cls is not int and cls is not float:
             return False

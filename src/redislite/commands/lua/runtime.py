@@ -651,5 +651,7 @@ def strip_debug_info(dump: bytes) -> bytes:
     try:
         function()
     finally:
-        del function  # it refers to itself: a cycle that held both buffers until a full collection
+        # it refers to itself: a cycle that held both buffers until a full collection (`del` would do, but
+        # linters then take the recursive call for an undefined name)
+        function = None  # type: ignore[assignment]
     return bytes(out)
