@@ -17,11 +17,15 @@ errors sits below every other layer. strtold is long_double.parse_long_double, w
 
 import math
 import re
+from collections.abc import Mapping
+from typing import TypeVar
 
 from .. import errors
 from ..errors import CommandError
 from ..storage.zset import LexRange, ScoreRange
 from .long_double import NotANumber, parse_long_double, round_to_extended
+
+T = TypeVar("T")
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -158,7 +162,7 @@ def parse_timeout(raw: bytes) -> int:
     seconds = parse_long_double(raw)
     if seconds is None:
         raise CommandError(errors.TIMEOUT_NOT_FLOAT)
-    if seconds.__class__ is float:  # an infinity
+    if isinstance(seconds, float):  # an infinity
         raise CommandError(errors.TIMEOUT_NEGATIVE)
     try:
         milliseconds = math.ceil(round_to_extended(seconds * 1000))
@@ -172,7 +176,7 @@ def parse_timeout(raw: bytes) -> int:
 # -- words ----------------------------------------------------------------------------------------------------
 
 
-def keyword(raw: bytes, choices: dict, error: bytes = errors.SYNTAX):
+def keyword(raw: bytes, choices: Mapping[bytes, T], error: bytes = errors.SYNTAX) -> T:
     """One of a few words in any case (Redis compares with strcasecmp): its value in `choices`, whose keys
     are upper case."""
     value = choices.get(raw.upper())
@@ -364,7 +368,7 @@ def parse_scan_options(argv: list[bytes], start: int, keyspace: bool = False) ->
     return count, pattern, type_name
 
 
-def parse_mpop(argv: list[bytes], numkeys_index: int, sides: dict) -> tuple[list[bytes], object, int]:
+def parse_mpop(argv: list[bytes], numkeys_index: int, sides: Mapping[bytes, T]) -> tuple[list[bytes], T, int]:
     """LMPOP's and ZMPOP's form (their blocking forms too): `numkeys key [key ...] <side> [COUNT count]`,
     where `sides` maps the side words (LEFT|RIGHT, MIN|MAX) to what the caller wants; COUNT at most once.
     Returns (keys, the side's value, count)."""

@@ -253,7 +253,7 @@ def bitfield_type(raw: bytes) -> tuple[bool, int]:
     return kind == b"i", bits
 
 
-def read_field(value: bytes, offset: int, bits: int, signed: bool) -> int:
+def read_field(value: bytes | bytearray, offset: int, bits: int, signed: bool) -> int:
     """The `bits`-wide big-endian field at bit `offset`, the string zero-padded on the right."""
     first, last = offset >> 3, (offset + bits - 1) >> 3
     chunk = value[first:last + 1]
@@ -355,7 +355,7 @@ def bitfield_generic(ctx: Context, argv: Argv, read_only_command: bool):
     # created or grew, or the field changed.
     grew = old_value is None or len(buffer) != len(old_value)
     changed = False
-    replies = []
+    replies: list[int | None] = []
     for opcode, signed, bits, offset, operand, overflow in operations:
         if opcode == b"GET":
             replies.append(read_field(buffer, offset, bits, signed))
@@ -408,7 +408,8 @@ def bitfield_keys(argv: list[bytes]) -> list[tuple[int, KeyFlag]]:
          group="bitmap", since="3.2.0",
          complexity="O(1) for each subcommand specified")
 def bitfield_command(ctx: Context, argv: Argv):
-    """BITFIELD key [GET encoding offset | [OVERFLOW WRAP | SAT | FAIL] SET encoding offset value | INCRBY encoding offset increment ...] — Perform arbitrary bitfield integer operations on strings"""
+    """BITFIELD key [GET encoding offset | [OVERFLOW WRAP | SAT | FAIL] SET encoding offset value | INCRBY encoding
+    offset increment ...] — Perform arbitrary bitfield integer operations on strings"""
     return bitfield_generic(ctx, argv, read_only_command=False)
 
 
@@ -416,5 +417,6 @@ def bitfield_command(ctx: Context, argv: Argv):
          since="6.0.0",
          complexity="O(1) for each subcommand specified")
 def bitfield_ro_command(ctx: Context, argv: Argv):
-    """BITFIELD_RO key [GET encoding offset ...] — Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD"""
+    """BITFIELD_RO key [GET encoding offset ...] — Perform arbitrary bitfield integer operations on strings. Read-only
+    variant of BITFIELD"""
     return bitfield_generic(ctx, argv, read_only_command=True)

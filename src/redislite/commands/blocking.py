@@ -12,7 +12,7 @@ class Block:
     (0: forever); on timeout the client gets `timeout_reply`. Where it may not wait (inside MULTI or a
     script) it gets `no_wait_reply` at once, which is the timeout reply unless the command says otherwise."""
 
-    __slots__ = ("keys", "timeout_ms", "timeout_reply", "no_wait_reply")
+    __slots__ = ("keys", "no_wait_reply", "timeout_ms", "timeout_reply")
 
     def __init__(self, keys: list[bytes], timeout_ms: int, timeout_reply, no_wait_reply=...):
         self.keys = keys

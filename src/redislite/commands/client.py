@@ -136,7 +136,8 @@ def client_info_command(ctx: Context, argv: Argv):
 @command("client|list", arity=-2, flags="admin noscript loading stale", group="connection", since="2.4.0",
          complexity="O(N) where N is the number of client connections")
 def client_list_command(ctx: Context, argv: Argv):
-    """CLIENT LIST [TYPE <NORMAL | MASTER | REPLICA | PUBSUB>] [ID client-id [client-id ...]] — Get the list of client connections"""
+    """CLIENT LIST [TYPE <NORMAL | MASTER | REPLICA | PUBSUB>] [ID client-id [client-id ...]] — Get the list of client
+    connections"""
     clients = list(ctx.server.clients.values())
     if len(argv) == 4 and argv[2].upper() == b"TYPE":
         kind = parse_client_type(argv[3])
@@ -246,7 +247,8 @@ def describe_client(client, now_ms: int, running: bytes | None = None) -> bytes:
 @command("client|kill", arity=-3, flags="admin noscript loading stale", group="connection", since="2.4.0",
          complexity="O(N) where N is the number of client connections")
 def client_kill_command(ctx: Context, argv: Argv):
-    """CLIENT KILL <ip:port | <[ID client-id] | [TYPE <NORMAL | MASTER | SLAVE | REPLICA | PUBSUB>] | [USER username] | [ADDR ip:port] | [LADDR ip:port] | [SKIPME <YES | NO>]> [...]> — Kill the connection of a client"""
+    """CLIENT KILL <ip:port | <[ID client-id] | [TYPE <NORMAL | MASTER | SLAVE | REPLICA | PUBSUB>] | [USER username] |
+    [ADDR ip:port] | [LADDR ip:port] | [SKIPME <YES | NO>]> [...]> — Kill the connection of a client"""
     clients = ctx.server.clients
     if len(argv) == 3:
         # The old form: one address, an error when nobody matches, and the caller may kill itself.
@@ -333,7 +335,8 @@ def client_unpause_command(ctx: Context, argv: Argv):
 @command("client|unblock", arity=-3, flags="admin noscript loading stale", group="connection", since="5.0.0",
          complexity="O(log N) where N is the number of client connections")
 def client_unblock_command(ctx: Context, argv: Argv):
-    """CLIENT UNBLOCK client-id [TIMEOUT | ERROR] — Unblock a client blocked in a blocking command from a different connection"""
+    """CLIENT UNBLOCK client-id [TIMEOUT | ERROR] — Unblock a client blocked in a blocking command from a different
+    connection"""
     client_id = to_int(argv[2])
     reason = argv[3].upper() if len(argv) > 3 else b"TIMEOUT"
     if len(argv) > 4 or reason not in (b"TIMEOUT", b"ERROR"):
@@ -343,7 +346,8 @@ def client_unblock_command(ctx: Context, argv: Argv):
         return 0
     error = ErrorReply(errors.UNBLOCKED) if reason == b"ERROR" else None
     _, reply = ctx.server.engine.unblock(client, error)
-    client.connection.resume(reply)
+    if client.connection is not None:  # (only a connection's client waits: the HTTP API's answer at once)
+        client.connection.resume(reply)
     return 1
 
 
@@ -367,6 +371,7 @@ def client_no_evict_command(ctx: Context, argv: Argv):
 @command("client|no-touch", arity=3, flags="noscript loading stale", group="connection", since="7.2.0",
          complexity="O(1)")
 def client_no_touch_command(ctx: Context, argv: Argv):
-    """CLIENT NO-TOUCH <ON | OFF> — Controls whether commands sent by the client will alter the LRU/LFU of the keys they access."""
+    """CLIENT NO-TOUCH <ON | OFF> — Controls whether commands sent by the client will alter the LRU/LFU of the keys they
+    access."""
     ctx.no_touch = keyword(argv[2], ON_OFF)
     return OK

@@ -30,8 +30,8 @@ HELP
 
 
 def is_hidden(parameter: str) -> bool:
-    field = settings_table.Settings.model_fields[settings_table.PARAMETERS[parameter]]
-    return bool(field.json_schema_extra.get("hidden"))
+    extra = settings_table.Settings.model_fields[settings_table.PARAMETERS[parameter]].json_schema_extra
+    return isinstance(extra, dict) and bool(extra.get("hidden"))  # (every parameter's extra is a dict)
 
 
 @command("config", arity=-2, group="server", since="2.0.0", complexity="Depends on subcommand.")

@@ -28,6 +28,7 @@ class CommandEntry(Protocol):
 
     spec: CommandSpec
     name: str
+    arity: int
     flags: int
     rejected_calls: int
     failed_calls: int
@@ -84,14 +85,16 @@ class PropagationStream(Protocol):
 
 
 class MemoryService(Protocol):
+    peak: int  # the highest used_memory() seen (INFO used_memory_peak, MEMORY STATS)
+
     def used_memory(self) -> int: ...
 
     def exceeded_time_ms(self) -> int: ...
 
 
 class PersistenceService(Protocol):
-    """RDB and AOF as the persistence commands (SAVE, BGSAVE, BGREWRITEAOF, DUMP/RESTORE, DEBUG RELOAD, INFO
-    persistence, CONFIG SET appendonly) use them."""
+    """RDB and AOF as the persistence commands (SAVE, BGSAVE, BGREWRITEAOF, SYNC, DUMP/RESTORE, DEBUG RELOAD,
+    INFO persistence, CONFIG SET appendonly) use them."""
 
     bgsave_scheduled: bool
     latest_fork_usec: int
@@ -117,6 +120,10 @@ class PersistenceService(Protocol):
     def flushed_all(self) -> None: ...
 
     def info_fields(self) -> list: ...
+
+    def sync(self, client: "Context") -> bool: ...
+
+    def dump(self, value: Any) -> bytes: ...
 
     def verify_payload(self, payload: bytes) -> bool: ...
 

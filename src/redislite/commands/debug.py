@@ -15,6 +15,7 @@ from .args import parse_int, positive_long, strtod
 from .client import help_reply
 from .context import Argv, Context
 from .keys import value_encoding
+from .persistence import persistence_of
 from .registry import TABLE, command, run_hidden_subcommand
 
 log = logging.getLogger("redislite.server")
@@ -103,13 +104,13 @@ def debug_set_active_expire_command(ctx: Context, argv: Argv):
 @command("debug|reload", arity=-2, hidden=True)
 def debug_reload_command(ctx: Context, argv: Argv):
     """DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE] — Save the RDB on disk and load it back"""
-    return ctx.server.persistence.debug_reload([option.upper() for option in argv[2:]])
+    return persistence_of(ctx).debug_reload([option.upper() for option in argv[2:]])
 
 
 @command("debug|loadaof", arity=2, hidden=True)
 def debug_loadaof_command(ctx: Context, argv: Argv):
     """DEBUG LOADAOF — Flush the AOF to disk and load it back"""
-    return ctx.server.persistence.debug_load_aof()
+    return persistence_of(ctx).debug_load_aof()
 
 
 @command("debug|log", arity=3, hidden=True)

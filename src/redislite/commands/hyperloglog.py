@@ -72,7 +72,8 @@ PFCOUNT_KEYS = KeySpec("RW ACCESS", Index(1), Range(-1), notes="RW because it ma
          complexity="O(1) with a very small average constant time when called with a single key. O(N) with N "
          "being the number of keys, and much bigger constant times, when called with multiple keys.")
 def pfcount_command(ctx: Context, argv: Argv):
-    """PFCOUNT key [key ...] — Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s)."""
+    """PFCOUNT key [key ...] — Return the approximated cardinality of the set(s) observed by the HyperLogLog at
+    key(s)."""
     if len(argv) > 2:  # the cardinality of the union: registers merged, no cache involved
         registers = bytearray(hll.REGISTERS)
         for key in argv[1:]:

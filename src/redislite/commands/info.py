@@ -297,7 +297,7 @@ SECTIONS = {
 
 
 def info_text(ctx: Context, requested: list[str]) -> bytes:
-    wanted = set()
+    wanted: set[str] = set()
     for name in requested or ["default"]:
         if name == "default":
             wanted.update(DEFAULT_SECTIONS)

@@ -64,7 +64,7 @@ def find_spec(ctx: Context, name: bytes) -> CommandSpec | None:
 
 
 def key_spec_reply(key_spec: KeySpec) -> dict:
-    reply = {b"notes": key_spec.notes.encode()} if key_spec.notes else {}
+    reply: dict[bytes, object] = {b"notes": key_spec.notes.encode()} if key_spec.notes else {}
     reply[b"flags"] = flags_reply(key_spec.flags)
     for field, part in ((b"begin_search", key_spec.begin_search), (b"find_keys", key_spec.find_keys)):
         reply[field] = {b"type": part.kind, b"spec": part.arguments()}
@@ -138,7 +138,8 @@ def command_count_command(ctx: Context, argv: Argv):
 @command("command|info", arity=-2, flags="loading stale", group="server", since="2.8.13", acl="@connection",
          complexity="O(N) where N is the number of commands to look up")
 def command_info_command(ctx: Context, argv: Argv):
-    """COMMAND INFO [command-name [command-name ...]] — Get array of specific Redis command details, or all when no argument is given."""
+    """COMMAND INFO [command-name [command-name ...]] — Get array of specific Redis command details, or all when no
+    argument is given."""
     if len(argv) == 2:
         return command_command(ctx, argv)
     replies = []
@@ -160,7 +161,8 @@ def command_docs_command(ctx: Context, argv: Argv):
 
 
 def _command_docs(spec: CommandSpec) -> dict:
-    docs = {b"summary": spec.summary.encode(), b"since": spec.since.encode(), b"group": spec.group.encode()}
+    docs: dict[bytes, object] = {
+        b"summary": spec.summary.encode(), b"since": spec.since.encode(), b"group": spec.group.encode()}
     if spec.complexity:
         docs[b"complexity"] = spec.complexity.encode()
     arguments = syntax_arguments(spec)
@@ -174,7 +176,8 @@ def _command_docs(spec: CommandSpec) -> dict:
 @command("command|list", arity=-2, flags="loading stale", group="server", since="7.0.0", acl="@connection",
          complexity="O(N) where N is the total number of Redis commands")
 def command_list_command(ctx: Context, argv: Argv):
-    """COMMAND LIST [FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>] — Get an array of Redis command names"""
+    """COMMAND LIST [FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>] — Get an array of Redis command
+    names"""
     specs = list(all_specs(ctx))
     if len(argv) == 2:
         return [spec.name.encode() for spec in specs]
@@ -327,7 +330,7 @@ class _SyntaxParser:
 
     def word(self, token: str) -> dict:
         name = token.strip("'\"").lower()
-        argument = {"name": name, "type": _argument_type(name)}
+        argument: dict[str, str | int] = {"name": name, "type": _argument_type(name)}
         if argument["type"] == "key":
             argument["key_spec_index"] = 0
         return argument

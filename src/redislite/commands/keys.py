@@ -127,7 +127,8 @@ def del_command(ctx: Context, argv: Argv):
          "different thread in order to reclaim memory, where N is the number of allocations the deleted objects "
          "where composed of.")
 def unlink_command(ctx: Context, argv: Argv):
-    """UNLINK key [key ...] — Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking."""
+    """UNLINK key [key ...] — Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non
+    blocking."""
     return delete_keys(ctx, argv[1:])
 
 
@@ -142,7 +143,7 @@ def exists_command(ctx: Context, argv: Argv):
          complexity="O(1)")
 def type_command(ctx: Context, argv: Argv):
     """TYPE key — Determine the type stored at key"""
-    value = lookup_read(ctx, argv[1], None)
+    value = lookup_read(ctx, argv[1], False)
     return SimpleString(b"none" if value is None else value_type_name(value))
 
 
@@ -378,7 +379,8 @@ def expireat_command(ctx: Context, argv: Argv):
          since="2.6.0",
          complexity="O(1)")
 def pexpireat_command(ctx: Context, argv: Argv):
-    """PEXPIREAT key unix-time-milliseconds [NX | XX | GT | LT] — Set the expiration for a key as a UNIX timestamp specified in milliseconds"""
+    """PEXPIREAT key unix-time-milliseconds [NX | XX | GT | LT] — Set the expiration for a key as a UNIX timestamp
+    specified in milliseconds"""
     return expire_generic(ctx, argv, "pexpireat", 1, relative=False)
 
 
@@ -488,7 +490,7 @@ def object_help_command(ctx: Context, argv: Argv):
          complexity="O(1)")
 def object_encoding_command(ctx: Context, argv: Argv):
     """OBJECT ENCODING key — Inspect the internal encoding of a Redis object"""
-    value = lookup_read(ctx, argv[2], None, notify_miss=False)
+    value = lookup_read(ctx, argv[2], False, notify_miss=False)
     return None if value is None else value_encoding(value)
 
 
@@ -497,7 +499,7 @@ def object_encoding_command(ctx: Context, argv: Argv):
          complexity="O(1)")
 def object_refcount_command(ctx: Context, argv: Argv):
     """OBJECT REFCOUNT key — Get the number of references to the value of the key"""
-    value = lookup_read(ctx, argv[2], None, notify_miss=False)
+    value = lookup_read(ctx, argv[2], False, notify_miss=False)
     if value is None:
         return None
     if value.__class__ is bytes and len(value) <= 20:

@@ -58,7 +58,7 @@ def list_push(ctx: Context, key: bytes, elements: list[bytes], left: bool, only_
     """LPUSH / RPUSH (LPUSHX / RPUSHX with only_if_exists): the list's new length, 0 when XX found no key."""
     value = lookup_list_write(ctx, key)
     created = value is None
-    if created:
+    if value is None:
         if only_if_exists:
             return 0
         value = ListValue()
@@ -103,7 +103,7 @@ def list_move(ctx: Context, source: bytes, destination: bytes, from_left: bool, 
     target = lookup_list_write(ctx, destination)
     element = source_list.popleft() if from_left else source_list.pop()
     created = target is None
-    if created:
+    if target is None:
         target = ListValue()
         ctx.db.store(destination, target, touch=ctx.touch)
     if to_left:
@@ -247,7 +247,8 @@ def lindex_command(ctx: Context, argv: Argv):
          "elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may "
          "run in constant time.")
 def lpos_command(ctx: Context, argv: Argv):
-    """LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len] — Return the index of matching elements on a list"""
+    """LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len] — Return the index of matching elements on a
+    list"""
     rank, count, maxlen = 1, None, 0
     args = ArgCursor(argv, 3)
     while args.more():
@@ -363,7 +364,8 @@ def ltrim_command(ctx: Context, argv: Argv):
          key_specs=[KeySpec("RW ACCESS DELETE", Index(1)), KeySpec("RW INSERT", Index(2))], group="list", since="6.2.0",
          complexity="O(1)")
 def lmove_command(ctx: Context, argv: Argv):
-    """LMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT> — Pop an element from a list, push it to another list and return it"""
+    """LMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT> — Pop an element from a list, push it to another list and
+    return it"""
     from_left, to_left = keyword(argv[3], LIST_SIDES), keyword(argv[4], LIST_SIDES)
     return list_move(ctx, argv[1], argv[2], from_left, to_left)
 
@@ -431,7 +433,8 @@ def blocking_move(ctx: Context, source: bytes, destination: bytes, from_left: bo
          key_specs=[KeySpec("RW ACCESS DELETE", Index(1)), KeySpec("RW INSERT", Index(2))], group="list",
          since="2.2.0", complexity="O(1)")
 def brpoplpush_command(ctx: Context, argv: Argv):
-    """BRPOPLPUSH source destination timeout — Pop an element from a list, push it to another list and return it; or block until one is available"""
+    """BRPOPLPUSH source destination timeout — Pop an element from a list, push it to another list and return it; or
+    block until one is available"""
     return blocking_move(ctx, argv[1], argv[2], False, True, argv[3], [b"RPOPLPUSH", argv[1], argv[2]])
 
 
@@ -439,7 +442,8 @@ def brpoplpush_command(ctx: Context, argv: Argv):
          key_specs=[KeySpec("RW ACCESS DELETE", Index(1)), KeySpec("RW INSERT", Index(2))], group="list", since="6.2.0",
          complexity="O(1)")
 def blmove_command(ctx: Context, argv: Argv):
-    """BLMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout — Pop an element from a list, push it to another list and return it; or block until one is available"""
+    """BLMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout — Pop an element from a list, push it to another
+    list and return it; or block until one is available"""
     from_left, to_left = keyword(argv[3], LIST_SIDES), keyword(argv[4], LIST_SIDES)
     return blocking_move(ctx, argv[1], argv[2], from_left, to_left, argv[5], [b"LMOVE", *argv[1:5]])
 
@@ -448,7 +452,8 @@ def blmove_command(ctx: Context, argv: Argv):
          group="list", since="7.0.0",
          complexity="O(N+M) where N is the number of provided keys and M is the number of elements returned.")
 def blmpop_command(ctx: Context, argv: Argv):
-    """BLMPOP timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count] — Pop elements from a list, or block until one is available"""
+    """BLMPOP timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count] — Pop elements from a list, or block until one
+    is available"""
     # Redis checks numkeys, LEFT|RIGHT and COUNT before the timeout.
     keys, left, count = parse_mpop(argv, 2, LIST_SIDES)
     timeout_ms = parse_timeout(argv[1])

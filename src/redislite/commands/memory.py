@@ -62,7 +62,8 @@ def memory_help_command(ctx: Context, argv: Argv):
          complexity="O(N) where N is the number of samples.")
 def memory_usage_command(ctx: Context, argv: Argv):
     """MEMORY USAGE key [SAMPLES count] — Estimate the memory usage of a key: its key and value objects
-    and its share of the tables (data, access times, and deadline and heap entry when it has a TTL)."""
+
+    ... and its share of the tables (data, access times, and deadline and heap entry when it has a TTL)."""
     samples = 5
     args = ArgCursor(argv, 3)
     while args.more():
@@ -92,7 +93,7 @@ def memory_stats_command(ctx: Context, argv: Argv):
     rss = resident_bytes()
     keys = sum(len(db) for db in state.databases)
     dataset = used - STARTUP_BYTES
-    stats = {
+    stats: dict[bytes, float | dict[bytes, int]] = {
         b"peak.allocated": memory.peak,
         b"total.allocated": used,
         b"startup.allocated": STARTUP_BYTES,

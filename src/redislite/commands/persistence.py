@@ -1,5 +1,5 @@
-"""Persistence commands: SAVE, BGSAVE, BGREWRITEAOF, DUMP, RESTORE. (LASTSAVE, DEBUG RELOAD, SHUTDOWN and INFO persistence
-live with the other server commands in server.py.)
+"""Persistence commands: SAVE, BGSAVE, BGREWRITEAOF, DUMP, RESTORE. (LASTSAVE, DEBUG RELOAD, SHUTDOWN and INFO
+persistence live with the other server commands in server.py.)
 
 The RDB code sits above the commands layer, so handlers reach it through `ctx.server.persistence`, the
 service the server installs at start-up (persistence/service.py).
@@ -9,14 +9,14 @@ from .. import errors
 from ..errors import CommandError
 from ..protocol.values import OK, SimpleString
 from .args import INT64_MAX, ArgCursor, to_int
-from .context import Argv, Context
+from .context import Argv, Context, PersistenceService
 from .keys import lfu_policy, lookup_read
 from .notifications import NOTIFY_GENERIC, notify
 from .notifications import new_key as notify_new_key
 from .registry import Index, KeySpec, command
 
 
-def persistence_of(ctx: Context):
+def persistence_of(ctx: Context) -> PersistenceService:
     service = ctx.server.persistence
     if service is None:
         raise CommandError(errors.NO_PERSISTENCE)
@@ -91,7 +91,8 @@ def dump_command(ctx: Context, argv: Argv):
          "time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the "
          "complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).")
 def restore_command(ctx: Context, argv: Argv):
-    """RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency] — Create a key using the provided serialized value, previously obtained using DUMP."""
+    """RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency] — Create a key using the
+    provided serialized value, previously obtained using DUMP."""
     replace = absttl = False
     idle = freq = None
     args = ArgCursor(argv, 4)

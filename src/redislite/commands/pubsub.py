@@ -78,7 +78,7 @@ def unsubscribe_all(ctx: Context) -> None:
 
 def deliver(subscribers, message: list) -> None:
     """Send a message to each subscriber, encoded once per protocol version."""
-    encoded = {}
+    encoded: dict[int, bytes] = {}  # RESP version -> the message encoded
     for client in list(subscribers):
         payload = encoded.get(client.resp)
         if payload is None:
@@ -126,7 +126,8 @@ def psubscribe_command(ctx: Context, argv: Argv):
          complexity="O(N+M) where N is the number of patterns the client is already subscribed and M is the "
          "number of total patterns subscribed in the system (by any client).")
 def punsubscribe_command(ctx: Context, argv: Argv):
-    """PUNSUBSCRIBE [pattern [pattern ...]] — Stop listening for messages posted to channels matching the given patterns"""
+    """PUNSUBSCRIBE [pattern [pattern ...]] — Stop listening for messages posted to channels matching the given
+    patterns"""
     return unsubscribe(ctx, PATTERNS, argv[1:])
 
 
@@ -142,7 +143,8 @@ def ssubscribe_command(ctx: Context, argv: Argv):
          group="pubsub", since="7.0.0",
          complexity="O(N) where N is the number of clients already subscribed to a shard channel.")
 def sunsubscribe_command(ctx: Context, argv: Argv):
-    """SUNSUBSCRIBE [shardchannel [shardchannel ...]] — Stop listening for messages posted to the given shard channels"""
+    """SUNSUBSCRIBE [shardchannel [shardchannel ...]] — Stop listening for messages posted to the given shard
+    channels"""
     return unsubscribe(ctx, SHARD, argv[1:])
 
 

@@ -8,7 +8,7 @@
 The declaration drives dispatch, the arity check, COMMAND INFO/DOCS/GETKEYS, ACL categories, read-only
 replicas, OOM checks, propagation and per-command metrics. A subcommand is declared as "container|sub"; a
 hidden one (DEBUG's, which Redis lists as a plain command) is run by its container's handler through
-`run_hidden_subcommand`. The docstring's first line gives the syntax and, after the dash, COMMAND DOCS' summary.
+`run_hidden_subcommand`. The docstring's first paragraph gives the syntax and, after the dash, COMMAND DOCS' summary.
 
 Keys are declared as Redis 7's key specs (where the search begins, how keys are found from there, what the
 command does with them); COMMAND's legacy (first, last, step) and the movablekeys flag are derived from them
@@ -19,8 +19,9 @@ arguments (SET ... GET). `acl` lists categories beyond those implied ("-@keyspac
 """
 
 import enum
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, ClassVar
+from typing import ClassVar
 
 from .. import errors
 from ..errors import CommandError
@@ -50,7 +51,7 @@ class CommandFlag(enum.IntFlag):
 
     @property
     def redis_names(self) -> list[str]:
-        return [flag.name.lower() for flag in CommandFlag if flag in self]
+        return [name.lower() for name, flag in CommandFlag.__members__.items() if flag in self]
 
 
 # The ACL categories a command's group implies, as in Redis's command JSON files.
@@ -90,7 +91,8 @@ class KeyFlag(enum.IntFlag):
 
     @property
     def redis_names(self) -> list[bytes]:
-        return [(flag.name if flag <= KeyFlag.RM else flag.name.lower()).encode() for flag in KeyFlag if flag in self]
+        return [(name if flag <= KeyFlag.RM else name.lower()).encode()
+                for name, flag in KeyFlag.__members__.items() if flag in self]
 
 
 # begin_search: where the keys start. start() is that index, or None when this argv has none there.
@@ -142,6 +144,10 @@ class Unknown:
     kind: ClassVar[bytes] = b"unknown"
 
     def start(self, argv: list[bytes]) -> int | None:
+        return None
+
+    def positions(self, argv: list[bytes], first: int) -> None:
+        """As Redis's invalid spec: no keys (never reached: a spec that begins unknown finds its keys unknown)."""
         return None
 
     def arguments(self) -> dict:
@@ -214,9 +220,13 @@ class KeySpec:
     def __repr__(self) -> str:
         return f"KeySpec({self.flags!r}, {self.begin_search!r}, {self.find_keys!r})"
 
-    @property
-    def is_plain_range(self) -> bool:
-        return self.begin_search.__class__ is Index and self.find_keys.__class__ is Range
+    def plain_range(self) -> tuple[int, Range] | None:
+        """The first key's index and the range when the keys sit at a fixed place (what COMMAND's legacy
+        first/last/step can say), else None."""
+        begin, find = self.begin_search, self.find_keys
+        if type(begin) is Index and type(find) is Range:
+            return begin.pos, find
+        return None
 
 
 KeysAndFlags = list[tuple[int, KeyFlag]]
@@ -255,7 +265,7 @@ def compile_key_positions(key_specs: tuple[KeySpec, ...], key_finder) -> tuple[C
     if not key_specs:
         return no_keys, 0
     first, last, step, movable = legacy_key_range(key_specs)
-    if movable or any(spec.find_keys.limit for spec in key_specs):
+    if movable or any(type(spec.find_keys) is Range and spec.find_keys.limit for spec in key_specs):
         return (lambda argv: [position for position, _ in keys_from_specs(key_specs, argv)]), 0
     if first == last:
         return (lambda argv: [first] if first < len(argv) else []), first
@@ -269,20 +279,21 @@ def legacy_key_range(key_specs: tuple[KeySpec, ...]) -> tuple[int, int, int, boo
     one range spec as it is, else the consecutive step-1 range specs merged; any other spec moves keys."""
     if not key_specs:
         return 0, 0, 0, False
-    if len(key_specs) == 1 and key_specs[0].is_plain_range:
-        (spec,) = key_specs
-        first, lastkey = spec.begin_search.pos, spec.find_keys.lastkey
-        return first, first + lastkey if lastkey >= 0 else lastkey, spec.find_keys.step, bool(
-            spec.flags & KeyFlag.INCOMPLETE)
+    if len(key_specs) == 1 and (plain := key_specs[0].plain_range()):
+        start, keys = plain
+        lastkey = keys.lastkey
+        return start, start + lastkey if lastkey >= 0 else lastkey, keys.step, bool(
+            key_specs[0].flags & KeyFlag.INCOMPLETE)
     movable = False
-    first, last, previous_last = None, 0, 0
+    first: int | None = None
+    last, previous_last = 0, 0
     for spec in key_specs:
-        if not spec.is_plain_range or spec.find_keys.step != 1 or (
-                previous_last and previous_last != spec.begin_search.pos - 1):
+        plain = spec.plain_range()
+        if plain is None or plain[1].step != 1 or (previous_last and previous_last != plain[0] - 1):
             movable = True
             continue
         movable |= bool(spec.flags & KeyFlag.INCOMPLETE)
-        pos, lastkey = spec.begin_search.pos, spec.find_keys.lastkey
+        pos, lastkey = plain[0], plain[1].lastkey
         first = pos if first is None else min(first, pos)
         last = max(last, lastkey + pos if lastkey >= 0 else lastkey, key=lambda n: n % 2**32)  # C's unsigned max
         previous_last = last
@@ -367,13 +378,24 @@ def run_hidden_subcommand(container: CommandSpec, ctx, argv: list[bytes]):
     return sub.handler(ctx, argv)
 
 
+def syntax_and_summary(docstring: str | None) -> str:
+    """A handler docstring's first paragraph as one line: the syntax and, after the dash, the summary (wrapped
+    in the source when longer than a line)."""
+    lines = []
+    for line in (docstring or "").strip().splitlines():
+        if not line.strip():
+            break
+        lines.append(line.strip())
+    return " ".join(lines)
+
+
 class CommandTable:
     """Collects declarations; the engine turns them into per-server dispatch entries."""
 
     def __init__(self):
         self.specs: dict[str, CommandSpec] = {}
 
-    def command(self, name: str, *, arity: int, flags: str = "", key_specs: list[KeySpec] = (),
+    def command(self, name: str, *, arity: int, flags: str = "", key_specs: Sequence[KeySpec] = (),
                 key_finder: Callable[[list[bytes]], KeysAndFlags] | None = None, group: str = "generic",
                 since: str = "1.0.0", complexity: str = "", acl: str = "", tips: str = "", hidden: bool = False):
         def declare(handler: Callable) -> Callable:
@@ -392,7 +414,7 @@ class CommandTable:
                 key_positions=key_positions, single_key=single_key, first_key=first, last_key=last,
                 key_step=step, group=group, since=since, complexity=complexity, acl=tuple(acl.split()),
                 tips=tuple(tip.encode() for tip in tips.split()),
-                doc=(handler.__doc__ or "").strip().splitlines()[0] if handler.__doc__ else "",
+                doc=syntax_and_summary(handler.__doc__),
             )
             container, _, sub = name.partition("|")
             if hidden:

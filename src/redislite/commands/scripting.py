@@ -14,6 +14,7 @@ SHUTDOWN NOSAVE, ...). SCRIPT KILL stops a script that has not written yet.
 import hashlib
 import logging
 import time
+from typing import Any, Protocol
 
 from .. import REDIS_COMPAT_VERSION, errors
 from ..errors import CommandError, c_string
@@ -22,7 +23,7 @@ from ..protocol.values import OK, ErrorReply, SetReply, SimpleString
 from ..storage.glob import compile_glob
 from .args import ArgCursor, parse_flush_mode
 from .client import help_reply
-from .context import Argv, Context
+from .context import Argv, Context, Server
 from .lua import payload
 from .lua.runtime import LuaEngine
 from .registry import CommandFlag, Index, KeyNum, KeySpec, command
@@ -42,7 +43,8 @@ DENYOOM = int(CommandFlag.DENYOOM)
 class RunContext:
     """The script or function being run (Redis's scriptRunCtx)."""
 
-    def __init__(self, client, caller, name: bytes, is_eval: bool, read_only: bool, argv: list[bytes]):
+    def __init__(self, client: "ScriptClient", caller: Context, name: bytes, is_eval: bool, read_only: bool,
+                 argv: list[bytes]):
         self.client = client
         self.caller = caller
         self.name = name
@@ -62,6 +64,9 @@ class RunContext:
 
     def elapsed_ms(self) -> int:
         return (time.monotonic_ns() - self.start_ns) // 1_000_000
+
+    def busy_error(self) -> bytes:
+        return errors.BUSY_EVAL if self.is_eval else errors.BUSY_FUNCTION
 
 
 class Script:
@@ -108,10 +113,18 @@ def valid_name(name: bytes) -> bool:
     return bool(name) and all(c == 95 or 48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122 for c in name)
 
 
-def _script_client_class(base):
-    """The scripts' client: Redis freezes time at the start of a script, so keys cannot expire half-way."""
+class ScriptClient(Context, Protocol):
+    """The scripts' own client: Redis freezes time at the start of a script, so keys cannot expire half-way."""
 
-    class ScriptClient(base):
+    frozen_ms: int | None
+
+
+def new_script_client(caller: Context, state: Server) -> ScriptClient:
+    """A client of the caller's class (the engine's, which commands know only as Context) with a clock that
+    stands still while frozen_ms is set."""
+    base: Any = type(caller)
+
+    class FrozenClockClient(base):
         frozen_ms = None
 
         @property
@@ -122,7 +135,7 @@ def _script_client_class(base):
         def now_ms(self, value):
             self._now_ms = value
 
-    return ScriptClient
+    return FrozenClockClient(state)
 
 
 class Scripting:
@@ -132,14 +145,14 @@ class Scripting:
     redis_version = REDIS_COMPAT_VERSION
     redis_version_num = int.from_bytes(bytes(int(part) for part in REDIS_COMPAT_VERSION.split(".")), "big")
 
-    def __init__(self, state):
+    def __init__(self, state: Server):
         self.state = state
         self._eval_engine: LuaEngine | None = None
         self._function_engine: LuaEngine | None = None
         self.scripts: dict[bytes, Script] = {}
         self.libraries: dict[bytes, Library] = {}
         self.functions: dict[bytes, Function] = {}
-        self.client = None
+        self.client: ScriptClient | None = None
         self.run: RunContext | None = None
         self.loading: Library | None = None
         self.load_started_ns = 0
@@ -157,14 +170,15 @@ class Scripting:
             self._function_engine = LuaEngine(self, "function")
         return self._function_engine
 
-    def script_client(self, caller):
-        if self.client is None:
-            self.client = _script_client_class(type(caller))(self.state)
-            self.client.authenticated = True
+    def script_client(self, caller: Context) -> ScriptClient:
+        client = self.client
+        if client is None:
+            client = self.client = new_script_client(caller, self.state)
+            client.authenticated = True
             # Like EXEC's: blocking commands answer at once, CLIENT PAUSE does not hold the script, and clients
             # blocked on keys the script writes are served after the script (by the engine, after EVAL).
-            self.client.atomic = True
-        return self.client
+            client.atomic = True
+        return client
 
     # -- services for the Lua side ---------------------------------------------------------------------
 
@@ -191,6 +205,7 @@ class Scripting:
         """Run redis.call's command: (reply, None), or (None, the refusal) for what scripts may not run (counted
         as an error reply then, as Redis counts it)."""
         run = self.run
+        assert run is not None  # the Lua side calls this only while a script runs
         engine = self.state.engine
         command = engine.lookup(argv)
         if command is None:
@@ -232,7 +247,7 @@ class Scripting:
             log.warning("slow_script_detected", extra={"elapsed_ms": elapsed,
                                                         "kill_with": "SCRIPT KILL" if run.is_eval else "FUNCTION KILL"})
         process = self.state.process_events_while_blocked
-        if process is not None and process(self.busy_error(), run.caller):
+        if process is not None and process(run.busy_error(), run.caller):
             run.killed = True  # SHUTDOWN NOSAVE arrived: stop whatever the script did
             self.state.propagation.stop()  # Redis exits right there: nothing it wrote reaches the AOF
         return run.killed
@@ -243,11 +258,11 @@ class Scripting:
         run = self.run
         if run is None or not run.timed_out:
             return None
-        return errors.BUSY_EVAL if run.is_eval else errors.BUSY_FUNCTION
+        return run.busy_error()
 
     # -- running -------------------------------------------------------------------------------------
 
-    def start(self, ctx, name: bytes, is_eval: bool, flags: list[bytes] | None, read_only_command: bool,
+    def start(self, ctx: Context, name: bytes, is_eval: bool, flags: list[bytes] | None, read_only_command: bool,
               argv: list[bytes]) -> RunContext:
         """scriptPrepareForRun: the flag checks, then a run context on the scripts' client."""
         if flags is not None and b"no-writes" not in flags and read_only_command:
@@ -273,7 +288,7 @@ class Scripting:
     def outcome(self, engine: LuaEngine, run: RunContext, ok: bool, result):
         """The command's reply for a finished run: the converted result, or the error (Redis's formats)."""
         if ok:
-            errors_in_reply: list[ErrorReply] = []
+            errors_in_reply: list[tuple[ErrorReply, bool]] = []
             reply = engine.to_reply(result, run.resp == 3, errors_in_reply)
             self.count_errors(run, errors_in_reply)
             return reply
@@ -282,20 +297,20 @@ class Scripting:
         if source is not None and line is not None:
             text = errors.script_error(text, run.name, c_string(source), c_string(line))
         reply = ErrorReply(text)
-        reply.ignore_stats = ignore
-        self.count_errors(run, [reply])
+        self.count_errors(run, [(reply, ignore)])
         return reply
 
-    def count_errors(self, run: RunContext, replies: list) -> None:
+    def count_errors(self, run: RunContext, replies: list[tuple[ErrorReply, bool]]) -> None:
         """Error statistics for the error replies a script sends, as Redis keeps them: an error redis.call
         already counted (the command's own, or a refusal) only marks EVAL/FCALL as failed; any other is
         counted under its code (ERR when no code is given) and marks the command failed once."""
         if not replies:
             return
         command = self.state.engine.lookup(run.argv)
+        assert command is not None  # run.argv is the EVAL or FCALL running
         uncounted = False
-        for reply in replies:
-            if reply.ignore_stats:
+        for reply, ignore_stats in replies:
+            if ignore_stats:
                 command.failed_calls += 1
             else:
                 uncounted = True

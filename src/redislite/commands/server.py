@@ -64,7 +64,8 @@ def lastsave_command(ctx: Context, argv: Argv):
          since="1.0.0", complexity="O(N) when saving, where N is the total number of keys in all databases when "
          "saving data, otherwise O(1)")
 def shutdown_command(ctx: Context, argv: Argv):
-    """SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT] — Synchronously save the dataset to disk and then shut down the server"""
+    """SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT] — Synchronously save the dataset to disk and then shut down the
+    server"""
     save = None
     abort = force = False
     for option in (arg.upper() for arg in argv[1:]):

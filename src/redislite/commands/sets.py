@@ -7,6 +7,7 @@ type) before computing anything, so a WRONGTYPE key anywhere fails the command, 
 """
 
 import random
+from typing import TypeGuard
 
 from .. import errors
 from ..errors import CommandError
@@ -41,6 +42,11 @@ def lookup_sets(ctx: Context, keys: list[bytes]) -> list[SetValue | None]:
     return [lookup_set_read(ctx, key) for key in keys]
 
 
+def all_present(sets: list[SetValue | None]) -> TypeGuard[list[SetValue]]:
+    """Every key held a set (a missing one empties an intersection)."""
+    return not any(value is None for value in sets)
+
+
 def max_intset_entries(ctx: Context) -> int:
     return ctx.server.config.set_max_intset_entries
 
@@ -57,7 +63,7 @@ def sadd_command(ctx: Context, argv: Argv):
     value = lookup_set_write(ctx, key)
     members = argv[2:]
     created = value is None
-    if created:
+    if value is None:
         value = SetValue.built_from(members, max_intset_entries(ctx))
         ctx.db.store(key, value, touch=ctx.touch)
         added = len(value)
@@ -301,7 +307,7 @@ def store_result(ctx: Context, target_key: bytes, result: SetValue, event: bytes
 
 def sinter_generic(ctx: Context, keys: list[bytes], target_key: bytes | None = None):
     sets = lookup_sets(ctx, keys)
-    if any(value is None for value in sets):
+    if not all_present(sets):
         if target_key is None:
             return SetReply()
         return store_result(ctx, target_key, SetValue(), b"sinterstore")
@@ -329,7 +335,8 @@ def sinterstore_command(ctx: Context, argv: Argv):
 @command("sintercard", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1), KeyNum(0, 1))],
          group="set", since="7.0.0", complexity=INTER_COMPLEXITY)
 def sintercard_command(ctx: Context, argv: Argv):
-    """SINTERCARD numkeys key [key ...] [LIMIT limit] — Intersect multiple sets and return the cardinality of the result"""
+    """SINTERCARD numkeys key [key ...] [LIMIT limit] — Intersect multiple sets and return the cardinality of the
+    result"""
     args = ArgCursor(argv, 1)
     keys = args.next_keys(errors.NUMKEYS_NOT_POSITIVE, errors.NUMKEYS_NOT_POSITIVE, errors.NUMKEYS_TOO_MANY)
     limit = 0
@@ -338,7 +345,7 @@ def sintercard_command(ctx: Context, argv: Argv):
             raise CommandError(errors.SYNTAX)
         limit = positive_long(args.next_bytes(), errors.LIMIT_NEGATIVE)
     sets = lookup_sets(ctx, keys)
-    if any(value is None for value in sets):
+    if not all_present(sets):
         return 0
     result = intersection(sets, limit)
     return result if limit else len(result)

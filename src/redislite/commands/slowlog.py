@@ -40,7 +40,7 @@ def slowlog_help_command(ctx: Context, argv: Argv):
          complexity="O(N) where N is the number of entries returned")
 def slowlog_get_command(ctx: Context, argv: Argv):
     """SLOWLOG GET [count] — Get the slow log's entries"""
-    count = 10
+    count: int | None = 10
     if len(argv) == 3:
         count = parse_int(argv[2])
         if count is None or count < -1:

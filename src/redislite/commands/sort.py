@@ -23,6 +23,7 @@ Compatibility notes, all following sort.c in Redis 7.0:
 
 import heapq
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .. import errors
@@ -291,14 +292,16 @@ def sorted_window(ctx: Context, source, request: SortRequest, start: int, end: i
         elements = list(source.scores)
     else:
         elements = list(source)
+    weights: Sequence[bytes | None]
     if by is not None:
         weights = [lookup_by_pattern(ctx, by, element) for element in elements]
     else:
         weights = elements
     binary = request.store is not None  # with STORE Redis compares binary-safe instead of with strcoll
+    keys: list  # what sorts each element: its bytes, (found, bytes) or its score, with the element on ties
     if alpha:
         if by is None:
-            keys = weights if binary else [c_string(element) for element in elements]
+            keys = elements if binary else [c_string(element) for element in elements]
         else:
             keys = [(0, b"") if weight is None else (1, weight if binary else c_string(weight))
                     for weight in weights]
@@ -346,7 +349,7 @@ def sort_generic(ctx: Context, argv: Argv, readonly: bool):
     else:
         window = sorted_window(ctx, source, request, start, end, alpha, by)
     if request.store is not None:
-        return store_sorted(ctx, request, window)
+        return store_sorted(ctx, request, request.store, window)
     if not request.gets:
         return window
     reply = []
@@ -356,14 +359,13 @@ def sort_generic(ctx: Context, argv: Argv, readonly: bool):
     return reply
 
 
-def store_sorted(ctx: Context, request: SortRequest, window: list[bytes]) -> int:
+def store_sorted(ctx: Context, request: SortRequest, destination: bytes, window: list[bytes]) -> int:
     """STORE: replace the destination (any type, any TTL) with the result as a list, a missing GET value
     stored as an empty string; an empty result deletes the destination."""
     if request.gets:
         items = [lookup_by_pattern(ctx, pattern, element) or b"" for element in window for pattern in request.gets]
     else:
         items = window
-    destination = request.store
     if items:
         notifying = ctx.server.notify_flags
         if notifying:  # setKey's lookupKeyWrite: an expired destination goes first, then "new"
@@ -387,12 +389,14 @@ def store_sorted(ctx: Context, request: SortRequest, window: list[bytes]) -> int
 @command("sort", arity=-2, flags="write denyoom", key_specs=[SORTED_KEY, PATTERN_KEYS, STORE_KEY], key_finder=sort_keys,
          group="generic", acl="@set @sortedset @list @dangerous -@keyspace", complexity=SORT_COMPLEXITY)
 def sort_command(ctx: Context, argv: Argv):
-    """SORT key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA] [STORE destination] — Sort the elements in a list, set or sorted set"""
+    """SORT key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA] [STORE
+    destination] — Sort the elements in a list, set or sorted set"""
     return sort_generic(ctx, argv, readonly=False)
 
 
 @command("sort_ro", arity=-2, flags="readonly", key_specs=[SORTED_KEY, PATTERN_KEYS], group="generic", since="7.0.0",
          acl="@set @sortedset @list @dangerous -@keyspace", complexity=SORT_COMPLEXITY)
 def sort_ro_command(ctx: Context, argv: Argv):
-    """SORT_RO key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA] — Sort the elements in a list, set or sorted set. Read-only variant of SORT."""
+    """SORT_RO key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA] — Sort the
+    elements in a list, set or sorted set. Read-only variant of SORT."""
     return sort_generic(ctx, argv, readonly=True)

@@ -97,7 +97,8 @@ def set_keys(argv: list[bytes]) -> list[tuple[int, KeyFlag]]:
 @command("set", arity=-3, flags="write denyoom", key_specs=[SET_KEY], key_finder=set_keys, group="string",
          complexity="O(1)")
 def set_command(ctx: Context, argv: Argv):
-    """SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL] — Set the string value of a key"""
+    """SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT
+    unix-time-milliseconds | KEEPTTL] — Set the string value of a key"""
     if len(argv) == 3:
         server = ctx.server
         if server.notify_flags:  # the general path looks the key up first, for "expired" and "new"
@@ -238,7 +239,8 @@ def getdel_command(ctx: Context, argv: Argv):
          group="string", since="6.2.0",
          complexity="O(1)")
 def getex_command(ctx: Context, argv: Argv):
-    """GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST] — Get the value of a key and optionally set its expiration"""
+    """GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST] — Get
+    the value of a key and optionally set its expiration"""
     flags, expire = parse_expiry_options(argv, 2, for_set=False)
     key = argv[1]
     value = lookup_string(ctx, key)
@@ -312,6 +314,7 @@ def incr_command(ctx: Context, argv: Argv, increment: int = 1) -> int:
     key = argv[1]
     db = ctx.db
     value = db.lookup(key, ctx.now_ms)  # lookup_string_write, inlined: INCR is a benchmark's hot path
+    current: int | None
     if value is None:
         result = increment
         db.store(key, b"%d" % result, True, ctx.touch)
@@ -367,8 +370,8 @@ def incrbyfloat_command(ctx: Context, argv: Argv):
     key = argv[1]
     value = lookup_string_write(ctx, key)
     current = long_double.parse_long_double(value) if value is not None else 0
-    increment = long_double.parse_long_double(argv[2]) if current is not None else None
-    if increment is None:
+    increment = long_double.parse_long_double(argv[2])
+    if current is None or increment is None:
         raise CommandError(errors.NOT_FLOAT)
     try:
         result = long_double.format_human(long_double.add(current, increment))
@@ -516,8 +519,9 @@ def lcs_backtrack(a: bytes, b: bytes, rows: list[int], min_match_len: int, with_
     contiguous matches (last match first), in the same order and with the same range boundaries."""
     i, j = len(a), len(b)
     out = bytearray()
-    matches = []
-    a_start = a_end = b_start = b_end = None
+    matches: list[list] = []
+    a_start: int | None = None  # None: no range open
+    a_end = b_start = b_end = 0
     while i > 0 and j > 0:
         emit = False
         if a[i - 1] == b[j - 1]:
@@ -541,10 +545,10 @@ def lcs_backtrack(a: bytes, b: bytes, rows: list[int], min_match_len: int, with_
                 j -= 1
             if a_start is not None:
                 emit = True
-        if emit:
+        if emit and a_start is not None:  # (emit comes with an open range)
             match_len = a_end - a_start + 1
             if not min_match_len or match_len >= min_match_len:
-                match = [[a_start, a_end], [b_start, b_end]]
+                match: list[list[int] | int] = [[a_start, a_end], [b_start, b_end]]
                 if with_match_len:
                     match.append(match_len)
                 matches.append(match)

@@ -27,7 +27,7 @@ FLUSH = object()  # an invalidation of everything (FLUSHDB, FLUSHALL): sent as a
 class TrackingMode:
     """One client's CLIENT TRACKING options."""
 
-    __slots__ = ("bcast", "optin", "optout", "noloop", "redirect", "prefixes", "caching", "broken")
+    __slots__ = ("bcast", "broken", "caching", "noloop", "optin", "optout", "prefixes", "redirect")
 
     def __init__(self):
         self.bcast = self.optin = self.optout = self.noloop = self.caching = self.broken = False
@@ -194,7 +194,8 @@ def check_prefixes(mode: TrackingMode | None, prefixes: list[bytes]) -> None:
 @command("client|tracking", arity=-3, flags="noscript loading stale", group="connection", since="6.0.0",
          complexity="O(1). Some options may introduce additional complexity.")
 def client_tracking_command(ctx: Context, argv: Argv):
-    """CLIENT TRACKING <ON | OFF> [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] [OPTIN] [OPTOUT] [NOLOOP] — Enable or disable server assisted client side caching support"""
+    """CLIENT TRACKING <ON | OFF> [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] [OPTIN] [OPTOUT]
+    [NOLOOP] — Enable or disable server assisted client side caching support"""
     mode, prefixes = TrackingMode(), []
     args = ArgCursor(argv, 3)
     while args.more():

@@ -22,7 +22,7 @@ from ..errors import CommandError
 from ..protocol.encoder import format_double
 from ..protocol.values import NULL_ARRAY
 from ..storage.glob import compile_glob
-from ..storage.zset import ZSet
+from ..storage.zset import LexRange, ScoreRange, ZSet
 from .args import (
     CH,
     GT,
@@ -188,7 +188,8 @@ def zadd_generic(ctx: Context, argv: Argv, flags: int):
          since="1.2.0",
          complexity="O(log(N)) for each item added, where N is the number of elements in the sorted set.")
 def zadd_command(ctx: Context, argv: Argv):
-    """ZADD key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...] — Add one or more members to a sorted set, or update its score if it already exists"""
+    """ZADD key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...] — Add one or more members to a sorted
+    set, or update its score if it already exists"""
     return zadd_generic(ctx, argv, 0)
 
 
@@ -324,14 +325,16 @@ def rank_span(size: int, start: int, stop: int) -> tuple[int, int] | None:
     return start, min(stop, size - 1)
 
 
-def select_range(zset: ZSet, range_type: int, spec, reverse: bool, offset: int, limit: int):
-    """The (score, member) pairs a range names, in reply order. spec is (start, stop) for ranks."""
-    if range_type == BY_RANK:
+def select_range(zset: ZSet, spec: tuple[int, int] | ScoreRange | LexRange, reverse: bool, offset: int,
+                 limit: int):
+    """The (score, member) pairs a range names, in reply order: spec is (start, stop) for ranks, a ScoreRange
+    or a LexRange."""
+    if isinstance(spec, tuple):
         span = rank_span(len(zset), *spec)
         return [] if span is None else zset.by_rank(span[0], span[1], reverse)
     if offset < 0 or (offset > 0 and offset >= len(zset)):
         return []
-    if range_type == BY_SCORE:
+    if isinstance(spec, ScoreRange):
         lo, hi = zset.score_span(spec)
         if reverse:
             top = hi - offset
@@ -392,6 +395,7 @@ def zrange_generic(ctx: Context, argv: Argv, key_index: int, range_type: int = 0
     low, high = argv[key_index + 1], argv[key_index + 2]
     if reverse and range_type != BY_RANK:
         low, high = high, low  # given as max, min
+    spec: tuple[int, int] | ScoreRange | LexRange
     if range_type == BY_RANK:
         spec = (to_int(low), to_int(high))
     elif range_type == BY_SCORE:
@@ -399,7 +403,7 @@ def zrange_generic(ctx: Context, argv: Argv, key_index: int, range_type: int = 0
     else:
         spec = parse_lex_range(low, high)
     zset = lookup_zset_read(ctx, argv[key_index])
-    pairs = [] if zset is None else select_range(zset, range_type, spec, reverse, offset, limit)
+    pairs = [] if zset is None else select_range(zset, spec, reverse, offset, limit)
     if destination is not None:
         return store_result(ctx, destination, pairs, b"zrangestore")
     return scored_reply(ctx, pairs, withscores)
@@ -410,7 +414,8 @@ def zrange_generic(ctx: Context, argv: Argv, key_index: int, range_type: int = 0
          complexity="O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
          "elements returned.")
 def zrange_command(ctx: Context, argv: Argv):
-    """ZRANGE key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES] — Return a range of members in a sorted set"""
+    """ZRANGE key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES] — Return a range of members in a
+    sorted set"""
     return zrange_generic(ctx, argv, 1)
 
 
@@ -419,7 +424,8 @@ def zrange_command(ctx: Context, argv: Argv):
          complexity="O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
          "elements stored into the destination key.")
 def zrangestore_command(ctx: Context, argv: Argv):
-    """ZRANGESTORE dst src min max [BYSCORE | BYLEX] [REV] [LIMIT offset count] — Store a range of members from sorted set into another key"""
+    """ZRANGESTORE dst src min max [BYSCORE | BYLEX] [REV] [LIMIT offset count] — Store a range of members from sorted
+    set into another key"""
     return zrange_generic(ctx, argv, 2, destination=argv[1])
 
 
@@ -428,35 +434,40 @@ def zrangestore_command(ctx: Context, argv: Argv):
          complexity="O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
          "elements returned.")
 def zrevrange_command(ctx: Context, argv: Argv):
-    """ZREVRANGE key start stop [WITHSCORES] — Return a range of members in a sorted set, by index, with scores ordered from high to low"""
+    """ZREVRANGE key start stop [WITHSCORES] — Return a range of members in a sorted set, by index, with scores ordered
+    from high to low"""
     return zrange_generic(ctx, argv, 1, BY_RANK, True)
 
 
 @command("zrangebyscore", arity=-4, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
          since="1.0.5", complexity=RANGE_COMPLEXITY)
 def zrangebyscore_command(ctx: Context, argv: Argv):
-    """ZRANGEBYSCORE key min max [WITHSCORES] [LIMIT offset count] — Return a range of members in a sorted set, by score"""
+    """ZRANGEBYSCORE key min max [WITHSCORES] [LIMIT offset count] — Return a range of members in a sorted set, by
+    score"""
     return zrange_generic(ctx, argv, 1, BY_SCORE, False)
 
 
 @command("zrevrangebyscore", arity=-4, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
          since="2.2.0", complexity=RANGE_COMPLEXITY)
 def zrevrangebyscore_command(ctx: Context, argv: Argv):
-    """ZREVRANGEBYSCORE key max min [WITHSCORES] [LIMIT offset count] — Return a range of members in a sorted set, by score, with scores ordered from high to low"""
+    """ZREVRANGEBYSCORE key max min [WITHSCORES] [LIMIT offset count] — Return a range of members in a sorted set, by
+    score, with scores ordered from high to low"""
     return zrange_generic(ctx, argv, 1, BY_SCORE, True)
 
 
 @command("zrangebylex", arity=-4, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
          since="2.8.9", complexity=RANGE_COMPLEXITY)
 def zrangebylex_command(ctx: Context, argv: Argv):
-    """ZRANGEBYLEX key min max [LIMIT offset count] — Return a range of members in a sorted set, by lexicographical range"""
+    """ZRANGEBYLEX key min max [LIMIT offset count] — Return a range of members in a sorted set, by lexicographical
+    range"""
     return zrange_generic(ctx, argv, 1, BY_LEX, False)
 
 
 @command("zrevrangebylex", arity=-4, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
          since="2.8.9", complexity=RANGE_COMPLEXITY)
 def zrevrangebylex_command(ctx: Context, argv: Argv):
-    """ZREVRANGEBYLEX key max min [LIMIT offset count] — Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings."""
+    """ZREVRANGEBYLEX key max min [LIMIT offset count] — Return a range of members in a sorted set, by lexicographical
+    range, ordered from higher to lower strings."""
     return zrange_generic(ctx, argv, 1, BY_LEX, True)
 
 
@@ -605,7 +616,8 @@ def bzpop_generic(ctx: Context, argv: Argv, from_max: bool):
          key_specs=[KeySpec("RW ACCESS DELETE", Index(1), Range(-2))], group="sorted-set",
          since="5.0.0", complexity="O(log(N)) with N being the number of elements in the sorted set.")
 def bzpopmin_command(ctx: Context, argv: Argv):
-    """BZPOPMIN key [key ...] timeout — Remove and return the member with the lowest score from one or more sorted sets, or block until one is available"""
+    """BZPOPMIN key [key ...] timeout — Remove and return the member with the lowest score from one or more sorted sets,
+    or block until one is available"""
     return bzpop_generic(ctx, argv, False)
 
 
@@ -613,7 +625,8 @@ def bzpopmin_command(ctx: Context, argv: Argv):
          key_specs=[KeySpec("RW ACCESS DELETE", Index(1), Range(-2))], group="sorted-set",
          since="5.0.0", complexity="O(log(N)) with N being the number of elements in the sorted set.")
 def bzpopmax_command(ctx: Context, argv: Argv):
-    """BZPOPMAX key [key ...] timeout — Remove and return the member with the highest score from one or more sorted sets, or block until one is available"""
+    """BZPOPMAX key [key ...] timeout — Remove and return the member with the highest score from one or more sorted
+    sets, or block until one is available"""
     return bzpop_generic(ctx, argv, True)
 
 
@@ -622,7 +635,8 @@ def bzpopmax_command(ctx: Context, argv: Argv):
          complexity="O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements "
          "in the sorted set, and M being the number of elements popped.")
 def bzmpop_command(ctx: Context, argv: Argv):
-    """BZMPOP timeout numkeys key [key ...] <MIN | MAX> [COUNT count] — Remove and return members with scores in a sorted set or block until one is available"""
+    """BZMPOP timeout numkeys key [key ...] <MIN | MAX> [COUNT count] — Remove and return members with scores in a
+    sorted set or block until one is available"""
     # Redis checks numkeys, MIN|MAX and COUNT before the timeout.
     keys, from_max, count = parse_mpop(argv, 2, ZSET_SIDES)
     timeout_ms = parse_timeout(argv[1])
@@ -643,7 +657,7 @@ ONE = 1.0
 class Source:
     """One input of a set operation: a sorted set, a plain set (every score 1) or a missing key."""
 
-    __slots__ = ("value", "weight", "size")
+    __slots__ = ("size", "value", "weight")
 
     def __init__(self, value):
         self.value = value
@@ -784,14 +798,16 @@ def set_operation(ctx: Context, argv: Argv, numkeys_index: int, op: int, destina
 @command("zunion", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1), KeyNum(0, 1))],
          group="sorted-set", since="6.2.0", complexity=UNION_COMPLEXITY)
 def zunion_command(ctx: Context, argv: Argv):
-    """ZUNION numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES] — Add multiple sorted sets"""
+    """ZUNION numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES] — Add
+    multiple sorted sets"""
     return set_operation(ctx, argv, 1, OP_UNION)
 
 
 @command("zinter", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1), KeyNum(0, 1))],
          group="sorted-set", since="6.2.0", complexity=INTER_COMPLEXITY)
 def zinter_command(ctx: Context, argv: Argv):
-    """ZINTER numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES] — Intersect multiple sorted sets"""
+    """ZINTER numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES] — Intersect
+    multiple sorted sets"""
     return set_operation(ctx, argv, 1, OP_INTER)
 
 
@@ -807,7 +823,8 @@ def zdiff_command(ctx: Context, argv: Argv):
          since="2.0.0", complexity="O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M "
          "being the number of elements in the resulting sorted set.")
 def zunionstore_command(ctx: Context, argv: Argv):
-    """ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] — Add multiple sorted sets and store the resulting sorted set in a new key"""
+    """ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] — Add
+    multiple sorted sets and store the resulting sorted set in a new key"""
     return set_operation(ctx, argv, 2, OP_UNION, argv[1])
 
 
@@ -815,7 +832,8 @@ def zunionstore_command(ctx: Context, argv: Argv):
          key_specs=[KeySpec("OW UPDATE", Index(1)), KeySpec("RO ACCESS", Index(2), KeyNum(0, 1))], group="sorted-set",
          since="2.0.0", complexity=INTER_COMPLEXITY)
 def zinterstore_command(ctx: Context, argv: Argv):
-    """ZINTERSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] — Intersect multiple sorted sets and store the resulting sorted set in a new key"""
+    """ZINTERSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] —
+    Intersect multiple sorted sets and store the resulting sorted set in a new key"""
     return set_operation(ctx, argv, 2, OP_INTER, argv[1])
 
 
@@ -823,7 +841,8 @@ def zinterstore_command(ctx: Context, argv: Argv):
          key_specs=[KeySpec("OW UPDATE", Index(1)), KeySpec("RO ACCESS", Index(2), KeyNum(0, 1))], group="sorted-set",
          since="6.2.0", complexity=DIFF_COMPLEXITY)
 def zdiffstore_command(ctx: Context, argv: Argv):
-    """ZDIFFSTORE destination numkeys key [key ...] — Subtract multiple sorted sets and store the resulting sorted set in a new key"""
+    """ZDIFFSTORE destination numkeys key [key ...] — Subtract multiple sorted sets and store the resulting sorted set
+    in a new key"""
     return set_operation(ctx, argv, 2, OP_DIFF, argv[1])
 
 
@@ -832,7 +851,8 @@ def zdiffstore_command(ctx: Context, argv: Argv):
          complexity="O(N*K) worst case with N being the smallest input sorted set, K being the number of input "
          "sorted sets.")
 def zintercard_command(ctx: Context, argv: Argv):
-    """ZINTERCARD numkeys key [key ...] [LIMIT limit] — Intersect multiple sorted sets and return the cardinality of the result"""
+    """ZINTERCARD numkeys key [key ...] [LIMIT limit] — Intersect multiple sorted sets and return the cardinality of the
+    result"""
     return set_operation(ctx, argv, 1, OP_INTER, cardinality_only=True)
 
 
@@ -867,7 +887,8 @@ def zrandmember_command(ctx: Context, argv: Argv):
          complexity="O(1) for every call. O(N) for a complete iteration, including enough command calls for the "
          "cursor to return back to 0. N is the number of elements inside the collection..")
 def zscan_command(ctx: Context, argv: Argv):
-    """ZSCAN key cursor [MATCH pattern] [COUNT count] — Incrementally iterate sorted sets elements and associated scores"""
+    """ZSCAN key cursor [MATCH pattern] [COUNT count] — Incrementally iterate sorted sets elements and associated
+    scores"""
     cursor = parse_cursor(argv[2])
     zset = lookup_zset_read(ctx, argv[1])
     if zset is None:

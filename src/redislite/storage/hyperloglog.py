@@ -91,7 +91,7 @@ def decode_dense(packed: bytes) -> bytearray:
     return registers
 
 
-def encode_dense(registers: bytes) -> bytes:
+def encode_dense(registers: bytes | bytearray) -> bytes:
     """One byte per register -> 12288 packed bytes."""
     r0, r1, r2, r3 = (bytes(registers[i::4]) for i in range(4))
     packed = bytearray(REGISTERS * 6 // 8)
@@ -143,7 +143,7 @@ def registers_of(value: bytes) -> bytearray:
     return decode_sparse(value[HEADER_SIZE:])
 
 
-def dense_value(registers: bytes, cached: int | None = None) -> bytes:
+def dense_value(registers: bytes | bytearray, cached: int | None = None) -> bytes:
     """A dense HLL value; `cached` is the cardinality to cache, None for a stale cache."""
     card = (cached if cached is not None else 0).to_bytes(8, "little")
     if cached is None:
@@ -181,7 +181,7 @@ def add_to_dense(value: bytearray, element: bytes) -> bool:
     return True
 
 
-def merge_registers(target: bytearray, other: bytes) -> bytearray:
+def merge_registers(target: bytearray, other: bytes | bytearray) -> bytearray:
     """Register-wise maximum (hllMerge)."""
     if not any(other):
         return target
@@ -227,7 +227,7 @@ def _tau(x: float) -> float:
             return z / 3.0
 
 
-def count_registers(registers: bytes) -> int:
+def count_registers(registers: bytes | bytearray) -> int:
     """hllCount over one byte per register; bit-for-bit the double arithmetic of Redis 7's estimator."""
     m = float(REGISTERS)
     histogram = [registers.count(value) for value in range(Q + 2)]

@@ -86,7 +86,7 @@ class CJson:
     def encode(self, *args):
         if len(args) != 1:
             raise arg_error(1, "encode", "expected 1 argument")
-        out = []
+        out: list[bytes] = []
         try:
             with recursion_room(self.encode_max):
                 self._append(out, args[0], 0, 1)
@@ -140,7 +140,7 @@ class CJson:
 
     def _array_length(self, table) -> int:
         largest = items = 0
-        for key in table.keys():
+        for key in table:  # a LuaTable: its keys
             cls = key.__class__
             if (cls is int or cls is float) and key and math.floor(key) == key and key >= 1:
                 largest = max(largest, key)
@@ -295,7 +295,9 @@ class _Parser:
 
     def next_token(self) -> _Token:
         data = self.data
-        self.pos = _WHITESPACE.match(data, self.pos).end()
+        whitespace = _WHITESPACE.match(data, self.pos)
+        assert whitespace is not None  # `*` matches the empty string too
+        self.pos = whitespace.end()
         pos = self.pos
         if pos >= len(data):
             return _Token("T_END", None, pos)
@@ -306,7 +308,7 @@ class _Parser:
             return _Token(kind, None, pos)
         if char == '"':
             return self.string_token()
-        if char == "-" or char.isdigit() and char.isascii():
+        if char == "-" or (char.isdigit() and char.isascii()):
             if not self.config.decode_invalid and self.invalid_number():
                 return _Token("T_ERROR", "invalid number", pos)
             return self.number_token()

@@ -8,6 +8,7 @@ Lua stack the C library would hold (errors.py), so deep nesting and many values 
 
 import math
 import struct
+from typing import Any
 
 from lupa.lua51 import lua_type
 
@@ -101,7 +102,7 @@ def _header(out: bytearray, count: int, small: int, code16: bytes, code32: bytes
 
 def _is_array(table) -> bool:
     count = largest = 0
-    for key in table.keys():
+    for key in table:  # a LuaTable: its keys
         cls = key.__class__
         if cls is not int and cls is not float:
             return False
@@ -258,7 +259,7 @@ class MsgPack:
         self.new_map = new_map
 
     def _string(self, args, function: str) -> bytes:
-        value = args[0] if args else None
+        value: Any = args[0] if args else None
         cls = value.__class__
         if cls is bytes:
             return value
@@ -277,7 +278,7 @@ class MsgPack:
         if decode_all:
             limit = 2**31 - 1
         decoder = Decoder(data, offset, self.new_array, self.new_map, arguments)
-        values = []
+        values: list[Any] = []  # Lua values
         try:
             with recursion_room(LUA_STACK_SLOTS // 2):
                 while decoder.pos < len(data) and len(values) < limit:
@@ -301,9 +302,10 @@ class MsgPack:
 
     def unpack_limit(self, *args):
         data = self._string(args, "unpack_limit")
-        if len(args) < 2 or to_number(args[1]) is None:
+        number = to_number(args[1]) if len(args) > 1 else None
+        if number is None:
             raise type_error(2, "unpack_limit", "number", lua_type_name(args[1]) if len(args) > 1 else "no value")
-        limit = int(to_number(args[1]))
+        limit = int(number)
         offset = self._optinteger(args, 2, "unpack_limit")
         return self._unpack(data, limit, offset)
 

@@ -186,7 +186,7 @@ class LuaEngine:
 
     @staticmethod
     def error_fields(message: bytes, ignore_stats: bool = False) -> dict:
-        fields = {b"err": error_message(message)}
+        fields: dict[bytes, bytes | bool] = {b"err": error_message(message)}
         if ignore_stats:
             fields[b"ignore_error_stats_update"] = True
         return fields
@@ -253,10 +253,11 @@ class LuaEngine:
                 values.extend(chunk)
         return values
 
-    def to_reply(self, value, resp3: bool, error_replies: list | None = None, depth: int = 0):
+    def to_reply(self, value, resp3: bool, error_replies: list[tuple[ErrorReply, bool]] | None = None,
+                 depth: int = 0):
         """A script's return value as a reply (Redis's luaReplyToRedisReply). Errors, at any depth, come back as
-        ErrorReply whose `ignore_stats` says whether Redis already counted them; they are also appended to
-        `error_replies`, for the caller's error statistics."""
+        ErrorReply; for the caller's error statistics they are also appended to `error_replies`, each with
+        whether Redis already counted it (ignore_stats)."""
         cls = value.__class__
         if cls is bytes:
             return value
@@ -270,9 +271,8 @@ class LuaEngine:
             return None
         if depth > MAX_REPLY_DEPTH:
             reply = ErrorReply(errors.LUA_STACK_LIMIT)
-            reply.ignore_stats = False
             if error_replies is not None:
-                error_replies.append(reply)
+                error_replies.append((reply, False))
             return reply
         described = self.describe(value)
         kind = described[0]
@@ -286,9 +286,8 @@ class LuaEngine:
             return [self.to_reply(item, resp3, error_replies, depth + 1) for item in items]
         if kind == 1:
             reply = ErrorReply(c_string(described[1]).strip(b"\r\n"))
-            reply.ignore_stats = described[2]
             if error_replies is not None:
-                error_replies.append(reply)
+                error_replies.append((reply, described[2]))
             return reply
         if kind == 2:
             return SimpleString(c_string(described[1]).replace(b"\r", b" ").replace(b"\n", b" "))
@@ -532,7 +531,7 @@ class LuaEngine:
         if lua_type(table) != "table":
             raise refuse(errors.REGISTER_SINGLE_NOT_TABLE)
         name = description = callback = None
-        flags: list[bytes] = []
+        flags: list[bytes] | None = []
         for key, value in table.items():
             key_text = self._lua_string(key)
             if key_text is None:
@@ -565,7 +564,7 @@ class LuaEngine:
         return name, callback, description, flags
 
     def _flags(self, table) -> list[bytes] | None:
-        flags = []
+        flags: list[bytes] = []
         index = 1
         while True:
             value = table[index]
@@ -652,5 +651,7 @@ def strip_debug_info(dump: bytes) -> bytes:
     try:
         function()
     finally:
-        function = None  # it refers to itself: a cycle that held both buffers until a full collection
+        # it refers to itself: a cycle that held both buffers until a full collection (`del` would do, but
+        # linters then take the recursive call for an undefined name)
+        function = None  # type: ignore[assignment]
     return bytes(out)

@@ -4,6 +4,7 @@ c[n] (fixed strings; c0 = whole string / previous number), s (zero-terminated), 
 
 import math
 import struct
+from typing import Any
 
 from .errors import arg_error, lua_error, type_error
 from .numbers import format_number, lua_type_name, to_number
@@ -17,8 +18,9 @@ _INTEGERS = set("bBhHlLTiI")
 class _Format:
     """A cursor over a format string (getnum / optsize / controloptions)."""
 
-    def __init__(self, text: bytes):
+    def __init__(self, text: bytes, function: str):
         self.text = text.decode("latin-1")
+        self.function = function  # pack, unpack or size: named in errors
         self.pos = 0
         self.little = True  # x86-64 is little-endian, the default
         self.align = 1
@@ -76,7 +78,7 @@ class _Format:
 
 
 def _string_arg(args: tuple, index: int, function: str) -> bytes:
-    value = args[index] if index < len(args) else None
+    value: Any = args[index] if index < len(args) else None
     cls = value.__class__
     if cls is bytes:
         return value
@@ -100,9 +102,7 @@ def _number_arg(args: tuple, index: int, function: str):
 
 
 def _format(args: tuple, function: str) -> _Format:
-    fmt = _Format(_string_arg(args, 0, function))
-    fmt.function = function
-    return fmt
+    return _Format(_string_arg(args, 0, function), function)
 
 
 def pack(*args):
@@ -168,7 +168,7 @@ def unpack(*args):
     length = len(data)
     if pos < 0:
         raise arg_error(3, "unpack", "offset must be 1 or greater")
-    results = []
+    results: list[bytes | float] = []
     for opt, size in fmt:
         pos += fmt.padding(pos, opt, size)
         if size > length or pos > length - size:
