@@ -73,8 +73,7 @@ def build_server():
     server.loop = TurnlessLoop()
     connections = []
     for _ in range(CONNECTIONS):
-        connection = Connection(server)
-        connection.connection_made(CountingTransport())
+        connection = Connection(server, CountingTransport())
         connections.append(connection)
     connections[0].data_received(REQUESTS["set"])  # redis-benchmark's GET test finds the key its SET test set
     server.write_replies()
