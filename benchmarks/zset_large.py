@@ -49,7 +49,7 @@ def load(port: int, members: int, batch: int = 1000) -> float:
             buffer += sock.recv(65536)
             replies = buffer.count(b"\r\n")
             pending -= replies
-            buffer = buffer[buffer.rfind(b"\r\n") + 2:] if replies else buffer
+            buffer = buffer[buffer.rfind(b"\r\n") + 2 :] if replies else buffer
     return time.perf_counter() - started
 
 
@@ -69,16 +69,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=1_000_000)
     options = parser.parse_args()
-    with tempfile.TemporaryDirectory() as lite_dir, tempfile.TemporaryDirectory() as redis_dir, \
-            redislite(cwd=Path(lite_dir)) as lite, real_redis(cwd=Path(redis_dir)) as real:
+    with (
+        tempfile.TemporaryDirectory() as lite_dir,
+        tempfile.TemporaryDirectory() as redis_dir,
+        redislite(cwd=Path(lite_dir)) as lite,
+        real_redis(cwd=Path(redis_dir)) as real,
+    ):
         ports = {"redislite": lite.port, "redis": real.port}
         for name, port in ports.items():
             print(f"{name}: loaded {options.members} members in {load(port, options.members):.1f} s", flush=True)
         print(f"{'test':<34} {'redislite ops/s':>16} {'redis ops/s':>12} {'ratio':>7}")
         for test, args in TESTS.items():
             rps = {name: benchmark(port, args) for name, port in ports.items()}
-            print(f"{test:<34} {rps['redislite']:>16,.0f} {rps['redis']:>12,.0f} "
-                  f"{rps['redislite'] / rps['redis']:>7.2f}", flush=True)
+            print(
+                f"{test:<34} {rps['redislite']:>16,.0f} {rps['redis']:>12,.0f} {rps['redislite'] / rps['redis']:>7.2f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

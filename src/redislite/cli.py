@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     _raise_open_file_limit(settings.maxclients + 32)
     try:
         import uvloop
+
         uvloop.install()
     except ImportError:
         pass
@@ -78,4 +79,3 @@ def _raise_open_file_limit(wanted: int) -> None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
         except (ValueError, OSError):
             pass
-

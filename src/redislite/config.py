@@ -31,13 +31,14 @@ def _int_between(low: int, high: int):
         if not low <= number <= high:
             raise ValueError(f"argument must be between {low} and {high} inclusive")
         return number
+
     return BeforeValidator(parse)
 
 
 def parse_memory(value: Any) -> int:
     text = str(value).strip().lower()
     digits = text.rstrip("kmgb")
-    unit = text[len(digits):]
+    unit = text[len(digits) :]
     if not digits.lstrip("-").isdigit() or unit not in _MEMORY_UNITS or digits.startswith("-"):
         raise ValueError("argument must be a memory value")
     return int(digits) * _MEMORY_UNITS[unit]
@@ -63,6 +64,7 @@ def _one_of(*choices: str):
         if text not in choices:
             raise ValueError("argument(s) must be one of the following: " + ", ".join(choices))
         return text
+
     return BeforeValidator(parse)
 
 
@@ -102,12 +104,35 @@ NOTIFY_KEYSPACE, NOTIFY_KEYEVENT, NOTIFY_GENERIC, NOTIFY_STRING = 1, 2, 4, 8
 NOTIFY_LIST, NOTIFY_SET, NOTIFY_HASH, NOTIFY_ZSET = 16, 32, 64, 128
 NOTIFY_EXPIRED, NOTIFY_EVICTED, NOTIFY_STREAM, NOTIFY_KEY_MISS = 256, 512, 1024, 2048
 NOTIFY_MODULE, NOTIFY_NEW = 8192, 16384
-NOTIFY_ALL = (NOTIFY_GENERIC | NOTIFY_STRING | NOTIFY_LIST | NOTIFY_SET | NOTIFY_HASH | NOTIFY_ZSET
-              | NOTIFY_EXPIRED | NOTIFY_EVICTED | NOTIFY_STREAM | NOTIFY_MODULE)
-_EVENT_CLASSES = {"A": NOTIFY_ALL, "g": NOTIFY_GENERIC, "$": NOTIFY_STRING, "l": NOTIFY_LIST, "s": NOTIFY_SET,
-                  "h": NOTIFY_HASH, "z": NOTIFY_ZSET, "x": NOTIFY_EXPIRED, "e": NOTIFY_EVICTED,
-                  "K": NOTIFY_KEYSPACE, "E": NOTIFY_KEYEVENT, "t": NOTIFY_STREAM, "m": NOTIFY_KEY_MISS,
-                  "d": NOTIFY_MODULE, "n": NOTIFY_NEW}
+NOTIFY_ALL = (
+    NOTIFY_GENERIC
+    | NOTIFY_STRING
+    | NOTIFY_LIST
+    | NOTIFY_SET
+    | NOTIFY_HASH
+    | NOTIFY_ZSET
+    | NOTIFY_EXPIRED
+    | NOTIFY_EVICTED
+    | NOTIFY_STREAM
+    | NOTIFY_MODULE
+)
+_EVENT_CLASSES = {
+    "A": NOTIFY_ALL,
+    "g": NOTIFY_GENERIC,
+    "$": NOTIFY_STRING,
+    "l": NOTIFY_LIST,
+    "s": NOTIFY_SET,
+    "h": NOTIFY_HASH,
+    "z": NOTIFY_ZSET,
+    "x": NOTIFY_EXPIRED,
+    "e": NOTIFY_EVICTED,
+    "K": NOTIFY_KEYSPACE,
+    "E": NOTIFY_KEYEVENT,
+    "t": NOTIFY_STREAM,
+    "m": NOTIFY_KEY_MISS,
+    "d": NOTIFY_MODULE,
+    "n": NOTIFY_NEW,
+}
 _CLASS_ORDER = "g$lshzxetdn"  # inside the A group, in keyspaceEventsFlagsToString's order
 
 
@@ -164,8 +189,16 @@ Count = Annotated[int, _int_between(0, 2**63 - 1)]
 Memory = Annotated[int, BeforeValidator(parse_memory)]
 YesNo = Annotated[bool, BeforeValidator(_yes_no)]
 
-EVICTION_POLICIES = ("volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
-                     "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction")
+EVICTION_POLICIES = (
+    "volatile-lru",
+    "volatile-lfu",
+    "volatile-random",
+    "volatile-ttl",
+    "allkeys-lru",
+    "allkeys-lfu",
+    "allkeys-random",
+    "noeviction",
+)
 SEED_POLICY_NAMES = {"lru": "allkeys-lru", "lfu": "allkeys-lfu", "random": "allkeys-random", "ttl": "volatile-ttl"}
 SEED_LOG_LEVELS = {"info": "notice", "warn": "warning", "error": "warning", "critical": "warning"}
 DEFAULT_BUFFER_LIMITS = "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
@@ -182,8 +215,9 @@ def _fixed(default, **extra):
 class Settings(BaseSettings):
     """Field names are Redis's parameter names with '-' as '_'."""
 
-    model_config = SettingsConfigDict(env_prefix="REDISLITE_", env_file=".env", extra="ignore",
-                                      validate_assignment=True, case_sensitive=False)
+    model_config = SettingsConfigDict(
+        env_prefix="REDISLITE_", env_file=".env", extra="ignore", validate_assignment=True, case_sensitive=False
+    )
 
     # network
     bind: str = _fixed("127.0.0.1")
@@ -280,8 +314,9 @@ class Settings(BaseSettings):
     log_level: str | None = Field(None, exclude=True)
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
-                                   file_secret_settings):
+    def settings_customise_sources(
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ):
         # Seed names are translated within each source, so that the environment beats .env (and flags beat
         # both) whichever spelling each source uses.
         return tuple(_SeedNames(source) for source in (init_settings, env_settings, dotenv_settings))
@@ -343,16 +378,28 @@ def translate_seed_names(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-
 def _seed_int(seed: dict, name: str, low: int, high: int) -> int:
     try:
         return _int_between(low, high).func(seed[name])
     except ValueError as error:
         raise ConfigError(f"invalid value for 'REDISLITE_{name.upper()}': {error}") from None
 
-SEED_FIELDS = ("tcp_port", "host", "max_memory_mb", "eviction_policy", "ttl_check_interval_ms",
-               "persistence_enabled", "data_dir", "aof_fsync_interval_secs", "snapshot_interval_secs",
-               "replica_of", "replica_host", "replica_port", "log_level")
+
+SEED_FIELDS = (
+    "tcp_port",
+    "host",
+    "max_memory_mb",
+    "eviction_policy",
+    "ttl_check_interval_ms",
+    "persistence_enabled",
+    "data_dir",
+    "aof_fsync_interval_secs",
+    "snapshot_interval_secs",
+    "replica_of",
+    "replica_host",
+    "replica_port",
+    "log_level",
+)
 
 
 # -- the table as CONFIG sees it ----------------------------------------------------------------------------

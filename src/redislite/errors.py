@@ -54,8 +54,10 @@ EXECABORT = b"EXECABORT Transaction discarded because of previous errors."
 BUSY_EVAL = b"BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
 BUSY_FUNCTION = b"BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
 NOTBUSY = b"NOTBUSY No scripts in execution right now."
-UNKILLABLE = (b"UNKILLABLE Sorry the script already executed write commands against the dataset. You can either "
-              b"wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.")
+UNKILLABLE = (
+    b"UNKILLABLE Sorry the script already executed write commands against the dataset. You can either "
+    b"wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
+)
 NOT_ALLOWED_IN_MULTI = b"ERR Command not allowed inside a transaction"
 
 
@@ -91,14 +93,18 @@ def c_string(value: bytes) -> bytes:
 
 
 def pubsub_context(name: str) -> bytes:
-    return (b"ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed "
-            b"in this context" % name.encode())
+    return (
+        b"ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed "
+        b"in this context" % name.encode()
+    )
 
 
 def unknown_subcommand_or_arity(container: str, sub: bytes) -> bytes:
     """addReplySubcommandSyntaxError: a known subcommand with arguments its handler does not take."""
     return b"ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP." % (
-        sub[:128], container.upper().encode())
+        sub[:128],
+        container.upper().encode(),
+    )
 
 
 def unknown_subcommand(container: str, sub: bytes) -> bytes:
@@ -107,6 +113,7 @@ def unknown_subcommand(container: str, sub: bytes) -> bytes:
 
 def invalid_expire(command: str) -> bytes:
     return b"ERR invalid expire time in '%s' command" % command.encode()
+
 
 # Connection, CLIENT, CONFIG, COMMAND and server commands.
 HELLO_PROTOVER = b"ERR Protocol version is not an integer or out of range"
@@ -158,26 +165,36 @@ def client_attribute_chars(attribute: bytes) -> bytes:
 TRACKING_ONE_REDIRECT = b"ERR A client can only redirect to a single other client"
 TRACKING_NO_REDIRECT_TARGET = b"ERR The client ID you want redirect to does not exist"
 TRACKING_PREFIX_WITHOUT_BCAST = b"ERR PREFIX option requires BCAST mode to be enabled"
-TRACKING_BCAST_SWITCH = (b"ERR You can't switch BCAST mode on/off before disabling tracking for this client, and "
-                         b"then re-enabling it with a different mode.")
+TRACKING_BCAST_SWITCH = (
+    b"ERR You can't switch BCAST mode on/off before disabling tracking for this client, and "
+    b"then re-enabling it with a different mode."
+)
 TRACKING_OPTIN_OPTOUT_WITH_BCAST = b"ERR OPTIN and OPTOUT are not compatible with BCAST"
 TRACKING_OPTIN_AND_OPTOUT = b"ERR You can't specify both OPTIN mode and OPTOUT mode"
-TRACKING_OPTIN_OPTOUT_SWITCH = (b"ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, "
-                                b"and then re-enabling it with a different mode.")
-CACHING_WITHOUT_OPT_MODE = (b"ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN "
-                            b"or OPTOUT mode enabled")
+TRACKING_OPTIN_OPTOUT_SWITCH = (
+    b"ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, "
+    b"and then re-enabling it with a different mode."
+)
+CACHING_WITHOUT_OPT_MODE = (
+    b"ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled"
+)
 CACHING_YES_WITHOUT_OPTIN = b"ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode."
 CACHING_NO_WITHOUT_OPTOUT = b"ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode."
 
 
 def tracking_prefix_overlaps_existing(prefix: bytes, existing: bytes) -> bytes:
-    return (b"ERR Prefix '%s' overlaps with an existing prefix '%s'. Prefixes for a single client must not "
-            b"overlap." % (prefix, existing))
+    return b"ERR Prefix '%s' overlaps with an existing prefix '%s'. Prefixes for a single client must not overlap." % (
+        prefix,
+        existing,
+    )
 
 
 def tracking_prefixes_overlap(prefix: bytes, other: bytes) -> bytes:
-    return (b"ERR Prefix '%s' overlaps with another provided prefix '%s'. Prefixes for a single client must not "
-            b"overlap." % (prefix, other))
+    return (
+        b"ERR Prefix '%s' overlaps with another provided prefix '%s'. Prefixes for a single client must not "
+        b"overlap." % (prefix, other)
+    )
+
 
 # Keyspace and string commands.
 DECR_OVERFLOW = b"ERR decrement would overflow"
@@ -205,6 +222,7 @@ def value_out_of_range(low: int, high: int) -> bytes:
     """getRangeLongFromObjectOrReply without a custom message."""
     return b"ERR value is out of range, value must between %d and %d" % (low, high)
 
+
 # List commands.
 MUST_BE_POSITIVE = b"ERR value is out of range, must be positive"
 INDEX_OUT_OF_RANGE = b"ERR index out of range"
@@ -222,9 +240,7 @@ BIT_OFFSET = b"ERR bit offset is not an integer or out of range"
 BIT_VALUE = b"ERR bit is not an integer or out of range"
 BITPOS_BIT = b"ERR The bit argument must be 1 or 0."
 BITOP_NOT_ONE_KEY = b"ERR BITOP NOT must be called with a single source key."
-BITFIELD_TYPE = (
-    b"ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is."
-)
+BITFIELD_TYPE = b"ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is."
 BITFIELD_OVERFLOW = b"ERR Invalid OVERFLOW type specified"
 BITFIELD_RO_GET_ONLY = b"ERR BITFIELD_RO only supports the GET subcommand"
 HLL_WRONGTYPE = b"WRONGTYPE Key is not a valid HyperLogLog string value."
@@ -246,6 +262,7 @@ VALUE_OUT_OF_RANGE = b"ERR value is out of range"
 
 def at_least_one_input_key(command: str) -> bytes:
     return b"ERR at least 1 input key is needed for '%s' command" % command.encode()
+
 
 # Hash and set commands.
 HASH_NOT_INTEGER = b"ERR hash value is not an integer"
@@ -350,8 +367,9 @@ def function_list_argument(argument: bytes) -> bytes:
 
 # What redis.call refuses, and the redis.* functions' errors: raised in the script as error tables, these texts
 # get their "ERR " there (the script's error reply may then add where it happened).
-LIBRARY_NAME_RULE = (b"Library names can only contain letters, numbers, or underscores(_) and must be at least one "
-                     b"character long")
+LIBRARY_NAME_RULE = (
+    b"Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"
+)
 INVALID_LIBRARY_NAME = b"ERR " + LIBRARY_NAME_RULE  # FUNCTION LOAD's metadata names the library
 FUNCTION_EXISTS_IN_LIBRARY = b"Function already exists in the library"
 SCRIPT_UNKNOWN_COMMAND = b"Unknown Redis command called from script"
@@ -373,14 +391,15 @@ REGISTER_OUTSIDE_LOAD = b"redis.register_function can only be called on FUNCTION
 REGISTER_ARGUMENT_COUNT = b"wrong number of arguments to redis.register_function"
 REGISTER_NAME_NOT_STRING = b"first argument to redis.register_function must be a string"
 REGISTER_CALLBACK_NOT_FUNCTION = b"second argument to redis.register_function must be a function"
-REGISTER_SINGLE_NOT_TABLE = (b"calling redis.register_function with a single argument is only applicable to Lua "
-                             b"table (representing named arguments).")
+REGISTER_SINGLE_NOT_TABLE = (
+    b"calling redis.register_function with a single argument is only applicable to Lua "
+    b"table (representing named arguments)."
+)
 REGISTER_KEY_NOT_STRING = b"named argument key given to redis.register_function is not a string"
 REGISTER_NAMED_NAME_NOT_STRING = b"function_name argument given to redis.register_function must be a string"
 REGISTER_DESCRIPTION_NOT_STRING = b"description argument given to redis.register_function must be a string"
 REGISTER_NAMED_CALLBACK_NOT_FUNCTION = b"callback argument given to redis.register_function must be a function"
-REGISTER_FLAGS_NOT_TABLE = (b"flags argument to redis.register_function must be a table representing function "
-                            b"flags")
+REGISTER_FLAGS_NOT_TABLE = b"flags argument to redis.register_function must be a table representing function flags"
 REGISTER_UNKNOWN_FLAG = b"unknown flag given"
 REGISTER_UNKNOWN_ARGUMENT = b"unknown argument given to redis.register_function"
 REGISTER_NAME_MISSING = b"redis.register_function must get a function name argument"
@@ -407,8 +426,9 @@ BGSAVE_CHILD_ACTIVE = (
     b"schedule a BGSAVE whenever possible."
 )
 AOF_REWRITE_IN_PROGRESS = b"ERR Background append only file rewriting already in progress"
-AOF_REWRITE_FAILED = (b"ERR Can't execute an AOF background rewriting. "
-                      b"Please check the server logs for more information.")
+AOF_REWRITE_FAILED = (
+    b"ERR Can't execute an AOF background rewriting. Please check the server logs for more information."
+)
 AOF_ENABLE_FAILED = b"Unable to turn on AOF. Check server logs."  # CONFIG SET appendonly yes: the reason part
 BUSYKEY = b"BUSYKEY Target key name already exists."
 DUMP_PAYLOAD_INVALID = b"ERR DUMP payload version or checksum are wrong"

@@ -19,10 +19,13 @@ def flatten_info(entries: list) -> dict:
 
     def walk(entry):
         name, arity, flags, first, last, step, categories, _, key_specs = entry[:9]
-        table[name.decode()] = {"arity": arity, "flags": sorted(flag.decode() for flag in flags),
-                                "keys": (first, last, step),
-                                "categories": sorted(category.decode() for category in categories),
-                                "key_specs": key_specs}
+        table[name.decode()] = {
+            "arity": arity,
+            "flags": sorted(flag.decode() for flag in flags),
+            "keys": (first, last, step),
+            "categories": sorted(category.decode() for category in categories),
+            "key_specs": key_specs,
+        }
         for sub in entry[9]:
             walk(sub)
 
@@ -47,8 +50,11 @@ def common_names(tables) -> list[str]:
 @pytest.mark.parametrize("field", ["arity", "flags", "keys", "categories", "key_specs"])
 def test_command_info_matches_redis_for_every_shared_command(tables, field):
     ours, theirs = tables
-    different = {name: (ours[name][field], theirs[name][field]) for name in common_names(tables)
-                 if ours[name][field] != theirs[name][field]}
+    different = {
+        name: (ours[name][field], theirs[name][field])
+        for name in common_names(tables)
+        if ours[name][field] != theirs[name][field]
+    }
     assert different == {}
 
 
@@ -141,26 +147,58 @@ def test_command_docs_of_unknown_command_is_empty(server):
     assert raw_client(server.port).execute_command("COMMAND", "DOCS", "nosuch") == []
 
 
-@pytest.mark.parametrize("args", [
-    ["GET", "k"], ["SET", "k", "v", "EX", "10"], ["SET", "k", "v", "GET"], ["COPY", "a", "b"], ["DEL", "a", "b"],
-    ["MSET", "a", "1", "b", "2"], ["LMOVE", "a", "b", "LEFT", "RIGHT"], ["BLMPOP", "0", "2", "a", "b", "LEFT"],
-    ["ZUNIONSTORE", "d", "2", "a", "b", "WEIGHTS", "1", "2"], ["ZINTERCARD", "1", "a", "LIMIT", "1"],
-    ["SINTERCARD", "2", "a", "b"], ["EVAL", "return 1", "1", "k", "arg"], ["FCALL_RO", "f", "2", "a", "b"],
-    ["EVAL", "return 1", "0"], ["SORT", "k", "BY", "w*", "LIMIT", "0", "1", "STORE", "d"], ["SORT_RO", "k"],
-    ["BITFIELD", "k", "GET", "u8", "0"], ["BITFIELD", "k", "INCRBY", "u8", "0", "1"], ["PFCOUNT", "a", "b"],
-    ["OBJECT", "ENCODING", "k"], ["MEMORY", "USAGE", "k"], ["RESTORE", "k", "0", "x"], ["WATCH", "a", "b"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["GET", "k"],
+        ["SET", "k", "v", "EX", "10"],
+        ["SET", "k", "v", "GET"],
+        ["COPY", "a", "b"],
+        ["DEL", "a", "b"],
+        ["MSET", "a", "1", "b", "2"],
+        ["LMOVE", "a", "b", "LEFT", "RIGHT"],
+        ["BLMPOP", "0", "2", "a", "b", "LEFT"],
+        ["ZUNIONSTORE", "d", "2", "a", "b", "WEIGHTS", "1", "2"],
+        ["ZINTERCARD", "1", "a", "LIMIT", "1"],
+        ["SINTERCARD", "2", "a", "b"],
+        ["EVAL", "return 1", "1", "k", "arg"],
+        ["FCALL_RO", "f", "2", "a", "b"],
+        ["EVAL", "return 1", "0"],
+        ["SORT", "k", "BY", "w*", "LIMIT", "0", "1", "STORE", "d"],
+        ["SORT_RO", "k"],
+        ["BITFIELD", "k", "GET", "u8", "0"],
+        ["BITFIELD", "k", "INCRBY", "u8", "0", "1"],
+        ["PFCOUNT", "a", "b"],
+        ["OBJECT", "ENCODING", "k"],
+        ["MEMORY", "USAGE", "k"],
+        ["RESTORE", "k", "0", "x"],
+        ["WATCH", "a", "b"],
+    ],
+)
 def test_command_getkeysandflags_matches_redis(server, oracle, args):
     ours, theirs = raw_client(server.port), raw_client(oracle.port)
     assert ours.execute_command("COMMAND", "GETKEYSANDFLAGS", *args) == theirs.execute_command(
-        "COMMAND", "GETKEYSANDFLAGS", *args)
+        "COMMAND", "GETKEYSANDFLAGS", *args
+    )
     ours.close()
     theirs.close()
 
 
-@pytest.mark.parametrize("args", [["GET", "a", "b"], ["NOSUCH", "a"], ["PING", "x"], ["CONFIG", "GET", "x"],
-                                  ["CONFIG", "FOO", "x"], ["GET"], ["TIME", "x"], ["SPUBLISH", "channel", "m"],
-                                  ["ZUNIONSTORE", "d", "0", "a"], ["LMPOP", "3", "a", "LEFT"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["GET", "a", "b"],
+        ["NOSUCH", "a"],
+        ["PING", "x"],
+        ["CONFIG", "GET", "x"],
+        ["CONFIG", "FOO", "x"],
+        ["GET"],
+        ["TIME", "x"],
+        ["SPUBLISH", "channel", "m"],
+        ["ZUNIONSTORE", "d", "0", "a"],
+        ["LMPOP", "3", "a", "LEFT"],
+    ],
+)
 def test_command_getkeys_errors_match_redis(server, oracle, args):
     ours, theirs = raw_client(server.port), raw_client(oracle.port)
     with pytest.raises(redis.ResponseError) as our_error:
@@ -175,7 +213,8 @@ def test_command_list_includes_subcommands_and_filters(server):
     everything = client.execute_command("COMMAND", "LIST")
     assert b"config" in everything and b"config|get" in everything
     assert set(client.execute_command("COMMAND", "LIST", "FILTERBY", "PATTERN", "config|*")) == {
-        name for name in everything if name.startswith(b"config|")}
+        name for name in everything if name.startswith(b"config|")
+    }
     connection = client.execute_command("COMMAND", "LIST", "FILTERBY", "ACLCAT", "connection")
     assert b"ping" in connection and b"get" not in connection
     assert client.execute_command("COMMAND", "LIST", "FILTERBY", "MODULE", "x") == []

@@ -15,8 +15,9 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.section("differential command coverage")
     total = sum(COVERAGE.values())
     errors = sum(ERROR_REPLIES.values())
-    terminalreporter.write_line(f"{total} commands compared ({errors} with error replies), "
-                                f"{len(COVERAGE)} command names")
+    terminalreporter.write_line(
+        f"{total} commands compared ({errors} with error replies), {len(COVERAGE)} command names"
+    )
     for name, count in sorted(COVERAGE.items(), key=lambda item: (-item[1], item[0])):
         terminalreporter.write_line(f"  {name:<14} {count:>6}   errors {ERROR_REPLIES[name]:>5}")
 
@@ -24,8 +25,10 @@ def pytest_terminal_summary(terminalreporter):
 @pytest.fixture(scope="module")
 def clients(tmp_path_factory):
     """A raw client on a fresh RedisLite and one on a fresh real redis-server, per test module."""
-    with redislite(cwd=tmp_path_factory.mktemp("lite")) as lite, \
-            real_redis(cwd=tmp_path_factory.mktemp("real")) as real:
+    with (
+        redislite(cwd=tmp_path_factory.mktemp("lite")) as lite,
+        real_redis(cwd=tmp_path_factory.mktemp("real")) as real,
+    ):
         ours, theirs = RawClient(lite.port), RawClient(real.port)
         yield ours, theirs
         ours.close()

@@ -89,6 +89,7 @@ def _b(name: str, weight: float):
     def register(function):
         BUILDERS[name] = (weight, function)
         return function
+
     return register
 
 
@@ -178,8 +179,19 @@ def _getdel(g):
 
 @_b("getex", 2)
 def _getex(g):
-    options = g.rng.choice([[], ["EX", g.ttl()], ["PX", "100000"], ["PERSIST"], ["EXAT", "4102444800"],
-                            ["PXAT", "1000"], ["EX"], ["FOO"], ["EX", "10", "PERSIST"]])
+    options = g.rng.choice(
+        [
+            [],
+            ["EX", g.ttl()],
+            ["PX", "100000"],
+            ["PERSIST"],
+            ["EXAT", "4102444800"],
+            ["PXAT", "1000"],
+            ["EX"],
+            ["FOO"],
+            ["EX", "10", "PERSIST"],
+        ]
+    )
     return ["GETEX", g.key(), *options]
 
 
@@ -200,8 +212,7 @@ def _rename(g):
 
 @_b("copy", 2)
 def _copy(g):
-    options = g.rng.choice([[], ["REPLACE"], ["DB", "1"], ["DB", "2", "REPLACE"], ["DB", "99"], ["DB", "x"],
-                            ["FOO"]])
+    options = g.rng.choice([[], ["REPLACE"], ["DB", "1"], ["DB", "2", "REPLACE"], ["DB", "99"], ["DB", "x"], ["FOO"]])
     return ["COPY", g.key(), g.key(), *options]
 
 
@@ -256,8 +267,12 @@ def _swapdb(g):
 
 @_b("lcs", 0.5)
 def _lcs(g):
-    return ["LCS", g.key(), g.key(), *g.rng.choice([[], ["LEN"], ["IDX"], ["IDX", "MINMATCHLEN", "2"],
-                                                    ["IDX", "WITHMATCHLEN"], ["FOO"]])]
+    return [
+        "LCS",
+        g.key(),
+        g.key(),
+        *g.rng.choice([[], ["LEN"], ["IDX"], ["IDX", "MINMATCHLEN", "2"], ["IDX", "WITHMATCHLEN"], ["FOO"]]),
+    ]
 
 
 @_b("ping", 0.5)

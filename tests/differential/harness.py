@@ -15,6 +15,7 @@ class Builders(dict):
         def register(function):
             self[name] = (weight, function)
             return function
+
         return register
 
     def pick(self, rng):
@@ -23,8 +24,9 @@ class Builders(dict):
         return self[name][1]
 
 
-def compare_replies(label: str, commands: list, expected: list[bytes], actual: list[bytes], normalize=None,
-                    skip=(), shown: int = 15) -> None:
+def compare_replies(
+    label: str, commands: list, expected: list[bytes], actual: list[bytes], normalize=None, skip=(), shown: int = 15
+) -> None:
     """Assert that every reply equals real Redis's (after `normalize(argv, reply)` when given); commands
     in `skip` (by identity) are not compared or counted."""
     mismatches = []

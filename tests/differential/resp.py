@@ -14,14 +14,14 @@ def encode(*args) -> bytes:
 def parse_reply(reply: bytes, pos: int = 0):
     """(value, end) of the RESP2 reply at pos: bytes for a bulk, None for a null, a list for an array, and the
     whole line (type byte included) for anything else."""
-    kind = reply[pos:pos + 1]
+    kind = reply[pos : pos + 1]
     end = reply.index(b"\r\n", pos)
-    header = reply[pos + 1:end]
+    header = reply[pos + 1 : end]
     if kind == b"$":
         length = int(header)
         if length < 0:
             return None, end + 2
-        return reply[end + 2:end + 2 + length], end + 2 + length + 2
+        return reply[end + 2 : end + 2 + length], end + 2 + length + 2
     if kind == b"*":
         children, pos = [], end + 2
         for _ in range(int(header)):
@@ -56,9 +56,9 @@ class RawClient:
         """Offset just past one complete reply starting at pos."""
         while len(self.buffer) <= pos:
             self._fill()
-        kind = self.buffer[pos:pos + 1]
+        kind = self.buffer[pos : pos + 1]
         end = self._line_end(pos)
-        header = self.buffer[pos + 1:end]
+        header = self.buffer[pos + 1 : end]
         if kind in b"$=!":
             length = int(header)
             if length < 0:

@@ -26,8 +26,9 @@ BAD_INTEGERS = ["abc", "1.5", "", " 1", "+1", "99999999999999999999", "0x1", "-0
 RANGE_EDGES = ["0", "-1", "1", "-2", "7", "8", "-8", "100", "-100", "9223372036854775807", "-9223372036854775808"]
 ELEMENTS = [b"a", b"b", b"c", b"", b"12", b"\x00\xff", b"x" * 30] + [b"e%d" % i for i in range(40)]
 
-pytestmark = pytest.mark.skipif(redis_server_path() is None,
-                                reason="redis-server is not installed (apt-get install redis-server)")
+pytestmark = pytest.mark.skipif(
+    redis_server_path() is None, reason="redis-server is not installed (apt-get install redis-server)"
+)
 
 
 class BitmapGenerator:
@@ -99,8 +100,21 @@ class BitmapGenerator:
         if roll < 0.6:
             return str(self.rng.randint(-300, 300))
         if roll < 0.92:
-            return self.rng.choice(["127", "128", "-128", "-129", "255", "256", "9223372036854775807",
-                                    "-9223372036854775808", "4294967295", "-4294967296", "2147483648"])
+            return self.rng.choice(
+                [
+                    "127",
+                    "128",
+                    "-128",
+                    "-129",
+                    "255",
+                    "256",
+                    "9223372036854775807",
+                    "-9223372036854775808",
+                    "4294967295",
+                    "-4294967296",
+                    "2147483648",
+                ]
+            )
         return self.rng.choice(BAD_INTEGERS)
 
     def command(self) -> list:
@@ -150,8 +164,9 @@ def _bitpos(g):
 @_builder("bitop", 5)
 def _bitop(g):
     operation = g.rng.choice(["AND", "OR", "XOR", "NOT", "and", "xor", "Or", "not", "NAND"])
-    sources = [g.bit_key() for _ in range(1 if operation.upper() == "NOT" and g.rng.random() < 0.9
-                                          else g.rng.randint(1, 3))]
+    sources = [
+        g.bit_key() for _ in range(1 if operation.upper() == "NOT" and g.rng.random() < 0.9 else g.rng.randint(1, 3))
+    ]
     return ["BITOP", operation, g.bit_key(), *sources]
 
 
@@ -161,8 +176,10 @@ def _bitfield(g):
     for _ in range(g.rng.randint(0, 4)):
         roll = g.rng.random()
         if roll < 0.2:
-            argv += ["OVERFLOW", g.rng.choice(["WRAP", "SAT", "FAIL", "wrap", "sat", "fail"])
-                     if g.rng.random() < 0.95 else "SATURATE"]
+            argv += [
+                "OVERFLOW",
+                g.rng.choice(["WRAP", "SAT", "FAIL", "wrap", "sat", "fail"]) if g.rng.random() < 0.95 else "SATURATE",
+            ]
         elif roll < 0.5:
             argv += ["GET", g.bitfield_type(), g.bitfield_offset()]
         elif roll < 0.7:
@@ -187,10 +204,18 @@ def _bitfield_ro(g):
 
 @_builder("strings", 4)
 def _strings(g):
-    return g.rng.choice([["SET", STRING_KEY, g.rng.choice(STRING_VALUES)], ["GET", g.bit_key()],
-                         ["STRLEN", g.bit_key()], ["DEL", g.bit_key()], ["SET", g.bit_key(), g.rng.choice(STRING_VALUES)],
-                         ["SET", NOT_HLL_KEY, g.rng.choice(STRING_VALUES)],
-                         ["TYPE", g.hll_key()], ["EXISTS", g.hll_key()]])
+    return g.rng.choice(
+        [
+            ["SET", STRING_KEY, g.rng.choice(STRING_VALUES)],
+            ["GET", g.bit_key()],
+            ["STRLEN", g.bit_key()],
+            ["DEL", g.bit_key()],
+            ["SET", g.bit_key(), g.rng.choice(STRING_VALUES)],
+            ["SET", NOT_HLL_KEY, g.rng.choice(STRING_VALUES)],
+            ["TYPE", g.hll_key()],
+            ["EXISTS", g.hll_key()],
+        ]
+    )
 
 
 @_builder("pfadd", 10)
@@ -216,8 +241,13 @@ def _pfmerge(g):
 
 @_builder("hll_generic", 1)
 def _hll_generic(g):
-    return g.rng.choice([["DEL", g.rng.choice(HLL_KEYS)], ["COPY", g.rng.choice(HLL_KEYS), g.rng.choice(HLL_KEYS)],
-                         ["RENAME", g.rng.choice(HLL_KEYS), g.rng.choice(HLL_KEYS)]])
+    return g.rng.choice(
+        [
+            ["DEL", g.rng.choice(HLL_KEYS)],
+            ["COPY", g.rng.choice(HLL_KEYS), g.rng.choice(HLL_KEYS)],
+            ["RENAME", g.rng.choice(HLL_KEYS), g.rng.choice(HLL_KEYS)],
+        ]
+    )
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -11,20 +11,110 @@ from ..servers import redis_server_path
 from .harness import compare_replies
 from .resp import RawClient, parse_reply
 
-pytestmark = pytest.mark.skipif(redis_server_path() is None,
-                                reason="redis-server is not installed (apt-get install redis-server)")
+pytestmark = pytest.mark.skipif(
+    redis_server_path() is None, reason="redis-server is not installed (apt-get install redis-server)"
+)
 
-NAMES = [b"", b"a", b"aa", b"aaa", b"ab", b"abc", b"b", b"ba", b"A", b"Z", b"z", b"_", b"-", b"]", b"[", b"^",
-         b"\\", b"*", b"?", b"\x00", b"\x7f", b"\x80", b"\xfe", b"\xff", b"a\xffb", b"h?llo", b"hello", b"hallo",
-         b"hxllo", b"a*b", b"a[b", b"a]b", b"a\\b", b"a-b", b"user:1", b"user:1:name", b"a" * 40,
-         b"a" * 39 + b"b", b"ab" * 20]
+NAMES = [
+    b"",
+    b"a",
+    b"aa",
+    b"aaa",
+    b"ab",
+    b"abc",
+    b"b",
+    b"ba",
+    b"A",
+    b"Z",
+    b"z",
+    b"_",
+    b"-",
+    b"]",
+    b"[",
+    b"^",
+    b"\\",
+    b"*",
+    b"?",
+    b"\x00",
+    b"\x7f",
+    b"\x80",
+    b"\xfe",
+    b"\xff",
+    b"a\xffb",
+    b"h?llo",
+    b"hello",
+    b"hallo",
+    b"hxllo",
+    b"a*b",
+    b"a[b",
+    b"a]b",
+    b"a\\b",
+    b"a-b",
+    b"user:1",
+    b"user:1:name",
+    b"a" * 40,
+    b"a" * 39 + b"b",
+    b"ab" * 20,
+]
 
-TRICKY = [b"*", b"**", b"?", b"*?", b"?*", b"", b"[", b"[^", b"[]", b"[^]", b"[]]", b"[]a]", b"[\\", b"\\",
-          b"\\\\", b"a\\", b"[a-]", b"[-a]", b"[z-a]", b"[a-z]", b"[A-z]", b"[a-\xff]", b"[\x00-\xff]",
-          b"[\xff-\x80]", b"[\x7f-\x80]", b"[^\x00-\xff]", b"[\\]]", b"[\\-]", b"[a\\-c]", b"[a-\\]", b"h[^e]llo",
-          b"h\\?llo", b"a\\*b", b"*\\*", b"a[", b"a[*", b"*[*", b"[*]", b"[a-c", b"*[a-", b"a*[", b"user:*",
-          b"*:*", b"user:?*:*", b"*1", b"a*b", b"a*a", b"*a*", b"*ab*ab*", b"a?*b", b"*a*" * 20,
-          b"a*" * 20 + b"b", b"a*" * 20 + b"a", b"*a" * 30 + b"*b", b"*[ab]" * 25, b"*" + b"a" * 39 + b"*"]
+TRICKY = [
+    b"*",
+    b"**",
+    b"?",
+    b"*?",
+    b"?*",
+    b"",
+    b"[",
+    b"[^",
+    b"[]",
+    b"[^]",
+    b"[]]",
+    b"[]a]",
+    b"[\\",
+    b"\\",
+    b"\\\\",
+    b"a\\",
+    b"[a-]",
+    b"[-a]",
+    b"[z-a]",
+    b"[a-z]",
+    b"[A-z]",
+    b"[a-\xff]",
+    b"[\x00-\xff]",
+    b"[\xff-\x80]",
+    b"[\x7f-\x80]",
+    b"[^\x00-\xff]",
+    b"[\\]]",
+    b"[\\-]",
+    b"[a\\-c]",
+    b"[a-\\]",
+    b"h[^e]llo",
+    b"h\\?llo",
+    b"a\\*b",
+    b"*\\*",
+    b"a[",
+    b"a[*",
+    b"*[*",
+    b"[*]",
+    b"[a-c",
+    b"*[a-",
+    b"a*[",
+    b"user:*",
+    b"*:*",
+    b"user:?*:*",
+    b"*1",
+    b"a*b",
+    b"a*a",
+    b"*a*",
+    b"*ab*ab*",
+    b"a?*b",
+    b"*a*" * 20,
+    b"a*" * 20 + b"b",
+    b"a*" * 20 + b"a",
+    b"*a" * 30 + b"*b",
+    b"*[ab]" * 25,
+    b"*" + b"a" * 39 + b"*",
+]
 
 SYMBOLS = b"ab*?[]^-\\"
 
@@ -80,8 +170,12 @@ def test_scan_family_match_matches_real_redis(clients):
     setup += [["SADD", b"{s}", name] for name in NAMES]
     commands = []
     for pattern in TRICKY + random_patterns(99, 100):
-        commands += [["SCAN", 0, "MATCH", pattern, "COUNT", 1000], ["HSCAN", b"{h}", 0, "MATCH", pattern],
-                     ["ZSCAN", b"{z}", 0, "MATCH", pattern], ["SSCAN", b"{s}", 0, "MATCH", pattern, "COUNT", 1000]]
+        commands += [
+            ["SCAN", 0, "MATCH", pattern, "COUNT", 1000],
+            ["HSCAN", b"{h}", 0, "MATCH", pattern],
+            ["ZSCAN", b"{z}", 0, "MATCH", pattern],
+            ["SSCAN", b"{s}", 0, "MATCH", pattern, "COUNT", 1000],
+        ]
     expected, actual = run_both(clients, setup, commands)
     compare_replies("SCAN MATCH", commands, expected, actual, unordered)
 
@@ -108,9 +202,20 @@ def test_pattern_subscriptions_match_the_channels_real_redis_matches(clients):
 
 
 def test_config_get_and_command_list_patterns_fold_case_as_real_redis_does(clients):
-    patterns = [b"[M]axmemory", b"[\\M]axmemory", b"\\Maxmemory", b"max\\memory", b"[L-n]axmemory",
-                b"[Z-a]axmemory", b"[a-M]axmemory", b"[^A-Z]axmemory", b"MAXMEMOR?", b"maxmemory\x00*",
-                b"maxmemor?\x00x", b"[m]AXMEMORY"]
+    patterns = [
+        b"[M]axmemory",
+        b"[\\M]axmemory",
+        b"\\Maxmemory",
+        b"max\\memory",
+        b"[L-n]axmemory",
+        b"[Z-a]axmemory",
+        b"[a-M]axmemory",
+        b"[^A-Z]axmemory",
+        b"MAXMEMOR?",
+        b"maxmemory\x00*",
+        b"maxmemor?\x00x",
+        b"[m]AXMEMORY",
+    ]
     commands = [["CONFIG", "GET", pattern] for pattern in patterns]
     for pattern in (b"[\\G]et", b"[G]ET", b"[F-H]et", b"[Z-h]et", b"[^A-F]et", b"?ET", b"\\Get"):
         commands.append(["COMMAND", "LIST", "FILTERBY", "PATTERN", pattern])
@@ -123,8 +228,22 @@ def test_function_list_library_name_pattern_folds_case_as_real_redis_does(client
     class is compared exactly, and a range's ends are folded after the swap ([Z-m] is z..m, empty)."""
     library = b"#!lua name=MyLib\nredis.register_function('f', function() return 1 end)"
     setup = [["FUNCTION", "FLUSH"], ["FUNCTION", "LOAD", library]]
-    patterns = [b"MyLib", b"mylib", b"MYLIB", b"[\\m]ylib", b"[\\M]ylib", b"[m]ylib", b"[Z-m]ylib", b"[L-n]ylib",
-                b"[^a-z]ylib", b"\\mylib", b"*LIB", b"my?ib", b"[a-M]ylib", b"m*"]
+    patterns = [
+        b"MyLib",
+        b"mylib",
+        b"MYLIB",
+        b"[\\m]ylib",
+        b"[\\M]ylib",
+        b"[m]ylib",
+        b"[Z-m]ylib",
+        b"[L-n]ylib",
+        b"[^a-z]ylib",
+        b"\\mylib",
+        b"*LIB",
+        b"my?ib",
+        b"[a-M]ylib",
+        b"m*",
+    ]
     commands = [["FUNCTION", "LIST", "LIBRARYNAME", pattern] for pattern in patterns]
     expected, actual = run_both(clients, setup, commands)
     try:

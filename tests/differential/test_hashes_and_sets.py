@@ -19,10 +19,43 @@ HASH_KEYS = [b"h0", b"h1", b"h2"]
 SET_KEYS = [b"s0", b"s1", b"s2", b"s3"]
 OTHER_KEYS = [b"str", b"missing"]
 FIELDS = [b"f0", b"f1", b"f2", b"f3", b"f4", b"f5", b"", b"n", b"x" * 70, b"\x00\xff"]
-VALUES = [b"1", b"-2", b"1.5", b"abc", b"9223372036854775807", b"-9223372036854775808", b"10e3", b"0x10", b"",
-          b"x" * 70, b"3.0", b" 1", b"inf"]
-MEMBERS = [b"1", b"2", b"3", b"-5", b"10", b"0", b"007", b"-0", b"a", b"b", b"c", b"", b"x" * 70,
-           b"9223372036854775807", b"9223372036854775808", b"\x00\xff", b"4", b"5", b"6", b"7"]
+VALUES = [
+    b"1",
+    b"-2",
+    b"1.5",
+    b"abc",
+    b"9223372036854775807",
+    b"-9223372036854775808",
+    b"10e3",
+    b"0x10",
+    b"",
+    b"x" * 70,
+    b"3.0",
+    b" 1",
+    b"inf",
+]
+MEMBERS = [
+    b"1",
+    b"2",
+    b"3",
+    b"-5",
+    b"10",
+    b"0",
+    b"007",
+    b"-0",
+    b"a",
+    b"b",
+    b"c",
+    b"",
+    b"x" * 70,
+    b"9223372036854775807",
+    b"9223372036854775808",
+    b"\x00\xff",
+    b"4",
+    b"5",
+    b"6",
+    b"7",
+]
 INCREMENTS = ["1", "-1", "5", "0", "9223372036854775807", "-9223372036854775808", "abc", "1.5", ""]
 FLOAT_INCREMENTS = ["1", "0.1", "-1.5", "1e10", "abc", "inf", "-inf", "nan", "1e4932", "3", "0x10", ""]
 COUNTS = ["0", "1", "2", "3", "5", "100", "-1", "-3", "abc", "9223372036854775807", "-9223372036854775808", ""]
@@ -33,8 +66,9 @@ SCANS = {b"SSCAN", b"HSCAN"}
 # A hashtable's scan is compared by shape only: Redis walks buckets, we page a snapshot (and may finish sooner).
 UNFINISHED_SCAN = "unfinished scan"
 
-pytestmark = pytest.mark.skipif(redis_server_path() is None,
-                                reason="redis-server is not installed (apt-get install redis-server)")
+pytestmark = pytest.mark.skipif(
+    redis_server_path() is None, reason="redis-server is not installed (apt-get install redis-server)"
+)
 
 
 # -- replies, parsed so unordered and random ones can be normalized ----------------------------------------------
@@ -42,14 +76,14 @@ pytestmark = pytest.mark.skipif(redis_server_path() is None,
 
 def parse(reply: bytes, pos: int = 0):
     """(kind, value, end): kind is the RESP type byte; value the payload bytes or a list of parsed children."""
-    kind = reply[pos:pos + 1]
+    kind = reply[pos : pos + 1]
     end = reply.index(b"\r\n", pos)
-    header = reply[pos + 1:end]
+    header = reply[pos + 1 : end]
     if kind in (b"$", b"=", b"!"):
         length = int(header)
         if length < 0:
             return kind, None, end + 2
-        return kind, reply[end + 2:end + 2 + length], end + 2 + length + 2
+        return kind, reply[end + 2 : end + 2 + length], end + 2 + length + 2
     if kind in (b"*", b"~", b">", b"%"):
         count = int(header)
         if count < 0:
@@ -269,17 +303,31 @@ def _sscan(g):
 @_builder("generic", 5)
 def _generic(g):
     key = g.pick(HASH_KEYS + SET_KEYS + OTHER_KEYS)
-    return g.pick([["TYPE", key], ["OBJECT", "ENCODING", key], ["EXISTS", key], ["SET", key, "v"],
-                   ["DEL", key], ["OBJECT", "ENCODING", key], ["COPY", key, g.pick(HASH_KEYS + SET_KEYS)]])
+    return g.pick(
+        [
+            ["TYPE", key],
+            ["OBJECT", "ENCODING", key],
+            ["EXISTS", key],
+            ["SET", key, "v"],
+            ["DEL", key],
+            ["OBJECT", "ENCODING", key],
+            ["COPY", key, g.pick(HASH_KEYS + SET_KEYS)],
+        ]
+    )
 
 
 # -- the test ----------------------------------------------------------------------------------------------------
 
-SMALL_LIMITS = [["CONFIG", "SET", "set-max-intset-entries", "4"], ["CONFIG", "SET", "hash-max-listpack-entries", "3"],
-                ["CONFIG", "SET", "hash-max-listpack-value", "4"]]
-DEFAULT_LIMITS = [["CONFIG", "SET", "set-max-intset-entries", "512"],
-                  ["CONFIG", "SET", "hash-max-listpack-entries", "128"],
-                  ["CONFIG", "SET", "hash-max-listpack-value", "64"]]
+SMALL_LIMITS = [
+    ["CONFIG", "SET", "set-max-intset-entries", "4"],
+    ["CONFIG", "SET", "hash-max-listpack-entries", "3"],
+    ["CONFIG", "SET", "hash-max-listpack-value", "4"],
+]
+DEFAULT_LIMITS = [
+    ["CONFIG", "SET", "set-max-intset-entries", "512"],
+    ["CONFIG", "SET", "hash-max-listpack-entries", "128"],
+    ["CONFIG", "SET", "hash-max-listpack-value", "64"],
+]
 
 
 def resync_set(ours, theirs, key) -> None:
@@ -300,12 +348,17 @@ def run_chunk(ours, theirs, commands, mismatches, offset):
         if want.startswith(b"-"):
             ERROR_REPLIES[name.decode("latin-1").lower()] += 1
         expected, actual = normalize(argv, want), normalize(argv, got)
-        if name in SCANS and isinstance(expected, tuple) and isinstance(actual, tuple) and (
-                UNFINISHED_SCAN in (expected[1], actual[1])):
+        if (
+            name in SCANS
+            and isinstance(expected, tuple)
+            and isinstance(actual, tuple)
+            and (UNFINISHED_SCAN in (expected[1], actual[1]))
+        ):
             expected, actual = expected[0], actual[0]
         if expected != actual:
-            mismatches.append(f"#{offset + index} {[as_bytes(a) for a in argv]}\n    redis:     {want!r}\n"
-                              f"    redislite: {got!r}")
+            mismatches.append(
+                f"#{offset + index} {[as_bytes(a) for a in argv]}\n    redis:     {want!r}\n    redislite: {got!r}"
+            )
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -15,13 +15,13 @@ COMMANDS_PER_SEQUENCE = 250
 KEYS = [b"l0", b"l1", b"l2", b"str", b"\x00list\r\n"]
 KEY_WEIGHTS = [5, 4, 2, 1, 1]  # mostly lists, so they grow long enough for ranges, trims and ranks
 ELEMENTS = [b"a", b"b", b"c", b"", b"a", b"12", b"-3", b"\x00\xff", b"x" * 50, b"a b"]
-INDEXES = ["0", "1", "-1", "2", "-2", "3", "-5", "10", "-100", "100", "9223372036854775807",
-           "-9223372036854775808"]
+INDEXES = ["0", "1", "-1", "2", "-2", "3", "-5", "10", "-100", "100", "9223372036854775807", "-9223372036854775808"]
 BAD_INTEGERS = ["abc", "1.5", "", " 1", "+1", "99999999999999999999", "0x1"]
 COUNTS = ["0", "1", "2", "3", "5", "100", "-1", "9223372036854775807", "-9223372036854775808"]
 
-pytestmark = pytest.mark.skipif(redis_server_path() is None,
-                                reason="redis-server is not installed (apt-get install redis-server)")
+pytestmark = pytest.mark.skipif(
+    redis_server_path() is None, reason="redis-server is not installed (apt-get install redis-server)"
+)
 
 
 class ListGenerator:
@@ -116,9 +116,13 @@ def _lpos(g):
     options = []
     for option in ("RANK", "COUNT", "MAXLEN"):
         if g.rng.random() < 0.35:
-            value = {"RANK": lambda: g.rng.choice(["1", "2", "-1", "-2", "3", "0", "-9223372036854775808",
-                                                   "9223372036854775807", "abc"]),
-                     "COUNT": g.count, "MAXLEN": g.count}[option]()
+            value = {
+                "RANK": lambda: g.rng.choice(
+                    ["1", "2", "-1", "-2", "3", "0", "-9223372036854775808", "9223372036854775807", "abc"]
+                ),
+                "COUNT": g.count,
+                "MAXLEN": g.count,
+            }[option]()
             options.append([option if g.rng.random() < 0.8 else option.lower(), value])
     g.rng.shuffle(options)
     flat = [arg for pair in options for arg in pair]
@@ -160,9 +164,18 @@ def _strings(g):
 
 @_builder("generic", 3)
 def _generic(g):
-    return g.rng.choice([["TYPE", g.key()], ["OBJECT", "ENCODING", g.key()], ["EXISTS", g.key()],
-                         ["DEL", g.key()], ["DEL", g.key()], ["COPY", g.key(), g.key()], ["RENAME", g.key(), g.key()],
-                         ["DBSIZE"]])
+    return g.rng.choice(
+        [
+            ["TYPE", g.key()],
+            ["OBJECT", "ENCODING", g.key()],
+            ["EXISTS", g.key()],
+            ["DEL", g.key()],
+            ["DEL", g.key()],
+            ["COPY", g.key(), g.key()],
+            ["RENAME", g.key(), g.key()],
+            ["DBSIZE"],
+        ]
+    )
 
 
 @pytest.mark.parametrize("seed", SEEDS)

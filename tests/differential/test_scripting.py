@@ -17,14 +17,60 @@ SCRIPTS_PER_SEQUENCE = 80
 
 KEYS = [b"str", b"num", b"list", b"hash", b"zset", b"set", b"missing", b"flt"]
 STRINGS = [b"", b"x", b"hello", b"a b", b"12", b"-7", b"3.5", b"\x00bin", b"caf\xc3\xa9", b"line\nbreak", b"q'uote"]
-NUMBERS = ["0", "1", "-1", "7", "42", "-13", "3.7", "-2.25", "0.5", "1e3", "2^31", "2^53", "1/3", "1e15",
-           "123456789", "-0.125"]
-JSON_TEXTS = ['{"a":1,"b":[1,2,{"c":null}],"d":"x"}', '[1,2,3]', '"s"', "3.25", "null", "true", "[]", "{}",
-              '{"k":"v","n":-1.5e3}', '[{"x":[[]]},false]', "{bad", "[1,", '"\\u00e9\\n"', "nul", "[1] 2", "1e999",
-              '{"dup":1,"dup":2}', "  [ 1 , 2 ]  ", "+1", "[0x10]"]
-STRUCT_FORMATS = [(">I2", ["513"]), ("<i4", ["-7"]), ("b", ["-1"]), ("BhHlL", ["1", "-2", "3", "-4", "5"]),
-                  (">d", ["0.1"]), ("<f", ["1.5"]), ("c3", ["'abc'"]), ("s", ["'zero'"]), ("!4 i2 i4", ["1", "2"]),
-                  (">i8", ["-123456789"]), ("i", []), ("q", ["1"])]
+NUMBERS = [
+    "0",
+    "1",
+    "-1",
+    "7",
+    "42",
+    "-13",
+    "3.7",
+    "-2.25",
+    "0.5",
+    "1e3",
+    "2^31",
+    "2^53",
+    "1/3",
+    "1e15",
+    "123456789",
+    "-0.125",
+]
+JSON_TEXTS = [
+    '{"a":1,"b":[1,2,{"c":null}],"d":"x"}',
+    "[1,2,3]",
+    '"s"',
+    "3.25",
+    "null",
+    "true",
+    "[]",
+    "{}",
+    '{"k":"v","n":-1.5e3}',
+    '[{"x":[[]]},false]',
+    "{bad",
+    "[1,",
+    '"\\u00e9\\n"',
+    "nul",
+    "[1] 2",
+    "1e999",
+    '{"dup":1,"dup":2}',
+    "  [ 1 , 2 ]  ",
+    "+1",
+    "[0x10]",
+]
+STRUCT_FORMATS = [
+    (">I2", ["513"]),
+    ("<i4", ["-7"]),
+    ("b", ["-1"]),
+    ("BhHlL", ["1", "-2", "3", "-4", "5"]),
+    (">d", ["0.1"]),
+    ("<f", ["1.5"]),
+    ("c3", ["'abc'"]),
+    ("s", ["'zero'"]),
+    ("!4 i2 i4", ["1", "2"]),
+    (">i8", ["-123456789"]),
+    ("i", []),
+    ("q", ["1"]),
+]
 LIBRARY = """#!lua name=difflib
 redis.register_function('f_echo', function(keys, args) return {keys, args, #keys, #args} end)
 redis.register_function('f_incr', function(keys, args) return redis.call('incrby', keys[1], args[1] or 1) end)
@@ -36,8 +82,9 @@ redis.register_function{function_name='f_write_ro', callback=function(keys) retu
 """
 FUNCTIONS = ["f_echo", "f_incr", "f_fail", "f_read", "f_write_ro", "f_missing"]
 
-pytestmark = pytest.mark.skipif(redis_server_path() is None,
-                                reason="redis-server is not installed (apt-get install redis-server)")
+pytestmark = pytest.mark.skipif(
+    redis_server_path() is None, reason="redis-server is not installed (apt-get install redis-server)"
+)
 
 
 def lua_string(data: bytes) -> str:
@@ -98,18 +145,46 @@ class ScriptGenerator:
     def redis_call(self) -> str:
         rng = self.rng
         key, arg = self.key(), self.arg()
-        command = rng.choice([
-            f"'set', {key}, {arg}", f"'get', {key}", f"'incr', {key}", f"'incrby', {key}, {arg}",
-            f"'incrbyfloat', {key}, {arg}", f"'del', {key}", f"'exists', {key}, {self.key()}", f"'type', {key}",
-            f"'rpush', {key}, {arg}, {self.arg()}", f"'lrange', {key}, 0, -1", f"'llen', {key}", f"'lpop', {key}",
-            f"'hset', {key}, 'f', {arg}", f"'hget', {key}, 'f'", f"'hincrby', {key}, 'n', {arg}",
-            f"'zadd', {key}, {rng.choice(['1', '2.5', '-3', 'inf'])}, {arg}", f"'zscore', {key}, {arg}",
-            f"'zrange', {key}, 0, -1, 'withscores'", f"'sadd', {key}, {arg}", f"'scard', {key}",
-            f"'sismember', {key}, {arg}", f"'mget', {key}, {self.key()}", f"'append', {key}, {arg}",
-            f"'strlen', {key}", "'ping'", f"'echo', {arg}", f"'expire', {key}, 100", f"'ttl', {key}",
-            "'nosuchcommand'", "'get'", "'config', 'get', 'maxmemory'", f"'set', {key}, {{}}", "'dbsize'",
-            f"'getrange', {key}, 0, 2", f"'select', {rng.choice(['0', '1', '99'])}", "'function', 'list'",
-        ])
+        command = rng.choice(
+            [
+                f"'set', {key}, {arg}",
+                f"'get', {key}",
+                f"'incr', {key}",
+                f"'incrby', {key}, {arg}",
+                f"'incrbyfloat', {key}, {arg}",
+                f"'del', {key}",
+                f"'exists', {key}, {self.key()}",
+                f"'type', {key}",
+                f"'rpush', {key}, {arg}, {self.arg()}",
+                f"'lrange', {key}, 0, -1",
+                f"'llen', {key}",
+                f"'lpop', {key}",
+                f"'hset', {key}, 'f', {arg}",
+                f"'hget', {key}, 'f'",
+                f"'hincrby', {key}, 'n', {arg}",
+                f"'zadd', {key}, {rng.choice(['1', '2.5', '-3', 'inf'])}, {arg}",
+                f"'zscore', {key}, {arg}",
+                f"'zrange', {key}, 0, -1, 'withscores'",
+                f"'sadd', {key}, {arg}",
+                f"'scard', {key}",
+                f"'sismember', {key}, {arg}",
+                f"'mget', {key}, {self.key()}",
+                f"'append', {key}, {arg}",
+                f"'strlen', {key}",
+                "'ping'",
+                f"'echo', {arg}",
+                f"'expire', {key}, 100",
+                f"'ttl', {key}",
+                "'nosuchcommand'",
+                "'get'",
+                "'config', 'get', 'maxmemory'",
+                f"'set', {key}, {{}}",
+                "'dbsize'",
+                f"'getrange', {key}, 0, 2",
+                f"'select', {rng.choice(['0', '1', '99'])}",
+                "'function', 'list'",
+            ]
+        )
         return f"redis.{rng.choice(['call', 'pcall'])}({command})"
 
     def expression(self) -> str:
@@ -120,46 +195,86 @@ class ScriptGenerator:
         if roll < 0.45:
             return self.value()
         if roll < 0.55:
-            return rng.choice([
-                f"cjson.encode({self.value()})", f"cjson.decode({lua_string(self.pick(JSON_TEXTS).encode())})",
-                f"cjson.encode(cjson.decode({lua_string(self.pick(JSON_TEXTS).encode())}))",
-                f"cjson.encode({self.table()})",
-            ])
+            return rng.choice(
+                [
+                    f"cjson.encode({self.value()})",
+                    f"cjson.decode({lua_string(self.pick(JSON_TEXTS).encode())})",
+                    f"cjson.encode(cjson.decode({lua_string(self.pick(JSON_TEXTS).encode())}))",
+                    f"cjson.encode({self.table()})",
+                ]
+            )
         if roll < 0.62:
-            return rng.choice([
-                f"cmsgpack.pack({self.value()}, {self.value()})", f"cmsgpack.unpack(cmsgpack.pack({self.value()}))",
-                f"{{cmsgpack.unpack(cmsgpack.pack({self.value()}, {self.value()}))}}",
-                f"cmsgpack.pack({self.table()})",
-            ])
+            return rng.choice(
+                [
+                    f"cmsgpack.pack({self.value()}, {self.value()})",
+                    f"cmsgpack.unpack(cmsgpack.pack({self.value()}))",
+                    f"{{cmsgpack.unpack(cmsgpack.pack({self.value()}, {self.value()}))}}",
+                    f"cmsgpack.pack({self.table()})",
+                ]
+            )
         if roll < 0.68:
             fmt, args = self.pick(STRUCT_FORMATS)
             packed = f"struct.pack('{fmt}'{''.join(', ' + a for a in args)})"
             return rng.choice([packed, f"{{struct.unpack('{fmt}', {packed})}}", f"struct.size('{fmt}')"])
         if roll < 0.74:
             a, b = self.pick(NUMBERS), self.pick(NUMBERS + ["'12'", "'x'"])
-            return rng.choice([f"bit.band({a}, {b})", f"bit.bor({a}, {b})", f"bit.bxor({a}, {b})",
-                               f"bit.lshift({a}, 3)", f"bit.rshift({a}, 1)", f"bit.arshift({a}, 2)",
-                               f"bit.tohex({a})", f"bit.tobit({a})", f"bit.bnot({a})"])
+            return rng.choice(
+                [
+                    f"bit.band({a}, {b})",
+                    f"bit.bor({a}, {b})",
+                    f"bit.bxor({a}, {b})",
+                    f"bit.lshift({a}, 3)",
+                    f"bit.rshift({a}, 1)",
+                    f"bit.arshift({a}, 2)",
+                    f"bit.tohex({a})",
+                    f"bit.tobit({a})",
+                    f"bit.bnot({a})",
+                ]
+            )
         if roll < 0.82:
             value = self.value()
-            return rng.choice([f"tostring({self.scalar()})", f"type({value})", f"tonumber({self.arg()})",
-                               "string.format('%s|%5.2f|%d', 'v', 3.14159, 42)", "string.rep('ab', 3)",
-                               f"string.upper({lua_string(self.pick(STRINGS))})", f"#{lua_string(self.pick(STRINGS))}",
-                               f"redis.sha1hex({self.arg()})", f"math.floor({self.pick(NUMBERS)})",
-                               f"math.max({self.pick(NUMBERS)}, {self.pick(NUMBERS)})", "math.random(1, 100)",
-                               f"select('#', {value}, nil)"])
+            return rng.choice(
+                [
+                    f"tostring({self.scalar()})",
+                    f"type({value})",
+                    f"tonumber({self.arg()})",
+                    "string.format('%s|%5.2f|%d', 'v', 3.14159, 42)",
+                    "string.rep('ab', 3)",
+                    f"string.upper({lua_string(self.pick(STRINGS))})",
+                    f"#{lua_string(self.pick(STRINGS))}",
+                    f"redis.sha1hex({self.arg()})",
+                    f"math.floor({self.pick(NUMBERS)})",
+                    f"math.max({self.pick(NUMBERS)}, {self.pick(NUMBERS)})",
+                    "math.random(1, 100)",
+                    f"select('#', {value}, nil)",
+                ]
+            )
         if roll < 0.9:
-            return rng.choice([
-                f"{{pcall(function() return {self.redis_call()} end)}}",
-                f"{{pcall(error, {self.value()})}}", f"{{pcall(cjson.decode, {lua_string(b'{bad')})}}",
-                "{pcall(function() undefined_global = 1 end)}",
-            ])
-        return rng.choice(["redis.status_reply('FINE')", "redis.error_reply('MYERR custom')",
-                           "redis.error_reply('no code')", "{ok='okay'}", "{err='ERR raw'}", "{double=2.5}",
-                           "{double=1/0}", "{map={a=1, b={2, 3}}}", "{set={x=true, y=true}}",
-                           "{big_number='123456789012345678901234567890'}",
-                           "{verbatim_string={format='txt', string='text'}}", "{1, nil, 3}",
-                           "{{err='nested'}, {ok='s'}, {double=0.25}}"])
+            return rng.choice(
+                [
+                    f"{{pcall(function() return {self.redis_call()} end)}}",
+                    f"{{pcall(error, {self.value()})}}",
+                    f"{{pcall(cjson.decode, {lua_string(b'{bad')})}}",
+                    "{pcall(function() undefined_global = 1 end)}",
+                ]
+            )
+        return rng.choice(
+            [
+                "redis.status_reply('FINE')",
+                "redis.error_reply('MYERR custom')",
+                "redis.error_reply('no code')",
+                "{ok='okay'}",
+                "{err='ERR raw'}",
+                "{double=2.5}",
+                "{double=1/0}",
+                "{map={a=1, b={2, 3}}}",
+                "{set={x=true, y=true}}",
+                "{big_number='123456789012345678901234567890'}",
+                "{verbatim_string={format='txt', string='text'}}",
+                "{1, nil, 3}",
+                "{{err='nested'}, {ok='s'}, {double=0.25}}",
+            ]
+        )
 
     def statement(self) -> tuple[str, str | None]:
         """A line of script, and the local it defines (if any)."""
@@ -169,13 +284,29 @@ class ScriptGenerator:
             name = f"v{rng.randint(0, 2)}"
             return f"local {name} = {self.expression()}", name
         if roll < 0.65:
-            return rng.choice(["redis.setresp(3)", "redis.setresp(2)", "math.randomseed(7)",
-                               "redis.log(redis.LOG_DEBUG, 'from script')", "redis.set_repl(redis.REPL_ALL)"]), None
+            return rng.choice(
+                [
+                    "redis.setresp(3)",
+                    "redis.setresp(2)",
+                    "math.randomseed(7)",
+                    "redis.log(redis.LOG_DEBUG, 'from script')",
+                    "redis.set_repl(redis.REPL_ALL)",
+                ]
+            ), None
         if roll < 0.75:
             return f"if {self.redis_call()} then local n = 1 end", None
         if roll < 0.79:
-            return rng.choice(["error('raised')", "error({err='TABLE raised'})", "error()", "global_x = 1",
-                               "local x = nothing_here + 1", "string.extra = 1", "local s = ('x'):bad()"]), None
+            return rng.choice(
+                [
+                    "error('raised')",
+                    "error({err='TABLE raised'})",
+                    "error()",
+                    "global_x = 1",
+                    "local x = nothing_here + 1",
+                    "string.extra = 1",
+                    "local s = ('x'):bad()",
+                ]
+            ), None
         return f"local t = {{}} for i = 1, {rng.randint(0, 3)} do t[i] = {self.value()} end", "t"
 
     def script(self) -> str:
@@ -192,8 +323,18 @@ class ScriptGenerator:
         lines.append(f"return {returned}")
         body = "\n".join(lines)
         if rng.random() < 0.1:
-            body = rng.choice(["#!lua\n", "#!lua flags=no-writes\n", "#!lua flags=allow-oom,no-cluster\n",
-                               "#!lua flags=bogus\n", "#!lua x=y\n"]) + body
+            body = (
+                rng.choice(
+                    [
+                        "#!lua\n",
+                        "#!lua flags=no-writes\n",
+                        "#!lua flags=allow-oom,no-cluster\n",
+                        "#!lua flags=bogus\n",
+                        "#!lua x=y\n",
+                    ]
+                )
+                + body
+            )
         if rng.random() < 0.03:
             body = rng.choice(["return 1 +", "local = 1", "end", "return 'unterminated"])
         return body
@@ -232,15 +373,26 @@ class ScriptGenerator:
         if roll < 0.89:
             return ["SCRIPT", "FLUSH"]
         key = self.pick(KEYS)
-        return rng.choice([["SET", key, self.pick(STRINGS)], ["SET", "num", str(rng.randint(-5, 5))],
-                           ["RPUSH", "list", "a", "b"], ["HSET", "hash", "f", "1"], ["ZADD", "zset", "1", "m"],
-                           ["SADD", "set", "m"], ["DEL", key], ["SET", "flt", "1.5"]])
+        return rng.choice(
+            [
+                ["SET", key, self.pick(STRINGS)],
+                ["SET", "num", str(rng.randint(-5, 5))],
+                ["RPUSH", "list", "a", "b"],
+                ["HSET", "hash", "f", "1"],
+                ["ZADD", "zset", "1", "m"],
+                ["SADD", "set", "m"],
+                ["DEL", key],
+                ["SET", "flt", "1.5"],
+            ]
+        )
 
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
-    with redislite(cwd=tmp_path_factory.mktemp("lite")) as lite, \
-            real_redis(cwd=tmp_path_factory.mktemp("real")) as real:
+    with (
+        redislite(cwd=tmp_path_factory.mktemp("lite")) as lite,
+        real_redis(cwd=tmp_path_factory.mktemp("real")) as real,
+    ):
         yield lite, real
 
 
@@ -253,16 +405,31 @@ def compare(servers, seed: int, resp3: bool) -> None:
     ours, theirs = RawClient(lite.port), RawClient(real.port)
     try:
         generator = ScriptGenerator(seed)
-        setup = [["FLUSHALL"], ["SCRIPT", "FLUSH"], ["FUNCTION", "FLUSH"], ["FUNCTION", "LOAD", LIBRARY],
-                 ["SET", "str", "text"], ["SET", "num", "10"], ["RPUSH", "list", "x", "y"], ["HSET", "hash", "f", "v"],
-                 ["ZADD", "zset", "1.5", "m"], ["SADD", "set", "a"]]
+        setup = [
+            ["FLUSHALL"],
+            ["SCRIPT", "FLUSH"],
+            ["FUNCTION", "FLUSH"],
+            ["FUNCTION", "LOAD", LIBRARY],
+            ["SET", "str", "text"],
+            ["SET", "num", "10"],
+            ["RPUSH", "list", "x", "y"],
+            ["HSET", "hash", "f", "v"],
+            ["ZADD", "zset", "1.5", "m"],
+            ["SADD", "set", "a"],
+        ]
         if resp3:
             setup.insert(0, ["HELLO", "3"])
         commands = setup + [generator.command() for _ in range(SCRIPTS_PER_SEQUENCE)]
         # Read the keyspace back so a wrong side effect shows even when no reply exposed it.
-        commands += [["TYPE", key] for key in KEYS] + [["GET", "str"], ["GET", "num"], ["GET", "flt"],
-                                                      ["LRANGE", "list", "0", "-1"], ["HGET", "hash", "f"],
-                                                      ["ZRANGE", "zset", "0", "-1", "WITHSCORES"], ["DBSIZE"]]
+        commands += [["TYPE", key] for key in KEYS] + [
+            ["GET", "str"],
+            ["GET", "num"],
+            ["GET", "flt"],
+            ["LRANGE", "list", "0", "-1"],
+            ["HGET", "hash", "f"],
+            ["ZRANGE", "zset", "0", "-1", "WITHSCORES"],
+            ["DBSIZE"],
+        ]
         expected = theirs.pipeline(commands)
         actual = ours.pipeline(commands)
     finally:
@@ -277,8 +444,9 @@ def compare(servers, seed: int, resp3: bool) -> None:
         if isinstance(want, bytes) and want.startswith(b"-"):
             ERROR_REPLIES[name] += 1
         if want != got:
-            mismatches.append(f"#{index} {[_as_bytes(a) for a in argv]}\n    redis:     {want!r}\n"
-                              f"    redislite: {got!r}")
+            mismatches.append(
+                f"#{index} {[_as_bytes(a) for a in argv]}\n    redis:     {want!r}\n    redislite: {got!r}"
+            )
     assert not mismatches, f"seed {seed}: {len(mismatches)} replies differ\n" + "\n".join(mismatches[:10])
 
 

@@ -37,41 +37,123 @@ SOURCE_WEIGHTS = [6, 4, 5, 4, 4, 4, 1, 1, 1, 3]
 DESTINATIONS = [b"d0", b"d1", b"n1", b"str", b"s1", b"z0"]
 DESTINATION_WEIGHTS = [8, 4, 1, 1, 0.3, 0.3]
 
-NUMBERS = [b"1", b"2", b"10", b"-3", b"1.5", b"0", b"-0", b"007", b"1e5", b"inf", b"-inf", b"+5", b" 7",
-           b"0x10", b"", b"3.0", b"9223372036854775807", b"-9223372036854775808", b"2.5e-3", b"infinity",
-           b"\t4", b"6\x00junk"]
+NUMBERS = [
+    b"1",
+    b"2",
+    b"10",
+    b"-3",
+    b"1.5",
+    b"0",
+    b"-0",
+    b"007",
+    b"1e5",
+    b"inf",
+    b"-inf",
+    b"+5",
+    b" 7",
+    b"0x10",
+    b"",
+    b"3.0",
+    b"9223372036854775807",
+    b"-9223372036854775808",
+    b"2.5e-3",
+    b"infinity",
+    b"\t4",
+    b"6\x00junk",
+]
 BAD_NUMBERS = [b"3 ", b"nan", b"abc", b"1e400", b"1e-400", b"1e-310", b"0x", b"1e", b".", b"-"]
-WORDS = [b"a", b"b", b"B", b"abc", b"ab", b"", b"\xff", b"\xc3\xa9", b"a\x00b", b"a\x00a", b"\x00z", b"zz",
-         b"x" * 50, b"1", b"10", b"2"]
+WORDS = [
+    b"a",
+    b"b",
+    b"B",
+    b"abc",
+    b"ab",
+    b"",
+    b"\xff",
+    b"\xc3\xa9",
+    b"a\x00b",
+    b"a\x00a",
+    b"\x00z",
+    b"zz",
+    b"x" * 50,
+    b"1",
+    b"10",
+    b"2",
+]
 # In sets and sorted sets no two members may compare equal as C strings: ALPHA order would then depend on
 # the hash table. "q\x00r" is the one member with a NUL byte, and no other member starts with "q".
-SET_NUMBERS = [b"1", b"2", b"3", b"10", b"-3", b"0", b"100", b"-100", b"7", b"1.5", b"inf", b"-inf", b"1e3",
-               b" 9", b"0x1A"]
+SET_NUMBERS = [
+    b"1",
+    b"2",
+    b"3",
+    b"10",
+    b"-3",
+    b"0",
+    b"100",
+    b"-100",
+    b"7",
+    b"1.5",
+    b"inf",
+    b"-inf",
+    b"1e3",
+    b" 9",
+    b"0x1A",
+]
 INTSET_MEMBERS = [b"5", b"-1", b"10", b"3", b"0", b"-20", b"7", b"100", b"42"]
 SET_WORDS = [b"a", b"b", b"B", b"abc", b"ab", b"", b"\xff", b"\xc3\xa9", b"q\x00r", b"zz", b"x" * 70, b"5"]
 WEIGHTS = NUMBERS[:16] + [b"abc", b"b", b"a", b"B", b"", b"3 ", b"nan", b"1e400", b"zz"]
 FIELDS = [b"f", b"g"]
-BY_PATTERNS = [b"w_*", b"w_*", b"h_*->f", b"h_*->g", b"h_*->f", b"nosort", b"#", b"w_*->", b"h_*->", b"*",
-               b"h_*->f\x00x", b"nos\x00*", b"w_*-", b"h_*->missing", b"w_*\x00"]
-GET_PATTERNS = [b"#", b"#", b"w_*", b"h_*->f", b"h_*->g", b"h_*->missing", b"nostar", b"#\x00", b"*",
-                b"w_*->", b"##", b"h_*->f->g"]
+BY_PATTERNS = [
+    b"w_*",
+    b"w_*",
+    b"h_*->f",
+    b"h_*->g",
+    b"h_*->f",
+    b"nosort",
+    b"#",
+    b"w_*->",
+    b"h_*->",
+    b"*",
+    b"h_*->f\x00x",
+    b"nos\x00*",
+    b"w_*-",
+    b"h_*->missing",
+    b"w_*\x00",
+]
+GET_PATTERNS = [
+    b"#",
+    b"#",
+    b"w_*",
+    b"h_*->f",
+    b"h_*->g",
+    b"h_*->missing",
+    b"nostar",
+    b"#\x00",
+    b"*",
+    b"w_*->",
+    b"##",
+    b"h_*->f->g",
+]
 OFFSETS = ["0", "1", "2", "3", "-1", "-5", "5", "10", "100", "9223372036854775807", "-9223372036854775808"]
 COUNTS = ["0", "1", "2", "3", "5", "-1", "-3", "10", "100", "9223372036854775807", "-9223372036854775808"]
 BAD_INTEGERS = ["abc", "1.5", "", " 1", "+1", "99999999999999999999"]
 SMALL_LIMITS = [["CONFIG", "SET", "set-max-intset-entries", "4"], ["CONFIG", "SET", "zset-max-listpack-entries", "4"]]
-DEFAULT_LIMITS = [["CONFIG", "SET", "set-max-intset-entries", "512"],
-                  ["CONFIG", "SET", "zset-max-listpack-entries", "128"]]
+DEFAULT_LIMITS = [
+    ["CONFIG", "SET", "set-max-intset-entries", "512"],
+    ["CONFIG", "SET", "zset-max-listpack-entries", "128"],
+]
 ERRNO_RESET = ["ZADD", "errno-reset", "XX", "0", "m"]
 
-pytestmark = pytest.mark.skipif(redis_server_path() is None,
-                                reason="redis-server is not installed (apt-get install redis-server)")
+pytestmark = pytest.mark.skipif(
+    redis_server_path() is None, reason="redis-server is not installed (apt-get install redis-server)"
+)
 
 
 class SortGenerator:
     def __init__(self, seed: int, small_limits: bool = False):
         self.rng = random.Random(seed)
         self.sources = SOURCES[:-1] if small_limits else SOURCES
-        self.source_weights = SOURCE_WEIGHTS[:len(self.sources)]
+        self.source_weights = SOURCE_WEIGHTS[: len(self.sources)]
 
     def pick(self, pool, weights=None):
         return self.rng.choices(pool, weights=weights)[0] if weights else self.rng.choice(pool)
@@ -153,12 +235,20 @@ def _weights(g):
 
 @_builder("generic", 4)
 def _generic(g):
-    return g.pick([
-        ["DEL", g.pick(g.sources)], ["SET", b"str", g.pick(WEIGHTS)],
-        ["OBJECT", "ENCODING", g.pick(ZSETS + SETS + INTSETS)], ["TYPE", g.pick(DESTINATIONS)], ["LRANGE", g.pick(DESTINATIONS), "0", "-1"], ["TTL", g.pick(DESTINATIONS)],
-        ["EXPIRE", g.pick(DESTINATIONS), "1000"], ["SET", g.pick(DESTINATIONS[:2]), "v", "EX", "1000"],
-        ["HSET", b"h_a", "f", "1"], ["EXISTS", g.pick(DESTINATIONS)],
-    ])
+    return g.pick(
+        [
+            ["DEL", g.pick(g.sources)],
+            ["SET", b"str", g.pick(WEIGHTS)],
+            ["OBJECT", "ENCODING", g.pick(ZSETS + SETS + INTSETS)],
+            ["TYPE", g.pick(DESTINATIONS)],
+            ["LRANGE", g.pick(DESTINATIONS), "0", "-1"],
+            ["TTL", g.pick(DESTINATIONS)],
+            ["EXPIRE", g.pick(DESTINATIONS), "1000"],
+            ["SET", g.pick(DESTINATIONS[:2]), "v", "EX", "1000"],
+            ["HSET", b"h_a", "f", "1"],
+            ["EXISTS", g.pick(DESTINATIONS)],
+        ]
+    )
 
 
 @_builder("sort", 30)
@@ -182,8 +272,20 @@ def option_groups(g, source: bytes, readonly: bool) -> list[list]:
     if not readonly and g.rng.random() < 0.3:
         groups.append(["STORE", g.pick(DESTINATIONS, DESTINATION_WEIGHTS)])
     if g.rng.random() < 0.04:
-        groups.append(g.pick([["FOO"], ["STORE", "d0"], ["BY"], ["GET"], ["LIMIT", "1"], ["ASC\x00x"],
-                              ["BY", "w_*", "BY", "nosort"], ["BY", "nosort", "BY", "w_*"]]))
+        groups.append(
+            g.pick(
+                [
+                    ["FOO"],
+                    ["STORE", "d0"],
+                    ["BY"],
+                    ["GET"],
+                    ["LIMIT", "1"],
+                    ["ASC\x00x"],
+                    ["BY", "w_*", "BY", "nosort"],
+                    ["BY", "nosort", "BY", "w_*"],
+                ]
+            )
+        )
     g.rng.shuffle(groups)
     return groups
 
@@ -223,8 +325,9 @@ def sort_command(g) -> list:
         argv += ["STORE", "d0"]
     if hash_ordered(source, argv):
         # keep only what can be compared: no LIMIT window, no STORE
-        argv = [name, source] + [arg for group in _regroup(argv[2:]) if group[0].upper() not in ("LIMIT", "STORE")
-                                 for arg in group]
+        argv = [name, source] + [
+            arg for group in _regroup(argv[2:]) if group[0].upper() not in ("LIMIT", "STORE") for arg in group
+        ]
     return argv
 
 
@@ -234,7 +337,7 @@ def _regroup(args: list) -> list[list]:
     while pos < len(args):
         word = as_bytes(args[pos]).decode("latin-1").upper()
         size = sizes.get(word, 1) if pos + sizes.get(word, 1) <= len(args) else 1
-        groups.append([word if size > 1 else args[pos], *args[pos + 1:pos + size]])
+        groups.append([word if size > 1 else args[pos], *args[pos + 1 : pos + size]])
         pos += size
     return groups
 
@@ -250,7 +353,7 @@ def normalize(argv: list, reply: bytes):
     if not isinstance(value, list):
         return reply
     gets = sum(1 for arg in argv[2:-1] if as_bytes(arg).upper() == b"GET") or 1
-    groups = [tuple(value[i:i + gets]) for i in range(0, len(value), gets)]
+    groups = [tuple(value[i : i + gets]) for i in range(0, len(value), gets)]
     return sorted(groups, key=repr)
 
 

@@ -13,8 +13,9 @@ SEEDS = range(80)
 COMMANDS_PER_SEQUENCE = 250
 TIME_DEPENDENT = {b"TTL", b"PTTL", b"EXPIRETIME", b"PEXPIRETIME"}
 
-pytestmark = pytest.mark.skipif(redis_server_path() is None,
-                                reason="redis-server is not installed (apt-get install redis-server)")
+pytestmark = pytest.mark.skipif(
+    redis_server_path() is None, reason="redis-server is not installed (apt-get install redis-server)"
+)
 
 
 def _array_items(reply: bytes) -> list[bytes]:

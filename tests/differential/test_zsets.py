@@ -26,21 +26,63 @@ ZKEYS = [b"z0", b"z1", b"z2", b"lex"]
 KEYS = ZKEYS + [b"str", b"missing"]
 KEY_WEIGHTS = [5, 4, 3, 3, 1, 1]
 MEMBERS = [b"a", b"b", b"c", b"d", b"e", b"", b"A", b"aa", b"ab", b"\x00", b"\xff\xfe", b"a b", b"x" * 64]
-SCORES = ["0", "1", "-1", "2", "3", "-2", "10", "1.5", "0.1", "-0.5", "inf", "-inf", "+inf", "1e300",
-          "3.141592653589793", "1e-5", "-0", "007", "0x10", "1E3", "123456789012345678", ".5"]
+SCORES = [
+    "0",
+    "1",
+    "-1",
+    "2",
+    "3",
+    "-2",
+    "10",
+    "1.5",
+    "0.1",
+    "-0.5",
+    "inf",
+    "-inf",
+    "+inf",
+    "1e300",
+    "3.141592653589793",
+    "1e-5",
+    "-0",
+    "007",
+    "0x10",
+    "1E3",
+    "123456789012345678",
+    ".5",
+]
 BAD_SCORES = ["abc", "nan", "", " 1", "1 ", "1e400", "1e-400", "--1", "(1", "inf1"]
-SCORE_BOUNDS = ["-inf", "+inf", "inf", "(1", "(-1", "2", "(inf", "(-inf", "0", "1.5", "-2", "(0", "3", "(3",
-                "10", "(10", "", "(", "1e400", " 1"]
+SCORE_BOUNDS = [
+    "-inf",
+    "+inf",
+    "inf",
+    "(1",
+    "(-1",
+    "2",
+    "(inf",
+    "(-inf",
+    "0",
+    "1.5",
+    "-2",
+    "(0",
+    "3",
+    "(3",
+    "10",
+    "(10",
+    "",
+    "(",
+    "1e400",
+    " 1",
+]
 BAD_SCORE_BOUNDS = ["abc", "nan", "(nan", "((1", "1x", "[1"]
 LEX_BOUNDS = ["-", "+", "[a", "(a", "[b", "(b", "[c", "(d", "[", "(", "[aa", "(ab", "[e", "[\xff", "[A"]
 BAD_LEX_BOUNDS = ["a", "+a", "-x", "]a", "inf", "1"]
-INDEXES = ["0", "1", "-1", "2", "-2", "3", "-5", "10", "-100", "100", "9223372036854775807",
-           "-9223372036854775808"]
+INDEXES = ["0", "1", "-1", "2", "-2", "3", "-5", "10", "-100", "100", "9223372036854775807", "-9223372036854775808"]
 BAD_INTEGERS = ["abc", "1.5", "", " 1", "+1", "99999999999999999999"]
 COUNTS = ["0", "1", "2", "3", "5", "100", "-1", "9223372036854775807", "-9223372036854775808"]
 
-pytestmark = pytest.mark.skipif(redis_server_path() is None,
-                                reason="redis-server is not installed (apt-get install redis-server)")
+pytestmark = pytest.mark.skipif(
+    redis_server_path() is None, reason="redis-server is not installed (apt-get install redis-server)"
+)
 
 
 def _upper_or_lower(rng, word: str) -> str:
@@ -97,8 +139,11 @@ class ZSetGenerator:
 
     def limit(self) -> list[str]:
         if self.rng.random() < 0.3:
-            return ["LIMIT", self.rng.choice(["0", "1", "2", "-1", "5", "abc"]),
-                    self.rng.choice(["1", "2", "0", "-1", "3", "x"])]
+            return [
+                "LIMIT",
+                self.rng.choice(["0", "1", "2", "-1", "5", "abc"]),
+                self.rng.choice(["1", "2", "0", "-1", "3", "x"]),
+            ]
         return []
 
     def command(self) -> list:
@@ -120,8 +165,11 @@ def _zadd(g):
     options = [option for option in ("NX", "XX", "GT", "LT", "CH", "INCR") if g.rng.random() < 0.12]
     g.rng.shuffle(options)
     options = [_upper_or_lower(g.rng, option) for option in options]
-    pairs = [arg for _ in range(1 if "INCR" in options and g.rng.random() < 0.9 else g.rng.randint(1, 4))
-             for arg in (g.score(), g.member())]
+    pairs = [
+        arg
+        for _ in range(1 if "INCR" in options and g.rng.random() < 0.9 else g.rng.randint(1, 4))
+        for arg in (g.score(), g.member())
+    ]
     if g.rng.random() < 0.04:
         pairs = pairs[:-1] if g.rng.random() < 0.5 else pairs + ["NX"]
     return ["ZADD", key, *options, *pairs]
@@ -323,9 +371,17 @@ def _zscan(g):
 @_builder("others", 4)
 def _others(g):
     target = g.key() if g.rng.random() < 0.25 else b"str"
-    choices = [["SET", target, b"v"], ["GET", g.key()], ["TYPE", g.key()], ["OBJECT", "ENCODING", g.key()],
-               ["OBJECT", "ENCODING", b"big"], ["EXISTS", g.key()], ["DEL", g.key()],
-               ["COPY", g.key(), g.key(), "REPLACE"], ["DBSIZE"]]
+    choices = [
+        ["SET", target, b"v"],
+        ["GET", g.key()],
+        ["TYPE", g.key()],
+        ["OBJECT", "ENCODING", g.key()],
+        ["OBJECT", "ENCODING", b"big"],
+        ["EXISTS", g.key()],
+        ["DEL", g.key()],
+        ["COPY", g.key(), g.key(), "REPLACE"],
+        ["DBSIZE"],
+    ]
     if g.with_sets:
         choices.append(["SADD", g.rng.choice([b"set", b"set", g.key()]), g.member(), g.member()])
     return g.rng.choice(choices)
@@ -346,7 +402,7 @@ def _bulks(data: bytes) -> list[bytes]:
     while (match := _BULK.search(data, pos)) is not None:
         start = match.end()
         length = int(match[1])
-        items.append(data[start:start + length])
+        items.append(data[start : start + length])
         pos = start + length + 2
     return items
 

@@ -87,8 +87,15 @@ KNOWN_SYMPTOMS = {
     "output-buffer": {"rss_growth", *HOLDS_THE_LOOP},  # not seen yet: an unbounded buffer would show so
     "memory-return": {"rss_growth"},
     "glob": HOLDS_THE_LOOP,
-    "script-kill-exec": {"traceback", "error_log", "command_failed", "internal_error_reply", "malformed_reply",
-                         "script_not_killed", *HOLDS_THE_LOOP},
+    "script-kill-exec": {
+        "traceback",
+        "error_log",
+        "command_failed",
+        "internal_error_reply",
+        "malformed_reply",
+        "script_not_killed",
+        *HOLDS_THE_LOOP,
+    },
     "debug-object": {"internal_error_reply", "command_failed", "traceback"},
     "busy-accept": {"script_not_killed", *HOLDS_THE_LOOP},
     "lua-state-cycle": {"rss_growth"},
@@ -172,13 +179,15 @@ class Report:
             rss.append(f"end {self.rss_end / mb:.1f} MB (limit {self.rss_limit() / mb:.1f} MB)")
         elif self.rss_end is not None:
             rss.append(f"end {self.rss_end / mb:.1f} MB (not compared: restarted after the warm-up)")
-        lines = [f"seed {self.seed}: {self.inputs} inputs in {self.batches} batches, {self.seconds:.1f} s, "
-                 f"{self.inputs_per_s:.0f} inputs/s, {self.http_requests} HTTP requests",
-                 f"PING max {self.ping_max_ms:.1f} ms (batch {self.ping_max_batch}), {self.slow_pings} slower than "
-                 f"{PING_BUDGET_S * 1000:.0f} ms; {self.restarts} restarts; {self.dropped_connections} "
-                 f"connections dropped",
-                 "RSS " + ", ".join(rss),
-                 f"findings: {len(self.findings)} ({len(self.new_findings)} not attributed to a known class)"]
+        lines = [
+            f"seed {self.seed}: {self.inputs} inputs in {self.batches} batches, {self.seconds:.1f} s, "
+            f"{self.inputs_per_s:.0f} inputs/s, {self.http_requests} HTTP requests",
+            f"PING max {self.ping_max_ms:.1f} ms (batch {self.ping_max_batch}), {self.slow_pings} slower than "
+            f"{PING_BUDGET_S * 1000:.0f} ms; {self.restarts} restarts; {self.dropped_connections} "
+            f"connections dropped",
+            "RSS " + ", ".join(rss),
+            f"findings: {len(self.findings)} ({len(self.new_findings)} not attributed to a known class)",
+        ]
         lines += ["  " + finding.summary() for finding in self.findings]
         return lines
 
@@ -204,8 +213,13 @@ class FuzzServer:
         self.http_port = free_port()
         self.log_path = self.workdir / f"server-{self.starts}.log"
         # faulthandler: SIGABRT makes a hung server print where it is (stack_dump) before it is restarted
-        process = redislite(*self.args, http_port=self.http_port, cwd=self.workdir,
-                            env={"PYTHONFAULTHANDLER": "1"}, stderr_path=self.log_path)
+        process = redislite(
+            *self.args,
+            http_port=self.http_port,
+            cwd=self.workdir,
+            env={"PYTHONFAULTHANDLER": "1"},
+            stderr_path=self.log_path,
+        )
         try:
             self.process = process.start()
             wait_for_port(self.http_port, process.process)
@@ -385,9 +399,13 @@ class Lane:
         except hiredis.ProtocolError as error:
             self.raw = True
             quoted = re.search(rb"-ERR Protocol error[^\r]{0,60}\r\n", chunk)  # an error line that quotes a byte
-            self.report_problem(Finding("malformed_reply", f"malformed reply: {error}",
-                                        f"{error}; last bytes {chunk[-200:]!r}"
-                                        + (f"; {quoted.group(0)!r}" if quoted else "")))
+            self.report_problem(
+                Finding(
+                    "malformed_reply",
+                    f"malformed reply: {error}",
+                    f"{error}; last bytes {chunk[-200:]!r}" + (f"; {quoted.group(0)!r}" if quoted else ""),
+                )
+            )
 
     def close(self, abort: bool = False) -> None:
         if abort:  # RST instead of FIN
@@ -480,8 +498,16 @@ class HttpClient:
 
 
 class Fuzzer:
-    def __init__(self, server: FuzzServer, seed: int, exclude=(), batch_size: int = 400,
-                 findings_dir: Path | None = None, stop_known: bool = False, progress=None):
+    def __init__(
+        self,
+        server: FuzzServer,
+        seed: int,
+        exclude=(),
+        batch_size: int = 400,
+        findings_dir: Path | None = None,
+        stop_known: bool = False,
+        progress=None,
+    ):
         """`exclude`: known classes (generator.CLASSES) left out; `stop_known`: leave a known class out as
         soon as a finding was attributed to it (a short run then does not spend itself on restarts)."""
         unknown = set(exclude) - set(CLASSES)
@@ -546,15 +572,20 @@ class Fuzzer:
                     self.classes_since_warmup.add("lua-state-cycle")
             if self.progress and time.monotonic() - last_progress > 10:
                 last_progress = time.monotonic()
-                self.progress(f"{report.inputs} inputs, {report.inputs / (last_progress - started):.0f}/s, "
-                              f"{len(self.findings)} findings, RSS {self.server.rss() / 2**20:.1f} MB, "
-                              f"PING max {report.ping_max_ms:.1f} ms")
+                self.progress(
+                    f"{report.inputs} inputs, {report.inputs / (last_progress - started):.0f}/s, "
+                    f"{len(self.findings)} findings, RSS {self.server.rss() / 2**20:.1f} MB, "
+                    f"PING max {report.ping_max_ms:.1f} ms"
+                )
         report.seconds = time.monotonic() - started
         report.rss_end = self.quiet_rss()
         limit = report.rss_limit()
         if limit is not None and report.rss_end > limit:
-            growth = Finding("rss_growth", "RSS grew past the warm-up RSS + 10% + slack",
-                             f"warm-up {report.rss_warm}, end {report.rss_end}, limit {limit}")
+            growth = Finding(
+                "rss_growth",
+                "RSS grew past the warm-up RSS + 10% + slack",
+                f"warm-up {report.rss_warm}, end {report.rss_end}, limit {limit}",
+            )
             self.record(growth, self.previous, self.classes_since_warmup)
         report.findings = list(self.findings.values())
         return report
@@ -564,8 +595,16 @@ class Fuzzer:
         self.http.close()
         self.reconnect_control()
         self.reset_config()
-        self.control.pipeline([[b"FLUSHALL"], *self.script_flush(), [b"FUNCTION", b"FLUSH"], [b"SLOWLOG", b"RESET"],
-                               [b"LATENCY", b"RESET"], [b"MEMORY", b"PURGE"]])
+        self.control.pipeline(
+            [
+                [b"FLUSHALL"],
+                *self.script_flush(),
+                [b"FUNCTION", b"FLUSH"],
+                [b"SLOWLOG", b"RESET"],
+                [b"LATENCY", b"RESET"],
+                [b"MEMORY", b"PURGE"],
+            ]
+        )
         time.sleep(1.1)  # let the cron run (it hands freed heap back once a second) and connections be torn down
         return min(self.server.rss() for _ in range(3) if time.sleep(0.05) is None)
 
@@ -578,8 +617,15 @@ class Fuzzer:
         try:
             self.prepare()
         except OSError as error:  # what the last batch left cannot be cleaned up: a finding of that batch
-            self.record(Finding("unresponsive", f"setting up a batch failed: {type(error).__name__}",
-                                f"{error}; log: {self.log_tail()}", fatal=True), self.previous)
+            self.record(
+                Finding(
+                    "unresponsive",
+                    f"setting up a batch failed: {type(error).__name__}",
+                    f"{error}; log: {self.log_tail()}",
+                    fatal=True,
+                ),
+                self.previous,
+            )
             self.restart()
             self.prepare()
         self.config_dirty = batch.config_changed
@@ -633,8 +679,9 @@ class Fuzzer:
         try:
             answer = self.http.request(step.data)
         except (OSError, EOFError, ValueError, IndexError) as error:
-            self.problems.append(Finding("http_dead", f"HTTP connection failed: {type(error).__name__}",
-                                         f"{error} after {step.note}"))
+            self.problems.append(
+                Finding("http_dead", f"HTTP connection failed: {type(error).__name__}", f"{error} after {step.note}")
+            )
             self.http_broken = True
             return
         if answer is None:
@@ -644,8 +691,9 @@ class Fuzzer:
             return
         status, body = answer
         if status >= 500 and not (status == 503 and _refusal(body)):
-            self.problems.append(Finding("http_5xx", f"HTTP {status} {_error_text(body)}",
-                                         f"{step.note}: {body[:300]!r}"))
+            self.problems.append(
+                Finding("http_5xx", f"HTTP {status} {_error_text(body)}", f"{step.note}: {body[:300]!r}")
+            )
 
     def settle(self, lanes: dict) -> None:
         """Read what the batch's connections still get until they are quiet, then close them."""
@@ -671,9 +719,19 @@ class Fuzzer:
         self.reconnect_control()
         if self.config_dirty:
             self.reset_config()
-        self.control.pipeline([[b"CLIENT", b"UNPAUSE"], [b"SCRIPT", b"KILL"], [b"FUNCTION", b"KILL"],
-                               [b"DEBUG", b"SET-ACTIVE-EXPIRE", b"1"], [b"SELECT", b"0"], [b"FLUSHALL"],
-                               *self.script_flush(), [b"FUNCTION", b"FLUSH"], *fixture_commands()])
+        self.control.pipeline(
+            [
+                [b"CLIENT", b"UNPAUSE"],
+                [b"SCRIPT", b"KILL"],
+                [b"FUNCTION", b"KILL"],
+                [b"DEBUG", b"SET-ACTIVE-EXPIRE", b"1"],
+                [b"SELECT", b"0"],
+                [b"FLUSHALL"],
+                *self.script_flush(),
+                [b"FUNCTION", b"FLUSH"],
+                *fixture_commands(),
+            ]
+        )
 
     def script_flush(self) -> list[list[bytes]]:
         """SCRIPT FLUSH, unless the class lua-state-cycle is left out (each flush leaves a Lua state behind
@@ -688,8 +746,13 @@ class Fuzzer:
             self.control = Control(self.server.port)
 
     def reset_config(self) -> None:
-        self.control.pipeline([[b"CONFIG", b"SET", name.encode(), value.encode()]
-                               for name, value in self.baseline_config.items() if name not in DENIED_CONFIG])
+        self.control.pipeline(
+            [
+                [b"CONFIG", b"SET", name.encode(), value.encode()]
+                for name, value in self.baseline_config.items()
+                if name not in DENIED_CONFIG
+            ]
+        )
         self.config_dirty = False
 
     # -- after a batch: the oracle ------------------------------------------------------------------------
@@ -698,8 +761,9 @@ class Fuzzer:
         """The oracle's checks after a batch; True when the server must be restarted."""
         status = self.server.exit_status()
         if status is not None:
-            self.problems.append(Finding("server_exit", f"server exited with status {status}",
-                                         self.log_tail(), fatal=True))
+            self.problems.append(
+                Finding("server_exit", f"server exited with status {status}", self.log_tail(), fatal=True)
+            )
             self.scan_log()
             return True
         fatal = self.check_ping()
@@ -708,8 +772,7 @@ class Fuzzer:
         if not fatal and self.http_broken:
             fatal = not self.health()
             if fatal:
-                self.problems.append(Finding("http_dead", "the HTTP door stopped answering /health", "",
-                                             fatal=True))
+                self.problems.append(Finding("http_dead", "the HTTP door stopped answering /health", "", fatal=True))
         self.scan_log()
         return fatal
 
@@ -720,8 +783,9 @@ class Fuzzer:
             try:
                 sock = socket.create_connection(("127.0.0.1", self.server.port), timeout=STALL_S)
             except OSError as error:
-                self.problems.append(Finding("connect_failed", f"connect failed: {type(error).__name__}",
-                                             str(error), fatal=True))
+                self.problems.append(
+                    Finding("connect_failed", f"connect failed: {type(error).__name__}", str(error), fatal=True)
+                )
                 return True
             with sock:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -733,9 +797,14 @@ class Fuzzer:
         if answer is None:
             busy = self.busy_for(0.3)
             self.scan_log()  # what it logged before: the dump that follows is not JSON
-            self.problems.append(Finding("unresponsive", f"no answer to PING ({'busy' if busy else 'idle'})",
-                                         f"waited {latency:.1f} s; stack:\n{self.server.stack_dump()}",
-                                         fatal=True))
+            self.problems.append(
+                Finding(
+                    "unresponsive",
+                    f"no answer to PING ({'busy' if busy else 'idle'})",
+                    f"waited {latency:.1f} s; stack:\n{self.server.stack_dump()}",
+                    fatal=True,
+                )
+            )
             return True
         if latency * 1000 > report.ping_max_ms:
             report.ping_max_ms = latency * 1000
@@ -745,8 +814,11 @@ class Fuzzer:
             # Redis does when both arrive in one loop turn): then a kill sent now must stop the script. Meanwhile
             # the HTTP door, served by the loop the script holds, could not answer (a documented limit).
             if not self.kill_script():
-                self.problems.append(Finding("script_not_killed", "a script still runs a second after the batch",
-                                             answer.decode("latin-1")))
+                self.problems.append(
+                    Finding(
+                        "script_not_killed", "a script still runs a second after the batch", answer.decode("latin-1")
+                    )
+                )
                 return False
             self.problems = [problem for problem in self.problems if problem.kind not in ("http_hang", "http_dead")]
             self.http_broken = False
@@ -758,8 +830,9 @@ class Fuzzer:
             return False
         report.slow_pings += 1
         if latency > STALL_S:
-            self.problems.append(Finding("stall", f"first PING after a batch took over {STALL_S} s",
-                                         f"{latency:.2f} s"))
+            self.problems.append(
+                Finding("stall", f"first PING after a batch took over {STALL_S} s", f"{latency:.2f} s")
+            )
         self.wait_idle(UNRESPONSIVE_S)
         again = time.monotonic()
         try:
@@ -769,8 +842,13 @@ class Fuzzer:
         except OSError:
             answer = None
         if answer is None:
-            self.problems.append(Finding("slow_when_idle", f"no PING answer within {PING_BUDGET_S * 1000:.0f} ms "
-                                         "with the server idle", f"first PING took {latency:.2f} s"))
+            self.problems.append(
+                Finding(
+                    "slow_when_idle",
+                    f"no PING answer within {PING_BUDGET_S * 1000:.0f} ms with the server idle",
+                    f"first PING took {latency:.2f} s",
+                )
+            )
         return False
 
     def script_busy(self) -> bool:
@@ -875,12 +953,19 @@ class Fuzzer:
     def save(self, finding: Finding, batch: Batch) -> Path:
         self.findings_dir.mkdir(parents=True, exist_ok=True)
         path = self.findings_dir / f"seed{self.seed}-batch{batch.index}-{finding.kind}.json"
-        document = {"seed": self.seed, "excluded": sorted(self.exclude),
-                    "finding": {"kind": finding.kind, "signature": finding.signature, "detail": finding.detail,
-                                "known": finding.known},
-                    "log": [line.decode("utf-8", "replace")[:2000] for line in self.batch_log],
-                    "batch": batch.to_json(),
-                    "previous_batch": self.previous.to_json() if self.previous is not None else None}
+        document = {
+            "seed": self.seed,
+            "excluded": sorted(self.exclude),
+            "finding": {
+                "kind": finding.kind,
+                "signature": finding.signature,
+                "detail": finding.detail,
+                "known": finding.known,
+            },
+            "log": [line.decode("utf-8", "replace")[:2000] for line in self.batch_log],
+            "batch": batch.to_json(),
+            "previous_batch": self.previous.to_json() if self.previous is not None else None,
+        }
         path.write_text(json.dumps(document, indent=1))
         return path
 
@@ -933,7 +1018,7 @@ class Fuzzer:
         while len(groups) > 1 and budget > 0:
             size = max(len(groups) // chunks, 1)
             for start in range(0, len(groups), size):
-                candidate = groups[:start] + groups[start + size:]
+                candidate = groups[:start] + groups[start + size :]
                 budget -= 1
                 if candidate and self.reproduces(steps_of(candidate), signature):
                     groups = candidate
@@ -965,8 +1050,11 @@ def log_problem(line: bytes) -> Finding | None:
         frames = re.findall(r'File "[^"]*/(redislite/[^"]+|asyncio/[^"]+|uvicorn/[^"]+)", line (\d+)', exception)
         where = ":".join(frames[-1]) if frames else "?"
         last = exception.strip().splitlines()[-1][:120]
-        return Finding("traceback", f"{first_line[:80]} at {where}: {re.sub(r'0x[0-9a-f]+', '0x..', last)}",
-                       f"{event[:300]}\n{exception[-2500:]}")
+        return Finding(
+            "traceback",
+            f"{first_line[:80]} at {where}: {re.sub(r'0x[0-9a-f]+', '0x..', last)}",
+            f"{event[:300]}\n{exception[-2500:]}",
+        )
     if event in FAILURE_EVENTS:
         return Finding("command_failed", f"{event} {record.get('command', '')}", line[:1000].decode("latin-1"))
     if "internal error" in line.decode("utf-8", "replace"):
@@ -1005,5 +1093,6 @@ def _error_text(body: bytes) -> str:
 def _refusal(body: bytes) -> bool:
     """A 503's error is a refusal Redis makes (EXECABORT when a queued command was refused for one)."""
     text = _error_text(body)
-    return text.startswith(HTTP_REFUSALS) or (text.startswith("EXECABORT") and any(
-        f"({refusal}" in text for refusal in HTTP_REFUSALS))
+    return text.startswith(HTTP_REFUSALS) or (
+        text.startswith("EXECABORT") and any(f"({refusal}" in text for refusal in HTTP_REFUSALS)
+    )

@@ -31,7 +31,7 @@ from redislite.storage.crc64 import crc64  # the server's own CRC-64: a damaged 
 
 KNOWN = {
     "reader": "a NUL byte in an inline command hangs the server; a CR without LF in a RESP header drops the "
-              "connection with a traceback",
+    "connection with a traceback",
     "keepalive": "CONFIG SET tcp-keepalive above 32767 stops new connections being served",
     "http-pubsub": "MONITOR / SUBSCRIBE over the HTTP API break the HTTP door",
     "debug-sleep": "DEBUG SLEEP inf (or nan) answers an internal error",
@@ -45,13 +45,13 @@ FOUND = {
     "debug-object": "DEBUG OBJECT of a hash or a set answers an internal error",
     "busy-accept": "a connection accepted just before a busy script starts is not served until the script ends",
     "lua-state-cycle": "SCRIPT FLUSH leaves the old Lua state to the cyclic garbage collector: its memory comes "
-                       "back only at a full collection, where Redis frees it at once",
+    "back only at a full collection, where Redis frees it at once",
     "glob-cache": "glob patterns are compiled to regular expressions kept in an LRU of 256: a 64 KB pattern "
-                  "keeps about 1.4 MB, so long patterns hold hundreds of MB",
+    "keeps about 1.4 MB, so long patterns hold hundreds of MB",
     "resp3-request": "a RESP3 map in a request with an aggregate key (`*2 $3 GET %1 *0 :1`) raises TypeError in the "
-                     "reader: traceback, connection dropped",
+    "reader: traceback, connection dropped",
     "error-newline": "a protocol error quoting the byte found instead of '$' puts a raw LF into the error reply "
-                     "(malformed RESP; Redis writes a space), and a CR as nothing",
+    "(malformed RESP; Redis writes a space), and a CR as nothing",
 }
 CLASSES = {**KNOWN, **FOUND}
 
@@ -63,16 +63,24 @@ DENIED_COMMANDS = {b"shutdown": "stops the server"}
 # CONFIG SET parameters the fuzzer never sets, and why. Everything else it may set; the runner puts every
 # parameter back to its start-up value after a batch that set any.
 DENIED_CONFIG = {
-    "port": "moves the server", "bind": "moves the server", "http-port": "moves the server",
-    "dir": "writes files elsewhere", "dbfilename": "writes files elsewhere",
-    "appendfilename": "writes files elsewhere", "appenddirname": "writes files elsewhere",
-    "logfile": "moves the log the oracle reads", "pidfile": "writes files elsewhere",
-    "requirepass": "refuses every command", "masterauth": "only with replicaof",
+    "port": "moves the server",
+    "bind": "moves the server",
+    "http-port": "moves the server",
+    "dir": "writes files elsewhere",
+    "dbfilename": "writes files elsewhere",
+    "appendfilename": "writes files elsewhere",
+    "appenddirname": "writes files elsewhere",
+    "logfile": "moves the log the oracle reads",
+    "pidfile": "writes files elsewhere",
+    "requirepass": "refuses every command",
+    "masterauth": "only with replicaof",
     "replicaof": "makes the server a replica of nothing (refuses writes, connects out)",
-    "slaveof": "as replicaof", "maxclients": "refuses new connections",
+    "slaveof": "as replicaof",
+    "maxclients": "refuses new connections",
     "proto-max-bulk-len": "the fuzzer's memory budget (start-up sets 2mb; a tiny one refuses everything)",
     "client-query-buffer-limit": "a tiny one disconnects every client",
-    "key-load-delay": "a deliberate delay per key", "rdb-key-save-delay": "a deliberate delay per key",
+    "key-load-delay": "a deliberate delay per key",
+    "rdb-key-save-delay": "a deliberate delay per key",
     "aof-write-fault-errno": "injects disk failures (MISCONF refusals)",
     "aof-fsync-fault-errno": "injects disk failures (MISCONF refusals)",
 }
@@ -88,32 +96,199 @@ HTTP_SUBSCRIBERS = {b"monitor", b"subscribe", b"psubscribe", b"ssubscribe"}
 
 # -- values ---------------------------------------------------------------------------------------------------
 
-INTEGERS = (b"0", b"1", b"-1", b"2", b"3", b"5", b"7", b"10", b"16", b"64", b"100", b"-100", b"128", b"1000",
-            b"65535", b"2147483647", b"2147483648", b"-2147483648", b"4294967295", b"4294967296",
-            b"9007199254740993", b"9223372036854775807", b"-9223372036854775808", b"9223372036854775808",
-            b"-9223372036854775809", b"18446744073709551615", b"99999999999999999999999")
-BAD_INTEGERS = (b"", b"abc", b"00", b"007", b"-0", b"+1", b" 1", b"1 ", b"0x1f", b"1e3", b"1.0", b"1\x00", b"--1",
-                b"\xff")
-FLOATS = (b"0", b"-0", b"0.5", b"1.5", b"-1.5", b"3.14159", b"1e308", b"-1e308", b"1e309", b"inf", b"-inf", b"+inf",
-          b"nan", b"-nan", b"NaN", b"Infinity", b"1e-320", b"5e-324", b"1.7976931348623157e308", b"0.1", b"1.",
-          b".5", b"1e", b"0x10", b" 1.5", b"1,5", b"(1", b"(-inf", b"[a", b"(a", b"-", b"+", b"12345678901234567890")
-STRINGS = (b"", b"a", b"v", b"hello", b"hello world", b" ", b"\x00", b"\r\n", b"a\r\nb", b"\r", b"\n", b"\t",
-           b"\x00\xff\xfe", b"\xff\xff", b"\xc3\xa9t\xc3\xa9", b"\xf0\x9f\x98\x80", b"123", b"-5", b"3.5", b"1e3",
-           b"inf", b"nan", b"*", b"?", b"[", b"\\", b'"', b"'", b"{tag}", b"%s%n%x", b"__keyspace@0__:str",
-           b"$-1", b"*-1", b"+OK", b":1", b"\x00bin\r\n", b'{"a": [1, 2]}', b"0", b"-1", b"9223372036854775808")
-PATTERNS = (b"*", b"?", b"s*", b"*t*", b"[a-z]*", b"[^a]*", b"[!a]*", b"\\*", b"[", b"]", b"[]", b"[\\", b"*[",
-            b"[a-", b"a*b", b"*:*", b"[[]]", b"h?sh", b"*\\", b"\x00*", b"", b"big*", b"*a", b"[z-a]*", b"?*?")
+INTEGERS = (
+    b"0",
+    b"1",
+    b"-1",
+    b"2",
+    b"3",
+    b"5",
+    b"7",
+    b"10",
+    b"16",
+    b"64",
+    b"100",
+    b"-100",
+    b"128",
+    b"1000",
+    b"65535",
+    b"2147483647",
+    b"2147483648",
+    b"-2147483648",
+    b"4294967295",
+    b"4294967296",
+    b"9007199254740993",
+    b"9223372036854775807",
+    b"-9223372036854775808",
+    b"9223372036854775808",
+    b"-9223372036854775809",
+    b"18446744073709551615",
+    b"99999999999999999999999",
+)
+BAD_INTEGERS = (
+    b"",
+    b"abc",
+    b"00",
+    b"007",
+    b"-0",
+    b"+1",
+    b" 1",
+    b"1 ",
+    b"0x1f",
+    b"1e3",
+    b"1.0",
+    b"1\x00",
+    b"--1",
+    b"\xff",
+)
+FLOATS = (
+    b"0",
+    b"-0",
+    b"0.5",
+    b"1.5",
+    b"-1.5",
+    b"3.14159",
+    b"1e308",
+    b"-1e308",
+    b"1e309",
+    b"inf",
+    b"-inf",
+    b"+inf",
+    b"nan",
+    b"-nan",
+    b"NaN",
+    b"Infinity",
+    b"1e-320",
+    b"5e-324",
+    b"1.7976931348623157e308",
+    b"0.1",
+    b"1.",
+    b".5",
+    b"1e",
+    b"0x10",
+    b" 1.5",
+    b"1,5",
+    b"(1",
+    b"(-inf",
+    b"[a",
+    b"(a",
+    b"-",
+    b"+",
+    b"12345678901234567890",
+)
+STRINGS = (
+    b"",
+    b"a",
+    b"v",
+    b"hello",
+    b"hello world",
+    b" ",
+    b"\x00",
+    b"\r\n",
+    b"a\r\nb",
+    b"\r",
+    b"\n",
+    b"\t",
+    b"\x00\xff\xfe",
+    b"\xff\xff",
+    b"\xc3\xa9t\xc3\xa9",
+    b"\xf0\x9f\x98\x80",
+    b"123",
+    b"-5",
+    b"3.5",
+    b"1e3",
+    b"inf",
+    b"nan",
+    b"*",
+    b"?",
+    b"[",
+    b"\\",
+    b'"',
+    b"'",
+    b"{tag}",
+    b"%s%n%x",
+    b"__keyspace@0__:str",
+    b"$-1",
+    b"*-1",
+    b"+OK",
+    b":1",
+    b"\x00bin\r\n",
+    b'{"a": [1, 2]}',
+    b"0",
+    b"-1",
+    b"9223372036854775808",
+)
+PATTERNS = (
+    b"*",
+    b"?",
+    b"s*",
+    b"*t*",
+    b"[a-z]*",
+    b"[^a]*",
+    b"[!a]*",
+    b"\\*",
+    b"[",
+    b"]",
+    b"[]",
+    b"[\\",
+    b"*[",
+    b"[a-",
+    b"a*b",
+    b"*:*",
+    b"[[]]",
+    b"h?sh",
+    b"*\\",
+    b"\x00*",
+    b"",
+    b"big*",
+    b"*a",
+    b"[z-a]*",
+    b"?*?",
+)
 GLOB_BOMBS = (b"a*a*a*a*a*a*a*a*a*a*a*a*b", b"*a*a*a*a*a*a*a*a*a*a*a*a*a*a*c", b"a*a*a*a*a*a*a*a*?b")
 TIMEOUTS = (b"0.01", b"0.05", b"0", b"1", b"0.001", b"-1", b"abc", b"inf", b"nan", b"1e3", b"-0.5", b"")
-UNIX_TIMES = (b"0", b"1", b"-1", b"4102444800", b"4102444800000", b"1700000000", b"9223372036854775807",
-              b"-9223372036854775808", b"253402300800", b"abc")
+UNIX_TIMES = (
+    b"0",
+    b"1",
+    b"-1",
+    b"4102444800",
+    b"4102444800000",
+    b"1700000000",
+    b"9223372036854775807",
+    b"-9223372036854775808",
+    b"253402300800",
+    b"abc",
+)
 LONG_SIZES = (200, 1000, 4096, 16384, 65536)
 SCRIPT_POOL = 300
 
 # The keys the runner creates before every batch: every type, both encodings where sizes decide one.
-FIXTURE_KEYS = (b"str", b"int", b"float", b"big-str", b"bits", b"hll", b"list", b"big-list", b"hash", b"big-hash",
-                b"set", b"intset", b"big-set", b"zset", b"big-zset", b"ttl", b"expiring", b"\x00bin\r\n", b"",
-                b"a" * 40, b"{tag}one", b"{tag}two", b"lcs:a", b"lcs:b")
+FIXTURE_KEYS = (
+    b"str",
+    b"int",
+    b"float",
+    b"big-str",
+    b"bits",
+    b"hll",
+    b"list",
+    b"big-list",
+    b"hash",
+    b"big-hash",
+    b"set",
+    b"intset",
+    b"big-set",
+    b"zset",
+    b"big-zset",
+    b"ttl",
+    b"expiring",
+    b"\x00bin\r\n",
+    b"",
+    b"a" * 40,
+    b"{tag}one",
+    b"{tag}two",
+    b"lcs:a",
+    b"lcs:b",
+)
 MISSING_KEYS = (b"missing", b"nokey:1", b"{tag}three", b"dst", b"new")
 # LCS compares lengths multiplied: its keys are kept apart and short so it never meets a grown string
 LCS_KEYS = (b"lcs:a", b"lcs:b")
@@ -123,21 +298,35 @@ GENERAL_KEYS = tuple(key for key in FIXTURE_KEYS if key not in LCS_KEYS)
 def fixture_commands() -> list[list[bytes]]:
     """What the runner runs (after FLUSHALL) before each batch: keys of every type, in db 0 and db 1."""
     commands = [
-        [b"SET", b"str", b"hello world"], [b"SET", b"int", b"12345"], [b"SET", b"float", b"3.25"],
-        [b"SET", b"big-str", b"x" * 5000], [b"SETBIT", b"bits", b"100", b"1"], [b"SETBIT", b"bits", b"7", b"1"],
-        [b"PFADD", b"hll", b"a", b"b", b"c"], [b"RPUSH", b"list", b"a", b"b", b"c", b"1", b"2"],
+        [b"SET", b"str", b"hello world"],
+        [b"SET", b"int", b"12345"],
+        [b"SET", b"float", b"3.25"],
+        [b"SET", b"big-str", b"x" * 5000],
+        [b"SETBIT", b"bits", b"100", b"1"],
+        [b"SETBIT", b"bits", b"7", b"1"],
+        [b"PFADD", b"hll", b"a", b"b", b"c"],
+        [b"RPUSH", b"list", b"a", b"b", b"c", b"1", b"2"],
         [b"RPUSH", b"big-list", *[b"item:%d" % i for i in range(300)]],
         [b"HSET", b"hash", b"f1", b"v1", b"f2", b"2", b"f3", b"3.5"],
         [b"HSET", b"big-hash", *[b"%s:%d" % (kind, i) for i in range(200) for kind in (b"f", b"v")]],
-        [b"SADD", b"set", b"a", b"b", b"c"], [b"SADD", b"intset", b"1", b"2", b"3", b"-7"],
+        [b"SADD", b"set", b"a", b"b", b"c"],
+        [b"SADD", b"intset", b"1", b"2", b"3", b"-7"],
         [b"SADD", b"big-set", *[b"%d" % i for i in range(600)]],
         [b"ZADD", b"zset", b"1", b"a", b"2", b"b", b"2.5", b"c", b"-inf", b"low", b"+inf", b"high"],
         [b"ZADD", b"big-zset", *[b"%s" % part for i in range(200) for part in (b"%d" % i, b"m:%d" % i)]],
-        [b"SET", b"ttl", b"t", b"PX", b"100000000"], [b"SET", b"expiring", b"e", b"PX", b"30"],
-        [b"SET", b"\x00bin\r\n", b"\x00\xff\r\n"], [b"SET", b"", b"empty key"], [b"SET", b"a" * 40, b"a"],
-        [b"SET", b"{tag}one", b"1"], [b"LPUSH", b"{tag}two", b"x"], [b"SET", b"lcs:a", b"ohmytext"],
+        [b"SET", b"ttl", b"t", b"PX", b"100000000"],
+        [b"SET", b"expiring", b"e", b"PX", b"30"],
+        [b"SET", b"\x00bin\r\n", b"\x00\xff\r\n"],
+        [b"SET", b"", b"empty key"],
+        [b"SET", b"a" * 40, b"a"],
+        [b"SET", b"{tag}one", b"1"],
+        [b"LPUSH", b"{tag}two", b"x"],
+        [b"SET", b"lcs:a", b"ohmytext"],
         [b"SET", b"lcs:b", b"mynewtext"],
-        [b"SELECT", b"1"], [b"SET", b"str", b"in db 1"], [b"HSET", b"hash", b"f", b"v"], [b"SELECT", b"0"],
+        [b"SELECT", b"1"],
+        [b"SET", b"str", b"in db 1"],
+        [b"HSET", b"hash", b"f", b"v"],
+        [b"SELECT", b"0"],
     ]
     return commands
 
@@ -191,8 +380,11 @@ class Batch:
         return sum(step.count for step in self.steps)
 
     def to_json(self) -> dict:
-        return {"index": self.index, "config_changed": self.config_changed,
-                "steps": [step.to_json() for step in self.steps]}
+        return {
+            "index": self.index,
+            "config_changed": self.config_changed,
+            "steps": [step.to_json() for step in self.steps],
+        }
 
     @classmethod
     def from_json(cls, item: dict) -> "Batch":
@@ -204,8 +396,9 @@ def encode_command(argv: list[bytes]) -> bytes:
 
 
 def readable(argv: list[bytes], limit: int = 200) -> str:
-    text = " ".join(repr(arg)[2:-1] if len(arg) <= 60 else repr(arg[:40])[2:-1] + f"...({len(arg)} bytes)"
-                    for arg in argv)
+    text = " ".join(
+        repr(arg)[2:-1] if len(arg) <= 60 else repr(arg[:40])[2:-1] + f"...({len(arg)} bytes)" for arg in argv
+    )
     return text if len(text) <= limit else text[:limit] + "..."
 
 
@@ -263,22 +456,47 @@ def _spec(entry: list, doc: dict) -> CommandSpec:
     name = _text(entry[0])
     words = tuple(word.upper().encode() for word in name.split("|"))
     arguments = doc.get("arguments")
-    return CommandSpec(name, words, int(entry[1]), frozenset(_text(entry[2])),
-                       tuple(arguments) if arguments is not None else None)
+    return CommandSpec(
+        name, words, int(entry[1]), frozenset(_text(entry[2])), tuple(arguments) if arguments is not None else None
+    )
 
 
 # -- the generator ----------------------------------------------------------------------------------------
 
 # Relative weights of the kinds of step groups in a batch.
 GROUP_WEIGHTS = {
-    "command": 40, "pipeline": 12, "transaction": 6, "script": 7, "function": 2, "admin": 6, "mutated": 12,
-    "inline": 5, "connection": 4, "split": 4, "http": 5, "busy_script": 0.1, "big_abort": 0.3,
+    "command": 40,
+    "pipeline": 12,
+    "transaction": 6,
+    "script": 7,
+    "function": 2,
+    "admin": 6,
+    "mutated": 12,
+    "inline": 5,
+    "connection": 4,
+    "split": 4,
+    "http": 5,
+    "busy_script": 0.1,
+    "big_abort": 0.3,
 }
 # Commands whose cost or effect calls for a lower weight than one (most commands weigh 1).
 COMMAND_WEIGHTS = {
-    "save": 0.05, "bgsave": 0.1, "bgrewriteaof": 0.1, "sync": 0.03, "flushall": 0.2, "flushdb": 0.2,
-    "debug": 0.5, "swapdb": 0.3, "client|kill": 0.3, "quit": 0.3, "reset": 0.3, "monitor": 0.1,
-    "script|flush": 0.3, "function|flush": 0.3, "config|rewrite": 0.1, "config|resetstat": 0.3,
+    "save": 0.05,
+    "bgsave": 0.1,
+    "bgrewriteaof": 0.1,
+    "sync": 0.03,
+    "flushall": 0.2,
+    "flushdb": 0.2,
+    "debug": 0.5,
+    "swapdb": 0.3,
+    "client|kill": 0.3,
+    "quit": 0.3,
+    "reset": 0.3,
+    "monitor": 0.1,
+    "script|flush": 0.3,
+    "function|flush": 0.3,
+    "config|rewrite": 0.1,
+    "config|resetstat": 0.3,
 }
 ADMIN_BUILDERS = ("config_set", "config_get", "debug", "client")
 LANES = 4
@@ -339,8 +557,9 @@ class Generator:
         return self.rng.randrange(LANES)
 
     def send_command(self, argv: list[bytes], lane: int | None = None, **extra) -> Step:
-        return self.add("send", self.lane() if lane is None else lane, encode_command(argv),
-                        note=readable(argv), **extra)
+        return self.add(
+            "send", self.lane() if lane is None else lane, encode_command(argv), note=readable(argv), **extra
+        )
 
     # -- groups of steps ----------------------------------------------------------------------------------
 
@@ -352,9 +571,14 @@ class Generator:
         commands = [self.command() for _ in range(self.rng.choice((2, 3, 5, 10, 30)))]
         commands = [argv for argv in commands if argv[0].lower() not in (b"sync", b"psync")]
         if commands:
-            self.add("send", self.lane(), b"".join(map(encode_command, commands)), count=len(commands),
-                     note=" | ".join(readable(argv, 60) for argv in commands)[:400],
-                     known=next(filter(None, map(self.known_of, commands)), None))
+            self.add(
+                "send",
+                self.lane(),
+                b"".join(map(encode_command, commands)),
+                count=len(commands),
+                note=" | ".join(readable(argv, 60) for argv in commands)[:400],
+                known=next(filter(None, map(self.known_of, commands)), None),
+            )
 
     def group_transaction(self):
         """WATCH, MULTI, queued commands (some refused while queuing), EXEC or DISCARD; another connection
@@ -398,8 +622,15 @@ class Generator:
             self.libraries.append(name)
         function = b"%s_f%d" % (rng.choice(self.libraries), rng.randrange(3)) if rng.random() < 0.9 else b"nope"
         keys = [self.key() for _ in range(rng.randint(0, 2))]
-        self.send_command([rng.choice((b"FCALL", b"FCALL_RO")), function, b"%d" % len(keys), *keys,
-                           *[self.value() for _ in range(rng.randint(0, 2))]])
+        self.send_command(
+            [
+                rng.choice((b"FCALL", b"FCALL_RO")),
+                function,
+                b"%d" % len(keys),
+                *keys,
+                *[self.value() for _ in range(rng.randint(0, 2))],
+            ]
+        )
 
     def group_admin(self):
         argv = getattr(self, "build_" + self.rng.choice(ADMIN_BUILDERS))()
@@ -441,8 +672,14 @@ class Generator:
         self.add(rng.choice(("close", "abort")), lane, count=0)  # a fresh connection for what follows
         roll = rng.random()
         if roll < 0.3:
-            self.send_command([b"HELLO", rng.choice((b"3", b"2", b"3", b"1", b"4", b"abc")),
-                               *rng.choice(([], [b"SETNAME", b"fuzz"], [b"AUTH", b"default", b"x"]))], lane)
+            self.send_command(
+                [
+                    b"HELLO",
+                    rng.choice((b"3", b"2", b"3", b"1", b"4", b"abc")),
+                    *rng.choice(([], [b"SETNAME", b"fuzz"], [b"AUTH", b"default", b"x"])),
+                ],
+                lane,
+            )
         elif roll < 0.7:
             frame = encode_command(self.command())
             cut = rng.randrange(1, len(frame)) if len(frame) > 1 else 1
@@ -461,8 +698,9 @@ class Generator:
         pieces = [data[start:end] for start, end in zip([0, *cuts], [*cuts, len(data)])]
         for number, piece in enumerate(pieces):
             last = number == len(pieces) - 1
-            self.add("send", lane, piece, count=len(commands) if last else 0,
-                     note="split %d/%d" % (number + 1, len(pieces)))
+            self.add(
+                "send", lane, piece, count=len(commands) if last else 0, note="split %d/%d" % (number + 1, len(pieces))
+            )
             if not last:
                 self.add("pause", lane, count=0, pause_ms=rng.choice((0.0, 0.0, 0.2, 1.0)))
 
@@ -492,8 +730,10 @@ class Generator:
         known = "script-kill-exec" if in_exec else None
         use_function = rng.random() < 0.3
         if use_function:
-            code = (b"#!lua name=busy\nredis.register_function{function_name='spin', flags={'no-writes'}, "
-                    b"callback=function(keys, args) local i = 0 while true do i = i + 1 end end}")
+            code = (
+                b"#!lua name=busy\nredis.register_function{function_name='spin', flags={'no-writes'}, "
+                b"callback=function(keys, args) local i = 0 while true do i = i + 1 end end}"
+            )
             self.send_command([b"FUNCTION", b"LOAD", b"REPLACE", code], lane)
             call = [b"FCALL", b"spin", b"0"]
         else:
@@ -524,8 +764,13 @@ class Generator:
         large = "memory-return" not in self.exclude and rng.random() < 0.5
         size = rng.choice((500_000, 1_000_000, 2_000_000)) if large else rng.choice((1000, 16000, 60000))
         header = b"*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$%d\r\n" % size
-        self.add("send", lane, header + b"x" * rng.randrange(size // 2, size), note="announces %d bytes" % size,
-                 known="memory-return" if large else None)
+        self.add(
+            "send",
+            lane,
+            header + b"x" * rng.randrange(size // 2, size),
+            note="announces %d bytes" % size,
+            known="memory-return" if large else None,
+        )
         self.add(rng.choice(("close", "abort")), lane, count=0)
 
     # -- commands -----------------------------------------------------------------------------------------
@@ -613,16 +858,40 @@ class Generator:
             return rng.choice(self.config_names).encode() if rng.random() < 0.9 else self.value()
         if name == "subcommand" and self.table.debug_subcommands:
             return rng.choice(self.table.debug_subcommands)
-        if name in ("increment", "decrement", "weight", "ttl", "index1", "index2", "rank", "min-match-len",
-                    "num-matches", "cursor", "frequency"):
+        if name in (
+            "increment",
+            "decrement",
+            "weight",
+            "ttl",
+            "index1",
+            "index2",
+            "rank",
+            "min-match-len",
+            "num-matches",
+            "cursor",
+            "frequency",
+        ):
             return rng.choice(FLOATS) if rng.random() < 0.3 else self.integer()
         if name == "encoding":  # BITFIELD types
             return rng.choice((b"u8", b"i8", b"i64", b"u63", b"u64", b"i65", b"u1", b"i1", b"u0", b"x8", b"#3"))
         if name in ("channel", "shardchannel"):
             return rng.choice((b"ch", b"news", b"__keyspace@0__:str", b"*", b""))
         if name == "section":
-            return rng.choice((b"all", b"server", b"memory", b"stats", b"keyspace", b"everything", b"default",
-                               b"commandstats", b"errorstats", b"latencystats", b"nope"))
+            return rng.choice(
+                (
+                    b"all",
+                    b"server",
+                    b"memory",
+                    b"stats",
+                    b"keyspace",
+                    b"everything",
+                    b"default",
+                    b"commandstats",
+                    b"errorstats",
+                    b"latencystats",
+                    b"nope",
+                )
+            )
         return self.value()
 
     def key(self) -> bytes:
@@ -702,8 +971,12 @@ class Generator:
 
     def build_restore(self) -> list[bytes]:
         rng = self.rng
-        argv = [b"RESTORE", self.key(), rng.choice((b"0", b"0", b"100000", b"-1", b"abc", b"4102444800000")),
-                self.dump_payload()]
+        argv = [
+            b"RESTORE",
+            self.key(),
+            rng.choice((b"0", b"0", b"100000", b"-1", b"abc", b"4102444800000")),
+            self.dump_payload(),
+        ]
         for option in (b"REPLACE", b"ABSTTL"):
             if rng.random() < 0.4:
                 argv.append(option)
@@ -730,7 +1003,7 @@ class Generator:
             else:
                 body[position] = rng.choice((0, 0xFF, 0x7F, 0x80, 0xC0, 0xFE, 1, 64))
         if rng.random() < 0.2:
-            body = body[:rng.randrange(len(body) + 1)] + b"\x00\x0a"
+            body = body[: rng.randrange(len(body) + 1)] + b"\x00\x0a"
         crc = crc64(bytes(body)).to_bytes(8, "little") if rng.random() < 0.5 else bytes(payload[-8:])
         return bytes(body) + crc
 
@@ -757,8 +1030,17 @@ class Generator:
                 return rng.choice((b"40000", b"2147483647", b"32768"))
             return rng.choice((b"0", b"1", b"60", b"300", b"32767", b"-1", b"abc"))
         if name == "client-output-buffer-limit":
-            return rng.choice((b"normal 0 0 0", b"normal 1mb 512kb 10", b"pubsub 1 1 1", b"normal 1k 1k 0",
-                               b"replica 1gb 1gb 60", b"normal", b"nope 1 1 1"))
+            return rng.choice(
+                (
+                    b"normal 0 0 0",
+                    b"normal 1mb 512kb 10",
+                    b"pubsub 1 1 1",
+                    b"normal 1k 1k 0",
+                    b"replica 1gb 1gb 60",
+                    b"normal",
+                    b"nope 1 1 1",
+                )
+            )
         if name == "save":
             return rng.choice((b"", b"3600 1", b"1 1", b"abc", b"1", b"60 10 300 100"))
         if name == "notify-keyspace-events":
@@ -766,8 +1048,19 @@ class Generator:
         if name in ("loglevel",):
             return rng.choice((b"debug", b"verbose", b"notice", b"warning", b"nope"))
         if name == "maxmemory-policy":
-            return rng.choice((b"noeviction", b"allkeys-lru", b"allkeys-lfu", b"volatile-ttl", b"allkeys-random",
-                               b"volatile-lru", b"volatile-lfu", b"volatile-random", b"nope"))
+            return rng.choice(
+                (
+                    b"noeviction",
+                    b"allkeys-lru",
+                    b"allkeys-lfu",
+                    b"volatile-ttl",
+                    b"allkeys-random",
+                    b"volatile-lru",
+                    b"volatile-lfu",
+                    b"volatile-random",
+                    b"nope",
+                )
+            )
         if name == "maxmemory":
             return rng.choice((b"0", b"1", b"1mb", b"100mb", b"1gb", b"-1", b"1xb"))
         if name == "appendfsync":
@@ -777,13 +1070,31 @@ class Generator:
         if current in ("yes", "no"):
             return rng.choice((b"yes", b"no", b"YES", b"maybe", b""))
         if current.lstrip("-").isdigit():
-            return rng.choice((b"0", b"1", b"-1", b"2", b"100", b"1000", b"2147483647", b"2147483648",
-                               b"9223372036854775807", b"abc", b"", b"1k", b"1mb", b"-5"))
+            return rng.choice(
+                (
+                    b"0",
+                    b"1",
+                    b"-1",
+                    b"2",
+                    b"100",
+                    b"1000",
+                    b"2147483647",
+                    b"2147483648",
+                    b"9223372036854775807",
+                    b"abc",
+                    b"",
+                    b"1k",
+                    b"1mb",
+                    b"-5",
+                )
+            )
         return self.value()
 
     def build_config_get(self) -> list[bytes]:
-        names = [self.rng.choice(self.config_names).encode() if self.rng.random() < 0.6 else self.pattern()
-                 for _ in range(self.rng.randint(1, 3))]
+        names = [
+            self.rng.choice(self.config_names).encode() if self.rng.random() < 0.6 else self.pattern()
+            for _ in range(self.rng.randint(1, 3))
+        ]
         return [b"CONFIG", b"GET", *names]
 
     def build_debug(self) -> list[bytes]:
@@ -795,8 +1106,12 @@ class Generator:
                 seconds = rng.choice((b"inf", b"nan", b"-inf", b"1e400"))
             return [b"DEBUG", b"SLEEP", seconds]
         if roll < 0.4:
-            return [b"DEBUG", b"POPULATE", rng.choice((b"0", b"10", b"100", b"1000", b"-1", b"abc")),
-                    *rng.choice(([], [b"pop"], [b"pop", rng.choice((b"0", b"10", b"1000", b"-1"))]))]
+            return [
+                b"DEBUG",
+                b"POPULATE",
+                rng.choice((b"0", b"10", b"100", b"1000", b"-1", b"abc")),
+                *rng.choice(([], [b"pop"], [b"pop", rng.choice((b"0", b"10", b"1000", b"-1"))])),
+            ]
         if roll < 0.5:
             return [b"DEBUG", b"RELOAD", *rng.sample((b"MERGE", b"NOFLUSH", b"NOSAVE", b"nope"), rng.randint(0, 2))]
         if roll < 0.6:
@@ -805,45 +1120,100 @@ class Generator:
             return [b"DEBUG", b"OBJECT", self.key()]
         if roll < 0.85:
             return [b"DEBUG", b"LOG", self.value()]
-        return [b"DEBUG", rng.choice((*self.table.debug_subcommands, b"JMAP", b"QUICKLIST-PACKED-THRESHOLD",
-                                      b"STRINGMATCH-LEN", b"CHANGE-REPL-ID", b"nope")),
-                *[self.value() for _ in range(rng.randint(0, 2))]]
+        return [
+            b"DEBUG",
+            rng.choice(
+                (
+                    *self.table.debug_subcommands,
+                    b"JMAP",
+                    b"QUICKLIST-PACKED-THRESHOLD",
+                    b"STRINGMATCH-LEN",
+                    b"CHANGE-REPL-ID",
+                    b"nope",
+                )
+            ),
+            *[self.value() for _ in range(rng.randint(0, 2))],
+        ]
 
     def build_client(self) -> list[bytes]:
         rng = self.rng
         roll = rng.random()
         if roll < 0.15:
-            return [b"CLIENT", b"PAUSE", rng.choice((b"0", b"1", b"10", b"50", b"-1", b"abc")),
-                    *rng.choice(([], [b"WRITE"], [b"ALL"], [b"NOPE"]))]
+            return [
+                b"CLIENT",
+                b"PAUSE",
+                rng.choice((b"0", b"1", b"10", b"50", b"-1", b"abc")),
+                *rng.choice(([], [b"WRITE"], [b"ALL"], [b"NOPE"])),
+            ]
         if roll < 0.25:
             return [b"CLIENT", b"UNPAUSE"]
         if roll < 0.45:
-            return [b"CLIENT", b"KILL", *rng.choice((
-                [b"ID", b"%d" % rng.randint(1, 50)], [b"TYPE", rng.choice((b"normal", b"pubsub", b"master",
-                                                                            b"replica", b"slave", b"nope"))],
-                [b"ADDR", b"127.0.0.1:1"], [b"LADDR", b"127.0.0.1:0"], [b"SKIPME", b"no", b"ID", b"3"],
-                [b"MAXAGE", b"0"], [b"USER", b"default"], [b"127.0.0.1:1"], [b"ID"]))]
+            return [
+                b"CLIENT",
+                b"KILL",
+                *rng.choice(
+                    (
+                        [b"ID", b"%d" % rng.randint(1, 50)],
+                        [b"TYPE", rng.choice((b"normal", b"pubsub", b"master", b"replica", b"slave", b"nope"))],
+                        [b"ADDR", b"127.0.0.1:1"],
+                        [b"LADDR", b"127.0.0.1:0"],
+                        [b"SKIPME", b"no", b"ID", b"3"],
+                        [b"MAXAGE", b"0"],
+                        [b"USER", b"default"],
+                        [b"127.0.0.1:1"],
+                        [b"ID"],
+                    )
+                ),
+            ]
         if roll < 0.55:
-            return [b"CLIENT", b"UNBLOCK", b"%d" % rng.randint(1, 50), *rng.choice(([], [b"TIMEOUT"], [b"ERROR"],
-                                                                                    [b"NOPE"]))]
+            return [
+                b"CLIENT",
+                b"UNBLOCK",
+                b"%d" % rng.randint(1, 50),
+                *rng.choice(([], [b"TIMEOUT"], [b"ERROR"], [b"NOPE"])),
+            ]
         if roll < 0.7:
-            return [b"CLIENT", b"TRACKING", rng.choice((b"on", b"off", b"ON", b"maybe")),
-                    *rng.choice(([], [b"BCAST"], [b"BCAST", b"PREFIX", b"s"], [b"OPTIN"], [b"OPTOUT"],
-                                 [b"NOLOOP"], [b"REDIRECT", b"%d" % rng.randint(0, 50)],
-                                 [b"PREFIX", b"x"], [b"OPTIN", b"OPTOUT"]))]
+            return [
+                b"CLIENT",
+                b"TRACKING",
+                rng.choice((b"on", b"off", b"ON", b"maybe")),
+                *rng.choice(
+                    (
+                        [],
+                        [b"BCAST"],
+                        [b"BCAST", b"PREFIX", b"s"],
+                        [b"OPTIN"],
+                        [b"OPTOUT"],
+                        [b"NOLOOP"],
+                        [b"REDIRECT", b"%d" % rng.randint(0, 50)],
+                        [b"PREFIX", b"x"],
+                        [b"OPTIN", b"OPTOUT"],
+                    )
+                ),
+            ]
         if roll < 0.8:
             return [b"CLIENT", b"REPLY", rng.choice((b"ON", b"OFF", b"SKIP", b"NOPE"))]
         if roll < 0.9:
-            return [b"CLIENT", rng.choice((b"SETNAME", b"SETINFO", b"NO-EVICT", b"NO-TOUCH", b"CACHING")),
-                    *[self.value() for _ in range(rng.randint(0, 2))]]
-        return [b"CLIENT", rng.choice((b"LIST", b"INFO", b"ID", b"GETNAME", b"GETREDIR", b"TRACKINGINFO",
-                                       b"HELP", b"NOPE"))]
+            return [
+                b"CLIENT",
+                rng.choice((b"SETNAME", b"SETINFO", b"NO-EVICT", b"NO-TOUCH", b"CACHING")),
+                *[self.value() for _ in range(rng.randint(0, 2))],
+            ]
+        return [
+            b"CLIENT",
+            rng.choice((b"LIST", b"INFO", b"ID", b"GETNAME", b"GETREDIR", b"TRACKINGINFO", b"HELP", b"NOPE")),
+        ]
 
     # -- scripts ------------------------------------------------------------------------------------------
 
     def lua_string(self, value: bytes) -> bytes:
-        return b'"' + b"".join(b"\\%03d" % byte if byte < 32 or byte in (34, 92) or byte > 126 else bytes([byte])
-                               for byte in value) + b'"'
+        return (
+            b'"'
+            + b"".join(
+                b"\\%03d" % byte if byte < 32 or byte in (34, 92) or byte > 126 else bytes([byte]) for byte in value
+            )
+            + b'"'
+        )
 
     def lua_call(self) -> bytes:
         """redis.call or redis.pcall of a random command allowed in scripts (and now and then one that is
@@ -851,28 +1221,74 @@ class Generator:
         rng = self.rng
         roll = rng.random()
         if roll < 0.05:
-            return rng.choice((b"redis.call()", b"redis.call(1, 2)", b"redis.call('GET', {})",
-                               b"redis.call('GET', nil)", b"redis.call('nosuchcommand')", b"redis.pcall('SHUTDOWN')",
-                               b"redis.call('EVAL', 'return 1', 0)", b"redis.call('MULTI')"))
+            return rng.choice(
+                (
+                    b"redis.call()",
+                    b"redis.call(1, 2)",
+                    b"redis.call('GET', {})",
+                    b"redis.call('GET', nil)",
+                    b"redis.call('nosuchcommand')",
+                    b"redis.pcall('SHUTDOWN')",
+                    b"redis.call('EVAL', 'return 1', 0)",
+                    b"redis.call('MULTI')",
+                )
+            )
         specs = self.script_commands if roll < 0.95 else self.commands
         argv = self.command(specs, None, door="lua")
         function = b"redis.pcall" if rng.random() < 0.4 else b"redis.call"
         return function + b"(" + b", ".join(map(self.lua_string, argv)) + b")"
 
     def lua_value(self) -> bytes:
-        return self.rng.choice((
-            b"1", b"-1", b"3.99", b"0/0", b"1/0", b"'text'", b"true", b"false", b"nil", b"{}",
-            b"{1, 2, {3, 'x'}, nil, 5}", b"{err='ERR from script'}", b"{ok='fine'}", b"{err=''}",
-            b"redis.status_reply('OK')", b"redis.error_reply('MYERR%d custom')" % self.rng.randrange(300),
-            b"redis.error_reply('')", b"{double=1.5}", b"{map={a=1}}", b"{1, {err='nested'}}",
-            b"string.rep('ab', %d)" % self.rng.choice((1, 100, 10000)), b"KEYS", b"ARGV", b"#KEYS",
-            b"ARGV[1]", b"KEYS[100]", b"tostring(1/0)", b"tonumber('0x10')", b"2^53", b"-2^63", b"2^64",
-            b"redis.sha1hex('x')", b"cjson.encode({1, 'a', {b=true}})", b"cjson.decode('[1,2,{\"a\":null}]')",
-            b"cjson.decode('[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]')", b"cmsgpack.pack({1, 2, 'x'})",
-            b"cmsgpack.unpack('\\147\\1\\2\\3')", b"struct.pack('>I2', 5)", b"struct.unpack('>i', 'abcd')",
-            b"bit.tohex(65535)", b"bit.band(-1, 255)", b"redis.REDIS_VERSION", b"type(redis)",
-            b"cjson.decode('" + self.rng.choice((b"[", b"{\"a\"", b"1e999", b"\"\\ud800\"", b"nul")) + b"')",
-            b"cmsgpack.unpack('\\220\\255\\255')", b"struct.unpack('i100', 'x')"))
+        return self.rng.choice(
+            (
+                b"1",
+                b"-1",
+                b"3.99",
+                b"0/0",
+                b"1/0",
+                b"'text'",
+                b"true",
+                b"false",
+                b"nil",
+                b"{}",
+                b"{1, 2, {3, 'x'}, nil, 5}",
+                b"{err='ERR from script'}",
+                b"{ok='fine'}",
+                b"{err=''}",
+                b"redis.status_reply('OK')",
+                b"redis.error_reply('MYERR%d custom')" % self.rng.randrange(300),
+                b"redis.error_reply('')",
+                b"{double=1.5}",
+                b"{map={a=1}}",
+                b"{1, {err='nested'}}",
+                b"string.rep('ab', %d)" % self.rng.choice((1, 100, 10000)),
+                b"KEYS",
+                b"ARGV",
+                b"#KEYS",
+                b"ARGV[1]",
+                b"KEYS[100]",
+                b"tostring(1/0)",
+                b"tonumber('0x10')",
+                b"2^53",
+                b"-2^63",
+                b"2^64",
+                b"redis.sha1hex('x')",
+                b"cjson.encode({1, 'a', {b=true}})",
+                b"cjson.decode('[1,2,{\"a\":null}]')",
+                b"cjson.decode('[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]')",
+                b"cmsgpack.pack({1, 2, 'x'})",
+                b"cmsgpack.unpack('\\147\\1\\2\\3')",
+                b"struct.pack('>I2', 5)",
+                b"struct.unpack('>i', 'abcd')",
+                b"bit.tohex(65535)",
+                b"bit.band(-1, 255)",
+                b"redis.REDIS_VERSION",
+                b"type(redis)",
+                b"cjson.decode('" + self.rng.choice((b"[", b'{"a"', b"1e999", b'"\\ud800"', b"nul")) + b"')",
+                b"cmsgpack.unpack('\\220\\255\\255')",
+                b"struct.unpack('i100', 'x')",
+            )
+        )
 
     def lua_statement(self) -> bytes:
         rng = self.rng
@@ -883,15 +1299,35 @@ class Generator:
             return b"for i = 1, %d do %s end" % (rng.choice((2, 10, 100)), self.lua_call())
         if roll < 0.65:
             return b"local v = " + self.lua_value()
-        return rng.choice((
-            b"redis.setresp(3)", b"redis.setresp(2)", b"redis.setresp(4)", b"redis.set_repl(redis.REPL_ALL)",
-            b"redis.replicate_commands()", b"redis.log(redis.LOG_WARNING, 'from a script')", b"redis.breakpoint()",
-            b"redis.debug('x')", b"error('boom')", b"error({err='ERR table error'})", b"assert(false)",
-            b"local t = nil; t.x = 1", b"loadstring('return 1')", b"setmetatable(_G, nil)", b"x_global = 1",
-            b"local ok, e = pcall(redis.call, 'INCR', 'str')", b"string.format('%d', 'x')", b"os.time()",
-            b"math.random()", b"local big = {} for i = 1, 1000 do big[i] = i end", b"table.concat({1, 2}, ',')",
-            b"getfenv(1)", b"redis.acl_check_cmd('get', 'x')", b"redis.call('SELECT', 1)",
-            b"redis.setresp(3); local r = redis.call('HGETALL', 'hash')"))
+        return rng.choice(
+            (
+                b"redis.setresp(3)",
+                b"redis.setresp(2)",
+                b"redis.setresp(4)",
+                b"redis.set_repl(redis.REPL_ALL)",
+                b"redis.replicate_commands()",
+                b"redis.log(redis.LOG_WARNING, 'from a script')",
+                b"redis.breakpoint()",
+                b"redis.debug('x')",
+                b"error('boom')",
+                b"error({err='ERR table error'})",
+                b"assert(false)",
+                b"local t = nil; t.x = 1",
+                b"loadstring('return 1')",
+                b"setmetatable(_G, nil)",
+                b"x_global = 1",
+                b"local ok, e = pcall(redis.call, 'INCR', 'str')",
+                b"string.format('%d', 'x')",
+                b"os.time()",
+                b"math.random()",
+                b"local big = {} for i = 1, 1000 do big[i] = i end",
+                b"table.concat({1, 2}, ',')",
+                b"getfenv(1)",
+                b"redis.acl_check_cmd('get', 'x')",
+                b"redis.call('SELECT', 1)",
+                b"redis.setresp(3); local r = redis.call('HGETALL', 'hash')",
+            )
+        )
 
     def script(self) -> bytes:
         """A script for EVAL or SCRIPT LOAD. Redis 7.0 caches every script until SCRIPT FLUSH, and while the
@@ -909,26 +1345,45 @@ class Generator:
         statements = [self.lua_statement() for _ in range(rng.randint(0, 4))]
         script = b"\n".join(statements + [b"return " + (self.lua_call() if rng.random() < 0.5 else self.lua_value())])
         if rng.random() < 0.03:
-            script = script[:rng.randrange(len(script) + 1)]  # a syntax error, most likely
+            script = script[: rng.randrange(len(script) + 1)]  # a syntax error, most likely
         return script
 
     def function_library(self, name: bytes) -> bytes:
         rng = self.rng
-        shebang = rng.choice((b"#!lua name=" + name, b"#!lua name=" + name, b"#!lua", b"#!js name=" + name,
-                              b"#!lua name=" + name + b" engine=x", b""))
+        shebang = rng.choice(
+            (
+                b"#!lua name=" + name,
+                b"#!lua name=" + name,
+                b"#!lua",
+                b"#!js name=" + name,
+                b"#!lua name=" + name + b" engine=x",
+                b"",
+            )
+        )
         functions = []
         for number in range(rng.randint(0, 3)):
-            body = b"\n".join([self.lua_statement() for _ in range(rng.randint(0, 2))]
-                              + [b"return " + self.lua_value()])
-            flags = rng.choice((b"", b"flags={'no-writes'}, ", b"flags={'allow-oom', 'allow-stale'}, ",
-                                b"flags={'nope'}, "))
-            functions.append(b"redis.register_function{function_name='%s_f%d', %scallback=function(keys, args)\n"
-                             b"%s\nend}" % (name, number, flags, body))
+            body = b"\n".join(
+                [self.lua_statement() for _ in range(rng.randint(0, 2))] + [b"return " + self.lua_value()]
+            )
+            flags = rng.choice(
+                (b"", b"flags={'no-writes'}, ", b"flags={'allow-oom', 'allow-stale'}, ", b"flags={'nope'}, ")
+            )
+            functions.append(
+                b"redis.register_function{function_name='%s_f%d', %scallback=function(keys, args)\n"
+                b"%s\nend}" % (name, number, flags, body)
+            )
         if rng.random() < 0.1:
-            functions.append(rng.choice((b"redis.register_function('dup', function() return 1 end)\n"
-                                         b"redis.register_function('dup', function() return 2 end)",
-                                         b"redis.call('GET', 'x')", b"error('load failed')",
-                                         b"redis.register_function('bad name!', function() end)")))
+            functions.append(
+                rng.choice(
+                    (
+                        b"redis.register_function('dup', function() return 1 end)\n"
+                        b"redis.register_function('dup', function() return 2 end)",
+                        b"redis.call('GET', 'x')",
+                        b"error('load failed')",
+                        b"redis.register_function('bad name!', function() end)",
+                    )
+                )
+            )
         return b"\n".join([shebang, *functions])
 
     # -- frames -------------------------------------------------------------------------------------------
@@ -936,8 +1391,23 @@ class Generator:
     def mutated_frame(self) -> tuple[bytes, str]:
         rng = self.rng
         frame = b"".join(encode_command(self.command()) for _ in range(rng.choice((1, 1, 2))))
-        how = rng.choice(("flip", "byte", "truncate", "length", "count", "lone_cr", "lone_lf", "nul",
-                          "resp3", "nested", "duplicate", "splice", "empty"))
+        how = rng.choice(
+            (
+                "flip",
+                "byte",
+                "truncate",
+                "length",
+                "count",
+                "lone_cr",
+                "lone_lf",
+                "nul",
+                "resp3",
+                "nested",
+                "duplicate",
+                "splice",
+                "empty",
+            )
+        )
         data = bytearray(frame)
         if how == "flip":
             for _ in range(rng.randint(1, 3)):
@@ -945,7 +1415,7 @@ class Generator:
         elif how == "byte":
             data[rng.randrange(len(data))] = rng.choice(b"\x00\r\n*$:+-%~>#_=(!|,\xff 0")
         elif how == "truncate":
-            data = data[:rng.randrange(len(data))]
+            data = data[: rng.randrange(len(data))]
         elif how in ("length", "count"):
             marker = b"$" if how == "length" else b"*"
             starts = [i for i, byte in enumerate(data) if byte == marker[0] and (i == 0 or data[i - 1] == 10)]
@@ -953,18 +1423,37 @@ class Generator:
                 start = rng.choice(starts)
                 end = data.find(b"\r", start)
                 end = len(data) if end < 0 else end
-                digits = bytes(data[start + 1:end])
+                digits = bytes(data[start + 1 : end])
                 number = int(digits) if digits.isdigit() else 0  # a payload byte after a CRLF, not a header
-                data[start + 1:end] = rng.choice((
-                    b"%d" % (number - 1), b"%d" % (number + 1), b"%d" % (number + 10), b"0", b"-1", b"-2",
-                    b"2147483647", b"2147483648", b"9223372036854775807", b"99999999999999999999", b"abc", b"",
-                    b" 3", b"03", b"+3", b"3.0", b"1048577", b"536870912", b"-9223372036854775808"))
+                data[start + 1 : end] = rng.choice(
+                    (
+                        b"%d" % (number - 1),
+                        b"%d" % (number + 1),
+                        b"%d" % (number + 10),
+                        b"0",
+                        b"-1",
+                        b"-2",
+                        b"2147483647",
+                        b"2147483648",
+                        b"9223372036854775807",
+                        b"99999999999999999999",
+                        b"abc",
+                        b"",
+                        b" 3",
+                        b"03",
+                        b"+3",
+                        b"3.0",
+                        b"1048577",
+                        b"536870912",
+                        b"-9223372036854775808",
+                    )
+                )
         elif how == "lone_cr":
-            ends = [i for i in range(len(data) - 1) if data[i:i + 2] == b"\r\n"]
+            ends = [i for i in range(len(data) - 1) if data[i : i + 2] == b"\r\n"]
             if ends:
                 del data[rng.choice(ends) + 1]
         elif how == "lone_lf":
-            ends = [i for i in range(len(data) - 1) if data[i:i + 2] == b"\r\n"]
+            ends = [i for i in range(len(data) - 1) if data[i : i + 2] == b"\r\n"]
             if ends:
                 del data[rng.choice(ends)]
         elif how == "nul":
@@ -972,24 +1461,50 @@ class Generator:
         elif how == "resp3":
             starts = [i for i, byte in enumerate(data) if byte in b"*$" and (i == 0 or data[i - 1] == 10)]
             position = rng.choice(starts)
-            data[position:position + 1] = rng.choice((b"%", b"~", b"|", b">", b"#", b",", b"(", b"=", b"_",
-                                                       b"!", b"+", b"-", b":"))
+            data[position : position + 1] = rng.choice(
+                (b"%", b"~", b"|", b">", b"#", b",", b"(", b"=", b"_", b"!", b"+", b"-", b":")
+            )
             if rng.random() < 0.3:
-                data[position:position] = rng.choice((b"_\r\n", b"#t\r\n", b",1.5\r\n", b"(123\r\n",
-                                                      b"=5\r\ntxt:x\r\n", b"%1\r\n+a\r\n+b\r\n", b">1\r\n+x\r\n"))
+                data[position:position] = rng.choice(
+                    (
+                        b"_\r\n",
+                        b"#t\r\n",
+                        b",1.5\r\n",
+                        b"(123\r\n",
+                        b"=5\r\ntxt:x\r\n",
+                        b"%1\r\n+a\r\n+b\r\n",
+                        b">1\r\n+x\r\n",
+                    )
+                )
         elif how == "nested":
-            data = bytearray(b"*2\r\n$3\r\nGET\r\n" + rng.choice((b"*1\r\n$1\r\nx\r\n", b":5\r\n", b"$-1\r\n",
-                                                                  b"*-1\r\n", b"*0\r\n", b"+simple\r\n")))
+            data = bytearray(
+                b"*2\r\n$3\r\nGET\r\n"
+                + rng.choice((b"*1\r\n$1\r\nx\r\n", b":5\r\n", b"$-1\r\n", b"*-1\r\n", b"*0\r\n", b"+simple\r\n"))
+            )
         elif how == "duplicate":
             start = rng.randrange(len(data))
             end = rng.randrange(start, len(data) + 1)
             data[end:end] = data[start:end] * rng.randint(1, 3)
         elif how == "splice":
             other = encode_command(self.command())
-            data = data[:rng.randrange(len(data))] + other[rng.randrange(len(other)):]
+            data = data[: rng.randrange(len(data))] + other[rng.randrange(len(other)) :]
         elif how == "empty":
-            data = bytearray(rng.choice((b"\r\n", b"\n", b"*0\r\n", b"*-1\r\n", b"$-1\r\n", b"*\r\n", b"$\r\n",
-                                         b"*1\r\n$-1\r\n", b"*1\r\n$0\r\n\r\n", b"*-5\r\n")))
+            data = bytearray(
+                rng.choice(
+                    (
+                        b"\r\n",
+                        b"\n",
+                        b"*0\r\n",
+                        b"*-1\r\n",
+                        b"$-1\r\n",
+                        b"*\r\n",
+                        b"$\r\n",
+                        b"*1\r\n$-1\r\n",
+                        b"*1\r\n$0\r\n\r\n",
+                        b"*-5\r\n",
+                    )
+                )
+            )
         return bytes(data), how
 
     @staticmethod
@@ -1001,7 +1516,7 @@ class Generator:
             return "reader"
         position = frame.find(b"\r")
         while position >= 0:
-            if frame[position + 1:position + 2] != b"\n":
+            if frame[position + 1 : position + 2] != b"\n":
                 return "reader"
             position = frame.find(b"\r", position + 1)
         return None
@@ -1032,11 +1547,20 @@ class Generator:
             if roll < 0.5 and arg and not any(byte in b" \t\r\n\"'\x00" for byte in arg):
                 words.append(arg)
             elif roll < 0.85:
-                words.append(b'"' + b"".join(b"\\x%02x" % byte if byte < 32 or byte > 126 or byte in b'"\\'
-                                             else bytes([byte]) for byte in arg) + b'"')
+                words.append(
+                    b'"'
+                    + b"".join(
+                        b"\\x%02x" % byte if byte < 32 or byte > 126 or byte in b'"\\' else bytes([byte])
+                        for byte in arg
+                    )
+                    + b'"'
+                )
             else:
-                words.append(b"'" + arg.replace(b"'", b"\\'").replace(b"\r", b"").replace(b"\n", b"")
-                             .replace(b"\x00", b"") + b"'")
+                words.append(
+                    b"'"
+                    + arg.replace(b"'", b"\\'").replace(b"\r", b"").replace(b"\n", b"").replace(b"\x00", b"")
+                    + b"'"
+                )
         line = b" ".join(words)
         roll = rng.random()
         if roll < 0.05:
@@ -1069,47 +1593,110 @@ class Generator:
             return self.http("POST", "/api/command", body), known
         if roll < 0.7:
             key = self.http_key()
-            return self.http(rng.choice(("GET", "DELETE")), rng.choice(("/api/get/", "/api/delete/", "/api/ttl/"))
-                             + key), None
+            return self.http(
+                rng.choice(("GET", "DELETE")), rng.choice(("/api/get/", "/api/delete/", "/api/ttl/")) + key
+            ), None
         if roll < 0.8:
-            body = json.dumps(rng.choice(({"key": "k", "value": "v"}, {"key": "k", "value": "v", "ttl": 5},
-                                          {"key": "k", "value": "v", "ttl": 0}, {"key": 1, "value": "v"},
-                                          {"key": "a\u0000b", "value": ""}, {"key": "!!", "value": "v",
-                                                                              "encoding": "base64"},
-                                          {"seconds": rng.choice((5, -1, 2**63, "5", True, 1e30, None))})))
-            return self.http("POST", rng.choice(("/api/set", "/api/expire/" + self.http_key())),
-                             body.encode()), None
+            body = json.dumps(
+                rng.choice(
+                    (
+                        {"key": "k", "value": "v"},
+                        {"key": "k", "value": "v", "ttl": 5},
+                        {"key": "k", "value": "v", "ttl": 0},
+                        {"key": 1, "value": "v"},
+                        {"key": "a\u0000b", "value": ""},
+                        {"key": "!!", "value": "v", "encoding": "base64"},
+                        {"seconds": rng.choice((5, -1, 2**63, "5", True, 1e30, None))},
+                    )
+                )
+            )
+            return self.http("POST", rng.choice(("/api/set", "/api/expire/" + self.http_key())), body.encode()), None
         if roll < 0.88:
-            query = rng.choice(("", "?pattern=*", "?pattern=s*&count=5", "?cursor=-1", "?count=0",
-                                "?cursor=99999999999999999999", "?pattern=%5B", "?count=abc", "?pattern=%00*"))
+            query = rng.choice(
+                (
+                    "",
+                    "?pattern=*",
+                    "?pattern=s*&count=5",
+                    "?cursor=-1",
+                    "?count=0",
+                    "?cursor=99999999999999999999",
+                    "?pattern=%5B",
+                    "?count=abc",
+                    "?pattern=%00*",
+                )
+            )
             return self.http("GET", "/api/keys" + query), None
-        return self.http(rng.choice(("GET", "GET", "POST", "PUT", "OPTIONS", "HEAD")),
-                         rng.choice(("/api/info", "/health", "/ready", "/metrics", "/api/metrics", "/nope",
-                                     "/api/command", "/api/get/", "/static/../../etc/passwd", "/%00",
-                                     "/api/get/%ff%fe"))), None
+        return self.http(
+            rng.choice(("GET", "GET", "POST", "PUT", "OPTIONS", "HEAD")),
+            rng.choice(
+                (
+                    "/api/info",
+                    "/health",
+                    "/ready",
+                    "/metrics",
+                    "/api/metrics",
+                    "/nope",
+                    "/api/command",
+                    "/api/get/",
+                    "/static/../../etc/passwd",
+                    "/%00",
+                    "/api/get/%ff%fe",
+                )
+            ),
+        ), None
 
     def http_key(self) -> str:
-        return self.rng.choice(("str", "hash", "missing", "a%20b", "%00", "%ff?encoding=base64",
-                                "AGJpbg0K?encoding=base64", "!!?encoding=base64", "x" * 3000, "a/b/c", ""))
+        return self.rng.choice(
+            (
+                "str",
+                "hash",
+                "missing",
+                "a%20b",
+                "%00",
+                "%ff?encoding=base64",
+                "AGJpbg0K?encoding=base64",
+                "!!?encoding=base64",
+                "x" * 3000,
+                "a/b/c",
+                "",
+            )
+        )
 
     def command_body(self) -> tuple[bytes, str | None]:
         rng = self.rng
         roll = rng.random()
         if roll < 0.08:  # not a well-formed command document
-            return rng.choice((b"", b"{", b"[]", b"[[]]", b"null", b"5", b'"PING"', b'{"commands": []}',
-                               b'["SET", "k", {"a": 1}]', b'["GET", null]', b'[true]', b'[1e400]',
-                               b'["ECHO", 123456789012345678901234567890]', b"\xff\xfe",
-                               b"[" * 100000 + b"]" * 100000, b"[" * 1000 + b"]" * 1000,
-                               b'{"commands": [["PING"]], "transaction": 1}', b'{"commands": [["PING"]], "x": 1}',
-                               b'["PING"' + b', "x"' * 20000 + b"]")), None
+            return rng.choice(
+                (
+                    b"",
+                    b"{",
+                    b"[]",
+                    b"[[]]",
+                    b"null",
+                    b"5",
+                    b'"PING"',
+                    b'{"commands": []}',
+                    b'["SET", "k", {"a": 1}]',
+                    b'["GET", null]',
+                    b"[true]",
+                    b"[1e400]",
+                    b'["ECHO", 123456789012345678901234567890]',
+                    b"\xff\xfe",
+                    b"[" * 100000 + b"]" * 100000,
+                    b"[" * 1000 + b"]" * 1000,
+                    b'{"commands": [["PING"]], "transaction": 1}',
+                    b'{"commands": [["PING"]], "x": 1}',
+                    b'["PING"' + b', "x"' * 20000 + b"]",
+                )
+            ), None
         commands = [self.command(door="http") for _ in range(1 if roll < 0.7 else rng.randint(1, 5))]
         if "http-pubsub" not in self.exclude and rng.random() < 0.02:
-            commands[rng.randrange(len(commands))] = rng.choice(([b"MONITOR"], [b"SUBSCRIBE", b"ch"],
-                                                                 [b"PSUBSCRIBE", b"ch*"], [b"SSUBSCRIBE", b"ch"]))
+            commands[rng.randrange(len(commands))] = rng.choice(
+                ([b"MONITOR"], [b"SUBSCRIBE", b"ch"], [b"PSUBSCRIBE", b"ch*"], [b"SSUBSCRIBE", b"ch"])
+            )
         known = "http-pubsub" if any(argv[0].lower() in HTTP_SUBSCRIBERS for argv in commands) else None
         base64_needed = any(not _is_text(arg) for argv in commands for arg in argv)
-        encode = ((lambda arg: base64.b64encode(arg).decode()) if base64_needed
-                  else (lambda arg: arg.decode()))
+        encode = (lambda arg: base64.b64encode(arg).decode()) if base64_needed else (lambda arg: arg.decode())
         documents = [[encode(arg) for arg in argv] for argv in commands]
         if not base64_needed and rng.random() < 0.1:  # numbers where strings were
             for document in documents:
@@ -1132,19 +1719,31 @@ class Generator:
         if body or method == "POST":
             headers.append(rng.choice((b"Content-Type: application/json",) * 8 + (b"Content-Type: text/plain", b"")))
             if rng.random() < 0.05:
-                chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 500]), body[i:i + 500])
-                                  for i in range(0, len(body), 500))
+                chunks = b"".join(
+                    b"%x\r\n%s\r\n" % (len(body[i : i + 500]), body[i : i + 500]) for i in range(0, len(body), 500)
+                )
                 return self.http_head(method, path, headers + [b"Transfer-Encoding: chunked"]) + chunks + b"0\r\n\r\n"
             headers.append(b"Content-Length: %d" % len(body))
         if rng.random() < 0.05:
-            headers.append(rng.choice((b"Authorization: Bearer nope", b"Authorization: Basic !!!",
-                                       b"Accept: application/openmetrics-text", b"X-Odd: \xff")))
+            headers.append(
+                rng.choice(
+                    (
+                        b"Authorization: Bearer nope",
+                        b"Authorization: Basic !!!",
+                        b"Accept: application/openmetrics-text",
+                        b"X-Odd: \xff",
+                    )
+                )
+            )
         return self.http_head(method, path, headers) + body
 
     @staticmethod
     def http_head(method: str, path: str, headers: list[bytes]) -> bytes:
-        return b"%s %s HTTP/1.1\r\n%s\r\n\r\n" % (method.encode(), path.encode("utf-8", "surrogateescape"),
-                                                  b"\r\n".join(header for header in headers if header))
+        return b"%s %s HTTP/1.1\r\n%s\r\n\r\n" % (
+            method.encode(),
+            path.encode("utf-8", "surrogateescape"),
+            b"\r\n".join(header for header in headers if header),
+        )
 
     # -- the deny-list and the known classes --------------------------------------------------------------
 
@@ -1242,8 +1841,14 @@ def pattern_arguments(argv: list[bytes]) -> list[bytes]:
         return argv[2:3]
     if name == b"config" and sub == b"get":
         return argv[2:]
-    token = {b"scan": b"match", b"sscan": b"match", b"hscan": b"match", b"zscan": b"match",
-             b"function": b"libraryname", b"command": b"pattern"}.get(name)
+    token = {
+        b"scan": b"match",
+        b"sscan": b"match",
+        b"hscan": b"match",
+        b"zscan": b"match",
+        b"function": b"libraryname",
+        b"command": b"pattern",
+    }.get(name)
     if token is None:
         return []
     return [value for option, value in itertools.pairwise(argv) if option.lower() == token]

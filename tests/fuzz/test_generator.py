@@ -54,22 +54,41 @@ def test_no_generated_command_is_on_the_deny_list(table):
     assert [argv for argv in sent if generator.refusal(argv) is not None] == []
 
 
-@pytest.mark.parametrize("argv", [
-    [b"SHUTDOWN", b"NOSAVE"], [b"shutdown"], [b"DEBUG", b"SLEEP", b"5"], [b"DEBUG", b"SLEEP", b"0x10"],
-    [b"CLIENT", b"PAUSE", b"100000"], [b"CONFIG", b"SET", b"port", b"1"], [b"config", b"set", b"hz", b"5",
-                                                                         b"DIR", b"/"],
-    [b"CONFIG", b"SET", b"requirepass", b"x"], [b"SRANDMEMBER", b"set", b"-100000"],
-    [b"DEBUG", b"POPULATE", b"100000000"], [b"LCS", b"str", b"big-str"], [b"DEBUG", b"SLEEP", b"inf"],
-    [b"KEYS", b"a*a*a*b"], [b"CONFIG", b"SET", b"tcp-keepalive", b"40000"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [b"SHUTDOWN", b"NOSAVE"],
+        [b"shutdown"],
+        [b"DEBUG", b"SLEEP", b"5"],
+        [b"DEBUG", b"SLEEP", b"0x10"],
+        [b"CLIENT", b"PAUSE", b"100000"],
+        [b"CONFIG", b"SET", b"port", b"1"],
+        [b"config", b"set", b"hz", b"5", b"DIR", b"/"],
+        [b"CONFIG", b"SET", b"requirepass", b"x"],
+        [b"SRANDMEMBER", b"set", b"-100000"],
+        [b"DEBUG", b"POPULATE", b"100000000"],
+        [b"LCS", b"str", b"big-str"],
+        [b"DEBUG", b"SLEEP", b"inf"],
+        [b"KEYS", b"a*a*a*b"],
+        [b"CONFIG", b"SET", b"tcp-keepalive", b"40000"],
+    ],
+)
 def test_the_deny_list_and_left_out_classes_refuse(table, argv):
     assert Generator(1, table, CLASSES).refusal(argv) is not None
 
 
-@pytest.mark.parametrize("argv", [
-    [b"DEBUG", b"SLEEP", b"0.05"], [b"CLIENT", b"PAUSE", b"20"], [b"CONFIG", b"SET", b"maxmemory", b"1"],
-    [b"SRANDMEMBER", b"set", b"-10"], [b"LCS", b"lcs:a", b"lcs:b"], [b"KEYS", b"a*b"], [b"SET", b"k", b"a*a*a*a"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [b"DEBUG", b"SLEEP", b"0.05"],
+        [b"CLIENT", b"PAUSE", b"20"],
+        [b"CONFIG", b"SET", b"maxmemory", b"1"],
+        [b"SRANDMEMBER", b"set", b"-10"],
+        [b"LCS", b"lcs:a", b"lcs:b"],
+        [b"KEYS", b"a*b"],
+        [b"SET", b"k", b"a*a*a*a"],
+    ],
+)
 def test_what_is_neither_denied_nor_left_out_passes(table, argv):
     assert Generator(1, table, CLASSES).refusal(argv) is None
 
@@ -90,8 +109,10 @@ def test_pattern_arguments_are_the_ones_matched_as_globs():
 
 
 def test_the_log_oracle_flags_failures_and_nothing_else():
-    traceback = (b'{"event": "command_failed", "command": "get", "level": "error", "exception": "Traceback\\n'
-                 b'  File \\"/x/redislite/commands/strings.py\\", line 9, in get\\nKeyError: 1"}')
+    traceback = (
+        b'{"event": "command_failed", "command": "get", "level": "error", "exception": "Traceback\\n'
+        b'  File \\"/x/redislite/commands/strings.py\\", line 9, in get\\nKeyError: 1"}'
+    )
     assert log_problem(traceback).signature == "command_failed at redislite/commands/strings.py:9: KeyError: 1"
     assert log_problem(b"Traceback (most recent call last):").kind == "unstructured_log"
     assert log_problem(b'{"event": "aof_write_failed", "level": "error"}').kind == "error_log"
@@ -101,8 +122,9 @@ def test_the_log_oracle_flags_failures_and_nothing_else():
 
 
 def test_findings_are_attributed_to_a_known_class_by_tag_and_message():
-    encode = Finding("traceback", "command_failed at server.py", "AttributeError: 'bytes' object has no attribute "
-                                                                  "'encode'")
+    encode = Finding(
+        "traceback", "command_failed at server.py", "AttributeError: 'bytes' object has no attribute 'encode'"
+    )
     tagged = {"debug-object", "http-pubsub", "output-buffer", "reader"}
     assert [name for name in sorted(tagged) if attributed(name, encode, tagged)] == ["debug-object", "reader"]
     assert not attributed("debug-object", encode, set())  # reader: its tracebacks have no one message

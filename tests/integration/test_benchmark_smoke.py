@@ -22,8 +22,13 @@ pytestmark = pytest.mark.timeout(300)
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     output = tmp_path_factory.mktemp("bench")
-    completed = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "benchmark.py"), "--quick",
-                                "--output", str(output)], cwd=output, capture_output=True, text=True, timeout=240)
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "benchmark.py"), "--quick", "--output", str(output)],
+        cwd=output,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     report_path = output / "benchmark_results.json"
     report = json.loads(report_path.read_text()) if report_path.exists() else None
     return completed, report, output
@@ -89,15 +94,17 @@ def test_quick_benchmark_draws_the_chart_next_to_the_json(quick_run):
 
 
 def run_hotpath(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "benchmarks" / "hotpath.py"), *args],
-                          capture_output=True, text=True, timeout=240)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "hotpath.py"), *args], capture_output=True, text=True, timeout=240
+    )
 
 
 def test_hotpath_drives_the_real_connections_and_counts_what_pipelining_saves():
     figures = {}
     for mode in ([], ["--bytecodes"]):
-        completed = run_hotpath("--tests", "get,incr", "--pipelines", "1,16", "--commands", "1600",
-                                "--repeats", "1", "--json-only", *mode)
+        completed = run_hotpath(
+            "--tests", "get,incr", "--pipelines", "1,16", "--commands", "1600", "--repeats", "1", "--json-only", *mode
+        )
         assert completed.returncode == 0, completed.stderr[-3000:]
         figures[bool(mode)] = json.loads(completed.stdout)
     for values in figures.values():

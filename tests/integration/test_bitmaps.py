@@ -87,27 +87,54 @@ def test_bitfield_get_set_incrby_and_overflow_modes(r):
     assert r.execute_command("BITFIELD", "k", "OVERFLOW", "SAT", "INCRBY", "u8", "0", "300") == [255]
     assert r.execute_command("BITFIELD", "k", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "1") == [None]
     assert r.execute_command("BITFIELD", "k", "SET", "i8", "#1", "-5", "GET", "i8", "8", "GET", "u8", "#1") == [
-        0, -5, 251]
+        0,
+        -5,
+        251,
+    ]
     assert r.execute_command("BITFIELD_RO", "k", "GET", "u8", "0") == [255]
     assert r.execute_command("BITFIELD", "missing", "GET", "i64", "0") == [0]
     assert r.exists("missing") == 0
 
 
 def test_bitfield_errors_match_redis(lite, o):
-    assert_same_replies(lite, o, [
-        ["BITFIELD", "k", "GET", "u64", "0"], ["BITFIELD", "k", "GET", "I8", "0"], ["BITFIELD", "k", "FOO"],
-        ["BITFIELD", "k", "OVERFLOW", "MAYBE"], ["BITFIELD", "k", "GET", "u8"], ["BITFIELD", "k", "SET", "u8", "0", "x"],
-        ["BITFIELD_RO", "k", "SET", "u8", "0", "1"], ["BITFIELD", "k", "GET", "u8", "#-1"],
-        ["BITFIELD", "k", "OVERFLOW", "SAT", "SET", "i8", "0", "-9223372036854775808", "GET", "i8", "0"],
-        ["BITFIELD", "k", "SET", "u8", "8", "-1", "GET", "u8", "8"], ["GET", "k"],
-    ])
+    assert_same_replies(
+        lite,
+        o,
+        [
+            ["BITFIELD", "k", "GET", "u64", "0"],
+            ["BITFIELD", "k", "GET", "I8", "0"],
+            ["BITFIELD", "k", "FOO"],
+            ["BITFIELD", "k", "OVERFLOW", "MAYBE"],
+            ["BITFIELD", "k", "GET", "u8"],
+            ["BITFIELD", "k", "SET", "u8", "0", "x"],
+            ["BITFIELD_RO", "k", "SET", "u8", "0", "1"],
+            ["BITFIELD", "k", "GET", "u8", "#-1"],
+            ["BITFIELD", "k", "OVERFLOW", "SAT", "SET", "i8", "0", "-9223372036854775808", "GET", "i8", "0"],
+            ["BITFIELD", "k", "SET", "u8", "8", "-1", "GET", "u8", "8"],
+            ["GET", "k"],
+        ],
+    )
 
 
 def test_bitmap_errors_and_edge_replies_match_redis(lite, o):
-    assert_same_replies(lite, o, [
-        ["SET", "s", "foobar"], ["BITCOUNT", "s", "1"], ["BITCOUNT", "s", "0", "1", "bits"],
-        ["BITCOUNT", "s", "-2", "-10", "nonsense"], ["BITCOUNT", "nokey", "a", "b"], ["BITPOS", "s", "2"],
-        ["BITPOS", "nokey", "1", "abc"], ["BITPOS", "s", "0", "0", "a", "foo"], ["BITPOS", "s", "1", "-1", "-2", "BIT"],
-        ["BITOP", "NOT", "d", "s", "s"], ["BITOP", "NAND", "d", "s"], ["SETBIT", "s", "-1", "1"],
-        ["SETBIT", "s", "4294967296", "1"], ["GETBIT", "s", "#1"], ["BITCOUNT", "s", "0", "-1", "BIT"],
-    ])
+    assert_same_replies(
+        lite,
+        o,
+        [
+            ["SET", "s", "foobar"],
+            ["BITCOUNT", "s", "1"],
+            ["BITCOUNT", "s", "0", "1", "bits"],
+            ["BITCOUNT", "s", "-2", "-10", "nonsense"],
+            ["BITCOUNT", "nokey", "a", "b"],
+            ["BITPOS", "s", "2"],
+            ["BITPOS", "nokey", "1", "abc"],
+            ["BITPOS", "s", "0", "0", "a", "foo"],
+            ["BITPOS", "s", "1", "-1", "-2", "BIT"],
+            ["BITOP", "NOT", "d", "s", "s"],
+            ["BITOP", "NAND", "d", "s"],
+            ["SETBIT", "s", "-1", "1"],
+            ["SETBIT", "s", "4294967296", "1"],
+            ["GETBIT", "s", "#1"],
+            ["BITCOUNT", "s", "0", "-1", "BIT"],
+        ],
+    )

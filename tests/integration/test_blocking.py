@@ -28,6 +28,7 @@ def in_background(function, *args):
         thread.join(timeout)
         assert not thread.is_alive(), "the blocked command never returned"
         return result["value"]
+
     return get
 
 
@@ -46,6 +47,7 @@ def clients(server, r):
         client = redis.Redis(port=server.port, protocol=2, socket_timeout=10)
         made.append(client)
         return client
+
     yield make
     for client in made:
         client.close()
@@ -136,17 +138,40 @@ def test_blmpop_and_brpoplpush_serve_at_once_when_data_is_there(r):
     assert r.lrange("dest", 0, -1) == [b"1"]
 
 
-@pytest.mark.parametrize("command", [
-    ("BLPOP", "k", "-1"), ("BLPOP", "k", "soon"), ("BLPOP", "k", "inf"), ("BLMOVE", "a", "b", "UP", "LEFT", "0"),
-    ("BLMPOP", "x", "1", "a", "LEFT"), ("BLMPOP", "0", "0", "a", "LEFT"), ("BLMPOP", "0", "1", "a", "LEFT", "COUNT", "0"),
-    ("BLMPOP", "x", "0", "a", "LEFT"), ("BLPOP", "str", "0"), ("BRPOPLPUSH", "str", "dest", "0"), ("BLPOP",),
-    ("BZPOPMIN", "k", "-1"), ("BZPOPMAX", "k", "soon"), ("BZPOPMIN", "str", "0"), ("BZPOPMAX", "k"),
-    ("BZMPOP", "x", "0", "a", "MIN"), ("BZMPOP", "x", "1", "a", "MIN"), ("BZMPOP", "0", "1", "a", "MIN", "COUNT", "0"),
-    ("BZMPOP", "0", "1", "a", "UP"), ("BZMPOP", "0", "1", "str", "MAX"), ("BZMPOP", "0", "2", "a", "MIN"),
-    # timeouts are read with strtold: hex is a number, underflow is not, past LLONG_MAX ms is "negative"
-    ("BLPOP", "k", "0x1p-7"), ("BLPOP", "k", "1e-5000"), ("BLPOP", "k", "0x"), ("BLPOP", "k", " 1"),
-    ("BLPOP", "k", "nan"), ("BLPOP", "k", "9223372036854775.808"), ("BLPOP", "k", "1e5000"),
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("BLPOP", "k", "-1"),
+        ("BLPOP", "k", "soon"),
+        ("BLPOP", "k", "inf"),
+        ("BLMOVE", "a", "b", "UP", "LEFT", "0"),
+        ("BLMPOP", "x", "1", "a", "LEFT"),
+        ("BLMPOP", "0", "0", "a", "LEFT"),
+        ("BLMPOP", "0", "1", "a", "LEFT", "COUNT", "0"),
+        ("BLMPOP", "x", "0", "a", "LEFT"),
+        ("BLPOP", "str", "0"),
+        ("BRPOPLPUSH", "str", "dest", "0"),
+        ("BLPOP",),
+        ("BZPOPMIN", "k", "-1"),
+        ("BZPOPMAX", "k", "soon"),
+        ("BZPOPMIN", "str", "0"),
+        ("BZPOPMAX", "k"),
+        ("BZMPOP", "x", "0", "a", "MIN"),
+        ("BZMPOP", "x", "1", "a", "MIN"),
+        ("BZMPOP", "0", "1", "a", "MIN", "COUNT", "0"),
+        ("BZMPOP", "0", "1", "a", "UP"),
+        ("BZMPOP", "0", "1", "str", "MAX"),
+        ("BZMPOP", "0", "2", "a", "MIN"),
+        # timeouts are read with strtold: hex is a number, underflow is not, past LLONG_MAX ms is "negative"
+        ("BLPOP", "k", "0x1p-7"),
+        ("BLPOP", "k", "1e-5000"),
+        ("BLPOP", "k", "0x"),
+        ("BLPOP", "k", " 1"),
+        ("BLPOP", "k", "nan"),
+        ("BLPOP", "k", "9223372036854775.808"),
+        ("BLPOP", "k", "1e5000"),
+    ],
+)
 def test_bad_requests_get_redis_errors(lite, o, command):
     for client in (lite, o):
         client.set("str", "x")
@@ -159,16 +184,18 @@ def test_timeouts_reply_like_redis_in_resp2_and_resp3(server, oracle):
         for port in (server.port, oracle.port):
             with socket.create_connection(("127.0.0.1", port)) as sock:
                 hello = b"HELLO 3\r\n" if protocol == 3 else b""
-                sock.sendall(hello + b"BLPOP none 0.01\r\nBRPOPLPUSH none x 0.01\r\nBLMPOP 0.01 1 none LEFT\r\n"
-                             b"BZPOPMIN none 0.01\r\nBZMPOP 0.01 1 none MAX\r\nDEL z\r\nZADD z 1.5 a 2 b inf c\r\n"
-                             b"BZPOPMIN none z 0\r\nBZPOPMAX z 0\r\nBZMPOP 0 1 z MIN COUNT 3\r\nPING\r\n")
+                sock.sendall(
+                    hello + b"BLPOP none 0.01\r\nBRPOPLPUSH none x 0.01\r\nBLMPOP 0.01 1 none LEFT\r\n"
+                    b"BZPOPMIN none 0.01\r\nBZMPOP 0.01 1 none MAX\r\nDEL z\r\nZADD z 1.5 a 2 b inf c\r\n"
+                    b"BZPOPMIN none z 0\r\nBZPOPMAX z 0\r\nBZMPOP 0 1 z MIN COUNT 3\r\nPING\r\n"
+                )
                 sock.settimeout(5)
                 data = b""
                 while not data.endswith(b"+PONG\r\n"):
                     data += sock.recv(4096)
                 replies.append(data.split(b"\r\n", 1)[1] if protocol == 3 else data)
         if protocol == 3:  # the HELLO maps differ (server name, version, id); compare what follows them
-            replies = [data[data.index(b"_\r\n"):] for data in replies]
+            replies = [data[data.index(b"_\r\n") :] for data in replies]
         assert replies[0] == replies[1]
 
 

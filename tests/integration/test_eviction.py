@@ -44,7 +44,7 @@ def fill(client, keys, ttl=None, batch=500):
     keys = list(keys)
     for start in range(0, len(keys), batch):
         pipe = client.pipeline(transaction=False)
-        for key in keys[start:start + batch]:
+        for key in keys[start : start + batch]:
             pipe.set(key, VALUE, ex=ttl(key) if ttl else None)
         pipe.execute()
 
@@ -55,8 +55,10 @@ def limit_above_current(client, extra: int) -> int:
     return limit
 
 
-@pytest.mark.parametrize("policy", ["allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru",
-                                    "volatile-lfu", "volatile-random", "volatile-ttl"])
+@pytest.mark.parametrize(
+    "policy",
+    ["allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"],
+)
 def test_filling_past_maxmemory_keeps_used_memory_under_the_limit(r, policy):
     r.config_set("maxmemory-policy", policy)
     limit = limit_above_current(r, 400_000)

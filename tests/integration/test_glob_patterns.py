@@ -129,8 +129,9 @@ def test_the_http_key_browser_answers_a_hostile_pattern_at_once(server, r):
         r.set(name, 1)
     with httpx.Client(base_url=f"http://127.0.0.1:{server.http_port}", timeout=10) as api:
         for pattern in HOSTILE:
-            page = timed("GET /api/keys", lambda: api.get("/api/keys", params={"pattern": pattern.decode(),
-                                                                            "count": 1000}))
+            page = timed(
+                "GET /api/keys", lambda: api.get("/api/keys", params={"pattern": pattern.decode(), "count": 1000})
+            )
             assert page.json() == {"cursor": 0, "keys": []}
 
 
@@ -146,9 +147,11 @@ def test_a_one_megabyte_pattern_answers_at_once_over_ten_thousand_keys(server, r
     subscriber = redis.Redis(port=server.port, socket_timeout=10)
     pubsub = subscriber.pubsub()
     try:
+
         def subscribe():
             pubsub.psubscribe(pattern)
             return pubsub.get_message(timeout=10)
+
         assert timed(f"PSUBSCRIBE {shape}", subscribe)["type"] == "psubscribe"
         for channel, probe in ((b"key:1234", b"key:*"), (b"[", b"["), (b"]", b"]")):
             assert timed(f"PUBLISH {shape}", lambda: r.publish(channel, "m")) == (probe in matched)

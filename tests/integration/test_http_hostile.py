@@ -45,11 +45,21 @@ def test_monitor_is_refused_and_both_doors_keep_working(api, resp):
     assert resp.get("watched-by-monitor") == b"1"
 
 
-@pytest.mark.parametrize("command, name", [
-    (["MONITOR"], "MONITOR"), (["subscribe", "c"], "SUBSCRIBE"), (["PSUBSCRIBE", "p*"], "PSUBSCRIBE"),
-    (["SSUBSCRIBE", "s"], "SSUBSCRIBE"), (["UNSUBSCRIBE"], "UNSUBSCRIBE"), (["PUNSUBSCRIBE"], "PUNSUBSCRIBE"),
-    (["SUNSUBSCRIBE"], "SUNSUBSCRIBE"), (["CLIENT", "REPLY", "OFF"], "CLIENT REPLY"),
-    (["client", "Tracking", "on"], "CLIENT TRACKING"), (["SYNC"], "SYNC")])
+@pytest.mark.parametrize(
+    "command, name",
+    [
+        (["MONITOR"], "MONITOR"),
+        (["subscribe", "c"], "SUBSCRIBE"),
+        (["PSUBSCRIBE", "p*"], "PSUBSCRIBE"),
+        (["SSUBSCRIBE", "s"], "SSUBSCRIBE"),
+        (["UNSUBSCRIBE"], "UNSUBSCRIBE"),
+        (["PUNSUBSCRIBE"], "PUNSUBSCRIBE"),
+        (["SUNSUBSCRIBE"], "SUNSUBSCRIBE"),
+        (["CLIENT", "REPLY", "OFF"], "CLIENT REPLY"),
+        (["client", "Tracking", "on"], "CLIENT TRACKING"),
+        (["SYNC"], "SYNC"),
+    ],
+)
 def test_commands_that_need_a_connection_are_refused(api, command, name):
     response = api.post("/api/command", json=command)
     assert (response.status_code, response.json()) == (400, {"error": refusal(name)})
@@ -61,33 +71,50 @@ def test_a_refused_command_in_a_pipeline_fails_alone(api):
 
 
 def test_a_refused_command_aborts_its_transaction(api, resp):
-    response = api.post("/api/command", json={"commands": [["SET", "in-tx", "1"], ["MONITOR"]],
-                                              "transaction": True})
+    response = api.post("/api/command", json={"commands": [["SET", "in-tx", "1"], ["MONITOR"]], "transaction": True})
     assert response.status_code == 400
-    assert response.json() == {"error": "EXECABORT Transaction discarded because of previous errors. "
-                                        f"({refusal('MONITOR')})"}
+    assert response.json() == {
+        "error": f"EXECABORT Transaction discarded because of previous errors. ({refusal('MONITOR')})"
+    }
     # MULTI sent as a command of a pipeline: EXEC aborts as it does after a command refused while queuing
     response = api.post("/api/command", json=[["MULTI"], ["SET", "in-tx", "1"], ["PSUBSCRIBE", "*"], ["EXEC"]])
-    assert response.json() == [{"result": "OK"}, {"result": "QUEUED"}, {"error": refusal("PSUBSCRIBE")},
-                               {"error": "EXECABORT Transaction discarded because of previous errors."}]
+    assert response.json() == [
+        {"result": "OK"},
+        {"result": "QUEUED"},
+        {"error": refusal("PSUBSCRIBE")},
+        {"error": "EXECABORT Transaction discarded because of previous errors."},
+    ]
     assert resp.exists("in-tx") == 0
 
 
 def test_connection_commands_that_end_with_their_reply_still_run(api):
-    answers = api.post("/api/command", json=[["HELLO", "2"], ["HSET", "h", "f", "v"], ["HGETALL", "h"],
-                                             ["RESET"], ["CLIENT", "PAUSE", "1"], ["QUIT"]]).json()
+    answers = api.post(
+        "/api/command",
+        json=[["HELLO", "2"], ["HSET", "h", "f", "v"], ["HGETALL", "h"], ["RESET"], ["CLIENT", "PAUSE", "1"], ["QUIT"]],
+    ).json()
     assert answers[0]["result"]["proto"] == 2
     # JSON is made from the reply values, not from RESP2 or RESP3 bytes: a map stays an object
-    assert answers[1:] == [{"result": 1}, {"result": {"f": "v"}}, {"result": "RESET"}, {"result": "OK"},
-                           {"result": "OK"}]
+    assert answers[1:] == [
+        {"result": 1},
+        {"result": {"f": "v"}},
+        {"result": "RESET"},
+        {"result": "OK"},
+        {"result": "OK"},
+    ]
     assert api.post("/api/command", json=["BLPOP", "nothing", "0"]).json() == {"result": None}
 
 
 def test_hundreds_of_requests_leave_no_subscriber_watcher_or_client_behind(api, resp):
     clients_before = len(resp.client_list())
-    requests = [["SUBSCRIBE", "news"], ["PSUBSCRIBE", "n*"], ["SSUBSCRIBE", "news"],
-                [["WATCH", "w"], ["MULTI"], ["SET", "w", "1"]], ["CLIENT", "TRACKING", "ON"],
-                [["BLPOP", "empty", "0"], ["BZPOPMIN", "empty-zset", "0"]], ["MONITOR"]]
+    requests = [
+        ["SUBSCRIBE", "news"],
+        ["PSUBSCRIBE", "n*"],
+        ["SSUBSCRIBE", "news"],
+        [["WATCH", "w"], ["MULTI"], ["SET", "w", "1"]],
+        ["CLIENT", "TRACKING", "ON"],
+        [["BLPOP", "empty", "0"], ["BZPOPMIN", "empty-zset", "0"]],
+        ["MONITOR"],
+    ]
     for i in range(350):
         assert api.post("/api/command", json=requests[i % len(requests)]).status_code in (200, 400)
     assert resp.publish("news", "hello") == 0
@@ -117,10 +144,18 @@ def test_every_request_leaves_the_server_tables_as_they_were():
     server = RedisLiteServer(settings, config_file)
     app = create_app()
     app.state.redislite = server
-    requests = [["SUBSCRIBE", "c"], ["PSUBSCRIBE", "*"], ["SSUBSCRIBE", "s"], ["MONITOR"],
-                ["CLIENT", "TRACKING", "ON", "BCAST"], ["WATCH", "k"], [["WATCH", "k"], ["MULTI"], ["SET", "k", "1"]],
-                {"commands": [["WATCH", "k"]], "transaction": True}, [["SELECT", "3"], ["WATCH", "k3"]],
-                [["BLPOP", "list", "0"], ["BLMOVE", "list", "other", "LEFT", "LEFT", "0"]]]
+    requests = [
+        ["SUBSCRIBE", "c"],
+        ["PSUBSCRIBE", "*"],
+        ["SSUBSCRIBE", "s"],
+        ["MONITOR"],
+        ["CLIENT", "TRACKING", "ON", "BCAST"],
+        ["WATCH", "k"],
+        [["WATCH", "k"], ["MULTI"], ["SET", "k", "1"]],
+        {"commands": [["WATCH", "k"]], "transaction": True},
+        [["SELECT", "3"], ["WATCH", "k3"]],
+        [["BLPOP", "list", "0"], ["BLMOVE", "list", "other", "LEFT", "LEFT", "0"]],
+    ]
 
     async def send_all():
         transport = httpx.ASGITransport(app=app)
@@ -207,8 +242,11 @@ HOSTILE = [
 ]
 
 
-@pytest.mark.parametrize("method, url, body, error", HOSTILE,
-                         ids=[f"{method} {url[:40]} {str(body)[:40]}" for method, url, body, _ in HOSTILE])
+@pytest.mark.parametrize(
+    "method, url, body, error",
+    HOSTILE,
+    ids=[f"{method} {url[:40]} {str(body)[:40]}" for method, url, body, _ in HOSTILE],
+)
 def test_hostile_input_gets_a_400_with_a_json_error(api, method, url, body, error):
     content = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
     response = api.request(method, url, content=content, headers=JSON if body is not None else None)
@@ -241,8 +279,10 @@ def test_a_refused_request_body_is_freed_without_the_cyclic_collector():
         async with in_process_server(with_http=True) as server:
             for _ in range(5):
                 reader, writer = await asyncio.open_connection("127.0.0.1", server.http_port)
-                writer.write(b"POST /api/command HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                             b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+                writer.write(
+                    b"POST /api/command HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
+                )
                 assert (await reader.readline()).startswith(b"HTTP/1.1 400")
                 await reader.read()
                 writer.close()
@@ -250,8 +290,12 @@ def test_a_refused_request_body_is_freed_without_the_cyclic_collector():
             gc.set_debug(gc.DEBUG_SAVEALL)
             try:
                 gc.collect()
-                return sum(len(r) for o in gc.garbage for r in gc.get_referents(o)
-                           if isinstance(r, (bytes, str)) and len(r) >= 200_000)
+                return sum(
+                    len(r)
+                    for o in gc.garbage
+                    for r in gc.get_referents(o)
+                    if isinstance(r, (bytes, str)) and len(r) >= 200_000
+                )
             finally:
                 gc.set_debug(0)
                 gc.garbage.clear()

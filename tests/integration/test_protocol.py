@@ -45,9 +45,20 @@ def test_malformed_requests_get_redis_error_and_the_connection_is_closed(server,
 
 
 @needs_redis
-@pytest.mark.parametrize("data", [b"*-5\r\nPING\r\n", b"*0\r\n*-1\r\nPING\r\n", b"$4\r\nPING\r\n",
-                                  b"\r\n\r\nPING\r\n", b"  PING   \r\n", b"ECHO 'a\\'b'\r\n",
-                                  b'ECHO "\\x41\\n"\r\n', b"*1\r\n$4\r\nPINGxx\r\n", b"*1\r\n$2147483647\r\n"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"*-5\r\nPING\r\n",
+        b"*0\r\n*-1\r\nPING\r\n",
+        b"$4\r\nPING\r\n",
+        b"\r\n\r\nPING\r\n",
+        b"  PING   \r\n",
+        b"ECHO 'a\\'b'\r\n",
+        b'ECHO "\\x41\\n"\r\n',
+        b"*1\r\n$4\r\nPINGxx\r\n",
+        b"*1\r\n$2147483647\r\n",
+    ],
+)
 def test_odd_but_valid_requests_match_redis(server, real, data):
     assert exchange(server.port, data) == exchange(real.port, data)
 
@@ -82,8 +93,7 @@ def test_ten_thousand_pipelined_commands_in_one_write_answer_in_order(server):
 
 
 def test_inline_commands_work(server):
-    assert exchange(server.port, b"PING\r\nECHO \"a b\"\r\nPING hello\r\n")[0] == \
-        b"+PONG\r\n$3\r\na b\r\n$5\r\nhello\r\n"
+    assert exchange(server.port, b'PING\r\nECHO "a b"\r\nPING hello\r\n')[0] == b"+PONG\r\n$3\r\na b\r\n$5\r\nhello\r\n"
 
 
 def test_binary_safe_keys_and_values(server):
@@ -102,13 +112,25 @@ def test_a_client_that_disconnects_mid_command_does_not_disturb_the_server(serve
 
 
 @needs_redis
-@pytest.mark.parametrize("commands", [
-    [["HELLO", "3"]],
-    [["HELLO", "3"], ["SET", "r3", "1"], ["GET", "r3"], ["GET", "missing"], ["INCRBYFLOAT", "f3", "1.5"],
-     ["CONFIG", "GET", "maxmemory"], ["HELLO", "2"], ["GET", "missing"], ["CONFIG", "GET", "maxmemory"]],
-    [["HELLO", "4"]],
-    [["HELLO", "3"], ["PING"], ["ECHO", "x"], ["MGET", "r3", "nope"]],
-])
+@pytest.mark.parametrize(
+    "commands",
+    [
+        [["HELLO", "3"]],
+        [
+            ["HELLO", "3"],
+            ["SET", "r3", "1"],
+            ["GET", "r3"],
+            ["GET", "missing"],
+            ["INCRBYFLOAT", "f3", "1.5"],
+            ["CONFIG", "GET", "maxmemory"],
+            ["HELLO", "2"],
+            ["GET", "missing"],
+            ["CONFIG", "GET", "maxmemory"],
+        ],
+        [["HELLO", "4"]],
+        [["HELLO", "3"], ["PING"], ["ECHO", "x"], ["MGET", "r3", "nope"]],
+    ],
+)
 def test_resp3_encodings_match_redis(server, real, commands):
     replies = []
     for port in (server.port, real.port):
@@ -123,8 +145,14 @@ def test_resp3_encodings_match_redis(server, real, commands):
 
 @needs_redis
 def test_unauthenticated_limits_match_redis(tmp_path):
-    with redislite("--requirepass", "secret", cwd=tmp_path) as ours, \
-            real_redis("--requirepass", "secret", cwd=tmp_path) as theirs:
-        for data in (b"*11\r\n", b"*2\r\n$3\r\nGET\r\n$16385\r\n", b"*1\r\n$4\r\nPING\r\n",
-                     b"*2\r\n$4\r\nAUTH\r\n$5\r\nwrong\r\n"):
+    with (
+        redislite("--requirepass", "secret", cwd=tmp_path) as ours,
+        real_redis("--requirepass", "secret", cwd=tmp_path) as theirs,
+    ):
+        for data in (
+            b"*11\r\n",
+            b"*2\r\n$3\r\nGET\r\n$16385\r\n",
+            b"*1\r\n$4\r\nPING\r\n",
+            b"*2\r\n$4\r\nAUTH\r\n$5\r\nwrong\r\n",
+        ):
             assert exchange(ours.port, data) == exchange(theirs.port, data), data

@@ -30,36 +30,114 @@ def rss_mb(pid: int) -> float:
 # Each checked against redis-server 7.0.15 (the oracle fixture compares them on every run).
 FRAMES = [
     # the NUL byte that made the inline splitter loop forever, and its relatives: Redis waits on the line
-    b"PING\x00\r\n", b"PING\x00 foo\r\nPING\r\n", b"\x00PING\r\n", b"PING\r\nPING\x00\r\n",
-    b"*1\x00\r\n$4\r\nPING\r\n", b"*1\r\n$4\x00\r\nPING\r\n", b"*1\r\n\x00$4\r\nPING\r\n",
-    b"PING\x00" + b"x" * 70000, b"*1\x00" + b"x" * 70000, b"*1\r\n$4\x00" + b"x" * 70000,
+    b"PING\x00\r\n",
+    b"PING\x00 foo\r\nPING\r\n",
+    b"\x00PING\r\n",
+    b"PING\r\nPING\x00\r\n",
+    b"*1\x00\r\n$4\r\nPING\r\n",
+    b"*1\r\n$4\x00\r\nPING\r\n",
+    b"*1\r\n\x00$4\r\nPING\r\n",
+    b"PING\x00" + b"x" * 70000,
+    b"*1\x00" + b"x" * 70000,
+    b"*1\r\n$4\x00" + b"x" * 70000,
     b"*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPI\x00G\r\n",
     # header lines ending in CR and another byte
-    b"*1\r\n$4\rxPING\r\n", b"*1\rx$4\r\nPING\r\n", b"*1\r\n$4\r\rPING\r\n", b"*1\r\r$4\r\nPING\r\n",
-    b"*1\r\n$4\rxPING\r\n*1\r\n$4\r\nPING\r\n", b"*1" + b"\r" * 10,
+    b"*1\r\n$4\rxPING\r\n",
+    b"*1\rx$4\r\nPING\r\n",
+    b"*1\r\n$4\r\rPING\r\n",
+    b"*1\r\r$4\r\nPING\r\n",
+    b"*1\r\n$4\rxPING\r\n*1\r\n$4\r\nPING\r\n",
+    b"*1" + b"\r" * 10,
     # bad counts and lengths
-    b"*\r\n", b"*-\r\n", b"*-1\r\n", b"*-0\r\n", b"*0\r\n", b"*-2147483648\r\n", b"*-9223372036854775809\r\n",
-    b"*9223372036854775807\r\n", b"*99999999999999999999\r\n", b"*2147483648\r\n", b"*1 \r\n", b"*01\r\n",
-    b"*1\r\n$\r\n", b"*1\r\n$-\r\n", b"*1\r\n$-0\r\n", b"*1\r\n$-1\r\n", b"*1\r\n$0\r\n\r\n", b"*1\r\n$0\r\nxx",
-    b"*1\r\n$9223372036854775807\r\n", b"*1\r\n$9223372036854775808\r\n", b"*1\r\n$536870913\r\n",
+    b"*\r\n",
+    b"*-\r\n",
+    b"*-1\r\n",
+    b"*-0\r\n",
+    b"*0\r\n",
+    b"*-2147483648\r\n",
+    b"*-9223372036854775809\r\n",
+    b"*9223372036854775807\r\n",
+    b"*99999999999999999999\r\n",
+    b"*2147483648\r\n",
+    b"*1 \r\n",
+    b"*01\r\n",
+    b"*1\r\n$\r\n",
+    b"*1\r\n$-\r\n",
+    b"*1\r\n$-0\r\n",
+    b"*1\r\n$-1\r\n",
+    b"*1\r\n$0\r\n\r\n",
+    b"*1\r\n$0\r\nxx",
+    b"*1\r\n$9223372036854775807\r\n",
+    b"*1\r\n$9223372036854775808\r\n",
+    b"*1\r\n$536870913\r\n",
     b"*1\r\n$4\r\nPING\r\n*1\r\n$536870913\r\n",
     # payload trailers Redis does not look at
-    b"*1\r\n$4\r\nPINGxxPING\r\n", b"*2\r\n$4\r\nECHO\r\n$1\r\nab\r\n",
+    b"*1\r\n$4\r\nPINGxxPING\r\n",
+    b"*2\r\n$4\r\nECHO\r\n$1\r\nab\r\n",
     # RESP3 (and RESP2 reply) types where a bulk string belongs, and at a command boundary
-    b"*1\r\n*1\r\n$4\r\nPING\r\n", b"*1\r\n:1\r\n", b"*1\r\n_\r\n", b"*1\r\n#t\r\n", b"*1\r\n,1.5\r\n",
-    b"*1\r\n(1\r\n", b"*1\r\n=5\r\ntxt:a\r\n", b"*1\r\n%1\r\n", b"*1\r\n~1\r\n", b"*1\r\n>1\r\n", b"*1\r\n|1\r\n",
-    b"*1\r\n!3\r\nerr\r\n", b"*1\r\n-ERR\r\n", b"*1\r\n+PING\r\n", b"*1\r\n\r\n", b"*1\r\n\n\r\n", b"*1\r\n\xff\r\n",
-    b"*1\r\n%1\r\n*1\r\n$1\r\na\r\n$1\r\nb\r\n", b"*2\r\n$4\r\nECHO\r\n(12345678901234567890\r\n",
-    b"*1\r\n$4\r\nPING\r\n~1\r\n$4\r\nPING\r\n", b"*1\r\n$4\r\nPING\r\n>1\r\n$4\r\nPING\r\n",
-    b"*1\r\n$4\r\nPING\r\n|1\r\n$1\r\na\r\n$1\r\nb\r\n", b"*1\r\n$4\r\nPING\r\n%1\r\n$1\r\na\r\n$1\r\nb\r\n",
-    b"%1\r\n$4\r\nPING\r\n$4\r\nPONG\r\n", b"~1\r\n$4\r\nPING\r\n", b">1\r\n", b"_\r\n", b":1\r\n", b"-ERR x\r\n",
+    b"*1\r\n*1\r\n$4\r\nPING\r\n",
+    b"*1\r\n:1\r\n",
+    b"*1\r\n_\r\n",
+    b"*1\r\n#t\r\n",
+    b"*1\r\n,1.5\r\n",
+    b"*1\r\n(1\r\n",
+    b"*1\r\n=5\r\ntxt:a\r\n",
+    b"*1\r\n%1\r\n",
+    b"*1\r\n~1\r\n",
+    b"*1\r\n>1\r\n",
+    b"*1\r\n|1\r\n",
+    b"*1\r\n!3\r\nerr\r\n",
+    b"*1\r\n-ERR\r\n",
+    b"*1\r\n+PING\r\n",
+    b"*1\r\n\r\n",
+    b"*1\r\n\n\r\n",
+    b"*1\r\n\xff\r\n",
+    b"*1\r\n%1\r\n*1\r\n$1\r\na\r\n$1\r\nb\r\n",
+    b"*2\r\n$4\r\nECHO\r\n(12345678901234567890\r\n",
+    b"*1\r\n$4\r\nPING\r\n~1\r\n$4\r\nPING\r\n",
+    b"*1\r\n$4\r\nPING\r\n>1\r\n$4\r\nPING\r\n",
+    b"*1\r\n$4\r\nPING\r\n|1\r\n$1\r\na\r\n$1\r\nb\r\n",
+    b"*1\r\n$4\r\nPING\r\n%1\r\n$1\r\na\r\n$1\r\nb\r\n",
+    b"%1\r\n$4\r\nPING\r\n$4\r\nPONG\r\n",
+    b"~1\r\n$4\r\nPING\r\n",
+    b">1\r\n",
+    b"_\r\n",
+    b":1\r\n",
+    b"-ERR x\r\n",
     # inline commands: sdssplitargs's rules
-    b"\r\n", b"\n", b"\r\r\n", b"   \r\n", b"\x0b\r\n", b"PING\rPING\r\n", b"ECHO a\x0bb\r\n", b"ECHO \x0bb\r\n",
-    b'ECHO "a"\x0bb\r\n', b'ECHO "a"\x0cb\r\n', b'ECHO "\\x4"\r\n', b'ECHO "\\x4g"\r\n', b'ECHO "\\xZZ"\r\n',
-    b'ECHO "\\"\r\n', b'ECHO "a\\\r\n', b"ECHO 'a\\\r\n", b"ECHO 'a\\'\r\n", b"ECHO 'a'b\r\n", b"ECHO 'a' b\r\n",
-    b'ECHO a"b c"\r\n', b'ECHO ""\r\n', b'ECHO "\\q"\r\n', b'ECHO "\\n\\r\\t\\b\\a"\r\n', b'ECHO "a\rb"\r\n',
-    b"ECHO a\r\r\n", b'ECHO "a"\r\r\n', b'ECHO "a\r\r\n', b"x" * 65536, b"x" * 65537, b"x" * 65536 + b"\n",
-    b"PING\r\n*1\r\n$4\r\nPING\r\n", b"*1\r\n$4\r\nPING\r\nPING\r\n", b"*1\r\n$4\r\nPING\r\n*",
+    b"\r\n",
+    b"\n",
+    b"\r\r\n",
+    b"   \r\n",
+    b"\x0b\r\n",
+    b"PING\rPING\r\n",
+    b"ECHO a\x0bb\r\n",
+    b"ECHO \x0bb\r\n",
+    b'ECHO "a"\x0bb\r\n',
+    b'ECHO "a"\x0cb\r\n',
+    b'ECHO "\\x4"\r\n',
+    b'ECHO "\\x4g"\r\n',
+    b'ECHO "\\xZZ"\r\n',
+    b'ECHO "\\"\r\n',
+    b'ECHO "a\\\r\n',
+    b"ECHO 'a\\\r\n",
+    b"ECHO 'a\\'\r\n",
+    b"ECHO 'a'b\r\n",
+    b"ECHO 'a' b\r\n",
+    b'ECHO a"b c"\r\n',
+    b'ECHO ""\r\n',
+    b'ECHO "\\q"\r\n',
+    b'ECHO "\\n\\r\\t\\b\\a"\r\n',
+    b'ECHO "a\rb"\r\n',
+    b"ECHO a\r\r\n",
+    b'ECHO "a"\r\r\n',
+    b'ECHO "a\r\r\n',
+    b"x" * 65536,
+    b"x" * 65537,
+    b"x" * 65536 + b"\n",
+    b"PING\r\n*1\r\n$4\r\nPING\r\n",
+    b"*1\r\n$4\r\nPING\r\nPING\r\n",
+    b"*1\r\n$4\r\nPING\r\n*",
 ]
 
 
@@ -79,8 +157,10 @@ def test_malformed_frames_sent_in_pieces_get_what_redis_sends_for_them_whole(ser
 @needs_redis
 @pytest.mark.timeout(60)
 def test_a_nul_byte_before_auth_neither_hangs_the_server_nor_grows_it(tmp_path):
-    with redislite("--requirepass", "secret", cwd=tmp_path) as ours, \
-            real_redis("--requirepass", "secret", cwd=tmp_path) as theirs:
+    with (
+        redislite("--requirepass", "secret", cwd=tmp_path) as ours,
+        real_redis("--requirepass", "secret", cwd=tmp_path) as theirs,
+    ):
         base = rss_mb(ours.process.pid)
         with socket.create_connection(("127.0.0.1", ours.port)) as stuck:
             stuck.sendall(b"PING\x00\r\n")
@@ -110,8 +190,10 @@ def test_a_header_ending_in_cr_without_lf_is_answered_and_logs_nothing(tmp_path)
     with redislite("--save", "", cwd=tmp_path, stderr_path=log_path) as server:
         for _ in range(3):
             assert exchange(server.port, b"*1\r\n$4\rxPING\r\n") == (b"+PONG\r\n", False)
-        assert exchange(server.port, b"*2\r\n$4\r\nECHO\r\n$1\rxa\r\n*1\r\n%1\r\n") == \
-            (b"$1\r\na\r\n-ERR Protocol error: expected '$', got '%'\r\n", True)
+        assert exchange(server.port, b"*2\r\n$4\r\nECHO\r\n$1\rxa\r\n*1\r\n%1\r\n") == (
+            b"$1\r\na\r\n-ERR Protocol error: expected '$', got '%'\r\n",
+            True,
+        )
     log = log_path.read_text()
     assert "Traceback" not in log and '"level": "error"' not in log
 
@@ -207,14 +289,27 @@ def test_a_connection_and_its_client_are_freed_without_the_cyclic_collector():
     from redislite.engine.client import Client
     from redislite.server.connection import Connection
 
-    requests = [b"PING\r\n", b"*2\r\n$3\r\nGET\r\n$1000\r\nab", b"SUBSCRIBE a\r\nPSUBSCRIBE a*\r\n",
-                b"CLIENT SETNAME x\r\nCLIENT TRACKING on\r\nGET k\r\n", b"CLIENT TRACKING on BCAST PREFIX p\r\n",
-                b"WATCH k\r\nMULTI\r\nGET k\r\n", b"BLPOP k 0\r\n", b"MONITOR\r\n", b"CLIENT REPLY OFF\r\nPING\r\n",
-                b"CLIENT REPLY SKIP\r\nPING\r\n", b"HELLO 3\r\nPING\r\n", b"*1\r\n$4\rxPING\r\n", b"PING\x00\r\n",
-                b"XREAD BLOCK 0 STREAMS s $\r\n", b"SSUBSCRIBE c\r\n", b"*1\r\n%1\r\n",
-                # an error a script caught: Lua keeps it until its collector runs, and it held the command's frames
-                b"EVAL \"pcall(redis.call, 'NOSUCH') return 1\" 0\r\n",
-                b"FUNCTION LOAD \"#!lua name=lib\\nredis.call('PING')\"\r\n"]
+    requests = [
+        b"PING\r\n",
+        b"*2\r\n$3\r\nGET\r\n$1000\r\nab",
+        b"SUBSCRIBE a\r\nPSUBSCRIBE a*\r\n",
+        b"CLIENT SETNAME x\r\nCLIENT TRACKING on\r\nGET k\r\n",
+        b"CLIENT TRACKING on BCAST PREFIX p\r\n",
+        b"WATCH k\r\nMULTI\r\nGET k\r\n",
+        b"BLPOP k 0\r\n",
+        b"MONITOR\r\n",
+        b"CLIENT REPLY OFF\r\nPING\r\n",
+        b"CLIENT REPLY SKIP\r\nPING\r\n",
+        b"HELLO 3\r\nPING\r\n",
+        b"*1\r\n$4\rxPING\r\n",
+        b"PING\x00\r\n",
+        b"XREAD BLOCK 0 STREAMS s $\r\n",
+        b"SSUBSCRIBE c\r\n",
+        b"*1\r\n%1\r\n",
+        # an error a script caught: Lua keeps it until its collector runs, and it held the command's frames
+        b"EVAL \"pcall(redis.call, 'NOSUCH') return 1\" 0\r\n",
+        b"FUNCTION LOAD \"#!lua name=lib\\nredis.call('PING')\"\r\n",
+    ]
 
     def remaining() -> list:
         return [o for o in gc.get_objects() if o.__class__ is Connection or (o.__class__ is Client and o.addr)]

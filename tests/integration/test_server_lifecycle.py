@@ -23,7 +23,7 @@ def send_and_read(sock: socket.socket, request: bytes) -> bytes:
     """One bulk-string reply (INFO's), header and all."""
     sock.sendall(request)
     data = sock.recv(65536)
-    header = data[:data.index(b"\r\n") + 2]
+    header = data[: data.index(b"\r\n") + 2]
     while len(data) < len(header) + int(header[1:-2]) + 2:
         data += sock.recv(65536)
     return data
@@ -105,6 +105,6 @@ def test_the_latency_monitor_records_a_slow_command_once_enabled(tmp_path):
         assert client.execute_command("LATENCY", "LATEST") == []
         client.config_set("latency-monitor-threshold", 10)
         client.execute_command("DEBUG", "SLEEP", "0.05")
-        (event, _timestamp, latest_ms, max_ms), = client.execute_command("LATENCY", "LATEST")
+        ((event, _timestamp, latest_ms, max_ms),) = client.execute_command("LATENCY", "LATEST")
         assert event == b"command" and 40 <= latest_ms <= max_ms
         client.close()

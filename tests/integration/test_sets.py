@@ -66,28 +66,61 @@ def test_sscan_returns_every_member_of_a_big_set_once_despite_writes(r):
 
 
 def test_set_errors_match_redis(lite, o):
-    assert_same_replies(lite, o, [
-        ["SET", "str", "x"], ["SADD", "s", "1", "2", "a"],
-        ["SADD", "str", "a"], ["SPOP", "s", "-1"], ["SPOP", "s", "1", "2"], ["SRANDMEMBER", "s", "abc"],
-        ["SRANDMEMBER", "s", "-9223372036854775808"], ["SINTERCARD", "0", "s"], ["SINTERCARD", "3", "s"],
-        ["SINTERCARD", "1", "s", "LIMIT", "-1"], ["SINTERCARD", "1", "s", "FOO"], ["SINTER", "missing", "str"],
-        ["SMOVE", "missing", "str", "a"], ["SMOVE", "s", "str", "a"], ["SMOVE", "s", "s", "a"],
-        ["SSCAN", "s", "0", "COUNT", "0"], ["SSCAN", "str", "0"], ["SUNIONSTORE", "d", "s", "str"],
-        ["COMMAND", "GETKEYS", "SINTERCARD", "2", "a", "b", "LIMIT", "1"],
-    ])
+    assert_same_replies(
+        lite,
+        o,
+        [
+            ["SET", "str", "x"],
+            ["SADD", "s", "1", "2", "a"],
+            ["SADD", "str", "a"],
+            ["SPOP", "s", "-1"],
+            ["SPOP", "s", "1", "2"],
+            ["SRANDMEMBER", "s", "abc"],
+            ["SRANDMEMBER", "s", "-9223372036854775808"],
+            ["SINTERCARD", "0", "s"],
+            ["SINTERCARD", "3", "s"],
+            ["SINTERCARD", "1", "s", "LIMIT", "-1"],
+            ["SINTERCARD", "1", "s", "FOO"],
+            ["SINTER", "missing", "str"],
+            ["SMOVE", "missing", "str", "a"],
+            ["SMOVE", "s", "str", "a"],
+            ["SMOVE", "s", "s", "a"],
+            ["SSCAN", "s", "0", "COUNT", "0"],
+            ["SSCAN", "str", "0"],
+            ["SUNIONSTORE", "d", "s", "str"],
+            ["COMMAND", "GETKEYS", "SINTERCARD", "2", "a", "b", "LIMIT", "1"],
+        ],
+    )
 
 
 def test_set_encodings_follow_redis(lite, o):
-    assert_same_replies(lite, o, [
-        ["SADD", "ints", "1", "2", "-5"], ["OBJECT", "ENCODING", "ints"],
-        ["SADD", "ints", "007"], ["OBJECT", "ENCODING", "ints"], ["SREM", "ints", "007"],
-        ["OBJECT", "ENCODING", "ints"], ["SADD", "minus0", "-0"], ["OBJECT", "ENCODING", "minus0"],
-        ["CONFIG", "SET", "set-max-intset-entries", "2"], ["SADD", "few", "1", "2"], ["OBJECT", "ENCODING", "few"],
-        ["SADD", "few", "3"], ["OBJECT", "ENCODING", "few"], ["SINTERSTORE", "d", "few", "few"],
-        ["OBJECT", "ENCODING", "d"], ["SDIFFSTORE", "d2", "few", "ints"], ["OBJECT", "ENCODING", "d2"],
-        ["CONFIG", "SET", "set-max-intset-entries", "512"],
-        ["SMOVE", "ints", "moved", "1"], ["OBJECT", "ENCODING", "moved"], ["TYPE", "moved"],
-    ])
+    assert_same_replies(
+        lite,
+        o,
+        [
+            ["SADD", "ints", "1", "2", "-5"],
+            ["OBJECT", "ENCODING", "ints"],
+            ["SADD", "ints", "007"],
+            ["OBJECT", "ENCODING", "ints"],
+            ["SREM", "ints", "007"],
+            ["OBJECT", "ENCODING", "ints"],
+            ["SADD", "minus0", "-0"],
+            ["OBJECT", "ENCODING", "minus0"],
+            ["CONFIG", "SET", "set-max-intset-entries", "2"],
+            ["SADD", "few", "1", "2"],
+            ["OBJECT", "ENCODING", "few"],
+            ["SADD", "few", "3"],
+            ["OBJECT", "ENCODING", "few"],
+            ["SINTERSTORE", "d", "few", "few"],
+            ["OBJECT", "ENCODING", "d"],
+            ["SDIFFSTORE", "d2", "few", "ints"],
+            ["OBJECT", "ENCODING", "d2"],
+            ["CONFIG", "SET", "set-max-intset-entries", "512"],
+            ["SMOVE", "ints", "moved", "1"],
+            ["OBJECT", "ENCODING", "moved"],
+            ["TYPE", "moved"],
+        ],
+    )
 
 
 def test_resp3_smembers_and_set_algebra_reply_sets(r, server):

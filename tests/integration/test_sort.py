@@ -124,39 +124,45 @@ def test_alpha_stops_at_a_nul_byte_except_when_storing(r):
 # -- LIMIT -----------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("offset, count, expected", [
-    (0, 2, [b"1", b"2"]),
-    (2, 2, [b"3", b"4"]),
-    (3, 100, [b"4", b"5"]),
-    (0, 0, []),
-    (1, -1, [b"2", b"3", b"4", b"5"]),
-    (3, -5, [b"4", b"5"]),
-    (-3, 2, [b"1", b"2"]),
-    (5, 1, []),
-    (100, 1, []),
-    (4, 1, [b"5"]),
-    (2, 9223372036854775807, [b"3", b"4", b"5"]),
-    (-9223372036854775808, 9223372036854775807, [b"1", b"2", b"3", b"4", b"5"]),
-    (9223372036854775807, -9223372036854775808, []),
-])
+@pytest.mark.parametrize(
+    "offset, count, expected",
+    [
+        (0, 2, [b"1", b"2"]),
+        (2, 2, [b"3", b"4"]),
+        (3, 100, [b"4", b"5"]),
+        (0, 0, []),
+        (1, -1, [b"2", b"3", b"4", b"5"]),
+        (3, -5, [b"4", b"5"]),
+        (-3, 2, [b"1", b"2"]),
+        (5, 1, []),
+        (100, 1, []),
+        (4, 1, [b"5"]),
+        (2, 9223372036854775807, [b"3", b"4", b"5"]),
+        (-9223372036854775808, 9223372036854775807, [b"1", b"2", b"3", b"4", b"5"]),
+        (9223372036854775807, -9223372036854775808, []),
+    ],
+)
 def test_limit_windows(r, offset, count, expected):
     r.rpush("l", 5, 3, 1, 4, 2)
     assert sort(r, "l", "LIMIT", offset, count) == expected
 
 
-@pytest.mark.parametrize("args, error", [
-    (["LIMIT", "a", "1"], "value is not an integer or out of range"),
-    (["LIMIT", "1", "1.5"], "value is not an integer or out of range"),
-    (["LIMIT", "1", "99999999999999999999"], "value is not an integer or out of range"),
-    (["LIMIT", "1"], "syntax error"),
-    (["LIMIT"], "syntax error"),
-    (["FOO", "LIMIT", "a", "b"], "syntax error"),
-    (["LIMIT", "a", "b", "FOO"], "value is not an integer or out of range"),
-    (["BY"], "syntax error"),
-    (["GET"], "syntax error"),
-    (["STORE"], "syntax error"),
-    (["ALPHA", "DESC", "ASCENDING"], "syntax error"),
-])
+@pytest.mark.parametrize(
+    "args, error",
+    [
+        (["LIMIT", "a", "1"], "value is not an integer or out of range"),
+        (["LIMIT", "1", "1.5"], "value is not an integer or out of range"),
+        (["LIMIT", "1", "99999999999999999999"], "value is not an integer or out of range"),
+        (["LIMIT", "1"], "syntax error"),
+        (["LIMIT"], "syntax error"),
+        (["FOO", "LIMIT", "a", "b"], "syntax error"),
+        (["LIMIT", "a", "b", "FOO"], "value is not an integer or out of range"),
+        (["BY"], "syntax error"),
+        (["GET"], "syntax error"),
+        (["STORE"], "syntax error"),
+        (["ALPHA", "DESC", "ASCENDING"], "syntax error"),
+    ],
+)
 def test_option_errors(r, args, error):
     r.rpush("l", 1, 2)
     with pytest.raises(redis.ResponseError, match=f"^{error}$"):
@@ -257,7 +263,16 @@ def test_get_returns_values_for_each_element_in_order(r):
     r.mset({"name_1": "one", "name_3": "three"})
     r.hset("obj_2", "color", "red")
     assert sort(r, "l", "GET", "name_*", "GET", "#", "GET", "obj_*->color") == [
-        b"one", b"1", None, None, b"2", b"red", b"three", b"3", None]
+        b"one",
+        b"1",
+        None,
+        None,
+        b"2",
+        b"red",
+        b"three",
+        b"3",
+        None,
+    ]
 
 
 def test_get_of_a_pattern_without_a_star_or_a_wrong_type_is_nil(r):
@@ -266,7 +281,11 @@ def test_get_of_a_pattern_without_a_star_or_a_wrong_type_is_nil(r):
     r.rpush("k_a", "list")
     r.set("h_a", "string, not a hash")
     assert sort(r, "l", "ALPHA", "GET", "fixed", "GET", "k_*", "GET", "h_*->f", "GET", "#\x00x") == [
-        None, None, None, b"a"]
+        None,
+        None,
+        None,
+        b"a",
+    ]
 
 
 def test_get_replies_nulls_in_resp3(server, r):
@@ -352,7 +371,13 @@ def test_sort_ro_sorts_like_sort(r):
     r.mset({"w_a": 3, "w_b": 2, "w_c": 1})
     assert r.execute_command("SORT_RO", "l", "ALPHA") == [b"a", b"b", b"c"]
     assert r.execute_command("SORT_RO", "l", "BY", "w_*", "GET", "#", "GET", "w_*") == [
-        b"c", b"1", b"b", b"2", b"a", b"3"]
+        b"c",
+        b"1",
+        b"b",
+        b"2",
+        b"a",
+        b"3",
+    ]
 
 
 def test_sort_ro_has_no_store_option(r):
@@ -393,6 +418,7 @@ def test_lookups_count_keyspace_hits_and_misses(r):
 def test_command_getkeys_finds_the_key_and_the_last_store(lite):
     def getkeys(*args):
         return lite.execute_command("COMMAND", "GETKEYS", *args)
+
     assert getkeys("SORT", "l") == [b"l"]
     assert getkeys("SORT", "l", "BY", "w_*", "GET", "#", "STORE", "d") == [b"l", b"d"]
     assert getkeys("SORT", "l", "STORE", "d", "STORE", "e") == [b"l", b"e"]
@@ -415,22 +441,32 @@ def test_command_info_flags_and_categories(lite):
 
 def test_tricky_sorts_match_redis(lite, o):
     """Ties that Redis's partial quicksort (BY + LIMIT) leaves in its own order, and other corner cases."""
-    setup = [["RPUSH", "l", *[f"e{i}" for i in range(30)]], ["SET", "w_e3", "b"], ["SET", "w_e7", "a"],
-             ["SET", "w_e20", "b"], ["HSET", "h_e5", "f", "x"], ["HSET", "h_e9", "f", "x"],
-             ["RPUSH", "n", "3", "1", " 2", "0x1", "inf", "-inf", "", "7"],
-             ["RPUSH", "seven", *[f"s{i}" for i in range(7)]],
-             *[["SET", f"v_s{i}", weight] for i, weight in enumerate("babxaaa") if weight != "x"]]
+    setup = [
+        ["RPUSH", "l", *[f"e{i}" for i in range(30)]],
+        ["SET", "w_e3", "b"],
+        ["SET", "w_e7", "a"],
+        ["SET", "w_e20", "b"],
+        ["HSET", "h_e5", "f", "x"],
+        ["HSET", "h_e9", "f", "x"],
+        ["RPUSH", "n", "3", "1", " 2", "0x1", "inf", "-inf", "", "7"],
+        ["RPUSH", "seven", *[f"s{i}" for i in range(7)]],
+        *[["SET", f"v_s{i}", weight] for i, weight in enumerate("babxaaa") if weight != "x"],
+    ]
     commands = setup + [
         ["SORT", "l", "BY", "w_*", "ALPHA"],
         ["SORT", "l", "BY", "w_*", "ALPHA", "DESC"],
         ["SORT", "l", "BY", "w_*", "ALPHA", "LIMIT", "2", "10"],
         ["SORT", "l", "BY", "w_*", "ALPHA", "LIMIT", "2", "10", "DESC"],
         ["SORT", "l", "BY", "h_*->f", "ALPHA", "LIMIT", "0", "5", "GET", "#", "GET", "h_*->f"],
-        ["SORT", "l", "BY", "w_*", "ALPHA", "LIMIT", "25", "10", "STORE", "dst"], ["LRANGE", "dst", "0", "-1"],
+        ["SORT", "l", "BY", "w_*", "ALPHA", "LIMIT", "25", "10", "STORE", "dst"],
+        ["LRANGE", "dst", "0", "-1"],
         ["SORT", "seven", "BY", "v_*", "ALPHA", "DESC", "LIMIT", "0", "6"],  # a partition pass that swaps nothing
         ["SORT", "seven", "BY", "v_*", "ALPHA", "LIMIT", "1", "6"],
-        ["SORT", "n", "LIMIT", "1", "3"], ["SORT", "n", "DESC", "GET", "#", "GET", "nothing"],
+        ["SORT", "n", "LIMIT", "1", "3"],
+        ["SORT", "n", "DESC", "GET", "#", "GET", "nothing"],
         ["SORT", "n", "BY", "nosort", "LIMIT", "-2", "3", "DESC"],
-        ["SORT_RO", "n", "STORE", "x"], ["SORT", "n", "LIMIT", "1"], ["SORT", "n", "ASC\x00x"],
+        ["SORT_RO", "n", "STORE", "x"],
+        ["SORT", "n", "LIMIT", "1"],
+        ["SORT", "n", "ASC\x00x"],
     ]
     assert_same_replies(lite, o, commands)

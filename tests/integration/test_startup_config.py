@@ -49,7 +49,7 @@ def listening_sockets(pid: int) -> list[str]:
         except OSError:
             continue
         if target.startswith("socket:["):
-            inodes.add(target[len("socket:["):-1])
+            inodes.add(target[len("socket:[") : -1])
     found = []
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
@@ -68,31 +68,52 @@ def listening_sockets(pid: int) -> list[str]:
 
 def test_defaults_apply_when_nothing_is_configured(tmp_path):
     with redislite(cwd=tmp_path) as server:
-        assert config_get(server.port, "maxmemory", "maxmemory-policy", "hz", "databases", "loglevel",
-                          "appendonly", "tcp-backlog", "maxclients") == {
-            "maxmemory": "0", "maxmemory-policy": "noeviction", "hz": "10", "databases": "16",
-            "loglevel": "notice", "appendonly": "no", "tcp-backlog": "511", "maxclients": "10000"}
+        assert config_get(
+            server.port,
+            "maxmemory",
+            "maxmemory-policy",
+            "hz",
+            "databases",
+            "loglevel",
+            "appendonly",
+            "tcp-backlog",
+            "maxclients",
+        ) == {
+            "maxmemory": "0",
+            "maxmemory-policy": "noeviction",
+            "hz": "10",
+            "databases": "16",
+            "loglevel": "notice",
+            "appendonly": "no",
+            "tcp-backlog": "511",
+            "maxclients": "10000",
+        }
 
 
 def test_each_source_overrides_the_ones_below_it(tmp_path):
     # Every source sets maxmemory; each lower source also sets one parameter no higher source touches,
     # so the test sees both that a source is read and that the next one up wins over it.
-    (tmp_path / ".env").write_text("REDISLITE_MAX_MEMORY_MB=1\nREDISLITE_LOG_LEVEL=warning\n"
-                                   "REDISLITE_TTL_CHECK_INTERVAL_MS=20\nREDISLITE_EVICTION_POLICY=lfu\n"
-                                   "REDISLITE_DATA_DIR=/from/dotenv\n")
-    env = {"REDISLITE_MAX_MEMORY_MB": "2", "REDISLITE_TTL_CHECK_INTERVAL_MS": "25",
-           "REDISLITE_EVICTION_POLICY": "random", "REDISLITE_DATA_DIR": str(tmp_path)}
+    (tmp_path / ".env").write_text(
+        "REDISLITE_MAX_MEMORY_MB=1\nREDISLITE_LOG_LEVEL=warning\n"
+        "REDISLITE_TTL_CHECK_INTERVAL_MS=20\nREDISLITE_EVICTION_POLICY=lfu\n"
+        "REDISLITE_DATA_DIR=/from/dotenv\n"
+    )
+    env = {
+        "REDISLITE_MAX_MEMORY_MB": "2",
+        "REDISLITE_TTL_CHECK_INTERVAL_MS": "25",
+        "REDISLITE_EVICTION_POLICY": "random",
+        "REDISLITE_DATA_DIR": str(tmp_path),
+    }
     conf = tmp_path / "redis.conf"
     conf.write_text("# a redis.conf\nmaxmemory 3mb\nmaxmemory-policy volatile-ttl\n\ntimeout 7\n")
     with redislite("--maxmemory", "4mb", "--timeout", "9", cwd=tmp_path, env=env, config_file=conf) as server:
-        assert config_get(server.port, "maxmemory", "timeout", "maxmemory-policy", "hz", "loglevel",
-                          "databases") == {
-            "maxmemory": str(4 * 1024**2),          # flags beat the config file
-            "timeout": "9",                         # flags beat the config file
-            "maxmemory-policy": "volatile-ttl",     # the config file beats the environment
-            "hz": "40",                             # the environment beats .env (1000 ms / 25 ms)
-            "loglevel": "warning",                  # .env beats the defaults
-            "databases": "16",                      # the default where nobody says otherwise
+        assert config_get(server.port, "maxmemory", "timeout", "maxmemory-policy", "hz", "loglevel", "databases") == {
+            "maxmemory": str(4 * 1024**2),  # flags beat the config file
+            "timeout": "9",  # flags beat the config file
+            "maxmemory-policy": "volatile-ttl",  # the config file beats the environment
+            "hz": "40",  # the environment beats .env (1000 ms / 25 ms)
+            "loglevel": "warning",  # .env beats the defaults
+            "databases": "16",  # the default where nobody says otherwise
         }
         assert Path(config_get(server.port, "dir")["dir"]).resolve() == tmp_path.resolve()
 
@@ -101,7 +122,9 @@ def test_dotenv_file_in_the_working_directory_is_read(tmp_path):
     (tmp_path / ".env").write_text("REDISLITE_MAX_MEMORY_MB=7\nREDISLITE_EVICTION_POLICY=allkeys-random\n")
     with redislite(cwd=tmp_path) as server:
         assert config_get(server.port, "maxmemory", "maxmemory-policy") == {
-            "maxmemory": str(7 * 1024**2), "maxmemory-policy": "allkeys-random"}
+            "maxmemory": str(7 * 1024**2),
+            "maxmemory-policy": "allkeys-random",
+        }
 
 
 def test_environment_beats_dotenv_whichever_spelling_each_uses(tmp_path):
@@ -116,7 +139,10 @@ def test_config_file_beats_environment_and_flags_beat_config_file(tmp_path):
     env = {"REDISLITE_EVICTION_POLICY": "lru", "REDISLITE_LOG_LEVEL": "debug"}
     with redislite("--slowlog-max-len", "88", cwd=tmp_path, env=env, config_file=conf) as server:
         assert config_get(server.port, "maxmemory-policy", "slowlog-max-len", "loglevel") == {
-            "maxmemory-policy": "allkeys-lfu", "slowlog-max-len": "88", "loglevel": "debug"}
+            "maxmemory-policy": "allkeys-lfu",
+            "slowlog-max-len": "88",
+            "loglevel": "debug",
+        }
 
 
 # -- the seed's variables on a started server -------------------------------------------------------------------
@@ -131,12 +157,15 @@ def test_redislite_tcp_port_sets_the_listening_port(tmp_path):
         assert [address.endswith(f":{port:04X}") for address in listening_sockets(server.process.pid)] == [True]
 
 
-@pytest.mark.parametrize("variable,value,parameter,expected", [
-    ("REDISLITE_MAX_MEMORY_MB", "20", "maxmemory", "20971520"),
-    ("REDISLITE_EVICTION_POLICY", "lru", "maxmemory-policy", "allkeys-lru"),
-    ("REDISLITE_TTL_CHECK_INTERVAL_MS", "50", "hz", "20"),
-    ("REDISLITE_LOG_LEVEL", "warning", "loglevel", "warning"),
-])
+@pytest.mark.parametrize(
+    "variable,value,parameter,expected",
+    [
+        ("REDISLITE_MAX_MEMORY_MB", "20", "maxmemory", "20971520"),
+        ("REDISLITE_EVICTION_POLICY", "lru", "maxmemory-policy", "allkeys-lru"),
+        ("REDISLITE_TTL_CHECK_INTERVAL_MS", "50", "hz", "20"),
+        ("REDISLITE_LOG_LEVEL", "warning", "loglevel", "warning"),
+    ],
+)
 def test_seed_variable_reaches_the_running_server(tmp_path, variable, value, parameter, expected):
     with redislite(cwd=tmp_path, env={variable: value}) as server:
         assert config_get(server.port, parameter) == {parameter: expected}
@@ -153,12 +182,26 @@ def test_redislite_data_dir_becomes_dir(tmp_path):
 
 
 def test_redis_server_style_persistence_and_memory_flags_are_accepted(tmp_path):
-    flags = ["--save", "", "--appendonly", "no", "--maxmemory", "20mb", "--maxmemory-policy", "allkeys-lru",
-             "--dbfilename", "x.rdb"]
+    flags = [
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--maxmemory",
+        "20mb",
+        "--maxmemory-policy",
+        "allkeys-lru",
+        "--dbfilename",
+        "x.rdb",
+    ]
     with redislite(*flags, cwd=tmp_path) as server:
         assert config_get(server.port, "save", "appendonly", "maxmemory", "maxmemory-policy", "dbfilename") == {
-            "save": "", "appendonly": "no", "maxmemory": "20971520", "maxmemory-policy": "allkeys-lru",
-            "dbfilename": "x.rdb"}
+            "save": "",
+            "appendonly": "no",
+            "maxmemory": "20971520",
+            "maxmemory-policy": "allkeys-lru",
+            "dbfilename": "x.rdb",
+        }
 
 
 def test_a_flag_value_may_span_several_words(tmp_path):
@@ -182,8 +225,13 @@ def wait_for_stderr(process: subprocess.Popen, needle: str, timeout: float = 15)
 def test_port_zero_starts_without_a_tcp_listener(tmp_path):
     with redislite(cwd=tmp_path) as normal:  # the probe does find a listener when there is one
         assert len(listening_sockets(normal.process.pid)) >= 1
-    process = subprocess.Popen([PYTHON, "-m", "redislite", "--port", "0", "--http-port", "0"], cwd=tmp_path,
-                               env=clean_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [PYTHON, "-m", "redislite", "--port", "0", "--http-port", "0"],
+        cwd=tmp_path,
+        env=clean_environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         stderr = wait_for_stderr(process, "server_started")
         assert "server_started" in stderr, stderr
@@ -210,16 +258,16 @@ def console_script() -> str:
 def test_both_entry_points_start_a_server_that_answers_ping(tmp_path, entry):
     port = free_port()
     start = [PYTHON, "-m", "redislite"] if entry == "python -m redislite" else [console_script()]
-    with ServerProcess([*start, "--port", str(port), "--http-port", "0"], port, cwd=tmp_path,
-                       env=clean_environment()):
+    with ServerProcess([*start, "--port", str(port), "--http-port", "0"], port, cwd=tmp_path, env=clean_environment()):
         assert ping(port)
 
 
 @pytest.mark.parametrize("entry", ["python -m redislite", "redislite-server"])
 def test_version_flag_prints_a_version_and_exits_zero(tmp_path, entry):
     start = [PYTHON, "-m", "redislite"] if entry == "python -m redislite" else [console_script()]
-    result = subprocess.run([*start, "--version"], capture_output=True, text=True, timeout=30, cwd=tmp_path,
-                            env=clean_environment())
+    result = subprocess.run(
+        [*start, "--version"], capture_output=True, text=True, timeout=30, cwd=tmp_path, env=clean_environment()
+    )
     assert result.returncode == 0
     assert re.search(r"\d+\.\d+\.\d+", result.stdout)
     assert redislite_package.__version__ in result.stdout
@@ -257,17 +305,35 @@ def bad_config_cases(tmp_path: Path) -> dict[str, tuple[list[str], dict, str]]:
     }
 
 
-BAD_CASES = ["port-70000", "unknown-policy", "missing-config-file", "unreadable-config-file", "unknown-option",
-             "bad-memory-value", "bad-env-port", "bad-env-policy", "bad-env-memory", "bad-value-in-config-file",
-             "bad-port-in-config-file", "unknown-directive-in-config-file", "stray-argument"]
+BAD_CASES = [
+    "port-70000",
+    "unknown-policy",
+    "missing-config-file",
+    "unreadable-config-file",
+    "unknown-option",
+    "bad-memory-value",
+    "bad-env-port",
+    "bad-env-policy",
+    "bad-env-memory",
+    "bad-value-in-config-file",
+    "bad-port-in-config-file",
+    "unknown-directive-in-config-file",
+    "stray-argument",
+]
 
 
 @pytest.mark.parametrize("case", BAD_CASES)
 def test_bad_configuration_exits_with_status_two_and_one_line(tmp_path, case):
     args, env, mentioned = bad_config_cases(tmp_path)[case]
     try:
-        result = subprocess.run([PYTHON, "-m", "redislite", *args], capture_output=True, text=True, timeout=20,
-                                cwd=tmp_path, env=clean_environment(REDISLITE_HTTP_PORT="0", **env))
+        result = subprocess.run(
+            [PYTHON, "-m", "redislite", *args],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            cwd=tmp_path,
+            env=clean_environment(REDISLITE_HTTP_PORT="0", **env),
+        )
     except subprocess.TimeoutExpired:  # run() has killed the process by now
         pytest.fail(f"{case}: the server started instead of refusing the configuration")
     lines = result.stderr.splitlines()
@@ -294,7 +360,10 @@ def test_config_rewrite_persists_a_config_set_change_across_a_restart(tmp_path):
     assert text.index("maxmemory-policy") < text.index("slowlog-max-len")
     with redislite(cwd=tmp_path, config_file=conf) as server:
         assert config_get(server.port, "maxmemory", "slowlog-max-len", "maxmemory-policy") == {
-            "maxmemory": str(5 * 1024**2), "slowlog-max-len": "60", "maxmemory-policy": "allkeys-lru"}
+            "maxmemory": str(5 * 1024**2),
+            "slowlog-max-len": "60",
+            "maxmemory-policy": "allkeys-lru",
+        }
 
 
 def test_config_rewrite_without_a_config_file_is_redis_error(tmp_path):

@@ -67,8 +67,9 @@ def test_resp2_redirect_sends_invalidations_on_the_invalidate_channel(server, r)
     assert tracked.call("CLIENT", "GETREDIR") == b":%d\r\n" % listener_id
     tracked.call("GET", "watched:key")
     r.set("watched:key", "new")
-    assert listener.read_reply() == (b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n"
-                                     b"*1\r\n$11\r\nwatched:key\r\n")
+    assert listener.read_reply() == (
+        b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n*1\r\n$11\r\nwatched:key\r\n"
+    )
     listener.close()
     tracked.close()
 
@@ -93,13 +94,23 @@ def test_a_vanished_redirect_target_is_reported_to_a_resp3_client(server, oracle
     assert replies[0] == replies[1]
 
 
-@pytest.mark.parametrize("command", [
-    ["CLIENT", "TRACKING", "ON", "PREFIX", "a"], ["CLIENT", "TRACKING", "ON", "OPTIN", "OPTOUT"],
-    ["CLIENT", "TRACKING", "ON", "BCAST", "OPTIN"], ["CLIENT", "TRACKING", "ON", "REDIRECT", "999999"],
-    ["CLIENT", "TRACKING", "ON", "REDIRECT", "x"], ["CLIENT", "TRACKING", "MAYBE"], ["CLIENT", "TRACKING", "ON", "FOO"],
-    ["CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "a", "PREFIX", "ab"], ["CLIENT", "CACHING", "YES"],
-    ["CLIENT", "TRACKINGINFO"], ["CLIENT", "GETREDIR"], ["CLIENT", "TRACKING"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["CLIENT", "TRACKING", "ON", "PREFIX", "a"],
+        ["CLIENT", "TRACKING", "ON", "OPTIN", "OPTOUT"],
+        ["CLIENT", "TRACKING", "ON", "BCAST", "OPTIN"],
+        ["CLIENT", "TRACKING", "ON", "REDIRECT", "999999"],
+        ["CLIENT", "TRACKING", "ON", "REDIRECT", "x"],
+        ["CLIENT", "TRACKING", "MAYBE"],
+        ["CLIENT", "TRACKING", "ON", "FOO"],
+        ["CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "a", "PREFIX", "ab"],
+        ["CLIENT", "CACHING", "YES"],
+        ["CLIENT", "TRACKINGINFO"],
+        ["CLIENT", "GETREDIR"],
+        ["CLIENT", "TRACKING"],
+    ],
+)
 def test_bad_and_idle_requests_answer_like_redis(server, oracle, command):
     ours, theirs = RawClient(server.port), RawClient(oracle.port)
     assert ours.call(*command) == theirs.call(*command)

@@ -39,18 +39,29 @@ def test_a_command_refused_while_queuing_aborts_exec(r, lite, o):
         assert client.execute_command("EXISTS", "a") == 0
 
 
-@pytest.mark.parametrize("commands", [
-    [("EXEC",)], [("DISCARD",)], [("MULTI",), ("MULTI",), ("DISCARD",)], [("MULTI",), ("WATCH", "k"), ("EXEC",)],
-    [("MULTI",), ("SUBSCRIBE", "c"), ("EXEC",)], [("MULTI",), ("NOSUCH",), ("EXEC",)], [("UNWATCH",), ("WATCH",)],
-])
+@pytest.mark.parametrize(
+    "commands",
+    [
+        [("EXEC",)],
+        [("DISCARD",)],
+        [("MULTI",), ("MULTI",), ("DISCARD",)],
+        [("MULTI",), ("WATCH", "k"), ("EXEC",)],
+        [("MULTI",), ("SUBSCRIBE", "c"), ("EXEC",)],
+        [("MULTI",), ("NOSUCH",), ("EXEC",)],
+        [("UNWATCH",), ("WATCH",)],
+    ],
+)
 def test_misuse_gets_redis_errors(lite, o, commands):
     assert [reply(lite, *command) for command in commands] == [reply(o, *command) for command in commands]
 
 
-@pytest.mark.parametrize("commands", [
-    [("MULTI",), ("SET", "a", "1"), ("EXEC", "extra"), ("EXEC",), ("GET", "a")],
-    [("WATCH", "a"), ("EXEC", "extra"), ("SET", "a", "2"), ("MULTI",), ("SET", "b", "1"), ("EXEC",)],
-])
+@pytest.mark.parametrize(
+    "commands",
+    [
+        [("MULTI",), ("SET", "a", "1"), ("EXEC", "extra"), ("EXEC",), ("GET", "a")],
+        [("WATCH", "a"), ("EXEC", "extra"), ("SET", "a", "2"), ("MULTI",), ("SET", "b", "1"), ("EXEC",)],
+    ],
+)
 def test_a_refused_exec_aborts_and_discards_the_transaction(lite, o, commands):
     """processCommand's rejectCommand: EXEC refused before it runs (arity, OOM, BUSY ...) answers "EXECABORT
     Transaction discarded because of: <the refusal>" and leaves MULTI and every WATCH."""
@@ -70,8 +81,10 @@ def test_exec_refused_for_memory_names_the_oom(server, oracle, lite, o):
             admin.close()
         observed.append(steps + [reply(client, "GET", "a")])
     assert observed[0] == observed[1]
-    assert observed[0][2] == ("error", "Transaction discarded because of: OOM command not allowed when used memory "
-                                       "> 'maxmemory'.")
+    assert observed[0][2] == (
+        "error",
+        "Transaction discarded because of: OOM command not allowed when used memory > 'maxmemory'.",
+    )
 
 
 def test_watch_retry_loops_under_contention_lose_no_increment(server, r):
@@ -101,11 +114,20 @@ def test_watch_retry_loops_under_contention_lose_no_increment(server, r):
     assert int(r.get("counter")) == workers * rounds
 
 
-@pytest.mark.parametrize("change", [
-    lambda c: c.set("w", "other"), lambda c: c.delete("w"), lambda c: c.expire("w", 100),
-    lambda c: c.rename("w", "w2"), lambda c: c.flushdb(), lambda c: c.flushall(), lambda c: c.swapdb(0, 1),
-    lambda c: c.append("w", "x"),
-], ids=["set", "del", "expire", "rename", "flushdb", "flushall", "swapdb", "append"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda c: c.set("w", "other"),
+        lambda c: c.delete("w"),
+        lambda c: c.expire("w", 100),
+        lambda c: c.rename("w", "w2"),
+        lambda c: c.flushdb(),
+        lambda c: c.flushall(),
+        lambda c: c.swapdb(0, 1),
+        lambda c: c.append("w", "x"),
+    ],
+    ids=["set", "del", "expire", "rename", "flushdb", "flushall", "swapdb", "append"],
+)
 def test_a_change_by_another_client_fails_the_transaction(server, r, change):
     r.set("w", "v")
     other = redis.Redis(port=server.port)

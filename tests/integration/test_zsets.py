@@ -175,8 +175,10 @@ def test_resp3_replies_use_doubles_and_pairs(server, r):
     try:
         client.call("HELLO", "3")
         assert client.call("ZSCORE", "z", "a") == b",1.5\r\n"
-        assert client.call("ZRANGE", "z", "0", "-1", "WITHSCORES") == \
-            b"*2\r\n*2\r\n$1\r\na\r\n,1.5\r\n*2\r\n$1\r\nb\r\n,2\r\n"
+        assert (
+            client.call("ZRANGE", "z", "0", "-1", "WITHSCORES")
+            == b"*2\r\n*2\r\n$1\r\na\r\n,1.5\r\n*2\r\n$1\r\nb\r\n,2\r\n"
+        )
         assert client.call("ZPOPMIN", "z") == b"*2\r\n$1\r\na\r\n,1.5\r\n"
         assert client.call("ZPOPMAX", "z", "1") == b"*1\r\n*2\r\n$1\r\nb\r\n,2\r\n"
     finally:

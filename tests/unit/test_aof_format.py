@@ -22,7 +22,7 @@ def test_every_cut_is_a_prefix_or_a_truncation(cut):
             parsed.append(argv)
     except AofFormatError as error:
         assert error.truncated
-    assert parsed == COMMANDS[:len(parsed)]
+    assert parsed == COMMANDS[: len(parsed)]
 
 
 def test_damage_names_the_offset():
@@ -34,6 +34,7 @@ def test_damage_names_the_offset():
 
 def test_manifest_renders_redis_format():
     manifest = Manifest([("appendonly.aof.1.base.rdb", 1, "b"), ("appendonly.aof.1.incr.aof", 1, "i")])
-    assert manifest.render() == (b"file appendonly.aof.1.base.rdb seq 1 type b\n"
-                                 b"file appendonly.aof.1.incr.aof seq 1 type i\n")
+    assert manifest.render() == (
+        b"file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"
+    )
     assert Manifest.parse(manifest.render().decode(), "m").entries == manifest.entries

@@ -50,7 +50,7 @@ def test_read_field_matches_the_bit_string_model(signed):
     for _ in range(300):
         bits = rng.randint(1, 64 if signed else 63)
         offset = rng.randrange(0, 200)
-        text = (bits_of(value) + "0" * 300)[offset:offset + bits]
+        text = (bits_of(value) + "0" * 300)[offset : offset + bits]
         expected = int(text, 2)
         if signed and text[0] == "1":
             expected -= 1 << bits
@@ -66,8 +66,8 @@ def test_write_field_changes_only_its_bits():
         number = rng.randrange(-(2**63), 2**64)
         write_field(buffer, offset, bits, number)
         after = bits_of(buffer)
-        assert after[:offset] == before[:offset] and after[offset + bits:] == before[offset + bits:]
-        assert after[offset:offset + bits] == format(number & ((1 << bits) - 1), f"0{bits}b")
+        assert after[:offset] == before[:offset] and after[offset + bits :] == before[offset + bits :]
+        assert after[offset : offset + bits] == format(number & ((1 << bits) - 1), f"0{bits}b")
 
 
 def test_unsigned_overflow_wraps_saturates_and_reports_direction():

@@ -78,8 +78,10 @@ def test_a_manifest_checks_every_file_and_fixes_only_the_last(tmp_path):
     (tmp_path / "appendonly.aof.1.incr.aof").write_bytes(DATA[:-1])
     (tmp_path / "appendonly.aof.2.incr.aof").write_bytes(DATA)
     manifest = tmp_path / "appendonly.aof.manifest"
-    manifest.write_text("file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"
-                        "file appendonly.aof.2.incr.aof seq 2 type i\n")
+    manifest.write_text(
+        "file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"
+        "file appendonly.aof.2.incr.aof seq 2 type i\n"
+    )
     ok, report = run(manifest, fix=True)
     assert not ok and "only the last file" in report
     assert (tmp_path / "appendonly.aof.1.incr.aof").read_bytes() == DATA[:-1]

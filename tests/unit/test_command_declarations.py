@@ -47,7 +47,9 @@ def test_the_engine_key_finder_finds_what_the_key_specs_find():
             continue
         for argv in sample_argvs(spec):
             assert spec.key_positions(argv) == [position for position, _ in keys_from_specs(spec.key_specs, argv)], (
-                spec.name, argv)
+                spec.name,
+                argv,
+            )
 
 
 def test_a_key_finder_agrees_with_the_key_specs_it_completes():
@@ -56,8 +58,9 @@ def test_a_key_finder_agrees_with_the_key_specs_it_completes():
     with_finders = [spec for spec in every_spec() if spec.key_finder is not None]
     assert {spec.name for spec in with_finders} >= {"sort", "set", "bitfield"}
     for spec in with_finders:
-        complete = not any(key_spec.begin_search is UNKNOWN or key_spec.flags & KeyFlag.INCOMPLETE
-                           for key_spec in spec.key_specs)
+        complete = not any(
+            key_spec.begin_search is UNKNOWN or key_spec.flags & KeyFlag.INCOMPLETE for key_spec in spec.key_specs
+        )
         for argv in sample_argvs(spec):
             found = [position for position, _ in spec.key_finder(argv)]
             from_specs = [position for position, _ in keys_from_specs(spec.key_specs, argv)]
@@ -102,17 +105,23 @@ def test_a_keyword_spec_finds_keys_after_its_keyword():
     assert keys_from_specs((store,), [b"cmd", b"k", b"STORE", b"d", b"STORE", b"e"]) == [(5, store.flags)]
 
 
-@pytest.mark.parametrize("key_specs, expected", [
-    ([], (0, 0, 0, False)),
-    ([KeySpec("RO ACCESS", Index(1))], (1, 1, 1, False)),
-    ([KeySpec("OW UPDATE", Index(1), Range(-1, step=2))], (1, -1, 2, False)),
-    ([KeySpec("RO ACCESS", Index(1)), KeySpec("OW UPDATE", Index(2))], (1, 2, 1, False)),  # COPY
-    ([KeySpec("OW UPDATE", Index(2)), KeySpec("RO ACCESS", Index(3), Range(-1))], (2, -1, 1, False)),  # BITOP
-    ([KeySpec("OW UPDATE", Index(1)), KeySpec("RO ACCESS", Index(2), KeyNum(0, 1))], (1, 1, 1, True)),  # ZUNIONSTORE
-    ([KeySpec("RO ACCESS", Index(1), KeyNum(0, 1))], (0, 0, 0, True)),  # ZUNION
-    ([KeySpec("RO ACCESS", Index(1)), KeySpec("OW UPDATE", UNKNOWN, UNKNOWN)], (1, 1, 1, True)),  # SORT
-    ([KeySpec("RO ACCESS", Index(1)), KeySpec("RO ACCESS", Index(3))], (1, 1, 1, True)),  # not consecutive
-])
+@pytest.mark.parametrize(
+    "key_specs, expected",
+    [
+        ([], (0, 0, 0, False)),
+        ([KeySpec("RO ACCESS", Index(1))], (1, 1, 1, False)),
+        ([KeySpec("OW UPDATE", Index(1), Range(-1, step=2))], (1, -1, 2, False)),
+        ([KeySpec("RO ACCESS", Index(1)), KeySpec("OW UPDATE", Index(2))], (1, 2, 1, False)),  # COPY
+        ([KeySpec("OW UPDATE", Index(2)), KeySpec("RO ACCESS", Index(3), Range(-1))], (2, -1, 1, False)),  # BITOP
+        (
+            [KeySpec("OW UPDATE", Index(1)), KeySpec("RO ACCESS", Index(2), KeyNum(0, 1))],
+            (1, 1, 1, True),
+        ),  # ZUNIONSTORE
+        ([KeySpec("RO ACCESS", Index(1), KeyNum(0, 1))], (0, 0, 0, True)),  # ZUNION
+        ([KeySpec("RO ACCESS", Index(1)), KeySpec("OW UPDATE", UNKNOWN, UNKNOWN)], (1, 1, 1, True)),  # SORT
+        ([KeySpec("RO ACCESS", Index(1)), KeySpec("RO ACCESS", Index(3))], (1, 1, 1, True)),  # not consecutive
+    ],
+)
 def test_legacy_key_range_and_movablekeys_come_from_the_key_specs(key_specs, expected):
     assert legacy_key_range(tuple(key_specs)) == expected
 

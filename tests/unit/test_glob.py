@@ -104,22 +104,25 @@ def matching(pattern: bytes) -> set[bytes]:
     return {key for key in KEYS if glob_match(pattern, key)}
 
 
-@pytest.mark.parametrize("pattern, expected", [
-    (b"[^a-c]", {b"^", b"]", b"-", b"x", b"d", b"\\"}),
-    (b"[c-a]", {b"a", b"b", b"c"}),
-    (b"[abc", {b"a", b"b", b"c"}),
-    (b"[a-]", {b"a", b"^", b"]"}),
-    (b"h\\?llo", {b"h?llo"}),
-    (b"a\\*b", {b"a*b"}),
-    (b"[", set()),
-    (b"[^", {b"a", b"b", b"c", b"d", b"]", b"^", b"\\", b"-", b"x"}),
-    (b"[\\", {b"\\"}),
-    (b"\\", {b"\\"}),
-    (b"[a\\-c]", {b"a", b"c", b"-"}),
-    (b"[]", set()),
-    (b"[^]", {b"a", b"b", b"c", b"d", b"]", b"^", b"\\", b"-", b"x"}),
-    (b"h[^e]llo", {b"hallo", b"h?llo"}),
-])
+@pytest.mark.parametrize(
+    "pattern, expected",
+    [
+        (b"[^a-c]", {b"^", b"]", b"-", b"x", b"d", b"\\"}),
+        (b"[c-a]", {b"a", b"b", b"c"}),
+        (b"[abc", {b"a", b"b", b"c"}),
+        (b"[a-]", {b"a", b"^", b"]"}),
+        (b"h\\?llo", {b"h?llo"}),
+        (b"a\\*b", {b"a*b"}),
+        (b"[", set()),
+        (b"[^", {b"a", b"b", b"c", b"d", b"]", b"^", b"\\", b"-", b"x"}),
+        (b"[\\", {b"\\"}),
+        (b"\\", {b"\\"}),
+        (b"[a\\-c]", {b"a", b"c", b"-"}),
+        (b"[]", set()),
+        (b"[^]", {b"a", b"b", b"c", b"d", b"]", b"^", b"\\", b"-", b"x"}),
+        (b"h[^e]llo", {b"hallo", b"h?llo"}),
+    ],
+)
 def test_patterns_match_the_keys_redis_keys_returns(pattern, expected):
     assert matching(pattern) == expected
 
@@ -163,30 +166,36 @@ def test_binary_bytes_in_class_ranges():
     assert not glob_match(b"[\x00-\x10]", b"\xff")
 
 
-@pytest.mark.parametrize("pattern, matched", [
-    # Redis 7.0.15's KEYS over the keys below: range ends are C's signed chars
-    (b"[a-\xff]", {b"\x00", b"A", b"Z", b"_", b"a", b"\xff"}),
-    (b"[\x00-\xff]", {b"\x00", b"\xff"}),
-    (b"[\xff-\x80]", {b"\x80", b"\xfe", b"\xff"}),
-    (b"[\x7f-\x80]", {b"\x00", b"A", b"Z", b"_", b"a", b"b", b"z", b"\x7f", b"\x80", b"\xfe", b"\xff"}),
-    (b"[^\x00-\xff]", {b"A", b"Z", b"_", b"a", b"b", b"z", b"\x7f", b"\x80", b"\xfe"}),
-])
+@pytest.mark.parametrize(
+    "pattern, matched",
+    [
+        # Redis 7.0.15's KEYS over the keys below: range ends are C's signed chars
+        (b"[a-\xff]", {b"\x00", b"A", b"Z", b"_", b"a", b"\xff"}),
+        (b"[\x00-\xff]", {b"\x00", b"\xff"}),
+        (b"[\xff-\x80]", {b"\x80", b"\xfe", b"\xff"}),
+        (b"[\x7f-\x80]", {b"\x00", b"A", b"Z", b"_", b"a", b"b", b"z", b"\x7f", b"\x80", b"\xfe", b"\xff"}),
+        (b"[^\x00-\xff]", {b"A", b"Z", b"_", b"a", b"b", b"z", b"\x7f", b"\x80", b"\xfe"}),
+    ],
+)
 def test_class_ranges_compare_signed_chars_as_redis_does(pattern, matched):
     keys = [b"\x00", b"\x7f", b"\x80", b"\xfe", b"\xff", b"a", b"A", b"z", b"Z", b"_", b"b"]
     assert {key for key in keys if glob_match(pattern, key)} == matched
 
 
-@pytest.mark.parametrize("pattern, matches", [
-    # Redis 7.0.15's CONFIG GET (nocase) against the parameter "maxmemory"
-    (b"[M]axmemory", True),
-    (b"[\\M]axmemory", False),  # an escaped byte in a class is compared exactly
-    (b"\\Maxmemory", True),  # outside a class it is folded
-    (b"[L-n]axmemory", True),
-    (b"[Z-a]axmemory", False),  # the ends are folded after the swap: z..a is empty
-    (b"[a-M]axmemory", False),
-    (b"[^A-Z]axmemory", False),
-    (b"MAX*", True),
-])
+@pytest.mark.parametrize(
+    "pattern, matches",
+    [
+        # Redis 7.0.15's CONFIG GET (nocase) against the parameter "maxmemory"
+        (b"[M]axmemory", True),
+        (b"[\\M]axmemory", False),  # an escaped byte in a class is compared exactly
+        (b"\\Maxmemory", True),  # outside a class it is folded
+        (b"[L-n]axmemory", True),
+        (b"[Z-a]axmemory", False),  # the ends are folded after the swap: z..a is empty
+        (b"[a-M]axmemory", False),
+        (b"[^A-Z]axmemory", False),
+        (b"MAX*", True),
+    ],
+)
 def test_nocase_folds_the_way_stringmatchlen_does(pattern, matches):
     assert glob_match(pattern, b"maxmemory", nocase=True) is matches
     assert reference_match(pattern, b"maxmemory", nocase=True) is matches
@@ -197,8 +206,11 @@ SUBJECTS = st.lists(st.sampled_from(b"abAB-]^\\*\xff\x00"), max_size=10).map(byt
 
 
 @settings(max_examples=2000, deadline=None)
-@given(pattern=st.binary(max_size=12).map(bytes) | st.lists(GLOB_BYTES, max_size=12).map(bytes),
-       subjects=st.lists(SUBJECTS, min_size=1, max_size=4), nocase=st.booleans())
+@given(
+    pattern=st.binary(max_size=12).map(bytes) | st.lists(GLOB_BYTES, max_size=12).map(bytes),
+    subjects=st.lists(SUBJECTS, min_size=1, max_size=4),
+    nocase=st.booleans(),
+)
 @example(pattern=b"a*a*b", subjects=[b"aaab"], nocase=False)
 @example(pattern=b"*[a-]*", subjects=[b"]"], nocase=False)
 @example(pattern=b"[\xff-a]", subjects=[b"\x00"], nocase=True)
@@ -232,26 +244,31 @@ def test_a_class_with_thousands_of_members_is_read_as_stringmatchlen_reads_it(fr
             assert (glob_regex(pattern, nocase).match(subject) is not None) is expected, (subject, nocase)
 
 
-@pytest.mark.parametrize("pattern, subject, matches", [
-    (b"a*" * 20 + b"b", b"a" * 40, False),  # issue 16: ran for more than 25 minutes
-    (b"a*" * 60 + b"b", b"a" * 1000, False),
-    (b"a*" * 60 + b"a", b"a" * 1000, True),
-    (b"*a" * 60 + b"*b", b"a" * 1000, False),
-    (b"*" + b"a?" * 30 + b"*b", b"a" * 1000, False),
-    (b"[a]*" * 60 + b"[b]", b"a" * 1000, False),
-    (b"*[[]" * 60 + b"[]]", b"[" * 1000, False),
-    (b"*[" * 60, b"[" * 1000, True),  # one star, then a class of `*` and `[` that runs to the end
-    (b"*" + b"a" * 500 + b"*" + b"a" * 500 + b"b", b"a" * 1000, False),
-    (b"*" + b"a" * 500 + b"*" + b"a" * 499, b"a" * 1000, True),
-])
+@pytest.mark.parametrize(
+    "pattern, subject, matches",
+    [
+        (b"a*" * 20 + b"b", b"a" * 40, False),  # issue 16: ran for more than 25 minutes
+        (b"a*" * 60 + b"b", b"a" * 1000, False),
+        (b"a*" * 60 + b"a", b"a" * 1000, True),
+        (b"*a" * 60 + b"*b", b"a" * 1000, False),
+        (b"*" + b"a?" * 30 + b"*b", b"a" * 1000, False),
+        (b"[a]*" * 60 + b"[b]", b"a" * 1000, False),
+        (b"*[[]" * 60 + b"[]]", b"[" * 1000, False),
+        (b"*[" * 60, b"[" * 1000, True),  # one star, then a class of `*` and `[` that runs to the end
+        (b"*" + b"a" * 500 + b"*" + b"a" * 500 + b"b", b"a" * 1000, False),
+        (b"*" + b"a" * 500 + b"*" + b"a" * 499, b"a" * 1000, True),
+    ],
+)
 @pytest.mark.parametrize("matcher", [glob_regex, LongGlob])
 def test_hostile_patterns_answer_in_bounded_time(pattern, subject, matches, matcher):
     glob_regex.cache_clear()
     start = time.perf_counter()
     answer = bool(matcher(pattern).match(subject))  # translating the pattern included
     took = time.perf_counter() - start
-    print(f"{matcher.__name__} {pattern[:24]!r}... ({len(pattern)} bytes) against {len(subject)} bytes: "
-          f"{took * 1000:.2f} ms")
+    print(
+        f"{matcher.__name__} {pattern[:24]!r}... ({len(pattern)} bytes) against {len(subject)} bytes: "
+        f"{took * 1000:.2f} ms"
+    )
     assert answer is matches
     assert took < 0.5  # well under a millisecond here; generous for slow CI machines
 

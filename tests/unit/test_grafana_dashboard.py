@@ -22,10 +22,18 @@ DATASOURCE = {"type": "prometheus", "uid": "${DS_PROMETHEUS}"}
 GRAFANA_VARIABLES = {"$__rate_interval": "1m", "$instance": ".*"}  # what Grafana puts in before querying
 PROMQL_WORDS = {"and", "or", "unless", "bool", "offset"}
 # What the dashboard is for: it must chart each of these
-REQUIRED = {"redislite_command_calls_total", "redislite_command_latency_seconds_bucket", "redislite_memory_bytes",
-            "redislite_max_memory_bytes", "redislite_evictions_total", "redislite_expirations_total",
-            "redislite_connected_clients", "redislite_keyspace_hits_total", "redislite_keyspace_misses_total",
-            "redislite_replication_role"}
+REQUIRED = {
+    "redislite_command_calls_total",
+    "redislite_command_latency_seconds_bucket",
+    "redislite_memory_bytes",
+    "redislite_max_memory_bytes",
+    "redislite_evictions_total",
+    "redislite_expirations_total",
+    "redislite_connected_clients",
+    "redislite_keyspace_hits_total",
+    "redislite_keyspace_misses_total",
+    "redislite_replication_role",
+}
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +47,13 @@ def exported() -> set[str]:
     settings, config_file = load_settings(["--port", "0", "--save", ""])
     server = RedisLiteServer(settings, config_file)
     client = Client(server.state, addr="test")
-    for argv in ([b"SET", b"a", b"1"], [b"GET", b"a"], [b"GET", b"missing"], [b"LPUSH", b"a", b"x"],
-                 [b"NO-SUCH-COMMAND"]):
+    for argv in (
+        [b"SET", b"a", b"1"],
+        [b"GET", b"a"],
+        [b"GET", b"missing"],
+        [b"LPUSH", b"a", b"x"],
+        [b"NO-SUCH-COMMAND"],
+    ):
         server.engine.execute(client, argv)
     text = generate_latest(metrics_registry(server)).decode()
     return {sample.name for family in text_string_to_metric_families(text) for sample in family.samples}
@@ -74,9 +87,10 @@ def metric_names(expr: str) -> set[str]:
 
 
 def test_metric_names_are_found_in_promql():
-    assert metric_names('histogram_quantile(0.99, sum by (le, command) (rate(a_bucket{command="get"}[5m])))') \
-        == {"a_bucket"}
-    assert metric_names("time() - b_seconds{instance=~\"$instance\"} / (c > 0) and on (x) d") == {"b_seconds", "c", "d"}
+    assert metric_names('histogram_quantile(0.99, sum by (le, command) (rate(a_bucket{command="get"}[5m])))') == {
+        "a_bucket"
+    }
+    assert metric_names('time() - b_seconds{instance=~"$instance"} / (c > 0) and on (x) d') == {"b_seconds", "c", "d"}
 
 
 def test_every_expression_names_only_metrics_the_server_exports(dashboard, exported):

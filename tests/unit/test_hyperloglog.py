@@ -55,7 +55,7 @@ def test_dense_packing_round_trips_and_matches_the_per_register_model():
 def test_add_to_dense_writes_the_register_the_model_reads_back():
     value = add_all(b"element:%d" % i for i in range(5000))
     registers = hll.registers_of(bytes(value))
-    assert registers == model_registers(bytes(value[hll.HEADER_SIZE:]))
+    assert registers == model_registers(bytes(value[hll.HEADER_SIZE :]))
     for i in range(5000):
         index, rank = hll.register_and_rank(b"element:%d" % i)
         assert registers[index] >= rank

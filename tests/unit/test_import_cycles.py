@@ -8,7 +8,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "src" / "redislite"
 
 
 def module_name(path: Path) -> str:
-    """"persistence.aof" for src/redislite/persistence/aof.py, "persistence" for its __init__.py."""
+    """ "persistence.aof" for src/redislite/persistence/aof.py, "persistence" for its __init__.py."""
     parts = list(path.relative_to(PACKAGE).with_suffix("").parts)
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
@@ -21,7 +21,7 @@ def imported_modules(name: str, source: str, modules: set[str], is_package: bool
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.ImportFrom):
             if node.level:
-                base = package[:len(package) - (node.level - 1)]
+                base = package[: len(package) - (node.level - 1)]
             elif (node.module or "").split(".")[0] == "redislite":
                 base = []
             else:
@@ -32,8 +32,9 @@ def imported_modules(name: str, source: str, modules: set[str], is_package: bool
                 submodule = f"{target}.{alias.name}".lstrip(".")
                 targets.add(submodule if submodule in modules else target)
         elif isinstance(node, ast.Import):
-            targets.update(alias.name.removeprefix("redislite.") for alias in node.names
-                           if alias.name.startswith("redislite."))
+            targets.update(
+                alias.name.removeprefix("redislite.") for alias in node.names if alias.name.startswith("redislite.")
+            )
     return targets & modules - {name}
 
 
@@ -45,7 +46,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     def visit(module: str, path: list[str]) -> None:
         for target in sorted(graph[module]):
             if target in path:
-                found.append(path[path.index(target):] + [target])
+                found.append(path[path.index(target) :] + [target])
             elif target in graph and target not in done:
                 visit(target, path + [target])
         done.add(module)
@@ -59,8 +60,10 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def package_graph(package: str) -> dict[str, set[str]]:
     """Who imports whom among one package's modules."""
     paths = {module_name(path): path for path in (PACKAGE / package).rglob("*.py")}
-    return {name: imported_modules(name, path.read_text(), paths.keys(), path.name == "__init__.py")
-            for name, path in paths.items()}
+    return {
+        name: imported_modules(name, path.read_text(), paths.keys(), path.name == "__init__.py")
+        for name, path in paths.items()
+    }
 
 
 def test_persistence_modules_import_each_other_without_a_cycle():

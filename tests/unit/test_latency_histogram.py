@@ -57,8 +57,14 @@ def test_prometheus_buckets_are_cumulative_at_the_exported_bounds_and_end_with_i
 
 
 def test_percentiles_are_spelled_as_redis_trims_them():
-    assert [format_percentile(p) for p in (50.0, 99.0, 99.9, 99.9999, 0.0, 100.0)] == \
-        ["50", "99", "99.9", "99.9999", "0", "100"]
+    assert [format_percentile(p) for p in (50.0, 99.0, 99.9, 99.9999, 0.0, 100.0)] == [
+        "50",
+        "99",
+        "99.9",
+        "99.9999",
+        "0",
+        "100",
+    ]
 
 
 def test_the_percentiles_setting_is_normalised_and_checked_with_redis_messages():

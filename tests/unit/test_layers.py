@@ -101,16 +101,24 @@ def reach_backs(tree: ast.AST) -> list[str]:
                 return "engine"
         return None
 
-    allowed = {"client": declared_members(Context), "server": declared_members(Server),
-               "engine": declared_members(Dispatcher)}
+    allowed = {
+        "client": declared_members(Context),
+        "server": declared_members(Server),
+        "engine": declared_members(Dispatcher),
+    }
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and (owner := role(node.value)) is not None:
             if node.attr not in allowed[owner]:
                 found.append(f"line {node.lineno}: {owner} .{node.attr}")
-        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-              and node.func.id in ("getattr", "hasattr", "setattr") and len(node.args) >= 2
-              and role(node.args[0]) is not None and isinstance(node.args[1], ast.Constant)):
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("getattr", "hasattr", "setattr")
+            and len(node.args) >= 2
+            and role(node.args[0]) is not None
+            and isinstance(node.args[1], ast.Constant)
+        ):
             found.append(f"line {node.lineno}: {node.func.id}({role(node.args[0])}, {node.args[1].value!r})")
     return found
 
@@ -124,7 +132,12 @@ def test_commands_use_only_what_the_context_declares():
 
 
 def test_the_context_check_notices_a_reach_back_into_the_engine():
-    source = ("def f(ctx):\n    ctx.server.engine.hooks = True\n    ctx.server.engine.lookup([b'x'])\n"
-              "    getattr(ctx.server, 'scripting', None)\n    ctx.transport\n")
-    assert reach_backs(ast.parse(source)) == ["line 2: engine .hooks", "line 4: getattr(server, 'scripting')",
-                                              "line 5: client .transport"]
+    source = (
+        "def f(ctx):\n    ctx.server.engine.hooks = True\n    ctx.server.engine.lookup([b'x'])\n"
+        "    getattr(ctx.server, 'scripting', None)\n    ctx.transport\n"
+    )
+    assert reach_backs(ast.parse(source)) == [
+        "line 2: engine .hooks",
+        "line 4: getattr(server, 'scripting')",
+        "line 5: client .transport",
+    ]

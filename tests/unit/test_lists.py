@@ -19,7 +19,7 @@ def model_positions(items, element, rank, limit, maxlen):
         indexes.reverse()
     if maxlen:
         indexes = indexes[:maxlen]
-    matches = [i for i in indexes if items[i] == element][abs(rank) - 1:]
+    matches = [i for i in indexes if items[i] == element][abs(rank) - 1 :]
     return matches if not limit else matches[:limit]
 
 
@@ -146,12 +146,12 @@ def test_operations_agree_with_a_plain_python_model(seed):
         length = len(items)
         start = rng.randrange(length)
         stop = rng.randrange(start, length)
-        assert ListValue(items).range(start, stop) == items[start:stop + 1]
+        assert ListValue(items).range(start, stop) == items[start : stop + 1]
 
         value = ListValue(items)
         trim_start, trim_stop = rng.randint(0, length + 2), rng.randint(-3, length + 2)
         removed = value.trim(trim_start, trim_stop)
-        kept = items[trim_start:trim_stop + 1] if trim_stop >= 0 else []
+        kept = items[trim_start : trim_stop + 1] if trim_stop >= 0 else []
         assert list(value) == kept and removed == length - len(kept)
 
         element, count = rng.choice(alphabet), rng.randint(-4, 4)
@@ -162,8 +162,9 @@ def test_operations_agree_with_a_plain_python_model(seed):
 
         rank = rng.choice([1, 2, 3, -1, -2, -3])
         limit, maxlen = rng.randint(0, 3), rng.randint(0, length + 1)
-        assert ListValue(items).positions(element, rank, limit, maxlen) == \
-            model_positions(items, element, rank, limit, maxlen)
+        assert ListValue(items).positions(element, rank, limit, maxlen) == model_positions(
+            items, element, rank, limit, maxlen
+        )
 
 
 def test_bulk_removal_from_a_large_list_keeps_order():

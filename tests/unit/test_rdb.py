@@ -50,7 +50,8 @@ REDIS_7_FILE = bytes.fromhex(
     "2c02dffb02ff0b0273690e02000000030000000100020003000003686c6c1a48594c4c01000000000000000000008061848058cd"
     "8845a0840811017a1414000000040081610283312e35048162020201ff10016813130000000400816602817602826632030c01ff"
     "0003626967c30939016161e02c00016161020273730201620161000173c13930fc9f1f3f1ba20100000001650176ff80a7f1a806"
-    "7cfde5")
+    "7cfde5"
+)
 
 
 def contents(value):
@@ -104,9 +105,16 @@ def test_lzf_decompresses_what_redis_compressed():
     assert lzf.decompress_python(bytes.fromhex("016161e02c00016161"), 57) == b"a" * 57
 
 
-@pytest.mark.parametrize("data", [b"hello hello hello hello hello hello", b"a" * 1000, b"abc" * 500,
-                                  bytes(random.Random(1).choice(b"abcd") for _ in range(5000)),
-                                  os.urandom(64) + b"z" * 300])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"hello hello hello hello hello hello",
+        b"a" * 1000,
+        b"abc" * 500,
+        bytes(random.Random(1).choice(b"abcd") for _ in range(5000)),
+        os.urandom(64) + b"z" * 300,
+    ],
+)
 def test_lzf_round_trips_between_the_extension_and_the_python_codec(data):
     for compressed in (lzf.compress(data, len(data) - 4), lzf.compress_python(data, len(data) - 4)):
         assert compressed is not None and len(compressed) <= len(data) - 4
@@ -121,8 +129,10 @@ def test_lzf_refuses_incompressible_data():
 
 
 @pytest.mark.parametrize("decompress", [lzf.decompress, lzf.decompress_python])
-@pytest.mark.parametrize("data,length", [(b"\x05abc", 6), (b"\x20\x00", 10), (b"\x00a\xe0", 40),
-                                         (b"\x00a\x20\x05", 3), (b"\x01ab", 5), (b"\x01ab", 1)])
+@pytest.mark.parametrize(
+    "data,length",
+    [(b"\x05abc", 6), (b"\x20\x00", 10), (b"\x00a\xe0", 40), (b"\x00a\x20\x05", 3), (b"\x01ab", 5), (b"\x01ab", 1)],
+)
 def test_lzf_corrupt_data_raises_lzf_error(decompress, data, length):
     with pytest.raises(lzf.LzfError):
         decompress(data, length)
@@ -130,10 +140,42 @@ def test_lzf_corrupt_data_raises_lzf_error(decompress, data, length):
 
 # -- compact encodings ---------------------------------------------------------------------------------------
 
-INTEGER_EDGES = [0, 1, 127, 128, -1, -4096, 4095, 4096, -4097, 32767, -32768, 32768, 8388607, -8388608,
-                 8388608, 2**31 - 1, -(2**31), 2**31, 2**63 - 1, -(2**63)]
-NOT_INTEGERS = [b"007", b"+1", b"-0", b" 1", b"1 ", b"1_000", b"9223372036854775808", b"", b"-", b"1e3",
-                b"12345678901234567890123", b"\xff"]
+INTEGER_EDGES = [
+    0,
+    1,
+    127,
+    128,
+    -1,
+    -4096,
+    4095,
+    4096,
+    -4097,
+    32767,
+    -32768,
+    32768,
+    8388607,
+    -8388608,
+    8388608,
+    2**31 - 1,
+    -(2**31),
+    2**31,
+    2**63 - 1,
+    -(2**63),
+]
+NOT_INTEGERS = [
+    b"007",
+    b"+1",
+    b"-0",
+    b" 1",
+    b"1 ",
+    b"1_000",
+    b"9223372036854775808",
+    b"",
+    b"-",
+    b"1e3",
+    b"12345678901234567890123",
+    b"\xff",
+]
 
 
 def test_integer_text_is_recognised_as_string2ll_does():
@@ -166,9 +208,18 @@ def test_listpack_with_more_than_65535_entries_keeps_them_all():
     assert listpack_decode(blob) == elements
 
 
-@pytest.mark.parametrize("blob", [b"", b"\x07\x00\x00\x00\x00\x00\xff"[:6], b"\x08\x00\x00\x00\x00\x00\x00\xff",
-                                  b"\x07\x00\x00\x00\x01\x00\xff", b"\x09\x00\x00\x00\x01\x00\x81\x61\xff",
-                                  b"\x0a\x00\x00\x00\x01\x00\x81\x61\x03\xff", b"\x08\x00\x00\x00\x01\x00\xf9\xff"])
+@pytest.mark.parametrize(
+    "blob",
+    [
+        b"",
+        b"\x07\x00\x00\x00\x00\x00\xff"[:6],
+        b"\x08\x00\x00\x00\x00\x00\x00\xff",
+        b"\x07\x00\x00\x00\x01\x00\xff",
+        b"\x09\x00\x00\x00\x01\x00\x81\x61\xff",
+        b"\x0a\x00\x00\x00\x01\x00\x81\x61\x03\xff",
+        b"\x08\x00\x00\x00\x01\x00\xf9\xff",
+    ],
+)
 def test_listpack_corruption_raises_encoding_error(blob):
     with pytest.raises(EncodingError):
         listpack_decode(blob)
@@ -182,9 +233,15 @@ def test_intset_matches_redis_bytes_and_picks_the_narrowest_width():
         assert intset_decode(blob) == [b"%d" % value for value in sorted(values)]
 
 
-@pytest.mark.parametrize("blob", [b"\x02\x00\x00", b"\x03\x00\x00\x00\x01\x00\x00\x00\x01\x00",
-                                  b"\x02\x00\x00\x00\x02\x00\x00\x00\x01\x00",
-                                  b"\x02\x00\x00\x00\x02\x00\x00\x00\x02\x00\x01\x00"])
+@pytest.mark.parametrize(
+    "blob",
+    [
+        b"\x02\x00\x00",
+        b"\x03\x00\x00\x00\x01\x00\x00\x00\x01\x00",
+        b"\x02\x00\x00\x00\x02\x00\x00\x00\x01\x00",
+        b"\x02\x00\x00\x00\x02\x00\x00\x00\x02\x00\x01\x00",
+    ],
+)
 def test_intset_corruption_raises_encoding_error(blob):
     with pytest.raises(EncodingError):
         intset_decode(blob)
@@ -224,8 +281,26 @@ def ziplist(entries) -> bytes:
     return struct.pack("<IIH", total, tail, len(entries)) + bytes(body) + b"\xff"
 
 
-ZIPLIST_ENTRIES = [b"", b"a", b"x" * 100, b"y" * 300, b"z" * 17000, 0, 7, 12, 13, -1, -128, 200, -32768, 100000,
-                   -(2**23), 2**31 - 1, 2**40, -(2**63)]
+ZIPLIST_ENTRIES = [
+    b"",
+    b"a",
+    b"x" * 100,
+    b"y" * 300,
+    b"z" * 17000,
+    0,
+    7,
+    12,
+    13,
+    -1,
+    -128,
+    200,
+    -32768,
+    100000,
+    -(2**23),
+    2**31 - 1,
+    2**40,
+    -(2**63),
+]
 
 
 def test_ziplist_decodes_every_entry_encoding():
@@ -235,8 +310,12 @@ def test_ziplist_decodes_every_entry_encoding():
 
 def test_ziplist_corruption_raises_encoding_error():
     blob = ziplist([b"abc", 5])
-    for broken in (blob[:-1], blob[:11] + b"\xff", blob.replace(b"abc", b"ab\xff")[:-1] + b"\x00",
-                   b"\x0b\x00\x00\x00\x0a\x00\x00\x00\x00\x00\xff"[:-1] + b"\x00"):
+    for broken in (
+        blob[:-1],
+        blob[:11] + b"\xff",
+        blob.replace(b"abc", b"ab\xff")[:-1] + b"\x00",
+        b"\x0b\x00\x00\x00\x0a\x00\x00\x00\x00\x00\xff"[:-1] + b"\x00",
+    ):
         with pytest.raises(EncodingError):
             ziplist_decode(broken)
 
@@ -251,8 +330,22 @@ def test_zipmap_decodes_pairs_with_free_bytes():
 # -- values --------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", [b"", b"a", b"12345", b"-1", b"007", b"2147483647", b"2147483648",
-                                   b"\x00\xff" * 40, b"x" * 100, os.urandom(300), b"9" * 20])
+@pytest.mark.parametrize(
+    "value",
+    [
+        b"",
+        b"a",
+        b"12345",
+        b"-1",
+        b"007",
+        b"2147483647",
+        b"2147483648",
+        b"\x00\xff" * 40,
+        b"x" * 100,
+        os.urandom(300),
+        b"9" * 20,
+    ],
+)
 def test_strings_round_trip(value):
     loaded, _ = round_trip(value)
     assert loaded == value
@@ -275,14 +368,28 @@ def test_string_encodings_follow_redis():
 
 
 def test_lengths_use_every_width():
-    for n, expected in ((5, "05"), (63, "3f"), (64, "4040"), (16383, "7fff"), (16384, "8000004000"),
-                        (2**32, "810000000100000000")):
+    for n, expected in (
+        (5, "05"),
+        (63, "3f"),
+        (64, "4040"),
+        (16383, "7fff"),
+        (16384, "8000004000"),
+        (2**32, "810000000100000000"),
+    ):
         assert length_bytes(n).hex() == expected
         assert RdbReader(length_bytes(n)).length() == n
 
 
-@pytest.mark.parametrize("items", [[b"a"], [b"a", b"1", b"300", b"-5"], [b"x" * 100] * 300,
-                                   [b"%d" % i for i in range(5000)], [b"big" * 5000, b"small"]])
+@pytest.mark.parametrize(
+    "items",
+    [
+        [b"a"],
+        [b"a", b"1", b"300", b"-5"],
+        [b"x" * 100] * 300,
+        [b"%d" % i for i in range(5000)],
+        [b"big" * 5000, b"small"],
+    ],
+)
 def test_lists_round_trip_as_quicklist_2(items):
     loaded, raw = round_trip(ListValue(items))
     assert raw[0] == 18
@@ -321,8 +428,18 @@ def test_hashes_round_trip_as_listpack_or_plain_hash():
 
 
 def test_zsets_round_trip_as_listpack_or_zset_2_with_exact_doubles():
-    pairs = [(b"a", 1.5), (b"b", 2.0), (b"c", math.inf), (b"d", -math.inf), (b"e", 0.1), (b"f", -3.0),
-             (b"g", 1e300), (b"h", 5e-324), (b"i", 4503599627370496.0), (b"j", 123456789.0)]
+    pairs = [
+        (b"a", 1.5),
+        (b"b", 2.0),
+        (b"c", math.inf),
+        (b"d", -math.inf),
+        (b"e", 0.1),
+        (b"f", -3.0),
+        (b"g", 1e300),
+        (b"h", 5e-324),
+        (b"i", 4503599627370496.0),
+        (b"j", 123456789.0),
+    ]
     small = ZSet(pairs)
     loaded, raw = round_trip(small)
     assert raw[0] == 17 and contents(loaded) == contents(small)
@@ -360,21 +477,29 @@ def test_reader_takes_every_older_encoding():
     assert read(13, blob(ziplist([b"f", b"v", b"n", 7]))) == ("hash", [(b"f", b"v"), (b"n", b"7")], True)
     assert read(9, blob(b"\x01\x01f\x01\x00v\xff")) == ("hash", [(b"f", b"v")], True)
     assert read(12, blob(ziplist([b"a", b"1.5", b"b", 2]))) == ("zset", [(1.5, b"a"), (2.0, b"b")], True)
-    assert read(3, b"\x03\x01a\x031.5\x01b\xfe\x01c\xff") == ("zset", [(-math.inf, b"c"), (1.5, b"a"),
-                                                                         (math.inf, b"b")], True)
+    assert read(3, b"\x03\x01a\x031.5\x01b\xfe\x01c\xff") == (
+        "zset",
+        [(-math.inf, b"c"), (1.5, b"a"), (math.inf, b"b")],
+        True,
+    )
     assert read(20, blob(listpack_encode([b"a", b"1"]))) == ("set", [b"1", b"a"], False)
 
 
-@pytest.mark.parametrize("type_byte,name", [(15, "stream"), (19, "stream"), (21, "stream"), (7, "module"),
-                                            (6, "module")])
+@pytest.mark.parametrize(
+    "type_byte,name", [(15, "stream"), (19, "stream"), (21, "stream"), (7, "module"), (6, "module")]
+)
 def test_unsupported_types_are_named_in_the_error(type_byte, name):
     with pytest.raises(RdbError, match=name):
         RdbReader(bytes((type_byte,)) + b"\x00" * 20).value(type_byte)
 
 
 def test_duplicates_and_nan_scores_are_corruption():
-    cases = [(2, b"\x02\x01a\x01a"), (4, b"\x02\x01f\x01v\x01f\x01w"), (3, b"\x01\x01a\xfd"),
-             (5, b"\x01\x01a" + struct.pack("<d", math.nan))]
+    cases = [
+        (2, b"\x02\x01a\x01a"),
+        (4, b"\x02\x01f\x01v\x01f\x01w"),
+        (3, b"\x01\x01a\xfd"),
+        (5, b"\x01\x01a" + struct.pack("<d", math.nan)),
+    ]
     for type_byte, payload in cases:
         with pytest.raises(RdbError):
             RdbReader(payload).value(type_byte)
@@ -431,8 +556,9 @@ def test_files_round_trip_every_database_key_and_expiry():
     summary, keys = read_file(write_file(databases))
     assert summary.version == 10 and summary.checksum_checked
     loaded = {(record.db, record.key): (contents(record.value), record.expire_ms) for record in keys}
-    expected = {(db.index, key): (contents(value), db.expires.get(key))
-                for db in databases for key, value in db.data.items()}
+    expected = {
+        (db.index, key): (contents(value), db.expires.get(key)) for db in databases for key, value in db.data.items()
+    }
     assert loaded == expected
 
 

@@ -15,7 +15,7 @@ def parse(data: bytes, step: int | None = None, **limits):
             reader.parse(data, commands)
         else:
             for i in range(0, len(data), step):
-                reader.parse(data[i:i + step], commands)
+                reader.parse(data[i : i + step], commands)
     except ProtocolViolation as error:
         return commands, error.message
     return commands, None
@@ -119,8 +119,11 @@ def test_reader_matches_redis(data, commands, error):
 
 
 @pytest.mark.parametrize("step", [1, 2, 3, 5, 7, 13])
-@pytest.mark.parametrize("data,commands,error", [c for c in CASES if len(c[0]) < 1000],
-                         ids=[repr(c[0][:24]) for c in CASES if len(c[0]) < 1000])
+@pytest.mark.parametrize(
+    "data,commands,error",
+    [c for c in CASES if len(c[0]) < 1000],
+    ids=[repr(c[0][:24]) for c in CASES if len(c[0]) < 1000],
+)
 def test_reader_gives_the_same_result_whatever_the_chunk_boundaries(data, commands, error, step):
     assert parse(data, step) == (commands, error)
 
@@ -158,8 +161,10 @@ def test_a_resp3_argument_deep_in_a_large_read_is_refused_as_redis_does(odd):
         benign = b"*2\r\n$4\r\nECHO\r\n$%d\r\n%s\r\n" % (len(value), value)
         data = (ping + benign) * 300 + b"*2\r\n$4\r\nECHO\r\n" + odd + b"\r\n" + ping
         assert len(data) > 4096
-        assert parse(data) == ([[b"PING"], [b"ECHO", value]] * 300,
-                               b"ERR Protocol error: expected '$', got '%s'" % odd[:1])
+        assert parse(data) == (
+            [[b"PING"], [b"ECHO", value]] * 300,
+            b"ERR Protocol error: expected '$', got '%s'" % odd[:1],
+        )
         assert parse((ping + benign) * 300) == ([[b"PING"], [b"ECHO", value]] * 300, None)
 
 
@@ -181,6 +186,7 @@ def test_a_pipeline_split_between_arguments_is_not_taken_for_inline_commands():
 
 def test_a_huge_multibulk_count_is_collected_without_preallocating(monkeypatch):
     from redislite.protocol import reader
+
     monkeypatch.setattr(reader, "BIG_MULTIBULK", 1000)
     count = 5000
     data = b"*%d\r\n" % count + b"$1\r\na\r\n" * count + b"*1\r\n$4\r\nPING\r\n"
@@ -193,8 +199,10 @@ def test_a_huge_multibulk_count_is_collected_without_preallocating(monkeypatch):
 def test_unauthenticated_clients_get_redis_smaller_limits():
     assert parse(b"*11\r\n", authenticated=False)[1] == b"ERR Protocol error: unauthenticated multibulk length"
     assert parse(b"*10\r\n", authenticated=False)[1] is None
-    assert parse(b"*2\r\n$3\r\nGET\r\n$16385\r\n", authenticated=False)[1] == \
-        b"ERR Protocol error: unauthenticated bulk length"
+    assert (
+        parse(b"*2\r\n$3\r\nGET\r\n$16385\r\n", authenticated=False)[1]
+        == b"ERR Protocol error: unauthenticated bulk length"
+    )
 
 
 def test_proto_max_bulk_len_is_configurable():
@@ -214,33 +222,36 @@ def test_header_checker_raises_with_redis_wording():
         checker.feed(b"*1\r\n$-5\r\n", RequestLimits())
 
 
-@pytest.mark.parametrize("line,args", [
-    (b"SET a b", [b"SET", b"a", b"b"]),
-    (b'  SET   "a b"  c ', [b"SET", b"a b", b"c"]),
-    (b'"\\x41\\x4a\\n\\t\\r"', [b"AJ\n\t\r"]),
-    (b"'it\\'s'", [b"it's"]),
-    (b"'a\\nb'", [b"a\\nb"]),
-    (b'""', [b""]),
-    (b"", []),
-    (b'"abc', None),
-    (b"'abc", None),
-    (b'"a"b', None),
-    (b"a\x0bb \x0cc", [b"a\x0bb", b"c"]),  # isspace() separates words, but only space/tab/CR/LF end one
-    (b'"a"\x0bb', [b"a", b"b"]),
-    (b'"a"\x0c', [b"a"]),
-    (b"a\x00b c", [b"a"]),  # a C string: it ends at the NUL
-    (b'"a\x00b"', None),
-    (b"\x00", []),
-    (b'"\\x4"', [b"x4"]),
-    (b'"\\xZZ"', [b"xZZ"]),
-    (b'"\\q\\n\\r\\t\\b\\a"', [b"q\n\r\t\b\a"]),
-    (b'"\\"', None),
-    (b"'\\'", None),
-    (b"'a\\'", None),
-    (b"'a'b", None),
-    (b"'\\'a'", [b"'a"]),
-    (b"ab\"c d\"", [b"abc d"]),
-    (b"'a\\nb'", [b"a\\nb"]),
-])
+@pytest.mark.parametrize(
+    "line,args",
+    [
+        (b"SET a b", [b"SET", b"a", b"b"]),
+        (b'  SET   "a b"  c ', [b"SET", b"a b", b"c"]),
+        (b'"\\x41\\x4a\\n\\t\\r"', [b"AJ\n\t\r"]),
+        (b"'it\\'s'", [b"it's"]),
+        (b"'a\\nb'", [b"a\\nb"]),
+        (b'""', [b""]),
+        (b"", []),
+        (b'"abc', None),
+        (b"'abc", None),
+        (b'"a"b', None),
+        (b"a\x0bb \x0cc", [b"a\x0bb", b"c"]),  # isspace() separates words, but only space/tab/CR/LF end one
+        (b'"a"\x0bb', [b"a", b"b"]),
+        (b'"a"\x0c', [b"a"]),
+        (b"a\x00b c", [b"a"]),  # a C string: it ends at the NUL
+        (b'"a\x00b"', None),
+        (b"\x00", []),
+        (b'"\\x4"', [b"x4"]),
+        (b'"\\xZZ"', [b"xZZ"]),
+        (b'"\\q\\n\\r\\t\\b\\a"', [b"q\n\r\t\b\a"]),
+        (b'"\\"', None),
+        (b"'\\'", None),
+        (b"'a\\'", None),
+        (b"'a'b", None),
+        (b"'\\'a'", [b"'a"]),
+        (b'ab"c d"', [b"abc d"]),
+        (b"'a\\nb'", [b"a\\nb"]),
+    ],
+)
 def test_split_inline_args_is_sdssplitargs(line, args):
     assert split_inline_args(line) == args

@@ -220,7 +220,7 @@ class ArgCursor:
         end = self.pos + count
         if end > len(self.argv):
             raise CommandError(error)
-        values = self.argv[self.pos:end]
+        values = self.argv[self.pos : end]
         self.pos = end
         return values
 
@@ -229,8 +229,9 @@ class ArgCursor:
         offset, count = self.take(2)
         return to_int(offset), to_int(count)
 
-    def next_keys(self, not_integer: bytes, below_minimum: bytes, too_many: bytes = errors.SYNTAX,
-                  minimum: int = 1) -> list[bytes]:
+    def next_keys(
+        self, not_integer: bytes, below_minimum: bytes, too_many: bytes = errors.SYNTAX, minimum: int = 1
+    ) -> list[bytes]:
         """`numkeys key [key ...]`: numkeys (an integer, at least `minimum`, at most the arguments left), then
         that many keys. Each family words the three errors its own way."""
         numkeys = self.next_int(not_integer)
@@ -347,8 +348,7 @@ def parse_flush_mode(argv: list[bytes], start: int, error: bytes = errors.SYNTAX
 # -- the option groups of reading commands --------------------------------------------------------------------
 
 
-def parse_scan_options(argv: list[bytes], start: int, keyspace: bool = False) -> tuple[int, bytes | None,
-                                                                                         bytes | None]:
+def parse_scan_options(argv: list[bytes], start: int, keyspace: bool = False) -> tuple[int, bytes | None, bytes | None]:
     """scanGenericCommand's options: (COUNT, MATCH pattern, TYPE name in lower case). TYPE is SCAN's only
     (`keyspace`); a COUNT below 1 is a syntax error."""
     count, pattern, type_name = 10, None, None

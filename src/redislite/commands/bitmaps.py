@@ -51,9 +51,15 @@ def grown(value: bytes | None, size: int) -> bytes:
     return value + bytes(size - len(value)) if len(value) < size else value
 
 
-@command("setbit", arity=4, flags="write denyoom", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))], group="bitmap",
-         since="2.2.0",
-         complexity="O(1)")
+@command(
+    "setbit",
+    arity=4,
+    flags="write denyoom",
+    key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))],
+    group="bitmap",
+    since="2.2.0",
+    complexity="O(1)",
+)
 def setbit_command(ctx: Context, argv: Argv):
     """SETBIT key offset value — Sets or clears the bit at offset in the string value stored at key"""
     key = argv[1]
@@ -69,7 +75,7 @@ def setbit_command(ctx: Context, argv: Argv):
     # Redis writes (and counts a change) only when the key is new, grew, or the bit flips.
     if old is None or len(value) != len(old) or bit != on:
         patched = (current & ~(1 << shift)) | (on << shift)
-        ctx.db.store(key, value[:byte] + bytes((patched,)) + value[byte + 1:], keep_ttl=True, touch=ctx.touch)
+        ctx.db.store(key, value[:byte] + bytes((patched,)) + value[byte + 1 :], keep_ttl=True, touch=ctx.touch)
         ctx.server.dirty += 1
         if ctx.server.notify_flags:
             if old is None:
@@ -78,9 +84,15 @@ def setbit_command(ctx: Context, argv: Argv):
     return bit
 
 
-@command("getbit", arity=3, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="bitmap",
-         since="2.2.0",
-         complexity="O(1)")
+@command(
+    "getbit",
+    arity=3,
+    flags="readonly fast",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="bitmap",
+    since="2.2.0",
+    complexity="O(1)",
+)
 def getbit_command(ctx: Context, argv: Argv):
     """GETBIT key offset — Returns the bit value at offset in the string value stored at key"""
     offset = bit_offset(ctx, argv[2])
@@ -108,9 +120,15 @@ def popcount(data: bytes) -> int:
     return int.from_bytes(data, "big").bit_count()
 
 
-@command("bitcount", arity=-2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="bitmap",
-         since="2.6.0",
-         complexity="O(N)")
+@command(
+    "bitcount",
+    arity=-2,
+    flags="readonly",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="bitmap",
+    since="2.6.0",
+    complexity="O(N)",
+)
 def bitcount_command(ctx: Context, argv: Argv):
     """BITCOUNT key [start end [BYTE | BIT]] — Count set bits in a string"""
     # Redis 7.0 looks the key up before it parses the range: a missing key answers 0 whatever follows.
@@ -130,8 +148,8 @@ def bitcount_command(ctx: Context, argv: Argv):
     if start > end:
         return 0
     if not is_bit:
-        return popcount(value[start:end + 1])
-    chunk = int.from_bytes(value[start >> 3:(end >> 3) + 1], "big")
+        return popcount(value[start : end + 1])
+    chunk = int.from_bytes(value[start >> 3 : (end >> 3) + 1], "big")
     chunk >>= 7 - (end & 7)  # drop the bits after `end` in its byte
     return (chunk & ((1 << (end - start + 1)) - 1)).bit_count()
 
@@ -141,7 +159,7 @@ def first_bit(value: bytes, bit: int, start: int, end: int) -> int:
     first_byte, last_byte = start >> 3, end >> 3
     width = end - start + 1
     if last_byte - first_byte < 16:  # a short range: one integer
-        chunk = int.from_bytes(value[first_byte:last_byte + 1], "big") >> (7 - (end & 7))
+        chunk = int.from_bytes(value[first_byte : last_byte + 1], "big") >> (7 - (end & 7))
         chunk &= (1 << width) - 1
         if not bit:
             chunk ^= (1 << width) - 1
@@ -151,16 +169,22 @@ def first_bit(value: bytes, bit: int, start: int, end: int) -> int:
     found = first_bit(value, bit, start, head_end)
     if found >= 0:
         return found
-    middle = value[first_byte + 1:last_byte]
+    middle = value[first_byte + 1 : last_byte]
     skip = len(middle) - len(middle.lstrip(b"\xff" if not bit else b"\x00"))
     if skip < len(middle):
         return first_bit(value, bit, (first_byte + 1 + skip) << 3, ((first_byte + 1 + skip) << 3) + 7)
     return first_bit(value, bit, last_byte << 3, end)
 
 
-@command("bitpos", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="bitmap",
-         since="2.8.7",
-         complexity="O(N)")
+@command(
+    "bitpos",
+    arity=-3,
+    flags="readonly",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="bitmap",
+    since="2.8.7",
+    complexity="O(N)",
+)
 def bitpos_command(ctx: Context, argv: Argv):
     """BITPOS key bit [start [end [BYTE | BIT]]] — Find first bit set or clear in a string"""
     bit = to_int(argv[2])
@@ -193,10 +217,15 @@ def bitpos_command(ctx: Context, argv: Argv):
 BITOP_OPERATIONS = {b"AND", b"OR", b"XOR", b"NOT"}
 
 
-@command("bitop", arity=-4, flags="write denyoom",
-         key_specs=[KeySpec("OW UPDATE", Index(2)), KeySpec("RO ACCESS", Index(3), Range(-1))], group="bitmap",
-         since="2.6.0",
-         complexity="O(N)")
+@command(
+    "bitop",
+    arity=-4,
+    flags="write denyoom",
+    key_specs=[KeySpec("OW UPDATE", Index(2)), KeySpec("RO ACCESS", Index(3), Range(-1))],
+    group="bitmap",
+    since="2.6.0",
+    complexity="O(N)",
+)
 def bitop_command(ctx: Context, argv: Argv):
     """BITOP AND|OR|XOR|NOT destkey key [key ...] — Perform bitwise operations between strings"""
     operation = argv[1].upper()
@@ -256,7 +285,7 @@ def bitfield_type(raw: bytes) -> tuple[bool, int]:
 def read_field(value: bytes | bytearray, offset: int, bits: int, signed: bool) -> int:
     """The `bits`-wide big-endian field at bit `offset`, the string zero-padded on the right."""
     first, last = offset >> 3, (offset + bits - 1) >> 3
-    chunk = value[first:last + 1]
+    chunk = value[first : last + 1]
     number = int.from_bytes(chunk.ljust(last - first + 1, b"\0"), "big")
     number = (number >> (7 - ((offset + bits - 1) & 7))) & ((1 << bits) - 1)
     if signed and number >> (bits - 1):
@@ -269,9 +298,9 @@ def write_field(buffer: bytearray, offset: int, bits: int, number: int) -> None:
     shift = 7 - ((offset + bits - 1) & 7)
     mask = ((1 << bits) - 1) << shift
     size = last - first + 1
-    current = int.from_bytes(buffer[first:last + 1], "big")
+    current = int.from_bytes(buffer[first : last + 1], "big")
     current = (current & ~mask) | (((number & ((1 << bits) - 1)) << shift) & mask)
-    buffer[first:last + 1] = current.to_bytes(size, "big")
+    buffer[first : last + 1] = current.to_bytes(size, "big")
 
 
 def signed_overflow(value: int, increment: int, bits: int, overflow: bytes) -> tuple[int, int]:
@@ -280,11 +309,17 @@ def signed_overflow(value: int, increment: int, bits: int, overflow: bytes) -> t
     high = INT64_MAX if bits == 64 else (1 << (bits - 1)) - 1
     low = -high - 1
     max_increment, min_increment = to_int64(high - value), to_int64(low - value)
-    if value > high or (bits != 64 and increment > max_increment) or \
-            (value >= 0 and increment > 0 and increment > max_increment):
+    if (
+        value > high
+        or (bits != 64 and increment > max_increment)
+        or (value >= 0 and increment > 0 and increment > max_increment)
+    ):
         direction, limit = 1, high
-    elif value < low or (bits != 64 and increment < min_increment) or \
-            (value < 0 and increment < 0 and increment < min_increment):
+    elif (
+        value < low
+        or (bits != 64 and increment < min_increment)
+        or (value < 0 and increment < 0 and increment < min_increment)
+    ):
         direction, limit = -1, low
     else:
         return 0, value + increment
@@ -384,8 +419,9 @@ def bitfield_generic(ctx: Context, argv: Argv, read_only_command: bool):
     return replies
 
 
-BITFIELD_KEY = KeySpec("RW ACCESS UPDATE VARIABLE_FLAGS", Index(1),
-                       notes="This command allows both access and modification of the key")
+BITFIELD_KEY = KeySpec(
+    "RW ACCESS UPDATE VARIABLE_FLAGS", Index(1), notes="This command allows both access and modification of the key"
+)
 
 
 def bitfield_keys(argv: list[bytes]) -> list[tuple[int, KeyFlag]]:
@@ -404,18 +440,31 @@ def bitfield_keys(argv: list[bytes]) -> list[tuple[int, KeyFlag]]:
     return [(1, KeyFlag.RO | KeyFlag.ACCESS)]
 
 
-@command("bitfield", arity=-2, flags="write denyoom", key_specs=[BITFIELD_KEY], key_finder=bitfield_keys,
-         group="bitmap", since="3.2.0",
-         complexity="O(1) for each subcommand specified")
+@command(
+    "bitfield",
+    arity=-2,
+    flags="write denyoom",
+    key_specs=[BITFIELD_KEY],
+    key_finder=bitfield_keys,
+    group="bitmap",
+    since="3.2.0",
+    complexity="O(1) for each subcommand specified",
+)
 def bitfield_command(ctx: Context, argv: Argv):
     """BITFIELD key [GET encoding offset | [OVERFLOW WRAP | SAT | FAIL] SET encoding offset value | INCRBY encoding
     offset increment ...] — Perform arbitrary bitfield integer operations on strings"""
     return bitfield_generic(ctx, argv, read_only_command=False)
 
 
-@command("bitfield_ro", arity=-2, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="bitmap",
-         since="6.0.0",
-         complexity="O(1) for each subcommand specified")
+@command(
+    "bitfield_ro",
+    arity=-2,
+    flags="readonly fast",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="bitmap",
+    since="6.0.0",
+    complexity="O(1) for each subcommand specified",
+)
 def bitfield_ro_command(ctx: Context, argv: Argv):
     """BITFIELD_RO key [GET encoding offset ...] — Perform arbitrary bitfield integer operations on strings. Read-only
     variant of BITFIELD"""

@@ -9,8 +9,13 @@ from .connection import valid_client_name
 from .context import Argv, Context
 from .registry import command
 
-CLIENT_TYPES = {b"NORMAL": "normal", b"MASTER": "master", b"REPLICA": "replica", b"SLAVE": "replica",
-                b"PUBSUB": "pubsub"}
+CLIENT_TYPES = {
+    b"NORMAL": "normal",
+    b"MASTER": "master",
+    b"REPLICA": "replica",
+    b"SLAVE": "replica",
+    b"PUBSUB": "pubsub",
+}
 ON_OFF = {b"ON": True, b"OFF": False}
 
 HELP = """\
@@ -86,15 +91,15 @@ def client_help_command(ctx: Context, argv: Argv):
     return help_reply(HELP)
 
 
-@command("client|id", arity=2, flags="noscript loading stale", group="connection", since="5.0.0",
-         complexity="O(1)")
+@command("client|id", arity=2, flags="noscript loading stale", group="connection", since="5.0.0", complexity="O(1)")
 def client_id_command(ctx: Context, argv: Argv):
     """CLIENT ID — Returns the client ID for the current connection"""
     return ctx.id
 
 
-@command("client|setname", arity=3, flags="noscript loading stale", group="connection", since="2.6.9",
-         complexity="O(1)")
+@command(
+    "client|setname", arity=3, flags="noscript loading stale", group="connection", since="2.6.9", complexity="O(1)"
+)
 def client_setname_command(ctx: Context, argv: Argv):
     """CLIENT SETNAME connection-name — Set the current connection name"""
     if not valid_client_name(argv[2]):
@@ -103,15 +108,17 @@ def client_setname_command(ctx: Context, argv: Argv):
     return OK
 
 
-@command("client|getname", arity=2, flags="noscript loading stale", group="connection", since="2.6.9",
-         complexity="O(1)")
+@command(
+    "client|getname", arity=2, flags="noscript loading stale", group="connection", since="2.6.9", complexity="O(1)"
+)
 def client_getname_command(ctx: Context, argv: Argv):
     """CLIENT GETNAME — Get the current connection name"""
     return ctx.name or None
 
 
-@command("client|setinfo", arity=4, flags="noscript loading stale", group="connection", since="7.2.0",
-         complexity="O(1)")
+@command(
+    "client|setinfo", arity=4, flags="noscript loading stale", group="connection", since="7.2.0", complexity="O(1)"
+)
 def client_setinfo_command(ctx: Context, argv: Argv):
     """CLIENT SETINFO <LIB-NAME libname | LIB-VER libver> — Set client or connection specific info"""
     attribute = argv[2].lower()
@@ -126,15 +133,20 @@ def client_setinfo_command(ctx: Context, argv: Argv):
     return OK
 
 
-@command("client|info", arity=2, flags="noscript loading stale", group="connection", since="6.2.0",
-         complexity="O(1)")
+@command("client|info", arity=2, flags="noscript loading stale", group="connection", since="6.2.0", complexity="O(1)")
 def client_info_command(ctx: Context, argv: Argv):
     """CLIENT INFO — Returns information about the current client connection."""
     return Verbatim(describe_client(ctx, ctx.now_ms, b"client|info") + b"\n")
 
 
-@command("client|list", arity=-2, flags="admin noscript loading stale", group="connection", since="2.4.0",
-         complexity="O(N) where N is the number of client connections")
+@command(
+    "client|list",
+    arity=-2,
+    flags="admin noscript loading stale",
+    group="connection",
+    since="2.4.0",
+    complexity="O(N) where N is the number of client connections",
+)
 def client_list_command(ctx: Context, argv: Argv):
     """CLIENT LIST [TYPE <NORMAL | MASTER | REPLICA | PUBSUB>] [ID client-id [client-id ...]] — Get the list of client
     connections"""
@@ -148,8 +160,11 @@ def client_list_command(ctx: Context, argv: Argv):
     elif len(argv) != 2:
         raise CommandError(errors.SYNTAX)
     now_ms = ctx.now_ms
-    return Verbatim(b"".join(
-        describe_client(client, now_ms, b"client|list" if client is ctx else None) + b"\n" for client in clients))
+    return Verbatim(
+        b"".join(
+            describe_client(client, now_ms, b"client|list" if client is ctx else None) + b"\n" for client in clients
+        )
+    )
 
 
 def parse_client_type(raw: bytes) -> str:
@@ -244,8 +259,14 @@ def describe_client(client, now_ms: int, running: bytes | None = None) -> bytes:
     return b" ".join(fields)
 
 
-@command("client|kill", arity=-3, flags="admin noscript loading stale", group="connection", since="2.4.0",
-         complexity="O(N) where N is the number of client connections")
+@command(
+    "client|kill",
+    arity=-3,
+    flags="admin noscript loading stale",
+    group="connection",
+    since="2.4.0",
+    complexity="O(N) where N is the number of client connections",
+)
 def client_kill_command(ctx: Context, argv: Argv):
     """CLIENT KILL <ip:port | <[ID client-id] | [TYPE <NORMAL | MASTER | SLAVE | REPLICA | PUBSUB>] | [USER username] |
     [ADDR ip:port] | [LADDR ip:port] | [SKIPME <YES | NO>]> [...]> — Kill the connection of a client"""
@@ -298,8 +319,9 @@ def disconnect(ctx: Context, client) -> None:
         client.connection.kill()
 
 
-@command("client|pause", arity=-3, flags="admin noscript loading stale", group="connection", since="3.0.0",
-         complexity="O(1)")
+@command(
+    "client|pause", arity=-3, flags="admin noscript loading stale", group="connection", since="3.0.0", complexity="O(1)"
+)
 def client_pause_command(ctx: Context, argv: Argv):
     """CLIENT PAUSE timeout [WRITE | ALL] — Stop processing commands from clients for some time"""
     timeout = to_int(argv[2], errors.TIMEOUT_NOT_INTEGER)
@@ -319,8 +341,14 @@ def client_pause_command(ctx: Context, argv: Argv):
     return OK
 
 
-@command("client|unpause", arity=2, flags="admin noscript loading stale", group="connection", since="6.2.0",
-         complexity="O(N) Where N is the number of paused clients")
+@command(
+    "client|unpause",
+    arity=2,
+    flags="admin noscript loading stale",
+    group="connection",
+    since="6.2.0",
+    complexity="O(N) Where N is the number of paused clients",
+)
 def client_unpause_command(ctx: Context, argv: Argv):
     """CLIENT UNPAUSE — Resume processing of clients that were paused"""
     state = ctx.server
@@ -332,8 +360,14 @@ def client_unpause_command(ctx: Context, argv: Argv):
     return OK
 
 
-@command("client|unblock", arity=-3, flags="admin noscript loading stale", group="connection", since="5.0.0",
-         complexity="O(log N) where N is the number of client connections")
+@command(
+    "client|unblock",
+    arity=-3,
+    flags="admin noscript loading stale",
+    group="connection",
+    since="5.0.0",
+    complexity="O(log N) where N is the number of client connections",
+)
 def client_unblock_command(ctx: Context, argv: Argv):
     """CLIENT UNBLOCK client-id [TIMEOUT | ERROR] — Unblock a client blocked in a blocking command from a different
     connection"""
@@ -351,8 +385,7 @@ def client_unblock_command(ctx: Context, argv: Argv):
     return 1
 
 
-@command("client|reply", arity=3, flags="noscript loading stale", group="connection", since="3.2.0",
-         complexity="O(1)")
+@command("client|reply", arity=3, flags="noscript loading stale", group="connection", since="3.2.0", complexity="O(1)")
 def client_reply_command(ctx: Context, argv: Argv):
     """CLIENT REPLY <ON | OFF | SKIP> — Instruct the server whether to reply to commands"""
     # SKIP silences the reply of the command after this one; this command's own reply is silenced too.
@@ -360,16 +393,23 @@ def client_reply_command(ctx: Context, argv: Argv):
     return OK
 
 
-@command("client|no-evict", arity=3, flags="admin noscript loading stale", group="connection", since="7.0.0",
-         complexity="O(1)")
+@command(
+    "client|no-evict",
+    arity=3,
+    flags="admin noscript loading stale",
+    group="connection",
+    since="7.0.0",
+    complexity="O(1)",
+)
 def client_no_evict_command(ctx: Context, argv: Argv):
     """CLIENT NO-EVICT <ON | OFF> — Set client eviction mode for the current connection"""
     ctx.no_evict = keyword(argv[2], ON_OFF)
     return OK
 
 
-@command("client|no-touch", arity=3, flags="noscript loading stale", group="connection", since="7.2.0",
-         complexity="O(1)")
+@command(
+    "client|no-touch", arity=3, flags="noscript loading stale", group="connection", since="7.2.0", complexity="O(1)"
+)
 def client_no_touch_command(ctx: Context, argv: Argv):
     """CLIENT NO-TOUCH <ON | OFF> — Controls whether commands sent by the client will alter the LRU/LFU of the keys they
     access."""

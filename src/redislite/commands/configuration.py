@@ -46,8 +46,14 @@ def config_help_command(ctx: Context, argv: Argv):
     return help_reply(CONFIG_HELP)
 
 
-@command("config|get", arity=-3, flags="admin noscript loading stale", group="server", since="2.0.0",
-         complexity="O(N) when N is the number of configuration parameters provided")
+@command(
+    "config|get",
+    arity=-3,
+    flags="admin noscript loading stale",
+    group="server",
+    since="2.0.0",
+    complexity="O(N) when N is the number of configuration parameters provided",
+)
 def config_get_command(ctx: Context, argv: Argv):
     """CONFIG GET parameter [parameter ...] — Get the values of configuration parameters"""
     settings = ctx.server.config
@@ -80,12 +86,17 @@ def apply_appendonly(state, value) -> None:
 
 
 # Side effects of changing a parameter at run time; the rest are read where they are used.
-CONFIG_APPLY = {"slowlog-max-len": apply_slowlog_max_len, "loglevel": apply_loglevel,
-                "appendonly": apply_appendonly}
+CONFIG_APPLY = {"slowlog-max-len": apply_slowlog_max_len, "loglevel": apply_loglevel, "appendonly": apply_appendonly}
 
 
-@command("config|set", arity=-4, flags="admin noscript loading stale", group="server", since="2.0.0",
-         complexity="O(N) when N is the number of configuration parameters provided")
+@command(
+    "config|set",
+    arity=-4,
+    flags="admin noscript loading stale",
+    group="server",
+    since="2.0.0",
+    complexity="O(N) when N is the number of configuration parameters provided",
+)
 def config_set_command(ctx: Context, argv: Argv):
     """CONFIG SET parameter value [parameter value ...] — Set configuration parameters to the given values"""
     if len(argv) % 2:
@@ -117,8 +128,9 @@ def config_set_command(ctx: Context, argv: Argv):
     return OK
 
 
-@command("config|resetstat", arity=2, flags="admin noscript loading stale", group="server", since="2.0.0",
-         complexity="O(1)")
+@command(
+    "config|resetstat", arity=2, flags="admin noscript loading stale", group="server", since="2.0.0", complexity="O(1)"
+)
 def config_resetstat_command(ctx: Context, argv: Argv):
     """CONFIG RESETSTAT — Reset the stats returned by INFO"""
     state = ctx.server
@@ -131,8 +143,9 @@ def config_resetstat_command(ctx: Context, argv: Argv):
     return OK
 
 
-@command("config|rewrite", arity=2, flags="admin noscript loading stale", group="server", since="2.8.0",
-         complexity="O(1)")
+@command(
+    "config|rewrite", arity=2, flags="admin noscript loading stale", group="server", since="2.8.0", complexity="O(1)"
+)
 def config_rewrite_command(ctx: Context, argv: Argv):
     """CONFIG REWRITE — Rewrite the configuration file with the in memory configuration"""
     state = ctx.server

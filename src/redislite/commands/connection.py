@@ -48,8 +48,9 @@ def select_command(ctx: Context, argv: Argv):
     return OK
 
 
-@command("quit", arity=-1, flags="noscript loading stale fast no_auth allow_busy", group="connection",
-         complexity="O(1)")
+@command(
+    "quit", arity=-1, flags="noscript loading stale fast no_auth allow_busy", group="connection", complexity="O(1)"
+)
 def quit_command(ctx: Context, argv: Argv):
     """QUIT — Close the connection"""
     ctx.close()
@@ -74,8 +75,14 @@ def authenticate(ctx: Context, username: bytes, password: bytes) -> None:
     ctx.user = username
 
 
-@command("auth", arity=-2, flags="noscript loading stale fast no_auth allow_busy", group="connection",
-         since="1.0.0", complexity="O(N) where N is the number of passwords defined for the user")
+@command(
+    "auth",
+    arity=-2,
+    flags="noscript loading stale fast no_auth allow_busy",
+    group="connection",
+    since="1.0.0",
+    complexity="O(N) where N is the number of passwords defined for the user",
+)
 def auth_command(ctx: Context, argv: Argv):
     """AUTH [username] password — Authenticate to the server"""
     if len(argv) > 3:
@@ -90,8 +97,14 @@ def auth_command(ctx: Context, argv: Argv):
     return OK
 
 
-@command("hello", arity=-1, flags="noscript loading stale fast no_auth allow_busy", group="connection",
-         since="6.0.0", complexity="O(1)")
+@command(
+    "hello",
+    arity=-1,
+    flags="noscript loading stale fast no_auth allow_busy",
+    group="connection",
+    since="6.0.0",
+    complexity="O(1)",
+)
 def hello_command(ctx: Context, argv: Argv):
     """HELLO [protover [AUTH username password] [SETNAME clientname]] — Handshake with Redis"""
 
@@ -137,8 +150,14 @@ def valid_client_name(name: bytes) -> bool:
     return all(33 <= byte <= 126 for byte in name)
 
 
-@command("reset", arity=1, flags="noscript loading stale fast no_auth allow_busy", group="connection",
-         since="6.2.0", complexity="O(1)")
+@command(
+    "reset",
+    arity=1,
+    flags="noscript loading stale fast no_auth allow_busy",
+    group="connection",
+    since="6.2.0",
+    complexity="O(1)",
+)
 def reset_command(ctx: Context, argv: Argv):
     """RESET — Reset the connection"""
     for step in RESET_STEPS:

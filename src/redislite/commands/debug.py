@@ -56,8 +56,14 @@ HELP
     Prints this help."""
 
 
-@command("debug", arity=-2, flags="admin noscript loading stale", group="server", since="1.0.0",
-         complexity="Depends on subcommand.")
+@command(
+    "debug",
+    arity=-2,
+    flags="admin noscript loading stale",
+    group="server",
+    since="1.0.0",
+    complexity="Depends on subcommand.",
+)
 def debug_command(ctx: Context, argv: Argv):
     """DEBUG subcommand [argument [argument ...]] — A container for debugging commands"""
     return run_hidden_subcommand(TABLE.specs["debug"], ctx, argv)
@@ -87,8 +93,10 @@ def debug_object_command(ctx: Context, argv: Argv):
         raise CommandError(errors.NO_SUCH_KEY)
     access = ctx.db.access_time(argv[2], ctx.now_ms // 1000)
     length = len(value) if isinstance(value, (bytes, bytearray)) else 0
-    return SimpleString(b"Value at:0x%x refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d" % (
-        id(value), value_encoding(value), length, access & (2**24 - 1), max(0, ctx.now_ms // 1000 - access)))
+    return SimpleString(
+        b"Value at:0x%x refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d"
+        % (id(value), value_encoding(value), length, access & (2**24 - 1), max(0, ctx.now_ms // 1000 - access))
+    )
 
 
 @command("debug|set-active-expire", arity=3, hidden=True)

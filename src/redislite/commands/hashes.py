@@ -21,8 +21,10 @@ from .keys import lookup_read_as, lookup_write_as
 from .notifications import NOTIFY_GENERIC, NOTIFY_HASH, new_key, notify
 from .registry import Index, KeySpec, command
 
-SCAN_COMPLEXITY = ("O(1) for every call. O(N) for a complete iteration, including enough command calls for the "
-                   "cursor to return back to 0. N is the number of elements inside the collection..")
+SCAN_COMPLEXITY = (
+    "O(1) for every call. O(N) for a complete iteration, including enough command calls for the "
+    "cursor to return back to 0. N is the number of elements inside the collection.."
+)
 
 
 # -- lookups ------------------------------------------------------------------------------------------------
@@ -78,27 +80,45 @@ def hset_generic(ctx: Context, argv: Argv, name: str) -> int:
     return len(value) - before
 
 
-@command("hset", arity=-4, flags="write denyoom fast", key_specs=[KeySpec("RW UPDATE", Index(1))], group="hash",
-         since="2.0.0",
-         complexity="O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is "
-         "called with multiple field/value pairs.")
+@command(
+    "hset",
+    arity=-4,
+    flags="write denyoom fast",
+    key_specs=[KeySpec("RW UPDATE", Index(1))],
+    group="hash",
+    since="2.0.0",
+    complexity="O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is "
+    "called with multiple field/value pairs.",
+)
 def hset_command(ctx: Context, argv: Argv):
     """HSET key field value [field value ...] — Set the string value of a hash field"""
     return hset_generic(ctx, argv, "hset")
 
 
-@command("hmset", arity=-4, flags="write denyoom fast", key_specs=[KeySpec("RW UPDATE", Index(1))], group="hash",
-         since="2.0.0",
-         complexity="O(N) where N is the number of fields being set.")
+@command(
+    "hmset",
+    arity=-4,
+    flags="write denyoom fast",
+    key_specs=[KeySpec("RW UPDATE", Index(1))],
+    group="hash",
+    since="2.0.0",
+    complexity="O(N) where N is the number of fields being set.",
+)
 def hmset_command(ctx: Context, argv: Argv):
     """HMSET key field value [field value ...] — Set multiple hash fields to multiple values"""
     hset_generic(ctx, argv, "hmset")
     return OK
 
 
-@command("hsetnx", arity=4, flags="write denyoom fast", key_specs=[KeySpec("RW INSERT", Index(1))], group="hash",
-         since="2.0.0",
-         complexity="O(1)")
+@command(
+    "hsetnx",
+    arity=4,
+    flags="write denyoom fast",
+    key_specs=[KeySpec("RW INSERT", Index(1))],
+    group="hash",
+    since="2.0.0",
+    complexity="O(1)",
+)
 def hsetnx_command(ctx: Context, argv: Argv):
     """HSETNX key field value — Set the value of a hash field, only if the field does not exist"""
     value = lookup_hash_create(ctx, argv[1])
@@ -112,8 +132,15 @@ def hsetnx_command(ctx: Context, argv: Argv):
     return 1
 
 
-@command("hdel", arity=-3, flags="write fast", key_specs=[KeySpec("RW DELETE", Index(1))], group="hash", since="2.0.0",
-         complexity="O(N) where N is the number of fields to be removed.")
+@command(
+    "hdel",
+    arity=-3,
+    flags="write fast",
+    key_specs=[KeySpec("RW DELETE", Index(1))],
+    group="hash",
+    since="2.0.0",
+    complexity="O(N) where N is the number of fields to be removed.",
+)
 def hdel_command(ctx: Context, argv: Argv):
     """HDEL key field [field ...] — Delete one or more hash fields"""
     key = argv[1]
@@ -135,9 +162,15 @@ def hdel_command(ctx: Context, argv: Argv):
     return deleted
 
 
-@command("hincrby", arity=4, flags="write denyoom fast", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))],
-         group="hash", since="2.0.0",
-         complexity="O(1)")
+@command(
+    "hincrby",
+    arity=4,
+    flags="write denyoom fast",
+    key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))],
+    group="hash",
+    since="2.0.0",
+    complexity="O(1)",
+)
 def hincrby_command(ctx: Context, argv: Argv):
     """HINCRBY key field increment — Increment the integer value of a hash field by the given number"""
     increment = to_int(argv[3])
@@ -155,9 +188,15 @@ def hincrby_command(ctx: Context, argv: Argv):
     return result
 
 
-@command("hincrbyfloat", arity=4, flags="write denyoom fast", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))],
-         group="hash", since="2.6.0",
-         complexity="O(1)")
+@command(
+    "hincrbyfloat",
+    arity=4,
+    flags="write denyoom fast",
+    key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))],
+    group="hash",
+    since="2.6.0",
+    complexity="O(1)",
+)
 def hincrbyfloat_command(ctx: Context, argv: Argv):
     """HINCRBYFLOAT key field increment — Increment the float value of a hash field by the given amount"""
     increment = long_double.parse_long_double(argv[3])
@@ -186,17 +225,30 @@ def hincrbyfloat_command(ctx: Context, argv: Argv):
 # -- reads ----------------------------------------------------------------------------------------------------
 
 
-@command("hget", arity=3, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="hash",
-         since="2.0.0", complexity="O(1)")
+@command(
+    "hget",
+    arity=3,
+    flags="readonly fast",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="hash",
+    since="2.0.0",
+    complexity="O(1)",
+)
 def hget_command(ctx: Context, argv: Argv):
     """HGET key field — Get the value of a hash field"""
     value = lookup_hash_read(ctx, argv[1])
     return None if value is None else value.get(argv[2])
 
 
-@command("hmget", arity=-3, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="hash",
-         since="2.0.0",
-         complexity="O(N) where N is the number of fields being requested.")
+@command(
+    "hmget",
+    arity=-3,
+    flags="readonly fast",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="hash",
+    since="2.0.0",
+    complexity="O(N) where N is the number of fields being requested.",
+)
 def hmget_command(ctx: Context, argv: Argv):
     """HMGET key field [field ...] — Get the values of all the given hash fields"""
     value = lookup_hash_read(ctx, argv[1])
@@ -206,48 +258,90 @@ def hmget_command(ctx: Context, argv: Argv):
     return [get(field) for field in argv[2:]]
 
 
-@command("hgetall", arity=2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="hash", since="2.0.0",
-         complexity="O(N) where N is the size of the hash.")
+@command(
+    "hgetall",
+    arity=2,
+    flags="readonly",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="hash",
+    since="2.0.0",
+    complexity="O(N) where N is the size of the hash.",
+)
 def hgetall_command(ctx: Context, argv: Argv):
     """HGETALL key — Get all the fields and values in a hash"""
     value = lookup_hash_read(ctx, argv[1])
     return {} if value is None else dict(value)
 
 
-@command("hexists", arity=3, flags="readonly fast", key_specs=[KeySpec("RO", Index(1))], group="hash", since="2.0.0",
-         complexity="O(1)")
+@command(
+    "hexists",
+    arity=3,
+    flags="readonly fast",
+    key_specs=[KeySpec("RO", Index(1))],
+    group="hash",
+    since="2.0.0",
+    complexity="O(1)",
+)
 def hexists_command(ctx: Context, argv: Argv):
     """HEXISTS key field — Determine if a hash field exists"""
     value = lookup_hash_read(ctx, argv[1])
     return 1 if value is not None and argv[2] in value else 0
 
 
-@command("hlen", arity=2, flags="readonly fast", key_specs=[KeySpec("RO", Index(1))], group="hash", since="2.0.0",
-         complexity="O(1)")
+@command(
+    "hlen",
+    arity=2,
+    flags="readonly fast",
+    key_specs=[KeySpec("RO", Index(1))],
+    group="hash",
+    since="2.0.0",
+    complexity="O(1)",
+)
 def hlen_command(ctx: Context, argv: Argv):
     """HLEN key — Get the number of fields in a hash"""
     value = lookup_hash_read(ctx, argv[1])
     return 0 if value is None else len(value)
 
 
-@command("hkeys", arity=2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="hash", since="2.0.0",
-         complexity="O(N) where N is the size of the hash.")
+@command(
+    "hkeys",
+    arity=2,
+    flags="readonly",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="hash",
+    since="2.0.0",
+    complexity="O(N) where N is the size of the hash.",
+)
 def hkeys_command(ctx: Context, argv: Argv):
     """HKEYS key — Get all the fields in a hash"""
     value = lookup_hash_read(ctx, argv[1])
     return [] if value is None else list(value)
 
 
-@command("hvals", arity=2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="hash", since="2.0.0",
-         complexity="O(N) where N is the size of the hash.")
+@command(
+    "hvals",
+    arity=2,
+    flags="readonly",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="hash",
+    since="2.0.0",
+    complexity="O(N) where N is the size of the hash.",
+)
 def hvals_command(ctx: Context, argv: Argv):
     """HVALS key — Get all the values in a hash"""
     value = lookup_hash_read(ctx, argv[1])
     return [] if value is None else list(value.values())
 
 
-@command("hstrlen", arity=3, flags="readonly fast", key_specs=[KeySpec("RO", Index(1))], group="hash", since="3.2.0",
-         complexity="O(1)")
+@command(
+    "hstrlen",
+    arity=3,
+    flags="readonly fast",
+    key_specs=[KeySpec("RO", Index(1))],
+    group="hash",
+    since="3.2.0",
+    complexity="O(1)",
+)
 def hstrlen_command(ctx: Context, argv: Argv):
     """HSTRLEN key field — Get the length of the value of a hash field"""
     value = lookup_hash_read(ctx, argv[1])
@@ -257,9 +351,15 @@ def hstrlen_command(ctx: Context, argv: Argv):
     return 0 if field_value is None else len(field_value)
 
 
-@command("hrandfield", arity=-2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="hash",
-         since="6.2.0",
-         complexity="O(N) where N is the number of fields returned")
+@command(
+    "hrandfield",
+    arity=-2,
+    flags="readonly",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="hash",
+    since="6.2.0",
+    complexity="O(N) where N is the number of fields returned",
+)
 def hrandfield_command(ctx: Context, argv: Argv):
     """HRANDFIELD key [count [WITHVALUES]] — Get one or multiple random fields from a hash"""
     if len(argv) == 2:
@@ -303,8 +403,15 @@ def matching(items: list[bytes], pattern: bytes | None) -> list[bytes]:
     return [item for item in items if match(item)]
 
 
-@command("hscan", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="hash", since="2.8.0",
-         complexity=SCAN_COMPLEXITY)
+@command(
+    "hscan",
+    arity=-3,
+    flags="readonly",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="hash",
+    since="2.8.0",
+    complexity=SCAN_COMPLEXITY,
+)
 def hscan_command(ctx: Context, argv: Argv):
     """HSCAN key cursor [MATCH pattern] [COUNT count] — Incrementally iterate hash fields and associated values"""
     cursor = parse_cursor(argv[2])

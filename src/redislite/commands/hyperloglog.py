@@ -32,9 +32,15 @@ def registers_or_error(value: bytes) -> bytearray:
         raise CommandError(errors.HLL_CORRUPTED) from None
 
 
-@command("pfadd", arity=-2, flags="write denyoom fast", key_specs=[KeySpec("RW INSERT", Index(1))], group="hyperloglog",
-         since="2.8.9",
-         complexity="O(1) to add every element.")
+@command(
+    "pfadd",
+    arity=-2,
+    flags="write denyoom fast",
+    key_specs=[KeySpec("RW INSERT", Index(1))],
+    group="hyperloglog",
+    since="2.8.9",
+    complexity="O(1) to add every element.",
+)
 def pfadd_command(ctx: Context, argv: Argv):
     """PFADD key [element [element ...]] — Adds the specified elements to the specified HyperLogLog."""
     key = argv[1]
@@ -64,13 +70,24 @@ def pfadd_command(ctx: Context, argv: Argv):
     return 1 if updated else 0
 
 
-PFCOUNT_KEYS = KeySpec("RW ACCESS", Index(1), Range(-1), notes="RW because it may change the internal representation "
-                       "of the key, and propagate to replicas")
+PFCOUNT_KEYS = KeySpec(
+    "RW ACCESS",
+    Index(1),
+    Range(-1),
+    notes="RW because it may change the internal representation of the key, and propagate to replicas",
+)
 
 
-@command("pfcount", arity=-2, flags="readonly", key_specs=[PFCOUNT_KEYS], group="hyperloglog", since="2.8.9",
-         complexity="O(1) with a very small average constant time when called with a single key. O(N) with N "
-         "being the number of keys, and much bigger constant times, when called with multiple keys.")
+@command(
+    "pfcount",
+    arity=-2,
+    flags="readonly",
+    key_specs=[PFCOUNT_KEYS],
+    group="hyperloglog",
+    since="2.8.9",
+    complexity="O(1) with a very small average constant time when called with a single key. O(N) with N "
+    "being the number of keys, and much bigger constant times, when called with multiple keys.",
+)
 def pfcount_command(ctx: Context, argv: Argv):
     """PFCOUNT key [key ...] — Return the approximated cardinality of the set(s) observed by the HyperLogLog at
     key(s)."""
@@ -96,10 +113,15 @@ def pfcount_command(ctx: Context, argv: Argv):
     return count
 
 
-@command("pfmerge", arity=-2, flags="write denyoom",
-         key_specs=[KeySpec("RW ACCESS INSERT", Index(1)), KeySpec("RO ACCESS", Index(2), Range(-1))],
-         group="hyperloglog", since="2.8.9",
-         complexity="O(N) to merge N HyperLogLogs, but with high constant times.")
+@command(
+    "pfmerge",
+    arity=-2,
+    flags="write denyoom",
+    key_specs=[KeySpec("RW ACCESS INSERT", Index(1)), KeySpec("RO ACCESS", Index(2), Range(-1))],
+    group="hyperloglog",
+    since="2.8.9",
+    complexity="O(N) to merge N HyperLogLogs, but with high constant times.",
+)
 def pfmerge_command(ctx: Context, argv: Argv):
     """PFMERGE destkey [sourcekey [sourcekey ...]] — Merge N different HyperLogLogs into a single one."""
     registers = bytearray(hll.REGISTERS)

@@ -17,10 +17,34 @@ from ..storage.memory import STARTUP_BYTES
 from .context import Argv, Context
 from .registry import command
 
-DEFAULT_SECTIONS = ("server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules",
-                    "errorstats", "cluster", "keyspace")
-ALL_SECTIONS = ("server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules",
-                "commandstats", "errorstats", "latencystats", "cluster", "keyspace")
+DEFAULT_SECTIONS = (
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "errorstats",
+    "cluster",
+    "keyspace",
+)
+ALL_SECTIONS = (
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "commandstats",
+    "errorstats",
+    "latencystats",
+    "cluster",
+    "keyspace",
+)
 SECTION_TITLES = {"cpu": "CPU"}
 
 
@@ -246,9 +270,13 @@ def info_commandstats(ctx: Context) -> list:
         if not (calls or entry.failed_calls or entry.rejected_calls):
             continue
         per_call = entry.usec / calls if calls else 0
-        lines.append((f"cmdstat_{entry.name}",
-                      f"calls={calls},usec={entry.usec},usec_per_call={per_call:.2f},"
-                      f"rejected_calls={entry.rejected_calls},failed_calls={entry.failed_calls}"))
+        lines.append(
+            (
+                f"cmdstat_{entry.name}",
+                f"calls={calls},usec={entry.usec},usec_per_call={per_call:.2f},"
+                f"rejected_calls={entry.rejected_calls},failed_calls={entry.failed_calls}",
+            )
+        )
     return lines
 
 
@@ -267,10 +295,15 @@ def info_latencystats(ctx: Context) -> list:
         counts = entry.latency_counts
         if not entry.calls or not any(counts):
             continue
-        lines.append((f"latency_percentiles_usec_{entry.name}",
-                      ",".join(f"p{format_percentile(percentile)}="
-                               f"{value_at_percentile_ns(counts, percentile) / 1000:.3f}"
-                               for percentile in percentiles)))
+        lines.append(
+            (
+                f"latency_percentiles_usec_{entry.name}",
+                ",".join(
+                    f"p{format_percentile(percentile)}={value_at_percentile_ns(counts, percentile) / 1000:.3f}"
+                    for percentile in percentiles
+                ),
+            )
+        )
     return lines
 
 
@@ -289,10 +322,19 @@ def info_keyspace(ctx: Context) -> list:
 
 
 SECTIONS = {
-    "server": info_server, "clients": info_clients, "memory": info_memory, "persistence": info_persistence,
-    "stats": info_stats, "replication": info_replication, "cpu": info_cpu, "modules": lambda ctx: [],
-    "commandstats": info_commandstats, "errorstats": info_errorstats, "latencystats": info_latencystats,
-    "cluster": lambda ctx: [("cluster_enabled", 0)], "keyspace": info_keyspace,
+    "server": info_server,
+    "clients": info_clients,
+    "memory": info_memory,
+    "persistence": info_persistence,
+    "stats": info_stats,
+    "replication": info_replication,
+    "cpu": info_cpu,
+    "modules": lambda ctx: [],
+    "commandstats": info_commandstats,
+    "errorstats": info_errorstats,
+    "latencystats": info_latencystats,
+    "cluster": lambda ctx: [("cluster_enabled", 0)],
+    "keyspace": info_keyspace,
 }
 
 
@@ -315,8 +357,7 @@ def info_text(ctx: Context, requested: list[str]) -> bytes:
     return "\r\n".join(blocks).encode()
 
 
-@command("info", arity=-1, flags="loading stale", group="server", since="1.0.0", acl="@dangerous",
-         complexity="O(1)")
+@command("info", arity=-1, flags="loading stale", group="server", since="1.0.0", acl="@dangerous", complexity="O(1)")
 def info_command(ctx: Context, argv: Argv):
     """INFO [section [section ...]] — Get information and statistics about the server"""
     return Verbatim(info_text(ctx, [arg.decode("latin-1").lower() for arg in argv[1:]]))

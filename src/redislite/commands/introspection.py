@@ -114,29 +114,51 @@ def _command_info(spec: CommandSpec) -> list:
 # -- the commands ------------------------------------------------------------------------------------------
 
 
-@command("command", arity=-1, flags="loading stale", group="server", since="2.8.13", acl="@connection",
-         complexity="O(N) where N is the total number of Redis commands")
+@command(
+    "command",
+    arity=-1,
+    flags="loading stale",
+    group="server",
+    since="2.8.13",
+    acl="@connection",
+    complexity="O(N) where N is the total number of Redis commands",
+)
 def command_command(ctx: Context, argv: Argv):
     """COMMAND — Get array of Redis command details"""
     return [command_info(spec) for spec in top_level_specs(ctx)]
 
 
-@command("command|help", arity=2, flags="loading stale", group="server", since="5.0.0", acl="@connection",
-         complexity="O(1)")
+@command(
+    "command|help", arity=2, flags="loading stale", group="server", since="5.0.0", acl="@connection", complexity="O(1)"
+)
 def command_help_command(ctx: Context, argv: Argv):
     """COMMAND HELP — Show helpful text about the different subcommands"""
     return help_reply(HELP)
 
 
-@command("command|count", arity=2, flags="loading stale", group="server", since="2.8.13", acl="@connection",
-         complexity="O(1)")
+@command(
+    "command|count",
+    arity=2,
+    flags="loading stale",
+    group="server",
+    since="2.8.13",
+    acl="@connection",
+    complexity="O(1)",
+)
 def command_count_command(ctx: Context, argv: Argv):
     """COMMAND COUNT — Get total number of Redis commands"""
     return len(ctx.server.engine.commands)
 
 
-@command("command|info", arity=-2, flags="loading stale", group="server", since="2.8.13", acl="@connection",
-         complexity="O(N) where N is the number of commands to look up")
+@command(
+    "command|info",
+    arity=-2,
+    flags="loading stale",
+    group="server",
+    since="2.8.13",
+    acl="@connection",
+    complexity="O(N) where N is the number of commands to look up",
+)
 def command_info_command(ctx: Context, argv: Argv):
     """COMMAND INFO [command-name [command-name ...]] — Get array of specific Redis command details, or all when no
     argument is given."""
@@ -149,8 +171,15 @@ def command_info_command(ctx: Context, argv: Argv):
     return replies
 
 
-@command("command|docs", arity=-2, flags="loading stale", group="server", since="7.0.0", acl="@connection",
-         complexity="O(N) where N is the number of commands to look up")
+@command(
+    "command|docs",
+    arity=-2,
+    flags="loading stale",
+    group="server",
+    since="7.0.0",
+    acl="@connection",
+    complexity="O(N) where N is the number of commands to look up",
+)
 def command_docs_command(ctx: Context, argv: Argv):
     """COMMAND DOCS [command-name [command-name ...]] — Get array of specific Redis command documentation"""
     if len(argv) == 2:
@@ -162,7 +191,10 @@ def command_docs_command(ctx: Context, argv: Argv):
 
 def _command_docs(spec: CommandSpec) -> dict:
     docs: dict[bytes, object] = {
-        b"summary": spec.summary.encode(), b"since": spec.since.encode(), b"group": spec.group.encode()}
+        b"summary": spec.summary.encode(),
+        b"since": spec.since.encode(),
+        b"group": spec.group.encode(),
+    }
     if spec.complexity:
         docs[b"complexity"] = spec.complexity.encode()
     arguments = syntax_arguments(spec)
@@ -173,8 +205,15 @@ def _command_docs(spec: CommandSpec) -> dict:
     return docs
 
 
-@command("command|list", arity=-2, flags="loading stale", group="server", since="7.0.0", acl="@connection",
-         complexity="O(N) where N is the total number of Redis commands")
+@command(
+    "command|list",
+    arity=-2,
+    flags="loading stale",
+    group="server",
+    since="7.0.0",
+    acl="@connection",
+    complexity="O(N) where N is the total number of Redis commands",
+)
 def command_list_command(ctx: Context, argv: Argv):
     """COMMAND LIST [FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>] — Get an array of Redis command
     names"""
@@ -212,15 +251,29 @@ def command_keys(ctx: Context, argv: list[bytes]) -> list[tuple[int, KeyFlag]]:
     return keys
 
 
-@command("command|getkeys", arity=-4, flags="loading stale", group="server", since="2.8.13", acl="@connection",
-         complexity="O(N) where N is the number of arguments to the command")
+@command(
+    "command|getkeys",
+    arity=-4,
+    flags="loading stale",
+    group="server",
+    since="2.8.13",
+    acl="@connection",
+    complexity="O(N) where N is the number of arguments to the command",
+)
 def command_getkeys_command(ctx: Context, argv: Argv):
     """COMMAND GETKEYS command [arg [arg ...]] — Extract keys given a full Redis command"""
     return [argv[2 + position] for position, _ in command_keys(ctx, argv)]
 
 
-@command("command|getkeysandflags", arity=-4, flags="loading stale", group="server", since="7.0.0",
-         acl="@connection", complexity="O(N) where N is the number of arguments to the command")
+@command(
+    "command|getkeysandflags",
+    arity=-4,
+    flags="loading stale",
+    group="server",
+    since="7.0.0",
+    acl="@connection",
+    complexity="O(N) where N is the number of arguments to the command",
+)
 def command_getkeysandflags_command(ctx: Context, argv: Argv):
     """COMMAND GETKEYSANDFLAGS command [arg [arg ...]] — Extract keys and access flags given a full Redis command"""
     return [[argv[2 + position], flags_reply(flags)] for position, flags in command_keys(ctx, argv)]
@@ -229,9 +282,31 @@ def command_getkeysandflags_command(ctx: Context, argv: Argv):
 # -- COMMAND DOCS arguments from the syntax line -----------------------------------------------------------
 
 _TOKEN = re.compile(r"\[|\]|<|>|\(|\)|\||\.\.\.|[^\s\[\]<>()|]+")
-_INTEGER_NAMES = {"count", "seconds", "milliseconds", "timeout", "index", "offset", "start", "end", "stop", "db",
-                  "numkeys", "decrement", "port", "client-id", "len", "limit", "protover", "numreplicas",
-                  "delay", "bit", "value-integer", "destination-db", "number"}
+_INTEGER_NAMES = {
+    "count",
+    "seconds",
+    "milliseconds",
+    "timeout",
+    "index",
+    "offset",
+    "start",
+    "end",
+    "stop",
+    "db",
+    "numkeys",
+    "decrement",
+    "port",
+    "client-id",
+    "len",
+    "limit",
+    "protover",
+    "numreplicas",
+    "delay",
+    "bit",
+    "value-integer",
+    "destination-db",
+    "number",
+}
 _DOUBLE_NAMES = {"score", "longitude", "latitude", "radius", "width", "height", "min", "max"}
 _CLOSERS = {"[": "]", "<": ">", "(": ")"}
 
@@ -263,8 +338,13 @@ class _SyntaxParser:
             choices.append(self.sequence(end))
         if len(choices) == 1:
             return choices[0]
-        return [{"name": self.group_name(choices), "type": "oneof",
-                 "arguments": [self.as_one(choice) for choice in choices]}]
+        return [
+            {
+                "name": self.group_name(choices),
+                "type": "oneof",
+                "arguments": [self.as_one(choice) for choice in choices],
+            }
+        ]
 
     def sequence(self, end: str | None) -> list[dict]:
         items: list[dict] = []
@@ -280,7 +360,7 @@ class _SyntaxParser:
                 inner = self.alternatives(closer)
                 if self.peek() != closer:
                     raise ValueError("unclosed group")
-                inner_words = self.tokens[start:self.pos]
+                inner_words = self.tokens[start : self.pos]
                 self.pos += 1
                 if inner_words and inner_words[-1] == "..." and self.repeats(items, words, inner_words[:-1]):
                     continue
@@ -296,9 +376,12 @@ class _SyntaxParser:
                     items[-1] = self.with_flag(items[-1], "multiple")
             elif token.isupper() or (token[0].isupper() and not token[0].isdigit()):
                 following = self.peek()
-                if following is not None and following not in _CLOSERS and following not in ("|", "...", "]",
-                                                                                            ">", ")") \
-                        and not following.isupper():
+                if (
+                    following is not None
+                    and following not in _CLOSERS
+                    and following not in ("|", "...", "]", ">", ")")
+                    and not following.isupper()
+                ):
                     self.pos += 1
                     argument = self.word(following)
                     argument["token"] = token
@@ -322,8 +405,7 @@ class _SyntaxParser:
                 if len(block) == 1:
                     items.append(self.with_flag(block[0], "multiple"))
                 else:
-                    items.append({"name": "data", "type": "block", "flags": ["multiple"],
-                                  "arguments": block})
+                    items.append({"name": "data", "type": "block", "flags": ["multiple"], "arguments": block})
                 words.append(repeated + " ...")
                 return True
         return False

@@ -6,7 +6,6 @@ A string is stored as plain bytes; every other value class (storage/) says its o
 OBJECT ENCODING (`encoding`) and how COPY duplicates it (`duplicate()`).
 """
 
-
 from .. import errors
 from ..errors import CommandError
 from ..protocol.values import OK, SimpleString
@@ -112,52 +111,83 @@ def delete_keys(ctx: Context, keys: list[bytes]) -> int:
     return deleted
 
 
-@command("del", arity=-2, flags="write", key_specs=[KeySpec("RM DELETE", Index(1), Range(-1))], group="generic",
-         complexity="O(N) where N is the number of keys that will be removed. When a key to remove holds a value "
-         "other than a string, the individual complexity for this key is O(M) where M is the number of elements in "
-         "the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).")
+@command(
+    "del",
+    arity=-2,
+    flags="write",
+    key_specs=[KeySpec("RM DELETE", Index(1), Range(-1))],
+    group="generic",
+    complexity="O(N) where N is the number of keys that will be removed. When a key to remove holds a value "
+    "other than a string, the individual complexity for this key is O(M) where M is the number of elements in "
+    "the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).",
+)
 def del_command(ctx: Context, argv: Argv):
     """DEL key [key ...] — Delete a key"""
     return delete_keys(ctx, argv[1:])
 
 
-@command("unlink", arity=-2, flags="write fast", key_specs=[KeySpec("RM DELETE", Index(1), Range(-1))], group="generic",
-         since="4.0.0",
-         complexity="O(1) for each key removed regardless of its size. Then the command does O(N) work in a "
-         "different thread in order to reclaim memory, where N is the number of allocations the deleted objects "
-         "where composed of.")
+@command(
+    "unlink",
+    arity=-2,
+    flags="write fast",
+    key_specs=[KeySpec("RM DELETE", Index(1), Range(-1))],
+    group="generic",
+    since="4.0.0",
+    complexity="O(1) for each key removed regardless of its size. Then the command does O(N) work in a "
+    "different thread in order to reclaim memory, where N is the number of allocations the deleted objects "
+    "where composed of.",
+)
 def unlink_command(ctx: Context, argv: Argv):
     """UNLINK key [key ...] — Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non
     blocking."""
     return delete_keys(ctx, argv[1:])
 
 
-@command("exists", arity=-2, flags="readonly fast", key_specs=[KeySpec("RO", Index(1), Range(-1))], group="generic",
-         complexity="O(N) where N is the number of keys to check.")
+@command(
+    "exists",
+    arity=-2,
+    flags="readonly fast",
+    key_specs=[KeySpec("RO", Index(1), Range(-1))],
+    group="generic",
+    complexity="O(N) where N is the number of keys to check.",
+)
 def exists_command(ctx: Context, argv: Argv):
     """EXISTS key [key ...] — Determine if a key exists"""
     return sum(1 for key in argv[1:] if lookup_read(ctx, key, False) is not None)
 
 
-@command("type", arity=2, flags="readonly fast", key_specs=[KeySpec("RO", Index(1))], group="generic",
-         complexity="O(1)")
+@command(
+    "type", arity=2, flags="readonly fast", key_specs=[KeySpec("RO", Index(1))], group="generic", complexity="O(1)"
+)
 def type_command(ctx: Context, argv: Argv):
     """TYPE key — Determine the type stored at key"""
     value = lookup_read(ctx, argv[1], False)
     return SimpleString(b"none" if value is None else value_type_name(value))
 
 
-@command("keys", arity=2, flags="readonly", group="generic", acl="@dangerous",
-         complexity="O(N) with N being the number of keys in the database, under the assumption that the key "
-         "names in the database and the given pattern have limited length.")
+@command(
+    "keys",
+    arity=2,
+    flags="readonly",
+    group="generic",
+    acl="@dangerous",
+    complexity="O(N) with N being the number of keys in the database, under the assumption that the key "
+    "names in the database and the given pattern have limited length.",
+)
 def keys_command(ctx: Context, argv: Argv):
     """KEYS pattern — Find all keys matching the given pattern"""
     return ctx.db.live_keys(ctx.now_ms, argv[1])
 
 
-@command("scan", arity=-2, flags="readonly", group="generic", since="2.8.0",
-         complexity="O(1) for every call. O(N) for a complete iteration, including enough command calls for the "
-         "cursor to return back to 0. N is the number of elements inside the collection.")
+@command(
+    "scan",
+    arity=-2,
+    flags="readonly",
+    group="generic",
+    since="2.8.0",
+    complexity="O(1) for every call. O(N) for a complete iteration, including enough command calls for the "
+    "cursor to return back to 0. N is the number of elements inside the collection.",
+)
 def scan_command(ctx: Context, argv: Argv):
     """SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] — Incrementally iterate the keys space"""
     cursor = parse_cursor(argv[1])
@@ -221,26 +251,41 @@ def rename_generic(ctx: Context, argv: Argv, nx: bool):
     return 1 if nx else OK
 
 
-@command("rename", arity=3, flags="write",
-         key_specs=[KeySpec("RW ACCESS DELETE", Index(1)), KeySpec("OW UPDATE", Index(2))], group="generic",
-         complexity="O(1)")
+@command(
+    "rename",
+    arity=3,
+    flags="write",
+    key_specs=[KeySpec("RW ACCESS DELETE", Index(1)), KeySpec("OW UPDATE", Index(2))],
+    group="generic",
+    complexity="O(1)",
+)
 def rename_command(ctx: Context, argv: Argv):
     """RENAME key newkey — Rename a key"""
     return rename_generic(ctx, argv, nx=False)
 
 
-@command("renamenx", arity=3, flags="write fast",
-         key_specs=[KeySpec("RW ACCESS DELETE", Index(1)), KeySpec("OW INSERT", Index(2))], group="generic",
-         complexity="O(1)")
+@command(
+    "renamenx",
+    arity=3,
+    flags="write fast",
+    key_specs=[KeySpec("RW ACCESS DELETE", Index(1)), KeySpec("OW INSERT", Index(2))],
+    group="generic",
+    complexity="O(1)",
+)
 def renamenx_command(ctx: Context, argv: Argv):
     """RENAMENX key newkey — Rename a key, only if the new key does not exist"""
     return rename_generic(ctx, argv, nx=True)
 
 
-@command("copy", arity=-3, flags="write denyoom",
-         key_specs=[KeySpec("RO ACCESS", Index(1)), KeySpec("OW UPDATE", Index(2))], group="generic", since="6.2.0",
-         complexity="O(N) worst case for collections, where N is the number of nested items. O(1) for string "
-         "values.")
+@command(
+    "copy",
+    arity=-3,
+    flags="write denyoom",
+    key_specs=[KeySpec("RO ACCESS", Index(1)), KeySpec("OW UPDATE", Index(2))],
+    group="generic",
+    since="6.2.0",
+    complexity="O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
+)
 def copy_command(ctx: Context, argv: Argv):
     """COPY source destination [DB destination-db] [REPLACE] — Copy a key"""
     source_db = target_db = ctx.db
@@ -275,8 +320,14 @@ def copy_command(ctx: Context, argv: Argv):
     return 1
 
 
-@command("move", arity=3, flags="write fast", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))], group="generic",
-         complexity="O(1)")
+@command(
+    "move",
+    arity=3,
+    flags="write fast",
+    key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))],
+    group="generic",
+    complexity="O(1)",
+)
 def move_command(ctx: Context, argv: Argv):
     """MOVE key db — Move a key to another database"""
     source_db = ctx.db
@@ -296,8 +347,15 @@ def move_command(ctx: Context, argv: Argv):
     return 1
 
 
-@command("swapdb", arity=3, flags="write fast", group="server", since="4.0.0", acl="@keyspace @dangerous",
-         complexity="O(N) where N is the count of clients watching or blocking on keys from both databases.")
+@command(
+    "swapdb",
+    arity=3,
+    flags="write fast",
+    group="server",
+    since="4.0.0",
+    acl="@keyspace @dangerous",
+    complexity="O(N) where N is the count of clients watching or blocking on keys from both databases.",
+)
 def swapdb_command(ctx: Context, argv: Argv):
     """SWAPDB index1 index2 — Swaps two Redis databases"""
     first = to_int32(argv[1], errors.INVALID_FIRST_DB_INDEX)
@@ -313,6 +371,7 @@ def swapdb_command(ctx: Context, argv: Argv):
 
 
 # -- expiry ---------------------------------------------------------------------------------------------------
+
 
 def expire_generic(ctx: Context, argv: Argv, name: str, unit_ms: int, relative: bool) -> int:
     """expireGenericCommand. A deadline already past deletes the key (and still answers 1)."""
@@ -352,32 +411,56 @@ def expire_generic(ctx: Context, argv: Argv, name: str, unit_ms: int, relative: 
     return 1
 
 
-@command("expire", arity=-3, flags="write fast", key_specs=[KeySpec("RW UPDATE", Index(1))], group="generic",
-         complexity="O(1)")
+@command(
+    "expire",
+    arity=-3,
+    flags="write fast",
+    key_specs=[KeySpec("RW UPDATE", Index(1))],
+    group="generic",
+    complexity="O(1)",
+)
 def expire_command(ctx: Context, argv: Argv):
     """EXPIRE key seconds [NX | XX | GT | LT] — Set a key's time to live in seconds"""
     return expire_generic(ctx, argv, "expire", 1000, relative=True)
 
 
-@command("pexpire", arity=-3, flags="write fast", key_specs=[KeySpec("RW UPDATE", Index(1))], group="generic",
-         since="2.6.0",
-         complexity="O(1)")
+@command(
+    "pexpire",
+    arity=-3,
+    flags="write fast",
+    key_specs=[KeySpec("RW UPDATE", Index(1))],
+    group="generic",
+    since="2.6.0",
+    complexity="O(1)",
+)
 def pexpire_command(ctx: Context, argv: Argv):
     """PEXPIRE key milliseconds [NX | XX | GT | LT] — Set a key's time to live in milliseconds"""
     return expire_generic(ctx, argv, "pexpire", 1, relative=True)
 
 
-@command("expireat", arity=-3, flags="write fast", key_specs=[KeySpec("RW UPDATE", Index(1))], group="generic",
-         since="1.2.0",
-         complexity="O(1)")
+@command(
+    "expireat",
+    arity=-3,
+    flags="write fast",
+    key_specs=[KeySpec("RW UPDATE", Index(1))],
+    group="generic",
+    since="1.2.0",
+    complexity="O(1)",
+)
 def expireat_command(ctx: Context, argv: Argv):
     """EXPIREAT key unix-time-seconds [NX | XX | GT | LT] — Set the expiration for a key as a UNIX timestamp"""
     return expire_generic(ctx, argv, "expireat", 1000, relative=False)
 
 
-@command("pexpireat", arity=-3, flags="write fast", key_specs=[KeySpec("RW UPDATE", Index(1))], group="generic",
-         since="2.6.0",
-         complexity="O(1)")
+@command(
+    "pexpireat",
+    arity=-3,
+    flags="write fast",
+    key_specs=[KeySpec("RW UPDATE", Index(1))],
+    group="generic",
+    since="2.6.0",
+    complexity="O(1)",
+)
 def pexpireat_command(ctx: Context, argv: Argv):
     """PEXPIREAT key unix-time-milliseconds [NX | XX | GT | LT] — Set the expiration for a key as a UNIX timestamp
     specified in milliseconds"""
@@ -395,40 +478,70 @@ def ttl_generic(ctx: Context, key: bytes, in_ms: bool, absolute: bool) -> int:
     return ttl if in_ms else (ttl + 500) // 1000
 
 
-@command("ttl", arity=2, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="generic",
-         complexity="O(1)")
+@command(
+    "ttl",
+    arity=2,
+    flags="readonly fast",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="generic",
+    complexity="O(1)",
+)
 def ttl_command(ctx: Context, argv: Argv):
     """TTL key — Get the time to live for a key in seconds"""
     return ttl_generic(ctx, argv[1], in_ms=False, absolute=False)
 
 
-@command("pttl", arity=2, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="generic",
-         since="2.6.0",
-         complexity="O(1)")
+@command(
+    "pttl",
+    arity=2,
+    flags="readonly fast",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="generic",
+    since="2.6.0",
+    complexity="O(1)",
+)
 def pttl_command(ctx: Context, argv: Argv):
     """PTTL key — Get the time to live for a key in milliseconds"""
     return ttl_generic(ctx, argv[1], in_ms=True, absolute=False)
 
 
-@command("expiretime", arity=2, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="generic",
-         since="7.0.0",
-         complexity="O(1)")
+@command(
+    "expiretime",
+    arity=2,
+    flags="readonly fast",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="generic",
+    since="7.0.0",
+    complexity="O(1)",
+)
 def expiretime_command(ctx: Context, argv: Argv):
     """EXPIRETIME key — Get the expiration Unix timestamp for a key"""
     return ttl_generic(ctx, argv[1], in_ms=False, absolute=True)
 
 
-@command("pexpiretime", arity=2, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="generic",
-         since="7.0.0",
-         complexity="O(1)")
+@command(
+    "pexpiretime",
+    arity=2,
+    flags="readonly fast",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="generic",
+    since="7.0.0",
+    complexity="O(1)",
+)
 def pexpiretime_command(ctx: Context, argv: Argv):
     """PEXPIRETIME key — Get the expiration Unix timestamp for a key in milliseconds"""
     return ttl_generic(ctx, argv[1], in_ms=True, absolute=True)
 
 
-@command("persist", arity=2, flags="write fast", key_specs=[KeySpec("RW UPDATE", Index(1))], group="generic",
-         since="2.2.0",
-         complexity="O(1)")
+@command(
+    "persist",
+    arity=2,
+    flags="write fast",
+    key_specs=[KeySpec("RW UPDATE", Index(1))],
+    group="generic",
+    since="2.2.0",
+    complexity="O(1)",
+)
 def persist_command(ctx: Context, argv: Argv):
     """PERSIST key — Remove the expiration from a key"""
     db, key = ctx.db, argv[1]
@@ -440,9 +553,15 @@ def persist_command(ctx: Context, argv: Argv):
     return 1
 
 
-@command("touch", arity=-2, flags="readonly fast", key_specs=[KeySpec("RO", Index(1), Range(-1))], group="generic",
-         since="3.2.1",
-         complexity="O(N) where N is the number of keys that will be touched.")
+@command(
+    "touch",
+    arity=-2,
+    flags="readonly fast",
+    key_specs=[KeySpec("RO", Index(1), Range(-1))],
+    group="generic",
+    since="3.2.1",
+    complexity="O(N) where N is the number of keys that will be touched.",
+)
 def touch_command(ctx: Context, argv: Argv):
     """TOUCH key [key ...] — Alters the last access time of a key(s). Returns the number of existing keys specified."""
     # TOUCH stamps the access time even for a NO-TOUCH client.
@@ -485,18 +604,30 @@ def object_help_command(ctx: Context, argv: Argv):
     return [SimpleString(line.encode()) for line in OBJECT_HELP.splitlines()]
 
 
-@command("object|encoding", arity=3, flags="readonly", key_specs=[KeySpec("RO", Index(2))], group="generic",
-         since="2.2.3",
-         complexity="O(1)")
+@command(
+    "object|encoding",
+    arity=3,
+    flags="readonly",
+    key_specs=[KeySpec("RO", Index(2))],
+    group="generic",
+    since="2.2.3",
+    complexity="O(1)",
+)
 def object_encoding_command(ctx: Context, argv: Argv):
     """OBJECT ENCODING key — Inspect the internal encoding of a Redis object"""
     value = lookup_read(ctx, argv[2], False, notify_miss=False)
     return None if value is None else value_encoding(value)
 
 
-@command("object|refcount", arity=3, flags="readonly", key_specs=[KeySpec("RO", Index(2))], group="generic",
-         since="2.2.3",
-         complexity="O(1)")
+@command(
+    "object|refcount",
+    arity=3,
+    flags="readonly",
+    key_specs=[KeySpec("RO", Index(2))],
+    group="generic",
+    since="2.2.3",
+    complexity="O(1)",
+)
 def object_refcount_command(ctx: Context, argv: Argv):
     """OBJECT REFCOUNT key — Get the number of references to the value of the key"""
     value = lookup_read(ctx, argv[2], False, notify_miss=False)
@@ -511,9 +642,15 @@ def object_refcount_command(ctx: Context, argv: Argv):
     return 1
 
 
-@command("object|idletime", arity=3, flags="readonly", key_specs=[KeySpec("RO", Index(2))], group="generic",
-         since="2.2.3",
-         complexity="O(1)")
+@command(
+    "object|idletime",
+    arity=3,
+    flags="readonly",
+    key_specs=[KeySpec("RO", Index(2))],
+    group="generic",
+    since="2.2.3",
+    complexity="O(1)",
+)
 def object_idletime_command(ctx: Context, argv: Argv):
     """OBJECT IDLETIME key — Get the time since a Redis object was last accessed"""
     key = argv[2]
@@ -526,8 +663,15 @@ def object_idletime_command(ctx: Context, argv: Argv):
     return max(now_s - ctx.db.access_time(key, now_s), 0)
 
 
-@command("object|freq", arity=3, flags="readonly", key_specs=[KeySpec("RO", Index(2))], group="generic", since="4.0.0",
-         complexity="O(1)")
+@command(
+    "object|freq",
+    arity=3,
+    flags="readonly",
+    key_specs=[KeySpec("RO", Index(2))],
+    group="generic",
+    since="4.0.0",
+    complexity="O(1)",
+)
 def object_freq_command(ctx: Context, argv: Argv):
     """OBJECT FREQ key — Get the logarithmic access frequency counter of a Redis object"""
     key = argv[2]

@@ -24,8 +24,9 @@ from .keys import lookup_read_as, lookup_write_as
 from .notifications import NOTIFY_GENERIC, NOTIFY_LIST, new_key, notify
 from .registry import Index, KeyNum, KeySpec, Range, command
 
-PUSH_COMPLEXITY = ("O(1) for each element added, so O(N) to add N elements when the command is called with "
-                   "multiple arguments.")
+PUSH_COMPLEXITY = (
+    "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."
+)
 POP_COMPLEXITY = "O(N) where N is the number of elements returned"
 
 
@@ -136,29 +137,55 @@ def list_mpop(ctx: Context, keys: list[bytes], left: bool, count: int) -> list |
 # -- push and pop -------------------------------------------------------------------------------------------
 
 
-@command("lpush", arity=-3, flags="write denyoom fast", key_specs=[KeySpec("RW INSERT", Index(1))], group="list",
-         complexity=PUSH_COMPLEXITY)
+@command(
+    "lpush",
+    arity=-3,
+    flags="write denyoom fast",
+    key_specs=[KeySpec("RW INSERT", Index(1))],
+    group="list",
+    complexity=PUSH_COMPLEXITY,
+)
 def lpush_command(ctx: Context, argv: Argv):
     """LPUSH key element [element ...] — Prepend one or multiple elements to a list"""
     return list_push(ctx, argv[1], argv[2:], left=True)
 
 
-@command("rpush", arity=-3, flags="write denyoom fast", key_specs=[KeySpec("RW INSERT", Index(1))], group="list",
-         complexity=PUSH_COMPLEXITY)
+@command(
+    "rpush",
+    arity=-3,
+    flags="write denyoom fast",
+    key_specs=[KeySpec("RW INSERT", Index(1))],
+    group="list",
+    complexity=PUSH_COMPLEXITY,
+)
 def rpush_command(ctx: Context, argv: Argv):
     """RPUSH key element [element ...] — Append one or multiple elements to a list"""
     return list_push(ctx, argv[1], argv[2:], left=False)
 
 
-@command("lpushx", arity=-3, flags="write denyoom fast", key_specs=[KeySpec("RW INSERT", Index(1))], group="list",
-         since="2.2.0", complexity=PUSH_COMPLEXITY)
+@command(
+    "lpushx",
+    arity=-3,
+    flags="write denyoom fast",
+    key_specs=[KeySpec("RW INSERT", Index(1))],
+    group="list",
+    since="2.2.0",
+    complexity=PUSH_COMPLEXITY,
+)
 def lpushx_command(ctx: Context, argv: Argv):
     """LPUSHX key element [element ...] — Prepend an element to a list, only if the list exists"""
     return list_push(ctx, argv[1], argv[2:], left=True, only_if_exists=True)
 
 
-@command("rpushx", arity=-3, flags="write denyoom fast", key_specs=[KeySpec("RW INSERT", Index(1))], group="list",
-         since="2.2.0", complexity=PUSH_COMPLEXITY)
+@command(
+    "rpushx",
+    arity=-3,
+    flags="write denyoom fast",
+    key_specs=[KeySpec("RW INSERT", Index(1))],
+    group="list",
+    since="2.2.0",
+    complexity=PUSH_COMPLEXITY,
+)
 def rpushx_command(ctx: Context, argv: Argv):
     """RPUSHX key element [element ...] — Append an element to a list, only if the list exists"""
     return list_push(ctx, argv[1], argv[2:], left=False, only_if_exists=True)
@@ -178,15 +205,27 @@ def pop_generic(ctx: Context, argv: Argv, left: bool):
     return NULL_ARRAY if popped is None else popped
 
 
-@command("lpop", arity=-2, flags="write fast", key_specs=[KeySpec("RW ACCESS DELETE", Index(1))], group="list",
-         complexity=POP_COMPLEXITY)
+@command(
+    "lpop",
+    arity=-2,
+    flags="write fast",
+    key_specs=[KeySpec("RW ACCESS DELETE", Index(1))],
+    group="list",
+    complexity=POP_COMPLEXITY,
+)
 def lpop_command(ctx: Context, argv: Argv):
     """LPOP key [count] — Remove and get the first elements in a list"""
     return pop_generic(ctx, argv, left=True)
 
 
-@command("rpop", arity=-2, flags="write fast", key_specs=[KeySpec("RW ACCESS DELETE", Index(1))], group="list",
-         complexity=POP_COMPLEXITY)
+@command(
+    "rpop",
+    arity=-2,
+    flags="write fast",
+    key_specs=[KeySpec("RW ACCESS DELETE", Index(1))],
+    group="list",
+    complexity=POP_COMPLEXITY,
+)
 def rpop_command(ctx: Context, argv: Argv):
     """RPOP key [count] — Remove and get the last elements in a list"""
     return pop_generic(ctx, argv, left=False)
@@ -215,9 +254,15 @@ def clamp_range(start: int, stop: int, length: int) -> tuple[int, int] | None:
     return start, min(stop, length - 1)
 
 
-@command("lrange", arity=4, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="list",
-         complexity="O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end "
-         "(HEAD or TAIL) for large lists; and N is the number of elements in the specified range.")
+@command(
+    "lrange",
+    arity=4,
+    flags="readonly",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="list",
+    complexity="O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end "
+    "(HEAD or TAIL) for large lists; and N is the number of elements in the specified range.",
+)
 def lrange_command(ctx: Context, argv: Argv):
     """LRANGE key start stop — Get a range of elements from a list"""
     start, stop = to_int(argv[2]), to_int(argv[3])
@@ -228,9 +273,15 @@ def lrange_command(ctx: Context, argv: Argv):
     return [] if bounds is None else value.range(*bounds)
 
 
-@command("lindex", arity=3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="list",
-         complexity="O(N) where N is the number of elements to traverse to get to the element at index. This "
-         "makes asking for the first or the last element of the list O(1).")
+@command(
+    "lindex",
+    arity=3,
+    flags="readonly",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="list",
+    complexity="O(N) where N is the number of elements to traverse to get to the element at index. This "
+    "makes asking for the first or the last element of the list O(1).",
+)
 def lindex_command(ctx: Context, argv: Argv):
     """LINDEX key index — Get an element from a list by its index"""
     value = lookup_list_read(ctx, argv[1])
@@ -242,10 +293,17 @@ def lindex_command(ctx: Context, argv: Argv):
     return value[index] if 0 <= index < len(value) else None
 
 
-@command("lpos", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="list", since="6.0.6",
-         complexity="O(N) where N is the number of elements in the list, for the average case. When searching for "
-         "elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may "
-         "run in constant time.")
+@command(
+    "lpos",
+    arity=-3,
+    flags="readonly",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="list",
+    since="6.0.6",
+    complexity="O(N) where N is the number of elements in the list, for the average case. When searching for "
+    "elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may "
+    "run in constant time.",
+)
 def lpos_command(ctx: Context, argv: Argv):
     """LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len] — Return the index of matching elements on a
     list"""
@@ -281,9 +339,15 @@ def lpos_command(ctx: Context, argv: Argv):
 # -- changing elements --------------------------------------------------------------------------------------
 
 
-@command("lset", arity=4, flags="write denyoom", key_specs=[KeySpec("RW UPDATE", Index(1))], group="list",
-         complexity="O(N) where N is the length of the list. Setting either the first or the last element of the "
-         "list is O(1).")
+@command(
+    "lset",
+    arity=4,
+    flags="write denyoom",
+    key_specs=[KeySpec("RW UPDATE", Index(1))],
+    group="list",
+    complexity="O(N) where N is the length of the list. Setting either the first or the last element of the "
+    "list is O(1).",
+)
 def lset_command(ctx: Context, argv: Argv):
     """LSET key index element — Set the value of an element in a list by its index"""
     value = lookup_list_write(ctx, argv[1])
@@ -301,11 +365,17 @@ def lset_command(ctx: Context, argv: Argv):
     return OK
 
 
-@command("linsert", arity=5, flags="write denyoom", key_specs=[KeySpec("RW INSERT", Index(1))], group="list",
-         since="2.2.0",
-         complexity="O(N) where N is the number of elements to traverse before seeing the value pivot. This means "
-         "that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting "
-         "somewhere on the right end (tail) is O(N).")
+@command(
+    "linsert",
+    arity=5,
+    flags="write denyoom",
+    key_specs=[KeySpec("RW INSERT", Index(1))],
+    group="list",
+    since="2.2.0",
+    complexity="O(N) where N is the number of elements to traverse before seeing the value pivot. This means "
+    "that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting "
+    "somewhere on the right end (tail) is O(N).",
+)
 def linsert_command(ctx: Context, argv: Argv):
     """LINSERT key <BEFORE | AFTER> pivot element — Insert an element before or after another element in a list"""
     after = keyword(argv[2], {b"BEFORE": False, b"AFTER": True})
@@ -320,8 +390,14 @@ def linsert_command(ctx: Context, argv: Argv):
     return len(value)
 
 
-@command("lrem", arity=4, flags="write", key_specs=[KeySpec("RW DELETE", Index(1))], group="list",
-         complexity="O(N+M) where N is the length of the list and M is the number of elements removed.")
+@command(
+    "lrem",
+    arity=4,
+    flags="write",
+    key_specs=[KeySpec("RW DELETE", Index(1))],
+    group="list",
+    complexity="O(N+M) where N is the length of the list and M is the number of elements removed.",
+)
 def lrem_command(ctx: Context, argv: Argv):
     """LREM key count element — Remove elements from a list"""
     count = to_int(argv[2])
@@ -337,8 +413,14 @@ def lrem_command(ctx: Context, argv: Argv):
     return removed
 
 
-@command("ltrim", arity=4, flags="write", key_specs=[KeySpec("RW DELETE", Index(1))], group="list",
-         complexity="O(N) where N is the number of elements to be removed by the operation.")
+@command(
+    "ltrim",
+    arity=4,
+    flags="write",
+    key_specs=[KeySpec("RW DELETE", Index(1))],
+    group="list",
+    complexity="O(N) where N is the number of elements to be removed by the operation.",
+)
 def ltrim_command(ctx: Context, argv: Argv):
     """LTRIM key start stop — Trim a list to the specified range"""
     start, stop = to_int(argv[2]), to_int(argv[3])
@@ -360,9 +442,15 @@ def ltrim_command(ctx: Context, argv: Argv):
 # -- moving between lists -----------------------------------------------------------------------------------
 
 
-@command("lmove", arity=5, flags="write denyoom",
-         key_specs=[KeySpec("RW ACCESS DELETE", Index(1)), KeySpec("RW INSERT", Index(2))], group="list", since="6.2.0",
-         complexity="O(1)")
+@command(
+    "lmove",
+    arity=5,
+    flags="write denyoom",
+    key_specs=[KeySpec("RW ACCESS DELETE", Index(1)), KeySpec("RW INSERT", Index(2))],
+    group="list",
+    since="6.2.0",
+    complexity="O(1)",
+)
 def lmove_command(ctx: Context, argv: Argv):
     """LMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT> — Pop an element from a list, push it to another list and
     return it"""
@@ -370,17 +458,29 @@ def lmove_command(ctx: Context, argv: Argv):
     return list_move(ctx, argv[1], argv[2], from_left, to_left)
 
 
-@command("rpoplpush", arity=3, flags="write denyoom",
-         key_specs=[KeySpec("RW ACCESS DELETE", Index(1)), KeySpec("RW INSERT", Index(2))], group="list", since="1.2.0",
-         complexity="O(1)")
+@command(
+    "rpoplpush",
+    arity=3,
+    flags="write denyoom",
+    key_specs=[KeySpec("RW ACCESS DELETE", Index(1)), KeySpec("RW INSERT", Index(2))],
+    group="list",
+    since="1.2.0",
+    complexity="O(1)",
+)
 def rpoplpush_command(ctx: Context, argv: Argv):
     """RPOPLPUSH source destination — Remove the last element in a list, prepend it to another list and return it"""
     return list_move(ctx, argv[1], argv[2], from_left=False, to_left=True)
 
 
-@command("lmpop", arity=-4, flags="write", key_specs=[KeySpec("RW ACCESS DELETE", Index(1), KeyNum(0, 1))],
-         group="list", since="7.0.0",
-         complexity="O(N+M) where N is the number of provided keys and M is the number of elements returned.")
+@command(
+    "lmpop",
+    arity=-4,
+    flags="write",
+    key_specs=[KeySpec("RW ACCESS DELETE", Index(1), KeyNum(0, 1))],
+    group="list",
+    since="7.0.0",
+    complexity="O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+)
 def lmpop_command(ctx: Context, argv: Argv):
     """LMPOP numkeys key [key ...] <LEFT | RIGHT> [COUNT count] — Pop elements from a list"""
     keys, left, count = parse_mpop(argv, 1, LIST_SIDES)
@@ -392,6 +492,7 @@ def lmpop_command(ctx: Context, argv: Argv):
 # Each serves at once when it can; otherwise it returns a Block and the engine runs it again when one of its
 # keys is written. A key of another type is WRONGTYPE, whether met now or when the client is woken.
 
+
 def blocking_pop(ctx: Context, keys: list[bytes], timeout_raw: bytes, left: bool):
     timeout_ms = parse_timeout(timeout_raw)
     for key in keys:
@@ -402,24 +503,43 @@ def blocking_pop(ctx: Context, keys: list[bytes], timeout_raw: bytes, left: bool
     return Block(keys, timeout_ms, NULL_ARRAY)
 
 
-@command("blpop", arity=-3, flags="write noscript blocking",
-         key_specs=[KeySpec("RW ACCESS DELETE", Index(1), Range(-2))], group="list", since="2.0.0",
-         complexity="O(N) where N is the number of provided keys.")
+@command(
+    "blpop",
+    arity=-3,
+    flags="write noscript blocking",
+    key_specs=[KeySpec("RW ACCESS DELETE", Index(1), Range(-2))],
+    group="list",
+    since="2.0.0",
+    complexity="O(N) where N is the number of provided keys.",
+)
 def blpop_command(ctx: Context, argv: Argv):
     """BLPOP key [key ...] timeout — Remove and get the first element in a list, or block until one is available"""
     return blocking_pop(ctx, argv[1:-1], argv[-1], left=True)
 
 
-@command("brpop", arity=-3, flags="write noscript blocking",
-         key_specs=[KeySpec("RW ACCESS DELETE", Index(1), Range(-2))], group="list", since="2.0.0",
-         complexity="O(N) where N is the number of provided keys.")
+@command(
+    "brpop",
+    arity=-3,
+    flags="write noscript blocking",
+    key_specs=[KeySpec("RW ACCESS DELETE", Index(1), Range(-2))],
+    group="list",
+    since="2.0.0",
+    complexity="O(N) where N is the number of provided keys.",
+)
 def brpop_command(ctx: Context, argv: Argv):
     """BRPOP key [key ...] timeout — Remove and get the last element in a list, or block until one is available"""
     return blocking_pop(ctx, argv[1:-1], argv[-1], left=False)
 
 
-def blocking_move(ctx: Context, source: bytes, destination: bytes, from_left: bool, to_left: bool, timeout_raw: bytes,
-                  served_as: list[bytes]):
+def blocking_move(
+    ctx: Context,
+    source: bytes,
+    destination: bytes,
+    from_left: bool,
+    to_left: bool,
+    timeout_raw: bytes,
+    served_as: list[bytes],
+):
     """BRPOPLPUSH and BLMOVE; a served move propagates as served_as, its non-blocking form."""
     timeout_ms = parse_timeout(timeout_raw)
     moved = list_move(ctx, source, destination, from_left, to_left)
@@ -429,18 +549,30 @@ def blocking_move(ctx: Context, source: bytes, destination: bytes, from_left: bo
     return Block([source], timeout_ms, NULL_ARRAY, None)  # a timeout is *-1; inside MULTI it is a null bulk
 
 
-@command("brpoplpush", arity=4, flags="write denyoom noscript blocking",
-         key_specs=[KeySpec("RW ACCESS DELETE", Index(1)), KeySpec("RW INSERT", Index(2))], group="list",
-         since="2.2.0", complexity="O(1)")
+@command(
+    "brpoplpush",
+    arity=4,
+    flags="write denyoom noscript blocking",
+    key_specs=[KeySpec("RW ACCESS DELETE", Index(1)), KeySpec("RW INSERT", Index(2))],
+    group="list",
+    since="2.2.0",
+    complexity="O(1)",
+)
 def brpoplpush_command(ctx: Context, argv: Argv):
     """BRPOPLPUSH source destination timeout — Pop an element from a list, push it to another list and return it; or
     block until one is available"""
     return blocking_move(ctx, argv[1], argv[2], False, True, argv[3], [b"RPOPLPUSH", argv[1], argv[2]])
 
 
-@command("blmove", arity=6, flags="write denyoom noscript blocking",
-         key_specs=[KeySpec("RW ACCESS DELETE", Index(1)), KeySpec("RW INSERT", Index(2))], group="list", since="6.2.0",
-         complexity="O(1)")
+@command(
+    "blmove",
+    arity=6,
+    flags="write denyoom noscript blocking",
+    key_specs=[KeySpec("RW ACCESS DELETE", Index(1)), KeySpec("RW INSERT", Index(2))],
+    group="list",
+    since="6.2.0",
+    complexity="O(1)",
+)
 def blmove_command(ctx: Context, argv: Argv):
     """BLMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout — Pop an element from a list, push it to another
     list and return it; or block until one is available"""
@@ -448,9 +580,15 @@ def blmove_command(ctx: Context, argv: Argv):
     return blocking_move(ctx, argv[1], argv[2], from_left, to_left, argv[5], [b"LMOVE", *argv[1:5]])
 
 
-@command("blmpop", arity=-5, flags="write blocking", key_specs=[KeySpec("RW ACCESS DELETE", Index(2), KeyNum(0, 1))],
-         group="list", since="7.0.0",
-         complexity="O(N+M) where N is the number of provided keys and M is the number of elements returned.")
+@command(
+    "blmpop",
+    arity=-5,
+    flags="write blocking",
+    key_specs=[KeySpec("RW ACCESS DELETE", Index(2), KeyNum(0, 1))],
+    group="list",
+    since="7.0.0",
+    complexity="O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+)
 def blmpop_command(ctx: Context, argv: Argv):
     """BLMPOP timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count] — Pop elements from a list, or block until one
     is available"""

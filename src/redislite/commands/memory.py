@@ -31,9 +31,9 @@ HELP
 DOCTOR_EMPTY = (
     "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these "
     "conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be "
-    "back to our programming as soon as I finished rebooting.")
-DOCTOR_FINE = ("Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on "
-               "this base.")
+    "back to our programming as soon as I finished rebooting."
+)
+DOCTOR_FINE = "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base."
 DOCTOR_PEAK = (
     "Sam, I detected a few issues in this Redis instance memory implants:\n\n"
     " * Peak memory: In the past this instance used more than 150% the memory that is currently using. The "
@@ -43,7 +43,8 @@ DOCTOR_PEAK = (
     "as you fill the Redis instance with more data. If the memory peak was only occasional and you want to "
     "try to reclaim memory, please try the MEMORY PURGE command, otherwise the only other option is to "
     "shutdown and restart the instance.\n\n"
-    "I'm here to keep you safe, Sam. I want to help you.\n")
+    "I'm here to keep you safe, Sam. I want to help you.\n"
+)
 
 
 @command("memory", arity=-2, group="server", since="4.0.0", complexity="Depends on subcommand.")
@@ -58,8 +59,15 @@ def memory_help_command(ctx: Context, argv: Argv):
     return help_reply(MEMORY_HELP)
 
 
-@command("memory|usage", arity=-3, flags="readonly", key_specs=[KeySpec("RO", Index(2))], group="server", since="4.0.0",
-         complexity="O(N) where N is the number of samples.")
+@command(
+    "memory|usage",
+    arity=-3,
+    flags="readonly",
+    key_specs=[KeySpec("RO", Index(2))],
+    group="server",
+    since="4.0.0",
+    complexity="O(N) where N is the number of samples.",
+)
 def memory_usage_command(ctx: Context, argv: Argv):
     """MEMORY USAGE key [SAMPLES count] — Estimate the memory usage of a key: its key and value objects
 
@@ -83,8 +91,14 @@ def memory_usage_command(ctx: Context, argv: Argv):
     return usage
 
 
-@command("memory|stats", arity=2, group="server", since="4.0.0", tips="nondeterministic_output "
-         "request_policy:all_shards response_policy:special", complexity="O(1)")
+@command(
+    "memory|stats",
+    arity=2,
+    group="server",
+    since="4.0.0",
+    tips="nondeterministic_output request_policy:all_shards response_policy:special",
+    complexity="O(1)",
+)
 def memory_stats_command(ctx: Context, argv: Argv):
     """MEMORY STATS — Show memory usage details, with Redis's field names where they apply."""
     state = ctx.server
@@ -109,29 +123,40 @@ def memory_stats_command(ctx: Context, argv: Argv):
     for db in state.databases:
         if db.data or db.expires:
             main, expires = db.table_bytes()
-            stats[b"db.%d" % db.index] = {b"overhead.hashtable.main": main, b"overhead.hashtable.expires": expires,
-                                          b"overhead.hashtable.slot-to-keys": 0}
+            stats[b"db.%d" % db.index] = {
+                b"overhead.hashtable.main": main,
+                b"overhead.hashtable.expires": expires,
+                b"overhead.hashtable.slot-to-keys": 0,
+            }
             overhead += main + expires
-    stats.update({
-        b"overhead.total": overhead,
-        b"keys.count": keys,
-        b"keys.bytes-per-key": dataset // keys if keys else 0,
-        b"dataset.bytes": used - overhead,
-        b"dataset.percentage": 100.0 * (used - overhead) / used,
-        b"peak.percentage": 100.0 * used / memory.peak if memory.peak else 100.0,
-        b"allocator.allocated": used,
-        b"allocator.active": used,
-        b"allocator.resident": rss,
-        b"rss-overhead.ratio": rss / used,
-        b"rss-overhead.bytes": rss - used,
-        b"fragmentation": rss / used,
-        b"fragmentation.bytes": rss - used,
-    })
+    stats.update(
+        {
+            b"overhead.total": overhead,
+            b"keys.count": keys,
+            b"keys.bytes-per-key": dataset // keys if keys else 0,
+            b"dataset.bytes": used - overhead,
+            b"dataset.percentage": 100.0 * (used - overhead) / used,
+            b"peak.percentage": 100.0 * used / memory.peak if memory.peak else 100.0,
+            b"allocator.allocated": used,
+            b"allocator.active": used,
+            b"allocator.resident": rss,
+            b"rss-overhead.ratio": rss / used,
+            b"rss-overhead.bytes": rss - used,
+            b"fragmentation": rss / used,
+            b"fragmentation.bytes": rss - used,
+        }
+    )
     return stats
 
 
-@command("memory|doctor", arity=2, group="server", since="4.0.0", tips="nondeterministic_output "
-         "request_policy:all_shards response_policy:special", complexity="O(1)")
+@command(
+    "memory|doctor",
+    arity=2,
+    group="server",
+    since="4.0.0",
+    tips="nondeterministic_output request_policy:all_shards response_policy:special",
+    complexity="O(1)",
+)
 def memory_doctor_command(ctx: Context, argv: Argv):
     """MEMORY DOCTOR — Outputs memory problems report"""
     memory = ctx.server.memory
@@ -145,17 +170,27 @@ def memory_doctor_command(ctx: Context, argv: Argv):
     return Verbatim(report.encode())
 
 
-@command("memory|malloc-stats", arity=2, group="server", since="4.0.0", tips="nondeterministic_output "
-         "request_policy:all_shards response_policy:special",
-         complexity="Depends on how much memory is allocated, could be slow")
+@command(
+    "memory|malloc-stats",
+    arity=2,
+    group="server",
+    since="4.0.0",
+    tips="nondeterministic_output request_policy:all_shards response_policy:special",
+    complexity="Depends on how much memory is allocated, could be slow",
+)
 def memory_malloc_stats_command(ctx: Context, argv: Argv):
     """MEMORY MALLOC-STATS — Show allocator internal stats (what Redis answers without jemalloc)"""
     return b"Stats not supported for the current allocator"
 
 
-@command("memory|purge", arity=2, group="server", since="4.0.0", tips="request_policy:all_shards "
-         "response_policy:all_succeeded",
-         complexity="Depends on how much memory is allocated, could be slow")
+@command(
+    "memory|purge",
+    arity=2,
+    group="server",
+    since="4.0.0",
+    tips="request_policy:all_shards response_policy:all_succeeded",
+    complexity="Depends on how much memory is allocated, could be slow",
+)
 def memory_purge_command(ctx: Context, argv: Argv):
     """MEMORY PURGE — Ask the allocator to release memory: here, rebuild tables emptied by deletions"""
     for db in ctx.server.databases:

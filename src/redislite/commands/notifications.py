@@ -35,9 +35,23 @@ from .context import Context
 from .pubsub import publish
 
 __all__ = [
-    "NOTIFY_EVICTED", "NOTIFY_EXPIRED", "NOTIFY_GENERIC", "NOTIFY_HASH", "NOTIFY_KEY_MISS", "NOTIFY_LIST",
-    "NOTIFY_NEW", "NOTIFY_SET", "NOTIFY_STREAM", "NOTIFY_STRING", "NOTIFY_ZSET", "configure_notifications", "expired",
-    "keymiss", "new_key", "notify", "notify_in_db",
+    "NOTIFY_EVICTED",
+    "NOTIFY_EXPIRED",
+    "NOTIFY_GENERIC",
+    "NOTIFY_HASH",
+    "NOTIFY_KEY_MISS",
+    "NOTIFY_LIST",
+    "NOTIFY_NEW",
+    "NOTIFY_SET",
+    "NOTIFY_STREAM",
+    "NOTIFY_STRING",
+    "NOTIFY_ZSET",
+    "configure_notifications",
+    "expired",
+    "keymiss",
+    "new_key",
+    "notify",
+    "notify_in_db",
 ]
 
 

@@ -23,8 +23,13 @@ def persistence_of(ctx: Context) -> PersistenceService:
     return service
 
 
-@command("save", arity=1, flags="admin noscript no_async_loading no_multi", group="server",
-         complexity="O(N) where N is the total number of keys in all databases")
+@command(
+    "save",
+    arity=1,
+    flags="admin noscript no_async_loading no_multi",
+    group="server",
+    complexity="O(N) where N is the total number of keys in all databases",
+)
 def save_command(ctx: Context, argv: Argv):
     """SAVE — Synchronously save the dataset to disk"""
     service = persistence_of(ctx)
@@ -70,11 +75,18 @@ def bgrewriteaof_command(ctx: Context, argv: Argv):
     return SimpleString(b"Background append only file rewriting started")
 
 
-@command("dump", arity=2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="generic", since="2.6.0",
-         tips="nondeterministic_output",
-         complexity="O(1) to access the key and additional O(N*M) to serialize it, where N is the number of "
-         "Redis objects composing the value and M their average size. For small string values the time "
-         "complexity is thus O(1)+O(1*M) where M is small, so simply O(1).")
+@command(
+    "dump",
+    arity=2,
+    flags="readonly",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="generic",
+    since="2.6.0",
+    tips="nondeterministic_output",
+    complexity="O(1) to access the key and additional O(N*M) to serialize it, where N is the number of "
+    "Redis objects composing the value and M their average size. For small string values the time "
+    "complexity is thus O(1)+O(1*M) where M is small, so simply O(1).",
+)
 def dump_command(ctx: Context, argv: Argv):
     """DUMP key — Return a serialized version of the value stored at the specified key."""
     value = lookup_read(ctx, argv[1], ctx.touch)
@@ -83,13 +95,19 @@ def dump_command(ctx: Context, argv: Argv):
     return persistence_of(ctx).dump(value)
 
 
-@command("restore", arity=-4, flags="write denyoom", key_specs=[KeySpec("OW UPDATE", Index(1))], group="generic",
-         since="2.6.0",
-         acl="@dangerous",
-         complexity="O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N "
-         "is the number of Redis objects composing the value and M their average size. For small string values the "
-         "time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the "
-         "complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).")
+@command(
+    "restore",
+    arity=-4,
+    flags="write denyoom",
+    key_specs=[KeySpec("OW UPDATE", Index(1))],
+    group="generic",
+    since="2.6.0",
+    acl="@dangerous",
+    complexity="O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N "
+    "is the number of Redis objects composing the value and M their average size. For small string values the "
+    "time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the "
+    "complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).",
+)
 def restore_command(ctx: Context, argv: Argv):
     """RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency] — Create a key using the
     provided serialized value, previously obtained using DUMP."""
@@ -166,8 +184,14 @@ def sync_command(ctx: Context, argv: Argv):
     return OK
 
 
-@command("replconf", arity=-1, flags="admin noscript loading stale allow_busy", group="server", since="3.0.0",
-         complexity="O(1)")
+@command(
+    "replconf",
+    arity=-1,
+    flags="admin noscript loading stale allow_busy",
+    group="server",
+    since="3.0.0",
+    complexity="O(1)",
+)
 def replconf_command(ctx: Context, argv: Argv):
     """REPLCONF — An internal command for configuring the replication stream"""
     if len(argv) % 2 == 0:

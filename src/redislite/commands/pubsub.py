@@ -101,64 +101,112 @@ def publish(state, channel: bytes, message: bytes) -> int:
     return receivers
 
 
-@command("subscribe", arity=-2, flags=SUBSCRIBE_FLAGS, group="pubsub", since="2.0.0",
-         complexity="O(N) where N is the number of channels to subscribe to.")
+@command(
+    "subscribe",
+    arity=-2,
+    flags=SUBSCRIBE_FLAGS,
+    group="pubsub",
+    since="2.0.0",
+    complexity="O(N) where N is the number of channels to subscribe to.",
+)
 def subscribe_command(ctx: Context, argv: Argv):
     """SUBSCRIBE channel [channel ...] — Listen for messages published to the given channels"""
     return subscribe(ctx, CHANNELS, argv[1:])
 
 
-@command("unsubscribe", arity=-1, flags=SUBSCRIBE_FLAGS, group="pubsub", since="2.0.0",
-         complexity="O(N) where N is the number of clients already subscribed to a channel.")
+@command(
+    "unsubscribe",
+    arity=-1,
+    flags=SUBSCRIBE_FLAGS,
+    group="pubsub",
+    since="2.0.0",
+    complexity="O(N) where N is the number of clients already subscribed to a channel.",
+)
 def unsubscribe_command(ctx: Context, argv: Argv):
     """UNSUBSCRIBE [channel [channel ...]] — Stop listening for messages posted to the given channels"""
     return unsubscribe(ctx, CHANNELS, argv[1:])
 
 
-@command("psubscribe", arity=-2, flags=SUBSCRIBE_FLAGS, group="pubsub", since="2.0.0",
-         complexity="O(N) where N is the number of patterns the client is already subscribed to.")
+@command(
+    "psubscribe",
+    arity=-2,
+    flags=SUBSCRIBE_FLAGS,
+    group="pubsub",
+    since="2.0.0",
+    complexity="O(N) where N is the number of patterns the client is already subscribed to.",
+)
 def psubscribe_command(ctx: Context, argv: Argv):
     """PSUBSCRIBE pattern [pattern ...] — Listen for messages published to channels matching the given patterns"""
     return subscribe(ctx, PATTERNS, argv[1:])
 
 
-@command("punsubscribe", arity=-1, flags=SUBSCRIBE_FLAGS, group="pubsub", since="2.0.0",
-         complexity="O(N+M) where N is the number of patterns the client is already subscribed and M is the "
-         "number of total patterns subscribed in the system (by any client).")
+@command(
+    "punsubscribe",
+    arity=-1,
+    flags=SUBSCRIBE_FLAGS,
+    group="pubsub",
+    since="2.0.0",
+    complexity="O(N+M) where N is the number of patterns the client is already subscribed and M is the "
+    "number of total patterns subscribed in the system (by any client).",
+)
 def punsubscribe_command(ctx: Context, argv: Argv):
     """PUNSUBSCRIBE [pattern [pattern ...]] — Stop listening for messages posted to channels matching the given
     patterns"""
     return unsubscribe(ctx, PATTERNS, argv[1:])
 
 
-@command("ssubscribe", arity=-2, flags=SUBSCRIBE_FLAGS, key_specs=[KeySpec("NOT_KEY", Index(1), Range(-1))],
-         group="pubsub", since="7.0.0",
-         complexity="O(N) where N is the number of shard channels to subscribe to.")
+@command(
+    "ssubscribe",
+    arity=-2,
+    flags=SUBSCRIBE_FLAGS,
+    key_specs=[KeySpec("NOT_KEY", Index(1), Range(-1))],
+    group="pubsub",
+    since="7.0.0",
+    complexity="O(N) where N is the number of shard channels to subscribe to.",
+)
 def ssubscribe_command(ctx: Context, argv: Argv):
     """SSUBSCRIBE shardchannel [shardchannel ...] — Listen for messages published to the given shard channels"""
     return subscribe(ctx, SHARD, argv[1:])
 
 
-@command("sunsubscribe", arity=-1, flags=SUBSCRIBE_FLAGS, key_specs=[KeySpec("NOT_KEY", Index(1), Range(-1))],
-         group="pubsub", since="7.0.0",
-         complexity="O(N) where N is the number of clients already subscribed to a shard channel.")
+@command(
+    "sunsubscribe",
+    arity=-1,
+    flags=SUBSCRIBE_FLAGS,
+    key_specs=[KeySpec("NOT_KEY", Index(1), Range(-1))],
+    group="pubsub",
+    since="7.0.0",
+    complexity="O(N) where N is the number of clients already subscribed to a shard channel.",
+)
 def sunsubscribe_command(ctx: Context, argv: Argv):
     """SUNSUBSCRIBE [shardchannel [shardchannel ...]] — Stop listening for messages posted to the given shard
     channels"""
     return unsubscribe(ctx, SHARD, argv[1:])
 
 
-@command("publish", arity=3, flags="pubsub loading stale fast", group="pubsub", since="2.0.0",
-         complexity="O(N+M) where N is the number of clients subscribed to the receiving channel and M is the "
-         "total number of subscribed patterns (by any client).")
+@command(
+    "publish",
+    arity=3,
+    flags="pubsub loading stale fast",
+    group="pubsub",
+    since="2.0.0",
+    complexity="O(N+M) where N is the number of clients subscribed to the receiving channel and M is the "
+    "total number of subscribed patterns (by any client).",
+)
 def publish_command(ctx: Context, argv: Argv):
     """PUBLISH channel message — Post a message to a channel"""
     return publish(ctx.server, argv[1], argv[2])
 
 
-@command("spublish", arity=3, flags="pubsub loading stale fast", key_specs=[KeySpec("NOT_KEY", Index(1))],
-         group="pubsub", since="7.0.0",
-         complexity="O(N) where N is the number of clients subscribed to the receiving shard channel.")
+@command(
+    "spublish",
+    arity=3,
+    flags="pubsub loading stale fast",
+    key_specs=[KeySpec("NOT_KEY", Index(1))],
+    group="pubsub",
+    since="7.0.0",
+    complexity="O(N) where N is the number of clients subscribed to the receiving shard channel.",
+)
 def spublish_command(ctx: Context, argv: Argv):
     """SPUBLISH shardchannel message — Post a message to a shard channel"""
     subscribers = ctx.server.shard_channels.get(argv[1])
@@ -206,38 +254,61 @@ def pubsub_command(ctx: Context, argv: Argv):
     raise CommandError(errors.wrong_arity("pubsub"))
 
 
-@command("pubsub|channels", arity=-2, flags="pubsub loading stale", group="pubsub", since="2.8.0",
-         complexity="O(N) where N is the number of active channels, and assuming constant time pattern matching "
-         "(relatively short channels and patterns)")
+@command(
+    "pubsub|channels",
+    arity=-2,
+    flags="pubsub loading stale",
+    group="pubsub",
+    since="2.8.0",
+    complexity="O(N) where N is the number of active channels, and assuming constant time pattern matching "
+    "(relatively short channels and patterns)",
+)
 def pubsub_channels_command(ctx: Context, argv: Argv):
     """PUBSUB CHANNELS [pattern] — List active channels"""
     return matching_names(ctx.server.channels, argv)
 
 
-@command("pubsub|numsub", arity=-2, flags="pubsub loading stale", group="pubsub", since="2.8.0",
-         complexity="O(N) for the NUMSUB subcommand, where N is the number of requested channels")
+@command(
+    "pubsub|numsub",
+    arity=-2,
+    flags="pubsub loading stale",
+    group="pubsub",
+    since="2.8.0",
+    complexity="O(N) for the NUMSUB subcommand, where N is the number of requested channels",
+)
 def pubsub_numsub_command(ctx: Context, argv: Argv):
     """PUBSUB NUMSUB [channel [channel ...]] — Get the count of subscribers for channels"""
     return subscriber_counts(ctx.server.channels, argv[2:])
 
 
-@command("pubsub|numpat", arity=2, flags="pubsub loading stale", group="pubsub", since="2.8.0",
-         complexity="O(1)")
+@command("pubsub|numpat", arity=2, flags="pubsub loading stale", group="pubsub", since="2.8.0", complexity="O(1)")
 def pubsub_numpat_command(ctx: Context, argv: Argv):
     """PUBSUB NUMPAT — Get the count of unique patterns pattern subscriptions"""
     return len(ctx.server.patterns)
 
 
-@command("pubsub|shardchannels", arity=-2, flags="pubsub loading stale", group="pubsub", since="7.0.0",
-         complexity="O(N) where N is the number of active shard channels, and assuming constant time pattern "
-         "matching (relatively short shard channels).")
+@command(
+    "pubsub|shardchannels",
+    arity=-2,
+    flags="pubsub loading stale",
+    group="pubsub",
+    since="7.0.0",
+    complexity="O(N) where N is the number of active shard channels, and assuming constant time pattern "
+    "matching (relatively short shard channels).",
+)
 def pubsub_shardchannels_command(ctx: Context, argv: Argv):
     """PUBSUB SHARDCHANNELS [pattern] — List active shard channels"""
     return matching_names(ctx.server.shard_channels, argv)
 
 
-@command("pubsub|shardnumsub", arity=-2, flags="pubsub loading stale", group="pubsub", since="7.0.0",
-         complexity="O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels")
+@command(
+    "pubsub|shardnumsub",
+    arity=-2,
+    flags="pubsub loading stale",
+    group="pubsub",
+    since="7.0.0",
+    complexity="O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels",
+)
 def pubsub_shardnumsub_command(ctx: Context, argv: Argv):
     """PUBSUB SHARDNUMSUB [shardchannel [shardchannel ...]] — Get the count of subscribers for shard channels"""
     return subscriber_counts(ctx.server.shard_channels, argv[2:])
@@ -247,4 +318,3 @@ def pubsub_shardnumsub_command(ctx: Context, argv: Argv):
 def pubsub_help_command(ctx: Context, argv: Argv):
     """PUBSUB HELP — Show helpful text about the different subcommands"""
     return help_reply(PUBSUB_HELP)
-

@@ -56,14 +56,44 @@ class CommandFlag(enum.IntFlag):
 
 # The ACL categories a command's group implies, as in Redis's command JSON files.
 GROUP_CATEGORIES = {
-    "string": "@string", "generic": "@keyspace", "list": "@list", "hash": "@hash", "set": "@set",
-    "sorted-set": "@sortedset", "bitmap": "@bitmap", "hyperloglog": "@hyperloglog", "stream": "@stream",
-    "pubsub": "", "transactions": "@transaction", "scripting": "@scripting",
-    "connection": "@connection", "geo": "@geo", "server": "",
+    "string": "@string",
+    "generic": "@keyspace",
+    "list": "@list",
+    "hash": "@hash",
+    "set": "@set",
+    "sorted-set": "@sortedset",
+    "bitmap": "@bitmap",
+    "hyperloglog": "@hyperloglog",
+    "stream": "@stream",
+    "pubsub": "",
+    "transactions": "@transaction",
+    "scripting": "@scripting",
+    "connection": "@connection",
+    "geo": "@geo",
+    "server": "",
 }
 ALL_CATEGORIES = [
-    "keyspace", "read", "write", "set", "sortedset", "list", "hash", "string", "bitmap", "hyperloglog", "geo",
-    "stream", "pubsub", "admin", "fast", "slow", "blocking", "dangerous", "connection", "transaction", "scripting",
+    "keyspace",
+    "read",
+    "write",
+    "set",
+    "sortedset",
+    "list",
+    "hash",
+    "string",
+    "bitmap",
+    "hyperloglog",
+    "geo",
+    "stream",
+    "pubsub",
+    "admin",
+    "fast",
+    "slow",
+    "blocking",
+    "dangerous",
+    "connection",
+    "transaction",
+    "scripting",
 ]
 
 
@@ -91,8 +121,11 @@ class KeyFlag(enum.IntFlag):
 
     @property
     def redis_names(self) -> list[bytes]:
-        return [(name if flag <= KeyFlag.RM else name.lower()).encode()
-                for name, flag in KeyFlag.__members__.items() if flag in self]
+        return [
+            (name if flag <= KeyFlag.RM else name.lower()).encode()
+            for name, flag in KeyFlag.__members__.items()
+            if flag in self
+        ]
 
 
 # begin_search: where the keys start. start() is that index, or None when this argv has none there.
@@ -210,8 +243,13 @@ class KeySpec:
 
     __slots__ = ("begin_search", "find_keys", "flags", "notes")
 
-    def __init__(self, flags: str, begin_search: Index | Keyword | Unknown,
-                 find_keys: Range | KeyNum | Unknown = Range(), notes: str = ""):
+    def __init__(
+        self,
+        flags: str,
+        begin_search: Index | Keyword | Unknown,
+        find_keys: Range | KeyNum | Unknown = Range(),
+        notes: str = "",
+    ):
         self.flags = KeyFlag.parse(flags)
         self.begin_search = begin_search
         self.find_keys = find_keys
@@ -257,11 +295,13 @@ def compile_key_positions(key_specs: tuple[KeySpec, ...], key_finder) -> tuple[C
     """The engine's key finder, made once per command, and the index of the command's only key when it sits at
     a fixed place (most commands), else 0. The key finder when the specs can miss keys; else the specs, as
     plain arithmetic on their legacy range when that is exact (keys that do not move)."""
-    if key_finder is not None and any(spec.begin_search is UNKNOWN or spec.flags & KeyFlag.INCOMPLETE
-                                      for spec in key_specs):
+    if key_finder is not None and any(
+        spec.begin_search is UNKNOWN or spec.flags & KeyFlag.INCOMPLETE for spec in key_specs
+    ):
         return (lambda argv: [position for position, _ in key_finder(argv)]), 0
-    key_specs = tuple(spec for spec in key_specs
-                      if not spec.flags & KeyFlag.NOT_KEY and spec.begin_search is not UNKNOWN)
+    key_specs = tuple(
+        spec for spec in key_specs if not spec.flags & KeyFlag.NOT_KEY and spec.begin_search is not UNKNOWN
+    )
     if not key_specs:
         return no_keys, 0
     first, last, step, movable = legacy_key_range(key_specs)
@@ -282,8 +322,12 @@ def legacy_key_range(key_specs: tuple[KeySpec, ...]) -> tuple[int, int, int, boo
     if len(key_specs) == 1 and (plain := key_specs[0].plain_range()):
         start, keys = plain
         lastkey = keys.lastkey
-        return start, start + lastkey if lastkey >= 0 else lastkey, keys.step, bool(
-            key_specs[0].flags & KeyFlag.INCOMPLETE)
+        return (
+            start,
+            start + lastkey if lastkey >= 0 else lastkey,
+            keys.step,
+            bool(key_specs[0].flags & KeyFlag.INCOMPLETE),
+        )
     movable = False
     first: int | None = None
     last, previous_last = 0, 0
@@ -395,9 +439,21 @@ class CommandTable:
     def __init__(self):
         self.specs: dict[str, CommandSpec] = {}
 
-    def command(self, name: str, *, arity: int, flags: str = "", key_specs: Sequence[KeySpec] = (),
-                key_finder: Callable[[list[bytes]], KeysAndFlags] | None = None, group: str = "generic",
-                since: str = "1.0.0", complexity: str = "", acl: str = "", tips: str = "", hidden: bool = False):
+    def command(
+        self,
+        name: str,
+        *,
+        arity: int,
+        flags: str = "",
+        key_specs: Sequence[KeySpec] = (),
+        key_finder: Callable[[list[bytes]], KeysAndFlags] | None = None,
+        group: str = "generic",
+        since: str = "1.0.0",
+        complexity: str = "",
+        acl: str = "",
+        tips: str = "",
+        hidden: bool = False,
+    ):
         def declare(handler: Callable) -> Callable:
             flag_set = CommandFlag(0)
             for flag_name in flags.split():
@@ -410,9 +466,21 @@ class CommandTable:
                 flag_set |= CommandFlag.MOVABLEKEYS
             key_positions, single_key = compile_key_positions(specs, key_finder)
             spec = CommandSpec(
-                name=name, handler=handler, arity=arity, flags=flag_set, key_specs=specs, key_finder=key_finder,
-                key_positions=key_positions, single_key=single_key, first_key=first, last_key=last,
-                key_step=step, group=group, since=since, complexity=complexity, acl=tuple(acl.split()),
+                name=name,
+                handler=handler,
+                arity=arity,
+                flags=flag_set,
+                key_specs=specs,
+                key_finder=key_finder,
+                key_positions=key_positions,
+                single_key=single_key,
+                first_key=first,
+                last_key=last,
+                key_step=step,
+                group=group,
+                since=since,
+                complexity=complexity,
+                acl=tuple(acl.split()),
                 tips=tuple(tip.encode() for tip in tips.split()),
                 doc=syntax_and_summary(handler.__doc__),
             )

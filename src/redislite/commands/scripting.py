@@ -43,8 +43,9 @@ DENYOOM = int(CommandFlag.DENYOOM)
 class RunContext:
     """The script or function being run (Redis's scriptRunCtx)."""
 
-    def __init__(self, client: "ScriptClient", caller: Context, name: bytes, is_eval: bool, read_only: bool,
-                 argv: list[bytes]):
+    def __init__(
+        self, client: "ScriptClient", caller: Context, name: bytes, is_eval: bool, read_only: bool, argv: list[bytes]
+    ):
         self.client = client
         self.caller = caller
         self.name = name
@@ -244,8 +245,10 @@ class Scripting:
             if elapsed < self.state.config.busy_reply_threshold:
                 return False
             run.timed_out = True
-            log.warning("slow_script_detected", extra={"elapsed_ms": elapsed,
-                                                        "kill_with": "SCRIPT KILL" if run.is_eval else "FUNCTION KILL"})
+            log.warning(
+                "slow_script_detected",
+                extra={"elapsed_ms": elapsed, "kill_with": "SCRIPT KILL" if run.is_eval else "FUNCTION KILL"},
+            )
         process = self.state.process_events_while_blocked
         if process is not None and process(run.busy_error(), run.caller):
             run.killed = True  # SHUTDOWN NOSAVE arrived: stop whatever the script did
@@ -262,8 +265,15 @@ class Scripting:
 
     # -- running -------------------------------------------------------------------------------------
 
-    def start(self, ctx: Context, name: bytes, is_eval: bool, flags: list[bytes] | None, read_only_command: bool,
-              argv: list[bytes]) -> RunContext:
+    def start(
+        self,
+        ctx: Context,
+        name: bytes,
+        is_eval: bool,
+        flags: list[bytes] | None,
+        read_only_command: bool,
+        argv: list[bytes],
+    ) -> RunContext:
         """scriptPrepareForRun: the flag checks, then a run context on the scripts' client."""
         if flags is not None and b"no-writes" not in flags and read_only_command:
             raise CommandError(errors.RO_WITH_WRITE_FLAG)
@@ -352,8 +362,9 @@ class Scripting:
 
     # -- functions ------------------------------------------------------------------------------------
 
-    def create_library(self, code: bytes, replace: bool, libraries: dict | None = None,
-                       functions: dict | None = None) -> Library:
+    def create_library(
+        self, code: bytes, replace: bool, libraries: dict | None = None, functions: dict | None = None
+    ) -> Library:
         """functionsCreateWithLibraryCtx: parse the metadata, run the code, check names; commits to
         `libraries`/`functions` (the server's by default). Raises CommandError with Redis's texts."""
         libraries = self.libraries if libraries is None else libraries
@@ -382,7 +393,7 @@ class Scripting:
 
     def load_code(self, library: Library) -> None:
         engine = self.function_engine
-        body = library.code[library.code.index(b"\n"):]
+        body = library.code[library.code.index(b"\n") :]
         function, error = engine.compile(body, b"@user_function")
         if function is None:
             raise CommandError(errors.function_compile_error(error))
@@ -410,8 +421,7 @@ class Scripting:
         run = self.start(ctx, function.name, False, function.flags, read_only, argv)
         engine = self.function_engine
         try:
-            ok, result = engine.run_function(function.callback, keys, args,
-                                             self.state.config.busy_reply_threshold > 0)
+            ok, result = engine.run_function(function.callback, keys, args, self.state.config.busy_reply_threshold > 0)
             return self.outcome(engine, run, ok, result)
         finally:
             self.finish(run)
@@ -508,7 +518,7 @@ def script_keys(flags: str, notes: str = "") -> list[KeySpec]:
 def keys_and_args(argv: list[bytes], not_integer: bytes = errors.NOT_INTEGER) -> tuple[list[bytes], list[bytes]]:
     """EVAL's and FCALL's `numkeys [key ...] [arg ...]`: numkeys may be 0."""
     keys = ArgCursor(argv, 2).next_keys(not_integer, errors.NUMKEYS_NEGATIVE, errors.NUMKEYS_TOO_MANY, minimum=0)
-    return keys, argv[3 + len(keys):]
+    return keys, argv[3 + len(keys) :]
 
 
 def eval_generic(ctx: Context, argv: Argv, by_sha: bool, read_only: bool):
@@ -534,33 +544,57 @@ def feed_monitors(ctx: Context, argv: list[bytes]) -> None:
         ctx.server.engine.feed_monitors(ctx, argv)
 
 
-@command("eval", arity=-3, flags="noscript stale skip_monitor no_mandatory_keys",
-         key_specs=script_keys("RW ACCESS UPDATE", WRITE_NOTES), group="scripting",
-         since="2.6.0", complexity="Depends on the script that is executed.")
+@command(
+    "eval",
+    arity=-3,
+    flags="noscript stale skip_monitor no_mandatory_keys",
+    key_specs=script_keys("RW ACCESS UPDATE", WRITE_NOTES),
+    group="scripting",
+    since="2.6.0",
+    complexity="Depends on the script that is executed.",
+)
 def eval_command(ctx: Context, argv: Argv):
     """EVAL script numkeys [key [key ...]] [arg [arg ...]] — Execute a Lua script server side"""
     return eval_generic(ctx, argv, by_sha=False, read_only=False)
 
 
-@command("evalsha", arity=-3, flags="noscript stale skip_monitor no_mandatory_keys",
-         key_specs=script_keys("RW ACCESS UPDATE"), group="scripting",
-         since="2.6.0", complexity="Depends on the script that is executed.")
+@command(
+    "evalsha",
+    arity=-3,
+    flags="noscript stale skip_monitor no_mandatory_keys",
+    key_specs=script_keys("RW ACCESS UPDATE"),
+    group="scripting",
+    since="2.6.0",
+    complexity="Depends on the script that is executed.",
+)
 def evalsha_command(ctx: Context, argv: Argv):
     """EVALSHA sha1 numkeys [key [key ...]] [arg [arg ...]] — Execute a Lua script server side"""
     return eval_generic(ctx, argv, by_sha=True, read_only=False)
 
 
-@command("eval_ro", arity=-3, flags="readonly noscript stale skip_monitor no_mandatory_keys",
-         key_specs=script_keys("RO ACCESS", READ_NOTES),
-         group="scripting", since="7.0.0", complexity="Depends on the script that is executed.")
+@command(
+    "eval_ro",
+    arity=-3,
+    flags="readonly noscript stale skip_monitor no_mandatory_keys",
+    key_specs=script_keys("RO ACCESS", READ_NOTES),
+    group="scripting",
+    since="7.0.0",
+    complexity="Depends on the script that is executed.",
+)
 def eval_ro_command(ctx: Context, argv: Argv):
     """EVAL_RO script numkeys [key [key ...]] [arg [arg ...]] — Execute a read-only Lua script server side"""
     return eval_generic(ctx, argv, by_sha=False, read_only=True)
 
 
-@command("evalsha_ro", arity=-3, flags="readonly noscript stale skip_monitor no_mandatory_keys",
-         key_specs=script_keys("RO ACCESS"),
-         group="scripting", since="7.0.0", complexity="Depends on the script that is executed.")
+@command(
+    "evalsha_ro",
+    arity=-3,
+    flags="readonly noscript stale skip_monitor no_mandatory_keys",
+    key_specs=script_keys("RO ACCESS"),
+    group="scripting",
+    since="7.0.0",
+    complexity="Depends on the script that is executed.",
+)
 def evalsha_ro_command(ctx: Context, argv: Argv):
     """EVALSHA_RO sha1 numkeys [key [key ...]] [arg [arg ...]] — Execute a read-only Lua script server side"""
     return eval_generic(ctx, argv, by_sha=True, read_only=True)
@@ -600,10 +634,15 @@ def script_help_command(ctx: Context, argv: Argv):
     return help_reply(SCRIPT_HELP)
 
 
-@command("script|exists", arity=-3, flags="noscript", group="scripting", since="2.6.0",
-         tips="request_policy:all_shards response_policy:agg_logical_and",
-         complexity="O(N) with N being the number of scripts to check (so checking a single script is an O(1) "
-         "operation).")
+@command(
+    "script|exists",
+    arity=-3,
+    flags="noscript",
+    group="scripting",
+    since="2.6.0",
+    tips="request_policy:all_shards response_policy:agg_logical_and",
+    complexity="O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).",
+)
 def script_exists_command(ctx: Context, argv: Argv):
     """SCRIPT EXISTS sha1 [sha1 ...] — Check existence of scripts in the script cache."""
     scripts = scripting_of(ctx).scripts
@@ -621,18 +660,30 @@ def script_debug_command(ctx: Context, argv: Argv):
     raise CommandError(errors.SCRIPT_DEBUG_MODE)
 
 
-@command("script|load", arity=3, flags="noscript stale", group="scripting", since="2.6.0",
-         tips="request_policy:all_nodes response_policy:all_succeeded",
-         complexity="O(N) with N being the length in bytes of the script body.")
+@command(
+    "script|load",
+    arity=3,
+    flags="noscript stale",
+    group="scripting",
+    since="2.6.0",
+    tips="request_policy:all_nodes response_policy:all_succeeded",
+    complexity="O(N) with N being the length in bytes of the script body.",
+)
 def script_load_command(ctx: Context, argv: Argv):
     """SCRIPT LOAD script — Load the specified Lua script into the script cache."""
     sha, _ = scripting_of(ctx).eval_script(argv[2])
     return sha
 
 
-@command("script|flush", arity=-2, flags="noscript", group="scripting", since="2.6.0",
-         tips="request_policy:all_nodes response_policy:all_succeeded",
-         complexity="O(N) with N being the number of scripts in cache")
+@command(
+    "script|flush",
+    arity=-2,
+    flags="noscript",
+    group="scripting",
+    since="2.6.0",
+    tips="request_policy:all_nodes response_policy:all_succeeded",
+    complexity="O(N) with N being the number of scripts in cache",
+)
 def script_flush_command(ctx: Context, argv: Argv):
     """SCRIPT FLUSH [ASYNC | SYNC] — Remove all the scripts from the script cache."""
     parse_flush_mode(argv, 2, errors.SCRIPT_FLUSH_MODE)
@@ -640,8 +691,15 @@ def script_flush_command(ctx: Context, argv: Argv):
     return OK
 
 
-@command("script|kill", arity=2, flags="noscript allow_busy", group="scripting", since="2.6.0",
-         tips="request_policy:all_shards response_policy:one_succeeded", complexity="O(1)")
+@command(
+    "script|kill",
+    arity=2,
+    flags="noscript allow_busy",
+    group="scripting",
+    since="2.6.0",
+    tips="request_policy:all_shards response_policy:one_succeeded",
+    complexity="O(1)",
+)
 def script_kill_command(ctx: Context, argv: Argv):
     """SCRIPT KILL — Kill the script currently in execution."""
     return scripting_of(ctx).kill(is_eval=True)
@@ -659,17 +717,29 @@ def fcall_generic(ctx: Context, argv: Argv, read_only: bool):
     return scripting.run_function(ctx, function, keys, args, read_only, argv)
 
 
-@command("fcall", arity=-3, flags="noscript stale skip_monitor no_mandatory_keys",
-         key_specs=script_keys("RW ACCESS UPDATE", WRITE_NOTES), group="scripting",
-         since="7.0.0", complexity="Depends on the function that is executed.")
+@command(
+    "fcall",
+    arity=-3,
+    flags="noscript stale skip_monitor no_mandatory_keys",
+    key_specs=script_keys("RW ACCESS UPDATE", WRITE_NOTES),
+    group="scripting",
+    since="7.0.0",
+    complexity="Depends on the function that is executed.",
+)
 def fcall_command(ctx: Context, argv: Argv):
     """FCALL function numkeys [key [key ...]] [arg [arg ...]] — Invoke a function"""
     return fcall_generic(ctx, argv, read_only=False)
 
 
-@command("fcall_ro", arity=-3, flags="readonly noscript stale skip_monitor no_mandatory_keys",
-         key_specs=script_keys("RO ACCESS", READ_NOTES),
-         group="scripting", since="7.0.0", complexity="Depends on the function that is executed.")
+@command(
+    "fcall_ro",
+    arity=-3,
+    flags="readonly noscript stale skip_monitor no_mandatory_keys",
+    key_specs=script_keys("RO ACCESS", READ_NOTES),
+    group="scripting",
+    since="7.0.0",
+    complexity="Depends on the function that is executed.",
+)
 def fcall_ro_command(ctx: Context, argv: Argv):
     """FCALL_RO function numkeys [key [key ...]] [arg [arg ...]] — Invoke a read-only function"""
     return fcall_generic(ctx, argv, read_only=True)
@@ -732,9 +802,15 @@ def function_help_command(ctx: Context, argv: Argv):
     return help_reply(FUNCTION_HELP)
 
 
-@command("function|load", arity=-3, flags="write denyoom noscript", group="scripting", since="7.0.0",
-         tips="request_policy:all_shards response_policy:all_succeeded",
-         complexity="O(1) (considering compilation time is redundant)")
+@command(
+    "function|load",
+    arity=-3,
+    flags="write denyoom noscript",
+    group="scripting",
+    since="7.0.0",
+    tips="request_policy:all_shards response_policy:all_succeeded",
+    complexity="O(1) (considering compilation time is redundant)",
+)
 def function_load_command(ctx: Context, argv: Argv):
     """FUNCTION LOAD [REPLACE] function-code — Create a function with the given arguments (name, code, description)"""
     *options, code = argv[2:]  # the code comes last; every argument before it must be REPLACE
@@ -746,8 +822,15 @@ def function_load_command(ctx: Context, argv: Argv):
     return library.name
 
 
-@command("function|delete", arity=3, flags="write noscript", group="scripting", since="7.0.0",
-         tips="request_policy:all_shards response_policy:all_succeeded", complexity="O(1)")
+@command(
+    "function|delete",
+    arity=3,
+    flags="write noscript",
+    group="scripting",
+    since="7.0.0",
+    tips="request_policy:all_shards response_policy:all_succeeded",
+    complexity="O(1)",
+)
 def function_delete_command(ctx: Context, argv: Argv):
     """FUNCTION DELETE library-name — Delete a function by name"""
     scripting = scripting_of(ctx)
@@ -759,9 +842,15 @@ def function_delete_command(ctx: Context, argv: Argv):
     return OK
 
 
-@command("function|flush", arity=-2, flags="write noscript", group="scripting", since="7.0.0",
-         tips="request_policy:all_shards response_policy:all_succeeded",
-         complexity="O(N) where N is the number of functions deleted")
+@command(
+    "function|flush",
+    arity=-2,
+    flags="write noscript",
+    group="scripting",
+    since="7.0.0",
+    tips="request_policy:all_shards response_policy:all_succeeded",
+    complexity="O(N) where N is the number of functions deleted",
+)
 def function_flush_command(ctx: Context, argv: Argv):
     """FUNCTION FLUSH [ASYNC | SYNC] — Deleting all functions"""
     parse_flush_mode(argv, 2, errors.FUNCTION_FLUSH_MODE)
@@ -772,9 +861,15 @@ def function_flush_command(ctx: Context, argv: Argv):
     return OK
 
 
-@command("function|list", arity=-2, flags="noscript", group="scripting", since="7.0.0",
-         tips="nondeterministic_output_order",
-         complexity="O(N) where N is the number of functions")
+@command(
+    "function|list",
+    arity=-2,
+    flags="noscript",
+    group="scripting",
+    since="7.0.0",
+    tips="nondeterministic_output_order",
+    complexity="O(N) where N is the number of functions",
+)
 def function_list_command(ctx: Context, argv: Argv):
     """FUNCTION LIST [LIBRARYNAME library-name-pattern] [WITHCODE] — List information about all the functions"""
     with_code = False
@@ -793,26 +888,46 @@ def function_list_command(ctx: Context, argv: Argv):
     for library in scripting_of(ctx).libraries.values():
         if match is not None and not match(library.name):
             continue
-        entry = {b"library_name": library.name, b"engine": b"LUA",
-                 b"functions": [{b"name": function.name, b"description": function.description,
-                                 b"flags": SetReply(SimpleString(flag) for flag in function.flags)}
-                                for function in library.functions.values()]}
+        entry = {
+            b"library_name": library.name,
+            b"engine": b"LUA",
+            b"functions": [
+                {
+                    b"name": function.name,
+                    b"description": function.description,
+                    b"flags": SetReply(SimpleString(flag) for flag in function.flags),
+                }
+                for function in library.functions.values()
+            ],
+        }
         if with_code:
             entry[b"library_code"] = library.code
         reply.append(entry)
     return reply
 
 
-@command("function|dump", arity=2, flags="noscript", group="scripting", since="7.0.0",
-         complexity="O(N) where N is the number of functions")
+@command(
+    "function|dump",
+    arity=2,
+    flags="noscript",
+    group="scripting",
+    since="7.0.0",
+    complexity="O(N) where N is the number of functions",
+)
 def function_dump_command(ctx: Context, argv: Argv):
     """FUNCTION DUMP — Dump all functions into a serialized binary payload"""
     return payload.dump([library.code for library in scripting_of(ctx).libraries.values()])
 
 
-@command("function|restore", arity=-3, flags="write denyoom noscript", group="scripting", since="7.0.0",
-         tips="request_policy:all_shards response_policy:all_succeeded",
-         complexity="O(N) where N is the number of functions on the payload")
+@command(
+    "function|restore",
+    arity=-3,
+    flags="write denyoom noscript",
+    group="scripting",
+    since="7.0.0",
+    tips="request_policy:all_shards response_policy:all_succeeded",
+    complexity="O(N) where N is the number of functions on the payload",
+)
 def function_restore_command(ctx: Context, argv: Argv):
     """FUNCTION RESTORE serialized-value [FLUSH | APPEND | REPLACE] — Restore all the functions on the given payload"""
     if len(argv) > 4:
@@ -851,9 +966,15 @@ def function_restore_command(ctx: Context, argv: Argv):
     return OK
 
 
-@command("function|stats", arity=2, flags="noscript allow_busy", group="scripting", since="7.0.0",
-         tips="nondeterministic_output request_policy:all_shards response_policy:special",
-         complexity="O(1)")
+@command(
+    "function|stats",
+    arity=2,
+    flags="noscript allow_busy",
+    group="scripting",
+    since="7.0.0",
+    tips="nondeterministic_output request_policy:all_shards response_policy:special",
+    complexity="O(1)",
+)
 def function_stats_command(ctx: Context, argv: Argv):
     """FUNCTION STATS — Return information about the function currently running (name, description, duration)"""
     scripting = scripting_of(ctx)
@@ -863,14 +984,19 @@ def function_stats_command(ctx: Context, argv: Argv):
     running = None
     if run is not None:
         running = {b"name": run.name, b"command": list(run.argv), b"duration_ms": run.elapsed_ms()}
-    engines = {b"LUA": {b"libraries_count": len(scripting.libraries),
-                        b"functions_count": len(scripting.functions)}}
+    engines = {b"LUA": {b"libraries_count": len(scripting.libraries), b"functions_count": len(scripting.functions)}}
     return {b"running_script": running, b"engines": engines}
 
 
-@command("function|kill", arity=2, flags="noscript allow_busy", group="scripting", since="7.0.0",
-         tips="request_policy:all_shards response_policy:one_succeeded",
-         complexity="O(1)")
+@command(
+    "function|kill",
+    arity=2,
+    flags="noscript allow_busy",
+    group="scripting",
+    since="7.0.0",
+    tips="request_policy:all_shards response_policy:one_succeeded",
+    complexity="O(1)",
+)
 def function_kill_command(ctx: Context, argv: Argv):
     """FUNCTION KILL — Kill the function currently in execution."""
     return scripting_of(ctx).kill(is_eval=False)

@@ -20,8 +20,14 @@ def dbsize_command(ctx: Context, argv: Argv):
     return len(ctx.db)
 
 
-@command("flushdb", arity=-1, flags="write", group="server", acl="@keyspace @dangerous",
-         complexity="O(N) where N is the number of keys in the selected database")
+@command(
+    "flushdb",
+    arity=-1,
+    flags="write",
+    group="server",
+    acl="@keyspace @dangerous",
+    complexity="O(N) where N is the number of keys in the selected database",
+)
 def flushdb_command(ctx: Context, argv: Argv):
     """FLUSHDB [ASYNC | SYNC] — Remove all keys from the current database"""
     parse_flush_mode(argv, 1)
@@ -30,8 +36,14 @@ def flushdb_command(ctx: Context, argv: Argv):
     return OK
 
 
-@command("flushall", arity=-1, flags="write", group="server", acl="@keyspace @dangerous",
-         complexity="O(N) where N is the total number of keys in all databases")
+@command(
+    "flushall",
+    arity=-1,
+    flags="write",
+    group="server",
+    acl="@keyspace @dangerous",
+    complexity="O(N) where N is the total number of keys in all databases",
+)
 def flushall_command(ctx: Context, argv: Argv):
     """FLUSHALL [ASYNC | SYNC] — Remove all keys from all databases"""
     parse_flush_mode(argv, 1)
@@ -50,8 +62,7 @@ def time_command(ctx: Context, argv: Argv):
     return [b"%d" % (now_us // 1_000_000), b"%d" % (now_us % 1_000_000)]
 
 
-@command("lastsave", arity=1, flags="loading stale fast", group="server", acl="@admin @dangerous",
-         complexity="O(1)")
+@command("lastsave", arity=1, flags="loading stale fast", group="server", acl="@admin @dangerous", complexity="O(1)")
 def lastsave_command(ctx: Context, argv: Argv):
     """LASTSAVE — Get the UNIX time stamp of the last successful save to disk"""
     return ctx.server.last_save_s
@@ -60,9 +71,15 @@ def lastsave_command(ctx: Context, argv: Argv):
 # -- SHUTDOWN ------------------------------------------------------------------------------------------------
 
 
-@command("shutdown", arity=-1, flags="admin noscript loading stale no_multi allow_busy", group="server",
-         since="1.0.0", complexity="O(N) when saving, where N is the total number of keys in all databases when "
-         "saving data, otherwise O(1)")
+@command(
+    "shutdown",
+    arity=-1,
+    flags="admin noscript loading stale no_multi allow_busy",
+    group="server",
+    since="1.0.0",
+    complexity="O(N) when saving, where N is the total number of keys in all databases when "
+    "saving data, otherwise O(1)",
+)
 def shutdown_command(ctx: Context, argv: Argv):
     """SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT] — Synchronously save the dataset to disk and then shut down the
     server"""

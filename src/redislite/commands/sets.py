@@ -23,8 +23,7 @@ from .registry import Index, KeyNum, KeySpec, Range, command
 
 SPOP_MOVE_STRATEGY_MUL = 5  # t_set.c: rebuild the set from the survivors when few of them remain
 SET_OP_COMPLEXITY = "O(N) where N is the total number of elements in all given sets."
-INTER_COMPLEXITY = ("O(N*M) worst case where N is the cardinality of the smallest set and M is the number of "
-                    "sets.")
+INTER_COMPLEXITY = "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets."
 
 
 # -- lookups ------------------------------------------------------------------------------------------------
@@ -54,9 +53,15 @@ def max_intset_entries(ctx: Context) -> int:
 # -- single-key writes ----------------------------------------------------------------------------------------
 
 
-@command("sadd", arity=-3, flags="write denyoom fast", key_specs=[KeySpec("RW INSERT", Index(1))], group="set",
-         complexity="O(1) for each element added, so O(N) to add N elements when the command is called with "
-         "multiple arguments.")
+@command(
+    "sadd",
+    arity=-3,
+    flags="write denyoom fast",
+    key_specs=[KeySpec("RW INSERT", Index(1))],
+    group="set",
+    complexity="O(1) for each element added, so O(N) to add N elements when the command is called with "
+    "multiple arguments.",
+)
 def sadd_command(ctx: Context, argv: Argv):
     """SADD key member [member ...] — Add one or more members to a set"""
     key = argv[1]
@@ -78,8 +83,14 @@ def sadd_command(ctx: Context, argv: Argv):
     return added
 
 
-@command("srem", arity=-3, flags="write fast", key_specs=[KeySpec("RW DELETE", Index(1))], group="set",
-         complexity="O(N) where N is the number of members to be removed.")
+@command(
+    "srem",
+    arity=-3,
+    flags="write fast",
+    key_specs=[KeySpec("RW DELETE", Index(1))],
+    group="set",
+    complexity="O(N) where N is the number of members to be removed.",
+)
 def srem_command(ctx: Context, argv: Argv):
     """SREM key member [member ...] — Remove one or more members from a set"""
     key = argv[1]
@@ -102,9 +113,14 @@ def srem_command(ctx: Context, argv: Argv):
     return removed
 
 
-@command("smove", arity=4, flags="write fast",
-         key_specs=[KeySpec("RW ACCESS DELETE", Index(1)), KeySpec("RW INSERT", Index(2))], group="set",
-         complexity="O(1)")
+@command(
+    "smove",
+    arity=4,
+    flags="write fast",
+    key_specs=[KeySpec("RW ACCESS DELETE", Index(1)), KeySpec("RW INSERT", Index(2))],
+    group="set",
+    complexity="O(1)",
+)
 def smove_command(ctx: Context, argv: Argv):
     """SMOVE source destination member — Move a member from one set to another"""
     source_key, target_key, member = argv[1], argv[2], argv[3]
@@ -140,8 +156,14 @@ def smove_command(ctx: Context, argv: Argv):
     return 1
 
 
-@command("spop", arity=-2, flags="write fast", key_specs=[KeySpec("RW ACCESS DELETE", Index(1))], group="set",
-         complexity="Without the count argument O(1), otherwise O(N) where N is the value of the passed count.")
+@command(
+    "spop",
+    arity=-2,
+    flags="write fast",
+    key_specs=[KeySpec("RW ACCESS DELETE", Index(1))],
+    group="set",
+    complexity="Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
+)
 def spop_command(ctx: Context, argv: Argv):
     """SPOP key [count] — Remove and return one or multiple random members from a set"""
     if len(argv) > 3:
@@ -193,9 +215,14 @@ def spop_command(ctx: Context, argv: Argv):
     return SetReply(popped)
 
 
-@command("srandmember", arity=-2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="set",
-         complexity="Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed "
-         "count.")
+@command(
+    "srandmember",
+    arity=-2,
+    flags="readonly",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="set",
+    complexity="Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
+)
 def srandmember_command(ctx: Context, argv: Argv):
     """SRANDMEMBER key [count] — Get one or multiple random members from a set"""
     if len(argv) > 3:
@@ -217,25 +244,38 @@ def srandmember_command(ctx: Context, argv: Argv):
 # -- single-key reads -----------------------------------------------------------------------------------------
 
 
-@command("smembers", arity=2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="set",
-         complexity="O(N) where N is the set cardinality.")
+@command(
+    "smembers",
+    arity=2,
+    flags="readonly",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="set",
+    complexity="O(N) where N is the set cardinality.",
+)
 def smembers_command(ctx: Context, argv: Argv):
     """SMEMBERS key — Get all the members in a set"""
     value = lookup_set_read(ctx, argv[1])
     return SetReply() if value is None else SetReply(value)
 
 
-@command("sismember", arity=3, flags="readonly fast", key_specs=[KeySpec("RO", Index(1))], group="set",
-         complexity="O(1)")
+@command(
+    "sismember", arity=3, flags="readonly fast", key_specs=[KeySpec("RO", Index(1))], group="set", complexity="O(1)"
+)
 def sismember_command(ctx: Context, argv: Argv):
     """SISMEMBER key member — Determine if a given value is a member of a set"""
     value = lookup_set_read(ctx, argv[1])
     return 1 if value is not None and argv[2] in value else 0
 
 
-@command("smismember", arity=-3, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="set",
-         since="6.2.0",
-         complexity="O(N) where N is the number of elements being checked for membership")
+@command(
+    "smismember",
+    arity=-3,
+    flags="readonly fast",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="set",
+    since="6.2.0",
+    complexity="O(N) where N is the number of elements being checked for membership",
+)
 def smismember_command(ctx: Context, argv: Argv):
     """SMISMEMBER key member [member ...] — Returns the membership associated with the given elements for a set"""
     value = lookup_set_read(ctx, argv[1])
@@ -251,8 +291,15 @@ def scard_command(ctx: Context, argv: Argv):
     return 0 if value is None else len(value)
 
 
-@command("sscan", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="set", since="2.8.0",
-         complexity=SCAN_COMPLEXITY)
+@command(
+    "sscan",
+    arity=-3,
+    flags="readonly",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="set",
+    since="2.8.0",
+    complexity=SCAN_COMPLEXITY,
+)
 def sscan_command(ctx: Context, argv: Argv):
     """SSCAN key cursor [MATCH pattern] [COUNT count] — Incrementally iterate Set elements"""
     cursor = parse_cursor(argv[2])
@@ -317,23 +364,41 @@ def sinter_generic(ctx: Context, keys: list[bytes], target_key: bytes | None = N
     return store_result(ctx, target_key, SetValue.built_from(members, max_intset_entries(ctx)), b"sinterstore")
 
 
-@command("sinter", arity=-2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1), Range(-1))], group="set",
-         complexity=INTER_COMPLEXITY)
+@command(
+    "sinter",
+    arity=-2,
+    flags="readonly",
+    key_specs=[KeySpec("RO ACCESS", Index(1), Range(-1))],
+    group="set",
+    complexity=INTER_COMPLEXITY,
+)
 def sinter_command(ctx: Context, argv: Argv):
     """SINTER key [key ...] — Intersect multiple sets"""
     return sinter_generic(ctx, argv[1:])
 
 
-@command("sinterstore", arity=-3, flags="write denyoom",
-         key_specs=[KeySpec("RW UPDATE", Index(1)), KeySpec("RO ACCESS", Index(2), Range(-1))], group="set",
-         complexity=INTER_COMPLEXITY)
+@command(
+    "sinterstore",
+    arity=-3,
+    flags="write denyoom",
+    key_specs=[KeySpec("RW UPDATE", Index(1)), KeySpec("RO ACCESS", Index(2), Range(-1))],
+    group="set",
+    complexity=INTER_COMPLEXITY,
+)
 def sinterstore_command(ctx: Context, argv: Argv):
     """SINTERSTORE destination key [key ...] — Intersect multiple sets and store the resulting set in a key"""
     return sinter_generic(ctx, argv[2:], argv[1])
 
 
-@command("sintercard", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1), KeyNum(0, 1))],
-         group="set", since="7.0.0", complexity=INTER_COMPLEXITY)
+@command(
+    "sintercard",
+    arity=-3,
+    flags="readonly",
+    key_specs=[KeySpec("RO ACCESS", Index(1), KeyNum(0, 1))],
+    group="set",
+    since="7.0.0",
+    complexity=INTER_COMPLEXITY,
+)
 def sintercard_command(ctx: Context, argv: Argv):
     """SINTERCARD numkeys key [key ...] [LIMIT limit] — Intersect multiple sets and return the cardinality of the
     result"""
@@ -359,16 +424,27 @@ def sunion_generic(ctx: Context, keys: list[bytes], target_key: bytes | None = N
     return store_result(ctx, target_key, SetValue.built_from(members, max_intset_entries(ctx)), b"sunionstore")
 
 
-@command("sunion", arity=-2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1), Range(-1))], group="set",
-         complexity=SET_OP_COMPLEXITY)
+@command(
+    "sunion",
+    arity=-2,
+    flags="readonly",
+    key_specs=[KeySpec("RO ACCESS", Index(1), Range(-1))],
+    group="set",
+    complexity=SET_OP_COMPLEXITY,
+)
 def sunion_command(ctx: Context, argv: Argv):
     """SUNION key [key ...] — Add multiple sets"""
     return sunion_generic(ctx, argv[1:])
 
 
-@command("sunionstore", arity=-3, flags="write denyoom",
-         key_specs=[KeySpec("OW UPDATE", Index(1)), KeySpec("RO ACCESS", Index(2), Range(-1))], group="set",
-         complexity=SET_OP_COMPLEXITY)
+@command(
+    "sunionstore",
+    arity=-3,
+    flags="write denyoom",
+    key_specs=[KeySpec("OW UPDATE", Index(1)), KeySpec("RO ACCESS", Index(2), Range(-1))],
+    group="set",
+    complexity=SET_OP_COMPLEXITY,
+)
 def sunionstore_command(ctx: Context, argv: Argv):
     """SUNIONSTORE destination key [key ...] — Add multiple sets and store the resulting set in a key"""
     return sunion_generic(ctx, argv[2:], argv[1])
@@ -399,16 +475,27 @@ def diff_copies_first_set(first: SetValue, others: list[SetValue]) -> bool:
     return algo_one_work > algo_two_work
 
 
-@command("sdiff", arity=-2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1), Range(-1))], group="set",
-         complexity=SET_OP_COMPLEXITY)
+@command(
+    "sdiff",
+    arity=-2,
+    flags="readonly",
+    key_specs=[KeySpec("RO ACCESS", Index(1), Range(-1))],
+    group="set",
+    complexity=SET_OP_COMPLEXITY,
+)
 def sdiff_command(ctx: Context, argv: Argv):
     """SDIFF key [key ...] — Subtract multiple sets"""
     return sdiff_generic(ctx, argv[1:])
 
 
-@command("sdiffstore", arity=-3, flags="write denyoom",
-         key_specs=[KeySpec("OW UPDATE", Index(1)), KeySpec("RO ACCESS", Index(2), Range(-1))], group="set",
-         complexity=SET_OP_COMPLEXITY)
+@command(
+    "sdiffstore",
+    arity=-3,
+    flags="write denyoom",
+    key_specs=[KeySpec("OW UPDATE", Index(1)), KeySpec("RO ACCESS", Index(2), Range(-1))],
+    group="set",
+    complexity=SET_OP_COMPLEXITY,
+)
 def sdiffstore_command(ctx: Context, argv: Argv):
     """SDIFFSTORE destination key [key ...] — Subtract multiple sets and store the resulting set in a key"""
     return sdiff_generic(ctx, argv[2:], argv[1])

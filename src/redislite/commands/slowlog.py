@@ -36,8 +36,14 @@ def slowlog_help_command(ctx: Context, argv: Argv):
     return help_reply(SLOWLOG_HELP)
 
 
-@command("slowlog|get", arity=-2, flags="admin loading stale", group="server", since="2.2.12",
-         complexity="O(N) where N is the number of entries returned")
+@command(
+    "slowlog|get",
+    arity=-2,
+    flags="admin loading stale",
+    group="server",
+    since="2.2.12",
+    complexity="O(N) where N is the number of entries returned",
+)
 def slowlog_get_command(ctx: Context, argv: Argv):
     """SLOWLOG GET [count] — Get the slow log's entries"""
     count: int | None = 10
@@ -59,8 +65,14 @@ def slowlog_len_command(ctx: Context, argv: Argv):
     return len(ctx.server.slowlog.entries)
 
 
-@command("slowlog|reset", arity=2, flags="admin loading stale", group="server", since="2.2.12",
-         complexity="O(N) where N is the number of entries in the slowlog")
+@command(
+    "slowlog|reset",
+    arity=2,
+    flags="admin loading stale",
+    group="server",
+    since="2.2.12",
+    complexity="O(N) where N is the number of entries in the slowlog",
+)
 def slowlog_reset_command(ctx: Context, argv: Argv):
     """SLOWLOG RESET — Clear all entries from the slow log"""
     ctx.server.slowlog.reset()

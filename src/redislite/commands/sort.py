@@ -39,8 +39,10 @@ from .notifications import NOTIFY_GENERIC, NOTIFY_LIST, new_key, notify
 from .propagate import in_batches
 from .registry import UNKNOWN, Index, KeyFlag, KeySpec, command
 
-SORT_COMPLEXITY = ("O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of "
-                   "returned elements. When the elements are not sorted, complexity is O(N).")
+SORT_COMPLEXITY = (
+    "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of "
+    "returned elements. When the elements are not sorted, complexity is O(N)."
+)
 SMALLEST_NORMAL = 2.2250738585072014e-308  # DBL_MIN: glibc's strtod reports ERANGE below it
 DECIMAL_CHARACTERS = b"0123456789.-"
 
@@ -89,10 +91,20 @@ def parse_sort_request(argv: list[bytes], readonly: bool) -> SortRequest:
 
 # Where SORT finds its keys: Redis's key specs, and sortGetKeys for the STORE destination they cannot locate.
 SORTED_KEY = KeySpec("RO ACCESS", Index(1))
-PATTERN_KEYS = KeySpec("RO ACCESS", UNKNOWN, UNKNOWN, notes="For the optional BY/GET keyword. It is marked 'unknown' "
-                       "because the key names derive from the content of the key we sort")
-STORE_KEY = KeySpec("OW UPDATE", UNKNOWN, UNKNOWN, notes="For the optional STORE keyword. It is marked 'unknown' "
-                    "because the keyword can appear anywhere in the argument array")
+PATTERN_KEYS = KeySpec(
+    "RO ACCESS",
+    UNKNOWN,
+    UNKNOWN,
+    notes="For the optional BY/GET keyword. It is marked 'unknown' "
+    "because the key names derive from the content of the key we sort",
+)
+STORE_KEY = KeySpec(
+    "OW UPDATE",
+    UNKNOWN,
+    UNKNOWN,
+    notes="For the optional STORE keyword. It is marked 'unknown' "
+    "because the keyword can appear anywhere in the argument array",
+)
 
 
 def sort_keys(argv: list[bytes]) -> list[tuple[int, KeyFlag]]:
@@ -128,10 +140,10 @@ def lookup_by_pattern(ctx: Context, pattern: bytes, element: bytes) -> bytes | N
         return None
     arrow = visible.find(b"->", star + 1)
     if arrow >= 0 and arrow + 2 < len(visible):
-        key = pattern[:star] + element + pattern[star + 1:arrow]
-        field = pattern[arrow + 2:]
+        key = pattern[:star] + element + pattern[star + 1 : arrow]
+        field = pattern[arrow + 2 :]
     else:
-        key = pattern[:star] + element + pattern[star + 1:]
+        key = pattern[:star] + element + pattern[star + 1 :]
         field = None
     value = lookup_read(ctx, key, ctx.touch)
     if value is None:
@@ -281,7 +293,7 @@ def unsorted_window(source, request: SortRequest, start: int, end: int) -> list[
         return source.range(start, end)
     if source.__class__ is ZSet:
         return [member for _, member in source.by_rank(start, end, reverse=request.desc)]
-    return set_members(source)[start:end + 1]
+    return set_members(source)[start : end + 1]
 
 
 def sorted_window(ctx: Context, source, request: SortRequest, start: int, end: int, alpha: bool, by) -> list[bytes]:
@@ -303,8 +315,7 @@ def sorted_window(ctx: Context, source, request: SortRequest, start: int, end: i
         if by is None:
             keys = elements if binary else [c_string(element) for element in elements]
         else:
-            keys = [(0, b"") if weight is None else (1, weight if binary else c_string(weight))
-                    for weight in weights]
+            keys = [(0, b"") if weight is None else (1, weight if binary else c_string(weight)) for weight in weights]
     else:
         keys = [0.0 if weight is None else sort_score(weight) for weight in weights]
         if None in keys:
@@ -314,7 +325,7 @@ def sorted_window(ctx: Context, source, request: SortRequest, start: int, end: i
     if end < start:
         return []
     if by is not None and alpha and (start != 0 or end != len(keys) - 1) and len(set(keys)) < len(keys):
-        order = partial_quicksort(keys, request.desc, start, end)[start:end + 1]
+        order = partial_quicksort(keys, request.desc, start, end)[start : end + 1]
     else:
         order = sorted_positions(keys, request.desc, end + 1)[start:]
     return [elements[index] for index in order]
@@ -386,16 +397,32 @@ def store_sorted(ctx: Context, request: SortRequest, destination: bytes, window:
 
 
 # Unlike the rest of the generic group, SORT and SORT_RO are not in @keyspace (Redis's JSON files list only these).
-@command("sort", arity=-2, flags="write denyoom", key_specs=[SORTED_KEY, PATTERN_KEYS, STORE_KEY], key_finder=sort_keys,
-         group="generic", acl="@set @sortedset @list @dangerous -@keyspace", complexity=SORT_COMPLEXITY)
+@command(
+    "sort",
+    arity=-2,
+    flags="write denyoom",
+    key_specs=[SORTED_KEY, PATTERN_KEYS, STORE_KEY],
+    key_finder=sort_keys,
+    group="generic",
+    acl="@set @sortedset @list @dangerous -@keyspace",
+    complexity=SORT_COMPLEXITY,
+)
 def sort_command(ctx: Context, argv: Argv):
     """SORT key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA] [STORE
     destination] — Sort the elements in a list, set or sorted set"""
     return sort_generic(ctx, argv, readonly=False)
 
 
-@command("sort_ro", arity=-2, flags="readonly", key_specs=[SORTED_KEY, PATTERN_KEYS], group="generic", since="7.0.0",
-         acl="@set @sortedset @list @dangerous -@keyspace", complexity=SORT_COMPLEXITY)
+@command(
+    "sort_ro",
+    arity=-2,
+    flags="readonly",
+    key_specs=[SORTED_KEY, PATTERN_KEYS],
+    group="generic",
+    since="7.0.0",
+    acl="@set @sortedset @list @dangerous -@keyspace",
+    complexity=SORT_COMPLEXITY,
+)
 def sort_ro_command(ctx: Context, argv: Argv):
     """SORT_RO key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA] — Sort the
     elements in a list, set or sorted set. Read-only variant of SORT."""

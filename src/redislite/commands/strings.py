@@ -68,8 +68,9 @@ def set_generic(ctx: Context, key: bytes, value: bytes, flags: int, deadline: in
     return True, old
 
 
-@command("get", arity=2, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="string",
-         complexity="O(1)")
+@command(
+    "get", arity=2, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="string", complexity="O(1)"
+)
 def get_command(ctx: Context, argv: Argv):
     """GET key — Get the value of a key"""
     # lookup_string, inlined: GET is the benchmark's hot path.
@@ -94,8 +95,9 @@ def set_keys(argv: list[bytes]) -> list[tuple[int, KeyFlag]]:
     return [(1, KeyFlag.RW | KeyFlag.ACCESS | KeyFlag.UPDATE if reads else KeyFlag.OW | KeyFlag.UPDATE)]
 
 
-@command("set", arity=-3, flags="write denyoom", key_specs=[SET_KEY], key_finder=set_keys, group="string",
-         complexity="O(1)")
+@command(
+    "set", arity=-3, flags="write denyoom", key_specs=[SET_KEY], key_finder=set_keys, group="string", complexity="O(1)"
+)
 def set_command(ctx: Context, argv: Argv):
     """SET key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT
     unix-time-milliseconds | KEEPTTL] — Set the string value of a key"""
@@ -117,16 +119,28 @@ def set_command(ctx: Context, argv: Argv):
     return OK if stored else None
 
 
-@command("setnx", arity=3, flags="write denyoom fast", key_specs=[KeySpec("OW INSERT", Index(1))], group="string",
-         complexity="O(1)")
+@command(
+    "setnx",
+    arity=3,
+    flags="write denyoom fast",
+    key_specs=[KeySpec("OW INSERT", Index(1))],
+    group="string",
+    complexity="O(1)",
+)
 def setnx_command(ctx: Context, argv: Argv):
     """SETNX key value — Set the value of a key, only if the key does not exist"""
     return 1 if set_generic(ctx, argv[1], argv[2], NX, None)[0] else 0
 
 
-@command("setex", arity=4, flags="write denyoom", key_specs=[KeySpec("OW UPDATE", Index(1))], group="string",
-         since="2.0.0",
-         complexity="O(1)")
+@command(
+    "setex",
+    arity=4,
+    flags="write denyoom",
+    key_specs=[KeySpec("OW UPDATE", Index(1))],
+    group="string",
+    since="2.0.0",
+    complexity="O(1)",
+)
 def setex_command(ctx: Context, argv: Argv):
     """SETEX key seconds value — Set the value and expiration of a key"""
     return set_with_deadline(ctx, argv[1], argv[3], expire_deadline(argv[2], EX, ctx.now_ms, "setex"))
@@ -139,16 +153,28 @@ def set_with_deadline(ctx: Context, key: bytes, value: bytes, deadline: int):
     return OK
 
 
-@command("psetex", arity=4, flags="write denyoom", key_specs=[KeySpec("OW UPDATE", Index(1))], group="string",
-         since="2.6.0",
-         complexity="O(1)")
+@command(
+    "psetex",
+    arity=4,
+    flags="write denyoom",
+    key_specs=[KeySpec("OW UPDATE", Index(1))],
+    group="string",
+    since="2.6.0",
+    complexity="O(1)",
+)
 def psetex_command(ctx: Context, argv: Argv):
     """PSETEX key milliseconds value — Set the value and expiration in milliseconds of a key"""
     return set_with_deadline(ctx, argv[1], argv[3], expire_deadline(argv[2], PX, ctx.now_ms, "psetex"))
 
 
-@command("mget", arity=-2, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1), Range(-1))], group="string",
-         complexity="O(N) where N is the number of keys to retrieve.")
+@command(
+    "mget",
+    arity=-2,
+    flags="readonly fast",
+    key_specs=[KeySpec("RO ACCESS", Index(1), Range(-1))],
+    group="string",
+    complexity="O(N) where N is the number of keys to retrieve.",
+)
 def mget_command(ctx: Context, argv: Argv):
     """MGET key [key ...] — Get the values of all the given keys"""
     db, now_ms, touch, stats = ctx.db, ctx.now_ms, ctx.touch, ctx.server.stats
@@ -167,9 +193,15 @@ def mget_command(ctx: Context, argv: Argv):
     return values
 
 
-@command("mset", arity=-3, flags="write denyoom", key_specs=[KeySpec("OW UPDATE", Index(1), Range(-1, step=2))],
-         group="string", since="1.0.1",
-         complexity="O(N) where N is the number of keys to set.")
+@command(
+    "mset",
+    arity=-3,
+    flags="write denyoom",
+    key_specs=[KeySpec("OW UPDATE", Index(1), Range(-1, step=2))],
+    group="string",
+    since="1.0.1",
+    complexity="O(N) where N is the number of keys to set.",
+)
 def mset_command(ctx: Context, argv: Argv):
     """MSET key value [key value ...] — Set multiple keys to multiple values"""
     if len(argv) % 2 == 0:
@@ -183,9 +215,15 @@ def mset_command(ctx: Context, argv: Argv):
     return OK
 
 
-@command("msetnx", arity=-3, flags="write denyoom", key_specs=[KeySpec("OW INSERT", Index(1), Range(-1, step=2))],
-         group="string", since="1.0.1",
-         complexity="O(N) where N is the number of keys to set.")
+@command(
+    "msetnx",
+    arity=-3,
+    flags="write denyoom",
+    key_specs=[KeySpec("OW INSERT", Index(1), Range(-1, step=2))],
+    group="string",
+    since="1.0.1",
+    complexity="O(N) where N is the number of keys to set.",
+)
 def msetnx_command(ctx: Context, argv: Argv):
     """MSETNX key value [key value ...] — Set multiple keys to multiple values, only if none of the keys exist"""
     if len(argv) % 2 == 0:
@@ -206,8 +244,14 @@ def msetnx_command(ctx: Context, argv: Argv):
     return 1
 
 
-@command("getset", arity=3, flags="write denyoom fast", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))],
-         group="string", complexity="O(1)")
+@command(
+    "getset",
+    arity=3,
+    flags="write denyoom fast",
+    key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))],
+    group="string",
+    complexity="O(1)",
+)
 def getset_command(ctx: Context, argv: Argv):
     """GETSET key value — Set the string value of a key and return its old value"""
     old = lookup_string(ctx, argv[1])
@@ -220,9 +264,15 @@ def getset_command(ctx: Context, argv: Argv):
     return old
 
 
-@command("getdel", arity=2, flags="write fast", key_specs=[KeySpec("RW ACCESS DELETE", Index(1))], group="string",
-         since="6.2.0",
-         complexity="O(1)")
+@command(
+    "getdel",
+    arity=2,
+    flags="write fast",
+    key_specs=[KeySpec("RW ACCESS DELETE", Index(1))],
+    group="string",
+    since="6.2.0",
+    complexity="O(1)",
+)
 def getdel_command(ctx: Context, argv: Argv):
     """GETDEL key — Get the value of a key and delete the key"""
     value = lookup_string(ctx, argv[1])
@@ -234,10 +284,15 @@ def getdel_command(ctx: Context, argv: Argv):
     return value
 
 
-@command("getex", arity=-2, flags="write fast",
-         key_specs=[KeySpec("RW ACCESS UPDATE", Index(1), notes="RW and UPDATE because it changes the TTL")],
-         group="string", since="6.2.0",
-         complexity="O(1)")
+@command(
+    "getex",
+    arity=-2,
+    flags="write fast",
+    key_specs=[KeySpec("RW ACCESS UPDATE", Index(1), notes="RW and UPDATE because it changes the TTL")],
+    group="string",
+    since="6.2.0",
+    complexity="O(1)",
+)
 def getex_command(ctx: Context, argv: Argv):
     """GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST] — Get
     the value of a key and optionally set its expiration"""
@@ -273,11 +328,17 @@ def check_string_length(ctx: Context, size: int) -> None:
         raise CommandError(errors.STRING_TOO_LONG)
 
 
-@command("append", arity=3, flags="write denyoom fast", key_specs=[KeySpec("RW INSERT", Index(1))], group="string",
-         since="2.0.0",
-         complexity="O(1). The amortized time complexity is O(1) assuming the appended value is small and the "
-         "already present value is of any size, since the dynamic string library used by Redis will double the "
-         "free space available on every reallocation.")
+@command(
+    "append",
+    arity=3,
+    flags="write denyoom fast",
+    key_specs=[KeySpec("RW INSERT", Index(1))],
+    group="string",
+    since="2.0.0",
+    complexity="O(1). The amortized time complexity is O(1) assuming the appended value is small and the "
+    "already present value is of any size, since the dynamic string library used by Redis will double the "
+    "free space available on every reallocation.",
+)
 def append_command(ctx: Context, argv: Argv):
     """APPEND key value — Append a value to a key"""
     key, suffix = argv[1], argv[2]
@@ -297,16 +358,29 @@ def append_command(ctx: Context, argv: Argv):
     return len(value)
 
 
-@command("strlen", arity=2, flags="readonly fast", key_specs=[KeySpec("RO", Index(1))], group="string", since="2.2.0",
-         complexity="O(1)")
+@command(
+    "strlen",
+    arity=2,
+    flags="readonly fast",
+    key_specs=[KeySpec("RO", Index(1))],
+    group="string",
+    since="2.2.0",
+    complexity="O(1)",
+)
 def strlen_command(ctx: Context, argv: Argv):
     """STRLEN key — Get the length of the value stored in a key"""
     value = lookup_string(ctx, argv[1])
     return 0 if value is None else len(value)
 
 
-@command("incr", arity=2, flags="write denyoom fast", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))], group="string",
-         complexity="O(1)")
+@command(
+    "incr",
+    arity=2,
+    flags="write denyoom fast",
+    key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))],
+    group="string",
+    complexity="O(1)",
+)
 def incr_command(ctx: Context, argv: Argv, increment: int = 1) -> int:
     """INCR key — Increment the integer value of a key by one"""
     # Redis's incrDecrCommand: DECR, INCRBY and DECRBY call this with their increment (INCR, the common one,
@@ -338,22 +412,40 @@ def incr_command(ctx: Context, argv: Argv, increment: int = 1) -> int:
     return result
 
 
-@command("decr", arity=2, flags="write denyoom fast", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))], group="string",
-         complexity="O(1)")
+@command(
+    "decr",
+    arity=2,
+    flags="write denyoom fast",
+    key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))],
+    group="string",
+    complexity="O(1)",
+)
 def decr_command(ctx: Context, argv: Argv):
     """DECR key — Decrement the integer value of a key by one"""
     return incr_command(ctx, argv, -1)
 
 
-@command("incrby", arity=3, flags="write denyoom fast", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))],
-         group="string", complexity="O(1)")
+@command(
+    "incrby",
+    arity=3,
+    flags="write denyoom fast",
+    key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))],
+    group="string",
+    complexity="O(1)",
+)
 def incrby_command(ctx: Context, argv: Argv):
     """INCRBY key increment — Increment the integer value of a key by the given amount"""
     return incr_command(ctx, argv, to_int(argv[2]))
 
 
-@command("decrby", arity=3, flags="write denyoom fast", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))],
-         group="string", complexity="O(1)")
+@command(
+    "decrby",
+    arity=3,
+    flags="write denyoom fast",
+    key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))],
+    group="string",
+    complexity="O(1)",
+)
 def decrby_command(ctx: Context, argv: Argv):
     """DECRBY key decrement — Decrement the integer value of a key by the given number"""
     decrement = to_int(argv[2])
@@ -362,9 +454,15 @@ def decrby_command(ctx: Context, argv: Argv):
     return incr_command(ctx, argv, -decrement)
 
 
-@command("incrbyfloat", arity=3, flags="write denyoom fast", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))],
-         group="string", since="2.6.0",
-         complexity="O(1)")
+@command(
+    "incrbyfloat",
+    arity=3,
+    flags="write denyoom fast",
+    key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))],
+    group="string",
+    since="2.6.0",
+    complexity="O(1)",
+)
 def incrbyfloat_command(ctx: Context, argv: Argv):
     """INCRBYFLOAT key increment — Increment the float value of a key by the given amount"""
     key = argv[1]
@@ -387,11 +485,17 @@ def incrbyfloat_command(ctx: Context, argv: Argv):
     return result
 
 
-@command("getrange", arity=4, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="string",
-         since="2.4.0",
-         complexity="O(N) where N is the length of the returned string. The complexity is ultimately determined "
-         "by the returned length, but because creating a substring from an existing string is very cheap, it can "
-         "be considered O(1) for small strings.")
+@command(
+    "getrange",
+    arity=4,
+    flags="readonly",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="string",
+    since="2.4.0",
+    complexity="O(N) where N is the length of the returned string. The complexity is ultimately determined "
+    "by the returned length, but because creating a substring from an existing string is very cheap, it can "
+    "be considered O(1) for small strings.",
+)
 def getrange_command(ctx: Context, argv: Argv):
     """GETRANGE key start end — Get a substring of the string stored at a key"""
     start, end = to_int(argv[2]), to_int(argv[3])
@@ -404,23 +508,35 @@ def getrange_command(ctx: Context, argv: Argv):
     if end < 0:
         end = max(length + end, 0)
     end = min(end, length - 1)
-    return value[start:end + 1] if start <= end else b""
+    return value[start : end + 1] if start <= end else b""
 
 
-@command("substr", arity=4, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="string",
-         complexity="O(N) where N is the length of the returned string. The complexity is ultimately determined "
-         "by the returned length, but because creating a substring from an existing string is very cheap, it can "
-         "be considered O(1) for small strings.")
+@command(
+    "substr",
+    arity=4,
+    flags="readonly",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="string",
+    complexity="O(N) where N is the length of the returned string. The complexity is ultimately determined "
+    "by the returned length, but because creating a substring from an existing string is very cheap, it can "
+    "be considered O(1) for small strings.",
+)
 def substr_command(ctx: Context, argv: Argv):
     """SUBSTR key start end — Get a substring of the string stored at a key"""
     return getrange_command(ctx, argv)
 
 
-@command("setrange", arity=4, flags="write denyoom", key_specs=[KeySpec("RW UPDATE", Index(1))], group="string",
-         since="2.2.0",
-         complexity="O(1), not counting the time taken to copy the new string in place. Usually, this string is "
-         "very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length "
-         "of the value argument.")
+@command(
+    "setrange",
+    arity=4,
+    flags="write denyoom",
+    key_specs=[KeySpec("RW UPDATE", Index(1))],
+    group="string",
+    since="2.2.0",
+    complexity="O(1), not counting the time taken to copy the new string in place. Usually, this string is "
+    "very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length "
+    "of the value argument.",
+)
 def setrange_command(ctx: Context, argv: Argv):
     """SETRANGE key offset value — Overwrite part of a string at key starting at the specified offset"""
     key, patch = argv[1], argv[3]
@@ -436,7 +552,7 @@ def setrange_command(ctx: Context, argv: Argv):
     head = value[:offset]
     if len(head) < offset:
         head += bytes(offset - len(head))
-    value = head + patch + value[offset + len(patch):]
+    value = head + patch + value[offset + len(patch) :]
     ctx.db.store(key, value, keep_ttl=True, touch=ctx.touch)
     ctx.server.dirty += 1
     if ctx.server.notify_flags:
@@ -446,9 +562,15 @@ def setrange_command(ctx: Context, argv: Argv):
     return len(value)
 
 
-@command("lcs", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1), Range(1))], group="string",
-         since="7.0.0",
-         complexity="O(N*M) where N and M are the lengths of s1 and s2, respectively")
+@command(
+    "lcs",
+    arity=-3,
+    flags="readonly",
+    key_specs=[KeySpec("RO ACCESS", Index(1), Range(1))],
+    group="string",
+    since="7.0.0",
+    complexity="O(N*M) where N and M are the lengths of s1 and s2, respectively",
+)
 def lcs_command(ctx: Context, argv: Argv):
     """LCS key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN] — Find longest common substring"""
     db, now_ms, touch, stats = ctx.db, ctx.now_ms, ctx.touch, ctx.server.stats

@@ -131,8 +131,9 @@ class Tracking:
         self.flush_scheduled = False
         for prefix, changed in due.items():
             for client in list(self.prefixes.get(prefix, ())):
-                keys = sorted(key for key, changer in changed.items()
-                              if not (client.tracking.noloop and changer is client))
+                keys = sorted(
+                    key for key, changer in changed.items() if not (client.tracking.noloop and changer is client)
+                )
                 if keys:
                     self.send(client, keys, None)
 
@@ -148,8 +149,7 @@ class Tracking:
             if target is None:
                 mode.broken = True
                 if client.resp > 2:
-                    self.push(client, client.encoder.encode(Push([b"tracking-redir-broken", mode.redirect])),
-                              current)
+                    self.push(client, client.encoder.encode(Push([b"tracking-redir-broken", mode.redirect])), current)
                 return
         payload = None if keys is FLUSH else keys
         if target.resp > 2:
@@ -183,16 +183,22 @@ def overlapping(first: bytes, second: bytes) -> bool:
 def check_prefixes(mode: TrackingMode | None, prefixes: list[bytes]) -> None:
     """checkPrefixCollisionsOrReply: a client's prefixes must not overlap, old or new."""
     for index, prefix in enumerate(prefixes):
-        for existing in (mode.prefixes if mode is not None else []):
+        for existing in mode.prefixes if mode is not None else []:
             if overlapping(existing, prefix):
                 raise CommandError(errors.tracking_prefix_overlaps_existing(prefix, existing))
-        for other in prefixes[index + 1:]:
+        for other in prefixes[index + 1 :]:
             if overlapping(prefix, other):
                 raise CommandError(errors.tracking_prefixes_overlap(prefix, other))
 
 
-@command("client|tracking", arity=-3, flags="noscript loading stale", group="connection", since="6.0.0",
-         complexity="O(1). Some options may introduce additional complexity.")
+@command(
+    "client|tracking",
+    arity=-3,
+    flags="noscript loading stale",
+    group="connection",
+    since="6.0.0",
+    complexity="O(1). Some options may introduce additional complexity.",
+)
 def client_tracking_command(ctx: Context, argv: Argv):
     """CLIENT TRACKING <ON | OFF> [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] [OPTIN] [OPTOUT]
     [NOLOOP] — Enable or disable server assisted client side caching support"""
@@ -240,8 +246,9 @@ def client_tracking_command(ctx: Context, argv: Argv):
     return OK
 
 
-@command("client|caching", arity=3, flags="noscript loading stale", group="connection", since="6.0.0",
-         complexity="O(1)")
+@command(
+    "client|caching", arity=3, flags="noscript loading stale", group="connection", since="6.0.0", complexity="O(1)"
+)
 def client_caching_command(ctx: Context, argv: Argv):
     """CLIENT CACHING <YES | NO> — Instruct the server about tracking or not keys in the next request"""
     mode = ctx.tracking
@@ -260,24 +267,34 @@ def client_caching_command(ctx: Context, argv: Argv):
     return OK
 
 
-@command("client|getredir", arity=2, flags="noscript loading stale", group="connection", since="6.0.0",
-         complexity="O(1)")
+@command(
+    "client|getredir", arity=2, flags="noscript loading stale", group="connection", since="6.0.0", complexity="O(1)"
+)
 def client_getredir_command(ctx: Context, argv: Argv):
     """CLIENT GETREDIR — Get tracking notifications redirection client ID if any"""
     return -1 if ctx.tracking is None else ctx.tracking.redirect
 
 
-@command("client|trackinginfo", arity=2, flags="noscript loading stale", group="connection", since="6.2.0",
-         complexity="O(1)")
+@command(
+    "client|trackinginfo", arity=2, flags="noscript loading stale", group="connection", since="6.2.0", complexity="O(1)"
+)
 def client_trackinginfo_command(ctx: Context, argv: Argv):
     """CLIENT TRACKINGINFO — Return information about server assisted client side caching for the current connection"""
     mode = ctx.tracking
     if mode is None:
         return {b"flags": SetReply([b"off"]), b"redirect": -1, b"prefixes": []}
     flags = [b"on"]
-    flags += [name for name, on in ((b"bcast", mode.bcast), (b"optin", mode.optin), (b"optout", mode.optout),
-                                    (b"caching-yes", mode.optin and mode.caching),
-                                    (b"caching-no", mode.optout and mode.caching), (b"noloop", mode.noloop),
-                                    (b"broken_redirect", mode.broken)) if on]
-    return {b"flags": SetReply(flags), b"redirect": mode.redirect,
-            b"prefixes": sorted(mode.prefixes)}
+    flags += [
+        name
+        for name, on in (
+            (b"bcast", mode.bcast),
+            (b"optin", mode.optin),
+            (b"optout", mode.optout),
+            (b"caching-yes", mode.optin and mode.caching),
+            (b"caching-no", mode.optout and mode.caching),
+            (b"noloop", mode.noloop),
+            (b"broken_redirect", mode.broken),
+        )
+        if on
+    ]
+    return {b"flags": SetReply(flags), b"redirect": mode.redirect, b"prefixes": sorted(mode.prefixes)}

@@ -57,8 +57,14 @@ def multi_command(ctx: Context, argv: Argv):
     return OK
 
 
-@command("exec", arity=1, flags="noscript loading stale skip_slowlog", group="transactions", since="1.2.0",
-         complexity="Depends on commands in the transaction")
+@command(
+    "exec",
+    arity=1,
+    flags="noscript loading stale skip_slowlog",
+    group="transactions",
+    since="1.2.0",
+    complexity="Depends on commands in the transaction",
+)
 def exec_command(ctx: Context, argv: Argv):
     """EXEC — Execute all commands issued after MULTI"""
     queued = ctx.multi
@@ -90,8 +96,14 @@ def exec_command(ctx: Context, argv: Argv):
     return Encoded(b"".join(parts))
 
 
-@command("discard", arity=1, flags=WATCH_FLAGS, group="transactions", since="2.0.0",
-         complexity="O(N), when N is the number of queued commands")
+@command(
+    "discard",
+    arity=1,
+    flags=WATCH_FLAGS,
+    group="transactions",
+    since="2.0.0",
+    complexity="O(N), when N is the number of queued commands",
+)
 def discard_command(ctx: Context, argv: Argv):
     """DISCARD — Discard all commands issued after MULTI"""
     if ctx.multi is None:
@@ -100,9 +112,15 @@ def discard_command(ctx: Context, argv: Argv):
     return OK
 
 
-@command("watch", arity=-2, flags=WATCH_FLAGS, key_specs=[KeySpec("RO", Index(1), Range(-1))], group="transactions",
-         since="2.2.0",
-         complexity="O(1) for every key.")
+@command(
+    "watch",
+    arity=-2,
+    flags=WATCH_FLAGS,
+    key_specs=[KeySpec("RO", Index(1), Range(-1))],
+    group="transactions",
+    since="2.2.0",
+    complexity="O(1) for every key.",
+)
 def watch_command(ctx: Context, argv: Argv):
     """WATCH key [key ...] — Monitor changes to keys to determine execution of the MULTI/EXEC block"""
     if ctx.multi is not None:

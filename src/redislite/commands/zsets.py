@@ -51,19 +51,30 @@ from .notifications import NOTIFY_GENERIC, NOTIFY_ZSET, keymiss, new_key, notify
 from .registry import Index, KeyNum, KeySpec, Range, command
 
 LISTPACK_INT_LIMIT = float(2**62)  # LLONG_MAX/2 as a double
-RANGE_COMPLEXITY = ("O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
-                    "elements being returned. If M is constant (e.g. always asking for the first 10 elements "
-                    "with LIMIT), you can consider it O(log(N)).")
-REMRANGE_COMPLEXITY = ("O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
-                       "elements removed by the operation.")
-POP_COMPLEXITY = ("O(log(N)*M) with N being the number of elements in the sorted set, and M being the number "
-                  "of elements popped.")
-UNION_COMPLEXITY = ("O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being "
-                    "the number of elements in the resulting sorted set.")
-INTER_COMPLEXITY = ("O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the "
-                    "number of input sorted sets and M being the number of elements in the resulting sorted set.")
-DIFF_COMPLEXITY = ("O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is "
-                   "the size of the first set, and K is the size of the result set.")
+RANGE_COMPLEXITY = (
+    "O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
+    "elements being returned. If M is constant (e.g. always asking for the first 10 elements "
+    "with LIMIT), you can consider it O(log(N))."
+)
+REMRANGE_COMPLEXITY = (
+    "O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
+    "elements removed by the operation."
+)
+POP_COMPLEXITY = (
+    "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped."
+)
+UNION_COMPLEXITY = (
+    "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being "
+    "the number of elements in the resulting sorted set."
+)
+INTER_COMPLEXITY = (
+    "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the "
+    "number of input sorted sets and M being the number of elements in the resulting sorted set."
+)
+DIFF_COMPLEXITY = (
+    "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is "
+    "the size of the first set, and K is the size of the result set."
+)
 
 
 # -- lookups and encodings ----------------------------------------------------------------------------------
@@ -138,6 +149,7 @@ def scored_reply(ctx: Context, pairs, withscores: bool) -> list:
 
 # -- ZADD, ZINCRBY, ZREM ------------------------------------------------------------------------------------
 
+
 def zadd_generic(ctx: Context, argv: Argv, flags: int):
     """zaddGenericCommand (ZINCRBY is ZADD with INCR forced on, options parsed all the same)."""
     flags, pos = parse_zadd_options(argv, flags)
@@ -157,7 +169,7 @@ def zadd_generic(ctx: Context, argv: Argv, flags: int):
     added = updated = processed = 0
     score = 0.0
     members = zset.scores
-    for score, member in zip(scores, argv[pos + 1::2]):
+    for score, member in zip(scores, argv[pos + 1 :: 2]):
         current = members.get(member)
         if current is not None:
             if nx:
@@ -184,27 +196,45 @@ def zadd_generic(ctx: Context, argv: Argv, flags: int):
     return added + updated if flags & CH else added
 
 
-@command("zadd", arity=-4, flags="write denyoom fast", key_specs=[KeySpec("RW UPDATE", Index(1))], group="sorted-set",
-         since="1.2.0",
-         complexity="O(log(N)) for each item added, where N is the number of elements in the sorted set.")
+@command(
+    "zadd",
+    arity=-4,
+    flags="write denyoom fast",
+    key_specs=[KeySpec("RW UPDATE", Index(1))],
+    group="sorted-set",
+    since="1.2.0",
+    complexity="O(log(N)) for each item added, where N is the number of elements in the sorted set.",
+)
 def zadd_command(ctx: Context, argv: Argv):
     """ZADD key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...] — Add one or more members to a sorted
     set, or update its score if it already exists"""
     return zadd_generic(ctx, argv, 0)
 
 
-@command("zincrby", arity=4, flags="write denyoom fast", key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))],
-         group="sorted-set", since="1.2.0",
-         complexity="O(log(N)) where N is the number of elements in the sorted set.")
+@command(
+    "zincrby",
+    arity=4,
+    flags="write denyoom fast",
+    key_specs=[KeySpec("RW ACCESS UPDATE", Index(1))],
+    group="sorted-set",
+    since="1.2.0",
+    complexity="O(log(N)) where N is the number of elements in the sorted set.",
+)
 def zincrby_command(ctx: Context, argv: Argv):
     """ZINCRBY key increment member — Increment the score of a member in a sorted set"""
     return zadd_generic(ctx, argv, INCR)
 
 
-@command("zrem", arity=-3, flags="write fast", key_specs=[KeySpec("RW DELETE", Index(1))], group="sorted-set",
-         since="1.2.0",
-         complexity="O(M*log(N)) with N being the number of elements in the sorted set and M the number of "
-         "elements to be removed.")
+@command(
+    "zrem",
+    arity=-3,
+    flags="write fast",
+    key_specs=[KeySpec("RW DELETE", Index(1))],
+    group="sorted-set",
+    since="1.2.0",
+    complexity="O(M*log(N)) with N being the number of elements in the sorted set and M the number of "
+    "elements to be removed.",
+)
 def zrem_command(ctx: Context, argv: Argv):
     """ZREM key member [member ...] — Remove one or more members from a sorted set"""
     key = argv[1]
@@ -227,18 +257,30 @@ def zrem_command(ctx: Context, argv: Argv):
 # -- single-member reads ------------------------------------------------------------------------------------
 
 
-@command("zscore", arity=3, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
-         since="1.2.0",
-         complexity="O(1)")
+@command(
+    "zscore",
+    arity=3,
+    flags="readonly fast",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="sorted-set",
+    since="1.2.0",
+    complexity="O(1)",
+)
 def zscore_command(ctx: Context, argv: Argv):
     """ZSCORE key member — Get the score associated with the given member in a sorted set"""
     zset = lookup_zset_read(ctx, argv[1])
     return None if zset is None else zset.scores.get(argv[2])
 
 
-@command("zmscore", arity=-3, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
-         since="6.2.0",
-         complexity="O(N) where N is the number of members being requested.")
+@command(
+    "zmscore",
+    arity=-3,
+    flags="readonly fast",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="sorted-set",
+    since="6.2.0",
+    complexity="O(N) where N is the number of members being requested.",
+)
 def zmscore_command(ctx: Context, argv: Argv):
     """ZMSCORE key member [member ...] — Get the score associated with the given members in a sorted set"""
     zset = lookup_zset_read(ctx, argv[1])
@@ -248,9 +290,15 @@ def zmscore_command(ctx: Context, argv: Argv):
     return [get(member) for member in argv[2:]]
 
 
-@command("zcard", arity=2, flags="readonly fast", key_specs=[KeySpec("RO", Index(1))], group="sorted-set",
-         since="1.2.0",
-         complexity="O(1)")
+@command(
+    "zcard",
+    arity=2,
+    flags="readonly fast",
+    key_specs=[KeySpec("RO", Index(1))],
+    group="sorted-set",
+    since="1.2.0",
+    complexity="O(1)",
+)
 def zcard_command(ctx: Context, argv: Argv):
     """ZCARD key — Get the number of members in a sorted set"""
     zset = lookup_zset_read(ctx, argv[1])
@@ -262,17 +310,29 @@ def rank_generic(ctx: Context, argv: Argv, reverse: bool):
     return None if zset is None else zset.rank(argv[2], reverse)
 
 
-@command("zrank", arity=3, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
-         since="2.0.0",
-         complexity="O(log(N))")
+@command(
+    "zrank",
+    arity=3,
+    flags="readonly fast",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="sorted-set",
+    since="2.0.0",
+    complexity="O(log(N))",
+)
 def zrank_command(ctx: Context, argv: Argv):
     """ZRANK key member — Determine the index of a member in a sorted set"""
     return rank_generic(ctx, argv, False)
 
 
-@command("zrevrank", arity=3, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
-         since="2.0.0",
-         complexity="O(log(N))")
+@command(
+    "zrevrank",
+    arity=3,
+    flags="readonly fast",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="sorted-set",
+    since="2.0.0",
+    complexity="O(log(N))",
+)
 def zrevrank_command(ctx: Context, argv: Argv):
     """ZREVRANK key member — Determine the index of a member in a sorted set, with scores ordered from high to low"""
     return rank_generic(ctx, argv, True)
@@ -281,9 +341,15 @@ def zrevrank_command(ctx: Context, argv: Argv):
 # -- counting -----------------------------------------------------------------------------------------------
 
 
-@command("zcount", arity=4, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
-         since="2.0.0",
-         complexity="O(log(N)) with N being the number of elements in the sorted set.")
+@command(
+    "zcount",
+    arity=4,
+    flags="readonly fast",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="sorted-set",
+    since="2.0.0",
+    complexity="O(log(N)) with N being the number of elements in the sorted set.",
+)
 def zcount_command(ctx: Context, argv: Argv):
     """ZCOUNT key min max — Count the members in a sorted set with scores within the given values"""
     spec = parse_score_range(argv[2], argv[3])
@@ -294,9 +360,15 @@ def zcount_command(ctx: Context, argv: Argv):
     return hi - lo
 
 
-@command("zlexcount", arity=4, flags="readonly fast", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
-         since="2.8.9",
-         complexity="O(log(N)) with N being the number of elements in the sorted set.")
+@command(
+    "zlexcount",
+    arity=4,
+    flags="readonly fast",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="sorted-set",
+    since="2.8.9",
+    complexity="O(log(N)) with N being the number of elements in the sorted set.",
+)
 def zlexcount_command(ctx: Context, argv: Argv):
     """ZLEXCOUNT key min max — Count the number of members in a sorted set between a given lexicographical range"""
     spec = parse_lex_range(argv[2], argv[3])
@@ -325,8 +397,7 @@ def rank_span(size: int, start: int, stop: int) -> tuple[int, int] | None:
     return start, min(stop, size - 1)
 
 
-def select_range(zset: ZSet, spec: tuple[int, int] | ScoreRange | LexRange, reverse: bool, offset: int,
-                 limit: int):
+def select_range(zset: ZSet, spec: tuple[int, int] | ScoreRange | LexRange, reverse: bool, offset: int, limit: int):
     """The (score, member) pairs a range names, in reply order: spec is (start, stop) for ranks, a ScoreRange
     or a LexRange."""
     if isinstance(spec, tuple):
@@ -366,8 +437,14 @@ def select_range(zset: ZSet, spec: tuple[int, int] | ScoreRange | LexRange, reve
     return zset.slice(start, end) if end > start else []
 
 
-def zrange_generic(ctx: Context, argv: Argv, key_index: int, range_type: int = 0, reverse: bool | None = None,
-                   destination: bytes | None = None):
+def zrange_generic(
+    ctx: Context,
+    argv: Argv,
+    key_index: int,
+    range_type: int = 0,
+    reverse: bool | None = None,
+    destination: bytes | None = None,
+):
     """zrangeGenericCommand: the options after `key min max`, the range, then the key."""
     withscores = False
     offset, limit = 0, -1
@@ -409,62 +486,108 @@ def zrange_generic(ctx: Context, argv: Argv, key_index: int, range_type: int = 0
     return scored_reply(ctx, pairs, withscores)
 
 
-@command("zrange", arity=-4, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
-         since="1.2.0",
-         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
-         "elements returned.")
+@command(
+    "zrange",
+    arity=-4,
+    flags="readonly",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="sorted-set",
+    since="1.2.0",
+    complexity="O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
+    "elements returned.",
+)
 def zrange_command(ctx: Context, argv: Argv):
     """ZRANGE key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES] — Return a range of members in a
     sorted set"""
     return zrange_generic(ctx, argv, 1)
 
 
-@command("zrangestore", arity=-5, flags="write denyoom",
-         key_specs=[KeySpec("OW UPDATE", Index(1)), KeySpec("RO ACCESS", Index(2))], group="sorted-set", since="6.2.0",
-         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
-         "elements stored into the destination key.")
+@command(
+    "zrangestore",
+    arity=-5,
+    flags="write denyoom",
+    key_specs=[KeySpec("OW UPDATE", Index(1)), KeySpec("RO ACCESS", Index(2))],
+    group="sorted-set",
+    since="6.2.0",
+    complexity="O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
+    "elements stored into the destination key.",
+)
 def zrangestore_command(ctx: Context, argv: Argv):
     """ZRANGESTORE dst src min max [BYSCORE | BYLEX] [REV] [LIMIT offset count] — Store a range of members from sorted
     set into another key"""
     return zrange_generic(ctx, argv, 2, destination=argv[1])
 
 
-@command("zrevrange", arity=-4, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
-         since="1.2.0",
-         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
-         "elements returned.")
+@command(
+    "zrevrange",
+    arity=-4,
+    flags="readonly",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="sorted-set",
+    since="1.2.0",
+    complexity="O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
+    "elements returned.",
+)
 def zrevrange_command(ctx: Context, argv: Argv):
     """ZREVRANGE key start stop [WITHSCORES] — Return a range of members in a sorted set, by index, with scores ordered
     from high to low"""
     return zrange_generic(ctx, argv, 1, BY_RANK, True)
 
 
-@command("zrangebyscore", arity=-4, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
-         since="1.0.5", complexity=RANGE_COMPLEXITY)
+@command(
+    "zrangebyscore",
+    arity=-4,
+    flags="readonly",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="sorted-set",
+    since="1.0.5",
+    complexity=RANGE_COMPLEXITY,
+)
 def zrangebyscore_command(ctx: Context, argv: Argv):
     """ZRANGEBYSCORE key min max [WITHSCORES] [LIMIT offset count] — Return a range of members in a sorted set, by
     score"""
     return zrange_generic(ctx, argv, 1, BY_SCORE, False)
 
 
-@command("zrevrangebyscore", arity=-4, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
-         since="2.2.0", complexity=RANGE_COMPLEXITY)
+@command(
+    "zrevrangebyscore",
+    arity=-4,
+    flags="readonly",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="sorted-set",
+    since="2.2.0",
+    complexity=RANGE_COMPLEXITY,
+)
 def zrevrangebyscore_command(ctx: Context, argv: Argv):
     """ZREVRANGEBYSCORE key max min [WITHSCORES] [LIMIT offset count] — Return a range of members in a sorted set, by
     score, with scores ordered from high to low"""
     return zrange_generic(ctx, argv, 1, BY_SCORE, True)
 
 
-@command("zrangebylex", arity=-4, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
-         since="2.8.9", complexity=RANGE_COMPLEXITY)
+@command(
+    "zrangebylex",
+    arity=-4,
+    flags="readonly",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="sorted-set",
+    since="2.8.9",
+    complexity=RANGE_COMPLEXITY,
+)
 def zrangebylex_command(ctx: Context, argv: Argv):
     """ZRANGEBYLEX key min max [LIMIT offset count] — Return a range of members in a sorted set, by lexicographical
     range"""
     return zrange_generic(ctx, argv, 1, BY_LEX, False)
 
 
-@command("zrevrangebylex", arity=-4, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
-         since="2.8.9", complexity=RANGE_COMPLEXITY)
+@command(
+    "zrevrangebylex",
+    arity=-4,
+    flags="readonly",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="sorted-set",
+    since="2.8.9",
+    complexity=RANGE_COMPLEXITY,
+)
 def zrevrangebylex_command(ctx: Context, argv: Argv):
     """ZREVRANGEBYLEX key max min [LIMIT offset count] — Return a range of members in a sorted set, by lexicographical
     range, ordered from higher to lower strings."""
@@ -483,8 +606,15 @@ def remove_range(ctx: Context, key: bytes, zset: ZSet, lo: int, hi: int, event: 
     return removed
 
 
-@command("zremrangebyrank", arity=4, flags="write", key_specs=[KeySpec("RW DELETE", Index(1))], group="sorted-set",
-         since="2.0.0", complexity=REMRANGE_COMPLEXITY)
+@command(
+    "zremrangebyrank",
+    arity=4,
+    flags="write",
+    key_specs=[KeySpec("RW DELETE", Index(1))],
+    group="sorted-set",
+    since="2.0.0",
+    complexity=REMRANGE_COMPLEXITY,
+)
 def zremrangebyrank_command(ctx: Context, argv: Argv):
     """ZREMRANGEBYRANK key start stop — Remove all members in a sorted set within the given indexes"""
     start, stop = to_int(argv[2]), to_int(argv[3])
@@ -495,8 +625,15 @@ def zremrangebyrank_command(ctx: Context, argv: Argv):
     return 0 if span is None else remove_range(ctx, argv[1], zset, span[0], span[1] + 1, b"zremrangebyrank")
 
 
-@command("zremrangebyscore", arity=4, flags="write", key_specs=[KeySpec("RW DELETE", Index(1))], group="sorted-set",
-         since="1.2.0", complexity=REMRANGE_COMPLEXITY)
+@command(
+    "zremrangebyscore",
+    arity=4,
+    flags="write",
+    key_specs=[KeySpec("RW DELETE", Index(1))],
+    group="sorted-set",
+    since="1.2.0",
+    complexity=REMRANGE_COMPLEXITY,
+)
 def zremrangebyscore_command(ctx: Context, argv: Argv):
     """ZREMRANGEBYSCORE key min max — Remove all members in a sorted set within the given scores"""
     spec = parse_score_range(argv[2], argv[3])
@@ -506,8 +643,15 @@ def zremrangebyscore_command(ctx: Context, argv: Argv):
     return remove_range(ctx, argv[1], zset, *zset.score_span(spec), b"zremrangebyscore")
 
 
-@command("zremrangebylex", arity=4, flags="write", key_specs=[KeySpec("RW DELETE", Index(1))], group="sorted-set",
-         since="2.8.9", complexity=REMRANGE_COMPLEXITY)
+@command(
+    "zremrangebylex",
+    arity=4,
+    flags="write",
+    key_specs=[KeySpec("RW DELETE", Index(1))],
+    group="sorted-set",
+    since="2.8.9",
+    complexity=REMRANGE_COMPLEXITY,
+)
 def zremrangebylex_command(ctx: Context, argv: Argv):
     """ZREMRANGEBYLEX key min max — Remove all members in a sorted set between the given lexicographical range"""
     spec = parse_lex_range(argv[2], argv[3])
@@ -569,15 +713,29 @@ def zpop_generic(ctx: Context, argv: Argv, from_max: bool):
     return pairs_reply(popped, ctx.resp == 3 and count is not None)
 
 
-@command("zpopmin", arity=-2, flags="write fast", key_specs=[KeySpec("RW ACCESS DELETE", Index(1))], group="sorted-set",
-         since="5.0.0", complexity=POP_COMPLEXITY)
+@command(
+    "zpopmin",
+    arity=-2,
+    flags="write fast",
+    key_specs=[KeySpec("RW ACCESS DELETE", Index(1))],
+    group="sorted-set",
+    since="5.0.0",
+    complexity=POP_COMPLEXITY,
+)
 def zpopmin_command(ctx: Context, argv: Argv):
     """ZPOPMIN key [count] — Remove and return members with the lowest scores in a sorted set"""
     return zpop_generic(ctx, argv, False)
 
 
-@command("zpopmax", arity=-2, flags="write fast", key_specs=[KeySpec("RW ACCESS DELETE", Index(1))], group="sorted-set",
-         since="5.0.0", complexity=POP_COMPLEXITY)
+@command(
+    "zpopmax",
+    arity=-2,
+    flags="write fast",
+    key_specs=[KeySpec("RW ACCESS DELETE", Index(1))],
+    group="sorted-set",
+    since="5.0.0",
+    complexity=POP_COMPLEXITY,
+)
 def zpopmax_command(ctx: Context, argv: Argv):
     """ZPOPMAX key [count] — Remove and return members with the highest scores in a sorted set"""
     return zpop_generic(ctx, argv, True)
@@ -586,10 +744,16 @@ def zpopmax_command(ctx: Context, argv: Argv):
 ZSET_SIDES = {b"MIN": False, b"MAX": True}  # ZMPOP's side: does it pop the highest scores?
 
 
-@command("zmpop", arity=-4, flags="write", key_specs=[KeySpec("RW ACCESS DELETE", Index(1), KeyNum(0, 1))],
-         group="sorted-set", since="7.0.0",
-         complexity="O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements "
-         "in the sorted set, and M being the number of elements popped.")
+@command(
+    "zmpop",
+    arity=-4,
+    flags="write",
+    key_specs=[KeySpec("RW ACCESS DELETE", Index(1), KeyNum(0, 1))],
+    group="sorted-set",
+    since="7.0.0",
+    complexity="O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements "
+    "in the sorted set, and M being the number of elements popped.",
+)
 def zmpop_command(ctx: Context, argv: Argv):
     """ZMPOP numkeys key [key ...] <MIN | MAX> [COUNT count] — Remove and return members with scores in a sorted set"""
     keys, from_max, count = parse_mpop(argv, 1, ZSET_SIDES)
@@ -602,6 +766,7 @@ def zmpop_command(ctx: Context, argv: Argv):
 
 # -- blocking pops: served at once when a key has members, else parked until one of the keys is written --------
 
+
 def bzpop_generic(ctx: Context, argv: Argv, from_max: bool):
     timeout_ms = parse_timeout(argv[-1])
     keys = argv[1:-1]
@@ -612,28 +777,46 @@ def bzpop_generic(ctx: Context, argv: Argv, from_max: bool):
     return [key, member, score]
 
 
-@command("bzpopmin", arity=-3, flags="write noscript blocking fast",
-         key_specs=[KeySpec("RW ACCESS DELETE", Index(1), Range(-2))], group="sorted-set",
-         since="5.0.0", complexity="O(log(N)) with N being the number of elements in the sorted set.")
+@command(
+    "bzpopmin",
+    arity=-3,
+    flags="write noscript blocking fast",
+    key_specs=[KeySpec("RW ACCESS DELETE", Index(1), Range(-2))],
+    group="sorted-set",
+    since="5.0.0",
+    complexity="O(log(N)) with N being the number of elements in the sorted set.",
+)
 def bzpopmin_command(ctx: Context, argv: Argv):
     """BZPOPMIN key [key ...] timeout — Remove and return the member with the lowest score from one or more sorted sets,
     or block until one is available"""
     return bzpop_generic(ctx, argv, False)
 
 
-@command("bzpopmax", arity=-3, flags="write noscript blocking fast",
-         key_specs=[KeySpec("RW ACCESS DELETE", Index(1), Range(-2))], group="sorted-set",
-         since="5.0.0", complexity="O(log(N)) with N being the number of elements in the sorted set.")
+@command(
+    "bzpopmax",
+    arity=-3,
+    flags="write noscript blocking fast",
+    key_specs=[KeySpec("RW ACCESS DELETE", Index(1), Range(-2))],
+    group="sorted-set",
+    since="5.0.0",
+    complexity="O(log(N)) with N being the number of elements in the sorted set.",
+)
 def bzpopmax_command(ctx: Context, argv: Argv):
     """BZPOPMAX key [key ...] timeout — Remove and return the member with the highest score from one or more sorted
     sets, or block until one is available"""
     return bzpop_generic(ctx, argv, True)
 
 
-@command("bzmpop", arity=-5, flags="write blocking", key_specs=[KeySpec("RW ACCESS DELETE", Index(2), KeyNum(0, 1))],
-         group="sorted-set", since="7.0.0",
-         complexity="O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements "
-         "in the sorted set, and M being the number of elements popped.")
+@command(
+    "bzmpop",
+    arity=-5,
+    flags="write blocking",
+    key_specs=[KeySpec("RW ACCESS DELETE", Index(2), KeyNum(0, 1))],
+    group="sorted-set",
+    since="7.0.0",
+    complexity="O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements "
+    "in the sorted set, and M being the number of elements popped.",
+)
 def bzmpop_command(ctx: Context, argv: Argv):
     """BZMPOP timeout numkeys key [key ...] <MIN | MAX> [COUNT count] — Remove and return members with scores in a
     sorted set or block until one is available"""
@@ -754,12 +937,19 @@ def inter_of(sources: list[Source], how: str, limit: int | None = None):
 
 def diff_of(sources: list[Source]) -> dict:
     first, rest = sources[0], [source for source in sources[1:] if source.size]
-    return {member: score for member, score in first.items()
-            if not any(source.find(member) is not None for source in rest)}
+    return {
+        member: score for member, score in first.items() if not any(source.find(member) is not None for source in rest)
+    }
 
 
-def set_operation(ctx: Context, argv: Argv, numkeys_index: int, op: int, destination: bytes | None = None,
-                  cardinality_only: bool = False):
+def set_operation(
+    ctx: Context,
+    argv: Argv,
+    numkeys_index: int,
+    op: int,
+    destination: bytes | None = None,
+    cardinality_only: bool = False,
+):
     """zunionInterDiffGenericCommand: numkeys, the keys (looked up first), then WEIGHTS / AGGREGATE /
     WITHSCORES / LIMIT as the command allows."""
     args = ArgCursor(argv, numkeys_index)
@@ -795,61 +985,105 @@ def set_operation(ctx: Context, argv: Argv, numkeys_index: int, op: int, destina
     return scored_reply(ctx, pairs, withscores)
 
 
-@command("zunion", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1), KeyNum(0, 1))],
-         group="sorted-set", since="6.2.0", complexity=UNION_COMPLEXITY)
+@command(
+    "zunion",
+    arity=-3,
+    flags="readonly",
+    key_specs=[KeySpec("RO ACCESS", Index(1), KeyNum(0, 1))],
+    group="sorted-set",
+    since="6.2.0",
+    complexity=UNION_COMPLEXITY,
+)
 def zunion_command(ctx: Context, argv: Argv):
     """ZUNION numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES] — Add
     multiple sorted sets"""
     return set_operation(ctx, argv, 1, OP_UNION)
 
 
-@command("zinter", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1), KeyNum(0, 1))],
-         group="sorted-set", since="6.2.0", complexity=INTER_COMPLEXITY)
+@command(
+    "zinter",
+    arity=-3,
+    flags="readonly",
+    key_specs=[KeySpec("RO ACCESS", Index(1), KeyNum(0, 1))],
+    group="sorted-set",
+    since="6.2.0",
+    complexity=INTER_COMPLEXITY,
+)
 def zinter_command(ctx: Context, argv: Argv):
     """ZINTER numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] [WITHSCORES] — Intersect
     multiple sorted sets"""
     return set_operation(ctx, argv, 1, OP_INTER)
 
 
-@command("zdiff", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1), KeyNum(0, 1))],
-         group="sorted-set", since="6.2.0", complexity=DIFF_COMPLEXITY)
+@command(
+    "zdiff",
+    arity=-3,
+    flags="readonly",
+    key_specs=[KeySpec("RO ACCESS", Index(1), KeyNum(0, 1))],
+    group="sorted-set",
+    since="6.2.0",
+    complexity=DIFF_COMPLEXITY,
+)
 def zdiff_command(ctx: Context, argv: Argv):
     """ZDIFF numkeys key [key ...] [WITHSCORES] — Subtract multiple sorted sets"""
     return set_operation(ctx, argv, 1, OP_DIFF)
 
 
-@command("zunionstore", arity=-4, flags="write denyoom",
-         key_specs=[KeySpec("OW UPDATE", Index(1)), KeySpec("RO ACCESS", Index(2), KeyNum(0, 1))], group="sorted-set",
-         since="2.0.0", complexity="O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M "
-         "being the number of elements in the resulting sorted set.")
+@command(
+    "zunionstore",
+    arity=-4,
+    flags="write denyoom",
+    key_specs=[KeySpec("OW UPDATE", Index(1)), KeySpec("RO ACCESS", Index(2), KeyNum(0, 1))],
+    group="sorted-set",
+    since="2.0.0",
+    complexity="O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M "
+    "being the number of elements in the resulting sorted set.",
+)
 def zunionstore_command(ctx: Context, argv: Argv):
     """ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] — Add
     multiple sorted sets and store the resulting sorted set in a new key"""
     return set_operation(ctx, argv, 2, OP_UNION, argv[1])
 
 
-@command("zinterstore", arity=-4, flags="write denyoom",
-         key_specs=[KeySpec("OW UPDATE", Index(1)), KeySpec("RO ACCESS", Index(2), KeyNum(0, 1))], group="sorted-set",
-         since="2.0.0", complexity=INTER_COMPLEXITY)
+@command(
+    "zinterstore",
+    arity=-4,
+    flags="write denyoom",
+    key_specs=[KeySpec("OW UPDATE", Index(1)), KeySpec("RO ACCESS", Index(2), KeyNum(0, 1))],
+    group="sorted-set",
+    since="2.0.0",
+    complexity=INTER_COMPLEXITY,
+)
 def zinterstore_command(ctx: Context, argv: Argv):
     """ZINTERSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE <SUM | MIN | MAX>] —
     Intersect multiple sorted sets and store the resulting sorted set in a new key"""
     return set_operation(ctx, argv, 2, OP_INTER, argv[1])
 
 
-@command("zdiffstore", arity=-4, flags="write denyoom",
-         key_specs=[KeySpec("OW UPDATE", Index(1)), KeySpec("RO ACCESS", Index(2), KeyNum(0, 1))], group="sorted-set",
-         since="6.2.0", complexity=DIFF_COMPLEXITY)
+@command(
+    "zdiffstore",
+    arity=-4,
+    flags="write denyoom",
+    key_specs=[KeySpec("OW UPDATE", Index(1)), KeySpec("RO ACCESS", Index(2), KeyNum(0, 1))],
+    group="sorted-set",
+    since="6.2.0",
+    complexity=DIFF_COMPLEXITY,
+)
 def zdiffstore_command(ctx: Context, argv: Argv):
     """ZDIFFSTORE destination numkeys key [key ...] — Subtract multiple sorted sets and store the resulting sorted set
     in a new key"""
     return set_operation(ctx, argv, 2, OP_DIFF, argv[1])
 
 
-@command("zintercard", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1), KeyNum(0, 1))],
-         group="sorted-set", since="7.0.0",
-         complexity="O(N*K) worst case with N being the smallest input sorted set, K being the number of input "
-         "sorted sets.")
+@command(
+    "zintercard",
+    arity=-3,
+    flags="readonly",
+    key_specs=[KeySpec("RO ACCESS", Index(1), KeyNum(0, 1))],
+    group="sorted-set",
+    since="7.0.0",
+    complexity="O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.",
+)
 def zintercard_command(ctx: Context, argv: Argv):
     """ZINTERCARD numkeys key [key ...] [LIMIT limit] — Intersect multiple sorted sets and return the cardinality of the
     result"""
@@ -858,9 +1092,16 @@ def zintercard_command(ctx: Context, argv: Argv):
 
 # -- ZRANDMEMBER, ZSCAN -------------------------------------------------------------------------------------
 
-@command("zrandmember", arity=-2, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
-         since="6.2.0",
-         complexity="O(N) where N is the number of elements returned")
+
+@command(
+    "zrandmember",
+    arity=-2,
+    flags="readonly",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="sorted-set",
+    since="6.2.0",
+    complexity="O(N) where N is the number of elements returned",
+)
 def zrandmember_command(ctx: Context, argv: Argv):
     """ZRANDMEMBER key [count [WITHSCORES]] — Get one or multiple random elements from a sorted set"""
     if len(argv) < 3:
@@ -882,10 +1123,16 @@ def zrandmember_command(ctx: Context, argv: Argv):
     return scored_reply(ctx, pairs, withscores)
 
 
-@command("zscan", arity=-3, flags="readonly", key_specs=[KeySpec("RO ACCESS", Index(1))], group="sorted-set",
-         since="2.8.0",
-         complexity="O(1) for every call. O(N) for a complete iteration, including enough command calls for the "
-         "cursor to return back to 0. N is the number of elements inside the collection..")
+@command(
+    "zscan",
+    arity=-3,
+    flags="readonly",
+    key_specs=[KeySpec("RO ACCESS", Index(1))],
+    group="sorted-set",
+    since="2.8.0",
+    complexity="O(1) for every call. O(N) for a complete iteration, including enough command calls for the "
+    "cursor to return back to 0. N is the number of elements inside the collection..",
+)
 def zscan_command(ctx: Context, argv: Argv):
     """ZSCAN key cursor [MATCH pattern] [COUNT count] — Incrementally iterate sorted sets elements and associated
     scores"""

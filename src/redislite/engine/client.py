@@ -17,8 +17,14 @@ class Client:
     optional, so the HTTP API, Lua and tests can run commands with a Client of their own. Implements
     commands/context.py's Context."""
 
-    def __init__(self, server: "ServerState", connection: ClientConnection | None = None, addr: str = "",
-                 laddr: str = "", fd: int = -1):
+    def __init__(
+        self,
+        server: "ServerState",
+        connection: ClientConnection | None = None,
+        addr: str = "",
+        laddr: str = "",
+        fd: int = -1,
+    ):
         self.id = server.next_client_id()
         self.server = server
         self.connection = connection
@@ -103,8 +109,7 @@ class Client:
             self.connection.authentication_changed(value)
 
     def _update_gate(self) -> None:
-        self.gated = (not self._authenticated or self.multi is not None
-                      or (self.subscribed and self.resp == 2))
+        self.gated = not self._authenticated or self.multi is not None or (self.subscribed and self.resp == 2)
 
     def pubsub_changed(self) -> None:
         self.subscribed = bool(self.channels or self.patterns or self.shard_channels)

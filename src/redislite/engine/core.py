@@ -60,16 +60,31 @@ MANY_ARGS = 64  # Command.arg_counts lists the argument counts below this
 # What a client in MULTI runs at once instead of queuing (processCommand's list).
 TRANSACTION_CONTROL = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
 # What a RESP2 client with subscriptions may run.
-PUBSUB_CONTEXT = frozenset({"ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe",
-                            "punsubscribe", "quit", "reset"})
+PUBSUB_CONTEXT = frozenset(
+    {"ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe", "punsubscribe", "quit", "reset"}
+)
 
 
 class Command:
     """A command as one server dispatches it: the static spec plus this server's counters."""
 
-    __slots__ = ("spec", "name", "handler", "arity", "arg_counts", "many_args", "flags", "subcommands",
-                 "untracked_calls", "nsec", "rejected_calls", "failed_calls", "in_place", "single_key",
-                 "latency_counts")
+    __slots__ = (
+        "spec",
+        "name",
+        "handler",
+        "arity",
+        "arg_counts",
+        "many_args",
+        "flags",
+        "subcommands",
+        "untracked_calls",
+        "nsec",
+        "rejected_calls",
+        "failed_calls",
+        "in_place",
+        "single_key",
+        "latency_counts",
+    )
 
     def __init__(self, spec: CommandSpec):
         self.spec = spec
@@ -293,8 +308,14 @@ class Engine:
         Also installs the hook storage calls for each expired key only while something needs it ("expired"
         events, CLIENT TRACKING invalidations, the AOF); otherwise expiry pays one test."""
         propagating = bool(self.propagation.consumers)
-        self.hooks = bool(propagating or self.monitors or self.waiters or self.tracking.clients
-                          or self.log_commands or any(db.watched for db in self.state.databases))
+        self.hooks = bool(
+            propagating
+            or self.monitors
+            or self.waiters
+            or self.tracking.clients
+            or self.log_commands
+            or any(db.watched for db in self.state.databases)
+        )
         needed = self.state.notify_flags & NOTIFY_EXPIRED or self.tracking.clients or propagating
         for db in self.state.databases:
             db.on_expired = self._key_expired if needed else None
@@ -333,9 +354,13 @@ class Engine:
         if before is None or self.state.dirty == before[0]:
             return []
         data, expires = db.data, db.expires
-        return [key for key, value, deadline in before[1]
-                if (now := data.get(key)) is not value or expires.get(key) != deadline
-                or (now is not None and now.__class__ is not bytes)]
+        return [
+            key
+            for key, value, deadline in before[1]
+            if (now := data.get(key)) is not value
+            or expires.get(key) != deadline
+            or (now is not None and now.__class__ is not bytes)
+        ]
 
     # -- blocking on keys ------------------------------------------------------------------------------
 
@@ -385,9 +410,16 @@ class Engine:
         in_multi = client.multi is not None and command.name not in TRANSACTION_CONTROL
         if in_multi and command.flags & NO_MULTI:
             return self._reject(client, command, errors.NOT_ALLOWED_IN_MULTI)
-        if self.maxmemory and not client.atomic and not self.memory.perform_evictions() and (
-                command.flags & DENYOOM or self._queued_denyoom(client, command)
-                or (client.multi is not None and command.name not in OOM_EXEMPT_IN_MULTI)):
+        if (
+            self.maxmemory
+            and not client.atomic
+            and not self.memory.perform_evictions()
+            and (
+                command.flags & DENYOOM
+                or self._queued_denyoom(client, command)
+                or (client.multi is not None and command.name not in OOM_EXEMPT_IN_MULTI)
+            )
+        ):
             return self._reject(client, command, errors.OOM)
         refusal = self.state.refusal  # persistence: -LOADING while loading, -MISCONF after a failed save
         if refusal is not None and (message := refusal(client, command)) is not None:
@@ -403,8 +435,11 @@ class Engine:
 
     def _queued_denyoom(self, client, command: "Command") -> bool:
         """EXEC counts as denyoom when a queued command is (Redis keeps the queued commands' flags)."""
-        return command.name == "exec" and client.multi is not None and any(
-            (queued := self.lookup(argv)) is not None and queued.flags & DENYOOM for argv in client.multi)
+        return (
+            command.name == "exec"
+            and client.multi is not None
+            and any((queued := self.lookup(argv)) is not None and queued.flags & DENYOOM for argv in client.multi)
+        )
 
     def _slow(self, client, command: "Command", argv: list[bytes], elapsed_ns: int) -> None:
         """SLOWLOG and the latency monitor's "command" / "fast-command" events."""
@@ -446,16 +481,21 @@ class Engine:
             return False
         if state.pause_writes_only:
             if command.name == "exec" and client.multi:  # EXEC counts as a write when it would run one
-                return any((queued := self.lookup(argv)) is not None and queued.flags & WRITE_LIKE
-                           for argv in client.multi)
+                return any(
+                    (queued := self.lookup(argv)) is not None and queued.flags & WRITE_LIKE for argv in client.multi
+                )
             return bool(command.flags & WRITE_LIKE)
         return True
 
     def feed_monitors(self, client, argv: list[bytes]) -> None:
         now_us = self.state.clock_ns() // 1000
-        line = b'+%d.%06d [%d %s] %s' % (
-            now_us // 1_000_000, now_us % 1_000_000, client.db_index, (client.addr or "lua").encode(),
-            b" ".join(_monitor_quote(arg) for arg in redact(argv)))
+        line = b"+%d.%06d [%d %s] %s" % (
+            now_us // 1_000_000,
+            now_us % 1_000_000,
+            client.db_index,
+            (client.addr or "lua").encode(),
+            b" ".join(_monitor_quote(arg) for arg in redact(argv)),
+        )
         for monitor in list(cast("list[Client]", self.state.monitors)):  # (the server's contexts are Clients)
             if monitor.connection is not None:  # (a client without a connection cannot MONITOR: belt and braces)
                 monitor.connection.send_raw(line + b"\r\n")

@@ -30,8 +30,7 @@ class ServerState:
     stream, memory management and tracking are installed by Engine(state), which is always built right after
     the state; persistence by the server when it starts; scripting on first use."""
 
-    def __init__(self, settings: Settings, config_file: Path | None = None,
-                 clock_ns: Callable[[], int] = time.time_ns):
+    def __init__(self, settings: Settings, config_file: Path | None = None, clock_ns: Callable[[], int] = time.time_ns):
         self.config = settings
         self.config_file = config_file
         self.clock_ns = clock_ns

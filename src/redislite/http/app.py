@@ -44,9 +44,20 @@ MAX_CURSOR = 2**64 - 1  # SCAN cursors are unsigned 64-bit integers
 # Commands whose effect needs the connection to stay open after their reply (a MONITOR feed, pub/sub messages,
 # tracking invalidations, a SYNC snapshot) or that change how later replies are sent (CLIENT REPLY). A request's
 # client ends with its response, so the API refuses them before they run. Names as in the command table.
-CONNECTION_COMMANDS = frozenset({
-    "monitor", "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe",
-    "client|reply", "client|tracking", "sync"})
+CONNECTION_COMMANDS = frozenset(
+    {
+        "monitor",
+        "subscribe",
+        "psubscribe",
+        "ssubscribe",
+        "unsubscribe",
+        "punsubscribe",
+        "sunsubscribe",
+        "client|reply",
+        "client|tracking",
+        "sync",
+    }
+)
 
 
 def _json_integer(value):
@@ -58,8 +69,9 @@ def _json_integer(value):
 
 
 # the bounds come before the validator, so that they reach the JSON schema as minimum and maximum
-ExpireSeconds = Annotated[int, Field(strict=False, ge=-MAX_EXPIRE_SECONDS, le=MAX_EXPIRE_SECONDS),
-                          BeforeValidator(_json_integer)]
+ExpireSeconds = Annotated[
+    int, Field(strict=False, ge=-MAX_EXPIRE_SECONDS, le=MAX_EXPIRE_SECONDS), BeforeValidator(_json_integer)
+]
 PositiveSeconds = Annotated[int, Field(strict=False, gt=0, le=MAX_EXPIRE_SECONDS), BeforeValidator(_json_integer)]
 
 
@@ -160,8 +172,11 @@ class CommandBatch(StrictBody):
 
 
 class CommandResult(BaseModel):
-    result: object = Field(None, description="The reply mapped to JSON (maps as objects, sets as lists, "
-                                             "non-UTF-8 strings as {encoding: base64, data})")
+    result: object = Field(
+        None,
+        description="The reply mapped to JSON (maps as objects, sets as lists, "
+        "non-UTF-8 strings as {encoding: base64, data})",
+    )
     error: str | None = Field(None, description="The Redis error, when this command failed")
 
 
@@ -171,20 +186,32 @@ CommandRequest = Command | Annotated[list[Command], Field(min_length=1)] | Comma
 AUTH_CHALLENGE = {"WWW-Authenticate": 'Basic realm="redislite"'}
 # The security schemes of /api/*; {} because no credentials are needed while no password is set.
 SECURITY_SCHEMES = {
-    "basicAuth": {"type": "http", "scheme": "basic",
-                  "description": "As AUTH username password (the default user when the username is empty)"},
-    "bearerAuth": {"type": "http", "scheme": "bearer",
-                   "description": "The token is the default user's password (requirepass), as AUTH password"},
+    "basicAuth": {
+        "type": "http",
+        "scheme": "basic",
+        "description": "As AUTH username password (the default user when the username is empty)",
+    },
+    "bearerAuth": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "The token is the default user's password (requirepass), as AUTH password",
+    },
 }
 SECURITY = [{}, {"basicAuth": []}, {"bearerAuth": []}]
 
 # Every status an endpoint that runs commands can answer besides 200 (values.py's error_status; 401 NOAUTH or
 # WRONGPASS while a password is set, 403 NOPERM); request validation answers 400, not FastAPI's 422.
-ERRORS = {400: {"model": ErrorBody},
-          401: {"model": ErrorBody, "headers": {"WWW-Authenticate": {
-              "description": "Basic realm=\"redislite\"", "schema": {"type": "string"}}}},
-          403: {"model": ErrorBody}, 409: {"model": ErrorBody}, 413: {"model": ErrorBody},
-          503: {"model": ErrorBody}}
+ERRORS = {
+    400: {"model": ErrorBody},
+    401: {
+        "model": ErrorBody,
+        "headers": {"WWW-Authenticate": {"description": 'Basic realm="redislite"', "schema": {"type": "string"}}},
+    },
+    403: {"model": ErrorBody},
+    409: {"model": ErrorBody},
+    413: {"model": ErrorBody},
+    503: {"model": ErrorBody},
+}
 KEY_ERRORS = {**ERRORS, 404: {"model": ErrorBody}}
 
 
@@ -311,8 +338,12 @@ def _argv(command: list, encoding: str) -> list[bytes]:
 
 
 def create_app(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, lifespan=None) -> FastAPI:
-    app = FastAPI(title="RedisLite HTTP API", version="1", lifespan=lifespan,
-                  description="Redis commands over HTTP, run by the same engine as RESP clients.")
+    app = FastAPI(
+        title="RedisLite HTTP API",
+        version="1",
+        lifespan=lifespan,
+        description="Redis commands over HTTP, run by the same engine as RESP clients.",
+    )
     app.state.max_body_bytes = max_body_bytes
     app.state.metrics_registry = None
     app.add_middleware(BodyLimit)
@@ -322,8 +353,9 @@ def create_app(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, lifespan=None) -> F
     @app.exception_handler(ApiError)
     async def api_error(request: Request, error: ApiError):
         forget_frames(error)
-        return JSONResponse({"error": error.message}, status_code=error.status,
-                            headers=AUTH_CHALLENGE if error.status == 401 else None)
+        return JSONResponse(
+            {"error": error.message}, status_code=error.status, headers=AUTH_CHALLENGE if error.status == 401 else None
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError):
@@ -340,8 +372,13 @@ def create_app(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, lifespan=None) -> F
     async def health():
         return Health()
 
-    @app.get("/ready", response_model=Readiness, responses={503: {"model": Readiness}}, tags=["probes"],
-             summary="Readiness: 503 while the dataset is loading")
+    @app.get(
+        "/ready",
+        response_model=Readiness,
+        responses={503: {"model": Readiness}},
+        tags=["probes"],
+        summary="Readiness: 503 while the dataset is loading",
+    )
     async def ready(request: Request):
         server = request.app.state.redislite
         loading = server.persistence.loading is not None or server.cron_handle is None
@@ -355,8 +392,13 @@ def create_app(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, lifespan=None) -> F
         await _run(request, b"SET", key, value, *ttl)
         return _key_result(key)
 
-    @api.get("/api/get/{key:path}", response_model=KeyValue, responses=KEY_ERRORS, tags=["keys"],
-             summary="GET key (404 when missing)")
+    @api.get(
+        "/api/get/{key:path}",
+        response_model=KeyValue,
+        responses=KEY_ERRORS,
+        tags=["keys"],
+        summary="GET key (404 when missing)",
+    )
     async def get_key(request: Request, key: Annotated[str, Path()], encoding: Encoding = UTF8):
         name = _key(key, encoding)
         value = await _run(request, b"GET", name)
@@ -365,16 +407,26 @@ def create_app(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, lifespan=None) -> F
         (key_text, value_text), used = pair_encoding(name, value)
         return {"key": key_text, "value": value_text, "encoding": used}
 
-    @api.delete("/api/delete/{key:path}", response_model=DeleteResult, responses=KEY_ERRORS, tags=["keys"],
-                summary="DEL key (404 when missing)")
+    @api.delete(
+        "/api/delete/{key:path}",
+        response_model=DeleteResult,
+        responses=KEY_ERRORS,
+        tags=["keys"],
+        summary="DEL key (404 when missing)",
+    )
     async def delete_key(request: Request, key: Annotated[str, Path()], encoding: Encoding = UTF8):
         name = _key(key, encoding)
         if not await _run(request, b"DEL", name):
             raise ApiError(404, errors.HTTP_KEY_NOT_FOUND)
         return {**_key_result(name), "deleted": 1}
 
-    @api.get("/api/ttl/{key:path}", response_model=TtlResult, responses=KEY_ERRORS, tags=["keys"],
-             summary="TTL key (404 when missing)")
+    @api.get(
+        "/api/ttl/{key:path}",
+        response_model=TtlResult,
+        responses=KEY_ERRORS,
+        tags=["keys"],
+        summary="TTL key (404 when missing)",
+    )
     async def ttl_key(request: Request, key: Annotated[str, Path()], encoding: Encoding = UTF8):
         name = _key(key, encoding)
         seconds = await _run(request, b"TTL", name)
@@ -382,29 +434,45 @@ def create_app(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, lifespan=None) -> F
             raise ApiError(404, errors.HTTP_KEY_NOT_FOUND)
         return {**_key_result(name), "ttl": seconds}
 
-    @api.post("/api/expire/{key:path}", response_model=ExpireResult, responses=KEY_ERRORS, tags=["keys"],
-              summary="EXPIRE key seconds (404 when missing)")
-    async def expire_key(request: Request, key: Annotated[str, Path()], body: ExpireRequest,
-                         encoding: Encoding = UTF8):
+    @api.post(
+        "/api/expire/{key:path}",
+        response_model=ExpireResult,
+        responses=KEY_ERRORS,
+        tags=["keys"],
+        summary="EXPIRE key seconds (404 when missing)",
+    )
+    async def expire_key(request: Request, key: Annotated[str, Path()], body: ExpireRequest, encoding: Encoding = UTF8):
         name = _key(key, encoding)
         if not await _run(request, b"EXPIRE", name, b"%d" % body.seconds):
             raise ApiError(404, errors.HTTP_KEY_NOT_FOUND)
         return {**_key_result(name), "result": True}
 
-    @api.get("/api/keys", response_model=KeysPage, responses=ERRORS, tags=["keys"],
-             summary="One SCAN page of keys matching a glob pattern")
-    async def list_keys(request: Request, pattern: str = "*", cursor: Annotated[int, Query(ge=0, le=MAX_CURSOR)] = 0,
-                        count: Annotated[int, Query(ge=1, le=100_000)] = 100):
-        reply = await _run(request, b"SCAN", b"%d" % cursor, b"MATCH", _key(pattern, UTF8), b"COUNT",
-                           b"%d" % count)
+    @api.get(
+        "/api/keys",
+        response_model=KeysPage,
+        responses=ERRORS,
+        tags=["keys"],
+        summary="One SCAN page of keys matching a glob pattern",
+    )
+    async def list_keys(
+        request: Request,
+        pattern: str = "*",
+        cursor: Annotated[int, Query(ge=0, le=MAX_CURSOR)] = 0,
+        count: Annotated[int, Query(ge=1, le=100_000)] = 100,
+    ):
+        reply = await _run(request, b"SCAN", b"%d" % cursor, b"MATCH", _key(pattern, UTF8), b"COUNT", b"%d" % count)
         next_cursor, keys = reply
         return {"cursor": int(next_cursor), "keys": [reply_to_json(key) for key in keys]}
 
-    @api.get("/api/info", response_model=InfoResult, responses=ERRORS, tags=["server"],
-             summary="Key count, memory, counters and replication, from INFO")
+    @api.get(
+        "/api/info",
+        response_model=InfoResult,
+        responses=ERRORS,
+        tags=["server"],
+        summary="Key count, memory, counters and replication, from INFO",
+    )
     async def info(request: Request):
-        text = await _run(request, b"INFO", b"memory", b"stats", b"replication", b"keyspace",
-                          b"commandstats")
+        text = await _run(request, b"INFO", b"memory", b"stats", b"replication", b"keyspace", b"commandstats")
         return info_summary(bytes(text).decode("utf-8", "replace"))
 
     # Prometheus text, not JSON: kept out of the OpenAPI schema, which describes the JSON API
@@ -421,12 +489,26 @@ def create_app(max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, lifespan=None) -> F
         body, content_type = exposition(cached[1], request.headers.get("accept"))
         return Response(body, media_type=content_type)
 
-    @api.post("/api/command", response_model=CommandResult | list[CommandResult],
-              responses=ERRORS, tags=["commands"],
-              summary="Any command, a pipeline of commands, or a MULTI/EXEC transaction")
-    async def run_command(request: Request, body: Annotated[CommandRequest, Body(examples=[
-            ["HSET", "h", "f", "v"], [["SET", "a", "1"], ["INCR", "a"]],
-            {"commands": [["INCR", "n"], ["GET", "n"]], "transaction": True}])]):
+    @api.post(
+        "/api/command",
+        response_model=CommandResult | list[CommandResult],
+        responses=ERRORS,
+        tags=["commands"],
+        summary="Any command, a pipeline of commands, or a MULTI/EXEC transaction",
+    )
+    async def run_command(
+        request: Request,
+        body: Annotated[
+            CommandRequest,
+            Body(
+                examples=[
+                    ["HSET", "h", "f", "v"],
+                    [["SET", "a", "1"], ["INCR", "a"]],
+                    {"commands": [["INCR", "n"], ["GET", "n"]], "transaction": True},
+                ]
+            ),
+        ],
+    ):
         # JSONResponse directly: {"result": null} must keep its null, which the response model would drop
         try:
             if isinstance(body, CommandBatch):
@@ -455,6 +537,7 @@ def _documented(generate, gated_paths: set[str]):
     validation_error answers 400 with an ErrorBody instead (declared in ERRORS), so the 422 entries and their
     schemas come out. The gate (authenticate_request) is a plain dependency, so its security schemes are
     declared here, on the paths it guards."""
+
     def openapi() -> dict:
         schema = generate()  # built once and cached by FastAPI: the edits below are made once too
         for path, operations in schema["paths"].items():
@@ -467,6 +550,7 @@ def _documented(generate, gated_paths: set[str]):
             components.get("schemas", {}).pop(name, None)
         components["securitySchemes"] = SECURITY_SCHEMES
         return schema
+
     return openapi
 
 
@@ -498,8 +582,10 @@ async def _transaction(request: Request, batch: list[list[bytes]]) -> list[dict]
         detail = f"{message} ({'; '.join(queuing_errors)})" if queuing_errors else message
         raise ApiError(error_status(queuing_errors[0] if queuing_errors else message), detail)
     results = reply_to_json(reply)
-    return [{"error": item["error"]} if isinstance(item, dict) and set(item) == {"error"}
-            else {"result": item} for item in (results or [])]
+    return [
+        {"error": item["error"]} if isinstance(item, dict) and set(item) == {"error"} else {"result": item}
+        for item in (results or [])
+    ]
 
 
 def _command_result(reply) -> dict:
@@ -540,8 +626,7 @@ def info_summary(text: str) -> dict:
         "deletes_total": sum(calls.get(name, 0) for name in DELETES),
         "evictions_total": number("evicted_keys"),
         "expirations_total": number("expired_keys"),
-        "replication": {"role": fields.get("role", "master"),
-                        "connected_replicas": number("connected_slaves")},
+        "replication": {"role": fields.get("role", "master"), "connected_replicas": number("connected_slaves")},
     }
 
 
@@ -599,8 +684,13 @@ class BodyTooLarge(StarletteHTTPException):
 
 async def _too_large(send, limit: int) -> None:
     body = json.dumps({"error": errors.http_body_too_large(limit)}).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 

@@ -23,8 +23,16 @@ class HttpDoor:
     def __init__(self, server, host: str, port: int, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES):
         self.app = create_app(max_body_bytes)
         self.app.state.redislite = server
-        self.config = uvicorn.Config(self.app, host=host, port=port, loop="none", lifespan="off",
-                                     log_config=None, access_log=False, timeout_graceful_shutdown=2)
+        self.config = uvicorn.Config(
+            self.app,
+            host=host,
+            port=port,
+            loop="none",
+            lifespan="off",
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=2,
+        )
         self.uvicorn = _EmbeddedUvicorn(self.config)
         self.task: asyncio.Task | None = None
         self.port = port

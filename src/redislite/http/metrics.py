@@ -62,8 +62,9 @@ class RedisLiteCollector:
 
     def _keyspace(self, state):
         keys = GaugeMetricFamily("redislite_db_keys", "Keys in each database (INFO keyspace)", labels=["db"])
-        expiring = GaugeMetricFamily("redislite_db_keys_expiring", "Keys with an expiry in each database",
-                                     labels=["db"])
+        expiring = GaugeMetricFamily(
+            "redislite_db_keys_expiring", "Keys with an expiry in each database", labels=["db"]
+        )
         total = 0
         for db in state.databases:
             count = len(db)
@@ -76,49 +77,77 @@ class RedisLiteCollector:
         yield expiring
 
     def _memory(self, state):
-        yield _gauge("redislite_memory_bytes", "Memory used by the dataset as maxmemory counts it (used_memory)",
-                     used_memory(state))
-        yield _gauge("redislite_max_memory_bytes", "The maxmemory setting; 0 means no limit",
-                     state.config.maxmemory)
+        yield _gauge(
+            "redislite_memory_bytes",
+            "Memory used by the dataset as maxmemory counts it (used_memory)",
+            used_memory(state),
+        )
+        yield _gauge("redislite_max_memory_bytes", "The maxmemory setting; 0 means no limit", state.config.maxmemory)
 
     def _activity(self, state, fields):
-        yield _counter("redislite_operations", "Commands processed (total_commands_processed)",
-                       _number(fields, "total_commands_processed"))
-        yield _gauge("redislite_ops_per_sec", "Commands per second since the previous sample "
-                     "(instantaneous_ops_per_sec)", _number(fields, "instantaneous_ops_per_sec"))
+        yield _counter(
+            "redislite_operations",
+            "Commands processed (total_commands_processed)",
+            _number(fields, "total_commands_processed"),
+        )
+        yield _gauge(
+            "redislite_ops_per_sec",
+            "Commands per second since the previous sample (instantaneous_ops_per_sec)",
+            _number(fields, "instantaneous_ops_per_sec"),
+        )
         yield _counter("redislite_evictions", "Keys evicted by maxmemory (evicted_keys)", state.stats.evicted_keys)
-        yield _counter("redislite_expirations", "Keys deleted because their TTL passed (expired_keys)",
-                       state.expired_keys)
+        yield _counter(
+            "redislite_expirations", "Keys deleted because their TTL passed (expired_keys)", state.expired_keys
+        )
         hits, misses = state.stats.keyspace_hits, state.stats.keyspace_misses
         yield _counter("redislite_keyspace_hits", "Key lookups that found the key", hits)
         yield _counter("redislite_keyspace_misses", "Key lookups that missed", misses)
-        yield _gauge("redislite_keyspace_hit_ratio", "hits / (hits + misses); 0 before any lookup",
-                     hits / (hits + misses) if hits + misses else 0.0)
-        yield _counter("redislite_connections_received", "Connections accepted (total_connections_received)",
-                       _number(fields, "total_connections_received"))
-        yield _counter("redislite_rejected_connections", "Connections refused by maxclients",
-                       _number(fields, "rejected_connections"))
+        yield _gauge(
+            "redislite_keyspace_hit_ratio",
+            "hits / (hits + misses); 0 before any lookup",
+            hits / (hits + misses) if hits + misses else 0.0,
+        )
+        yield _counter(
+            "redislite_connections_received",
+            "Connections accepted (total_connections_received)",
+            _number(fields, "total_connections_received"),
+        )
+        yield _counter(
+            "redislite_rejected_connections",
+            "Connections refused by maxclients",
+            _number(fields, "rejected_connections"),
+        )
 
     def _clients(self, fields):
-        yield _gauge("redislite_connected_clients", "Client connections, replicas excluded",
-                     _number(fields, "connected_clients"))
-        yield _gauge("redislite_blocked_clients", "Clients waiting in a blocking command",
-                     _number(fields, "blocked_clients"))
+        yield _gauge(
+            "redislite_connected_clients", "Client connections, replicas excluded", _number(fields, "connected_clients")
+        )
+        yield _gauge(
+            "redislite_blocked_clients", "Clients waiting in a blocking command", _number(fields, "blocked_clients")
+        )
 
     def _commands(self, state):
-        calls = CounterMetricFamily("redislite_command_calls", "Calls per command (INFO commandstats calls)",
-                                    labels=["command"])
-        seconds = CounterMetricFamily("redislite_command_duration_seconds",
-                                      "Time spent running each command (INFO commandstats usec)",
-                                      labels=["command"])
-        rejected = CounterMetricFamily("redislite_command_rejected_calls",
-                                       "Calls refused before running (arity, OOM, LOADING, ...)",
-                                       labels=["command"])
-        failed = CounterMetricFamily("redislite_command_failed_calls", "Calls that ran and replied an error",
-                                     labels=["command"])
-        latency = HistogramMetricFamily("redislite_command_latency_seconds",
-                                        "Per-command latency (latency-tracking), as INFO latencystats",
-                                        labels=["command"])
+        calls = CounterMetricFamily(
+            "redislite_command_calls", "Calls per command (INFO commandstats calls)", labels=["command"]
+        )
+        seconds = CounterMetricFamily(
+            "redislite_command_duration_seconds",
+            "Time spent running each command (INFO commandstats usec)",
+            labels=["command"],
+        )
+        rejected = CounterMetricFamily(
+            "redislite_command_rejected_calls",
+            "Calls refused before running (arity, OOM, LOADING, ...)",
+            labels=["command"],
+        )
+        failed = CounterMetricFamily(
+            "redislite_command_failed_calls", "Calls that ran and replied an error", labels=["command"]
+        )
+        latency = HistogramMetricFamily(
+            "redislite_command_latency_seconds",
+            "Per-command latency (latency-tracking), as INFO latencystats",
+            labels=["command"],
+        )
         for entry in all_command_entries(state):
             if not (entry.calls or entry.failed_calls or entry.rejected_calls):
                 continue  # as INFO commandstats: only commands that were used
@@ -130,60 +159,90 @@ class RedisLiteCollector:
             failed.add_metric(label, entry.failed_calls)
             buckets = exported_buckets(entry.latency_counts)
             if buckets[-1][1]:
-                latency.add_metric(label, [(_le(bound), count) for bound, count in buckets],
-                                   sum_value=entry.nsec / 1e9)
+                latency.add_metric(label, [(_le(bound), count) for bound, count in buckets], sum_value=entry.nsec / 1e9)
         yield from (calls, seconds, rejected, failed, latency)
 
     def _errors(self, state):
         stats = state.stats
-        yield _counter("redislite_error_replies", "Error replies sent (total_error_replies)",
-                       stats.total_error_replies)
-        errors = CounterMetricFamily("redislite_errors", "Error replies by their first word (INFO errorstats)",
-                                     labels=["error"])
+        yield _counter("redislite_error_replies", "Error replies sent (total_error_replies)", stats.total_error_replies)
+        errors = CounterMetricFamily(
+            "redislite_errors", "Error replies by their first word (INFO errorstats)", labels=["error"]
+        )
         for prefix, count in sorted(stats.errors.items())[:MAX_ERROR_PREFIXES]:
             errors.add_metric([prefix], count)
         yield errors
 
     def _persistence(self, fields):
         yield _gauge("redislite_loading", "1 while the dataset is being loaded", _number(fields, "loading"))
-        yield _gauge("redislite_rdb_last_save_timestamp_seconds", "Unix time of the last successful save",
-                     _number(fields, "rdb_last_save_time"))
-        yield _gauge("redislite_rdb_changes_since_last_save", "Changes not yet in a snapshot",
-                     _number(fields, "rdb_changes_since_last_save"))
-        yield _gauge("redislite_rdb_bgsave_in_progress", "1 while a background save runs",
-                     _number(fields, "rdb_bgsave_in_progress"))
-        yield _gauge("redislite_rdb_last_bgsave_ok", "1 when the last background save succeeded",
-                     1.0 if fields.get("rdb_last_bgsave_status", "ok") == "ok" else 0.0)
+        yield _gauge(
+            "redislite_rdb_last_save_timestamp_seconds",
+            "Unix time of the last successful save",
+            _number(fields, "rdb_last_save_time"),
+        )
+        yield _gauge(
+            "redislite_rdb_changes_since_last_save",
+            "Changes not yet in a snapshot",
+            _number(fields, "rdb_changes_since_last_save"),
+        )
+        yield _gauge(
+            "redislite_rdb_bgsave_in_progress",
+            "1 while a background save runs",
+            _number(fields, "rdb_bgsave_in_progress"),
+        )
+        yield _gauge(
+            "redislite_rdb_last_bgsave_ok",
+            "1 when the last background save succeeded",
+            1.0 if fields.get("rdb_last_bgsave_status", "ok") == "ok" else 0.0,
+        )
         yield _counter("redislite_rdb_saves", "Snapshots written (rdb_saves)", _number(fields, "rdb_saves"))
         yield _gauge("redislite_aof_enabled", "1 when the append-only file is on", _number(fields, "aof_enabled"))
         if "aof_current_size" in fields:  # present only while the AOF is on
-            yield _gauge("redislite_aof_size_bytes", "Size of the append-only file, base included",
-                         _number(fields, "aof_current_size"))
-            yield _gauge("redislite_aof_last_write_ok", "1 when the last AOF write succeeded",
-                         1.0 if fields.get("aof_last_write_status", "ok") == "ok" else 0.0)
+            yield _gauge(
+                "redislite_aof_size_bytes",
+                "Size of the append-only file, base included",
+                _number(fields, "aof_current_size"),
+            )
+            yield _gauge(
+                "redislite_aof_last_write_ok",
+                "1 when the last AOF write succeeded",
+                1.0 if fields.get("aof_last_write_status", "ok") == "ok" else 0.0,
+            )
             aof = self.server.state.persistence.aof
             if aof is not None:
-                yield _gauge("redislite_aof_fsync_lag_seconds", "Age of the oldest AOF write not yet fsynced",
-                             aof.fsync_lag_seconds())
+                yield _gauge(
+                    "redislite_aof_fsync_lag_seconds",
+                    "Age of the oldest AOF write not yet fsynced",
+                    aof.fsync_lag_seconds(),
+                )
 
     def _replication(self, fields):
-        role = GaugeMetricFamily("redislite_replication_role", "1 for this server's role (INFO replication)",
-                                 labels=["role"])
+        role = GaugeMetricFamily(
+            "redislite_replication_role", "1 for this server's role (INFO replication)", labels=["role"]
+        )
         role.add_metric([str(fields.get("role", "master"))], 1)
         yield role
-        yield _gauge("redislite_connected_replicas", "Replicas connected to this master",
-                     _number(fields, "connected_slaves"))
-        yield _gauge("redislite_replication_offset_bytes", "The replication offset (master_repl_offset)",
-                     _number(fields, "master_repl_offset"))
+        yield _gauge(
+            "redislite_connected_replicas", "Replicas connected to this master", _number(fields, "connected_slaves")
+        )
+        yield _gauge(
+            "redislite_replication_offset_bytes",
+            "The replication offset (master_repl_offset)",
+            _number(fields, "master_repl_offset"),
+        )
         lags = replica_lags(fields)
-        per_replica = GaugeMetricFamily("redislite_replica_lag_seconds",
-                                        "Seconds since each connected replica last acknowledged (INFO slaveN lag)",
-                                        labels=["replica"])
+        per_replica = GaugeMetricFamily(
+            "redislite_replica_lag_seconds",
+            "Seconds since each connected replica last acknowledged (INFO slaveN lag)",
+            labels=["replica"],
+        )
         for replica, lag in lags.items():
             per_replica.add_metric([replica], lag)
         yield per_replica
-        yield _gauge("redislite_replication_max_lag_seconds", "The largest replica lag; 0 without replicas",
-                     max(lags.values(), default=0.0))
+        yield _gauge(
+            "redislite_replication_max_lag_seconds",
+            "The largest replica lag; 0 without replicas",
+            max(lags.values(), default=0.0),
+        )
 
 
 def replica_lags(fields: dict) -> dict[str, float]:

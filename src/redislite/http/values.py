@@ -14,8 +14,17 @@ UTF8 = "utf-8"
 BASE64 = "base64"
 
 # Redis error prefix -> HTTP status; anything else a command refuses is the caller's bad input (400).
-ERROR_STATUS = {"WRONGTYPE": 409, "LOADING": 503, "OOM": 503, "MISCONF": 503, "BUSY": 503,
-                "MASTERDOWN": 503, "NOAUTH": 401, "WRONGPASS": 401, "NOPERM": 403}
+ERROR_STATUS = {
+    "WRONGTYPE": 409,
+    "LOADING": 503,
+    "OOM": 503,
+    "MISCONF": 503,
+    "BUSY": 503,
+    "MASTERDOWN": 503,
+    "NOAUTH": 401,
+    "WRONGPASS": 401,
+    "NOPERM": 403,
+}
 
 
 class BadInput(ValueError):
@@ -75,8 +84,7 @@ def reply_to_json(value):
     if isinstance(value, (bool, int)):
         return value
     if isinstance(value, float):
-        return value if math.isfinite(value) else ("nan" if math.isnan(value) else
-                                                     ("inf" if value > 0 else "-inf"))
+        return value if math.isfinite(value) else ("nan" if math.isnan(value) else ("inf" if value > 0 else "-inf"))
     if isinstance(value, str):
         return value
     if isinstance(value, dict):

@@ -24,9 +24,11 @@ DEFAULT_INFO_PERCENTILES = (50.0, 99.0, 99.9)
 # Below 100 µs (nearly every call) the bucket of a duration is one index into a table by nanosecond (a bytes
 # object of 100 KB): cheaper than the bisect, which the slower calls still take.
 BUCKET_TABLE_LIMIT_NS = 100_000
-BUCKET_BY_NS = b"".join(bytes([index]) * (min(bound, BUCKET_TABLE_LIMIT_NS) - low)
-                        for index, (low, bound) in enumerate(zip([-1, *LATENCY_BOUNDS_NS], LATENCY_BOUNDS_NS))
-                        if low < BUCKET_TABLE_LIMIT_NS)
+BUCKET_BY_NS = b"".join(
+    bytes([index]) * (min(bound, BUCKET_TABLE_LIMIT_NS) - low)
+    for index, (low, bound) in enumerate(zip([-1, *LATENCY_BOUNDS_NS], LATENCY_BOUNDS_NS))
+    if low < BUCKET_TABLE_LIMIT_NS
+)
 
 
 def new_latency_counts() -> list[int]:
@@ -50,8 +52,7 @@ def exported_buckets(counts: list[int]) -> list[tuple[float, int]]:
     """Cumulative (upper bound in seconds, count) pairs at EXPORTED_BOUNDS_NS, then (+Inf, total)."""
     cumulative = list(accumulate(counts))
     exported = set(EXPORTED_BOUNDS_NS)
-    buckets = [(bound / 1e9, cumulative[index]) for index, bound in enumerate(LATENCY_BOUNDS_NS)
-               if bound in exported]
+    buckets = [(bound / 1e9, cumulative[index]) for index, bound in enumerate(LATENCY_BOUNDS_NS) if bound in exported]
     buckets.append((float("inf"), cumulative[-1]))
     return buckets
 

@@ -19,8 +19,11 @@ class LatencyMonitor:
         self.max_ms[event] = max(self.max_ms.get(event, 0), latency_ms)
 
     def latest(self) -> list:
-        return [[event.encode(), samples[-1][0], samples[-1][1], self.max_ms[event]]
-                for event, samples in self.events.items() if samples]
+        return [
+            [event.encode(), samples[-1][0], samples[-1][1], self.max_ms[event]]
+            for event, samples in self.events.items()
+            if samples
+        ]
 
     def history(self, event: str) -> list:
         return [[ts, ms] for ts, ms in self.events.get(event, ())]

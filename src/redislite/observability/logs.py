@@ -41,8 +41,9 @@ def _uvicorn_fields(logger, method_name, event_dict: dict) -> dict:
     args = event_dict.pop("positional_args", ())  # every stdlib record's, kept by pass_foreign_args
     if event_dict["_record"].name == "uvicorn.access" and len(args) == 5:
         client, method, path, http_version, status = args
-        event_dict.update(event="http_request", client=client, method=method, path=path,
-                          http_version=http_version, status=status)
+        event_dict.update(
+            event="http_request", client=client, method=method, path=path, http_version=http_version, status=status
+        )
     return event_dict
 
 
@@ -84,8 +85,11 @@ def configure_logging(level: str, logfile: str = "") -> None:
     ours.setLevel(LEVELS.get(level, logging.INFO))
     ours.propagate = True
     structlog.configure(
-        processors=[structlog.stdlib.filter_by_level, *_SHARED_PROCESSORS,
-                    structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *_SHARED_PROCESSORS,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
@@ -102,8 +106,9 @@ def configure_logging(level: str, logfile: str = "") -> None:
 
 
 # Until configure_logging runs (a server built inside a test process), command events are stdlib records.
-_command_events = structlog.wrap_logger(command_log, processors=[structlog.stdlib.render_to_log_kwargs],
-                                        wrapper_class=structlog.stdlib.BoundLogger)
+_command_events = structlog.wrap_logger(
+    command_log, processors=[structlog.stdlib.render_to_log_kwargs], wrapper_class=structlog.stdlib.BoundLogger
+)
 
 
 def log_command(command, argv: list[bytes], failed: bool, elapsed_ns: int) -> None:
@@ -116,6 +121,10 @@ def log_command(command, argv: list[bytes], failed: bool, elapsed_ns: int) -> No
     else:
         positions = command.spec.key_positions(argv)
         key = argv[positions[0]] if positions else None
-    _command_events.info("command_executed", command=command.name,
-                         key=key.decode("utf-8", "backslashreplace") if key is not None else None,
-                         status="error" if failed else "ok", latency_ms=round(elapsed_ns / 1_000_000, 3))
+    _command_events.info(
+        "command_executed",
+        command=command.name,
+        key=key.decode("utf-8", "backslashreplace") if key is not None else None,
+        status="error" if failed else "ok",
+        latency_ms=round(elapsed_ns / 1_000_000, 3),
+    )

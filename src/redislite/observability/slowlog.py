@@ -70,6 +70,7 @@ def _trim(argv: list[bytes]) -> list[bytes]:
     kept = argv[:MAX_ARGS]
     if len(argv) > MAX_ARGS:
         kept[-1] = b"... (%d more arguments)" % (len(argv) - MAX_ARGS + 1)
-    return [arg if len(arg) <= MAX_ARG_BYTES
-            else arg[:MAX_ARG_BYTES] + b"... (%d more bytes)" % (len(arg) - MAX_ARG_BYTES)
-            for arg in kept]
+    return [
+        arg if len(arg) <= MAX_ARG_BYTES else arg[:MAX_ARG_BYTES] + b"... (%d more bytes)" % (len(arg) - MAX_ARG_BYTES)
+        for arg in kept
+    ]

@@ -79,19 +79,20 @@ class AppendOnlyFile:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise AofLoadError(f"Can't open or create append-only dir {self.directory}: "
-                               f"{error.strerror or error}") from None
+            raise AofLoadError(
+                f"Can't open or create append-only dir {self.directory}: {error.strerror or error}"
+            ) from None
         try:
             manifest = read_manifest(self.directory, self.filename)
             if manifest is None:
                 manifest = self._create()
             elif not manifest.incrs:  # a BGREWRITEAOF while appendonly was off left a base alone
                 manifest = self._add_incr(manifest)
-            self.fd = os.open(self.directory / manifest.incrs[-1][0], os.O_WRONLY | os.O_APPEND | os.O_CREAT,
-                              0o644)
+            self.fd = os.open(self.directory / manifest.incrs[-1][0], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         except OSError as error:
-            raise AofLoadError(f"Can't open the append only file in {self.directory}: "
-                               f"{error.strerror or error}") from None
+            raise AofLoadError(
+                f"Can't open the append only file in {self.directory}: {error.strerror or error}"
+            ) from None
         self.manifest = manifest
         base = manifest.base
         self.base_size = file_size(self.directory / base[0]) if base else 0
@@ -152,8 +153,13 @@ class AppendOnlyFile:
         incr_name = f"{self.filename}.1.incr.aof"
         persistence = self.persistence
         aux = [(name, b"1" if name == b"aof-base" else value) for name, value in persistence.aux_fields()]
-        write_snapshot(self.directory / base_name, self.state.databases, persistence.save_options(), aux,
-                       persistence.function_codes())
+        write_snapshot(
+            self.directory / base_name,
+            self.state.databases,
+            persistence.save_options(),
+            aux,
+            persistence.function_codes(),
+        )
         fd = os.open(self.directory / incr_name, os.O_WRONLY | os.O_CREAT, 0o644)
         os.fsync(fd)
         os.close(fd)
@@ -270,8 +276,14 @@ class AppendOnlyFile:
         now = time.monotonic()
         if self.last_write_ok or now - self.last_error_log >= WRITE_ERROR_LOG_INTERVAL_S:
             self.last_error_log = now
-            log.error("aof_write_failed", extra={"error": error.strerror or str(error), "written": written,
-                                                 "buffered_bytes": len(data) - written})
+            log.error(
+                "aof_write_failed",
+                extra={
+                    "error": error.strerror or str(error),
+                    "written": written,
+                    "buffered_bytes": len(data) - written,
+                },
+            )
         if self.last_write_ok:
             self.last_write_ok = False
             self.persistence.aof_status_changed()

@@ -48,7 +48,7 @@ def parse_commands(data: bytes, annotations: bool = False):
         if eol < 0:
             raise AofFormatError("truncated command", start, True)
         try:
-            count = int(data[pos + 1:eol])
+            count = int(data[pos + 1 : eol])
         except ValueError:
             raise AofFormatError("bad argument count", start) from None
         if count < 1:
@@ -64,15 +64,15 @@ def parse_commands(data: bytes, annotations: bool = False):
             if eol < 0:
                 raise AofFormatError("truncated command", start, True)
             try:
-                length = int(data[pos + 1:eol])
+                length = int(data[pos + 1 : eol])
             except ValueError:
                 raise AofFormatError("bad bulk length", pos) from None
             pos = eol + 2
             if pos + length + 2 > size:
                 raise AofFormatError("truncated command", start, True)
-            if data[pos + length:pos + length + 2] != b"\r\n":
+            if data[pos + length : pos + length + 2] != b"\r\n":
                 raise AofFormatError("bulk string not terminated by CRLF", pos + length)
-            argv.append(data[pos:pos + length])
+            argv.append(data[pos : pos + length])
             pos += length + 2
         yield argv, start, pos
 
@@ -96,7 +96,7 @@ def value_commands(key: bytes, value):
     commands = []
     for start in range(0, len(items), ITEMS_PER_COMMAND):
         argv = [verb, key]
-        for item in items[start:start + ITEMS_PER_COMMAND]:
+        for item in items[start : start + ITEMS_PER_COMMAND]:
             argv += item
         commands.append(argv)
     return commands

@@ -78,8 +78,10 @@ class AofLoader:
                 commands += yield from self._replay(data, path, index == len(files) - 1, progress)
             finally:
                 self.persistence._end_loading(progress)
-        log.info("aof_loaded", extra={"dir": str(self.directory), "commands": commands,
-                                      "seconds": round(time.monotonic() - started, 3)})
+        log.info(
+            "aof_loaded",
+            extra={"dir": str(self.directory), "commands": commands, "seconds": round(time.monotonic() - started, 3)},
+        )
 
     def _replay(self, data: bytes, path: Path, last: bool, progress):
         """Run one RESP file's commands; yields between slices, returns how many ran."""
@@ -99,8 +101,9 @@ class AofLoader:
                     valid_before_multi = valid_up_to
                 reply = execute(client, argv)
                 if reply.__class__ is ErrorReply and argv[0].lower() in (b"multi", b"exec"):
-                    raise AofFormatError(f"{argv[0].decode(errors='replace')} failed: "
-                                         f"{bytes(reply).decode(errors='replace')}", start)
+                    raise AofFormatError(
+                        f"{argv[0].decode(errors='replace')} failed: {bytes(reply).decode(errors='replace')}", start
+                    )
                 count += 1
                 valid_up_to = end
                 if not count & 255 and time.perf_counter() >= slice_end:
@@ -110,25 +113,33 @@ class AofLoader:
         except AofFormatError as error:
             if error.truncated and last and state.config.aof_load_truncated:
                 cut = valid_before_multi if client.multi is not None else valid_up_to
-                log.warning("aof_truncated_tail_dropped", extra={"path": str(path), "offset": cut,
-                                                                  "dropped_bytes": len(data) - cut})
+                log.warning(
+                    "aof_truncated_tail_dropped",
+                    extra={"path": str(path), "offset": cut, "dropped_bytes": len(data) - cut},
+                )
                 self._truncate(path, cut)
                 return count
             if error.truncated and last:
-                raise AofLoadError(f"Unexpected end of file reading the append only file {path} at offset "
-                                   f"{error.offset} (aof-load-truncated is no). Make a backup of your AOF file, "
-                                   f"then use redislite-check-aof --fix {self.manifest_path}, or set "
-                                   f"aof-load-truncated yes") from None
-            raise AofLoadError(f"Bad file format reading the append only file {path} at offset {error.offset}: "
-                               f"{error}. Make a backup of your AOF file, then use redislite-check-aof --fix "
-                               f"{self.manifest_path}") from None
+                raise AofLoadError(
+                    f"Unexpected end of file reading the append only file {path} at offset "
+                    f"{error.offset} (aof-load-truncated is no). Make a backup of your AOF file, "
+                    f"then use redislite-check-aof --fix {self.manifest_path}, or set "
+                    f"aof-load-truncated yes"
+                ) from None
+            raise AofLoadError(
+                f"Bad file format reading the append only file {path} at offset {error.offset}: "
+                f"{error}. Make a backup of your AOF file, then use redislite-check-aof --fix "
+                f"{self.manifest_path}"
+            ) from None
         if client.multi is not None:  # a MULTI without its EXEC at the very end: dropped, as a truncation
             if last and state.config.aof_load_truncated:
                 log.warning("aof_unfinished_multi_dropped", extra={"path": str(path), "offset": valid_before_multi})
                 self._truncate(path, valid_before_multi)
             else:
-                raise AofLoadError(f"Unexpected end of file reading the append only file {path} "
-                                   f"(MULTI without EXEC at offset {valid_before_multi})")
+                raise AofLoadError(
+                    f"Unexpected end of file reading the append only file {path} "
+                    f"(MULTI without EXEC at offset {valid_before_multi})"
+                )
         return count
 
     def _truncate(self, path: Path, size: int) -> None:

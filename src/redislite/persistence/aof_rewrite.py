@@ -85,8 +85,15 @@ class AofRewriter:
         aux = [(name, b"1" if name == b"aof-base" else value) for name, value in persistence.aux_fields()]
         write_base = None if rdb else partial(write_resp_base, timestamp=config.aof_timestamp_enabled)
         try:
-            child, fork_usec = BackgroundSave.start(directory / TEMP_BASE, state.databases, persistence.save_options(),
-                                                    aux, persistence.function_codes(), state.dirty, write=write_base)
+            child, fork_usec = BackgroundSave.start(
+                directory / TEMP_BASE,
+                state.databases,
+                persistence.save_options(),
+                aux,
+                persistence.function_codes(),
+                state.dirty,
+                write=write_base,
+            )
         except OSError as error:
             log.warning("aof_rewrite_fork_failed", extra={"error": error.strerror or str(error)})
             self._failed()
@@ -121,8 +128,10 @@ class AofRewriter:
             return False
         self.next_delay_minutes = min(self.next_delay_minutes * 2 or 1, LIMIT_MAX_MINUTES)
         self.next_try_s = now_s + self.next_delay_minutes * 60
-        log.warning("aof_rewrite_limited", extra={"failures": self.consecutive_failures,
-                                                  "delay_minutes": self.next_delay_minutes})
+        log.warning(
+            "aof_rewrite_limited",
+            extra={"failures": self.consecutive_failures, "delay_minutes": self.next_delay_minutes},
+        )
         return True
 
     def cron(self) -> bool:
@@ -159,8 +168,10 @@ class AofRewriter:
             try:
                 self._finish(result)
             except (OSError, RdbError) as error:
-                log.warning("aof_rewrite_finish_failed", extra={"error": error.strerror or str(error)
-                                                                if isinstance(error, OSError) else str(error)})
+                log.warning(
+                    "aof_rewrite_finish_failed",
+                    extra={"error": error.strerror or str(error) if isinstance(error, OSError) else str(error)},
+                )
                 self._remove_temp_base()
                 self._failed()
                 return
@@ -177,8 +188,11 @@ class AofRewriter:
         filename = self.config.appendfilename
         aof = self.persistence.aof
         enabling = self.enabling
-        manifest = (aof.manifest if aof is not None and enabling is None else None) \
-            or read_manifest(directory, filename) or Manifest([])
+        manifest = (
+            (aof.manifest if aof is not None and enabling is None else None)
+            or read_manifest(directory, filename)
+            or Manifest([])
+        )
         base_seq = manifest.next_seq("b")
         base_name = f"{filename}.{base_seq}.base.{'rdb' if self.rdb_base else 'aof'}"
         os.replace(directory / TEMP_BASE, directory / base_name)
@@ -211,8 +225,16 @@ class AofRewriter:
             aof.base_size = aof.current_size = file_size(directory / base_name) + incr_size
         if enabling is not None:
             self.enabling = None
-        log.info("aof_rewrite_done", extra={"base": base_name, "bytes": result.size, "keys": result.keys,
-                                            "seconds": round(result.seconds, 3), "cow_bytes": result.cow_bytes})
+        log.info(
+            "aof_rewrite_done",
+            extra={
+                "base": base_name,
+                "bytes": result.size,
+                "keys": result.keys,
+                "seconds": round(result.seconds, 3),
+                "cow_bytes": result.cow_bytes,
+            },
+        )
 
     def _failed(self) -> None:
         self.last_ok = False

@@ -25,8 +25,10 @@ from .aof_format import AofFormatError, parse_commands
 from .aof_manifest import AofLoadError, Manifest
 from .rdb import FileSummary, RdbError, RdbReader
 
-USAGE = ("Usage: redislite-check-aof [--fix] <file.manifest|file.aof>\n"
-         "       redislite-check-aof --truncate-to-timestamp <timestamp> <file.manifest|file.aof>")
+USAGE = (
+    "Usage: redislite-check-aof [--fix] <file.manifest|file.aof>\n"
+    "       redislite-check-aof --truncate-to-timestamp <timestamp> <file.manifest|file.aof>"
+)
 
 
 class Damage(Exception):
@@ -69,7 +71,7 @@ def check_resp(data: bytes, start: int = 0, to_timestamp: int = 0) -> int:
     try:
         for argv, offset, end in parse_commands(data[start:], annotations=True):
             if argv is None:
-                stamp = annotation_time(data[start + offset:start + end]) if to_timestamp else None
+                stamp = annotation_time(data[start + offset : start + end]) if to_timestamp else None
                 if stamp is not None and stamp > to_timestamp:
                     raise TimestampCut(start + offset)
                 continue
@@ -127,23 +129,28 @@ def check_file(path: Path, fix: bool, fixable: bool, out, to_timestamp: int = 0)
         return True
     except Damage as damage:
         print(f"AOF {path.name}: {damage}", file=out)
-        print(f"AOF analyzed: filename={path.name}, size={len(data)}, ok_up_to={damage.ok_up_to}, "
-              f"diff={len(data) - damage.ok_up_to}", file=out)
+        print(
+            f"AOF analyzed: filename={path.name}, size={len(data)}, ok_up_to={damage.ok_up_to}, "
+            f"diff={len(data) - damage.ok_up_to}",
+            file=out,
+        )
         if not fix:
             print(f"AOF {path.name} is not valid. Use the --fix option to try fixing it.", file=out)
             return False
         if not (fixable and damage.fixable):
-            print(f"AOF {path.name} is not valid and cannot be fixed by truncation"
-                  + ("" if damage.fixable else " (an RDB cannot be cut)")
-                  + ("" if fixable else " (only the last file of a manifest can be truncated)"), file=out)
+            print(
+                f"AOF {path.name} is not valid and cannot be fixed by truncation"
+                + ("" if damage.fixable else " (an RDB cannot be cut)")
+                + ("" if fixable else " (only the last file of a manifest can be truncated)"),
+                file=out,
+            )
             return False
         try:
             os.truncate(path, damage.ok_up_to)
         except OSError as error:
             print(f"Failed to truncate AOF {path.name}: {error.strerror or error}", file=out)
             return False
-        print(f"Successfully truncated AOF {path.name} from {len(data)} bytes to {damage.ok_up_to} bytes",
-              file=out)
+        print(f"Successfully truncated AOF {path.name} from {len(data)} bytes to {damage.ok_up_to} bytes", file=out)
         return True
     if to_timestamp:
         print(f"Truncate nothing in AOF {path.name} to timestamp {to_timestamp}", file=out)
@@ -158,10 +165,12 @@ def truncate_to_timestamp(path: Path, offset: int, to_timestamp: int, last: bool
     if offset == 0:
         raise Abort(f"AOF {path} has nothing before timestamp {to_timestamp}, aborting...")
     if not last:
-        raise Abort(f"Failed to truncate AOF {path} to timestamp {to_timestamp} to offset {offset} because it is "
-                    f"not the last file.\nIf you insist, please delete all files after this file according to the "
-                    f"manifest file and delete the corresponding records in manifest file manually. Then re-run "
-                    f"redis-check-aof.")
+        raise Abort(
+            f"Failed to truncate AOF {path} to timestamp {to_timestamp} to offset {offset} because it is "
+            f"not the last file.\nIf you insist, please delete all files after this file according to the "
+            f"manifest file and delete the corresponding records in manifest file manually. Then re-run "
+            f"redis-check-aof."
+        )
     try:
         os.truncate(path, offset)
     except OSError:

@@ -38,8 +38,11 @@ def check(path: Path, out=sys.stdout) -> bool:
         print(f"[aux] {name.decode('latin-1')} = {value.decode('latin-1')!r}", file=out)
     for db in sorted(per_db):
         print(f"[db {db}] {per_db[db]} keys", file=out)
-    print(f"[info] {sum(per_db.values())} keys, {expires} with an expiry, {len(summary.functions)} function "
-          f"libraries; value classes: {dict(types)}", file=out)
+    print(
+        f"[info] {sum(per_db.values())} keys, {expires} with an expiry, {len(summary.functions)} function "
+        f"libraries; value classes: {dict(types)}",
+        file=out,
+    )
     print("checksum OK" if summary.checksum_checked else "no checksum (saved with rdbchecksum no)", file=out)
     print("RDB looks OK", file=out)
     return True

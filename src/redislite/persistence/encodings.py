@@ -44,8 +44,15 @@ def _backlen(size: int) -> bytes:
         return bytes((size >> 14, ((size >> 7) & 127) | 128, (size & 127) | 128))
     if size < 268435455:
         return bytes((size >> 21, ((size >> 14) & 127) | 128, ((size >> 7) & 127) | 128, (size & 127) | 128))
-    return bytes((size >> 28, ((size >> 21) & 127) | 128, ((size >> 14) & 127) | 128,
-                  ((size >> 7) & 127) | 128, (size & 127) | 128))
+    return bytes(
+        (
+            size >> 28,
+            ((size >> 21) & 127) | 128,
+            ((size >> 14) & 127) | 128,
+            ((size >> 7) & 127) | 128,
+            (size & 127) | 128,
+        )
+    )
 
 
 _SMALL_BACKLEN = [bytes((size,)) for size in range(128)]
@@ -113,7 +120,7 @@ def listpack_decode(blob: bytes) -> list[bytes]:
                 pos += 1
             elif first < 0xC0:
                 length = first & 0x3F
-                append(blob[pos + 1:pos + 1 + length])
+                append(blob[pos + 1 : pos + 1 + length])
                 pos += 1 + length
             elif first < 0xE0:
                 value = ((first & 0x1F) << 8) | blob[pos + 1]
@@ -121,22 +128,22 @@ def listpack_decode(blob: bytes) -> list[bytes]:
                 pos += 2
             elif first < 0xF0:
                 length = ((first & 0x0F) << 8) | blob[pos + 1]
-                append(blob[pos + 2:pos + 2 + length])
+                append(blob[pos + 2 : pos + 2 + length])
                 pos += 2 + length
             elif first == 0xF0:
-                length = int.from_bytes(blob[pos + 1:pos + 5], "little")
-                append(blob[pos + 5:pos + 5 + length])
+                length = int.from_bytes(blob[pos + 1 : pos + 5], "little")
+                append(blob[pos + 5 : pos + 5 + length])
                 pos += 5 + length
             elif 0xF1 <= first <= 0xF4:
                 width = (2, 3, 4, 8)[first - 0xF1]
-                append(b"%d" % int.from_bytes(blob[pos + 1:pos + 1 + width], "little", signed=True))
+                append(b"%d" % int.from_bytes(blob[pos + 1 : pos + 1 + width], "little", signed=True))
                 pos += 1 + width
             else:
                 raise EncodingError(f"listpack entry with unknown encoding 0x{first:02x}")
             if pos > end:
                 raise EncodingError("listpack entry runs past the end")
             backlen = _backlen(pos - start)
-            if blob[pos:pos + len(backlen)] != backlen:
+            if blob[pos : pos + len(backlen)] != backlen:
                 raise EncodingError("listpack entry with a wrong back-length")
             pos += len(backlen)
     except IndexError:
@@ -170,22 +177,22 @@ def ziplist_decode(blob: bytes) -> list[bytes]:
             kind = first >> 6
             if kind == 0:
                 length = first & 0x3F
-                append(blob[pos + 1:pos + 1 + length])
+                append(blob[pos + 1 : pos + 1 + length])
                 pos += 1 + length
             elif kind == 1:
                 length = ((first & 0x3F) << 8) | blob[pos + 1]
-                append(blob[pos + 2:pos + 2 + length])
+                append(blob[pos + 2 : pos + 2 + length])
                 pos += 2 + length
             elif kind == 2:
-                length = int.from_bytes(blob[pos + 1:pos + 5], "big")
-                append(blob[pos + 5:pos + 5 + length])
+                length = int.from_bytes(blob[pos + 1 : pos + 5], "big")
+                append(blob[pos + 5 : pos + 5 + length])
                 pos += 5 + length
             elif 0xF1 <= first <= 0xFD:
                 append(b"%d" % ((first & 0x0F) - 1))
                 pos += 1
             elif first in _ZIP_INT_WIDTHS:
                 width = _ZIP_INT_WIDTHS[first]
-                append(b"%d" % int.from_bytes(blob[pos + 1:pos + 1 + width], "little", signed=True))
+                append(b"%d" % int.from_bytes(blob[pos + 1 : pos + 1 + width], "little", signed=True))
                 pos += 1 + width
             else:
                 raise EncodingError(f"ziplist entry with unknown encoding 0x{first:02x}")
@@ -241,7 +248,7 @@ def zipmap_decode(blob: bytes) -> list[bytes]:
             for is_value in (False, True):
                 length = blob[pos]
                 if length == 254:
-                    length = int.from_bytes(blob[pos + 1:pos + 5], "little")
+                    length = int.from_bytes(blob[pos + 1 : pos + 5], "little")
                     pos += 5
                 elif length == 255:
                     raise EncodingError("zipmap ends in the middle of a pair")
@@ -253,7 +260,7 @@ def zipmap_decode(blob: bytes) -> list[bytes]:
                     pos += 1
                 if pos + length > len(blob):
                     raise EncodingError("zipmap entry runs past the end")
-                elements.append(blob[pos:pos + length])
+                elements.append(blob[pos : pos + length])
                 pos += length + free
     except IndexError:
         raise EncodingError("zipmap entry runs past the end") from None

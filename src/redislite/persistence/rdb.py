@@ -57,10 +57,15 @@ TYPE_HASH_ZIPMAP, TYPE_LIST_ZIPLIST, TYPE_SET_INTSET, TYPE_ZSET_ZIPLIST, TYPE_HA
 TYPE_LIST_QUICKLIST, TYPE_STREAM_LISTPACKS, TYPE_HASH_LISTPACK, TYPE_ZSET_LISTPACK = 14, 15, 16, 17
 TYPE_LIST_QUICKLIST_2, TYPE_STREAM_LISTPACKS_2, TYPE_SET_LISTPACK, TYPE_STREAM_LISTPACKS_3 = 18, 19, 20, 21
 TYPE_NAMES = {
-    TYPE_MODULE_PRE_GA: "module", TYPE_MODULE_2: "module", TYPE_STREAM_LISTPACKS: "stream",
-    TYPE_STREAM_LISTPACKS_2: "stream", TYPE_STREAM_LISTPACKS_3: "stream",
-    22: "hash with field expiry (Redis 7.4)", 23: "hash with field expiry (Redis 7.4)",
-    24: "hash with field expiry (Redis 7.4)", 25: "hash with field expiry (Redis 7.4)",
+    TYPE_MODULE_PRE_GA: "module",
+    TYPE_MODULE_2: "module",
+    TYPE_STREAM_LISTPACKS: "stream",
+    TYPE_STREAM_LISTPACKS_2: "stream",
+    TYPE_STREAM_LISTPACKS_3: "stream",
+    22: "hash with field expiry (Redis 7.4)",
+    23: "hash with field expiry (Redis 7.4)",
+    24: "hash with field expiry (Redis 7.4)",
+    25: "hash with field expiry (Redis 7.4)",
 }
 
 # opcodes
@@ -473,7 +478,7 @@ class RdbReader:
                 stop = pos + 1 + first
                 if stop <= self.end:
                     self.pos = stop
-                    return self.data[pos + 1:stop]
+                    return self.data[pos + 1 : stop]
         return self._encoded_string()
 
     def _encoded_string(self) -> bytes:
@@ -622,8 +627,10 @@ class RdbReader:
         if 2 * len(value) != len(flat):
             raise EncodingError("duplicate hash fields")
         limits = self.limits
-        value.listpack = (len(value) <= limits.hash_max_listpack_entries
-                          and max(map(len, flat), default=0) <= limits.hash_max_listpack_value)
+        value.listpack = (
+            len(value) <= limits.hash_max_listpack_entries
+            and max(map(len, flat), default=0) <= limits.hash_max_listpack_value
+        )
         return value
 
     # sorted sets
@@ -652,8 +659,10 @@ class RdbReader:
         if any(math.isnan(score) for _, score in pairs):
             raise EncodingError("NaN score")
         limits = self.limits
-        listpack = (len(pairs) <= limits.zset_max_listpack_entries
-                    and max((len(member) for member, _ in pairs), default=0) <= limits.zset_max_listpack_value)
+        listpack = (
+            len(pairs) <= limits.zset_max_listpack_entries
+            and max((len(member) for member, _ in pairs), default=0) <= limits.zset_max_listpack_value
+        )
         value = ZSet(pairs, listpack=listpack)
         if len(value) != len(pairs):
             raise EncodingError("duplicate sorted set members")
@@ -697,8 +706,9 @@ class RdbReader:
             elif opcode == OPCODE_SELECTDB:
                 db = self.length()
                 if db >= databases:
-                    self.fail(f"the file uses database {db}, but only {databases} databases are configured",
-                              opcode_offset)
+                    self.fail(
+                        f"the file uses database {db}, but only {databases} databases are configured", opcode_offset
+                    )
             elif opcode == OPCODE_RESIZEDB:
                 self.length()
                 self.length()
@@ -747,11 +757,24 @@ _LOADERS = {
     TYPE_LIST_QUICKLIST_2: RdbReader.list_quicklist_2,
     TYPE_SET_LISTPACK: RdbReader.set_listpack,
 }
-_TYPE_FAMILY = {TYPE_STRING: "string", TYPE_LIST: "list", TYPE_LIST_ZIPLIST: "list", TYPE_LIST_QUICKLIST: "list",
-                TYPE_LIST_QUICKLIST_2: "list", TYPE_SET: "set", TYPE_SET_INTSET: "set", TYPE_SET_LISTPACK: "set",
-                TYPE_HASH: "hash", TYPE_HASH_ZIPMAP: "hash", TYPE_HASH_ZIPLIST: "hash", TYPE_HASH_LISTPACK: "hash",
-                TYPE_ZSET: "sorted set", TYPE_ZSET_2: "sorted set", TYPE_ZSET_ZIPLIST: "sorted set",
-                TYPE_ZSET_LISTPACK: "sorted set"}
+_TYPE_FAMILY = {
+    TYPE_STRING: "string",
+    TYPE_LIST: "list",
+    TYPE_LIST_ZIPLIST: "list",
+    TYPE_LIST_QUICKLIST: "list",
+    TYPE_LIST_QUICKLIST_2: "list",
+    TYPE_SET: "set",
+    TYPE_SET_INTSET: "set",
+    TYPE_SET_LISTPACK: "set",
+    TYPE_HASH: "hash",
+    TYPE_HASH_ZIPMAP: "hash",
+    TYPE_HASH_ZIPLIST: "hash",
+    TYPE_HASH_LISTPACK: "hash",
+    TYPE_ZSET: "sorted set",
+    TYPE_ZSET_2: "sorted set",
+    TYPE_ZSET_ZIPLIST: "sorted set",
+    TYPE_ZSET_LISTPACK: "sorted set",
+}
 
 
 def is_empty(value) -> bool:
@@ -780,10 +803,14 @@ def load_payload(payload: bytes, limits=None):
     return value
 
 
-def read_file(data: bytes, limits=None, databases: int = 16, check_crc: bool = True
-              ) -> tuple[FileSummary, list[LoadedKey]]:
+def read_file(
+    data: bytes, limits=None, databases: int = 16, check_crc: bool = True
+) -> tuple[FileSummary, list[LoadedKey]]:
     """A whole file at once (tests, tools): its summary and every key, empty ones dropped."""
     summary = FileSummary()
-    keys = [LoadedKey(*record) for record in RdbReader(data, limits).records(summary, databases, check_crc)
-            if not is_empty(record[2])]
+    keys = [
+        LoadedKey(*record)
+        for record in RdbReader(data, limits).records(summary, databases, check_crc)
+        if not is_empty(record[2])
+    ]
     return summary, keys

@@ -75,11 +75,15 @@ class Persistence:
             idle_clock = self.state.clock_ms() // 1000
         if with_idle and config.maxmemory_policy.endswith("-lfu"):
             freq_clock = self.state.clock_ms() // 1000
-        return SaveOptions(compression=config.rdbcompression, checksum=config.rdbchecksum,
-                           list_fill=config.list_max_listpack_size, idle_clock_s=idle_clock,
-                           freq_clock_s=freq_clock,
-                           key_save_delay_us=max(config.rdb_key_save_delay, 0),
-                           incremental_fsync=config.rdb_save_incremental_fsync)
+        return SaveOptions(
+            compression=config.rdbcompression,
+            checksum=config.rdbchecksum,
+            list_fill=config.list_max_listpack_size,
+            idle_clock_s=idle_clock,
+            freq_clock_s=freq_clock,
+            key_save_delay_us=max(config.rdb_key_save_delay, 0),
+            incremental_fsync=config.rdb_save_incremental_fsync,
+        )
 
     def aux_fields(self) -> list[tuple[bytes, bytes]]:
         """rdbSaveInfoAuxFields, in Redis's order."""
@@ -103,8 +107,9 @@ class Persistence:
         path = self.rdb_path()
         started = time.monotonic()
         try:
-            size, keys = write_snapshot(path, state.databases, self.save_options(), self.aux_fields(),
-                                        self.function_codes())
+            size, keys = write_snapshot(
+                path, state.databases, self.save_options(), self.aux_fields(), self.function_codes()
+            )
         except (OSError, RdbError) as error:
             log.warning("rdb_save_failed", extra={"path": str(path), "error": _describe(error)})
             return False
@@ -114,8 +119,10 @@ class Persistence:
         state.dirty = 0
         state.last_save_s = int(time.time())
         self._set_bgsave_status(True)
-        log.info("rdb_saved", extra={"path": str(path), "bytes": size, "keys": keys,
-                                     "seconds": round(time.monotonic() - started, 3)})
+        log.info(
+            "rdb_saved",
+            extra={"path": str(path), "bytes": size, "keys": keys, "seconds": round(time.monotonic() - started, 3)},
+        )
         return True
 
     def bgsave(self) -> bool:
@@ -125,8 +132,9 @@ class Persistence:
         self.last_bgsave_try_s = int(time.time())
         self.saves += 1
         try:
-            child, fork_usec = BackgroundSave.start(path, state.databases, self.save_options(), self.aux_fields(),
-                                                    self.function_codes(), state.dirty)
+            child, fork_usec = BackgroundSave.start(
+                path, state.databases, self.save_options(), self.aux_fields(), self.function_codes(), state.dirty
+            )
         except OSError as error:
             self._set_bgsave_status(False)
             log.warning("bgsave_fork_failed", extra={"error": _describe(error)})
@@ -189,13 +197,20 @@ class Persistence:
             state.last_save_s = int(time.time())
             self.last_cow_bytes = result.cow_bytes
             self._set_bgsave_status(True)
-            log.info("bgsave_done", extra={"pid": child.pid, "bytes": result.size, "keys": result.keys,
-                                           "seconds": round(result.seconds, 3), "cow_bytes": result.cow_bytes})
+            log.info(
+                "bgsave_done",
+                extra={
+                    "pid": child.pid,
+                    "bytes": result.size,
+                    "keys": result.keys,
+                    "seconds": round(result.seconds, 3),
+                    "cow_bytes": result.cow_bytes,
+                },
+            )
         else:
             if result.by_signal != signal.SIGUSR1:  # stopped on purpose, which is not a failure
                 self._set_bgsave_status(False)
-            log.warning("bgsave_failed", extra={"pid": child.pid, "error": result.error,
-                                                "path": str(child.path)})
+            log.warning("bgsave_failed", extra={"pid": child.pid, "error": result.error, "path": str(child.path)})
         attached, self.sync_attached = self.sync_attached, []
         if attached:
             self._send_snapshot(attached, child.path if result.ok else None)
@@ -275,8 +290,11 @@ class Persistence:
         state = self.state
         now_s = int(time.time())
         for seconds, changes in points:
-            if (state.dirty >= changes and now_s - state.last_save_s > seconds
-                    and (now_s - self.last_bgsave_try_s > BGSAVE_RETRY_DELAY_S or self.last_bgsave_ok)):
+            if (
+                state.dirty >= changes
+                and now_s - state.last_save_s > seconds
+                and (now_s - self.last_bgsave_try_s > BGSAVE_RETRY_DELAY_S or self.last_bgsave_ok)
+            ):
                 log.info("save_point_reached", extra={"changes": changes, "seconds": seconds})
                 self.bgsave()
                 return
@@ -354,8 +372,9 @@ class Persistence:
         progress = self._begin_loading(len(data))
         summary = None
         try:
-            for summary in load_records(data, self.state, progress, skip_expired=skip_expired,
-                                        key_load_delay_us=self.config.key_load_delay):
+            for summary in load_records(
+                data, self.state, progress, skip_expired=skip_expired, key_load_delay_us=self.config.key_load_delay
+            ):
                 if summary is None:
                     yield
         except RdbError as error:
@@ -404,10 +423,17 @@ class Persistence:
     def _after_load(self, summary, progress: LoadProgress, path: Path, seconds: float) -> None:
         if summary is not None and summary.functions:
             self._install_functions(summary.functions)
-        log.info("rdb_loaded", extra={"path": str(path), "keys": progress.keys_loaded,
-                                      "expired_skipped": progress.keys_expired, "empty_skipped": progress.keys_empty,
-                                      "seconds": round(seconds, 3),
-                                      "rdb_version": summary.version if summary else None})
+        log.info(
+            "rdb_loaded",
+            extra={
+                "path": str(path),
+                "keys": progress.keys_loaded,
+                "expired_skipped": progress.keys_expired,
+                "empty_skipped": progress.keys_empty,
+                "seconds": round(seconds, 3),
+                "rdb_version": summary.version if summary else None,
+            },
+        )
 
     def _install_functions(self, codes: list[bytes]) -> None:
         """Function libraries saved in the file (RDB_OPCODE_FUNCTION2), loaded as FUNCTION LOAD REPLACE would."""
@@ -416,8 +442,9 @@ class Persistence:
             try:
                 scripting.create_library(code, True)
             except CommandError as error:
-                raise LoadError("a function library in the RDB file does not load: "
-                                + error.message.decode("utf-8", "replace")) from None
+                raise LoadError(
+                    "a function library in the RDB file does not load: " + error.message.decode("utf-8", "replace")
+                ) from None
 
     def debug_reload(self, options: list[bytes]):
         """DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, empty the dataset (functions included), load back."""
@@ -503,13 +530,17 @@ class Persistence:
         if client.kind == "master":
             return None
         if self.loading is not None:
-            if not command.flags & LOADING_FLAG or (command.name == "exec" and self._queued(client, LOADING_FLAG,
-                                                                                               missing=True)):
+            if not command.flags & LOADING_FLAG or (
+                command.name == "exec" and self._queued(client, LOADING_FLAG, missing=True)
+            ):
                 return errors.LOADING
             return None
         message = self.misconf_message()
-        if message is not None and (command.flags & WRITE_FLAG or command.name == "ping"
-                                    or (command.name == "exec" and self._queued(client, WRITE_FLAG))):
+        if message is not None and (
+            command.flags & WRITE_FLAG
+            or command.name == "ping"
+            or (command.name == "exec" and self._queued(client, WRITE_FLAG))
+        ):
             return message
         return None
 

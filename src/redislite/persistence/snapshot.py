@@ -96,8 +96,14 @@ class ChildReporter:
 def child_info_fields(child: "BackgroundSave | None") -> list:
     """INFO persistence's current_* fields for the running fork child (all 0 when none runs)."""
     if child is None:
-        return [("current_cow_peak", 0), ("current_cow_size", 0), ("current_cow_size_age", 0),
-                ("current_fork_perc", "0.00"), ("current_save_keys_processed", 0), ("current_save_keys_total", 0)]
+        return [
+            ("current_cow_peak", 0),
+            ("current_cow_size", 0),
+            ("current_cow_size_age", 0),
+            ("current_fork_perc", "0.00"),
+            ("current_save_keys_processed", 0),
+            ("current_save_keys_total", 0),
+        ]
     share = child.keys_processed / child.keys_total if child.keys_total else 0.0
     return [
         ("current_cow_peak", child.cow_peak),
@@ -139,8 +145,9 @@ class BackgroundSave:
         self.result: dict = {}
 
     @classmethod
-    def start(cls, path: Path, databases, options: SaveOptions, aux, functions, dirty: int, write=None
-              ) -> tuple["BackgroundSave", int]:
+    def start(
+        cls, path: Path, databases, options: SaveOptions, aux, functions, dirty: int, write=None
+    ) -> tuple["BackgroundSave", int]:
         """Fork a child that writes the snapshot (with `write`, write_snapshot's signature: how the AOF
         rewrite writes its base); returns (the child, fork time in µs). OSError when the fork fails."""
         read_fd, write_fd = os.pipe()
@@ -189,14 +196,16 @@ class BackgroundSave:
         seconds = time.monotonic() - self.started
         if os.WIFSIGNALED(status):
             self._remove_temp()
-            return ChildResult(False, f"terminated by signal {os.WTERMSIG(status)}", seconds=seconds,
-                               by_signal=os.WTERMSIG(status))
+            return ChildResult(
+                False, f"terminated by signal {os.WTERMSIG(status)}", seconds=seconds, by_signal=os.WTERMSIG(status)
+            )
         if os.waitstatus_to_exitcode(status) != 0 or not report.get("ok"):
             self._remove_temp()
             return ChildResult(False, report.get("error", "the child failed"), seconds=seconds)
         # the peak, as Redis's rdb_last_cow_size / aof_last_cow_size
-        return ChildResult(True, size=report.get("size", 0), keys=report.get("keys", 0),
-                           cow_bytes=self.cow_peak, seconds=seconds)
+        return ChildResult(
+            True, size=report.get("size", 0), keys=report.get("keys", 0), cow_bytes=self.cow_peak, seconds=seconds
+        )
 
     def read_reports(self) -> None:
         """Read what the child has written so far, never waiting for more (receiveChildInfo)."""
@@ -289,8 +298,16 @@ class DuplicateKey(RdbError):
     pass
 
 
-def load_records(data: bytes, state, progress: LoadProgress, *, merge: bool = False, skip_expired: bool = True,
-                 key_load_delay_us: int = 0, slice_s: float = 0.01) -> Iterator[FileSummary | None]:
+def load_records(
+    data: bytes,
+    state,
+    progress: LoadProgress,
+    *,
+    merge: bool = False,
+    skip_expired: bool = True,
+    key_load_delay_us: int = 0,
+    slice_s: float = 0.01,
+) -> Iterator[FileSummary | None]:
     """Load an RDB file held in memory into state.databases. A generator: it yields None about every
     `slice_s` seconds so the caller can serve clients (who get -LOADING), and finally the file summary.
     RdbError on a bad file (the databases then hold what was loaded so far)."""

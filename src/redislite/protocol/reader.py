@@ -66,7 +66,7 @@ def _big_count_hopping(data: bytes) -> bool:
     for _ in range(32):
         if pos < 0:
             return False
-        if (digits := data[pos + 1:pos + 8]).isdigit() and len(digits) == 7:
+        if (digits := data[pos + 1 : pos + 8]).isdigit() and len(digits) == 7:
             return True
         pos = data.find(b"*", pos + 1)
     return pos >= 0 and _BIG_COUNT.search(data, pos) is not None
@@ -196,8 +196,9 @@ class HeaderChecker:
                 return FrameEvent("bent", cr + 1, pos)
         return None
 
-    def _header_line(self, line: bytes, at_boundary: bool, limits: RequestLimits, start: int,
-                     end: int) -> FrameEvent | None:
+    def _header_line(
+        self, line: bytes, at_boundary: bool, limits: RequestLimits, start: int, end: int
+    ) -> FrameEvent | None:
         if at_boundary:
             count = _parse_length(line[1:])
             if count is None or count > MULTIBULK_MAX:
@@ -294,7 +295,7 @@ class BigCommand:
                 pos = cr + 2
             if len(buffer) - pos < self.bulk + 2:
                 break
-            self.args.append(bytes(buffer[pos:pos + self.bulk]))
+            self.args.append(bytes(buffer[pos : pos + self.bulk]))
             pos += self.bulk + 2
             self.bulk = -1
             self.args_left -= 1
@@ -344,8 +345,14 @@ class RequestReader:
         """Append every complete command in `data` to `commands`; raise ProtocolViolation after appending the
         commands that came before the violation (Redis answers those first)."""
         # The common case first: a small chunk of whole RESP commands after a command boundary.
-        if (data[0] == STAR and not self.pending and self.collector is None and not self.inline_buffer
-                and self.limits.authenticated and not _needs_framing(data)):
+        if (
+            data[0] == STAR
+            and not self.pending
+            and self.collector is None
+            and not self.inline_buffer
+            and self.limits.authenticated
+            and not _needs_framing(data)
+        ):
             data = self._parse_fast(data, commands)
         while data:
             if self.collector is not None:
@@ -366,8 +373,9 @@ class RequestReader:
                     continue
             if self.inline_buffer or (data[0] != STAR and not self.pending):
                 data = self._parse_inline(data, commands)
-            elif not self.pending and not (odd if odd is not None else
-                                           not self.limits.authenticated or _needs_framing(data)):
+            elif not self.pending and not (
+                odd if odd is not None else not self.limits.authenticated or _needs_framing(data)
+            ):
                 data = self._parse_fast(data, commands)
             else:
                 data = self._parse_framed(data, commands, 0)
@@ -454,10 +462,10 @@ class RequestReader:
                     vetted = data  # still inside the header line hiredis has seen the start of
                 else:
                     stream = withheld + data
-                    vetted = stream[:len(stream) - len(checker.header)]
+                    vetted = stream[: len(stream) - len(checker.header)]
                     self.header_fed = False
             elif event.start >= 0:
-                vetted = withheld + data[:event.start]
+                vetted = withheld + data[: event.start]
             else:
                 vetted = b""
             reader = self.hiredis
@@ -482,7 +490,7 @@ class RequestReader:
             if event.kind == "bent":  # Redis took the byte after the header's '\r' for a '\n'
                 reader.feed(b"\n")
                 self.header_fed = False
-                data = data[event.end:]
+                data = data[event.end :]
                 continue
             if event.kind == "stall":
                 unread = len(data) - event.start if event.start >= 0 else len(carried) + len(data)
@@ -498,8 +506,8 @@ class RequestReader:
             if event.kind == "big":
                 self.collector = BigCommand(event.count)
             if event.kind != "empty" or event.end >= len(data) or data[event.end] != STAR:
-                return data[event.end:]
-            data = data[event.end:]
+                return data[event.end :]
+            data = data[event.end :]
 
     def _count_partial(self, size: int) -> None:
         self.partial_bytes += size
@@ -567,10 +575,10 @@ def split_inline_args(line: bytes) -> list[bytes] | None:
                     current.append(char)
             elif char == 92 and quote == 34 and pos < end:  # a backslash in double quotes
                 if pos + 2 < end and line[pos] == 120 and line[pos + 1] in _HEX and line[pos + 2] in _HEX:
-                    current.append(int(line[pos + 1:pos + 3], 16))  # \xHH
+                    current.append(int(line[pos + 1 : pos + 3], 16))  # \xHH
                     pos += 3
                 else:
-                    current += _ESCAPES.get(line[pos], line[pos:pos + 1])
+                    current += _ESCAPES.get(line[pos], line[pos : pos + 1])
                     pos += 1
             elif char == 92 and quote == 39 and pos < end and line[pos] == 39:
                 current.append(39)

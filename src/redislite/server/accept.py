@@ -36,8 +36,9 @@ def listening_sockets(hosts: list[str] | None, port: int, backlog: int) -> list[
     addresses = []
     every_interface: list[str | None] = [None]
     for host in hosts or every_interface:
-        for family, kind, proto, _, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
-                                                                  flags=socket.AI_PASSIVE):
+        for family, kind, proto, _, address in socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        ):
             if (family, kind, proto, address) not in addresses:
                 addresses.append((family, kind, proto, address))
     sockets = []
@@ -51,8 +52,10 @@ def listening_sockets(hosts: list[str] | None, port: int, backlog: int) -> list[
             try:
                 sock.bind(address)
             except OSError as error:
-                raise OSError(error.errno, f"error while attempting to bind on address {address!r}: "
-                                           f"{(error.strerror or '').lower()}") from None
+                raise OSError(
+                    error.errno,
+                    f"error while attempting to bind on address {address!r}: {(error.strerror or '').lower()}",
+                ) from None
             sock.listen(backlog)
             sock.setblocking(False)
     except BaseException:
@@ -154,7 +157,7 @@ class SocketTransport:
             return
         if not self.unsent:
             try:
-                data = data[self.sock.send(data):]
+                data = data[self.sock.send(data) :]
             except (BlockingIOError, InterruptedError):
                 pass
             except OSError:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         _dispatcher: Dispatcher = engine
         _persistence: PersistenceService = persistence
 
+
 log = logging.getLogger("redislite.server")
 
 STOP_WAIT_S = 2.0  # how long stopping waits for the connections to flush their replies and close

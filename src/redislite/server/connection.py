@@ -44,9 +44,13 @@ class Connection(asyncio.Protocol):
         config = state.config
         self.reader = RequestReader(RequestLimits(config.proto_max_bulk_len, config.client_query_buffer_limit))
         # (the client's authentication state sets the reader's limits: authentication_changed)
-        self.client = Client(state, self, addr=_format_addr(transport.get_extra_info("peername")),
-                             laddr=_format_addr(transport.get_extra_info("sockname")),
-                             fd=sock.fileno() if sock is not None else -1)
+        self.client = Client(
+            state,
+            self,
+            addr=_format_addr(transport.get_extra_info("peername")),
+            laddr=_format_addr(transport.get_extra_info("sockname")),
+            fd=sock.fileno() if sock is not None else -1,
+        )
         state.clients[self.client.id] = self.client
         # verbose, as Redis logs "Accepted": one line per connection would flood the default level
         log.log(VERBOSE, "client_connected", extra={"client_id": self.client.id, "addr": self.client.addr})
@@ -135,8 +139,11 @@ class Connection(asyncio.Protocol):
         try:
             # Several commands from one read may build more output than the client may queue: then their
             # replies are watched as they come (a single reply is checked once it is written).
-            for argv in (self.within_output_limits(commands, out)
-                         if len(commands) > 1 and self.output_limits() is not None else commands):
+            for argv in (
+                self.within_output_limits(commands, out)
+                if len(commands) > 1 and self.output_limits() is not None
+                else commands
+            ):
                 reply = execute(client, argv)
                 # the encoders are read per command (HELLO and CLIENT REPLY change them); a Wait has none
                 append(client.replies[reply.__class__](reply))
@@ -184,7 +191,7 @@ class Connection(asyncio.Protocol):
             self.waiting = commands[index:]
             self.block()
         else:
-            self.waiting = commands[index + 1:]
+            self.waiting = commands[index + 1 :]
             self.start_block_timer()
 
     def block(self) -> None:
@@ -204,8 +211,7 @@ class Connection(asyncio.Protocol):
     def start_block_timer(self) -> None:
         blocked_on = self.client.blocked_on  # (the engine has just parked the command)
         if blocked_on is not None and blocked_on.timeout_ms:
-            self.block_timer = asyncio.get_running_loop().call_later(blocked_on.timeout_ms / 1000,
-                                                                     self.block_timed_out)
+            self.block_timer = asyncio.get_running_loop().call_later(blocked_on.timeout_ms / 1000, self.block_timed_out)
 
     def block_timed_out(self) -> None:
         self.block_timer = None
@@ -352,8 +358,11 @@ def _tune_socket(sock, keepalive: int) -> None:
         try:
             _set_keepalive(sock, keepalive)
         except OSError as error:
-            log.log(VERBOSE, "socket_option_refused", extra={"option": "tcp-keepalive", "value": keepalive,
-                                                              "error": error.strerror})
+            log.log(
+                VERBOSE,
+                "socket_option_refused",
+                extra={"option": "tcp-keepalive", "value": keepalive, "error": error.strerror},
+            )
 
 
 def _set_keepalive(sock, interval: int) -> None:

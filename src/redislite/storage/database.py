@@ -42,8 +42,21 @@ COMPACT_MAX_KEYS = 20_000  # a rebuild short enough for the cron, see compact_on
 
 
 class Database:
-    __slots__ = ("index", "data", "expires", "access", "clock", "heap", "expired_keys", "scans", "watched",
-                 "on_expired", "used", "roster", "lfu")
+    __slots__ = (
+        "index",
+        "data",
+        "expires",
+        "access",
+        "clock",
+        "heap",
+        "expired_keys",
+        "scans",
+        "watched",
+        "on_expired",
+        "used",
+        "roster",
+        "lfu",
+    )
 
     def __init__(self, index: int):
         self.index = index
@@ -162,8 +175,7 @@ class Database:
         if set(map(type, olds)) == _ONLY_BYTES:  # strings over strings: sized by C-level passes
             try:
                 # (olds holds only bytes, which mypy cannot tell from the test of their types)
-                self.used += (sum(map(_STRING_SIZES, map(len, pairs.values())))
-                              - sum(map(_STRING_SIZES, map(len, olds))))  # type: ignore[arg-type]
+                self.used += sum(map(_STRING_SIZES, map(len, pairs.values()))) - sum(map(_STRING_SIZES, map(len, olds)))  # type: ignore[arg-type]
                 data.update(pairs)
             except IndexError:  # a long string: priced one by one below
                 self._store_pairs(pairs)

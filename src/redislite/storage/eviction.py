@@ -127,8 +127,15 @@ def populate(pool: EvictionPool, db: Database, count: int, policy: str, clock_s:
                 pool.offer(-deadline, db.index, key)
 
 
-def choose_victim(databases: list[Database], policy: str, samples: int, clock_s: int, pool: EvictionPool,
-                  lfu: LfuCounter, next_db: list[int]) -> tuple[Database, bytes] | None:
+def choose_victim(
+    databases: list[Database],
+    policy: str,
+    samples: int,
+    clock_s: int,
+    pool: EvictionPool,
+    lfu: LfuCounter,
+    next_db: list[int],
+) -> tuple[Database, bytes] | None:
     """The next key to evict under policy, as (database, key); None when no key qualifies (every database
     empty, or no key with a TTL under a volatile-* policy). next_db holds the random policies' round-robin
     position across calls."""

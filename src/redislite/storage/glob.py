@@ -214,8 +214,11 @@ def _range(start: int, stop: int, nocase: bool) -> list[tuple[int, int]]:
         return _unsigned(low, high)
     low, high = _tolower(low), _tolower(high)
     # tolower(c) is c except for A-Z, which match when their lower case is in range
-    return (_unsigned(max(low, -128), min(high, 64)) + _unsigned(max(low, 91), min(high, 127))
-            + _unsigned(max(low, 97) - 32, min(high, 122) - 32))
+    return (
+        _unsigned(max(low, -128), min(high, 64))
+        + _unsigned(max(low, 91), min(high, 127))
+        + _unsigned(max(low, 97) - 32, min(high, 122) - 32)
+    )
 
 
 def _signed(byte: int) -> int:
@@ -263,8 +266,9 @@ def _class_text(byte_class: tuple) -> bytes:
         return b"." if negated else NEVER
     if not negated and len(ranges) == 1 and ranges[0][0] == ranges[0][1]:
         return _escaped(ranges[0][0])  # a literal: lets the regex engine skip ahead to it
-    members = b"".join(_escaped(low) if low == high else b"%s-%s" % (_escaped(low), _escaped(high))
-                       for low, high in ranges)
+    members = b"".join(
+        _escaped(low) if low == high else b"%s-%s" % (_escaped(low), _escaped(high)) for low, high in ranges
+    )
     return b"[^%s]" % members if negated else b"[%s]" % members
 
 

@@ -38,7 +38,7 @@ def murmurhash64a(data: bytes, seed: int = MURMUR_SEED) -> int:
     h = (seed ^ (length * m)) & UINT64
     blocks = length - (length & 7)
     for pos in range(0, blocks, 8):
-        k = (int.from_bytes(data[pos:pos + 8], "little") * m) & UINT64
+        k = (int.from_bytes(data[pos : pos + 8], "little") * m) & UINT64
         k ^= k >> 47
         k = (k * m) & UINT64
         h ^= k
@@ -62,6 +62,7 @@ def register_and_rank(element: bytes) -> tuple[int, int]:
 # -- dense registers <-> one byte per register ---------------------------------------------------------------
 # Four 6-bit registers fill three bytes a, b, c:  r0 = a & 63, r1 = a >> 6 | (b & 15) << 2,
 # r2 = b >> 4 | (c & 3) << 4, r3 = c >> 2.
+
 
 def _table(function) -> bytes:
     return bytes(function(byte) & 0xFF for byte in range(256))
@@ -111,7 +112,7 @@ def decode_sparse(data: bytes) -> bytearray:
             run, value = (opcode & 3) + 1, ((opcode >> 2) & 31) + 1
             if index + run > REGISTERS:
                 raise CorruptedHLL
-            registers[index:index + run] = bytes((value,)) * run
+            registers[index : index + run] = bytes((value,)) * run
             pos += 1
         elif opcode & 0x40:  # XZERO
             if pos + 1 >= end:

@@ -55,7 +55,7 @@ def decompress_python(data: bytes, length: int) -> bytes:
             run = control + 1
             if pos + run > end:
                 raise LzfError("LZF literal run past the end of the data")
-            out += data[pos:pos + run]
+            out += data[pos : pos + run]
             pos += run
         else:
             size = control >> 5
@@ -72,7 +72,7 @@ def decompress_python(data: bytes, length: int) -> bytes:
             if start < 0:
                 raise LzfError("LZF back reference before the start of the output")
             if start + size <= len(out):
-                out += out[start:start + size]
+                out += out[start : start + size]
             else:  # the match overlaps what it produces: a repeating pattern
                 pattern = bytes(out[start:])
                 out += (pattern * (size // len(pattern) + 1))[:size]
@@ -95,11 +95,11 @@ def compress_python(data: bytes, max_length: int) -> bytes | None:
         while start < stop:
             run = min(MAX_LITERAL, stop - start)
             out.append(run - 1)
-            out.extend(data[start:start + run])
+            out.extend(data[start : start + run])
             start += run
 
     while pos + 2 < size:
-        prefix = data[pos:pos + 3]
+        prefix = data[pos : pos + 3]
         candidate = last.get(prefix)
         last[prefix] = pos
         if candidate is not None and pos - candidate <= MAX_OFFSET:

@@ -94,8 +94,9 @@ def measure(value, samples: int = SAMPLE) -> int:
     if scores is not None:  # ZSet: the member -> score dict plus the ordered (score, member) pairs
         count = len(scores)
         members = _members_size(scores, count, samples, bytes_size)
-        return (getsizeof(value) + getsizeof(scores) + members + count * ZSET_PAIR_BYTES
-                + _sorted_list_size(value.ordered))
+        return (
+            getsizeof(value) + getsizeof(scores) + members + count * ZSET_PAIR_BYTES + _sorted_list_size(value.ordered)
+        )
     return getsizeof(value)
 
 
@@ -103,8 +104,14 @@ def _sorted_list_size(ordered) -> int:
     """A SortedList: its object and attribute dict, its index lists, and its sublists of pair pointers
     (about one sublist per thousand pairs, so this stays cheap)."""
     lists = ordered._lists
-    return (getsizeof(ordered) + getsizeof(ordered.__dict__) + getsizeof(lists) + getsizeof(ordered._maxes)
-            + getsizeof(ordered._index) + sum(map(getsizeof, lists)))
+    return (
+        getsizeof(ordered)
+        + getsizeof(ordered.__dict__)
+        + getsizeof(lists)
+        + getsizeof(ordered._maxes)
+        + getsizeof(ordered._index)
+        + sum(map(getsizeof, lists))
+    )
 
 
 def _pair_size(item) -> int:

@@ -180,8 +180,7 @@ class ZSet:
     def _lex_candidates(self, spec: LexRange) -> bool:
         """zslIsInLexRange / zzlIsInLexRange: a non-empty range, the last member >= min, the first <= max."""
         ordered = self.ordered
-        return bool(ordered) and not spec.is_empty() and spec.gte_min(ordered[-1][1]) \
-            and spec.lte_max(ordered[0][1])
+        return bool(ordered) and not spec.is_empty() and spec.gte_min(ordered[-1][1]) and spec.lte_max(ordered[0][1])
 
     def lex_first(self, spec: LexRange) -> int | None:
         """The position of the first member in a lex range (zslFirstInLexRange / zzlFirstInLexRange)."""

@@ -40,6 +40,7 @@ def _fold(name: str, operation):
         for index in range(1, len(args)):
             result = operation(result, _bits(args, index, name))
         return _signed(result)
+
     fold.__name__ = name
     return fold
 
@@ -93,5 +94,7 @@ def tohex(*args):
     return "".join(reversed(out)).encode()
 
 
-FUNCTIONS = {name: globals()[name] for name in (
-    "tobit", "bnot", "band", "bor", "bxor", "lshift", "rshift", "arshift", "rol", "ror", "bswap", "tohex")}
+FUNCTIONS = {
+    name: globals()[name]
+    for name in ("tobit", "bnot", "band", "bor", "bxor", "lshift", "rshift", "arshift", "rol", "ror", "bswap", "tohex")
+}

@@ -19,17 +19,32 @@ NAME = b"cjson"
 VERSION = b"2.1.0"
 
 _ESCAPES = {i: b"\\u%04x" % i for i in range(32)}
-_ESCAPES.update({8: b"\\b", 9: b"\\t", 10: b"\\n", 12: b"\\f", 13: b"\\r", 34: b'\\"', 47: b"\\/", 92: b"\\\\",
-                 127: b"\\u007f"})
+_ESCAPES.update(
+    {8: b"\\b", 9: b"\\t", 10: b"\\n", 12: b"\\f", 13: b"\\r", 34: b'\\"', 47: b"\\/", 92: b"\\\\", 127: b"\\u007f"}
+)
 _ESCAPE_TABLE = [_ESCAPES.get(i, bytes([i])) for i in range(256)]
 _NEEDS_ESCAPE = re.compile(rb'[\x00-\x1f"/\\\x7f]')
 
 _WHITESPACE = re.compile(rb"[ \t\n\r]*")
 _PLAIN_STRING = re.compile(rb'"([^"\\\x00]*)"')
-_TOKEN_NAMES = {"{": "T_OBJ_BEGIN", "}": "T_OBJ_END", "[": "T_ARR_BEGIN", "]": "T_ARR_END", ":": "T_COLON",
-                ",": "T_COMMA"}
-_UNESCAPE = {ord('"'): b'"', ord("\\"): b"\\", ord("/"): b"/", ord("b"): b"\b", ord("t"): b"\t",
-             ord("n"): b"\n", ord("f"): b"\f", ord("r"): b"\r"}
+_TOKEN_NAMES = {
+    "{": "T_OBJ_BEGIN",
+    "}": "T_OBJ_END",
+    "[": "T_ARR_BEGIN",
+    "]": "T_ARR_END",
+    ":": "T_COLON",
+    ",": "T_COMMA",
+}
+_UNESCAPE = {
+    ord('"'): b'"',
+    ord("\\"): b"\\",
+    ord("/"): b"/",
+    ord("b"): b"\b",
+    ord("t"): b"\t",
+    ord("n"): b"\n",
+    ord("f"): b"\f",
+    ord("r"): b"\r",
+}
 
 
 class Null:
@@ -194,8 +209,9 @@ class CJson:
         except _ParseError as error:
             raise lua_error(str(error)) from None
         except RecursionError:
-            raise lua_error(f"Found too many nested data structures ({parser.depth}) at character {parser.pos}") \
-                from None
+            raise lua_error(
+                f"Found too many nested data structures ({parser.depth}) at character {parser.pos}"
+            ) from None
         return value
 
     # -- settings (each returns the current value) ---------------------------------------------------------
@@ -221,8 +237,9 @@ class CJson:
             return current
         if value.__class__ is bool:
             return 1 if value else 0
-        name = value if value.__class__ is bytes else (format_number(value) if value.__class__ in (int, float)
-                                                       else None)
+        name = (
+            value if value.__class__ is bytes else (format_number(value) if value.__class__ in (int, float) else None)
+        )
         if name is None:
             raise type_error(1, function, "string", lua_type_name(value))
         if name.decode("latin-1") not in options:
@@ -235,8 +252,9 @@ class CJson:
 
     def encode_sparse_array(self, *args):
         convert, ratio, safe = self._args(args, 3, "encode_sparse_array")
-        self.sparse_convert = bool(self._enum_option(convert, int(self.sparse_convert), ("off", "on"),
-                                                     "encode_sparse_array"))
+        self.sparse_convert = bool(
+            self._enum_option(convert, int(self.sparse_convert), ("off", "on"), "encode_sparse_array")
+        )
         self.sparse_ratio = self._integer_option(ratio, self.sparse_ratio, 0, 2**31 - 1, "encode_sparse_array", 2)
         self.sparse_safe = self._integer_option(safe, self.sparse_safe, 0, 2**31 - 1, "encode_sparse_array", 3)
         return self.sparse_convert, self.sparse_ratio, self.sparse_safe
@@ -269,14 +287,26 @@ class CJson:
 
     def decode_invalid_numbers(self, *args):
         (setting,) = self._args(args, 1, "decode_invalid_numbers")
-        self.decode_invalid = bool(self._enum_option(setting, int(self.decode_invalid), ("off", "on"),
-                                                     "decode_invalid_numbers"))
+        self.decode_invalid = bool(
+            self._enum_option(setting, int(self.decode_invalid), ("off", "on"), "decode_invalid_numbers")
+        )
         return self.decode_invalid
 
     def functions(self) -> dict:
-        return {name: getattr(self, name) for name in (
-            "encode", "decode", "encode_sparse_array", "encode_max_depth", "decode_max_depth",
-            "encode_number_precision", "encode_keep_buffer", "encode_invalid_numbers", "decode_invalid_numbers")}
+        return {
+            name: getattr(self, name)
+            for name in (
+                "encode",
+                "decode",
+                "encode_sparse_array",
+                "encode_max_depth",
+                "decode_max_depth",
+                "encode_number_precision",
+                "encode_keep_buffer",
+                "encode_invalid_numbers",
+                "decode_invalid_numbers",
+            )
+        }
 
 
 class _Parser:
@@ -328,16 +358,16 @@ class _Parser:
     def invalid_number(self) -> bool:
         """json_is_invalid_number: strtod accepts forms that JSON does not (+, hex, leading zeros, inf, nan)."""
         data, pos = self.data, self.pos
-        if data[pos:pos + 1] == b"+":
+        if data[pos : pos + 1] == b"+":
             return True
-        if data[pos:pos + 1] == b"-":
+        if data[pos : pos + 1] == b"-":
             pos += 1
-        if data[pos:pos + 1] == b"0":
-            following = data[pos + 1:pos + 2]
+        if data[pos : pos + 1] == b"0":
+            following = data[pos + 1 : pos + 2]
             return following.lower() == b"x" or following.isdigit()
         if pos < len(data) and data[pos] <= ord("9"):
             return False
-        lower = data[pos:pos + 3].lower()
+        lower = data[pos : pos + 3].lower()
         return lower in (b"inf", b"nan")
 
     def number_token(self) -> _Token:
@@ -386,7 +416,7 @@ class _Parser:
         return _Token("T_STRING", bytes(out), start)
 
     def hex4(self, pos: int) -> int | None:
-        digits = self.data[pos:pos + 4]
+        digits = self.data[pos : pos + 4]
         if len(digits) != 4 or not all(chr(c) in "0123456789abcdefABCDEF" for c in digits):
             return None
         return int(digits, 16)
@@ -400,7 +430,7 @@ class _Parser:
         if 0xDC00 <= codepoint <= 0xDFFF:
             return None
         if 0xD800 <= codepoint <= 0xDBFF:
-            if self.data[pos + 6:pos + 8] != b"\\u":
+            if self.data[pos + 6 : pos + 8] != b"\\u":
                 return None
             low = self.hex4(pos + 8)
             if low is None or not 0xDC00 <= low <= 0xDFFF:

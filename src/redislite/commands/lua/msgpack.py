@@ -29,14 +29,14 @@ _DOUBLE = struct.Struct(">d")
 def _int_equivalent(value) -> bool:
     """IS_INT_EQUIVALENT: (int)x == x for a 32-bit int."""
     if value.__class__ is int:
-        return -2**31 <= value < 2**31
-    return math.isfinite(value) and -2**31 <= value < 2**31 and int(value) == value
+        return -(2**31) <= value < 2**31
+    return math.isfinite(value) and -(2**31) <= value < 2**31 and int(value) == value
 
 
 def _int64_equivalent(value) -> bool:
     if value.__class__ is int:
-        return -2**63 <= value < 2**63
-    return math.isfinite(value) and -2**63 <= value < 2**63 and int(value) == value
+        return -(2**63) <= value < 2**63
+    return math.isfinite(value) and -(2**63) <= value < 2**63 and int(value) == value
 
 
 def _encode_int(out: bytearray, n: int) -> None:
@@ -175,7 +175,7 @@ class Decoder:
         end = self.pos + count
         if end > len(self.data):
             raise _Truncated
-        chunk = self.data[self.pos:end]
+        chunk = self.data[self.pos : end]
         self.pos = end
         return chunk
 
@@ -224,7 +224,7 @@ class Decoder:
 
 
 def _number(value: int):
-    return value if -2**53 < value < 2**53 else float(value)
+    return value if -(2**53) < value < 2**53 else float(value)
 
 
 _DECODERS = {
@@ -319,8 +319,7 @@ class MsgPack:
         return int(value)
 
     def functions(self) -> dict:
-        return {"pack": pack, "unpack": self.unpack, "unpack_one": self.unpack_one,
-                "unpack_limit": self.unpack_limit}
+        return {"pack": pack, "unpack": self.unpack, "unpack_one": self.unpack_one, "unpack_limit": self.unpack_limit}
 
 
 __all__ = ["LuaRaise", "MsgPack", "pack"]

@@ -55,14 +55,14 @@ def lua_type_name(value) -> str:
 
 def format_number(value) -> bytes:
     """How Lua 5.1 turns a number into a string (LUA_NUMBER_FMT, %.14g)."""
-    if value.__class__ is int and -10**14 < value < 10**14:
+    if value.__class__ is int and -(10**14) < value < 10**14:
         return b"%d" % value
     return _format_g(float(value), b"%.14g")
 
 
 def format_argument(value) -> bytes:
     """How redis.call turns a number argument into a string (%.17g, not Lua's lossy %.14g)."""
-    if value.__class__ is int and -10**17 < value < 10**17:
+    if value.__class__ is int and -(10**17) < value < 10**17:
         return b"%d" % value
     return _format_g(float(value), b"%.17g")
 
@@ -76,12 +76,12 @@ def _format_g(value: float, fmt: bytes) -> bytes:
 def to_int32(value: float) -> int:
     """C's (int) conversion of a Lua number, as luaL_checkint does on x86-64 (truncation)."""
     if not math.isfinite(value):
-        return -2**31
+        return -(2**31)
     result = int(value)
     return ((result + 2**31) % 2**32) - 2**31
 
 
-INT64_MIN = -2**63
+INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 
 

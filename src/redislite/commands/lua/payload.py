@@ -45,7 +45,7 @@ class _Reader:
     def take(self, count: int) -> bytes:
         if self.pos + count > len(self.data):
             raise PayloadError(errors.PAYLOAD_TRUNCATED)
-        chunk = self.data[self.pos:self.pos + count]
+        chunk = self.data[self.pos : self.pos + count]
         self.pos += count
         return chunk
 

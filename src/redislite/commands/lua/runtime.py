@@ -83,8 +83,13 @@ class LuaEngine:
     def __init__(self, host, kind: str):
         self.host = host
         self.kind = kind
-        self.lua = LuaRuntime(encoding=None, unpack_returned_tuples=True, register_eval=False,
-                              register_builtins=False, attribute_filter=_deny_attributes)
+        self.lua = LuaRuntime(
+            encoding=None,
+            unpack_returned_tuples=True,
+            register_eval=False,
+            register_builtins=False,
+            attribute_filter=_deny_attributes,
+        )
         self.table_from = self.lua.table_from
         self.nil_marker = object()
         self.raised = False  # a Python API function raised into Lua during this run (see forget_raised)
@@ -125,19 +130,37 @@ class LuaEngine:
         cjson_functions["_NAME"] = b"cjson"
         cjson_functions["_VERSION"] = b"2.1.0"
         cmsgpack_functions = dict(self.msgpack.functions())
-        cmsgpack_functions.update({"_NAME": b"cmsgpack", "_VERSION": b"lua-cmsgpack 0.4.0",
-                                   "_COPYRIGHT": b"Copyright (C) 2012, Salvatore Sanfilippo",
-                                   "_DESCRIPTION": b"MessagePack C implementation for Lua"})
+        cmsgpack_functions.update(
+            {
+                "_NAME": b"cmsgpack",
+                "_VERSION": b"lua-cmsgpack 0.4.0",
+                "_COPYRIGHT": b"Copyright (C) 2012, Salvatore Sanfilippo",
+                "_DESCRIPTION": b"MessagePack C implementation for Lua",
+            }
+        )
         api = {
-            "unwrap": self.unwrap_error, "interrupt": self.host.interrupt, "address": self.address,
-            "call": self.call, "pcall": self.pcall, "sha1hex": self.sha1hex, "log": self.log,
-            "setresp": self.setresp, "set_repl": self.set_repl, "acl_check_cmd": self.acl_check_cmd,
-            "random": self.random, "randomseed": self.randomseed, "register_function": self.register_function,
-            "version": self.host.redis_version.encode(), "version_num": self.host.redis_version_num,
-            "killed_error": errors.SCRIPT_KILLED, "load_timeout_error": errors.FUNCTION_LOAD_TIMEOUT,
-            "cjson": self._table(cjson_functions), "cjson_null": NULL,
+            "unwrap": self.unwrap_error,
+            "interrupt": self.host.interrupt,
+            "address": self.address,
+            "call": self.call,
+            "pcall": self.pcall,
+            "sha1hex": self.sha1hex,
+            "log": self.log,
+            "setresp": self.setresp,
+            "set_repl": self.set_repl,
+            "acl_check_cmd": self.acl_check_cmd,
+            "random": self.random,
+            "randomseed": self.randomseed,
+            "register_function": self.register_function,
+            "version": self.host.redis_version.encode(),
+            "version_num": self.host.redis_version_num,
+            "killed_error": errors.SCRIPT_KILLED,
+            "load_timeout_error": errors.FUNCTION_LOAD_TIMEOUT,
+            "cjson": self._table(cjson_functions),
+            "cjson_null": NULL,
             "cmsgpack": self._table(cmsgpack_functions),
-            "struct": self._table(structlib.FUNCTIONS), "bit": self._table(bitlib.FUNCTIONS),
+            "struct": self._table(structlib.FUNCTIONS),
+            "bit": self._table(bitlib.FUNCTIONS),
         }
         return self._table(api)
 
@@ -176,8 +199,7 @@ class LuaEngine:
     def new_map(self, flat: list):
         marker = self.nil_marker
         try:
-            return self.build_map_chunk(self.table_from([marker if v is None else v for v in flat]), len(flat),
-                                        marker)
+            return self.build_map_chunk(self.table_from([marker if v is None else v for v in flat]), len(flat), marker)
         except LuaError as error:
             raise LuaRaise(lua_error_text(error)) from None
 
@@ -253,8 +275,7 @@ class LuaEngine:
                 values.extend(chunk)
         return values
 
-    def to_reply(self, value, resp3: bool, error_replies: list[tuple[ErrorReply, bool]] | None = None,
-                 depth: int = 0):
+    def to_reply(self, value, resp3: bool, error_replies: list[tuple[ErrorReply, bool]] | None = None, depth: int = 0):
         """A script's return value as a reply (Redis's luaReplyToRedisReply). Errors, at any depth, come back as
         ErrorReply; for the caller's error statistics they are also appended to `error_replies`, each with
         whether Redis already counted it (ignore_stats)."""
@@ -299,9 +320,13 @@ class LuaEngine:
             return FormattedVerbatim.of(described[1], c_string(described[2]))
         if kind == 6:
             flat = self.array_values(described[1], described[2])
-            return PairsMap((self.to_reply(flat[i], resp3, error_replies, depth + 1),
-                             self.to_reply(flat[i + 1], resp3, error_replies, depth + 1))
-                            for i in range(0, len(flat), 2))
+            return PairsMap(
+                (
+                    self.to_reply(flat[i], resp3, error_replies, depth + 1),
+                    self.to_reply(flat[i + 1], resp3, error_replies, depth + 1),
+                )
+                for i in range(0, len(flat), 2)
+            )
         members = self.array_values(described[1], described[2])
         return SetReply(self.to_reply(member, resp3, error_replies, depth + 1) for member in members)
 
@@ -316,15 +341,17 @@ class LuaEngine:
 
     def run_eval(self, function, keys: list, argv: list, hook: bool):
         try:
-            return self.run_eval_chunk(function, self.table_from(keys), self.table_from(argv),
-                                       HOOK_INSTRUCTIONS if hook else 0)
+            return self.run_eval_chunk(
+                function, self.table_from(keys), self.table_from(argv), HOOK_INSTRUCTIONS if hook else 0
+            )
         finally:
             self.forget_raised()
 
     def run_function(self, function, keys: list, args: list, hook: bool):
         try:
-            return self.run_function_chunk(function, self.table_from(keys), self.table_from(args),
-                                           HOOK_INSTRUCTIONS if hook else 0)
+            return self.run_function_chunk(
+                function, self.table_from(keys), self.table_from(args), HOOK_INSTRUCTIONS if hook else 0
+            )
         finally:
             self.forget_raised()
 
@@ -610,7 +637,7 @@ def strip_debug_info(dump: bytes) -> bytes:
     def read_string() -> bytes:
         nonlocal pos
         size = struct.unpack_from(size_format, dump, pos)[0]
-        raw = dump[pos:pos + size_t_size + size]
+        raw = dump[pos : pos + size_t_size + size]
         pos += size_t_size + size
         return raw
 
@@ -619,10 +646,10 @@ def strip_debug_info(dump: bytes) -> bytes:
         out.extend(read_string())  # source
         copy_int()  # linedefined
         copy_int()  # lastlinedefined
-        out.extend(dump[pos:pos + 4])  # nups, numparams, is_vararg, maxstacksize
+        out.extend(dump[pos : pos + 4])  # nups, numparams, is_vararg, maxstacksize
         pos += 4
         code_size = copy_int()
-        out.extend(dump[pos:pos + 4 * code_size])
+        out.extend(dump[pos : pos + 4 * code_size])
         pos += 4 * code_size
         for _ in range(copy_int()):  # constants
             kind = dump[pos]
@@ -632,7 +659,7 @@ def strip_debug_info(dump: bytes) -> bytes:
                 out.append(dump[pos])
                 pos += 1
             elif kind == 3:
-                out.extend(dump[pos:pos + number_size])
+                out.extend(dump[pos : pos + number_size])
                 pos += number_size
             elif kind == 4:
                 out.extend(read_string())

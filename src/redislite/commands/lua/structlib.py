@@ -153,7 +153,7 @@ def _integer(raw: bytes, little: bool, signed: bool, size: int) -> float:
             value |= mask
         if value & 0x8000000000000000:
             value -= 1 << 64
-    return value if -2**53 < value < 2**53 else float(value)
+    return value if -(2**53) < value < 2**53 else float(value)
 
 
 def unpack(*args):
@@ -174,9 +174,9 @@ def unpack(*args):
         if size > length or pos > length - size:
             raise arg_error(2, "unpack", "data string too short")
         if opt in _INTEGERS:
-            results.append(_integer(data[pos:pos + size], fmt.little, opt.islower(), size))
+            results.append(_integer(data[pos : pos + size], fmt.little, opt.islower(), size))
         elif opt in "fd":
-            value = struct.unpack(("<" if fmt.little else ">") + opt, data[pos:pos + size])[0]
+            value = struct.unpack(("<" if fmt.little else ">") + opt, data[pos : pos + size])[0]
             results.append(value)
         elif opt == "c":
             if size == 0:
@@ -187,7 +187,7 @@ def unpack(*args):
                 results.pop()
                 if size > length or pos > length - size:
                     raise arg_error(2, "unpack", "data string too short")
-            results.append(data[pos:pos + size])
+            results.append(data[pos : pos + size])
         elif opt == "s":
             end = data.find(b"\0", pos)
             if end < 0:
