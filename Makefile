@@ -25,7 +25,8 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks api
+	$(VENV)/bin/ruff format --check src tests benchmarks api
 	$(VENV)/bin/mypy
 
 bench: $(STAMP)
