@@ -66,6 +66,16 @@ def misconf_aof(errno: int) -> bytes:
     return b"MISCONF Errors writing to the AOF file: %s" % os.strerror(errno).encode()
 
 
+def generic(message: bytes) -> bytes:
+    """An -ERR reply around a message (a Lua error string, a failed load's reason)."""
+    return b"ERR " + message
+
+
+def internal_error(command: str) -> bytes:
+    """A handler raised something other than a CommandError: a bug, answered without a traceback."""
+    return b"ERR internal error while running '%s'" % command.encode()
+
+
 def exec_abort(reason: bytes) -> bytes:
     """execCommandAbort: EXEC refused before it ran (BUSY, OOM, arity ...). Redis formats its own refusals
     without the ERR code, and keeps the code of the others."""

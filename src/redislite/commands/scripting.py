@@ -406,7 +406,7 @@ class Scripting:
         if not ok:
             # luaExtractErrorInformation: a string error gets "ERR ", a table gives its `err` field
             if result.__class__ is bytes:
-                text = b"ERR " + result
+                text = errors.generic(result)
             else:
                 text = engine.failure(result)[0] or b""
             raise CommandError(errors.function_register_error(c_string(text)))

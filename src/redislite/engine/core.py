@@ -454,7 +454,7 @@ class Engine:
         log.exception("command_failed", extra={"command": command.name})
         command.failed_calls += 1
         self.state.stats.unexpected_error_replies += 1
-        reply = ErrorReply(b"ERR internal error while running '%s'" % command.name.encode())
+        reply = ErrorReply(errors.internal_error(command.name))
         self.state.stats.count_error(reply)
         return reply
 
