@@ -284,6 +284,7 @@ class Settings(BaseSettings):
     # replication
     replicaof: str = _mutable("")
     replica_read_only: YesNo = _mutable(True)
+    repl_backlog_size: Memory = _mutable(1048576)
     masterauth: str = _mutable("", sensitive=True)
     # encodings (OBJECT ENCODING thresholds, used by the aggregate types)
     list_max_listpack_size: Annotated[int, _int_between(-5, 2**31 - 1)] = _mutable(-2)

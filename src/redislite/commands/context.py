@@ -134,6 +134,23 @@ class PersistenceService(Protocol):
     def debug_load_aof(self) -> Any: ...
 
 
+class ReplicationInfo(Protocol):
+    """The replication ID, offset and backlog (engine/replication.py ReplicationState), as INFO and ROLE read
+    them."""
+
+    replid: str
+    replid2: str
+    master_repl_offset: int
+    second_repl_offset: int
+    backlog_size: int
+    backlog: Any
+    master_host: str | None
+    master_port: int
+
+    @property
+    def role(self) -> str: ...
+
+
 class Server(Protocol):
     """The server's state as commands see it (engine/state.py ServerState)."""
 
@@ -163,6 +180,9 @@ class Server(Protocol):
     persistence: PersistenceService | None
     tracking: Any  # commands/tracking.py Tracking
     scripting: Any  # commands/scripting.py Scripting, made on first use
+
+    @property
+    def replication(self) -> ReplicationInfo: ...
 
     @property
     def clients(self) -> "Mapping[int, Context]": ...

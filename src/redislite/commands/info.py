@@ -2,7 +2,6 @@
 commandstats, errorstats, latencystats, cluster and keyspace sections (http/metrics.py reads the same
 functions, so a scrape and INFO agree)."""
 
-import hashlib
 import os
 import platform
 import resource
@@ -232,20 +231,20 @@ def info_stats(ctx: Context) -> list:
 
 
 def info_replication(ctx: Context) -> list:
-    state = ctx.server
-    replid = hashlib.sha1(state.run_id.encode()).hexdigest()
+    replication = ctx.server.replication
+    backlog = replication.backlog
     return [
-        ("role", "master"),
+        ("role", replication.role),
         ("connected_slaves", 0),
         ("master_failover_state", "no-failover"),
-        ("master_replid", replid),
-        ("master_replid2", "0" * 40),
-        ("master_repl_offset", 0),
-        ("second_repl_offset", -1),
-        ("repl_backlog_active", 0),
-        ("repl_backlog_size", 1048576),
-        ("repl_backlog_first_byte_offset", 0),
-        ("repl_backlog_histlen", 0),
+        ("master_replid", replication.replid),
+        ("master_replid2", replication.replid2),
+        ("master_repl_offset", replication.master_repl_offset),
+        ("second_repl_offset", replication.second_repl_offset),
+        ("repl_backlog_active", int(backlog is not None)),
+        ("repl_backlog_size", replication.backlog_size),
+        ("repl_backlog_first_byte_offset", backlog.first_offset if backlog is not None else 0),
+        ("repl_backlog_histlen", backlog.histlen if backlog is not None else 0),
     ]
 
 

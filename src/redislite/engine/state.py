@@ -12,6 +12,7 @@ from ..observability.latency import LatencyMonitor
 from ..observability.slowlog import Slowlog
 from ..observability.stats import Stats
 from ..storage.database import Database
+from .replication import ReplicationState
 
 if TYPE_CHECKING:
     from ..commands.context import Context, PersistenceService
@@ -67,6 +68,7 @@ class ServerState:
         self.notify_flags = 0  # notify-keyspace-events as NOTIFY_* bits, 0 when off (set by Engine.configure)
         self.persistence: PersistenceService | None = None  # persistence/service.py's Persistence
         self.scripting: Scripting | None = None  # EVAL and FUNCTION's state, made on first use
+        self.replication = ReplicationState(settings.repl_backlog_size)  # replication ID, offset, backlog
         # callable(client, command) -> error bytes | None, set by persistence only while it refuses some
         # commands (-LOADING, -MISCONF); None otherwise, so the engine pays one test per command
         self._refusal: Refusal | None = None

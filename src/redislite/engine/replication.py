@@ -1,0 +1,90 @@
+"""A server's replication identity (PSYNC2) and its backlog: what a master serves replicas from and what a
+replica keeps to serve its own replicas and to continue after a promotion.
+
+The offset counts the bytes of the replication stream this server has produced or applied since its
+replication ID began (Redis's master_repl_offset). The backlog keeps the last `repl-backlog-size` bytes of
+that stream, so a replica that reconnects with (replid, offset) still covered continues with +CONTINUE.
+After a promotion the old ID becomes replid2, valid up to second_repl_offset (shiftReplicationId).
+"""
+
+import os
+
+
+def new_replid() -> str:
+    return os.urandom(20).hex()
+
+
+class Backlog:
+    """A circular buffer of the last `size` bytes of the stream; `first_offset` is the stream offset of its
+    first byte (Redis's repl_backlog_first_byte_offset, 1-based as Redis counts)."""
+
+    def __init__(self, size: int, start_offset: int):
+        self.size = size
+        self.buffer = bytearray()
+        self.first_offset = start_offset + 1
+
+    @property
+    def histlen(self) -> int:
+        return len(self.buffer)
+
+    def append(self, data: bytes) -> None:
+        self.buffer += data
+        excess = len(self.buffer) - self.size
+        if excess > 0:
+            del self.buffer[:excess]
+            self.first_offset += excess
+
+    def read_from(self, psync_offset: int) -> bytes | None:
+        """The stream from byte `psync_offset` on (PSYNC's offset: the first byte the replica lacks), or None
+        when the backlog no longer holds it (or the replica claims bytes this server never produced)."""
+        if not self.first_offset <= psync_offset <= self.first_offset + len(self.buffer):
+            return None
+        return bytes(self.buffer[psync_offset - self.first_offset :])
+
+    def resize(self, size: int) -> None:
+        self.size = size
+        self.append(b"")
+
+
+class ReplicationState:
+    """The replication ID, its offset and the backlog; the role and the master's address on a replica."""
+
+    def __init__(self, backlog_size: int):
+        self.replid = new_replid()
+        self.replid2 = "0" * 40
+        self.master_repl_offset = 0
+        self.second_repl_offset = -1
+        self.backlog_size = backlog_size
+        self.backlog: Backlog | None = None  # made when the first replica attaches (createReplicationBacklog)
+        self.master_host: str | None = None  # None: this server is a master
+        self.master_port = 0
+        self.replicas: list = []  # the replicas attached to this server (replication/master.py), in attach order
+
+    @property
+    def role(self) -> str:
+        return "master" if self.master_host is None else "slave"
+
+    def create_backlog(self) -> None:
+        if self.backlog is None:
+            self.backlog = Backlog(self.backlog_size, self.master_repl_offset)
+
+    def feed(self, data: bytes) -> None:
+        """Bytes of the stream this server produced (a master) or applied (a replica)."""
+        self.master_repl_offset += len(data)
+        if self.backlog is not None:
+            self.backlog.append(data)
+
+    def shift_replid(self) -> None:
+        """A replica becomes a master: its old ID stays valid up to the current offset, so the other replicas
+        of the old master can continue from it without a full sync."""
+        self.replid2 = self.replid
+        self.second_repl_offset = self.master_repl_offset + 1
+        self.replid = new_replid()
+
+    def can_continue(self, replid: str, psync_offset: int) -> bool:
+        """`PSYNC replid psync_offset` can be served with +CONTINUE (masterTryPartialResynchronization)."""
+        if self.backlog is None:
+            return False
+        if replid != self.replid and not (replid == self.replid2 and psync_offset <= self.second_repl_offset):
+            return False
+        return self.backlog.read_from(psync_offset) is not None
