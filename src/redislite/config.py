@@ -58,6 +58,25 @@ def _clamped_hz(value: Any) -> int:
     return min(_int_between(1, 2**31 - 1).func(value), 500)
 
 
+def _replicaof(value: Any) -> str:
+    """replicaof: "<host> <port>", or empty for a master ("no one" too)."""
+    words = str(value or "").split()
+    if not words or [word.lower() for word in words] == ["no", "one"]:
+        return ""
+    if len(words) != 2:
+        raise ValueError("argument must be '<host> <port>'")
+    port = _int_between(0, 65535).func(words[1])
+    return f"{words[0]} {port}"
+
+
+def parse_replicaof(value: str) -> tuple[str, int] | None:
+    """The master a `replicaof` setting names, or None."""
+    if not value:
+        return None
+    host, port = value.split()
+    return host, int(port)
+
+
 def _one_of(*choices: str):
     def parse(value: Any) -> str:
         text = str(value).strip().lower()
@@ -282,10 +301,13 @@ class Settings(BaseSettings):
     # scripting
     busy_reply_threshold: Count = _mutable(5000, aliases=("lua-time-limit",))
     # replication
-    replicaof: str = _mutable("")
+    replicaof: Annotated[str, BeforeValidator(_replicaof)] = _mutable("", aliases=("slaveof",))
     replica_read_only: YesNo = _mutable(True)
     repl_backlog_size: Memory = _mutable(1048576)
     masterauth: str = _mutable("", sensitive=True)
+    masteruser: str = _mutable("")
+    replica_priority: Annotated[int, _int_between(0, 2**31 - 1)] = _mutable(100, aliases=("slave-priority",))
+    replica_announced: YesNo = _mutable(True)
     # encodings (OBJECT ENCODING thresholds, used by the aggregate types)
     list_max_listpack_size: Annotated[int, _int_between(-5, 2**31 - 1)] = _mutable(-2)
     hash_max_listpack_entries: Count = _mutable(128)
@@ -312,6 +334,8 @@ class Settings(BaseSettings):
     replica_of: str | None = Field(None, exclude=True)
     replica_host: str | None = Field(None, exclude=True)
     replica_port: str | None = Field(None, exclude=True)
+    replica_enabled: str | None = Field(None, exclude=True)
+    replica_mode: str | None = Field(None, exclude=True)
     log_level: str | None = Field(None, exclude=True)
 
     @classmethod
@@ -369,10 +393,14 @@ def translate_seed_names(data: dict[str, Any]) -> dict[str, Any]:
     if "snapshot_interval_secs" in seed:
         seconds = _seed_int(seed, "snapshot_interval_secs", 0, 2**31 - 1)
         put("save", f"{seconds} 1" if seconds else "")
-    if "replica_of" in seed:
-        put("replicaof", seed["replica_of"])
-    elif "replica_host" in seed:
-        put("replicaof", f"{seed['replica_host']} {seed.get('replica_port', 6379)}")
+    # REDISLITE_REPLICA_ENABLED no or REDISLITE_REPLICA_MODE master leave the server a master whatever the address
+    enabled = str(seed.get("replica_enabled", "yes")).strip().lower() not in ("0", "no", "false", "off")
+    replica_mode = str(seed.get("replica_mode", "replica")).strip().lower() in ("replica", "slave")
+    if enabled and replica_mode:
+        if "replica_of" in seed:
+            put("replicaof", seed["replica_of"])
+        elif "replica_host" in seed:
+            put("replicaof", f"{seed['replica_host']} {seed.get('replica_port', 6379)}")
     if "log_level" in seed:
         level = str(seed["log_level"]).strip().lower()
         put("loglevel", SEED_LOG_LEVELS.get(level, level))
@@ -399,6 +427,8 @@ SEED_FIELDS = (
     "replica_of",
     "replica_host",
     "replica_port",
+    "replica_enabled",
+    "replica_mode",
     "log_level",
 )
 

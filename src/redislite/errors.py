@@ -484,3 +484,7 @@ CONFIG_REWRITE_FAILED = b"ERR Rewriting config file: %s"
 CONFIG_SET_IMMUTABLE = b"can't set immutable config"  # CONFIG SET: the reason part of CONFIG_SET_FAILED
 CONFIG_SET_DUPLICATE = b"duplicate parameter"  # likewise
 NO_SHUTDOWN_IN_PROGRESS = b"ERR No shutdown in progress."
+
+READONLY = b"READONLY You can't write against a read only replica."
+INVALID_MASTER_PORT = b"ERR Invalid master port"
+REPLICAOF_FROM_REPLICA = b"ERR Command is not valid when client is a replica."

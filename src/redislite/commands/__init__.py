@@ -17,6 +17,7 @@ from . import (  # noqa: F401
     monitor,
     persistence,
     pubsub,
+    replicaof,
     scripting,
     server,
     sets,

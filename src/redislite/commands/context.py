@@ -134,6 +134,15 @@ class PersistenceService(Protocol):
     def debug_load_aof(self) -> Any: ...
 
 
+class AttachedReplica(Protocol):
+    """A replica attached to this server (replication/master.py), as ROLE lists it."""
+
+    ip: str
+    listening_port: int
+    ack_offset: int  # the offset it last acknowledged (REPLCONF ACK)
+    online: bool  # its initial sync is done: it receives the stream
+
+
 class ReplicationInfo(Protocol):
     """The replication ID, offset and backlog (engine/replication.py ReplicationState), as INFO and ROLE read
     them."""
@@ -146,9 +155,32 @@ class ReplicationInfo(Protocol):
     backlog: Any
     master_host: str | None
     master_port: int
+    replicas: "list[AttachedReplica]"
 
     @property
     def role(self) -> str: ...
+
+
+class ReplicaLinkService(Protocol):
+    """This server's link to its master (replication/replica.py ReplicaLink), as REPLICAOF, ROLE and INFO use
+    it."""
+
+    def replicate_from(self, host: str, port: int) -> None:
+        """Become (or stay, with another master) a replica of host:port: connect, sync, apply the stream."""
+
+    def promote(self) -> None:
+        """REPLICAOF NO ONE: close the link, keep the data, start a new replication ID."""
+
+    @property
+    def link_state(self) -> str:
+        """ROLE's state of the link: connect, connecting, handshake, sync, connected (none on a master)."""
+
+    @property
+    def role_offset(self) -> int:
+        """ROLE's offset on a replica: what it applied, -1 while the link is down."""
+
+    def info_fields(self) -> list:
+        """INFO replication's master_* and slave_* fields, on a replica."""
 
 
 class Server(Protocol):
@@ -180,6 +212,7 @@ class Server(Protocol):
     persistence: PersistenceService | None
     tracking: Any  # commands/tracking.py Tracking
     scripting: Any  # commands/scripting.py Scripting, made on first use
+    replica_link: ReplicaLinkService | None  # replication/replica.py ReplicaLink, installed by the server
 
     @property
     def replication(self) -> ReplicationInfo: ...

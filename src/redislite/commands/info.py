@@ -233,8 +233,10 @@ def info_stats(ctx: Context) -> list:
 def info_replication(ctx: Context) -> list:
     replication = ctx.server.replication
     backlog = replication.backlog
+    link = ctx.server.replica_link
     return [
         ("role", replication.role),
+        *(link.info_fields() if link is not None and replication.master_host is not None else ()),
         ("connected_slaves", 0),
         ("master_failover_state", "no-failover"),
         ("master_replid", replication.replid),

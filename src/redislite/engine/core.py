@@ -184,7 +184,9 @@ class Engine:
     def update_gate(self) -> None:
         """Whether a server-wide check applies to every command: CLIENT PAUSE, -LOADING/-MISCONF, maxmemory."""
         state = self.state
-        self.gated = bool(state.pause_until_ms or state.refusal is not None or self.maxmemory)
+        # a read-only replica refuses writes from its clients (never from its master): replica-read-only
+        self.read_only = state.replication.master_host is not None and state.config.replica_read_only
+        self.gated = bool(state.pause_until_ms or state.refusal is not None or self.maxmemory or self.read_only)
 
     def execute(self, client, argv: list[bytes]):
         """Run one command for client; returns its reply value, an ErrorReply, BLOCKED (paused: retry it
@@ -424,6 +426,8 @@ class Engine:
         refusal = self.state.refusal  # persistence: -LOADING while loading, -MISCONF after a failed save
         if refusal is not None and (message := refusal(client, command)) is not None:
             return self._reject(client, command, message)
+        if self.read_only and command.flags & WRITE and client.kind != "master":
+            return self._reject(client, command, errors.READONLY)
         if client.subscribed and client.resp == 2 and command.name not in PUBSUB_CONTEXT:
             return self._reject(client, command, errors.pubsub_context(command.name))
         if self.state.pause_until_ms and not client.atomic and self._paused(client, command):

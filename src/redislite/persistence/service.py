@@ -387,6 +387,14 @@ class Persistence:
             self._end_loading(progress)
         self._after_load(summary, progress, path, time.monotonic() - started)
 
+    def load_snapshot(self, data: bytes, source: str):
+        """A replica's full sync (replication/replica.py): the dataset emptied, then the master's RDB loaded in
+        slices (a generator; clients get -LOADING meanwhile). Keys past their deadline are kept, as a replica
+        loads them: the master's DELs remove them. LoadError when the payload does not load."""
+        self.kill_child()  # its snapshot of the old data must not land after the new data
+        self._empty_dataset()
+        yield from self._load_slices(data, Path(source), skip_expired=False)
+
     def load_file(self, merge: bool = False) -> None:
         """Load dump.rdb now, in one go (DEBUG RELOAD). LoadError when it cannot be read."""
         path = self.rdb_path()

@@ -12,20 +12,24 @@ from ..config import Settings
 from ..engine.core import Engine
 from ..engine.state import ServerState
 from ..persistence.service import Persistence
+from ..replication.replica import ReplicaLink
 from .accept import Acceptor, listening_sockets
 from .busy import EventsWhileBlocked
 from .connection import Connection
 
 if TYPE_CHECKING:
-    from ..commands.context import Context, Dispatcher, PersistenceService, Server
+    from ..commands.context import Context, Dispatcher, PersistenceService, ReplicaLinkService, Server
     from ..engine.client import Client
 
-    def _implements_the_contract(state: ServerState, client: Client, engine: Engine, persistence: Persistence):
+    def _implements_the_contract(
+        state: ServerState, client: Client, engine: Engine, persistence: Persistence, link: ReplicaLink
+    ):
         """mypy checks here that what this server is built of implements what commands see of it."""
         _server: Server = state
         _context: Context = client
         _dispatcher: Dispatcher = engine
         _persistence: PersistenceService = persistence
+        _link: ReplicaLinkService = link
 
 
 log = logging.getLogger("redislite.server")
@@ -50,6 +54,7 @@ class RedisLiteServer:
         self.state = ServerState(settings, config_file)
         self.engine = Engine(self.state)
         self.persistence = Persistence(self.state)
+        self.replica_link = ReplicaLink(self.state, self.persistence)  # the link to a master, on a replica
         self.state.shutdown_requested = self.request_shutdown
         self.state.process_events_while_blocked = EventsWhileBlocked(self)  # serves clients during busy scripts
         self.acceptor: Acceptor | None = None  # the listening sockets (server/accept.py)
@@ -98,6 +103,7 @@ class RedisLiteServer:
         memory.schedule = lambda: loop.call_soon(memory.evict_slice)  # eviction beyond one time slice
         self.schedule_cron()
         log.info("server_started", extra={"port": self.state.tcp_port, "bind": config.bind})
+        self.replica_link.start_from_config()  # replicaof: connect to the master once the local data is loaded
 
     async def load_dataset(self) -> None:
         """Load the AOF directory (appendonly yes) or dump.rdb before serving: clients may connect meanwhile,
@@ -123,7 +129,8 @@ class RedisLiteServer:
     def cron(self) -> None:
         self.schedule_cron()
         state = self.state
-        if state.config.active_expire_enabled and not self.expire_pending:
+        # a replica never expires keys itself: its master's DELs do
+        if state.config.active_expire_enabled and not self.expire_pending and state.replication.master_host is None:
             self.expire_slice()
         self.persistence.cron()
         self.engine.observers_changed()  # clears the flag once the last watcher, monitor, ... is gone
@@ -186,6 +193,7 @@ class RedisLiteServer:
     async def stop(self) -> None:
         if self.cron_handle is not None:
             self.cron_handle.cancel()
+        self.replica_link.close()
         self.persistence.kill_child()
         self.persistence.rewriter.kill()  # the files it would have replaced stay valid
         if self.engine.aof is not None:

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 _ONLY_BYTES = {bytes}
 _STRING_SIZES: Callable[[int], int] = SIZE_BY_LENGTH.__getitem__
 COMPACT_MAX_KEYS = 20_000  # a rebuild short enough for the cron, see compact_one_table
+EXPIRE_DELETE, EXPIRE_HIDE, EXPIRE_SHOW = 0, 1, 2  # Database.expired_reads
 
 
 class Database:
@@ -56,6 +57,7 @@ class Database:
         "used",
         "roster",
         "lfu",
+        "expired_reads",
     )
 
     def __init__(self, index: int):
@@ -75,6 +77,10 @@ class Database:
         self.used = 0  # bytes of keys and values (storage/memory.py)
         self.roster: list[bytes] | None = None  # keys to sample from, once eviction needs it
         self.lfu: LfuCounter | None = None  # while an LFU maxmemory-policy is set
+        # What a read of a key past its deadline does: EXPIRE_DELETE on a master; on a replica, which never
+        # expires keys itself but waits for its master's DEL, EXPIRE_HIDE (the key reads as missing and stays)
+        # and EXPIRE_SHOW while the master's stream is applied (its commands see the key as the master did).
+        self.expired_reads = EXPIRE_DELETE
 
     def __len__(self) -> int:
         return len(self.data)
@@ -89,8 +95,11 @@ class Database:
         if self.expires:
             deadline = self.expires.get(key)
             if deadline is not None and deadline <= now_ms:
-                self._expire(key)
-                return None
+                if self.expired_reads == EXPIRE_DELETE:
+                    self._expire(key)
+                    return None
+                if self.expired_reads == EXPIRE_HIDE:
+                    return None
         if touch:
             if self.lfu is None:
                 self.access[key] = self.clock

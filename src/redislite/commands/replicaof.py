@@ -1,0 +1,87 @@
+"""REPLICAOF (and its old name SLAVEOF) and ROLE: this server's place in replication. The link to a master is
+replication/replica.py's, reached through `ctx.server.replica_link` (commands/context.py ReplicaLinkService)."""
+
+from .. import errors
+from ..errors import CommandError
+from ..protocol.values import OK, SimpleString
+from .args import long_in_range
+from .context import Argv, Context
+from .registry import command
+
+ALREADY_CONNECTED = SimpleString(b"OK Already connected to specified master")
+
+
+def replicaof(ctx: Context, argv: Argv):
+    """replicaofCommand: `NO ONE` promotes this server, `host port` makes it a replica of that master."""
+    server = ctx.server
+    link = server.replica_link
+    if link is None:  # a server without a network side (unit tests): replication needs the event loop
+        raise CommandError(errors.generic(b"replication is not available in this server"))
+    if argv[1].lower() == b"no" and argv[2].lower() == b"one":
+        link.promote()
+        return OK
+    if ctx.kind == "replica":
+        raise CommandError(errors.REPLICAOF_FROM_REPLICA)
+    port = long_in_range(argv[2], 0, 65535, errors.INVALID_MASTER_PORT)
+    host = argv[1].decode("utf-8", "surrogateescape")
+    replication = server.replication
+    master = replication.master_host
+    if master is not None and master.lower() == host.lower() and replication.master_port == port:
+        return ALREADY_CONNECTED
+    link.replicate_from(host, port)
+    return OK
+
+
+@command(
+    "replicaof",
+    arity=3,
+    flags="admin noscript stale no_async_loading",
+    group="server",
+    since="5.0.0",
+    complexity="O(1)",
+)
+def replicaof_command(ctx: Context, argv: Argv):
+    """REPLICAOF host port | NO ONE — Make the server a replica of another instance, or promote it as master."""
+    return replicaof(ctx, argv)
+
+
+@command(
+    "slaveof",
+    arity=3,
+    flags="admin noscript stale no_async_loading",
+    group="server",
+    since="1.0.0",
+    complexity="O(1)",
+)
+def slaveof_command(ctx: Context, argv: Argv):
+    """SLAVEOF host port | NO ONE — Make the server a replica of another instance, or promote it as master."""
+    return replicaof(ctx, argv)
+
+
+@command(
+    "role",
+    arity=1,
+    flags="noscript loading stale fast",
+    group="server",
+    since="2.8.12",
+    complexity="O(1)",
+    acl="@admin @dangerous",
+)
+def role_command(ctx: Context, argv: Argv):
+    """ROLE — Return the role of the instance in the context of replication"""
+    replication = ctx.server.replication
+    link = ctx.server.replica_link
+    if replication.master_host is None or link is None:
+        replicas = [
+            [replica.ip.encode(), b"%d" % replica.listening_port, b"%d" % replica.ack_offset]
+            for replica in replication.replicas
+            if replica.online
+        ]
+        return [b"master", replication.master_repl_offset, replicas]
+    return [
+        b"slave",
+        replication.master_host.encode(),
+        replication.master_port,
+        link.link_state.encode(),
+        link.role_offset,
+    ]

@@ -1,0 +1,528 @@
+"""The replica side of replication (Redis's replication.c, replica half): the link to a master, on the server's
+event loop.
+
+The link connects, does the handshake a Redis replica does (PING, AUTH with masterauth/masteruser, REPLCONF
+listening-port, REPLCONF capa eof capa psync2, PSYNC), then either loads the master's snapshot (+FULLRESYNC: a
+`$<len>` payload, or the diskless `$EOF:<mark>` framing) or keeps its data (+CONTINUE), and applies the
+replication stream: every command runs through Engine.execute with a client of kind "master" (so -LOADING and
+-READONLY never refuse it, and the AOF gets what it writes), and the bytes of every applied command advance the
+offset (`ReplicationState.feed`), so the offset is the master's. The bytes of a MULTI ... EXEC count once the
+EXEC ran, as Redis updates the master client's reploff only outside a transaction: a link lost inside one
+continues from before its MULTI. `REPLCONF ACK <offset>` goes out every second and when the master asks
+(`REPLCONF GETACK`). A lost link is retried with a growing delay (0.1 s doubling up to 2 s), with PSYNC of the
+replication ID and offset this server has, so the master can continue where it stopped.
+
+A replica never expires keys itself: the cron's active expiry is off, a read of a key past its deadline answers
+as if the key were missing but leaves it (Database.expired_reads), and the master's commands see it as the
+master did, until the master's DEL removes it.
+"""
+
+import asyncio
+import logging
+import time
+
+from ..config import parse_replicaof
+from ..engine.client import Client
+from ..storage.database import EXPIRE_DELETE, EXPIRE_HIDE, EXPIRE_SHOW
+
+log = logging.getLogger("redislite.replication")
+
+REPL_TIMEOUT_S = 60.0  # repl-timeout's default: a silent master is given up after this long
+ACK_PERIOD_S = 1.0  # REPLCONF ACK from replicationCron, once a second
+RETRY_FIRST_S = 0.1  # reconnection delay after a lost link, doubled on each failure ...
+RETRY_MAX_S = 2.0  # ... up to this
+READ_SIZE = 1 << 16
+EOF_MARK_LENGTH = 40  # RDB_EOF_MARK_SIZE: the diskless payload ends with the 40 random bytes of its header
+NO_REPLID = "0" * 40
+# Errors to PING that still let the handshake go on (AUTH comes next)
+PING_ACCEPTED_ERRORS = (b"-NOAUTH", b"-NOPERM", b"-ERR operation not permitted")
+
+
+def encode_command(argv: list[bytes]) -> bytes:
+    return b"*%d\r\n" % len(argv) + b"".join([b"$%d\r\n%s\r\n" % (len(arg), arg) for arg in argv])
+
+
+class LinkError(Exception):
+    """The master answered something the handshake or the stream cannot go on with."""
+
+
+class MasterConnection:
+    """The master client's socket side, as the engine and CLIENT KILL see it (commands/context.py
+    ClientConnection): replies to the master are never sent (the link writes REPLCONF ACK itself), and killing
+    the client drops the link, which then reconnects and continues."""
+
+    closing = False
+
+    def __init__(self, link: "ReplicaLink"):
+        self.link = link
+
+    def authentication_changed(self, authenticated: bool) -> None:
+        pass
+
+    def deliver(self, payload: bytes) -> None:
+        pass
+
+    def send_raw(self, payload: bytes) -> None:
+        pass
+
+    def resume(self, reply) -> None:
+        pass
+
+    def unblock(self) -> None:
+        pass
+
+    def close_after_reply(self) -> None:
+        self.link.drop("closed")
+
+    def kill(self) -> None:
+        self.link.drop("killed")
+
+
+def parse_command(buffer: bytearray, pos: int) -> tuple[list[bytes], int] | None:
+    """The RESP multibulk at pos as (argv, end), or None while it is incomplete. LinkError when the bytes are
+    not a command: a master sends nothing else."""
+    if buffer[pos] != 0x2A:  # '*'
+        raise LinkError(f"protocol error in the replication stream at {bytes(buffer[pos : pos + 16])!r}")
+    size = len(buffer)
+    eol = buffer.find(b"\r\n", pos)
+    if eol < 0:
+        return None
+    try:
+        count = int(buffer[pos + 1 : eol])
+        argv = []
+        cursor = eol + 2
+        for _ in range(count):
+            if cursor >= size:
+                return None
+            if buffer[cursor] != 0x24:  # '$'
+                raise LinkError("protocol error in the replication stream: expected '$'")
+            eol = buffer.find(b"\r\n", cursor)
+            if eol < 0:
+                return None
+            length = int(buffer[cursor + 1 : eol])
+            cursor = eol + 2
+            if cursor + length + 2 > size:
+                return None
+            argv.append(bytes(buffer[cursor : cursor + length]))
+            cursor += length + 2
+    except ValueError:
+        raise LinkError("protocol error in the replication stream: bad length") from None
+    if not argv:
+        raise LinkError("protocol error in the replication stream: empty command")
+    return argv, cursor
+
+
+class ReplicaLink:
+    """This server's link to its master, installed as `ServerState.replica_link` (commands/context.py
+    ReplicaLinkService). While the server is a master the link is idle (`link_state` "none")."""
+
+    def __init__(self, state, persistence):
+        self.state = state
+        self.persistence = persistence
+        self.task: asyncio.Task | None = None
+        # ROLE's words: none (a master), connect (waiting to connect), connecting, handshake, sync (receiving
+        # the snapshot), connected
+        self.link_state = "none"
+        # The master client: applies the stream. Kept while the link is down (Redis's cached master), so a
+        # +CONTINUE goes on in the database it had selected.
+        self.client: Client | None = None
+        self.can_continue = False  # PSYNC may offer our replication ID and offset (else PSYNC ? -1)
+        self.link_up = False
+        self.writer: asyncio.StreamWriter | None = None
+        self.buffer = bytearray()  # received, not yet applied (an incomplete command)
+        self.pending = bytearray()  # applied inside a MULTI not yet EXECuted: fed to the offset with the EXEC
+        self.last_io = time.monotonic()
+        self.down_since: float | None = None  # None: the link was never up
+        self.sync_total = self.sync_read = 0  # the snapshot being received (INFO master_sync_*)
+        self.reconnected = False  # the current session got as far as a synced link: the next delay starts over
+        state.replica_link = self
+
+    # -- REPLICAOF and the replicaof setting ------------------------------------------------------------------
+
+    def start_from_config(self) -> None:
+        """`replicaof` given at start-up: no cached master yet, so the first PSYNC is `PSYNC ? -1`."""
+        master = parse_replicaof(self.state.config.replicaof)
+        if master is not None:
+            self.replicate_from(*master)
+            self.can_continue = False
+
+    def replicate_from(self, host: str, port: int) -> None:
+        """replicationSetMaster: drop the current link and connect to host:port. A master becoming a replica
+        offers its own replication ID and offset, so a master that was its replica can continue it."""
+        replication = self.state.replication
+        was_master = replication.master_host is None
+        self._end_link()
+        self._forget_client()
+        replication.master_host, replication.master_port = host, port
+        self.state.config.replicaof = f"{host} {port}"
+        if was_master:
+            self.can_continue = True
+            self._set_expired_reads(EXPIRE_HIDE)
+            self.state.engine.update_gate()  # replica-read-only
+        self.link_state = "connect"
+        log.info("replicaof_enabled", extra={"master_host": host, "master_port": port})
+        self.task = asyncio.get_running_loop().create_task(self._run())
+
+    def promote(self) -> None:
+        """replicationUnsetMaster (REPLICAOF NO ONE): close the link, keep the data; the old replication ID stays
+        valid up to the current offset (replid2), so the old master's other replicas can continue from us."""
+        replication = self.state.replication
+        if replication.master_host is None:
+            return
+        self._end_link()
+        self._forget_client()
+        replication.shift_replid()
+        replication.create_backlog()
+        replication.master_host, replication.master_port = None, 0
+        self.state.config.replicaof = ""
+        self.link_state = "none"
+        self.down_since = None
+        self._set_expired_reads(EXPIRE_DELETE)
+        self.state.engine.update_gate()
+        log.info(
+            "master_mode_enabled",
+            extra={
+                "replid": replication.replid,
+                "replid2": replication.replid2,
+                "offset": replication.master_repl_offset,
+            },
+        )
+
+    def close(self) -> None:
+        """The server stops."""
+        self._end_link()
+
+    def drop(self, reason: str) -> None:
+        """Close the connection to the master (CLIENT KILL TYPE master): the link reconnects and continues."""
+        if self.writer is not None:
+            log.info("master_link_dropped", extra={"reason": reason})
+            self.writer.close()
+
+    # -- INFO and ROLE ----------------------------------------------------------------------------------------
+
+    @property
+    def role_offset(self) -> int:
+        return self.state.replication.master_repl_offset if self.link_up else -1
+
+    def info_fields(self) -> list:
+        state = self.state
+        replication, config = state.replication, state.config
+        now = time.monotonic()
+        syncing = self.link_state == "sync"
+        fields: list = [
+            ("master_host", replication.master_host),
+            ("master_port", replication.master_port),
+            ("master_link_status", "up" if self.link_up else "down"),
+            ("master_last_io_seconds_ago", int(now - self.last_io) if self.link_up else -1),
+            ("master_sync_in_progress", int(syncing)),
+            ("slave_read_repl_offset", replication.master_repl_offset + len(self.pending) + len(self.buffer)),
+            ("slave_repl_offset", replication.master_repl_offset),
+        ]
+        if syncing:
+            left = max(self.sync_total - self.sync_read, 0) if self.sync_total >= 0 else -1
+            fields += [
+                ("master_sync_total_bytes", self.sync_total),
+                ("master_sync_read_bytes", self.sync_read),
+                ("master_sync_left_bytes", left),
+                (
+                    "master_sync_perc",
+                    f"{self.sync_read * 100 / self.sync_total:.2f}" if self.sync_total > 0 else "0.00",
+                ),
+                ("master_sync_last_io_seconds_ago", int(now - self.last_io)),
+            ]
+        if not self.link_up:
+            down = int(now - self.down_since) if self.down_since is not None else -1
+            fields.append(("master_link_down_since_seconds", down))
+        fields += [
+            ("slave_priority", config.replica_priority),
+            ("slave_read_only", int(config.replica_read_only)),
+            ("replica_announced", int(config.replica_announced)),
+        ]
+        return fields
+
+    # -- the link ---------------------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        delay = RETRY_FIRST_S
+        while True:
+            self.reconnected = False
+            try:
+                await self._session()
+            except (OSError, EOFError, TimeoutError, LinkError, asyncio.IncompleteReadError) as error:
+                log.warning(
+                    "master_link_lost",
+                    extra={"error": str(error) or type(error).__name__, "state": self.link_state},
+                )
+            except Exception:  # a snapshot that does not load (LoadError), or a bug: logged, and the link retried
+                log.exception("master_link_failed", extra={"state": self.link_state})
+            # (a cancelled task ends here: whoever cancelled it has closed the link already, and may have
+            # started the next one)
+            self._link_down()
+            if self.reconnected:
+                delay = RETRY_FIRST_S
+            self.link_state = "connect"
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_S)
+
+    async def _session(self) -> None:
+        replication = self.state.replication
+        host, port = replication.master_host, replication.master_port
+        self.link_state = "connecting"
+        log.info("connecting_to_master", extra={"master_host": host, "master_port": port})
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), REPL_TIMEOUT_S)
+        self.writer = writer
+        self.last_io = time.monotonic()
+        self.link_state = "handshake"
+        await self._handshake(reader)
+        reply = await self._ask(reader, self._psync_argv())
+        if reply.startswith(b"+FULLRESYNC"):
+            words = reply.split()
+            if len(words) != 3:
+                raise LinkError(f"unexpected reply to PSYNC: {reply!r}")
+            await self._full_sync(reader, words[1].decode(), int(words[2]))
+        elif reply.startswith(b"+CONTINUE"):
+            self._continue(reply)
+        else:  # -NOMASTERLINK, -LOADING, an error: try again later (no fallback to SYNC: masters have PSYNC)
+            raise LinkError(f"PSYNC answered {reply.decode('utf-8', 'replace')}")
+        client = self.client
+        assert client is not None
+        self.state.clients[client.id] = client
+        self.link_state = "connected"
+        self.link_up = self.reconnected = True
+        log.info(
+            "master_link_up", extra={"master_host": host, "master_port": port, "offset": replication.master_repl_offset}
+        )
+        self._send_ack(replication.master_repl_offset)  # at once: a diskless master waits for it to go online
+        acks = asyncio.get_running_loop().create_task(self._ack_loop())
+        try:
+            if self.buffer:  # what came after the snapshot in the same read
+                self._apply(b"")
+            while True:
+                data = await asyncio.wait_for(reader.read(READ_SIZE), REPL_TIMEOUT_S)
+                if not data:
+                    raise EOFError("the master closed the connection")
+                self.last_io = time.monotonic()
+                self._apply(data)
+        finally:
+            acks.cancel()
+
+    def _psync_argv(self) -> list[bytes]:
+        replication = self.state.replication
+        if self.can_continue:
+            return [b"PSYNC", replication.replid.encode(), b"%d" % (replication.master_repl_offset + 1)]
+        return [b"PSYNC", b"?", b"-1"]
+
+    async def _handshake(self, reader: asyncio.StreamReader) -> None:
+        config = self.state.config
+        reply = await self._ask(reader, [b"PING"])
+        if reply.startswith(b"-") and not reply.startswith(PING_ACCEPTED_ERRORS):
+            raise LinkError(f"the master answered PING with {reply.decode('utf-8', 'replace')}")
+        if config.masterauth:
+            argv = [b"AUTH", config.masterauth.encode()]
+            if config.masteruser:
+                argv.insert(1, config.masteruser.encode())
+            reply = await self._ask(reader, argv)
+            if reply.startswith(b"-"):
+                raise LinkError(f"unable to AUTH to the master: {reply.decode('utf-8', 'replace')}")
+        # Errors to REPLCONF are ignored, as Redis's replica ignores them (older masters)
+        await self._ask(reader, [b"REPLCONF", b"listening-port", b"%d" % self.state.tcp_port])
+        await self._ask(reader, [b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"])
+
+    async def _ask(self, reader: asyncio.StreamReader, argv: list[bytes]) -> bytes:
+        """Send a command, return its one-line reply (keep-alive newlines before it skipped)."""
+        assert self.writer is not None
+        self.writer.write(encode_command(argv))
+        return await self._read_line(reader)
+
+    async def _read_line(self, reader: asyncio.StreamReader) -> bytes:
+        while True:
+            line = await asyncio.wait_for(reader.readline(), REPL_TIMEOUT_S)
+            if not line.endswith(b"\n"):
+                raise EOFError("the master closed the connection")
+            self.last_io = time.monotonic()
+            line = line.rstrip(b"\r\n")
+            if line:
+                return line
+
+    def _continue(self, reply: bytes) -> None:
+        """+CONTINUE [replid]: keep the data; a new ID means the master was promoted (or is another server
+        continuing our history): the old ID stays valid up to here, as replid2."""
+        replication = self.state.replication
+        words = reply.split()
+        if len(words) > 1:
+            new_replid = words[1].decode()
+            if new_replid != replication.replid:
+                replication.replid2 = replication.replid
+                replication.second_repl_offset = replication.master_repl_offset + 1
+                replication.replid = new_replid
+        replication.create_backlog()
+        if self.client is None:  # a master that became a replica continues with a fresh master client
+            self.client = self._new_master_client()
+        log.info(
+            "partial_resync_accepted", extra={"replid": replication.replid, "offset": replication.master_repl_offset}
+        )
+
+    async def _full_sync(self, reader: asyncio.StreamReader, replid: str, offset: int) -> None:
+        """+FULLRESYNC: receive the snapshot, replace the dataset with it, and take the master's ID and offset."""
+        replication = self.state.replication
+        self.link_state = "sync"
+        self.can_continue = False  # our history is about to go: a failure from here on needs a full sync
+        self._forget_client()
+        started = time.monotonic()
+        log.info("sync_started", extra={"replid": replid, "offset": offset})
+        header = await self._read_line(reader)
+        if not header.startswith(b"$"):
+            raise LinkError(f"bad snapshot header from the master: {header[:64]!r}")
+        if header.startswith(b"$EOF:"):
+            mark = header[5:]
+            if len(mark) != EOF_MARK_LENGTH:
+                raise LinkError("bad EOF mark in the snapshot header")
+            payload = await self._read_until_mark(reader, mark)
+        else:
+            payload = await self._read_exactly(reader, int(header[1:]))
+        received = time.monotonic()
+        loader = self.persistence.load_snapshot(payload, f"master {replication.master_host}:{replication.master_port}")
+        try:
+            for _ in loader:
+                await asyncio.sleep(0)
+        finally:
+            loader.close()
+        replication.replid, replication.master_repl_offset = replid, offset
+        replication.replid2, replication.second_repl_offset = NO_REPLID, -1
+        replication.backlog = None  # a new history: the backlog starts at the master's offset
+        replication.create_backlog()
+        self.client = self._new_master_client()
+        self.can_continue = True
+        log.info(
+            "sync_finished",
+            extra={
+                "bytes": len(payload),
+                "transfer_seconds": round(received - started, 3),
+                "load_seconds": round(time.monotonic() - received, 3),
+                "keys": sum(len(db) for db in self.state.databases),
+            },
+        )
+
+    async def _read_exactly(self, reader: asyncio.StreamReader, size: int) -> bytes:
+        self.sync_total, self.sync_read = size, 0
+        chunks = []
+        while self.sync_read < size:
+            chunk = await asyncio.wait_for(reader.read(min(READ_SIZE, size - self.sync_read)), REPL_TIMEOUT_S)
+            if not chunk:
+                raise EOFError("the master closed the connection during the transfer")
+            chunks.append(chunk)
+            self.sync_read += len(chunk)
+            self.last_io = time.monotonic()
+        return b"".join(chunks)
+
+    async def _read_until_mark(self, reader: asyncio.StreamReader, mark: bytes) -> bytes:
+        """The diskless framing: the payload runs until the mark; what follows it belongs to the stream."""
+        self.sync_total, self.sync_read = -1, 0
+        data = bytearray()
+        while True:
+            chunk = await asyncio.wait_for(reader.read(READ_SIZE), REPL_TIMEOUT_S)
+            if not chunk:
+                raise EOFError("the master closed the connection during the transfer")
+            searched_from = max(len(data) - EOF_MARK_LENGTH, 0)
+            data += chunk
+            self.sync_read = len(data)
+            self.last_io = time.monotonic()
+            end = data.find(mark, searched_from)
+            if end >= 0:
+                self.buffer += data[end + EOF_MARK_LENGTH :]
+                return bytes(data[:end])
+
+    def _new_master_client(self) -> Client:
+        state = self.state
+        replication = state.replication
+        client = Client(state, MasterConnection(self), addr=f"{replication.master_host}:{replication.master_port}")
+        client.kind = "master"
+        client.authenticated = True
+        return client
+
+    # -- the stream -------------------------------------------------------------------------------------------
+
+    def _apply(self, data: bytes) -> None:
+        """Run every complete command received; feed the offset up to the last one that ended outside a
+        transaction."""
+        buffer = self.buffer
+        buffer += data
+        client = self.client
+        assert client is not None
+        execute = self.state.engine.execute
+        replication = self.state.replication
+        pos = safe = 0  # safe: buffer[:safe] is applied and outside any MULTI
+        size = len(buffer)
+        self._set_expired_reads(EXPIRE_SHOW)
+        try:
+            while pos < size:
+                if buffer[pos] == 0x0A:  # a bare newline (keep-alive): nothing to run
+                    pos += 1
+                    if client.multi is None:
+                        safe = pos
+                    continue
+                parsed = parse_command(buffer, pos)
+                if parsed is None:
+                    break
+                argv, end = parsed
+                if argv[0].lower() == b"replconf" and len(argv) == 3 and argv[1].lower() == b"getack":
+                    # answered with the offset before this command, as Redis's replica does
+                    before = len(self.pending) + safe if safe else 0
+                    self._send_ack(replication.master_repl_offset + before)
+                else:
+                    client.last_interaction_ms = client.now_ms
+                    execute(client, argv)
+                pos = end
+                if client.multi is None:
+                    safe = pos
+        finally:
+            self._set_expired_reads(EXPIRE_HIDE)
+            if safe:
+                replication.feed(bytes(self.pending) + bytes(buffer[:safe]))
+                self.pending.clear()
+            self.pending += buffer[safe:pos]
+            del buffer[:pos]
+
+    async def _ack_loop(self) -> None:
+        while True:
+            await asyncio.sleep(ACK_PERIOD_S)
+            self._send_ack(self.state.replication.master_repl_offset)
+
+    def _send_ack(self, offset: int) -> None:
+        if self.writer is not None and not self.writer.is_closing():
+            self.writer.write(encode_command([b"REPLCONF", b"ACK", b"%d" % offset]))
+
+    # -- ending a link ----------------------------------------------------------------------------------------
+
+    def _link_down(self) -> None:
+        """The connection is gone: unapplied bytes and a half-applied transaction are dropped (the master sends
+        them again from our offset), the master client is kept for a +CONTINUE."""
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+        if self.link_up:
+            self.down_since = time.monotonic()
+            log.warning("master_link_down", extra={"offset": self.state.replication.master_repl_offset})
+        self.link_up = False
+        self.buffer.clear()
+        self.pending.clear()
+        client = self.client
+        if client is not None:
+            self.state.clients.pop(client.id, None)
+            if client.multi is not None:
+                client.end_multi()
+
+    def _end_link(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            self.task = None
+        self._link_down()
+
+    def _forget_client(self) -> None:
+        if self.client is not None:
+            self.state.clients.pop(self.client.id, None)
+            self.client = None
+
+    def _set_expired_reads(self, mode: int) -> None:
+        for db in self.state.databases:
+            db.expired_reads = mode
