@@ -59,21 +59,23 @@ def _clamped_hz(value: Any) -> int:
 
 
 def _replicaof(value: Any) -> str:
-    """replicaof: "<host> <port>", or empty for a master ("no one" too)."""
-    words = str(value or "").split()
-    if not words or [word.lower() for word in words] == ["no", "one"]:
+    """replicaof: "<host> <port>", or empty for a master ("no one" too). The host is whatever REPLICAOF was
+    given (Redis does not check it: a name that does not resolve is a link that keeps failing), so it may hold
+    spaces; the port is the last word."""
+    text = str(value or "")
+    if not text.strip() or [word.lower() for word in text.split()] == ["no", "one"]:
         return ""
-    if len(words) != 2:
+    host, separator, port = text.rstrip().rpartition(" ")
+    if not separator:
         raise ValueError("argument must be '<host> <port>'")
-    port = _int_between(0, 65535).func(words[1])
-    return f"{words[0]} {port}"
+    return f"{host} {_int_between(0, 65535).func(port)}"
 
 
 def parse_replicaof(value: str) -> tuple[str, int] | None:
     """The master a `replicaof` setting names, or None."""
     if not value:
         return None
-    host, port = value.split()
+    host, _, port = value.rpartition(" ")
     return host, int(port)
 
 
@@ -580,7 +582,7 @@ def rewrite_config_file(path: Path, settings: Settings) -> None:
             continue
         if getattr(settings, field_name) != getattr(defaults, field_name):
             out.append(f"{name} {_quote(format_value(settings, name))}")
-    path.write_text("\n".join(out) + "\n")
+    path.write_text("\n".join(out) + "\n", errors="surrogateescape")  # a master host given as any bytes
 
 
 def _quote(value: str) -> str:

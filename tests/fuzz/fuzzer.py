@@ -721,6 +721,7 @@ class Fuzzer:
             self.reset_config()
         self.control.pipeline(
             [
+                [b"REPLICAOF", b"NO", b"ONE"],  # a batch's REPLICAOF made it a replica (refusing writes)
                 [b"CLIENT", b"UNPAUSE"],
                 [b"SCRIPT", b"KILL"],
                 [b"FUNCTION", b"KILL"],

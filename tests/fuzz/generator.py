@@ -91,6 +91,8 @@ MAX_RANDOM_COUNT = 1000  # SRANDMEMBER/ZRANDMEMBER/HRANDFIELD -count repeats: |c
 MAX_KEEPALIVE = 32767  # Linux's TCP_KEEPIDLE limit; above it is the known class "keepalive"
 GLOB_STARS = 3  # patterns with this many stars are the known class "glob"
 GLOB_CACHE_LEN = 1000  # patterns longer than this are the class "glob-cache"
+# REPLICAOF's hosts: loopback, or names that fail before any lookup leaves the machine
+REPLICAOF_HOSTS = (b"127.0.0.1", b"::1", b"localhost", b"\xff\xfe", b"x" * 64, b"h\x00st", b"\xc3(" * 30)
 RANDOM_COUNT_COMMANDS = {b"srandmember", b"zrandmember", b"hrandfield"}
 HTTP_SUBSCRIBERS = {b"monitor", b"subscribe", b"psubscribe", b"ssubscribe"}
 
@@ -968,6 +970,20 @@ class Generator:
 
     def build_sync(self) -> list[bytes]:
         return [b"SYNC"]
+
+    def build_replicaof(self, name: bytes = b"REPLICAOF") -> list[bytes]:
+        """A master on loopback (nothing listens on those ports), or a host no resolver is asked about (bytes
+        that are no host name, a label too long for the idna codec): the server must keep retrying calmly.
+        The runner's REPLICAOF NO ONE before each batch makes it a master again."""
+        rng = self.rng
+        if rng.random() < 0.2:
+            return [name, b"NO", b"ONE"]
+        host = rng.choice(REPLICAOF_HOSTS)
+        port = rng.choice((b"1", b"0", b"65535", b"65536", b"-1", b"port", self.integer()))
+        return [name, host, port]
+
+    def build_slaveof(self) -> list[bytes]:
+        return self.build_replicaof(b"SLAVEOF")
 
     def build_restore(self) -> list[bytes]:
         rng = self.rng

@@ -65,7 +65,7 @@ def config_get_command(ctx: Context, argv: Argv):
         else:
             names = [name for name in settings_table.matching_parameters(raw) if not is_hidden(name)]
         for name in names:
-            reply[name.encode()] = settings_table.format_value(settings, name).encode()
+            reply[name.encode()] = settings_table.format_value(settings, name).encode("utf-8", "surrogateescape")
     return reply
 
 

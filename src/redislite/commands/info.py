@@ -355,7 +355,7 @@ def info_text(ctx: Context, requested: list[str]) -> bytes:
         title = SECTION_TITLES.get(name, name.capitalize())
         lines = "".join(f"{field}:{value}\r\n" for field, value in SECTIONS[name](ctx))
         blocks.append(f"# {title}\r\n{lines}")
-    return "\r\n".join(blocks).encode()
+    return "\r\n".join(blocks).encode("utf-8", "surrogateescape")  # a master host given as any bytes
 
 
 @command("info", arity=-1, flags="loading stale", group="server", since="1.0.0", acl="@dangerous", complexity="O(1)")

@@ -80,7 +80,7 @@ def role_command(ctx: Context, argv: Argv):
         return [b"master", replication.master_repl_offset, replicas]
     return [
         b"slave",
-        replication.master_host.encode(),
+        replication.master_host.encode("utf-8", "surrogateescape"),
         replication.master_port,
         link.link_state.encode(),
         link.role_offset,

@@ -19,6 +19,7 @@ master did, until the master's DEL removes it.
 
 import asyncio
 import logging
+import socket
 import time
 
 from ..config import parse_replicaof
@@ -269,7 +270,7 @@ class ReplicaLink:
         host, port = replication.master_host, replication.master_port
         self.link_state = "connecting"
         log.info("connecting_to_master", extra={"master_host": host, "master_port": port})
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), REPL_TIMEOUT_S)
+        reader, writer = await self._connect(host, port)
         self.writer = writer
         self.last_io = time.monotonic()
         self.link_state = "handshake"
@@ -305,6 +306,24 @@ class ReplicaLink:
                 self._apply(data)
         finally:
             acks.cancel()
+
+    async def _connect(self, host: str, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """connectWithMaster: each address the name resolves to, in order, as Redis's anetTcpConnect. The name is
+        resolved here, not by open_connection: uvloop leaves a failed lookup unretrieved (logged as an error)
+        when the link is cancelled during it. REPLICAOF takes any bytes as the host, as Redis does: one that
+        cannot be a host name fails like one that does not resolve, and the link retries."""
+        loop = asyncio.get_running_loop()
+        try:
+            addresses = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except ValueError as error:  # UnicodeError from the idna codec, or a NUL in the name
+            raise LinkError(f"invalid master host name {host!r}: {error}") from None
+        failure: OSError | TimeoutError = OSError(f"{host} resolves to no address")
+        for *_, address in addresses:
+            try:
+                return await asyncio.wait_for(asyncio.open_connection(address[0], address[1]), REPL_TIMEOUT_S)
+            except (OSError, TimeoutError) as error:
+                failure = error
+        raise failure
 
     def _psync_argv(self) -> list[bytes]:
         replication = self.state.replication
