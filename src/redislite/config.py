@@ -306,6 +306,10 @@ class Settings(BaseSettings):
     replicaof: Annotated[str, BeforeValidator(_replicaof)] = _mutable("", aliases=("slaveof",))
     replica_read_only: YesNo = _mutable(True)
     repl_backlog_size: Memory = _mutable(1048576)
+    repl_ping_replica_period: Annotated[int, _int_between(1, 2**31 - 1)] = _mutable(
+        10, aliases=("repl-ping-slave-period",)
+    )
+    repl_timeout: Annotated[int, _int_between(1, 2**31 - 1)] = _mutable(60)
     masterauth: str = _mutable("", sensitive=True)
     masteruser: str = _mutable("")
     replica_priority: Annotated[int, _int_between(0, 2**31 - 1)] = _mutable(100, aliases=("slave-priority",))

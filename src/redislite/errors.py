@@ -488,3 +488,15 @@ NO_SHUTDOWN_IN_PROGRESS = b"ERR No shutdown in progress."
 READONLY = b"READONLY You can't write against a read only replica."
 INVALID_MASTER_PORT = b"ERR Invalid master port"
 REPLICAOF_FROM_REPLICA = b"ERR Command is not valid when client is a replica."
+
+
+def replica_ip_too_long(length: int) -> bytes:
+    return b"ERR REPLCONF ip-address provided by replica instance is too long: %d bytes" % length
+
+
+NOMASTERLINK = b"NOMASTERLINK Can't SYNC while not connected with my master"
+WAIT_ON_REPLICA = (
+    b"ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is "
+    b"configured to be writable (which is not the default) writes to replicas are just local and are not "
+    b"propagated."
+)

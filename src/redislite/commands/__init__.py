@@ -18,6 +18,7 @@ from . import (  # noqa: F401
     persistence,
     pubsub,
     replicaof,
+    replication,
     scripting,
     server,
     sets,

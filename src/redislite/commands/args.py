@@ -173,6 +173,14 @@ def parse_timeout(raw: bytes) -> int:
     return milliseconds
 
 
+def parse_timeout_ms(raw: bytes) -> int:
+    """getTimeoutFromObjectOrReply in milliseconds (WAIT): a 64-bit integer, not negative."""
+    milliseconds = to_int(raw, errors.TIMEOUT_NOT_INTEGER)
+    if milliseconds < 0:
+        raise CommandError(errors.TIMEOUT_NEGATIVE)
+    return milliseconds
+
+
 # -- words ----------------------------------------------------------------------------------------------------
 
 

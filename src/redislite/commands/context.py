@@ -121,8 +121,6 @@ class PersistenceService(Protocol):
 
     def info_fields(self) -> list: ...
 
-    def sync(self, client: "Context") -> bool: ...
-
     def dump(self, value: Any) -> bytes: ...
 
     def verify_payload(self, payload: bytes) -> bool: ...
@@ -137,10 +135,22 @@ class PersistenceService(Protocol):
 class AttachedReplica(Protocol):
     """A replica attached to this server (replication/master.py), as ROLE lists it."""
 
-    ip: str
     listening_port: int
     ack_offset: int  # the offset it last acknowledged (REPLCONF ACK)
-    online: bool  # its initial sync is done: it receives the stream
+    announced_ip: str  # REPLCONF ip-address
+    capabilities: set[bytes]  # REPLCONF capa
+    rdb_only: bool  # REPLCONF rdb-only
+
+    @property
+    def ip(self) -> str:
+        """The address it announced (REPLCONF ip-address), else its connection's."""
+
+    @property
+    def online(self) -> bool:
+        """Its initial sync is done: it receives the stream."""
+
+    def stream(self, data: bytes) -> None:
+        """Bytes of the replication stream, sent or buffered while its snapshot is made."""
 
 
 class ReplicationInfo(Protocol):
@@ -183,6 +193,32 @@ class ReplicaLinkService(Protocol):
         """INFO replication's master_* and slave_* fields, on a replica."""
 
 
+class MasterSideService(Protocol):
+    """This server's replicas (replication/master.py MasterSide), as SYNC, PSYNC, REPLCONF, WAIT and INFO use
+    them."""
+
+    def replica_of(self, client: "Context") -> AttachedReplica:
+        """The replica record of a client that started a replica's handshake (REPLCONF)."""
+
+    def sync(self, client: "Context", argv: Argv) -> None:
+        """SYNC or PSYNC: a partial or full resynchronization; the client becomes a replica."""
+
+    def acknowledged(self, replica: AttachedReplica, offset: int) -> None:
+        """REPLCONF ACK."""
+
+    def count_acks(self, offset: int) -> int:
+        """The online replicas that acknowledged the stream up to `offset`."""
+
+    def wait_for(self, client: "Context", offset: int, numreplicas: int) -> None:
+        """A WAIT that blocked: answered once enough replicas acknowledged `offset`."""
+
+    def info_fields(self) -> list:
+        """INFO replication's connected_slaves and slaveN fields."""
+
+    def disconnect_replicas(self) -> None:
+        """This server's history changed: its replicas reconnect and ask again."""
+
+
 class Server(Protocol):
     """The server's state as commands see it (engine/state.py ServerState)."""
 
@@ -213,6 +249,7 @@ class Server(Protocol):
     tracking: Any  # commands/tracking.py Tracking
     scripting: Any  # commands/scripting.py Scripting, made on first use
     replica_link: ReplicaLinkService | None  # replication/replica.py ReplicaLink, installed by the server
+    master_side: MasterSideService | None  # replication/master.py MasterSide, installed by the server
 
     @property
     def replication(self) -> ReplicationInfo: ...
@@ -303,6 +340,8 @@ class Context(Protocol):
     touch: bool
     no_touch: bool
     no_evict: bool
+    woff: int  # the replication offset after its last propagated write
+    replica: AttachedReplica | None  # set once it started a replica's handshake (REPLCONF, SYNC, PSYNC)
 
     @property
     def server(self) -> Server: ...

@@ -206,9 +206,9 @@ def info_stats(ctx: Context) -> list:
         ("instantaneous_input_kbps", "0.00"),
         ("instantaneous_output_kbps", "0.00"),
         ("rejected_connections", stats.rejected_connections),
-        ("sync_full", 0),
-        ("sync_partial_ok", 0),
-        ("sync_partial_err", 0),
+        ("sync_full", stats.sync_full),
+        ("sync_partial_ok", stats.sync_partial_ok),
+        ("sync_partial_err", stats.sync_partial_err),
         ("expired_keys", state.expired_keys),
         ("expired_stale_perc", f"{stats.expired_stale_perc:.2f}"),
         ("expired_time_cap_reached_count", 0),
@@ -233,11 +233,11 @@ def info_stats(ctx: Context) -> list:
 def info_replication(ctx: Context) -> list:
     replication = ctx.server.replication
     backlog = replication.backlog
-    link = ctx.server.replica_link
+    link, master_side = ctx.server.replica_link, ctx.server.master_side
     return [
         ("role", replication.role),
         *(link.info_fields() if link is not None and replication.master_host is not None else ()),
-        ("connected_slaves", 0),
+        *(master_side.info_fields() if master_side is not None else [("connected_slaves", 0)]),
         ("master_failover_state", "no-failover"),
         ("master_replid", replication.replid),
         ("master_replid2", replication.replid2),

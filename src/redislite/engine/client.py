@@ -6,7 +6,7 @@ from ..commands.context import ClientConnection
 from ..protocol.encoder import RESP2, RESP3
 
 if TYPE_CHECKING:
-    from ..commands.context import Context
+    from ..commands.context import AttachedReplica, Context
     from ..commands.tracking import TrackingMode
     from .blocking import BlockedOn
     from .state import ServerState
@@ -65,6 +65,8 @@ class Client:
         self.script_caller: Context | None = None  # for the scripts' own client: the client whose script runs
         self.deferred_pushes: list[bytes] = []  # invalidations of this client's own changes: after its reply
         self.propagate_instead: tuple | None = None  # what the running write propagates: see propagate_as
+        self.woff = 0  # the replication offset after this client's last propagated write (WAIT waits for it)
+        self.replica: AttachedReplica | None = None  # a replica of this server (replication/master.py)
         self.channels: dict = {}  # pub/sub subscriptions, ordered sets: channel / pattern -> None
         self.patterns: dict = {}
         self.shard_channels: dict = {}

@@ -20,7 +20,7 @@ from ..observability.slowlog import redact
 from ..protocol.values import QUEUED, Encoded, ErrorReply, Replies
 from .blocking import BlockingRegistry
 from .memory import MemoryManager
-from .propagation import AppendOnlyLog, Propagation
+from .propagation import AppendOnlyLog, Consumer, Propagation
 
 if TYPE_CHECKING:
     from .client import Client
@@ -270,6 +270,7 @@ class Engine:
                 propagation.add(db.index, argv)
         if propagation.pending and not propagation.nesting:
             propagation.flush()
+            client.woff = self.state.replication.master_repl_offset
         if self.monitors and not command.flags & UNMONITORED:
             self.feed_monitors(client, argv)
         if observed:
@@ -329,6 +330,12 @@ class Engine:
             self.tracking.invalidate(key)
         if self.propagation.consumers:  # an expired key propagates as its deletion, outside any transaction
             self.propagation.emit_now(db.index, [b"DEL", key])
+
+    def add_stream_consumer(self, consumer: Consumer) -> None:
+        """A reader of the propagation stream from now on (replication/master.py, from its first replica)."""
+        if consumer not in self.propagation.consumers:
+            self.propagation.consumers.append(consumer)
+            self.observers_changed()
 
     def attach_aof(self, aof: AppendOnlyLog | None) -> None:
         """appendonly on (an AppendOnlyFile) or off (None): the AOF consumes the propagation stream."""
@@ -390,7 +397,10 @@ class Engine:
         if blocked_on is None:
             return False, None
         self.blocking.remove(client)
-        return True, blocked_on.timeout_reply if error is None else error
+        if error is not None:
+            return True, error
+        reply = blocked_on.timeout_reply
+        return True, reply() if callable(reply) else reply  # WAIT counts its acknowledgements when it ends
 
     def _resolve(self, client, argv: list[bytes]):
         """The slow half of the lookup: other spellings of the name, and subcommands."""

@@ -69,10 +69,13 @@ class ReplicationState:
             self.backlog = Backlog(self.backlog_size, self.master_repl_offset)
 
     def feed(self, data: bytes) -> None:
-        """Bytes of the stream this server produced (a master) or applied (a replica)."""
+        """Bytes of the stream this server produced (a master) or applied (a replica): counted, kept in the
+        backlog, and passed on to this server's own replicas."""
         self.master_repl_offset += len(data)
         if self.backlog is not None:
             self.backlog.append(data)
+        for replica in self.replicas:
+            replica.stream(data)
 
     def shift_replid(self) -> None:
         """A replica becomes a master: its old ID stays valid up to the current offset, so the other replicas

@@ -15,7 +15,7 @@ from ..storage.database import Database
 from .replication import ReplicationState
 
 if TYPE_CHECKING:
-    from ..commands.context import Context, PersistenceService, ReplicaLinkService
+    from ..commands.context import Context, MasterSideService, PersistenceService, ReplicaLinkService
     from ..commands.scripting import Scripting
     from ..commands.tracking import Tracking
     from .client import Client
@@ -70,6 +70,7 @@ class ServerState:
         self.scripting: Scripting | None = None  # EVAL and FUNCTION's state, made on first use
         self.replication = ReplicationState(settings.repl_backlog_size)  # replication ID, offset, backlog
         self.replica_link: ReplicaLinkService | None = None  # the link to a master (replication/replica.py)
+        self.master_side: MasterSideService | None = None  # this server's replicas (replication/master.py)
         # callable(client, command) -> error bytes | None, set by persistence only while it refuses some
         # commands (-LOADING, -MISCONF); None otherwise, so the engine pays one test per command
         self._refusal: Refusal | None = None

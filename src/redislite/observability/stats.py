@@ -19,6 +19,9 @@ class Stats:
     unexpected_error_replies: int = 0
     client_query_buffer_limit_disconnections: int = 0
     client_output_buffer_limit_disconnections: int = 0
+    sync_full: int = 0  # full resyncs served to replicas
+    sync_partial_ok: int = 0  # PSYNCs continued from the backlog
+    sync_partial_err: int = 0  # PSYNCs of a known history that needed a full resync after all
     errors: dict[str, int] = field(default_factory=dict)  # error prefix ("ERR", "WRONGTYPE") -> count
 
     def count_error(self, message: bytes) -> None:

@@ -48,7 +48,7 @@ class Persistence:
         self.total_forks = 0
         self.loading: LoadProgress | None = None
         self.last_load = LoadProgress()
-        # SYNC clients (redis-cli --rdb): waiting for the running BGSAVE, and waiting for the next one
+        # replicas' full syncs (SnapshotWaiter): waiting for the running BGSAVE, and waiting for the next one
         self.sync_attached: list = []
         self.sync_pending: list = []
         self.aof: AppendOnlyFile | None = None  # while appendonly is on
@@ -216,17 +216,20 @@ class Persistence:
             self._send_snapshot(attached, child.path if result.ok else None)
         self._start_pending_syncs()
 
-    # -- SYNC: the snapshot for redis-cli --rdb ----------------------------------------------------------
+    # -- snapshots for replicas (replication/master.py) and redis-cli --rdb ------------------------------
 
-    def sync(self, client) -> bool:
-        """Send client a snapshot taken from now on: attach it to a new BGSAVE, or queue it for the one
-        after the running one. False when no BGSAVE could be started."""
+    def sync(self, waiter) -> bool:
+        """Make a snapshot for `waiter` (SnapshotWaiter): a new BGSAVE, or the one after the running child
+        (a BGSAVE started for something else holds a different point of the stream). `snapshot_started` is
+        called when the child forks: the point of the stream the snapshot holds; `snapshot_done` with its
+        bytes, or None when it failed. False when no BGSAVE could be started."""
         if self.has_active_child():
-            self.sync_pending.append(client)
+            self.sync_pending.append(waiter)
             return True
         if not self.bgsave():
             return False
-        self.sync_attached.append(client)
+        self.sync_attached.append(waiter)
+        waiter.snapshot_started()
         return True
 
     def _start_pending_syncs(self) -> None:
@@ -234,27 +237,20 @@ class Persistence:
             pending, self.sync_pending = self.sync_pending, []
             if self.bgsave():
                 self.sync_attached = pending
+                for waiter in pending:
+                    waiter.snapshot_started()
             else:
                 self._send_snapshot(pending, None)
 
-    def _send_snapshot(self, clients: list, path: Path | None) -> None:
+    def _send_snapshot(self, waiters: list, path: Path | None) -> None:
         payload = None
         if path is not None:
             try:
                 payload = path.read_bytes()
             except OSError as error:
                 log.warning("sync_snapshot_unreadable", extra={"path": str(path), "error": _describe(error)})
-        for client in clients:
-            connection = client.connection
-            if connection is None or connection.closing:
-                continue
-            if payload is None:
-                connection.send_raw(b"-ERR the snapshot for SYNC could not be written\r\n")
-            else:
-                connection.send_raw(b"$%d\r\n" % len(payload))
-                connection.send_raw(payload)
-            log.info("sync_snapshot_sent", extra={"client_id": client.id, "bytes": len(payload or b"")})
-            connection.kill()  # the transport sends what it holds, then closes
+        for waiter in waiters:
+            waiter.snapshot_done(payload)
 
     def kill_child(self) -> None:
         if self.child is not None:

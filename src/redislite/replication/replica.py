@@ -174,6 +174,7 @@ class ReplicaLink:
         self._forget_client()
         replication.shift_replid()
         replication.create_backlog()
+        self._disconnect_replicas()  # they reconnect and continue from us with the old ID (replid2)
         replication.master_host, replication.master_port = None, 0
         self.state.config.replicaof = ""
         self.link_state = "none"
@@ -374,6 +375,7 @@ class ReplicaLink:
                 replication.replid2 = replication.replid
                 replication.second_repl_offset = replication.master_repl_offset + 1
                 replication.replid = new_replid
+                self._disconnect_replicas()  # they learn the new ID when they reconnect
         replication.create_backlog()
         if self.client is None:  # a master that became a replica continues with a fresh master client
             self.client = self._new_master_client()
@@ -400,6 +402,7 @@ class ReplicaLink:
         else:
             payload = await self._read_exactly(reader, int(header[1:]))
         received = time.monotonic()
+        self._disconnect_replicas()  # a new history: our replicas must sync again
         loader = self.persistence.load_snapshot(payload, f"master {replication.master_host}:{replication.master_port}")
         try:
             for _ in loader:
@@ -541,6 +544,11 @@ class ReplicaLink:
         if self.client is not None:
             self.state.clients.pop(self.client.id, None)
             self.client = None
+
+    def _disconnect_replicas(self) -> None:
+        master_side = self.state.master_side
+        if master_side is not None:
+            master_side.disconnect_replicas()
 
     def _set_expired_reads(self, mode: int) -> None:
         for db in self.state.databases:

@@ -12,17 +12,30 @@ from ..config import Settings
 from ..engine.core import Engine
 from ..engine.state import ServerState
 from ..persistence.service import Persistence
+from ..replication.master import MasterSide
 from ..replication.replica import ReplicaLink
 from .accept import Acceptor, listening_sockets
 from .busy import EventsWhileBlocked
 from .connection import Connection
 
 if TYPE_CHECKING:
-    from ..commands.context import Context, Dispatcher, PersistenceService, ReplicaLinkService, Server
+    from ..commands.context import (
+        Context,
+        Dispatcher,
+        MasterSideService,
+        PersistenceService,
+        ReplicaLinkService,
+        Server,
+    )
     from ..engine.client import Client
 
     def _implements_the_contract(
-        state: ServerState, client: Client, engine: Engine, persistence: Persistence, link: ReplicaLink
+        state: ServerState,
+        client: Client,
+        engine: Engine,
+        persistence: Persistence,
+        link: ReplicaLink,
+        master_side: MasterSide,
     ):
         """mypy checks here that what this server is built of implements what commands see of it."""
         _server: Server = state
@@ -30,6 +43,7 @@ if TYPE_CHECKING:
         _dispatcher: Dispatcher = engine
         _persistence: PersistenceService = persistence
         _link: ReplicaLinkService = link
+        _master_side: MasterSideService = master_side
 
 
 log = logging.getLogger("redislite.server")
@@ -54,6 +68,7 @@ class RedisLiteServer:
         self.state = ServerState(settings, config_file)
         self.engine = Engine(self.state)
         self.persistence = Persistence(self.state)
+        self.master_side = MasterSide(self.state, self.persistence)  # this server's replicas
         self.replica_link = ReplicaLink(self.state, self.persistence)  # the link to a master, on a replica
         self.state.shutdown_requested = self.request_shutdown
         self.state.process_events_while_blocked = EventsWhileBlocked(self)  # serves clients during busy scripts
@@ -140,6 +155,7 @@ class RedisLiteServer:
         if now_s != self.last_second:
             self.last_second = now_s
             self.close_idle_clients(now_s)
+            self.master_side.cron()
             for connection in list(self.over_soft_limit):  # as Redis's clientsCron: even if no reply comes
                 connection.check_output_limit()
             if MALLOC_TRIM is not None:

@@ -81,6 +81,8 @@ class Connection(asyncio.Protocol):
             unsubscribe_all(client)
         if client.tracking is not None:
             self.state.tracking.disable(client)
+        if client.replica is not None:
+            self.server.master_side.detach(client.replica)
         self.closing = True
         # Free what this connection holds now, not when the cyclic garbage collector next runs (a partial
         # command can be proto-max-bulk-len): the parser with its buffers, queued replies, and the client's
@@ -249,7 +251,9 @@ class Connection(asyncio.Protocol):
 
     def output_limits(self) -> tuple[int, int, int] | None:
         """client-output-buffer-limit for this client's class: (hard, soft, soft seconds), None when unlimited."""
-        limits = self.engine.output_limits["pubsub" if self.client.subscribed else "normal"]
+        client = self.client
+        kind = "slave" if client.kind == "replica" else "pubsub" if client.subscribed else "normal"
+        limits = self.engine.output_limits[kind]
         return limits if limits[0] or limits[1] else None
 
     def within_output_limits(self, commands: list, out: list):
