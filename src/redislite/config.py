@@ -578,15 +578,22 @@ def rewrite_config_file(path: Path, settings: Settings) -> None:
             if name in written:
                 continue
             written.add(name)
-            out.append(f"{name} {_quote(format_value(settings, name))}")
+            out.append(_config_line(settings, name))
         else:
             out.append(line)
     for name, field_name in PARAMETERS.items():
         if name in written or field_name != name.replace("-", "_"):
             continue
         if getattr(settings, field_name) != getattr(defaults, field_name):
-            out.append(f"{name} {_quote(format_value(settings, name))}")
+            out.append(_config_line(settings, name))
     path.write_text("\n".join(out) + "\n", errors="surrogateescape")  # a master host given as any bytes
+
+
+def _config_line(settings: Settings, name: str) -> str:
+    value = format_value(settings, name)
+    if name in ("replicaof", "slaveof"):
+        return f"{name} {value}"  # host and port as two words, as Redis writes them
+    return f"{name} {_quote(value)}"
 
 
 def _quote(value: str) -> str:

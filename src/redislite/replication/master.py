@@ -142,7 +142,9 @@ class MasterSide:
         self.selected_db = selected
         replication.feed(b"".join(parts))
 
-    def _start_feeding(self) -> None:
+    def start_feeding(self) -> None:
+        """The backlog exists from now on and is fed (the first replica attached, or a replica was promoted:
+        the replicas of its old master continue from it with what was written before they reconnect)."""
         replication = self.state.replication
         replication.create_backlog()
         if not self.feeding:
@@ -171,7 +173,7 @@ class MasterSide:
         replica = self.replica_of(client)
         client.kind = "replica"
         client.reply_mode = "off"
-        self._start_feeding()
+        self.start_feeding()
         replication.replicas.append(replica)
         if argv[0].lower() == b"psync" and self._try_partial(replica, argv[1], argv[2]):
             return

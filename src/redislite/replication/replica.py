@@ -173,8 +173,10 @@ class ReplicaLink:
         self._end_link()
         self._forget_client()
         replication.shift_replid()
-        replication.create_backlog()
-        self._disconnect_replicas()  # they reconnect and continue from us with the old ID (replid2)
+        master_side = self.state.master_side
+        if master_side is not None:
+            master_side.start_feeding()  # the backlog, fed from now on
+            master_side.disconnect_replicas()  # they reconnect and continue from us with the old ID (replid2)
         replication.master_host, replication.master_port = None, 0
         self.state.config.replicaof = ""
         self.link_state = "none"
