@@ -494,6 +494,8 @@ def replica_ip_too_long(length: int) -> bytes:
     return b"ERR REPLCONF ip-address provided by replica instance is too long: %d bytes" % length
 
 
+NOREPLICAS = b"NOREPLICAS Not enough good replicas to write."
+MASTERDOWN = b"MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
 NOMASTERLINK = b"NOMASTERLINK Can't SYNC while not connected with my master"
 WAIT_ON_REPLICA = (
     b"ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is "

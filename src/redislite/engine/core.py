@@ -51,6 +51,7 @@ UNMONITORED = int(CommandFlag.SKIP_MONITOR | CommandFlag.ADMIN)
 WRITE_LIKE = int(CommandFlag.WRITE | CommandFlag.MAY_REPLICATE)
 NO_MULTI = int(CommandFlag.NO_MULTI)
 READONLY = int(CommandFlag.READONLY)
+STALE = int(CommandFlag.STALE)
 DENYOOM = int(CommandFlag.DENYOOM)
 # Command groups whose values change in place: their keys are re-priced after a write (storage/memory.py).
 IN_PLACE_GROUPS = frozenset({"list", "hash", "set", "sorted-set"})
@@ -184,9 +185,22 @@ class Engine:
     def update_gate(self) -> None:
         """Whether a server-wide check applies to every command: CLIENT PAUSE, -LOADING/-MISCONF, maxmemory."""
         state = self.state
+        config = state.config
+        replica = state.replication.master_host is not None
         # a read-only replica refuses writes from its clients (never from its master): replica-read-only
-        self.read_only = state.replication.master_host is not None and state.config.replica_read_only
-        self.gated = bool(state.pause_until_ms or state.refusal is not None or self.maxmemory or self.read_only)
+        self.read_only = replica and config.replica_read_only
+        # a replica whose link is down answers only `stale` commands: replica-serve-stale-data no
+        self.refuse_stale = replica and not config.replica_serve_stale_data
+        # a master refuses writes without enough replicas acknowledging: min-replicas-to-write
+        self.min_replicas = 0 if replica else config.min_replicas_to_write
+        self.gated = bool(
+            state.pause_until_ms
+            or state.refusal is not None
+            or self.maxmemory
+            or self.read_only
+            or self.refuse_stale
+            or self.min_replicas
+        )
 
     def execute(self, client, argv: list[bytes]):
         """Run one command for client; returns its reply value, an ErrorReply, BLOCKED (paused: retry it
@@ -436,16 +450,47 @@ class Engine:
         refusal = self.state.refusal  # persistence: -LOADING while loading, -MISCONF after a failed save
         if refusal is not None and (message := refusal(client, command)) is not None:
             return self._reject(client, command, message)
+        if (
+            self.min_replicas
+            and client.kind != "master"
+            and (command.flags & WRITE or self._queued_flag(client, command, WRITE))
+            and self._good_replicas() < self.min_replicas
+        ):
+            return self._reject(client, command, errors.NOREPLICAS)
         if self.read_only and command.flags & WRITE and client.kind != "master":
             return self._reject(client, command, errors.READONLY)
         if client.subscribed and client.resp == 2 and command.name not in PUBSUB_CONTEXT:
             return self._reject(client, command, errors.pubsub_context(command.name))
+        if (
+            self.refuse_stale
+            and self._master_link_down()
+            and (not command.flags & STALE or self._queued_flag(client, command, STALE, every=True))
+        ):
+            return self._reject(client, command, errors.MASTERDOWN)
         if self.state.pause_until_ms and not client.atomic and self._paused(client, command):
             return BLOCKED
         if in_multi:
             client.multi.append(argv)
             return QUEUED
         return None
+
+    def _queued_flag(self, client, command: "Command", flag: int, every: bool = False) -> bool:
+        """For EXEC: whether a queued command has the flag (or, with `every`, whether one lacks it)."""
+        if command.name != "exec" or client.multi is None:
+            return False
+        for argv in client.multi:
+            queued = self.lookup(argv)
+            if queued is not None and bool(queued.flags & flag) != every:
+                return True
+        return False
+
+    def _good_replicas(self) -> int:
+        master_side = self.state.master_side
+        return 0 if master_side is None else master_side.good_replicas()
+
+    def _master_link_down(self) -> bool:
+        link = self.state.replica_link
+        return link is None or link.role_offset < 0
 
     def _queued_denyoom(self, client, command: "Command") -> bool:
         """EXEC counts as denyoom when a queued command is (Redis keeps the queued commands' flags)."""

@@ -244,6 +244,14 @@ class MasterSide:
             if self.waiting:
                 self._serve_waiting()
 
+    def good_replicas(self) -> int:
+        """refreshGoodSlavesCount: online replicas whose last ACK is at most min-replicas-max-lag seconds old."""
+        max_lag = self.state.config.min_replicas_max_lag
+        now = time.monotonic()
+        return sum(
+            1 for replica in self.state.replication.replicas if replica.online and now - replica.ack_time <= max_lag
+        )
+
     def count_acks(self, offset: int) -> int:
         """replicationCountAcksByOffset: the online replicas that acknowledged at least `offset`."""
         return sum(1 for replica in self.state.replication.replicas if replica.online and replica.ack_offset >= offset)
@@ -307,6 +315,9 @@ class MasterSide:
         replicas = self.state.replication.replicas
         now = time.monotonic()
         fields: list = [("connected_slaves", len(replicas))]
+        config = self.state.config
+        if config.min_replicas_to_write and config.min_replicas_max_lag:
+            fields.append(("min_slaves_good_slaves", self.good_replicas()))
         for index, replica in enumerate(replicas):
             fields.append(
                 (
