@@ -299,7 +299,7 @@ def test_a_replica_with_serve_stale_data_off_answers_masterdown_while_its_link_i
                 try:
                     reply = client.execute_command(*argv)
                     answers.append("ok" if reply is not None else None)
-                except Exception as error:  # noqa: BLE001 - the error text is what is compared
+                except Exception as error:  # the error text is what is compared
                     answers.append(str(error))
             replies.append(answers)
             client.execute_command("REPLICAOF", "NO", "ONE")
