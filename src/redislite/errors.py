@@ -494,8 +494,18 @@ def replica_ip_too_long(length: int) -> bytes:
     return b"ERR REPLCONF ip-address provided by replica instance is too long: %d bytes" % length
 
 
+FAILOVER_IN_PROGRESS = b"ERR FAILOVER already in progress."
+FAILOVER_ON_REPLICA = b"ERR FAILOVER is not valid when server is a replica."
+FAILOVER_NO_REPLICAS = b"ERR FAILOVER requires connected replicas."
+FAILOVER_FORCE_NEEDS_TARGET = b"ERR FAILOVER with force option requires both a timeout and target HOST and IP."
+FAILOVER_TARGET_NOT_REPLICA = b"ERR FAILOVER target HOST and PORT is not a replica."
+FAILOVER_TARGET_NOT_ONLINE = b"ERR FAILOVER target replica is not online."
+FAILOVER_TIMEOUT = b"ERR FAILOVER timeout must be greater than 0"
+NO_FAILOVER_IN_PROGRESS = b"ERR No failover in progress."
+PSYNC_FAILOVER_REPLID = b"ERR PSYNC FAILOVER replid must match my replid."
 NOREPLICAS = b"NOREPLICAS Not enough good replicas to write."
 MASTERDOWN = b"MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+NOMASTERLINK_FAILING_OVER = b"NOMASTERLINK Can't SYNC while failing over"
 NOMASTERLINK = b"NOMASTERLINK Can't SYNC while not connected with my master"
 WAIT_ON_REPLICA = (
     b"ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is "

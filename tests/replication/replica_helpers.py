@@ -74,6 +74,7 @@ def fill_every_type(client) -> None:
         pipe.execute_command("PEXPIRE", "hash:ttl", 300_000 + db)
         pipe.execute_command("SET", f"only-in-db-{db}", db)
         pipe.execute()
+    client.execute_command("SELECT", 0)  # the connection goes back to the pool in db 0
 
 
 def apply_write_mix(client) -> None:

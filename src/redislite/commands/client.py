@@ -354,9 +354,7 @@ def client_unpause_command(ctx: Context, argv: Argv):
     state = ctx.server
     state.pause_until_ms = 0
     state.pause_writes_only = False
-    for client in list(state.clients.values()):
-        if client.blocked and client.blocked_on is None and client is not ctx and client.connection:
-            client.connection.unblock()
+    state.wake_paused_clients(skip=ctx)
     return OK
 
 

@@ -193,9 +193,29 @@ class ReplicaLinkService(Protocol):
         """INFO replication's master_* and slave_* fields, on a replica."""
 
 
+class FailoverControl(Protocol):
+    """FAILOVER's state machine (replication/failover.py Failover)."""
+
+    status: str  # INFO master_failover_state: no-failover, waiting-for-sync, failover-in-progress
+
+    @property
+    def in_progress(self) -> bool: ...
+
+    def start(self, target: tuple[str, int] | None, timeout_ms: int, force: bool) -> None: ...
+
+    def abort(self, reason: str) -> None: ...
+
+    def check(self) -> None: ...
+
+    def answered(self, accepted: bool, reply: str) -> None: ...
+
+
 class MasterSideService(Protocol):
-    """This server's replicas (replication/master.py MasterSide), as SYNC, PSYNC, REPLCONF, WAIT and INFO use
-    them."""
+    """This server's replicas (replication/master.py MasterSide), as SYNC, PSYNC, REPLCONF, WAIT, FAILOVER and
+    INFO use them."""
+
+    @property
+    def failover(self) -> FailoverControl: ...
 
     def replica_of(self, client: "Context") -> AttachedReplica:
         """The replica record of a client that started a replica's handshake (REPLCONF)."""
@@ -259,6 +279,8 @@ class Server(Protocol):
 
     @property
     def replication(self) -> ReplicationInfo: ...
+
+    def wake_paused_clients(self, skip: "Context | None" = None) -> None: ...
 
     @property
     def clients(self) -> "Mapping[int, Context]": ...

@@ -238,7 +238,7 @@ def info_replication(ctx: Context) -> list:
         ("role", replication.role),
         *(link.info_fields() if link is not None and replication.master_host is not None else ()),
         *(master_side.info_fields() if master_side is not None else [("connected_slaves", 0)]),
-        ("master_failover_state", "no-failover"),
+        ("master_failover_state", master_side.failover.status if master_side is not None else "no-failover"),
         ("master_replid", replication.replid),
         ("master_replid2", replication.replid2),
         ("master_repl_offset", replication.master_repl_offset),

@@ -4,7 +4,7 @@ replication/replica.py's, reached through `ctx.server.replica_link` (commands/co
 from .. import errors
 from ..errors import CommandError
 from ..protocol.values import OK, SimpleString
-from .args import long_in_range
+from .args import long_in_range, to_int
 from .context import Argv, Context
 from .registry import command
 
@@ -85,3 +85,45 @@ def role_command(ctx: Context, argv: Argv):
         link.link_state.encode(),
         link.role_offset,
     ]
+
+
+@command(
+    "failover",
+    arity=-1,
+    flags="admin noscript stale",
+    group="server",
+    since="6.2.0",
+    complexity="O(1)",
+)
+def failover_command(ctx: Context, argv: Argv):
+    """FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT milliseconds] — Start a coordinated failover between this
+    server and one of its replicas."""
+    master_side = ctx.server.master_side
+    if master_side is None:
+        raise CommandError(errors.generic(b"replication is not available in this server"))
+    failover = master_side.failover
+    if len(argv) == 2 and argv[1].lower() == b"abort":
+        if failover.status == "no-failover":
+            raise CommandError(errors.NO_FAILOVER_IN_PROGRESS)
+        failover.abort("failover manually aborted")
+        return OK
+    timeout_ms, force, target = 0, False, None
+    pos = 1
+    while pos < len(argv):  # failoverCommand's loop: each option once, in any order
+        word = argv[pos].lower()
+        if word == b"timeout" and pos + 1 < len(argv) and not timeout_ms:
+            timeout_ms = to_int(argv[pos + 1])
+            if timeout_ms <= 0:
+                raise CommandError(errors.FAILOVER_TIMEOUT)
+            pos += 2
+        elif word == b"to" and pos + 2 < len(argv) and target is None:
+            port = to_int(argv[pos + 2])
+            target = (argv[pos + 1].decode("utf-8", "surrogateescape"), port)
+            pos += 3
+        elif word == b"force" and not force:
+            force = True
+            pos += 1
+        else:
+            raise CommandError(errors.SYNTAX)
+    failover.start(target, timeout_ms, force)
+    return OK

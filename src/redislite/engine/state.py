@@ -95,6 +95,12 @@ class ServerState:
         self._refusal = value
         self.engine.update_gate()
 
+    def wake_paused_clients(self, skip: "Context | None" = None) -> None:
+        """The pause ended early (CLIENT UNPAUSE, a failover that ended): paused clients run what waited."""
+        for client in list(self.clients.values()):
+            if client.blocked and client.blocked_on is None and client is not skip and client.connection:
+                client.connection.unblock()
+
     def clock_ms(self) -> int:
         return self.clock_ns() // 1_000_000
 

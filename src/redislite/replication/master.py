@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from .. import errors
 from ..engine.propagation import Op
 from ..errors import CommandError
+from .failover import Failover
 from .replica import encode_command
 
 if TYPE_CHECKING:
@@ -122,6 +123,7 @@ class MasterSide:
         self.waiting: list = []  # WAIT: (client, offset, numreplicas), in the order they blocked
         self.getack_scheduled = False
         self.last_ping_s = time.monotonic()
+        self.failover = Failover(state)
         state.master_side = self
 
     # -- the stream ----------------------------------------------------------------------------------------
@@ -168,6 +170,15 @@ class MasterSide:
             return  # a second SYNC on the same link is ignored, as in Redis
         replication = self.state.replication
         link = self.state.replica_link
+        if len(argv) > 3 and argv[0].lower() == b"psync" and argv[3].lower() == b"failover":
+            # our master hands over to us (its FAILOVER): it continues as our replica
+            if argv[1].decode("latin-1") != replication.replid:
+                raise CommandError(errors.PSYNC_FAILOVER_REPLID)
+            if link is not None:
+                log.info("master_mode_enabled_by_failover", extra={"client": client.addr})
+                link.promote()
+        if self.failover.status != "no-failover":
+            raise CommandError(errors.NOMASTERLINK_FAILING_OVER)
         if replication.master_host is not None and (link is None or link.role_offset < 0):
             raise CommandError(errors.NOMASTERLINK)
         replica = self.replica_of(client)
@@ -243,6 +254,7 @@ class MasterSide:
             replica.ack_offset = offset
             if self.waiting:
                 self._serve_waiting()
+            self.failover.check()
 
     def good_replicas(self) -> int:
         """refreshGoodSlavesCount: online replicas whose last ACK is at most min-replicas-max-lag seconds old."""
@@ -267,8 +279,14 @@ class MasterSide:
         """REPLCONF GETACK to every replica, once per loop turn however many WAITs came (Redis's
         beforeSleep). It is part of the stream, so it counts in the offset."""
         self.getack_scheduled = False
-        if self.waiting and self.state.replication.master_host is None:
+        if self.waiting and self.state.replication.master_host is None and not self._paused():
             self.feed([(NO_DB, GETACK)])
+
+    def _paused(self) -> bool:
+        """Writes are paused (CLIENT PAUSE WRITE, FAILOVER): nothing may move the offset, not even a PING or
+        GETACK (Redis's PAUSE_ACTION_REPLICA), so the replicas can catch up with it exactly."""
+        state = self.state
+        return state.pause_until_ms > state.clock_ms()
 
     def _serve_waiting(self) -> None:
         still = []
@@ -296,7 +314,11 @@ class MasterSide:
             return
         config = self.state.config
         now = time.monotonic()
-        if replication.master_host is None and now - self.last_ping_s >= config.repl_ping_replica_period:
+        if (
+            replication.master_host is None
+            and now - self.last_ping_s >= config.repl_ping_replica_period
+            and not self._paused()
+        ):
             self.last_ping_s = now
             self.feed([(NO_DB, PING)])
         for replica in list(replication.replicas):

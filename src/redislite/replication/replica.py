@@ -259,8 +259,14 @@ class ReplicaLink:
                 )
             except Exception:  # a snapshot that does not load (LoadError), or a bug: logged, and the link retried
                 log.exception("master_link_failed", extra={"state": self.link_state})
+            else:
+                return  # the session ended the link itself (a refused FAILOVER made us a master again)
             # (a cancelled task ends here: whoever cancelled it has closed the link already, and may have
             # started the next one)
+            failover = self._failover()
+            if failover is not None and failover.in_progress:  # the target could not be reached: roll back
+                failover.abort("the failover target could not be reached")
+                return
             self._link_down()
             if self.reconnected:
                 delay = RETRY_FIRST_S
@@ -279,6 +285,11 @@ class ReplicaLink:
         self.link_state = "handshake"
         await self._handshake(reader)
         reply = await self._ask(reader, self._psync_argv())
+        failover = self._failover()
+        if failover is not None and failover.in_progress:
+            failover.answered(reply.startswith((b"+CONTINUE", b"+FULLRESYNC")), reply.decode("utf-8", "replace"))
+            if replication.master_host is None:  # refused: the failover made us a master again
+                return
         if reply.startswith(b"+FULLRESYNC"):
             words = reply.split()
             if len(words) != 3:
@@ -331,8 +342,16 @@ class ReplicaLink:
     def _psync_argv(self) -> list[bytes]:
         replication = self.state.replication
         if self.can_continue:
-            return [b"PSYNC", replication.replid.encode(), b"%d" % (replication.master_repl_offset + 1)]
+            argv = [b"PSYNC", replication.replid.encode(), b"%d" % (replication.master_repl_offset + 1)]
+            failover = self._failover()
+            if failover is not None and failover.in_progress:  # FAILOVER: the target is to take over
+                argv.append(b"FAILOVER")
+            return argv
         return [b"PSYNC", b"?", b"-1"]
+
+    def _failover(self):
+        master_side = self.state.master_side
+        return master_side.failover if master_side is not None else None
 
     async def _handshake(self, reader: asyncio.StreamReader) -> None:
         config = self.state.config

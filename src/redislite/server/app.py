@@ -148,6 +148,7 @@ class RedisLiteServer:
         if state.config.active_expire_enabled and not self.expire_pending and state.replication.master_host is None:
             self.expire_slice()
         self.persistence.cron()
+        self.master_side.failover.check()  # a FAILOVER's TIMEOUT
         self.engine.observers_changed()  # clears the flag once the last watcher, monitor, ... is gone
         now_s = state.clock_ms() // 1000
         for db in state.databases:
