@@ -310,6 +310,12 @@ class Settings(BaseSettings):
         10, aliases=("repl-ping-slave-period",)
     )
     repl_timeout: Annotated[int, _int_between(1, 2**31 - 1)] = _mutable(60)
+    # a full sync streams the snapshot to the replicas instead of writing dump.rdb first (Redis 7.0's default)
+    repl_diskless_sync: YesNo = _mutable(True)
+    repl_diskless_sync_delay: Annotated[int, _int_between(0, 2**31 - 1)] = _mutable(5)
+    repl_diskless_sync_max_replicas: Annotated[int, _int_between(0, 2**31 - 1)] = _mutable(0)
+    # a replica always receives the snapshot into memory, then loads it: the setting is kept for CONFIG
+    repl_diskless_load: Annotated[str, _one_of("disabled", "on-empty-db", "swapdb")] = _mutable("disabled")
     replica_serve_stale_data: YesNo = _mutable(True, aliases=("slave-serve-stale-data",))
     min_replicas_to_write: Annotated[int, _int_between(0, 2**31 - 1)] = _mutable(0, aliases=("min-slaves-to-write",))
     min_replicas_max_lag: Annotated[int, _int_between(0, 2**31 - 1)] = _mutable(10, aliases=("min-slaves-max-lag",))

