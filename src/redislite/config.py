@@ -44,6 +44,16 @@ def parse_memory(value: Any) -> int:
     return int(digits) * _MEMORY_UNITS[unit]
 
 
+def _memory_between(low: int, high: int):
+    def parse(value: Any) -> int:
+        number = parse_memory(value)
+        if not low <= number <= high:
+            raise ValueError(f"argument must be between {low} and {high} inclusive")
+        return number
+
+    return BeforeValidator(parse)
+
+
 def _yes_no(value: Any) -> bool:
     text = str(value).strip().lower()
     if text in ("yes", "true", "1", "on"):
@@ -332,6 +342,8 @@ class Settings(BaseSettings):
     set_max_listpack_value: Count = _mutable(64)
     zset_max_listpack_entries: Count = _mutable(128)
     zset_max_listpack_value: Count = _mutable(64)
+    # a sparse HyperLogLog longer than this (header included) turns dense
+    hll_sparse_max_bytes: Annotated[int, _memory_between(0, 2**63 - 1)] = _mutable(3000)
     # process
     daemonize: YesNo = _fixed(False)
     pidfile: str = _fixed("")

@@ -15,11 +15,21 @@ def test_pfadd_reports_whether_the_estimate_changed(r):
     assert r.pfcount("h") == 3 and r.pfcount("new") == 0 and r.pfcount("missing") == 0
 
 
-def test_an_hll_is_a_string_in_redis_dense_layout(r):
+def test_an_hll_is_a_string_created_sparse_and_made_dense_when_large(r):
     r.pfadd("h", "a")
     value = r.get("h")
     assert r.type("h") == b"string"
-    assert value[:4] == b"HYLL" and len(value) == 12304
+    assert value[:5] == b"HYLL\x01" and len(value) < 30  # sparse: run-length opcodes
+    r.pfadd("h", *range(5000))
+    value = r.get("h")
+    assert value[:5] == b"HYLL\x00" and len(value) == 12304  # dense: 16384 six-bit registers
+
+
+def test_pfadd_writes_the_same_bytes_as_real_redis(lite, o):
+    for client in (lite, o):
+        client.execute_command("PFADD", "h", *[f"e{i}" for i in range(100)])
+    assert len(o.execute_command("GET", "h")) == 285
+    assert lite.execute_command("GET", "h") == o.execute_command("GET", "h")
 
 
 def test_pfcount_of_several_keys_counts_the_union(r):

@@ -1,8 +1,10 @@
 """HyperLogLog commands: PFADD, PFCOUNT, PFMERGE.
 
 An HLL is a string value in Redis's layout (see storage/hyperloglog.py), so TYPE answers "string" and GET/SET
-move it around like Redis's. PFCOUNT of one key caches the cardinality in the header, as Redis does: that
-rewrites the value, which is why Redis documents PFCOUNT as possibly modifying the key.
+move it around like Redis's, and the bytes are Redis's: created sparse, promoted to dense past
+hll-sparse-max-bytes or when a register outgrows the sparse encoding. PFCOUNT of one key caches the cardinality
+in the header, as Redis does: that rewrites the value, which is why Redis documents PFCOUNT as possibly
+modifying the key.
 """
 
 from .. import errors
@@ -45,23 +47,28 @@ def pfadd_command(ctx: Context, argv: Argv):
     """PFADD key [element [element ...]] — Adds the specified elements to the specified HyperLogLog."""
     key = argv[1]
     old = lookup_string_write(ctx, key)
-    updated = 0
     if old is None:
-        value = bytearray(hll.EMPTY)
+        sketch = hll.HyperLogLog.empty()
         updated = 1  # creating the key counts as a change even with no elements
     else:
-        check_hll(old)
-        if old[4] == hll.DENSE:
-            value = bytearray(old)
-        else:
-            value = bytearray(hll.dense_value(registers_or_error(old), hll.cached_count(old)))
-    add = hll.add_to_dense
-    for element in argv[2:]:
-        if add(value, element):
-            updated += 1
+        sketch = hll.HyperLogLog(check_hll(old))
+        updated = 0
+    max_bytes = ctx.server.config.hll_sparse_max_bytes
+    add = sketch.add
+    try:
+        for element in argv[2:]:
+            if add(element, max_bytes):
+                updated += 1
+    except hll.CorruptedHLL:
+        # Redis changes the value in place and stops at the corrupt spot: the elements before it stay added,
+        # unannounced (no dirty count, so nothing propagates and no WATCH fires). The key existed: `updated`
+        # counts those elements.
+        if updated:
+            ctx.db.store(key, sketch.value(), keep_ttl=True, touch=ctx.touch)
+        raise CommandError(errors.HLL_CORRUPTED) from None
     if updated:
-        value[15] |= hll.STALE_CACHE
-        ctx.db.store(key, bytes(value), keep_ttl=True, touch=ctx.touch)
+        sketch.invalidate_cache()
+        ctx.db.store(key, sketch.value(), keep_ttl=True, touch=ctx.touch)
         ctx.server.dirty += updated
         if ctx.server.notify_flags:
             if old is None:
@@ -123,19 +130,29 @@ def pfcount_command(ctx: Context, argv: Argv):
     complexity="O(N) to merge N HyperLogLogs, but with high constant times.",
 )
 def pfmerge_command(ctx: Context, argv: Argv):
-    """PFMERGE destkey [sourcekey [sourcekey ...]] — Merge N different HyperLogLogs into a single one."""
+    """PFMERGE destkey [sourcekey [sourcekey ...]] — Merge N different HyperLogLogs into a single one.
+
+    The destination keeps its encoding and header, unless a source is dense: then it turns dense first."""
     registers = bytearray(hll.REGISTERS)
+    use_dense = False
     # The destination is one of the sources, and every source is checked before anything is written.
     for key in argv[1:]:
         value = lookup_read(ctx, key, ctx.touch)
         if value is not None:
-            registers = hll.merge_registers(registers, registers_or_error(check_hll(value)))
+            if check_hll(value)[4] == hll.DENSE:
+                use_dense = True
+            registers = hll.merge_registers(registers, registers_or_error(value))
     destination = argv[1]
-    created = lookup_string_write(ctx, destination) is None
-    ctx.db.store(destination, hll.dense_value(registers), keep_ttl=True, touch=ctx.touch)
+    old = lookup_string_write(ctx, destination)
+    sketch = hll.HyperLogLog.empty() if old is None else hll.HyperLogLog(old)
+    if use_dense:
+        sketch.to_dense()  # (a sparse destination was read whole above, so it converts)
+    sketch.raise_registers(registers, ctx.server.config.hll_sparse_max_bytes)
+    sketch.invalidate_cache()
+    ctx.db.store(destination, sketch.value(), keep_ttl=True, touch=ctx.touch)
     ctx.server.dirty += 1
     if ctx.server.notify_flags:  # PFMERGE tells of a "pfadd", as Redis does
-        if created:
+        if old is None:
             new_key(ctx, destination)
         notify(ctx, NOTIFY_STRING, b"pfadd", destination)
     return OK

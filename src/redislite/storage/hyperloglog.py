@@ -1,15 +1,26 @@
-"""HyperLogLog values in Redis's own byte layout (hyperloglog.c), so counts equal Redis's for the same inputs.
+"""HyperLogLog values in Redis's own byte layout (hyperloglog.c), byte for byte what Redis 7.0 holds after the
+same commands, so GET, DUMP and a replica's copy agree with a real Redis.
 
 A value is a string: a 16-byte header ("HYLL", encoding byte, 3 unused bytes, 8-byte little-endian cached
-cardinality whose top bit marks it stale) followed by the registers. RedisLite always writes the dense
-encoding: 16384 six-bit registers packed least-significant-bit first (12288 bytes). The sparse encoding Redis
-writes for small sets is read (a value restored from Redis) and turned dense on the first write.
+cardinality whose top bit marks it stale) followed by the registers in one of two encodings:
 
-Registers are decoded to one byte each with translate tables and strided slices, so a count or a merge is a
+- sparse, what PFADD creates: run-length opcodes, ZERO 00xxxxxx (1..64 zero registers), XZERO 01xxxxxx yyyyyyyy
+  (1..16384 zero registers) and VAL 1vvvvvxx (1..4 registers holding 1..32). A value stays sparse until a
+  register would exceed 32 or the value would outgrow `hll-sparse-max-bytes`, then it is promoted to
+- dense: 16384 six-bit registers packed least-significant-bit first (12288 bytes).
+
+The sparse opcodes are not a function of the registers alone: how a run of non-zero registers is cut into VAL
+opcodes depends on the order in which they were set, so `SparseRegisters.set` replays Redis's hllSparseSet step
+by step (the split of the opcode holding the register, then the merge of equal neighbours within five opcodes).
+
+Dense registers are decoded to one byte each with translate tables and strided slices, so a count or a merge is a
 handful of C-speed passes over 12 KB, never a Python loop over 16384 registers.
 """
 
 import math
+from bisect import bisect_right
+from collections.abc import Callable
+from functools import partial
 
 P = 14  # HLL_P: register index bits
 Q = 64 - P  # HLL_Q: bits left for the run of zeros
@@ -28,7 +39,8 @@ UINT64 = 2**64 - 1
 
 
 class CorruptedHLL(Exception):
-    """A sparse value whose opcodes do not describe exactly 16384 registers (Redis's INVALIDOBJ)."""
+    """A sparse value whose opcodes do not describe exactly 16384 registers (Redis's INVALIDOBJ), found where
+    Redis finds it: a count, a merge or a promotion reads them all, a change only up to its register."""
 
 
 def murmurhash64a(data: bytes, seed: int = MURMUR_SEED) -> int:
@@ -114,10 +126,8 @@ def decode_sparse(data: bytes) -> bytearray:
                 raise CorruptedHLL
             registers[index : index + run] = bytes((value,)) * run
             pos += 1
-        elif opcode & 0x40:  # XZERO
-            if pos + 1 >= end:
-                raise CorruptedHLL
-            run = (((opcode & 63) << 8) | data[pos + 1]) + 1
+        elif opcode & 0x40:  # XZERO (cut short at the end, its second byte reads as C's terminator, 0)
+            run = (((opcode & 63) << 8) | (data[pos + 1] if pos + 1 < end else 0)) + 1
             pos += 2
         else:  # ZERO
             run = (opcode & 63) + 1
@@ -144,15 +154,7 @@ def registers_of(value: bytes) -> bytearray:
     return decode_sparse(value[HEADER_SIZE:])
 
 
-def dense_value(registers: bytes | bytearray, cached: int | None = None) -> bytes:
-    """A dense HLL value; `cached` is the cardinality to cache, None for a stale cache."""
-    card = (cached if cached is not None else 0).to_bytes(8, "little")
-    if cached is None:
-        card = card[:7] + bytes((STALE_CACHE,))
-    return MAGIC + bytes((DENSE, 0, 0, 0)) + card + encode_dense(registers)
-
-
-EMPTY = dense_value(bytes(REGISTERS), 0)
+EMPTY = MAGIC + bytes((SPARSE, 0, 0, 0)) + bytes(8) + bytes((0x7F, 0xFF))  # createHLLObject: one XZERO of 16384
 
 
 def cached_count(value: bytes) -> int | None:
@@ -166,20 +168,222 @@ def with_cached_count(value: bytes, count: int) -> bytes:
     return value[:8] + count.to_bytes(8, "little") + value[16:]
 
 
-def add_to_dense(value: bytearray, element: bytes) -> bool:
-    """hllDenseAdd on a dense value held in a bytearray: True when the register grew."""
-    index, rank = register_and_rank(element)
+def dense_set(packed: bytearray, index: int, count: int) -> bool:
+    """hllDenseSet on packed registers: raise register `index` to `count`; True when it grew."""
     bit = index * 6
-    byte, shift = HEADER_SIZE + (bit >> 3), bit & 7
-    low = value[byte]
-    high = value[byte + 1] if byte + 1 < len(value) else 0
+    byte, shift = bit >> 3, bit & 7
+    low = packed[byte]
+    high = packed[byte + 1] if byte + 1 < len(packed) else 0
     current = ((low >> shift) | (high << (8 - shift))) & 63
-    if rank <= current:
+    if count <= current:
         return False
-    value[byte] = (low & ~(63 << shift) & 0xFF) | ((rank << shift) & 0xFF)
+    packed[byte] = (low & ~(63 << shift) & 0xFF) | ((count << shift) & 0xFF)
     if shift > 2:  # the register spills into the next byte
-        value[byte + 1] = (high & ~(63 >> (8 - shift)) & 0xFF) | (rank >> (8 - shift))
+        packed[byte + 1] = (high & ~(63 >> (8 - shift)) & 0xFF) | (count >> (8 - shift))
     return True
+
+
+# -- changing the sparse encoding ------------------------------------------------------------------------------
+# An opcode is held as the number its bytes spell: ZERO is its byte (< 0x40), VAL its byte (0x80..0xff) and XZERO
+# its two bytes read big-endian (0x4000..0x7fff), so the three kinds never overlap.
+
+ZERO_MAX_LEN = 64  # HLL_SPARSE_ZERO_MAX_LEN (XZERO_MAX_LEN is 16384, all the registers)
+VAL_MAX_VALUE = 32  # HLL_SPARSE_VAL_MAX_VALUE: a larger register needs the dense encoding
+VAL_MAX_LEN = 4  # HLL_SPARSE_VAL_MAX_LEN
+MERGE_WINDOW = 5  # hllSparseSet merges VALs within this many opcodes, from the one before the change
+UNCHANGED, UPDATED, PROMOTE = 0, 1, 2  # what SparseRegisters.set did
+
+
+def _run_length(opcode: int) -> int:
+    if opcode < 0x40:
+        return opcode + 1
+    if opcode < 0x100:
+        return (opcode & 3) + 1
+    return (opcode & 0x3FFF) + 1
+
+
+def _opcode_size(opcode: int) -> int:
+    return 2 if opcode > 0xFF else 1
+
+
+def _zero_run(length: int) -> int:
+    """The opcode for `length` zero registers: ZERO up to 64 of them, XZERO beyond."""
+    return length - 1 if length <= ZERO_MAX_LEN else 0x4000 | (length - 1)
+
+
+def _val(value: int, length: int) -> int:
+    return 0x80 | (value - 1) << 2 | (length - 1)
+
+
+def _is_val(opcode: int) -> bool:
+    return 0x80 <= opcode < 0x100
+
+
+class SparseRegisters:
+    """The opcodes of a sparse value while PFADD or PFMERGE changes them (hllSparseSet's in-place edits).
+
+    `ops` are the opcodes and `starts[i]` the first register `ops[i]` covers. A split or a merge only rewrites the
+    registers of one or two adjacent opcodes, so every other opcode keeps its start: the list stays sorted and
+    the opcode holding a register is a bisect away, where Redis walks the opcodes from the left. Splicing the
+    lists is a memmove, as in Redis, so a change costs O(sparse length) at worst with a C-speed constant.
+    """
+
+    __slots__ = ("ops", "starts", "size", "covered")
+
+    def __init__(self, data: bytes):
+        ops: list[int] = []
+        starts: list[int] = []
+        index = pos = 0
+        end = len(data)
+        while pos < end:
+            opcode = data[pos]
+            if opcode & 0xC0 == 0x40:  # XZERO (cut short at the end, its second byte reads as C's terminator)
+                opcode = opcode << 8 | (data[pos + 1] if pos + 1 < end else 0)
+                pos += 2
+            else:
+                pos += 1
+            ops.append(opcode)
+            starts.append(index)
+            index += _run_length(opcode)
+        self.ops, self.starts = ops, starts
+        self.size = pos  # bytes of opcodes, the header not included
+        self.covered = index  # registers the opcodes describe: 16384 unless the value is corrupt
+
+    def encode(self) -> bytes:
+        out = bytearray()
+        for opcode in self.ops:
+            if opcode > 0xFF:
+                out += opcode.to_bytes(2, "big")
+            else:
+                out.append(opcode)
+        return bytes(out)
+
+    def set(self, index: int, count: int, max_bytes: int) -> int:
+        """hllSparseSet: raise register `index` to `count`. UNCHANGED when it already held as much, UPDATED, or
+        PROMOTE (nothing changed) when the value must turn dense first: `count` does not fit a VAL, or the new
+        opcodes would grow the value, header included, past `max_bytes` (hll-sparse-max-bytes). CorruptedHLL
+        when the opcodes end before the register."""
+        if count > VAL_MAX_VALUE:
+            return PROMOTE
+        if index >= self.covered:
+            raise CorruptedHLL
+        ops, starts = self.ops, self.starts
+        at = bisect_right(starts, index) - 1
+        opcode, first = ops[at], starts[at]
+        run_of: Callable[[int], int]  # the opcode for a run of the registers it held
+        if _is_val(opcode):
+            current = (opcode >> 2 & 31) + 1
+            if current >= count:
+                return UNCHANGED
+            run_of = partial(_val, current)
+        else:
+            run_of = _zero_run
+        # The opcode is split into [the registers before] VAL(count) [the registers after]; for an opcode of
+        # this one register alone that is Redis's rewrite in place.
+        last = first + _run_length(opcode) - 1
+        new_ops, new_starts = [], []
+        if index != first:
+            new_ops.append(run_of(index - first))
+            new_starts.append(first)
+        new_ops.append(_val(count, 1))
+        new_starts.append(index)
+        if index != last:
+            new_ops.append(run_of(last - index))
+            new_starts.append(index + 1)
+        grown = sum(map(_opcode_size, new_ops)) - _opcode_size(opcode)
+        if grown > 0 and HEADER_SIZE + self.size + grown > max_bytes:
+            return PROMOTE
+        ops[at : at + 1] = new_ops
+        starts[at : at + 1] = new_starts
+        self.size += grown
+        self._merge_vals(at)
+        return UPDATED
+
+    def _merge_vals(self, at: int) -> None:
+        """hllSparseSet's last step: starting at the opcode before the changed one and for MERGE_WINDOW steps,
+        two adjacent VALs of one value whose runs fit one VAL become that VAL (which may then merge again)."""
+        ops, starts = self.ops, self.starts
+        i = at - 1 if at else 0
+        for _ in range(MERGE_WINDOW):
+            if i >= len(ops):
+                return
+            opcode = ops[i]
+            if _is_val(opcode) and i + 1 < len(ops):
+                following = ops[i + 1]
+                length = (opcode & 3) + (following & 3) + 2
+                if _is_val(following) and (opcode ^ following) & 0x7C == 0 and length <= VAL_MAX_LEN:
+                    ops[i : i + 2] = [(opcode & ~3) | (length - 1)]
+                    del starts[i + 1]
+                    self.size -= 1
+                    continue
+            i += 1
+
+
+class HyperLogLog:
+    """A value being changed by PFADD or PFMERGE, in whichever encoding it holds, as Redis changes its object in
+    place: sparse until a register or the size needs the dense encoding, then dense for good."""
+
+    __slots__ = ("header", "sparse", "dense")
+
+    def __init__(self, value: bytes):
+        self.header = bytearray(value[:HEADER_SIZE])
+        self.sparse: SparseRegisters | None = None
+        self.dense = bytearray()  # the packed registers, once dense
+        if value[4] == DENSE:
+            self.dense[:] = value[HEADER_SIZE:]
+        else:
+            self.sparse = SparseRegisters(value[HEADER_SIZE:])
+
+    @classmethod
+    def empty(cls) -> "HyperLogLog":
+        """createHLLObject: sparse, every register zero, cached cardinality 0."""
+        return cls(EMPTY)
+
+    def value(self) -> bytes:
+        body = self.dense if self.sparse is None else self.sparse.encode()
+        return bytes(self.header) + body
+
+    def invalidate_cache(self) -> None:
+        self.header[15] |= STALE_CACHE
+
+    def add(self, element: bytes, max_bytes: int) -> bool:
+        """hllAdd: True when the element raised its register."""
+        index, rank = register_and_rank(element)
+        return self.set(index, rank, max_bytes)
+
+    def set(self, index: int, count: int, max_bytes: int) -> bool:
+        sparse = self.sparse
+        if sparse is not None:
+            outcome = sparse.set(index, count, max_bytes)
+            if outcome != PROMOTE:
+                if outcome == UPDATED:
+                    self.invalidate_cache()  # hllSparseSet's own, which a PFADD failing further on leaves behind
+                return outcome == UPDATED
+            self.to_dense()
+        return dense_set(self.dense, index, count)
+
+    def to_dense(self) -> None:
+        """hllSparseToDense: the header is kept (unused bytes and cached cardinality too), only the encoding
+        byte changes. CorruptedHLL when the opcodes do not describe exactly 16384 registers."""
+        if self.sparse is None:
+            return
+        self.dense = bytearray(encode_dense(decode_sparse(self.sparse.encode())))
+        self.sparse = None
+        self.header[4] = DENSE
+
+    def raise_registers(self, registers: bytes | bytearray, max_bytes: int) -> None:
+        """PFMERGE's write: every non-zero register of `registers` set in index order, by hllSparseSet (which
+        may promote on the way) or hllDenseSet. Once dense, that is the register-wise maximum."""
+        sparse = self.sparse
+        if sparse is not None:
+            for index in [index for index, count in enumerate(registers) if count]:
+                if sparse.set(index, registers[index], max_bytes) == PROMOTE:
+                    self.to_dense()
+                    break
+            else:
+                return
+        merged = merge_registers(decode_dense(bytes(self.dense)), registers)
+        self.dense = bytearray(encode_dense(merged))
 
 
 def merge_registers(target: bytearray, other: bytes | bytearray) -> bytearray:
