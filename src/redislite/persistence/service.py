@@ -469,9 +469,14 @@ class Persistence:
         """A replica's full sync (replication/replica.py): the dataset emptied, then the master's RDB loaded in
         slices (a generator; clients get -LOADING meanwhile). Keys past their deadline are kept, as a replica
         loads them: the master's DELs remove them. LoadError when the payload does not load."""
+        aof_on = self.aof is not None
+        if aof_on:  # stopAppendOnly: the AOF describes the old data
+            self.set_appendonly(False)
         self.kill_child()  # its snapshot of the old data must not land after the new data
         self._empty_dataset()
         yield from self._load_slices(data, Path(source), skip_expired=False)
+        if aof_on:  # restartAOFAfterSYNC: a rewrite writes the new dataset as the AOF's base
+            self.set_appendonly(True)
 
     def load_file(self, merge: bool = False) -> None:
         """Load dump.rdb now, in one go (DEBUG RELOAD). LoadError when it cannot be read."""
