@@ -157,6 +157,29 @@ def test_other_types_are_shown_and_edited_through_the_command_line(page, resp):
     wait_until(page, lambda: "Ada Lovelace" in text(page, "key-items-body"), "the new field is not shown")
 
 
+def test_the_replication_section_shows_a_replica_and_the_replica_s_page_its_master_link(page, server, tmp_path):
+    """A RedisLite replica of the page's server shows up in its replicas table; the replica's own page (in a
+    second tab) shows its link to the master; once the replica stops, the master's table is empty again."""
+    wait_until(page, lambda: text(page, "replicas") == "no replicas", "the empty replicas table is not shown")
+    assert text(page, "replication-summary").startswith("master, offset ")
+    master_tab = page.current_window_handle
+    with redislite_with_http("--save", "", "--replicaof", "127.0.0.1", str(server.port), cwd=tmp_path) as replica:
+        row = f'#replicas tr[data-replica="127.0.0.1:{replica.port}"][data-state="online"]'
+        wait_until(page, lambda: page.find_elements(By.CSS_SELECTOR, row), "the replica never listed online")
+        assert ", 1 replica(s)" in text(page, "role")
+        page.switch_to.new_window("tab")
+        try:
+            page.get(f"http://127.0.0.1:{replica.http_port}/")
+            link = '#master-link[data-status="up"]'
+            wait_until(page, lambda: page.find_elements(By.CSS_SELECTOR, link), "the master link never shown up")
+            assert text(page, "master-link").startswith(f"master 127.0.0.1:{server.port}: link up")
+            assert text(page, "role").startswith(f"role slave of 127.0.0.1:{server.port} (link up)")
+        finally:
+            page.close()
+            page.switch_to.window(master_tab)
+    wait_until(page, lambda: text(page, "replicas") == "no replicas", "the stopped replica is still listed")
+
+
 def test_the_page_logged_no_script_errors(page):
     assert [entry for entry in page.get_log("browser") if entry["level"] == "SEVERE"] == []
 

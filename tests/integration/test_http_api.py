@@ -150,7 +150,14 @@ def test_info_reports_counts_memory_and_replication(api, resp):
     assert info["operations_total"] > before["operations_total"]
     assert info["memory_bytes"] > 0 and info["memory_human"]
     assert (info["max_memory_bytes"], info["eviction_policy"]) == (0, "noeviction")
-    assert info["replication"] == {"role": "master", "connected_replicas": 0}
+    replication = info["replication"]
+    assert {name: replication[name] for name in ("role", "connected_replicas", "master", "replicas")} == {
+        "role": "master",
+        "connected_replicas": 0,
+        "master": None,
+        "replicas": [],
+    }
+    assert len(replication["replication_id"]) == 40 and replication["master_repl_offset"] >= 0
     assert {"evictions_total", "expirations_total"} <= set(info)
 
 

@@ -26,7 +26,7 @@ from ..commands.connection import RESET_STEPS, authenticate
 from ..engine.client import Client
 from ..engine.core import BLOCKED, PARKED
 from ..protocol.values import ErrorReply
-from .metrics import exposition, metrics_registry
+from .metrics import exposition, info_integer, metrics_registry, replica_lines
 from .values import BASE64, UTF8, BadInput, decode_text, error_status, pair_encoding, reply_to_json, text_or_base64
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
@@ -136,9 +136,32 @@ class KeysPage(BaseModel):
     keys: list[str | Base64Bytes] = Field(description="Keys that are not UTF-8 come as base64 objects")
 
 
+class ConnectedReplica(BaseModel):
+    ip: str
+    port: int = Field(description="The port it listens on (REPLCONF listening-port)")
+    state: str = Field(description="wait_bgsave while its snapshot is made, then online (INFO slaveN state)")
+    offset: int = Field(description="The replication offset it last acknowledged")
+    lag: int = Field(description="Seconds since its last acknowledgement")
+    offset_lag: int = Field(description="Bytes of the stream it has not acknowledged: master_repl_offset - offset")
+
+
+class MasterLink(BaseModel):
+    host: str
+    port: int
+    link_status: Literal["up", "down"]
+    last_io_seconds_ago: int = Field(description="Seconds since the last byte from the master; -1 while down")
+    sync_in_progress: bool = Field(description="A full sync from the master is being received")
+    link_down_since_seconds: int | None = Field(description="Seconds the link has been down; null while up")
+    offset: int = Field(description="The master's stream offset this replica has applied (slave_repl_offset)")
+
+
 class Replication(BaseModel):
-    role: str
+    role: Literal["master", "slave"] = Field(description="As INFO says it: slave on a replica")
     connected_replicas: int
+    replication_id: str = Field(description="master_replid: the history this server's offsets belong to")
+    master_repl_offset: int
+    master: MasterLink | None = Field(description="On a replica, its link to its master; null on a master")
+    replicas: list[ConnectedReplica] = Field(description="The replicas connected to this server, as INFO lists them")
 
 
 class InfoResult(BaseModel):
@@ -601,21 +624,16 @@ DELETES = ("del", "unlink")
 
 def info_summary(text: str) -> dict:
     """The /api/info body from INFO's text (memory, stats, replication, keyspace, commandstats)."""
-    fields, calls, keys = {}, {}, 0
-    for line in text.splitlines():
-        if not line or line.startswith("#") or ":" not in line:
-            continue
-        name, value = line.split(":", 1)
-        if name.startswith("cmdstat_"):
-            stats = dict(part.split("=", 1) for part in value.split(","))
-            calls[name.removeprefix("cmdstat_")] = int(stats.get("calls", 0))
-        elif name.startswith("db") and name[2:].isdigit():
-            keys += int(dict(part.split("=", 1) for part in value.split(","))["keys"])
-        else:
-            fields[name] = value
-    number = lambda name: int(fields.get(name, 0) or 0)  # noqa: E731
+    fields = info_fields(text)
+    number = lambda name: info_integer(fields.get(name))  # noqa: E731
+    calls = {
+        name.removeprefix("cmdstat_"): info_integer(_parts(value).get("calls"))
+        for name, value in fields.items()
+        if name.startswith("cmdstat_")
+    }
+    databases = [value for name, value in fields.items() if name.startswith("db") and name[2:].isdigit()]
     return {
-        "keys": keys,
+        "keys": sum(info_integer(_parts(value).get("keys")) for value in databases),
         "memory_bytes": number("used_memory"),
         "memory_human": fields.get("used_memory_human", ""),
         "max_memory_bytes": number("maxmemory"),
@@ -626,8 +644,53 @@ def info_summary(text: str) -> dict:
         "deletes_total": sum(calls.get(name, 0) for name in DELETES),
         "evictions_total": number("evicted_keys"),
         "expirations_total": number("expired_keys"),
-        "replication": {"role": fields.get("role", "master"), "connected_replicas": number("connected_slaves")},
+        "replication": replication_summary(fields),
     }
+
+
+def replication_summary(fields: dict[str, str]) -> dict:
+    """The /api/info replication object from INFO replication's fields."""
+    offset = info_integer(fields.get("master_repl_offset"))
+    master = None
+    if "master_host" in fields:  # a replica
+        up = fields.get("master_link_status") == "up"
+        master = {
+            "host": fields["master_host"],
+            "port": info_integer(fields.get("master_port")),
+            "link_status": "up" if up else "down",
+            "last_io_seconds_ago": info_integer(fields.get("master_last_io_seconds_ago"), -1),
+            "sync_in_progress": fields.get("master_sync_in_progress") == "1",
+            "link_down_since_seconds": None if up else info_integer(fields.get("master_link_down_since_seconds"), -1),
+            "offset": info_integer(fields.get("slave_repl_offset")),
+        }
+    return {
+        # role precedes master_host, so a host's lines could replace it
+        "role": "slave" if fields.get("role") == "slave" or master is not None else "master",
+        "connected_replicas": info_integer(fields.get("connected_slaves")),
+        "replication_id": fields.get("master_replid", ""),
+        "master_repl_offset": offset,
+        "master": master,
+        "replicas": [
+            {**replica, "offset_lag": max(offset - replica["offset"], 0)} for replica in replica_lines(fields)
+        ],
+    }
+
+
+def info_fields(text: str) -> dict[str, str]:
+    """INFO's `name:value` lines as a dict (the names are unique across sections). A name's last line wins: INFO
+    prints a REPLICAOF host as given (as Redis does), so it may carry line breaks and lines that look like
+    fields or section headers, and the real lines come after it."""
+    fields = {}
+    for line in text.splitlines():
+        if ":" in line and not line.startswith("#"):
+            name, value = line.split(":", 1)
+            fields[name] = value
+    return fields
+
+
+def _parts(value: str) -> dict[str, str]:
+    """`a=1,b=2` (a keyspace or commandstats line) as a dict."""
+    return dict(part.split("=", 1) for part in value.split(",") if "=" in part)
 
 
 class BodyLimit:

@@ -224,35 +224,117 @@ class RedisLiteCollector:
         yield _gauge(
             "redislite_connected_replicas", "Replicas connected to this master", _number(fields, "connected_slaves")
         )
-        yield _gauge(
-            "redislite_replication_offset_bytes",
-            "The replication offset (master_repl_offset)",
-            _number(fields, "master_repl_offset"),
+        master_offset = _number(fields, "master_repl_offset")
+        yield _gauge("redislite_replication_offset_bytes", "The replication offset (master_repl_offset)", master_offset)
+        yield from self._replicas(replicas_by_address(fields), master_offset)
+        yield from self._master_link(fields)
+        yield _counter(
+            "redislite_replica_resyncs_full",
+            "Full resynchronizations served to replicas (sync_full)",
+            _number(fields, "sync_full"),
         )
-        lags = replica_lags(fields)
-        per_replica = GaugeMetricFamily(
+        yield _counter(
+            "redislite_replica_partial_resync_accepted",
+            "PSYNC requests answered +CONTINUE from the backlog (sync_partial_ok)",
+            _number(fields, "sync_partial_ok"),
+        )
+        yield _counter(
+            "redislite_replica_partial_resync_denied",
+            "PSYNC requests that could not continue and got a full resync (sync_partial_err)",
+            _number(fields, "sync_partial_err"),
+        )
+
+    def _replicas(self, replicas: dict[str, dict], master_offset: float):
+        """Per connected replica (label replica="ip:port"): its lag, its acknowledged offset and how far that is
+        behind master_repl_offset."""
+        lag = GaugeMetricFamily(
             "redislite_replica_lag_seconds",
             "Seconds since each connected replica last acknowledged (INFO slaveN lag)",
             labels=["replica"],
         )
-        for replica, lag in lags.items():
-            per_replica.add_metric([replica], lag)
-        yield per_replica
+        offset = GaugeMetricFamily(
+            "redislite_replica_offset_bytes",
+            "The replication offset each connected replica last acknowledged (INFO slaveN offset)",
+            labels=["replica"],
+        )
+        offset_lag = GaugeMetricFamily(
+            "redislite_replica_offset_lag_bytes",
+            "Bytes of the stream each connected replica has not acknowledged (master_repl_offset - slaveN offset)",
+            labels=["replica"],
+        )
+        for address, replica in replicas.items():
+            lag.add_metric([address], replica["lag"])
+            offset.add_metric([address], replica["offset"])
+            offset_lag.add_metric([address], max(master_offset - replica["offset"], 0))
+        yield from (lag, offset, offset_lag)
         yield _gauge(
             "redislite_replication_max_lag_seconds",
             "The largest replica lag; 0 without replicas",
-            max(lags.values(), default=0.0),
+            max((replica["lag"] for replica in replicas.values()), default=0),
+        )
+
+    def _master_link(self, fields):
+        """On a replica only (INFO prints master_host then): its link to the master."""
+        if "master_host" not in fields:
+            return
+        yield _gauge(
+            "redislite_master_link_up",
+            "1 while the link to the master is up (master_link_status)",
+            1.0 if fields.get("master_link_status") == "up" else 0.0,
+        )
+        yield _gauge(
+            "redislite_master_last_io_seconds",
+            "Seconds since the last byte from the master; -1 while the link is down (master_last_io_seconds_ago)",
+            _number(fields, "master_last_io_seconds_ago", -1),
+        )
+        yield _gauge(
+            "redislite_master_sync_in_progress",
+            "1 while a full sync from the master is being received (master_sync_in_progress)",
+            _number(fields, "master_sync_in_progress"),
+        )
+        yield _gauge(
+            "redislite_slave_repl_offset_bytes",
+            "The master's stream offset this replica has applied (slave_repl_offset)",
+            _number(fields, "slave_repl_offset"),
         )
 
 
-def replica_lags(fields: dict) -> dict[str, float]:
-    """INFO replication's `slaveN:ip=...,port=...,state=...,offset=...,lag=...` lines as {"ip:port": lag}."""
-    lags = {}
+def replica_lines(fields: dict) -> list[dict]:
+    """INFO replication's `slaveN:ip=...,port=...,state=...,offset=...,lag=...` lines, in INFO's order, as dicts
+    with ip, port, state, offset and lag (numbers as ints; a part that is missing or not a number is 0)."""
+    replicas = []
     for name, value in fields.items():
         if name.startswith("slave") and name[5:].isdigit():
             parts = dict(part.split("=", 1) for part in str(value).split(",") if "=" in part)
-            lags[f"{parts.get('ip', '')}:{parts.get('port', '')}"] = float(parts.get("lag", 0))
-    return lags
+            replicas.append(
+                {
+                    "ip": parts.get("ip", ""),
+                    "port": info_integer(parts.get("port")),
+                    "state": parts.get("state", ""),
+                    "offset": info_integer(parts.get("offset")),
+                    "lag": info_integer(parts.get("lag")),
+                }
+            )
+    return replicas
+
+
+def replicas_by_address(fields: dict) -> dict[str, dict]:
+    """replica_lines by "ip:port", the metrics' label: one sample per label value, even if two replicas
+    announced the same address (the later line wins)."""
+    return {f"{replica['ip']}:{replica['port']}": replica for replica in replica_lines(fields)}
+
+
+def replica_lags(fields: dict) -> dict[str, float]:
+    """Each connected replica's lag in seconds, by "ip:port"."""
+    return {address: float(replica["lag"]) for address, replica in replicas_by_address(fields).items()}
+
+
+def info_integer(text, default: int = 0) -> int:
+    """An INFO figure as an int; `default` when it is missing or not a number."""
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        return default
 
 
 def _le(bound: float) -> str:

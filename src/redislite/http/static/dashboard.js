@@ -215,8 +215,41 @@ async function pollInfo() {
   $("keys-value").textContent = String(info.keys);
   $("evicted-value").textContent = String(info.evictions_total);
   $("expired-value").textContent = String(info.expirations_total);
-  const replicas = info.replication.connected_replicas;
-  $("role").textContent = `role ${info.replication.role}` + (replicas ? `, ${replicas} replica(s)` : "");
+  renderReplication(info.replication);
+}
+
+// The role in the header; the master link (on a replica) and the connected replicas in their section.
+function renderReplication(replication) {
+  const {role, master, replicas} = replication;
+  const count = replication.connected_replicas;
+  $("role").textContent = `role ${role}` + (master ? ` of ${master.host}:${master.port} (link ${master.link_status})` : "") +
+    (count ? `, ${count} replica(s)` : "");
+  $("replication-summary").textContent = `${role === "slave" ? "replica" : "master"}, ` +
+    `offset ${replication.master_repl_offset}, replication id ${replication.replication_id}`;
+
+  const link = $("master-link");
+  link.hidden = !master;
+  if (master) {
+    const up = master.link_status === "up";
+    let text = `master ${master.host}:${master.port}: link ${master.link_status}`;
+    if (up) text += `, last I/O ${master.last_io_seconds_ago} s ago`;
+    else if (master.link_down_since_seconds >= 0) text += ` for ${master.link_down_since_seconds} s`;
+    if (master.sync_in_progress) text += ", full sync in progress";
+    link.textContent = `${text}, applied offset ${master.offset}`;
+    link.className = up ? "link up" : "link down";
+    link.dataset.status = master.link_status;
+  }
+
+  const body = $("replicas");
+  body.replaceChildren();
+  for (const replica of replicas) {
+    const row = body.insertRow();
+    row.dataset.replica = `${replica.ip}:${replica.port}`;
+    row.dataset.state = replica.state;
+    [row.dataset.replica, replica.state, replica.offset, replica.offset_lag, replica.lag]
+      .forEach((value) => cell(row, String(value)));
+  }
+  if (!replicas.length) cell(body.insertRow(), "no replicas");
 }
 
 function parseInfo(text) {
