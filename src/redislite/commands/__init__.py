@@ -3,6 +3,7 @@
 from . import (  # noqa: F401
     bitmaps,
     client,
+    cluster,
     configuration,
     connection,
     debug,

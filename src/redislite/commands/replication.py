@@ -4,7 +4,7 @@ replication/master.py's, reached through `ctx.server.master_side` (commands/cont
 from .. import errors
 from ..errors import CommandError
 from ..protocol.values import OK
-from .args import parse_int, parse_timeout_ms, to_int
+from .args import long_in_range, parse_int, parse_timeout_ms, to_int
 from .blocking import Block
 from .context import Argv, Context, MasterSideService
 from .registry import command
@@ -78,9 +78,7 @@ def replconf_command(ctx: Context, argv: Argv):
         elif option == b"capa":
             replica.capabilities.add(value.lower())
         elif option == b"rdb-only":
-            if value not in (b"0", b"1"):
-                raise CommandError(errors.MUST_BE_POSITIVE if value.startswith(b"-") else errors.NOT_INTEGER)
-            replica.rdb_only = value == b"1"
+            replica.rdb_only = long_in_range(value, 0, 1) == 1
     return OK
 
 
