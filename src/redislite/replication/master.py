@@ -391,7 +391,7 @@ class MasterSide:
                 log.warning("replica_timed_out", extra={"replica": replica.ip, "timeout": config.repl_timeout})
                 connection = replica.client.connection
                 if connection is not None:
-                    connection.kill()
+                    connection.kill(abort=True)  # what it has not read is dropped: it stopped reading
 
     def _expire_backlog(self) -> None:
         """repl-backlog-ttl: a master without replicas for that long drops its backlog and stops feeding it,

@@ -28,7 +28,6 @@ from ..storage.database import EXPIRE_DELETE, EXPIRE_HIDE, EXPIRE_SHOW
 
 log = logging.getLogger("redislite.replication")
 
-REPL_TIMEOUT_S = 60.0  # repl-timeout's default: a silent master is given up after this long
 ACK_PERIOD_S = 1.0  # REPLCONF ACK from replicationCron, once a second
 RETRY_FIRST_S = 0.1  # reconnection delay after a lost link, doubled on each failure ...
 RETRY_MAX_S = 2.0  # ... up to this
@@ -75,7 +74,7 @@ class MasterConnection:
     def close_after_reply(self) -> None:
         self.link.drop("closed")
 
-    def kill(self) -> None:
+    def kill(self, abort: bool = False) -> None:
         self.link.drop("killed")
 
 
@@ -313,7 +312,7 @@ class ReplicaLink:
             if self.buffer:  # what came after the snapshot in the same read
                 self._apply(b"")
             while True:
-                data = await asyncio.wait_for(reader.read(READ_SIZE), REPL_TIMEOUT_S)
+                data = await self._timed(reader.read(READ_SIZE))
                 if not data:
                     raise EOFError("the master closed the connection")
                 self.last_io = time.monotonic()
@@ -334,10 +333,14 @@ class ReplicaLink:
         failure: OSError | TimeoutError = OSError(f"{host} resolves to no address")
         for *_, address in addresses:
             try:
-                return await asyncio.wait_for(asyncio.open_connection(address[0], address[1]), REPL_TIMEOUT_S)
+                return await self._timed(asyncio.open_connection(address[0], address[1]))
             except (OSError, TimeoutError) as error:
                 failure = error
         raise failure
+
+    def _timed(self, awaitable):
+        """Every wait on the master ends after repl-timeout seconds of silence (TimeoutError: the link is lost)."""
+        return asyncio.wait_for(awaitable, self.state.config.repl_timeout)
 
     def _psync_argv(self) -> list[bytes]:
         replication = self.state.replication
@@ -380,7 +383,7 @@ class ReplicaLink:
 
     async def _read_line(self, reader: asyncio.StreamReader) -> bytes:
         while True:
-            line = await asyncio.wait_for(reader.readline(), REPL_TIMEOUT_S)
+            line = await self._timed(reader.readline())
             if not line.endswith(b"\n"):
                 raise EOFError("the master closed the connection")
             self.last_io = time.monotonic()
@@ -453,7 +456,7 @@ class ReplicaLink:
         self.sync_total, self.sync_read = size, 0
         chunks = []
         while self.sync_read < size:
-            chunk = await asyncio.wait_for(reader.read(min(READ_SIZE, size - self.sync_read)), REPL_TIMEOUT_S)
+            chunk = await self._timed(reader.read(min(READ_SIZE, size - self.sync_read)))
             if not chunk:
                 raise EOFError("the master closed the connection during the transfer")
             chunks.append(chunk)
@@ -466,7 +469,7 @@ class ReplicaLink:
         self.sync_total, self.sync_read = -1, 0
         data = bytearray()
         while True:
-            chunk = await asyncio.wait_for(reader.read(READ_SIZE), REPL_TIMEOUT_S)
+            chunk = await self._timed(reader.read(READ_SIZE))
             if not chunk:
                 raise EOFError("the master closed the connection during the transfer")
             searched_from = max(len(data) - EOF_MARK_LENGTH, 0)

@@ -346,8 +346,13 @@ class Connection(asyncio.Protocol):
         if self.closing and not transport.is_closing():
             transport.close()
 
-    def kill(self) -> None:
+    def kill(self, abort: bool = False) -> None:
+        """Close after what is queued is sent, or at once, dropping it (`abort`: a peer that stopped reading)."""
         self.closing = True
+        if abort:
+            self.unsent = None
+            self.transport.abort()
+            return
         if self.unsent is not None:
             self.write_unsent()
         self.transport.close()
