@@ -75,7 +75,9 @@ def setbit_command(ctx: Context, argv: Argv):
     # Redis writes (and counts a change) only when the key is new, grew, or the bit flips.
     if old is None or len(value) != len(old) or bit != on:
         patched = (current & ~(1 << shift)) | (on << shift)
-        ctx.db.store(key, value[:byte] + bytes((patched,)) + value[byte + 1 :], keep_ttl=True, touch=ctx.touch)
+        ctx.db.store(
+            key, value[:byte] + bytes((patched,)) + value[byte + 1 :], keep_ttl=True, touch=ctx.touch, in_place=True
+        )
         ctx.server.dirty += 1
         if ctx.server.notify_flags:
             if old is None:
@@ -259,7 +261,7 @@ def bitop_command(ctx: Context, argv: Argv):
     notifying = ctx.server.notify_flags
     if notifying:  # setKey's lookupKeyWrite: an expired target goes first, then "new"
         created = ctx.db.lookup(destination, ctx.now_ms) is None
-    ctx.db.store(destination, result.to_bytes(size, "big"), touch=ctx.touch)
+    ctx.db.store(destination, result.to_bytes(size, "big"), touch=ctx.touch, in_place=True)
     ctx.server.dirty += 1
     if notifying:
         if created:
@@ -409,7 +411,7 @@ def bitfield_generic(ctx: Context, argv: Argv, read_only_command: bool):
             replies.append(answer)
             write_field(buffer, offset, bits, new)
             changed = changed or grew or new != old
-    ctx.db.store(key, bytes(buffer), keep_ttl=True, touch=ctx.touch)
+    ctx.db.store(key, bytes(buffer), keep_ttl=True, touch=ctx.touch, in_place=True)
     ctx.server.dirty += sum(1 for operation in operations if operation[0] != b"GET")
     if ctx.server.notify_flags:
         if old_value is None:

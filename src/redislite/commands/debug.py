@@ -95,7 +95,13 @@ def debug_object_command(ctx: Context, argv: Argv):
     length = len(value) if isinstance(value, (bytes, bytearray)) else 0
     return SimpleString(
         b"Value at:0x%x refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d"
-        % (id(value), value_encoding(value), length, access & (2**24 - 1), max(0, ctx.now_ms // 1000 - access))
+        % (
+            id(value),
+            value_encoding(value, argv[2] in ctx.db.raw_strings),
+            length,
+            access & (2**24 - 1),
+            max(0, ctx.now_ms // 1000 - access),
+        )
     )
 
 

@@ -64,11 +64,11 @@ def pfadd_command(ctx: Context, argv: Argv):
         # unannounced (no dirty count, so nothing propagates and no WATCH fires). The key existed: `updated`
         # counts those elements.
         if updated:
-            ctx.db.store(key, sketch.value(), keep_ttl=True, touch=ctx.touch)
+            ctx.db.store(key, sketch.value(), keep_ttl=True, touch=ctx.touch, in_place=True)
         raise CommandError(errors.HLL_CORRUPTED) from None
     if updated:
         sketch.invalidate_cache()
-        ctx.db.store(key, sketch.value(), keep_ttl=True, touch=ctx.touch)
+        ctx.db.store(key, sketch.value(), keep_ttl=True, touch=ctx.touch, in_place=True)
         ctx.server.dirty += updated
         if ctx.server.notify_flags:
             if old is None:
@@ -114,7 +114,7 @@ def pfcount_command(ctx: Context, argv: Argv):
     if cached is not None:
         return cached
     count = hll.count_registers(registers_or_error(value))
-    ctx.db.store(key, hll.with_cached_count(value, count), keep_ttl=True, touch=ctx.touch)
+    ctx.db.store(key, hll.with_cached_count(value, count), keep_ttl=True, touch=ctx.touch, in_place=True)
     ctx.propagate_as(argv)  # a read that rewrote its key's cached count: replay caches it too, as Redis's does
     ctx.server.dirty += 1
     return count
@@ -149,7 +149,7 @@ def pfmerge_command(ctx: Context, argv: Argv):
         sketch.to_dense()  # (a sparse destination was read whole above, so it converts)
     sketch.raise_registers(registers, ctx.server.config.hll_sparse_max_bytes)
     sketch.invalidate_cache()
-    ctx.db.store(destination, sketch.value(), keep_ttl=True, touch=ctx.touch)
+    ctx.db.store(destination, sketch.value(), keep_ttl=True, touch=ctx.touch, in_place=True)
     ctx.server.dirty += 1
     if ctx.server.notify_flags:  # PFMERGE tells of a "pfadd", as Redis does
         if old is None:

@@ -47,9 +47,11 @@ def value_type_name(value: bytes | Aggregate) -> bytes:
     return b"string" if isinstance(value, bytes) else value.type_name
 
 
-def value_encoding(value: bytes | Aggregate) -> bytes:
-    """OBJECT ENCODING's answer for a stored value."""
-    return string_encoding(value) if isinstance(value, bytes) else value.encoding
+def value_encoding(value: bytes | Aggregate, in_place: bool = False) -> bytes:
+    """OBJECT ENCODING's answer for a stored value; a string changed in place (Database.raw_strings) is raw."""
+    if not isinstance(value, bytes):
+        return value.encoding
+    return b"raw" if in_place else string_encoding(value)
 
 
 def duplicate_value(value: bytes | Aggregate) -> bytes | Aggregate:
@@ -616,7 +618,7 @@ def object_help_command(ctx: Context, argv: Argv):
 def object_encoding_command(ctx: Context, argv: Argv):
     """OBJECT ENCODING key — Inspect the internal encoding of a Redis object"""
     value = lookup_read(ctx, argv[2], False, notify_miss=False)
-    return None if value is None else value_encoding(value)
+    return None if value is None else value_encoding(value, argv[2] in ctx.db.raw_strings)
 
 
 @command(

@@ -349,7 +349,7 @@ def append_command(ctx: Context, argv: Argv):
     else:
         check_string_length(ctx, len(value) + len(suffix))
         value += suffix
-    ctx.db.store(key, value, keep_ttl=True, touch=ctx.touch)
+    ctx.db.store(key, value, True, ctx.touch, not created)  # appended to in place; a new key is a plain string
     ctx.server.dirty += 1
     if ctx.server.notify_flags:
         if created:
@@ -553,7 +553,7 @@ def setrange_command(ctx: Context, argv: Argv):
     if len(head) < offset:
         head += bytes(offset - len(head))
     value = head + patch + value[offset + len(patch) :]
-    ctx.db.store(key, value, keep_ttl=True, touch=ctx.touch)
+    ctx.db.store(key, value, keep_ttl=True, touch=ctx.touch, in_place=True)
     ctx.server.dirty += 1
     if ctx.server.notify_flags:
         if created:

@@ -58,6 +58,7 @@ class Database:
         "roster",
         "lfu",
         "expired_reads",
+        "raw_strings",
     )
 
     def __init__(self, index: int):
@@ -81,6 +82,9 @@ class Database:
         # expires keys itself but waits for its master's DEL, EXPIRE_HIDE (the key reads as missing and stays)
         # and EXPIRE_SHOW while the master's stream is applied (its commands see the key as the master did).
         self.expired_reads = EXPIRE_DELETE
+        # Strings changed in place (APPEND, SETRANGE, SETBIT, PFADD ...), which Redis keeps "raw" whatever their
+        # length (OBJECT ENCODING); a new value for the key makes it an ordinary string again.
+        self.raw_strings: set[bytes] = set()
 
     def __len__(self) -> int:
         return len(self.data)
@@ -137,8 +141,13 @@ class Database:
 
     # -- writes ----------------------------------------------------------------------------------------
 
-    def store(self, key: bytes, value, keep_ttl: bool = False, touch: bool = True) -> None:
-        """Set key to value; any TTL is dropped unless keep_ttl."""
+    def store(self, key: bytes, value, keep_ttl: bool = False, touch: bool = True, in_place: bool = False) -> None:
+        """Set key to value; any TTL is dropped unless keep_ttl. `in_place`: the string was changed where it is
+        (see raw_strings)."""
+        if in_place:
+            self.raw_strings.add(key)
+        elif self.raw_strings:
+            self.raw_strings.discard(key)
         data = self.data
         old = data.get(key)
         if old.__class__ is bytes and value.__class__ is bytes:  # a string over a string: SET's hot path
@@ -158,6 +167,8 @@ class Database:
     def replace_string(self, key: bytes, old: bytes, value: bytes, touch: bool) -> None:
         """Store the string value where key holds the string old (the caller just looked it up); the TTL stays.
         INCR's path: store() without the lookup and the type tests."""
+        if self.raw_strings:
+            self.raw_strings.discard(key)
         if len(value) != len(old):
             self.used += bytes_size(value) - bytes_size(old)
         self.data[key] = value
@@ -201,6 +212,8 @@ class Database:
                     self.access[key] = self.lfu.touched(self.access.get(key), self.clock)
 
     def _store_pairs(self, pairs: dict) -> None:
+        if self.raw_strings:
+            self.raw_strings.difference_update(pairs)
         data = self.data
         get = data.get
         roster = self.roster
@@ -224,6 +237,8 @@ class Database:
             return False
         self.used -= value_size(value) + bytes_size(key)
         self.access.pop(key, None)
+        if self.raw_strings:
+            self.raw_strings.discard(key)
         if self.expires:
             self.expires.pop(key, None)
         return True
@@ -350,11 +365,12 @@ class Database:
         self.scans = ScanSnapshots()
         self.used = 0
         self.roster = None
+        self.raw_strings = set()
 
     def swap_contents(self, other: "Database") -> None:
         self.touch_all_watched(other)
         other.touch_all_watched(self)
-        for name in ("data", "expires", "access", "heap", "scans", "used", "roster"):
+        for name in ("data", "expires", "access", "heap", "scans", "used", "roster", "raw_strings"):
             mine, theirs = getattr(self, name), getattr(other, name)
             setattr(self, name, theirs)
             setattr(other, name, mine)
