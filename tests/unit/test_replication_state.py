@@ -29,3 +29,30 @@ def test_after_a_promotion_the_old_id_continues_up_to_the_offset_it_reached():
 def test_without_a_backlog_nothing_continues():
     state = ReplicationState(backlog_size=100)
     assert state.role == "master" and not state.can_continue(state.replid, 1)
+
+
+def test_the_circular_backlog_matches_the_tail_of_the_stream_for_any_appends_and_resizes():
+    import random
+
+    from redislite.engine.replication import Backlog
+
+    rng = random.Random(7)
+    for _ in range(200):
+        size = rng.randint(1, 64)
+        start = rng.randint(0, 1000)
+        backlog, stream = Backlog(size, start), b""
+        for _ in range(rng.randint(1, 30)):
+            if rng.random() < 0.1:
+                size = rng.randint(1, 64)
+                backlog.resize(size)
+            else:
+                data = bytes(rng.randrange(256) for _ in range(rng.randint(0, 100)))
+                backlog.append(data)
+                stream += data
+            held = stream[-size:] if stream else b""
+            held = held[len(held) - min(len(held), backlog.histlen) :]
+            assert backlog.end_offset == start + len(stream)
+            assert backlog.first_offset == start + len(stream) - len(held) + 1
+            for offset in range(backlog.first_offset, backlog.end_offset + 2):
+                assert backlog.read_from(offset) == stream[offset - start - 1 :], (size, offset)
+            assert backlog.read_from(backlog.first_offset - 1) is None or backlog.first_offset == start + 1

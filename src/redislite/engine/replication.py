@@ -15,35 +15,55 @@ def new_replid() -> str:
 
 
 class Backlog:
-    """A circular buffer of the last `size` bytes of the stream; `first_offset` is the stream offset of its
-    first byte (Redis's repl_backlog_first_byte_offset, 1-based as Redis counts)."""
+    """A circular buffer of the last `size` bytes of the stream (Redis's repl_backlog): appending costs the
+    bytes appended, however full it is. `first_offset` is the stream offset of its first byte
+    (repl_backlog_first_byte_offset, 1-based as Redis counts)."""
 
     def __init__(self, size: int, start_offset: int):
         self.size = size
-        self.buffer = bytearray()
-        self.first_offset = start_offset + 1
+        self.buffer = bytearray(size)
+        self.index = 0  # where the next byte goes
+        self.histlen = 0  # bytes of history held
+        self.end_offset = start_offset  # the offset of the last byte appended
 
     @property
-    def histlen(self) -> int:
-        return len(self.buffer)
+    def first_offset(self) -> int:
+        return self.end_offset - self.histlen + 1
 
     def append(self, data: bytes) -> None:
-        self.buffer += data
-        excess = len(self.buffer) - self.size
-        if excess > 0:
-            del self.buffer[:excess]
-            self.first_offset += excess
+        size = len(data)
+        self.end_offset += size
+        self.histlen = min(self.histlen + size, self.size)
+        if size >= self.size:  # only the tail fits
+            self.buffer[:] = data[size - self.size :]
+            self.index = 0
+            return
+        room = self.size - self.index
+        if size <= room:
+            self.buffer[self.index : self.index + size] = data
+        else:
+            self.buffer[self.index :] = data[:room]
+            self.buffer[: size - room] = data[room:]
+        self.index = (self.index + size) % self.size
 
     def read_from(self, psync_offset: int) -> bytes | None:
         """The stream from byte `psync_offset` on (PSYNC's offset: the first byte the replica lacks), or None
         when the backlog no longer holds it (or the replica claims bytes this server never produced)."""
-        if not self.first_offset <= psync_offset <= self.first_offset + len(self.buffer):
+        if not self.first_offset <= psync_offset <= self.end_offset + 1:
             return None
-        return bytes(self.buffer[psync_offset - self.first_offset :])
+        count = self.end_offset + 1 - psync_offset
+        start = (self.index - count) % self.size if count else self.index
+        if start + count <= self.size:
+            return bytes(self.buffer[start : start + count])
+        return bytes(self.buffer[start:]) + bytes(self.buffer[: self.index])
 
     def resize(self, size: int) -> None:
-        self.size = size
-        self.append(b"")
+        """repl-backlog-size changed: keep the newest history that fits."""
+        history = self.read_from(self.first_offset) or b""
+        end = self.end_offset
+        self.__init__(size, end - len(history))  # type: ignore[misc]
+        self.append(history[-size:] if size else b"")
+        self.end_offset = end
 
 
 class ReplicationState:

@@ -64,6 +64,7 @@ def write_snapshot(path: Path, databases, options: SaveOptions, aux, functions=(
 def stream_snapshot(fd: int, _path: Path, databases, options: SaveOptions, aux, functions=()) -> tuple[int, int]:
     """A diskless full sync's child (write_snapshot's signature after `fd`): the snapshot into the pipe `fd`,
     which the parent relays to the replicas; returns (bytes, keys)."""
+    options = dataclasses.replace(options, incremental_fsync=False)  # a pipe cannot be fsynced (EINVAL)
     with os.fdopen(fd, "wb", buffering=1 << 16) as pipe:
         writer = RdbFileWriter(pipe, options)
         size = writer.write_file(databases, aux, functions)

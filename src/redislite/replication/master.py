@@ -166,6 +166,9 @@ class MasterSide:
         replication = self.state.replication
         if replication.master_host is not None:
             return
+        if len(ops) == 1 and ops[0][0] == self.selected_db:  # one write in the database selected: most of them
+            replication.feed(encode_command(ops[0][1]))
+            return
         parts = []
         selected = self.selected_db
         for db_index, argv in ops:

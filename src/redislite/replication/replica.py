@@ -39,7 +39,7 @@ PING_ACCEPTED_ERRORS = (b"-NOAUTH", b"-NOPERM", b"-ERR operation not permitted")
 
 
 def encode_command(argv: list[bytes]) -> bytes:
-    return b"*%d\r\n" % len(argv) + b"".join([b"$%d\r\n%s\r\n" % (len(arg), arg) for arg in argv])
+    return b"".join([b"*%d\r\n" % len(argv), *[b"$%d\r\n%s\r\n" % (len(arg), arg) for arg in argv]])
 
 
 class LinkError(Exception):
