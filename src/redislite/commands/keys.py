@@ -42,6 +42,12 @@ def string_encoding(value: bytes) -> bytes:
     return b"embstr" if len(value) <= 44 else b"raw"
 
 
+def already_expired(ctx: Context, deadline_ms: int) -> bool:
+    """checkAlreadyExpired: a deadline already past deletes the key at once, except on a replica, which keeps it
+    as its master did when it applied the same command (it may apply it late) and waits for the master's DEL."""
+    return deadline_ms <= ctx.now_ms and ctx.server.replication.master_host is None
+
+
 def value_type_name(value: bytes | Aggregate) -> bytes:
     """TYPE's answer for a stored value."""
     return b"string" if isinstance(value, bytes) else value.type_name
@@ -400,7 +406,8 @@ def expire_generic(ctx: Context, argv: Argv, name: str, unit_ms: int, relative: 
             return 0
         if conditions & LT and current is not None and when >= current:
             return 0
-    if when <= ctx.now_ms:
+    expired = already_expired(ctx, when)
+    if expired:
         db.delete(key)
         ctx.propagate_as([b"DEL", key])
     else:
@@ -409,7 +416,7 @@ def expire_generic(ctx: Context, argv: Argv, name: str, unit_ms: int, relative: 
             ctx.propagate_as([b"PEXPIREAT", key, b"%d" % when])
     ctx.server.dirty += 1
     if ctx.server.notify_flags:
-        notify(ctx, NOTIFY_GENERIC, b"del" if when <= ctx.now_ms else b"expire", key)
+        notify(ctx, NOTIFY_GENERIC, b"del" if expired else b"expire", key)
     return 1
 
 

@@ -10,7 +10,7 @@ from ..errors import CommandError
 from ..protocol.values import OK, SimpleString
 from .args import INT64_MAX, ArgCursor, to_int
 from .context import Argv, Context, PersistenceService
-from .keys import lfu_policy, lookup_read
+from .keys import already_expired, lfu_policy, lookup_read
 from .notifications import NOTIFY_GENERIC, notify
 from .notifications import new_key as notify_new_key
 from .registry import Index, KeySpec, command
@@ -146,7 +146,7 @@ def restore_command(ctx: Context, argv: Argv):
     if ttl and not absttl:
         ttl = ttl + now_ms if ttl <= INT64_MAX - now_ms else -1  # C's overflow: a deadline in the past
         ctx.propagate_as([*argv[:2], b"%d" % ttl, *argv[3:], b"ABSTTL"])  # replay gives the same deadline
-    if ttl and ttl <= now_ms:  # already expired: nothing is created (an old key REPLACE removed stays gone)
+    if ttl and already_expired(ctx, ttl):  # nothing is created (an old key REPLACE removed stays gone)
         if deleted:
             ctx.propagate_as([b"DEL", key])
             ctx.server.dirty += 1

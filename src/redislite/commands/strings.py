@@ -28,7 +28,7 @@ from .args import (
     to_int,
 )
 from .context import Argv, Context
-from .keys import lookup_read_as, lookup_write_as
+from .keys import already_expired, lookup_read_as, lookup_write_as
 from .notifications import NOTIFY_GENERIC, NOTIFY_STRING, keymiss, new_key, notify
 from .registry import Index, KeyFlag, KeySpec, Range, command
 
@@ -304,7 +304,7 @@ def getex_command(ctx: Context, argv: Argv):
     db = ctx.db
     if expire is not None:
         deadline = expire_deadline(expire, flags, ctx.now_ms, "getex")
-        if flags & (EXAT | PXAT) and deadline <= ctx.now_ms:
+        if flags & (EXAT | PXAT) and already_expired(ctx, deadline):
             db.delete(key)  # an absolute time already past deletes the key (after replying with it)
             event = b"del"
             ctx.propagate_as([b"DEL", key])
