@@ -506,6 +506,8 @@ PSYNC_FAILOVER_REPLID = b"ERR PSYNC FAILOVER replid must match my replid."
 CLUSTER_DISABLED = b"ERR This instance has cluster support disabled"
 NOREPLICAS = b"NOREPLICAS Not enough good replicas to write."
 MASTERDOWN = b"MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+# a server without a network side (unit tests, an embedded engine): replication needs the event loop
+REPLICATION_UNAVAILABLE = b"ERR replication is not available in this server"
 NOMASTERLINK_FAILING_OVER = b"NOMASTERLINK Can't SYNC while failing over"
 NOMASTERLINK = b"NOMASTERLINK Can't SYNC while not connected with my master"
 WAIT_ON_REPLICA = (

@@ -3,8 +3,9 @@ command), and damage inside a command is reported at that command's offset."""
 
 import pytest
 
-from redislite.persistence.aof_format import AofFormatError, encode_command, parse_commands
+from redislite.persistence.aof_format import AofFormatError, parse_commands
 from redislite.persistence.aof_manifest import Manifest
+from redislite.protocol.encoder import encode_command
 
 COMMANDS = [[b"SELECT", b"0"], [b"SET", b"k", b"v\r\n\x00"], [b"PEXPIREAT", b"k", b"1795756361978"]]
 DATA = b"".join(map(encode_command, COMMANDS))

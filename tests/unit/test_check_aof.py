@@ -6,8 +6,9 @@ import io
 
 import pytest
 
-from redislite.persistence.aof_format import encode_command, value_commands
+from redislite.persistence.aof_format import value_commands
 from redislite.persistence.check_aof import check, main
+from redislite.protocol.encoder import encode_command
 from redislite.storage.lists import ListValue
 
 COMMANDS = [[b"SELECT", b"0"], [b"SET", b"a", b"1"], [b"SET", b"b", b"2"]]

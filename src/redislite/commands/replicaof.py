@@ -7,6 +7,7 @@ from ..protocol.values import OK, SimpleString
 from .args import long_in_range, to_int
 from .context import Argv, Context
 from .registry import command
+from .replication import master_side_of
 
 ALREADY_CONNECTED = SimpleString(b"OK Already connected to specified master")
 
@@ -15,8 +16,8 @@ def replicaof(ctx: Context, argv: Argv):
     """replicaofCommand: `NO ONE` promotes this server, `host port` makes it a replica of that master."""
     server = ctx.server
     link = server.replica_link
-    if link is None:  # a server without a network side (unit tests): replication needs the event loop
-        raise CommandError(errors.generic(b"replication is not available in this server"))
+    if link is None:
+        raise CommandError(errors.REPLICATION_UNAVAILABLE)
     if argv[1].lower() == b"no" and argv[2].lower() == b"one":
         link.promote()
         return OK
@@ -98,10 +99,7 @@ def role_command(ctx: Context, argv: Argv):
 def failover_command(ctx: Context, argv: Argv):
     """FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT milliseconds] — Start a coordinated failover between this
     server and one of its replicas."""
-    master_side = ctx.server.master_side
-    if master_side is None:
-        raise CommandError(errors.generic(b"replication is not available in this server"))
-    failover = master_side.failover
+    failover = master_side_of(ctx).failover
     if len(argv) == 2 and argv[1].lower() == b"abort":
         if failover.status == "no-failover":
             raise CommandError(errors.NO_FAILOVER_IN_PROGRESS)

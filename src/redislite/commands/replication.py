@@ -17,8 +17,8 @@ MAX_HOST_LENGTH = 256  # NET_HOST_STR_LEN
 
 def master_side_of(ctx: Context) -> MasterSideService:
     master_side = ctx.server.master_side
-    if master_side is None:  # a server without a network side (unit tests): replicas need the event loop
-        raise CommandError(errors.generic(b"replication is not available in this server"))
+    if master_side is None:
+        raise CommandError(errors.REPLICATION_UNAVAILABLE)
     return master_side
 
 

@@ -447,7 +447,7 @@ class Engine:
             and not self.memory.perform_evictions()
             and (
                 command.flags & DENYOOM
-                or self._queued_denyoom(client, command)
+                or self._queued_flag(client, command, DENYOOM)
                 or (client.multi is not None and command.name not in OOM_EXEMPT_IN_MULTI)
             )
         ):
@@ -480,7 +480,8 @@ class Engine:
         return None
 
     def _queued_flag(self, client, command: "Command", flag: int, every: bool = False) -> bool:
-        """For EXEC: whether a queued command has the flag (or, with `every`, whether one lacks it)."""
+        """For EXEC: whether a queued command has the flag (or, with `every`, whether one lacks it); Redis
+        keeps the queued commands' flags and judges EXEC by them."""
         if command.name != "exec" or client.multi is None:
             return False
         for argv in client.multi:
@@ -496,14 +497,6 @@ class Engine:
     def _master_link_down(self) -> bool:
         link = self.state.replica_link
         return link is None or link.role_offset < 0
-
-    def _queued_denyoom(self, client, command: "Command") -> bool:
-        """EXEC counts as denyoom when a queued command is (Redis keeps the queued commands' flags)."""
-        return (
-            command.name == "exec"
-            and client.multi is not None
-            and any((queued := self.lookup(argv)) is not None and queued.flags & DENYOOM for argv in client.multi)
-        )
 
     def _slow(self, client, command: "Command", argv: list[bytes], elapsed_ns: int) -> None:
         """SLOWLOG and the latency monitor's "command" / "fast-command" events."""
@@ -544,11 +537,8 @@ class Engine:
         if client.kind in ("replica", "master"):
             return False
         if state.pause_writes_only:
-            if command.name == "exec" and client.multi:  # EXEC counts as a write when it would run one
-                return any(
-                    (queued := self.lookup(argv)) is not None and queued.flags & WRITE_LIKE for argv in client.multi
-                )
-            return bool(command.flags & WRITE_LIKE)
+            # EXEC counts as a write when it would run one
+            return bool(command.flags & WRITE_LIKE) or self._queued_flag(client, command, WRITE_LIKE)
         return True
 
     def feed_monitors(self, client, argv: list[bytes]) -> None:

@@ -15,10 +15,24 @@ changes, since each consumer's stream has its own current database.
 
 from typing import Any, Protocol
 
+from ..protocol.encoder import encode_command
+
 MULTI = [b"MULTI"]
 EXEC = [b"EXEC"]
 
 Op = tuple[int, list[bytes]]  # (database index, argv); -1: any database (EXEC)
+
+
+def encode_ops(ops: list[Op], selected: int) -> tuple[list[bytes], int]:
+    """The ops as RESP commands, with a SELECT before each whose database is not the one selected last (each
+    consumer's stream has its own); returns them and the database selected after them."""
+    parts = []
+    for db_index, argv in ops:
+        if db_index >= 0 and db_index != selected:
+            parts.append(encode_command([b"SELECT", b"%d" % db_index]))
+            selected = db_index
+        parts.append(encode_command(argv))
+    return parts, selected
 
 
 class Consumer(Protocol):

@@ -59,11 +59,11 @@ class Backlog:
 
     def resize(self, size: int) -> None:
         """repl-backlog-size changed: keep the newest history that fits."""
-        history = self.read_from(self.first_offset) or b""
+        kept = (self.read_from(self.first_offset) or b"")[-size:]
         end = self.end_offset
-        self.__init__(size, end - len(history))  # type: ignore[misc]
-        self.append(history[-size:] if size else b"")
-        self.end_offset = end
+        self.size, self.buffer, self.index, self.histlen = size, bytearray(size), 0, 0
+        self.end_offset = end - len(kept)
+        self.append(kept)
 
 
 class ReplicationState:

@@ -32,7 +32,8 @@ import os
 import time
 from pathlib import Path
 
-from .aof_format import encode_command, timestamp_annotation
+from ..engine.propagation import encode_ops
+from .aof_format import timestamp_annotation
 from .aof_fsync import FsyncThread
 from .aof_manifest import AofLoadError, Manifest, aof_directory, file_size, read_manifest, write_manifest
 from .snapshot import write_snapshot
@@ -190,13 +191,10 @@ class AppendOnlyFile:
     def feed(self, ops) -> None:
         """Ops of the propagation stream (engine/propagation.py): (db index, argv), buffered for this turn's
         write, with SELECT where the database changes (-1: any database, for EXEC)."""
-        buffer = self.buffer
         if self.state.config.aof_timestamp_enabled:
             self._annotate_time()
-        for db_index, argv in ops:
-            if db_index >= 0:
-                self._select(db_index)
-            buffer.append(encode_command(argv))
+        parts, self.db_index = encode_ops(ops, self.db_index)
+        self.buffer.extend(parts)
         if not self.scheduled:
             self._schedule()
 
@@ -207,11 +205,6 @@ class AppendOnlyFile:
         if now_s > self.timestamp_s:
             self.timestamp_s = now_s
             self.buffer.append(timestamp_annotation(now_s))
-
-    def _select(self, index: int) -> None:
-        if index != self.db_index:
-            self.buffer.append(encode_command([b"SELECT", b"%d" % index]))
-            self.db_index = index
 
     def _schedule(self) -> None:
         if not self.scheduled and self.loop is not None:

@@ -8,6 +8,7 @@ import os
 import time
 from pathlib import Path
 
+from ..protocol.encoder import encode_command
 from ..storage.hashes import HashValue
 from ..storage.lists import ListValue
 from ..storage.sets import SetValue
@@ -15,10 +16,6 @@ from ..storage.zset import ZSet
 from .rdb import score_text
 
 ITEMS_PER_COMMAND = 64  # AOF_REWRITE_ITEMS_PER_CMD: elements per RPUSH/SADD/ZADD/HMSET in a RESP base
-
-
-def encode_command(argv) -> bytes:
-    return b"*%d\r\n" % len(argv) + b"".join([b"$%d\r\n%s\r\n" % (len(arg), arg) for arg in argv])
 
 
 class AofFormatError(Exception):

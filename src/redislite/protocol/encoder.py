@@ -12,6 +12,11 @@ _BULK_LINES = [b"$%d\r\n" % n for n in range(1024)]
 _ONLY_BYTES = {bytes}
 
 
+def encode_command(argv) -> bytes:
+    """A command as a RESP array of bulk strings: what the AOF and the replication stream hold."""
+    return b"".join([b"*%d\r\n" % len(argv), *[b"$%d\r\n%s\r\n" % (len(arg), arg) for arg in argv]])
+
+
 def format_double(value: float) -> bytes:
     """Redis 7.0's double formatting: %.17g (inf, -inf and nan come out as Redis spells them)."""
     return b"%.17g" % value

@@ -23,11 +23,10 @@ import time
 from typing import TYPE_CHECKING
 
 from .. import errors
-from ..engine.propagation import Op
+from ..engine.propagation import Op, encode_ops
 from ..engine.replication import new_replid
 from ..errors import CommandError
 from .failover import Failover
-from .replica import encode_command
 
 if TYPE_CHECKING:
     from ..commands.context import Context
@@ -166,18 +165,8 @@ class MasterSide:
         replication = self.state.replication
         if replication.master_host is not None:
             return
-        if len(ops) == 1 and ops[0][0] == self.selected_db:  # one write in the database selected: most of them
-            replication.feed(encode_command(ops[0][1]))
-            return
-        parts = []
-        selected = self.selected_db
-        for db_index, argv in ops:
-            if db_index != NO_DB and db_index != selected:
-                parts.append(encode_command([b"SELECT", b"%d" % db_index]))
-                selected = db_index
-            parts.append(encode_command(argv))
-        self.selected_db = selected
-        replication.feed(b"".join(parts))
+        parts, self.selected_db = encode_ops(ops, self.selected_db)
+        replication.feed(parts[0] if len(parts) == 1 else b"".join(parts))
 
     def start_feeding(self) -> None:
         """The backlog exists from now on and is fed (the first replica attached, or a replica was promoted:

@@ -24,6 +24,7 @@ import time
 
 from ..config import parse_replicaof
 from ..engine.client import Client
+from ..protocol.encoder import encode_command
 from ..storage.database import EXPIRE_DELETE, EXPIRE_HIDE, EXPIRE_SHOW
 
 log = logging.getLogger("redislite.replication")
@@ -36,10 +37,6 @@ EOF_MARK_LENGTH = 40  # RDB_EOF_MARK_SIZE: the diskless payload ends with the 40
 NO_REPLID = "0" * 40
 # Errors to PING that still let the handshake go on (AUTH comes next)
 PING_ACCEPTED_ERRORS = (b"-NOAUTH", b"-NOPERM", b"-ERR operation not permitted")
-
-
-def encode_command(argv: list[bytes]) -> bytes:
-    return b"".join([b"*%d\r\n" % len(argv), *[b"$%d\r\n%s\r\n" % (len(arg), arg) for arg in argv]])
 
 
 class LinkError(Exception):
