@@ -56,3 +56,43 @@ def test_the_circular_backlog_matches_the_tail_of_the_stream_for_any_appends_and
             for offset in range(backlog.first_offset, backlog.end_offset + 2):
                 assert backlog.read_from(offset) == stream[offset - start - 1 :], (size, offset)
             assert backlog.read_from(backlog.first_offset - 1) is None or backlog.first_offset == start + 1
+
+
+class Recorder:
+    """A replica as ReplicationState.flush sees one: what it was streamed."""
+
+    def __init__(self):
+        self.received = b""
+
+    def stream(self, data: bytes) -> None:
+        self.received += data
+
+
+def test_a_loop_turns_stream_reaches_backlog_and_replicas_once_in_order_and_the_offset_at_once():
+    state = ReplicationState(backlog_size=100)
+    flushes = []
+    state.schedule_flush = lambda: flushes.append(True)  # as the server's call_soon: later, once per turn
+    state.create_backlog()
+    replica = Recorder()
+    state.replicas.append(replica)
+    state.feed(b"abc")
+    state.feed(b"def")
+    assert state.master_repl_offset == 6 and len(flushes) == 1 and replica.received == b""
+    assert state.backlog.read_from(1) == b"abcdef" and replica.received == b"abcdef"  # reading flushes first
+    state.feed(b"g")
+    state.flush()
+    state.flush()
+    assert replica.received == b"abcdefg" and len(flushes) == 2 and state.backlog.histlen == 7
+
+
+def test_a_new_backlog_flushes_the_old_history_first():
+    state = ReplicationState(backlog_size=100)
+    state.schedule_flush = lambda: None
+    state.create_backlog()
+    replica = Recorder()
+    state.replicas.append(replica)
+    state.feed(b"old")
+    state.backlog = None  # a replica's full sync: a new history begins
+    assert replica.received == b"old"
+    state.create_backlog()
+    assert state.backlog.histlen == 0 and state.backlog.first_offset == 4

@@ -217,8 +217,12 @@ class Engine:
         if (client.gated or self.gated) and (early := self._gate(client, command, argv)) is not None:
             return early
 
+        propagating = self.propagating
+        if propagating:  # the AOF or replicas read what writes propagate: see _propagate
+            db, dirty_before = client.db, self.state.dirty
+            client.propagate_instead = None  # what the handler states (Client.propagate_as), else its arguments
         hooks = self.hooks
-        if hooks:  # WATCH, TRACKING, AOF, MONITOR, waiters, log-commands: see observers_changed
+        if hooks:  # WATCH, TRACKING, MONITOR, waiters, log-commands: see observers_changed
             before = self._before(client, command, argv)
         start = time_ns()
         client.now_ms = start // 1_000_000
@@ -251,6 +255,8 @@ class Engine:
             self._slow(client, command, argv, elapsed_ns)
         if reply.__class__ is Block:
             return self._block(client, command, argv, reply, elapsed_ns)
+        if propagating and self.state.dirty > dirty_before:  # before any waiter the write wakes
+            self._propagate(client, command, argv, db)
         if hooks:
             return self._after(client, command, argv, reply, before, elapsed_ns)
         return reply
@@ -264,27 +270,24 @@ class Engine:
         db = client.db
         observed = bool(db.watched or self.tracking.clients)
         snapshot = self._snapshot(db, command, argv) if observed else None
-        client.propagate_instead = None  # what the handler states (Client.propagate_as), else its arguments
-        return db, observed, snapshot, self.state.dirty, self.log_commands
+        return db, observed, snapshot, self.log_commands
+
+    def _propagate(self, client, command: "Command", argv: list[bytes], db) -> None:
+        """A command that changed data (in `db`, its database when it started) propagates: a write its
+        arguments unless it stated other ops; another command (PFCOUNT caching its count) only what it stated.
+        A top-level command's ops go out now; EXEC's and a script's when they end (Propagation.end)."""
+        stated = client.propagate_instead
+        if stated is not None:
+            client.propagate_instead = None
+            self.propagation.emit([(db.index, op) for op in stated])
+        elif command.flags & WRITE:
+            self.propagation.emit([(db.index, argv)])
+        client.woff = self.state.replication.master_repl_offset  # what WAIT waits for
 
     def _after(self, client, command: "Command", argv: list[bytes], reply, before, elapsed_ns: int):
-        db, observed, snapshot, dirty_before, log_commands = before
+        db, observed, snapshot, log_commands = before
         if log_commands:  # opt-in: a JSON line per command costs far more than the command
             log_command(command, argv, reply.__class__ is ErrorReply, elapsed_ns)
-        propagation = self.propagation
-        if propagation.consumers and self.state.dirty > dirty_before:
-            # a command that changed data propagates (before any waiter it wakes): a write its arguments unless
-            # it stated other ops; another command (PFCOUNT caching its count) only what it stated
-            stated = client.propagate_instead
-            if stated is not None:
-                for op in stated:
-                    propagation.add(db.index, op)
-                client.propagate_instead = None
-            elif command.flags & WRITE:
-                propagation.add(db.index, argv)
-        if propagation.pending and not propagation.nesting:
-            propagation.flush()
-            client.woff = self.state.replication.master_repl_offset
         if self.monitors and not command.flags & UNMONITORED:
             self.feed_monitors(client, argv)
         if observed:
@@ -318,16 +321,16 @@ class Engine:
     # -- hooks: what observes commands and expiries ---------------------------------------------------------
 
     def observers_changed(self) -> None:
-        """Recompute `hooks`, whether anything observes commands as they run (WATCH, CLIENT TRACKING, the
-        AOF, MONITOR, a blocked client, log-commands): while nothing does, execute skips them all. This is the
-        one place that sets the flag: whoever adds an observer calls this, and the cron calls it to clear the
-        flag once the observers are gone.
+        """Recompute `hooks`, whether anything observes commands as they run (WATCH, CLIENT TRACKING,
+        MONITOR, a blocked client, log-commands), and `propagating`, whether anything reads the propagation
+        stream (the AOF, replicas): while nothing does, execute skips them. This is the one place that sets
+        the flags: whoever adds an observer calls this, and the cron calls it to clear them once the observers
+        are gone.
         Also installs the hook storage calls for each expired key only while something needs it ("expired"
         events, CLIENT TRACKING invalidations, the AOF); otherwise expiry pays one test."""
-        propagating = bool(self.propagation.consumers)
+        propagating = self.propagating = bool(self.propagation.consumers)
         self.hooks = bool(
-            propagating
-            or self.monitors
+            self.monitors
             or self.waiters
             or self.tracking.clients
             or self.log_commands

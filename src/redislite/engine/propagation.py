@@ -58,9 +58,16 @@ class Propagation:
         self.pending: list[Op] = []  # the ops of the running top-level command
         self.nesting = 0  # EXEC and scripts running their commands: emitted together when the outermost ends
 
-    def add(self, db_index: int, argv: list[bytes]) -> None:
-        """One op of the running command; emitted when the top-level command ends."""
-        self.pending.append((db_index, argv))
+    def emit(self, ops: list[Op]) -> None:
+        """What one command propagates: out now from a top-level command, else when the outermost EXEC or
+        script ends."""
+        if self.nesting:
+            self.pending += ops
+            return
+        if len(ops) > 1:
+            ops = [(ops[0][0], MULTI), *ops, (-1, EXEC)]
+        for consumer in self.consumers:
+            consumer.feed(ops)
 
     def stop(self) -> None:
         """The server stops inside a command (SHUTDOWN NOSAVE during a busy script, where Redis exits at once):
@@ -78,13 +85,10 @@ class Propagation:
             self.flush()
 
     def flush(self) -> None:
-        """The top-level command ended: emit its ops, in MULTI ... EXEC when there are several (the first
-        op's database selected before the MULTI)."""
+        """The outermost EXEC or script ended: emit its commands' ops, in MULTI ... EXEC when there are several
+        (the first op's database selected before the MULTI)."""
         ops, self.pending = self.pending, []
-        if len(ops) > 1:
-            ops = [(ops[0][0], MULTI), *ops, (-1, EXEC)]
-        for consumer in self.consumers:
-            consumer.feed(ops)
+        self.emit(ops)
 
     def emit_now(self, db_index: int, argv: list[bytes]) -> None:
         """An effect outside a command's logic (an expired or evicted key's DEL): out at once, so it never

@@ -8,6 +8,7 @@ After a promotion the old ID becomes replid2, valid up to second_repl_offset (sh
 """
 
 import os
+from collections.abc import Callable
 
 
 def new_replid() -> str:
@@ -75,7 +76,12 @@ class ReplicationState:
         self.master_repl_offset = 0
         self.second_repl_offset = -1
         self.backlog_size = backlog_size
-        self.backlog: Backlog | None = None  # made when the first replica attaches (createReplicationBacklog)
+        self._backlog: Backlog | None = None  # made when the first replica attaches (createReplicationBacklog)
+        # The stream produced during this loop turn, not yet in the backlog nor given to the replicas: they
+        # get it once per turn (the server installs `schedule_flush`; without a loop, at once), so a write
+        # pays a list append for them. Whatever reads the backlog or changes a replica's state flushes first.
+        self.unflushed: list[bytes] = []
+        self.schedule_flush: Callable[[], object] = self.flush
         self.master_host: str | None = None  # None: this server is a master
         self.master_port = 0
         self.replicas: list = []  # the replicas attached to this server (replication/master.py), in attach order
@@ -84,16 +90,37 @@ class ReplicationState:
     def role(self) -> str:
         return "master" if self.master_host is None else "slave"
 
+    @property
+    def backlog(self) -> Backlog | None:
+        self.flush()
+        return self._backlog
+
+    @backlog.setter
+    def backlog(self, backlog: Backlog | None) -> None:
+        self.flush()
+        self._backlog = backlog
+
     def create_backlog(self) -> None:
         if self.backlog is None:
             self.backlog = Backlog(self.backlog_size, self.master_repl_offset)
 
     def feed(self, data: bytes) -> None:
-        """Bytes of the stream this server produced (a master) or applied (a replica): counted, kept in the
-        backlog, and passed on to this server's own replicas."""
+        """Bytes of the stream this server produced (a master) or applied (a replica): counted now; kept in
+        the backlog and passed on to this server's own replicas at the end of the loop turn (flush)."""
         self.master_repl_offset += len(data)
-        if self.backlog is not None:
-            self.backlog.append(data)
+        unflushed = self.unflushed
+        unflushed.append(data)
+        if len(unflushed) == 1:
+            self.schedule_flush()
+
+    def flush(self) -> None:
+        """The stream fed since the last flush, into the backlog and to every replica, in one piece."""
+        if not self.unflushed:
+            return
+        data = b"".join(self.unflushed)
+        self.unflushed = []
+        if self._backlog is not None:
+            self._backlog.append(data)
         for replica in self.replicas:
             replica.stream(data)
 

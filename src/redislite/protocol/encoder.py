@@ -3,6 +3,8 @@
 from collections.abc import Callable
 from typing import Any
 
+from hiredis import pack_command
+
 from ..errors import CommandError
 from .values import Encoded, ErrorReply, NullArray, Push, Replies, SetReply, SimpleString, Verbatim
 
@@ -14,7 +16,10 @@ _ONLY_BYTES = {bytes}
 
 def encode_command(argv) -> bytes:
     """A command as a RESP array of bulk strings: what the AOF and the replication stream hold."""
-    return b"".join([b"*%d\r\n" % len(argv), *[b"$%d\r\n%s\r\n" % (len(arg), arg) for arg in argv]])
+    try:
+        return pack_command(tuple(argv))  # hiredis, in C: a write propagated to replicas pays this per command
+    except TypeError:  # an argument that is a bytearray
+        return b"".join([b"*%d\r\n" % len(argv), *[b"$%d\r\n%s\r\n" % (len(arg), arg) for arg in argv]])
 
 
 def format_double(value: float) -> bytes:

@@ -26,6 +26,7 @@ from .. import errors
 from ..engine.propagation import Op, encode_ops
 from ..engine.replication import new_replid
 from ..errors import CommandError
+from ..protocol.encoder import encode_command
 from .failover import Failover
 
 if TYPE_CHECKING:
@@ -85,6 +86,7 @@ class AttachedReplica:
     def snapshot_started(self) -> None:
         """The BGSAVE that makes its snapshot forked: the snapshot holds the stream up to this offset."""
         replication = self.master.state.replication
+        replication.flush()  # what was written before the fork is in the snapshot, not in its buffer
         self.master.selected_db = NO_DB  # its stream starts here: the next command must say its database
         if not self.old_protocol:
             self.send(b"+FULLRESYNC %s %d\r\n" % (replication.replid.encode(), replication.master_repl_offset))
@@ -165,8 +167,11 @@ class MasterSide:
         replication = self.state.replication
         if replication.master_host is not None:
             return
+        if len(ops) == 1 and ops[0][0] == self.selected_db:  # the common case: one write, same database
+            replication.feed(encode_command(ops[0][1]))
+            return
         parts, self.selected_db = encode_ops(ops, self.selected_db)
-        replication.feed(parts[0] if len(parts) == 1 else b"".join(parts))
+        replication.feed(b"".join(parts))
 
     def start_feeding(self) -> None:
         """The backlog exists from now on and is fed (the first replica attached, or a replica was promoted:

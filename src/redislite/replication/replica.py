@@ -21,6 +21,9 @@ import asyncio
 import logging
 import socket
 import time
+from collections.abc import Iterator
+
+import hiredis
 
 from ..config import parse_replicaof
 from ..engine.client import Client
@@ -75,6 +78,23 @@ class MasterConnection:
         self.link.drop("killed")
 
 
+_DIGITS = [len(b"%d" % n) for n in range(10_000)]  # the length of n written in decimal
+
+
+def command_length(argv: list[bytes]) -> int:
+    """The bytes of a command as RESP (`*<n>` and `$<len>` headers, CRLFs): the replication offset it
+    advances. LinkError when it is not a non-empty list of strings, which no master sends."""
+    try:
+        size = len(b"".join(argv))  # type-checks every argument as bytes, in C
+        if not argv:
+            raise TypeError
+        return 3 + _DIGITS[len(argv)] + size + 5 * len(argv) + sum(map(_DIGITS.__getitem__, map(len, argv)))
+    except IndexError:  # an argument of 10 kB or more
+        return len(encode_command(argv))
+    except TypeError:
+        raise LinkError(f"protocol error in the replication stream: {str(argv)[:64]}") from None
+
+
 def parse_command(buffer: bytearray, pos: int) -> tuple[list[bytes], int] | None:
     """The RESP multibulk at pos as (argv, end), or None while it is incomplete. LinkError when the bytes are
     not a command: a master sends nothing else."""
@@ -127,6 +147,8 @@ class ReplicaLink:
         self.link_up = False
         self.writer: asyncio.StreamWriter | None = None
         self.buffer = bytearray()  # received, not yet applied (an incomplete command)
+        self.reader: hiredis.Reader | None = None  # parses the stream: it holds what `buffer` holds
+        self.timed_out = False  # repl-timeout passed without a byte from the master (_ack_loop)
         self.pending = bytearray()  # applied inside a MULTI not yet EXECuted: fed to the offset with the EXEC
         self.last_io = time.monotonic()
         self.down_since: float | None = None  # None: the link was never up
@@ -304,13 +326,18 @@ class ReplicaLink:
             "master_link_up", extra={"master_host": host, "master_port": port, "offset": replication.master_repl_offset}
         )
         self._send_ack(replication.master_repl_offset)  # at once: a diskless master waits for it to go online
+        self.reader = hiredis.Reader()
+        self.reader.feed(bytes(self.buffer))  # what came after the snapshot in the same read
+        self.timed_out = False
         acks = asyncio.get_running_loop().create_task(self._ack_loop())
         try:
-            if self.buffer:  # what came after the snapshot in the same read
+            if self.buffer:
                 self._apply(b"")
             while True:
-                data = await self._timed(reader.read(READ_SIZE))
+                data = await reader.read(READ_SIZE)
                 if not data:
+                    if self.timed_out:
+                        raise TimeoutError(f"no data from the master for {self.state.config.repl_timeout} s")
                     raise EOFError("the master closed the connection")
                 self.last_io = time.monotonic()
                 self._apply(data)
@@ -493,25 +520,19 @@ class ReplicaLink:
         transaction."""
         buffer = self.buffer
         buffer += data
+        if self.reader is not None:
+            self.reader.feed(data)
         client = self.client
         assert client is not None
         execute = self.state.engine.execute
         replication = self.state.replication
         pos = safe = 0  # safe: buffer[:safe] is applied and outside any MULTI
-        size = len(buffer)
         self._set_expired_reads(EXPIRE_SHOW)
         try:
-            while pos < size:
-                if buffer[pos] == 0x0A:  # a bare newline (keep-alive): nothing to run
-                    pos += 1
-                    if client.multi is None:
-                        safe = pos
-                    continue
-                parsed = parse_command(buffer, pos)
-                if parsed is None:
-                    break
-                argv, end = parsed
-                if argv[0].lower() == b"replconf" and len(argv) == 3 and argv[1].lower() == b"getack":
+            for argv, end in self._commands(buffer):
+                if argv is None:  # a bare newline (keep-alive): nothing to run
+                    pass
+                elif len(argv) == 3 and argv[0].lower() == b"replconf" and argv[1].lower() == b"getack":
                     # answered with the offset before this command, as Redis's replica does
                     before = len(self.pending) + safe if safe else 0
                     self._send_ack(replication.master_repl_offset + before)
@@ -529,10 +550,44 @@ class ReplicaLink:
             self.pending += buffer[safe:pos]
             del buffer[:pos]
 
+    def _commands(self, buffer: bytearray) -> Iterator[tuple[list[bytes] | None, int]]:
+        """The complete commands in the buffer, each with the position where it ends (None for a bare newline).
+        hiredis parses them while the stream is RESP commands only, as masters send it; each one's length is
+        computed from its arguments (a master encodes canonically; what is left must start a command).
+        On anything else (a bare newline), the Python parser takes over for the rest of the link."""
+        pos = 0
+        reader = self.reader
+        if reader is not None:
+            try:
+                for argv in iter(reader.gets, False):
+                    pos += command_length(argv)
+                    yield argv, pos
+            except hiredis.ProtocolError:
+                self.reader = None
+            else:
+                if pos > len(buffer) or (pos < len(buffer) and buffer[pos] != 0x2A):  # (not at a command's '*')
+                    raise LinkError("the replication stream is not canonical RESP: its offsets cannot be counted")
+                return
+        while pos < len(buffer):
+            if buffer[pos] == 0x0A:
+                pos += 1
+                yield None, pos
+                continue
+            parsed = parse_command(buffer, pos)
+            if parsed is None:
+                return
+            yield parsed
+            pos = parsed[1]
+
     async def _ack_loop(self) -> None:
+        """REPLCONF ACK once a second; and repl-timeout: a master silent that long has lost its link (the
+        stream's reads wait without a timer of their own, which would cost a task per read)."""
         while True:
             await asyncio.sleep(ACK_PERIOD_S)
             self._send_ack(self.state.replication.master_repl_offset)
+            if time.monotonic() - self.last_io > self.state.config.repl_timeout and self.writer is not None:
+                self.timed_out = True
+                self.writer.transport.abort()
 
     def _send_ack(self, offset: int) -> None:
         if self.writer is not None and not self.writer.is_closing():
@@ -550,6 +605,7 @@ class ReplicaLink:
             self.down_since = time.monotonic()
             log.warning("master_link_down", extra={"offset": self.state.replication.master_repl_offset})
         self.link_up = False
+        self.reader = None
         self.buffer.clear()
         self.pending.clear()
         client = self.client

@@ -116,6 +116,8 @@ class RedisLiteServer:
         tracking.schedule = lambda: loop.call_soon(tracking.flush_broadcasts)  # BCAST: once per loop turn
         memory = self.state.memory
         memory.schedule = lambda: loop.call_soon(memory.evict_slice)  # eviction beyond one time slice
+        replication = self.state.replication
+        replication.schedule_flush = lambda: loop.call_soon(replication.flush)  # the stream: once per loop turn
         self.schedule_cron()
         log.info("server_started", extra={"port": self.state.tcp_port, "bind": config.bind})
         self.replica_link.start_from_config()  # replicaof: connect to the master once the local data is loaded
@@ -217,6 +219,7 @@ class RedisLiteServer:
             self.engine.aof.close()
         if self.acceptor is not None:
             self.acceptor.stop()
+        self.state.replication.flush()  # the replicas get this turn's writes before their connections close
         for client in list(self.state.clients.values()):
             if client.connection is not None:
                 client.connection.kill()
