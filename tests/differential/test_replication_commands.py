@@ -50,3 +50,13 @@ def test_replication_commands_answer_as_redis(clients):
     ours, theirs = clients
     for argv in COMMANDS:
         assert ours.call(*argv) == theirs.call(*argv), argv
+
+
+@pytest.mark.parametrize("sync", [b"SYNC", b"PSYNC ? -1"])
+def test_sync_after_a_reply_not_yet_written_is_refused_as_redis(clients, sync):
+    """PING and SYNC in one write: PING's reply is still pending when SYNC runs, so the snapshot would follow
+    it on the wire; Redis refuses."""
+    ours, theirs = clients
+    for client in (ours, theirs):
+        client.send_raw(b"PING\r\n" + sync + b"\r\n")
+    assert [ours.read_reply(), ours.read_reply()] == [theirs.read_reply(), theirs.read_reply()]

@@ -210,6 +210,8 @@ class MasterSide:
             raise CommandError(errors.NOMASTERLINK_FAILING_OVER)
         if replication.master_host is not None and (link is None or link.role_offset < 0):
             raise CommandError(errors.NOMASTERLINK)
+        if client.connection is not None and client.connection.has_pending_output():
+            raise CommandError(errors.SYNC_WITH_PENDING_OUTPUT)  # the stream must not follow other replies
         replica = self.replica_of(client)
         client.kind = "replica"
         client.reply_mode = "off"

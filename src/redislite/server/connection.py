@@ -308,6 +308,10 @@ class Connection(asyncio.Protocol):
             return True
         return False
 
+    def has_pending_output(self) -> bool:
+        """Replies not yet written: queued, or of the commands before this one in the same read."""
+        return bool(self.unsent or self.pending)
+
     def send_raw(self, payload: bytes) -> None:
         if not self.transport.is_closing():
             self.send(payload)
