@@ -242,6 +242,8 @@ def test_the_sync_counters_count_full_partial_and_refused_syncs_as_info_stats(tm
             full, accepted, denied = counters()
             assert full == 1
             assert ours.execute_command("CLIENT", "KILL", "TYPE", "replica") == 1
+            # (its link may still look up for a moment: wait for the reconnection itself)
+            wait_until(lambda: counters() != (full, accepted, denied), what="the replica reconnected")
             wait_in_sync(ours, theirs)
             assert counters() == (full, accepted + 1, denied)  # it continued from the backlog
 

@@ -1,6 +1,7 @@
 """A RedisLite replica reading a stream that is not only RESP commands: a hand-written master (a socket in this
 test) sends a bare newline between commands, a transaction split across writes and a command split mid-argument.
-The replica applies every command and counts every byte in its offset, as Redis's replica does."""
+The replica applies every command and counts every byte in its offset, as Redis's replica does, and answers
+REPLCONF GETACK with the offset before it."""
 
 import socket
 import time
@@ -42,6 +43,19 @@ def test_a_bare_newline_and_split_commands_in_the_stream_are_applied_and_counted
         answer_handshake(link)
         ours = raw_client(replica.port)
         wait_until(lambda: info(ours)["master_link_status"] == "up", what="the link up")
+        # REPLCONF GETACK between two writes in one piece: the replica answers with the offset before it
+        link.setblocking(False)
+        try:
+            while link.recv(65536):  # the ACKs so far
+                pass
+        except BlockingIOError:
+            pass
+        link.setblocking(True)
+        first = command(b"SET", b"d", b"1") + command(b"REPLCONF", b"GETACK", b"*") + command(b"SET", b"e", b"1")
+        link.sendall(first)
+        acks = hiredis.Reader()
+        acks.feed(link.recv(65536))
+        assert acks.gets() == [b"REPLCONF", b"ACK", b"%d" % len(command(b"SET", b"d", b"1"))]
         stream = [
             command(b"SELECT", b"0") + command(b"SET", b"a", b"1"),
             command(b"SET", b"b", b"2") + command(b"MULTI") + command(b"INCR", b"a"),
@@ -54,7 +68,7 @@ def test_a_bare_newline_and_split_commands_in_the_stream_are_applied_and_counted
         for piece in stream:
             link.sendall(piece)
             time.sleep(0.05)
-        total = sum(map(len, stream))
+        total = len(first) + sum(map(len, stream))
         wait_until(lambda: int(info(ours)["slave_repl_offset"]) == total, what="every byte counted")
         assert ours.execute_command("MGET", "a", "b") == [b"2", b"3"]
         assert ours.execute_command("STRLEN", "c") == 20000 and ours.execute_command("LRANGE", "list", 0, -1) == [

@@ -21,7 +21,7 @@ import asyncio
 import logging
 import socket
 import time
-from collections.abc import Iterator
+from itertools import chain
 
 import hiredis
 
@@ -79,6 +79,20 @@ class MasterConnection:
 
 
 _DIGITS = [len(b"%d" % n) for n in range(10_000)]  # the length of n written in decimal
+
+
+def batch_length(commands: list[list[bytes]]) -> int:
+    """command_length of each command, summed, in C-level passes over all of their arguments at once."""
+    try:
+        arguments = list(chain.from_iterable(commands))
+        sizes = list(map(len, arguments))
+        size = len(b"".join(arguments))  # type-checks every argument as bytes
+        if not all(commands):
+            raise TypeError
+        headers = sum(map(_DIGITS.__getitem__, map(len, commands))) + sum(map(_DIGITS.__getitem__, sizes))
+        return 3 * len(commands) + headers + size + 5 * len(sizes)
+    except (IndexError, TypeError):  # an argument of 10 kB or more, or not a command
+        return sum(map(command_length, commands))
 
 
 def command_length(argv: list[bytes]) -> int:
@@ -517,67 +531,88 @@ class ReplicaLink:
 
     def _apply(self, data: bytes) -> None:
         """Run every complete command received; feed the offset up to the last one that ended outside a
-        transaction."""
+        transaction. hiredis parses the stream while it holds only RESP commands, as masters send it; on
+        anything else (a bare newline) the Python parser takes over for the rest of the link."""
         buffer = self.buffer
         buffer += data
-        if self.reader is not None:
-            self.reader.feed(data)
-        client = self.client
-        assert client is not None
-        execute = self.state.engine.execute
-        replication = self.state.replication
-        pos = safe = 0  # safe: buffer[:safe] is applied and outside any MULTI
+        pos = safe = 0  # pos: buffer[:pos] is applied; safe: ... and ends outside any MULTI
         self._set_expired_reads(EXPIRE_SHOW)
         try:
-            for argv, end in self._commands(buffer):
-                if argv is None:  # a bare newline (keep-alive): nothing to run
-                    pass
-                elif len(argv) == 3 and argv[0].lower() == b"replconf" and argv[1].lower() == b"getack":
-                    # answered with the offset before this command, as Redis's replica does
-                    before = len(self.pending) + safe if safe else 0
-                    self._send_ack(replication.master_repl_offset + before)
-                else:
-                    client.last_interaction_ms = client.now_ms
-                    execute(client, argv)
-                pos = end
-                if client.multi is None:
-                    safe = pos
+            if self.reader is not None:
+                pos, safe = self._run_parsed(data)
+            if self.reader is None:
+                pos, safe = self._run_unparsed(pos, safe)
         finally:
             self._set_expired_reads(EXPIRE_HIDE)
             if safe:
-                replication.feed(bytes(self.pending) + bytes(buffer[:safe]))
+                self.state.replication.feed(bytes(self.pending) + bytes(buffer[:safe]))
                 self.pending.clear()
             self.pending += buffer[safe:pos]
             del buffer[:pos]
 
-    def _commands(self, buffer: bytearray) -> Iterator[tuple[list[bytes] | None, int]]:
-        """The complete commands in the buffer, each with the position where it ends (None for a bare newline).
-        hiredis parses them while the stream is RESP commands only, as masters send it; each one's length is
-        computed from its arguments (a master encodes canonically; what is left must start a command).
-        On anything else (a bare newline), the Python parser takes over for the rest of the link."""
-        pos = 0
+    def _run_parsed(self, data: bytes) -> tuple[int, int]:
+        """The commands hiredis completes with `data`, run; (pos, safe) after them. A command's length is
+        computed from its arguments (masters encode canonically; what is left must start a command): for the
+        whole batch at once, unless a REPLCONF GETACK needs the offset before it."""
         reader = self.reader
-        if reader is not None:
-            try:
-                for argv in iter(reader.gets, False):
-                    pos += command_length(argv)
-                    yield argv, pos
-            except hiredis.ProtocolError:
-                self.reader = None
-            else:
-                if pos > len(buffer) or (pos < len(buffer) and buffer[pos] != 0x2A):  # (not at a command's '*')
-                    raise LinkError("the replication stream is not canonical RESP: its offsets cannot be counted")
-                return
+        assert reader is not None
+        reader.feed(data)
+        commands: list = []
+        try:
+            commands.extend(iter(reader.gets, False))
+        except hiredis.ProtocolError:
+            self.reader = None
+        client = self.client
+        assert client is not None
+        buffer = self.buffer
+        if b"GETACK" in buffer or b"getack" in buffer:  # (a value holding the word takes this way too)
+            pos = safe = 0
+            for argv in commands:
+                self._run_command(argv, safe)
+                pos += command_length(argv)
+                if client.multi is None:
+                    safe = pos
+        else:
+            execute = self.state.engine.execute
+            client.last_interaction_ms = client.now_ms
+            for argv in commands:
+                execute(client, argv)
+            pos = safe = batch_length(commands)
+            if client.multi is not None:  # the batch ends inside a transaction: safe up to its MULTI
+                multi = [i for i, argv in enumerate(commands) if argv[0].lower() == b"multi"]
+                safe = batch_length(commands[: multi[-1]]) if multi else 0
+        if self.reader is not None and (pos > len(buffer) or (pos < len(buffer) and buffer[pos] != 0x2A)):
+            raise LinkError("the replication stream is not canonical RESP: its offsets cannot be counted")
+        return pos, safe
+
+    def _run_unparsed(self, pos: int, safe: int) -> tuple[int, int]:
+        """The Python parser from pos: every complete command (and bare newline) run; (pos, safe) after them."""
+        buffer = self.buffer
+        client = self.client
+        assert client is not None
         while pos < len(buffer):
-            if buffer[pos] == 0x0A:
+            if buffer[pos] == 0x0A:  # a bare newline (keep-alive): nothing to run
                 pos += 1
-                yield None, pos
-                continue
-            parsed = parse_command(buffer, pos)
-            if parsed is None:
-                return
-            yield parsed
-            pos = parsed[1]
+            else:
+                parsed = parse_command(buffer, pos)
+                if parsed is None:
+                    break
+                argv, pos = parsed
+                self._run_command(argv, safe)
+            if client.multi is None:
+                safe = pos
+        return pos, safe
+
+    def _run_command(self, argv: list[bytes], safe: int) -> None:
+        client = self.client
+        assert client is not None
+        if len(argv) == 3 and argv[0].lower() == b"replconf" and argv[1].lower() == b"getack":
+            # answered with the offset before this command, as Redis's replica does
+            before = len(self.pending) + safe if safe else 0
+            self._send_ack(self.state.replication.master_repl_offset + before)
+        else:
+            client.last_interaction_ms = client.now_ms
+            self.state.engine.execute(client, argv)
 
     async def _ack_loop(self) -> None:
         """REPLCONF ACK once a second; and repl-timeout: a master silent that long has lost its link (the
