@@ -38,6 +38,7 @@ class Connection(asyncio.Protocol):
         self.soft_limit_since: float | None = None  # when the output buffer went over its soft limit
         self.unsent: list[bytes] | None = None  # replies of this loop turn, written at its end (see send)
         self.closing = False
+        self.tls = transport.tls  # accepted on the tls-port (busy.py cannot read its socket itself)
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             _tune_socket(sock, state.config.tcp_keepalive)
