@@ -262,7 +262,7 @@ class Settings(BaseSettings):
     protected_mode: YesNo = _mutable(True)
     requirepass: str = _mutable("", sensitive=True)
     # TLS (tls.py builds the contexts; CONFIG SET of any tls-* parameter rebuilds them)
-    tls_port: Port = _fixed(0)  # a TLS listener beside `port` (0: none)
+    tls_port: Port = _mutable(0)  # a TLS listener beside `port` (0: none)
     tls_cert_file: str = _mutable("")
     tls_key_file: str = _mutable("")
     tls_key_file_pass: str = _mutable("", sensitive=True)

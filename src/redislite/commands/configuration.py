@@ -129,8 +129,18 @@ def config_set_command(ctx: Context, argv: Argv):
     tls_changed = [name for name in changes if name.startswith("tls-")]
     if tls_changed:
         apply_tls(state, tls_changed[0], previous)
+    tls_port_moved = "tls-port" in changes and previous["tls-port"] != str(state.config.tls_port)
+    if tls_port_moved and state.listen_tls is not None and not state.listen_tls():
+        restore(state, previous)
+        state.tls.configure(state.config)  # (what it was built from before: it builds again)
+        raise CommandError(errors.CONFIG_SET_FAILED % (b"tls-port", errors.LISTEN_FAILED))
     state.engine.configure()
     return OK
+
+
+def restore(state, previous: dict[str, str]) -> None:
+    for name, value in previous.items():
+        setattr(state.config, settings_table.PARAMETERS[name], value)
 
 
 def apply_tls(state, name: str, previous: dict[str, str]) -> None:
@@ -139,8 +149,7 @@ def apply_tls(state, name: str, previous: dict[str, str]) -> None:
     try:
         state.tls.configure(state.config)
     except TlsConfigError:
-        for changed, value in previous.items():
-            setattr(state.config, settings_table.PARAMETERS[changed], value)
+        restore(state, previous)
         raise CommandError(errors.CONFIG_SET_FAILED % (name.encode(), errors.TLS_UPDATE_FAILED)) from None
 
 

@@ -273,6 +273,7 @@ class Server(Protocol):
     tls: TlsContexts
     notify_flags: int
     shutdown_requested: Callable[[bool | None, bool], bool] | None
+    listen_tls: Callable[[], bool] | None
     process_events_while_blocked: "Callable[[bytes, Context], bool] | None"
     persistence: PersistenceService | None
     tracking: Any  # commands/tracking.py Tracking

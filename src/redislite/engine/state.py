@@ -62,6 +62,8 @@ class ServerState:
         self.tls = TlsContexts()  # the TLS contexts from the tls-* settings (built by the server at start)
         # set by the server: (save: bool | None, force: bool) -> whether the shutdown goes ahead
         self.shutdown_requested: Callable[[bool | None, bool], bool] | None = None
+        # set by the server: listen on the tls-port setting's port (0: stop); False when it cannot be bound
+        self.listen_tls: Callable[[], bool] | None = None
         # set by the server: serve other clients while a busy script runs (server/busy.py)
         self.process_events_while_blocked: Callable[[bytes, Context], bool] | None = None
         self.engine: Engine  # the command table and execute()

@@ -74,6 +74,7 @@ class Acceptor:
         self.server = server
         self.sockets = sockets
         self.tls = tls
+        self.handshakes: set[asyncio.Task] = set()  # TLS handshakes under way (stop() cancels them)
         # the timer that resumes accepting after running out of descriptors
         self.retry: asyncio.TimerHandle | None = None
 
@@ -91,6 +92,8 @@ class Acceptor:
             loop.remove_reader(sock.fileno())
             sock.close()
         self.sockets = []
+        for task in list(self.handshakes):
+            task.cancel()
 
     def accept_all(self) -> None:
         """Every connection waiting on any listener (busy.py: the loop cannot run its readers)."""
@@ -135,10 +138,12 @@ class Acceptor:
             transport.write(MAX_CLIENTS_REACHED)  # (not in plain text on the TLS port: only closed)
             sock.close()
             return
-        connection = Connection(self.server, transport)
+        connection = Connection(self.server, transport, tls)
         loop = self.server.loop
         if tls:
-            loop.create_task(self.handshake(connection, sock))
+            task = loop.create_task(self.handshake(connection, sock))
+            self.handshakes.add(task)
+            task.add_done_callback(self.handshakes.discard)
         else:
             loop.create_task(loop.connect_accepted_socket(lambda: connection, sock))
 
@@ -160,8 +165,12 @@ class Acceptor:
                 "tls_handshake_failed",
                 extra={"client_id": connection.client.id, "addr": connection.client.addr, "error": describe(error)},
             )
-            sock.close()
+            sock.close()  # (the loop has closed it already; this makes sure)
             connection.connection_lost(error)
+        except asyncio.CancelledError:  # the server stops
+            sock.close()
+            connection.connection_lost(None)
+            raise
 
 
 class SocketTransport:

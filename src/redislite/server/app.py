@@ -72,6 +72,7 @@ class RedisLiteServer:
         self.master_side = MasterSide(self.state, self.persistence)  # this server's replicas
         self.replica_link = ReplicaLink(self.state, self.persistence)  # the link to a master, on a replica
         self.state.shutdown_requested = self.request_shutdown
+        self.state.listen_tls = self.listen_tls
         self.state.process_events_while_blocked = EventsWhileBlocked(self)  # serves clients during busy scripts
         self.acceptors: list[Acceptor] = []  # the listening sockets: `port`'s, then `tls-port`'s (server/accept.py)
         self.stopped = asyncio.Event()  # set to stop serving (start() makes a fresh one: serving starts there)
@@ -119,20 +120,42 @@ class RedisLiteServer:
         self.replica_link.start_from_config()  # replicaof: connect to the master once the local data is loaded
 
     def listen(self) -> None:
-        """The `port` listener and the `tls-port` one (either may be 0: off)."""
-        state = self.state
-        config = state.config
-        hosts = [host.lstrip("-") for host in config.bind.split()] or None
+        """The `port` listener and the `tls-port` one (either may be 0: off); OSError when one cannot bind."""
+        config = self.state.config
         if config.port:
-            acceptor = Acceptor(self, listening_sockets(hosts, config.port, config.tcp_backlog))
+            acceptor = Acceptor(self, listening_sockets(self.hosts(), config.port, config.tcp_backlog))
             self.acceptors.append(acceptor)
             acceptor.start()
-            state.tcp_port = acceptor.sockets[0].getsockname()[1]
+            self.state.tcp_port = acceptor.sockets[0].getsockname()[1]
         if config.tls_port:
-            acceptor = Acceptor(self, listening_sockets(hosts, config.tls_port, config.tcp_backlog), tls=True)
-            self.acceptors.append(acceptor)
-            acceptor.start()
-            state.tls_port = acceptor.sockets[0].getsockname()[1]
+            self.open_tls_listener()
+
+    def hosts(self) -> list[str] | None:
+        return [host.lstrip("-") for host in self.state.config.bind.split()] or None
+
+    def open_tls_listener(self) -> None:
+        config = self.state.config
+        acceptor = Acceptor(self, listening_sockets(self.hosts(), config.tls_port, config.tcp_backlog), tls=True)
+        self.acceptors.append(acceptor)
+        acceptor.start()
+        self.state.tls_port = acceptor.sockets[0].getsockname()[1]
+
+    def listen_tls(self) -> bool:
+        """CONFIG SET tls-port (Redis's changeListenPort): the new port is bound before the old one closes, so a
+        port that cannot be bound leaves the old listener serving (False)."""
+        old = [acceptor for acceptor in self.acceptors if acceptor.tls]
+        if self.state.config.tls_port:
+            try:
+                self.open_tls_listener()
+            except OSError as error:
+                log.warning("tls_listen_failed", extra={"port": self.state.config.tls_port, "error": str(error)})
+                return False
+        else:
+            self.state.tls_port = 0
+        for acceptor in old:
+            acceptor.stop()
+            self.acceptors.remove(acceptor)
+        return True
 
     def stop_listening(self) -> None:
         for acceptor in self.acceptors:
