@@ -380,3 +380,19 @@ def test_a_tls_client_waits_out_a_busy_script_that_a_plain_client_kills(certs, t
             assert busy.recv(200).startswith(b"-")  # the script was killed
             assert other.recv(100) == b"+PONG\r\n"
     assert "Traceback" not in (tmp_path / "server.log").read_text()
+
+
+def test_a_client_in_the_middle_of_its_handshake_does_not_hold_up_shutdown(certs, tmp_path):
+    process = tls_server(certs, tmp_path).start()
+    try:
+        silent = socket.create_connection(("127.0.0.1", process.tls_port))
+        wait_until(lambda: clients_connected(process.port) == 2)  # it, and the one asking
+        started = time.monotonic()
+        process.process.terminate()
+        process.process.wait(timeout=10)
+        assert time.monotonic() - started < 1.5  # not the 2 s stop waits for clients, nor the 10 s handshake
+        silent.close()
+    finally:
+        process.stop()
+    assert process.process.returncode == 0
+    assert "Traceback" not in (tmp_path / "server.log").read_text()
