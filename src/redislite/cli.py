@@ -10,6 +10,7 @@ from .config import load_settings
 from .errors import ConfigError
 from .observability.logs import configure_logging
 from .persistence.service import LoadError
+from .tls import TlsConfigError
 
 USAGE = """Usage: redislite-server [/path/to/redis.conf] [--port 6380] [--bind 127.0.0.1] [--dir ./data] ...
 Options are Redis's configuration parameters; REDISLITE_* environment variables and a .env file work too."""
@@ -44,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     except LoadError as error:  # a dump.rdb that cannot be read: refuse to start, as Redis does
         print(f"redislite-server: {error}", file=sys.stderr)
         return 1
+    except TlsConfigError as error:  # as Redis: "Failed to configure TLS. Check logs for more info."
+        print(f"redislite-server: failed to configure TLS: {error}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -57,7 +61,8 @@ async def _serve(settings, config_file) -> None:
 
         host = (settings.bind.split() or ["127.0.0.1"])[0].lstrip("-")  # the first bind address
         host = "0.0.0.0" if host == "*" else host
-        http = HttpDoor(server, host, settings.http_port, settings.http_max_body_size)
+        https = server.state.tls.server if settings.http_tls else None
+        http = HttpDoor(server, host, settings.http_port, settings.http_max_body_size, https)
         await http.start()
     try:
         await server.start()

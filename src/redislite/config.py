@@ -261,6 +261,30 @@ class Settings(BaseSettings):
     maxclients: Annotated[int, _int_between(1, 2**31 - 1)] = _mutable(10000)
     protected_mode: YesNo = _mutable(True)
     requirepass: str = _mutable("", sensitive=True)
+    # TLS (tls.py builds the contexts; CONFIG SET of any tls-* parameter rebuilds them)
+    tls_port: Port = _mutable(0)  # a TLS listener beside `port` (0: none)
+    tls_cert_file: str = _mutable("")
+    tls_key_file: str = _mutable("")
+    tls_key_file_pass: str = _mutable("", sensitive=True)
+    tls_client_cert_file: str = _mutable("")  # the replica link's certificate (default: tls-cert-file)
+    tls_client_key_file: str = _mutable("")
+    tls_client_key_file_pass: str = _mutable("", sensitive=True)
+    tls_dh_params_file: str = _mutable("")
+    tls_ca_cert_file: str = _mutable("")
+    tls_ca_cert_dir: str = _mutable("")
+    tls_auth_clients: Annotated[str, _one_of("no", "yes", "optional")] = _mutable("yes")
+    tls_protocols: str = _mutable("")  # empty: "TLSv1.2 TLSv1.3"
+    tls_ciphers: str = _mutable("")
+    tls_ciphersuites: str = _mutable("")
+    tls_prefer_server_ciphers: YesNo = _mutable(False)
+    tls_session_caching: YesNo = _mutable(True)
+    tls_session_cache_size: Annotated[int, _int_between(0, 2**31 - 1)] = _mutable(20480)
+    tls_session_cache_timeout: Annotated[int, _int_between(0, 2**31 - 1)] = _mutable(300)
+    tls_replication: YesNo = _mutable(False)  # the replica link connects to its master over TLS
+    tls_cluster: YesNo = _mutable(False)  # kept for CONFIG (no cluster bus here)
+    # not Redis's: a client that has not finished its TLS handshake after this many seconds is dropped
+    tls_handshake_timeout: Annotated[int, _int_between(1, 3600)] = _mutable(10, hidden=True)
+    http_tls: YesNo = _fixed(False)  # the HTTP API serves HTTPS with tls-cert-file / tls-key-file
     # keyspace and expiry
     databases: Annotated[int, _int_between(1, 2**31 - 1)] = _fixed(16)
     hz: Annotated[int, BeforeValidator(_clamped_hz)] = _mutable(10)

@@ -483,6 +483,8 @@ INVALID_KEY_ARGUMENTS = b"ERR Invalid arguments specified for command"  # COMMAN
 CONFIG_REWRITE_FAILED = b"ERR Rewriting config file: %s"
 CONFIG_SET_IMMUTABLE = b"can't set immutable config"  # CONFIG SET: the reason part of CONFIG_SET_FAILED
 CONFIG_SET_DUPLICATE = b"duplicate parameter"  # likewise
+TLS_UPDATE_FAILED = b"Unable to update TLS configuration. Check server logs."  # likewise, tls-*
+LISTEN_FAILED = b"Unable to listen on this port. Check server logs."  # likewise, tls-port
 NO_SHUTDOWN_IN_PROGRESS = b"ERR No shutdown in progress."
 
 READONLY = b"READONLY You can't write against a read only replica."

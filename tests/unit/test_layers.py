@@ -17,6 +17,7 @@ LAYERS = {
     "replication": 6,
     "server": 7,
     "http": 7,
+    "tls": 3.5,  # below commands (CONFIG SET rebuilds the contexts), above config
     "cli": 8,
     "__main__": 9,
     "__init__": 0,

@@ -8,6 +8,7 @@ from .. import errors
 from ..errors import CommandError
 from ..observability.logs import LEVELS
 from ..protocol.values import OK
+from ..tls import TlsConfigError
 from .client import help_reply
 from .context import Argv, Context
 from .info import all_command_entries
@@ -119,13 +120,37 @@ def config_set_command(ctx: Context, argv: Argv):
             raise CommandError(errors.CONFIG_SET_FAILED % (raw_name, str(error).encode())) from None
         changes[name] = (raw_value, value)
     state = ctx.server
+    previous = {name: settings_table.format_value(state.config, name) for name in changes}
     for name, (raw_value, value) in changes.items():
         setattr(state.config, settings_table.PARAMETERS[name], raw_value)
         apply = CONFIG_APPLY.get(name)
         if apply is not None:
             apply(state, value)
+    tls_changed = [name for name in changes if name.startswith("tls-")]
+    if tls_changed:
+        apply_tls(state, tls_changed[0], previous)
+    tls_port_moved = "tls-port" in changes and previous["tls-port"] != str(state.config.tls_port)
+    if tls_port_moved and state.listen_tls is not None and not state.listen_tls():
+        restore(state, previous)
+        state.tls.configure(state.config)  # (what it was built from before: it builds again)
+        raise CommandError(errors.CONFIG_SET_FAILED % (b"tls-port", errors.LISTEN_FAILED))
     state.engine.configure()
     return OK
+
+
+def restore(state, previous: dict[str, str]) -> None:
+    for name, value in previous.items():
+        setattr(state.config, settings_table.PARAMETERS[name], value)
+
+
+def apply_tls(state, name: str, previous: dict[str, str]) -> None:
+    """Redis's applyTlsCfg: rebuild the TLS contexts (new connections get the new one); when they cannot be
+    built, the settings go back to what they were and CONFIG SET fails."""
+    try:
+        state.tls.configure(state.config)
+    except TlsConfigError:
+        restore(state, previous)
+        raise CommandError(errors.CONFIG_SET_FAILED % (name.encode(), errors.TLS_UPDATE_FAILED)) from None
 
 
 @command(

@@ -18,6 +18,7 @@ from ..observability.latency import LatencyMonitor
 from ..observability.slowlog import Slowlog
 from ..observability.stats import Stats
 from ..storage.database import Database
+from ..tls import TlsContexts
 from .registry import CommandSpec
 
 Argv = list[bytes]
@@ -268,8 +269,11 @@ class Server(Protocol):
     pause_until_ms: int
     pause_writes_only: bool
     tcp_port: int
+    tls_port: int
+    tls: TlsContexts
     notify_flags: int
     shutdown_requested: Callable[[bool | None, bool], bool] | None
+    listen_tls: Callable[[], bool] | None
     process_events_while_blocked: "Callable[[bytes, Context], bool] | None"
     persistence: PersistenceService | None
     tracking: Any  # commands/tracking.py Tracking
@@ -309,6 +313,7 @@ class ClientConnection(Protocol):
     commands that act on other clients (CLIENT KILL, CLIENT UNBLOCK) use it."""
 
     closing: bool
+    tls: bool  # accepted on the tls-port
 
     def authentication_changed(self, authenticated: bool) -> None: ...
 

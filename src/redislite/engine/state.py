@@ -12,6 +12,7 @@ from ..observability.latency import LatencyMonitor
 from ..observability.slowlog import Slowlog
 from ..observability.stats import Stats
 from ..storage.database import Database
+from ..tls import TlsContexts
 from .replication import ReplicationState
 
 if TYPE_CHECKING:
@@ -57,8 +58,12 @@ class ServerState:
         self._pause_until_ms = 0
         self.pause_writes_only = False
         self.tcp_port = settings.port  # the port actually bound (differs from config when it was 0 in tests)
+        self.tls_port = settings.tls_port  # likewise, for the TLS listener
+        self.tls = TlsContexts()  # the TLS contexts from the tls-* settings (built by the server at start)
         # set by the server: (save: bool | None, force: bool) -> whether the shutdown goes ahead
         self.shutdown_requested: Callable[[bool | None, bool], bool] | None = None
+        # set by the server: listen on the tls-port setting's port (0: stop); False when it cannot be bound
+        self.listen_tls: Callable[[], bool] | None = None
         # set by the server: serve other clients while a busy script runs (server/busy.py)
         self.process_events_while_blocked: Callable[[bytes, Context], bool] | None = None
         self.engine: Engine  # the command table and execute()

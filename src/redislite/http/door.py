@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import logging
+import ssl
 
 import uvicorn
 
@@ -20,7 +21,15 @@ class _EmbeddedUvicorn(uvicorn.Server):
 
 
 class HttpDoor:
-    def __init__(self, server, host: str, port: int, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES):
+    def __init__(
+        self,
+        server,
+        host: str,
+        port: int,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        tls: ssl.SSLContext | None = None,
+    ):
+        """`tls`: serve HTTPS with this context (http-tls yes: the tls-port's, from the tls-* settings)."""
         self.app = create_app(max_body_bytes)
         self.app.state.redislite = server
         self.config = uvicorn.Config(
@@ -32,6 +41,7 @@ class HttpDoor:
             log_config=None,
             access_log=False,
             timeout_graceful_shutdown=2,
+            ssl_context_factory=None if tls is None else lambda config, default_factory: tls,
         )
         self.uvicorn = _EmbeddedUvicorn(self.config)
         self.task: asyncio.Task | None = None

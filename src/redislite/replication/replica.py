@@ -52,6 +52,7 @@ class MasterConnection:
     the client drops the link, which then reconnects and continues."""
 
     closing = False
+    tls = False  # (busy.py reads only plain sockets; this has none to read)
 
     def __init__(self, link: "ReplicaLink"):
         self.link = link
@@ -369,9 +370,11 @@ class ReplicaLink:
         except ValueError as error:  # UnicodeError from the idna codec, or a NUL in the name
             raise LinkError(f"invalid master host name {host!r}: {error}") from None
         failure: OSError | TimeoutError = OSError(f"{host} resolves to no address")
+        # tls-replication: the master's port is its tls-port, its certificate checked against our CA
+        tls = self.state.tls.client if self.state.config.tls_replication else None
         for *_, address in addresses:
             try:
-                return await self._timed(asyncio.open_connection(address[0], address[1]))
+                return await self._timed(asyncio.open_connection(address[0], address[1], ssl=tls))
             except (OSError, TimeoutError) as error:
                 failure = error
         raise failure
@@ -407,7 +410,8 @@ class ReplicaLink:
             if reply.startswith(b"-"):
                 raise LinkError(f"unable to AUTH to the master: {reply.decode('utf-8', 'replace')}")
         # Errors to REPLCONF are ignored, as Redis's replica ignores them (older masters)
-        port = config.replica_announce_port or self.state.tcp_port
+        # (over TLS the port to announce is the tls-port, as Redis's replica announces)
+        port = config.replica_announce_port or (self.state.tls_port if config.tls_replication else self.state.tcp_port)
         await self._ask(reader, [b"REPLCONF", b"listening-port", b"%d" % port])
         if config.replica_announce_ip:  # the address the master shows (INFO slaveN, ROLE) and Sentinel uses
             await self._ask(reader, [b"REPLCONF", b"ip-address", config.replica_announce_ip.encode()])

@@ -15,6 +15,7 @@ import asyncio
 import errno
 import logging
 import socket
+import ssl
 from typing import TYPE_CHECKING
 
 from .connection import Connection
@@ -66,11 +67,14 @@ def listening_sockets(hosts: list[str] | None, port: int, backlog: int) -> list[
 
 
 class Acceptor:
-    """The listening sockets of one server, and what accepts from them."""
+    """The listening sockets of one server on one port, and what accepts from them; `tls`: the tls-port's, whose
+    connections do the TLS handshake before the loop's (TLS) transport takes over."""
 
-    def __init__(self, server: "RedisLiteServer", sockets: list[socket.socket]):
+    def __init__(self, server: "RedisLiteServer", sockets: list[socket.socket], tls: bool = False):
         self.server = server
         self.sockets = sockets
+        self.tls = tls
+        self.handshakes: set[asyncio.Task] = set()  # TLS handshakes under way (stop() cancels them)
         # the timer that resumes accepting after running out of descriptors
         self.retry: asyncio.TimerHandle | None = None
 
@@ -88,6 +92,8 @@ class Acceptor:
             loop.remove_reader(sock.fileno())
             sock.close()
         self.sockets = []
+        for task in list(self.handshakes):
+            task.cancel()
 
     def accept_all(self) -> None:
         """Every connection waiting on any listener (busy.py: the loop cannot run its readers)."""
@@ -123,27 +129,59 @@ class Acceptor:
     def adopt(self, sock: socket.socket) -> None:
         """Set up the connection and its client now; the loop takes the socket over on its next turns."""
         sock.setblocking(False)
-        transport = SocketTransport(sock)
+        tls = self.tls
+        transport = SocketTransport(sock, tls)
         state = self.server.state
         state.stats.connections_received += 1
         if len(state.clients) >= state.config.maxclients:  # refused: the error is written, the loop never sees it
             state.stats.rejected_connections += 1
-            transport.write(MAX_CLIENTS_REACHED)
+            transport.write(MAX_CLIENTS_REACHED)  # (not in plain text on the TLS port: only closed)
             sock.close()
             return
-        connection = Connection(self.server, transport)
+        connection = Connection(self.server, transport, tls)
         loop = self.server.loop
-        loop.create_task(loop.connect_accepted_socket(lambda: connection, sock))
+        if tls:
+            task = loop.create_task(self.handshake(connection, sock))
+            self.handshakes.add(task)
+            task.add_done_callback(self.handshakes.discard)
+        else:
+            loop.create_task(loop.connect_accepted_socket(lambda: connection, sock))
+
+    async def handshake(self, connection: Connection, sock: socket.socket) -> None:
+        """The TLS handshake, then the loop's TLS transport takes over (connection_made). A client that fails it
+        (plain text, no certificate or one the CA did not sign, a protocol tls-protocols leaves out) or does not
+        finish it within tls-handshake-timeout is closed and its client forgotten; the reason is logged, as
+        Redis logs "Error accepting a client connection"."""
+        state = self.server.state
+        try:
+            await self.server.loop.connect_accepted_socket(
+                lambda: connection,
+                sock,
+                ssl=state.tls.server,
+                ssl_handshake_timeout=state.config.tls_handshake_timeout,
+            )
+        except (OSError, TimeoutError, ssl.SSLError) as error:
+            log.warning(
+                "tls_handshake_failed",
+                extra={"client_id": connection.client.id, "addr": connection.client.addr, "error": describe(error)},
+            )
+            sock.close()  # (the loop has closed it already; this makes sure)
+            connection.connection_lost(error)
+        except asyncio.CancelledError:  # the server stops
+            sock.close()
+            connection.connection_lost(None)
+            raise
 
 
 class SocketTransport:
     """Enough of an asyncio transport for a Connection until the loop's transport takes over (a script may hold
     the loop meanwhile: busy.py reads the socket, and this writes at once)."""
 
-    def __init__(self, sock: socket.socket):
+    def __init__(self, sock: socket.socket, tls: bool = False):
         self.sock = sock
         self.unsent = bytearray()
         self.closed = False
+        self.tls = tls  # a TLS connection's bytes wait for its TLS transport: the socket speaks TLS only
 
     def pass_on(self, transport) -> None:
         """The loop's transport takes over: what could not be sent yet goes through it."""
@@ -155,7 +193,7 @@ class SocketTransport:
     def write(self, data: bytes) -> None:
         if self.closed:
             return
-        if not self.unsent:
+        if not self.unsent and not self.tls:
             try:
                 data = data[self.sock.send(data) :]
             except (BlockingIOError, InterruptedError):
@@ -198,3 +236,10 @@ class SocketTransport:
         except OSError:
             return default
         return default
+
+
+def describe(error: BaseException) -> str:
+    """An accept-time failure in one line (a handshake timeout has no message of its own)."""
+    if isinstance(error, TimeoutError):
+        return "TLS handshake timed out"
+    return str(error) or type(error).__name__

@@ -66,13 +66,15 @@ MALLOC_TRIM = _malloc_trim()
 class RedisLiteServer:
     def __init__(self, settings: Settings, config_file: Path | None = None):
         self.state = ServerState(settings, config_file)
+        self.state.tls.configure(settings)  # TlsConfigError: the server does not start, as Redis's
         self.engine = Engine(self.state)
         self.persistence = Persistence(self.state)
         self.master_side = MasterSide(self.state, self.persistence)  # this server's replicas
         self.replica_link = ReplicaLink(self.state, self.persistence)  # the link to a master, on a replica
         self.state.shutdown_requested = self.request_shutdown
+        self.state.listen_tls = self.listen_tls
         self.state.process_events_while_blocked = EventsWhileBlocked(self)  # serves clients during busy scripts
-        self.acceptor: Acceptor | None = None  # the listening sockets (server/accept.py)
+        self.acceptors: list[Acceptor] = []  # the listening sockets: `port`'s, then `tls-port`'s (server/accept.py)
         self.stopped = asyncio.Event()  # set to stop serving (start() makes a fresh one: serving starts there)
         self.cron_handle: asyncio.TimerHandle | None = None
         self.loop: asyncio.AbstractEventLoop  # the loop start() runs in
@@ -101,16 +103,11 @@ class RedisLiteServer:
         loop = self.loop = asyncio.get_running_loop()
         self.stopped = asyncio.Event()
         config = self.state.config
-        if config.port:
-            hosts = [host.lstrip("-") for host in config.bind.split()] or None
-            self.acceptor = Acceptor(self, listening_sockets(hosts, config.port, config.tcp_backlog))
-            self.acceptor.start()
-            self.state.tcp_port = self.acceptor.sockets[0].getsockname()[1]
         try:
+            self.listen()
             await self.load_dataset()
         except BaseException:
-            if self.acceptor is not None:
-                self.acceptor.stop()
+            self.stop_listening()
             raise
         tracking = self.state.tracking
         tracking.schedule = lambda: loop.call_soon(tracking.flush_broadcasts)  # BCAST: once per loop turn
@@ -119,8 +116,53 @@ class RedisLiteServer:
         replication = self.state.replication
         replication.schedule_flush = lambda: loop.call_soon(replication.flush)  # the stream: once per loop turn
         self.schedule_cron()
-        log.info("server_started", extra={"port": self.state.tcp_port, "bind": config.bind})
+        log.info(
+            "server_started", extra={"port": self.state.tcp_port, "tls_port": self.state.tls_port, "bind": config.bind}
+        )
         self.replica_link.start_from_config()  # replicaof: connect to the master once the local data is loaded
+
+    def listen(self) -> None:
+        """The `port` listener and the `tls-port` one (either may be 0: off); OSError when one cannot bind."""
+        config = self.state.config
+        if config.port:
+            acceptor = Acceptor(self, listening_sockets(self.hosts(), config.port, config.tcp_backlog))
+            self.acceptors.append(acceptor)
+            acceptor.start()
+            self.state.tcp_port = acceptor.sockets[0].getsockname()[1]
+        if config.tls_port:
+            self.open_tls_listener()
+
+    def hosts(self) -> list[str] | None:
+        return [host.lstrip("-") for host in self.state.config.bind.split()] or None
+
+    def open_tls_listener(self) -> None:
+        config = self.state.config
+        acceptor = Acceptor(self, listening_sockets(self.hosts(), config.tls_port, config.tcp_backlog), tls=True)
+        self.acceptors.append(acceptor)
+        acceptor.start()
+        self.state.tls_port = acceptor.sockets[0].getsockname()[1]
+
+    def listen_tls(self) -> bool:
+        """CONFIG SET tls-port (Redis's changeListenPort): the new port is bound before the old one closes, so a
+        port that cannot be bound leaves the old listener serving (False)."""
+        old = [acceptor for acceptor in self.acceptors if acceptor.tls]
+        if self.state.config.tls_port:
+            try:
+                self.open_tls_listener()
+            except OSError as error:
+                log.warning("tls_listen_failed", extra={"port": self.state.config.tls_port, "error": str(error)})
+                return False
+        else:
+            self.state.tls_port = 0
+        for acceptor in old:
+            acceptor.stop()
+            self.acceptors.remove(acceptor)
+        return True
+
+    def stop_listening(self) -> None:
+        for acceptor in self.acceptors:
+            acceptor.stop()
+        self.acceptors = []
 
     async def load_dataset(self) -> None:
         """Load the AOF directory (appendonly yes) or dump.rdb before serving: clients may connect meanwhile,
@@ -217,8 +259,7 @@ class RedisLiteServer:
         self.persistence.rewriter.kill()  # the files it would have replaced stay valid
         if self.engine.aof is not None:
             self.engine.aof.close()
-        if self.acceptor is not None:
-            self.acceptor.stop()
+        self.stop_listening()
         self.state.replication.flush()  # the replicas get this turn's writes before their connections close
         for client in list(self.state.clients.values()):
             if client.connection is not None:

@@ -43,12 +43,12 @@ class EventsWhileBlocked:
         # meanwhile (a HELLO or MULTI would otherwise hand them half of the script's effects).
         serving, blocking.serving = blocking.serving, True
         try:
-            acceptor = self.server.acceptor
-            if acceptor is not None:
+            for acceptor in self.server.acceptors:
                 acceptor.accept_all()  # the loop cannot: their clients exist at once, and are served below
             for client in list(self.state.clients.values()):
                 connection = client.connection
-                if connection is None or client is protected_client or connection.closing:
+                # (a TLS client's bytes need its TLS transport, which only the loop runs: they wait for the script)
+                if connection is None or client is protected_client or connection.closing or connection.tls:
                     continue
                 data = _read(connection)
                 if data:

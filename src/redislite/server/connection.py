@@ -25,7 +25,7 @@ class Connection(asyncio.Protocol):
     """One client's connection, from when it is accepted (server/accept.py, which sets it up on a socket-backed
     transport of its own) until it is lost. The loop's transport takes over in connection_made."""
 
-    def __init__(self, server: "RedisLiteServer", transport: "SocketTransport"):
+    def __init__(self, server: "RedisLiteServer", transport: "SocketTransport", tls: bool = False):
         self.server = server
         state = self.state = server.state
         self.stats = state.stats
@@ -38,6 +38,7 @@ class Connection(asyncio.Protocol):
         self.soft_limit_since: float | None = None  # when the output buffer went over its soft limit
         self.unsent: list[bytes] | None = None  # replies of this loop turn, written at its end (see send)
         self.closing = False
+        self.tls = tls  # accepted on the tls-port (busy.py cannot read its socket itself)
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             _tune_socket(sock, state.config.tcp_keepalive)
