@@ -1,6 +1,7 @@
 """`redislite-server [config-file] [--option value ...]`: start a server, the way redis-server starts."""
 
 import asyncio
+import logging
 import resource
 import signal
 import sys
@@ -10,6 +11,8 @@ from .config import load_settings
 from .errors import ConfigError
 from .observability.logs import configure_logging
 from .persistence.service import LoadError
+
+log = logging.getLogger("redislite.server")
 
 USAGE = """Usage: redislite-server [/path/to/redis.conf] [--port 6380] [--bind 127.0.0.1] [--dir ./data] ...
 Options are Redis's configuration parameters; REDISLITE_* environment variables and a .env file work too."""
@@ -29,7 +32,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"redislite-server: {error}", file=sys.stderr)
         return 2
     configure_logging(settings.loglevel, settings.logfile)
-    _raise_open_file_limit(settings.maxclients + 32)
+    try:
+        settings.maxclients = fit_open_files_limit(settings.maxclients)
+    except ConfigError as error:
+        print(f"redislite-server: {error}", file=sys.stderr)
+        return 1
     try:
         import uvloop
 
@@ -54,10 +61,10 @@ async def _serve(settings, config_file) -> None:
     http = None
     if settings.http_port:  # before loading, so /ready can say "not yet" while dump.rdb loads
         from .http.door import HttpDoor
+        from .server.accept import bind_addresses
 
-        host = (settings.bind.split() or ["127.0.0.1"])[0].lstrip("-")  # the first bind address
-        host = "0.0.0.0" if host == "*" else host
-        http = HttpDoor(server, host, settings.http_port, settings.http_max_body_size)
+        host = bind_addresses(settings.bind)[0][0] or "0.0.0.0"  # the first bind address
+        http = HttpDoor(server, host, settings.http_port, settings)
         await http.start()
     try:
         await server.start()
@@ -70,12 +77,40 @@ async def _serve(settings, config_file) -> None:
             await http.stop()
 
 
-def _raise_open_file_limit(wanted: int) -> None:
-    """Like Redis: raise the soft limit on open files so maxclients can be honoured."""
+RESERVED_FDS = 32  # descriptors kept for files, the listening sockets and replicas (CONFIG_MIN_RESERVED_FDS)
+
+
+def fit_open_files_limit(maxclients: int) -> int:
+    """Redis's adjustOpenFilesLimit: raise the soft limit on open files to maxclients + 32 (up to the hard limit);
+    when that is still too low, serve fewer clients and say so, so that every client over the limit is told
+    "max number of clients reached" instead of failing to be accepted. Returns the maxclients to use."""
+    wanted = maxclients + RESERVED_FDS
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < wanted:
-        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-        except (ValueError, OSError):
-            pass
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return maxclients
+    best = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (best, hard))
+    except (ValueError, OSError):
+        best = soft
+    best = max(best, soft)
+    if best >= wanted:
+        log.info("open_files_limit_raised", extra={"limit": best, "was": soft})
+        return maxclients
+    if best <= RESERVED_FDS:
+        raise ConfigError(
+            f"Your current 'ulimit -n' of {best} is not enough for the server to start. "
+            f"Please increase your open file limit to at least {wanted}. Exiting."
+        )
+    reduced = best - RESERVED_FDS
+    log.warning(
+        "maxclients_reduced",
+        extra={
+            "requested": maxclients,
+            "maxclients": reduced,
+            "open_files_limit": best,
+            "detail": f"Current maximum open files is {best}. maxclients has been reduced to {reduced} to "
+            "compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
+        },
+    )
+    return reduced

@@ -110,6 +110,10 @@ def config_set_command(ctx: Context, argv: Argv):
             raise CommandError(errors.CONFIG_SET_UNKNOWN % raw_name)
         if not settings_table.is_mutable(name):
             raise CommandError(errors.CONFIG_SET_FAILED % (raw_name, errors.CONFIG_SET_IMMUTABLE))
+        if name in settings_table.PROTECTED_CONFIGS and not settings_table.protected_action_allowed(
+            ctx.server.config.enable_protected_configs, ctx.addr
+        ):
+            raise CommandError(errors.CONFIG_SET_FAILED % (raw_name, errors.CONFIG_SET_PROTECTED))
         if name in changes:
             raise CommandError(errors.CONFIG_SET_FAILED % (raw_name, errors.CONFIG_SET_DUPLICATE))
         raw_value = argv[pos + 1].decode("utf-8", "surrogateescape")

@@ -14,7 +14,7 @@ from ..engine.state import ServerState
 from ..persistence.service import Persistence
 from ..replication.master import MasterSide
 from ..replication.replica import ReplicaLink
-from .accept import Acceptor, listening_sockets
+from .accept import Acceptor, bind_addresses, listening_sockets
 from .busy import EventsWhileBlocked
 from .connection import Connection
 
@@ -102,8 +102,8 @@ class RedisLiteServer:
         self.stopped = asyncio.Event()
         config = self.state.config
         if config.port:
-            hosts = [host.lstrip("-") for host in config.bind.split()] or None
-            self.acceptor = Acceptor(self, listening_sockets(hosts, config.port, config.tcp_backlog))
+            addresses = bind_addresses(config.bind)
+            self.acceptor = Acceptor(self, listening_sockets(addresses, config.port, config.tcp_backlog))
             self.acceptor.start()
             self.state.tcp_port = self.acceptor.sockets[0].getsockname()[1]
         try:
