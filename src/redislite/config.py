@@ -334,6 +334,8 @@ class Settings(BaseSettings):
     notify_keyspace_events: Annotated[str, BeforeValidator(_keyspace_events)] = _mutable("")
     # scripting
     busy_reply_threshold: Count = _mutable(5000, aliases=("lua-time-limit",))
+    # the most memory a Lua state may allocate (Redis has no cap: a runaway script could take the host's)
+    lua_max_memory: Memory = _fixed(1024 * 1024 * 1024, hidden=True)
     # replication
     replicaof: Annotated[str, BeforeValidator(_replicaof)] = _mutable("", aliases=("slaveof",))
     replica_read_only: YesNo = _mutable(True)

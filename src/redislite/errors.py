@@ -316,6 +316,11 @@ PAYLOAD_PRE_GA = b"ERR Pre-GA function format not supported"
 PAYLOAD_NOT_A_FUNCTION = b"ERR given type is not a function"
 
 
+def script_run_failed(name: bytes, message: bytes) -> bytes:
+    """A script's error that is not an error table (Lua's "not enough memory"): luaCallFunction's format."""
+    return b"ERR Error running script %s, %s" % (name, message[:100])
+
+
 def script_error(message: bytes, name: bytes, source: bytes, line: bytes) -> bytes:
     """A script's runtime error, with where it happened (luaCallFunction)."""
     return message + b" script: %s, on %s:%s." % (name, source, line)
