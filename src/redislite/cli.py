@@ -1,18 +1,14 @@
 """`redislite-server [config-file] [--option value ...]`: start a server, the way redis-server starts."""
 
 import asyncio
-import logging
-import resource
 import signal
 import sys
 
 from . import REDIS_COMPAT_VERSION, __version__
-from .config import load_settings
+from .config import fit_open_files_limit, load_settings
 from .errors import ConfigError
 from .observability.logs import configure_logging
 from .persistence.service import LoadError
-
-log = logging.getLogger("redislite.server")
 
 USAGE = """Usage: redislite-server [/path/to/redis.conf] [--port 6380] [--bind 127.0.0.1] [--dir ./data] ...
 Options are Redis's configuration parameters; REDISLITE_* environment variables and a .env file work too."""
@@ -75,42 +71,3 @@ async def _serve(settings, config_file) -> None:
     finally:
         if http is not None:
             await http.stop()
-
-
-RESERVED_FDS = 32  # descriptors kept for files, the listening sockets and replicas (CONFIG_MIN_RESERVED_FDS)
-
-
-def fit_open_files_limit(maxclients: int) -> int:
-    """Redis's adjustOpenFilesLimit: raise the soft limit on open files to maxclients + 32 (up to the hard limit);
-    when that is still too low, serve fewer clients and say so, so that every client over the limit is told
-    "max number of clients reached" instead of failing to be accepted. Returns the maxclients to use."""
-    wanted = maxclients + RESERVED_FDS
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft == resource.RLIM_INFINITY or soft >= wanted:
-        return maxclients
-    best = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-    try:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (best, hard))
-    except (ValueError, OSError):
-        best = soft
-    best = max(best, soft)
-    if best >= wanted:
-        log.info("open_files_limit_raised", extra={"limit": best, "was": soft})
-        return maxclients
-    if best <= RESERVED_FDS:
-        raise ConfigError(
-            f"Your current 'ulimit -n' of {best} is not enough for the server to start. "
-            f"Please increase your open file limit to at least {wanted}. Exiting."
-        )
-    reduced = best - RESERVED_FDS
-    log.warning(
-        "maxclients_reduced",
-        extra={
-            "requested": maxclients,
-            "maxclients": reduced,
-            "open_files_limit": best,
-            "detail": f"Current maximum open files is {best}. maxclients has been reduced to {reduced} to "
-            "compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
-        },
-    )
-    return reduced

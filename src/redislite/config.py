@@ -7,6 +7,8 @@ Sources, lowest precedence first: built-in defaults, a `.env` file, `REDISLITE_*
 so CONFIG SET and start-up report the same text.
 """
 
+import logging
+import resource
 import shlex
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,6 +18,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from .errors import ConfigError
 from .observability.histogram import format_percentile
+
+log = logging.getLogger("redislite.server")
 
 # -- value kinds: parse with Redis's messages, format as CONFIG GET prints ---------------------------------
 
@@ -503,6 +507,47 @@ def is_local_address(addr: str) -> bool:
 def protected_action_allowed(setting: str, addr: str) -> bool:
     """enable-debug-command / enable-protected-configs: "yes", or "local" and the client is on loopback."""
     return setting == "yes" or (setting == "local" and is_local_address(addr))
+
+
+# -- the process's open-files limit --------------------------------------------------------------------------
+
+RESERVED_FDS = 32  # descriptors kept for files, the listening sockets and replicas (CONFIG_MIN_RESERVED_FDS)
+
+
+def fit_open_files_limit(maxclients: int) -> int:
+    """Redis's adjustOpenFilesLimit: raise the soft limit on open files to maxclients + 32 (up to the hard limit);
+    when that is still too low, serve fewer clients and say so, so that every client over the limit is told
+    "max number of clients reached" instead of failing to be accepted. Returns the maxclients to use."""
+    wanted = maxclients + RESERVED_FDS
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return maxclients
+    best = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (best, hard))
+    except (ValueError, OSError):
+        best = soft
+    best = max(best, soft)
+    if best >= wanted:
+        log.info("open_files_limit_raised", extra={"limit": best, "was": soft})
+        return maxclients
+    if best <= RESERVED_FDS:
+        raise ConfigError(
+            f"Your current 'ulimit -n' of {best} is not enough for the server to start. "
+            f"Please increase your open file limit to at least {wanted}. Exiting."
+        )
+    reduced = best - RESERVED_FDS
+    log.warning(
+        "maxclients_reduced",
+        extra={
+            "requested": maxclients,
+            "maxclients": reduced,
+            "open_files_limit": best,
+            "detail": f"Current maximum open files is {best}. maxclients has been reduced to {reduced} to "
+            "compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
+        },
+    )
+    return reduced
 
 
 # -- the table as CONFIG sees it ----------------------------------------------------------------------------

@@ -492,6 +492,11 @@ CONFIG_SET_PROTECTED = b"can't set protected config"  # likewise: enable-protect
 MAX_CLIENTS_REACHED = b"-ERR max number of clients reached\r\n"
 
 
+def too_many_clients_for_os(fitted: int) -> bytes:
+    """CONFIG SET maxclients beyond what the open-files limit allows (the reason part of CONFIG_SET_FAILED)."""
+    return b"The operating system is not able to handle the specified number of clients, try with %d" % fitted
+
+
 def protected_command_refused(command: str, option: str) -> bytes:
     """DEBUG (and MODULE) while enable-debug-command (enable-module-command) does not allow this client."""
     return (

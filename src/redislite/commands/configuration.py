@@ -5,7 +5,7 @@ import logging
 
 from .. import config as settings_table
 from .. import errors
-from ..errors import CommandError
+from ..errors import CommandError, ConfigError
 from ..observability.logs import LEVELS
 from ..protocol.values import OK
 from .client import help_reply
@@ -85,8 +85,24 @@ def apply_appendonly(state, value) -> None:
         raise CommandError(errors.CONFIG_SET_FAILED % (b"appendonly", errors.AOF_ENABLE_FAILED))
 
 
-# Side effects of changing a parameter at run time; the rest are read where they are used.
-CONFIG_APPLY = {"slowlog-max-len": apply_slowlog_max_len, "loglevel": apply_loglevel, "appendonly": apply_appendonly}
+def apply_maxclients(state, value) -> None:
+    """Raise the open-files limit to fit (Redis's updateMaxclients); refused when the system cannot."""
+    try:
+        fitted = settings_table.fit_open_files_limit(value)
+    except ConfigError:
+        fitted = 0
+    if fitted != value:
+        raise CommandError(errors.CONFIG_SET_FAILED % (b"maxclients", errors.too_many_clients_for_os(fitted)))
+
+
+# Side effects of changing a parameter at run time; the rest are read where they are used. One that raises
+# leaves its parameter as it was.
+CONFIG_APPLY = {
+    "slowlog-max-len": apply_slowlog_max_len,
+    "loglevel": apply_loglevel,
+    "appendonly": apply_appendonly,
+    "maxclients": apply_maxclients,
+}
 
 
 @command(
@@ -124,10 +140,16 @@ def config_set_command(ctx: Context, argv: Argv):
         changes[name] = (raw_value, value)
     state = ctx.server
     for name, (raw_value, value) in changes.items():
-        setattr(state.config, settings_table.PARAMETERS[name], raw_value)
+        field = settings_table.PARAMETERS[name]
+        previous = getattr(state.config, field)
+        setattr(state.config, field, raw_value)
         apply = CONFIG_APPLY.get(name)
         if apply is not None:
-            apply(state, value)
+            try:
+                apply(state, value)
+            except CommandError:
+                setattr(state.config, field, previous)
+                raise
     state.engine.configure()
     return OK
 
