@@ -13,6 +13,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# Tests use DEBUG (RELOAD, SLEEP, POPULATE, ...), which Redis 7.0 refuses unless enabled at start-up
+DEBUG_ENABLED = ("--enable-debug-command", "yes")
+
+
+def with_debug_enabled(args) -> list[str]:
+    """`args` with DEBUG enabled, unless they say otherwise themselves."""
+    args = list(args)
+    return args if "--enable-debug-command" in args else [*args, *DEBUG_ENABLED]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -20,18 +30,19 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def in_process_server(with_http: bool = False):
+async def in_process_server(with_http: bool = False, args: tuple[str, ...] = ()):
     """A RedisLiteServer in this process, for tests that look at its objects: `server.port`, and with
-    `with_http` its HTTP door on `server.http_port`."""
+    `with_http` its HTTP door on `server.http_port`; `args` are more command-line flags."""
     from redislite.config import load_settings
     from redislite.http.door import HttpDoor
     from redislite.server.app import RedisLiteServer
 
     port, http_port = free_port(), free_port() if with_http else 0
-    settings, config_file = load_settings(["--port", str(port), "--http-port", str(http_port), "--save", ""])
+    flags = ["--port", str(port), "--http-port", str(http_port), "--save", "", *with_debug_enabled(args)]
+    settings, config_file = load_settings(flags)
     server = RedisLiteServer(settings, config_file)
     server.port, server.http_port = port, http_port
-    door = HttpDoor(server, "127.0.0.1", http_port, settings.http_max_body_size) if with_http else None
+    door = HttpDoor(server, "127.0.0.1", http_port, settings) if with_http else None
     if door is not None:
         await door.start()
     await server.start()
@@ -126,12 +137,23 @@ def redislite(
     stderr_path: Path | None = None,
 ) -> ServerProcess:
     """A RedisLite process; `config_file` goes first on the command line, as redis-server expects.
-    The HTTP API is off unless `http_port` is given; `stderr_path` sends stderr (the logs) to a file."""
+    The HTTP API is off unless `http_port` is given; `stderr_path` sends stderr (the logs) to a file. DEBUG is
+    enabled unless `args` set enable-debug-command themselves."""
     port = free_port() if port is None else port
     environment = {key: value for key, value in os.environ.items() if not key.startswith("REDISLITE_")}
     environment.update(env or {})
     first = [str(config_file)] if config_file is not None else []
-    command = [sys.executable, "-m", "redislite", *first, "--port", str(port), "--http-port", str(http_port), *args]
+    command = [
+        sys.executable,
+        "-m",
+        "redislite",
+        *first,
+        "--port",
+        str(port),
+        "--http-port",
+        str(http_port),
+        *with_debug_enabled(args),
+    ]
     return ServerProcess(command, port, cwd=cwd, env=environment, stderr_path=stderr_path)
 
 

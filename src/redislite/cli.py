@@ -1,12 +1,11 @@
 """`redislite-server [config-file] [--option value ...]`: start a server, the way redis-server starts."""
 
 import asyncio
-import resource
 import signal
 import sys
 
 from . import REDIS_COMPAT_VERSION, __version__
-from .config import load_settings
+from .config import fit_open_files_limit, load_settings
 from .errors import ConfigError
 from .observability.logs import configure_logging
 from .persistence.service import LoadError
@@ -30,7 +29,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"redislite-server: {error}", file=sys.stderr)
         return 2
     configure_logging(settings.loglevel, settings.logfile)
-    _raise_open_file_limit(settings.maxclients + 32)
+    try:
+        settings.maxclients = fit_open_files_limit(settings.maxclients)
+    except ConfigError as error:
+        print(f"redislite-server: {error}", file=sys.stderr)
+        return 1
     try:
         import uvloop
 
@@ -58,11 +61,11 @@ async def _serve(settings, config_file) -> None:
     http = None
     if settings.http_port:  # before loading, so /ready can say "not yet" while dump.rdb loads
         from .http.door import HttpDoor
+        from .server.accept import bind_addresses
 
-        host = (settings.bind.split() or ["127.0.0.1"])[0].lstrip("-")  # the first bind address
-        host = "0.0.0.0" if host == "*" else host
+        host = bind_addresses(settings.bind)[0][0] or "0.0.0.0"  # the first bind address
         https = server.state.tls.server if settings.http_tls else None
-        http = HttpDoor(server, host, settings.http_port, settings.http_max_body_size, https)
+        http = HttpDoor(server, host, settings.http_port, settings, https)
         await http.start()
     try:
         await server.start()
@@ -73,14 +76,3 @@ async def _serve(settings, config_file) -> None:
     finally:
         if http is not None:
             await http.stop()
-
-
-def _raise_open_file_limit(wanted: int) -> None:
-    """Like Redis: raise the soft limit on open files so maxclients can be honoured."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < wanted:
-        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-        except (ValueError, OSError):
-            pass

@@ -7,6 +7,8 @@ Sources, lowest precedence first: built-in defaults, a `.env` file, `REDISLITE_*
 so CONFIG SET and start-up report the same text.
 """
 
+import logging
+import resource
 import shlex
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,6 +18,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from .errors import ConfigError
 from .observability.histogram import format_percentile
+
+log = logging.getLogger("redislite.server")
 
 # -- value kinds: parse with Redis's messages, format as CONFIG GET prints ---------------------------------
 
@@ -50,6 +54,19 @@ def _memory_between(low: int, high: int):
         if not low <= number <= high:
             raise ValueError(f"argument must be between {low} and {high} inclusive")
         return number
+
+    return BeforeValidator(parse)
+
+
+def _file_name(parameter: str, kind: str = "filename"):
+    """dbfilename, appendfilename, appenddirname: a bare name, so the file stays inside `dir` (Redis's
+    pathIsBaseName: no '/' and no '\\')."""
+
+    def parse(value: Any) -> str:
+        text = str(value)
+        if "/" in text or "\\" in text:
+            raise ValueError(f"{parameter} can't be a path, just a {kind}")
+        return text
 
     return BeforeValidator(parse)
 
@@ -219,6 +236,9 @@ Port = Annotated[int, _int_between(0, 65535)]
 Count = Annotated[int, _int_between(0, 2**63 - 1)]
 Memory = Annotated[int, BeforeValidator(parse_memory)]
 YesNo = Annotated[bool, BeforeValidator(_yes_no)]
+ProtectedAction = Annotated[str, _one_of("no", "yes", "local")]
+# CONFIG SET refuses these unless enable-protected-configs allows it (Redis's PROTECTED_CONFIG flag)
+PROTECTED_CONFIGS = frozenset({"dir", "dbfilename"})
 
 EVICTION_POLICIES = (
     "volatile-lru",
@@ -255,11 +275,17 @@ class Settings(BaseSettings):
     port: Port = _fixed(6379)
     http_port: Port = _fixed(8000)
     http_max_body_size: Memory = _fixed(1024 * 1024)  # HTTP API request bodies; larger ones get 413
+    # seconds an HTTP API connection may take to send a whole request (headers and body) before it is closed
+    http_request_timeout: Annotated[int, _int_between(1, 2**31 - 1)] = _fixed(10)
     tcp_backlog: Annotated[int, _int_between(0, 2**31 - 1)] = _fixed(511)
     timeout: Annotated[int, _int_between(0, 2**31 - 1)] = _mutable(0)
     tcp_keepalive: Annotated[int, _int_between(0, 2**31 - 1)] = _mutable(300)
     maxclients: Annotated[int, _int_between(1, 2**31 - 1)] = _mutable(10000)
     protected_mode: YesNo = _mutable(True)
+    # who may run DEBUG / MODULE and CONFIG SET the PROTECTED_CONFIGS: no one, anyone, or loopback clients only
+    enable_debug_command: ProtectedAction = _fixed("no")
+    enable_module_command: ProtectedAction = _fixed("no")
+    enable_protected_configs: ProtectedAction = _fixed("no")
     requirepass: str = _mutable("", sensitive=True)
     # TLS (tls.py builds the contexts; CONFIG SET of any tls-* parameter rebuilds them)
     tls_port: Port = _mutable(0)  # a TLS listener beside `port` (0: none)
@@ -298,7 +324,7 @@ class Settings(BaseSettings):
     maxmemory_eviction_tenacity: Annotated[int, _int_between(0, 100)] = _mutable(10)
     # persistence (the persistence issue implements the files; the parameters exist from the start)
     dir: str = _mutable(".")
-    dbfilename: str = _mutable("dump.rdb")
+    dbfilename: Annotated[str, _file_name("dbfilename")] = _mutable("dump.rdb")
     save: Annotated[str, BeforeValidator(_save_points)] = _mutable("")
     rdbcompression: YesNo = _mutable(True)
     rdbchecksum: YesNo = _fixed(True)
@@ -311,8 +337,8 @@ class Settings(BaseSettings):
     # debug: while non-zero, the background (everysec) fsync of the AOF fails with this errno (5 = EIO)
     aof_fsync_fault_errno: Annotated[int, _int_between(0, 4095)] = _mutable(0, hidden=True)
     appendonly: YesNo = _mutable(False)
-    appendfilename: str = _fixed("appendonly.aof")
-    appenddirname: str = _fixed("appendonlydir")
+    appendfilename: Annotated[str, _file_name("appendfilename")] = _fixed("appendonly.aof")
+    appenddirname: Annotated[str, _file_name("appenddirname", "dirname")] = _fixed("appendonlydir")
     appendfsync: Annotated[str, _one_of("always", "everysec", "no")] = _mutable("everysec")
     aof_use_rdb_preamble: YesNo = _mutable(True)  # a rewrite writes the base as an RDB (.base.rdb), else RESP
     aof_load_truncated: YesNo = _mutable(True)  # drop a truncated last command at start-up (no: refuse)
@@ -320,8 +346,8 @@ class Settings(BaseSettings):
     auto_aof_rewrite_min_size: Memory = _mutable(64 * 1024 * 1024)
     aof_timestamp_enabled: YesNo = _mutable(False)  # a `#TS:<unix time>` line before the first write of each second
     # limits
-    proto_max_bulk_len: Annotated[int, BeforeValidator(parse_memory)] = _mutable(512 * 1024 * 1024)
-    client_query_buffer_limit: Memory = _mutable(1024 * 1024 * 1024)
+    proto_max_bulk_len: Annotated[int, _memory_between(1024 * 1024, 2**63 - 1)] = _mutable(512 * 1024 * 1024)
+    client_query_buffer_limit: Annotated[int, _memory_between(1024 * 1024, 2**63 - 1)] = _mutable(1024 * 1024 * 1024)
     client_output_buffer_limit: Annotated[str, BeforeValidator(_buffer_limits)] = _mutable(DEFAULT_BUFFER_LIMITS)
     # observability
     loglevel: Annotated[str, _one_of("debug", "verbose", "notice", "warning")] = _mutable("notice")
@@ -336,6 +362,8 @@ class Settings(BaseSettings):
     notify_keyspace_events: Annotated[str, BeforeValidator(_keyspace_events)] = _mutable("")
     # scripting
     busy_reply_threshold: Count = _mutable(5000, aliases=("lua-time-limit",))
+    # the most memory a Lua state may allocate (Redis has no cap: a runaway script could take the host's)
+    lua_max_memory: Memory = _fixed(1024 * 1024 * 1024, hidden=True)
     # replication
     replicaof: Annotated[str, BeforeValidator(_replicaof)] = _mutable("", aliases=("slaveof",))
     replica_read_only: YesNo = _mutable(True)
@@ -485,6 +513,65 @@ SEED_FIELDS = (
     "replica_mode",
     "log_level",
 )
+
+
+# -- who may do what: protected mode, DEBUG, protected configs ----------------------------------------------
+
+
+def is_loopback(host: str | None) -> bool:
+    """Redis's connIsLocal: 127.x.x.x or ::1 (a peer without an address, as a server-side client, is local)."""
+    return not host or host.startswith("127.") or host == "::1"
+
+
+def is_local_address(addr: str) -> bool:
+    """is_loopback for a client address as CLIENT LIST shows it (`host:port`)."""
+    return is_loopback(addr.rpartition(":")[0])
+
+
+def protected_action_allowed(setting: str, addr: str) -> bool:
+    """enable-debug-command / enable-protected-configs: "yes", or "local" and the client is on loopback."""
+    return setting == "yes" or (setting == "local" and is_local_address(addr))
+
+
+# -- the process's open-files limit --------------------------------------------------------------------------
+
+RESERVED_FDS = 32  # descriptors kept for files, the listening sockets and replicas (CONFIG_MIN_RESERVED_FDS)
+
+
+def fit_open_files_limit(maxclients: int) -> int:
+    """Redis's adjustOpenFilesLimit: raise the soft limit on open files to maxclients + 32 (up to the hard limit);
+    when that is still too low, serve fewer clients and say so, so that every client over the limit is told
+    "max number of clients reached" instead of failing to be accepted. Returns the maxclients to use."""
+    wanted = maxclients + RESERVED_FDS
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return maxclients
+    best = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (best, hard))
+    except (ValueError, OSError):
+        best = soft
+    best = max(best, soft)
+    if best >= wanted:
+        log.info("open_files_limit_raised", extra={"limit": best, "was": soft})
+        return maxclients
+    if best <= RESERVED_FDS:
+        raise ConfigError(
+            f"Your current 'ulimit -n' of {best} is not enough for the server to start. "
+            f"Please increase your open file limit to at least {wanted}. Exiting."
+        )
+    reduced = best - RESERVED_FDS
+    log.warning(
+        "maxclients_reduced",
+        extra={
+            "requested": maxclients,
+            "maxclients": reduced,
+            "open_files_limit": best,
+            "detail": f"Current maximum open files is {best}. maxclients has been reduced to {reduced} to "
+            "compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
+        },
+    )
+    return reduced
 
 
 # -- the table as CONFIG sees it ----------------------------------------------------------------------------

@@ -316,6 +316,11 @@ PAYLOAD_PRE_GA = b"ERR Pre-GA function format not supported"
 PAYLOAD_NOT_A_FUNCTION = b"ERR given type is not a function"
 
 
+def script_run_failed(name: bytes, message: bytes) -> bytes:
+    """A script's error that is not an error table (Lua's "not enough memory"): luaCallFunction's format."""
+    return b"ERR Error running script %s, %s" % (name, message[:100])
+
+
 def script_error(message: bytes, name: bytes, source: bytes, line: bytes) -> bytes:
     """A script's runtime error, with where it happened (luaCallFunction)."""
     return message + b" script: %s, on %s:%s." % (name, source, line)
@@ -485,6 +490,44 @@ CONFIG_SET_IMMUTABLE = b"can't set immutable config"  # CONFIG SET: the reason p
 CONFIG_SET_DUPLICATE = b"duplicate parameter"  # likewise
 TLS_UPDATE_FAILED = b"Unable to update TLS configuration. Check server logs."  # likewise, tls-*
 LISTEN_FAILED = b"Unable to listen on this port. Check server logs."  # likewise, tls-port
+CONFIG_SET_PROTECTED = b"can't set protected config"  # likewise: enable-protected-configs does not allow it
+MAX_CLIENTS_REACHED = b"-ERR max number of clients reached\r\n"
+
+
+def too_many_clients_for_os(fitted: int) -> bytes:
+    """CONFIG SET maxclients beyond what the open-files limit allows (the reason part of CONFIG_SET_FAILED)."""
+    return b"The operating system is not able to handle the specified number of clients, try with %d" % fitted
+
+
+def protected_command_refused(command: str, option: str) -> bytes:
+    """DEBUG (and MODULE) while enable-debug-command (enable-module-command) does not allow this client."""
+    return (
+        b'ERR %s command not allowed. If the %s option is set to "local", you can run it from a local connection, '
+        b"otherwise you need to set this option in the configuration file, and then restart the server."
+        % (command.encode(), option.encode())
+    )
+
+
+# protected mode: what a non-loopback client is sent before it is closed (acceptCommonHandler)
+PROTECTED_MODE_DENIED = (
+    b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the "
+    b"default user. In this mode connections are only accepted from the loopback interface. If you want to connect "
+    b"from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected "
+    b"mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis "
+    b"from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet "
+    b"if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the "
+    b"protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and "
+    b"then restarting the server. 3) If you started the server manually just for testing, restart it with the "
+    b"'--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only "
+    b"need to do one of the above things in order for the server to start accepting connections from the "
+    b"outside.\r\n"
+)
+# an inline POST or Host: line on the RESP port: someone's browser was made to talk to us (logged, then closed)
+CROSS_PROTOCOL_ATTACK = (
+    "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. This is "
+    "likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis instance. "
+    "Connection aborted."
+)
 NO_SHUTDOWN_IN_PROGRESS = b"ERR No shutdown in progress."
 
 READONLY = b"READONLY You can't write against a read only replica."

@@ -61,7 +61,9 @@ SEND_STALL_S = 2.0  # a connection the server does not read from (nor write to) 
 LOG_LINES_KEPT = 50  # the server's log lines of a batch saved with its findings
 CONTROL_TIMEOUT_S = 5.0  # setting up a batch (the fixture, DEBUG RELOAD's save) takes milliseconds
 PING = b"*1\r\n$4\r\nPING\r\n"
-ANSWERS_TO_PING = (b"+PONG", b"-BUSY", b"-LOADING")
+# a batch may make the server a replica of nowhere with replica-serve-stale-data no: then PING (not a `stale`
+# command) is refused with MASTERDOWN, as Redis refuses it
+ANSWERS_TO_PING = (b"+PONG", b"-BUSY", b"-LOADING", b"-MASTERDOWN")
 FAILURE_EVENTS = {"command_failed", "connection_failed", "rdb_save_crashed", "rdb_load_crashed"}
 # ERROR-level events that expected conditions cause, with the condition. None so far: the deny-list keeps
 # out the fault injection (aof-write-fault-errno) that makes aof_write_failed expected.

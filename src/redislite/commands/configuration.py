@@ -5,7 +5,7 @@ import logging
 
 from .. import config as settings_table
 from .. import errors
-from ..errors import CommandError
+from ..errors import CommandError, ConfigError
 from ..observability.logs import LEVELS
 from ..protocol.values import OK
 from ..tls import TlsConfigError
@@ -86,8 +86,24 @@ def apply_appendonly(state, value) -> None:
         raise CommandError(errors.CONFIG_SET_FAILED % (b"appendonly", errors.AOF_ENABLE_FAILED))
 
 
-# Side effects of changing a parameter at run time; the rest are read where they are used.
-CONFIG_APPLY = {"slowlog-max-len": apply_slowlog_max_len, "loglevel": apply_loglevel, "appendonly": apply_appendonly}
+def apply_maxclients(state, value) -> None:
+    """Raise the open-files limit to fit (Redis's updateMaxclients); refused when the system cannot."""
+    try:
+        fitted = settings_table.fit_open_files_limit(value)
+    except ConfigError:
+        fitted = 0
+    if fitted != value:
+        raise CommandError(errors.CONFIG_SET_FAILED % (b"maxclients", errors.too_many_clients_for_os(fitted)))
+
+
+# Side effects of changing a parameter at run time; the rest are read where they are used. One that raises
+# leaves its parameter as it was.
+CONFIG_APPLY = {
+    "slowlog-max-len": apply_slowlog_max_len,
+    "loglevel": apply_loglevel,
+    "appendonly": apply_appendonly,
+    "maxclients": apply_maxclients,
+}
 
 
 @command(
@@ -111,6 +127,10 @@ def config_set_command(ctx: Context, argv: Argv):
             raise CommandError(errors.CONFIG_SET_UNKNOWN % raw_name)
         if not settings_table.is_mutable(name):
             raise CommandError(errors.CONFIG_SET_FAILED % (raw_name, errors.CONFIG_SET_IMMUTABLE))
+        if name in settings_table.PROTECTED_CONFIGS and not settings_table.protected_action_allowed(
+            ctx.server.config.enable_protected_configs, ctx.addr
+        ):
+            raise CommandError(errors.CONFIG_SET_FAILED % (raw_name, errors.CONFIG_SET_PROTECTED))
         if name in changes:
             raise CommandError(errors.CONFIG_SET_FAILED % (raw_name, errors.CONFIG_SET_DUPLICATE))
         raw_value = argv[pos + 1].decode("utf-8", "surrogateescape")
@@ -125,7 +145,11 @@ def config_set_command(ctx: Context, argv: Argv):
         setattr(state.config, settings_table.PARAMETERS[name], raw_value)
         apply = CONFIG_APPLY.get(name)
         if apply is not None:
-            apply(state, value)
+            try:
+                apply(state, value)
+            except CommandError:  # (maxclients beyond the open-files limit): nothing changes
+                restore(state, previous)
+                raise
     tls_changed = [name for name in changes if name.startswith("tls-")]
     if tls_changed:
         apply_tls(state, tls_changed[0], previous)

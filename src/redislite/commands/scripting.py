@@ -28,6 +28,7 @@ from .lua import payload
 from .lua.runtime import LuaEngine
 from .registry import CommandFlag, Index, KeyNum, KeySpec, command
 
+LUA_MEMORY_ERROR = b"not enough memory"  # what Lua's allocator failing (lua-max-memory) raises
 log = logging.getLogger("redislite.scripting")
 
 # Script flags (shebang "flags=" for EVAL, `flags` of redis.register_function), as Redis spells them.
@@ -162,13 +163,13 @@ class Scripting:
     @property
     def eval_engine(self) -> LuaEngine:
         if self._eval_engine is None:
-            self._eval_engine = LuaEngine(self, "eval")
+            self._eval_engine = LuaEngine(self, "eval", self.state.config.lua_max_memory)
         return self._eval_engine
 
     @property
     def function_engine(self) -> LuaEngine:
         if self._function_engine is None:
-            self._function_engine = LuaEngine(self, "function")
+            self._function_engine = LuaEngine(self, "function", self.state.config.lua_max_memory)
         return self._function_engine
 
     def script_client(self, caller: Context) -> ScriptClient:
@@ -304,7 +305,9 @@ class Scripting:
             return reply
         message, source, line, ignore = engine.failure(result)
         text = c_string(message) if message is not None else errors.SCRIPT_UNKNOWN_ERROR
-        if source is not None and line is not None:
+        if text == LUA_MEMORY_ERROR:  # Lua raises it past the error handler: a bare string, as Redis reports it
+            text = errors.script_run_failed(run.name, text)
+        elif source is not None and line is not None:
             text = errors.script_error(text, run.name, c_string(source), c_string(line))
         reply = ErrorReply(text)
         self.count_errors(run, [(reply, ignore)])

@@ -12,7 +12,7 @@ from ..commands.notifications import NOTIFY_EXPIRED, configure_notifications, ex
 from ..commands.registry import TABLE, CommandFlag, CommandSpec
 from ..commands.tracking import Tracking
 from ..commands.transactions import discard_transaction
-from ..config import DEFAULT_BUFFER_LIMITS
+from ..config import DEFAULT_BUFFER_LIMITS, protected_action_allowed
 from ..errors import CommandError
 from ..observability.histogram import BUCKET_BY_NS, LATENCY_BOUNDS_NS, new_latency_counts
 from ..observability.logs import log_command
@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from .state import ServerState
 
 log = logging.getLogger("redislite.engine")
+
+# An inline `POST /... HTTP/1.1` or `Host: ...` line: a browser was tricked into talking to the RESP port
+CROSS_PROTOCOL_NAMES = (b"post", b"host:")
+ATTACK_LOG_INTERVAL_NS = 60 * 1_000_000_000  # as Redis, the warning is logged at most once a minute
 
 
 class Wait:
@@ -147,8 +151,15 @@ class Engine:
         for name, entry in self.commands.items():
             self.dispatch[name.encode()] = entry
             self.dispatch[name.upper().encode()] = entry
-        # ... and the commands without subcommands, so execute's first lookup settles the common case
-        self.direct = {name: entry for name, entry in self.dispatch.items() if entry.subcommands is None}
+        # ... and the commands without subcommands, so execute's first lookup settles the common case (DEBUG
+        # takes the slow path, where enable-debug-command is checked)
+        self.debug = self.commands["debug"]
+        self.direct = {
+            name: entry
+            for name, entry in self.dispatch.items()
+            if entry.subcommands is None and entry is not self.debug
+        }
+        self.attack_logged_ns = -ATTACK_LOG_INTERVAL_NS
         self.configure()
 
     def lookup(self, argv: list[bytes]) -> Command | None:
@@ -428,13 +439,29 @@ class Engine:
         """The slow half of the lookup: other spellings of the name, and subcommands."""
         command = self.dispatch.get(argv[0]) or self.dispatch.get(argv[0].lower())
         if command is None:
+            if client.connection is not None and argv[0].lower() in CROSS_PROTOCOL_NAMES:
+                self._cross_protocol_attack(client)
             return self._reject(client, None, errors.unknown_command(argv))
+        if (
+            command is self.debug
+            and (len(argv) in command.arg_counts or len(argv) >= command.many_args)  # arity is checked first
+            and not protected_action_allowed(self.state.config.enable_debug_command, client.addr)
+        ):
+            return self._reject(client, command, errors.protected_command_refused("DEBUG", "enable-debug-command"))
         if command.subcommands is not None and len(argv) > 1:
             sub = command.subcommands.get(argv[1].lower())
             if sub is None:
                 return self._reject(client, command, errors.unknown_subcommand(command.name, argv[1]))
             return sub
         return command
+
+    def _cross_protocol_attack(self, client) -> None:
+        """Redis's securityWarningCommand: log (once a minute at most) and drop the connection, replies unsent."""
+        now_ns = time_ns()
+        if now_ns - self.attack_logged_ns > ATTACK_LOG_INTERVAL_NS:
+            self.attack_logged_ns = now_ns
+            log.warning("security_attack", extra={"warning": errors.CROSS_PROTOCOL_ATTACK, "addr": client.addr})
+        client.connection.kill(abort=True)
 
     def _gate(self, client, command: "Command", argv: list[bytes]):
         """Checks that apply only to some clients or server states (client.gated says when to look), in

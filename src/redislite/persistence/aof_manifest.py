@@ -32,13 +32,18 @@ class Manifest:
                 continue
             words = line.split()
             fields = dict(zip(words[::2], words[1::2]))
-            if len(words) % 2 or not {"file", "seq", "type"} <= fields.keys():
+            if len(words) % 2 or not {"file", "seq", "type"} <= fields.keys() or not _is_number(fields["seq"]):
                 raise AofLoadError(f"invalid AOF manifest {path} line {number}: {line!r}")
+            if fields["type"] not in ("b", "h", "i"):
+                raise AofLoadError(f"invalid AOF manifest {path} line {number}: Unknown AOF file type")
+            if any(char in fields["file"] for char in "/\\\0"):  # it must name a file in the AOF directory
+                raise AofLoadError(f"invalid AOF manifest {path} line {number}: File can't be a path, just a filename")
             entries.append((fields["file"], int(fields["seq"]), fields["type"]))
         return cls(entries)
 
     def render(self) -> bytes:
-        return "".join(f"file {name} seq {seq} type {kind}\n" for name, seq, kind in self.entries).encode()
+        lines = "".join(f"file {name} seq {seq} type {kind}\n" for name, seq, kind in self.entries)
+        return lines.encode("utf-8", "surrogateescape")
 
     @property
     def base(self):
@@ -74,12 +79,16 @@ def write_manifest(directory: Path, filename: str, manifest: Manifest) -> None:
 def read_manifest(directory: Path, filename: str) -> Manifest | None:
     path = directory / f"{filename}.manifest"
     try:
-        text = path.read_text()
+        text = path.read_bytes().decode("utf-8", "surrogateescape")  # file names are bytes, as in Redis
     except FileNotFoundError:
         return None
     except OSError as error:
         raise AofLoadError(f"can't read {path}: {error.strerror or error}") from None
     return Manifest.parse(text, path)
+
+
+def _is_number(text: str) -> bool:
+    return text.removeprefix("-").isdigit() and text.isascii()
 
 
 def file_size(path: Path) -> int:

@@ -575,7 +575,7 @@ class Persistence:
             for _ in AofLoader(self.state, self, directory).load():
                 pass
         except LoadError as error:
-            raise CommandError(errors.generic(str(error).encode())) from None
+            raise CommandError(errors.generic(str(error).encode("utf-8", "surrogateescape"))) from None
         finally:
             engine.attach_aof(attached)
         self.state.dirty = 0

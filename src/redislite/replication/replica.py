@@ -419,7 +419,8 @@ class ReplicaLink:
 
     async def _ask(self, reader: asyncio.StreamReader, argv: list[bytes]) -> bytes:
         """Send a command, return its one-line reply (keep-alive newlines before it skipped)."""
-        assert self.writer is not None
+        if self.writer is None:  # the link went down while the handshake waited (found by the fuzzer)
+            raise LinkError("the connection with the master was closed during the handshake")
         self.writer.write(encode_command(argv))
         return await self._read_line(reader)
 

@@ -18,6 +18,8 @@ import socket
 import ssl
 from typing import TYPE_CHECKING
 
+from .. import errors
+from ..engine.security import protected_mode_refuses
 from .connection import Connection
 
 if TYPE_CHECKING:
@@ -25,45 +27,90 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("redislite.server")
 
-MAX_CLIENTS_REACHED = b"-ERR max number of clients reached\r\n"
 ACCEPTS_PER_CALL = 1000  # as Redis's MAX_ACCEPTS_PER_CALL: then the loop serves the others
 ACCEPT_RETRY_S = 1.0  # out of descriptors (or memory): accepting pauses this long instead of spinning
 OUT_OF_RESOURCES = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
 
 
-def listening_sockets(hosts: list[str] | None, port: int, backlog: int) -> list[socket.socket]:
-    """Bound, listening, non-blocking sockets for each address of `hosts` (None: every interface), as the loop's
-    create_server binds them (SO_REUSEADDR; IPv6 sockets only IPv6); OSError says which address failed."""
-    addresses = []
-    every_interface: list[str | None] = [None]
-    for host in hosts or every_interface:
-        for family, kind, proto, _, address in socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-        ):
-            if (family, kind, proto, address) not in addresses:
-                addresses.append((family, kind, proto, address))
-    sockets = []
+# an optional (`-`) bind address is skipped when the machine lacks it or its protocol (Redis's anetTcpServer)
+OPTIONAL_BIND_ERRORS = (
+    errno.EADDRNOTAVAIL,
+    errno.EAFNOSUPPORT,
+    errno.EPROTONOSUPPORT,
+    errno.ESOCKTNOSUPPORT,
+    errno.EPFNOSUPPORT,
+    errno.ENOPROTOOPT,
+)
+ANY_ADDRESS = {"*": "0.0.0.0", "::*": "::"}  # bind's wildcards: every IPv4, every IPv6 interface
+
+
+def bind_addresses(bind: str) -> list[tuple[str | None, bool]]:
+    """The `bind` setting as (host, optional) pairs: `-` marks an address that may be missing, `*` and `::*`
+    mean every IPv4 / IPv6 interface; an empty setting means every interface (host None)."""
+    addresses: list[tuple[str | None, bool]] = []
+    for word in bind.split():
+        optional = word.startswith("-")
+        host = word.removeprefix("-")
+        addresses.append((ANY_ADDRESS.get(host, host), optional))
+    return addresses or [(None, False)]
+
+
+def listening_sockets(addresses: list[tuple[str | None, bool]], port: int, backlog: int) -> list[socket.socket]:
+    """Bound, listening, non-blocking sockets for each (host, optional) address (host None: every interface),
+    as the loop's create_server binds them (SO_REUSEADDR; IPv6 sockets only IPv6); OSError says which address
+    failed. An optional address the machine does not have is skipped."""
+    sockets: list[socket.socket] = []
+    seen = set()
     try:
-        for family, kind, proto, address in addresses:
-            sock = socket.socket(family, kind, proto)
-            sockets.append(sock)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            if family == socket.AF_INET6:
-                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        for host, optional in addresses:
             try:
-                sock.bind(address)
-            except OSError as error:
-                raise OSError(
-                    error.errno,
-                    f"error while attempting to bind on address {address!r}: {(error.strerror or '').lower()}",
-                ) from None
-            sock.listen(backlog)
-            sock.setblocking(False)
+                infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+            except socket.gaierror as error:
+                if optional:
+                    continue
+                raise OSError(error.errno, f"error while attempting to bind on address {host!r}: {error}") from None
+            for family, kind, proto, _, address in infos:
+                if (family, address) in seen:
+                    continue
+                seen.add((family, address))
+                sock = _bound_socket(family, kind, proto, address, optional)
+                if sock is None:
+                    continue
+                sockets.append(sock)
+                sock.listen(backlog)
+                sock.setblocking(False)
+        if not sockets:
+            raise OSError(errno.EADDRNOTAVAIL, f"failed listening on port {port} (TCP): no bind address is available")
     except BaseException:
         for sock in sockets:
             sock.close()
         raise
     return sockets
+
+
+def _bound_socket(family, kind, proto, address, optional: bool) -> socket.socket | None:
+    """A socket bound to `address`; None when the address is optional and unavailable."""
+    try:
+        sock = socket.socket(family, kind, proto)
+    except OSError as error:
+        if optional and error.errno in OPTIONAL_BIND_ERRORS:
+            return None
+        raise
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind(address)
+    except OSError as error:
+        sock.close()
+        if optional and error.errno in OPTIONAL_BIND_ERRORS:
+            log.warning("bind_skipped", extra={"address": address[0], "error": error.strerror})
+            return None
+        raise OSError(
+            error.errno,
+            f"error while attempting to bind on address {address!r}: {(error.strerror or '').lower()}",
+        ) from None
+    return sock
 
 
 class Acceptor:
@@ -133,9 +180,14 @@ class Acceptor:
         transport = SocketTransport(sock, tls)
         state = self.server.state
         state.stats.connections_received += 1
-        if len(state.clients) >= state.config.maxclients:  # refused: the error is written, the loop never sees it
+        refusal = None  # refused: the error is written, the loop never sees the connection
+        if len(state.clients) >= state.config.maxclients:
+            refusal = errors.MAX_CLIENTS_REACHED
+        elif protected_mode_refuses(state, _peer_host(sock)):
+            refusal = errors.PROTECTED_MODE_DENIED
+        if refusal is not None:
             state.stats.rejected_connections += 1
-            transport.write(MAX_CLIENTS_REACHED)  # (not in plain text on the TLS port: only closed)
+            transport.write(refusal)  # (not in plain text on the TLS port: only closed)
             sock.close()
             return
         connection = Connection(self.server, transport, tls)
@@ -171,6 +223,14 @@ class Acceptor:
             sock.close()
             connection.connection_lost(None)
             raise
+
+
+def _peer_host(sock: socket.socket) -> str | None:
+    try:
+        peer = sock.getpeername()
+    except OSError:
+        return None
+    return peer[0] if isinstance(peer, tuple) else None
 
 
 class SocketTransport:

@@ -14,7 +14,7 @@ from ..engine.state import ServerState
 from ..persistence.service import Persistence
 from ..replication.master import MasterSide
 from ..replication.replica import ReplicaLink
-from .accept import Acceptor, listening_sockets
+from .accept import Acceptor, bind_addresses, listening_sockets
 from .busy import EventsWhileBlocked
 from .connection import Connection
 
@@ -125,19 +125,17 @@ class RedisLiteServer:
         """The `port` listener and the `tls-port` one (either may be 0: off); OSError when one cannot bind."""
         config = self.state.config
         if config.port:
-            acceptor = Acceptor(self, listening_sockets(self.hosts(), config.port, config.tcp_backlog))
+            acceptor = Acceptor(self, listening_sockets(bind_addresses(config.bind), config.port, config.tcp_backlog))
             self.acceptors.append(acceptor)
             acceptor.start()
             self.state.tcp_port = acceptor.sockets[0].getsockname()[1]
         if config.tls_port:
             self.open_tls_listener()
 
-    def hosts(self) -> list[str] | None:
-        return [host.lstrip("-") for host in self.state.config.bind.split()] or None
-
     def open_tls_listener(self) -> None:
         config = self.state.config
-        acceptor = Acceptor(self, listening_sockets(self.hosts(), config.tls_port, config.tcp_backlog), tls=True)
+        sockets = listening_sockets(bind_addresses(config.bind), config.tls_port, config.tcp_backlog)
+        acceptor = Acceptor(self, sockets, tls=True)
         self.acceptors.append(acceptor)
         acceptor.start()
         self.state.tls_port = acceptor.sockets[0].getsockname()[1]

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("redislite.connection")
 
+YIELD_AFTER_BYTES = 65536  # a read this large hands the loop to the other clients before the next one
+
 
 class Connection(asyncio.Protocol):
     """One client's connection, from when it is accepted (server/accept.py, which sets it up on a socket-backed
@@ -39,6 +41,7 @@ class Connection(asyncio.Protocol):
         self.unsent: list[bytes] | None = None  # replies of this loop turn, written at its end (see send)
         self.closing = False
         self.tls = tls  # accepted on the tls-port (busy.py cannot read its socket itself)
+        self.writing_paused = False  # back-pressure: the client is not reading its replies
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             _tune_socket(sock, state.config.tcp_keepalive)
@@ -97,7 +100,8 @@ class Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.closing:
             return
-        self.stats.net_input_bytes += len(data)
+        size = len(data)
+        self.stats.net_input_bytes += size
         commands = self.waiting
         try:
             self.reader.parse(data, commands)
@@ -119,11 +123,22 @@ class Connection(asyncio.Protocol):
             return
         if commands and not self.client.blocked:
             self.run(commands)
+        if size >= YIELD_AFTER_BYTES and not self.closing:
+            # libuv reads a socket up to 32 times in a row: a client pipelining without pause held the loop
+            # for seconds (a PING waited 7 s). Let the other clients have their turn before reading it again.
+            self.transport.pause_reading()
+            self.server.loop.call_soon(self.resume_after_yield)
+
+    def resume_after_yield(self) -> None:
+        if not self.closing and not self.writing_paused:
+            self.transport.resume_reading()
 
     def pause_writing(self) -> None:
+        self.writing_paused = True
         self.transport.pause_reading()  # back-pressure: stop reading while the client isn't reading
 
     def resume_writing(self) -> None:
+        self.writing_paused = False
         if not self.closing:
             self.transport.resume_reading()
 

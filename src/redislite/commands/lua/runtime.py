@@ -80,10 +80,13 @@ FORGOTTEN = LuaRaise(b"")  # the error value forget_raised fails with
 class LuaEngine:
     """A Lua state with Redis's sandbox: `kind` is "eval" (EVAL scripts) or "function" (FUNCTION libraries)."""
 
-    def __init__(self, host, kind: str):
+    def __init__(self, host, kind: str, max_memory: int = 0):
         self.host = host
         self.kind = kind
+        # lua-max-memory: a script that allocates without bound fails with "not enough memory" (0: no cap)
+        self.max_memory = max_memory
         self.lua = LuaRuntime(
+            max_memory=max_memory,
             encoding=None,
             unpack_returned_tuples=True,
             register_eval=False,
@@ -345,7 +348,7 @@ class LuaEngine:
                 function, self.table_from(keys), self.table_from(argv), HOOK_INSTRUCTIONS if hook else 0
             )
         finally:
-            self.forget_raised()
+            self.after_run()
 
     def run_function(self, function, keys: list, args: list, hook: bool):
         try:
@@ -353,17 +356,27 @@ class LuaEngine:
                 function, self.table_from(keys), self.table_from(args), HOOK_INSTRUCTIONS if hook else 0
             )
         finally:
-            self.forget_raised()
+            self.after_run()
 
     def load_library(self, function):
         try:
             return self.load_library_chunk(function, HOOK_INSTRUCTIONS)
         finally:
-            self.forget_raised()
+            self.after_run()
 
     def unwrap_error(self, error):
         self.raised = True
         return unwrap_error(error)
+
+    def after_run(self) -> None:
+        self.forget_raised()
+        self.collect_if_near_cap()
+
+    def collect_if_near_cap(self) -> None:
+        """Lua 5.1 collects no garbage when an allocation fails: after a script that filled most of the cap
+        (or failed on it), collect now, or the next script would find the cap still full of that garbage."""
+        if self.max_memory and self.lua.get_memory_used() > self.max_memory // 2:
+            self.lua.gccollect()
 
     def forget_raised(self) -> None:
         """lupa keeps the last exception a Python function raised into Lua, with its traceback (and through it
