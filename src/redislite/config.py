@@ -261,6 +261,10 @@ class Settings(BaseSettings):
     maxclients: Annotated[int, _int_between(1, 2**31 - 1)] = _mutable(10000)
     protected_mode: YesNo = _mutable(True)
     requirepass: str = _mutable("", sensitive=True)
+    # access control (storage/acl.py): users come from `user` lines of the config file or from aclfile
+    aclfile: str = _fixed("")
+    acl_pubsub_default: Annotated[str, _one_of("allchannels", "resetchannels")] = _mutable("resetchannels")
+    acllog_max_len: Annotated[int, _int_between(0, 2**63 - 1)] = _mutable(128)
     # keyspace and expiry
     databases: Annotated[int, _int_between(1, 2**31 - 1)] = _fixed(16)
     hz: Annotated[int, BeforeValidator(_clamped_hz)] = _mutable(10)
@@ -537,11 +541,18 @@ def parse_config_text(text: str, origin: str) -> dict[str, str]:
         except ValueError:
             raise ConfigError(f"{origin}:{number}: unbalanced quotes") from None
         name = words[0].lower()
+        if name == "user":
+            continue  # ACL users: config_user_lines
         value = " ".join(words[1:])
         if name == "save" and values.get("save") and value:
             value = values["save"] + " " + value  # several `save` lines add up, as in redis.conf
         values[name] = value
     return values
+
+
+def config_user_lines(text: str) -> list[str]:
+    """The `user <name> <rule> ...` lines of a config file (ACL users, loaded by the server at start-up)."""
+    return [line.strip() for line in text.splitlines() if line.strip().split(None, 1)[:1] == ["user"]]
 
 
 def parse_command_line(args: list[str]) -> tuple[Path | None, dict[str, str]]:
@@ -627,6 +638,7 @@ def _quote(value: str) -> str:
 __all__ = [
     "PARAMETERS",
     "Settings",
+    "config_user_lines",
     "format_value",
     "is_mutable",
     "load_settings",

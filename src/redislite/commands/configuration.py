@@ -85,8 +85,17 @@ def apply_appendonly(state, value) -> None:
         raise CommandError(errors.CONFIG_SET_FAILED % (b"appendonly", errors.AOF_ENABLE_FAILED))
 
 
+def apply_requirepass(state, value) -> None:
+    state.acl.set_default_password(value)  # the default user's only password, as Redis's requirepass
+
+
 # Side effects of changing a parameter at run time; the rest are read where they are used.
-CONFIG_APPLY = {"slowlog-max-len": apply_slowlog_max_len, "loglevel": apply_loglevel, "appendonly": apply_appendonly}
+CONFIG_APPLY = {
+    "slowlog-max-len": apply_slowlog_max_len,
+    "loglevel": apply_loglevel,
+    "appendonly": apply_appendonly,
+    "requirepass": apply_requirepass,
+}
 
 
 @command(

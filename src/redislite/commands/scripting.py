@@ -20,6 +20,7 @@ from .. import REDIS_COMPAT_VERSION, errors
 from ..errors import CommandError, c_string
 from ..protocol.reader import split_inline_args
 from ..protocol.values import OK, ErrorReply, SetReply, SimpleString
+from ..storage.acl import DENIED_COMMAND
 from ..storage.glob import compile_glob
 from .args import ArgCursor, parse_flush_mode
 from .client import help_reply
@@ -176,6 +177,7 @@ class Scripting:
         if client is None:
             client = self.client = new_script_client(caller, self.state)
             client.authenticated = True
+            client.user = self.state.acl.superuser  # redis.call checks the caller's user itself (script_call)
             # Like EXEC's: blocking commands answer at once, CLIENT PAUSE does not hold the script, and clients
             # blocked on keys the script writes are served after the script (by the engine, after EVAL).
             client.atomic = True
@@ -218,6 +220,14 @@ class Scripting:
         if flags & NOSCRIPT_FLAG:
             command.rejected_calls += 1
             return None, self._refuse(errors.SCRIPT_COMMAND_NOT_ALLOWED)
+        if flags & WRITE and run.read_only:
+            return None, self._refuse(errors.SCRIPT_WRITE_IN_READ_ONLY)
+        caller = run.caller
+        if caller.acl_limited and (denied := caller.user.check(command.acl, argv)) is not None:
+            reason, position = denied
+            logged = command.name.encode() if reason == DENIED_COMMAND else argv[position]
+            engine.log_denial(caller, reason, b"lua", logged)
+            return None, self._refuse(errors.script_noperm(reason))
         if flags & DENYOOM and run.out_of_memory and not run.wrote:  # a script is never stopped half way
             command.rejected_calls += 1
             self.state.stats.count_error(errors.OOM)

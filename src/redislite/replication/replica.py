@@ -484,6 +484,7 @@ class ReplicaLink:
         client = Client(state, MasterConnection(self), addr=f"{replication.master_host}:{replication.master_port}")
         client.kind = "master"
         client.authenticated = True
+        client.user = state.acl.superuser  # never checked against ACL rules
         return client
 
     # -- the stream -------------------------------------------------------------------------------------------
