@@ -263,6 +263,7 @@ class Settings(BaseSettings):
     requirepass: str = _mutable("", sensitive=True)
     # access control (storage/acl.py): users come from `user` lines of the config file or from aclfile
     aclfile: str = _fixed("")
+    acl_users: list[str] = Field(default_factory=list)  # the config file's `user` lines (not a parameter)
     acl_pubsub_default: Annotated[str, _one_of("allchannels", "resetchannels")] = _mutable("resetchannels")
     acllog_max_len: Annotated[int, _int_between(0, 2**63 - 1)] = _mutable(128)
     # keyspace and expiry
@@ -541,18 +542,14 @@ def parse_config_text(text: str, origin: str) -> dict[str, str]:
         except ValueError:
             raise ConfigError(f"{origin}:{number}: unbalanced quotes") from None
         name = words[0].lower()
-        if name == "user":
-            continue  # ACL users: config_user_lines
         value = " ".join(words[1:])
+        if name == "user":  # ACL users: one line each (Settings.acl_users)
+            values["user"] = f"{values['user']}\n{value}" if "user" in values else value
+            continue
         if name == "save" and values.get("save") and value:
             value = values["save"] + " " + value  # several `save` lines add up, as in redis.conf
         values[name] = value
     return values
-
-
-def config_user_lines(text: str) -> list[str]:
-    """The `user <name> <rule> ...` lines of a config file (ACL users, loaded by the server at start-up)."""
-    return [line.strip() for line in text.splitlines() if line.strip().split(None, 1)[:1] == ["user"]]
 
 
 def parse_command_line(args: list[str]) -> tuple[Path | None, dict[str, str]]:
@@ -567,6 +564,9 @@ def parse_command_line(args: list[str]) -> tuple[Path | None, dict[str, str]]:
     for word in args:
         if word.startswith("--") and len(word) > 2:
             name = word[2:].lower()
+            if name == "user" and "user" in values:  # each --user is one more ACL user
+                values["user"] += "\n"
+                continue
             values[name] = ""
         elif name is None:
             raise ConfigError(f"unexpected argument {word!r} (options look like --port 6380)")
@@ -584,6 +584,7 @@ def load_settings(args: list[str], env_file: str | Path | None = ".env") -> tupl
             explicit.update(parse_config_text(config_file.read_text(), str(config_file)))
         except OSError as error:
             raise ConfigError(f"can't read config file {config_file}: {error.strerror}") from None
+    users = [line for line in (explicit.pop("user", ""), flags.pop("user", "")) if line]
     explicit.update(flags)
     for name in explicit:
         if name not in PARAMETERS and name.replace("-", "_") not in SEED_FIELDS:
@@ -591,6 +592,7 @@ def load_settings(args: list[str], env_file: str | Path | None = ".env") -> tupl
     renamed = {PARAMETERS.get(name, name.replace("-", "_")): value for name, value in explicit.items()}
     try:
         settings = Settings(_env_file=env_file, **renamed)
+        settings.acl_users = "\n".join(users).split("\n") if users else []
     except ValidationError as error:
         detail = error.errors()[0]
         field = str(detail["loc"][0]) if detail["loc"] else "configuration"
@@ -638,7 +640,6 @@ def _quote(value: str) -> str:
 __all__ = [
     "PARAMETERS",
     "Settings",
-    "config_user_lines",
     "format_value",
     "is_mutable",
     "load_settings",

@@ -281,6 +281,8 @@ VALUE_NAN_OR_INFINITY = b"ERR value is NaN or Infinity"
 NUMKEYS_TOO_MANY = b"ERR Number of keys can't be greater than number of args"
 
 # SORT.
+SORT_BY_DENIED = b"ERR BY option of SORT denied due to insufficient ACL permissions."
+SORT_GET_DENIED = b"ERR GET option of SORT denied due to insufficient ACL permissions."
 SORT_NOT_DOUBLE = b"ERR One or more scores can't be converted into double"
 
 # -- scripting (EVAL, SCRIPT, FCALL, FUNCTION, and the redis.* API scripts call) -------------------------------

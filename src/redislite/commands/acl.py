@@ -337,9 +337,10 @@ def acl_load_command(ctx: Context, argv: Argv):
 
 
 def acl_file(server: Server) -> Path:
+    """aclfile, a relative path being relative to `dir` (Redis works in `dir`)."""
     if not server.config.aclfile:
         raise CommandError(errors.ACL_NO_FILE)
-    return Path(server.config.aclfile)
+    return Path(server.config.dir) / server.config.aclfile
 
 
 def load_acl_file(server: Server, path: Path) -> None:
@@ -381,6 +382,6 @@ def load_users_at_startup(server: Server, config_lines: list[str]) -> None:
         acl.users.update(users)
     if server.config.aclfile:
         try:
-            load_acl_file(server, Path(server.config.aclfile))
+            load_acl_file(server, acl_file(server))
         except CommandError as error:
             raise ValueError(error.message.decode("utf-8", "replace").removeprefix("ERR ")) from None

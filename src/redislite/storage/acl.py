@@ -508,6 +508,15 @@ class User:
                 relevant, last_position = reason, position
         return relevant, last_position
 
+    def reads_every_key(self, command: AclCommand, argv: list[bytes]) -> bool:
+        """ACLUserCheckCmdWithUnrestrictedKeyAccess: a selector that allows the command may read any key."""
+        keys = command.keys(argv) if command.has_keys and command.keys is not None else None
+        return any(
+            selector.check(command, argv, keys) is None
+            and (selector.all_keys or any(p.pattern == b"*" and p.perms & READ for p in selector.patterns))
+            for selector in self.selectors
+        )
+
     def channels_allowed(self, channels: Iterable[bytes], literal: bool) -> bool:
         return all(any(s.channel_allowed(channel, literal) for s in self.selectors) for channel in channels)
 
