@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 
 from .. import errors
-from ..errors import CommandError
+from ..errors import CommandError, c_string
 from ..protocol.values import OK, SetReply
 from ..storage.acl import (
     CATEGORIES,
@@ -96,7 +96,7 @@ def acl_setuser_command(ctx: Context, argv: Argv):
         try:
             edited.apply(rule, acl.pubsub_default_all)
         except AclRuleError as error:
-            raise CommandError(errors.ACL_SETUSER_ERROR % (rule, str(error).encode())) from None
+            raise CommandError(errors.ACL_SETUSER_ERROR % (c_string(rule), str(error).encode())) from None
     if existing is None:
         acl.users[name] = edited
         return OK

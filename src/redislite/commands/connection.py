@@ -66,7 +66,8 @@ def authenticate(ctx: Context, username: bytes, password: bytes, command_name: b
     user = acl.credentials_ok(username, password)
     if user is None:
         context = b"multi" if ctx.exec_parts is not None else b"toplevel"
-        ctx.server.engine.log_denial(ctx, DENIED_AUTH, context, command_name, username)
+        engine = ctx.server.engine
+        engine.log_denial(ctx, DENIED_AUTH, context, command_name, username, running=command_name.decode().lower())
         raise CommandError(errors.WRONGPASS)
     ctx.authenticated = True
     ctx.user = user

@@ -76,7 +76,13 @@ class Dispatcher(Protocol):
         """Re-read the settings the engine caches (after CONFIG SET)."""
 
     def log_denial(
-        self, client: "Context", reason: int, context: bytes, obj: bytes, username: bytes | None = None
+        self,
+        client: "Context",
+        reason: int,
+        context: bytes,
+        obj: bytes,
+        username: bytes | None = None,
+        running: str = "",
     ) -> None:
         """Add an ACL LOG entry for a refusal (a command, key or channel the user may not use, a failed AUTH)."""
 

@@ -226,7 +226,8 @@ class Scripting:
         if caller.acl_limited and (denied := caller.user.check(command.acl, argv)) is not None:
             reason, position = denied
             logged = command.name.encode() if reason == DENIED_COMMAND else argv[position]
-            engine.log_denial(caller, reason, b"lua", logged)
+            running = engine.lookup(run.argv)
+            engine.log_denial(caller, reason, b"lua", logged, running=running.name if running is not None else "")
             return None, self._refuse(errors.script_noperm(reason))
         if flags & DENYOOM and run.out_of_memory and not run.wrote:  # a script is never stopped half way
             command.rejected_calls += 1

@@ -537,7 +537,8 @@ class Engine:
         if self.state.pause_until_ms and not client.atomic and self._paused(client, command):
             return BLOCKED
         if in_multi:
-            client.multi.append(argv)
+            if not (client.multi_error or client.dirty_cas):  # a doomed transaction queues nothing more (7.0)
+                client.multi.append(argv)
             return QUEUED
         return None
 
@@ -547,17 +548,21 @@ class Engine:
         reason, position = denied
         in_exec = client.exec_parts is not None
         context = b"multi" if in_exec or client.multi is not None else b"toplevel"
-        self.log_denial(client, reason, context, command.name.encode() if reason == DENIED_COMMAND else argv[position])
+        logged = command.name.encode() if reason == DENIED_COMMAND else argv[position]
+        self.log_denial(client, reason, context, logged, running=command.name)
         if in_exec:
             command.rejected_calls += 1
             self.state.stats.count_error(errors.NOPERM_IN_EXEC)
             return ErrorReply(errors.noperm_in_exec(reason))
         return self._reject(client, command, errors.noperm(reason, command.name))
 
-    def log_denial(self, client, reason: int, context: bytes, obj: bytes, username: bytes | None = None) -> None:
-        """An ACL LOG entry; the client shown is the one that ran the script when a script was refused."""
+    def log_denial(
+        self, client, reason: int, context: bytes, obj: bytes, username: bytes | None = None, running: str = ""
+    ) -> None:
+        """An ACL LOG entry; the client shown is the one that ran the script when a script was refused, with
+        `running` as its current command."""
         shown = client.script_caller or client
-        info = describe_client(shown, self.state.clock_ms())
+        info = describe_client(shown, self.state.clock_ms(), running.encode() or None)
         name = username if username is not None else client.user.name
         self.acl.add_log_entry(reason, context, obj, name, self.state.clock_ms(), info)
 
