@@ -165,19 +165,23 @@ def acl_deluser_command(ctx: Context, argv: Argv):
     for name in argv[2:]:
         user = acl.users.pop(name, None)
         if user is not None:
-            disconnect_clients_of(ctx.server, user)
+            disconnect_clients_of(ctx, user)
             deleted += 1
     return deleted
 
 
-def disconnect_clients_of(server: Server, user: User) -> None:
+def disconnect_clients_of(ctx: Context, user: User) -> None:
     """ACLFreeUserAndKillClients: the user is gone, and so are its connections (the one running this command
     after its reply)."""
+    server = ctx.server
     for client in list(server.clients.values()):
         if client.user is user:
             client.user = server.acl.default
             client.authenticated = False
-            client.close()
+            if client is ctx:
+                client.close()
+            elif client.connection is not None:
+                client.connection.kill()
 
 
 @command(
@@ -332,7 +336,7 @@ def acl_save_command(ctx: Context, argv: Argv):
 )
 def acl_load_command(ctx: Context, argv: Argv):
     """ACL LOAD — Reload the ACLs from the configured ACL file"""
-    load_acl_file(ctx.server, acl_file(ctx.server))
+    load_acl_file(ctx.server, acl_file(ctx.server), ctx)
     return OK
 
 
@@ -343,7 +347,7 @@ def acl_file(server: Server) -> Path:
     return Path(server.config.dir) / server.config.aclfile
 
 
-def load_acl_file(server: Server, path: Path) -> None:
+def load_acl_file(server: Server, path: Path, ctx: Context | None = None) -> None:
     """ACLLoadFromFile: the file's users replace every user; the clients of replaced users are disconnected
     (the default user is kept, with the file's rules)."""
     acl = server.acl
@@ -358,7 +362,8 @@ def load_acl_file(server: Server, path: Path) -> None:
     except ValueError as error:
         raise CommandError(b"ERR " + str(error).encode("utf-8", "surrogateescape")) from None
     for user in acl.replace_users(users):
-        disconnect_clients_of(server, user)
+        if ctx is not None:  # (at start-up nobody is connected)
+            disconnect_clients_of(ctx, user)
     for client in server.clients.values():
         client.acl_changed()
 
