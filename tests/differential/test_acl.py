@@ -254,3 +254,24 @@ def run_as_user(ours: RawClient, theirs: RawClient, admins, name: bytes, rng: ra
     finally:
         mine.close()
         real.close()
+
+
+def test_acl_cat_lists_the_categories_commands_as_redis_does(clients):
+    """Every category holds the commands Redis 7.0 puts there, among the commands (and subcommands) both have."""
+    ours, theirs = clients
+    assert ours.call(b"ACL", b"CAT") == theirs.call(b"ACL", b"CAT")
+    categories, _ = parse_reply(ours.call(b"ACL", b"CAT"))
+    ours_all: set = set()
+    theirs_all: set = set()
+    listed = {}
+    for category in categories:
+        mine, _ = parse_reply(ours.call(b"ACL", b"CAT", category))
+        real, _ = parse_reply(theirs.call(b"ACL", b"CAT", category))
+        listed[category] = (set(mine), set(real))
+        ours_all |= set(mine)
+        theirs_all |= set(real)
+    shared = ours_all & theirs_all
+    for category, (mine, real) in listed.items():
+        assert mine & shared == real & shared, category
+    assert len(shared) > 200
+    assert ours.call(b"ACL", b"CAT", b"nosuch") == theirs.call(b"ACL", b"CAT", b"nosuch")
