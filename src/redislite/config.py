@@ -602,9 +602,12 @@ def load_settings(args: list[str], env_file: str | Path | None = ".env") -> tupl
     return settings, config_file
 
 
-def rewrite_config_file(path: Path, settings: Settings) -> None:
-    """CONFIG REWRITE: keep the file's comments and order, update changed parameters, append the rest."""
+def rewrite_config_file(path: Path, settings: Settings, users: list[str] | None = None) -> None:
+    """CONFIG REWRITE: keep the file's comments and order, update changed parameters, append the rest. `users`
+    (ACL users as `user` lines) replace the file's `user` lines; None keeps them (an aclfile holds the users)."""
     lines = path.read_text().splitlines() if path.exists() else []
+    if users is not None:
+        lines = [line for line in lines if line.strip().split(None, 1)[:1] != ["user"]]
     defaults = Settings.model_construct()
     written = set()
     out = []
@@ -623,6 +626,7 @@ def rewrite_config_file(path: Path, settings: Settings) -> None:
             continue
         if getattr(settings, field_name) != getattr(defaults, field_name):
             out.append(_config_line(settings, name))
+    out += users or []
     path.write_text("\n".join(out) + "\n", errors="surrogateescape")  # a master host given as any bytes
 
 

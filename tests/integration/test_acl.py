@@ -208,6 +208,16 @@ def test_users_from_config_file_lines(tmp_path):
         assert client.set("cfg:1", "v") is True
         with pytest.raises(redis.exceptions.NoPermissionError):
             client.set("other", "v")
+        # CONFIG REWRITE writes the users as they are now, in place of the old lines
+        admin = redis.Redis(port=process.port, decode_responses=True)
+        admin.execute_command("ACL", "SETUSER", "added", "on", "nopass", "+ping")
+        assert admin.config_rewrite() == "OK"
+        users = [line for line in config.read_text().splitlines() if line.startswith("user ")]
+        assert users == [
+            "user added on nopass resetchannels -@all +ping",
+            f"user cfg on #{digest} ~cfg:* resetchannels +@all",
+            "user default on nopass ~* &* +@all",
+        ]
 
 
 def test_duplicate_users_in_the_config_stop_the_server(tmp_path):

@@ -161,7 +161,9 @@ def config_rewrite_command(ctx: Context, argv: Argv):
     if state.config_file is None:
         raise CommandError(errors.NO_CONFIG_FILE)
     try:
-        settings_table.rewrite_config_file(state.config_file, state.config)
+        # the users go into the config file unless an aclfile keeps them (rewriteConfigUserOption)
+        users = None if state.config.aclfile else state.acl.user_lines()
+        settings_table.rewrite_config_file(state.config_file, state.config, users)
     except OSError as error:
         raise CommandError(errors.CONFIG_REWRITE_FAILED % (error.strerror or str(error)).encode()) from None
     log.info("config_rewritten", extra={"path": str(state.config_file)})

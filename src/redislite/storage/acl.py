@@ -693,9 +693,15 @@ class Acl:
         self.users = {b"default": self.default, **users}
         return dropped
 
+    def user_lines(self) -> list[str]:
+        """Every user as the `user` line that defines it (ACL LIST, ACL SAVE, CONFIG REWRITE)."""
+        return [
+            (b"user " + user.name + b" " + user.describe()).decode("utf-8", "surrogateescape")
+            for user in self.sorted_users()
+        ]
+
     def serialize(self) -> str:
-        lines = [b"user " + user.name + b" " + user.describe() + b"\n" for user in self.sorted_users()]
-        return b"".join(lines).decode("utf-8", "surrogateescape")
+        return "".join(line + "\n" for line in self.user_lines())
 
 
 def generate_password(bits: int) -> bytes:
