@@ -275,3 +275,23 @@ def test_acl_cat_lists_the_categories_commands_as_redis_does(clients):
         assert mine & shared == real & shared, category
     assert len(shared) > 200
     assert ours.call(b"ACL", b"CAT", b"nosuch") == theirs.call(b"ACL", b"CAT", b"nosuch")
+
+
+def test_disabling_a_user_or_resetting_its_passwords_keeps_its_connections_as_redis_does(clients):
+    """Redis 7.0 disconnects a user's clients when the user is deleted, not when it is turned off."""
+    replies = []
+    for admin in clients:
+        port = admin.sock.getpeername()[1]
+        admin.call(b"ACL", b"SETUSER", b"kept", b"on", b">p", b"+@all", b"~*")
+        user = RawClient(port)
+        answers = [user.call(b"AUTH", b"kept", b"p")]
+        admin.call(b"ACL", b"SETUSER", b"kept", b"off", b"resetpass")
+        answers += [user.call(b"PING"), user.call(b"ACL", b"WHOAMI"), RawClient(port).call(b"AUTH", b"kept", b"p")]
+        admin.call(b"ACL", b"DELUSER", b"kept")
+        try:
+            answers.append(user.call(b"PING"))
+        except ConnectionError as error:
+            answers.append(str(error).encode())
+        replies.append(answers)
+    assert replies[0] == replies[1]
+    assert replies[0][-1] == b"connection closed"
