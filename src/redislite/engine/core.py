@@ -99,10 +99,11 @@ def acl_command(spec: CommandSpec, subcommands: "dict[bytes, Command] | None") -
     a key the command returns or copies needs read, one it inserts, deletes or updates needs write)."""
 
     def keys(argv: list[bytes]) -> list[tuple[int, int]]:
-        return [
-            (position, (ACL_READ if flags & KEY_READ else 0) | (ACL_WRITE if flags & KEY_WRITE else 0))
-            for position, flags in spec.keys_and_flags(argv)
-        ]
+        found = []
+        for position, flags in spec.keys_and_flags(argv):
+            bits = int(flags)  # (IntFlag arithmetic is slow)
+            found.append((position, (ACL_READ if bits & KEY_READ else 0) | (ACL_WRITE if bits & KEY_WRITE else 0)))
+        return found
 
     command = AclCommand(
         fullname=spec.name,
