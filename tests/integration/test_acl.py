@@ -228,3 +228,14 @@ def test_duplicate_users_in_the_config_stop_the_server(tmp_path):
         process.start()
     assert b"Duplicate user 'dup'" in process.process.stderr.read()
     process.stop()
+
+
+def test_acl_check_cmd_tells_a_script_what_its_caller_may_run(server, admin):
+    admin.execute_command("ACL", "SETUSER", "bob", "on", ">" + PASSWORD, "+@scripting", "+set", "~x*")
+    bob = raw_login(server, "bob")
+    assert bob.call("EVAL", "return redis.acl_check_cmd('set', 'xx', 1)", "1", "xx") == b":1\r\n"
+    assert bob.call("EVAL", "return redis.acl_check_cmd('hset', 'xx', 'f', 1)", "1", "xx") == b"$-1\r\n"
+    assert bob.call("EVAL", "return redis.acl_check_cmd('set', 'yy', 1)", "0") == b"$-1\r\n"
+    assert bob.call("EVAL", "return redis.acl_check_cmd('invalid-cmd', 'arg')", "0").startswith(
+        b"-ERR Invalid command passed to redis.acl_check_cmd()"
+    )

@@ -204,6 +204,14 @@ class Scripting:
     def command_exists(self, argv: list[bytes]) -> bool:
         return self.state.engine.lookup(argv) is not None
 
+    def acl_allows(self, argv: list[bytes]) -> bool:
+        """redis.acl_check_cmd: whether the script's caller may run the command (an existing one) with argv."""
+        run = self.run
+        command = self.state.engine.lookup(argv)
+        assert run is not None and command is not None  # (the Lua side checks both first)
+        caller = run.caller
+        return not caller.acl_limited or caller.user.check(command.acl, argv) is None
+
     def script_call(self, argv: list[bytes]):
         """Run redis.call's command: (reply, None), or (None, the refusal) for what scripts may not run (counted
         as an error reply then, as Redis counts it)."""
