@@ -228,9 +228,7 @@ class Scripting:
         if flags & NOSCRIPT_FLAG:
             command.rejected_calls += 1
             return None, self._refuse(errors.SCRIPT_COMMAND_NOT_ALLOWED)
-        if flags & WRITE and run.read_only:
-            return None, self._refuse(errors.SCRIPT_WRITE_IN_READ_ONLY)
-        caller = run.caller
+        caller = run.caller  # scriptVerifyACL comes before the write and OOM checks
         if caller.acl_limited and (denied := caller.user.check(command.acl, argv)) is not None:
             reason, position = denied
             logged = command.name.encode() if reason == DENIED_COMMAND else argv[position]
