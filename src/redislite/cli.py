@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:  # e.g. the port is taken
         print(f"redislite-server: {error.strerror or error}", file=sys.stderr)
         return 1
-    except LoadError as error:  # a dump.rdb that cannot be read: refuse to start, as Redis does
+    except (LoadError, ConfigError) as error:  # a dump.rdb or ACL users that cannot be read: refuse to start
         print(f"redislite-server: {error}", file=sys.stderr)
         return 1
     except TlsConfigError as error:  # as Redis: "Failed to configure TLS. Check logs for more info."

@@ -311,6 +311,11 @@ class Settings(BaseSettings):
     # not Redis's: a client that has not finished its TLS handshake after this many seconds is dropped
     tls_handshake_timeout: Annotated[int, _int_between(1, 3600)] = _mutable(10, hidden=True)
     http_tls: YesNo = _fixed(False)  # the HTTP API serves HTTPS with tls-cert-file / tls-key-file
+    # access control (storage/acl.py): users come from `user` lines of the config file or from aclfile
+    aclfile: str = _fixed("")
+    acl_users: list[str] = Field(default_factory=list)  # the config file's `user` lines (not a parameter)
+    acl_pubsub_default: Annotated[str, _one_of("allchannels", "resetchannels")] = _mutable("resetchannels")
+    acllog_max_len: Annotated[int, _int_between(0, 2**63 - 1)] = _mutable(128)
     # keyspace and expiry
     databases: Annotated[int, _int_between(1, 2**31 - 1)] = _fixed(16)
     hz: Annotated[int, BeforeValidator(_clamped_hz)] = _mutable(10)
@@ -649,6 +654,9 @@ def parse_config_text(text: str, origin: str) -> dict[str, str]:
             raise ConfigError(f"{origin}:{number}: unbalanced quotes") from None
         name = words[0].lower()
         value = " ".join(words[1:])
+        if name == "user":  # ACL users: one line each (Settings.acl_users)
+            values["user"] = f"{values['user']}\n{value}" if "user" in values else value
+            continue
         if name == "save" and values.get("save") and value:
             value = values["save"] + " " + value  # several `save` lines add up, as in redis.conf
         values[name] = value
@@ -667,6 +675,9 @@ def parse_command_line(args: list[str]) -> tuple[Path | None, dict[str, str]]:
     for word in args:
         if word.startswith("--") and len(word) > 2:
             name = word[2:].lower()
+            if name == "user" and "user" in values:  # each --user is one more ACL user
+                values["user"] += "\n"
+                continue
             values[name] = ""
         elif name is None:
             raise ConfigError(f"unexpected argument {word!r} (options look like --port 6380)")
@@ -684,6 +695,7 @@ def load_settings(args: list[str], env_file: str | Path | None = ".env") -> tupl
             explicit.update(parse_config_text(config_file.read_text(), str(config_file)))
         except OSError as error:
             raise ConfigError(f"can't read config file {config_file}: {error.strerror}") from None
+    users = [line for line in (explicit.pop("user", ""), flags.pop("user", "")) if line]
     explicit.update(flags)
     for name in explicit:
         if name not in PARAMETERS and name.replace("-", "_") not in SEED_FIELDS:
@@ -691,6 +703,7 @@ def load_settings(args: list[str], env_file: str | Path | None = ".env") -> tupl
     renamed = {PARAMETERS.get(name, name.replace("-", "_")): value for name, value in explicit.items()}
     try:
         settings = Settings(_env_file=env_file, **renamed)
+        settings.acl_users = "\n".join(users).split("\n") if users else []
     except ValidationError as error:
         detail = error.errors()[0]
         field = str(detail["loc"][0]) if detail["loc"] else "configuration"
@@ -700,9 +713,12 @@ def load_settings(args: list[str], env_file: str | Path | None = ".env") -> tupl
     return settings, config_file
 
 
-def rewrite_config_file(path: Path, settings: Settings) -> None:
-    """CONFIG REWRITE: keep the file's comments and order, update changed parameters, append the rest."""
+def rewrite_config_file(path: Path, settings: Settings, users: list[str] | None = None) -> None:
+    """CONFIG REWRITE: keep the file's comments and order, update changed parameters, append the rest. `users`
+    (ACL users as `user` lines) replace the file's `user` lines; None keeps them (an aclfile holds the users)."""
     lines = path.read_text().splitlines() if path.exists() else []
+    if users is not None:
+        lines = [line for line in lines if line.strip().split(None, 1)[:1] != ["user"]]
     defaults = Settings.model_construct()
     written = set()
     out = []
@@ -721,6 +737,7 @@ def rewrite_config_file(path: Path, settings: Settings) -> None:
             continue
         if getattr(settings, field_name) != getattr(defaults, field_name):
             out.append(_config_line(settings, name))
+    out += users or []
     path.write_text("\n".join(out) + "\n", errors="surrogateescape")  # a master host given as any bytes
 
 

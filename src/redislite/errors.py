@@ -281,6 +281,8 @@ VALUE_NAN_OR_INFINITY = b"ERR value is NaN or Infinity"
 NUMKEYS_TOO_MANY = b"ERR Number of keys can't be greater than number of args"
 
 # SORT.
+SORT_BY_DENIED = b"ERR BY option of SORT denied due to insufficient ACL permissions."
+SORT_GET_DENIED = b"ERR GET option of SORT denied due to insufficient ACL permissions."
 SORT_NOT_DOUBLE = b"ERR One or more scores can't be converted into double"
 
 # -- scripting (EVAL, SCRIPT, FCALL, FUNCTION, and the redis.* API scripts call) -------------------------------
@@ -561,3 +563,59 @@ WAIT_ON_REPLICA = (
     b"configured to be writable (which is not the default) writes to replicas are just local and are not "
     b"propagated."
 )
+
+
+# -- ACL ---------------------------------------------------------------------------------------------------
+
+NOPERM_IN_EXEC = b"NOPERM"  # (its errorstats code)
+_NOPERM_REASONS = {1: b"command", 2: b"key", 4: b"channel"}
+
+
+def noperm(reason: int, command: str) -> bytes:
+    """processCommand's refusal of a command the user may not run (reason: storage/acl.py DENIED_*)."""
+    what = _NOPERM_REASONS.get(reason)
+    if what == b"command":
+        return b"NOPERM this user has no permissions to run the '%s' command" % command.encode()
+    if what == b"key":
+        return b"NOPERM this user has no permissions to access one of the keys used as arguments"
+    return b"NOPERM this user has no permissions to access one of the channels used as arguments"
+
+
+def noperm_in_exec(reason: int) -> bytes:
+    """EXEC's refusal of a queued command the user may no longer run."""
+    why = {
+        1: b"no permission to execute the command or subcommand",
+        2: b"no permission to touch the specified keys",
+        4: b"no permission to access one of the channels used as arguments",
+    }.get(reason, b"no permission")
+    return (
+        b"NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. "
+        b"This command is no longer allowed for the following reason: " + why
+    )
+
+
+def script_noperm(reason: int) -> bytes:
+    """scriptVerifyACL: what redis.call raises when the script's user may not run the command."""
+    return {
+        1: b"The user executing the script can't run this command or subcommand",
+        2: b"The user executing the script can't access at least one of the keys mentioned in the command arguments",
+        4: b"The user executing the script can't publish to the channel mentioned in the command",
+    }.get(reason, b"The user executing the script is lacking the permissions for the command")
+
+
+ACL_UNMATCHED_SELECTOR = b"ERR Unmatched parenthesis in acl selector starting at '%s'."
+ACL_USERNAME_SPACES = b"ERR Usernames can't contain spaces or null characters"
+ACL_SETUSER_ERROR = b"ERR Error in ACL SETUSER modifier '%s': %s"
+ACL_DEFAULT_UNDELETABLE = b"ERR The 'default' user cannot be removed"
+ACL_NO_FILE = (
+    b"ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL "
+    b"SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in "
+    b"order to store users in the Redis configuration."
+)
+ACL_SAVE_FAILED = b"ERR There was an error trying to save the ACLs. Please check the server logs for more information"
+ACL_UNKNOWN_CATEGORY = b"ERR Unknown category '%s'"
+ACL_GENPASS_RANGE = (
+    b"ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096"
+)
+ACL_USER_NOT_FOUND = b"ERR User '%s' not found"
+ACL_COMMAND_NOT_FOUND = b"ERR Command '%s' not found"

@@ -123,21 +123,51 @@ def test_a_password_set_at_run_time_applies_to_the_next_request(api):
 
 
 def test_an_acl_user_gets_403_noperm_for_a_forbidden_command(api, resp):
-    try:
-        resp.execute_command("ACL", "SETUSER", "reader", "on", ">readpass", "~*", "+@read")
-    except redis.ResponseError as error:
-        if "unknown command" in str(error):
-            pytest.skip("ACL users are not implemented yet")
-        raise
+    resp.execute_command("ACL", "SETUSER", "reader", "on", ">readpass", "~*", "+@read")
     try:
         resp.set("acl:key", "value")
         allowed = api.post("/api/command", json=["GET", "acl:key"], headers=basic("reader", "readpass"))
         assert allowed.json() == {"result": "value"}
         refused = api.post("/api/command", json=["SET", "acl:key", "x"], headers=basic("reader", "readpass"))
         assert refused.status_code == 403
-        assert refused.json() == {"error": "NOPERM User reader has no permissions to run the 'set' command"}
+        assert refused.json() == {"error": "NOPERM this user has no permissions to run the 'set' command"}  # 7.0's
     finally:
         resp.execute_command("ACL", "DELUSER", "reader")
+
+
+def test_basic_auth_logs_in_as_an_acl_user_with_its_key_permissions(api, resp):
+    resp.execute_command("ACL", "SETUSER", "appuser", "on", ">apppass", "~app:*", "+@all")
+    try:
+        credentials = basic("appuser", "apppass")
+        assert api.post("/api/set", json={"key": "app:1", "value": "v"}, headers=credentials).status_code == 200
+        assert api.get("/api/get/app:1", headers=credentials).json()["value"] == "v"
+        whoami = api.post("/api/command", json=["ACL", "WHOAMI"], headers=credentials)
+        assert whoami.json() == {"result": "appuser"}
+        refused = api.get("/api/get/other", headers=credentials)
+        assert refused.status_code == 403
+        key_refusal = "NOPERM this user has no permissions to access one of the keys used as arguments"
+        assert refused.json() == {"error": key_refusal}
+        wrong = api.get("/api/get/app:1", headers=basic("appuser", "nope"))
+        assert (wrong.status_code, wrong.json()) == (401, WRONGPASS)
+        assert wrong.headers["WWW-Authenticate"] == CHALLENGE
+        resp.execute_command("ACL", "SETUSER", "appuser", "off")  # a disabled user cannot log in
+        disabled = api.get("/api/get/app:1", headers=credentials)
+        assert (disabled.status_code, disabled.json()) == (401, WRONGPASS)
+        # the failed logins are in ACL LOG, as AUTH's are
+        entries = resp.acl_log()
+        assert [(e["reason"], e["username"]) for e in entries[:2]] == [("auth", "appuser"), ("key", "appuser")]
+    finally:
+        resp.execute_command("ACL", "DELUSER", "appuser")
+
+
+def test_bearer_is_the_default_users_password_even_when_set_with_acl_setuser(api, resp):
+    resp.execute_command("ACL", "SETUSER", "default", ">another")
+    try:
+        assert api.get("/api/info", headers=bearer("another")).status_code == 200
+        assert api.get("/api/info", headers=bearer(PASSWORD)).status_code == 200  # requirepass's, still there
+        assert api.get("/api/info", headers=bearer("neither")).status_code == 401
+    finally:
+        resp.execute_command("ACL", "SETUSER", "default", "<another")
 
 
 def test_the_openapi_document_declares_basic_and_bearer_on_the_api_only(api):

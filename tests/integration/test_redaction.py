@@ -20,6 +20,8 @@ COMMANDS = [
     ("HELLO", "2", "SETNAME", "name", "AUTH", "default", PASSWORD),
     ("CONFIG", "SET", "masterauth", "hidden-1", "maxmemory-samples", "5"),
     ("CONFIG", "SET", "requirepass", PASSWORD),
+    ("ACL", "SETUSER", "someone", "on", ">" + PASSWORD, "+get"),
+    ("ACL", "DELUSER", "someone"),
     ("ECHO", PASSWORD),  # other commands' arguments stay as they are
 ]
 

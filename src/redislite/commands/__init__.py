@@ -1,6 +1,7 @@
 """Command families, one module each. Importing this package registers every command in the table."""
 
 from . import (  # noqa: F401
+    acl,
     bitmaps,
     client,
     cluster,

@@ -250,7 +250,7 @@ def describe_client(client, now_ms: int, running: bytes | None = None) -> bytes:
         b"tot-mem=%d" % omem,
         b"events=r",
         b"cmd=" + command_name,
-        b"user=" + client.user,
+        b"user=" + client.user.name,
         b"redir=-1",
         b"resp=%d" % client.resp,
         b"lib-name=" + client.lib_name,
@@ -297,7 +297,7 @@ def client_kill_command(ctx: Context, argv: Argv):
         elif option == b"USER":
             if value != b"default":
                 raise CommandError(errors.no_such_user(value))
-            tests.append(lambda client, wanted=value: client.user == wanted)
+            tests.append(lambda client, wanted=value: client.user.name == wanted)
         elif option == b"SKIPME":
             skip_me = keyword(value, {b"YES": True, b"NO": False})
         else:

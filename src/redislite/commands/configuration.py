@@ -96,6 +96,10 @@ def apply_maxclients(state, value) -> None:
         raise CommandError(errors.CONFIG_SET_FAILED % (b"maxclients", errors.too_many_clients_for_os(fitted)))
 
 
+def apply_requirepass(state, value) -> None:
+    state.acl.set_default_password(value)  # the default user's only password, as Redis's requirepass
+
+
 # Side effects of changing a parameter at run time; the rest are read where they are used. One that raises
 # leaves its parameter as it was.
 CONFIG_APPLY = {
@@ -103,6 +107,7 @@ CONFIG_APPLY = {
     "loglevel": apply_loglevel,
     "appendonly": apply_appendonly,
     "maxclients": apply_maxclients,
+    "requirepass": apply_requirepass,
 }
 
 
@@ -201,7 +206,9 @@ def config_rewrite_command(ctx: Context, argv: Argv):
     if state.config_file is None:
         raise CommandError(errors.NO_CONFIG_FILE)
     try:
-        settings_table.rewrite_config_file(state.config_file, state.config)
+        # the users go into the config file unless an aclfile keeps them (rewriteConfigUserOption)
+        users = None if state.config.aclfile else state.acl.user_lines()
+        settings_table.rewrite_config_file(state.config_file, state.config, users)
     except OSError as error:
         raise CommandError(errors.CONFIG_REWRITE_FAILED % (error.strerror or str(error)).encode()) from None
     log.info("config_rewritten", extra={"path": str(state.config_file)})

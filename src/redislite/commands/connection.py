@@ -1,10 +1,9 @@
 """Connection commands: PING, ECHO, SELECT, QUIT, RESET, HELLO, AUTH."""
 
-import hmac
-
 from .. import REDIS_COMPAT_VERSION, errors
 from ..errors import CommandError
 from ..protocol.values import OK, PONG, SimpleString
+from ..storage.acl import DENIED_AUTH
 from .args import ArgCursor, to_int, to_int32
 from .context import Argv, Context
 from .registry import command
@@ -60,19 +59,18 @@ def quit_command(ctx: Context, argv: Argv):
 # -- authentication ----------------------------------------------------------------------------------------
 
 
-def check_credentials(ctx: Context, username: bytes, password: bytes) -> bool:
-    """The only user is `default`: with no requirepass it takes any password (Redis's `nopass`)."""
-    if username != b"default":
-        return False
-    required = ctx.server.config.requirepass
-    return not required or hmac.compare_digest(password, required.encode())
-
-
-def authenticate(ctx: Context, username: bytes, password: bytes) -> None:
-    if not check_credentials(ctx, username, password):
+def authenticate(ctx: Context, username: bytes, password: bytes, command_name: bytes = b"AUTH") -> None:
+    """ACLAuthenticateUser: log in as an enabled user whose password matches (any password with nopass); a
+    failure is logged in ACL LOG (its object is the command as sent) and answered WRONGPASS."""
+    acl = ctx.server.acl
+    user = acl.credentials_ok(username, password)
+    if user is None:
+        context = b"multi" if ctx.exec_parts is not None else b"toplevel"
+        engine = ctx.server.engine
+        engine.log_denial(ctx, DENIED_AUTH, context, command_name, username, running=command_name.decode().lower())
         raise CommandError(errors.WRONGPASS)
     ctx.authenticated = True
-    ctx.user = username
+    ctx.user = user
 
 
 @command(
@@ -88,12 +86,12 @@ def auth_command(ctx: Context, argv: Argv):
     if len(argv) > 3:
         raise CommandError(errors.SYNTAX)
     if len(argv) == 2:
-        # The one-argument form authenticates the default user; without requirepass that is a mistake.
-        if not ctx.server.config.requirepass:
+        # The one-argument form authenticates the default user; while it needs no password that is a mistake.
+        if ctx.server.acl.default.nopass:
             raise CommandError(errors.NO_PASSWORD)
-        authenticate(ctx, b"default", argv[1])
+        authenticate(ctx, b"default", argv[1], argv[0])
     else:
-        authenticate(ctx, argv[1], argv[2])
+        authenticate(ctx, argv[1], argv[2], argv[0])
     return OK
 
 
@@ -128,7 +126,7 @@ def hello_command(ctx: Context, argv: Argv):
         else:
             raise CommandError(refused)
     if credentials is not None:
-        authenticate(ctx, *credentials)
+        authenticate(ctx, credentials[0], credentials[1], argv[0])
     elif not ctx.authenticated:
         raise CommandError(errors.HELLO_NOAUTH)
     if name is not None:
@@ -172,6 +170,6 @@ def reset_command(ctx: Context, argv: Argv):
     ctx.reply_mode = "on"
     ctx.no_evict = False
     ctx.no_touch = False
-    ctx.user = b"default"
-    ctx.authenticated = not ctx.server.config.requirepass
+    ctx.user = ctx.server.acl.default
+    ctx.authenticated = ctx.server.acl.default_logs_in
     return RESET_REPLY

@@ -17,6 +17,7 @@ from ..config import Settings
 from ..observability.latency import LatencyMonitor
 from ..observability.slowlog import Slowlog
 from ..observability.stats import Stats
+from ..storage.acl import Acl, AclCommand, User
 from ..storage.database import Database
 from ..tls import TlsContexts
 from .registry import CommandSpec
@@ -34,6 +35,7 @@ class CommandEntry(Protocol):
     rejected_calls: int
     failed_calls: int
     latency_counts: list[int]
+    acl: AclCommand
 
     @property
     def subcommands(self) -> "Mapping[bytes, CommandEntry] | None": ...
@@ -73,6 +75,17 @@ class Dispatcher(Protocol):
 
     def configure(self) -> None:
         """Re-read the settings the engine caches (after CONFIG SET)."""
+
+    def log_denial(
+        self,
+        client: "Context",
+        reason: int,
+        context: bytes,
+        obj: bytes,
+        username: bytes | None = None,
+        running: str = "",
+    ) -> None:
+        """Add an ACL LOG entry for a refusal (a command, key or channel the user may not use, a failed AUTH)."""
 
 
 class PropagationStream(Protocol):
@@ -279,6 +292,7 @@ class Server(Protocol):
     tracking: Any  # commands/tracking.py Tracking
     scripting: Any  # commands/scripting.py Scripting, made on first use
     replica_link: ReplicaLinkService | None  # replication/replica.py ReplicaLink, installed by the server
+    acl: Acl  # users and the ACL log, installed by the engine
     master_side: MasterSideService | None  # replication/master.py MasterSide, installed by the server
 
     @property
@@ -357,7 +371,8 @@ class Context(Protocol):
     name: bytes
     lib_name: bytes
     lib_ver: bytes
-    user: bytes
+    user: User
+    acl_limited: bool  # its user's rules are checked at the gate (the user is not allowed everything)
     authenticated: bool
     multi: list | None
     multi_error: bool
@@ -392,6 +407,8 @@ class Context(Protocol):
     def end_multi(self) -> None: ...
 
     def pubsub_changed(self) -> None: ...
+
+    def acl_changed(self) -> None: ...
 
     def push(self, payload: bytes) -> None: ...
 

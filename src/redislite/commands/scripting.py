@@ -20,6 +20,7 @@ from .. import REDIS_COMPAT_VERSION, errors
 from ..errors import CommandError, c_string
 from ..protocol.reader import split_inline_args
 from ..protocol.values import OK, ErrorReply, SetReply, SimpleString
+from ..storage.acl import DENIED_COMMAND
 from ..storage.glob import compile_glob
 from .args import ArgCursor, parse_flush_mode
 from .client import help_reply
@@ -177,6 +178,7 @@ class Scripting:
         if client is None:
             client = self.client = new_script_client(caller, self.state)
             client.authenticated = True
+            client.user = self.state.acl.superuser  # redis.call checks the caller's user itself (script_call)
             # Like EXEC's: blocking commands answer at once, CLIENT PAUSE does not hold the script, and clients
             # blocked on keys the script writes are served after the script (by the engine, after EVAL).
             client.atomic = True
@@ -203,6 +205,14 @@ class Scripting:
     def command_exists(self, argv: list[bytes]) -> bool:
         return self.state.engine.lookup(argv) is not None
 
+    def acl_allows(self, argv: list[bytes]) -> bool:
+        """redis.acl_check_cmd: whether the script's caller may run the command (an existing one) with argv."""
+        run = self.run
+        command = self.state.engine.lookup(argv)
+        assert run is not None and command is not None  # (the Lua side checks both first)
+        caller = run.caller
+        return not caller.acl_limited or caller.user.check(command.acl, argv) is None
+
     def script_call(self, argv: list[bytes]):
         """Run redis.call's command: (reply, None), or (None, the refusal) for what scripts may not run (counted
         as an error reply then, as Redis counts it)."""
@@ -219,6 +229,13 @@ class Scripting:
         if flags & NOSCRIPT_FLAG:
             command.rejected_calls += 1
             return None, self._refuse(errors.SCRIPT_COMMAND_NOT_ALLOWED)
+        caller = run.caller  # scriptVerifyACL comes before the write and OOM checks
+        if caller.acl_limited and (denied := caller.user.check(command.acl, argv)) is not None:
+            reason, position = denied
+            logged = command.name.encode() if reason == DENIED_COMMAND else argv[position]
+            running = engine.lookup(run.argv)
+            engine.log_denial(caller, reason, b"lua", logged, running=running.name if running is not None else "")
+            return None, self._refuse(errors.script_noperm(reason))
         if flags & DENYOOM and run.out_of_memory and not run.wrote:  # a script is never stopped half way
             command.rejected_calls += 1
             self.state.stats.count_error(errors.OOM)

@@ -61,9 +61,10 @@ class SortRequest:
     store: bytes | None = None
 
 
-def parse_sort_request(argv: list[bytes], readonly: bool) -> SortRequest:
+def parse_sort_request(argv: list[bytes], readonly: bool, full_key_access: bool = True) -> SortRequest:
     """The options after the key, left to right; the first bad one decides the error. STORE is not an
-    option of SORT_RO at all, so there it is a syntax error."""
+    option of SORT_RO at all, so there it is a syntax error. A BY pattern or GET reads keys no key spec names,
+    so they need a user that may read every key (`full_key_access`)."""
     request = SortRequest()
     args = ArgCursor(argv, 2)
     while args.more():
@@ -82,8 +83,12 @@ def parse_sort_request(argv: list[bytes], readonly: bool) -> SortRequest:
             request.by = args.next_bytes()
             if b"*" not in c_string(request.by):
                 request.dontsort = True
+            elif not full_key_access:
+                raise CommandError(errors.SORT_BY_DENIED)
         elif option == b"GET":
             request.gets.append(args.next_bytes())
+            if not full_key_access:
+                raise CommandError(errors.SORT_GET_DENIED)
         else:
             raise CommandError(errors.SYNTAX)
     return request
@@ -343,7 +348,9 @@ def sorted_positions(keys: list, desc: bool, count: int) -> list[int]:
 
 
 def sort_generic(ctx: Context, argv: Argv, readonly: bool):
-    request = parse_sort_request(argv, readonly)
+    user = ctx.script_caller.user if ctx.script_caller is not None else ctx.user  # a script runs as its caller
+    sort_acl = ctx.server.engine.commands["sort_ro" if readonly else "sort"].acl
+    request = parse_sort_request(argv, readonly, user.unrestricted or user.reads_every_key(sort_acl, argv))
     source = lookup_read(ctx, argv[1], ctx.touch)
     if source is None:
         source = ListValue()

@@ -8,6 +8,7 @@ from ..protocol.encoder import RESP2, RESP3
 if TYPE_CHECKING:
     from ..commands.context import AttachedReplica, Context
     from ..commands.tracking import TrackingMode
+    from ..storage.acl import User
     from .blocking import BlockedOn
     from .state import ServerState
 
@@ -38,12 +39,13 @@ class Client:
         self.name = b""
         self.lib_name = b""
         self.lib_ver = b""
-        self.gated = False  # True when Engine.execute must run its per-client checks (auth, MULTI)
+        self.gated = False  # True when Engine.execute must run its per-client checks (auth, ACL, MULTI)
         self._authenticated = True
         self.multi: list | None = None  # MULTI: the queued commands; None outside a transaction
         self.subscribed = False  # has pub/sub subscriptions (RESP2 then allows only a few commands)
-        self.authenticated = not server.config.requirepass
-        self.user = b"default"
+        self._user = server.acl.default
+        self.acl_limited = not self._user.unrestricted  # the user's rules must be checked at the gate
+        self.authenticated = server.acl.default_logs_in
         self.created_ms = server.clock_ms()
         self.last_interaction_ms = self.created_ms
         self.now_ms = self.created_ms
@@ -110,8 +112,27 @@ class Client:
         if self.connection is not None:
             self.connection.authentication_changed(value)
 
+    @property
+    def user(self) -> "User":
+        return self._user
+
+    @user.setter
+    def user(self, user: "User") -> None:
+        self._user = user
+        self.acl_changed()
+
+    def acl_changed(self) -> None:
+        """The user's rules may have changed (ACL SETUSER, ACL LOAD): whether its commands must be checked."""
+        self.acl_limited = not self._user.unrestricted
+        self._update_gate()
+
     def _update_gate(self) -> None:
-        self.gated = not self._authenticated or self.multi is not None or (self.subscribed and self.resp == 2)
+        self.gated = (
+            not self._authenticated
+            or self.multi is not None
+            or (self.subscribed and self.resp == 2)
+            or self.acl_limited
+        )
 
     def pubsub_changed(self) -> None:
         self.subscribed = bool(self.channels or self.patterns or self.shard_channels)

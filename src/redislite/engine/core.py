@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, cast
 
 from .. import errors
 from ..commands.blocking import Block
+from ..commands.client import describe_client
 from ..commands.notifications import NOTIFY_EXPIRED, configure_notifications, expired
-from ..commands.registry import TABLE, CommandFlag, CommandSpec
+from ..commands.registry import TABLE, CommandFlag, CommandSpec, KeyFlag
 from ..commands.tracking import Tracking
 from ..commands.transactions import discard_transaction
 from ..config import DEFAULT_BUFFER_LIMITS, protected_action_allowed
@@ -18,6 +19,21 @@ from ..observability.histogram import BUCKET_BY_NS, LATENCY_BOUNDS_NS, new_laten
 from ..observability.logs import log_command
 from ..observability.slowlog import redact
 from ..protocol.values import QUEUED, Encoded, ErrorReply, Replies
+from ..storage.acl import (
+    DENIED_COMMAND,
+    PUBLISHES,
+    SUBSCRIBES,
+    SUBSCRIBES_PATTERNS,
+    Acl,
+    AclCommand,
+    CommandCatalog,
+)
+from ..storage.acl import (
+    READ as ACL_READ,
+)
+from ..storage.acl import (
+    WRITE as ACL_WRITE,
+)
 from .blocking import BlockingRegistry
 from .memory import MemoryManager
 from .propagation import AppendOnlyLog, Consumer, Propagation
@@ -70,6 +86,43 @@ PUBSUB_CONTEXT = frozenset(
 )
 
 
+# Which commands name channels, and how (ACL's &pattern rules apply to them).
+CHANNEL_KINDS = {
+    "publish": PUBLISHES,
+    "spublish": PUBLISHES,
+    "subscribe": SUBSCRIBES,
+    "ssubscribe": SUBSCRIBES,
+    "psubscribe": SUBSCRIBES_PATTERNS,
+}
+KEY_READ = int(KeyFlag.ACCESS)
+KEY_WRITE = int(KeyFlag.INSERT | KeyFlag.DELETE | KeyFlag.UPDATE)
+
+
+def acl_command(spec: CommandSpec, subcommands: "dict[bytes, Command] | None") -> AclCommand:
+    """The ACL's view of a command: categories, and its keys with the permission each needs (ACLSelectorCheckKey:
+    a key the command returns or copies needs read, one it inserts, deletes or updates needs write)."""
+
+    def keys(argv: list[bytes]) -> list[tuple[int, int]]:
+        found = []
+        for position, flags in spec.keys_and_flags(argv):
+            bits = int(flags)  # (IntFlag arithmetic is slow)
+            found.append((position, (ACL_READ if bits & KEY_READ else 0) | (ACL_WRITE if bits & KEY_WRITE else 0)))
+        return found
+
+    command = AclCommand(
+        fullname=spec.name,
+        categories=frozenset(category.lstrip("@") for category in spec.acl_categories),
+        no_auth=bool(spec.flags & CommandFlag.NO_AUTH),
+        has_keys=spec.has_keys,
+        keys=keys,
+        channels=CHANNEL_KINDS.get(spec.name, 0),
+    )
+    for sub in (subcommands or {}).values():
+        sub.acl.parent = command
+        command.subcommands[sub.name.partition("|")[2]] = sub.acl
+    return command
+
+
 class Command:
     """A command as one server dispatches it: the static spec plus this server's counters."""
 
@@ -89,6 +142,7 @@ class Command:
         "in_place",
         "single_key",
         "latency_counts",
+        "acl",
     )
 
     def __init__(self, spec: CommandSpec):
@@ -107,6 +161,7 @@ class Command:
         self.in_place = bool(self.flags & WRITE) and spec.group in IN_PLACE_GROUPS
         self.single_key = spec.single_key
         self.subcommands = {sub.encode(): Command(s) for sub, s in spec.subcommands.items()} or None
+        self.acl = acl_command(spec, self.subcommands)  # what ACL rules and checks know of it
         self.reset_stats()
 
     def reset_stats(self) -> None:
@@ -160,6 +215,9 @@ class Engine:
             if entry.subcommands is None and entry is not self.debug
         }
         self.attack_logged_ns = -ATTACK_LOG_INTERVAL_NS
+        self.acl = state.acl = Acl(CommandCatalog(entry.acl for entry in self.commands.values()))
+        self.acl.pubsub_default_all = state.config.acl_pubsub_default == "allchannels"
+        self.acl.set_default_password(state.config.requirepass)
         self.configure()
 
     def lookup(self, argv: list[bytes]) -> Command | None:
@@ -183,6 +241,9 @@ class Engine:
         configure_notifications(self.state)  # notify-keyspace-events -> state.notify_flags
         self.memory.configure()
         self.maxmemory = config.maxmemory
+        self.acl.pubsub_default_all = config.acl_pubsub_default == "allchannels"
+        self.acl.log_max_len = config.acllog_max_len
+        del self.acl.log[config.acllog_max_len :]
         self.update_gate()
         self.observers_changed()
         # client-output-buffer-limit: class -> (hard bytes, soft bytes, soft seconds); a setting names only
@@ -466,11 +527,13 @@ class Engine:
     def _gate(self, client, command: "Command", argv: list[bytes]):
         """Checks that apply only to some clients or server states (client.gated says when to look), in
         processCommand's order. Returns a reply that stands instead of running the command, or None."""
-        if not client.authenticated and not command.flags & NO_AUTH:
+        if not client.authenticated and not command.flags & NO_AUTH and not self.acl.default_logs_in:
             return self._reject(client, command, errors.NOAUTH)
         in_multi = client.multi is not None and command.name not in TRANSACTION_CONTROL
         if in_multi and command.flags & NO_MULTI:
             return self._reject(client, command, errors.NOT_ALLOWED_IN_MULTI)
+        if client.acl_limited and (denied := client.user.check(command.acl, argv)) is not None:
+            return self._deny(client, command, argv, denied)
         if (
             self.maxmemory
             and not client.atomic
@@ -505,9 +568,34 @@ class Engine:
         if self.state.pause_until_ms and not client.atomic and self._paused(client, command):
             return BLOCKED
         if in_multi:
-            client.multi.append(argv)
+            if not (client.multi_error or client.dirty_cas):  # a doomed transaction queues nothing more (7.0)
+                client.multi.append(argv)
             return QUEUED
         return None
+
+    def _deny(self, client, command: "Command", argv: list[bytes], denied: tuple[int, int]):
+        """A command the client's user may not run: logged in ACL LOG and refused with -NOPERM; inside EXEC (the
+        rules changed since it was queued) with the reason EXEC gives."""
+        reason, position = denied
+        in_exec = client.exec_parts is not None
+        context = b"multi" if in_exec or client.multi is not None else b"toplevel"
+        logged = command.name.encode() if reason == DENIED_COMMAND else argv[position]
+        self.log_denial(client, reason, context, logged, running=command.name)
+        if in_exec:
+            command.rejected_calls += 1
+            self.state.stats.count_error(errors.NOPERM_IN_EXEC)
+            return ErrorReply(errors.noperm_in_exec(reason))
+        return self._reject(client, command, errors.noperm(reason, command.name))
+
+    def log_denial(
+        self, client, reason: int, context: bytes, obj: bytes, username: bytes | None = None, running: str = ""
+    ) -> None:
+        """An ACL LOG entry; the client shown is the one that ran the script when a script was refused, with
+        `running` as its current command."""
+        shown = client.script_caller or client
+        info = describe_client(shown, self.state.clock_ms(), running.encode() or None)
+        name = username if username is not None else client.user.name
+        self.acl.add_log_entry(reason, context, obj, name, self.state.clock_ms(), info)
 
     def _queued_flag(self, client, command: "Command", flag: int, every: bool = False) -> bool:
         """For EXEC: whether a queued command has the flag (or, with `every`, whether one lacks it); Redis

@@ -9,8 +9,9 @@ if TYPE_CHECKING:
 
 
 def default_user_is_open(state: "ServerState") -> bool:
-    """Whether the default user may connect without a password (the one test ACLs will refine)."""
-    return not state.config.requirepass
+    """Whether the default user has no password (`nopass`: requirepass unset, or ACL SETUSER default nopass);
+    Redis tests the flag alone, whether the user is on or off."""
+    return state.acl.default.nopass
 
 
 def protected_mode_refuses(state: "ServerState", host: str | None) -> bool:

@@ -11,6 +11,7 @@ from ..config import Settings
 from ..observability.latency import LatencyMonitor
 from ..observability.slowlog import Slowlog
 from ..observability.stats import Stats
+from ..storage.acl import Acl
 from ..storage.database import Database
 from ..tls import TlsContexts
 from .replication import ReplicationState
@@ -76,6 +77,7 @@ class ServerState:
         self.replication = ReplicationState(settings.repl_backlog_size)  # replication ID, offset, backlog
         self.replica_link: ReplicaLinkService | None = None  # the link to a master (replication/replica.py)
         self.master_side: MasterSideService | None = None  # this server's replicas (replication/master.py)
+        self.acl: Acl  # users and the ACL log (storage/acl.py), installed by the engine
         # callable(client, command) -> error bytes | None, set by persistence only while it refuses some
         # commands (-LOADING, -MISCONF); None otherwise, so the engine pays one test per command
         self._refusal: Refusal | None = None

@@ -11,11 +11,13 @@ SENSITIVE_CONFIGS = frozenset({b"requirepass", b"masterauth", b"masteruser"})
 
 def redact(argv: list[bytes]) -> list[bytes]:
     """argv as SLOWLOG and MONITOR show it: passwords replaced by "(redacted)", as Redis's
-    redactClientCommandArgument does for AUTH, HELLO ... AUTH and CONFIG SET of requirepass, masterauth and
-    masteruser."""
+    redactClientCommandArgument does for AUTH, HELLO ... AUTH, ACL SETUSER (the user and its rules) and CONFIG
+    SET of requirepass, masterauth and masteruser."""
     name = argv[0].lower()
     if name == b"auth":
         return argv[:1] + [REDACTED] * (len(argv) - 1)
+    if name == b"acl" and len(argv) > 2 and argv[1].lower() == b"setuser":
+        return argv[:2] + [REDACTED] * (len(argv) - 2)
     hidden = []  # positions to redact
     if name == b"config" and len(argv) > 3 and argv[1].lower() == b"set":
         hidden = [i + 1 for i in range(2, len(argv) - 1, 2) if argv[i].lower() in SENSITIVE_CONFIGS]

@@ -89,6 +89,7 @@ class AofLoader:
         client = _replay_client_class(Client)(state)
         client.kind = "master"  # neither -LOADING nor -MISCONF applies
         client.authenticated = True
+        client.user = state.acl.superuser  # never checked against ACL rules
         execute = state.engine.execute
         count = 0
         # As loadSingleAppendOnlyFile: a damaged tail is cut at the end of the last whole command (annotations

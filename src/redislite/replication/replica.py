@@ -403,12 +403,13 @@ class ReplicaLink:
         if reply.startswith(b"-") and not reply.startswith(PING_ACCEPTED_ERRORS):
             raise LinkError(f"the master answered PING with {reply.decode('utf-8', 'replace')}")
         if config.masterauth:
-            argv = [b"AUTH", config.masterauth.encode()]
+            # AUTH [masteruser] masterauth, given as any bytes (CONFIG SET keeps them as surrogate escapes)
+            argv = [b"AUTH", config.masterauth.encode("utf-8", "surrogateescape")]
             if config.masteruser:
-                argv.insert(1, config.masteruser.encode())
+                argv.insert(1, config.masteruser.encode("utf-8", "surrogateescape"))
             reply = await self._ask(reader, argv)
-            if reply.startswith(b"-"):
-                raise LinkError(f"unable to AUTH to the master: {reply.decode('utf-8', 'replace')}")
+            if reply.startswith(b"-"):  # Redis's words, which its tests look for in the log
+                raise LinkError(f"Unable to AUTH to MASTER: {reply.decode('utf-8', 'replace')}")
         # Errors to REPLCONF are ignored, as Redis's replica ignores them (older masters)
         # (over TLS the port to announce is the tls-port, as Redis's replica announces)
         port = config.replica_announce_port or (self.state.tls_port if config.tls_replication else self.state.tcp_port)
@@ -530,6 +531,7 @@ class ReplicaLink:
         client = Client(state, MasterConnection(self), addr=f"{replication.master_host}:{replication.master_port}")
         client.kind = "master"
         client.authenticated = True
+        client.user = state.acl.superuser  # never checked against ACL rules
         return client
 
     # -- the stream -------------------------------------------------------------------------------------------

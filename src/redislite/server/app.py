@@ -8,9 +8,11 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..commands.acl import load_users_at_startup
 from ..config import Settings
 from ..engine.core import Engine
 from ..engine.state import ServerState
+from ..errors import ConfigError
 from ..persistence.service import Persistence
 from ..replication.master import MasterSide
 from ..replication.replica import ReplicaLink
@@ -63,11 +65,20 @@ def _malloc_trim():
 MALLOC_TRIM = _malloc_trim()
 
 
+def load_users(state: ServerState) -> None:
+    """ACL users from the config file's `user` lines or the aclfile; ConfigError when they are not valid."""
+    try:
+        load_users_at_startup(state, [f"user {line}" for line in state.config.acl_users])
+    except ValueError as error:
+        raise ConfigError(f"Aborting Redis startup because of ACL errors: {error}") from None
+
+
 class RedisLiteServer:
     def __init__(self, settings: Settings, config_file: Path | None = None):
         self.state = ServerState(settings, config_file)
         self.state.tls.configure(settings)  # TlsConfigError: the server does not start, as Redis's
         self.engine = Engine(self.state)
+        load_users(self.state)
         self.persistence = Persistence(self.state)
         self.master_side = MasterSide(self.state, self.persistence)  # this server's replicas
         self.replica_link = ReplicaLink(self.state, self.persistence)  # the link to a master, on a replica

@@ -501,7 +501,7 @@ class LuaEngine:
             raise LuaRaise(self.error_table(argv))
         if not self.host.command_exists(argv):
             raise LuaRaise(self.error_table(errors.LUA_ACL_CHECK_COMMAND))
-        return True  # there are no ACL rules yet: the default user may run everything
+        return self.host.acl_allows(argv)
 
     # -- math.random (Redis's rand48, shared by every script) ----------------------------------------------
 
