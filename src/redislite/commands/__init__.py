@@ -7,6 +7,7 @@ from . import (  # noqa: F401
     configuration,
     connection,
     debug,
+    geo,
     hashes,
     hyperloglog,
     info,
