@@ -278,3 +278,43 @@ def test_geo_search_edges_match_real_redis(clients, seed):
     expected = theirs.pipeline(commands)
     actual = ours.pipeline(commands)
     compare_replies(f"seed {seed}", commands, expected, actual, skip=[commands[0]])
+
+
+@pytest.mark.parametrize("protocol", ["2", "3"])
+def test_geo_in_scripts_and_transactions_matches_real_redis(clients, protocol):
+    """Coordinates reach a script as Lua numbers under RESP3 and as strings under RESP2; GEOADD queued in
+    MULTI; the WRONGTYPE and arity errors."""
+    ours, theirs = clients
+    positions = "return redis.call('GEOPOS', KEYS[1], 'Palermo', 'nosuch')"
+    commands = [
+        ["HELLO", protocol],
+        ["GEOADD", "sicily", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania"],
+        ["EVAL", positions, "1", "sicily"],
+        ["EVAL", "redis.setresp(3); " + positions, "1", "sicily"],
+        ["EVAL", "redis.setresp(3); return redis.call('GEODIST', KEYS[1], 'Palermo', 'Catania', 'km')", "1", "sicily"],
+        [
+            "EVAL",
+            "return redis.call('GEOSEARCH', KEYS[1], 'FROMMEMBER', 'Palermo', 'BYRADIUS', 200, 'km', "
+            "'WITHCOORD', 'WITHDIST', 'WITHHASH', 'ASC')",
+            "1",
+            "sicily",
+        ],
+        ["EVAL", "return redis.call('GEOADD', KEYS[1], 1, 2, 'm')", "1", "sicily"],
+        ["MULTI"],
+        ["GEOADD", "sicily", "XX", "CH", "13.5", "38.2", "Palermo"],
+        ["GEORADIUS", "sicily", "15", "37", "200", "km", "STORE", "near"],
+        ["GEOPOS", "near", "Palermo", "Catania"],
+        ["EXEC"],
+        ["SET", "str", "v"],
+        ["GEOADD", "str", "1", "2", "m"],
+        ["GEOPOS", "str", "m"],
+        ["GEOSEARCHSTORE", "out", "str", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "km"],
+        ["GEORADIUS_RO", "sicily", "15", "37", "200", "km", "STORE", "x"],
+        ["GEOADD", "sicily", "1", "2"],
+        ["GEOSEARCH", "sicily"],
+        ["GEODIST", "sicily", "Palermo"],
+        ["FLUSHALL"],
+    ]
+    expected = theirs.pipeline(commands)
+    actual = ours.pipeline(commands)
+    compare_replies(f"RESP{protocol}", commands, expected, actual, skip=[commands[0]])
