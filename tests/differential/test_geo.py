@@ -92,7 +92,7 @@ class GeoGenerator:
     def radius(self) -> str:
         roll = self.rng.random()
         if roll < 0.03:
-            return self.rng.choice(["-1", "abc", "0"])
+            return self.rng.choice(["-1", "abc", "0", "inf"])
         return self.rng.choice(["%.3f", "%d", "%r"]) % self.rng.choice(
             [0.5, 10, 150, 2000, 50000, 300000, 1500000, 6000000, 20000000, self.rng.uniform(0, 800000)]
         )

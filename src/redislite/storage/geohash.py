@@ -114,6 +114,20 @@ def standard_geohash(longitude: float, latitude: float) -> bytes:
 
 # -- distances -----------------------------------------------------------------------------------------------
 
+# libm's answers where Python's math raises: NaN outside the domain (an infinite radius, rounding past 1)
+
+
+def _sin(x: float) -> float:
+    return math.sin(x) if math.isfinite(x) else math.nan
+
+
+def _cos(x: float) -> float:
+    return math.cos(x) if math.isfinite(x) else math.nan
+
+
+def _asin_sqrt(x: float) -> float:
+    return math.asin(math.sqrt(x)) if 0.0 <= x <= 1.0 else math.nan
+
 
 def lat_distance(lat1: float, lat2: float) -> float:
     """geohashGetLatDistance: the distance along a meridian."""
@@ -123,13 +137,13 @@ def lat_distance(lat1: float, lat2: float) -> float:
 def distance(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     """geohashGetDistance: haversine great-circle distance in meters."""
     lon1r, lon2r = lon1 * D_R, lon2 * D_R
-    v = math.sin((lon2r - lon1r) / 2)
+    v = _sin((lon2r - lon1r) / 2)
     if v == 0.0:  # the same meridian: Redis skips the trigonometry
         return lat_distance(lat1, lat2)
     lat1r, lat2r = lat1 * D_R, lat2 * D_R
-    u = math.sin((lat2r - lat1r) / 2)
-    a = u * u + math.cos(lat1r) * math.cos(lat2r) * v * v
-    return 2.0 * EARTH_RADIUS_IN_METERS * math.asin(math.sqrt(a))
+    u = _sin((lat2r - lat1r) / 2)
+    a = u * u + _cos(lat1r) * _cos(lat2r) * v * v
+    return 2.0 * EARTH_RADIUS_IN_METERS * _asin_sqrt(a)
 
 
 # -- search areas --------------------------------------------------------------------------------------------
@@ -181,8 +195,8 @@ def bounding_box(shape: Shape) -> tuple[float, float, float, float]:
     height = shape.conversion * (shape.height / 2 if shape.box else shape.radius)
     width = shape.conversion * (shape.width / 2 if shape.box else shape.radius)
     lat_delta = height / EARTH_RADIUS_IN_METERS / D_R
-    long_delta_top = width / EARTH_RADIUS_IN_METERS / math.cos((latitude + lat_delta) * D_R) / D_R
-    long_delta_bottom = width / EARTH_RADIUS_IN_METERS / math.cos((latitude - lat_delta) * D_R) / D_R
+    long_delta_top = width / EARTH_RADIUS_IN_METERS / _cos((latitude + lat_delta) * D_R) / D_R
+    long_delta_bottom = width / EARTH_RADIUS_IN_METERS / _cos((latitude - lat_delta) * D_R) / D_R
     # the hemispheres narrow in opposite directions, so the wider edge is the one nearer the equator
     long_delta = long_delta_bottom if latitude < 0 else long_delta_top
     return longitude - long_delta, latitude - lat_delta, longitude + long_delta, latitude + lat_delta
