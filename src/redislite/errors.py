@@ -619,3 +619,31 @@ ACL_GENPASS_RANGE = (
 )
 ACL_USER_NOT_FOUND = b"ERR User '%s' not found"
 ACL_COMMAND_NOT_FOUND = b"ERR Command '%s' not found"
+
+# -- geo --
+GEO_UNIT = b"ERR unsupported unit provided. please use M, KM, FT, MI"
+GEO_RADIUS_NOT_NUMERIC = b"ERR need numeric radius"
+GEO_WIDTH_NOT_NUMERIC = b"ERR need numeric width"
+GEO_HEIGHT_NOT_NUMERIC = b"ERR need numeric height"
+GEO_RADIUS_NEGATIVE = b"ERR radius cannot be negative"
+GEO_BOX_NEGATIVE = b"ERR height or width cannot be negative"
+GEO_MEMBER_UNKNOWN = b"ERR could not decode requested zset member"
+GEO_COUNT_NOT_POSITIVE = b"ERR COUNT must be > 0"
+GEO_ANY_WITHOUT_COUNT = b"ERR the ANY argument requires COUNT argument"
+
+
+def invalid_long_lat(longitude: float, latitude: float) -> bytes:
+    return b"ERR invalid longitude,latitude pair %f,%f" % (longitude, latitude)
+
+
+def geo_store_with_options(search_store: bool) -> bytes:
+    what = b"GEOSEARCHSTORE" if search_store else b"STORE option in GEORADIUS"
+    return b"ERR %s is not compatible with WITHDIST, WITHHASH and WITHCOORD options" % what
+
+
+def geo_exactly_one_center(name: bytes) -> bytes:
+    return b"ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for %s" % c_string(name)
+
+
+def geo_exactly_one_shape(name: bytes) -> bytes:
+    return b"ERR exactly one of BYRADIUS and BYBOX can be specified for %s" % c_string(name)

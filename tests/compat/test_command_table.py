@@ -173,6 +173,11 @@ def test_command_docs_of_unknown_command_is_empty(server):
         ["MEMORY", "USAGE", "k"],
         ["RESTORE", "k", "0", "x"],
         ["WATCH", "a", "b"],
+        ["GEORADIUS", "k", "0", "0", "1", "km", "STORE", "d", "STOREDIST", "e"],
+        ["GEORADIUS", "k", "0", "0", "1", "km", "STOREDIST"],
+        ["GEORADIUSBYMEMBER", "k", "m", "1", "km", "store", "d"],
+        ["GEORADIUS_RO", "k", "0", "0", "1", "km"],
+        ["GEOSEARCHSTORE", "d", "k", "FROMMEMBER", "m", "BYRADIUS", "1", "km"],
     ],
 )
 def test_command_getkeysandflags_matches_redis(server, oracle, args):

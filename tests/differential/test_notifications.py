@@ -16,6 +16,7 @@ from .conftest import COVERAGE, ERROR_REPLIES
 from .generator import Generator
 from .resp import RawClient
 from .test_bitmaps import BitmapGenerator
+from .test_geo import GeoGenerator
 from .test_hashes_and_sets import HashSetGenerator
 from .test_lists import ListGenerator
 from .test_sort import ERRNO_RESET, SortGenerator
@@ -33,6 +34,7 @@ FAMILIES = {
     "zsets": lambda seed: ZSetGenerator(seed, True),
     "bitmaps_and_hll": BitmapGenerator,
     "sort": SortGenerator,
+    "geo": GeoGenerator,
 }
 
 pytestmark = pytest.mark.skipif(

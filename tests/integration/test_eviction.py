@@ -242,6 +242,16 @@ def test_memory_usage_and_stats_report_the_dataset(r):
     assert "empty" in r.execute_command("MEMORY", "DOCTOR").decode()
 
 
+def test_a_geo_index_grown_in_place_is_counted_in_used_memory(r):
+    """GEOADD grows a sorted set in place: the engine re-prices it as it does after ZADD."""
+    r.geoadd("places", (0.0, 0.0, "first"))
+    before = used_memory(r)
+    for batch in range(20):
+        r.geoadd("places", [x for i in range(100) for x in (i / 100, batch / 100, b"place-%d-%d" % (batch, i))])
+    grown = used_memory(r) - before
+    assert grown >= 0.8 * r.memory_usage("places", samples=0)
+
+
 def test_evicted_keys_are_logged_to_the_aof_as_deletions(tmp_path):
     with redislite("--appendonly", "yes", "--maxmemory-policy", "allkeys-random", cwd=tmp_path) as process:
         client = redis.Redis(port=process.port)

@@ -24,6 +24,7 @@ SETS = [b"set:a", b"set:b", b"count"]
 ZSETS = [b"max", b"min", b"zset:a"]
 HLLS = [b"hll:a", b"hll:b"]
 BITMAPS = [b"bits:a", b"bits:b"]
+GEOS = [b"geo:a", b"geo:b"]
 KEYS_BY_TYPE = {
     "string": STRINGS,
     "list": LISTS,
@@ -32,6 +33,7 @@ KEYS_BY_TYPE = {
     "zset": ZSETS,
     "hll": HLLS,
     "bitmap": BITMAPS,
+    "geo": GEOS,
 }
 ALL_KEYS = [key for keys in KEYS_BY_TYPE.values() for key in keys] + [b"\x00bin\r\nkey"]
 
@@ -756,6 +758,79 @@ def _sinterstore(g):
 @builder("sunionstore")
 def _sunionstore(g):
     return ["SUNIONSTORE", g.key("set"), *g.keys("set", 1, 3)]
+
+
+# geo: GEOADD is logged as ZADD; the searches that store are logged as themselves
+
+GEO_PLACES = [(13.361389, 38.115556), (15.087269, 37.502669), (-0.1275, 51.5072), (179.9, -85.05), (2.35, 48.85)]
+
+
+def _geo_point(g) -> list[str]:
+    lon, lat = g.rng.choice(GEO_PLACES)
+    return ["%.6f" % (lon + g.rng.uniform(-0.5, 0.5)), "%.6f" % max(-85.05, min(85.05, lat + g.rng.uniform(-0.5, 0.5)))]
+
+
+def _geo_unit(g) -> str:
+    return g.rng.choice(["m", "km", "mi", "ft"])
+
+
+def _geo_radius(g) -> str:
+    return g.rng.choice(["50", "200", "1000", "30000"])
+
+
+def _geo_store(g, storedist_word: bool) -> list:
+    destination = g.key(g.rng.choice(["geo", "zset"]))
+    if storedist_word:
+        return [g.rng.choice(["STORE", "STOREDIST"]), destination]
+    return [destination]
+
+
+@builder("geoadd", 2)
+def _geoadd(g):
+    options = [option for option in ("NX", "XX", "CH") if g.rng.random() < 0.1]
+    if "NX" in options and "XX" in options:
+        options.remove("XX")
+    triples = [item for _ in range(g.rng.randint(1, 4)) for item in (*_geo_point(g), g.member())]
+    return ["GEOADD", g.key("geo"), *options, *triples]
+
+
+def _geo_options(g) -> list:
+    options = []
+    if g.rng.random() < 0.4:
+        options += ["COUNT", g.count(), *(["ANY"] if g.rng.random() < 0.3 else [])]
+    if g.rng.random() < 0.5:
+        options.append(g.rng.choice(["ASC", "DESC"]))
+    return options
+
+
+@builder("georadius")
+def _georadius(g):
+    return ["GEORADIUS", g.key("geo"), *_geo_point(g), _geo_radius(g), "km", *_geo_options(g), *_geo_store(g, True)]
+
+
+@builder("georadiusbymember")
+def _georadiusbymember(g):
+    return [
+        "GEORADIUSBYMEMBER",
+        g.key("geo"),
+        g.member(),
+        _geo_radius(g),
+        _geo_unit(g),
+        *_geo_options(g),
+        *_geo_store(g, True),
+    ]
+
+
+@builder("geosearchstore")
+def _geosearchstore(g):
+    centre = ["FROMMEMBER", g.member()] if g.rng.random() < 0.5 else ["FROMLONLAT", *_geo_point(g)]
+    shape = (
+        ["BYRADIUS", _geo_radius(g), "km"]
+        if g.rng.random() < 0.5
+        else ["BYBOX", _geo_radius(g), _geo_radius(g), _geo_unit(g)]
+    )
+    storedist = ["STOREDIST"] if g.rng.random() < 0.5 else []
+    return ["GEOSEARCHSTORE", *_geo_store(g, False), g.key("geo"), *centre, *shape, *_geo_options(g), *storedist]
 
 
 # sorted sets

@@ -104,6 +104,7 @@ class WriteMix:
             (2, self.lex_write),
             (3, self.bits_write),
             (3, self.hll_write),
+            (3, self.geo_write),
             (6, self.volatile_write),
             (7, self.expiry_write),
             (5, self.key_write),
@@ -309,6 +310,38 @@ class WriteMix:
         if choice == 6:
             return ["HMSET", key, field, self.value()]
         return ["HSET", key, *[x for i in range(150) for x in (b"big%d" % i, b"%d" % i)]]  # past the listpack
+
+    def geo_write(self) -> list:
+        """GEOADD (replicated as ZADD) and the searches that store (replicated as themselves), on the sorted
+        sets: a geo index is one (and more keys would slow the final comparison past its TTL tolerance)."""
+        r, key = self.random, self.key(b"zset")
+        choice = r.randrange(4)
+        point = ["%.6f" % r.uniform(-10, 10), "%.6f" % r.uniform(40, 50)]
+        if choice <= 1:
+            triples = [
+                x
+                for _ in range(r.randint(1, 4))
+                for x in ("%.6f" % r.uniform(-10, 10), "%.5f" % r.uniform(40, 50), self.member())
+            ]
+            return ["GEOADD", key, *r.sample(["NX", "CH"], r.randint(0, 1)), *triples]
+        destination = self.key(b"zset")
+        count = ["COUNT", r.randint(1, 5)] if r.random() < 0.4 else []
+        if choice == 2:
+            store = [r.choice(["STORE", "STOREDIST"]), destination]
+            return ["GEORADIUS", key, *point, r.choice(["100", "500", "2000"]), "km", *count, *store]
+        return [
+            "GEOSEARCHSTORE",
+            destination,
+            key,
+            "FROMLONLAT",
+            *point,
+            "BYBOX",
+            "900",
+            "600",
+            "km",
+            *count,
+            "STOREDIST",
+        ]
 
     def zset_write(self) -> list:
         r, key = self.random, self.key(b"zset")

@@ -136,7 +136,7 @@ def read_value(client, key: bytes, kind: bytes):
 
 
 def snapshot(port: int) -> dict:
-    """db -> key -> (type, value, pttl) for every key of every database."""
+    """db -> key -> (type, value, deadline in ms or -1 / -2) for every key of every database."""
     data = {}
     for db in range(DATABASES):
         client = raw_client(port, db=db)
@@ -145,7 +145,8 @@ def snapshot(port: int) -> dict:
             entries = {}
             for key in keys:
                 kind = client.execute_command("TYPE", key)
-                entries[key] = (kind, read_value(client, key, kind), client.execute_command("PTTL", key))
+                # the deadline, not the time left: reading every key of one server takes a while
+                entries[key] = (kind, read_value(client, key, kind), client.execute_command("PEXPIRETIME", key))
             if entries:
                 data[db] = entries
         finally:

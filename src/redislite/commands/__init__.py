@@ -8,6 +8,7 @@ from . import (  # noqa: F401
     configuration,
     connection,
     debug,
+    geo,
     hashes,
     hyperloglog,
     info,

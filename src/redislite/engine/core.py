@@ -74,7 +74,7 @@ READONLY = int(CommandFlag.READONLY)
 STALE = int(CommandFlag.STALE)
 DENYOOM = int(CommandFlag.DENYOOM)
 # Command groups whose values change in place: their keys are re-priced after a write (storage/memory.py).
-IN_PLACE_GROUPS = frozenset({"list", "hash", "set", "sorted-set"})
+IN_PLACE_GROUPS = frozenset({"list", "hash", "set", "sorted-set", "geo"})
 # What a client in MULTI may still run while out of memory (processCommand's reject_cmd_on_oom).
 OOM_EXEMPT_IN_MULTI = frozenset({"exec", "discard", "quit", "reset"})
 MANY_ARGS = 64  # Command.arg_counts lists the argument counts below this

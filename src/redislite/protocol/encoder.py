@@ -6,7 +6,7 @@ from typing import Any
 from hiredis import pack_command
 
 from ..errors import CommandError
-from .values import Encoded, ErrorReply, NullArray, Push, Replies, SetReply, SimpleString, Verbatim
+from .values import Encoded, ErrorReply, HumanDouble, NullArray, Push, Replies, SetReply, SimpleString, Verbatim
 
 _SMALL_INTS = [b":%d\r\n" % i for i in range(1024)]
 _BULK_HEADS = [b"$%d" % n for n in range(1024)]
@@ -83,6 +83,7 @@ class Encoder:
             Push: self._push,
             dict: self._map,
             float: self._double,
+            HumanDouble: self._human_double,
             Verbatim: self._verbatim,
             NullArray: self._null_array,
             Encoded: bytes,
@@ -141,6 +142,9 @@ class Encoder:
         if self.resp3:
             return b",%s\r\n" % text
         return _bulk(text)
+
+    def _human_double(self, value: bytes) -> bytes:
+        return b",%s\r\n" % value if self.resp3 else _bulk(value)
 
     def _verbatim(self, value: bytes) -> bytes:
         if self.resp3:

@@ -18,6 +18,11 @@ class Verbatim(bytes):
     """A verbatim string (`=` in RESP3, bulk in RESP2); INFO, CLIENT LIST and LATENCY DOCTOR use it."""
 
 
+class HumanDouble(bytes):
+    """A double already printed in Redis's human form (addReplyHumanLongDouble: "%.17Lf", trailing zeros
+    stripped): a bulk string in RESP2, a `,` double in RESP3. GEOPOS and WITHCOORD answer with it."""
+
+
 class SetReply(list):
     """A set (`~` in RESP3, array in RESP2)."""
 

@@ -18,6 +18,7 @@ from ...observability.logs import VERBOSE
 from ...protocol.encoder import format_double
 from ...protocol.values import (
     ErrorReply,
+    HumanDouble,
     NullArray,
     Push,
     SetReply,
@@ -253,6 +254,8 @@ class LuaEngine:
             return [plain(item, resp3) for pair in value.items() for item in pair]
         if cls is SetReply:
             return {b"set": {self._key(member): True for member in value}}
+        if cls is HumanDouble:
+            return {b"double": float(value)} if resp3 else bytes(value)
         if cls is Verbatim:
             if resp3:
                 return {b"verbatim_string": {b"format": b"txt", b"string": bytes(value)}}
