@@ -7,9 +7,10 @@ import random
 
 import pytest
 
-from redislite.commands.geo import partial_sort
+from redislite.commands.geo import compare_distances
 from redislite.storage import geohash
 from redislite.storage.geohash import Hash, Shape
+from redislite.storage.pqsort import pqsort
 
 PALERMO = (13.361389, 38.115556)
 CATANIA = (15.087269, 37.502669)
@@ -126,6 +127,6 @@ def test_partial_sort_puts_the_first_count_in_order(seed):
     items = [(rng.choice([1.0, 2.0, 3.0, rng.random()]), i) for i in range(rng.randint(1, 120))]
     count = rng.randint(1, len(items))
     expected = sorted(key for key, _ in items)[:count]
-    partial_sort(items, lambda item: item[0], 0, count - 1)
+    pqsort(items, lambda a, b: compare_distances(a[0], b[0]), 0, count - 1)
     assert [key for key, _ in items[:count]] == expected
     assert sorted(index for _, index in items) == list(range(len(items)))

@@ -15,6 +15,7 @@ from ..errors import CommandError
 from ..protocol.values import NULL_ARRAY, HumanDouble
 from ..storage import geohash
 from ..storage.geohash import Shape
+from ..storage.pqsort import pqsort
 from ..storage.zset import ScoreRange, ZSet
 from .args import to_int, to_score
 from .context import Argv, Context
@@ -322,83 +323,9 @@ def points_in_shape(zset: ZSet, shape: Shape, limit: int) -> list[tuple[float, f
     return found
 
 
-def partial_sort(items: list, key, lrange: int, rrange: int) -> None:
-    """Redis's pqsort (a NetBSD quicksort that only recurses into parts overlapping [lrange, rrange]): sorts
-    `items` in place by `key` enough that positions lrange..rrange hold what a full sort puts there. Ported
-    step by step because it decides the order of equal keys, which a reply shows."""
-
-    def compare(i: int, j: int) -> int:
-        a, b = key(items[i]), key(items[j])
-        return 0 if a == b else (1 if a > b else -1)
-
-    def swap(i: int, j: int) -> None:
-        items[i], items[j] = items[j], items[i]
-
-    def vecswap(i: int, j: int, n: int) -> None:
-        for offset in range(n):
-            swap(i + offset, j + offset)
-
-    def med3(a: int, b: int, c: int) -> int:
-        if compare(a, b) < 0:
-            return b if compare(b, c) < 0 else (c if compare(a, c) < 0 else a)
-        return b if compare(b, c) > 0 else (a if compare(a, c) < 0 else c)
-
-    def overlaps(start: int, size: int) -> bool:
-        return not (rrange < start or lrange >= start + size)
-
-    def sort(a: int, n: int) -> None:
-        while True:
-            if n < 7:
-                for pm in range(a + 1, a + n):
-                    pl = pm
-                    while pl > a and compare(pl - 1, pl) > 0:
-                        swap(pl, pl - 1)
-                        pl -= 1
-                return
-            pm = a + n // 2
-            if n > 7:
-                pl, pn = a, a + n - 1
-                if n > 40:
-                    d = n // 8
-                    pl = med3(pl, pl + d, pl + 2 * d)
-                    pm = med3(pm - d, pm, pm + d)
-                    pn = med3(pn - 2 * d, pn - d, pn)
-                pm = med3(pl, pm, pn)
-            swap(a, pm)
-            pa = pb = a + 1
-            pc = pd = a + n - 1
-            while True:
-                while pb <= pc and (result := compare(pb, a)) <= 0:
-                    if result == 0:
-                        swap(pa, pb)
-                        pa += 1
-                    pb += 1
-                while pb <= pc and (result := compare(pc, a)) >= 0:
-                    if result == 0:
-                        swap(pc, pd)
-                        pd -= 1
-                    pc -= 1
-                if pb > pc:
-                    break
-                swap(pb, pc)
-                pb += 1
-                pc -= 1
-            pn = a + n
-            r = min(pa - a, pb - pa)
-            vecswap(a, pb - r, r)
-            r = min(pd - pc, pn - pd - 1)
-            vecswap(pb, pn - r, r)
-            r = pb - pa
-            if r > 1 and overlaps(a, r):
-                sort(a, r)
-            r = pd - pc
-            if r <= 1:
-                return
-            a, n = pn - r, r
-            if not overlaps(a, n):
-                return
-
-    sort(0, len(items))
+def compare_distances(a: float, b: float) -> int:
+    """Redis's sort_gp_asc/desc: equal, greater or else smaller (so a NaN sorts as smaller than anything)."""
+    return 0 if a == b else (1 if a > b else -1)
 
 
 def search_generic(ctx: Context, argv: Argv, key_index: int, flags: int):
@@ -433,7 +360,7 @@ def search_generic(ctx: Context, argv: Argv, key_index: int, flags: int):
     if options.sort:
         distance = (lambda point: point[0]) if options.sort > 0 else (lambda point: -point[0])
         if count and count < len(found):  # Redis sorts just enough for the first `count`
-            partial_sort(found, distance, 0, count - 1)
+            pqsort(found, lambda a, b: compare_distances(distance(a), distance(b)), 0, count - 1)
             del found[count:]
         else:  # glibc's qsort: a merge sort, stable as Python's
             found.sort(key=distance)

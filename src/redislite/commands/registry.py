@@ -72,29 +72,6 @@ GROUP_CATEGORIES = {
     "geo": "@geo",
     "server": "",
 }
-ALL_CATEGORIES = [
-    "keyspace",
-    "read",
-    "write",
-    "set",
-    "sortedset",
-    "list",
-    "hash",
-    "string",
-    "bitmap",
-    "hyperloglog",
-    "geo",
-    "stream",
-    "pubsub",
-    "admin",
-    "fast",
-    "slow",
-    "blocking",
-    "dangerous",
-    "connection",
-    "transaction",
-    "scripting",
-]
 
 
 class KeyFlag(enum.IntFlag):

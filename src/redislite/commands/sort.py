@@ -30,6 +30,7 @@ from .. import errors
 from ..errors import CommandError, c_string
 from ..storage.hashes import HashValue
 from ..storage.lists import ListValue
+from ..storage.pqsort import pqsort
 from ..storage.sets import SetValue
 from ..storage.zset import ZSet
 from .args import ArgCursor, strtod
@@ -181,92 +182,12 @@ def compare(a, b) -> int:
 
 
 def partial_quicksort(keys: list, desc: bool, low: int, high: int) -> list[int]:
-    """The order (indexes into keys, descending when desc) that Redis's pqsort leaves: a Bentley-McIlroy
-    quicksort that only recurses into partitions overlapping positions low..high, which are then sorted.
-    It is not stable and its tie order shows in SORT's reply, so this takes Redis 7.0's steps: insertion
-    sort below 7 items, a median-of-three pivot (ninther above 40 items), keys equal to the pivot swapped
-    to both ends and then into the middle. (Later Redis versions switch to insertion sort after a
-    partition pass that swaps nothing; 7.0 does not.)"""
-    keys = list(keys)
-    items = list(range(len(keys)))
+    """The order (indexes into keys, descending when desc) that Redis's pqsort leaves for positions low..high
+    (storage/pqsort.py): its tie order shows in SORT's reply."""
     sign = -1 if desc else 1
-
-    def cmp(i: int, j: int) -> int:
-        return sign * compare(keys[i], keys[j])
-
-    def swap(i: int, j: int) -> None:
-        items[i], items[j] = items[j], items[i]
-        keys[i], keys[j] = keys[j], keys[i]
-
-    def block_swap(i: int, j: int, count: int) -> None:
-        for offset in range(count):
-            swap(i + offset, j + offset)
-
-    def insertion_sort(base: int, n: int) -> None:
-        for m in range(base + 1, base + n):
-            pos = m
-            while pos > base and cmp(pos - 1, pos) > 0:
-                swap(pos, pos - 1)
-                pos -= 1
-
-    def median(a: int, b: int, c: int) -> int:
-        if cmp(a, b) < 0:
-            return b if cmp(b, c) < 0 else (c if cmp(a, c) < 0 else a)
-        return b if cmp(b, c) > 0 else (a if cmp(a, c) < 0 else c)
-
-    def overlaps(first: int, last: int) -> bool:
-        return not (high < first or low > last)
-
-    def quicksort(base: int, n: int) -> None:
-        while True:
-            if n < 7:
-                insertion_sort(base, n)
-                return
-            middle = base + n // 2
-            if n > 7:
-                left, right = base, base + n - 1
-                if n > 40:
-                    step = n // 8
-                    left = median(left, left + step, left + 2 * step)
-                    middle = median(middle - step, middle, middle + step)
-                    right = median(right - 2 * step, right - step, right)
-                middle = median(left, middle, right)
-            swap(base, middle)
-            pa = pb = base + 1
-            pc = pd = base + n - 1
-            while True:
-                while pb <= pc and (result := cmp(pb, base)) <= 0:
-                    if result == 0:
-                        swap(pa, pb)
-                        pa += 1
-                    pb += 1
-                while pb <= pc and (result := cmp(pc, base)) >= 0:
-                    if result == 0:
-                        swap(pc, pd)
-                        pd -= 1
-                    pc -= 1
-                if pb > pc:
-                    break
-                swap(pb, pc)
-                pb += 1
-                pc -= 1
-            end = base + n
-            count = min(pa - base, pb - pa)
-            block_swap(base, pb - count, count)
-            count = min(pd - pc, end - pd - 1)
-            block_swap(pb, end - count, count)
-            count = pb - pa
-            if count > 1 and overlaps(base, base + count - 1):
-                quicksort(base, count)
-            count = pd - pc
-            if count <= 1:
-                return
-            base, n = end - count, count
-            if not overlaps(base, base + n - 1):
-                return
-
-    quicksort(0, len(items))
-    return items
+    pairs = list(zip(keys, range(len(keys))))
+    pqsort(pairs, lambda a, b: sign * compare(a[0], b[0]), low, high)
+    return [index for _, index in pairs]
 
 
 def limit_window(request: SortRequest, length: int) -> tuple[int, int]:
